@@ -1,0 +1,11 @@
+"""The Mind-Links fleet, declared once: services, ports, tables, buckets,
+peers, event subscriptions and sizes. Compose, Terraform variables, IAM
+resource lists and the local bootstrap derive from ``FLEET``."""
+
+from mindlinks_fleet.events import CATALOG
+from mindlinks_fleet.services import SERVICES
+from mindlinks_kit.declaration import Fleet
+
+FLEET = Fleet(name="mindlinks", services=SERVICES, events=CATALOG)
+
+__all__ = ["FLEET"]

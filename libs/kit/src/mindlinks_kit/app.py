@@ -1,0 +1,171 @@
+"""``create_app``: one call gives a service its settings-driven wiring —
+lifespan-managed clients, problem+json errors, request middleware, telemetry,
+health, token verification, peers, outbox relay and event consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import httpx
+import structlog
+from fastapi import APIRouter, FastAPI
+from redis.asyncio import Redis
+
+from mindlinks_kit.auth import JwksKeys, TokenVerifier
+from mindlinks_kit.aws import Aws
+from mindlinks_kit.declaration import Fleet
+from mindlinks_kit.dynamo import CursorCodec, Table
+from mindlinks_kit.errors import install_handlers
+from mindlinks_kit.events.consumer import Consumer, Handler
+from mindlinks_kit.events.outbox import Outbox, Relay
+from mindlinks_kit.health import health, operations
+from mindlinks_kit.http import Peers, ServiceTokens
+from mindlinks_kit.middleware import RequestMiddleware
+from mindlinks_kit.observability import Metrics, configure_logging, configure_tracing
+from mindlinks_kit.runtime import Runtime, remote_service_token
+from mindlinks_kit.settings import ServiceSettings
+
+log = structlog.get_logger("mindlinks.app")
+Setup = Callable[[Runtime], Awaitable[Any]]
+Handlers = Callable[[Any], Mapping[str, Handler]]
+
+
+def create_app(
+    *,
+    fleet: Fleet,
+    service: str,
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter],
+    dev_routers: Sequence[APIRouter] = (),
+    setup: Setup | None = None,
+    handlers: Handlers | None = None,
+    description: str = "",
+) -> FastAPI:
+    """Build a service's app. ``setup(runtime)`` returns the service's own
+    dependencies (stored as ``app.state.deps``); ``handlers(deps)`` maps each
+    consumed event to its handler and must match the fleet declaration."""
+    configure_logging(service, settings.log_level)
+    tracer = configure_tracing(service, settings.version, settings.otel_exporter_endpoint)
+    metrics = Metrics(service)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            aws = await stack.enter_async_context(Aws(settings))
+            http = await stack.enter_async_context(httpx.AsyncClient(
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20)))
+            runtime = _runtime(fleet, service, settings, aws, http, metrics)
+            stack.push_async_callback(runtime.peers.aclose)
+            if runtime.redis is not None:
+                stack.push_async_callback(runtime.redis.aclose)
+            app.state.runtime = runtime
+            deps = await setup(runtime) if setup else None
+            app.state.deps = deps
+            await _wire_events(runtime, handlers(deps) if handlers else {})
+            tasks = _start_background(runtime)
+            log.info("service.started", version=settings.version,
+                     environment=settings.environment)
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                if runtime.relay is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(runtime.relay.flush(), timeout=5)
+                log.info("service.stopped")
+
+    app = FastAPI(title=f"Mind-Links {service}", version=settings.version,
+                  description=description, lifespan=lifespan)
+    install_handlers(app)
+    app.include_router(health)
+    app.include_router(operations)
+    for router in routers:
+        app.include_router(router)
+    if settings.local_mode:
+        for router in dev_routers:
+            app.include_router(router)
+    app.add_middleware(RequestMiddleware, tracer=tracer, metrics=metrics)
+    return app
+
+
+def _runtime(fleet: Fleet, service: str, settings: ServiceSettings, aws: Aws,
+             http: httpx.AsyncClient, metrics: Metrics) -> Runtime:
+    spec = fleet.service(service)
+    peers = Peers(
+        template=settings.peer_url_template,
+        ports={s.name: s.port for s in fleet.services},
+        allowed={*spec.peers, "auth"} - {service},
+        client=http,
+        timeout=settings.http_timeout_seconds,
+        attempts=settings.http_attempts,
+        fail_max=settings.breaker_fail_max,
+        reset_timeout=settings.breaker_reset_seconds,
+    )
+
+    async def jwks() -> dict[str, Any]:
+        response = await peers.request("auth", "GET", "/.well-known/jwks.json",
+                                       authenticate=False)
+        response.raise_for_status()
+        document: dict[str, Any] = response.json()
+        return document
+
+    tables = {t.name: Table(aws.dynamodb, settings.physical(f"{service}-{t.name}"))
+              for t in fleet.tables(service)}
+    runtime = Runtime(
+        settings=settings,
+        fleet=fleet,
+        service=spec,
+        aws=aws,
+        http=http,
+        peers=peers,
+        verifier=TokenVerifier(JwksKeys(jwks), settings.jwt_issuer, settings.jwt_audience),
+        metrics=metrics,
+        cursors=CursorCodec(settings.cursor_secret.get_secret_value().encode()),
+        tables=tables,
+        redis=Redis.from_url(settings.redis_url, decode_responses=True) if spec.redis else None,
+    )
+    if service != "auth":
+        peers.tokens = ServiceTokens(lambda: remote_service_token(runtime))
+    catalog = {e.name: e for e in fleet.events}
+    if fleet.publishes(service):
+        runtime.relay = Relay(tables["outbox"], aws.events, settings.physical(fleet.bus), metrics,
+                              interval=settings.relay_interval_seconds)
+        runtime.outbox = Outbox(tables["outbox"], service, catalog, runtime.relay)
+    return runtime
+
+
+async def _wire_events(runtime: Runtime, handlers: Mapping[str, Handler]) -> None:
+    spec = runtime.service
+    if set(handlers) != set(spec.consumes):
+        raise RuntimeError(
+            f"{spec.name} handles {sorted(handlers)} but the fleet declares "
+            f"{sorted(spec.consumes)}")
+    if not spec.queue:
+        return
+    sqs = runtime.aws.sqs
+    settings = runtime.settings
+    queue_url = (await sqs.get_queue_url(QueueName=settings.physical(spec.queue)))["QueueUrl"]
+    dlq_url = (await sqs.get_queue_url(QueueName=settings.physical(f"{spec.queue}-dlq")))[
+        "QueueUrl"]
+    runtime.consumer = Consumer(
+        sqs=sqs, dynamodb=runtime.aws.dynamodb, queue_url=queue_url, dead_letter_url=dlq_url,
+        inbox=runtime.table("inbox"), handlers=handlers,
+        catalog={e.name: e for e in runtime.fleet.events}, max_receives=spec.max_receives,
+        metrics=runtime.metrics,
+    )
+
+
+def _start_background(runtime: Runtime) -> list[asyncio.Task[None]]:
+    tasks: list[asyncio.Task[None]] = []
+    if not runtime.settings.background_workers:
+        return tasks
+    if runtime.relay is not None:
+        tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
+    if runtime.consumer is not None:
+        tasks.append(asyncio.create_task(runtime.consumer.run(), name="event-consumer"))
+    return tasks

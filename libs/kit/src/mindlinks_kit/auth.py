@@ -1,0 +1,167 @@
+"""Zero-trust token checks: every service verifies every token itself.
+
+Access tokens are RS256 JWTs with a ``kid``; the public keys come from auth's
+JWKS, cached per process (no auth round-trip per request). Routes declare who
+may call them with the ``CurrentUser``/``Roles``/``Internal`` dependencies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
+
+import jwt
+from fastapi import Depends, Request
+from jwt.algorithms import RSAAlgorithm
+
+from mindlinks_kit.context import current
+from mindlinks_kit.errors import Forbidden, Unauthorized
+from mindlinks_kit.http import USER_TOKEN_HEADER
+
+INTERNAL_AUDIENCE = "internal"
+ALGORITHM = "RS256"
+
+
+class KeySource(Protocol):
+    async def key(self, kid: str) -> Any: ...
+
+
+class JwksKeys:
+    """Public keys from a JWKS document, cached; an unknown ``kid`` triggers at
+    most one refetch per ``min_refresh`` seconds (key rotation without a storm)."""
+
+    def __init__(self, fetch: Callable[[], Awaitable[dict[str, Any]]], ttl: float = 300.0,
+                 min_refresh: float = 10.0) -> None:
+        self._fetch = fetch
+        self._ttl = ttl
+        self._min_refresh = min_refresh
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def key(self, kid: str) -> Any:
+        now = time.monotonic()
+        stale = now - self._fetched_at > self._ttl
+        if (kid not in self._keys or stale) and now - self._fetched_at > self._min_refresh:
+            async with self._lock:
+                if time.monotonic() - self._fetched_at > self._min_refresh:
+                    document = await self._fetch()
+                    self._keys = {k["kid"]: RSAAlgorithm.from_jwk(k)
+                                  for k in document.get("keys", []) if "kid" in k}
+                    self._fetched_at = time.monotonic()
+        return self._keys.get(kid)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    role: str
+    session_id: str | None
+    token: str
+
+
+@dataclass(frozen=True)
+class ServiceCaller:
+    service: str
+    user: Principal | None
+
+
+class TokenVerifier:
+    def __init__(self, keys: KeySource, issuer: str, audience: str) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self.revoked: Callable[[dict[str, Any]], Awaitable[bool]] | None = None
+        """Hook for revocation checks (suspended users) beyond expiry."""
+
+    async def claims(self, token: str, audience: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthorized("Malformed token") from None
+        if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
+            raise Unauthorized("Unsupported token")
+        key = await self.keys.key(header["kid"])
+        if key is None:
+            raise Unauthorized("Unknown signing key")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, key, algorithms=[ALGORITHM], audience=audience, issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]}, leeway=10,
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("Token expired", reason="expired") from None
+        except jwt.PyJWTError:
+            raise Unauthorized("Invalid token") from None
+        if self.revoked is not None and await self.revoked(claims):
+            raise Unauthorized("Token revoked", reason="revoked")
+        return claims
+
+    async def user(self, token: str) -> Principal:
+        claims = await self.claims(token, self.audience)
+        if claims.get("typ") != "access" or not isinstance(claims.get("role"), str):
+            raise Unauthorized("Not an access token")
+        return Principal(user_id=claims["sub"], role=claims["role"],
+                         session_id=claims.get("sid"), token=token)
+
+    async def service(self, token: str) -> str:
+        claims = await self.claims(token, INTERNAL_AUDIENCE)
+        if claims.get("typ") != "service":
+            raise Unauthorized("Not a service token")
+        return str(claims["sub"])
+
+
+def bearer(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _verifier(request: Request) -> TokenVerifier:
+    verifier: TokenVerifier = request.app.state.runtime.verifier
+    return verifier
+
+
+async def current_user(request: Request) -> Principal:
+    token = bearer(request.headers.get("authorization"))
+    if token is None:
+        raise Unauthorized()
+    principal = await _verifier(request).user(token)
+    ctx = current.get()
+    if ctx is not None:
+        ctx.user_id = principal.user_id
+        ctx.user_token = token
+    return principal
+
+
+def roles(*allowed: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: Annotated[Principal, Depends(current_user)]) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(f"This action needs the role {' or '.join(allowed)}")
+        return principal
+
+    return check
+
+
+async def service_caller(request: Request) -> ServiceCaller:
+    token = bearer(request.headers.get("authorization"))
+    if token is None:
+        raise Unauthorized("A service token is required")
+    verifier = _verifier(request)
+    service = await verifier.service(token)
+    user_token = bearer(request.headers.get(USER_TOKEN_HEADER))
+    user = await verifier.user(user_token) if user_token else None
+    ctx = current.get()
+    if ctx is not None and user is not None:
+        ctx.user_id = user.user_id
+        ctx.user_token = user.token
+    return ServiceCaller(service=service, user=user)
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+Internal = Annotated[ServiceCaller, Depends(service_caller)]
+Admin = Annotated[Principal, Depends(roles("admin"))]

@@ -1,0 +1,71 @@
+"""One aioboto3 session and one client per AWS API per process.
+
+Created in the app's lifespan, closed on shutdown; the endpoint is the only
+thing that differs between the embedded moto server and AWS.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
+
+import aioboto3
+from botocore.config import Config
+
+from mindlinks_kit.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+    from types_aiobotocore_events import EventBridgeClient
+    from types_aiobotocore_kms import KMSClient
+    from types_aiobotocore_s3 import S3Client
+    from types_aiobotocore_secretsmanager import SecretsManagerClient
+    from types_aiobotocore_sqs import SQSClient
+
+_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=25,  # above SQS's 20 s long poll
+    retries={"mode": "standard", "max_attempts": 3},
+    max_pool_connections=50,
+)
+
+
+class Aws:
+    """The process's AWS clients; open with ``async with Aws(settings) as aws``."""
+
+    dynamodb: DynamoDBClient
+    sqs: SQSClient
+    events: EventBridgeClient
+    s3: S3Client
+    secrets: SecretsManagerClient
+    kms: KMSClient
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.session = aioboto3.Session(region_name=settings.aws_region)
+        self._stack = AsyncExitStack()
+
+    def _client_args(self) -> dict[str, Any]:
+        args: dict[str, Any] = {"config": _CONFIG, "region_name": self.settings.aws_region}
+        if self.settings.aws_endpoint_url:
+            args["endpoint_url"] = self.settings.aws_endpoint_url
+        return args
+
+    async def __aenter__(self) -> Aws:
+        enter = self._stack.enter_async_context
+        args = self._client_args()
+        self.dynamodb = await enter(self.session.client("dynamodb", **args))
+        self.sqs = await enter(self.session.client("sqs", **args))
+        self.events = await enter(self.session.client("events", **args))
+        self.s3 = await enter(self.session.client("s3", **args))
+        self.secrets = await enter(self.session.client("secretsmanager", **args))
+        self.kms = await enter(self.session.client("kms", **args))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+    async def secret(self, name: str) -> str:
+        """A Secrets Manager string secret by its unprefixed name."""
+        response = await self.secrets.get_secret_value(SecretId=self.settings.physical(name))
+        return response["SecretString"]

@@ -1,0 +1,157 @@
+"""The vocabulary of a fleet declaration.
+
+A fleet is declared once (in ``mindlinks_fleet``) with these types; the local
+bootstrap, docker-compose, Terraform variables and IAM resource lists are all
+derived from it. Nothing here names a business noun: tables, queues and events
+are just shapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel
+
+KeyType = Literal["S", "N"]
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: KeyType = "S"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    pk: Key
+    sk: Key | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table owned by exactly one service (logical name, unprefixed)."""
+
+    name: str
+    pk: Key = Key("pk")
+    sk: Key | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    object_lock: bool = False
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """ECS task size and autoscaling bounds."""
+
+    cpu: int = 256
+    memory: int = 512
+    min_tasks: int = 1
+    max_tasks: int = 5
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the event catalog: name (the EventBridge detail-type),
+    the producing service and the payload schema."""
+
+    name: str
+    producer: str
+    payload: type[BaseModel]
+    version: int = 1
+
+
+# Tables every producer and every consumer gets, derived rather than declared
+# so that no service can forget them.
+OUTBOX = Table(
+    "outbox",
+    pk=Key("id"),
+    indexes=(Index("pending", pk=Key("pendingShard"), sk=Key("createdAt")),),
+    ttl_attribute="expiresAt",
+)
+INBOX = Table("inbox", pk=Key("eventId"), ttl_attribute="expiresAt")
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: int
+    area: str
+    """Public path area: the service owns ``/v1/<area>/...`` at the edge."""
+    tables: tuple[Table, ...] = ()
+    buckets: tuple[Bucket, ...] = ()
+    peers: tuple[str, ...] = ()
+    consumes: tuple[str, ...] = ()
+    redis: bool = False
+    extra_public_paths: tuple[str, ...] = ()
+    """Exact public paths outside ``/v1/<area>`` the edge routes to this service."""
+    sizing: Sizing = field(default_factory=Sizing)
+    max_receives: int = 5
+    """Deliveries of one message before it is dead-lettered."""
+
+    def owned_tables(self, publishes: bool) -> tuple[Table, ...]:
+        derived: list[Table] = []
+        if publishes:
+            derived.append(OUTBOX)
+        if self.consumes:
+            derived.append(INBOX)
+        return self.tables + tuple(derived)
+
+    @property
+    def queue(self) -> str | None:
+        return self.name if self.consumes else None
+
+
+@dataclass(frozen=True)
+class Fleet:
+    name: str
+    services: tuple[Service, ...]
+    events: tuple[Event, ...]
+    bus: str = "mindlinks"
+
+    def __post_init__(self) -> None:
+        names = [s.name for s in self.services]
+        if len(set(names)) != len(names):
+            raise ValueError("service names must be unique")
+        ports = [s.port for s in self.services]
+        if len(set(ports)) != len(ports):
+            raise ValueError("service ports must be unique")
+        known_events = {e.name for e in self.events}
+        for event in self.events:
+            if event.producer not in names:
+                raise ValueError(f"event {event.name} has unknown producer {event.producer}")
+        for service in self.services:
+            unknown = set(service.consumes) - known_events
+            if unknown:
+                raise ValueError(f"{service.name} consumes unknown events {sorted(unknown)}")
+            unknown_peers = set(service.peers) - set(names)
+            if unknown_peers:
+                raise ValueError(f"{service.name} names unknown peers {sorted(unknown_peers)}")
+
+    def service(self, name: str) -> Service:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise KeyError(name)
+
+    def event(self, name: str) -> Event:
+        for event in self.events:
+            if event.name == name:
+                return event
+        raise KeyError(name)
+
+    def publishes(self, service: str) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.producer == service)
+
+    def consumers(self, event: str) -> tuple[str, ...]:
+        return tuple(s.name for s in self.services if event in s.consumes)
+
+    def tables(self, service: str) -> tuple[Table, ...]:
+        spec = self.service(service)
+        return spec.owned_tables(publishes=bool(self.publishes(service)))

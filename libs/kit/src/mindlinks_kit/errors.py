@@ -1,0 +1,149 @@
+"""RFC 9457 problem details: one root error, one renderer.
+
+Domain code raises a ``Problem`` subclass; the app factory renders every error
+(validation, routing, unexpected) as ``application/problem+json`` with a stable
+``type`` and ``code`` and never a stack trace or internal detail.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+PROBLEM_BASE = "https://api.mindlinks.com/problems/"
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extensions = extensions
+        self.headers: dict[str, str] = {}
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        return problem_body(self.status, self.code, self.title, self.detail, instance,
+                            **self.extensions)
+
+
+def problem_body(status: int, code: str, title: str, detail: str, instance: str | None = None,
+                 **extensions: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extensions)
+    return body
+
+
+class InvalidInput(Problem):
+    status = 422
+    code = "invalid-input"
+    title = "The request is not valid"
+
+
+class Unauthorized(Problem):
+    status = 401
+    code = "unauthorized"
+    title = "Authentication is required"
+
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail, **extensions)
+        self.headers["WWW-Authenticate"] = "Bearer"
+
+
+class Forbidden(Problem):
+    status = 403
+    code = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(Problem):
+    status = 404
+    code = "not-found"
+    title = "Not found"
+
+
+class Conflict(Problem):
+    status = 409
+    code = "conflict"
+    title = "Conflict with the current state"
+
+
+class TooManyRequests(Problem):
+    status = 429
+    code = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str | None = None, retry_after: int = 1, **ext: Any) -> None:
+        super().__init__(detail, **ext)
+        self.headers["Retry-After"] = str(retry_after)
+
+
+class PeerUnavailable(Problem):
+    status = 503
+    code = "peer-unavailable"
+    title = "A service this request depends on is unavailable"
+
+
+class NotReady(Problem):
+    status = 503
+    code = "not-ready"
+    title = "The service is not ready"
+
+
+def install_handlers(app: Any) -> None:
+    """Render every error as problem+json; nothing internal leaks."""
+    import structlog
+    from fastapi import Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException
+
+    log = structlog.get_logger("mindlinks.errors")
+
+    def respond(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse(body, status_code=body["status"], headers=headers,
+                            media_type=PROBLEM_JSON)
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return respond(exc.body(request.url.path), exc.headers)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"location": [str(part) for part in error.get("loc", ())],
+             "message": error.get("msg", ""), "type": error.get("type", "")}
+            for error in exc.errors()
+        ]
+        return respond(InvalidInput("Some fields are missing or invalid", errors=errors)
+                       .body(request.url.path))
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        codes = {404: ("not-found", "Not found"), 405: ("method-not-allowed", "Method not allowed"),
+                 401: ("unauthorized", "Authentication is required"),
+                 403: ("forbidden", "Not allowed")}
+        code, title = codes.get(exc.status_code, ("http-error", "Request failed"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        return respond(problem_body(exc.status_code, code, title, detail, request.url.path),
+                       dict(exc.headers or {}))
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("request.failed", path=request.url.path)
+        return respond(problem_body(500, "internal", "Internal error",
+                                    "Something went wrong on our side", request.url.path))
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,1 @@
+"""Events: envelope, outbox, relay to EventBridge, SQS consumer."""

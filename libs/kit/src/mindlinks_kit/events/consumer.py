@@ -1,0 +1,166 @@
+"""The SQS consumer: long-polls the service's queue, runs each event's handler
+exactly once in effect, and dead-letters what cannot be handled.
+
+Exactly once in effect: the handler's writes and the inbox record of the event
+id commit in one transaction, so a redelivered event finds its id already
+recorded and changes nothing. Side effects outside DynamoDB (sending an email)
+must de-duplicate by ``event.id`` themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from pydantic import ValidationError
+
+from mindlinks_kit.context import RequestContext, current
+from mindlinks_kit.declaration import Event
+from mindlinks_kit.dynamo import ConditionFailed, Table, UnitOfWork
+from mindlinks_kit.events.envelope import Delivered, Detail, now_iso
+from mindlinks_kit.observability import Metrics
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+    from types_aiobotocore_sqs import SQSClient
+    from types_aiobotocore_sqs.type_defs import MessageTypeDef
+
+Handler = Callable[[Delivered[Any], UnitOfWork], Awaitable[None]]
+log = structlog.get_logger("mindlinks.consumer")
+INBOX_RETENTION_SECONDS = 14 * 24 * 3600  # beyond SQS's longest retention
+
+
+class Poison(Exception):
+    """A message that no retry can fix (unparseable, unknown, invalid payload)."""
+
+
+class Consumer:
+    def __init__(self, *, sqs: SQSClient, dynamodb: DynamoDBClient, queue_url: str,
+                 dead_letter_url: str, inbox: Table, handlers: Mapping[str, Handler],
+                 catalog: Mapping[str, Event], max_receives: int, metrics: Metrics) -> None:
+        self.sqs = sqs
+        self.dynamodb = dynamodb
+        self.queue_url = queue_url
+        self.dead_letter_url = dead_letter_url
+        self.inbox = inbox
+        self.handlers = handlers
+        self.catalog = catalog
+        self.max_receives = max_receives
+        self.metrics = metrics
+        self.backoff: Callable[[int], int] = lambda receives: min(2**receives, 300)
+        """Seconds a failed message stays invisible before its next delivery."""
+
+    async def receive_once(self, wait_seconds: int = 20) -> int:
+        response = await self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            MessageAttributeNames=["All"],
+        )
+        messages = response.get("Messages", [])
+        for message in messages:
+            await self.handle(message)
+        return len(messages)
+
+    async def drain(self, rounds: int = 50) -> int:
+        """Handle everything currently in the queue (tests use this instead of sleeping)."""
+        total = 0
+        for _ in range(rounds):
+            handled = await self.receive_once(wait_seconds=0)
+            if not handled:
+                break
+            total += handled
+        return total
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.receive_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep polling; SQS redelivers
+                log.exception("consumer.receive_failed")
+                await asyncio.sleep(2)
+
+    async def handle(self, message: MessageTypeDef) -> None:
+        receipt = message["ReceiptHandle"]
+        receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        try:
+            delivered = self._parse(message.get("Body", ""))
+        except Poison as exc:
+            await self._dead_letter(message, f"poison: {exc}", receives)
+            return
+        token = current.set(RequestContext(
+            correlation_id=delivered.detail.correlation_id or delivered.id))
+        try:
+            await self._process(delivered)
+        except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
+            log.warning("consumer.handler_failed", event_name=delivered.name, event_id=delivered.id,
+                        receives=receives, error=repr(exc)[:500])
+            self.metrics.count("EventsFailed", event=delivered.name)
+            if receives >= self.max_receives:
+                await self._dead_letter(message, repr(exc)[:1000], receives)
+            else:
+                await self.sqs.change_message_visibility(
+                    QueueUrl=self.queue_url, ReceiptHandle=receipt,
+                    VisibilityTimeout=self.backoff(receives))
+            return
+        finally:
+            current.reset(token)
+        await self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
+
+    def _parse(self, body: str) -> Delivered[Any]:
+        try:
+            envelope = json.loads(body)
+            name = envelope["detail-type"]
+            detail = Detail.model_validate(envelope["detail"])
+        except (ValueError, KeyError, TypeError, ValidationError) as exc:
+            raise Poison(f"not an event envelope: {exc!r}"[:300]) from exc
+        event = self.catalog.get(name)
+        if event is None or name not in self.handlers:
+            raise Poison(f"no handler for {name!r}")
+        try:
+            payload = event.payload.model_validate(detail.data)
+        except ValidationError as exc:
+            raise Poison(f"invalid {name} payload: {exc.errors()[:3]}") from exc
+        return Delivered(name, str(envelope.get("source", "")), detail, payload)
+
+    async def _process(self, delivered: Delivered[Any]) -> None:
+        if await self.inbox.get({"eventId": delivered.id}):
+            self.metrics.count("EventsDuplicate", event=delivered.name)
+            return
+        uow = UnitOfWork(self.dynamodb)
+        await self.handlers[delivered.name](delivered, uow)
+        uow.create(self.inbox, {
+            "eventId": delivered.id,
+            "eventName": delivered.name,
+            "processedAt": now_iso(),
+            "expiresAt": int(time.time()) + INBOX_RETENTION_SECONDS,
+        }, key="eventId")
+        try:
+            await uow.commit()
+        except ConditionFailed:
+            # Our inbox write or a handler's condition lost a race with a
+            # concurrent delivery of the same event: already applied.
+            if not await self.inbox.get({"eventId": delivered.id}):
+                raise
+        self.metrics.count("EventsHandled", event=delivered.name)
+
+    async def _dead_letter(self, message: MessageTypeDef, error: str, receives: int) -> None:
+        await self.sqs.send_message(
+            QueueUrl=self.dead_letter_url,
+            MessageBody=message.get("Body", ""),
+            MessageAttributes={
+                "error": {"DataType": "String", "StringValue": error or "unknown"},
+                "failedAt": {"DataType": "String", "StringValue": now_iso()},
+                "receives": {"DataType": "Number", "StringValue": str(receives)},
+                "sourceQueue": {"DataType": "String", "StringValue": self.queue_url},
+            },
+        )
+        await self.sqs.delete_message(QueueUrl=self.queue_url,
+                                      ReceiptHandle=message["ReceiptHandle"])
+        self.metrics.count("EventsDeadLettered")
+        log.error("consumer.dead_lettered", error=error[:300], receives=receives)

@@ -1,0 +1,180 @@
+"""Discovery and the resilient HTTP client every service uses to call its peers.
+
+A service names its peer (``"notification"``), never a URL: one template maps
+the name to a base URL (AWS Cloud Map, compose, loopback). Every call gets a
+timeout, retries with jittered exponential backoff (only when repeating it is
+safe), a circuit breaker per peer, a service token, and the caller's
+correlation id, trace context and user token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from contextlib import suppress
+from typing import Any
+
+import httpx
+import pybreaker
+import structlog
+from opentelemetry import propagate
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from mindlinks_kit.context import current
+from mindlinks_kit.errors import PeerUnavailable
+from mindlinks_kit.middleware import CORRELATION_HEADER
+
+log = structlog.get_logger("mindlinks.http")
+USER_TOKEN_HEADER = "x-user-authorization"
+IDEMPOTENCY_HEADER = "idempotency-key"
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, response: httpx.Response | None = None) -> None:
+        super().__init__(reason)
+        self.response = response
+
+
+class AsyncBreaker:
+    """pybreaker's state machine driven from async code.
+
+    pybreaker guards generator calls: its state checks run before the
+    generator starts and success/failure is recorded when it ends, which lets
+    an awaited call sit in between.
+    """
+
+    def __init__(self, name: str, fail_max: int, reset_timeout: float) -> None:
+        self.breaker = pybreaker.CircuitBreaker(fail_max=fail_max, reset_timeout=reset_timeout,
+                                                name=name)
+
+    @property
+    def state(self) -> str:
+        return str(self.breaker.current_state)
+
+    async def call(self, fn: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+        def suspended() -> Any:
+            yield
+
+        gate = self.breaker.call(suspended)  # raises CircuitBreakerError while open
+        next(gate)
+        try:
+            result = await fn()
+        except Exception as exc:
+            with suppress(Exception):
+                gate.throw(exc)
+            raise
+        with suppress(StopIteration):
+            gate.send(None)
+        return result
+
+
+class ServiceTokens:
+    """This service's own short-lived service token, minted on demand and cached."""
+
+    def __init__(self, mint: Callable[[], Awaitable[tuple[str, float]]]) -> None:
+        self._mint = mint
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> str:
+        if self._token and time.time() < self._expires_at - 60:
+            return self._token
+        async with self._lock:
+            if not self._token or time.time() >= self._expires_at - 60:
+                self._token, self._expires_at = await self._mint()
+        return self._token
+
+
+class Peers:
+    def __init__(self, *, template: str, ports: Mapping[str, int], allowed: Collection[str],
+                 client: httpx.AsyncClient, timeout: float = 5.0, attempts: int = 3,
+                 fail_max: int = 5, reset_timeout: float = 30.0) -> None:
+        self.template = template
+        self.ports = ports
+        self.allowed = frozenset(allowed)
+        self.client = client
+        self.timeout = timeout
+        self.attempts = attempts
+        self.tokens: ServiceTokens | None = None
+        self.breakers = {name: AsyncBreaker(name, fail_max, reset_timeout) for name in allowed}
+        self._mounted: dict[str, httpx.AsyncClient] = {}
+
+    def url(self, name: str) -> str:
+        return self.template.format(name=name, port=self.ports[name])
+
+    def mount(self, name: str, transport: httpx.AsyncBaseTransport) -> None:
+        """Route a peer to an in-process transport (tests: the peer's real ASGI app)."""
+        self._mounted[name] = httpx.AsyncClient(transport=transport)
+
+    async def aclose(self) -> None:
+        for client in self._mounted.values():
+            await client.aclose()
+
+    def breaker_states(self) -> dict[str, str]:
+        return {name: breaker.state for name, breaker in self.breakers.items()}
+
+    async def request(self, peer: str, method: str, path: str, *, json: Any = None,
+                      params: Mapping[str, Any] | None = None,
+                      idempotency_key: str | None = None, authenticate: bool = True,
+                      timeout: float | None = None) -> httpx.Response:
+        """Call a peer. Returns any response below 500; raises ``PeerUnavailable``
+        (a 503 problem) when the peer is down, times out or its breaker is open."""
+        if peer not in self.allowed:
+            raise ValueError(f"{peer!r} is not a declared peer of this service")
+        method = method.upper()
+        headers = await self._headers(idempotency_key, authenticate)
+        client = self._mounted.get(peer, self.client)
+        url = self.url(peer) + path
+        breaker = self.breakers[peer]
+
+        async def once() -> httpx.Response:
+            try:
+                response = await client.request(method, url, json=json, params=params,
+                                                headers=headers, timeout=timeout or self.timeout)
+            except httpx.TransportError as exc:
+                raise _Retryable(type(exc).__name__) from exc
+            if response.status_code >= 500:
+                raise _Retryable(f"status {response.status_code}", response)
+            return response
+
+        repeatable = method in _IDEMPOTENT_METHODS or idempotency_key is not None
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.attempts if repeatable else 1),
+                wait=wait_exponential_jitter(initial=0.1, max=2.0),
+                retry=retry_if_exception_type(_Retryable),
+                reraise=True,
+            ):
+                with attempt:
+                    return await breaker.call(once)
+        except pybreaker.CircuitBreakerError:
+            log.warning("peer.breaker_open", peer=peer)
+            raise PeerUnavailable(f"{peer} is unavailable (circuit open)", peer=peer) from None
+        except _Retryable as exc:
+            log.warning("peer.unavailable", peer=peer, reason=str(exc))
+            raise PeerUnavailable(f"{peer} is unavailable", peer=peer) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _headers(self, idempotency_key: str | None, authenticate: bool) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        ctx = current.get()
+        if ctx is not None:
+            headers[CORRELATION_HEADER] = ctx.correlation_id
+            if ctx.user_token:
+                headers[USER_TOKEN_HEADER] = f"Bearer {ctx.user_token}"
+        if idempotency_key:
+            headers[IDEMPOTENCY_HEADER] = idempotency_key
+        if authenticate:
+            if self.tokens is None:
+                raise RuntimeError("service tokens are not configured")
+            headers["authorization"] = f"Bearer {await self.tokens.get()}"
+        return headers

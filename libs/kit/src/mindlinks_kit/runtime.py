@@ -1,0 +1,76 @@
+"""Everything a service process holds once: settings, AWS clients, Redis,
+HTTP, peers, token verifier, tables, outbox, relay and consumer."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+from pydantic import BaseModel
+from redis.asyncio import Redis
+
+from mindlinks_kit.auth import TokenVerifier
+from mindlinks_kit.aws import Aws
+from mindlinks_kit.declaration import Fleet, Service
+from mindlinks_kit.dynamo import CursorCodec, Table, UnitOfWork
+from mindlinks_kit.events.consumer import Consumer
+from mindlinks_kit.events.envelope import Detail
+from mindlinks_kit.events.outbox import Outbox, Relay
+from mindlinks_kit.http import Peers
+from mindlinks_kit.observability import Metrics
+from mindlinks_kit.settings import ServiceSettings
+
+
+@dataclass
+class Runtime:
+    settings: ServiceSettings
+    fleet: Fleet
+    service: Service
+    aws: Aws
+    http: httpx.AsyncClient
+    peers: Peers
+    verifier: TokenVerifier
+    metrics: Metrics
+    cursors: CursorCodec
+    tables: dict[str, Table]
+    redis: Redis | None = None
+    outbox: Outbox | None = None
+    relay: Relay | None = None
+    consumer: Consumer | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def table(self, name: str) -> Table:
+        return self.tables[name]
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.aws.dynamodb)
+
+    def publish(self, uow: UnitOfWork, name: str, payload: BaseModel) -> Detail:
+        """Add an event to ``uow``: it is published if and only if ``uow`` commits."""
+        if self.outbox is None:
+            raise RuntimeError(f"{self.service.name} publishes no events")
+        return self.outbox.add(uow, name, payload)
+
+    @property
+    def local_mode(self) -> bool:
+        return self.settings.local_mode
+
+
+async def remote_service_token(runtime: Runtime) -> tuple[str, float]:
+    """Mint this service's token at auth from its per-service secret."""
+    settings = runtime.settings
+    if settings.service_secret is not None:
+        secret = settings.service_secret.get_secret_value()
+    else:
+        secret = await runtime.aws.secret(f"service/{runtime.service.name}")
+    response = await runtime.peers.request(
+        "auth", "POST", "/internal/auth/service-tokens",
+        json={"service": runtime.service.name, "secret": secret}, authenticate=False,
+    )
+    response.raise_for_status()
+    token: str = response.json()["token"]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return token, float(claims.get("exp", time.time() + 60))

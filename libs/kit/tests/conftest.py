@@ -1,0 +1,106 @@
+"""A toy fleet (no business nouns) to test the kit's machinery for real:
+moto server over HTTP, the real Redis, real apps in-process."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, FastAPI
+
+from mindlinks_dev.bootstrap import bootstrap
+from mindlinks_dev.harness import Running, run_services
+from mindlinks_kit.app import create_app
+from mindlinks_kit.declaration import Fleet, Key, Service, Table
+from mindlinks_kit.declaration import Event as EventSpec
+from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.events.envelope import Delivered
+from mindlinks_kit.runtime import Runtime
+from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.settings import ServiceSettings
+
+
+class ThingHappened(ApiModel):
+    thing_id: str
+    size: int
+
+
+TOY = Fleet(
+    name="toy",
+    services=(
+        Service("auth", port=4001, area="auth"),
+        Service("alpha", port=4002, area="alphas", tables=(Table("things", pk=Key("id")),),
+                peers=("beta",)),
+        Service("beta", port=4003, area="betas", tables=(Table("seen", pk=Key("id")),),
+                consumes=("thing.happened",), max_receives=2),
+    ),
+    events=(EventSpec("thing.happened", producer="alpha", payload=ThingHappened),),
+)
+
+
+class MakeThing(ApiModel):
+    size: int
+
+
+def alpha_app(settings: ServiceSettings) -> FastAPI:
+    router = APIRouter()
+
+    @router.post("/v1/alphas/things", status_code=201)
+    async def make(body: MakeThing, runtime: Any = None) -> dict[str, str]:
+        return {}
+
+    async def setup(runtime: Runtime) -> Runtime:
+        return runtime
+
+    app = create_app(fleet=TOY, service="alpha", settings=settings, routers=[router],
+                     setup=setup)
+
+    @app.post("/v1/alphas/make", status_code=201)
+    async def make_thing(body: MakeThing) -> dict[str, str]:
+        runtime: Runtime = app.state.runtime
+        thing_id = uuid.uuid4().hex
+        uow = runtime.uow()
+        uow.create(runtime.table("things"), {"id": thing_id, "size": body.size}, key="id")
+        runtime.publish(uow, "thing.happened", ThingHappened(thing_id=thing_id, size=body.size))
+        await uow.commit()
+        return {"id": thing_id}
+
+    return app
+
+
+def beta_app(settings: ServiceSettings) -> FastAPI:
+    calls: list[str] = []
+
+    async def setup(runtime: Runtime) -> dict[str, Any]:
+        return {"runtime": runtime, "calls": calls}
+
+    def handlers(deps: dict[str, Any]) -> dict[str, Any]:
+        async def on_thing(event: Delivered[ThingHappened], uow: UnitOfWork) -> None:
+            calls.append(event.id)
+            if event.payload.size < 0:
+                raise ValueError("negative things cannot be seen")
+            uow.put(deps["runtime"].table("seen"), {"id": event.payload.thing_id,
+                                                   "eventId": event.id})
+
+        return {"thing.happened": on_thing}
+
+    return create_app(fleet=TOY, service="beta", settings=settings, routers=[], setup=setup,
+                      handlers=handlers)
+
+
+@pytest.fixture(scope="session")
+def toy_settings(fleet_resources: Any, aws_endpoint: str) -> ServiceSettings:
+    prefix = f"toy{uuid.uuid4().hex[:6]}-"
+    bootstrap(TOY, endpoint_url=aws_endpoint, prefix=prefix)
+    return ServiceSettings(resource_prefix=prefix)
+
+
+@pytest.fixture(scope="session")
+async def toy(toy_settings: ServiceSettings) -> AsyncIterator[Running]:
+    async with run_services({
+        "alpha": lambda: alpha_app(toy_settings),
+        "beta": lambda: beta_app(toy_settings),
+    }) as running:
+        yield running

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import json
+
+from mindlinks_dev.harness import Running
+from mindlinks_kit.events.outbox import Relay
+
+
+async def test_event_travels_outbox_eventbridge_sqs_consumer(toy: Running) -> None:
+    response = await toy.client("alpha").post("/v1/alphas/make", json={"size": 3})
+    assert response.status_code == 201, response.text
+    thing_id = response.json()["id"]
+
+    assert await toy.deliver() >= 2
+    seen = await toy.runtime("beta").table("seen").get({"id": thing_id})
+    assert seen is not None
+    assert await toy.runtime("alpha").relay.backlog() == 0  # type: ignore[union-attr]
+
+
+async def test_relay_republishes_after_a_crash_before_publishing(toy: Running) -> None:
+    alpha = toy.runtime("alpha")
+    response = await toy.client("alpha").post("/v1/alphas/make", json={"size": 5})
+    thing_id = response.json()["id"]
+    # The process "crashed" after commit: its relay never ran. A fresh relay
+    # (the restarted process) finds the pending item and publishes it.
+    assert alpha.relay is not None
+    fresh = Relay(alpha.table("outbox"), alpha.aws.events, alpha.relay.bus, alpha.metrics)
+    assert await fresh.flush() == 1
+    await toy.runtime("beta").consumer.drain()  # type: ignore[union-attr]
+    assert await toy.runtime("beta").table("seen").get({"id": thing_id})
+
+
+async def test_duplicate_delivery_has_no_second_effect(toy: Running) -> None:
+    response = await toy.client("alpha").post("/v1/alphas/make", json={"size": 7})
+    assert response.status_code == 201
+    alpha, beta = toy.runtime("alpha"), toy.runtime("beta")
+    pending = await alpha.relay.pending()  # type: ignore[union-attr]
+    assert len(pending) == 1
+    # Publish the same outbox item twice (a crash between publish and mark-sent).
+    await alpha.relay._publish(pending)  # type: ignore[union-attr]
+    await alpha.relay._publish(pending)  # type: ignore[union-attr]
+    calls = toy.deps("beta")["calls"]
+    before = len(calls)
+    assert await beta.consumer.drain() == 2  # type: ignore[union-attr]
+    assert len(calls) - before == 1
+
+
+async def test_poison_and_failing_events_land_in_the_dead_letter_queue(toy: Running) -> None:
+    beta = toy.runtime("beta")
+    consumer = beta.consumer
+    assert consumer is not None
+    sqs = beta.aws.sqs
+    await sqs.send_message(QueueUrl=consumer.queue_url, MessageBody="{not json")
+    assert await consumer.drain() == 1
+    dead = await sqs.receive_message(QueueUrl=consumer.dead_letter_url,
+                                     MessageAttributeNames=["All"], WaitTimeSeconds=0)
+    messages = dead["Messages"]
+    assert messages[0]["Body"] == "{not json"
+    assert messages[0]["MessageAttributes"]["error"]["StringValue"].startswith("poison")
+    for message in messages:
+        await sqs.delete_message(QueueUrl=consumer.dead_letter_url,
+                                 ReceiptHandle=message["ReceiptHandle"])
+
+    # A handler that keeps failing: retried until max_receives (2), then dead-lettered.
+    consumer.backoff = lambda receives: 0  # redeliver at once instead of waiting
+    await toy.client("alpha").post("/v1/alphas/make", json={"size": -1})
+    await toy.runtime("alpha").relay.flush()  # type: ignore[union-attr]
+    assert await consumer.drain() == 2
+    dead = await sqs.receive_message(QueueUrl=consumer.dead_letter_url,
+                                     MessageAttributeNames=["All"], WaitTimeSeconds=0)
+    bodies = [json.loads(m["Body"]) for m in dead["Messages"]]
+    assert bodies[0]["detail"]["data"]["size"] == -1
+    assert "negative" in dead["Messages"][0]["MessageAttributes"]["error"]["StringValue"]
+    assert dead["Messages"][0]["MessageAttributes"]["receives"]["StringValue"] == "2"

@@ -1,0 +1,22 @@
+"""Auth service wiring."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mindlinks_auth import api
+from mindlinks_auth.deps import setup
+from mindlinks_auth.settings import Settings
+from mindlinks_fleet import FLEET
+from mindlinks_kit.app import create_app
+
+
+def create(settings: Settings | None = None) -> FastAPI:
+    return create_app(
+        fleet=FLEET,
+        service="auth",
+        settings=settings or Settings(),
+        routers=[api.public, api.internal],
+        setup=setup,
+        description="Accounts, sessions, access and refresh tokens, MFA, JWKS, service tokens.",
+    )

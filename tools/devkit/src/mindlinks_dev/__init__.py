@@ -1,0 +1,1 @@
+"""Developer tooling for Mind-Links (never imported by services)."""

@@ -1,0 +1,87 @@
+"""pytest plugin: the real parts every test talks to.
+
+- one moto server per test session, over HTTP, with the whole fleet
+  bootstrapped under a unique prefix;
+- the real Redis (``MINDLINKS_TEST_REDIS_URL``, default database 9 of
+  127.0.0.1:6379 — never the local runner's);
+- ``start_services``: real service apps in-process, peers wired by ASGI.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+
+import pytest
+import redis
+
+from mindlinks_dev.bootstrap import Bootstrapped, bootstrap
+from mindlinks_dev.embedded import aws_environment, moto_server
+from mindlinks_dev.harness import Running, installed_services, run_services
+from mindlinks_fleet import FLEET
+
+DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/9"
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def test_redis_url() -> str:
+    url = os.environ.get("MINDLINKS_TEST_REDIS_URL", DEFAULT_TEST_REDIS)
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture(scope="session")
+def fleet_resources(aws_endpoint: str, test_redis_url: str) -> Iterator[Bootstrapped]:
+    """The whole fleet's resources, and the environment every app reads."""
+    prefix = f"t{uuid.uuid4().hex[:8]}-"
+    resources = bootstrap(FLEET, endpoint_url=aws_endpoint, prefix=prefix)
+    env = {
+        **aws_environment(aws_endpoint),
+        "MINDLINKS_ENVIRONMENT": "test",
+        "MINDLINKS_RESOURCE_PREFIX": prefix,
+        "MINDLINKS_REDIS_URL": test_redis_url,
+        "MINDLINKS_BACKGROUND_WORKERS": "false",
+        "MINDLINKS_RELAY_INTERVAL_SECONDS": "3600",
+        "MINDLINKS_HTTP_ATTEMPTS": "2",
+        "MINDLINKS_LOG_LEVEL": "WARNING",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    yield resources
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+StartServices = Callable[..., AbstractAsyncContextManager[Running]]
+
+
+@pytest.fixture(scope="session")
+def start_services(fleet_resources: Bootstrapped) -> StartServices:
+    """``async with start_services("auth", "user") as fleet:`` — real apps, wired."""
+    factories = installed_services()
+
+    def start(*names: str) -> AbstractAsyncContextManager[Running]:
+        missing = [n for n in names if n not in factories]
+        if missing:
+            raise LookupError(f"services not installed: {missing}")
+        return run_services({n: factories[n] for n in names})
+
+    return start
+
+
+@pytest.fixture(scope="session")
+async def platform(start_services: StartServices) -> AsyncIterator[Running]:
+    """Every installed service, started once per test session."""
+    async with start_services(*installed_services()) as running:
+        yield running
