@@ -13,8 +13,8 @@ from fastapi import APIRouter, FastAPI
 from mindlinks_dev.bootstrap import bootstrap
 from mindlinks_dev.harness import Running, run_services
 from mindlinks_kit.app import create_app
-from mindlinks_kit.declaration import Fleet, Key, Service, Table
 from mindlinks_kit.declaration import Event as EventSpec
+from mindlinks_kit.declaration import Fleet, Key, Service, Table
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.envelope import Delivered
 from mindlinks_kit.runtime import Runtime
@@ -31,10 +31,21 @@ TOY = Fleet(
     name="toy",
     services=(
         Service("auth", port=4001, area="auth"),
-        Service("alpha", port=4002, area="alphas", tables=(Table("things", pk=Key("id")),),
-                peers=("beta",)),
-        Service("beta", port=4003, area="betas", tables=(Table("seen", pk=Key("id")),),
-                consumes=("thing.happened",), max_receives=2),
+        Service(
+            "alpha",
+            port=4002,
+            area="alphas",
+            tables=(Table("things", pk=Key("id")),),
+            peers=("beta",),
+        ),
+        Service(
+            "beta",
+            port=4003,
+            area="betas",
+            tables=(Table("seen", pk=Key("id")),),
+            consumes=("thing.happened",),
+            max_receives=2,
+        ),
     ),
     events=(EventSpec("thing.happened", producer="alpha", payload=ThingHappened),),
 )
@@ -47,15 +58,12 @@ class MakeThing(ApiModel):
 def alpha_app(settings: ServiceSettings) -> FastAPI:
     router = APIRouter()
 
-    @router.post("/v1/alphas/things", status_code=201)
-    async def make(body: MakeThing, runtime: Any = None) -> dict[str, str]:
-        return {}
+    @router.get("/v1/alphas/ask-beta")
+    async def ask_beta() -> dict[str, int]:
+        response = await app.state.runtime.peers.request("beta", "GET", "/v1/betas/ping")
+        return {"betaStatus": response.status_code}
 
-    async def setup(runtime: Runtime) -> Runtime:
-        return runtime
-
-    app = create_app(fleet=TOY, service="alpha", settings=settings, routers=[router],
-                     setup=setup)
+    app = create_app(fleet=TOY, service="alpha", settings=settings, routers=[router])
 
     @app.post("/v1/alphas/make", status_code=201)
     async def make_thing(body: MakeThing) -> dict[str, str]:
@@ -81,13 +89,15 @@ def beta_app(settings: ServiceSettings) -> FastAPI:
             calls.append(event.id)
             if event.payload.size < 0:
                 raise ValueError("negative things cannot be seen")
-            uow.put(deps["runtime"].table("seen"), {"id": event.payload.thing_id,
-                                                   "eventId": event.id})
+            uow.put(
+                deps["runtime"].table("seen"), {"id": event.payload.thing_id, "eventId": event.id}
+            )
 
         return {"thing.happened": on_thing}
 
-    return create_app(fleet=TOY, service="beta", settings=settings, routers=[], setup=setup,
-                      handlers=handlers)
+    return create_app(
+        fleet=TOY, service="beta", settings=settings, routers=[], setup=setup, handlers=handlers
+    )
 
 
 @pytest.fixture(scope="session")
@@ -99,8 +109,10 @@ def toy_settings(fleet_resources: Any, aws_endpoint: str) -> ServiceSettings:
 
 @pytest.fixture(scope="session")
 async def toy(toy_settings: ServiceSettings) -> AsyncIterator[Running]:
-    async with run_services({
-        "alpha": lambda: alpha_app(toy_settings),
-        "beta": lambda: beta_app(toy_settings),
-    }) as running:
+    async with run_services(
+        {
+            "alpha": lambda: alpha_app(toy_settings),
+            "beta": lambda: beta_app(toy_settings),
+        }
+    ) as running:
         yield running

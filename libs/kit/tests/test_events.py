@@ -52,22 +52,25 @@ async def test_poison_and_failing_events_land_in_the_dead_letter_queue(toy: Runn
     sqs = beta.aws.sqs
     await sqs.send_message(QueueUrl=consumer.queue_url, MessageBody="{not json")
     assert await consumer.drain() == 1
-    dead = await sqs.receive_message(QueueUrl=consumer.dead_letter_url,
-                                     MessageAttributeNames=["All"], WaitTimeSeconds=0)
+    dead = await sqs.receive_message(
+        QueueUrl=consumer.dead_letter_url, MessageAttributeNames=["All"], WaitTimeSeconds=0
+    )
     messages = dead["Messages"]
     assert messages[0]["Body"] == "{not json"
     assert messages[0]["MessageAttributes"]["error"]["StringValue"].startswith("poison")
     for message in messages:
-        await sqs.delete_message(QueueUrl=consumer.dead_letter_url,
-                                 ReceiptHandle=message["ReceiptHandle"])
+        await sqs.delete_message(
+            QueueUrl=consumer.dead_letter_url, ReceiptHandle=message["ReceiptHandle"]
+        )
 
     # A handler that keeps failing: retried until max_receives (2), then dead-lettered.
     consumer.backoff = lambda receives: 0  # redeliver at once instead of waiting
     await toy.client("alpha").post("/v1/alphas/make", json={"size": -1})
     await toy.runtime("alpha").relay.flush()  # type: ignore[union-attr]
     assert await consumer.drain() == 2
-    dead = await sqs.receive_message(QueueUrl=consumer.dead_letter_url,
-                                     MessageAttributeNames=["All"], WaitTimeSeconds=0)
+    dead = await sqs.receive_message(
+        QueueUrl=consumer.dead_letter_url, MessageAttributeNames=["All"], WaitTimeSeconds=0
+    )
     bodies = [json.loads(m["Body"]) for m in dead["Messages"]]
     assert bodies[0]["detail"]["data"]["size"] == -1
     assert "negative" in dead["Messages"][0]["MessageAttributes"]["error"]["StringValue"]

@@ -11,8 +11,12 @@ SERVICES: tuple[Service, ...] = (
         area="auth",
         tables=(
             Table("users", pk=Key("id"), indexes=(Index("by-email", pk=Key("email")),)),
-            Table("sessions", pk=Key("id"), indexes=(Index("by-user", pk=Key("userId")),),
-                  ttl_attribute="expiresAt"),
+            Table(
+                "sessions",
+                pk=Key("id"),
+                indexes=(Index("by-user", pk=Key("userId")),),
+                ttl_attribute="expiresAt",
+            ),
         ),
         peers=("notification",),
         redis=True,
@@ -86,8 +90,11 @@ SERVICES: tuple[Service, ...] = (
         port=3010,
         area="notifications",
         tables=(
-            Table("notifications", pk=Key("id"), indexes=(
-                Index("by-user", pk=Key("userId"), sk=Key("createdAt")),)),
+            Table(
+                "notifications",
+                pk=Key("id"),
+                indexes=(Index("by-user", pk=Key("userId"), sk=Key("createdAt")),),
+            ),
             Table("templates", pk=Key("name")),
         ),
         peers=("user",),
@@ -99,7 +106,17 @@ SERVICES: tuple[Service, ...] = (
         port=3011,
         area="admin",
         tables=(Table("audit", pk=Key("id")),),
-        peers=("auth", "user", "client", "contractor", "kyc", "contract", "signature",
-               "ledger", "payment", "notification"),
+        peers=(
+            "auth",
+            "user",
+            "client",
+            "contractor",
+            "kyc",
+            "contract",
+            "signature",
+            "ledger",
+            "payment",
+            "notification",
+        ),
     ),
 )

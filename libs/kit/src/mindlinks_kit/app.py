@@ -55,8 +55,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             aws = await stack.enter_async_context(Aws(settings))
-            http = await stack.enter_async_context(httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20)))
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    limits=httpx.Limits(max_connections=100, max_keepalive_connections=20)
+                )
+            )
             runtime = _runtime(fleet, service, settings, aws, http, metrics)
             stack.push_async_callback(runtime.peers.aclose)
             if runtime.redis is not None:
@@ -66,8 +69,7 @@ def create_app(
             app.state.deps = deps
             await _wire_events(runtime, handlers(deps) if handlers else {})
             tasks = _start_background(runtime)
-            log.info("service.started", version=settings.version,
-                     environment=settings.environment)
+            log.info("service.started", version=settings.version, environment=settings.environment)
             try:
                 yield
             finally:
@@ -79,8 +81,12 @@ def create_app(
                         await asyncio.wait_for(runtime.relay.flush(), timeout=5)
                 log.info("service.stopped")
 
-    app = FastAPI(title=f"Mind-Links {service}", version=settings.version,
-                  description=description, lifespan=lifespan)
+    app = FastAPI(
+        title=f"Mind-Links {service}",
+        version=settings.version,
+        description=description,
+        lifespan=lifespan,
+    )
     install_handlers(app)
     app.include_router(health)
     app.include_router(operations)
@@ -93,8 +99,14 @@ def create_app(
     return app
 
 
-def _runtime(fleet: Fleet, service: str, settings: ServiceSettings, aws: Aws,
-             http: httpx.AsyncClient, metrics: Metrics) -> Runtime:
+def _runtime(
+    fleet: Fleet,
+    service: str,
+    settings: ServiceSettings,
+    aws: Aws,
+    http: httpx.AsyncClient,
+    metrics: Metrics,
+) -> Runtime:
     spec = fleet.service(service)
     peers = Peers(
         template=settings.peer_url_template,
@@ -108,14 +120,15 @@ def _runtime(fleet: Fleet, service: str, settings: ServiceSettings, aws: Aws,
     )
 
     async def jwks() -> dict[str, Any]:
-        response = await peers.request("auth", "GET", "/.well-known/jwks.json",
-                                       authenticate=False)
+        response = await peers.request("auth", "GET", "/.well-known/jwks.json", authenticate=False)
         response.raise_for_status()
         document: dict[str, Any] = response.json()
         return document
 
-    tables = {t.name: Table(aws.dynamodb, settings.physical(f"{service}-{t.name}"))
-              for t in fleet.tables(service)}
+    tables = {
+        t.name: Table(aws.dynamodb, settings.physical(f"{service}-{t.name}"))
+        for t in fleet.tables(service)
+    }
     runtime = Runtime(
         settings=settings,
         fleet=fleet,
@@ -133,8 +146,13 @@ def _runtime(fleet: Fleet, service: str, settings: ServiceSettings, aws: Aws,
         peers.tokens = ServiceTokens(lambda: remote_service_token(runtime))
     catalog = {e.name: e for e in fleet.events}
     if fleet.publishes(service):
-        runtime.relay = Relay(tables["outbox"], aws.events, settings.physical(fleet.bus), metrics,
-                              interval=settings.relay_interval_seconds)
+        runtime.relay = Relay(
+            tables["outbox"],
+            aws.events,
+            settings.physical(fleet.bus),
+            metrics,
+            interval=settings.relay_interval_seconds,
+        )
         runtime.outbox = Outbox(tables["outbox"], service, catalog, runtime.relay)
     return runtime
 
@@ -143,19 +161,25 @@ async def _wire_events(runtime: Runtime, handlers: Mapping[str, Handler]) -> Non
     spec = runtime.service
     if set(handlers) != set(spec.consumes):
         raise RuntimeError(
-            f"{spec.name} handles {sorted(handlers)} but the fleet declares "
-            f"{sorted(spec.consumes)}")
+            f"{spec.name} handles {sorted(handlers)} but the fleet declares {sorted(spec.consumes)}"
+        )
     if not spec.queue:
         return
     sqs = runtime.aws.sqs
     settings = runtime.settings
     queue_url = (await sqs.get_queue_url(QueueName=settings.physical(spec.queue)))["QueueUrl"]
     dlq_url = (await sqs.get_queue_url(QueueName=settings.physical(f"{spec.queue}-dlq")))[
-        "QueueUrl"]
+        "QueueUrl"
+    ]
     runtime.consumer = Consumer(
-        sqs=sqs, dynamodb=runtime.aws.dynamodb, queue_url=queue_url, dead_letter_url=dlq_url,
-        inbox=runtime.table("inbox"), handlers=handlers,
-        catalog={e.name: e for e in runtime.fleet.events}, max_receives=spec.max_receives,
+        sqs=sqs,
+        dynamodb=runtime.aws.dynamodb,
+        queue_url=queue_url,
+        dead_letter_url=dlq_url,
+        inbox=runtime.table("inbox"),
+        handlers=handlers,
+        catalog={e.name: e for e in runtime.fleet.events},
+        max_receives=spec.max_receives,
         metrics=runtime.metrics,
     )
 

@@ -33,8 +33,12 @@ class JwksKeys:
     """Public keys from a JWKS document, cached; an unknown ``kid`` triggers at
     most one refetch per ``min_refresh`` seconds (key rotation without a storm)."""
 
-    def __init__(self, fetch: Callable[[], Awaitable[dict[str, Any]]], ttl: float = 300.0,
-                 min_refresh: float = 10.0) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[], Awaitable[dict[str, Any]]],
+        ttl: float = 300.0,
+        min_refresh: float = 10.0,
+    ) -> None:
         self._fetch = fetch
         self._ttl = ttl
         self._min_refresh = min_refresh
@@ -49,8 +53,11 @@ class JwksKeys:
             async with self._lock:
                 if time.monotonic() - self._fetched_at > self._min_refresh:
                     document = await self._fetch()
-                    self._keys = {k["kid"]: RSAAlgorithm.from_jwk(k)
-                                  for k in document.get("keys", []) if "kid" in k}
+                    self._keys = {
+                        k["kid"]: RSAAlgorithm.from_jwk(k)
+                        for k in document.get("keys", [])
+                        if "kid" in k
+                    }
                     self._fetched_at = time.monotonic()
         return self._keys.get(kid)
 
@@ -89,8 +96,13 @@ class TokenVerifier:
             raise Unauthorized("Unknown signing key")
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, key, algorithms=[ALGORITHM], audience=audience, issuer=self.issuer,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]}, leeway=10,
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+                leeway=10,
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("Token expired", reason="expired") from None
@@ -104,8 +116,9 @@ class TokenVerifier:
         claims = await self.claims(token, self.audience)
         if claims.get("typ") != "access" or not isinstance(claims.get("role"), str):
             raise Unauthorized("Not an access token")
-        return Principal(user_id=claims["sub"], role=claims["role"],
-                         session_id=claims.get("sid"), token=token)
+        return Principal(
+            user_id=claims["sub"], role=claims["role"], session_id=claims.get("sid"), token=token
+        )
 
     async def service(self, token: str) -> str:
         claims = await self.claims(token, INTERNAL_AUDIENCE)

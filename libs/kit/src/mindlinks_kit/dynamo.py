@@ -76,7 +76,9 @@ class CursorCodec:
         self._secret = secret
 
     def _mac(self, payload: bytes, scope: str) -> bytes:
-        return hmac.new(self._secret, scope.encode() + b"\0" + payload, hashlib.sha256).digest()[:16]
+        return hmac.new(self._secret, scope.encode() + b"\0" + payload, hashlib.sha256).digest()[
+            :16
+        ]
 
     def encode(self, last_key: Item | None, scope: str) -> str | None:
         if not last_key:
@@ -107,14 +109,20 @@ class Table:
     name: str
 
     async def get(self, key: Item, *, consistent: bool = True) -> Item | None:
-        response = await self.client.get_item(TableName=self.name, Key=to_wire(key),
-                                              ConsistentRead=consistent)
+        response = await self.client.get_item(
+            TableName=self.name, Key=to_wire(key), ConsistentRead=consistent
+        )
         raw = response.get("Item")
         return from_wire(raw) if raw else None
 
-    async def put(self, item: Item, *, condition: str | None = None,
-                  names: dict[str, str] | None = None,
-                  values: dict[str, Any] | None = None) -> None:
+    async def put(
+        self,
+        item: Item,
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
         args: dict[str, Any] = {"TableName": self.name, "Item": to_wire(item)}
         _add_condition(args, condition, names, values)
         try:
@@ -122,11 +130,21 @@ class Table:
         except ClientError as exc:
             raise _translate(exc) from exc
 
-    async def update(self, key: Item, expression: str, *, condition: str | None = None,
-                     names: dict[str, str] | None = None,
-                     values: dict[str, Any] | None = None) -> Item:
-        args: dict[str, Any] = {"TableName": self.name, "Key": to_wire(key),
-                                "UpdateExpression": expression, "ReturnValues": "ALL_NEW"}
+    async def update(
+        self,
+        key: Item,
+        expression: str,
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> Item:
+        args: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": to_wire(key),
+            "UpdateExpression": expression,
+            "ReturnValues": "ALL_NEW",
+        }
         _add_condition(args, condition, names, values)
         try:
             response = await self.client.update_item(**args)
@@ -134,10 +152,18 @@ class Table:
             raise _translate(exc) from exc
         return from_wire(response.get("Attributes", {}))
 
-    async def query(self, key_condition: str, *, values: dict[str, Any],
-                    names: dict[str, str] | None = None, index: str | None = None,
-                    limit: int = 50, start: Item | None = None, forward: bool = True,
-                    filter_expression: str | None = None) -> tuple[list[Item], Item | None]:
+    async def query(
+        self,
+        key_condition: str,
+        *,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+        index: str | None = None,
+        limit: int = 50,
+        start: Item | None = None,
+        forward: bool = True,
+        filter_expression: str | None = None,
+    ) -> tuple[list[Item], Item | None]:
         args: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": key_condition,
@@ -166,8 +192,12 @@ class Table:
         await self.client.describe_table(TableName=self.name)
 
 
-def _add_condition(args: dict[str, Any], condition: str | None,
-                   names: dict[str, str] | None, values: dict[str, Any] | None) -> None:
+def _add_condition(
+    args: dict[str, Any],
+    condition: str | None,
+    names: dict[str, str] | None,
+    values: dict[str, Any] | None,
+) -> None:
     if condition:
         args["ConditionExpression"] = condition
     if names:
@@ -196,37 +226,71 @@ class UnitOfWork:
     writes: list[_Write] = field(default_factory=list)
     after_commit: list[Any] = field(default_factory=list)
 
-    def put(self, table: Table, item: Item, *, condition: str | None = None,
-            names: dict[str, str] | None = None, values: dict[str, Any] | None = None,
-            on_conflict: Exception | None = None) -> None:
+    def put(
+        self,
+        table: Table,
+        item: Item,
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+        on_conflict: Exception | None = None,
+    ) -> None:
         body: dict[str, Any] = {"TableName": table.name, "Item": to_wire(item)}
         _add_condition(body, condition, names, values)
         self.writes.append(_Write({"Put": body}, on_conflict or ConditionFailed()))
 
-    def create(self, table: Table, item: Item, key: str,
-               on_conflict: Exception | None = None) -> None:
+    def create(
+        self, table: Table, item: Item, key: str, on_conflict: Exception | None = None
+    ) -> None:
         """Put an item that must not exist yet (``key`` is its partition key)."""
-        self.put(table, {**item, "version": 1}, condition="attribute_not_exists(#k)",
-                 names={"#k": key}, on_conflict=on_conflict)
+        self.put(
+            table,
+            {**item, "version": 1},
+            condition="attribute_not_exists(#k)",
+            names={"#k": key},
+            on_conflict=on_conflict,
+        )
 
     def replace(self, table: Table, item: Item, *, expected_version: int) -> None:
         """Optimistic locking: replace only if nobody changed it since we read it."""
-        self.put(table, {**item, "version": expected_version + 1},
-                 condition="#v = :expected", names={"#v": "version"},
-                 values=values(expected=expected_version), on_conflict=StaleVersion())
+        self.put(
+            table,
+            {**item, "version": expected_version + 1},
+            condition="#v = :expected",
+            names={"#v": "version"},
+            values=values(expected=expected_version),
+            on_conflict=StaleVersion(),
+        )
 
-    def update(self, table: Table, key: Item, expression: str, *,
-               condition: str | None = None, names: dict[str, str] | None = None,
-               values: dict[str, Any] | None = None,
-               on_conflict: Exception | None = None) -> None:
-        body: dict[str, Any] = {"TableName": table.name, "Key": to_wire(key),
-                                "UpdateExpression": expression}
+    def update(
+        self,
+        table: Table,
+        key: Item,
+        expression: str,
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+        on_conflict: Exception | None = None,
+    ) -> None:
+        body: dict[str, Any] = {
+            "TableName": table.name,
+            "Key": to_wire(key),
+            "UpdateExpression": expression,
+        }
         _add_condition(body, condition, names, values)
         self.writes.append(_Write({"Update": body}, on_conflict or ConditionFailed()))
 
-    def delete(self, table: Table, key: Item, *, condition: str | None = None,
-               names: dict[str, str] | None = None,
-               values: dict[str, Any] | None = None) -> None:
+    def delete(
+        self,
+        table: Table,
+        key: Item,
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
         body: dict[str, Any] = {"TableName": table.name, "Key": to_wire(key)}
         _add_condition(body, condition, names, values)
         self.writes.append(_Write({"Delete": body}, ConditionFailed()))

@@ -25,12 +25,14 @@ class Problem(Exception):
         self.headers: dict[str, str] = {}
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
-        return problem_body(self.status, self.code, self.title, self.detail, instance,
-                            **self.extensions)
+        return problem_body(
+            self.status, self.code, self.title, self.detail, instance, **self.extensions
+        )
 
 
-def problem_body(status: int, code: str, title: str, detail: str, instance: str | None = None,
-                 **extensions: Any) -> dict[str, Any]:
+def problem_body(
+    status: int, code: str, title: str, detail: str, instance: str | None = None, **extensions: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
         "title": title,
@@ -111,8 +113,9 @@ def install_handlers(app: Any) -> None:
     log = structlog.get_logger("mindlinks.errors")
 
     def respond(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
-        return JSONResponse(body, status_code=body["status"], headers=headers,
-                            media_type=PROBLEM_JSON)
+        return JSONResponse(
+            body, status_code=body["status"], headers=headers, media_type=PROBLEM_JSON
+        )
 
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
@@ -121,27 +124,43 @@ def install_handlers(app: Any) -> None:
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = [
-            {"location": [str(part) for part in error.get("loc", ())],
-             "message": error.get("msg", ""), "type": error.get("type", "")}
+            {
+                "location": [str(part) for part in error.get("loc", ())],
+                "message": error.get("msg", ""),
+                "type": error.get("type", ""),
+            }
             for error in exc.errors()
         ]
-        return respond(InvalidInput("Some fields are missing or invalid", errors=errors)
-                       .body(request.url.path))
+        return respond(
+            InvalidInput("Some fields are missing or invalid", errors=errors).body(request.url.path)
+        )
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
-        codes = {404: ("not-found", "Not found"), 405: ("method-not-allowed", "Method not allowed"),
-                 401: ("unauthorized", "Authentication is required"),
-                 403: ("forbidden", "Not allowed")}
+        codes = {
+            404: ("not-found", "Not found"),
+            405: ("method-not-allowed", "Method not allowed"),
+            401: ("unauthorized", "Authentication is required"),
+            403: ("forbidden", "Not allowed"),
+        }
         code, title = codes.get(exc.status_code, ("http-error", "Request failed"))
         detail = exc.detail if isinstance(exc.detail, str) else title
-        return respond(problem_body(exc.status_code, code, title, detail, request.url.path),
-                       dict(exc.headers or {}))
+        return respond(
+            problem_body(exc.status_code, code, title, detail, request.url.path),
+            dict(exc.headers or {}),
+        )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("request.failed", path=request.url.path)
-        return respond(problem_body(500, "internal", "Internal error",
-                                    "Something went wrong on our side", request.url.path))
+        return respond(
+            problem_body(
+                500,
+                "internal",
+                "Internal error",
+                "Something went wrong on our side",
+                request.url.path,
+            )
+        )
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -15,8 +15,9 @@ from mindlinks_kit.errors import PROBLEM_JSON, problem_body
 from mindlinks_kit.runtime import Runtime
 
 health = APIRouter(tags=["health"], include_in_schema=False)
-operations = APIRouter(prefix="/internal/ops", tags=["internal"],
-                       dependencies=[Depends(service_caller)])
+operations = APIRouter(
+    prefix="/internal/ops", tags=["internal"], dependencies=[Depends(service_caller)]
+)
 
 
 def _runtime(request: Request) -> Runtime:
@@ -33,7 +34,7 @@ async def live(request: Request) -> dict[str, str]:
 async def _check(probe: Awaitable[Any]) -> str:
     try:
         await asyncio.wait_for(probe, timeout=2.0)
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
+    except Exception as exc:
         return f"failed: {type(exc).__name__}"
     return "ok"
 
@@ -48,13 +49,16 @@ async def ready(request: Request) -> JSONResponse:
         probes["redis"] = runtime.redis.ping()
     if runtime.consumer is not None:
         probes["queue"] = runtime.aws.sqs.get_queue_attributes(
-            QueueUrl=runtime.consumer.queue_url, AttributeNames=["QueueArn"])
-    results = dict(zip(probes, await asyncio.gather(*(_check(p) for p in probes.values())),
-                       strict=True))
+            QueueUrl=runtime.consumer.queue_url, AttributeNames=["QueueArn"]
+        )
+    results = dict(
+        zip(probes, await asyncio.gather(*(_check(p) for p in probes.values())), strict=True)
+    )
     if all(result == "ok" for result in results.values()):
         return JSONResponse({"status": "ready", "checks": results})
-    body = problem_body(503, "not-ready", "The service is not ready",
-                        "A dependency did not answer", checks=results)
+    body = problem_body(
+        503, "not-ready", "The service is not ready", "A dependency did not answer", checks=results
+    )
     return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)
 
 

@@ -31,7 +31,7 @@ from mindlinks_kit.errors import PeerUnavailable
 from mindlinks_kit.middleware import CORRELATION_HEADER
 
 log = structlog.get_logger("mindlinks.http")
-USER_TOKEN_HEADER = "x-user-authorization"
+USER_TOKEN_HEADER = "x-user-authorization"  # noqa: S105 - a header name
 IDEMPOTENCY_HEADER = "idempotency-key"
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -51,8 +51,9 @@ class AsyncBreaker:
     """
 
     def __init__(self, name: str, fail_max: int, reset_timeout: float) -> None:
-        self.breaker = pybreaker.CircuitBreaker(fail_max=fail_max, reset_timeout=reset_timeout,
-                                                name=name)
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=fail_max, reset_timeout=reset_timeout, name=name
+        )
 
     @property
     def state(self) -> str:
@@ -94,9 +95,18 @@ class ServiceTokens:
 
 
 class Peers:
-    def __init__(self, *, template: str, ports: Mapping[str, int], allowed: Collection[str],
-                 client: httpx.AsyncClient, timeout: float = 5.0, attempts: int = 3,
-                 fail_max: int = 5, reset_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        template: str,
+        ports: Mapping[str, int],
+        allowed: Collection[str],
+        client: httpx.AsyncClient,
+        timeout: float = 5.0,
+        attempts: int = 3,
+        fail_max: int = 5,
+        reset_timeout: float = 30.0,
+    ) -> None:
         self.template = template
         self.ports = ports
         self.allowed = frozenset(allowed)
@@ -121,10 +131,18 @@ class Peers:
     def breaker_states(self) -> dict[str, str]:
         return {name: breaker.state for name, breaker in self.breakers.items()}
 
-    async def request(self, peer: str, method: str, path: str, *, json: Any = None,
-                      params: Mapping[str, Any] | None = None,
-                      idempotency_key: str | None = None, authenticate: bool = True,
-                      timeout: float | None = None) -> httpx.Response:
+    async def request(
+        self,
+        peer: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        authenticate: bool = True,
+        timeout: float | None = None,
+    ) -> httpx.Response:
         """Call a peer. Returns any response below 500; raises ``PeerUnavailable``
         (a 503 problem) when the peer is down, times out or its breaker is open."""
         if peer not in self.allowed:
@@ -135,11 +153,16 @@ class Peers:
         url = self.url(peer) + path
         breaker = self.breakers[peer]
 
+        deadline = timeout or self.timeout
+
         async def once() -> httpx.Response:
             try:
-                response = await client.request(method, url, json=json, params=params,
-                                                headers=headers, timeout=timeout or self.timeout)
-            except httpx.TransportError as exc:
+                # httpx's timeouts are per phase; the deadline bounds the whole call.
+                async with asyncio.timeout(deadline):
+                    response = await client.request(
+                        method, url, json=json, params=params, headers=headers, timeout=deadline
+                    )
+            except (httpx.TransportError, TimeoutError) as exc:
                 raise _Retryable(type(exc).__name__) from exc
             if response.status_code >= 500:
                 raise _Retryable(f"status {response.status_code}", response)
@@ -149,7 +172,7 @@ class Peers:
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.attempts if repeatable else 1),
-                wait=wait_exponential_jitter(initial=0.1, max=2.0),
+                wait=wait_exponential_jitter(multiplier=0.1, max=2.0, jitter=0.1),
                 retry=retry_if_exception_type(_Retryable),
                 reraise=True,
             ):

@@ -78,8 +78,11 @@ class RequestMiddleware:
             user_id=ctx.user_id,
         )
         self.metrics.emit(
-            {"RequestCount": 1, "ErrorCount": 1 if status >= 500 else 0,
-             "Latency": round(duration_ms, 2)},
+            {
+                "RequestCount": 1,
+                "ErrorCount": 1 if status >= 500 else 0,
+                "Latency": round(duration_ms, 2),
+            },
             {"Route": f"{scope['method']} {route}"},
         )
 

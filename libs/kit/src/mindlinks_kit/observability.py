@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -24,11 +25,24 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from mindlinks_kit.context import current
 
-_SECRET_KEYS = frozenset({"password", "token", "authorization", "secret", "refresh_token",
-                          "access_token", "iban", "account_number", "code"})
+_SECRET_KEYS = frozenset(
+    {
+        "password",
+        "token",
+        "authorization",
+        "secret",
+        "refresh_token",
+        "access_token",
+        "iban",
+        "account_number",
+        "code",
+    }
+)
 
 
-def _add_request_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _add_request_context(
+    _: Any, __: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     ctx = current.get()
     if ctx is not None:
         event.setdefault("correlation_id", ctx.correlation_id)
@@ -40,7 +54,7 @@ def _add_request_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, An
     return event
 
 
-def _redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event):
         if key.lower() in _SECRET_KEYS:
             event[key] = "[redacted]"
@@ -73,17 +87,23 @@ class Metrics:
         self.service = service
         self.namespace = namespace
 
-    def emit(self, values: dict[str, float], dimensions: dict[str, str] | None = None,
-             unit: str = "Count") -> None:
+    def emit(
+        self,
+        values: dict[str, float],
+        dimensions: dict[str, str] | None = None,
+        unit: str = "Count",
+    ) -> None:
         dims = {"Service": self.service, **(dimensions or {})}
         record: dict[str, Any] = {
             "_aws": {
                 "Timestamp": int(time.time() * 1000),
-                "CloudWatchMetrics": [{
-                    "Namespace": self.namespace,
-                    "Dimensions": [list(dims)],
-                    "Metrics": [{"Name": name, "Unit": _unit(name, unit)} for name in values],
-                }],
+                "CloudWatchMetrics": [
+                    {
+                        "Namespace": self.namespace,
+                        "Dimensions": [list(dims)],
+                        "Metrics": [{"Name": name, "Unit": _unit(name, unit)} for name in values],
+                    }
+                ],
             },
             **dims,
             **values,
@@ -115,6 +135,6 @@ def configure_tracing(service: str, version: str, endpoint: str | None) -> trace
 
             exporter = OTLPSpanExporter(endpoint=f"{endpoint.rstrip('/')}/v1/traces")
             provider.add_span_processor(BatchSpanProcessor(exporter))
-        except Exception:  # noqa: BLE001 - tracing must not stop the service
+        except Exception:
             structlog.get_logger().warning("tracing.exporter_unavailable", endpoint=endpoint)
     return provider.get_tracer(service)

@@ -45,6 +45,11 @@ class Runtime:
     def table(self, name: str) -> Table:
         return self.tables[name]
 
+    def redis_key(self, *parts: str) -> str:
+        """A Redis key in this environment's namespace (environments and test
+        sessions may share one Redis server; they never share keys)."""
+        return self.settings.resource_prefix + self.service.name + ":" + ":".join(parts)
+
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.aws.dynamodb)
 
@@ -67,8 +72,11 @@ async def remote_service_token(runtime: Runtime) -> tuple[str, float]:
     else:
         secret = await runtime.aws.secret(f"service/{runtime.service.name}")
     response = await runtime.peers.request(
-        "auth", "POST", "/internal/auth/service-tokens",
-        json={"service": runtime.service.name, "secret": secret}, authenticate=False,
+        "auth",
+        "POST",
+        "/internal/auth/service-tokens",
+        json={"service": runtime.service.name, "secret": secret},
+        authenticate=False,
     )
     response.raise_for_status()
     token: str = response.json()["token"]

@@ -51,12 +51,14 @@ def table_definition(physical: str, table: Table) -> dict[str, Any]:
         if index.sk:
             attributes[index.sk.name] = index.sk.type
             key.append({"AttributeName": index.sk.name, "KeyType": "RANGE"})
-        indexes.append({"IndexName": index.name, "KeySchema": key,
-                        "Projection": {"ProjectionType": "ALL"}})
+        indexes.append(
+            {"IndexName": index.name, "KeySchema": key, "Projection": {"ProjectionType": "ALL"}}
+        )
     definition: dict[str, Any] = {
         "TableName": physical,
-        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t}
-                                 for n, t in attributes.items()],
+        "AttributeDefinitions": [
+            {"AttributeName": n, "AttributeType": t} for n, t in attributes.items()
+        ],
         "KeySchema": schema,
         "BillingMode": "PAY_PER_REQUEST",
     }
@@ -65,8 +67,14 @@ def table_definition(physical: str, table: Table) -> dict[str, Any]:
     return definition
 
 
-def bootstrap(fleet: Fleet, *, endpoint_url: str, prefix: str, region: str = "eu-west-1",
-              service_secrets: dict[str, str] | None = None) -> Bootstrapped:
+def bootstrap(
+    fleet: Fleet,
+    *,
+    endpoint_url: str,
+    prefix: str,
+    region: str = "eu-west-1",
+    service_secrets: dict[str, str] | None = None,
+) -> Bootstrapped:
     session = boto3.Session(region_name=region, **LOCAL_CREDENTIALS)
     client = lambda name: session.client(name, endpoint_url=endpoint_url)  # noqa: E731
     dynamodb, sqs, events, s3 = client("dynamodb"), client("sqs"), client("events"), client("s3")
@@ -76,16 +84,24 @@ def bootstrap(fleet: Fleet, *, endpoint_url: str, prefix: str, region: str = "eu
     for service in fleet.services:
         for table in fleet.tables(service.name):
             physical = f"{prefix}{service.name}-{table.name}"
-            _ignore(("ResourceInUseException",), dynamodb.create_table,
-                    **table_definition(physical, table))
+            _ignore(
+                ("ResourceInUseException",),
+                dynamodb.create_table,
+                **table_definition(physical, table),
+            )
             if table.ttl_attribute:
-                dynamodb.update_time_to_live(TableName=physical, TimeToLiveSpecification={
-                    "Enabled": True, "AttributeName": table.ttl_attribute})
+                dynamodb.update_time_to_live(
+                    TableName=physical,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+                )
             result.tables.append(physical)
         for bucket in service.buckets:
             name = f"{prefix}{bucket.name}"
-            args: dict[str, Any] = {"Bucket": name, "ObjectLockEnabledForBucket": bucket.object_lock,
-                                    "CreateBucketConfiguration": {"LocationConstraint": region}}
+            args: dict[str, Any] = {
+                "Bucket": name,
+                "ObjectLockEnabledForBucket": bucket.object_lock,
+                "CreateBucketConfiguration": {"LocationConstraint": region},
+            }
             _ignore(("BucketAlreadyOwnedByYou", "BucketAlreadyExists"), s3.create_bucket, **args)
             result.buckets.append(name)
 
@@ -94,37 +110,61 @@ def bootstrap(fleet: Fleet, *, endpoint_url: str, prefix: str, region: str = "eu
     for service in fleet.services:
         if not service.queue:
             continue
-        dlq_url = sqs.create_queue(QueueName=f"{prefix}{service.queue}-dlq",
-                                   Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+        dlq_url = sqs.create_queue(
+            QueueName=f"{prefix}{service.queue}-dlq",
+            Attributes={"MessageRetentionPeriod": "1209600"},
+        )["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
-        queue_url = sqs.create_queue(QueueName=f"{prefix}{service.queue}", Attributes={
-            "VisibilityTimeout": "30",
-            # The consumer dead-letters itself (with the error) at max_receives;
-            # SQS's redrive is the safety net for a consumer that keeps crashing.
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
-                                         "maxReceiveCount": service.max_receives + 2}),
-        })["QueueUrl"]
+            "Attributes"
+        ]["QueueArn"]
+        queue_url = sqs.create_queue(
+            QueueName=f"{prefix}{service.queue}",
+            Attributes={
+                "VisibilityTimeout": "30",
+                # The consumer dead-letters itself (with the error) at max_receives;
+                # SQS's redrive is the safety net for a consumer that keeps crashing.
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": service.max_receives + 2}
+                ),
+            },
+        )["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
+            "Attributes"
+        ]["QueueArn"]
         rule = f"{prefix}{service.name}-subscriptions"
-        events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps({
-            "source": sorted({f"mindlinks.{fleet.event(e).producer}" for e in service.consumes}),
-            "detail-type": sorted(service.consumes),
-        }))
-        events.put_targets(Rule=rule, EventBusName=bus,
-                           Targets=[{"Id": "queue", "Arn": queue_arn}])
+        events.put_rule(
+            Name=rule,
+            EventBusName=bus,
+            EventPattern=json.dumps(
+                {
+                    "source": sorted(
+                        {f"mindlinks.{fleet.event(e).producer}" for e in service.consumes}
+                    ),
+                    "detail-type": sorted(service.consumes),
+                }
+            ),
+        )
+        events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
         result.queues[service.name] = queue_url
 
-    _ignore(("AlreadyExistsException",), kms.create_alias, AliasName=f"alias/{prefix}data",
-            TargetKeyId=kms.create_key(Description=f"{prefix}data")["KeyMetadata"]["KeyId"])
+    _ignore(
+        ("AlreadyExistsException",),
+        kms.create_alias,
+        AliasName=f"alias/{prefix}data",
+        TargetKeyId=kms.create_key(Description=f"{prefix}data")["KeyMetadata"]["KeyId"],
+    )
     given = service_secrets or {}
     for service in fleet.services:
         value = given.get(service.name) or secrets.token_urlsafe(32)
-        created = _ignore(("ResourceExistsException",), secrets_manager.create_secret,
-                          Name=f"{prefix}service/{service.name}", SecretString=value)
+        created = _ignore(
+            ("ResourceExistsException",),
+            secrets_manager.create_secret,
+            Name=f"{prefix}service/{service.name}",
+            SecretString=value,
+        )
         if created is None:
-            value = secrets_manager.get_secret_value(
-                SecretId=f"{prefix}service/{service.name}")["SecretString"]
+            value = secrets_manager.get_secret_value(SecretId=f"{prefix}service/{service.name}")[
+                "SecretString"
+            ]
         result.service_secrets[service.name] = value
     return result

@@ -50,7 +50,8 @@ def moto_server(port: int | None = None, log: Path | None = None) -> Iterator[st
     out = log.open("ab") if log else subprocess.DEVNULL
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=out, stderr=subprocess.STDOUT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
         env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "false"},
     )
     endpoint = f"http://127.0.0.1:{port}"
@@ -71,9 +72,19 @@ def redis_server(log: Path | None = None) -> Iterator[tuple[str, str]]:
     binary = shutil.which("redis-server")
     if binary:
         process = subprocess.Popen(  # noqa: S603 - the installed redis-server
-            [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-             "--appendonly", "no"],
-            stdout=log.open("ab") if log else subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=log.open("ab") if log else subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
         )
         try:
             _wait_tcp(port)

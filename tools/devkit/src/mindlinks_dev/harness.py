@@ -72,8 +72,9 @@ async def run_services(factories: Mapping[str, Callable[[], FastAPI]]) -> AsyncI
             app = factory()
             await stack.enter_async_context(LifespanManager(app))
             running.apps[name] = app
-            running.clients[name] = await stack.enter_async_context(httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url=f"http://{name}"))
+            running.clients[name] = await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
+            )
         for name in running.apps:
             peers = running.runtime(name).peers
             for other, app in running.apps.items():

@@ -33,8 +33,10 @@ def aws_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def test_redis_url() -> str:
+    """Not flushed: concurrent test sessions share it, and every key a service
+    writes is namespaced by the session's unique resource prefix."""
     url = os.environ.get("MINDLINKS_TEST_REDIS_URL", DEFAULT_TEST_REDIS)
-    redis.Redis.from_url(url).flushdb()
+    redis.Redis.from_url(url).ping()
     return url
 
 

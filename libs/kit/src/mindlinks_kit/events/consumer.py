@@ -39,9 +39,19 @@ class Poison(Exception):
 
 
 class Consumer:
-    def __init__(self, *, sqs: SQSClient, dynamodb: DynamoDBClient, queue_url: str,
-                 dead_letter_url: str, inbox: Table, handlers: Mapping[str, Handler],
-                 catalog: Mapping[str, Event], max_receives: int, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        *,
+        sqs: SQSClient,
+        dynamodb: DynamoDBClient,
+        queue_url: str,
+        dead_letter_url: str,
+        inbox: Table,
+        handlers: Mapping[str, Handler],
+        catalog: Mapping[str, Event],
+        max_receives: int,
+        metrics: Metrics,
+    ) -> None:
         self.sqs = sqs
         self.dynamodb = dynamodb
         self.queue_url = queue_url
@@ -56,7 +66,9 @@ class Consumer:
 
     async def receive_once(self, wait_seconds: int = 20) -> int:
         response = await self.sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=wait_seconds,
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
             MessageAttributeNames=["All"],
         )
@@ -81,7 +93,7 @@ class Consumer:
                 await self.receive_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - keep polling; SQS redelivers
+            except Exception:
                 log.exception("consumer.receive_failed")
                 await asyncio.sleep(2)
 
@@ -93,20 +105,28 @@ class Consumer:
         except Poison as exc:
             await self._dead_letter(message, f"poison: {exc}", receives)
             return
-        token = current.set(RequestContext(
-            correlation_id=delivered.detail.correlation_id or delivered.id))
+        token = current.set(
+            RequestContext(correlation_id=delivered.detail.correlation_id or delivered.id)
+        )
         try:
             await self._process(delivered)
-        except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
-            log.warning("consumer.handler_failed", event_name=delivered.name, event_id=delivered.id,
-                        receives=receives, error=repr(exc)[:500])
+        except Exception as exc:
+            log.warning(
+                "consumer.handler_failed",
+                event_name=delivered.name,
+                event_id=delivered.id,
+                receives=receives,
+                error=repr(exc)[:500],
+            )
             self.metrics.count("EventsFailed", event=delivered.name)
             if receives >= self.max_receives:
                 await self._dead_letter(message, repr(exc)[:1000], receives)
             else:
                 await self.sqs.change_message_visibility(
-                    QueueUrl=self.queue_url, ReceiptHandle=receipt,
-                    VisibilityTimeout=self.backoff(receives))
+                    QueueUrl=self.queue_url,
+                    ReceiptHandle=receipt,
+                    VisibilityTimeout=self.backoff(receives),
+                )
             return
         finally:
             current.reset(token)
@@ -134,12 +154,16 @@ class Consumer:
             return
         uow = UnitOfWork(self.dynamodb)
         await self.handlers[delivered.name](delivered, uow)
-        uow.create(self.inbox, {
-            "eventId": delivered.id,
-            "eventName": delivered.name,
-            "processedAt": now_iso(),
-            "expiresAt": int(time.time()) + INBOX_RETENTION_SECONDS,
-        }, key="eventId")
+        uow.create(
+            self.inbox,
+            {
+                "eventId": delivered.id,
+                "eventName": delivered.name,
+                "processedAt": now_iso(),
+                "expiresAt": int(time.time()) + INBOX_RETENTION_SECONDS,
+            },
+            key="eventId",
+        )
         try:
             await uow.commit()
         except ConditionFailed:
@@ -160,7 +184,8 @@ class Consumer:
                 "sourceQueue": {"DataType": "String", "StringValue": self.queue_url},
             },
         )
-        await self.sqs.delete_message(QueueUrl=self.queue_url,
-                                      ReceiptHandle=message["ReceiptHandle"])
+        await self.sqs.delete_message(
+            QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
+        )
         self.metrics.count("EventsDeadLettered")
         log.error("consumer.dead_lettered", error=error[:300], receives=receives)

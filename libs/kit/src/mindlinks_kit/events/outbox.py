@@ -33,8 +33,9 @@ _BATCH = 10  # PutEvents takes at most ten entries
 
 
 class Outbox:
-    def __init__(self, table: Table, service: str, catalog: Mapping[str, Event],
-                 relay: Relay) -> None:
+    def __init__(
+        self, table: Table, service: str, catalog: Mapping[str, Event], relay: Relay
+    ) -> None:
         self.table = table
         self.source = SOURCE_PREFIX + service
         self.service = service
@@ -47,16 +48,23 @@ class Outbox:
             raise ValueError(f"{self.service} does not publish {name!r}")
         if not isinstance(payload, event.payload):
             raise TypeError(f"{name} takes {event.payload.__name__}, not {type(payload).__name__}")
-        detail = Detail(version=event.version, correlation_id=correlation_id(),
-                        data=payload.model_dump(mode="json", by_alias=True))
-        uow.put(self.table, {
-            "id": detail.id,
-            "pendingShard": PENDING,
-            "createdAt": detail.occurred_at,
-            "detailType": name,
-            "source": self.source,
-            "detail": detail.model_dump_json(by_alias=True),
-        }, condition="attribute_not_exists(id)")
+        detail = Detail(
+            version=event.version,
+            correlation_id=correlation_id(),
+            data=payload.model_dump(mode="json", by_alias=True),
+        )
+        uow.put(
+            self.table,
+            {
+                "id": detail.id,
+                "pendingShard": PENDING,
+                "createdAt": detail.occurred_at,
+                "detailType": name,
+                "source": self.source,
+                "detail": detail.model_dump_json(by_alias=True),
+            },
+            condition="attribute_not_exists(id)",
+        )
         uow.after_commit.append(self.relay.wake)
         return detail
 
@@ -64,8 +72,14 @@ class Outbox:
 class Relay:
     """Publishes pending outbox items; woken after each commit, sweeps periodically."""
 
-    def __init__(self, table: Table, events: EventBridgeClient, bus: str, metrics: Metrics,
-                 interval: float = 5.0) -> None:
+    def __init__(
+        self,
+        table: Table,
+        events: EventBridgeClient,
+        bus: str,
+        metrics: Metrics,
+        interval: float = 5.0,
+    ) -> None:
         self.table = table
         self.events = events
         self.bus = bus
@@ -78,8 +92,9 @@ class Relay:
         self._wake.set()
 
     async def pending(self, limit: int = 100) -> list[dict[str, Any]]:
-        items, _ = await self.table.query("pendingShard = :p", values=values(p=PENDING),
-                                          index="pending", limit=limit)
+        items, _ = await self.table.query(
+            "pendingShard = :p", values=values(p=PENDING), index="pending", limit=limit
+        )
         return items
 
     async def flush(self) -> int:
@@ -88,26 +103,33 @@ class Relay:
         async with self._lock:
             while batch := await self.pending():
                 for start in range(0, len(batch), _BATCH):
-                    sent += await self._publish(batch[start:start + _BATCH])
+                    sent += await self._publish(batch[start : start + _BATCH])
                 if len(batch) < 100:
                     break
         return sent
 
     async def _publish(self, items: list[dict[str, Any]]) -> int:
-        response = await self.events.put_events(Entries=[{
-            "EventBusName": self.bus,
-            "Source": item["source"],
-            "DetailType": item["detailType"],
-            "Detail": item["detail"],
-        } for item in items])
+        response = await self.events.put_events(
+            Entries=[
+                {
+                    "EventBusName": self.bus,
+                    "Source": item["source"],
+                    "DetailType": item["detailType"],
+                    "Detail": item["detail"],
+                }
+                for item in items
+            ]
+        )
         sent = 0
         for item, entry in zip(items, response["Entries"], strict=True):
             if entry.get("ErrorCode"):
-                log.warning("outbox.publish_failed", event_id=item["id"],
-                            error=entry.get("ErrorCode"))
+                log.warning(
+                    "outbox.publish_failed", event_id=item["id"], error=entry.get("ErrorCode")
+                )
                 continue
             await self.table.update(
-                {"id": item["id"]}, "REMOVE pendingShard SET sentAt = :now, expiresAt = :ttl",
+                {"id": item["id"]},
+                "REMOVE pendingShard SET sentAt = :now, expiresAt = :ttl",
                 values=values(now=now_iso(), ttl=int(time.time()) + SENT_RETENTION_SECONDS),
             )
             sent += 1
@@ -124,7 +146,7 @@ class Relay:
                 await self.flush()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - retried on the next sweep
+            except Exception:
                 log.exception("outbox.relay_failed")
                 await asyncio.sleep(1)
 

@@ -1,0 +1,59 @@
+# A thin alias layer over the real commands. Two that matter:
+#   make run    set up everything and start the whole fleet locally
+#   make test   lint, type-check, check import rules, run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml tools/*/pyproject.toml services/*/pyproject.toml)))
+MODULES := $(sort $(notdir $(wildcard libs/*/src/mindlinks_* tools/*/src/mindlinks_* services/*/src/mindlinks_*)))
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test check lint typecheck imports pytest fmt openapi constraints bench clean
+
+setup: $(STAMP)
+
+$(STAMP): constraints.txt requirements/dev.txt $(addsuffix pyproject.toml,$(PACKAGES))
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11+ is required (found $$($(PYTHON) --version))"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt \
+		-r requirements/dev.txt $(addprefix -e ,$(PACKAGES))
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/mindlinks-local
+
+test: check pytest
+
+check: lint typecheck imports
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy $(addprefix -p ,$(MODULES))
+
+imports: setup
+	$(BIN)/lint-imports
+
+pytest: setup
+	$(BIN)/pytest
+
+fmt: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+openapi: setup
+	$(BIN)/python -m mindlinks_dev.openapi --write
+
+# Re-pin after changing a dependency: every installed version, no URLs.
+constraints: setup
+	$(BIN)/uv pip freeze --python $(BIN)/python --exclude-editable | sort > constraints.txt
+
+bench: setup
+	$(BIN)/python -m mindlinks_dev.bench
+
+clean:
+	rm -rf $(VENV) .run .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,155 @@
+"""Token checks, against real RSA keys: forgeries of every known kind fail."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from mindlinks_kit.auth import JwksKeys, TokenVerifier, bearer
+from mindlinks_kit.errors import Unauthorized
+
+ISSUER, AUDIENCE = "https://issuer.test", "api"
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+class StaticKeys:
+    async def key(self, kid: str) -> Any:
+        return KEY.public_key() if kid == "k1" else None
+
+
+def make(
+    claims: dict[str, Any] | None = None, *, key: Any = KEY, kid: str = "k1", alg: str = "RS256"
+) -> str:
+    now = int(time.time())
+    payload = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "u1",
+        "iat": now,
+        "exp": now + 60,
+        "typ": "access",
+        "role": "client",
+        "sid": "s1",
+        **(claims or {}),
+    }
+    return jwt.encode(payload, key, algorithm=alg, headers={"kid": kid})
+
+
+@pytest.fixture
+def verifier() -> TokenVerifier:
+    return TokenVerifier(StaticKeys(), ISSUER, AUDIENCE)
+
+
+async def test_a_valid_access_token_gives_its_principal(verifier: TokenVerifier) -> None:
+    principal = await verifier.user(make())
+    assert (principal.user_id, principal.role, principal.session_id) == ("u1", "client", "s1")
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def _forge_alg_none() -> str:
+    now = int(time.time())
+    body = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "u1",
+        "iat": now,
+        "exp": now + 60,
+        "typ": "access",
+        "role": "admin",
+    }
+    return f"{_b64({'alg': 'none', 'kid': 'k1'})}.{_b64(body)}."
+
+
+def _forge_hs256_with_public_key() -> str:
+    pem = KEY.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    header = _b64({"alg": "HS256", "kid": "k1", "typ": "JWT"})
+    now = int(time.time())
+    body = _b64(
+        {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": "u1",
+            "iat": now,
+            "exp": now + 60,
+            "typ": "access",
+            "role": "admin",
+        }
+    )
+    import hashlib
+    import hmac
+
+    signature = hmac.new(pem, f"{header}.{body}".encode(), hashlib.sha256).digest()
+    return f"{header}.{body}.{base64.urlsafe_b64encode(signature).decode().rstrip('=')}"
+
+
+def _tampered() -> str:
+    header, body, signature = make().split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    claims["role"] = "admin"
+    return f"{header}.{_b64(claims)}.{signature}"
+
+
+@pytest.mark.parametrize(
+    ("name", "token"),
+    [
+        ("alg none", _forge_alg_none()),
+        ("HS256 signed with the public key", _forge_hs256_with_public_key()),
+        ("unknown kid", make(kid="k2")),
+        ("signed by another key under our kid", make(key=OTHER_KEY)),
+        ("expired", make({"exp": int(time.time()) - 120, "iat": int(time.time()) - 300})),
+        ("wrong audience", make({"aud": "someone-else"})),
+        ("wrong issuer", make({"iss": "https://evil.test"})),
+        ("tampered payload", _tampered()),
+        ("service token used as user token", make({"typ": "service", "aud": AUDIENCE})),
+        ("garbage", "not-a-jwt"),
+    ],
+)
+async def test_forged_or_invalid_tokens_are_rejected(
+    verifier: TokenVerifier, name: str, token: str
+) -> None:
+    with pytest.raises(Unauthorized):
+        await verifier.user(token)
+
+
+async def test_service_tokens_need_the_internal_audience(verifier: TokenVerifier) -> None:
+    token = make({"typ": "service", "aud": "internal", "sub": "contract"})
+    assert await verifier.service(token) == "contract"
+    with pytest.raises(Unauthorized):
+        await verifier.service(make())  # a user's access token is not a service token
+
+
+async def test_jwks_cache_refetches_an_unknown_kid_at_most_once_per_interval() -> None:
+    fetches = 0
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key()))
+
+    async def fetch() -> dict[str, Any]:
+        nonlocal fetches
+        fetches += 1
+        return {"keys": [{**jwk, "kid": "k1"}]}
+
+    keys = JwksKeys(fetch, min_refresh=3600)
+    assert await keys.key("k1") is not None
+    assert await keys.key("k1") is not None
+    assert await keys.key("rotated") is None  # unknown kid, but refetched too recently
+    assert fetches == 1
+
+
+def test_bearer_parsing() -> None:
+    assert bearer("Bearer abc") == "abc"
+    assert bearer("bearer  abc ") == "abc"
+    assert bearer("Basic abc") is None
+    assert bearer("Bearer ") is None
+    assert bearer(None) is None

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from mindlinks_dev.harness import Running
+from mindlinks_kit.dynamo import ConditionFailed, CursorCodec, InvalidCursor, StaleVersion
+
+
+def test_cursors_round_trip_and_cannot_be_forged_or_moved() -> None:
+    codec = CursorCodec(b"secret")
+    token = codec.encode({"id": "a1", "n": 3}, scope="user:1")
+    assert token is not None
+    assert codec.decode(token, scope="user:1") == {"id": "a1", "n": 3}
+    with pytest.raises(InvalidCursor):
+        codec.decode(token, scope="user:2")  # another list's cursor
+    with pytest.raises(InvalidCursor):
+        CursorCodec(b"other").decode(token, scope="user:1")  # forged with another key
+    with pytest.raises(InvalidCursor):
+        codec.decode(token[:-3] + "AAA", scope="user:1")
+    with pytest.raises(InvalidCursor):
+        codec.decode("!!!", scope="user:1")
+    assert codec.encode(None, "s") is None
+    assert codec.decode(None, "s") is None
+
+
+async def test_create_is_unique_and_replace_is_optimistically_locked(toy: Running) -> None:
+    runtime = toy.runtime("alpha")
+    things = runtime.table("things")
+    uow = runtime.uow()
+    uow.create(things, {"id": "locked-1", "size": 1}, key="id")
+    await uow.commit()
+
+    again = runtime.uow()
+    again.create(things, {"id": "locked-1", "size": 2}, key="id")
+    with pytest.raises(ConditionFailed):
+        await again.commit()
+
+    item = await things.get({"id": "locked-1"})
+    assert item == {"id": "locked-1", "size": 1, "version": 1}
+    first, second = runtime.uow(), runtime.uow()
+    first.replace(things, {**item, "size": 10}, expected_version=1)
+    second.replace(things, {**item, "size": 20}, expected_version=1)
+    await first.commit()
+    with pytest.raises(StaleVersion):
+        await second.commit()
+    assert await things.get({"id": "locked-1"}) == {"id": "locked-1", "size": 10, "version": 2}
