@@ -25,6 +25,7 @@ from mindlinks_kit.health import health, operations
 from mindlinks_kit.http import Peers, ServiceTokens
 from mindlinks_kit.middleware import RequestMiddleware
 from mindlinks_kit.observability import Metrics, configure_logging, configure_tracing
+from mindlinks_kit.openapi import PROBLEM_RESPONSES, document_problems
 from mindlinks_kit.runtime import Runtime, remote_service_token
 from mindlinks_kit.settings import ServiceSettings
 
@@ -91,10 +92,11 @@ def create_app(
     app.include_router(health)
     app.include_router(operations)
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=PROBLEM_RESPONSES)
     if settings.local_mode:
         for router in dev_routers:
-            app.include_router(router)
+            app.include_router(router, responses=PROBLEM_RESPONSES)
+    document_problems(app)
     app.add_middleware(RequestMiddleware, tracer=tracer, metrics=metrics)
     return app
 

@@ -31,3 +31,21 @@ class Money(ApiModel):
 
     amount_minor: int
     currency: str
+
+
+class FieldError(BaseModel):
+    location: list[str]
+    message: str
+    type: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, as every error response is rendered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None

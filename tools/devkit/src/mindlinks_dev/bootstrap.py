@@ -76,7 +76,10 @@ def bootstrap(
     service_secrets: dict[str, str] | None = None,
 ) -> Bootstrapped:
     session = boto3.Session(region_name=region, **LOCAL_CREDENTIALS)
-    client = lambda name: session.client(name, endpoint_url=endpoint_url)  # noqa: E731
+
+    def client(name: str) -> Any:
+        return session.client(name, endpoint_url=endpoint_url)
+
     dynamodb, sqs, events, s3 = client("dynamodb"), client("sqs"), client("events"), client("s3")
     secrets_manager, kms = client("secretsmanager"), client("kms")
     result = Bootstrapped(prefix=prefix)
@@ -147,12 +150,10 @@ def bootstrap(
         events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
         result.queues[service.name] = queue_url
 
-    _ignore(
-        ("AlreadyExistsException",),
-        kms.create_alias,
-        AliasName=f"alias/{prefix}data",
-        TargetKeyId=kms.create_key(Description=f"{prefix}data")["KeyMetadata"]["KeyId"],
-    )
+    alias = f"alias/{prefix}data"
+    if not any(a["AliasName"] == alias for a in kms.list_aliases()["Aliases"]):
+        key_id = kms.create_key(Description=f"{prefix}data")["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=alias, TargetKeyId=key_id)
     given = service_secrets or {}
     for service in fleet.services:
         value = given.get(service.name) or secrets.token_urlsafe(32)

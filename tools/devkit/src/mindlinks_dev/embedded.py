@@ -53,6 +53,7 @@ def moto_server(port: int | None = None, log: Path | None = None) -> Iterator[st
         stdout=out,
         stderr=subprocess.STDOUT,
         env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "false"},
+        start_new_session=True,  # a terminal's Ctrl-C reaches the runner, which stops us last
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
@@ -85,13 +86,17 @@ def redis_server(log: Path | None = None) -> Iterator[tuple[str, str]]:
             ],
             stdout=log.open("ab") if log else subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             _wait_tcp(port)
             yield f"redis://127.0.0.1:{port}/0", "redis-server"
         finally:
             process.terminate()
-            process.wait(timeout=5)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
         return
     from fakeredis import TcpFakeServer
 

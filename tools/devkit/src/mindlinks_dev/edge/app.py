@@ -1,0 +1,365 @@
+"""The edge app: pure ASGI (``@app.middleware`` would cost ~10x per request)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from collections.abc import Callable, Mapping
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import httpx
+from fastapi.openapi.docs import get_swagger_ui_html
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope, Send
+
+from mindlinks_dev.edge.limits import RateLimiter
+from mindlinks_dev.edge.routing import (
+    RawHeaders,
+    Routes,
+    Upstream,
+    correlation_id,
+    forward_headers,
+    response_headers,
+    routes_for,
+)
+from mindlinks_dev.openapi import merge_openapi
+from mindlinks_kit.errors import PROBLEM_JSON, NotFound, PeerUnavailable, TooManyRequests
+from mindlinks_kit.errors import problem_body as problem
+from mindlinks_kit.middleware import CORRELATION_HEADER
+
+# The three dashboards' dev servers (3001-3011 are the services' own ports).
+DEFAULT_ORIGINS = ("http://localhost:3000", "http://localhost:3100", "http://localhost:3200")
+ALLOWED_METHODS = b"GET, POST, PUT, PATCH, DELETE, OPTIONS"
+EXPOSED_HEADERS = b"x-correlation-id, retry-after, location, content-disposition"
+
+
+def split_names(value: str) -> list[str]:
+    """``"a, b,"`` → ``["a", "b"]``."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class EdgeSettings(BaseSettings):
+    """The edge's configuration, from ``MINDLINKS_EDGE_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="MINDLINKS_EDGE_", extra="ignore")
+
+    services: Annotated[list[str] | None, NoDecode] = None
+    """Comma-separated services behind the edge; unset: the whole fleet."""
+    cors_origins: Annotated[list[str], NoDecode] = list(DEFAULT_ORIGINS)
+    rate_per_second: float = 20.0
+    """Per client IP; 0 turns rate limiting off."""
+    burst: int = 40
+    public_url: str = "http://localhost:8080"
+    timeout_seconds: float = 29.0
+    """API Gateway's integration timeout."""
+    max_body_bytes: int = 10 * 1024 * 1024
+    """API Gateway's payload limit."""
+    peer_url_template: str = Field(
+        "http://127.0.0.1:{port}", validation_alias="MINDLINKS_PEER_URL_TEMPLATE"
+    )
+
+    @field_validator("services", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return split_names(value) if isinstance(value, str) else value
+
+
+class _ClientGone(Exception):
+    """The client went away before it sent its whole request."""
+
+
+class Edge:
+    """API Gateway + ALB for one machine; build it with ``create_edge``."""
+
+    def __init__(
+        self,
+        routes: Routes,
+        settings: EdgeSettings,
+        transport: httpx.AsyncBaseTransport | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.routes = routes
+        self.settings = settings
+        self.transport = transport
+        self.origins = frozenset(origin.rstrip("/") for origin in settings.cors_origins)
+        self.limiter = RateLimiter(settings.rate_per_second, settings.burst, clock)
+        self.client: httpx.AsyncClient | None = None
+        self._openapi: dict[str, Any] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        else:  # websockets are not routed
+            await send({"type": "websocket.close", "code": 1008})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.client = httpx.AsyncClient(
+                    transport=self.transport,
+                    timeout=httpx.Timeout(self.settings.timeout_seconds, connect=2.0),
+                    limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                    # One client for every caller: it must keep no caller's cookies.
+                    cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+                )
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.client is not None:
+                    await self.client.aclose()
+                    self.client = None
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(raw=scope["headers"])
+        path: str = scope["path"]
+        method: str = scope["method"]
+        correlation = correlation_id(headers.get(CORRELATION_HEADER))
+        origin = headers.get("origin")
+        cors = self._cors(origin)
+        if method == "OPTIONS" and origin and "access-control-request-method" in headers:
+            await self._preflight(send, cors, headers, correlation, path)
+            return
+        if path == "/health/live":
+            await _json(send, 200, {"status": "ok", "service": "edge"}, cors, correlation)
+            return
+        wait = self.limiter.acquire(_client_ip(scope))
+        if wait:
+            limited = TooManyRequests(
+                "This client sends too many requests", retry_after=max(1, math.ceil(wait))
+            )
+            retry = [(k.lower().encode(), v.encode()) for k, v in limited.headers.items()]
+            await _problem(send, limited.body(path), [*cors, *retry], correlation)
+            return
+        if path in ("/docs", "/openapi.json") and method in ("GET", "HEAD"):
+            await self._docs(path, send, cors, correlation)
+            return
+        upstream = self.routes.resolve(path)
+        if upstream is None:
+            missing = NotFound(f"No public route for {path}")
+            await _problem(send, missing.body(path), cors, correlation)
+            return
+        await self._proxy(scope, receive, send, upstream, cors, correlation)
+
+    def _cors(self, origin: str | None) -> RawHeaders:
+        if not origin:
+            return []
+        if origin.rstrip("/") not in self.origins and "*" not in self.origins:
+            return [(b"vary", b"Origin")]
+        return [
+            (b"access-control-allow-origin", origin.encode("latin-1")),
+            (b"access-control-allow-credentials", b"true"),
+            (b"access-control-expose-headers", EXPOSED_HEADERS),
+            (b"vary", b"Origin"),
+        ]
+
+    async def _preflight(
+        self, send: Send, cors: RawHeaders, headers: Headers, correlation: str, path: str
+    ) -> None:
+        if not any(name == b"access-control-allow-origin" for name, _ in cors):
+            detail = "This origin may not call the API"
+            body = problem(403, "cors-origin-not-allowed", "Origin not allowed", detail, path)
+            await _problem(send, body, cors, correlation)
+            return
+        allowed = [
+            *cors,
+            (b"access-control-allow-methods", ALLOWED_METHODS),
+            (b"access-control-max-age", b"600"),
+        ]
+        requested = headers.get("access-control-request-headers")
+        if requested:
+            allowed.append((b"access-control-allow-headers", requested.encode("latin-1")))
+        await _send(send, 204, b"", allowed, correlation)
+
+    async def _proxy(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        upstream: Upstream,
+        cors: RawHeaders,
+        correlation: str,
+    ) -> None:
+        path: str = scope["path"]
+        limit = self.settings.max_body_bytes
+        try:
+            body = await _read_body(receive, limit)
+        except _ClientGone:
+            return
+        if body is None:
+            detail = f"Request bodies are limited to {limit} bytes"
+            large = problem(413, "payload-too-large", "Payload too large", detail, path)
+            await _problem(send, large, cors, correlation)
+            return
+        raw_path: bytes = scope.get("raw_path") or quote(path).encode("ascii")
+        query: bytes = scope.get("query_string", b"")
+        target = raw_path + (b"?" + query if query else b"")
+        url = httpx.URL(upstream.url).copy_with(raw_path=target)
+        client, scheme = _client_ip(scope), scope["scheme"]
+        forwarded = forward_headers(
+            scope["headers"], client=client, scheme=scheme, correlation=correlation
+        )
+        # Built by hand, not by the client: its default headers (user agent,
+        # accept-encoding) must not be added to what the caller sent.
+        request = httpx.Request(scope["method"], url, headers=forwarded, content=body)
+        try:
+            response = await self._client().send(request, stream=True)
+            try:
+                content = await _read_raw(response)
+            finally:
+                await response.aclose()
+        except httpx.HTTPError as exc:
+            failure, extra = _upstream_failure(exc, upstream.service.name, path)
+            await _problem(send, failure, [*cors, *extra], correlation)
+            return
+        length = None if scope["method"] == "HEAD" else len(content)
+        out = response_headers(response.headers.raw, length=length, correlation=correlation)
+        start = {"type": "http.response.start", "status": response.status_code}
+        await send({**start, "headers": [*out, *cors]})
+        await send({"type": "http.response.body", "body": content})
+
+    def _client(self) -> httpx.AsyncClient:
+        if self.client is None:
+            raise RuntimeError("the edge's lifespan has not run (serve it with uvicorn)")
+        return self.client
+
+    async def _docs(self, path: str, send: Send, cors: RawHeaders, correlation: str) -> None:
+        if path == "/docs":
+            page = get_swagger_ui_html(openapi_url="/openapi.json", title="Mind-Links API (local)")
+            html = [(b"content-type", b"text/html; charset=utf-8"), *cors]
+            await _send(send, 200, bytes(page.body), html, correlation)
+            return
+        await _json(send, 200, await self.openapi(), cors, correlation)
+
+    async def openapi(self) -> dict[str, Any]:
+        """The merged public API of the services behind this edge, with their
+        local-only ``/dev/`` routes (routed locally). Cached once all answered."""
+        if self._openapi is not None:
+            return self._openapi
+        upstreams = self.routes.upstreams
+
+        async def fetch(upstream: Upstream) -> dict[str, Any] | None:
+            try:
+                response = await self._client().get(f"{upstream.url}/openapi.json", timeout=5.0)
+                response.raise_for_status()
+                document: dict[str, Any] = response.json()
+            except (httpx.HTTPError, ValueError):
+                return None
+            return document
+
+        fetched = dict(zip(upstreams, await asyncio.gather(*map(fetch, upstreams)), strict=True))
+        missing = [u.service.name for u, document in fetched.items() if document is None]
+        note = f" Not answering yet (reload later): {', '.join(missing)}." if missing else ""
+        merged = merge_openapi(
+            [(u.service, document) for u, document in fetched.items() if document is not None],
+            include_dev=True,
+            servers=[{"url": self.settings.public_url}],
+            description=f"The services of this local run.{note}",
+        )
+        if not missing:
+            self._openapi = merged
+        return merged
+
+
+def create_edge(
+    routes: Routes,
+    settings: EdgeSettings | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Edge:
+    """The edge over ``routes``. ``transport`` replaces the network to the
+    services (tests inject their upstreams); ``clock`` drives the rate limiter."""
+    return Edge(routes, settings or EdgeSettings(), transport, clock)
+
+
+def from_environment() -> Edge:
+    """The uvicorn factory (``--factory mindlinks_dev.edge:from_environment``)."""
+    from mindlinks_fleet import FLEET
+
+    settings = EdgeSettings()
+    names = settings.services
+    if names is None:
+        names = [service.name for service in FLEET.services]
+    routes = routes_for(FLEET, names, settings.peer_url_template)
+    return create_edge(routes, settings)
+
+
+def _client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def _upstream_failure(
+    exc: httpx.HTTPError, service: str, path: str
+) -> tuple[dict[str, Any], RawHeaders]:
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        down = PeerUnavailable(f"The {service} service is not answering", service=service)
+        return down.body(path), [(b"retry-after", b"5")]
+    if isinstance(exc, httpx.TimeoutException):
+        detail = f"The {service} service did not answer in time"
+        return problem(504, "gateway-timeout", "Gateway timeout", detail, path, service=service), []
+    detail = f"The {service} service answered with a broken response"
+    return problem(502, "bad-gateway", "Bad gateway", detail, path, service=service), []
+
+
+async def _send(
+    send: Send, status: int, body: bytes, headers: RawHeaders, correlation: str
+) -> None:
+    length = (b"content-length", str(len(body)).encode())
+    correlated = (CORRELATION_HEADER.encode(), correlation.encode("latin-1"))
+    start = {"type": "http.response.start", "status": status}
+    await send({**start, "headers": [*headers, length, correlated]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _json(
+    send: Send,
+    status: int,
+    body: Mapping[str, Any],
+    headers: RawHeaders,
+    correlation: str,
+    media_type: bytes = b"application/json",
+) -> None:
+    content = json.dumps(body, separators=(",", ":")).encode()
+    await _send(send, status, content, [(b"content-type", media_type), *headers], correlation)
+
+
+async def _problem(
+    send: Send, body: Mapping[str, Any], headers: RawHeaders, correlation: str
+) -> None:
+    """An RFC 9457 problem (``mindlinks_kit.errors.problem_body``)."""
+    await _json(send, body["status"], body, headers, correlation, PROBLEM_JSON.encode())
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body; None when it is larger than ``limit``."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientGone
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _read_raw(response: httpx.Response) -> bytes:
+    """The body as sent (still compressed if it was): the caller decodes it."""
+    if response.is_stream_consumed:  # an in-memory response (httpx.MockTransport)
+        return response.content
+    return b"".join([chunk async for chunk in response.aiter_raw()])

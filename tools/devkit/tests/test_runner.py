@@ -1,0 +1,244 @@
+"""The local runner: what it plans from the fleet, what each process reads,
+and a short smoke run of real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from mindlinks_dev import harness, runner
+from mindlinks_dev.edge import EdgeSettings
+from mindlinks_dev.embedded import free_port
+from mindlinks_dev.runner import (
+    EDGE_TARGET,
+    edge_environment,
+    plan_parts,
+    plan_services,
+    same_redis,
+    service_environment,
+    uvicorn_command,
+)
+from mindlinks_dev.supervisor import Part, Supervisor, busy_ports, readiness_table
+from mindlinks_fleet import FLEET
+from mindlinks_kit.settings import ServiceSettings
+
+ALL = {s.name: f"mindlinks_{s.name}.app:create" for s in FLEET.services}
+
+
+def test_plans_every_installed_service_in_fleet_order() -> None:
+    installed = {"user": "u.app:create", "auth": "a.app:create", "stranger": "s.app:create"}
+    plan = plan_services(FLEET, installed)
+    assert [(s.name, s.port, target) for s, target in plan] == [
+        ("auth", 3001, "a.app:create"),
+        ("user", 3002, "u.app:create"),
+    ]
+    assert [s.name for s, _ in plan_services(FLEET, ALL)] == [s.name for s in FLEET.services]
+
+
+def test_services_are_found_by_the_harness_entry_point_group() -> None:
+    assert runner.SERVICES_GROUP == harness.ENTRY_POINT_GROUP
+
+
+def test_plans_only_and_skip() -> None:
+    assert [s.name for s, _ in plan_services(FLEET, ALL, ["user", "auth"])] == ["auth", "user"]
+    assert plan_services(FLEET, ALL, []) == []
+    skipped = [s.name for s, _ in plan_services(FLEET, ALL, None, ["auth"])]
+    assert "auth" not in skipped
+    assert len(skipped) == len(FLEET.services) - 1
+    with pytest.raises(LookupError, match="nobody"):
+        plan_services(FLEET, ALL, ["nobody"])
+    with pytest.raises(LookupError, match="not installed: kyc"):
+        plan_services(FLEET, {"auth": "a:create"}, ["auth", "kyc"])
+
+
+def test_service_environment_is_what_the_settings_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    base = {"PATH": "/bin", "MINDLINKS_ENVIRONMENT": "test", "MINDLINKS_LOG_LEVEL": "DEBUG"}
+    env = service_environment(
+        base,
+        aws_endpoint="http://127.0.0.1:5000",
+        redis_url="redis://127.0.0.1:7000/0",
+        mailbox=tmp_path / "mailbox",
+        public_url="http://localhost:8080",
+    )
+    assert env["PATH"] == "/bin"
+    assert env["MINDLINKS_LOG_LEVEL"] == "DEBUG"  # the developer's own choices stay
+    assert env["MINDLINKS_MAILBOX_DIR"] == str(tmp_path / "mailbox")
+    for key in [k for k in os.environ if k.startswith("MINDLINKS_")]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        if key.startswith("MINDLINKS_"):
+            monkeypatch.setenv(key, value)
+    settings = ServiceSettings()
+    assert settings.environment == "local"
+    assert settings.local_mode
+    assert settings.resource_prefix == "mindlinks-local-"
+    assert settings.aws_endpoint_url == "http://127.0.0.1:5000"
+    assert settings.redis_url == "redis://127.0.0.1:7000/0"
+    assert settings.peer_url_template.format(name="auth", port=3001) == "http://127.0.0.1:3001"
+    assert settings.public_base_url == "http://localhost:8080"
+    assert settings.background_workers
+
+
+def test_edge_environment_is_what_the_edge_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = edge_environment(
+        {},
+        services=["auth", "user"],
+        cors_origins=["http://localhost:3000"],
+        rate=5.0,
+        burst=10,
+        public_url="http://localhost:9090",
+    )
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = EdgeSettings()
+    assert settings.services == ["auth", "user"]
+    assert settings.cors_origins == ["http://localhost:3000"]
+    assert (settings.rate_per_second, settings.burst) == (5.0, 10)
+    assert settings.public_url == "http://localhost:9090"
+    assert settings.peer_url_template == "http://127.0.0.1:{port}"
+
+    monkeypatch.setenv("MINDLINKS_EDGE_CORS_ORIGINS", "http://localhost:5173")
+    kept = edge_environment(
+        os.environ, services=[], cors_origins=None, rate=1, burst=1, public_url="http://x"
+    )
+    assert kept["MINDLINKS_EDGE_CORS_ORIGINS"] == "http://localhost:5173"
+
+
+def test_parts_run_uvicorn_factories_on_the_fleet_ports(tmp_path: Path) -> None:
+    plan = plan_services(FLEET, {"auth": "mindlinks_auth.app:create"})
+    parts = plan_parts(plan, run_dir=tmp_path, edge_port=8080, env={"A": "1"}, edge_env={"B": "2"})
+    edge, auth = parts
+    assert (edge.name, edge.url, edge.probe) == ("edge", "http://127.0.0.1:8080", "/health/live")
+    assert edge.command == uvicorn_command(EDGE_TARGET, 8080, access_log=True)
+    assert edge.env == {"B": "2"}
+    assert (auth.name, auth.url, auth.probe) == ("auth", "http://127.0.0.1:3001", "/health/ready")
+    assert auth.log == tmp_path / "auth.log"
+    assert auth.command[:5] == (
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "mindlinks_auth.app:create",
+    )
+    options = " ".join(auth.command[5:])
+    assert "--host 127.0.0.1 --port 3001 --timeout-graceful-shutdown 10" in options
+    assert "--no-access-log" in options
+
+
+def test_same_redis() -> None:
+    assert same_redis("redis://localhost:6379/9", "redis://127.0.0.1/9")
+    assert not same_redis("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/9")
+    assert same_redis("redis://127.0.0.1:6379", "redis://127.0.0.1:6379/0")
+    assert not same_redis("redis://127.0.0.1:6380/9", "redis://127.0.0.1:6379/9")
+
+
+def test_readiness_table() -> None:
+    table = readiness_table(
+        [
+            ("edge", "http://localhost:8080", "ready"),
+            ("auth", "http://127.0.0.1:3001", "exited (1)"),
+        ]
+    )
+    assert table.splitlines() == [
+        "part  url                    status",
+        "edge  http://localhost:8080  ready",
+        "auth  http://127.0.0.1:3001  exited (1)",
+    ]
+
+
+def test_busy_ports_are_reported() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert busy_ports({"auth": port, "edge": free_port()}) == {"auth": port}
+
+
+def test_the_runner_refuses_the_test_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://localhost:6379/9")
+    monkeypatch.delenv("MINDLINKS_TEST_REDIS_URL", raising=False)
+    assert runner.main(["--only", "", "--edge-port", str(free_port())]) == 2
+
+
+async def test_supervisor_starts_probes_and_stops_real_processes(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "MINDLINKS_EDGE_SERVICES": ""}
+    edge = Part(
+        "edge",
+        f"http://127.0.0.1:{port}",
+        "/health/live",
+        uvicorn_command(EDGE_TARGET, port),
+        env,
+        tmp_path / "edge.log",
+    )
+    crash = Part(
+        "crash",
+        "http://127.0.0.1:9",
+        "/health/ready",
+        (sys.executable, "-c", "raise SystemExit(3)"),
+        env,
+        tmp_path / "crash.log",
+    )
+    supervisor = Supervisor()
+    await asyncio.gather(supervisor.start(edge), supervisor.start(crash))
+    try:
+        statuses = await supervisor.wait_ready([edge, crash], timeout=60)
+    finally:
+        codes = await supervisor.stop()
+    assert statuses == {"edge": "ready", "crash": "exited (3)"}
+    # uvicorn shuts down gracefully, then re-raises the SIGTERM it caught
+    assert codes == {"edge": -signal.SIGTERM, "crash": 3}
+    assert "Application shutdown complete" in (tmp_path / "edge.log").read_text()
+
+
+async def test_mindlinks_local_starts_the_infrastructure_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    """``--only ''``: AWS, Redis and the edge, no services — the whole
+    start/ready/stop path of the command without the fleet's start-up time."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "mindlinks_dev.runner",
+        "--only",
+        "",
+        "--edge-port",
+        str(free_port()),
+        "--run-dir",
+        str(tmp_path),
+        "--ready-timeout",
+        "60",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        while not lines or lines[-1] not in ("all parts ready", "<exited>"):
+            line = await asyncio.wait_for(process.stdout.readline(), timeout=120)
+            lines.append(line.decode().strip() if line else "<exited>")
+        assert lines[-1] == "all parts ready", "\n".join(lines)
+        state = json.loads((tmp_path / "state.json").read_text())
+        assert state["status"] == "ready"
+        assert set(state["parts"]) == {"edge"}
+        assert state["aws"]["prefix"] == "mindlinks-local-"
+        assert (tmp_path / "mailbox").is_dir()
+        assert (tmp_path / "edge.log").exists()
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        output = await asyncio.wait_for(process.stdout.read(), timeout=60)
+        code = await process.wait()
+    assert code == 0, output.decode()
+    assert not (tmp_path / "state.json").exists()
