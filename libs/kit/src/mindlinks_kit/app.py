@@ -112,7 +112,7 @@ def _runtime(
     spec = fleet.service(service)
     peers = Peers(
         template=settings.peer_url_template,
-        ports={s.name: s.port for s in fleet.services},
+        ports={s.name: s.port + settings.port_offset for s in fleet.services},
         allowed={*spec.peers, "auth"} - {service},
         client=http,
         timeout=settings.http_timeout_seconds,

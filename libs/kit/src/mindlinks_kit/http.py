@@ -36,6 +36,10 @@ IDEMPOTENCY_HEADER = "idempotency-key"
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
+class CircuitOpen(Exception):
+    """The breaker is open: the call was not attempted."""
+
+
 class _Retryable(Exception):
     def __init__(self, reason: str, response: httpx.Response | None = None) -> None:
         super().__init__(reason)
@@ -63,7 +67,10 @@ class AsyncBreaker:
         def suspended() -> Any:
             yield
 
-        gate = self.breaker.call(suspended)  # raises CircuitBreakerError while open
+        try:
+            gate = self.breaker.call(suspended)
+        except pybreaker.CircuitBreakerError:
+            raise CircuitOpen(self.breaker.name) from None
         next(gate)
         try:
             result = await fn()
@@ -178,7 +185,7 @@ class Peers:
             ):
                 with attempt:
                     return await breaker.call(once)
-        except pybreaker.CircuitBreakerError:
+        except CircuitOpen:
             log.warning("peer.breaker_open", peer=peer)
             raise PeerUnavailable(f"{peer} is unavailable (circuit open)", peer=peer) from None
         except _Retryable as exc:

@@ -32,6 +32,9 @@ class ServiceSettings(BaseSettings):
     peer_url_template: str = "http://127.0.0.1:{port}"
     """Discovery: AWS ``http://{name}.mindlinks.internal:{port}``, compose ``http://{name}:{port}``."""
 
+    port_offset: int = 0
+    """Added to every declared port (local only: lets a second fleet, e.g. the
+    end-to-end suite's, run beside a developer's ``make run``)."""
     public_base_url: str = "http://localhost:8080"
     """Where links in emails point (the dashboards' origin in deployed environments)."""
 
@@ -64,6 +67,8 @@ class ServiceSettings(BaseSettings):
     def _refuse_dev_defaults_when_deployed(self) -> ServiceSettings:
         if not self.local_mode and self.cursor_secret.get_secret_value() == DEV_SECRET:
             raise ValueError("MINDLINKS_CURSOR_SECRET must be set outside local environments")
+        if not self.local_mode and self.port_offset:
+            raise ValueError("MINDLINKS_PORT_OFFSET is for local environments only")
         if not self.local_mode and self.aws_endpoint_url:
             raise ValueError("MINDLINKS_AWS_ENDPOINT_URL is for local environments only")
         return self

@@ -44,6 +44,39 @@ class Running:
     def deps(self, service: str) -> Any:
         return self.apps[service].state.deps
 
+    def access_token(self, user_id: str, role: str = "client", session_id: str = "s-1") -> str:
+        """A real access token signed by the running auth service's active key."""
+        token, _ = self.deps("auth").keys.access_token(user_id, role, session_id, 300)
+        return str(token)
+
+    def bearer(self, user_id: str, role: str = "client") -> dict[str, str]:
+        return {"authorization": f"Bearer {self.access_token(user_id, role)}"}
+
+    def service_bearer(self, service: str) -> dict[str, str]:
+        """Headers carrying a real service token of ``service`` (for /internal routes)."""
+        token, _ = self.deps("auth").keys.service_token(service, 300)
+        return {"authorization": f"Bearer {token}"}
+
+    async def redeliver(self, producer: str, event_id: str) -> int:
+        """Publish an already published event again — a relay that crashed between
+        publishing and marking it sent — and deliver it: consumers must not
+        apply it twice."""
+        runtime = self.runtime(producer)
+        item = await runtime.table("outbox").get({"id": event_id})
+        if item is None:
+            raise LookupError(f"{producer} has no outbox item {event_id}")
+        await runtime.aws.events.put_events(
+            Entries=[
+                {
+                    "EventBusName": runtime.settings.physical(runtime.fleet.bus),
+                    "Source": item["source"],
+                    "DetailType": item["detailType"],
+                    "Detail": item["detail"],
+                }
+            ]
+        )
+        return await self.deliver()
+
     async def deliver(self, rounds: int = 10) -> int:
         """Relay every outbox and drain every queue until nothing moves."""
         moved_total = 0
@@ -61,6 +94,13 @@ class Running:
             if not moved:
                 break
         return moved_total
+
+
+def route_paths(app: FastAPI) -> set[str]:
+    """Every path an app serves, whether FastAPI included its routers eagerly or lazily."""
+    return set(app.openapi().get("paths", {})) | {
+        path for route in app.routes if isinstance(path := getattr(route, "path", None), str)
+    }
 
 
 @contextlib.asynccontextmanager

@@ -41,7 +41,9 @@ def test_redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def fleet_resources(aws_endpoint: str, test_redis_url: str) -> Iterator[Bootstrapped]:
+def fleet_resources(
+    aws_endpoint: str, test_redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Bootstrapped]:
     """The whole fleet's resources, and the environment every app reads."""
     prefix = f"t{uuid.uuid4().hex[:8]}-"
     resources = bootstrap(FLEET, endpoint_url=aws_endpoint, prefix=prefix)
@@ -54,6 +56,7 @@ def fleet_resources(aws_endpoint: str, test_redis_url: str) -> Iterator[Bootstra
         "MINDLINKS_RELAY_INTERVAL_SECONDS": "3600",
         "MINDLINKS_HTTP_ATTEMPTS": "2",
         "MINDLINKS_LOG_LEVEL": "WARNING",
+        "MINDLINKS_MAILBOX_DIR": str(tmp_path_factory.mktemp("mailbox")),
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

@@ -153,6 +153,7 @@ def plan_parts(
     edge_port: int,
     env: Mapping[str, str],
     edge_env: Mapping[str, str],
+    port_offset: int = 0,
 ) -> list[Part]:
     """The processes of a run: the edge first, then the planned services."""
     edge_command = uvicorn_command(EDGE_TARGET, edge_port, access_log=True)
@@ -167,8 +168,9 @@ def plan_parts(
         )
     ]
     for service, target in plan:
-        command = uvicorn_command(target, service.port)
-        url = f"http://{HOST}:{service.port}"
+        port = service.port + port_offset
+        command = uvicorn_command(target, port)
+        url = f"http://{HOST}:{port}"
         parts.append(
             Part(service.name, url, "/health/ready", command, env, run_dir / f"{service.name}.log")
         )
@@ -203,11 +205,17 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--edge-port", type=int, default=8080)
     parser.add_argument(
+        "--port-offset",
+        type=int,
+        default=0,
+        help="added to every service port (run a second fleet beside another)",
+    )
+    parser.add_argument(
         "--cors-origins",
         type=split_names,
         default=None,
         metavar="ORIGINS",
-        help="origins the dashboards run on (default: http://localhost:3000,3001,3002)",
+        help="origins the dashboards run on (default: http://localhost:3000,3100,3200)",
     )
     parser.add_argument(
         "--rate",
@@ -230,7 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LookupError as exc:
         _say(f"mindlinks-local: {exc}")
         return 2
-    busy = busy_ports({"edge": args.edge_port, **{s.name: s.port for s, _ in plan}})
+    busy = busy_ports(
+        {"edge": args.edge_port, **{s.name: s.port + args.port_offset for s, _ in plan}}
+    )
     if busy:
         taken = ", ".join(f"{name} ({port})" for name, port in busy.items())
         _say(f"mindlinks-local: ports in use: {taken} — is another local run going?")
@@ -279,23 +289,35 @@ def _run(
             f"{len(resources.buckets)} buckets; redis: {redis_kind}"
         )
         public_url = f"http://localhost:{args.edge_port}"
-        env = service_environment(
-            os.environ,
-            aws_endpoint=aws,
-            redis_url=redis_url,
-            mailbox=mailbox,
-            public_url=public_url,
+        offset = {"MINDLINKS_PORT_OFFSET": str(args.port_offset)}
+        env = (
+            service_environment(
+                os.environ,
+                aws_endpoint=aws,
+                redis_url=redis_url,
+                mailbox=mailbox,
+                public_url=public_url,
+            )
+            | offset
         )
-        edge_env = edge_environment(
-            os.environ,
-            services=[s.name for s, _ in plan],
-            cors_origins=args.cors_origins,
-            rate=args.rate,
-            burst=args.burst,
-            public_url=public_url,
+        edge_env = (
+            edge_environment(
+                os.environ,
+                services=[s.name for s, _ in plan],
+                cors_origins=args.cors_origins,
+                rate=args.rate,
+                burst=args.burst,
+                public_url=public_url,
+            )
+            | offset
         )
         parts = plan_parts(
-            plan, run_dir=run_dir, edge_port=args.edge_port, env=env, edge_env=edge_env
+            plan,
+            run_dir=run_dir,
+            edge_port=args.edge_port,
+            env=env,
+            edge_env=edge_env,
+            port_offset=args.port_offset,
         )
         state = {
             "pid": os.getpid(),

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from pydantic import ValidationError
 
+from mindlinks_kit.clock import now_iso
 from mindlinks_kit.context import RequestContext, current
 from mindlinks_kit.declaration import Event
 from mindlinks_kit.dynamo import ConditionFailed, Table, UnitOfWork
-from mindlinks_kit.events.envelope import Delivered, Detail, now_iso
+from mindlinks_kit.events.envelope import Delivered, Detail
 from mindlinks_kit.observability import Metrics
 
 if TYPE_CHECKING:

@@ -7,19 +7,15 @@ name, ``detail`` = ``{id, occurredAt, version, correlationId, data}``.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
+from mindlinks_kit.clock import now_iso
 from mindlinks_kit.schemas import ApiModel
 
 P = TypeVar("P", bound=BaseModel)
 SOURCE_PREFIX = "mindlinks."
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Detail(ApiModel):

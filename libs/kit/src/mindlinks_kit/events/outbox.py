@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from pydantic import BaseModel
 
+from mindlinks_kit.clock import now_iso
 from mindlinks_kit.context import correlation_id
 from mindlinks_kit.declaration import Event
 from mindlinks_kit.dynamo import Table, UnitOfWork, values
-from mindlinks_kit.events.envelope import SOURCE_PREFIX, Detail, now_iso
+from mindlinks_kit.events.envelope import SOURCE_PREFIX, Detail
 from mindlinks_kit.observability import Metrics
 
 if TYPE_CHECKING:

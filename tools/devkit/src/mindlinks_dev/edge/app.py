@@ -63,6 +63,7 @@ class EdgeSettings(BaseSettings):
     peer_url_template: str = Field(
         "http://127.0.0.1:{port}", validation_alias="MINDLINKS_PEER_URL_TEMPLATE"
     )
+    port_offset: int = Field(0, validation_alias="MINDLINKS_PORT_OFFSET")
 
     @field_validator("services", "cors_origins", mode="before")
     @classmethod
@@ -290,7 +291,7 @@ def from_environment() -> Edge:
     names = settings.services
     if names is None:
         names = [service.name for service in FLEET.services]
-    routes = routes_for(FLEET, names, settings.peer_url_template)
+    routes = routes_for(FLEET, names, settings.peer_url_template, settings.port_offset)
     return create_edge(routes, settings)
 
 

@@ -76,14 +76,16 @@ class Routes:
         return [unique[name] for name in sorted(unique)]
 
 
-def routes_for(fleet: Fleet, services: Iterable[str], template: str) -> Routes:
+def routes_for(
+    fleet: Fleet, services: Iterable[str], template: str, port_offset: int = 0
+) -> Routes:
     """The route table of the given services of ``fleet`` (the started ones);
     ``template`` is the discovery template (``http://127.0.0.1:{port}``)."""
     areas: dict[str, Upstream] = {}
     paths: dict[str, Upstream] = {}
     for name in services:
         spec = fleet.service(name)
-        upstream = Upstream(spec, template.format(name=spec.name, port=spec.port))
+        upstream = Upstream(spec, template.format(name=spec.name, port=spec.port + port_offset))
         areas[spec.area] = upstream
         for path in spec.extra_public_paths:
             paths[path] = upstream

@@ -1,0 +1,25 @@
+"""Notification service wiring."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mindlinks_fleet import FLEET
+from mindlinks_kit.app import create_app
+from mindlinks_notification import api
+from mindlinks_notification.deps import setup
+from mindlinks_notification.events import handlers
+from mindlinks_notification.settings import Settings
+
+
+def create(settings: Settings | None = None) -> FastAPI:
+    return create_app(
+        fleet=FLEET,
+        service="notification",
+        settings=settings or Settings(),
+        routers=[api.public, api.internal],
+        dev_routers=[api.dev],
+        setup=setup,
+        handlers=handlers,
+        description="Templated email (SendGrid) and in-app notifications.",
+    )

@@ -1,0 +1,78 @@
+"""What the notification service's routes and handlers depend on, built once
+per process: templates seeded, the mailer chosen, the peers' clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from mindlinks_kit.runtime import Runtime
+from mindlinks_notification.clients import UserDirectory
+from mindlinks_notification.domain import Notifier
+from mindlinks_notification.providers import Mailer
+from mindlinks_notification.providers.mailbox import LocalMailbox
+from mindlinks_notification.providers.sendgrid import SendGridMailer
+from mindlinks_notification.seeds import SEEDS
+from mindlinks_notification.settings import Settings
+from mindlinks_notification.store import EmailClaims, NotificationStore
+from mindlinks_notification.templates import Renderer, TemplateCatalog, seed
+
+
+@dataclass
+class NotificationDeps:
+    runtime: Runtime
+    settings: Settings
+    notifier: Notifier
+    mailbox: LocalMailbox | None
+    """The local mailbox (local mode only), for the dev route."""
+
+
+def mailer_for(settings: Settings, runtime: Runtime) -> Mailer:
+    if settings.sendgrid_api_key is not None:
+        return SendGridMailer(
+            client=runtime.http,
+            api_key=settings.sendgrid_api_key.get_secret_value(),
+            sender_email=settings.mail_from_email,
+            sender_name=settings.mail_from_name,
+            base_url=settings.sendgrid_base_url,
+            timeout=settings.mail_timeout_seconds,
+            fail_max=settings.breaker_fail_max,
+            reset_timeout=settings.breaker_reset_seconds,
+        )
+    if not settings.local_mode:
+        raise RuntimeError("no mail provider outside local mode: set MINDLINKS_SENDGRID_API_KEY")
+    return LocalMailbox(settings.mailbox_dir)
+
+
+async def setup(runtime: Runtime) -> NotificationDeps:
+    settings = runtime.settings
+    if not isinstance(settings, Settings):
+        raise TypeError("create the app with mindlinks_notification.settings.Settings")
+    if runtime.redis is None:
+        raise RuntimeError("the fleet must declare notification with Redis (email dedupe)")
+    store = NotificationStore(runtime.table("notifications"), runtime.table("templates"))
+    renderer = Renderer()
+    await seed(store, SEEDS, renderer)
+    mailer = mailer_for(settings, runtime)
+    notifier = Notifier(
+        store=store,
+        catalog=TemplateCatalog(store, renderer, ttl=settings.template_cache_seconds),
+        mailer=mailer,
+        directory=UserDirectory(runtime.peers),
+        claims=EmailClaims(runtime.redis, settings.dedupe_ttl_seconds),
+        cursors=runtime.cursors,
+        metrics=runtime.metrics,
+        dashboard_url=settings.public_base_url,
+    )
+    mailbox = LocalMailbox(settings.mailbox_dir) if settings.local_mode else None
+    return NotificationDeps(runtime=runtime, settings=settings, notifier=notifier, mailbox=mailbox)
+
+
+async def _deps(request: Request) -> NotificationDeps:
+    deps: NotificationDeps = request.app.state.deps
+    return deps
+
+
+Deps = Annotated[NotificationDeps, Depends(_deps)]

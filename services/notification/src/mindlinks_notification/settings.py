@@ -1,0 +1,30 @@
+"""Notification settings: the shared ones plus mail delivery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr, model_validator
+
+from mindlinks_kit.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    sendgrid_api_key: SecretStr | None = None
+    """Set → mail goes out through SendGrid; unset (local only) → the local mailbox."""
+    sendgrid_base_url: str = "https://api.sendgrid.com"
+    """``https://api.eu.sendgrid.com`` for EU data residency."""
+    mail_from_email: str = "no-reply@mindlinks.com"
+    mail_from_name: str = "Mind-Links"
+    mail_timeout_seconds: float = 10.0
+    mailbox_dir: Path = Path(".run/mailbox")
+    """Where the local mailbox writes each mail as a JSON file (local mode)."""
+    dedupe_ttl_seconds: int = 7 * 24 * 3600
+    """How long a dedupe key (or an event id) suppresses a second email."""
+    template_cache_seconds: float = 60.0
+
+    @model_validator(mode="after")
+    def _mail_needs_a_provider_when_deployed(self) -> Settings:
+        if not self.local_mode and self.sendgrid_api_key is None:
+            raise ValueError("MINDLINKS_SENDGRID_API_KEY must be set outside local environments")
+        return self

@@ -1,0 +1,67 @@
+"""User routes: thin — parse, authorize, call the domain, respond."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from mindlinks_kit.auth import CurrentUser, service_caller
+from mindlinks_user.deps import Deps
+from mindlinks_user.schemas import PreferencesIn, PreferencesOut, ProfileOut, ProfilePatch
+
+public = APIRouter(prefix="/v1/users", tags=["users"])
+internal = APIRouter(
+    prefix="/internal/users", tags=["internal"], dependencies=[Depends(service_caller)]
+)
+UserId = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+@public.get("/me")
+async def get_me(user: CurrentUser, deps: Deps) -> ProfileOut:
+    return ProfileOut.of(await deps.users.own_profile(user.user_id))
+
+
+@public.patch("/me")
+async def patch_me(body: ProfilePatch, user: CurrentUser, deps: Deps) -> ProfileOut:
+    uow = deps.runtime.uow()
+    profile = await deps.users.update_profile(user.user_id, body.changes(), body.version, uow)
+    await uow.commit()
+    return ProfileOut.of(profile)
+
+
+@public.get("/me/preferences")
+async def get_my_preferences(user: CurrentUser, deps: Deps) -> PreferencesOut:
+    return PreferencesOut.of(await deps.users.own_preferences(user.user_id))
+
+
+@public.put("/me/preferences")
+async def put_my_preferences(body: PreferencesIn, user: CurrentUser, deps: Deps) -> PreferencesOut:
+    uow = deps.runtime.uow()
+    preferences = await deps.users.replace_preferences(
+        user.user_id,
+        locale=body.locale,
+        timezone=body.timezone,
+        notifications=body.notifications.model_dump(by_alias=True),
+        expected_version=body.version,
+        uow=uow,
+    )
+    await uow.commit()
+    return PreferencesOut.of(preferences)
+
+
+@public.get("/{user_id}")
+async def get_user(user_id: UserId, user: CurrentUser, deps: Deps) -> ProfileOut:
+    """The caller's own profile, or anyone's for an admin; otherwise 404."""
+    return ProfileOut.of(await deps.users.visible_profile(user.user_id, user.role, user_id))
+
+
+@internal.get("/{user_id}")
+async def internal_profile(user_id: UserId, deps: Deps) -> ProfileOut:
+    return ProfileOut.of(await deps.users.profile(user_id))
+
+
+@internal.get("/{user_id}/preferences")
+async def internal_preferences(user_id: UserId, deps: Deps) -> PreferencesOut:
+    """Peers (notification) read this to respect opt-outs."""
+    return PreferencesOut.of(await deps.users.preferences(user_id))

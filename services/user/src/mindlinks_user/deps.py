@@ -1,0 +1,31 @@
+"""What the user service's routes and handlers depend on, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from mindlinks_kit.runtime import Runtime
+from mindlinks_user.domain import Users
+from mindlinks_user.store import UserStore
+
+
+@dataclass
+class UserDeps:
+    runtime: Runtime
+    users: Users
+
+
+async def setup(runtime: Runtime) -> UserDeps:
+    store = UserStore(runtime.table("profiles"), runtime.table("preferences"))
+    return UserDeps(runtime=runtime, users=Users(store, runtime.publish))
+
+
+async def _deps(request: Request) -> UserDeps:
+    deps: UserDeps = request.app.state.deps
+    return deps
+
+
+Deps = Annotated[UserDeps, Depends(_deps)]

@@ -1,0 +1,23 @@
+"""Events in and out of the user service.
+
+Publishes ``user.updated`` {userId, changed} when a profile changes (through
+the outbox, in the change's own transaction: see ``domain.Users.update_profile``).
+Consumes ``user.created`` → the profile and default preferences.
+"""
+
+from __future__ import annotations
+
+from mindlinks_fleet.events import UserCreated
+from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.events.consumer import Handler
+from mindlinks_kit.events.envelope import Delivered
+from mindlinks_user.deps import UserDeps
+
+PUBLISHES = ("user.updated",)
+
+
+def handlers(deps: UserDeps) -> dict[str, Handler]:
+    async def on_user_created(event: Delivered[UserCreated], uow: UnitOfWork) -> None:
+        await deps.users.on_user_created(event.payload, uow)
+
+    return {"user.created": on_user_created}

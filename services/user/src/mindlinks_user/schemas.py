@@ -1,0 +1,137 @@
+"""The user service's request and response bodies (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
+
+from mindlinks_kit.schemas import ApiModel
+from mindlinks_user.domain import Preferences, Profile, is_locale, is_phone, is_timezone
+
+
+def _timezone(value: str) -> str:
+    if not is_timezone(value):
+        raise ValueError("not an IANA time zone (e.g. Europe/Paris)")
+    return value
+
+
+def _locale(value: str) -> str:
+    if not is_locale(value):
+        raise ValueError("not a language tag (e.g. en, en-GB)")
+    return value
+
+
+def _phone(value: str) -> str:
+    if not is_phone(value):
+        raise ValueError("not an E.164 phone number (e.g. +33612345678)")
+    return value
+
+
+Timezone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
+Locale = Annotated[str, StringConstraints(max_length=35), AfterValidator(_locale)]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=16), AfterValidator(_phone)
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class ProfileOut(ApiModel):
+    user_id: str
+    email: str
+    name: str
+    role: str
+    display_name: str | None
+    phone: str | None
+    timezone: str
+    locale: str
+    created_at: str
+    updated_at: str
+    version: int
+
+    @classmethod
+    def of(cls, profile: Profile) -> ProfileOut:
+        return cls(
+            user_id=profile.user_id,
+            email=profile.email,
+            name=profile.name,
+            role=profile.role,
+            display_name=profile.display_name,
+            phone=profile.phone,
+            timezone=profile.timezone,
+            locale=profile.locale,
+            created_at=profile.created_at,
+            updated_at=profile.updated_at,
+            version=profile.version,
+        )
+
+
+_NOT_NULL = ("name", "timezone", "locale")
+
+
+class ProfilePatch(ApiModel):
+    """Only the fields present change; ``displayName``/``phone`` may be null to
+    clear them. ``version``, when given, must be the version last read."""
+
+    name: Name | None = None
+    display_name: DisplayName | None = None
+    phone: Phone | None = None
+    timezone: Timezone | None = None
+    locale: Locale | None = None
+    version: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _required_fields_are_not_null(self) -> ProfilePatch:
+        nulls = [
+            name
+            for name in _NOT_NULL
+            if name in self.model_fields_set and getattr(self, name) is None
+        ]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set - {"version"}}
+
+
+class CategoryPreferences(ApiModel):
+    product_updates: StrictBool
+    contract_updates: StrictBool
+    payment_updates: StrictBool
+    marketing: StrictBool
+
+
+class ChannelPreferences(ApiModel):
+    email: CategoryPreferences
+    in_app: CategoryPreferences
+
+
+class PreferencesIn(ApiModel):
+    """A full replacement: every channel and category must be given."""
+
+    locale: Locale | None = None
+    timezone: Timezone | None = None
+    notifications: ChannelPreferences
+    version: int | None = Field(default=None, ge=1)
+
+
+class PreferencesOut(ApiModel):
+    user_id: str
+    locale: str | None
+    timezone: str | None
+    notifications: ChannelPreferences
+    updated_at: str
+    version: int
+
+    @classmethod
+    def of(cls, preferences: Preferences) -> PreferencesOut:
+        return cls(
+            user_id=preferences.user_id,
+            locale=preferences.locale,
+            timezone=preferences.timezone,
+            notifications=ChannelPreferences.model_validate(preferences.notifications),
+            updated_at=preferences.updated_at,
+            version=preferences.version,
+        )
