@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from mindlinks_dev.bootstrap import bootstrap
 from mindlinks_dev.harness import Running, run_services
@@ -17,6 +18,7 @@ from mindlinks_kit.declaration import Event as EventSpec
 from mindlinks_kit.declaration import Fleet, Key, Service, Table
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.envelope import Delivered
+from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
 from mindlinks_kit.runtime import Runtime
 from mindlinks_kit.schemas import ApiModel
 from mindlinks_kit.settings import ServiceSettings
@@ -37,6 +39,7 @@ TOY = Fleet(
             area="alphas",
             tables=(Table("things", pk=Key("id")),),
             peers=("beta",),
+            idempotent_posts=True,
         ),
         Service(
             "beta",
@@ -62,6 +65,25 @@ def alpha_app(settings: ServiceSettings) -> FastAPI:
     async def ask_beta() -> dict[str, int]:
         response = await app.state.runtime.peers.request("beta", "GET", "/v1/betas/ping")
         return {"betaStatus": response.status_code}
+
+    @router.post("/v1/alphas/paid-things")
+    async def paid_thing(
+        body: MakeThing, request: Request, key: IdempotencyKey = None
+    ) -> JSONResponse:
+        runtime: Runtime = app.state.runtime
+
+        async def action(uow: UnitOfWork) -> tuple[int, Any]:
+            thing_id = uuid.uuid4().hex
+            uow.create(runtime.table("things"), {"id": thing_id, "size": body.size}, key="id")
+            return 201, {"id": thing_id, "size": body.size}
+
+        return await runtime.idempotency.run(
+            key,
+            scope="caller-1",
+            request_fingerprint=fingerprint("POST", request.url.path, body.model_dump()),
+            action=action,
+            required=True,
+        )
 
     app = create_app(fleet=TOY, service="alpha", settings=settings, routers=[router])
 

@@ -2,7 +2,8 @@
 
 Consumers are declared on each service (``Service.consumes``) and each
 service's ``events.py`` maps them to handlers; the app factory refuses to
-start when the two disagree.
+start when the two disagree. Payloads carry ids, never secrets (events are
+archived): a token travels only in the synchronous call that mails it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from mindlinks_kit.declaration import Event
 from mindlinks_kit.schemas import ApiModel
 
 Role = Literal["client", "contractor", "admin"]
+CompanyStatus = Literal["active", "pending_review", "rejected"]
 
 
 class UserCreated(ApiModel):
@@ -36,9 +38,162 @@ class UserUnsuspended(ApiModel):
     user_id: str
 
 
+class CompanyRegistered(ApiModel):
+    company_id: str
+    owner_user_id: str
+    legal_name: str
+    jurisdiction_code: str
+    company_number: str
+    status: CompanyStatus
+    name_mismatch: bool = False
+
+
+class InvitationCreated(ApiModel):
+    invitation_id: str
+    company_id: str
+    company_name: str
+    email: str
+    invited_by_user_id: str
+    expires_at: str
+
+
+class InvitationAccepted(ApiModel):
+    invitation_id: str
+    company_id: str
+    contractor_id: str
+    contractor_user_id: str
+    invited_by_user_id: str
+
+
+class ContractorCreated(ApiModel):
+    contractor_id: str
+    user_id: str
+    email: str
+    name: str
+
+
+class KycDecided(ApiModel):
+    session_id: str
+    contractor_id: str
+    user_id: str
+    provider: str
+    reason: str | None = None
+
+
+class ContractParties(ApiModel):
+    contract_id: str
+    title: str
+    client_company_id: str
+    client_user_id: str
+    contractor_id: str
+    contractor_user_id: str
+
+
+class ContractCreated(ContractParties):
+    currency: str
+    total_minor: int
+
+
+class ContractVoided(ContractParties):
+    reason: str
+
+
+class SignatureRecorded(ContractParties):
+    signature_id: str
+    signer_user_id: str
+    signer_role: Literal["client", "contractor"]
+    pdf_sha256: str
+    ledger_entry_id: int
+
+
+class SignatureCompleted(ContractParties):
+    signature_ids: list[str]
+    pdf_sha256: str
+    final_pdf_sha256: str
+    ledger_entry_ids: list[int]
+
+
+class SignatureDeclined(ContractParties):
+    declined_by_user_id: str
+    declined_by_role: Literal["client", "contractor"]
+    reason: str
+
+
+class ScheduleItem(ApiModel):
+    item_id: str
+    title: str
+    amount_minor: int
+    due_date: str
+
+
+class ContractActivated(ContractParties):
+    currency: str
+    schedule: list[ScheduleItem]
+    ledger_entry_id: int
+
+
+class PaymentScheduled(ApiModel):
+    contract_id: str
+    item_id: str
+    amount_minor: int
+    currency: str
+    due_date: str
+    ledger_entry_id: int
+
+
+class PaymentIntentCreated(ApiModel):
+    contract_id: str
+    item_id: str
+    transaction_id: str
+    payment_intent_id: str
+    amount_minor: int
+    currency: str
+
+
+class PaymentConfirmed(ApiModel):
+    contract_id: str
+    item_id: str
+    transaction_id: str
+    escrow_id: str
+    client_user_id: str
+    contractor_user_id: str
+    amount_minor: int
+    currency: str
+
+
+class PaymentReleased(ApiModel):
+    contract_id: str
+    item_id: str
+    escrow_id: str
+    transfer_id: str
+    client_user_id: str
+    contractor_user_id: str
+    contractor_id: str
+    amount_minor: int
+    currency: str
+    all_released: bool
+
+
 CATALOG: tuple[Event, ...] = (
     Event("user.created", producer="auth", payload=UserCreated),
     Event("user.suspended", producer="auth", payload=UserSuspended),
     Event("user.unsuspended", producer="auth", payload=UserUnsuspended),
     Event("user.updated", producer="user", payload=UserUpdated),
+    Event("company.registered", producer="client", payload=CompanyRegistered),
+    Event("invitation.created", producer="client", payload=InvitationCreated),
+    Event("invitation.accepted", producer="contractor", payload=InvitationAccepted),
+    Event("contractor.created", producer="contractor", payload=ContractorCreated),
+    Event("kyc.verified", producer="kyc", payload=KycDecided),
+    Event("kyc.rejected", producer="kyc", payload=KycDecided),
+    Event("contract.created", producer="contract", payload=ContractCreated),
+    Event("contract.sent-for-signature", producer="contract", payload=ContractParties),
+    Event("contract.voided", producer="contract", payload=ContractVoided),
+    Event("signature.client-signed", producer="signature", payload=SignatureRecorded),
+    Event("signature.completed", producer="signature", payload=SignatureCompleted),
+    Event("signature.declined", producer="signature", payload=SignatureDeclined),
+    Event("ledger.contract-activated", producer="ledger", payload=ContractActivated),
+    Event("ledger.payment-scheduled", producer="ledger", payload=PaymentScheduled),
+    Event("payment.intent-created", producer="payment", payload=PaymentIntentCreated),
+    Event("payment.confirmed", producer="payment", payload=PaymentConfirmed),
+    Event("payment.released", producer="payment", payload=PaymentReleased),
 )

@@ -76,6 +76,7 @@ OUTBOX = Table(
     ttl_attribute="expiresAt",
 )
 INBOX = Table("inbox", pk=Key("eventId"), ttl_attribute="expiresAt")
+IDEMPOTENCY = Table("idempotency", pk=Key("key"), ttl_attribute="expiresAt")
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class Service:
     sizing: Sizing = field(default_factory=Sizing)
     max_receives: int = 5
     """Deliveries of one message before it is dead-lettered."""
+    idempotent_posts: bool = False
+    """Accepts ``Idempotency-Key`` on creating POSTs (gets an ``idempotency`` table)."""
 
     def owned_tables(self, publishes: bool) -> tuple[Table, ...]:
         derived: list[Table] = []
@@ -101,6 +104,8 @@ class Service:
             derived.append(OUTBOX)
         if self.consumes:
             derived.append(INBOX)
+        if self.idempotent_posts:
+            derived.append(IDEMPOTENCY)
         return self.tables + tuple(derived)
 
     @property

@@ -20,6 +20,7 @@ from mindlinks_kit.events.consumer import Consumer
 from mindlinks_kit.events.envelope import Detail
 from mindlinks_kit.events.outbox import Outbox, Relay
 from mindlinks_kit.http import Peers
+from mindlinks_kit.idempotency import Idempotency
 from mindlinks_kit.observability import Metrics
 from mindlinks_kit.settings import ServiceSettings
 
@@ -41,6 +42,11 @@ class Runtime:
     relay: Relay | None = None
     consumer: Consumer | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def idempotency(self) -> Idempotency:
+        """``Idempotency-Key`` handling (services declared with ``idempotent_posts``)."""
+        return Idempotency(self.table("idempotency"), self.uow)
 
     def table(self, name: str) -> Table:
         return self.tables[name]

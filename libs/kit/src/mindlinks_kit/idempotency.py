@@ -1,0 +1,142 @@
+"""``Idempotency-Key`` for creating and money-moving POSTs.
+
+Same key + same body = the same response, without doing the work twice; same
+key + another body = 422. The key is claimed with a conditional put before the
+work starts (a concurrent duplicate gets 409), and the stored response is
+written in the same transaction as the work's own state and events, so a
+crash can never leave work done without its record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Header
+from fastapi.responses import JSONResponse
+
+from mindlinks_kit.clock import now_iso
+from mindlinks_kit.dynamo import ConditionFailed, Table, UnitOfWork, values
+from mindlinks_kit.errors import Conflict, InvalidInput
+
+RETENTION_SECONDS = 24 * 3600
+LEASE_SECONDS = 60
+"""How long a claimed key blocks duplicates before a crashed attempt may be retried."""
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=128,
+        description="Repeat a request safely: same key + same body = same response",
+    ),
+]
+Action = Callable[[UnitOfWork], Awaitable[tuple[int, Any]]]
+
+
+class KeyReused(InvalidInput):
+    code = "idempotency-key-reused"
+    title = "This Idempotency-Key was used with a different request"
+
+
+class KeyInFlight(Conflict):
+    code = "idempotency-key-in-flight"
+    title = "A request with this Idempotency-Key is still being processed"
+
+
+class KeyRequired(InvalidInput):
+    code = "idempotency-key-required"
+    title = "This request needs an Idempotency-Key header"
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Idempotency:
+    def __init__(self, table: Table, new_uow: Callable[[], UnitOfWork]) -> None:
+        self.table = table
+        self.new_uow = new_uow
+
+    async def run(
+        self,
+        key: str | None,
+        *,
+        scope: str,
+        request_fingerprint: str,
+        action: Action,
+        required: bool = False,
+    ) -> JSONResponse:
+        """Run ``action(uow)`` once per (scope, key); it returns (status, JSON body)
+        and must not commit: the stored response commits with its writes."""
+        if key is None:
+            if required:
+                raise KeyRequired()
+            uow = self.new_uow()
+            status, body = await action(uow)
+            await uow.commit()
+            return JSONResponse(body, status_code=status)
+        record_key = f"{scope}:{key}"
+        replay = await self._claim(record_key, request_fingerprint)
+        if replay is not None:
+            return replay
+        uow = self.new_uow()
+        try:
+            status, body = await action(uow)
+        except Exception:
+            await self.table.client.delete_item(
+                TableName=self.table.name, Key={"key": {"S": record_key}}
+            )
+            raise
+        uow.update(
+            self.table,
+            {"key": record_key},
+            "SET #s = :done, responseStatus = :status, responseBody = :body, completedAt = :at",
+            condition="#s = :pending AND fingerprint = :fp",
+            names={"#s": "state"},
+            values=values(
+                done="done",
+                status=status,
+                body=json.dumps(body),
+                at=now_iso(),
+                pending="pending",
+                fp=request_fingerprint,
+            ),
+        )
+        await uow.commit()
+        return JSONResponse(body, status_code=status, headers={"Idempotent-Replayed": "false"})
+
+    async def _claim(self, record_key: str, request_fingerprint: str) -> JSONResponse | None:
+        now = int(time.time())
+        try:
+            await self.table.put(
+                {
+                    "key": record_key,
+                    "fingerprint": request_fingerprint,
+                    "state": "pending",
+                    "leaseUntil": now + LEASE_SECONDS,
+                    "expiresAt": now + RETENTION_SECONDS,
+                },
+                condition="attribute_not_exists(#k) OR (#s = :pending AND leaseUntil < :now)",
+                names={"#k": "key", "#s": "state"},
+                values=values(pending="pending", now=now),
+            )
+        except ConditionFailed:
+            existing = await self.table.get({"key": record_key})
+            if existing is None:  # removed by a failed attempt just now
+                return await self._claim(record_key, request_fingerprint)
+            if existing["fingerprint"] != request_fingerprint:
+                raise KeyReused() from None
+            if existing["state"] != "done":
+                raise KeyInFlight() from None
+            return JSONResponse(
+                json.loads(existing["responseBody"]),
+                status_code=int(existing["responseStatus"]),
+                headers={"Idempotent-Replayed": "true"},
+            )
+        return None
