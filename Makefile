@@ -8,7 +8,7 @@ PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml tools/*/pyproject.toml
 MODULES := $(sort $(notdir $(wildcard libs/*/src/mindlinks_* tools/*/src/mindlinks_* services/*/src/mindlinks_*)))
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test check lint typecheck imports pytest fmt openapi constraints bench clean
+.PHONY: setup run demo test check lint typecheck imports pytest fmt openapi constraints bench clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,10 @@ $(STAMP): constraints.txt requirements/dev.txt $(addsuffix pyproject.toml,$(PACK
 
 run: setup
 	$(BIN)/mindlinks-local
+
+# The lifecycle story against a running fleet (start it with `make run`).
+demo: setup
+	$(BIN)/python -m mindlinks_dev.demo
 
 test: check pytest
 

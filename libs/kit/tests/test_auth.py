@@ -143,8 +143,10 @@ async def test_jwks_cache_refetches_an_unknown_kid_at_most_once_per_interval() -
     keys = JwksKeys(fetch, min_refresh=3600)
     assert await keys.key("k1") is not None
     assert await keys.key("k1") is not None
-    assert await keys.key("rotated") is None  # unknown kid, but refetched too recently
-    assert fetches == 1
+    assert fetches == 1  # cached
+    assert await keys.key("rotated") is None  # an unknown kid refetches once…
+    assert await keys.key("rotated-again") is None  # …and not again within the interval
+    assert fetches == 2
 
 
 def test_bearer_parsing() -> None:

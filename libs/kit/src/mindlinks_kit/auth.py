@@ -44,22 +44,28 @@ class JwksKeys:
         self._min_refresh = min_refresh
         self._keys: dict[str, Any] = {}
         self._fetched_at = float("-inf")
+        self._unknown_fetched_at = float("-inf")
         self._lock = asyncio.Lock()
 
     async def key(self, kid: str) -> Any:
         now = time.monotonic()
-        stale = now - self._fetched_at > self._ttl
-        if (kid not in self._keys or stale) and now - self._fetched_at > self._min_refresh:
-            async with self._lock:
-                if time.monotonic() - self._fetched_at > self._min_refresh:
-                    document = await self._fetch()
-                    self._keys = {
-                        k["kid"]: RSAAlgorithm.from_jwk(k)
-                        for k in document.get("keys", [])
-                        if "kid" in k
-                    }
-                    self._fetched_at = time.monotonic()
+        if now - self._fetched_at > self._ttl:
+            await self._refresh(lambda: time.monotonic() - self._fetched_at > self._ttl)
+        elif kid not in self._keys and now - self._unknown_fetched_at > self._min_refresh:
+            # A rotated key: refetch, but at most once per interval for unknown ids.
+            self._unknown_fetched_at = now
+            await self._refresh(lambda: kid not in self._keys)
         return self._keys.get(kid)
+
+    async def _refresh(self, still_needed: Callable[[], bool]) -> None:
+        async with self._lock:
+            if not still_needed():
+                return
+            document = await self._fetch()
+            self._keys = {
+                k["kid"]: RSAAlgorithm.from_jwk(k) for k in document.get("keys", []) if "kid" in k
+            }
+            self._fetched_at = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,31 @@ async def service_caller(request: Request) -> ServiceCaller:
     return ServiceCaller(service=service, user=user)
 
 
+def services(*allowed: str) -> Callable[[ServiceCaller], Awaitable[ServiceCaller]]:
+    """Only these services may call the route."""
+
+    async def check(caller: Annotated[ServiceCaller, Depends(service_caller)]) -> ServiceCaller:
+        if caller.service not in allowed:
+            raise Forbidden(f"Only {' or '.join(allowed)} may call this")
+        return caller
+
+    return check
+
+
+async def client_ip(request: Request) -> str:
+    """The caller's address: the socket peer, or — behind ``trusted_proxy_hops``
+    proxies — the entry the nearest trusted proxy appended to ``X-Forwarded-For``
+    (earlier entries are whatever the client sent, so never trusted)."""
+    hops: int = request.app.state.runtime.settings.trusted_proxy_hops
+    if hops > 0:
+        forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",")]
+        forwarded = [p for p in forwarded if p]
+        if len(forwarded) >= hops:
+            return forwarded[-hops][:64]
+    return request.client.host if request.client else "unknown"
+
+
 CurrentUser = Annotated[Principal, Depends(current_user)]
+ClientIp = Annotated[str, Depends(client_ip)]
 Internal = Annotated[ServiceCaller, Depends(service_caller)]
 Admin = Annotated[Principal, Depends(roles("admin"))]

@@ -58,6 +58,9 @@ class ServiceSettings(BaseSettings):
     relay_interval_seconds: float = 5.0
     otel_exporter_endpoint: str | None = None
     log_level: str = "INFO"
+    trusted_proxy_hops: int = 0
+    """Proxies in front of the service that append to ``X-Forwarded-For``
+    (local edge: 1; API Gateway + ALB: 2). 0 trusts only the socket peer."""
 
     @property
     def local_mode(self) -> bool:

@@ -1,32 +1,161 @@
-"""Auth routes: thin — parse, authorize, call the domain, respond."""
+"""Auth routes: thin — parse, authorize, call the accounts or sessions
+service, respond. Emails go out in background tasks, after the response, so
+how long a request takes says nothing about whether an account exists."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter
-from pydantic import Field
+from fastapi import APIRouter, BackgroundTasks, Path, Request, Response
 
-from mindlinks_auth.deps import Deps
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_auth.deps import Deps, FromAdmin
+from mindlinks_auth.schemas import (
+    EmailRequest,
+    IntrospectRequest,
+    IntrospectResponse,
+    LoginRequest,
+    Me,
+    MfaCodeRequest,
+    MfaSetup,
+    RefreshRequest,
+    RegisteredUser,
+    RegisterRequest,
+    ResetPasswordRequest,
+    RotatedKeys,
+    ServiceTokenRequest,
+    ServiceTokenResponse,
+    SuspendRequest,
+    TokenPair,
+    TokenRequest,
+    UserRecord,
+    VerifiedEmail,
+)
+from mindlinks_auth.sessions import Tokens
+from mindlinks_kit.auth import ClientIp, CurrentUser, Internal
 
-public = APIRouter(tags=["auth"])
+well_known = APIRouter(tags=["auth"])
+public = APIRouter(prefix="/v1/auth", tags=["auth"])
 internal = APIRouter(prefix="/internal/auth", tags=["internal"])
+UserId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+NO_STORE = {"Cache-Control": "no-store"}
 
 
-@public.get("/.well-known/jwks.json")
-async def jwks(deps: Deps) -> dict[str, Any]:
-    return deps.keys.jwks()
+def _tokens(tokens: Tokens, response: Response) -> TokenPair:
+    response.headers.update(NO_STORE)
+    return TokenPair(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in=tokens.expires_in,
+    )
 
 
-class ServiceTokenRequest(ApiModel):
-    service: str = Field(min_length=1, max_length=64)
-    secret: str = Field(min_length=1, max_length=256)
+@well_known.get("/.well-known/jwks.json")
+async def jwks(deps: Deps, response: Response) -> dict[str, Any]:
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return (await deps.keys.fresh()).jwks()
 
 
-class ServiceTokenResponse(ApiModel):
-    token: str
-    expires_at: float
+# accounts -------------------------------------------------------------------
+
+
+@public.post("/register", status_code=201)
+async def register(
+    body: RegisterRequest, deps: Deps, background: BackgroundTasks
+) -> RegisteredUser:
+    user = await deps.accounts.register(
+        email=body.email, password=body.password, name=body.name, role=body.role
+    )
+    background.add_task(deps.accounts.send_verification, user)
+    return RegisteredUser.of(user)
+
+
+@public.post("/verify-email")
+async def verify_email(body: TokenRequest, deps: Deps) -> VerifiedEmail:
+    await deps.accounts.verify_email(body.token)
+    return VerifiedEmail()
+
+
+@public.post("/verify-email/resend", status_code=202, response_class=Response)
+async def resend_verification(
+    body: EmailRequest, deps: Deps, background: BackgroundTasks
+) -> Response:
+    background.add_task(deps.accounts.resend_verification, body.email)
+    return Response(status_code=202, background=background)
+
+
+@public.post("/forgot-password", status_code=202, response_class=Response)
+async def forgot_password(body: EmailRequest, deps: Deps, background: BackgroundTasks) -> Response:
+    background.add_task(deps.accounts.forgot_password, body.email)
+    return Response(status_code=202, background=background)
+
+
+@public.post("/reset-password", status_code=204, response_class=Response)
+async def reset_password(body: ResetPasswordRequest, deps: Deps) -> Response:
+    await deps.accounts.reset_password(body.token, body.password)
+    return Response(status_code=204)
+
+
+@public.get("/me")
+async def me(principal: CurrentUser, deps: Deps) -> Me:
+    return Me.of(await deps.accounts.user(principal.user_id))
+
+
+# sessions -------------------------------------------------------------------
+
+
+@public.post("/login")
+async def login(
+    body: LoginRequest, request: Request, ip: ClientIp, deps: Deps, response: Response
+) -> TokenPair:
+    tokens = await deps.sessions.login(
+        body.email,
+        body.password,
+        body.mfa_code,
+        ip=ip,
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    return _tokens(tokens, response)
+
+
+@public.post("/refresh")
+async def refresh(body: RefreshRequest, deps: Deps, response: Response) -> TokenPair:
+    return _tokens(await deps.sessions.rotate(body.refresh_token), response)
+
+
+@public.post("/logout", status_code=204, response_class=Response)
+async def logout(body: RefreshRequest, principal: CurrentUser, deps: Deps) -> Response:
+    await deps.sessions.logout(principal, body.refresh_token)
+    return Response(status_code=204)
+
+
+# second factor --------------------------------------------------------------
+
+
+@public.post("/mfa/setup")
+async def mfa_setup(principal: CurrentUser, deps: Deps, response: Response) -> MfaSetup:
+    secret, uri = await deps.accounts.mfa_setup(principal.user_id)
+    response.headers.update(NO_STORE)
+    return MfaSetup(secret=secret, otpauth_uri=uri)
+
+
+@public.post("/mfa/enable", status_code=204, response_class=Response)
+async def mfa_enable(
+    body: MfaCodeRequest, principal: CurrentUser, ip: ClientIp, deps: Deps
+) -> Response:
+    await deps.accounts.mfa_enable(principal.user_id, body.code, ip)
+    return Response(status_code=204)
+
+
+@public.post("/mfa/disable", status_code=204, response_class=Response)
+async def mfa_disable(
+    body: MfaCodeRequest, principal: CurrentUser, ip: ClientIp, deps: Deps
+) -> Response:
+    await deps.accounts.mfa_disable(principal.user_id, body.code, ip)
+    return Response(status_code=204)
+
+
+# internal -------------------------------------------------------------------
 
 
 @internal.post("/service-tokens")
@@ -34,6 +163,42 @@ async def service_token(body: ServiceTokenRequest, deps: Deps) -> ServiceTokenRe
     """Mint a service token from a service's own credential (the only internal
     route that takes no service token: this is where one comes from)."""
     await deps.credentials.check(body.service, body.secret)
-    token, expires = deps.keys.service_token(body.service,
-                                              deps.settings.service_token_ttl_seconds)
+    keys = await deps.keys.fresh()
+    token, expires = keys.service_token(body.service, deps.settings.service_token_ttl_seconds)
     return ServiceTokenResponse(token=token, expires_at=expires)
+
+
+@internal.get("/users/{user_id}")
+async def user_record(user_id: UserId, caller: Internal, deps: Deps) -> UserRecord:
+    return UserRecord.of(await deps.accounts.user(user_id))
+
+
+@internal.post("/introspect", response_model_exclude_none=True)
+async def introspect(body: IntrospectRequest, caller: Internal, deps: Deps) -> IntrospectResponse:
+    result = await deps.sessions.introspect(body.token)
+    return IntrospectResponse(
+        active=result.active, sub=result.sub, role=result.role, sid=result.sid, exp=result.exp
+    )
+
+
+@internal.post("/users/{user_id}/suspend")
+async def suspend(
+    user_id: UserId, body: SuspendRequest, caller: FromAdmin, deps: Deps
+) -> UserRecord:
+    return UserRecord.of(await deps.accounts.suspend(user_id, body.reason))
+
+
+@internal.post("/users/{user_id}/unsuspend")
+async def unsuspend(user_id: UserId, caller: FromAdmin, deps: Deps) -> UserRecord:
+    return UserRecord.of(await deps.accounts.unsuspend(user_id))
+
+
+@internal.post("/keys/rotate")
+async def rotate_keys(caller: FromAdmin, deps: Deps) -> RotatedKeys:
+    new = await deps.keys.rotate()
+    activates = datetime.fromtimestamp(new.created_at + deps.keys.activation_seconds, UTC)
+    return RotatedKeys(
+        kid=new.kid,
+        activates_at=activates.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        published=[k.kid for k in deps.keys.keys],
+    )

@@ -16,7 +16,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         fleet=FLEET,
         service="auth",
         settings=settings or Settings(),
-        routers=[api.public, api.internal],
+        routers=[api.well_known, api.public, api.internal],
         setup=setup,
         description="Accounts, sessions, access and refresh tokens, MFA, JWKS, service tokens.",
     )

@@ -7,9 +7,18 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from mindlinks_auth.accounts import Accounts
+from mindlinks_auth.clients import Notifications
 from mindlinks_auth.keys import KeySet
+from mindlinks_auth.mfa import SecretBox
+from mindlinks_auth.passwords import Passwords
 from mindlinks_auth.service_tokens import ServiceCredentials
+from mindlinks_auth.sessions import Sessions
 from mindlinks_auth.settings import Settings
+from mindlinks_auth.store import Store
+from mindlinks_auth.throttle import LoginThrottle
+from mindlinks_auth.tokens import Flags, OneTimeTokens, RefreshTokens
+from mindlinks_kit.auth import ServiceCaller, services
 from mindlinks_kit.http import ServiceTokens
 from mindlinks_kit.runtime import Runtime
 
@@ -20,12 +29,24 @@ class AuthDeps:
     settings: Settings
     keys: KeySet
     credentials: ServiceCredentials
+    store: Store
+    sessions: Sessions
+    accounts: Accounts
 
 
 async def setup(runtime: Runtime) -> AuthDeps:
     settings = runtime.settings
     assert isinstance(settings, Settings)
-    keys = KeySet(runtime.aws, settings.jwt_issuer, settings.jwt_audience)
+    redis = runtime.redis
+    assert redis is not None, "auth declares redis"
+    keys = KeySet(
+        runtime.aws,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        grace_seconds=settings.access_token_ttl_seconds + 60,
+        reload_seconds=settings.signing_keys_reload_seconds,
+        activation_seconds=settings.signing_key_activation_seconds,
+    )
     await keys.load()
     # Auth verifies with its own keys and mints its own service token.
     runtime.verifier.keys = keys
@@ -34,13 +55,62 @@ async def setup(runtime: Runtime) -> AuthDeps:
         return keys.service_token("auth", settings.service_token_ttl_seconds)
 
     runtime.peers.tokens = ServiceTokens(mint_own)
-    return AuthDeps(runtime=runtime, settings=settings, keys=keys,
-                    credentials=ServiceCredentials(runtime.aws))
+
+    prefix = f"{settings.resource_prefix}auth:"
+    store = Store(runtime.table("users"), runtime.table("sessions"))
+    passwords = await Passwords.create()
+    throttle = LoginThrottle(redis, prefix, settings)
+    flags = Flags(redis, prefix)
+    box = SecretBox(runtime.aws.kms, f"alias/{settings.resource_prefix}data")
+    sessions = Sessions(
+        settings=settings,
+        store=store,
+        keys=keys,
+        verifier=runtime.verifier,
+        passwords=passwords,
+        throttle=throttle,
+        flags=flags,
+        box=box,
+        refresh=RefreshTokens(redis, prefix, settings.refresh_token_ttl_seconds),
+    )
+    # Access tokens of ended sessions stop working at auth at once (elsewhere
+    # at expiry, or at once for callers that introspect).
+    runtime.verifier.revoked = sessions.is_revoked
+    accounts = Accounts(
+        runtime=runtime,
+        settings=settings,
+        store=store,
+        passwords=passwords,
+        sessions=sessions,
+        throttle=throttle,
+        notifications=Notifications(runtime.peers),
+        verify_tokens=OneTimeTokens(
+            redis, prefix, "verify-email", settings.verify_email_ttl_seconds
+        ),
+        reset_tokens=OneTimeTokens(
+            redis, prefix, "reset-password", settings.reset_password_ttl_seconds
+        ),
+        flags=flags,
+        box=box,
+    )
+    return AuthDeps(
+        runtime=runtime,
+        settings=settings,
+        keys=keys,
+        credentials=ServiceCredentials(runtime.aws),
+        store=store,
+        sessions=sessions,
+        accounts=accounts,
+    )
 
 
-def _deps(request: Request) -> AuthDeps:
+async def _deps(request: Request) -> AuthDeps:
+    """``async``: a sync dependency costs a threadpool hop per request."""
     deps: AuthDeps = request.app.state.deps
     return deps
 
 
 Deps = Annotated[AuthDeps, Depends(_deps)]
+
+
+FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]

@@ -103,6 +103,7 @@ def service_environment(
         "MINDLINKS_PUBLIC_BASE_URL": public_url,
         "MINDLINKS_MAILBOX_DIR": str(mailbox),
         "MINDLINKS_BACKGROUND_WORKERS": "true",
+        "MINDLINKS_TRUSTED_PROXY_HOPS": "1",  # the local edge appends X-Forwarded-For
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -1,0 +1,61 @@
+"""Calls to auth's one peer, notification. Email is best effort from auth's
+side: a notification outage must never fail the request that wanted to send
+(the user can ask again), so failures are logged and reported as ``False``."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import structlog
+
+from mindlinks_auth.domain import User
+from mindlinks_kit.errors import PeerUnavailable
+from mindlinks_kit.http import Peers
+
+log = structlog.get_logger("mindlinks.auth.notification")
+Template = Literal["auth.verify-email", "auth.reset-password"]
+
+
+class Notifications:
+    def __init__(self, peers: Peers) -> None:
+        self.peers = peers
+
+    async def send(
+        self, template: Template, user: User, data: dict[str, Any], *, idempotency_key: str
+    ) -> bool:
+        body = {
+            "template": template,
+            "recipient": {"userId": user.id, "email": user.email, "name": user.name},
+            "data": {"name": user.name, **data},
+            "essential": True,
+        }
+        try:
+            response = await self.peers.request(
+                "notification",
+                "POST",
+                "/internal/notifications/send",
+                json=body,
+                idempotency_key=idempotency_key,
+            )
+        except PeerUnavailable:
+            log.warning("notification.unavailable", template=template, user_id=user.id)
+            return False
+        if response.status_code >= 300:
+            log.error(
+                "notification.refused",
+                template=template,
+                user_id=user.id,
+                status=response.status_code,
+            )
+            return False
+        return True
+
+    async def verify_email(self, user: User, url: str, token: str, key: str) -> bool:
+        return await self.send(
+            "auth.verify-email", user, {"verifyUrl": url, "token": token}, idempotency_key=key
+        )
+
+    async def reset_password(self, user: User, url: str, token: str, key: str) -> bool:
+        return await self.send(
+            "auth.reset-password", user, {"resetUrl": url, "token": token}, idempotency_key=key
+        )

@@ -1,0 +1,172 @@
+"""Auth's request and response bodies (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from mindlinks_auth.domain import PASSWORD_MAX_LENGTH, User, normalize_email
+from mindlinks_fleet.events import Role
+from mindlinks_kit.schemas import ApiModel
+
+Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(normalize_email)]
+LooseEmail = Annotated[str, StringConstraints(min_length=1, max_length=320)]
+"""An address as typed (sign-in, resend): never a syntax error that could tell
+registered addresses apart."""
+Password = Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+
+
+class RegisterRequest(ApiModel):
+    email: Email
+    password: Password
+    name: Name
+    role: Literal["client", "contractor"]
+
+
+class RegisteredUser(ApiModel):
+    id: str
+    email: str
+    name: str
+    role: Role
+    email_verified: bool
+
+    @classmethod
+    def of(cls, user: User) -> RegisteredUser:
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=user.role,
+            email_verified=user.email_verified,
+        )
+
+
+class EmailRequest(ApiModel):
+    email: LooseEmail
+
+
+class TokenRequest(ApiModel):
+    token: Secret
+
+
+class VerifiedEmail(ApiModel):
+    email_verified: bool = True
+
+
+class LoginRequest(ApiModel):
+    email: LooseEmail
+    password: Password
+    mfa_code: str | None = Field(default=None, max_length=16)
+
+
+class TokenPair(ApiModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - a scheme name
+    expires_in: int
+
+
+class RefreshRequest(ApiModel):
+    refresh_token: Secret
+
+
+class ResetPasswordRequest(ApiModel):
+    token: Secret
+    password: Password
+
+
+class Me(ApiModel):
+    id: str
+    email: str
+    name: str
+    role: Role
+    email_verified: bool
+    mfa_enabled: bool
+    status: Literal["active", "suspended"]
+    created_at: str
+
+    @classmethod
+    def of(cls, user: User) -> Me:
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=user.role,
+            email_verified=user.email_verified,
+            mfa_enabled=user.mfa_enabled,
+            status=user.status,
+            created_at=user.created_at,
+        )
+
+
+class MfaSetup(ApiModel):
+    secret: str
+    otpauth_uri: str
+
+
+class MfaCodeRequest(ApiModel):
+    code: Code
+
+
+# internal -----------------------------------------------------------------
+
+
+class UserRecord(ApiModel):
+    """What other services may know about a user."""
+
+    id: str
+    email: str
+    name: str
+    role: Role
+    status: Literal["active", "suspended"]
+    email_verified: bool
+
+    @classmethod
+    def of(cls, user: User) -> UserRecord:
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=user.role,
+            status=user.status,
+            email_verified=user.email_verified,
+        )
+
+
+class IntrospectRequest(ApiModel):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+
+
+class IntrospectResponse(ApiModel):
+    """RFC 7662's shape: only ``active`` when the token is not."""
+
+    active: bool
+    sub: str | None = None
+    role: str | None = None
+    sid: str | None = None
+    exp: int | None = None
+
+
+class SuspendRequest(ApiModel):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class RotatedKeys(ApiModel):
+    kid: str
+    activates_at: str
+    """When the new key starts signing (it is published already)."""
+    published: list[str]
+
+
+class ServiceTokenRequest(ApiModel):
+    service: str = Field(min_length=1, max_length=64)
+    secret: str = Field(min_length=1, max_length=256)
+
+
+class ServiceTokenResponse(ApiModel):
+    token: str
+    expires_at: float

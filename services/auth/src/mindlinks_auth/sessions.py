@@ -1,0 +1,223 @@
+"""Signing in and staying signed in: login, refresh-token rotation, logout,
+revocation and introspection.
+
+A session is one signed-in device: an item in ``sessions`` (who, since when,
+from where) and one refresh-token family in Redis. It is valid while it is
+not revoked, its epoch equals the user's (a password reset or suspension
+bumps the user's and so ends every session at once, whatever else fails) and
+it is within its absolute lifetime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from mindlinks_auth.domain import (
+    InvalidCredentials,
+    Session,
+    User,
+    check_can_sign_in,
+    lookup_email,
+    new_id,
+)
+from mindlinks_auth.keys import KeySet
+from mindlinks_auth.mfa import MfaInvalid, MfaRequired, SecretBox, spend_code
+from mindlinks_auth.passwords import Passwords
+from mindlinks_auth.settings import Settings
+from mindlinks_auth.store import Store
+from mindlinks_auth.throttle import LoginThrottle
+from mindlinks_auth.tokens import Flags, RefreshTokens
+from mindlinks_kit.auth import Principal, TokenVerifier
+from mindlinks_kit.clock import now_iso
+from mindlinks_kit.dynamo import ConditionFailed
+from mindlinks_kit.errors import NotFound, Unauthorized
+
+
+class InvalidRefreshToken(Unauthorized):
+    code = "invalid-refresh-token"
+    title = "The refresh token is invalid, expired or revoked"
+
+
+class RefreshReused(Unauthorized):
+    code = "refresh-reused"
+    title = "This refresh token was already used; its session has been ended"
+
+
+class SessionNotFound(NotFound):
+    code = "session-not-found"
+    title = "No such session"
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class Introspection:
+    active: bool
+    sub: str | None = None
+    role: str | None = None
+    sid: str | None = None
+    exp: int | None = None
+
+
+class Sessions:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        keys: KeySet,
+        verifier: TokenVerifier,
+        passwords: Passwords,
+        throttle: LoginThrottle,
+        refresh: RefreshTokens,
+        flags: Flags,
+        box: SecretBox,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.keys = keys
+        self.verifier = verifier
+        self.passwords = passwords
+        self.throttle = throttle
+        self.refresh = refresh
+        self.flags = flags
+        self.box = box
+
+    async def login(
+        self, email: str, password: str, mfa_code: str | None, *, ip: str, user_agent: str
+    ) -> Tokens:
+        email = lookup_email(email)
+        await self.throttle.check(email, ip)
+        user = await self.store.user_by_email(email)
+        matches, rehashed = await self.passwords.verify(
+            password, user.password_hash if user else None
+        )
+        if user is None or not matches:
+            await self.throttle.failed(email, ip)
+            raise InvalidCredentials()
+        check_can_sign_in(user)
+        if user.mfa_enabled:
+            await self._second_factor(user, mfa_code, email, ip)
+        await self.throttle.succeeded(email)
+        if rehashed:
+            user = await self._store_rehash(user, rehashed)
+        return await self._start(user, ip, user_agent)
+
+    async def _second_factor(self, user: User, code: str | None, email: str, ip: str) -> None:
+        if not code:
+            raise MfaRequired()
+        assert user.mfa_secret is not None
+        secret = await self.box.open(user.id, user.mfa_secret)
+        if not await spend_code(self.flags, user.id, secret, code):
+            await self.throttle.failed(email, ip)
+            raise MfaInvalid()
+
+    async def _store_rehash(self, user: User, rehashed: str) -> User:
+        try:
+            return await self.store.update_user(
+                user.id, {"passwordHash": rehashed}, expected={"passwordHash": user.password_hash}
+            )
+        except ConditionFailed:  # the password changed meanwhile: keep the new one
+            return user
+
+    async def _start(self, user: User, ip: str, user_agent: str) -> Tokens:
+        session = Session(
+            id=new_id(),
+            user_id=user.id,
+            created_at=now_iso(),
+            expires_at=int(time.time()) + self.settings.refresh_token_ttl_seconds,
+            ip=ip,
+            user_agent=user_agent[:256],
+            token_epoch=user.token_epoch,
+        )
+        await self.store.add_session(session)
+        refresh = await self.refresh.start(session.id, user.id)
+        return await self._tokens(user, session.id, refresh)
+
+    async def _tokens(self, user: User, session_id: str, refresh: str) -> Tokens:
+        ttl = self.settings.access_token_ttl_seconds
+        keys = await self.keys.fresh()
+        access, _ = keys.access_token(user.id, user.role, session_id, ttl)
+        return Tokens(access_token=access, refresh_token=refresh, expires_in=ttl)
+
+    async def rotate(self, token: str) -> Tokens:
+        """A new refresh token in the same family and a new access token."""
+        outcome, family, new = await self.refresh.rotate(token)
+        if outcome == "reused" and family is not None:
+            await self.revoke(family, "refresh-reused")
+            raise RefreshReused()
+        if outcome != "rotated" or family is None or new is None:
+            raise InvalidRefreshToken()
+        session = await self.store.session(family)
+        user = await self.store.user(session.user_id) if session else None
+        now = time.time()
+        if (
+            session is None
+            or user is None
+            or not session.valid_for(user, now, self.settings.session_max_seconds)
+        ):
+            await self.revoke(family, "invalid")
+            raise InvalidRefreshToken()
+        expires_at = int(now) + self.settings.refresh_token_ttl_seconds
+        if not await self.store.extend_session(family, expires_at):
+            await self.refresh.end(family)
+            raise InvalidRefreshToken()
+        return await self._tokens(user, family, new)
+
+    async def logout(self, principal: Principal, refresh_token: str) -> None:
+        """End the refresh token's session (the caller's own only); an unknown or
+        expired refresh token ends the session of the access token instead."""
+        owner = await self.refresh.owner(refresh_token)
+        if owner is not None and owner[1] != principal.user_id:
+            raise SessionNotFound()
+        family = owner[0] if owner is not None else principal.session_id
+        if family is not None:
+            await self.revoke(family, "logout")
+
+    async def revoke(self, session_id: str, reason: str) -> None:
+        """End a session now: its refresh tokens, and its access tokens at auth."""
+        await self.refresh.end(session_id)
+        await self.flags.set(f"revoked:{session_id}", self.settings.access_token_ttl_seconds + 60)
+        await self.store.revoke_session(session_id, reason)
+
+    async def revoke_all(self, user_id: str, reason: str) -> None:
+        ids = await self.store.active_session_ids(user_id)
+        await asyncio.gather(*(self.revoke(session_id, reason) for session_id in ids))
+
+    async def is_revoked(self, claims: dict[str, object]) -> bool:
+        """The token verifier's revocation hook (auth's own routes)."""
+        session_id = claims.get("sid")
+        return isinstance(session_id, str) and await self.flags.is_set(f"revoked:{session_id}")
+
+    async def introspect(self, token: str) -> Introspection:
+        """Whether an access token is valid right now, session and user included."""
+        try:
+            claims = await self.verifier.claims(token, self.verifier.audience)
+        except Unauthorized:
+            return Introspection(active=False)
+        session_id = claims.get("sid")
+        if claims.get("typ") != "access" or not isinstance(session_id, str):
+            return Introspection(active=False)
+        session, user = await asyncio.gather(
+            self.store.session(session_id), self.store.user(str(claims["sub"]))
+        )
+        if (
+            session is None
+            or user is None
+            or not session.valid_for(user, time.time(), self.settings.session_max_seconds)
+        ):
+            return Introspection(active=False)
+        return Introspection(
+            active=True,
+            sub=user.id,
+            role=str(claims.get("role")),
+            sid=session_id,
+            exp=int(claims["exp"]),
+        )

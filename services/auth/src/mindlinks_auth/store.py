@@ -1,0 +1,244 @@
+"""Auth's tables: ``users`` (users, plus one email-claim item per address) and
+``sessions``. Nothing else reads or writes them.
+
+A GSI cannot enforce uniqueness, so each user comes with an item
+``email#<address>`` created in the same transaction with a condition that it
+does not exist yet; it is also how sign-in finds a user by email (one
+strongly consistent read instead of an eventually consistent index query).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from mindlinks_auth.domain import EmailTaken, Session, User
+from mindlinks_kit.clock import now_iso
+from mindlinks_kit.dynamo import ConditionFailed, Item, StaleVersion, Table, UnitOfWork, values
+
+Changes = dict[str, Any]
+"""Attribute name (storage, camelCase) → new value; ``None`` removes it."""
+
+
+def _claim_id(email: str) -> str:
+    return f"email#{email}"
+
+
+def user_item(user: User) -> Item:
+    return {
+        "id": user.id,
+        "kind": "user",
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "passwordHash": user.password_hash,
+        "createdAt": user.created_at,
+        "status": user.status,
+        "emailVerified": user.email_verified,
+        "mfaEnabled": user.mfa_enabled,
+        "mfaSecret": user.mfa_secret,
+        "mfaPending": user.mfa_pending,
+        "tokenEpoch": user.token_epoch,
+        "suspendedReason": user.suspended_reason,
+        "version": user.version,
+    }
+
+
+def user_from_item(item: Item) -> User:
+    return User(
+        id=item["id"],
+        email=item["email"],
+        name=item["name"],
+        role=item["role"],
+        password_hash=item["passwordHash"],
+        created_at=item["createdAt"],
+        status=item.get("status", "active"),
+        email_verified=bool(item.get("emailVerified")),
+        mfa_enabled=bool(item.get("mfaEnabled")),
+        mfa_secret=item.get("mfaSecret"),
+        mfa_pending=item.get("mfaPending"),
+        token_epoch=int(item.get("tokenEpoch", 0)),
+        suspended_reason=item.get("suspendedReason"),
+        version=int(item.get("version", 1)),
+    )
+
+
+def session_item(session: Session) -> Item:
+    return {
+        "id": session.id,
+        "userId": session.user_id,
+        "createdAt": session.created_at,
+        "expiresAt": session.expires_at,
+        "ip": session.ip,
+        "userAgent": session.user_agent,
+        "tokenEpoch": session.token_epoch,
+        "status": session.status,
+    }
+
+
+def session_from_item(item: Item) -> Session:
+    return Session(
+        id=item["id"],
+        user_id=item["userId"],
+        created_at=item["createdAt"],
+        expires_at=int(item["expiresAt"]),
+        ip=item.get("ip", ""),
+        user_agent=item.get("userAgent", ""),
+        token_epoch=int(item.get("tokenEpoch", 0)),
+        status=item.get("status", "active"),
+    )
+
+
+def _update_expression(
+    changes: Changes,
+    *,
+    bump_epoch: bool = False,
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """``SET``/``REMOVE`` for ``changes``; always bumps ``version`` (optimistic locks)."""
+    names = {"#version": "version", "#updatedAt": "updatedAt"}
+    sets = ["#version = #version + :one", "#updatedAt = :now"]
+    removes = []
+    args: dict[str, Any] = {"one": 1, "now": now_iso()}
+    for i, (attribute, value) in enumerate(changes.items()):
+        names[f"#a{i}"] = attribute
+        if value is None:
+            removes.append(f"#a{i}")
+        else:
+            sets.append(f"#a{i} = :a{i}")
+            args[f"a{i}"] = value
+    if bump_epoch:
+        names["#epoch"] = "tokenEpoch"
+        sets.append("#epoch = if_not_exists(#epoch, :zero) + :one")
+        args["zero"] = 0
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    return expression, names, values(**args)
+
+
+def _condition(expected: Changes, names: dict[str, str], args: dict[str, Any]) -> str:
+    """``attribute_exists(id) AND kind = user`` plus equality on ``expected``."""
+    names.update({"#id": "id", "#kind": "kind"})
+    args.update(values(kindUser="user"))
+    parts = ["attribute_exists(#id)", "#kind = :kindUser"]
+    for i, (attribute, value) in enumerate(expected.items()):
+        names[f"#c{i}"] = attribute
+        args.update(values(**{f"c{i}": value}))
+        parts.append(f"#c{i} = :c{i}")
+    return " AND ".join(parts)
+
+
+class Store:
+    def __init__(self, users: Table, sessions: Table) -> None:
+        self.users = users
+        self.sessions = sessions
+
+    # users ---------------------------------------------------------------
+
+    async def user(self, user_id: str) -> User | None:
+        item = await self.users.get({"id": user_id})
+        return user_from_item(item) if item and item.get("kind") == "user" else None
+
+    async def user_by_email(self, email: str) -> User | None:
+        claim = await self.users.get({"id": _claim_id(email)})
+        return await self.user(claim["userId"]) if claim else None
+
+    def add_user(self, uow: UnitOfWork, user: User) -> None:
+        uow.create(self.users, user_item(user), key="id")
+        uow.create(
+            self.users,
+            {
+                "id": _claim_id(user.email),
+                "kind": "email-claim",
+                "userId": user.id,
+                "createdAt": user.created_at,
+            },
+            key="id",
+            on_conflict=EmailTaken(),
+        )
+
+    async def update_user(
+        self,
+        user_id: str,
+        changes: Changes,
+        *,
+        expected: Changes | None = None,
+        bump_epoch: bool = False,
+    ) -> User:
+        """Change a user now; ``expected`` guards against a concurrent change
+        (raises ``ConditionFailed`` when the user is gone or differs)."""
+        expression, names, args = _update_expression(changes, bump_epoch=bump_epoch)
+        condition = _condition(expected or {}, names, args)
+        item = await self.users.update(
+            {"id": user_id}, expression, condition=condition, names=names, values=args
+        )
+        return user_from_item(item)
+
+    def stage_user_update(
+        self, uow: UnitOfWork, user: User, changes: Changes, *, bump_epoch: bool = False
+    ) -> None:
+        """Change a user in ``uow``, only if nobody changed it since it was read."""
+        expression, names, args = _update_expression(changes, bump_epoch=bump_epoch)
+        condition = _condition({"version": user.version}, names, args)
+        uow.update(
+            self.users,
+            {"id": user.id},
+            expression,
+            condition=condition,
+            names=names,
+            values=args,
+            on_conflict=StaleVersion(),
+        )
+
+    # sessions ------------------------------------------------------------
+
+    async def add_session(self, session: Session) -> None:
+        await self.sessions.put(session_item(session), condition="attribute_not_exists(id)")
+
+    async def session(self, session_id: str) -> Session | None:
+        item = await self.sessions.get({"id": session_id})
+        return session_from_item(item) if item else None
+
+    async def extend_session(self, session_id: str, expires_at: int) -> bool:
+        """Record a refresh; False when the session was revoked meanwhile."""
+        try:
+            await self.sessions.update(
+                {"id": session_id},
+                "SET expiresAt = :exp, lastRefreshedAt = :now",
+                condition="#s = :active",
+                names={"#s": "status"},
+                values=values(exp=expires_at, now=now_iso(), active="active"),
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    async def revoke_session(self, session_id: str, reason: str) -> bool:
+        """Mark a session revoked; False when it was not active."""
+        try:
+            await self.sessions.update(
+                {"id": session_id},
+                "SET #s = :revoked, revokedAt = :now, revokedReason = :reason",
+                condition="#s = :active",
+                names={"#s": "status"},
+                values=values(revoked="revoked", now=now_iso(), reason=reason, active="active"),
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    async def active_session_ids(self, user_id: str) -> list[str]:
+        ids: list[str] = []
+        start: Item | None = None
+        now = int(time.time())
+        while True:
+            items, start = await self.sessions.query(
+                "userId = :u",
+                values=values(u=user_id, active="active", now=now),
+                names={"#s": "status"},
+                index="by-user",
+                limit=100,
+                start=start,
+                filter_expression="#s = :active AND expiresAt > :now",
+            )
+            ids.extend(item["id"] for item in items)
+            if start is None:
+                return ids

@@ -1,0 +1,291 @@
+"""``make demo``: the whole Mind-Links story against a running fleet, only
+through the public edge, as the dashboards would drive it.
+
+A client registers and verifies, registers its company, invites a contractor
+(the token read from the local mailbox); the contractor registers, accepts and
+passes KYC; a contract is created, sent and signed by both; the contract
+becomes active and its payment schedule exists because the events flowed; a
+payment is confirmed by a signed webhook and the escrow is released.
+
+The end-to-end suite runs this same story (``tests/e2e``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+PASSWORD = "a long and unusual passphrase 42"  # noqa: S105 - throwaway demo accounts
+Say = Callable[[str], None]
+
+
+class StoryFailed(AssertionError):
+    pass
+
+
+def expect(response: httpx.Response, *statuses: int) -> Any:
+    if response.status_code not in statuses:
+        raise StoryFailed(
+            f"{response.request.method} {response.request.url.path} answered "
+            f"{response.status_code}: {response.text[:500]}"
+        )
+    return response.json() if response.content else None
+
+
+def until(probe: Callable[[], Any], what: str, seconds: float = 60.0) -> Any:
+    """Poll until ``probe`` returns something truthy: events flow asynchronously."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise StoryFailed(f"timed out waiting for {what}")
+        time.sleep(0.25)
+
+
+@dataclass
+class Person:
+    email: str
+    name: str
+    role: str
+    token: str = ""
+    user_id: str = ""
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class Story:
+    api: httpx.Client
+    say: Say
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def mail(self, to: str, template: str) -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            found = self.api.get("/v1/notifications/dev/mailbox", params={"to": to})
+            items = expect(found, 200)["items"]
+            return next((m for m in items if m["template"] == template), None)
+
+        mail: dict[str, Any] = until(probe, f"the {template} mail to {to}")
+        return mail
+
+    def sign_up(self, person: Person) -> None:
+        created = expect(
+            self.api.post(
+                "/v1/auth/register",
+                json={
+                    "email": person.email,
+                    "password": PASSWORD,
+                    "name": person.name,
+                    "role": person.role,
+                },
+            ),
+            201,
+        )
+        person.user_id = created["id"]
+        token = self.mail(person.email, "auth.verify-email")["data"]["token"]
+        expect(self.api.post("/v1/auth/verify-email", json={"token": token}), 200)
+        login = self.api.post("/v1/auth/login", json={"email": person.email, "password": PASSWORD})
+        person.token = expect(login, 200)["accessToken"]
+        self.say(f"{person.role} {person.email} registered, verified the email and logged in")
+
+    def run(self) -> dict[str, Any]:
+        run_id = uuid.uuid4().hex[:8]
+        client = Person(f"owner-{run_id}@acme.example", "Olivia Owner", "client")
+        contractor = Person(f"dev-{run_id}@contractor.example", "Dev Contractor", "contractor")
+        self.sign_up(client)
+
+        company = expect(
+            self.api.post(
+                "/v1/clients/register",
+                headers=client.auth,
+                json={
+                    "legalName": "Acme Widgets Ltd",
+                    "jurisdictionCode": "gb",
+                    "companyNumber": "12345678",
+                    "address": {
+                        "line1": "1 Widget Street",
+                        "city": "London",
+                        "postalCode": "EC1A 1AA",
+                        "country": "GB",
+                    },
+                },
+            ),
+            201,
+        )
+        self.say(f"company {company['legalName']} registered: {company['status']}")
+        if company["status"] != "active":
+            raise StoryFailed(f"company is {company['status']}, not active")
+
+        expect(
+            self.api.post(
+                "/v1/clients/invite-contractor",
+                headers=client.auth,
+                json={"email": contractor.email, "name": contractor.name},
+            ),
+            201,
+        )
+        invitation = self.mail(contractor.email, "client.invitation")["data"]["token"]
+        self.say(f"contractor invited; the invitation mail reached {contractor.email}")
+
+        self.sign_up(contractor)
+        accepted = expect(
+            self.api.post(
+                "/v1/contractors/accept-invitation",
+                headers=contractor.auth,
+                json={"token": invitation},
+            ),
+            200,
+            201,
+        )
+        contractor_id = accepted.get("contractorId") or accepted["id"]
+        self.say(f"contractor accepted the invitation (contractor {contractor_id})")
+
+        session = expect(self.api.post("/v1/kyc/sessions", headers=contractor.auth), 201)
+        expect(
+            self.api.post(
+                f"/v1/kyc/dev/sessions/{session['id']}/decide",
+                headers=contractor.auth,
+                json={"decision": "approved"},
+            ),
+            202,
+        )
+        until(
+            lambda: (
+                expect(self.api.get("/v1/contractors/me", headers=contractor.auth), 200)[
+                    "kycStatus"
+                ]
+                == "verified"
+            ),
+            "the contractor's KYC to be verified",
+        )
+        self.say("KYC approved by the provider's signed webhook; the contractor is verified")
+
+        contract = expect(
+            self.api.post(
+                "/v1/contracts",
+                headers={**client.auth, "Idempotency-Key": f"demo-{run_id}-contract"},
+                json={
+                    "contractorId": contractor_id,
+                    "title": "Widget platform build",
+                    "description": "Design and build the widget ordering platform.",
+                    "currency": "EUR",
+                    "startDate": "2027-01-04",
+                    "terms": {
+                        "kind": "milestones",
+                        "milestones": [
+                            {"title": "Design", "amountMinor": 150000, "dueDate": "2027-02-01"},
+                            {"title": "Build", "amountMinor": 350000, "dueDate": "2027-04-01"},
+                        ],
+                    },
+                },
+            ),
+            201,
+        )
+        contract_id = contract["id"]
+        self.say(f"contract {contract_id} drafted with its PDF ({contract['status']})")
+        expect(self.api.post(f"/v1/contracts/{contract_id}/send", headers=client.auth), 200)
+        for signer in (client, contractor):
+            expect(
+                self.api.post(
+                    f"/v1/signatures/contracts/{contract_id}/sign",
+                    headers=signer.auth,
+                    json={"consent": True, "signatureName": signer.name},
+                ),
+                201,
+            )
+            self.say(f"{signer.role} signed")
+
+        def contract_status() -> str:
+            found = self.api.get(f"/v1/contracts/{contract_id}", headers=client.auth)
+            status: str = expect(found, 200)["status"]
+            return status
+
+        until(lambda: contract_status() == "active", "the contract to become active")
+        self.say("the ledger recorded the activation; the contract is active")
+
+        def schedule() -> list[dict[str, Any]]:
+            found = self.api.get(
+                f"/v1/payments/contracts/{contract_id}/schedule", headers=client.auth
+            )
+            items: list[dict[str, Any]] = expect(found, 200)["items"]
+            return items if items and all(i.get("paymentIntentId") for i in items) else []
+
+        items = until(schedule, "the payment schedule")
+        self.say(f"payment schedule: {len(items)} escrowed items")
+
+        first = items[0]
+        expect(
+            self.api.post(
+                f"/v1/payments/dev/intents/{first['paymentIntentId']}/succeed", headers=client.auth
+            ),
+            202,
+        )
+
+        def funded() -> bool:
+            return any(
+                i["itemId"] == first["itemId"] and i["escrowState"] == "funded" for i in schedule()
+            )
+
+        until(funded, "the first item to be funded")
+        self.say("payment confirmed by Stripe's signed webhook; escrow funded")
+
+        released = expect(
+            self.api.post(
+                f"/v1/payments/escrow/{first['escrowId']}/release",
+                headers={**client.auth, "Idempotency-Key": f"demo-{run_id}-release"},
+            ),
+            200,
+        )
+        self.say(f"escrow released to the contractor: {released.get('state', released)}")
+
+        history = expect(
+            self.api.get(f"/v1/ledger/contracts/{contract_id}/history", headers=client.auth), 200
+        )
+        entries = history["items"] if isinstance(history, dict) else history
+        self.say(f"ledger: {len(entries)} entries for the contract")
+        self.facts = {
+            "contractId": contract_id,
+            "contractorId": contractor_id,
+            "client": client,
+            "contractor": contractor,
+            "schedule": items,
+            "released": released,
+            "ledgerEntries": entries,
+        }
+        return self.facts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--base-url", default="http://localhost:8080")
+    args = parser.parse_args(argv)
+    step = 0
+
+    def say(message: str) -> None:
+        nonlocal step
+        step += 1
+        print(f"{step:2d}. {message}", flush=True)
+
+    with httpx.Client(base_url=args.base_url, timeout=30) as api:
+        try:
+            facts = Story(api, say).run()
+        except (StoryFailed, httpx.HTTPError) as exc:
+            print(f"demo failed: {exc}", file=sys.stderr)
+            return 1
+    print(f"\ncontract {facts['contractId']} is active; first milestone released.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

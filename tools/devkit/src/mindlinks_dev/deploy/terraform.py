@@ -1,0 +1,138 @@
+"""The Terraform variables of the fleet, from its declaration.
+
+    python -m mindlinks_dev.deploy.terraform --write   # infra/terraform/fleet.auto.tfvars.json
+    python -m mindlinks_dev.deploy.terraform --check   # exit 1 when it is out of date
+
+Every environment root (``infra/terraform/envs/<env>``) links this one file;
+the platform module's ``for_each`` over ``services``, ``tables``, ``buckets``
+and ``subscriptions`` creates one ECS service, target group, listener rule,
+task role, log group and alarm set per service, one DynamoDB table per table
+(derived outbox/inbox/idempotency included), one bucket per bucket and one
+rule + queue + DLQ per consuming service. Physical names follow the local
+bootstrap: ``<prefix><service>-<table>``, queues ``<prefix><service>`` and
+``-dlq``, rules ``<prefix><service>-subscriptions``, buckets ``<prefix><bucket>``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from mindlinks_dev.deploy.artifact import main as artifact_main
+from mindlinks_dev.deploy.environment import provider_secrets, service_environment, settings_class
+from mindlinks_fleet import FLEET
+from mindlinks_kit.declaration import Fleet, Service, Table
+
+PATH = "infra/terraform/fleet.auto.tfvars.json"
+TOKEN_ISSUER = "auth"
+"""Mints service tokens: reads every service's secret (``service/<name>``) and
+keeps the token signing keys (``auth/signing-keys``, ``mindlinks_auth.keys``)."""
+MAX_RULE_VALUES = 5
+"""An ALB listener rule takes at most five condition values."""
+
+
+def public_paths(service: Service) -> list[str]:
+    """The ALB path patterns of a service: its area and its extra public paths."""
+    paths = [f"/v1/{service.area}", f"/v1/{service.area}/*", *service.extra_public_paths]
+    if len(paths) > MAX_RULE_VALUES:
+        raise ValueError(f"{service.name}: more than {MAX_RULE_VALUES} public path patterns")
+    return paths
+
+
+def table_variables(service: str, table: Table) -> dict[str, Any]:
+    attributes = {table.pk.name: table.pk.type}
+    if table.sk:
+        attributes[table.sk.name] = table.sk.type
+    for index in table.indexes:
+        attributes[index.pk.name] = index.pk.type
+        if index.sk:
+            attributes[index.sk.name] = index.sk.type
+    return {
+        "service": service,
+        "hash_key": table.pk.name,
+        "range_key": table.sk.name if table.sk else None,
+        "attributes": dict(sorted(attributes.items())),
+        "indexes": [
+            {
+                "name": index.name,
+                "hash_key": index.pk.name,
+                "range_key": index.sk.name if index.sk else None,
+            }
+            for index in table.indexes
+        ],
+        "ttl_attribute": table.ttl_attribute,
+    }
+
+
+def event_pattern(fleet: Fleet, service: Service) -> str:
+    """The EventBridge pattern of a consumer's rule, as the bootstrap writes it."""
+    pattern = {
+        "source": sorted({f"mindlinks.{fleet.event(e).producer}" for e in service.consumes}),
+        "detail-type": sorted(service.consumes),
+    }
+    return json.dumps(pattern, separators=(",", ":"))
+
+
+def service_variables(fleet: Fleet, service: Service, priority: int) -> dict[str, Any]:
+    env = service_environment(service, "aws", provider_secrets(settings_class(service.name)))
+    return {
+        "port": service.port,
+        "area": service.area,
+        "public_paths": public_paths(service),
+        "priority": priority,
+        "cpu": service.sizing.cpu,
+        "memory": service.sizing.memory,
+        "min_tasks": service.sizing.min_tasks,
+        "max_tasks": service.sizing.max_tasks,
+        "redis": service.redis,
+        "tables": [f"{service.name}-{t.name}" for t in fleet.tables(service.name)],
+        "buckets": [b.name for b in service.buckets],
+        "consumes": bool(service.queue),
+        "publishes": bool(fleet.publishes(service.name)),
+        "issues_service_tokens": service.name == TOKEN_ISSUER,
+        "peers": list(service.peers),
+        "environment": env.static,
+        "secrets": env.secrets,
+    }
+
+
+def variables(fleet: Fleet) -> dict[str, Any]:
+    return {
+        "bus": fleet.bus,
+        "services": {
+            s.name: service_variables(fleet, s, priority=10 * (i + 1))
+            for i, s in enumerate(fleet.services)
+        },
+        "tables": {
+            f"{s.name}-{t.name}": table_variables(s.name, t)
+            for s in fleet.services
+            for t in fleet.tables(s.name)
+        },
+        "buckets": {
+            b.name: {"service": s.name, "object_lock": b.object_lock}
+            for s in fleet.services
+            for b in s.buckets
+        },
+        "subscriptions": {
+            s.name: {
+                "event_pattern": event_pattern(fleet, s),
+                # as the bootstrap: the consumer dead-letters at max_receives itself
+                "max_receive_count": s.max_receives + 2,
+            }
+            for s in fleet.services
+            if s.queue
+        },
+    }
+
+
+def render(fleet: Fleet = FLEET) -> str:
+    return json.dumps(variables(fleet), indent=2) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return artifact_main("mindlinks_dev.deploy.terraform", PATH, render, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
