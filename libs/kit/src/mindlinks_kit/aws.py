@@ -57,7 +57,17 @@ class Aws:
         self.dynamodb = await enter(self.session.client("dynamodb", **args))
         self.sqs = await enter(self.session.client("sqs", **args))
         self.events = await enter(self.session.client("events", **args))
-        self.s3 = await enter(self.session.client("s3", **args))
+        # SigV4 (S3 refuses SigV2 presigned policies on buckets created since 2020)
+        # and the regional endpoint, so presigned URLs work as issued.
+        s3_config = _CONFIG.merge(
+            Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path" if self.settings.aws_endpoint_url else "virtual"},
+            )
+        )
+        s3_args = {**args, "config": s3_config}
+        s3_args.setdefault("endpoint_url", f"https://s3.{self.settings.aws_region}.amazonaws.com")
+        self.s3 = await enter(self.session.client("s3", **s3_args))
         self.secrets = await enter(self.session.client("secretsmanager", **args))
         self.kms = await enter(self.session.client("kms", **args))
         return self

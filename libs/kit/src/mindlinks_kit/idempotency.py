@@ -89,9 +89,7 @@ class Idempotency:
         try:
             status, body = await action(uow)
         except Exception:
-            await self.table.client.delete_item(
-                TableName=self.table.name, Key={"key": {"S": record_key}}
-            )
+            await self._release(record_key)
             raise
         uow.update(
             self.table,
@@ -108,8 +106,18 @@ class Idempotency:
                 fp=request_fingerprint,
             ),
         )
-        await uow.commit()
+        try:
+            await uow.commit()
+        except Exception:
+            await self._release(record_key)
+            raise
         return JSONResponse(body, status_code=status, headers={"Idempotent-Replayed": "false"})
+
+    async def _release(self, record_key: str) -> None:
+        """Free a claimed key after a failed attempt, so the caller can retry at once."""
+        await self.table.client.delete_item(
+            TableName=self.table.name, Key={"key": {"S": record_key}}
+        )
 
     async def _claim(self, record_key: str, request_fingerprint: str) -> JSONResponse | None:
         now = int(time.time())

@@ -1,0 +1,17 @@
+"""Events in and out of the kyc service.
+
+Publishes ``kyc.verified`` and ``kyc.rejected`` (``KycDecided``: sessionId,
+contractorId, userId, provider, reason) when a decision is applied, in the
+decision's own transaction (see ``domain.Kyc.decide``). Consumes nothing.
+"""
+
+from __future__ import annotations
+
+from mindlinks_kit.events.consumer import Handler
+from mindlinks_kyc.deps import KycDeps
+
+PUBLISHES = ("kyc.verified", "kyc.rejected")
+
+
+def handlers(deps: KycDeps) -> dict[str, Handler]:
+    return {}

@@ -1,0 +1,164 @@
+"""The kyc service's request and response bodies (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from mindlinks_kit.schemas import ApiModel
+from mindlinks_kyc.domain import (
+    Document,
+    DocumentKind,
+    DocumentType,
+    Outcome,
+    Overall,
+    Session,
+    SessionStatus,
+    Upload,
+)
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class SessionCreated(ApiModel):
+    id: str
+    status: SessionStatus
+    provider: str
+    verification_url: str
+    created_at: str
+    expires_at: str
+
+    @classmethod
+    def of(cls, session: Session, status: SessionStatus) -> SessionCreated:
+        return cls(
+            id=session.id,
+            status=status,
+            provider=session.provider,
+            verification_url=session.verification_url,
+            created_at=session.created_at,
+            expires_at=session.expires_at,
+        )
+
+
+class DocumentOut(ApiModel):
+    id: str
+    kind: DocumentKind
+    content_type: DocumentType
+    size: int
+    created_at: str
+
+    @classmethod
+    def of(cls, document: Document) -> DocumentOut:
+        return cls(
+            id=document.id,
+            kind=document.kind,
+            content_type=document.content_type,
+            size=document.size,
+            created_at=document.created_at,
+        )
+
+
+class SessionOut(ApiModel):
+    id: str
+    contractor_id: str
+    status: SessionStatus
+    provider: str
+    verification_url: str
+    reason: str | None
+    created_at: str
+    updated_at: str
+    expires_at: str
+    decided_at: str | None
+    documents: list[DocumentOut] = Field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls, session: Session, status: SessionStatus, documents: list[Document] | None = None
+    ) -> SessionOut:
+        return cls(
+            id=session.id,
+            contractor_id=session.contractor_id,
+            status=status,
+            provider=session.provider,
+            verification_url=session.verification_url,
+            reason=session.reason,
+            created_at=session.created_at,
+            updated_at=session.updated_at,
+            expires_at=session.expires_at,
+            decided_at=session.decided_at,
+            documents=[DocumentOut.of(d) for d in documents or []],
+        )
+
+
+class MyKyc(ApiModel):
+    status: Overall
+    """``not_started``, ``pending``, ``verified``, ``rejected`` or ``expired``."""
+    session: SessionOut | None
+
+
+class DocumentRequest(ApiModel):
+    kind: DocumentKind
+    content_type: DocumentType
+    size: Annotated[int, Field(ge=1, le=MAX_DOCUMENT_BYTES)]
+    """Bytes; the upload must be exactly this size."""
+
+
+class UploadOut(ApiModel):
+    url: str
+    fields: dict[str, str]
+    """Form fields to POST before the ``file`` field (multipart/form-data)."""
+
+
+class DocumentUpload(ApiModel):
+    document_id: str
+    upload: UploadOut
+    expires_at: str
+
+    @classmethod
+    def of(cls, document: Document, upload: Upload) -> DocumentUpload:
+        return cls(
+            document_id=document.id,
+            upload=UploadOut(url=upload.url, fields=upload.fields),
+            expires_at=upload.expires_at,
+        )
+
+
+class WebhookResult(ApiModel):
+    outcome: Outcome | Literal["ignored"]
+    session_id: str | None = None
+    status: SessionStatus | None = None
+
+
+class AdminDecision(ApiModel):
+    decision: Literal["approved", "declined", "resubmission_requested"]
+    reason: Reason | None = None
+    decided_by: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    """The admin user's id, for the audit trail."""
+
+
+class DecisionResult(ApiModel):
+    outcome: Outcome
+    session: SessionOut
+
+
+class DevDecision(ApiModel):
+    decision: Literal["approved", "declined", "resubmission_requested"]
+    reason: Reason | None = None
+
+
+class DevDelivery(ApiModel):
+    session_id: str
+    decision: str
+    webhook_status: int
+
+
+class DevSessionPage(ApiModel):
+    """What the local provider's verification URL shows."""
+
+    session_id: str
+    provider_session_id: str
+    status: SessionStatus
+    decide: str
+    """``POST`` here with ``{"decision": "approved" | "declined", "reason"?}``."""

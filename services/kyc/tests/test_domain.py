@@ -1,0 +1,208 @@
+"""The KYC rules without I/O: a dict store, a fixed clock, a fake provider."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kyc.domain import (
+    AlreadyVerified,
+    Contractor,
+    ContractorProfileRequired,
+    Document,
+    InvalidDecisionTime,
+    Kyc,
+    Session,
+    SessionClosed,
+    StaleDecision,
+    UnknownProviderSession,
+    iso,
+)
+from mindlinks_kyc.providers import Applicant, Decision, ProviderSession
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+GRACE = Contractor(id="c-1", user_id="u-1", name="Grace Hopper", email="g@example.com")
+
+
+class Store:
+    def __init__(self) -> None:
+        self.sessions: dict[str, Session] = {}
+        self.latest: dict[str, tuple[str, int]] = {}
+        self.docs: list[Document] = []
+
+    async def session(self, session_id: str) -> Session | None:
+        return self.sessions.get(session_id)
+
+    async def session_by_provider(self, provider_session_id: str) -> Session | None:
+        found = [s for s in self.sessions.values() if s.provider_session_id == provider_session_id]
+        return found[0] if found else None
+
+    async def latest_for_user(self, user_id: str) -> tuple[Session | None, int | None]:
+        if user_id not in self.latest:
+            return None, None
+        session_id, version = self.latest[user_id]
+        return self.sessions[session_id], version
+
+    def add_session(self, uow: UnitOfWork, session: Session, pointer_version: int | None) -> None:
+        self.sessions[session.id] = session
+        self.latest[session.user_id] = (session.id, (pointer_version or 0) + 1)
+
+    def replace_session(self, uow: UnitOfWork, session: Session, *, expected_version: int) -> None:
+        assert self.sessions[session.id].version == expected_version
+        self.sessions[session.id] = session
+
+    async def documents(self, session_id: str, limit: int) -> list[Document]:
+        return [d for d in self.docs if d.session_id == session_id][:limit]
+
+    def add_document(self, uow: UnitOfWork, document: Document) -> None:
+        self.docs.append(document)
+
+
+class Bucket:
+    async def presigned_post(
+        self, key: str, content_type: str, size: int, expires_in: int
+    ) -> tuple[str, dict[str, str]]:
+        return "https://bucket", {"key": key}
+
+
+class Provider:
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.opened: list[Applicant] = []
+
+    async def create_session(self, applicant: Applicant) -> ProviderSession:
+        self.opened.append(applicant)
+        return ProviderSession(f"p-{len(self.opened)}", "https://verify")
+
+    def verify_webhook(self, raw_body: bytes, headers: Any) -> Decision | None:
+        return None
+
+
+class World:
+    def __init__(self) -> None:
+        self.now = NOW
+        self.store = Store()
+        self.provider = Provider()
+        self.events: list[tuple[str, BaseModel]] = []
+        self.kyc = Kyc(
+            self.store,
+            Bucket(),
+            lambda uow, name, payload: self.events.append((name, payload)),
+            clock=lambda: self.now,
+        )
+        self.uow = UnitOfWork(client=None)  # type: ignore[arg-type]
+
+    async def open(self) -> Session:
+        session, created = await self.kyc.start("u-1", GRACE, self.provider, self.uow)
+        assert created
+        return session
+
+    def decision(self, session: Session, status: Any, at: datetime | None = None) -> Decision:
+        when = iso(at) if at else None
+        return Decision(session.provider_session_id, status, "why", when)
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+async def test_one_open_session_per_contractor(world: World) -> None:
+    first = await world.open()
+    assert world.provider.opened == [
+        Applicant(
+            contractor_id="c-1", name="Grace Hopper", email="g@example.com", reference=first.id
+        )
+    ]
+    again, created = await world.kyc.start("u-1", GRACE, world.provider, world.uow)
+    assert (again, created) == (first, False)
+    assert first.expires_at == iso(NOW + timedelta(days=7))
+
+    world.now = NOW + timedelta(days=7)
+    assert first.status_at(world.now) == "expired"
+    fresh, created = await world.kyc.start("u-1", GRACE, world.provider, world.uow)
+    assert created
+    assert fresh.id != first.id
+
+
+async def test_a_profile_is_required_and_verified_is_final(world: World) -> None:
+    with pytest.raises(ContractorProfileRequired):
+        await world.kyc.start("u-1", None, world.provider, world.uow)
+    with pytest.raises(ContractorProfileRequired):
+        await world.kyc.start("u-2", GRACE, world.provider, world.uow)  # someone else's
+    session = await world.open()
+    world.kyc.decide(session, world.decision(session, "approved", NOW), "test", world.uow)
+    with pytest.raises(AlreadyVerified):
+        await world.kyc.start("u-1", GRACE, world.provider, world.uow)
+    with pytest.raises(SessionClosed):
+        await world.kyc.request_upload("u-1", session.id, "selfie", "image/png", 10, world.uow)
+
+
+async def test_decisions_apply_once_and_in_order(world: World) -> None:
+    session = await world.open()
+    late = world.decision(session, "approved", NOW - timedelta(minutes=1))
+    decided, outcome = world.kyc.decide(session, late, "test", world.uow)
+    assert (outcome, decided.status, decided.version, decided.reason) == (
+        "applied",
+        "approved",
+        2,
+        None,
+    )
+    assert [name for name, _ in world.events] == ["kyc.verified"]
+
+    assert world.kyc.decide(decided, late, "test", world.uow)[1] == "duplicate"
+    earlier = world.decision(session, "declined", NOW - timedelta(minutes=2))
+    assert world.kyc.decide(decided, earlier, "test", world.uow)[1] == "out_of_order"
+    assert len(world.events) == 1
+
+    not_final = world.decision(session, "resubmission_requested", NOW)
+    assert world.kyc.decide(decided, not_final, "admin:a", world.uow)[1] == "out_of_order"
+
+    newer = world.decision(session, "declined", NOW)
+    revoked, outcome = world.kyc.decide(decided, newer, "admin:a", world.uow)
+    assert (outcome, revoked.status, revoked.reason) == ("applied", "declined", "why")
+    name, payload = world.events[-1]
+    assert name == "kyc.rejected"
+    assert payload.model_dump(by_alias=True) == {
+        "sessionId": session.id,
+        "contractorId": "c-1",
+        "userId": "u-1",
+        "provider": "fake",
+        "reason": "why",
+    }
+
+
+async def test_stale_or_unreadable_decisions_are_refused(world: World) -> None:
+    session = await world.open()
+    with pytest.raises(StaleDecision):
+        world.kyc.decide(
+            session, world.decision(session, "approved", NOW - timedelta(hours=25)), "t", world.uow
+        )
+    with pytest.raises(InvalidDecisionTime):
+        world.kyc.decide(
+            session, replace(world.decision(session, "approved"), decided_at="soon"), "t", world.uow
+        )
+    undated, outcome = world.kyc.decide(
+        session, world.decision(session, "in_review"), "t", world.uow
+    )
+    assert (outcome, undated.decided_at, world.events) == ("applied", iso(NOW), [])
+    assert undated.status_at(NOW + timedelta(days=30)) == "in_review"  # waits for the provider
+
+
+async def test_a_decision_needs_its_providers_session(world: World) -> None:
+    session = await world.open()
+    decision = world.decision(session, "approved", NOW)
+    with pytest.raises(UnknownProviderSession):
+        await world.kyc.on_provider_decision("other", decision, world.uow)
+    with pytest.raises(UnknownProviderSession):
+        await world.kyc.on_provider_decision(
+            "fake", replace(decision, provider_session_id="x"), world.uow
+        )
+    _, outcome = await world.kyc.on_provider_decision("fake", decision, world.uow)
+    assert outcome == "applied"
