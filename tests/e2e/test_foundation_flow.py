@@ -36,8 +36,10 @@ def test_register_verify_login_refresh_profile(edge: httpx.Client) -> None:
 
     mail = _eventually(
         lambda: edge.get("/v1/notifications/dev/mailbox", params={"to": email}),
-        lambda r: r.status_code == 200
-        and any(m["template"] == "auth.verify-email" for m in r.json()["items"]),
+        lambda r: (
+            r.status_code == 200
+            and any(m["template"] == "auth.verify-email" for m in r.json()["items"])
+        ),
     )
     verification = [m for m in mail.json()["items"] if m["template"] == "auth.verify-email"]
     assert verification, "the verification mail did not arrive"

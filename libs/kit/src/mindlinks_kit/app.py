@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -32,6 +32,7 @@ from mindlinks_kit.settings import ServiceSettings
 log = structlog.get_logger("mindlinks.app")
 Setup = Callable[[Runtime], Awaitable[Any]]
 Handlers = Callable[[Any], Mapping[str, Handler]]
+Background = Callable[[Any], Mapping[str, Callable[[], Coroutine[Any, Any, None]]]]
 
 
 def create_app(
@@ -43,11 +44,14 @@ def create_app(
     dev_routers: Sequence[APIRouter] = (),
     setup: Setup | None = None,
     handlers: Handlers | None = None,
+    background: Background | None = None,
     description: str = "",
 ) -> FastAPI:
     """Build a service's app. ``setup(runtime)`` returns the service's own
     dependencies (stored as ``app.state.deps``); ``handlers(deps)`` maps each
-    consumed event to its handler and must match the fleet declaration."""
+    consumed event to its handler and must match the fleet declaration;
+    ``background(deps)`` names the service's own long-running tasks (run, like
+    the relay and consumer, only with ``background_workers``)."""
     configure_logging(service, settings.log_level)
     tracer = configure_tracing(service, settings.version, settings.otel_exporter_endpoint)
     metrics = Metrics(service)
@@ -69,7 +73,7 @@ def create_app(
             deps = await setup(runtime) if setup else None
             app.state.deps = deps
             await _wire_events(runtime, handlers(deps) if handlers else {})
-            tasks = _start_background(runtime)
+            tasks = _start_background(runtime, background(deps) if background else {})
             log.info("service.started", version=settings.version, environment=settings.environment)
             try:
                 yield
@@ -186,7 +190,9 @@ async def _wire_events(runtime: Runtime, handlers: Mapping[str, Handler]) -> Non
     )
 
 
-def _start_background(runtime: Runtime) -> list[asyncio.Task[None]]:
+def _start_background(
+    runtime: Runtime, own: Mapping[str, Callable[[], Coroutine[Any, Any, None]]]
+) -> list[asyncio.Task[None]]:
     tasks: list[asyncio.Task[None]] = []
     if not runtime.settings.background_workers:
         return tasks
@@ -194,4 +200,6 @@ def _start_background(runtime: Runtime) -> list[asyncio.Task[None]]:
         tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
     if runtime.consumer is not None:
         tasks.append(asyncio.create_task(runtime.consumer.run(), name="event-consumer"))
+    for name, run in own.items():
+        tasks.append(asyncio.create_task(run(), name=name))
     return tasks

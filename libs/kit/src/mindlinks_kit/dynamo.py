@@ -290,10 +290,11 @@ class UnitOfWork:
         condition: str | None = None,
         names: dict[str, str] | None = None,
         values: dict[str, Any] | None = None,
+        on_conflict: Exception | None = None,
     ) -> None:
         body: dict[str, Any] = {"TableName": table.name, "Key": to_wire(key)}
         _add_condition(body, condition, names, values)
-        self.writes.append(_Write({"Delete": body}, ConditionFailed()))
+        self.writes.append(_Write({"Delete": body}, on_conflict or ConditionFailed()))
 
     async def commit(self) -> None:
         if not self.writes:

@@ -145,17 +145,22 @@ class Peers:
         path: str,
         *,
         json: Any = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
         params: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         authenticate: bool = True,
         timeout: float | None = None,
     ) -> httpx.Response:
-        """Call a peer. Returns any response below 500; raises ``PeerUnavailable``
+        """Call a peer with a JSON body (``json``) or raw bytes (``content`` and
+        ``content_type``). Returns any response below 500; raises ``PeerUnavailable``
         (a 503 problem) when the peer is down, times out or its breaker is open."""
         if peer not in self.allowed:
             raise ValueError(f"{peer!r} is not a declared peer of this service")
         method = method.upper()
         headers = await self._headers(idempotency_key, authenticate)
+        if content_type is not None:
+            headers["content-type"] = content_type
         client = self._mounted.get(peer, self.client)
         url = self.url(peer) + path
         breaker = self.breakers[peer]
@@ -167,7 +172,13 @@ class Peers:
                 # httpx's timeouts are per phase; the deadline bounds the whole call.
                 async with asyncio.timeout(deadline):
                     response = await client.request(
-                        method, url, json=json, params=params, headers=headers, timeout=deadline
+                        method,
+                        url,
+                        json=json,
+                        content=content,
+                        params=params,
+                        headers=headers,
+                        timeout=deadline,
                     )
             except (httpx.TransportError, TimeoutError) as exc:
                 raise _Retryable(type(exc).__name__) from exc

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mindlinks_kit.errors import PeerUnavailable
 from mindlinks_kit.http import Peers
 from mindlinks_notification.domain import NotificationChoices
+from mindlinks_notification.flows import Contact
 
 
 class _Choices(BaseModel):
@@ -26,8 +27,18 @@ class _Preferences(BaseModel):
     notifications: _Choices
 
 
+class _Profile(BaseModel):
+    """The part of the user service's profile we read (tolerant reader)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    email: str
+    name: str
+    display_name: str | None = Field(default=None, alias="displayName")
+
+
 class UserDirectory:
-    """The user service: ``GET /internal/users/{id}/preferences``."""
+    """The user service: ``GET /internal/users/{id}`` and ``.../preferences``."""
 
     def __init__(self, peers: Peers) -> None:
         self.peers = peers
@@ -44,3 +55,17 @@ class UserDirectory:
             raise PeerUnavailable(f"user answered {response.status_code}", peer="user")
         choices = _Preferences.model_validate(response.json()).notifications
         return {"email": choices.email, "inApp": choices.in_app}
+
+    async def contact(self, user_id: str) -> Contact | None:
+        """Where and how to address a user, or ``None`` for an unknown user."""
+        response = await self.peers.request(
+            "user", "GET", f"/internal/users/{quote(user_id, safe='')}"
+        )
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise PeerUnavailable(f"user answered {response.status_code}", peer="user")
+        profile = _Profile.model_validate(response.json())
+        return Contact(
+            user_id=user_id, email=profile.email, name=profile.display_name or profile.name
+        )

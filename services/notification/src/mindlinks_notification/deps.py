@@ -61,7 +61,9 @@ async def setup(runtime: Runtime) -> NotificationDeps:
         catalog=TemplateCatalog(store, renderer, ttl=settings.template_cache_seconds),
         mailer=mailer,
         directory=UserDirectory(runtime.peers),
-        claims=EmailClaims(runtime.redis, settings.dedupe_ttl_seconds),
+        claims=EmailClaims(
+            runtime.redis, runtime.redis_key("sent", ""), settings.dedupe_ttl_seconds
+        ),
         cursors=runtime.cursors,
         metrics=runtime.metrics,
         dashboard_url=settings.public_base_url,

@@ -1,9 +1,12 @@
 """Events in and out of the notification service.
 
 Publishes nothing. Consumes ``user.created`` → the welcome, in the app and by
-email. The in-app notification commits with the consumer's inbox record (a
-redelivery changes nothing); the email is claimed in Redis by event id first,
-so a redelivery after a failed commit does not mail twice.
+email, and the lifecycle events of ``flows.EventNotifications`` (invitations,
+KYC decisions, contracts, signatures, payments) → their recipients, resolved
+through the user service. In-app notifications commit with the consumer's
+inbox record (a redelivery changes nothing); emails are claimed in Redis by
+event id and recipient first, so a redelivery after a failed commit does not
+mail twice.
 """
 
 from __future__ import annotations
@@ -12,11 +15,19 @@ from mindlinks_fleet.events import UserCreated
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.consumer import Handler
 from mindlinks_kit.events.envelope import Delivered
+from mindlinks_notification.clients import UserDirectory
 from mindlinks_notification.deps import NotificationDeps
+from mindlinks_notification.flows import EventNotifications
 
 
 def handlers(deps: NotificationDeps) -> dict[str, Handler]:
     async def on_user_created(event: Delivered[UserCreated], uow: UnitOfWork) -> None:
         await deps.notifier.welcome(event.payload, event.id, uow)
 
-    return {"user.created": on_user_created}
+    flows = EventNotifications(
+        deps.notifier,
+        UserDirectory(deps.runtime.peers),
+        deps.settings.public_base_url,
+        deps.runtime.metrics,
+    )
+    return {"user.created": on_user_created, **flows.handlers()}

@@ -93,4 +93,269 @@ WELCOME = TemplateSpec(
     ),
 )
 
-SEEDS: tuple[TemplateSpec, ...] = (VERIFY_EMAIL, RESET_PASSWORD, WELCOME)
+# The lifecycle's templates. ``variables`` are the data every rendering shows;
+# data used only in conditions (``role`` "client"/"contractor", ``reason``,
+# ``contractorEmail``, ``allReleased``) is optional, with a ``default`` (the
+# contractor's wording, no reason...): ``flows`` always gives it.
+
+# clients and contractors ------------------------------------------------------
+
+CLIENT_INVITATION = TemplateSpec(
+    name="client.invitation",
+    description=(
+        "Sent by client when a company invites a contractor (essential: it carries "
+        "the only copy of the single-use token)."
+    ),
+    variables=("inviteUrl", "token", "companyName", "inviterName"),
+    subject="{{ inviterName }} invites you to work with {{ companyName }} on Mind-Links",
+    text=(
+        "Hello,\n\n"
+        "{{ inviterName }} of {{ companyName }} invites you to join them on Mind-Links, "
+        "where you will receive and sign your contracts and get paid.\n\n"
+        "Accept the invitation:\n\n"
+        "{{ inviteUrl }}\n\n"
+        "Or enter this code after signing up: {{ token }}\n\n"
+        "The invitation is valid for 7 days and can be used once. If you did not "
+        "expect it, you can ignore this email.\n"
+    ),
+    html=_layout(
+        "<p>Hello,</p>\n"
+        "<p><strong>{{ inviterName }}</strong> of <strong>{{ companyName }}</strong> invites "
+        "you to join them on Mind-Links, where you will receive and sign your contracts "
+        "and get paid.</p>\n" + _button("inviteUrl", "Accept the invitation") + "\n"
+        "<p>Or enter this code after signing up: <strong>{{ token }}</strong></p>\n"
+        "<p>The invitation is valid for 7 days and can be used once. If you did not "
+        "expect it, you can ignore this email.</p>"
+    ),
+)
+
+INVITATION_SENT = TemplateSpec(
+    name="client.invitation-sent",
+    description="invitation.created → in the app, to the client who invited.",
+    channels=("inApp",),
+    variables=("email", "companyName", "expiresAt"),
+    subject="Invitation sent to {{ email }}",
+    text=(
+        "We emailed {{ email }} an invitation to work with {{ companyName }}. "
+        "It is valid until {{ expiresAt }}.\n"
+    ),
+    html=_layout(
+        "<p>We emailed {{ email }} an invitation to work with {{ companyName }}. "
+        "It is valid until {{ expiresAt }}.</p>"
+    ),
+)
+
+CONTRACTOR_JOINED = TemplateSpec(
+    name="client.contractor-joined",
+    description="invitation.accepted → to the client who invited: who joined.",
+    channels=("email", "inApp"),
+    variables=("name", "contractorName", "contractorUrl"),
+    subject="{{ contractorName }} accepted your invitation",
+    text=(
+        "Hello {{ name }},\n\n"
+        "{{ contractorName }}"
+        "{% if contractorEmail|default('') %} ({{ contractorEmail }}){% endif %} "
+        "accepted your invitation and joined your company on Mind-Links. Once their "
+        "identity is verified you can send them a contract:\n\n"
+        "{{ contractorUrl }}\n"
+    ),
+    html=_layout(
+        "<p>Hello {{ name }},</p>\n"
+        "<p><strong>{{ contractorName }}</strong>{% if contractorEmail|default('') %} "
+        "({{ contractorEmail }}){% endif %} accepted your invitation and joined your "
+        "company on Mind-Links. Once their identity is verified you can send them a "
+        "contract.</p>\n" + _button("contractorUrl", "View contractor")
+    ),
+)
+
+KYC_VERIFIED = TemplateSpec(
+    name="kyc.verified",
+    description="kyc.verified → to the contractor.",
+    channels=("email", "inApp"),
+    variables=("name", "dashboardUrl"),
+    subject="Your identity is verified",
+    text=(
+        "Hello {{ name }},\n\n"
+        "Your identity is verified. Your clients can now send you contracts:\n\n"
+        "{{ dashboardUrl }}\n"
+    ),
+    html=_layout(
+        "<p>Hello {{ name }},</p>\n"
+        "<p>Your identity is verified. Your clients can now send you contracts.</p>\n"
+        + _button("dashboardUrl", "Open my dashboard")
+    ),
+)
+
+KYC_REJECTED = TemplateSpec(
+    name="kyc.rejected",
+    description="kyc.rejected → to the contractor, with the provider's reason when given.",
+    channels=("email", "inApp"),
+    variables=("name", "dashboardUrl"),
+    subject="We could not verify your identity",
+    text=(
+        "Hello {{ name }},\n\n"
+        "We could not verify your identity"
+        "{% if reason|default(none) %}: {{ reason }}{% else %}.{% endif %}\n\n"
+        "You can start a new verification from your dashboard:\n\n"
+        "{{ dashboardUrl }}\n"
+    ),
+    html=_layout(
+        "<p>Hello {{ name }},</p>\n"
+        "<p>We could not verify your identity"
+        "{% if reason|default(none) %}: {{ reason }}{% else %}.{% endif %}"
+        "</p>\n<p>You can start a new verification from your dashboard.</p>\n"
+        + _button("dashboardUrl", "Open my dashboard")
+    ),
+)
+
+# contracts --------------------------------------------------------------------
+
+SIGN_REQUESTED = TemplateSpec(
+    name="contract.sign-requested",
+    description="contract.sent-for-signature → to the contractor: please review and sign.",
+    channels=("email", "inApp"),
+    variables=("name", "title", "contractUrl"),
+    subject="Please review and sign “{{ title }}”",
+    text=(
+        "Hello {{ name }},\n\n"
+        "Your client sent you the contract “{{ title }}”. Please review it; once the "
+        "client has signed, you will be asked to sign too:\n\n"
+        "{{ contractUrl }}\n"
+    ),
+    html=_layout(
+        "<p>Hello {{ name }},</p>\n"
+        "<p>Your client sent you the contract <strong>{{ title }}</strong>. Please review "
+        "it; once the client has signed, you will be asked to sign too.</p>\n"
+        + _button("contractUrl", "Review the contract")
+    ),
+)
+
+CLIENT_SIGNED = TemplateSpec(
+    name="contract.client-signed",
+    description="signature.client-signed → to the contractor: the client signed, your turn.",
+    channels=("email", "inApp"),
+    variables=("name", "title", "contractUrl"),
+    subject="Your client signed “{{ title }}”: your turn",
+    text=(
+        "Hello {{ name }},\n\n"
+        "Your client signed the contract “{{ title }}”. It is your turn to sign:\n\n"
+        "{{ contractUrl }}\n"
+    ),
+    html=_layout(
+        "<p>Hello {{ name }},</p>\n"
+        "<p>Your client signed the contract <strong>{{ title }}</strong>. It is your turn "
+        "to sign.</p>\n" + _button("contractUrl", "Sign the contract")
+    ),
+)
+
+FULLY_SIGNED = TemplateSpec(
+    name="contract.fully-signed",
+    description="signature.completed → to both parties.",
+    channels=("email", "inApp"),
+    variables=("name", "title", "contractUrl"),
+    subject="“{{ title }}” is signed by both parties",
+    text=(
+        "Hello {{ name }},\n\n"
+        "The contract “{{ title }}” is signed by both parties. The signed copy with its "
+        "certificate of completion is in your dashboard:\n\n"
+        "{{ contractUrl }}\n"
+    ),
+    html=_layout(
+        "<p>Hello {{ name }},</p>\n"
+        "<p>The contract <strong>{{ title }}</strong> is signed by both parties. The signed "
+        "copy with its certificate of completion is in your dashboard.</p>\n"
+        + _button("contractUrl", "View the contract")
+    ),
+)
+
+ACTIVATED = TemplateSpec(
+    name="contract.activated",
+    description="ledger.contract-activated → to both parties: active, payments scheduled.",
+    channels=("email", "inApp"),
+    variables=("name", "title", "contractUrl", "total", "payments"),
+    subject="“{{ title }}” is active",
+    text=(
+        "Hello {{ name }},\n\n"
+        "The contract “{{ title }}” is active and recorded in the ledger. "
+        "{{ payments }} payment{{ 's' if payments != 1 else '' }} totalling {{ total }} "
+        "{{ 'are' if payments != 1 else 'is' }} scheduled"
+        "{% if role|default('') == 'client' %}; fund them from your dashboard{% endif %}.\n\n"
+        "{{ contractUrl }}\n"
+    ),
+    html=_layout(
+        "<p>Hello {{ name }},</p>\n"
+        "<p>The contract <strong>{{ title }}</strong> is active and recorded in the ledger. "
+        "{{ payments }} payment{{ 's' if payments != 1 else '' }} totalling "
+        "<strong>{{ total }}</strong> {{ 'are' if payments != 1 else 'is' }} scheduled"
+        "{% if role|default('') == 'client' %}; fund them from your dashboard{% endif %}.</p>\n"
+        + _button("contractUrl", "View the contract")
+    ),
+)
+
+# payments ---------------------------------------------------------------------
+
+PAYMENT_FUNDED = TemplateSpec(
+    name="payment.funded",
+    description="payment.confirmed → to both parties: funded and held in escrow.",
+    channels=("email", "inApp"),
+    variables=("name", "amount", "contractUrl"),
+    subject="{{ amount }} is held in escrow",
+    text=(
+        "Hello {{ name }},\n\n"
+        "{% if role|default('') == 'client' %}Your payment of {{ amount }} was received"
+        "{% else %}Your client funded a payment of {{ amount }}{% endif %}. "
+        "It is held in escrow until the client releases it.\n\n"
+        "{{ contractUrl }}\n"
+    ),
+    html=_layout(
+        "<p>Hello {{ name }},</p>\n"
+        "<p>{% if role|default('') == 'client' %}Your payment of <strong>{{ amount }}</strong> was "
+        "received{% else %}Your client funded a payment of <strong>{{ amount }}</strong>"
+        "{% endif %}. It is held in escrow until the client releases it.</p>\n"
+        + _button("contractUrl", "View the contract")
+    ),
+)
+
+PAYMENT_RELEASED = TemplateSpec(
+    name="payment.released",
+    description="payment.released → to both parties: the escrowed payment went out.",
+    channels=("email", "inApp"),
+    variables=("name", "amount", "contractUrl"),
+    subject=(
+        "{{ amount }} released to {{ 'the contractor' if role|default('') == 'client' else 'you' }}"
+    ),
+    text=(
+        "Hello {{ name }},\n\n"
+        "{% if role|default('') == 'client' %}You released {{ amount }} to your contractor"
+        "{% else %}Your client released {{ amount }} to you; it is on its way to your "
+        "bank account{% endif %}."
+        "{% if allReleased|default(false) %} Every payment of this contract is now "
+        "released.{% endif %}\n\n"
+        "{{ contractUrl }}\n"
+    ),
+    html=_layout(
+        "<p>Hello {{ name }},</p>\n"
+        "<p>{% if role|default('') == 'client' %}You released <strong>{{ amount }}</strong> "
+        "to your contractor{% else %}Your client released <strong>{{ amount }}</strong> to you; it "
+        "is on its way to your bank account{% endif %}."
+        "{% if allReleased|default(false) %} Every payment of this contract is now "
+        "released.{% endif %}</p>\n" + _button("contractUrl", "View the contract")
+    ),
+)
+
+SEEDS: tuple[TemplateSpec, ...] = (
+    VERIFY_EMAIL,
+    RESET_PASSWORD,
+    WELCOME,
+    CLIENT_INVITATION,
+    INVITATION_SENT,
+    CONTRACTOR_JOINED,
+    KYC_VERIFIED,
+    KYC_REJECTED,
+    SIGN_REQUESTED,
+    CLIENT_SIGNED,
+    FULLY_SIGNED,
+    ACTIVATED,
+    PAYMENT_FUNDED,
+    PAYMENT_RELEASED,
+)

@@ -141,14 +141,13 @@ class NotificationStore:
 class EmailClaims:
     """``SET NX`` with a TTL: the first to claim a key sends, repeats do not."""
 
-    PREFIX = "notification:sent:"
-
-    def __init__(self, redis: Redis, ttl_seconds: int) -> None:
+    def __init__(self, redis: Redis, prefix: str, ttl_seconds: int) -> None:
         self.redis = redis
+        self.prefix = prefix
         self.ttl = ttl_seconds
 
     async def claim(self, key: str) -> bool:
-        return bool(await self.redis.set(self.PREFIX + key, now_iso(), nx=True, ex=self.ttl))
+        return bool(await self.redis.set(self.prefix + key, now_iso(), nx=True, ex=self.ttl))
 
     async def release(self, key: str) -> None:
-        await self.redis.delete(self.PREFIX + key)
+        await self.redis.delete(self.prefix + key)

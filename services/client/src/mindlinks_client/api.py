@@ -1,0 +1,126 @@
+"""Client routes: thin — parse, authorize, call the domain, respond."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from mindlinks_client.deps import Deps
+from mindlinks_client.schemas import (
+    CompanyOut,
+    CompanyPatch,
+    CompanyRecord,
+    EngagedContractor,
+    InvitationOut,
+    InviteContractor,
+    Redeemed,
+    RedeemInvitation,
+    RegisterCompany,
+)
+from mindlinks_kit.auth import Internal, Principal, roles, service_caller
+from mindlinks_kit.errors import Forbidden
+from mindlinks_kit.schemas import Page
+
+public = APIRouter(prefix="/v1/clients", tags=["clients"])
+internal = APIRouter(
+    prefix="/internal/clients", tags=["internal"], dependencies=[Depends(service_caller)]
+)
+ClientUser = Annotated[Principal, Depends(roles("client"))]
+Id = Annotated[str, Path(min_length=1, max_length=128)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
+
+
+@public.post("/register", status_code=201)
+async def register(body: RegisterCompany, user: ClientUser, deps: Deps) -> CompanyOut:
+    """Register the caller's company, checked against the business registry."""
+    uow = deps.runtime.uow()
+    company = await deps.companies.register(user.user_id, body.value(), uow)
+    await uow.commit()
+    return CompanyOut.of(company)
+
+
+@public.get("/me")
+async def my_company(user: ClientUser, deps: Deps) -> CompanyOut:
+    return CompanyOut.of(await deps.companies.own(user.user_id))
+
+
+@public.patch("/me")
+async def update_my_company(body: CompanyPatch, user: ClientUser, deps: Deps) -> CompanyOut:
+    uow = deps.runtime.uow()
+    company = await deps.companies.update(user.user_id, body.changes(), body.version, uow)
+    await uow.commit()
+    return CompanyOut.of(company)
+
+
+@public.post("/invite-contractor", status_code=201)
+async def invite_contractor(body: InviteContractor, user: ClientUser, deps: Deps) -> InvitationOut:
+    """Mail a single-use invitation (valid 7 days) to a contractor."""
+    uow = deps.runtime.uow()
+    invitation = await deps.invitations.invite(user.user_id, body.email, body.name, uow)
+    await uow.commit()
+    return InvitationOut.of(invitation)
+
+
+@public.get("/invitations")
+async def invitations(
+    user: ClientUser, deps: Deps, limit: Limit = 20, cursor: Cursor = None
+) -> Page[InvitationOut]:
+    company = await deps.companies.own(user.user_id)
+    items, next_cursor = await deps.invitations.page(company.id, limit, cursor)
+    return Page[InvitationOut](items=[InvitationOut.of(i) for i in items], next_cursor=next_cursor)
+
+
+@public.delete("/invitations/{invitation_id}", status_code=204)
+async def revoke_invitation(invitation_id: Id, user: ClientUser, deps: Deps) -> Response:
+    company = await deps.companies.own(user.user_id)
+    uow = deps.runtime.uow()
+    await deps.invitations.revoke(company.id, invitation_id, uow)
+    await uow.commit()
+    return Response(status_code=204)
+
+
+@public.get("/contractors")
+async def contractors(
+    user: ClientUser, deps: Deps, limit: Limit = 20, cursor: Cursor = None
+) -> Page[EngagedContractor]:
+    """The contractors who accepted the company's invitations."""
+    company = await deps.companies.own(user.user_id)
+    items, next_cursor = await deps.invitations.page(company.id, limit, cursor, accepted_only=True)
+    return Page[EngagedContractor](
+        items=[EngagedContractor.of(i) for i in items], next_cursor=next_cursor
+    )
+
+
+# internal ---------------------------------------------------------------------
+
+
+@internal.get("/companies/by-owner/{user_id}")
+async def company_by_owner(user_id: Id, deps: Deps) -> CompanyRecord:
+    return CompanyRecord.of(await deps.companies.own(user_id))
+
+
+@internal.get("/companies/{company_id}")
+async def company(company_id: Id, deps: Deps) -> CompanyRecord:
+    return CompanyRecord.of(await deps.companies.get(company_id))
+
+
+@internal.post("/invitations/redeem")
+async def redeem_invitation(body: RedeemInvitation, caller: Internal, deps: Deps) -> Redeemed:
+    """The contractor service redeems a token for its user, once."""
+    if caller.service != "contractor":
+        raise Forbidden("Only the contractor service redeems invitations")
+    if caller.user is not None and caller.user.user_id != body.user_id:
+        raise Forbidden("The token was presented for another user")
+    uow = deps.runtime.uow()
+    redemption = await deps.invitations.redeem(
+        body.token,
+        contractor_id=body.contractor_id,
+        contractor_user_id=body.user_id,
+        email=body.email,
+        name=body.name,
+        uow=uow,
+    )
+    await uow.commit()
+    return Redeemed.of(redemption.invitation, redemption.replayed)

@@ -1,0 +1,22 @@
+"""Client service wiring."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mindlinks_client import api
+from mindlinks_client.deps import setup
+from mindlinks_client.settings import Settings
+from mindlinks_fleet import FLEET
+from mindlinks_kit.app import create_app
+
+
+def create(settings: Settings | None = None) -> FastAPI:
+    return create_app(
+        fleet=FLEET,
+        service="client",
+        settings=settings or Settings(),
+        routers=[api.public, api.internal],
+        setup=setup,
+        description="Client companies (checked against OpenCorporates) and contractor invitations.",
+    )

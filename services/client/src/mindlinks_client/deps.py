@@ -1,0 +1,76 @@
+"""What the client service's routes depend on, built once per process: the
+registry adapter chosen, the domain objects, the peers' clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from mindlinks_client.clients import AuthUsers, Mailer
+from mindlinks_client.domain import Companies
+from mindlinks_client.invitations import Invitations
+from mindlinks_client.providers import CompanyRegistry
+from mindlinks_client.providers.fixtures import LocalRegistry
+from mindlinks_client.providers.opencorporates import OpenCorporates
+from mindlinks_client.settings import Settings
+from mindlinks_client.store import CompanyStore, InvitationStore
+from mindlinks_kit.runtime import Runtime
+
+
+@dataclass
+class ClientDeps:
+    runtime: Runtime
+    settings: Settings
+    companies: Companies
+    invitations: Invitations
+
+
+def registry_for(settings: Settings, runtime: Runtime) -> CompanyRegistry:
+    if settings.opencorporates_api_token is not None:
+        return OpenCorporates(
+            client=runtime.http,
+            api_token=settings.opencorporates_api_token.get_secret_value(),
+            base_url=settings.opencorporates_base_url,
+            timeout=settings.opencorporates_timeout_seconds,
+            fail_max=settings.breaker_fail_max,
+            reset_timeout=settings.breaker_reset_seconds,
+        )
+    if not settings.local_mode:
+        raise RuntimeError("no registry outside local mode: set MINDLINKS_OPENCORPORATES_API_TOKEN")
+    return LocalRegistry()
+
+
+async def setup(runtime: Runtime) -> ClientDeps:
+    settings = runtime.settings
+    if not isinstance(settings, Settings):
+        raise TypeError("create the app with mindlinks_client.settings.Settings")
+    companies = Companies(
+        CompanyStore(runtime.table("companies")), registry_for(settings, runtime), runtime.publish
+    )
+    invitations = Invitations(
+        InvitationStore(runtime.table("invitations")),
+        companies,
+        runtime.publish,
+        runtime.cursors,
+        mail=Mailer(runtime.peers),
+        names=AuthUsers(runtime.peers),
+        accept_url=settings.public_base_url.rstrip("/") + "/accept-invitation",
+        ttl=settings.invitation_ttl_seconds,
+        retention=settings.invitation_retention_seconds,
+    )
+    return ClientDeps(
+        runtime=runtime,
+        settings=settings,
+        companies=companies,
+        invitations=invitations,
+    )
+
+
+async def _deps(request: Request) -> ClientDeps:
+    deps: ClientDeps = request.app.state.deps
+    return deps
+
+
+Deps = Annotated[ClientDeps, Depends(_deps)]

@@ -1,0 +1,342 @@
+"""The invitation rules: a client invites a contractor by email with a
+single-use token (kept only as its SHA-256, valid ``ttl``), at most one
+pending invitation per email and company, revocable until redeemed; the
+contractor service redeems it exactly once.
+
+No FastAPI here; routes commit the unit of work, never this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Literal, Protocol
+from urllib.parse import urlencode
+
+from pydantic import BaseModel
+
+from mindlinks_client.domain import Companies, Company, CompanyNotActive
+from mindlinks_fleet.events import InvitationCreated
+from mindlinks_kit.clock import now_iso
+from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
+from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
+
+
+class InvitationPending(Conflict):
+    code = "invitation-pending"
+    title = "This email already has a pending invitation from the company"
+
+
+class AlreadyEngaged(Conflict):
+    code = "contractor-already-engaged"
+    title = "This contractor already accepted an invitation from the company"
+
+
+class InvitationNotFound(NotFound):
+    code = "invitation-not-found"
+    title = "No such invitation"
+
+
+class InvitationAccepted(Conflict):
+    code = "invitation-already-accepted"
+    title = "The invitation was already accepted"
+
+
+class InvitationUsed(Conflict):
+    code = "invitation-used"
+    title = "The invitation was already used"
+
+
+class InvitationRevoked(Conflict):
+    code = "invitation-revoked"
+    title = "The invitation was revoked"
+
+
+class InvitationExpired(Problem):
+    status = 410
+    code = "invitation-expired"
+    title = "The invitation has expired"
+
+
+class EmailMismatch(Forbidden):
+    code = "invitation-email-mismatch"
+    title = "The invitation was sent to another email address"
+
+
+Stored = Literal["pending", "accepted", "revoked"]
+Shown = Literal["pending", "accepted", "revoked", "expired"]
+Publish = Callable[[UnitOfWork, str, BaseModel], object]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def email_key(email: str) -> str:
+    """How an address is compared (auth lowercases addresses too)."""
+    return email.strip().lower()
+
+
+def _at(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Invitation:
+    id: str
+    company_id: str
+    company_name: str
+    email: str
+    name: str | None
+    token_hash: str
+    status: Stored
+    invited_by_user_id: str
+    created_at: str
+    expires_at: str
+    accepted_at: str | None = None
+    revoked_at: str | None = None
+    contractor_id: str | None = None
+    contractor_user_id: str | None = None
+    contractor_name: str | None = None
+    version: int = 1
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return _at(self.expires_at) <= (now or datetime.now(UTC))
+
+    @property
+    def shown_status(self) -> Shown:
+        if self.status == "pending" and self.expired():
+            return "expired"
+        return self.status
+
+
+@dataclass(frozen=True)
+class Guard:
+    """One per (company, email): who holds the address — a pending invitation
+    until it expires, or the accepted one for good."""
+
+    invitation_id: str
+    state: Literal["pending", "accepted"]
+    expires_epoch: int
+
+    def blocks(self, now: float) -> bool:
+        return self.state == "accepted" or self.expires_epoch > now
+
+
+@dataclass(frozen=True)
+class Redemption:
+    invitation: Invitation
+    replayed: bool
+
+
+class Store(Protocol):
+    async def invitation(self, invitation_id: str) -> Invitation | None: ...
+    async def by_token(self, token_hash: str) -> Invitation | None: ...
+    async def guard(self, company_id: str, email: str) -> Guard | None: ...
+    def add(
+        self, uow: UnitOfWork, invitation: Invitation, guard: Guard, retention: int
+    ) -> None: ...
+    def revoke(self, uow: UnitOfWork, invitation: Invitation, release_guard: bool) -> None: ...
+    def accept(self, uow: UnitOfWork, invitation: Invitation) -> None: ...
+    async def page(
+        self, company_id: str, limit: int, start: Item | None, accepted_only: bool
+    ) -> tuple[list[Invitation], Item | None]: ...
+
+
+class Mail(Protocol):
+    async def invitation(
+        self,
+        *,
+        invitation_id: str,
+        email: str,
+        name: str | None,
+        invite_url: str,
+        token: str,
+        company_name: str,
+        inviter_name: str,
+    ) -> None: ...
+
+
+class Names(Protocol):
+    async def name(self, user_id: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    invitation: Invitation
+    token: str
+    """The only time the token exists in clear: it goes in the mail, nowhere else."""
+
+
+class Invitations:
+    def __init__(
+        self,
+        store: Store,
+        companies: Companies,
+        publish: Publish,
+        cursors: CursorCodec,
+        *,
+        mail: Mail,
+        names: Names,
+        accept_url: str,
+        ttl: int,
+        retention: int,
+    ) -> None:
+        self.store = store
+        self.companies = companies
+        self.publish = publish
+        self.cursors = cursors
+        self.mail = mail
+        self.names = names
+        self.accept_url = accept_url
+        """Where the mailed link points; the token is added as ``?token=``."""
+        self.ttl = ttl
+        self.retention = retention
+
+    async def invite(
+        self, owner_user_id: str, email: str, name: str | None, uow: UnitOfWork
+    ) -> Invitation:
+        """Mail the token first and only then record the invitation (in ``uow``):
+        a failed mail leaves nothing behind, so the client can simply retry."""
+        company = await self.companies.own(owner_user_id)
+        new = await self.prepare(company, email, name, owner_user_id)
+        inviter = await self.names.name(owner_user_id) or company.legal_name
+        await self.mail.invitation(
+            invitation_id=new.invitation.id,
+            email=new.invitation.email,
+            name=name,
+            invite_url=f"{self.accept_url}?{urlencode({'token': new.token})}",
+            token=new.token,
+            company_name=company.legal_name,
+            inviter_name=inviter,
+        )
+        await self.record(new, uow)
+        return new.invitation
+
+    async def prepare(
+        self, company: Company, email: str, name: str | None, invited_by: str
+    ) -> NewInvitation:
+        """A new invitation (not stored yet: the mail goes out first), refused
+        when the address already has a pending invitation or is engaged."""
+        if company.status != "active":
+            raise CompanyNotActive(f"The company is {company.status.replace('_', ' ')}")
+        address = email_key(email)
+        await self._check_free(company.id, address)
+        token = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        invitation = Invitation(
+            id=uuid.uuid4().hex,
+            company_id=company.id,
+            company_name=company.legal_name,
+            email=address,
+            name=name,
+            token_hash=token_hash(token),
+            status="pending",
+            invited_by_user_id=invited_by,
+            created_at=_iso(now),
+            expires_at=_iso(now + timedelta(seconds=self.ttl)),
+        )
+        return NewInvitation(invitation, token)
+
+    async def _check_free(self, company_id: str, address: str) -> None:
+        guard = await self.store.guard(company_id, address)
+        if guard is not None and guard.blocks(time.time()):
+            raise AlreadyEngaged() if guard.state == "accepted" else InvitationPending()
+
+    async def record(self, new: NewInvitation, uow: UnitOfWork) -> None:
+        """Store the (mailed) invitation and announce it, without the token. A
+        concurrent invitation of the same address fails the commit (409)."""
+        invitation = new.invitation
+        guard = Guard(
+            invitation_id=invitation.id,
+            state="pending",
+            expires_epoch=int(_at(invitation.expires_at).timestamp()),
+        )
+        self.store.add(uow, invitation, guard, self.retention)
+        self.publish(
+            uow,
+            "invitation.created",
+            InvitationCreated(
+                invitation_id=invitation.id,
+                company_id=invitation.company_id,
+                company_name=invitation.company_name,
+                email=invitation.email,
+                invited_by_user_id=invitation.invited_by_user_id,
+                expires_at=invitation.expires_at,
+            ),
+        )
+
+    async def of_company(self, company_id: str, invitation_id: str) -> Invitation:
+        invitation = await self.store.invitation(invitation_id)
+        if invitation is None or invitation.company_id != company_id:
+            raise InvitationNotFound()
+        return invitation
+
+    async def revoke(self, company_id: str, invitation_id: str, uow: UnitOfWork) -> None:
+        """Pending (or expired) → revoked; revoking twice is the same as once."""
+        invitation = await self.of_company(company_id, invitation_id)
+        if invitation.status == "revoked":
+            return
+        if invitation.status == "accepted":
+            raise InvitationAccepted()
+        guard = await self.store.guard(company_id, invitation.email)
+        holds = guard is not None and guard.invitation_id == invitation.id
+        self.store.revoke(uow, replace(invitation, revoked_at=now_iso()), release_guard=holds)
+
+    async def redeem(
+        self,
+        token: str,
+        *,
+        contractor_id: str,
+        contractor_user_id: str,
+        email: str,
+        name: str | None,
+        uow: UnitOfWork,
+    ) -> Redemption:
+        """Once per token. The same contractor redeeming again gets the same
+        answer (its own transaction may have failed after ours committed)."""
+        invitation = await self.store.by_token(token_hash(token))
+        if invitation is None:
+            raise InvitationNotFound()
+        if invitation.status == "accepted":
+            if invitation.contractor_id == contractor_id:
+                return Redemption(invitation, replayed=True)
+            raise InvitationUsed()
+        if invitation.status == "revoked":
+            raise InvitationRevoked()
+        if invitation.expired():
+            raise InvitationExpired()
+        if email_key(email) != invitation.email:
+            raise EmailMismatch()
+        company = await self.companies.get(invitation.company_id)
+        if company.status != "active":
+            raise CompanyNotActive(f"The company is {company.status.replace('_', ' ')}")
+        accepted = replace(
+            invitation,
+            status="accepted",
+            accepted_at=now_iso(),
+            contractor_id=contractor_id,
+            contractor_user_id=contractor_user_id,
+            contractor_name=name,
+        )
+        self.store.accept(uow, accepted)
+        return Redemption(accepted, replayed=False)
+
+    async def page(
+        self, company_id: str, limit: int, cursor: str | None, *, accepted_only: bool = False
+    ) -> tuple[list[Invitation], str | None]:
+        """The company's invitations (or only the accepted ones: its
+        contractors), newest first; a cursor works only for the list it came from."""
+        scope = f"{'contractors' if accepted_only else 'invitations'}:{company_id}"
+        start = self.cursors.decode(cursor, scope)
+        items, last = await self.store.page(company_id, limit, start, accepted_only)
+        return items, self.cursors.encode(last, scope)

@@ -1,0 +1,288 @@
+"""The client service's request and response bodies (camelCase on the wire)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
+
+from mindlinks_client.domain import Address, Company, Registration, Status
+from mindlinks_client.invitations import Invitation, Shown
+from mindlinks_kit.schemas import ApiModel
+
+
+def _email(value: str) -> str:
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+    return checked.normalized.lower()
+
+
+def _compact(value: Any) -> Any:
+    return re.sub(r"\s+", "", value).upper() if isinstance(value, str) else value
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+Country = Annotated[str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{2}$")]
+"""ISO 3166-1 alpha-2."""
+JurisdictionCode = Annotated[
+    str, BeforeValidator(_lower), StringConstraints(pattern=r"^[a-z]{2}(_[a-z0-9]{1,6})?$")
+]
+"""OpenCorporates' jurisdiction code: ``gb``, ``us_de``, ``ca_bc``."""
+CompanyNumber = Annotated[
+    str, BeforeValidator(_compact), StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9./-]{0,29}$")
+]
+
+
+class AddressIn(ApiModel):
+    line1: Line
+    line2: Line | None = None
+    city: City
+    postal_code: PostalCode
+    country: Country
+
+    def value(self) -> Address:
+        return Address(
+            line1=self.line1,
+            line2=self.line2,
+            city=self.city,
+            postal_code=self.postal_code,
+            country=self.country,
+        )
+
+
+class AddressOut(ApiModel):
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    country: str
+
+    @classmethod
+    def of(cls, address: Address) -> AddressOut:
+        return cls(
+            line1=address.line1,
+            line2=address.line2,
+            city=address.city,
+            postal_code=address.postal_code,
+            country=address.country,
+        )
+
+
+class RegisterCompany(ApiModel):
+    legal_name: Name
+    trading_name: Name | None = None
+    jurisdiction_code: JurisdictionCode
+    company_number: CompanyNumber
+    address: AddressIn
+
+    def value(self) -> Registration:
+        return Registration(
+            legal_name=self.legal_name,
+            trading_name=self.trading_name,
+            jurisdiction_code=self.jurisdiction_code,
+            company_number=self.company_number,
+            address=self.address.value(),
+        )
+
+
+class RegistryOut(ApiModel):
+    checked_at: str
+    reachable: bool
+    """False: the registry could not be asked; an admin reviews the company."""
+    name: str | None
+    status: str | None
+    registered_address: str | None
+
+
+class CompanyOut(ApiModel):
+    id: str
+    owner_user_id: str
+    legal_name: str
+    trading_name: str | None
+    jurisdiction_code: str
+    company_number: str
+    address: AddressOut
+    status: Status
+    name_mismatch: bool
+    registry: RegistryOut
+    created_at: str
+    updated_at: str
+    version: int
+
+    @classmethod
+    def of(cls, company: Company) -> CompanyOut:
+        return cls(
+            id=company.id,
+            owner_user_id=company.owner_user_id,
+            legal_name=company.legal_name,
+            trading_name=company.trading_name,
+            jurisdiction_code=company.jurisdiction_code,
+            company_number=company.company_number,
+            address=AddressOut.of(company.address),
+            status=company.status,
+            name_mismatch=company.name_mismatch,
+            registry=RegistryOut(
+                checked_at=company.registry.checked_at,
+                reachable=company.registry.reachable,
+                name=company.registry.name,
+                status=company.registry.status,
+                registered_address=company.registry.registered_address,
+            ),
+            created_at=company.created_at,
+            updated_at=company.updated_at,
+            version=company.version,
+        )
+
+
+class CompanyPatch(ApiModel):
+    """Only the fields present change (``tradingName: null`` clears it);
+    ``version`` is the version last read (optimistic locking)."""
+
+    address: AddressIn | None = None
+    trading_name: Name | None = None
+    version: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _address_is_not_null(self) -> CompanyPatch:
+        if "address" in self.model_fields_set and self.address is None:
+            raise ValueError("address cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        if self.address is not None:
+            changes["address"] = self.address.value()
+        if "trading_name" in self.model_fields_set:
+            changes["trading_name"] = self.trading_name
+        return changes
+
+
+class InviteContractor(ApiModel):
+    email: Email
+    name: Name | None = None
+
+
+class InvitationOut(ApiModel):
+    id: str
+    company_id: str
+    email: str
+    name: str | None
+    status: Shown
+    invited_by_user_id: str
+    created_at: str
+    expires_at: str
+    accepted_at: str | None
+    revoked_at: str | None
+    contractor_id: str | None
+
+    @classmethod
+    def of(cls, invitation: Invitation) -> InvitationOut:
+        return cls(
+            id=invitation.id,
+            company_id=invitation.company_id,
+            email=invitation.email,
+            name=invitation.name,
+            status=invitation.shown_status,
+            invited_by_user_id=invitation.invited_by_user_id,
+            created_at=invitation.created_at,
+            expires_at=invitation.expires_at,
+            accepted_at=invitation.accepted_at,
+            revoked_at=invitation.revoked_at,
+            contractor_id=invitation.contractor_id,
+        )
+
+
+class EngagedContractor(ApiModel):
+    contractor_id: str
+    name: str | None
+    email: str
+    accepted_at: str
+    invitation_id: str
+
+    @classmethod
+    def of(cls, invitation: Invitation) -> EngagedContractor:
+        assert invitation.contractor_id is not None
+        assert invitation.accepted_at is not None
+        return cls(
+            contractor_id=invitation.contractor_id,
+            name=invitation.contractor_name or invitation.name,
+            email=invitation.email,
+            accepted_at=invitation.accepted_at,
+            invitation_id=invitation.id,
+        )
+
+
+# internal ---------------------------------------------------------------------
+
+
+class CompanyRecord(ApiModel):
+    """What peers may know about a company."""
+
+    id: str
+    legal_name: str
+    trading_name: str | None
+    status: Status
+    owner_user_id: str
+    jurisdiction_code: str
+    company_number: str
+    name_mismatch: bool
+
+    @classmethod
+    def of(cls, company: Company) -> CompanyRecord:
+        return cls(
+            id=company.id,
+            legal_name=company.legal_name,
+            trading_name=company.trading_name,
+            status=company.status,
+            owner_user_id=company.owner_user_id,
+            jurisdiction_code=company.jurisdiction_code,
+            company_number=company.company_number,
+            name_mismatch=company.name_mismatch,
+        )
+
+
+class RedeemInvitation(ApiModel):
+    token: Annotated[str, StringConstraints(min_length=16, max_length=256)]
+    contractor_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    email: Annotated[str, StringConstraints(min_length=3, max_length=320)]
+    name: Name | None = None
+    """The contractor's name, shown in the client's contractor list."""
+
+
+class Redeemed(ApiModel):
+    invitation_id: str
+    company_id: str
+    company_name: str
+    invited_by_user_id: str
+    accepted_at: str
+    replayed: bool = False
+    """True: this contractor had already redeemed it; nothing changed."""
+
+    @classmethod
+    def of(cls, invitation: Invitation, replayed: bool) -> Redeemed:
+        assert invitation.accepted_at is not None
+        return cls(
+            invitation_id=invitation.id,
+            company_id=invitation.company_id,
+            company_name=invitation.company_name,
+            invited_by_user_id=invitation.invited_by_user_id,
+            accepted_at=invitation.accepted_at,
+            replayed=replayed,
+        )

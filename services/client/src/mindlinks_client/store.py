@@ -1,0 +1,294 @@
+"""The client service's tables. ``companies`` holds each company and one
+``owner:<userId>`` guard item per owner (one company per owner, read
+consistently); ``invitations`` holds each invitation and one
+``email:<companyId>:<digest>`` guard per invited address (one pending
+invitation per address, and none once it is engaged). Guards carry no index
+attributes, so no list ever shows them. Nothing else reads or writes these
+tables."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+from mindlinks_client.domain import (
+    Address,
+    Company,
+    CompanyAlreadyRegistered,
+    RegistryRecord,
+)
+from mindlinks_client.invitations import (
+    Guard,
+    Invitation,
+    InvitationPending,
+    InvitationUsed,
+)
+from mindlinks_kit.clock import now_iso
+from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, values
+
+
+def _company_item(company: Company) -> Item:
+    return {
+        "id": company.id,
+        "kind": "company",
+        "ownerUserId": company.owner_user_id,
+        "legalName": company.legal_name,
+        "tradingName": company.trading_name,
+        "jurisdictionCode": company.jurisdiction_code,
+        "companyNumber": company.company_number,
+        "address": {
+            "line1": company.address.line1,
+            "line2": company.address.line2,
+            "city": company.address.city,
+            "postalCode": company.address.postal_code,
+            "country": company.address.country,
+        },
+        "status": company.status,
+        "nameMismatch": company.name_mismatch,
+        "registry": {
+            "checkedAt": company.registry.checked_at,
+            "reachable": company.registry.reachable,
+            "name": company.registry.name,
+            "status": company.registry.status,
+            "registeredAddress": company.registry.registered_address,
+        },
+        "createdAt": company.created_at,
+        "updatedAt": company.updated_at,
+        "version": company.version,
+    }
+
+
+def _company_from(item: Item) -> Company:
+    address: dict[str, Any] = item["address"]
+    registry: dict[str, Any] = item.get("registry") or {}
+    return Company(
+        id=item["id"],
+        owner_user_id=item["ownerUserId"],
+        legal_name=item["legalName"],
+        trading_name=item.get("tradingName"),
+        jurisdiction_code=item["jurisdictionCode"],
+        company_number=item["companyNumber"],
+        address=Address(
+            line1=address["line1"],
+            line2=address.get("line2"),
+            city=address["city"],
+            postal_code=address["postalCode"],
+            country=address["country"],
+        ),
+        status=item["status"],
+        name_mismatch=bool(item.get("nameMismatch")),
+        registry=RegistryRecord(
+            checked_at=registry.get("checkedAt") or item["createdAt"],
+            reachable=bool(registry.get("reachable", True)),
+            name=registry.get("name"),
+            status=registry.get("status"),
+            registered_address=registry.get("registeredAddress"),
+        ),
+        created_at=item["createdAt"],
+        updated_at=item.get("updatedAt") or item["createdAt"],
+        version=int(item.get("version", 1)),
+    )
+
+
+class CompanyStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    async def company(self, company_id: str) -> Company | None:
+        item = await self.table.get({"id": company_id})
+        return _company_from(item) if item and item.get("kind") == "company" else None
+
+    async def by_owner(self, owner_user_id: str) -> Company | None:
+        """Through the owner's guard (a consistent read, unlike the GSI)."""
+        guard = await self.table.get({"id": f"owner:{owner_user_id}"})
+        return await self.company(guard["companyId"]) if guard else None
+
+    def add(self, uow: UnitOfWork, company: Company) -> None:
+        uow.put(
+            self.table,
+            {"id": f"owner:{company.owner_user_id}", "kind": "owner", "companyId": company.id},
+            condition="attribute_not_exists(id)",
+            on_conflict=CompanyAlreadyRegistered(),
+        )
+        uow.create(self.table, _company_item(company), key="id")
+
+    def replace(self, uow: UnitOfWork, company: Company, *, expected_version: int) -> None:
+        uow.replace(self.table, _company_item(company), expected_version=expected_version)
+
+
+def _invitation_item(invitation: Invitation) -> Item:
+    return {
+        "id": invitation.id,
+        "kind": "invitation",
+        "companyId": invitation.company_id,
+        "companyName": invitation.company_name,
+        "email": invitation.email,
+        "name": invitation.name,
+        "tokenHash": invitation.token_hash,
+        "status": invitation.status,
+        "invitedByUserId": invitation.invited_by_user_id,
+        "createdAt": invitation.created_at,
+        "expiresAt": invitation.expires_at,
+        "version": invitation.version,
+    }
+
+
+def _invitation_from(item: Item) -> Invitation:
+    return Invitation(
+        id=item["id"],
+        company_id=item["companyId"],
+        company_name=item["companyName"],
+        email=item["email"],
+        name=item.get("name"),
+        token_hash=item["tokenHash"],
+        status=item["status"],
+        invited_by_user_id=item["invitedByUserId"],
+        created_at=item["createdAt"],
+        expires_at=item["expiresAt"],
+        accepted_at=item.get("acceptedAt"),
+        revoked_at=item.get("revokedAt"),
+        contractor_id=item.get("contractorId"),
+        contractor_user_id=item.get("contractorUserId"),
+        contractor_name=item.get("contractorName"),
+        version=int(item.get("version", 1)),
+    )
+
+
+def _guard_id(company_id: str, email: str) -> str:
+    return f"email:{company_id}:{hashlib.sha256(email.encode()).hexdigest()[:40]}"
+
+
+def _page_key(invitation: Invitation) -> Item:
+    return {
+        "id": invitation.id,
+        "companyId": invitation.company_id,
+        "createdAt": invitation.created_at,
+    }
+
+
+class InvitationStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    async def invitation(self, invitation_id: str) -> Invitation | None:
+        item = await self.table.get({"id": invitation_id})
+        return _invitation_from(item) if item and item.get("kind") == "invitation" else None
+
+    async def by_token(self, token_hash: str) -> Invitation | None:
+        items, _ = await self.table.query(
+            "tokenHash = :h", values=values(h=token_hash), index="by-token", limit=1
+        )
+        # The index is eventually consistent: decide on the item itself.
+        return await self.invitation(items[0]["id"]) if items else None
+
+    async def guard(self, company_id: str, email: str) -> Guard | None:
+        item = await self.table.get({"id": _guard_id(company_id, email)})
+        if item is None:
+            return None
+        return Guard(
+            invitation_id=item["invitationId"],
+            state=item["state"],
+            expires_epoch=int(item["expiresEpoch"]),
+        )
+
+    def add(self, uow: UnitOfWork, invitation: Invitation, guard: Guard, retention: int) -> None:
+        purge_at = guard.expires_epoch + retention
+        uow.create(self.table, {**_invitation_item(invitation), "purgeAt": purge_at}, key="id")
+        uow.put(
+            self.table,
+            {
+                "id": _guard_id(invitation.company_id, invitation.email),
+                "kind": "guard",
+                "invitationId": guard.invitation_id,
+                "state": guard.state,
+                "expiresEpoch": guard.expires_epoch,
+                "purgeAt": purge_at,
+            },
+            # Free, or held by a pending invitation that has expired.
+            condition="attribute_not_exists(id) OR (#s = :pending AND expiresEpoch < :now)",
+            names={"#s": "state"},
+            values=values(pending="pending", now=int(time.time())),
+            on_conflict=InvitationPending(),
+        )
+
+    def revoke(self, uow: UnitOfWork, invitation: Invitation, release_guard: bool) -> None:
+        uow.update(
+            self.table,
+            {"id": invitation.id},
+            "SET #s = :revoked, revokedAt = :at, version = version + :one",
+            condition="#s = :pending",
+            names={"#s": "status"},
+            values=values(revoked="revoked", at=invitation.revoked_at, one=1, pending="pending"),
+            on_conflict=StaleVersion(),
+        )
+        if release_guard:
+            uow.delete(
+                self.table,
+                {"id": _guard_id(invitation.company_id, invitation.email)},
+                condition="invitationId = :id",
+                values=values(id=invitation.id),
+            )
+
+    def accept(self, uow: UnitOfWork, invitation: Invitation) -> None:
+        """Pending and unexpired → accepted, exactly once (the condition is the
+        guarantee; the checks before it only give better answers)."""
+        contractor = {
+            "at": invitation.accepted_at,
+            "cid": invitation.contractor_id,
+            "uid": invitation.contractor_user_id,
+        }
+        expression = (
+            "SET #s = :accepted, acceptedAt = :at, contractorId = :cid, "
+            "contractorUserId = :uid, version = version + :one"
+        )
+        if invitation.contractor_name:
+            expression += ", contractorName = :name"
+            contractor["name"] = invitation.contractor_name
+        uow.update(
+            self.table,
+            {"id": invitation.id},
+            expression + " REMOVE purgeAt",
+            condition="#s = :pending AND expiresAt > :now",
+            names={"#s": "status"},
+            values=values(
+                accepted="accepted", one=1, pending="pending", now=now_iso(), **contractor
+            ),
+            on_conflict=InvitationUsed(),
+        )
+        uow.update(
+            self.table,
+            {"id": _guard_id(invitation.company_id, invitation.email)},
+            "SET #s = :accepted REMOVE purgeAt",
+            condition="invitationId = :id",
+            names={"#s": "state"},
+            values=values(accepted="accepted", id=invitation.id),
+            on_conflict=InvitationUsed(),
+        )
+
+    async def page(
+        self, company_id: str, limit: int, start: Item | None, accepted_only: bool
+    ) -> tuple[list[Invitation], Item | None]:
+        """Newest first; with ``accepted_only`` the filter may thin a page out,
+        so it reads on until the page is full or the list ends."""
+        found: list[Item] = []
+        cursor = start
+        while True:
+            items, last = await self.table.query(
+                "companyId = :c",
+                values=values(c=company_id, **({"a": "accepted"} if accepted_only else {})),
+                names={"#s": "status"} if accepted_only else None,
+                filter_expression="#s = :a" if accepted_only else None,
+                index="by-company",
+                limit=limit + 1,
+                start=cursor,
+                forward=False,
+            )
+            found.extend(items)
+            if len(found) > limit or last is None:
+                break
+            cursor = last
+        page = [_invitation_from(i) for i in found[:limit]]
+        if len(found) <= limit:
+            return page, None
+        return page, _page_key(page[-1])

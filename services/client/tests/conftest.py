@@ -1,0 +1,169 @@
+"""The client service's tests run the real apps in-process — auth (accounts,
+JWKS, service tokens), user and notification (the invitation mail, the
+in-app notes) and client — against the moto server and the real Redis. The
+business registry is the local one (fixtures) unless a test puts the real
+OpenCorporates adapter behind respx."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from mindlinks_dev.harness import Running
+from mindlinks_dev.pytest_plugin import StartServices
+from mindlinks_kit.dynamo import from_wire
+
+PASSWORD = "Correct-Horse-9-Battery"
+ADDRESS = {"line1": "1 Example Street", "city": "London", "postalCode": "EC1A 1AA", "country": "gb"}
+
+
+@pytest.fixture(scope="module")
+async def fleet(start_services: StartServices) -> AsyncIterator[Running]:
+    async with start_services("auth", "user", "notification", "client") as running:
+        yield running
+
+
+@dataclass(frozen=True)
+class Account:
+    user_id: str
+    email: str
+    name: str
+    role: str
+    headers: dict[str, str]
+
+
+def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code, body
+    return body
+
+
+def new_email() -> str:
+    return f"u{uuid.uuid4().hex[:16]}@example.com"
+
+
+class World:
+    """Accounts made through auth's public API (user.created travels the real
+    path), companies and invitations through the client service's API."""
+
+    ADDRESS = ADDRESS
+    problem = staticmethod(problem)
+
+    def __init__(self, fleet: Running) -> None:
+        self.fleet = fleet
+        self.client = fleet.client("client")
+
+    async def account(self, role: str = "client", name: str = "Ada Lovelace") -> Account:
+        email = new_email()
+        response = await self.fleet.client("auth").post(
+            "/v1/auth/register",
+            json={"email": email, "password": PASSWORD, "name": name, "role": role},
+        )
+        assert response.status_code == 201, response.text
+        user_id = response.json()["id"]
+        await self.fleet.deliver()  # the profile (user) and the welcome (notification)
+        return Account(user_id, email, name, role, self.fleet.bearer(user_id, role))
+
+    async def register(
+        self,
+        account: Account,
+        number: str = "12345678",
+        legal_name: str = "Acme Widgets Ltd",
+        jurisdiction: str = "gb",
+        **extra: Any,
+    ) -> httpx.Response:
+        return await self.client.post(
+            "/v1/clients/register",
+            headers=account.headers,
+            json={
+                "legalName": legal_name,
+                "jurisdictionCode": jurisdiction,
+                "companyNumber": number,
+                "address": ADDRESS,
+                **extra,
+            },
+        )
+
+    async def company_owner(self, name: str = "Ada Lovelace") -> Account:
+        owner = await self.account("client", name)
+        response = await self.register(owner)
+        assert response.status_code == 201, response.text
+        assert response.json()["status"] == "active"
+        return owner
+
+    async def invite(self, owner: Account, email: str, name: str | None = None) -> httpx.Response:
+        body: dict[str, Any] = {"email": email}
+        if name is not None:
+            body["name"] = name
+        return await self.client.post(
+            "/v1/clients/invite-contractor", headers=owner.headers, json=body
+        )
+
+    async def mailbox(self, to: str) -> list[dict[str, Any]]:
+        response = await self.fleet.client("notification").get(
+            "/v1/notifications/dev/mailbox", params={"to": to}
+        )
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    async def invitation_token(self, to: str) -> str:
+        mails = [m for m in await self.mailbox(to) if m["template"] == "client.invitation"]
+        assert mails, f"no invitation mailed to {to}"
+        token: str = mails[0]["data"]["token"]
+        return token
+
+    async def redeem(
+        self,
+        token: str,
+        *,
+        contractor_id: str,
+        user_id: str,
+        email: str,
+        service: str = "contractor",
+    ) -> httpx.Response:
+        return await self.client.post(
+            "/internal/clients/invitations/redeem",
+            headers=self.fleet.service_bearer(service),
+            json={
+                "token": token,
+                "contractorId": contractor_id,
+                "userId": user_id,
+                "email": email,
+                "name": "Grace Hopper",
+            },
+        )
+
+    async def published(self, name: str) -> list[dict[str, Any]]:
+        """The payloads of ``name`` events in the client service's outbox."""
+        client = self.fleet.runtime("client")
+        outbox = client.table("outbox")
+        found: list[dict[str, Any]] = []
+        paginator = client.aws.dynamodb.get_paginator("scan")
+        async for page in paginator.paginate(TableName=outbox.name):
+            for raw in page.get("Items", []):
+                item = from_wire(raw)
+                if item["detailType"] == name:
+                    found.append(json.loads(item["detail"])["data"])
+        return found
+
+    async def in_app(self, account: Account) -> list[dict[str, Any]]:
+        response = await self.fleet.client("notification").get(
+            "/v1/notifications/me", headers=account.headers, params={"limit": 100}
+        )
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+
+@pytest.fixture
+def world(fleet: Running) -> World:
+    return World(fleet)

@@ -1,0 +1,215 @@
+"""Contract routes: thin — parse, authorize, call the service object, respond."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from mindlinks_contract.contracts import Draft
+from mindlinks_contract.deps import Deps
+from mindlinks_contract.domain import PdfKind, Status
+from mindlinks_contract.schemas import (
+    ContractIn,
+    ContractOut,
+    DocumentLink,
+    FinalDocumentOut,
+    TemplateIn,
+    TemplateOut,
+    TransitionIn,
+    VoidIn,
+)
+from mindlinks_kit.auth import CurrentUser, Internal, Principal, roles, service_caller
+from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.errors import Problem
+from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
+from mindlinks_kit.schemas import Page
+
+public = APIRouter(prefix="/v1/contracts", tags=["contracts"])
+internal = APIRouter(
+    prefix="/internal/contracts", tags=["internal"], dependencies=[Depends(service_caller)]
+)
+ContractId = Annotated[str, Path(min_length=1, max_length=64)]
+Client = Annotated[Principal, Depends(roles("client"))]
+Party = Annotated[Principal, Depends(roles("client", "contractor"))]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
+
+
+class DocumentTooLarge(Problem):
+    status = 413
+    code = "document-too-large"
+    title = "The document is too large"
+
+
+@public.get("/templates")
+async def list_templates(
+    user: Client, deps: Deps, limit: Limit = 20, cursor: Cursor = None
+) -> Page[TemplateOut]:
+    """The caller's company's templates, newest first."""
+    items, next_cursor = await deps.contracts.templates(user.user_id, limit, cursor)
+    return Page[TemplateOut](items=[TemplateOut.of(t) for t in items], next_cursor=next_cursor)
+
+
+@public.post("/templates", status_code=201)
+async def create_template(body: TemplateIn, user: Client, deps: Deps) -> TemplateOut:
+    """A template for the company's contracts: ``{{clientName}}``,
+    ``{{contractorName}}``, ``{{title}}`` and ``{{startDate}}`` are filled in."""
+    uow = deps.runtime.uow()
+    template = await deps.contracts.add_template(user.user_id, body.name, body.body, uow)
+    await uow.commit()
+    return TemplateOut.of(template)
+
+
+@public.post("", status_code=201, response_model=ContractOut)
+async def create_contract(
+    body: ContractIn, request: Request, user: Client, deps: Deps, key: IdempotencyKey = None
+) -> JSONResponse:
+    """Draft a contract with a contractor engaged with (and verified for) the
+    caller's active company; its PDF is rendered and stored. Repeat safely with
+    an ``Idempotency-Key``."""
+    wire = body.wire()
+    draft = Draft(
+        contractor_id=body.contractor_id,
+        title=body.title,
+        description=body.description,
+        currency=body.currency,
+        start_date=wire["startDate"],
+        terms=wire["terms"],
+        template_id=body.template_id,
+    )
+
+    async def action(uow: UnitOfWork) -> tuple[int, Any]:
+        contract = await deps.contracts.draft(user.user_id, draft, uow)
+        return 201, ContractOut.of(contract).model_dump(mode="json", by_alias=True)
+
+    return await deps.runtime.idempotency.run(
+        key,
+        scope=user.user_id,
+        request_fingerprint=fingerprint("POST", request.url.path, wire),
+        action=action,
+    )
+
+
+@public.get("")
+async def list_contracts(
+    user: Party,
+    deps: Deps,
+    status: Annotated[Status | None, Query()] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[ContractOut]:
+    """A client's company's contracts or a contractor's own, newest first."""
+    items, next_cursor = await deps.contracts.page(user.user_id, user.role, status, limit, cursor)
+    return Page[ContractOut](items=[ContractOut.of(c) for c in items], next_cursor=next_cursor)
+
+
+@public.get("/{contract_id}")
+async def get_contract(contract_id: ContractId, user: CurrentUser, deps: Deps) -> ContractOut:
+    """A party's or an admin's; anyone else gets 404, as for an unknown id."""
+    return ContractOut.of(await deps.contracts.visible(user.user_id, user.role, contract_id))
+
+
+@public.get("/{contract_id}/pdf")
+async def get_pdf(
+    contract_id: ContractId,
+    user: CurrentUser,
+    deps: Deps,
+    kind: Annotated[PdfKind, Query()] = "original",
+) -> DocumentLink:
+    """A presigned download link (valid 5 minutes) and the document's SHA-256;
+    ``kind=final`` is the signed document with its certificate of completion."""
+    url, expires_at, sha256 = await deps.contracts.link(user.user_id, user.role, contract_id, kind)
+    return DocumentLink(url=url, expires_at=expires_at, sha256=sha256, kind=kind)
+
+
+@public.post("/{contract_id}/send")
+async def send_contract(contract_id: ContractId, user: Client, deps: Deps) -> ContractOut:
+    """``draft`` → ``sent_for_signature``."""
+    uow = deps.runtime.uow()
+    contract = await deps.contracts.send(user.user_id, contract_id, uow)
+    await uow.commit()
+    return ContractOut.of(contract)
+
+
+@public.post("/{contract_id}/void")
+async def void_contract(
+    contract_id: ContractId, body: VoidIn, user: Client, deps: Deps
+) -> ContractOut:
+    """``draft``/``sent_for_signature``/``client_signed`` → ``voided``."""
+    uow = deps.runtime.uow()
+    contract = await deps.contracts.void(user.user_id, contract_id, body.reason, uow)
+    await uow.commit()
+    return ContractOut.of(contract)
+
+
+@internal.get("/{contract_id}")
+async def internal_contract(contract_id: ContractId, deps: Deps) -> ContractOut:
+    return ContractOut.of(await deps.contracts.get(contract_id))
+
+
+@internal.get(
+    "/{contract_id}/document",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def internal_document(
+    contract_id: ContractId, deps: Deps, kind: Annotated[PdfKind, Query()] = "original"
+) -> Response:
+    """The PDF bytes (the signature service checks them against ``pdfSha256``)."""
+    data = await deps.contracts.document(contract_id, kind)
+    return Response(content=data, media_type="application/pdf")
+
+
+@internal.put(
+    "/{contract_id}/documents/final",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def internal_store_final(
+    contract_id: ContractId, request: Request, caller: Internal, deps: Deps
+) -> FinalDocumentOut:
+    """The signed document (raw PDF body); only the signature service."""
+    data = await _body(request, deps.settings.max_document_bytes)
+    uow = deps.runtime.uow()
+    contract = await deps.contracts.store_final(caller.service, contract_id, data, uow)
+    await uow.commit()
+    return FinalDocumentOut(sha256=contract.final_pdf_sha256 or "", version=contract.version)
+
+
+@internal.post("/{contract_id}/transitions")
+async def internal_transition(
+    contract_id: ContractId, body: TransitionIn, caller: Internal, deps: Deps
+) -> ContractOut:
+    """Move a contract on a signature or a decline; only the signature service."""
+    uow = deps.runtime.uow()
+    contract = await deps.contracts.transition(
+        caller.service,
+        contract_id,
+        to=body.to,
+        expected_version=body.expected_version,
+        actor_user_id=body.actor_user_id,
+        reason=body.reason,
+        uow=uow,
+    )
+    await uow.commit()
+    return ContractOut.of(contract)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise DocumentTooLarge()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise DocumentTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)

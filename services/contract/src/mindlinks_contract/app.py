@@ -1,0 +1,24 @@
+"""Contract service wiring."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mindlinks_contract import api
+from mindlinks_contract.deps import setup
+from mindlinks_contract.events import handlers
+from mindlinks_contract.settings import Settings
+from mindlinks_fleet import FLEET
+from mindlinks_kit.app import create_app
+
+
+def create(settings: Settings | None = None) -> FastAPI:
+    return create_app(
+        fleet=FLEET,
+        service="contract",
+        settings=settings or Settings(),
+        routers=[api.public, api.internal],
+        setup=setup,
+        handlers=handlers,
+        description="Contracts: drafting, the PDF, templates and the contract status machine.",
+    )

@@ -1,0 +1,50 @@
+"""What the contract service's routes and handlers depend on, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from mindlinks_contract.clients import Companies, Contractors
+from mindlinks_contract.contracts import Contracts
+from mindlinks_contract.documents import Documents
+from mindlinks_contract.settings import Settings
+from mindlinks_contract.store import ContractStore
+from mindlinks_kit.runtime import Runtime
+
+BUCKET = "contract-documents"
+
+
+@dataclass
+class ContractDeps:
+    runtime: Runtime
+    settings: Settings
+    contracts: Contracts
+
+
+async def setup(runtime: Runtime) -> ContractDeps:
+    settings = runtime.settings
+    if not isinstance(settings, Settings):
+        raise TypeError("create the app with mindlinks_contract.settings.Settings")
+    documents = Documents(
+        runtime.aws.s3, settings.physical(BUCKET), link_ttl_seconds=settings.document_link_seconds
+    )
+    contracts = Contracts(
+        store=ContractStore(runtime.table("contracts"), runtime.table("templates")),
+        documents=documents,
+        companies=Companies(runtime.peers),
+        contractors=Contractors(runtime.peers),
+        publish=runtime.publish,
+        cursors=runtime.cursors,
+    )
+    return ContractDeps(runtime=runtime, settings=settings, contracts=contracts)
+
+
+async def _deps(request: Request) -> ContractDeps:
+    deps: ContractDeps = request.app.state.deps
+    return deps
+
+
+Deps = Annotated[ContractDeps, Depends(_deps)]

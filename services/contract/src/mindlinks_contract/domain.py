@@ -1,0 +1,368 @@
+"""The contract rules: who may draft a contract with whom, the status machine
+(docs/lifecycle.md) and who may move it, money and template text.
+
+No FastAPI here; routes and consumers commit the unit of work, never this.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from mindlinks_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+class CompanyNotActive(Conflict):
+    code = "company-not-active"
+    title = "Your company must be registered and active to draft contracts"
+
+
+class CompanyRequired(Conflict):
+    code = "company-required"
+    title = "Register your company first"
+
+
+class ContractorNotFound(NotFound):
+    """Unknown contractors and contractors not engaged with the caller's company
+    answer alike: the caller learns nothing about other companies' contractors."""
+
+    code = "contractor-not-found"
+    title = "No such contractor works with your company"
+
+
+class ContractorNotVerified(Conflict):
+    code = "contractor-not-verified"
+    title = "The contractor has not passed identity verification (KYC) yet"
+
+
+class ContractNotFound(NotFound):
+    """Unknown and foreign contracts answer alike."""
+
+    code = "contract-not-found"
+    title = "Contract not found"
+
+
+class TemplateNotFound(NotFound):
+    code = "template-not-found"
+    title = "Template not found"
+
+
+class DocumentNotFound(NotFound):
+    code = "document-not-found"
+    title = "This document does not exist (yet)"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid-transition"
+    title = "The contract cannot move to that status from its current one"
+
+
+class FinalDocumentMissing(Conflict):
+    code = "final-document-missing"
+    title = "A contract is fully signed only once its final document is stored"
+
+
+class FinalDocumentLocked(Conflict):
+    code = "final-document-locked"
+    title = "The final document can no longer be replaced"
+
+
+class NotAPdf(InvalidInput):
+    code = "not-a-pdf"
+    title = "The body must be a PDF document"
+
+
+class ServiceNotAllowed(Forbidden):
+    code = "service-not-allowed"
+    title = "This service may not call this route"
+
+
+class InvalidTemplate(InvalidInput):
+    code = "invalid-template"
+    title = "The template uses placeholders that do not exist"
+
+
+Status = Literal[
+    "draft",
+    "sent_for_signature",
+    "client_signed",
+    "fully_signed",
+    "active",
+    "completed",
+    "declined",
+    "voided",
+]
+STATUSES: tuple[Status, ...] = (
+    "draft",
+    "sent_for_signature",
+    "client_signed",
+    "fully_signed",
+    "active",
+    "completed",
+    "declined",
+    "voided",
+)
+
+TRANSITIONS: Mapping[Status, frozenset[Status]] = {
+    "draft": frozenset({"sent_for_signature", "voided"}),
+    "sent_for_signature": frozenset({"client_signed", "declined", "voided"}),
+    "client_signed": frozenset({"fully_signed", "declined", "voided"}),
+    "fully_signed": frozenset({"active"}),
+    "active": frozenset({"completed"}),
+    "completed": frozenset(),
+    "declined": frozenset(),
+    "voided": frozenset(),
+}
+"""The status machine of docs/lifecycle.md: these transitions and no others."""
+
+SIGNATURE_TRANSITIONS: frozenset[tuple[Status, Status]] = frozenset(
+    {
+        ("sent_for_signature", "client_signed"),
+        ("client_signed", "fully_signed"),
+        ("sent_for_signature", "declined"),
+        ("client_signed", "declined"),
+    }
+)
+"""The transitions the signature service drives (``POST /internal/.../transitions``)."""
+
+SIGNATURE_SERVICE = "signature"
+
+# ISO 4217 codes we accept, with their minor-unit exponent.
+CURRENCIES: Mapping[str, int] = {
+    "EUR": 2,
+    "USD": 2,
+    "GBP": 2,
+    "CHF": 2,
+    "CAD": 2,
+    "AUD": 2,
+    "NZD": 2,
+    "SEK": 2,
+    "NOK": 2,
+    "DKK": 2,
+    "PLN": 2,
+    "CZK": 2,
+    "HUF": 2,
+    "RON": 2,
+    "SGD": 2,
+    "HKD": 2,
+    "INR": 2,
+    "BRL": 2,
+    "MXN": 2,
+    "ZAR": 2,
+    "AED": 2,
+    "JPY": 0,
+}
+
+
+def format_money(amount_minor: int, currency: str) -> str:
+    """``150000, "EUR"`` → ``EUR 1,500.00`` (integer arithmetic, never floats)."""
+    exponent = CURRENCIES.get(currency, 2)
+    sign = "-" if amount_minor < 0 else ""
+    major, minor = divmod(abs(amount_minor), 10**exponent)
+    if exponent == 0:
+        return f"{currency} {sign}{major:,}"
+    return f"{currency} {sign}{major:,}.{minor:0{exponent}d}"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One payment of the schedule: a fixed fee is one line, milestones many."""
+
+    title: str
+    amount_minor: int
+    due_date: str
+
+
+def schedule(terms: Mapping[str, Any], title: str) -> list[Line]:
+    """The payment lines of ``terms`` (the wire shape: ``{"kind": ...}``)."""
+    if terms["kind"] == "fixed":
+        return [Line(title, int(terms["amountMinor"]), str(terms["dueDate"]))]
+    return [
+        Line(str(m["title"]), int(m["amountMinor"]), str(m["dueDate"])) for m in terms["milestones"]
+    ]
+
+
+def total_minor(terms: Mapping[str, Any]) -> int:
+    return sum(line.amount_minor for line in schedule(terms, ""))
+
+
+# Templates: ``{{name}}`` placeholders from an allow-list, substituted as plain
+# text (the PDF renderer escapes everything afterwards). Not a template engine.
+PLACEHOLDERS = ("clientName", "contractorName", "title", "startDate")
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.]*)\s*\}\}")
+
+
+def unknown_placeholders(body: str) -> list[str]:
+    return sorted({name for name in _PLACEHOLDER.findall(body) if name not in PLACEHOLDERS})
+
+
+def check_template(body: str) -> None:
+    unknown = unknown_placeholders(body)
+    if unknown:
+        raise InvalidTemplate(
+            f"Unknown placeholders: {', '.join(unknown) or '(empty)'}; "
+            f"allowed: {', '.join(PLACEHOLDERS)}",
+            allowed=list(PLACEHOLDERS),
+        )
+
+
+def fill_template(body: str, values: Mapping[str, str]) -> str:
+    """Replace allowed placeholders with their values; anything else is left as written."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return values[name] if name in PLACEHOLDERS and name in values else match.group(0)
+
+    return _PLACEHOLDER.sub(substitute, body)
+
+
+@dataclass(frozen=True)
+class Company:
+    id: str
+    legal_name: str
+    status: str
+    owner_user_id: str
+
+
+@dataclass(frozen=True)
+class Contractor:
+    id: str
+    user_id: str
+    name: str
+    email: str
+    kyc_status: str
+    company_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    company_id: str
+    name: str
+    body: str
+    created_by_user_id: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of a contract's history."""
+
+    from_status: Status
+    to_status: Status
+    at: str
+    actor_user_id: str | None
+    reason: str | None = None
+    actor_service: str | None = None
+
+
+@dataclass(frozen=True)
+class Contract:
+    id: str
+    status: Status
+    title: str
+    description: str
+    currency: str
+    start_date: str
+    terms: dict[str, Any]
+    total_minor: int
+    template_id: str | None
+    client_company_id: str
+    client_user_id: str
+    client_name: str
+    contractor_id: str
+    contractor_user_id: str
+    contractor_name: str
+    pdf_key: str
+    pdf_sha256: str
+    created_at: str
+    updated_at: str
+    final_pdf_key: str | None = None
+    final_pdf_sha256: str | None = None
+    activated_at: str | None = None
+    ledger_entry_id: int | None = None
+    completed_at: str | None = None
+    history: tuple[Change, ...] = field(default_factory=tuple)
+    version: int = 1
+
+    def is_party(self, user_id: str) -> bool:
+        return user_id in (self.client_user_id, self.contractor_user_id)
+
+    def visible_to(self, user_id: str, role: str) -> bool:
+        return role == "admin" or self.is_party(user_id)
+
+    def moved(
+        self,
+        to: Status,
+        *,
+        at: str,
+        actor_user_id: str | None,
+        reason: str | None = None,
+        actor_service: str | None = None,
+        **changes: Any,
+    ) -> Contract:
+        """This contract in status ``to``, if the status machine allows it."""
+        if to not in TRANSITIONS[self.status]:
+            raise InvalidTransition(f"A {self.status} contract cannot become {to}")
+        change = Change(self.status, to, at, actor_user_id, reason, actor_service)
+        return replace(
+            self,
+            status=to,
+            updated_at=at,
+            history=(*self.history, change),
+            version=self.version + 1,
+            **changes,
+        )
+
+    def already_moved_by(self, to: Status, actor_user_id: str) -> bool:
+        """Whether the last change was exactly this one (a caller retrying after a crash)."""
+        last = self.history[-1] if self.history else None
+        return (
+            self.status == to
+            and last is not None
+            and last.to_status == to
+            and last.actor_user_id == actor_user_id
+        )
+
+
+def signature_may_move(contract: Contract, to: Status) -> None:
+    if (contract.status, to) not in SIGNATURE_TRANSITIONS:
+        raise InvalidTransition(f"The signature service cannot move {contract.status} to {to}")
+    if to == "fully_signed" and contract.final_pdf_sha256 is None:
+        raise FinalDocumentMissing()
+
+
+def final_document_accepted(contract: Contract, sha256: str) -> bool:
+    """Whether the final document may be (re)stored: replaced freely while the
+    contractor's signature is in progress; afterwards only the same bytes
+    (a retry) are accepted, and they change nothing. Returns whether to write."""
+    if contract.status == "client_signed":
+        return contract.final_pdf_sha256 != sha256
+    if contract.final_pdf_sha256 == sha256:
+        return False
+    raise FinalDocumentLocked(f"A {contract.status} contract's final document is fixed")
+
+
+def company_for_drafting(company: Company | None) -> Company:
+    if company is None:
+        raise CompanyNotActive("You have no registered company")
+    if company.status != "active":
+        raise CompanyNotActive(f"Your company is {company.status}, not active")
+    return company
+
+
+def contractor_for(company: Company, contractor: Contractor | None) -> Contractor:
+    if contractor is None or company.id not in contractor.company_ids:
+        raise ContractorNotFound()
+    if contractor.kyc_status != "verified":
+        raise ContractorNotVerified()
+    return contractor
+
+
+PdfKind = Literal["original", "final"]
+
+
+def document_key(contract_id: str, kind: PdfKind) -> str:
+    return f"contracts/{contract_id}/{kind}.pdf"

@@ -1,0 +1,147 @@
+"""The contract PDF (reportlab): parties, title, description, the agreement
+text, the payment terms and the contract id, with a footer saying that the
+document's SHA-256 is recorded on signing.
+
+Every piece of caller-provided text is escaped before reportlab's paragraph
+markup sees it. Rendering is deterministic (``invariant``): the same contract
+gives the same bytes. CPU-bound: call it through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus.flowables import Flowable
+
+from mindlinks_contract.domain import Line, format_money
+
+FOOTER = "The SHA-256 of this document is recorded on signing."
+
+
+@dataclass(frozen=True)
+class ContractDocument:
+    contract_id: str
+    title: str
+    description: str
+    client_name: str
+    client_company_id: str
+    contractor_name: str
+    contractor_email: str
+    currency: str
+    start_date: str
+    lines: Sequence[Line]
+    total_minor: int
+    issued_at: str
+    agreement: str | None = None
+    """The template's text with its placeholders filled, when a template was used."""
+
+
+def _text(value: str) -> str:
+    """Plain text as paragraph markup: escaped, line breaks kept."""
+    return "<br/>".join(escape(line) for line in value.splitlines() or [""])
+
+
+def _paragraphs(value: str, style: ParagraphStyle) -> list[Flowable]:
+    blocks = [block for block in value.replace("\r\n", "\n").split("\n\n") if block.strip()]
+    return [Paragraph(_text(block), style) for block in blocks]
+
+
+def render_contract(doc: ContractDocument) -> bytes:
+    styles = getSampleStyleSheet()
+    body = ParagraphStyle("body", parent=styles["BodyText"])
+    small = ParagraphStyle("small", parent=body, fontSize=8, leading=10, textColor=colors.grey)
+    heading = styles["Heading2"]
+    buffer = io.BytesIO()
+    template = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        invariant=True,
+        title=doc.title,
+        author="Mind-Links",
+        subject=f"Contract {doc.contract_id}",
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=20 * mm,
+        bottomMargin=22 * mm,
+    )
+
+    def footer(canvas: Canvas, _: object) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7.5)
+        canvas.setFillColor(colors.grey)
+        canvas.drawString(20 * mm, 12 * mm, f"Contract {doc.contract_id}. {FOOTER}")
+        canvas.drawRightString(A4[0] - 20 * mm, 12 * mm, f"Page {canvas.getPageNumber()}")
+        canvas.restoreState()
+
+    parties = Table(
+        [
+            [Paragraph("<b>Client</b>", body), Paragraph(_text(doc.client_name), body)],
+            ["", Paragraph(_text(f"Company id {doc.client_company_id}"), small)],
+            [Paragraph("<b>Contractor</b>", body), Paragraph(_text(doc.contractor_name), body)],
+            ["", Paragraph(_text(doc.contractor_email), small)],
+            [Paragraph("<b>Start date</b>", body), Paragraph(_text(doc.start_date), body)],
+        ],
+        colWidths=[35 * mm, 135 * mm],
+    )
+    parties.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+
+    rows: list[list[str | Flowable]] = [["#", "Payment", "Due date", "Amount"]]
+    for number, line in enumerate(doc.lines, start=1):
+        rows.append(
+            [
+                str(number),
+                Paragraph(_text(line.title), body),
+                line.due_date,
+                format_money(line.amount_minor, doc.currency),
+            ]
+        )
+    rows.append(["", "Total", "", format_money(doc.total_minor, doc.currency)])
+    payments = Table(rows, colWidths=[10 * mm, 95 * mm, 30 * mm, 35 * mm], repeatRows=1)
+    payments.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.5, colors.black),
+                ("ALIGN", (3, 0), (3, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+
+    story: list[Flowable] = [
+        Paragraph(_text(doc.title), styles["Title"]),
+        Paragraph(_text(f"Contract {doc.contract_id} · issued {doc.issued_at}"), small),
+        Spacer(1, 6 * mm),
+        Paragraph("Parties", heading),
+        parties,
+        Paragraph("Description", heading),
+        *_paragraphs(doc.description, body),
+    ]
+    if doc.agreement:
+        story += [Paragraph("Agreement", heading), *_paragraphs(doc.agreement, body)]
+    story += [
+        Paragraph(f"Payment terms ({escape(doc.currency)})", heading),
+        payments,
+        Spacer(1, 8 * mm),
+        Paragraph(
+            _text(
+                "Amounts are held in escrow by Mind-Links once funded and released to the "
+                "contractor by the client. Both parties sign this document electronically; "
+                "a certificate of completion is appended when both have signed."
+            ),
+            small,
+        ),
+    ]
+    template.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()

@@ -1,0 +1,245 @@
+"""The contract service's request and response bodies (camelCase on the wire)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    Strict,
+    StringConstraints,
+    model_validator,
+)
+
+from mindlinks_contract.domain import (
+    CURRENCIES,
+    PLACEHOLDERS,
+    Change,
+    Contract,
+    Status,
+    Template,
+    unknown_placeholders,
+)
+from mindlinks_kit.schemas import ApiModel
+
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+MAX_AMOUNT_MINOR = 10**13
+"""An upper bound that no real contract reaches (guards the sums and the PDF)."""
+
+
+def _currency(value: str) -> str:
+    if value not in CURRENCIES:
+        raise ValueError(f"not a supported ISO 4217 currency ({', '.join(sorted(CURRENCIES))})")
+    return value
+
+
+def _day(value: Any) -> Any:
+    if not isinstance(value, str) or not _DAY.match(value):
+        raise ValueError("not a date (YYYY-MM-DD)")
+    return value
+
+
+def _template_body(value: str) -> str:
+    unknown = unknown_placeholders(value)
+    if unknown:
+        raise ValueError(
+            f"unknown placeholders {unknown}; allowed: {', '.join(PLACEHOLDERS)}",
+        )
+    return value
+
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Day = Annotated[date, BeforeValidator(_day)]
+"""A calendar date, ``YYYY-MM-DD`` only."""
+AmountMinor = Annotated[int, Strict(), Field(gt=0, le=MAX_AMOUNT_MINOR)]
+
+
+class FixedTerms(ApiModel):
+    kind: Literal["fixed"]
+    amount_minor: AmountMinor
+    due_date: Day
+
+
+class Milestone(ApiModel):
+    title: Title
+    amount_minor: AmountMinor
+    due_date: Day
+
+
+class MilestoneTerms(ApiModel):
+    kind: Literal["milestones"]
+    milestones: list[Milestone] = Field(min_length=1, max_length=50)
+
+
+Terms = Annotated[FixedTerms | MilestoneTerms, Field(discriminator="kind")]
+
+
+class ContractIn(ApiModel):
+    contractor_id: Id
+    title: Title
+    description: Text
+    currency: Currency
+    start_date: Day
+    template_id: Id | None = None
+    terms: Terms
+
+    @model_validator(mode="after")
+    def _dates_and_total(self) -> ContractIn:
+        terms = self.terms
+        dues = (
+            [terms.due_date]
+            if isinstance(terms, FixedTerms)
+            else [m.due_date for m in terms.milestones]
+        )
+        if any(due < self.start_date for due in dues):
+            raise ValueError("every due date must be on or after the start date")
+        amounts = (
+            [terms.amount_minor]
+            if isinstance(terms, FixedTerms)
+            else [m.amount_minor for m in terms.milestones]
+        )
+        if sum(amounts) > MAX_AMOUNT_MINOR:
+            raise ValueError("the total is too large")
+        return self
+
+    def wire(self) -> dict[str, Any]:
+        """The canonical JSON form (fingerprints, storage)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class HistoryEntry(ApiModel):
+    from_: Status = Field(alias="from")
+    to: Status
+    at: str
+    actor_user_id: str | None = None
+    actor_service: str | None = None
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, change: Change) -> HistoryEntry:
+        return cls.model_validate(
+            {
+                "from": change.from_status,
+                "to": change.to_status,
+                "at": change.at,
+                "actorUserId": change.actor_user_id,
+                "actorService": change.actor_service,
+                "reason": change.reason,
+            }
+        )
+
+
+class ContractOut(ApiModel):
+    id: str
+    status: Status
+    version: int
+    title: str
+    description: str
+    currency: str
+    start_date: str
+    terms: dict[str, Any]
+    total_minor: int
+    template_id: str | None
+    client_company_id: str
+    client_user_id: str
+    client_name: str
+    contractor_id: str
+    contractor_user_id: str
+    contractor_name: str
+    pdf_sha256: str
+    final_pdf_sha256: str | None
+    activated_at: str | None
+    ledger_entry_id: int | None
+    completed_at: str | None
+    history: list[HistoryEntry]
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, contract: Contract) -> ContractOut:
+        return cls(
+            id=contract.id,
+            status=contract.status,
+            version=contract.version,
+            title=contract.title,
+            description=contract.description,
+            currency=contract.currency,
+            start_date=contract.start_date,
+            terms=contract.terms,
+            total_minor=contract.total_minor,
+            template_id=contract.template_id,
+            client_company_id=contract.client_company_id,
+            client_user_id=contract.client_user_id,
+            client_name=contract.client_name,
+            contractor_id=contract.contractor_id,
+            contractor_user_id=contract.contractor_user_id,
+            contractor_name=contract.contractor_name,
+            pdf_sha256=contract.pdf_sha256,
+            final_pdf_sha256=contract.final_pdf_sha256,
+            activated_at=contract.activated_at,
+            ledger_entry_id=contract.ledger_entry_id,
+            completed_at=contract.completed_at,
+            history=[HistoryEntry.of(c) for c in contract.history],
+            created_at=contract.created_at,
+            updated_at=contract.updated_at,
+        )
+
+
+class VoidIn(ApiModel):
+    reason: Reason
+
+
+class DocumentLink(ApiModel):
+    url: str
+    expires_at: str
+    sha256: str
+    kind: Literal["original", "final"]
+
+
+class TransitionIn(ApiModel):
+    to: Literal["client_signed", "fully_signed", "declined"]
+    expected_version: Annotated[int, Strict(), Field(ge=1)]
+    actor_user_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    reason: Reason | None = None
+
+
+class FinalDocumentOut(ApiModel):
+    sha256: str
+    version: int
+
+
+class TemplateIn(ApiModel):
+    name: Title
+    body: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
+        AfterValidator(_template_body),
+    ]
+
+
+class TemplateOut(ApiModel):
+    id: str
+    company_id: str
+    name: str
+    body: str
+    placeholders: list[str]
+    created_at: str
+
+    @classmethod
+    def of(cls, template: Template) -> TemplateOut:
+        return cls(
+            id=template.id,
+            company_id=template.company_id,
+            name=template.name,
+            body=template.body,
+            placeholders=list(PLACEHOLDERS),
+            created_at=template.created_at,
+        )

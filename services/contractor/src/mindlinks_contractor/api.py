@@ -1,0 +1,115 @@
+"""Contractor routes: thin — parse, authorize, call the domain, respond."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from mindlinks_contractor.deps import Deps
+from mindlinks_contractor.schemas import (
+    AcceptedInvitation,
+    AcceptInvitation,
+    BankDetailsIn,
+    BankDetailsOut,
+    ContractorOut,
+    ContractorPatch,
+    ContractorRecord,
+    EngagementOut,
+    PayoutDetails,
+)
+from mindlinks_kit.auth import CurrentUser, Internal, Principal, roles, service_caller
+from mindlinks_kit.errors import Forbidden
+from mindlinks_kit.schemas import Page
+
+public = APIRouter(prefix="/v1/contractors", tags=["contractors"])
+internal = APIRouter(
+    prefix="/internal/contractors", tags=["internal"], dependencies=[Depends(service_caller)]
+)
+ContractorUser = Annotated[Principal, Depends(roles("contractor"))]
+Id = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+@public.post("/accept-invitation")
+async def accept_invitation(
+    body: AcceptInvitation, user: ContractorUser, deps: Deps
+) -> AcceptedInvitation:
+    """Redeem an invitation: the profile on the first one, an engagement with
+    the inviting company each time."""
+    uow = deps.runtime.uow()
+    onboarded = await deps.contractors.accept_invitation(user.user_id, body.token, uow)
+    await uow.commit()
+    return AcceptedInvitation.of(onboarded)
+
+
+@public.get("/me")
+async def me(user: ContractorUser, deps: Deps) -> ContractorOut:
+    return ContractorOut.of(await deps.contractors.own(user.user_id))
+
+
+@public.patch("/me")
+async def update_me(body: ContractorPatch, user: ContractorUser, deps: Deps) -> ContractorOut:
+    uow = deps.runtime.uow()
+    profile = await deps.contractors.update(user.user_id, body.changes(), body.version, uow)
+    await uow.commit()
+    return ContractorOut.of(profile)
+
+
+@public.get("/me/engagements")
+async def my_engagements(
+    user: ContractorUser,
+    deps: Deps,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Page[EngagementOut]:
+    """The companies the contractor works with."""
+    items, next_cursor = await deps.contractors.engagements(user.user_id, limit, cursor)
+    return Page[EngagementOut](items=[EngagementOut.of(e) for e in items], next_cursor=next_cursor)
+
+
+@public.put("/me/bank-details")
+async def put_bank_details(body: BankDetailsIn, user: ContractorUser, deps: Deps) -> BankDetailsOut:
+    """Replace the payout account; answered (and later shown) masked only."""
+    profile = await deps.contractors.own(user.user_id)
+    uow = deps.runtime.uow()
+    details = await deps.bank.replace(profile.id, body.value(), body.version, uow)
+    await uow.commit()
+    return BankDetailsOut.of(details)
+
+
+@public.get("/me/bank-details")
+async def get_bank_details(user: ContractorUser, deps: Deps) -> BankDetailsOut:
+    profile = await deps.contractors.own(user.user_id)
+    return BankDetailsOut.of(await deps.bank.get(profile.id))
+
+
+@public.get("/{contractor_id}")
+async def get_contractor(contractor_id: Id, user: CurrentUser, deps: Deps) -> ContractorOut:
+    """The contractor themself, an admin, or a client whose company is engaged
+    with them (without private fields); anyone else gets 404."""
+    visible = await deps.contractors.visible(contractor_id, user.user_id, user.role)
+    return ContractorOut.of(visible.profile, private=visible.private)
+
+
+# internal ---------------------------------------------------------------------
+
+
+@internal.get("/by-user/{user_id}")
+async def contractor_by_user(user_id: Id, deps: Deps) -> ContractorRecord:
+    profile = await deps.contractors.by_user(user_id)
+    return ContractorRecord.of(profile, await deps.contractors.company_ids(profile.id))
+
+
+@internal.get("/{contractor_id}")
+async def contractor(contractor_id: Id, deps: Deps) -> ContractorRecord:
+    profile = await deps.contractors.get(contractor_id)
+    return ContractorRecord.of(profile, await deps.contractors.company_ids(profile.id))
+
+
+@internal.get("/{contractor_id}/payout-details")
+async def payout_details(contractor_id: Id, caller: Internal, deps: Deps) -> PayoutDetails:
+    """Decrypted bank details: for the payment service only."""
+    if caller.service != "payment":
+        raise Forbidden("Only the payment service reads payout details")
+    await deps.contractors.get(contractor_id)
+    return PayoutDetails.of(contractor_id, await deps.bank.payout(contractor_id))

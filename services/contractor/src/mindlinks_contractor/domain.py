@@ -1,0 +1,338 @@
+"""The contractor rules: onboarding through an invitation (the profile on
+the first one, an engagement with each company), who may see a contractor,
+the owner's edits with optimistic locking, and KYC decisions.
+
+No FastAPI here; routes and the consumer commit the unit of work, never this.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Protocol
+
+import structlog
+from pydantic import BaseModel
+
+from mindlinks_fleet.events import ContractorCreated, InvitationAccepted, KycDecided
+from mindlinks_kit.clock import now_iso
+from mindlinks_kit.dynamo import CursorCodec, Item, StaleVersion, UnitOfWork
+from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
+
+
+class ContractorNotOnboarded(NotFound):
+    code = "contractor-not-onboarded"
+    title = "No contractor profile yet: accept an invitation first"
+
+
+class ContractorNotFound(NotFound):
+    """Unknown and invisible contractors answer alike."""
+
+
+class AccountNotFound(NotFound):
+    code = "account-not-found"
+    title = "The account behind this token does not exist"
+
+
+class InvitationNotFound(NotFound):
+    code = "invitation-not-found"
+    title = "No such invitation"
+
+
+class InvitationUsed(Conflict):
+    code = "invitation-used"
+    title = "The invitation was already used"
+
+
+class InvitationRevoked(Conflict):
+    code = "invitation-revoked"
+    title = "The invitation was revoked"
+
+
+class CompanyNotActive(Conflict):
+    code = "company-not-active"
+    title = "The inviting company is not active"
+
+
+class InvitationExpired(Problem):
+    status = 410
+    code = "invitation-expired"
+    title = "The invitation has expired"
+
+
+class EmailMismatch(Forbidden):
+    code = "invitation-email-mismatch"
+    title = "The invitation was sent to another email address"
+
+
+log = structlog.get_logger("mindlinks.contractors")
+KycStatus = Literal["not_started", "verified", "rejected"]
+Publish = Callable[[UnitOfWork, str, BaseModel], object]
+_ID_NAMESPACE = uuid.UUID("0c6f2d55-1b7e-4e0f-9d2a-6a4c1f3b8e71")
+EDITABLE = ("name", "phone", "address", "country", "tax_id")
+
+
+def contractor_id_for(user_id: str) -> str:
+    """One contractor per user, and the same id if onboarding is retried."""
+    return uuid.uuid5(_ID_NAMESPACE, f"contractor:{user_id}").hex
+
+
+@dataclass(frozen=True)
+class Address:
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    line2: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    user_id: str
+    name: str
+    email: str
+    created_at: str
+    updated_at: str
+    kyc_status: KycStatus = "not_started"
+    phone: str | None = None
+    address: Address | None = None
+    country: str | None = None
+    tax_id: str | None = None
+    kyc_decided_at: str | None = None
+    kyc_reason: str | None = None
+    kyc_session_id: str | None = None
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class Engagement:
+    contractor_id: str
+    company_id: str
+    company_name: str
+    invitation_id: str
+    since: str
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    invitation_id: str
+    company_id: str
+    company_name: str
+    invited_by_user_id: str
+    accepted_at: str
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class Onboarded:
+    profile: Profile
+    engagement: Engagement
+    first: bool
+    """The profile was created by this acceptance."""
+
+
+@dataclass(frozen=True)
+class Visible:
+    profile: Profile
+    private: bool
+    """The caller may see the private fields (phone, address, tax id)."""
+
+
+class Accounts(Protocol):
+    async def account(self, user_id: str) -> Account | None: ...
+
+
+class Clients(Protocol):
+    async def redeem(
+        self, token: str, *, contractor_id: str, user_id: str, email: str, name: str
+    ) -> Redeemed: ...
+    async def company_of_owner(self, user_id: str) -> str | None: ...
+
+
+class Store(Protocol):
+    async def profile(self, contractor_id: str) -> Profile | None: ...
+    def add_profile(self, uow: UnitOfWork, profile: Profile) -> None: ...
+    def replace_profile(
+        self, uow: UnitOfWork, profile: Profile, *, expected_version: int
+    ) -> None: ...
+    async def engagement(self, contractor_id: str, company_id: str) -> Engagement | None: ...
+    def add_engagement(self, uow: UnitOfWork, engagement: Engagement) -> None: ...
+    async def engagements(
+        self, contractor_id: str, limit: int, start: Item | None
+    ) -> tuple[list[Engagement], Item | None]: ...
+    async def company_ids(self, contractor_id: str) -> list[str]: ...
+
+
+class Contractors:
+    def __init__(
+        self,
+        store: Store,
+        accounts: Accounts,
+        clients: Clients,
+        publish: Publish,
+        cursors: CursorCodec,
+    ) -> None:
+        self.store = store
+        self.accounts = accounts
+        self.clients = clients
+        self.publish = publish
+        self.cursors = cursors
+
+    async def accept_invitation(self, user_id: str, token: str, uow: UnitOfWork) -> Onboarded:
+        """Redeem the token at the client service, then (in ``uow``) the
+        profile on first onboarding, the engagement and their events. Retrying
+        after a failed commit is safe: the contractor id is derived from the
+        user, and the client service answers the same contractor's second
+        redemption as a replay."""
+        contractor_id = contractor_id_for(user_id)
+        profile = await self.store.profile(contractor_id)
+        account = await self.accounts.account(user_id)
+        if account is None:
+            raise AccountNotFound()
+        redeemed = await self.clients.redeem(
+            token,
+            contractor_id=contractor_id,
+            user_id=user_id,
+            email=account.email,
+            name=profile.name if profile else account.name,
+        )
+        existing = await self.store.engagement(contractor_id, redeemed.company_id)
+        if profile is not None and existing is not None:
+            return Onboarded(profile, existing, first=False)  # nothing left to record
+        first = profile is None
+        if profile is None:
+            at = now_iso()
+            profile = Profile(
+                id=contractor_id,
+                user_id=user_id,
+                name=account.name,
+                email=account.email,
+                created_at=at,
+                updated_at=at,
+            )
+            self.store.add_profile(uow, profile)
+            self.publish(
+                uow,
+                "contractor.created",
+                ContractorCreated(
+                    contractor_id=contractor_id,
+                    user_id=user_id,
+                    email=profile.email,
+                    name=profile.name,
+                ),
+            )
+        engagement = existing or Engagement(
+            contractor_id=contractor_id,
+            company_id=redeemed.company_id,
+            company_name=redeemed.company_name,
+            invitation_id=redeemed.invitation_id,
+            since=redeemed.accepted_at,
+        )
+        if existing is None:
+            self.store.add_engagement(uow, engagement)
+        self.publish(
+            uow,
+            "invitation.accepted",
+            InvitationAccepted(
+                invitation_id=redeemed.invitation_id,
+                company_id=redeemed.company_id,
+                contractor_id=contractor_id,
+                contractor_user_id=user_id,
+                invited_by_user_id=redeemed.invited_by_user_id,
+            ),
+        )
+        return Onboarded(profile, engagement, first=first)
+
+    async def own(self, user_id: str) -> Profile:
+        profile = await self.store.profile(contractor_id_for(user_id))
+        if profile is None:
+            raise ContractorNotOnboarded()
+        return profile
+
+    async def get(self, contractor_id: str) -> Profile:
+        profile = await self.store.profile(contractor_id)
+        if profile is None:
+            raise ContractorNotFound()
+        return profile
+
+    async def by_user(self, user_id: str) -> Profile:
+        return await self.get(contractor_id_for(user_id))
+
+    async def visible(self, contractor_id: str, caller_id: str, caller_role: str) -> Visible:
+        """The contractor themself, an admin, or the owner of a company engaged
+        with them; anyone else learns nothing, not even that they exist."""
+        if caller_role == "contractor" and contractor_id == contractor_id_for(caller_id):
+            return Visible(await self.get(contractor_id), private=True)
+        if caller_role == "admin":
+            return Visible(await self.get(contractor_id), private=True)
+        if caller_role == "client":
+            company_id = await self.clients.company_of_owner(caller_id)
+            if company_id and await self.store.engagement(contractor_id, company_id):
+                return Visible(await self.get(contractor_id), private=False)
+        raise ContractorNotFound()
+
+    async def update(
+        self,
+        user_id: str,
+        changes: Mapping[str, Any],
+        expected_version: int,
+        uow: UnitOfWork,
+    ) -> Profile:
+        current = await self.own(user_id)
+        if current.version != expected_version:
+            raise StaleVersion(
+                f"The profile is at version {current.version}, not {expected_version}"
+            )
+        unknown = set(changes) - set(EDITABLE)
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        changed = {k: v for k, v in changes.items() if getattr(current, k) != v}
+        if not changed:
+            return current
+        updated = replace(current, **changed, updated_at=now_iso(), version=current.version + 1)
+        self.store.replace_profile(uow, updated, expected_version=current.version)
+        return updated
+
+    async def engagements(
+        self, user_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Engagement], str | None]:
+        profile = await self.own(user_id)
+        scope = f"engagements:{profile.id}"
+        items, last = await self.store.engagements(
+            profile.id, limit, self.cursors.decode(cursor, scope)
+        )
+        return items, self.cursors.encode(last, scope)
+
+    async def company_ids(self, contractor_id: str) -> list[str]:
+        return await self.store.company_ids(contractor_id)
+
+    async def kyc_decided(
+        self, decision: KycDecided, status: KycStatus, decided_at: str, uow: UnitOfWork
+    ) -> None:
+        """Record a KYC decision; an older decision arriving late changes nothing."""
+        profile = await self.store.profile(decision.contractor_id)
+        if profile is None:
+            log.warning("kyc.unknown_contractor", contractor_id=decision.contractor_id)
+            return
+        if profile.kyc_decided_at is not None and profile.kyc_decided_at > decided_at:
+            log.info("kyc.stale_decision", contractor_id=profile.id, session=decision.session_id)
+            return
+        updated = replace(
+            profile,
+            kyc_status=status,
+            kyc_decided_at=decided_at,
+            kyc_reason=decision.reason,
+            kyc_session_id=decision.session_id,
+            updated_at=now_iso(),
+            version=profile.version + 1,
+        )
+        self.store.replace_profile(uow, updated, expected_version=profile.version)

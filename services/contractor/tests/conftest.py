@@ -1,0 +1,190 @@
+"""The contractor service's tests run the real apps in-process — auth
+(accounts, JWKS, service tokens), user and notification (mail, in-app), client
+(companies, invitations: the real redeeming peer) and contractor — against the
+moto server and the real Redis. KYC decisions come from the kyc service's
+outbox when it is installed, else they are put on the bus exactly as it would
+(source ``mindlinks.kyc``, the envelope) — and then travel the real path."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import BaseModel
+
+from mindlinks_dev.harness import Running, installed_services
+from mindlinks_dev.pytest_plugin import StartServices
+from mindlinks_fleet import FLEET
+from mindlinks_kit.clock import now_iso
+from mindlinks_kit.dynamo import from_wire
+
+PASSWORD = "Correct-Horse-9-Battery"
+ADDRESS = {"line1": "1 Example Street", "city": "London", "postalCode": "EC1A 1AA", "country": "GB"}
+STAND_INS = [name for name in ("kyc",) if name in installed_services()]
+
+
+@pytest.fixture(scope="module")
+async def fleet(start_services: StartServices) -> AsyncIterator[Running]:
+    names = ("auth", "user", "notification", "client", "contractor", *STAND_INS)
+    async with start_services(*names) as running:
+        yield running
+
+
+@dataclass(frozen=True)
+class Account:
+    user_id: str
+    email: str
+    name: str
+    role: str
+    headers: dict[str, str]
+
+
+def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code, body
+    return body
+
+
+def new_email() -> str:
+    return f"k{uuid.uuid4().hex[:16]}@example.com"
+
+
+class World:
+    problem = staticmethod(problem)
+
+    def __init__(self, fleet: Running) -> None:
+        self.fleet = fleet
+        self.contractor = fleet.client("contractor")
+        self.client = fleet.client("client")
+
+    async def account(
+        self, role: str = "contractor", name: str = "Grace Hopper", email: str | None = None
+    ) -> Account:
+        email = email or new_email()
+        response = await self.fleet.client("auth").post(
+            "/v1/auth/register",
+            json={"email": email, "password": PASSWORD, "name": name, "role": role},
+        )
+        assert response.status_code == 201, response.text
+        user_id = response.json()["id"]
+        await self.fleet.deliver()
+        return Account(user_id, email, name, role, self.fleet.bearer(user_id, role))
+
+    async def company_owner(
+        self, number: str = "12345678", legal_name: str = "Acme Widgets Ltd"
+    ) -> Account:
+        owner = await self.account("client", "Ada Lovelace")
+        response = await self.client.post(
+            "/v1/clients/register",
+            headers=owner.headers,
+            json={
+                "legalName": legal_name,
+                "jurisdictionCode": "gb",
+                "companyNumber": number,
+                "address": ADDRESS,
+            },
+        )
+        assert response.status_code == 201, response.text
+        return owner
+
+    async def invitation(self, owner: Account, email: str) -> tuple[str, str]:
+        """(invitation id, token from the mail)."""
+        response = await self.client.post(
+            "/v1/clients/invite-contractor", headers=owner.headers, json={"email": email}
+        )
+        assert response.status_code == 201, response.text
+        mails = await self.mailbox(email)  # newest first
+        token = next(m["data"]["token"] for m in mails if m["template"] == "client.invitation")
+        return response.json()["id"], str(token)
+
+    async def accept(self, account: Account, token: str) -> httpx.Response:
+        return await self.contractor.post(
+            "/v1/contractors/accept-invitation", headers=account.headers, json={"token": token}
+        )
+
+    async def onboarded(
+        self, name: str = "Grace Hopper"
+    ) -> tuple[Account, Account, dict[str, Any]]:
+        """(company owner, contractor, the acceptance)."""
+        owner = await self.company_owner()
+        contractor = await self.account("contractor", name)
+        _, token = await self.invitation(owner, contractor.email)
+        response = await self.accept(contractor, token)
+        assert response.status_code == 200, response.text
+        return owner, contractor, response.json()
+
+    async def mailbox(self, to: str) -> list[dict[str, Any]]:
+        response = await self.fleet.client("notification").get(
+            "/v1/notifications/dev/mailbox", params={"to": to}
+        )
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    async def in_app(self, account: Account) -> list[dict[str, Any]]:
+        response = await self.fleet.client("notification").get(
+            "/v1/notifications/me", headers=account.headers, params={"limit": 100}
+        )
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    async def published(self, name: str) -> list[dict[str, Any]]:
+        """The payloads of ``name`` events in the contractor service's outbox."""
+        runtime = self.fleet.runtime("contractor")
+        outbox = runtime.table("outbox")
+        found: list[dict[str, Any]] = []
+        paginator = runtime.aws.dynamodb.get_paginator("scan")
+        async for page in paginator.paginate(TableName=outbox.name):
+            for raw in page.get("Items", []):
+                item = from_wire(raw)
+                if item["detailType"] == name:
+                    found.append(json.loads(item["detail"])["data"])
+        return found
+
+    async def emit(self, name: str, payload: BaseModel) -> str:
+        """Publish ``name`` from its producer's outbox (or, when the producer is
+        not installed, put it on the bus exactly as its relay would), then
+        deliver everything. Returns the event id."""
+        producer = FLEET.event(name).producer
+        if producer in self.fleet.apps:
+            runtime = self.fleet.runtime(producer)
+            uow = runtime.uow()
+            detail = runtime.publish(uow, name, payload)
+            await uow.commit()
+            event_id = detail.id
+        else:
+            runtime = self.fleet.runtime("contractor")
+            event_id = uuid.uuid4().hex
+            detail_json = {
+                "id": event_id,
+                "occurredAt": now_iso(),
+                "version": FLEET.event(name).version,
+                "correlationId": None,
+                "data": payload.model_dump(mode="json", by_alias=True),
+            }
+            response = await runtime.aws.events.put_events(
+                Entries=[
+                    {
+                        "EventBusName": runtime.settings.physical(FLEET.bus),
+                        "Source": f"mindlinks.{producer}",
+                        "DetailType": name,
+                        "Detail": json.dumps(detail_json),
+                    }
+                ]
+            )
+            assert response["FailedEntryCount"] == 0
+        await self.fleet.deliver()
+        return event_id
+
+
+@pytest.fixture
+def world(fleet: Running) -> World:
+    return World(fleet)

@@ -1,0 +1,189 @@
+"""GET/PATCH /v1/contractors/me, who sees GET /v1/contractors/{id}, and the
+internal contractor records."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from mindlinks_dev.harness import Running
+
+if TYPE_CHECKING:
+    from conftest import World
+
+ADDRESS = {
+    "line1": "5 Rue de la Paix",
+    "line2": None,
+    "city": "Paris",
+    "region": None,
+    "postalCode": "75002",
+    "country": "FR",
+}
+
+
+async def test_the_contractor_edits_their_profile(world: World) -> None:
+    _, contractor, accepted = await world.onboarded()
+    patch = {
+        "name": "Grace B. Hopper",
+        "phone": "+33612345678",
+        "address": {**ADDRESS, "country": "fr"},
+        "country": "fr",
+        "taxId": "FR 12 345 678 901",
+        "version": 1,
+    }
+    response = await world.contractor.patch(
+        "/v1/contractors/me", headers=contractor.headers, json=patch
+    )
+    assert response.status_code == 200, response.text
+    profile = response.json()
+    assert profile == {
+        **accepted["contractor"],
+        "name": "Grace B. Hopper",
+        "phone": "+33612345678",
+        "address": ADDRESS,
+        "country": "FR",
+        "taxId": "FR 12 345 678 901",
+        "updatedAt": profile["updatedAt"],
+        "version": 2,
+    }
+    stale = await world.contractor.patch(
+        "/v1/contractors/me", headers=contractor.headers, json={"phone": None, "version": 1}
+    )
+    world.problem(stale, 409, "stale-version")
+    cleared = await world.contractor.patch(
+        "/v1/contractors/me",
+        headers=contractor.headers,
+        json={"phone": None, "address": None, "version": 2},
+    )
+    assert (cleared.json()["phone"], cleared.json()["address"], cleared.json()["version"]) == (
+        None,
+        None,
+        3,
+    )
+    me = await world.contractor.get("/v1/contractors/me", headers=contractor.headers)
+    assert me.json() == cleared.json()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"phone": "0612345678", "version": 1},
+        {"name": None, "version": 1},
+        {"name": "", "version": 1},
+        {"country": "France", "version": 1},
+        {"address": {"line1": "x"}, "version": 1},
+        {"taxId": "$$$", "version": 1},
+        {"email": "new@example.com", "version": 1},
+        {"kycStatus": "verified", "version": 1},
+        {"phone": "+33612345678"},
+    ],
+)
+async def test_patch_refuses_bad_input(world: World, body: dict[str, Any]) -> None:
+    _, contractor, _ = await world.onboarded()
+    response = await world.contractor.patch(
+        "/v1/contractors/me", headers=contractor.headers, json=body
+    )
+    world.problem(response, 422, "invalid-input")
+
+
+async def test_me_needs_an_onboarded_contractor(fleet: Running, world: World) -> None:
+    newcomer = await world.account()
+    world.problem(
+        await world.contractor.get("/v1/contractors/me", headers=newcomer.headers),
+        404,
+        "contractor-not-onboarded",
+    )
+    world.problem(
+        await world.contractor.patch(
+            "/v1/contractors/me", headers=newcomer.headers, json={"version": 1}
+        ),
+        404,
+        "contractor-not-onboarded",
+    )
+    owner = await world.account("client")
+    world.problem(
+        await world.contractor.get("/v1/contractors/me", headers=owner.headers), 403, "forbidden"
+    )
+    world.problem(await world.contractor.get("/v1/contractors/me"), 401, "unauthorized")
+    world.problem(
+        await world.contractor.get("/v1/contractors/me", headers=fleet.service_bearer("kyc")),
+        401,
+        "unauthorized",
+    )
+
+
+async def test_who_sees_a_contractor(fleet: Running, world: World) -> None:
+    owner, contractor, accepted = await world.onboarded()
+    await world.contractor.patch(
+        "/v1/contractors/me",
+        headers=contractor.headers,
+        json={"phone": "+447700900123", "taxId": "AB123456C", "version": 1},
+    )
+    contractor_id = accepted["contractor"]["id"]
+    path = f"/v1/contractors/{contractor_id}"
+
+    own = (await world.contractor.get(path, headers=contractor.headers)).json()
+    assert (own["phone"], own["taxId"]) == ("+447700900123", "AB123456C")
+    admin = await world.contractor.get(path, headers=fleet.bearer(uuid.uuid4().hex, "admin"))
+    assert admin.json() == own
+    engaged = await world.contractor.get(path, headers=owner.headers)
+    assert engaged.status_code == 200, engaged.text
+    assert engaged.json() == {
+        **own,
+        "phone": None,
+        "address": None,
+        "taxId": None,
+        "kycReason": None,
+    }
+
+    other_owner = await world.company_owner()  # a company, but not engaged with them
+    companyless = await world.account("client")
+    other_contractor = await world.account()
+    for headers in (other_owner.headers, companyless.headers, other_contractor.headers):
+        world.problem(await world.contractor.get(path, headers=headers), 404, "not-found")
+    world.problem(
+        await world.contractor.get(
+            f"/v1/contractors/{uuid.uuid4().hex}", headers=contractor.headers
+        ),
+        404,
+        "not-found",
+    )
+    world.problem(await world.contractor.get(path), 401, "unauthorized")
+    world.problem(
+        await world.contractor.get(path, headers=fleet.service_bearer("contract")),
+        401,
+        "unauthorized",
+    )
+
+
+async def test_internal_records(fleet: Running, world: World) -> None:
+    owner, contractor, accepted = await world.onboarded()
+    contractor_id = accepted["contractor"]["id"]
+    record = {
+        "id": contractor_id,
+        "userId": contractor.user_id,
+        "name": "Grace Hopper",
+        "email": contractor.email,
+        "kycStatus": "not_started",
+        "companyIds": [accepted["engagement"]["companyId"]],
+    }
+    service = fleet.service_bearer("contract")
+    by_id = await world.contractor.get(f"/internal/contractors/{contractor_id}", headers=service)
+    assert (by_id.status_code, by_id.json()) == (200, record)
+    by_user = await world.contractor.get(
+        f"/internal/contractors/by-user/{contractor.user_id}", headers=service
+    )
+    assert (by_user.status_code, by_user.json()) == (200, record)
+    for path in (
+        f"/internal/contractors/{uuid.uuid4().hex}",
+        f"/internal/contractors/by-user/{owner.user_id}",
+    ):
+        world.problem(await world.contractor.get(path, headers=service), 404, "not-found")
+    for headers in ({}, contractor.headers):
+        world.problem(
+            await world.contractor.get(f"/internal/contractors/{contractor_id}", headers=headers),
+            401,
+            "unauthorized",
+        )

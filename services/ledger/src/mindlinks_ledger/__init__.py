@@ -1,0 +1,1 @@
+"""Mind-Links ledger: the verifiable journal that replaces QLDB."""

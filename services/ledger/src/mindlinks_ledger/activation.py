@@ -1,0 +1,235 @@
+"""``signature.completed`` → the activation and the payment schedule, in the
+journal and as events (``ledger.contract-activated``, one
+``ledger.payment-scheduled`` per item).
+
+The journal appends are their own transactions (they race on the tip, so they
+cannot join the consumer's unit of work); the events join the consumer's unit
+of work and commit with its inbox record. A crash in between is safe: the
+redelivered event finds its entries by idempotency key (one activation per
+contract: ``contract-activated:<contractId>``, one entry per item:
+``payment-scheduled:<contractId>:<index>``) and publishes what they recorded.
+A second, distinct ``signature.completed`` for an activated contract changes
+and publishes nothing, so a schedule can never be created twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import structlog
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from mindlinks_fleet.events import (
+    ContractActivated,
+    PaymentScheduled,
+    ScheduleItem,
+    SignatureCompleted,
+)
+from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_ledger.clients import Contracts, ContractView
+from mindlinks_ledger.journal import EntryNotFound, Journal
+
+log = structlog.get_logger("mindlinks.ledger.activation")
+Publish = Callable[[UnitOfWork, str, BaseModel], object]
+ACTIVATED = "contract-activated"
+SCHEDULED = "payment-scheduled"
+SIGNATURE = "signature"
+ACTIVATABLE = ("fully_signed", "active")
+MAX_ITEMS = 90
+"""A schedule's events commit in one transaction with the inbox record (100 writes)."""
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ActivationRefused(Exception):
+    """The event cannot activate the contract (retried, then dead-lettered)."""
+
+
+def _iso_date(value: str) -> str:
+    date.fromisoformat(value)
+    return value
+
+
+class _Terms(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+Amount = Annotated[int, Field(strict=True, gt=0, le=2**53 - 1)]
+DueDate = Annotated[str, Field(max_length=10), AfterValidator(_iso_date)]
+
+
+class _Milestone(_Terms):
+    title: str = Field(min_length=1, max_length=200)
+    amount_minor: Amount
+    due_date: DueDate
+
+
+class _Fixed(_Terms):
+    kind: Literal["fixed"]
+    amount_minor: Amount
+    due_date: DueDate
+
+
+class _Milestones(_Terms):
+    kind: Literal["milestones"]
+    milestones: list[_Milestone] = Field(min_length=1, max_length=MAX_ITEMS)
+
+
+class _AnyTerms(BaseModel):
+    terms: _Fixed | _Milestones = Field(discriminator="kind")
+
+
+def schedule_from_terms(contract_id: str, title: str, terms: Any) -> list[ScheduleItem]:
+    """``fixed`` → one item titled like the contract; ``milestones`` → one per
+    milestone. Item ids are ``<contractId>-<index>``, counted from 0."""
+    try:
+        parsed = _AnyTerms.model_validate({"terms": terms}).terms
+    except ValidationError as exc:
+        raise ActivationRefused(f"unusable terms: {exc.errors()[:3]}") from None
+    if isinstance(parsed, _Fixed):
+        parts = [(title or "Contract", parsed.amount_minor, parsed.due_date)]
+    else:
+        parts = [(m.title, m.amount_minor, m.due_date) for m in parsed.milestones]
+    return [
+        ScheduleItem(item_id=f"{contract_id}-{i}", title=t, amount_minor=a, due_date=d)
+        for i, (t, a, d) in enumerate(parts)
+    ]
+
+
+def _parties(contract: ContractView) -> dict[str, str]:
+    return {
+        "clientCompanyId": contract.client_company_id,
+        "clientUserId": contract.client_user_id,
+        "contractorId": contract.contractor_id,
+        "contractorUserId": contract.contractor_user_id,
+    }
+
+
+class Activations:
+    def __init__(self, journal: Journal, contracts: Contracts, publish: Publish) -> None:
+        self.journal = journal
+        self.contracts = contracts
+        self.publish = publish
+
+    async def on_signature_completed(
+        self, event_id: str, event: SignatureCompleted, uow: UnitOfWork
+    ) -> None:
+        contract_id = event.contract_id
+        activation = await self.journal.appended(f"{ACTIVATED}:{contract_id}")
+        if activation is None:
+            data = await self._activation_data(event_id, event)
+            appended = await self.journal.append(
+                ACTIVATED, contract_id, data, f"{ACTIVATED}:{contract_id}"
+            )
+            activation = appended.entry
+        recorded = activation.data
+        if recorded.get("eventId") != event_id:
+            log.info(
+                "ledger.already_activated",
+                contract_id=contract_id,
+                event_id=event_id,
+                activation_seq=activation.seq,
+            )
+            return
+        schedule = [ScheduleItem.model_validate(item) for item in recorded["schedule"]]
+        parties = recorded["parties"]
+        for index, item in enumerate(schedule):
+            scheduled = await self.journal.append(
+                SCHEDULED,
+                contract_id,
+                {
+                    "contractId": contract_id,
+                    "itemId": item.item_id,
+                    "title": item.title,
+                    "amountMinor": item.amount_minor,
+                    "currency": recorded["currency"],
+                    "dueDate": item.due_date,
+                    "activationSeq": activation.seq,
+                },
+                f"{SCHEDULED}:{contract_id}:{index}",
+            )
+            entry = scheduled.entry.data
+            self.publish(
+                uow,
+                "ledger.payment-scheduled",
+                PaymentScheduled(
+                    contract_id=contract_id,
+                    item_id=entry["itemId"],
+                    amount_minor=entry["amountMinor"],
+                    currency=entry["currency"],
+                    due_date=entry["dueDate"],
+                    ledger_entry_id=scheduled.entry.seq,
+                ),
+            )
+        self.publish(
+            uow,
+            "ledger.contract-activated",
+            ContractActivated(
+                contract_id=contract_id,
+                title=recorded["title"],
+                client_company_id=parties["clientCompanyId"],
+                client_user_id=parties["clientUserId"],
+                contractor_id=parties["contractorId"],
+                contractor_user_id=parties["contractorUserId"],
+                currency=recorded["currency"],
+                schedule=schedule,
+                ledger_entry_id=activation.seq,
+            ),
+        )
+
+    async def _activation_data(self, event_id: str, event: SignatureCompleted) -> dict[str, Any]:
+        contract = await self.contracts.get(event.contract_id)
+        if contract is None:
+            raise ActivationRefused(f"contract {event.contract_id} is unknown")
+        if contract.status not in ACTIVATABLE:
+            raise ActivationRefused(f"contract {contract.id} is {contract.status}")
+        if not _CURRENCY.match(contract.currency):
+            raise ActivationRefused(f"contract {contract.id} has no ISO 4217 currency")
+        if contract.pdf_sha256 != event.pdf_sha256 or not _SHA256.match(event.pdf_sha256):
+            raise ActivationRefused("the signed PDF's hash differs from the contract's")
+        if contract.final_pdf_sha256 != event.final_pdf_sha256 or not _SHA256.match(
+            event.final_pdf_sha256
+        ):
+            raise ActivationRefused("the final PDF's hash differs from the contract's")
+        parties = _parties(contract)
+        announced = {
+            "clientCompanyId": event.client_company_id,
+            "clientUserId": event.client_user_id,
+            "contractorId": event.contractor_id,
+            "contractorUserId": event.contractor_user_id,
+        }
+        if parties != announced:
+            raise ActivationRefused("the event's parties are not the contract's")
+        await self._check_signatures(contract.id, event.pdf_sha256, event.ledger_entry_ids)
+        schedule = schedule_from_terms(contract.id, contract.title, contract.terms)
+        return {
+            "contractId": contract.id,
+            "title": contract.title,
+            "parties": parties,
+            "currency": contract.currency,
+            "pdfSha256": contract.pdf_sha256,
+            "finalPdfSha256": contract.final_pdf_sha256,
+            "signatureIds": list(event.signature_ids),
+            "signatureEntryIds": list(event.ledger_entry_ids),
+            "schedule": [item.model_dump(by_alias=True) for item in schedule],
+            "totalMinor": sum(item.amount_minor for item in schedule),
+            "eventId": event_id,
+        }
+
+    async def _check_signatures(self, contract_id: str, pdf_sha256: str, seqs: list[int]) -> None:
+        """The signature entries the event names are this contract's, over its PDF."""
+        if not seqs:
+            raise ActivationRefused("the event names no signature entries")
+        for seq in seqs:
+            try:
+                entry = await self.journal.entry(seq)
+            except EntryNotFound:
+                raise ActivationRefused(f"signature entry {seq} is not in the journal") from None
+            if entry.subject != contract_id or entry.kind != SIGNATURE:
+                raise ActivationRefused(f"entry {seq} is not a signature of {contract_id}")
+            if entry.data.get("pdfSha256") != pdf_sha256:
+                raise ActivationRefused(f"signature entry {seq} signed another PDF")

@@ -1,0 +1,224 @@
+"""Ledger routes: thin — parse, authorize, call the domain, respond."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from mindlinks_kit.auth import CurrentUser, Internal, service_caller
+from mindlinks_kit.clock import now_iso
+from mindlinks_kit.errors import Forbidden
+from mindlinks_kit.schemas import Page
+from mindlinks_ledger.anchoring import NoDigestYet
+from mindlinks_ledger.deps import Deps
+from mindlinks_ledger.domain import pdf_sha256
+from mindlinks_ledger.schemas import (
+    AnchoredDigestOut,
+    AnchorOut,
+    AppendIn,
+    AppendOut,
+    BreakOut,
+    CheckOut,
+    ConsistencyOut,
+    DigestOut,
+    EntryOut,
+    ExportOut,
+    JournalVerifyOut,
+    MatchOut,
+    ProofOut,
+    ProofPart,
+    Token,
+    VerifyIn,
+    VerifyOut,
+)
+
+public = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+internal = APIRouter(
+    prefix="/internal/ledger", tags=["internal"], dependencies=[Depends(service_caller)]
+)
+dev = APIRouter(prefix="/v1/ledger/dev", tags=["dev"])
+
+ContractId = Annotated[str, Path(min_length=1, max_length=200)]
+Seq = Annotated[int, Path(ge=1, le=2**53)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
+OPS = "admin"
+"""The service that runs operations on the ledger (anchoring, full verification)."""
+
+
+def _ops_only(caller: Internal) -> None:
+    if caller.service != OPS:
+        raise Forbidden(f"only the {OPS} service may do this")
+
+
+@public.get("/contracts/{contract_id}/history")
+async def contract_history(
+    contract_id: ContractId, user: CurrentUser, deps: Deps, limit: Limit = 50, cursor: Cursor = None
+) -> Page[EntryOut]:
+    """The contract's journal entries, oldest first (its parties and admins)."""
+    scope = f"history:{contract_id}:{user.user_id}"
+    start = deps.runtime.cursors.decode(cursor, scope)
+    entries, last = await deps.ledger.history(user, contract_id, limit, start)
+    return Page(
+        items=[EntryOut.of(e) for e in entries],
+        next_cursor=deps.runtime.cursors.encode(last, scope),
+    )
+
+
+@public.get("/digest")
+async def current_digest(user: CurrentUser, deps: Deps) -> DigestOut:
+    """The journal's digest now (not yet anchored): Merkle root and tip."""
+    return DigestOut.of(await deps.journal.digest())
+
+
+@public.get("/digests/latest")
+async def latest_digest(user: CurrentUser, deps: Deps) -> AnchoredDigestOut:
+    """The newest digest anchored in the Object Lock bucket."""
+    anchored = await deps.archive.latest()
+    if anchored is None:
+        raise NoDigestYet()
+    return AnchoredDigestOut.anchored(anchored)
+
+
+@public.get("/entries/{seq}/proof")
+async def entry_proof(
+    seq: Seq,
+    user: CurrentUser,
+    deps: Deps,
+    tree_size: Annotated[int | None, Query(alias="treeSize", ge=1, le=2**53)] = None,
+) -> ProofOut:
+    """The entry's audit path in the tree of ``treeSize`` entries (default: all)."""
+    return ProofOut.full(await deps.ledger.proof(user, seq, tree_size))
+
+
+@public.get("/entries/{seq}/export")
+async def entry_export(seq: Seq, user: CurrentUser, deps: Deps) -> ExportOut:
+    """``{entry, proof, digest}`` for ``mindlinks-ledger-verify proof --bundle``."""
+    export = await deps.ledger.export(user, seq)
+    return ExportOut(
+        entry=EntryOut.of(export.proof.entry),
+        proof=ProofPart.of(export.proof),
+        digest=DigestOut.of(export.digest),
+        anchor=AnchorOut.of(export.anchored) if export.anchored else None,
+    )
+
+
+@public.get("/consistency")
+async def consistency(
+    user: CurrentUser,
+    deps: Deps,
+    first: Annotated[int, Query(ge=0, le=2**53)],
+    second: Annotated[int, Query(ge=0, le=2**53)],
+) -> ConsistencyOut:
+    """Proof that the tree of ``first`` entries is a prefix of the tree of
+    ``second`` (an auditor's old digest against a newer one)."""
+    path, first_root, second_root = await deps.journal.consistency(first, second)
+    return ConsistencyOut(
+        first_size=first,
+        second_size=second,
+        first_root=first_root,
+        second_root=second_root,
+        consistency_path=path,
+    )
+
+
+@public.post("/verify")
+async def verify(body: VerifyIn, user: CurrentUser, deps: Deps) -> VerifyOut:
+    """An export (``{entry, proof, digest}``), or a PDF against a contract's entries."""
+    if body.entry is not None and body.proof is not None and body.digest is not None:
+        verdict = await deps.ledger.verify_export(body.entry, body.proof, body.digest)
+        return VerifyOut(
+            intact=verdict.intact,
+            checks=[CheckOut.of(c) for c in verdict.checks],
+            anchored=verdict.extra["anchored"],
+            digest_key=verdict.extra["digestKey"],
+        )
+    assert body.contract_id is not None  # the schema allows only the two shapes
+    sha256 = body.pdf_sha256
+    if sha256 is None:
+        sha256 = await asyncio.to_thread(
+            pdf_sha256, body.pdf_base64 or "", deps.settings.max_pdf_bytes
+        )
+    verdict = await deps.ledger.verify_pdf(user, body.contract_id, sha256)
+    return VerifyOut(
+        intact=verdict.intact,
+        checks=[CheckOut.of(c) for c in verdict.checks],
+        pdf_sha256=sha256,
+        matches=[MatchOut.model_validate(m) for m in verdict.extra["matches"]],
+    )
+
+
+@internal.post("/entries", status_code=201)
+async def append_entry(
+    body: AppendIn, caller: Internal, deps: Deps, response: Response
+) -> AppendOut:
+    """Append (callers: signature, admin). The same idempotencyKey answers the
+    same entry (200); with another kind, subject or data it is a 422."""
+    appended = await deps.ledger.append(
+        caller.service, body.kind, body.subject, body.data, body.idempotency_key
+    )
+    if not appended.created:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return AppendOut.of(appended.entry)
+
+
+@internal.get("/subjects/{subject}")
+async def subject_entries(
+    subject: Token, caller: Internal, deps: Deps, limit: Limit = 100, cursor: Cursor = None
+) -> Page[EntryOut]:
+    scope = f"subject:{subject}:{caller.service}"
+    start = deps.runtime.cursors.decode(cursor, scope)
+    entries, last = await deps.journal.subject_page(subject, limit, start)
+    return Page(
+        items=[EntryOut.of(e) for e in entries],
+        next_cursor=deps.runtime.cursors.encode(last, scope),
+    )
+
+
+@internal.get("/entries")
+async def journal_entries(
+    caller: Internal,
+    deps: Deps,
+    from_seq: Annotated[int, Query(alias="fromSeq", ge=1, le=2**53)] = 1,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> Page[EntryOut]:
+    """The journal in seq order (ops: the ``chain`` export for auditors). The
+    next page starts at ``fromSeq = nextCursor``."""
+    _ops_only(caller)
+    tip = await deps.journal.tip()
+    last = min(tip.seq, from_seq + limit - 1)
+    entries = await deps.journal.range(from_seq, last) if from_seq <= last else []
+    return Page(
+        items=[EntryOut.of(e) for e in entries],
+        next_cursor=str(last + 1) if last < tip.seq else None,
+    )
+
+
+@internal.post("/digests", status_code=201)
+async def anchor_digest(caller: Internal, deps: Deps) -> AnchoredDigestOut:
+    """Verify the journal, then anchor its digest in the Object Lock bucket."""
+    _ops_only(caller)
+    return AnchoredDigestOut.anchored(await deps.ledger.anchor())
+
+
+@internal.get("/verify")
+async def verify_journal(caller: Internal, deps: Deps) -> JournalVerifyOut:
+    """The whole journal: the first broken link, or ``intact``."""
+    _ops_only(caller)
+    tip = await deps.journal.tip()
+    broken = await deps.ledger.verify_journal()
+    return JournalVerifyOut(
+        intact=broken is None,
+        broken=BreakOut.of(broken) if broken else None,
+        tip_seq=tip.seq,
+        checked_at=now_iso(),
+    )
+
+
+@dev.post("/digests", status_code=201)
+async def dev_anchor_digest(deps: Deps) -> AnchoredDigestOut:
+    """Local mode only: anchor a digest now (what the periodic task does)."""
+    return AnchoredDigestOut.anchored(await deps.ledger.anchor())

@@ -1,0 +1,24 @@
+"""Events in and out of the ledger.
+
+Consumes ``signature.completed`` → the activation and the payment schedule in
+the journal (see ``activation.py``). Publishes, in the consumer's unit of
+work: ``ledger.contract-activated`` (parties, currency, schedule, the
+activation's entry seq) and one ``ledger.payment-scheduled`` per item.
+"""
+
+from __future__ import annotations
+
+from mindlinks_fleet.events import SignatureCompleted
+from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.events.consumer import Handler
+from mindlinks_kit.events.envelope import Delivered
+from mindlinks_ledger.deps import LedgerDeps
+
+PUBLISHES = ("ledger.contract-activated", "ledger.payment-scheduled")
+
+
+def handlers(deps: LedgerDeps) -> dict[str, Handler]:
+    async def on_signature_completed(event: Delivered[SignatureCompleted], uow: UnitOfWork) -> None:
+        await deps.activations.on_signature_completed(event.id, event.payload, uow)
+
+    return {"signature.completed": on_signature_completed}

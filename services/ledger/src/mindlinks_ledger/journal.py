@@ -1,0 +1,345 @@
+"""The append-only journal: appends serialized by one DynamoDB transaction per
+entry, reads, the Merkle tree over entry hashes, proofs and full verification.
+
+Appends race on the tip: each reads it, builds entry ``tip + 1`` and commits
+entry + tip + idempotency key in one transaction conditioned on the tip being
+unchanged; the loser re-reads and retries (bounded, with jitter). Within one
+process appends also queue on a lock, so they rarely race at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mindlinks_kit.clock import now_iso
+from mindlinks_kit.dynamo import Item
+from mindlinks_kit.errors import InvalidInput, NotFound, Problem
+from mindlinks_ledger import merkle
+from mindlinks_ledger.chain import (
+    ZERO_HASH,
+    Break,
+    Entry,
+    InvalidEntryData,
+    canonical_json,
+    check_data,
+    find_break,
+    is_hash,
+)
+from mindlinks_ledger.store import Contended, JournalStore, Tip, entry_of
+
+
+class InvalidData(InvalidInput):
+    code = "invalid-entry-data"
+    title = "The entry data has no canonical JSON form"
+
+
+class KeyReused(InvalidInput):
+    code = "idempotency-key-reused"
+    title = "This idempotencyKey was used for another entry"
+
+
+class EntryNotFound(NotFound):
+    """Unknown entries and entries the caller may not see answer alike."""
+
+
+class TreeSizeOutOfRange(InvalidInput):
+    code = "tree-size-out-of-range"
+    title = "The tree size must cover the entry and not exceed the journal"
+
+
+class JournalBusy(Problem):
+    status = 503
+    code = "journal-busy"
+    title = "The journal is busy; retry shortly"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.headers["Retry-After"] = "1"
+
+
+class JournalBroken(Problem):
+    status = 500
+    code = "journal-integrity"
+    title = "The journal failed its integrity checks"
+
+
+@dataclass(frozen=True)
+class Appended:
+    entry: Entry
+    created: bool
+    same_request: bool
+    """False when the key was first used for another kind, subject or data."""
+
+
+@dataclass(frozen=True)
+class Digest:
+    tree_size: int
+    root_hash: str
+    tip_seq: int
+    tip_hash: str
+    issued_at: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "treeSize": self.tree_size,
+            "rootHash": self.root_hash,
+            "tipSeq": self.tip_seq,
+            "tipHash": self.tip_hash,
+            "issuedAt": self.issued_at,
+        }
+
+
+@dataclass(frozen=True)
+class Proof:
+    entry: Entry
+    leaf_index: int
+    tree_size: int
+    audit_path: list[str]
+    root_hash: str
+
+
+def fingerprint(kind: str, subject: str, data: dict[str, Any]) -> str:
+    return hashlib.sha256(
+        canonical_json({"kind": kind, "subject": subject, "data": data})
+    ).hexdigest()
+
+
+def leaf_hashes(items: Sequence[Item], size: int) -> list[bytes]:
+    """Leaf hashes of entries 1..size from ``{seq, entryHash}`` items in seq order."""
+    leaves: list[bytes] = []
+    for item in items:
+        seq = int(item["seq"])
+        if seq > size:
+            break
+        if seq != len(leaves) + 1:
+            raise JournalBroken(f"entry {len(leaves) + 1} is missing", seq=len(leaves) + 1)
+        if not is_hash(item.get("entryHash")):
+            raise JournalBroken(f"entry {seq} has no valid entryHash", seq=seq)
+        leaves.append(merkle.leaf_hash(bytes.fromhex(item["entryHash"])))
+    if len(leaves) != size:
+        raise JournalBroken(f"entry {len(leaves) + 1} is missing", seq=len(leaves) + 1)
+    return leaves
+
+
+def first_break(items: Sequence[Item], tip: Tip) -> Break | None:
+    """The first broken link of the journal up to ``tip`` (items sorted by seq)."""
+    entries: list[Entry] = []
+    for item in items:
+        seq = int(item["seq"])
+        if seq > tip.seq:
+            break  # appended after we read the tip
+        try:
+            entries.append(entry_of(item))
+        except ValueError as exc:
+            return find_break(entries) or Break(seq, "malformed", str(exc))
+    found = find_break(entries)
+    if found is not None:
+        return found
+    if len(entries) < tip.seq:
+        return Break(len(entries) + 1, "missing", f"the tip is entry {tip.seq}")
+    if entries and entries[-1].entry_hash != tip.hash:
+        return Break(tip.seq, "tip", f"the tip records hash {tip.hash}")
+    return None
+
+
+def anchor_break(items: Sequence[Item], tip: Tip, anchor: Digest) -> Break | None:
+    """Whether the journal still produces an anchored digest's root."""
+    if anchor.tree_size > tip.seq:
+        return Break(
+            tip.seq + 1,
+            "anchored-digest",
+            f"an anchored digest covers {anchor.tree_size} entries; the journal has {tip.seq}",
+        )
+    if anchor.tree_size == 0:
+        return None
+    leaves = leaf_hashes(items, anchor.tree_size)
+    root = merkle.root(leaves).hex()
+    tip_hash = next(str(i["entryHash"]) for i in items if int(i["seq"]) == anchor.tree_size)
+    if root != anchor.root_hash or tip_hash != anchor.tip_hash:
+        return Break(
+            anchor.tree_size,
+            "anchored-digest",
+            f"entries 1..{anchor.tree_size} have root {root}; the digest anchored at "
+            f"{anchor.issued_at} says {anchor.root_hash}",
+        )
+    return None
+
+
+class Journal:
+    def __init__(
+        self,
+        store: JournalStore,
+        *,
+        attempts: int = 25,
+        max_data_bytes: int = 32 * 1024,
+        clock: Callable[[], str] = now_iso,
+    ) -> None:
+        self.store = store
+        self.attempts = attempts
+        self.max_data_bytes = max_data_bytes
+        self.clock = clock
+        self._lock = asyncio.Lock()
+
+    async def append(
+        self, kind: str, subject: str, data: dict[str, Any], idempotency_key: str
+    ) -> Appended:
+        """Append an entry, or return the one this key appended before."""
+        try:
+            check_data(data, self.max_data_bytes)
+        except InvalidEntryData as exc:
+            raise InvalidData(str(exc)) from None
+        request = fingerprint(kind, subject, data)
+        async with self._lock:
+            for attempt in range(self.attempts):
+                known = await self.store.key(idempotency_key)
+                if known is not None:
+                    entry = await self._keyed(known.seq)
+                    return Appended(entry, False, known.fingerprint == request)
+                tip = await self.store.tip()
+                now = self.clock()
+                entry = Entry.create(
+                    seq=tip.seq + 1,
+                    kind=kind,
+                    subject=subject,
+                    data=data,
+                    recorded_at=max(now, tip.recorded_at),  # never before its predecessor
+                    idempotency_key=idempotency_key,
+                    prev_hash=tip.hash if tip.seq else ZERO_HASH,
+                )
+                try:
+                    await self.store.append(entry, tip.seq, request, now)
+                except Contended:
+                    jitter = random.uniform(0, min(0.25, 0.004 * 2**attempt))  # noqa: S311
+                    await asyncio.sleep(jitter)
+                    continue
+                return Appended(entry, True, True)
+        raise JournalBusy(f"the append lost the race for the tip {self.attempts} times")
+
+    async def appended(self, idempotency_key: str) -> Entry | None:
+        """The entry an idempotency key appended, if it did."""
+        known = await self.store.key(idempotency_key)
+        return await self._keyed(known.seq) if known is not None else None
+
+    async def _keyed(self, seq: int) -> Entry:
+        try:
+            return await self.entry(seq)
+        except EntryNotFound:
+            raise JournalBroken(
+                f"an idempotency key points at entry {seq}, which is missing"
+            ) from None
+
+    async def entry(self, seq: int) -> Entry:
+        item = await self.store.item(seq)
+        if item is None:
+            raise EntryNotFound()
+        try:
+            return entry_of(item)
+        except ValueError as exc:
+            raise JournalBroken(f"entry {seq} is malformed: {exc}", seq=seq) from None
+
+    async def subject_page(
+        self, subject: str, limit: int, start: Item | None
+    ) -> tuple[list[Entry], Item | None]:
+        items, last = await self.store.subject_page(subject, limit, start)
+        try:
+            return [entry_of(i) for i in items], last
+        except ValueError as exc:
+            raise JournalBroken(f"an entry of {subject} is malformed: {exc}") from None
+
+    async def subject_entries(self, subject: str) -> list[Entry]:
+        """Every entry of a subject (a contract has a handful)."""
+        entries: list[Entry] = []
+        start: Item | None = None
+        while True:
+            page, start = await self.subject_page(subject, 100, start)
+            entries.extend(page)
+            if start is None:
+                return entries
+
+    async def tip(self) -> Tip:
+        return await self.store.tip()
+
+    async def range(self, first: int, last: int) -> list[Entry]:
+        found = await self.store.range(first, last)
+        entries: list[Entry] = []
+        for seq in range(first, last + 1):
+            if seq not in found:
+                raise JournalBroken(f"entry {seq} is missing", seq=seq)
+            try:
+                entries.append(entry_of(found[seq]))
+            except ValueError as exc:
+                raise JournalBroken(f"entry {seq} is malformed: {exc}", seq=seq) from None
+        return entries
+
+    async def _leaves(self, size: int) -> list[bytes]:
+        items = await self.store.entry_hashes()
+        return await asyncio.to_thread(leaf_hashes, items, size)
+
+    async def digest(self) -> Digest:
+        """The journal's digest now: the Merkle root over entries 1..tip."""
+        tip = await self.store.tip()
+        items = await self.store.entry_hashes()
+        leaves = await asyncio.to_thread(leaf_hashes, items, tip.seq)
+        if tip.seq and items[tip.seq - 1].get("entryHash") != tip.hash:
+            raise JournalBroken(f"entry {tip.seq} is not the recorded tip", seq=tip.seq)
+        root = await asyncio.to_thread(merkle.root, leaves)
+        return Digest(tip.seq, root.hex(), tip.seq, tip.hash, self.clock())
+
+    async def root_at(self, size: int) -> str:
+        leaves = await self._leaves(size)
+        return (await asyncio.to_thread(merkle.root, leaves)).hex()
+
+    async def proof(self, seq: int, tree_size: int | None = None) -> Proof:
+        tip = await self.store.tip()
+        if not 1 <= seq <= tip.seq:
+            raise EntryNotFound()
+        size = tip.seq if tree_size is None else tree_size
+        if not seq <= size <= tip.seq:
+            raise TreeSizeOutOfRange(
+                f"entry {seq} needs a tree size between {seq} and {tip.seq}",
+                treeSizeRange=[seq, tip.seq],
+            )
+        entry = await self.entry(seq)
+        leaves = await self._leaves(size)
+
+        def compute() -> tuple[list[bytes], bytes]:
+            return merkle.inclusion_proof(leaves, seq - 1), merkle.root(leaves)
+
+        path, root = await asyncio.to_thread(compute)
+        return Proof(entry, seq - 1, size, [h.hex() for h in path], root.hex())
+
+    async def consistency(self, first: int, second: int) -> tuple[list[str], str, str]:
+        """A consistency proof between two tree sizes, with both roots."""
+        tip = await self.store.tip()
+        if not 0 <= first <= second <= tip.seq:
+            raise TreeSizeOutOfRange(f"need 0 <= first <= second <= {tip.seq}")
+        leaves = await self._leaves(second)
+
+        def compute() -> tuple[list[bytes], bytes, bytes]:
+            return (
+                merkle.consistency_proof(leaves, first),
+                merkle.root(leaves[:first]),
+                merkle.root(leaves),
+            )
+
+        path, first_root, second_root = await asyncio.to_thread(compute)
+        return [h.hex() for h in path], first_root.hex(), second_root.hex()
+
+    async def verify(self, anchor: Digest | None = None) -> Break | None:
+        """Re-hash every entry and link up to the tip; then check the journal
+        still produces the anchored digest. The first broken link, or None."""
+        tip = await self.store.tip()
+        items = await self.store.scan()
+
+        def check() -> Break | None:
+            broken = first_break(items, tip)
+            if broken is None and anchor is not None:
+                return anchor_break(items, tip, anchor)
+            return broken
+
+        return await asyncio.to_thread(check)

@@ -1,0 +1,208 @@
+"""The ledger's request and response bodies (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
+
+from mindlinks_kit.schemas import ApiModel
+from mindlinks_ledger.anchoring import Anchored
+from mindlinks_ledger.chain import Break, Entry
+from mindlinks_ledger.journal import Digest, Proof
+from mindlinks_ledger.verification import Check, DigestDoc, EntryDoc, Hex64, ProofDoc
+
+Kind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,63}$")]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
+"""Printable ASCII without spaces: subjects (contract ids) and idempotency keys."""
+MAX_PDF_BASE64 = 36 * 1024 * 1024
+
+
+class AppendIn(ApiModel):
+    kind: Kind
+    subject: Token
+    data: dict[str, Any]
+    idempotency_key: Token
+
+
+class AppendOut(ApiModel):
+    seq: int
+    entry_hash: str
+    content_hash: str
+    prev_hash: str
+    recorded_at: str
+
+    @classmethod
+    def of(cls, entry: Entry) -> AppendOut:
+        return cls(
+            seq=entry.seq,
+            entry_hash=entry.entry_hash,
+            content_hash=entry.content_hash,
+            prev_hash=entry.prev_hash,
+            recorded_at=entry.recorded_at,
+        )
+
+
+class EntryOut(ApiModel):
+    seq: int
+    kind: str
+    subject: str
+    data: dict[str, Any]
+    recorded_at: str
+    idempotency_key: str
+    content_hash: str
+    prev_hash: str
+    entry_hash: str
+
+    @classmethod
+    def of(cls, entry: Entry) -> EntryOut:
+        return cls.model_validate(entry.as_json())
+
+
+class DigestOut(ApiModel):
+    tree_size: int
+    root_hash: str
+    tip_seq: int
+    tip_hash: str
+    issued_at: str
+
+    @classmethod
+    def of(cls, digest: Digest) -> DigestOut:
+        return cls.model_validate(digest.as_json())
+
+
+class AnchorOut(ApiModel):
+    """Where a digest is anchored: its object in the Object Lock bucket."""
+
+    key: str
+    lock_mode: str
+    retain_until: str
+
+    @classmethod
+    def of(cls, anchored: Anchored) -> AnchorOut:
+        return cls(
+            key=anchored.key, lock_mode=anchored.lock_mode, retain_until=anchored.retain_until
+        )
+
+
+class AnchoredDigestOut(DigestOut):
+    anchor: AnchorOut
+
+    @classmethod
+    def anchored(cls, anchored: Anchored) -> AnchoredDigestOut:
+        return cls(**DigestOut.of(anchored.digest).model_dump(), anchor=AnchorOut.of(anchored))
+
+
+class ProofPart(ApiModel):
+    leaf_index: int
+    tree_size: int
+    audit_path: list[str]
+    root_hash: str
+
+    @classmethod
+    def of(cls, proof: Proof) -> ProofPart:
+        return cls(
+            leaf_index=proof.leaf_index,
+            tree_size=proof.tree_size,
+            audit_path=proof.audit_path,
+            root_hash=proof.root_hash,
+        )
+
+
+class ProofOut(ProofPart):
+    entry: EntryOut
+
+    @classmethod
+    def full(cls, proof: Proof) -> ProofOut:
+        return cls(**ProofPart.of(proof).model_dump(), entry=EntryOut.of(proof.entry))
+
+
+class ExportOut(ApiModel):
+    """What ``mindlinks-ledger-verify proof --bundle`` checks offline."""
+
+    entry: EntryOut
+    proof: ProofPart
+    digest: DigestOut
+    anchor: AnchorOut | None = Field(
+        description="The digest's object in the Object Lock bucket; null when no anchored "
+        "digest covers the entry yet (the digest is then the journal's digest now)"
+    )
+
+
+class ConsistencyOut(ApiModel):
+    first_size: int
+    second_size: int
+    first_root: str
+    second_root: str
+    consistency_path: list[str]
+
+
+class VerifyIn(ApiModel):
+    """Either ``{entry, proof, digest}`` (an export) or ``{contractId, pdfBase64 |
+    pdfSha256}``. Extra fields are ignored, so an export can be posted as is."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    entry: EntryDoc | None = None
+    proof: ProofDoc | None = None
+    digest: DigestDoc | None = None
+    contract_id: Token | None = None
+    pdf_base64: str | None = Field(default=None, min_length=1, max_length=MAX_PDF_BASE64)
+    pdf_sha256: Hex64 | None = None
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> VerifyIn:
+        export = (self.entry, self.proof, self.digest)
+        pdf = self.contract_id is not None or self.pdf_base64 or self.pdf_sha256
+        if all(part is not None for part in export) and not pdf:
+            return self
+        if any(part is not None for part in export):
+            raise ValueError("give all of entry, proof and digest (and nothing else)")
+        if self.contract_id is None or (self.pdf_base64 is None) == (self.pdf_sha256 is None):
+            raise ValueError(
+                "give {entry, proof, digest} or {contractId, and one of pdfBase64, pdfSha256}"
+            )
+        return self
+
+
+class CheckOut(ApiModel):
+    name: str
+    ok: bool
+    detail: str
+
+    @classmethod
+    def of(cls, check: Check) -> CheckOut:
+        return cls(name=check.name, ok=check.ok, detail=check.detail)
+
+
+class MatchOut(ApiModel):
+    seq: int
+    kind: str
+    field: str
+
+
+class VerifyOut(ApiModel):
+    intact: bool
+    checks: list[CheckOut]
+    anchored: bool | None = None
+    """Export mode: whether the digest is one anchored in the Object Lock bucket."""
+    digest_key: str | None = None
+    pdf_sha256: str | None = None
+    matches: list[MatchOut] | None = None
+
+
+class BreakOut(ApiModel):
+    seq: int
+    check: str
+    detail: str
+
+    @classmethod
+    def of(cls, found: Break) -> BreakOut:
+        return cls(seq=found.seq, check=found.check, detail=found.detail)
+
+
+class JournalVerifyOut(ApiModel):
+    intact: bool
+    broken: BreakOut | None
+    tip_seq: int
+    checked_at: str

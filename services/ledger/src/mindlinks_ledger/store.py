@@ -1,0 +1,203 @@
+"""The ledger's tables; nothing else reads or writes them.
+
+- ``journal`` (pk ``seq`` N; GSI ``by-subject`` = ``subject`` + ``seq``): one
+  item per entry, written once with ``attribute_not_exists(seq)``, never
+  updated or deleted.
+- ``heads`` (pk ``name``): the chain's tip (``"tip"`` → ``{tipSeq, tipHash,
+  tipRecordedAt}``), one item per idempotency key (``"key#<key>"`` → ``{seq,
+  fingerprint}``) and the pointer to the newest anchored digest
+  (``"digest#latest"``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from mindlinks_kit.dynamo import ConditionFailed, Item, Table, UnitOfWork, from_wire, values
+from mindlinks_ledger.chain import ZERO_HASH, Entry
+
+TIP = "tip"
+KEY_PREFIX = "key#"
+LATEST_DIGEST = "digest#latest"
+_BATCH_GET = 100
+_CONTENDED = ("TransactionCanceledException", "TransactionConflictException")
+
+
+class Contended(Exception):
+    """Another append won the race: the tip moved, or the seq or key is taken."""
+
+
+@dataclass(frozen=True)
+class Tip:
+    seq: int
+    hash: str
+    recorded_at: str
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    seq: int
+    fingerprint: str
+
+
+def entry_of(item: Item) -> Entry:
+    """An entry from its item; ``ValueError`` when the item is not one (tampered)."""
+    return Entry.from_json(item)
+
+
+class JournalStore:
+    def __init__(self, journal: Table, heads: Table) -> None:
+        self.journal = journal
+        self.heads = heads
+
+    @property
+    def client(self) -> Any:
+        return self.journal.client
+
+    async def tip(self) -> Tip:
+        item = await self.heads.get({"name": TIP})
+        if item is None:
+            return Tip(0, ZERO_HASH, "")
+        return Tip(int(item["tipSeq"]), str(item["tipHash"]), str(item.get("tipRecordedAt", "")))
+
+    async def key(self, idempotency_key: str) -> KeyRecord | None:
+        item = await self.heads.get({"name": KEY_PREFIX + idempotency_key})
+        if item is None:
+            return None
+        return KeyRecord(int(item["seq"]), str(item.get("fingerprint", "")))
+
+    async def item(self, seq: int) -> Item | None:
+        return await self.journal.get({"seq": seq})
+
+    async def append(self, entry: Entry, expected_tip: int, fingerprint: str, at: str) -> None:
+        """One transaction: the entry (must be new), the tip (must still be
+        ``expected_tip``) and the idempotency key (must be new). ``Contended``
+        when any condition fails or a concurrent transaction conflicts."""
+        uow = UnitOfWork(self.client)
+        uow.put(
+            self.journal,
+            entry.as_json(),
+            condition="attribute_not_exists(#s)",
+            names={"#s": "seq"},
+            on_conflict=Contended("seq taken"),
+        )
+        tip = {
+            "name": TIP,
+            "tipSeq": entry.seq,
+            "tipHash": entry.entry_hash,
+            "tipRecordedAt": entry.recorded_at,
+            "updatedAt": at,
+        }
+        if expected_tip == 0:
+            uow.put(
+                self.heads,
+                tip,
+                condition="attribute_not_exists(#n)",
+                names={"#n": "name"},
+                on_conflict=Contended("tip moved"),
+            )
+        else:
+            uow.put(
+                self.heads,
+                tip,
+                condition="tipSeq = :expected",
+                values=values(expected=expected_tip),
+                on_conflict=Contended("tip moved"),
+            )
+        uow.put(
+            self.heads,
+            {
+                "name": KEY_PREFIX + entry.idempotency_key,
+                "seq": entry.seq,
+                "fingerprint": fingerprint,
+                "createdAt": at,
+            },
+            condition="attribute_not_exists(#n)",
+            names={"#n": "name"},
+            on_conflict=Contended("key taken"),
+        )
+        try:
+            await uow.commit()
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in _CONTENDED:
+                raise Contended(exc.response["Error"]["Code"]) from exc
+            raise
+
+    async def subject_page(
+        self, subject: str, limit: int, start: Item | None
+    ) -> tuple[list[Item], Item | None]:
+        return await self.journal.query(
+            "#sub = :subject",
+            names={"#sub": "subject"},
+            values=values(subject=subject),
+            index="by-subject",
+            limit=limit,
+            start=start,
+        )
+
+    async def range(self, first: int, last: int) -> dict[int, Item]:
+        """Items ``first..last`` by seq (consistent reads); absent ones are missing."""
+        found: dict[int, Item] = {}
+        seqs = list(range(first, last + 1))
+        for start in range(0, len(seqs), _BATCH_GET):
+            keys: list[dict[str, Any]] = [{"seq": {"N": str(s)}} for s in seqs[start : start + 100]]
+            request: dict[str, Any] = {self.journal.name: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = await self.client.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self.journal.name, []):
+                    item = from_wire(raw)
+                    found[int(item["seq"])] = item
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    async def scan(self, projection: str | None = None, segments: int = 4) -> list[Item]:
+        """Every journal item (consistent, in parallel segments), sorted by seq."""
+
+        async def segment(number: int) -> list[Item]:
+            items: list[Item] = []
+            args: dict[str, Any] = {
+                "TableName": self.journal.name,
+                "ConsistentRead": True,
+                "Segment": number,
+                "TotalSegments": segments,
+            }
+            if projection:
+                args["ProjectionExpression"] = projection
+                args["ExpressionAttributeNames"] = {"#s": "seq"}
+            while True:
+                response = await self.client.scan(**args)
+                items.extend(from_wire(raw) for raw in response.get("Items", []))
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    return items
+                args["ExclusiveStartKey"] = last
+
+        parts = await asyncio.gather(*(segment(n) for n in range(segments)))
+        return sorted((i for part in parts for i in part), key=lambda i: int(i.get("seq", 0)))
+
+    async def entry_hashes(self) -> list[Item]:
+        """``{seq, entryHash}`` of every entry, sorted by seq."""
+        return await self.scan(projection="#s, entryHash")
+
+    async def latest_digest(self) -> Item | None:
+        return await self.heads.get({"name": LATEST_DIGEST})
+
+    async def point_to_digest(self, pointer: Item) -> bool:
+        """Make ``pointer`` the newest digest unless a newer one is already there."""
+        try:
+            await self.heads.put(
+                {**pointer, "name": LATEST_DIGEST},
+                condition=(
+                    "attribute_not_exists(#n) OR treeSize < :size "
+                    "OR (treeSize = :size AND issuedAt < :at)"
+                ),
+                names={"#n": "name"},
+                values=values(size=pointer["treeSize"], at=pointer["issuedAt"]),
+            )
+        except ConditionFailed:
+            return False
+        return True

@@ -1,0 +1,272 @@
+"""Lifecycle events → notifications: who hears about what, on which
+channels, under which opt-out category.
+
+Recipients are user ids; their address and name come from the user service
+(``People``). Each (event, recipient) pair is one notification whose id is
+derived from the event id, so a redelivered event neither mails twice (the
+email is claimed in Redis) nor lists twice (the in-app item is a
+conditional create committed with the consumer's inbox record). A recipient
+the user service does not know is skipped (logged), never retried forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+import structlog
+
+from mindlinks_fleet.events import (
+    ContractActivated,
+    ContractParties,
+    InvitationAccepted,
+    InvitationCreated,
+    KycDecided,
+    PaymentConfirmed,
+    PaymentReleased,
+    SignatureCompleted,
+    SignatureRecorded,
+)
+from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.events.consumer import Handler
+from mindlinks_kit.events.envelope import Delivered
+from mindlinks_kit.observability import Metrics
+from mindlinks_notification.domain import Category, Notifier, Recipient, SendRequest
+
+log = structlog.get_logger("mindlinks.notifications.flows")
+BOTH: tuple[str, ...] = ("email", "inApp")
+_ZERO_DECIMAL = frozenset({
+    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
+    "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF",
+})  # fmt: skip
+_THREE_DECIMAL = frozenset(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"])
+
+
+def format_money(amount_minor: int, currency: str) -> str:
+    """``150000, "EUR"`` → ``EUR 1,500.00`` (ISO 4217 minor units)."""
+    code = currency.upper()
+    exponent = 0 if code in _ZERO_DECIMAL else 3 if code in _THREE_DECIMAL else 2
+    amount = Decimal(amount_minor).scaleb(-exponent)
+    return f"{code} {amount:,.{exponent}f}"
+
+
+@dataclass(frozen=True)
+class Contact:
+    user_id: str
+    email: str
+    name: str
+
+
+class People(Protocol):
+    async def contact(self, user_id: str) -> Contact | None: ...
+
+
+class EventNotifications:
+    def __init__(self, notifier: Notifier, people: People, base_url: str, metrics: Metrics) -> None:
+        self.notifier = notifier
+        self.people = people
+        self.base_url = base_url.rstrip("/")
+        self.metrics = metrics
+
+    def handlers(self) -> dict[str, Handler]:
+        return {
+            "invitation.created": self.invitation_created,
+            "invitation.accepted": self.invitation_accepted,
+            "kyc.verified": self.kyc_verified,
+            "kyc.rejected": self.kyc_rejected,
+            "contract.sent-for-signature": self.contract_sent,
+            "signature.client-signed": self.client_signed,
+            "signature.completed": self.signature_completed,
+            "ledger.contract-activated": self.contract_activated,
+            "payment.confirmed": self.payment_confirmed,
+            "payment.released": self.payment_released,
+        }
+
+    async def notify(
+        self,
+        event: Delivered[Any],
+        user_id: str,
+        template: str,
+        data: Mapping[str, Any],
+        category: Category,
+        uow: UnitOfWork,
+        channels: tuple[str, ...] = BOTH,
+    ) -> bool:
+        """One notification of ``event`` to one user; False when the user is unknown."""
+        contact = await self.people.contact(user_id)
+        if contact is None:
+            log.warning("notification.unknown_recipient", event_name=event.name, user_id=user_id)
+            self.metrics.count("NotificationsUnknownRecipient", event=event.name)
+            return False
+        await self.notifier.send(
+            SendRequest(
+                template=template,
+                recipient=Recipient(email=contact.email, name=contact.name, user_id=user_id),
+                origin=f"event:{event.name}",
+                dedupe_key=f"{event.id}:{user_id}",
+                data={"name": contact.name, **data},
+                category=category,
+                channels=channels,
+            ),
+            uow,
+        )
+        return True
+
+    def _contract_url(self, contract_id: str) -> str:
+        return f"{self.base_url}/contracts/{contract_id}"
+
+    def _contract(self, parties: ContractParties) -> dict[str, Any]:
+        return {"title": parties.title, "contractUrl": self._contract_url(parties.contract_id)}
+
+    async def _both(
+        self,
+        event: Delivered[Any],
+        client_user_id: str,
+        contractor_user_id: str,
+        template: str,
+        data: Mapping[str, Any],
+        category: Category,
+        uow: UnitOfWork,
+    ) -> None:
+        for role, user_id in (("client", client_user_id), ("contractor", contractor_user_id)):
+            await self.notify(event, user_id, template, {**data, "role": role}, category, uow)
+
+    # clients and contractors ---------------------------------------------------
+
+    async def invitation_created(
+        self, event: Delivered[InvitationCreated], uow: UnitOfWork
+    ) -> None:
+        """In the app, to the client who invited: who was invited, until when."""
+        p = event.payload
+        data = {"email": p.email, "companyName": p.company_name, "expiresAt": p.expires_at}
+        await self.notify(
+            event,
+            p.invited_by_user_id,
+            "client.invitation-sent",
+            data,
+            "productUpdates",
+            uow,
+            channels=("inApp",),
+        )
+
+    async def invitation_accepted(
+        self, event: Delivered[InvitationAccepted], uow: UnitOfWork
+    ) -> None:
+        """To the client who invited: who joined."""
+        p = event.payload
+        joined = await self.people.contact(p.contractor_user_id)
+        data = {
+            "contractorName": joined.name if joined else "Your invited contractor",
+            "contractorEmail": joined.email if joined else "",
+            "contractorUrl": f"{self.base_url}/contractors/{p.contractor_id}",
+        }
+        await self.notify(
+            event, p.invited_by_user_id, "client.contractor-joined", data, "productUpdates", uow
+        )
+
+    async def kyc_verified(self, event: Delivered[KycDecided], uow: UnitOfWork) -> None:
+        data = {"dashboardUrl": self.base_url}
+        await self.notify(event, event.payload.user_id, "kyc.verified", data, "productUpdates", uow)
+
+    async def kyc_rejected(self, event: Delivered[KycDecided], uow: UnitOfWork) -> None:
+        data = {"dashboardUrl": self.base_url, "reason": event.payload.reason}
+        await self.notify(event, event.payload.user_id, "kyc.rejected", data, "productUpdates", uow)
+
+    # contracts -----------------------------------------------------------------
+
+    async def contract_sent(self, event: Delivered[ContractParties], uow: UnitOfWork) -> None:
+        """To the contractor: please review and sign."""
+        p = event.payload
+        await self.notify(
+            event,
+            p.contractor_user_id,
+            "contract.sign-requested",
+            self._contract(p),
+            "contractUpdates",
+            uow,
+        )
+
+    async def client_signed(self, event: Delivered[SignatureRecorded], uow: UnitOfWork) -> None:
+        """To the contractor: the client signed, your turn."""
+        p = event.payload
+        await self.notify(
+            event,
+            p.contractor_user_id,
+            "contract.client-signed",
+            self._contract(p),
+            "contractUpdates",
+            uow,
+        )
+
+    async def signature_completed(
+        self, event: Delivered[SignatureCompleted], uow: UnitOfWork
+    ) -> None:
+        p = event.payload
+        await self._both(
+            event,
+            p.client_user_id,
+            p.contractor_user_id,
+            "contract.fully-signed",
+            self._contract(p),
+            "contractUpdates",
+            uow,
+        )
+
+    async def contract_activated(
+        self, event: Delivered[ContractActivated], uow: UnitOfWork
+    ) -> None:
+        p = event.payload
+        total = sum(item.amount_minor for item in p.schedule)
+        data = {
+            **self._contract(p),
+            "total": format_money(total, p.currency),
+            "payments": len(p.schedule),
+        }
+        await self._both(
+            event,
+            p.client_user_id,
+            p.contractor_user_id,
+            "contract.activated",
+            data,
+            "contractUpdates",
+            uow,
+        )
+
+    # payments ------------------------------------------------------------------
+
+    async def payment_confirmed(self, event: Delivered[PaymentConfirmed], uow: UnitOfWork) -> None:
+        """Both parties: the payment is funded and held in escrow."""
+        p = event.payload
+        data = {
+            "amount": format_money(p.amount_minor, p.currency),
+            "contractUrl": self._contract_url(p.contract_id),
+        }
+        await self._both(
+            event,
+            p.client_user_id,
+            p.contractor_user_id,
+            "payment.funded",
+            data,
+            "paymentUpdates",
+            uow,
+        )
+
+    async def payment_released(self, event: Delivered[PaymentReleased], uow: UnitOfWork) -> None:
+        """Both parties: the escrowed payment went to the contractor."""
+        p = event.payload
+        data = {
+            "amount": format_money(p.amount_minor, p.currency),
+            "contractUrl": self._contract_url(p.contract_id),
+            "allReleased": p.all_released,
+        }
+        await self._both(
+            event,
+            p.client_user_id,
+            p.contractor_user_id,
+            "payment.released",
+            data,
+            "paymentUpdates",
+            uow,
+        )

@@ -1,0 +1,1 @@
+"""Mind-Links payment service."""

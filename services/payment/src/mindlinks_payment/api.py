@@ -1,0 +1,207 @@
+"""Payment routes: thin — parse, authorize, call the domain, respond."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from mindlinks_kit.auth import Principal, roles
+from mindlinks_kit.clock import now_iso
+from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.errors import NotFound, Problem
+from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
+from mindlinks_kit.schemas import Page
+from mindlinks_payment.deps import Deps, PaymentDeps
+from mindlinks_payment.models import Caller
+from mindlinks_payment.providers.local import LocalStripe
+from mindlinks_payment.schemas import (
+    EscrowOut,
+    LocalAccount,
+    LocalSettlement,
+    PayoutAccountOut,
+    ScheduleOut,
+    TransactionOut,
+    WebhookAck,
+)
+from mindlinks_payment.store import EventAlreadyProcessed
+from mindlinks_payment.webhooks import verify
+
+
+class WebhookDeliveryFailed(Problem):
+    status = 502
+    code = "webhook-delivery-failed"
+    title = "The service's own webhook did not accept the local Stripe event"
+
+
+public = APIRouter(prefix="/v1/payments", tags=["payments"])
+dev = APIRouter(prefix="/v1/payments/dev", tags=["local only"])
+"""Mounted only in local mode (``create_app(dev_routers=...)``): the card holder
+and Stripe's hosted onboarding, played by the local provider."""
+
+ObjectId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Party = Annotated[Principal, Depends(roles("client", "contractor", "admin"))]
+Client = Annotated[Principal, Depends(roles("client"))]
+ContractorUser = Annotated[Principal, Depends(roles("contractor"))]
+
+
+def _caller(user: Principal) -> Caller:
+    return Caller(user.user_id, user.role)
+
+
+@public.get("/contracts/{contract_id}/schedule")
+async def schedule(contract_id: ObjectId, user: Party, deps: Deps) -> ScheduleOut:
+    """A contract's payment schedule, for its parties and admins. The client
+    party also gets each unpaid item's ``clientSecret`` (to confirm the
+    PaymentIntent with Stripe.js); nobody else ever does."""
+    return ScheduleOut.of(await deps.payments.schedule(_caller(user), contract_id))
+
+
+@public.get("/transactions")
+async def transactions(
+    user: Party,
+    deps: Deps,
+    contract_id: Annotated[
+        str | None,
+        Query(alias="contractId", min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Page[TransactionOut]:
+    """The caller's charges and transfers, newest first (admins: one contract's)."""
+    found, next_cursor = await deps.payments.transactions(_caller(user), contract_id, limit, cursor)
+    return Page[TransactionOut](
+        items=[TransactionOut.of(t) for t in found], next_cursor=next_cursor
+    )
+
+
+@public.post(
+    "/escrow/{escrow_id}/release",
+    response_model=EscrowOut,
+    responses={200: {"description": "Released: the transfer to the contractor is made"}},
+)
+async def release(
+    escrow_id: ObjectId, user: Client, deps: Deps, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """Release a funded item to the contractor's payout account (client party
+    only; ``Idempotency-Key`` required: a repeat answers the first response)."""
+
+    async def action(uow: UnitOfWork) -> tuple[int, Any]:
+        released = await deps.payments.release(_caller(user), escrow_id, uow)
+        return 200, EscrowOut.of(released).model_dump(mode="json", by_alias=True)
+
+    scope = f"release:{user.user_id}"
+    request = fingerprint("POST", f"/v1/payments/escrow/{escrow_id}/release", None)
+    # A lost race at commit frees the key's claim (the kit does), so the same
+    # key may retry at once.
+    return await deps.runtime.idempotency.run(
+        idempotency_key, scope=scope, request_fingerprint=request, action=action, required=True
+    )
+
+
+@public.post(
+    "/payout-account",
+    response_model=PayoutAccountOut,
+    responses={201: {"description": "Opened"}, 200: {"description": "Already open"}},
+)
+async def open_payout_account(user: ContractorUser, deps: Deps) -> JSONResponse:
+    """Open the contractor's Stripe Express account (once) and return a fresh
+    onboarding link (``201`` when opened now, ``200`` when it already was)."""
+    account, link, created = await deps.payouts.open(user.user_id)
+    body = PayoutAccountOut.of(account, link).model_dump(mode="json", by_alias=True)
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+@public.get("/payout-account")
+async def payout_account(user: ContractorUser, deps: Deps) -> PayoutAccountOut:
+    """The contractor's payout account as Stripe reports it now."""
+    return PayoutAccountOut.of(await deps.payouts.status(user.user_id))
+
+
+@public.post(
+    "/webhooks/stripe",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "A Stripe Event, exactly as Stripe sent it (verified byte for byte)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def stripe_webhook(
+    request: Request,
+    deps: Deps,
+    stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
+) -> WebhookAck:
+    """Stripe's events, verified by signature (Stripe's SDK, 5-minute
+    tolerance) and applied once per event id; ``400`` changes nothing."""
+    settings = deps.settings
+    event = verify(
+        await request.body(),
+        stripe_signature,
+        settings.webhook_secret,
+        settings.webhook_tolerance_seconds,
+    )
+    if await deps.store.event_processed(event.id):
+        return WebhookAck(duplicate=True, outcome="duplicate")
+    uow = deps.runtime.uow()
+    outcome = await deps.webhooks.apply(event, uow)
+    deps.store.record_event(
+        uow, event.id, event.type, now_iso(), settings.webhook_event_retention_seconds
+    )
+    try:
+        await uow.commit()
+    except EventAlreadyProcessed:
+        return WebhookAck(duplicate=True, outcome="duplicate")
+    return WebhookAck(outcome=outcome)
+
+
+def _local(deps: PaymentDeps) -> LocalStripe:
+    if deps.local_stripe is None:
+        raise NotFound("The local Stripe is off: this service talks to Stripe")
+    return deps.local_stripe
+
+
+async def _settle(deps: PaymentDeps, intent_id: str, succeeded: bool) -> LocalSettlement:
+    event_id, redelivered, status = await _local(deps).settle(
+        intent_id, "succeeded" if succeeded else "failed"
+    )
+    if not 200 <= status < 300:
+        raise WebhookDeliveryFailed(webhookStatus=status, eventId=event_id)
+    kind = "payment_intent.succeeded" if succeeded else "payment_intent.payment_failed"
+    return LocalSettlement(
+        event_id=event_id, type=kind, redelivered=redelivered, webhook_status=status
+    )
+
+
+@dev.post("/intents/{intent_id}/succeed", status_code=202)
+async def succeed_intent(intent_id: ObjectId, deps: Deps) -> LocalSettlement:
+    """The card holder pays: the local Stripe delivers a signed
+    ``payment_intent.succeeded`` to the webhook (again: the same event, redelivered)."""
+    return await _settle(deps, intent_id, succeeded=True)
+
+
+@dev.post("/intents/{intent_id}/fail", status_code=202)
+async def fail_intent(intent_id: ObjectId, deps: Deps) -> LocalSettlement:
+    """The card is declined: a signed ``payment_intent.payment_failed``."""
+    return await _settle(deps, intent_id, succeeded=False)
+
+
+@dev.get("/accounts/{account_id}/onboard", response_model=LocalAccount)
+async def onboard(
+    account_id: ObjectId,
+    deps: Deps,
+    return_url: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Any:
+    """Stripe's hosted onboarding, completed at once; back to the dashboard's
+    return page when it is on the public base URL."""
+    account = await _local(deps).complete_onboarding(account_id)
+    base = deps.settings.public_base_url.rstrip("/") + "/"
+    if return_url and return_url.startswith(base):
+        return RedirectResponse(return_url, status_code=303)
+    return LocalAccount(
+        account_id=account.id,
+        transfers_active=account.transfers_active,
+        payouts_enabled=account.payouts_enabled,
+    )

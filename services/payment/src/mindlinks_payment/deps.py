@@ -1,0 +1,105 @@
+"""What the payment service's routes and handlers depend on, built once per
+process: the store, the provider chosen by configuration, the peers' clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from mindlinks_kit.runtime import Runtime
+from mindlinks_payment.clients import ContractDirectory, ContractorDirectory
+from mindlinks_payment.domain import Payments
+from mindlinks_payment.payouts import Payouts
+from mindlinks_payment.providers import PaymentsProvider
+from mindlinks_payment.providers.local import WEBHOOK_PATH, LocalStripe
+from mindlinks_payment.providers.stripe_api import StripeProvider
+from mindlinks_payment.settings import Settings
+from mindlinks_payment.store import LocalObjects, PaymentStore
+from mindlinks_payment.webhooks import StripeEvents
+
+
+@dataclass
+class PaymentDeps:
+    runtime: Runtime
+    settings: Settings
+    store: PaymentStore
+    payments: Payments
+    payouts: Payouts
+    webhooks: StripeEvents
+    local_stripe: LocalStripe | None
+    """The local Stripe (local mode without a key), for the dev routes."""
+
+
+def provider_for(settings: Settings, runtime: Runtime) -> PaymentsProvider:
+    if settings.stripe_api_key is not None:
+        return StripeProvider.connect(
+            api_key=settings.stripe_api_key.get_secret_value(),
+            http=runtime.http,
+            timeout=settings.stripe_timeout_seconds,
+            max_network_retries=settings.stripe_max_network_retries,
+        )
+    if not settings.local_mode:
+        raise RuntimeError("no payment provider outside local mode: set MINDLINKS_STRIPE_API_KEY")
+    port = runtime.service.port + settings.port_offset
+    return LocalStripe(
+        LocalObjects(runtime.table("idempotency")),
+        webhook_secret=settings.webhook_secret,
+        webhook_url=settings.local_webhook_url or f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
+        public_base_url=settings.public_base_url,
+        http=runtime.http,
+    )
+
+
+async def setup(runtime: Runtime) -> PaymentDeps:
+    settings = runtime.settings
+    if not isinstance(settings, Settings):
+        raise TypeError("create the app with mindlinks_payment.settings.Settings")
+    store = PaymentStore(
+        runtime.table("escrow"),
+        runtime.table("transactions"),
+        runtime.table("accounts"),
+        runtime.table("idempotency"),
+    )
+    provider = provider_for(settings, runtime)
+    base = settings.public_base_url.rstrip("/")
+    prefix = settings.resource_prefix
+
+    def stripe_key(kind: str, object_id: str) -> str:
+        return f"{prefix}{kind}-{object_id}"
+
+    payouts = Payouts(
+        store=store,
+        provider=provider,
+        contractors=ContractorDirectory(runtime.peers),
+        stripe_key=stripe_key,
+        refresh_url=base + settings.payout_onboarding_refresh_path,
+        return_url=base + settings.payout_onboarding_return_path,
+    )
+    payments = Payments(
+        store=store,
+        provider=provider,
+        contracts=ContractDirectory(runtime.peers),
+        destinations=payouts,
+        publish=runtime.publish,
+        cursors=runtime.cursors,
+        stripe_key=stripe_key,
+    )
+    return PaymentDeps(
+        runtime=runtime,
+        settings=settings,
+        store=store,
+        payments=payments,
+        payouts=payouts,
+        webhooks=StripeEvents(store, runtime.publish),
+        local_stripe=provider if isinstance(provider, LocalStripe) else None,
+    )
+
+
+async def _deps(request: Request) -> PaymentDeps:
+    deps: PaymentDeps = request.app.state.deps
+    return deps
+
+
+Deps = Annotated[PaymentDeps, Depends(_deps)]

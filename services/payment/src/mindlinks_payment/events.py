@@ -1,0 +1,40 @@
+"""Events in and out of the payment service.
+
+Consumes ``ledger.contract-activated`` — the only way a schedule is created —
+and opens each item once: a PaymentIntent (Stripe idempotency key derived from
+the item), its escrow and its charge, created conditionally under ids derived
+from the item, with ``payment.intent-created``. A redelivered event finds its
+id in the inbox; another event for the same contract finds the items opened.
+
+Publishes ``payment.intent-created``, ``payment.confirmed`` (webhooks) and
+``payment.released`` (releases).
+"""
+
+from __future__ import annotations
+
+from mindlinks_fleet.events import ContractActivated
+from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.events.consumer import Handler
+from mindlinks_kit.events.envelope import Delivered
+from mindlinks_payment.deps import PaymentDeps
+
+ITEMS_PER_COMMIT = 30
+"""Three writes per item (escrow, charge, event): a DynamoDB transaction holds 100."""
+
+
+def handlers(deps: PaymentDeps) -> dict[str, Handler]:
+    async def on_contract_activated(event: Delivered[ContractActivated], uow: UnitOfWork) -> None:
+        activated = event.payload
+        pending = await deps.payments.unopened(activated)
+        # Long schedules commit in chunks; each item is idempotent on its own,
+        # so a failure part-way is completed by the redelivery.
+        while len(pending) > ITEMS_PER_COMMIT:
+            chunk, pending = pending[:ITEMS_PER_COMMIT], pending[ITEMS_PER_COMMIT:]
+            own = deps.runtime.uow()
+            for position, item in chunk:
+                await deps.payments.open_item(activated, position, item, own)
+            await own.commit()
+        for position, item in pending:
+            await deps.payments.open_item(activated, position, item, uow)
+
+    return {"ledger.contract-activated": on_contract_activated}

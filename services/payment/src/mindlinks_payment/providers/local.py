@@ -1,0 +1,296 @@
+"""The local Stripe: behaves like Stripe for what the payment service uses,
+with no keys and no network, its objects kept in the service's own table.
+
+Ids look like Stripe's (``pi_local_…``, ``tr_local_…``, ``acct_local_…``) and
+are derived from the idempotency key, so a repeated request returns the first
+object, as Stripe does. The dev routes drive what a card holder or Stripe's
+onboarding would: ``settle`` makes an intent succeed (or fail) and delivers
+the ``payment_intent.*`` event signed with Stripe's scheme
+(``Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<payload>")>``)
+over HTTP to the service's own webhook route, where Stripe's SDK verifies it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Mapping
+from typing import Any, Literal, Protocol
+from urllib.parse import quote
+
+import httpx
+import stripe
+import structlog
+
+from mindlinks_kit.errors import Conflict, NotFound
+from mindlinks_payment.providers import (
+    AccountLink,
+    ConnectedAccount,
+    Intent,
+    ProviderRefused,
+    Transfer,
+)
+
+
+class LocalObjectNotFound(NotFound):
+    code = "not-found"
+    title = "No such object at the local Stripe"
+
+
+class IntentAlreadySucceeded(Conflict):
+    code = "intent-already-succeeded"
+    title = "This payment already succeeded"
+
+
+log = structlog.get_logger("mindlinks.local_stripe")
+Settlement = Literal["succeeded", "failed"]
+WEBHOOK_PATH = "/v1/payments/webhooks/stripe"
+ONBOARDING_PATH = "/v1/payments/dev/accounts/{account}/onboard"
+
+
+class Objects(Protocol):
+    """Where the local Stripe keeps its objects (``store.LocalObjects``)."""
+
+    async def get(self, object_id: str) -> dict[str, Any] | None: ...
+    async def create(self, object_id: str, document: dict[str, Any]) -> dict[str, Any]: ...
+    async def put(self, object_id: str, document: dict[str, Any]) -> None: ...
+
+
+def local_id(prefix: str, seed: str) -> str:
+    return f"{prefix}_local_{hashlib.sha256(seed.encode()).hexdigest()[:24]}"
+
+
+def sign(payload: str, secret: str, timestamp: int) -> str:
+    """The ``Stripe-Signature`` header value, by Stripe's documented scheme."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def stripe_event(event_type: str, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """An Event object exactly as Stripe sends it to a webhook endpoint."""
+    return {
+        "id": f"evt_local_{secrets.token_hex(12)}",
+        "object": "event",
+        "api_version": stripe.api_version,
+        "created": int(time.time()),
+        "data": {"object": dict(obj)},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": event_type,
+    }
+
+
+def _account(document: Mapping[str, Any]) -> ConnectedAccount:
+    return ConnectedAccount(
+        id=document["id"],
+        charges_enabled=bool(document["charges_enabled"]),
+        payouts_enabled=bool(document["payouts_enabled"]),
+        details_submitted=bool(document["details_submitted"]),
+        transfers_active=document["capabilities"].get("transfers") == "active",
+    )
+
+
+class LocalStripe:
+    def __init__(
+        self,
+        objects: Objects,
+        *,
+        webhook_secret: str,
+        webhook_url: str,
+        public_base_url: str,
+        http: httpx.AsyncClient,
+    ) -> None:
+        self.objects = objects
+        self.webhook_secret = webhook_secret
+        self.webhook_url = webhook_url
+        self.public_base_url = public_base_url.rstrip("/")
+        self.http = http
+        self.transport: httpx.AsyncBaseTransport | None = None
+
+    def mount(self, transport: httpx.AsyncBaseTransport) -> None:
+        """Deliver webhooks through ``transport`` (tests: the app's own ASGI transport)."""
+        self.transport = transport
+
+    # -- the PaymentsProvider protocol ---------------------------------------
+
+    async def create_intent(
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        transfer_group: str,
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> Intent:
+        intent_id = local_id("pi", idempotency_key)
+        document = await self.objects.create(
+            intent_id,
+            {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": amount_minor,
+                "amount_received": 0,
+                "automatic_payment_methods": {"enabled": True},
+                "client_secret": f"{intent_id}_secret_{secrets.token_hex(12)}",
+                "created": int(time.time()),
+                "currency": currency.lower(),
+                "last_payment_error": None,
+                "latest_charge": None,
+                "livemode": False,
+                "metadata": dict(metadata),
+                "status": "requires_payment_method",
+                "transfer_group": transfer_group,
+            },
+        )
+        return Intent(document["id"], document["client_secret"], document["status"])
+
+    async def create_transfer(
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        destination: str,
+        transfer_group: str,
+        source_transaction: str | None,
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> Transfer:
+        account = await self.objects.get(destination)
+        if account is None:
+            raise ProviderRefused(f"No such destination: '{destination}'", providerStatus=400)
+        if account["capabilities"].get("transfers") != "active":
+            raise ProviderRefused(
+                "Your destination account needs to have the transfers capability enabled",
+                providerStatus=400,
+            )
+        transfer_id = local_id("tr", idempotency_key)
+        document = await self.objects.create(
+            transfer_id,
+            {
+                "id": transfer_id,
+                "object": "transfer",
+                "amount": amount_minor,
+                "currency": currency.lower(),
+                "destination": destination,
+                "metadata": dict(metadata),
+                "source_transaction": source_transaction,
+                "transfer_group": transfer_group,
+                "created": int(time.time()),
+            },
+        )
+        return Transfer(
+            id=document["id"],
+            amount_minor=document["amount"],
+            currency=document["currency"].upper(),
+            destination=document["destination"],
+        )
+
+    async def create_express_account(
+        self, *, email: str, metadata: Mapping[str, str], idempotency_key: str
+    ) -> ConnectedAccount:
+        account_id = local_id("acct", idempotency_key)
+        document = await self.objects.create(
+            account_id,
+            {
+                "id": account_id,
+                "object": "account",
+                "type": "express",
+                "email": email,
+                "capabilities": {"transfers": "inactive"},
+                "charges_enabled": False,
+                "payouts_enabled": False,
+                "details_submitted": False,
+                "metadata": dict(metadata),
+                "created": int(time.time()),
+            },
+        )
+        return _account(document)
+
+    async def create_account_link(
+        self, *, account_id: str, refresh_url: str, return_url: str
+    ) -> AccountLink:
+        if await self.objects.get(account_id) is None:
+            raise ProviderRefused(f"No such account: '{account_id}'", providerStatus=400)
+        path = ONBOARDING_PATH.format(account=quote(account_id, safe=""))
+        return AccountLink(
+            url=f"{self.public_base_url}{path}?return_url={quote(return_url, safe='')}",
+            expires_at=int(time.time()) + 300,
+        )
+
+    async def retrieve_account(self, account_id: str) -> ConnectedAccount:
+        document = await self.objects.get(account_id)
+        if document is None:
+            raise ProviderRefused(f"No such account: '{account_id}'", providerStatus=404)
+        return _account(document)
+
+    # -- what the dev routes drive ---------------------------------------------
+
+    async def complete_onboarding(self, account_id: str) -> ConnectedAccount:
+        """What finishing Stripe's hosted onboarding does to an Express account."""
+        document = await self.objects.get(account_id)
+        if document is None or document.get("object") != "account":
+            raise LocalObjectNotFound()
+        document.update(
+            capabilities={"transfers": "active"},
+            charges_enabled=True,
+            payouts_enabled=True,
+            details_submitted=True,
+        )
+        await self.objects.put(account_id, document)
+        return _account(document)
+
+    async def settle(self, intent_id: str, outcome: Settlement) -> tuple[str, bool, int]:
+        """The card holder pays (or is declined); Stripe tells the webhook.
+        Settling a succeeded intent again redelivers the same event, as Stripe
+        retries a delivery. Returns (event id, redelivered, webhook status)."""
+        intent = await self.objects.get(intent_id)
+        if intent is None or intent.get("object") != "payment_intent":
+            raise LocalObjectNotFound()
+        if intent["status"] == "succeeded":
+            if outcome == "failed":
+                raise IntentAlreadySucceeded()
+            event = await self.objects.get(f"{intent_id}:payment_intent.succeeded")
+            if event is not None:
+                return event["id"], True, await self.deliver(event)
+        if outcome == "succeeded":
+            intent.update(
+                status="succeeded",
+                amount_received=intent["amount"],
+                latest_charge=local_id("ch", intent_id),
+                last_payment_error=None,
+            )
+        else:
+            intent.update(
+                status="requires_payment_method",
+                last_payment_error={
+                    "type": "card_error",
+                    "code": "card_declined",
+                    "decline_code": "insufficient_funds",
+                    "message": "Your card has insufficient funds.",
+                },
+            )
+        await self.objects.put(intent_id, intent)
+        event_type = f"payment_intent.{'succeeded' if outcome == 'succeeded' else 'payment_failed'}"
+        event = stripe_event(event_type, intent)
+        await self.objects.put(f"{intent_id}:{event_type}", event)
+        return event["id"], False, await self.deliver(event)
+
+    async def deliver(self, event: Mapping[str, Any]) -> int:
+        """POST the event to the webhook, freshly signed (as each Stripe attempt is)."""
+        payload = json.dumps(event, separators=(",", ":"))
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Stripe-Signature": sign(payload, self.webhook_secret, int(time.time())),
+            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        }
+        if self.transport is not None:
+            async with httpx.AsyncClient(transport=self.transport) as client:
+                response = await client.post(self.webhook_url, content=payload, headers=headers)
+        else:
+            response = await self.http.post(self.webhook_url, content=payload, headers=headers)
+        log.info("local_stripe.delivered", event_id=event["id"], status=response.status_code)
+        return response.status_code

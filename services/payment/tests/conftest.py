@@ -1,0 +1,358 @@
+"""The payment service's tests run the real apps in-process — auth (JWKS,
+tokens) and payment — against the moto server and the real Redis.
+
+The contract and contractor peers are stand-ins implementing exactly the
+internal routes of docs/lifecycle.md (``StandIns``), so each test gives them
+the data it needs; ``test_peers.py`` runs the same calls against the real
+client, contractor and contract services when they are installed. Stripe is
+the local provider (its signed webhooks reach the app through the app's own
+ASGI transport), or the real adapter with Stripe faked at its HTTP boundary
+(respx) in ``test_stripe_provider.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import jwt
+import pytest
+import respx
+from fastapi import FastAPI, Header, HTTPException
+
+from mindlinks_dev.harness import Running
+from mindlinks_dev.pytest_plugin import StartServices
+from mindlinks_fleet.events import ContractActivated, ScheduleItem
+from mindlinks_kit.dynamo import from_wire
+from mindlinks_kit.events.envelope import Detail
+
+
+class StandIns:
+    """The contract and contractor services' internal routes that payment calls
+    (``GET /internal/contracts/{id}``, ``GET /internal/contractors/by-user/{userId}``),
+    answering from what a test gives them."""
+
+    def __init__(self) -> None:
+        self.contracts: dict[str, dict[str, Any]] = {}
+        self.contractors_by_user: dict[str, dict[str, Any]] = {}
+        self.callers: list[str] = []
+        """The ``sub`` of every service token presented (who called)."""
+
+    def _caller(self, authorization: str | None) -> None:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise HTTPException(401)
+        claims = jwt.decode(authorization[7:], options={"verify_signature": False})
+        if claims.get("aud") != "internal":
+            raise HTTPException(401)
+        self.callers.append(str(claims["sub"]))
+
+    def contract_app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/internal/contracts/{contract_id}")
+        async def contract(
+            contract_id: str, authorization: str | None = Header(default=None)
+        ) -> dict[str, Any]:
+            self._caller(authorization)
+            if contract_id not in self.contracts:
+                raise HTTPException(404)
+            return self.contracts[contract_id]
+
+        return app
+
+    def contractor_app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/internal/contractors/by-user/{user_id}")
+        async def by_user(
+            user_id: str, authorization: str | None = Header(default=None)
+        ) -> dict[str, Any]:
+            self._caller(authorization)
+            if user_id not in self.contractors_by_user:
+                raise HTTPException(404)
+            return self.contractors_by_user[user_id]
+
+        return app
+
+
+@pytest.fixture(scope="module")
+async def fleet(start_services: StartServices) -> AsyncIterator[Running]:
+    async with start_services("auth", "payment") as running:
+        wire(running, StandIns())
+        yield running
+
+
+def wire(running: Running, stand_ins: StandIns) -> None:
+    """Peers → stand-ins; the local Stripe's webhooks → the app itself."""
+    runtime = running.runtime("payment")
+    runtime.peers.mount("contract", httpx.ASGITransport(app=stand_ins.contract_app()))
+    runtime.peers.mount("contractor", httpx.ASGITransport(app=stand_ins.contractor_app()))
+    running.apps["payment"].state.stand_ins = stand_ins
+    local = running.deps("payment").local_stripe
+    if local is not None:
+        local.mount(httpx.ASGITransport(app=running.apps["payment"]))
+
+
+@dataclass
+class Contract:
+    id: str
+    client_user_id: str
+    contractor_user_id: str
+    contractor_id: str
+    client_company_id: str
+    currency: str
+    schedule: list[ScheduleItem]
+    event_id: str = ""
+    client: dict[str, str] = field(default_factory=dict)
+    contractor: dict[str, str] = field(default_factory=dict)
+
+    def activated(self) -> ContractActivated:
+        return ContractActivated(
+            contract_id=self.id,
+            title="Website redesign",
+            client_company_id=self.client_company_id,
+            client_user_id=self.client_user_id,
+            contractor_id=self.contractor_id,
+            contractor_user_id=self.contractor_user_id,
+            currency=self.currency,
+            schedule=self.schedule,
+            ledger_entry_id=7,
+        )
+
+    def document(self) -> dict[str, Any]:
+        """The contract as ``GET /internal/contracts/{id}`` answers it."""
+        return {
+            "id": self.id,
+            "title": "Website redesign",
+            "status": "active",
+            "version": 5,
+            "clientCompanyId": self.client_company_id,
+            "clientUserId": self.client_user_id,
+            "contractorId": self.contractor_id,
+            "contractorUserId": self.contractor_user_id,
+            "currency": self.currency,
+            "pdfSha256": "0" * 64,
+            "terms": {"kind": "fixed", "amountMinor": 1, "dueDate": "2030-01-01"},
+        }
+
+
+class Payments:
+    """Drives the payment service the way production does: the ledger's event
+    on the bus, the dashboards' routes, the local Stripe's webhooks."""
+
+    def __init__(self, fleet: Running) -> None:
+        self.fleet = fleet
+        self.client = fleet.client("payment")
+        self.stand_ins: StandIns = fleet.apps["payment"].state.stand_ins
+
+    def headers(self, user_id: str, role: str) -> dict[str, str]:
+        return self.fleet.bearer(user_id, role)
+
+    @staticmethod
+    def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        body: dict[str, Any] = response.json()
+        assert body["code"] == code, body
+        return body
+
+    def adopt(self, contract: Contract) -> Contract:
+        """A contract made elsewhere (the real contract service), with its parties' tokens."""
+        contract.client = self.headers(contract.client_user_id, "client")
+        contract.contractor = self.headers(contract.contractor_user_id, "contractor")
+        return contract
+
+    def contract(
+        self, amounts: tuple[int, ...] = (150000, 50000), currency: str = "EUR"
+    ) -> Contract:
+        contract_id = uuid.uuid4().hex
+        contract = Contract(
+            id=contract_id,
+            client_user_id=uuid.uuid4().hex,
+            contractor_user_id=uuid.uuid4().hex,
+            contractor_id=uuid.uuid4().hex,
+            client_company_id=uuid.uuid4().hex,
+            currency=currency,
+            schedule=[
+                ScheduleItem(
+                    item_id=f"{contract_id}-{index}",
+                    title=f"Milestone {index + 1}",
+                    amount_minor=amount,
+                    due_date=f"2030-0{index % 9 + 1}-15",
+                )
+                for index, amount in enumerate(amounts)
+            ],
+        )
+        contract.client = self.headers(contract.client_user_id, "client")
+        contract.contractor = self.headers(contract.contractor_user_id, "contractor")
+        self.stand_ins.contracts[contract.id] = contract.document()
+        return contract
+
+    async def publish(self, contract: Contract, event_id: str | None = None) -> str:
+        """``ledger.contract-activated`` on the bus, in the ledger's envelope."""
+        detail = Detail(
+            data=contract.activated().model_dump(mode="json", by_alias=True),
+            correlation_id=uuid.uuid4().hex,
+        )
+        if event_id is not None:
+            detail.id = event_id
+        runtime = self.fleet.runtime("payment")
+        response = await runtime.aws.events.put_events(
+            Entries=[
+                {
+                    "EventBusName": runtime.settings.physical(runtime.fleet.bus),
+                    "Source": "mindlinks.ledger",
+                    "DetailType": "ledger.contract-activated",
+                    "Detail": detail.model_dump_json(by_alias=True),
+                }
+            ]
+        )
+        assert response["FailedEntryCount"] == 0
+        return detail.id
+
+    async def activate(self, amounts: tuple[int, ...] = (150000, 50000)) -> Contract:
+        contract = self.contract(amounts)
+        contract.event_id = await self.publish(contract)
+        await self.fleet.deliver()
+        return contract
+
+    async def schedule(self, contract: Contract, headers: dict[str, str]) -> dict[str, Any]:
+        response = await self.client.get(
+            f"/v1/payments/contracts/{contract.id}/schedule", headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def fund(self, contract: Contract, index: int = 0) -> dict[str, Any]:
+        """The client pays item ``index``: the local Stripe's signed webhook."""
+        items = (await self.schedule(contract, contract.client))["items"]
+        response = await self.client.post(
+            f"/v1/payments/dev/intents/{items[index]['paymentIntentId']}/succeed"
+        )
+        assert response.status_code == 202, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def contractor_profile(self, contract: Contract) -> None:
+        self.stand_ins.contractors_by_user[contract.contractor_user_id] = {
+            "id": contract.contractor_id,
+            "userId": contract.contractor_user_id,
+            "name": "Grace Hopper",
+            "email": f"{contract.contractor_user_id}@example.com",
+            "kycStatus": "verified",
+            "companyIds": [contract.client_company_id],
+        }
+
+    async def payout_ready(self, contract: Contract) -> str:
+        """The contractor opens a payout account and finishes onboarding."""
+        self.contractor_profile(contract)
+        opened = await self.client.post("/v1/payments/payout-account", headers=contract.contractor)
+        assert opened.status_code in (200, 201), opened.text
+        url = httpx.URL(opened.json()["onboardingUrl"])
+        done = await self.client.get(url.path)
+        assert done.status_code == 200, done.text
+        account_id: str = opened.json()["accountId"]
+        return account_id
+
+    async def published(self, name: str, contract_id: str) -> list[dict[str, Any]]:
+        """The payloads of ``name`` events the payment service wrote for a contract."""
+        runtime = self.fleet.runtime("payment")
+        found: list[tuple[str, dict[str, Any]]] = []
+        paginator = runtime.aws.dynamodb.get_paginator("scan")
+        async for page in paginator.paginate(TableName=runtime.table("outbox").name):
+            for raw in page.get("Items", []):
+                item = from_wire(raw)
+                data = json.loads(item["detail"])["data"]
+                if item["detailType"] == name and data.get("contractId") == contract_id:
+                    found.append((item["createdAt"], data))
+        return [data for _, data in sorted(found, key=lambda pair: pair[0])]
+
+
+@pytest.fixture
+def payments(fleet: Running) -> Payments:
+    return Payments(fleet)
+
+
+@pytest.fixture(scope="session")
+def connect() -> Callable[[Running], Payments]:
+    """For modules that start their own fleet: wire its peers and Stripe, drive it."""
+
+    def connect(running: Running) -> Payments:
+        wire(running, StandIns())
+        return Payments(running)
+
+    return connect
+
+
+@pytest.fixture(scope="session")
+def new_contract() -> type[Contract]:
+    return Contract
+
+
+class StripeFake:
+    """Stripe's side of its HTTP boundary, for respx."""
+
+    @staticmethod
+    def form(request: httpx.Request) -> dict[str, str]:
+        """A form-encoded Stripe request body, flattened (``metadata[itemId]`` keys)."""
+        assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+        return {k: v[0] for k, v in parse_qs(request.content.decode(), strict_parsing=True).items()}
+
+    @staticmethod
+    def intent(request: httpx.Request) -> httpx.Response:
+        """Stripe's PaymentIntent create: one object per idempotency key."""
+        body = StripeFake.form(request)
+        ref = hashlib.sha256(request.headers["idempotency-key"].encode()).hexdigest()[:14]
+        return httpx.Response(
+            200,
+            json={
+                "id": f"pi_3{ref}",
+                "object": "payment_intent",
+                "amount": int(body["amount"]),
+                "currency": body["currency"],
+                "client_secret": f"pi_3{ref}_secret_{ref[::-1]}",
+                "status": "requires_payment_method",
+                "metadata": {k[9:-1]: v for k, v in body.items() if k.startswith("metadata[")},
+            },
+        )
+
+    @staticmethod
+    def account(account_id: str = "acct_1Test", transfers: str = "active") -> dict[str, Any]:
+        return {
+            "id": account_id,
+            "object": "account",
+            "type": "express",
+            "charges_enabled": transfers == "active",
+            "payouts_enabled": transfers == "active",
+            "details_submitted": transfers == "active",
+            "capabilities": {"transfers": transfers},
+        }
+
+    @staticmethod
+    def error(status: int, kind: str, message: str, **extra: Any) -> httpx.Response:
+        return httpx.Response(
+            status,
+            json={"error": {"type": kind, "message": message, **extra}},
+            headers={"request-id": "req_test123"},
+        )
+
+
+@pytest.fixture
+def fake() -> type[StripeFake]:
+    return StripeFake
+
+
+@pytest.fixture
+def stripe_api() -> Iterator[respx.MockRouter]:
+    """Stripe's HTTP boundary; any other outbound call fails the test."""
+    with respx.mock(
+        base_url="https://api.stripe.com", assert_all_called=False, assert_all_mocked=True
+    ) as router:
+        yield router

@@ -1,0 +1,88 @@
+"""Signature routes: thin — parse, authorize, call the service object, respond."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import JSONResponse
+
+from mindlinks_kit.auth import ClientIp, CurrentUser, Principal, roles
+from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
+from mindlinks_kit.schemas import Page
+from mindlinks_signature.deps import Deps
+from mindlinks_signature.schemas import DeclineIn, DeclineOut, SignatureOut, SignedOut, SignIn
+from mindlinks_signature.signing import Caller
+
+public = APIRouter(prefix="/v1/signatures", tags=["signatures"])
+ContractId = Annotated[str, Path(min_length=1, max_length=64)]
+Party = Annotated[Principal, Depends(roles("client", "contractor"))]
+
+
+def _caller(user: Principal, request: Request, ip: str) -> Caller:
+    agent = request.headers.get("user-agent")
+    return Caller(
+        user_id=user.user_id,
+        role=user.role,
+        ip_address=ip,
+        user_agent=agent[:512] if agent else None,
+    )
+
+
+@public.post("/contracts/{contract_id}/sign", status_code=201, response_model=SignedOut)
+async def sign(
+    contract_id: ContractId,
+    body: SignIn,
+    request: Request,
+    user: Party,
+    ip: ClientIp,
+    deps: Deps,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Sign the contract's document as it is now (client first, then the
+    contractor). Records a ledger entry; the contractor's signature completes
+    the contract with a certificate of completion. Repeat safely with an
+    ``Idempotency-Key`` (or simply again: an interrupted signing is finished)."""
+    caller = _caller(user, request, ip)
+
+    async def action(uow: UnitOfWork) -> tuple[int, Any]:
+        signed = await deps.signatures.sign(contract_id, caller, body.signature_name, uow)
+        out = SignedOut(
+            **SignatureOut.of(signed.signature).model_dump(), contract_status=signed.contract_status
+        )
+        return 201, out.model_dump(mode="json", by_alias=True)
+
+    return await deps.runtime.idempotency.run(
+        key,
+        scope=user.user_id,
+        request_fingerprint=fingerprint("POST", request.url.path, body.wire()),
+        action=action,
+    )
+
+
+@public.post("/contracts/{contract_id}/decline")
+async def decline(
+    contract_id: ContractId,
+    body: DeclineIn,
+    request: Request,
+    user: Party,
+    ip: ClientIp,
+    deps: Deps,
+) -> DeclineOut:
+    """Either party declines a contract awaiting signatures; it becomes ``declined``."""
+    uow = deps.runtime.uow()
+    declined = await deps.signatures.decline(
+        contract_id, _caller(user, request, ip), body.reason, uow
+    )
+    await uow.commit()
+    return DeclineOut.of(declined)
+
+
+@public.get("/contracts/{contract_id}")
+async def signatures(
+    contract_id: ContractId, request: Request, user: CurrentUser, ip: ClientIp, deps: Deps
+) -> Page[SignatureOut]:
+    """The contract's signatures with their ledger receipts (parties and admins)."""
+    found = await deps.signatures.listed(contract_id, _caller(user, request, ip))
+    return Page[SignatureOut](items=[SignatureOut.of(s) for s in found])

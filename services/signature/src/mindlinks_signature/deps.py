@@ -1,0 +1,41 @@
+"""What the signature service's routes depend on, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from mindlinks_kit.runtime import Runtime
+from mindlinks_signature.clients import ContractService, Ledger
+from mindlinks_signature.settings import Settings
+from mindlinks_signature.signing import Signatures
+from mindlinks_signature.store import SignatureStore
+
+
+@dataclass
+class SignatureDeps:
+    runtime: Runtime
+    signatures: Signatures
+
+
+async def setup(runtime: Runtime) -> SignatureDeps:
+    settings = runtime.settings
+    if not isinstance(settings, Settings):
+        raise TypeError("create the app with mindlinks_signature.settings.Settings")
+    signatures = Signatures(
+        store=SignatureStore(runtime.table("signatures")),
+        contracts=ContractService(runtime.peers, settings.document_timeout_seconds),
+        ledger=Ledger(runtime.peers),
+        publish=runtime.publish,
+    )
+    return SignatureDeps(runtime=runtime, signatures=signatures)
+
+
+async def _deps(request: Request) -> SignatureDeps:
+    deps: SignatureDeps = request.app.state.deps
+    return deps
+
+
+Deps = Annotated[SignatureDeps, Depends(_deps)]

@@ -1,0 +1,101 @@
+"""The signature service's request and response bodies (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, StringConstraints
+
+from mindlinks_kit.schemas import ApiModel
+from mindlinks_signature.domain import Decline, Signature
+
+SignatureName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+
+
+def _literally_true(value: Any) -> Any:
+    if value is not True:
+        raise ValueError("consent must be literally true")
+    return value
+
+
+Consent = Annotated[Literal[True], BeforeValidator(_literally_true)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class SignIn(ApiModel):
+    consent: Consent
+    """The signer agrees to sign electronically; must be literally ``true``."""
+    signature_name: SignatureName
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class DeclineIn(ApiModel):
+    reason: Reason
+
+
+class LedgerReceipt(ApiModel):
+    seq: int
+    entry_hash: str
+    recorded_at: str
+
+
+class SignatureOut(ApiModel):
+    id: str
+    contract_id: str
+    signer_role: Literal["client", "contractor"]
+    signer_user_id: str
+    signature_name: str
+    signed_at: str
+    ip_address: str | None
+    user_agent: str | None
+    pdf_sha256: str
+    ledger_receipt: LedgerReceipt | None
+    final_pdf_sha256: str | None = None
+
+    @classmethod
+    def of(cls, signature: Signature) -> SignatureOut:
+        receipt = signature.receipt
+        return cls(
+            id=signature.id,
+            contract_id=signature.contract_id,
+            signer_role=signature.role,
+            signer_user_id=signature.signer_user_id,
+            signature_name=signature.signature_name,
+            signed_at=signature.signed_at,
+            ip_address=signature.ip_address,
+            user_agent=signature.user_agent,
+            pdf_sha256=signature.pdf_sha256,
+            ledger_receipt=LedgerReceipt(
+                seq=receipt.seq, entry_hash=receipt.entry_hash, recorded_at=receipt.recorded_at
+            )
+            if receipt
+            else None,
+            final_pdf_sha256=signature.final_pdf_sha256,
+        )
+
+
+class SignedOut(SignatureOut):
+    contract_status: str
+
+
+class DeclineOut(ApiModel):
+    contract_id: str
+    status: Literal["declined"] = "declined"
+    declined_by_role: Literal["client", "contractor"]
+    declined_by_user_id: str
+    reason: str
+    declined_at: str
+
+    @classmethod
+    def of(cls, decline: Decline) -> DeclineOut:
+        return cls(
+            contract_id=decline.contract_id,
+            declined_by_role=decline.role,
+            declined_by_user_id=decline.user_id,
+            reason=decline.reason,
+            declined_at=decline.declined_at,
+        )

@@ -1,0 +1,261 @@
+"""The signature service object: sign, decline, list.
+
+Signing is a saga across three services, ordered so that a crash at any point
+is safe to retry with the same request (see the README):
+
+1. checks (status, order, the PDF's SHA-256) — no effects;
+2. claim the signature ``pending`` under its predictable id (conditional put),
+   keeping signer, time, IP, user agent and document hash — a retry reuses
+   them, so every later step sees the same data;
+3. append to the ledger with the signature id as idempotency key (same key →
+   same entry);
+4. contractor only: append the certificate (deterministic bytes) and store the
+   final document (replaceable until the contract is fully signed);
+5. move the contract with optimistic locking (the contract service treats the
+   same move by the same actor as done);
+6. mark the signature ``recorded`` and add its event — one transaction, which
+   the caller commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from mindlinks_fleet.events import SignatureCompleted, SignatureDeclined, SignatureRecorded
+from mindlinks_kit.clock import now_iso
+from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_signature.certificate import Certificate, Signer, append_certificate
+from mindlinks_signature.clients import ContractService, Ledger
+from mindlinks_signature.domain import (
+    ClientMustSignFirst,
+    ContractNotFound,
+    ContractView,
+    Decline,
+    DocumentChanged,
+    Role,
+    Signature,
+    check_declinable,
+    check_signable,
+    decline_id,
+    party_role,
+    signature_id,
+)
+from mindlinks_signature.store import SignatureStore
+
+Publish = Callable[[UnitOfWork, str, BaseModel], object]
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    role: str
+    ip_address: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class Signed:
+    signature: Signature
+    contract_status: str
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _signer(signature: Signature) -> Signer:
+    assert signature.receipt is not None
+    return Signer(
+        role=signature.role,
+        signature_name=signature.signature_name,
+        user_id=signature.signer_user_id,
+        signed_at=signature.signed_at,
+        ip_address=signature.ip_address,
+        user_agent=signature.user_agent,
+        ledger_seq=signature.receipt.seq,
+        ledger_entry_hash=signature.receipt.entry_hash,
+    )
+
+
+class Signatures:
+    def __init__(
+        self,
+        *,
+        store: SignatureStore,
+        contracts: ContractService,
+        ledger: Ledger,
+        publish: Publish,
+    ) -> None:
+        self.store = store
+        self.contracts = contracts
+        self.ledger = ledger
+        self.publish = publish
+
+    async def _contract(self, contract_id: str) -> ContractView:
+        contract = await self.contracts.get(contract_id)
+        if contract is None:
+            raise ContractNotFound()
+        return contract
+
+    async def sign(
+        self, contract_id: str, caller: Caller, signature_name: str, uow: UnitOfWork
+    ) -> Signed:
+        contract = await self._contract(contract_id)
+        role = party_role(contract, caller.user_id, caller.role)
+        mine = await self.store.signature(signature_id(contract.id, role))
+        check_signable(contract.status, role, mine)
+
+        original = await self.contracts.original(contract.id)
+        sha256 = await asyncio.to_thread(_sha256, original)
+        if sha256 != contract.pdf_sha256:
+            raise DocumentChanged()
+        if mine is None:
+            mine = await self.store.claim(
+                Signature(
+                    id=signature_id(contract.id, role),
+                    contract_id=contract.id,
+                    role=role,
+                    signer_user_id=caller.user_id,
+                    signature_name=signature_name,
+                    signed_at=now_iso(),
+                    ip_address=caller.ip_address,
+                    user_agent=caller.user_agent,
+                    pdf_sha256=sha256,
+                )
+            )
+            check_signable(contract.status, role, mine)  # a twin may have finished first
+        if mine.pdf_sha256 != sha256:
+            raise DocumentChanged()
+
+        receipt = await self.ledger.append(
+            kind="signature",
+            subject=contract.id,
+            data=mine.ledger_data(),
+            idempotency_key=mine.id,
+        )
+        if role == "client":
+            return await self._client_signed(contract, mine.recorded(receipt), uow)
+        return await self._completed(contract, original, mine.recorded(receipt), uow)
+
+    async def _client_signed(
+        self, contract: ContractView, signature: Signature, uow: UnitOfWork
+    ) -> Signed:
+        assert signature.receipt is not None
+        moved = await self.contracts.transition(
+            contract.id,
+            to="client_signed",
+            expected_version=contract.version,
+            actor_user_id=signature.signer_user_id,
+        )
+        self.store.record(uow, signature)
+        self.publish(
+            uow,
+            "signature.client-signed",
+            SignatureRecorded(
+                **contract.parties(),
+                signature_id=signature.id,
+                signer_user_id=signature.signer_user_id,
+                signer_role="client",
+                pdf_sha256=signature.pdf_sha256,
+                ledger_entry_id=signature.receipt.seq,
+            ),
+        )
+        return Signed(signature, moved.status)
+
+    async def _completed(
+        self, contract: ContractView, original: bytes, signature: Signature, uow: UnitOfWork
+    ) -> Signed:
+        client = await self.store.signature(signature_id(contract.id, "client"))
+        if client is None or client.state != "recorded" or client.receipt is None:
+            raise ClientMustSignFirst()
+        assert signature.receipt is not None
+        if contract.status == "fully_signed" and contract.final_pdf_sha256 is not None:
+            final_sha256, status = contract.final_pdf_sha256, contract.status  # finishing a retry
+        else:
+            final = await asyncio.to_thread(
+                append_certificate,
+                original,
+                Certificate(
+                    contract_id=contract.id,
+                    title=contract.title,
+                    client_name=contract.client_name,
+                    contractor_name=contract.contractor_name,
+                    original_sha256=contract.pdf_sha256,
+                    signers=[_signer(client), _signer(signature)],
+                ),
+            )
+            final_sha256, version = await self.contracts.store_final(contract.id, final)
+            moved = await self.contracts.transition(
+                contract.id,
+                to="fully_signed",
+                expected_version=version,
+                actor_user_id=signature.signer_user_id,
+            )
+            status = moved.status
+        receipt = signature.receipt
+        signature = signature.recorded(receipt, final_pdf_sha256=final_sha256)
+        self.store.record(uow, signature)
+        self.publish(
+            uow,
+            "signature.completed",
+            SignatureCompleted(
+                **contract.parties(),
+                signature_ids=[client.id, signature.id],
+                pdf_sha256=contract.pdf_sha256,
+                final_pdf_sha256=final_sha256,
+                ledger_entry_ids=[client.receipt.seq, receipt.seq],
+            ),
+        )
+        return Signed(signature, status)
+
+    async def decline(
+        self, contract_id: str, caller: Caller, reason: str, uow: UnitOfWork
+    ) -> Decline:
+        """Either party, while the contract awaits signatures: → ``declined``."""
+        contract = await self._contract(contract_id)
+        role: Role = party_role(contract, caller.user_id, caller.role)
+        mine = await self.store.decline(decline_id(contract.id, role))
+        check_declinable(contract.status, mine)
+        if mine is None:
+            mine = await self.store.claim_decline(
+                Decline(
+                    id=decline_id(contract.id, role),
+                    contract_id=contract.id,
+                    role=role,
+                    user_id=caller.user_id,
+                    reason=reason,
+                    declined_at=now_iso(),
+                )
+            )
+            check_declinable(contract.status, mine)
+        await self.contracts.transition(
+            contract.id,
+            to="declined",
+            expected_version=contract.version,
+            actor_user_id=caller.user_id,
+            reason=mine.reason,
+        )
+        self.store.record_decline(uow, mine)
+        self.publish(
+            uow,
+            "signature.declined",
+            SignatureDeclined(
+                **contract.parties(),
+                declined_by_user_id=caller.user_id,
+                declined_by_role=role,
+                reason=mine.reason,
+            ),
+        )
+        return mine
+
+    async def listed(self, contract_id: str, caller: Caller) -> list[Signature]:
+        """A contract's recorded signatures, for its parties and admins."""
+        contract = await self._contract(contract_id)
+        if caller.role != "admin":
+            party_role(contract, caller.user_id, caller.role)
+        return [s for s in await self.store.for_contract(contract.id) if s.state == "recorded"]
