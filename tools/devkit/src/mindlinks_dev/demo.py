@@ -171,6 +171,14 @@ class Story:
         )
         self.say("KYC approved by the provider's signed webhook; the contractor is verified")
 
+        payout = expect(
+            self.api.post("/v1/payments/payout-account", headers=contractor.auth), 201, 200
+        )
+        # Stripe's hosted onboarding, played by the local provider: follow the link.
+        onboarding = httpx.URL(payout["onboardingUrl"])
+        expect(self.api.get(onboarding.path, params=onboarding.params), 200, 303)
+        self.say(f"payout account {payout['accountId']} opened and onboarded")
+
         contract = expect(
             self.api.post(
                 "/v1/contracts",
