@@ -8,7 +8,7 @@ PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml tools/*/pyproject.toml
 MODULES := $(sort $(notdir $(wildcard libs/*/src/mindlinks_* tools/*/src/mindlinks_* services/*/src/mindlinks_*)))
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test check lint typecheck imports pytest fmt openapi constraints bench clean
+.PHONY: setup run demo test check lint typecheck imports pytest fmt openapi docs constraints bench clean
 
 setup: $(STAMP)
 
@@ -51,6 +51,10 @@ fmt: setup
 
 openapi: setup
 	$(BIN)/python -m mindlinks_dev.openapi --write
+
+# The README's API map and event catalog, from the code.
+docs: openapi
+	$(BIN)/python -m mindlinks_dev.catalog --write
 
 # Re-pin after changing a dependency: every installed version, no URLs.
 constraints: setup

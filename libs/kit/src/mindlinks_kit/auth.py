@@ -163,6 +163,7 @@ def roles(*allowed: str) -> Callable[[Principal], Awaitable[Principal]]:
             raise Forbidden(f"This action needs the role {' or '.join(allowed)}")
         return principal
 
+    check.allowed_roles = allowed  # type: ignore[attr-defined]  # read by the API map
     return check
 
 
@@ -189,6 +190,7 @@ def services(*allowed: str) -> Callable[[ServiceCaller], Awaitable[ServiceCaller
             raise Forbidden(f"Only {' or '.join(allowed)} may call this")
         return caller
 
+    check.allowed_services = allowed  # type: ignore[attr-defined]  # read by the API map
     return check
 
 

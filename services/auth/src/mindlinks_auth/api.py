@@ -52,6 +52,7 @@ def _tokens(tokens: Tokens, response: Response) -> TokenPair:
 
 @well_known.get("/.well-known/jwks.json")
 async def jwks(deps: Deps, response: Response) -> dict[str, Any]:
+    """The public keys that verify access tokens (JWKS, with key ids)."""
     response.headers["Cache-Control"] = "public, max-age=60"
     return (await deps.keys.fresh()).jwks()
 
@@ -63,6 +64,7 @@ async def jwks(deps: Deps, response: Response) -> dict[str, Any]:
 async def register(
     body: RegisterRequest, deps: Deps, background: BackgroundTasks
 ) -> RegisteredUser:
+    """Create a client or contractor account; a verification mail follows."""
     user = await deps.accounts.register(
         email=body.email, password=body.password, name=body.name, role=body.role
     )
@@ -72,6 +74,7 @@ async def register(
 
 @public.post("/verify-email")
 async def verify_email(body: TokenRequest, deps: Deps) -> VerifiedEmail:
+    """Confirm the email address with the mailed single-use token."""
     await deps.accounts.verify_email(body.token)
     return VerifiedEmail()
 
@@ -80,24 +83,28 @@ async def verify_email(body: TokenRequest, deps: Deps) -> VerifiedEmail:
 async def resend_verification(
     body: EmailRequest, deps: Deps, background: BackgroundTasks
 ) -> Response:
+    """Mail the verification link again (always 202)."""
     background.add_task(deps.accounts.resend_verification, body.email)
     return Response(status_code=202, background=background)
 
 
 @public.post("/forgot-password", status_code=202, response_class=Response)
 async def forgot_password(body: EmailRequest, deps: Deps, background: BackgroundTasks) -> Response:
+    """Mail a password-reset link if the account exists (always 202)."""
     background.add_task(deps.accounts.forgot_password, body.email)
     return Response(status_code=202, background=background)
 
 
 @public.post("/reset-password", status_code=204, response_class=Response)
 async def reset_password(body: ResetPasswordRequest, deps: Deps) -> Response:
+    """Set a new password with the mailed token; ends every session."""
     await deps.accounts.reset_password(body.token, body.password)
     return Response(status_code=204)
 
 
 @public.get("/me")
 async def me(principal: CurrentUser, deps: Deps) -> Me:
+    """The caller's account."""
     return Me.of(await deps.accounts.user(principal.user_id))
 
 
@@ -108,6 +115,8 @@ async def me(principal: CurrentUser, deps: Deps) -> Me:
 async def login(
     body: LoginRequest, request: Request, ip: ClientIp, deps: Deps, response: Response
 ) -> TokenPair:
+    """Access and refresh tokens for a verified account (throttled per account and
+    IP; an MFA code once enabled)."""
     tokens = await deps.sessions.login(
         body.email,
         body.password,
@@ -120,11 +129,13 @@ async def login(
 
 @public.post("/refresh")
 async def refresh(body: RefreshRequest, deps: Deps, response: Response) -> TokenPair:
+    """Rotate a refresh token; presenting a used one revokes its whole session."""
     return _tokens(await deps.sessions.rotate(body.refresh_token), response)
 
 
 @public.post("/logout", status_code=204, response_class=Response)
 async def logout(body: RefreshRequest, principal: CurrentUser, deps: Deps) -> Response:
+    """End the session of this refresh token."""
     await deps.sessions.logout(principal, body.refresh_token)
     return Response(status_code=204)
 
@@ -134,6 +145,7 @@ async def logout(body: RefreshRequest, principal: CurrentUser, deps: Deps) -> Re
 
 @public.post("/mfa/setup")
 async def mfa_setup(principal: CurrentUser, deps: Deps, response: Response) -> MfaSetup:
+    """Start TOTP MFA: a secret and its otpauth URI."""
     secret, uri = await deps.accounts.mfa_setup(principal.user_id)
     response.headers.update(NO_STORE)
     return MfaSetup(secret=secret, otpauth_uri=uri)
@@ -143,6 +155,7 @@ async def mfa_setup(principal: CurrentUser, deps: Deps, response: Response) -> M
 async def mfa_enable(
     body: MfaCodeRequest, principal: CurrentUser, ip: ClientIp, deps: Deps
 ) -> Response:
+    """Turn MFA on with a current code; login then needs one."""
     await deps.accounts.mfa_enable(principal.user_id, body.code, ip)
     return Response(status_code=204)
 
@@ -151,6 +164,7 @@ async def mfa_enable(
 async def mfa_disable(
     body: MfaCodeRequest, principal: CurrentUser, ip: ClientIp, deps: Deps
 ) -> Response:
+    """Turn MFA off with a current code."""
     await deps.accounts.mfa_disable(principal.user_id, body.code, ip)
     return Response(status_code=204)
 

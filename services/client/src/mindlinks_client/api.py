@@ -43,11 +43,13 @@ async def register(body: RegisterCompany, user: ClientUser, deps: Deps) -> Compa
 
 @public.get("/me")
 async def my_company(user: ClientUser, deps: Deps) -> CompanyOut:
+    """The caller's company."""
     return CompanyOut.of(await deps.companies.own(user.user_id))
 
 
 @public.patch("/me")
 async def update_my_company(body: CompanyPatch, user: ClientUser, deps: Deps) -> CompanyOut:
+    """Change the company's trading name or address (optimistic locking with ``version``)."""
     uow = deps.runtime.uow()
     company = await deps.companies.update(user.user_id, body.changes(), body.version, uow)
     await uow.commit()
@@ -67,6 +69,7 @@ async def invite_contractor(body: InviteContractor, user: ClientUser, deps: Deps
 async def invitations(
     user: ClientUser, deps: Deps, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[InvitationOut]:
+    """The company's invitations, newest first."""
     company = await deps.companies.own(user.user_id)
     items, next_cursor = await deps.invitations.page(company.id, limit, cursor)
     return Page[InvitationOut](items=[InvitationOut.of(i) for i in items], next_cursor=next_cursor)
@@ -74,6 +77,7 @@ async def invitations(
 
 @public.delete("/invitations/{invitation_id}", status_code=204)
 async def revoke_invitation(invitation_id: Id, user: ClientUser, deps: Deps) -> Response:
+    """Revoke a pending invitation; its token stops working."""
     company = await deps.companies.own(user.user_id)
     uow = deps.runtime.uow()
     await deps.invitations.revoke(company.id, invitation_id, uow)

@@ -44,11 +44,13 @@ async def accept_invitation(
 
 @public.get("/me")
 async def me(user: ContractorUser, deps: Deps) -> ContractorOut:
+    """The caller's contractor profile, with its KYC status."""
     return ContractorOut.of(await deps.contractors.own(user.user_id))
 
 
 @public.patch("/me")
 async def update_me(body: ContractorPatch, user: ContractorUser, deps: Deps) -> ContractorOut:
+    """Change the caller's contractor profile (optimistic locking with ``version``)."""
     uow = deps.runtime.uow()
     profile = await deps.contractors.update(user.user_id, body.changes(), body.version, uow)
     await uow.commit()
@@ -79,6 +81,7 @@ async def put_bank_details(body: BankDetailsIn, user: ContractorUser, deps: Deps
 
 @public.get("/me/bank-details")
 async def get_bank_details(user: ContractorUser, deps: Deps) -> BankDetailsOut:
+    """The payout account, masked."""
     profile = await deps.contractors.own(user.user_id)
     return BankDetailsOut.of(await deps.bank.get(profile.id))
 

@@ -116,6 +116,7 @@ async def get_session(session_id: SessionId, user: Reader, deps: Deps) -> Sessio
 
 @public.get("/me")
 async def my_kyc(user: Contractor, deps: Deps) -> MyKyc:
+    """The caller's overall KYC status and latest session."""
     session, overall = await deps.kyc.mine(user.user_id)
     if session is None:
         return MyKyc(status=overall, session=None)

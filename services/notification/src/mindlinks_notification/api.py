@@ -69,6 +69,7 @@ async def my_notifications(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Page[NotificationOut]:
+    """The caller's in-app notifications, newest first."""
     items, next_cursor = await deps.notifier.page(user.user_id, limit, cursor)
     return Page[NotificationOut](
         items=[NotificationOut.of(n) for n in items], next_cursor=next_cursor
@@ -81,6 +82,7 @@ async def mark_read(
     user: CurrentUser,
     deps: Deps,
 ) -> Response:
+    """Mark one of the caller's notifications read."""
     await deps.notifier.mark_read(user.user_id, notification_id)
     return Response(status_code=204)
 

@@ -19,11 +19,14 @@ UserId = Annotated[str, Path(min_length=1, max_length=128)]
 
 @public.get("/me")
 async def get_me(user: CurrentUser, deps: Deps) -> ProfileOut:
+    """The caller's profile (404 ``profile-not-ready`` until ``user.created`` is processed)."""
     return ProfileOut.of(await deps.users.own_profile(user.user_id))
 
 
 @public.patch("/me")
 async def patch_me(body: ProfilePatch, user: CurrentUser, deps: Deps) -> ProfileOut:
+    """Change the caller's profile (optimistic locking with ``version``);
+    publishes ``user.updated``."""
     uow = deps.runtime.uow()
     profile = await deps.users.update_profile(user.user_id, body.changes(), body.version, uow)
     await uow.commit()
@@ -32,11 +35,13 @@ async def patch_me(body: ProfilePatch, user: CurrentUser, deps: Deps) -> Profile
 
 @public.get("/me/preferences")
 async def get_my_preferences(user: CurrentUser, deps: Deps) -> PreferencesOut:
+    """The caller's locale, time zone and notification opt-ins."""
     return PreferencesOut.of(await deps.users.own_preferences(user.user_id))
 
 
 @public.put("/me/preferences")
 async def put_my_preferences(body: PreferencesIn, user: CurrentUser, deps: Deps) -> PreferencesOut:
+    """Replace the caller's preferences."""
     uow = deps.runtime.uow()
     preferences = await deps.users.replace_preferences(
         user.user_id,

@@ -1,0 +1,138 @@
+"""The README's API map and event catalog, derived from the code.
+
+``python -m mindlinks_dev.catalog --write`` rewrites the two generated blocks
+of README.md; ``--check`` (a test) fails when they drift. The API map lists
+every public route of every installed service with who may call it, read from
+each route's auth dependencies (``roles(...)``, ``CurrentUser``, none); the
+event catalog lists each event's producer and consumers from ``FLEET``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from fastapi.routing import APIRoute
+
+from mindlinks_dev.openapi import repo_root
+from mindlinks_kit.auth import current_user, service_caller
+from mindlinks_kit.declaration import Fleet
+
+BLOCK = re.compile(r"(<!-- (?P<name>[a-z-]+):start -->\n).*?(<!-- (?P=name):end -->)", re.S)
+
+
+def _calls(dependant: Any) -> Iterator[Any]:
+    for dependency in dependant.dependencies:
+        yield dependency.call
+        yield from _calls(dependency)
+
+
+def api_routes(routes: Sequence[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute, whether FastAPI included its routers eagerly or lazily."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif (router := getattr(route, "original_router", None)) is not None:
+            yield from api_routes(router.routes)
+
+
+def who(route: APIRoute) -> str:
+    calls = list(_calls(route.dependant))
+    for call in calls:
+        allowed = getattr(call, "allowed_roles", None)
+        if allowed:
+            return " or ".join(allowed)
+    if current_user in calls:
+        return "signed in"
+    if service_caller in calls:
+        return "services"
+    if "/webhooks/" in route.path:
+        return "the provider (signed)"
+    return "public"
+
+
+def _summary(route: APIRoute) -> str:
+    text = (route.description or route.summary or "").strip().split("\n\n")[0]
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def api_map(fleet: Fleet) -> str:
+    from mindlinks_dev.harness import installed_services
+
+    os.environ.setdefault("MINDLINKS_LOG_LEVEL", "WARNING")
+    factories = installed_services()
+    lines = ["| service | method | path | who | what |", "|---|---|---|---|---|"]
+    for service in fleet.services:
+        if service.name not in factories:
+            continue
+        app = factories[service.name]()
+        area = f"/v1/{service.area}"
+        routes = sorted(
+            (
+                r
+                for r in api_routes(app.routes)
+                if r.path == area
+                or r.path.startswith(area + "/")
+                or r.path in service.extra_public_paths
+            ),
+            key=lambda r: (r.path, sorted(r.methods or ())),
+        )
+        for route in routes:
+            local = " (local only)" if f"/v1/{service.area}/dev/" in route.path else ""
+            for method in sorted((route.methods or set()) - {"HEAD"}):
+                lines.append(
+                    f"| {service.name} | {method} | `{route.path}` | {who(route)}{local} "
+                    f"| {_summary(route)} |"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def event_catalog(fleet: Fleet) -> str:
+    lines = ["| event | producer | consumers |", "|---|---|---|"]
+    for event in fleet.events:
+        consumers = ", ".join(fleet.consumers(event.name)) or "—"
+        lines.append(f"| `{event.name}` | {event.producer} | {consumers} |")
+    return "\n".join(lines) + "\n"
+
+
+def render(readme: str, blocks: dict[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name not in blocks:
+            return match.group(0)
+        return f"{match.group(1)}{blocks[name]}{match.group(3)}"
+
+    return BLOCK.sub(replace, readme)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mindlinks_dev.catalog")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true")
+    mode.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    from mindlinks_fleet import FLEET
+
+    readme = repo_root(Path.cwd()) / "README.md"
+    current = readme.read_text(encoding="utf-8")
+    wanted = render(current, {"api-map": api_map(FLEET), "event-catalog": event_catalog(FLEET)})
+    if args.write:
+        readme.write_text(wanted, encoding="utf-8")
+        return 0
+    if wanted != current:
+        print(
+            "README.md's API map or event catalog is out of date: run "
+            "`python -m mindlinks_dev.catalog --write`",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
