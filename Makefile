@@ -8,7 +8,7 @@ PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml tools/*/pyproject.toml
 MODULES := $(sort $(notdir $(wildcard libs/*/src/mindlinks_* tools/*/src/mindlinks_* services/*/src/mindlinks_*)))
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test check lint typecheck imports pytest fmt openapi docs constraints bench clean
+.PHONY: setup run demo images test check lint typecheck imports pytest fmt openapi docs constraints bench clean
 
 setup: $(STAMP)
 
@@ -20,6 +20,15 @@ $(STAMP): constraints.txt requirements/dev.txt $(addsuffix pyproject.toml,$(PACK
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt \
 		-r requirements/dev.txt $(addprefix -e ,$(PACKAGES))
 	touch $(STAMP)
+
+# The static infra checks' tools (tools/devkit/tests/deploy). checkov gets a
+# virtualenv of its own: it pins networkx, boto3 and packaging below the workspace.
+INFRA := $(VENV)/.infra-installed
+$(INFRA): $(STAMP) requirements/infra.txt requirements/checkov.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -r requirements/infra.txt
+	$(BIN)/uv venv --quiet --allow-existing --python $(BIN)/python $(VENV)/tools/checkov
+	$(BIN)/uv pip install --quiet --python $(VENV)/tools/checkov/bin/python -r requirements/checkov.txt
+	touch $@
 
 run: setup
 	$(BIN)/mindlinks-local
@@ -42,7 +51,7 @@ typecheck: setup
 imports: setup
 	$(BIN)/lint-imports
 
-pytest: setup
+pytest: setup $(INFRA)
 	$(BIN)/pytest
 
 fmt: setup
@@ -62,6 +71,11 @@ constraints: setup
 
 bench: setup
 	$(BIN)/python -m mindlinks_dev.bench
+
+# Build every service image with a private Docker engine and health-check each
+# container (needs root and `apt-get install docker.io debootstrap`; slow).
+images: setup
+	bash infra/scripts/build-images.sh
 
 clean:
 	rm -rf $(VENV) .run .mypy_cache .ruff_cache .pytest_cache

@@ -21,7 +21,7 @@ from mindlinks_dev.openapi import repo_root
 def test_committed_documents_match_the_code(module: str, fix: str) -> None:
     root = repo_root(Path.cwd())
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINDLINKS_")}
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+    result = subprocess.run(
         [sys.executable, "-m", module, "--check"],
         cwd=root,
         env=env,

@@ -1,6 +1,7 @@
 """Bootstrap an AWS endpoint (compose's moto container) from the fleet declaration.
 
-    python -m mindlinks_dev.deploy.bootstrap_cli --endpoint http://aws:5000 --prefix mindlinks-local-
+    python -m mindlinks_dev.deploy.bootstrap_cli --endpoint http://aws:5000 \\
+        --prefix mindlinks-local-
 
 The same ``mindlinks_dev.bootstrap`` that ``make run`` uses: every table,
 bucket, bus, rule, queue, key and service secret. Waits for the endpoint

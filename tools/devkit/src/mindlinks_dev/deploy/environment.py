@@ -24,9 +24,6 @@ from mindlinks_kit.settings import ServiceSettings
 
 Target = Literal["compose", "aws"]
 SERVICES_GROUP = "mindlinks.services"
-PREFIX = "mindlinks-"
-"""Every ``MINDLINKS_*`` variable a service reads starts with ``MINDLINKS_``."""
-
 COMPOSE_PREFIX = "mindlinks-local-"
 COMPOSE_AWS = "http://aws:5000"
 COMPOSE_REDIS = "redis://redis:6379/0"
@@ -51,7 +48,7 @@ PLATFORM = (
 Terraform root (``locals.platform_environment``); a test keeps the two equal."""
 
 COMPOSE_ONLY = frozenset({"MINDLINKS_AWS_ENDPOINT_URL", "MINDLINKS_MAILBOX_DIR"})
-AWS_ONLY_PLATFORM = frozenset({"MINDLINKS_OTEL_EXPORTER_ENDPOINT"})
+AWS_ONLY = frozenset({"MINDLINKS_OTEL_EXPORTER_ENDPOINT"})
 
 TRUSTED_PROXY_HOPS: dict[Target, str] = {"compose": "1", "aws": "2"}
 """Proxies appending to ``X-Forwarded-For`` in front of auth: the local edge in
@@ -92,14 +89,17 @@ def _is_secret(annotation: object) -> bool:
 
 
 def provider_secrets(settings: type[ServiceSettings]) -> tuple[str, ...]:
-    """``MINDLINKS_*`` names of the service's own secret settings (outside
-    providers' keys): on ECS they come from the service's config secret."""
+    """``MINDLINKS_*`` names of the service's own optional secret settings
+    (outside providers' keys: unset means the local provider). On ECS an
+    environment picks the ones it sets (``provider_secrets`` in its
+    terraform.tfvars, e.g. Veriff's or Onfido's) and they come from the
+    service's config secret."""
     shared = set(ServiceSettings.model_fields)
     return tuple(
         sorted(
             f"MINDLINKS_{name.upper()}"
             for name, field in settings.model_fields.items()
-            if name not in shared and _is_secret(field.annotation)
+            if name not in shared and _is_secret(field.annotation) and field.default is None
         )
     )
 
@@ -109,18 +109,15 @@ def settings_variables(settings: type[ServiceSettings]) -> frozenset[str]:
     return frozenset(f"MINDLINKS_{name.upper()}" for name in settings.model_fields)
 
 
-def service_environment(
-    service: Service, target: Target, secrets: tuple[str, ...] = ()
-) -> ServiceEnvironment:
-    """The environment-independent part of what ``service`` reads on ``target``."""
+def service_environment(service: Service, target: Target) -> ServiceEnvironment:
+    """The environment-independent part of what ``service`` reads on ``target``
+    (an environment adds its providers' secrets and settings)."""
     static = {"MINDLINKS_PEER_URL_TEMPLATE": PEER_URL_TEMPLATES[target]}
     if service.name == "auth":
         static["MINDLINKS_TRUSTED_PROXY_HOPS"] = TRUSTED_PROXY_HOPS[target]
     kinds: dict[str, SecretKind] = {"MINDLINKS_CURSOR_SECRET": "cursor"}
     if service.redis:
         kinds["MINDLINKS_REDIS_URL"] = "redis"
-    if target == "aws":
-        kinds.update(dict.fromkeys(secrets, "provider"))
     return ServiceEnvironment(static=static, secrets=kinds)
 
 
@@ -135,9 +132,10 @@ def compose_environment(service: Service) -> dict[str, str]:
         "MINDLINKS_PUBLIC_BASE_URL": COMPOSE_PUBLIC_URL,
         "MINDLINKS_VERSION": "local",
         "MINDLINKS_LOG_LEVEL": "INFO",
-        "MINDLINKS_MAILBOX_DIR": "/tmp/mailbox",  # noqa: S108 - the container's own tmpfs
         **env.static,
     }
+    if "MINDLINKS_MAILBOX_DIR" in settings_variables(settings_class(service.name)):
+        values["MINDLINKS_MAILBOX_DIR"] = "/tmp/mailbox"  # noqa: S108 - the container's tmpfs
     secret_values: Mapping[SecretKind, str] = {
         "cursor": "${MINDLINKS_CURSOR_SECRET:?set MINDLINKS_CURSOR_SECRET to a random string}",
         "redis": COMPOSE_REDIS,

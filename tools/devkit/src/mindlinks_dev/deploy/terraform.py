@@ -25,7 +25,7 @@ from mindlinks_fleet import FLEET
 from mindlinks_kit.declaration import Fleet, Service, Table
 
 PATH = "infra/terraform/fleet.auto.tfvars.json"
-TOKEN_ISSUER = "auth"
+TOKEN_ISSUER = "auth"  # noqa: S105 - a service name
 """Mints service tokens: reads every service's secret (``service/<name>``) and
 keeps the token signing keys (``auth/signing-keys``, ``mindlinks_auth.keys``)."""
 MAX_RULE_VALUES = 5
@@ -75,7 +75,7 @@ def event_pattern(fleet: Fleet, service: Service) -> str:
 
 
 def service_variables(fleet: Fleet, service: Service, priority: int) -> dict[str, Any]:
-    env = service_environment(service, "aws", provider_secrets(settings_class(service.name)))
+    env = service_environment(service, "aws")
     return {
         "port": service.port,
         "area": service.area,
@@ -94,6 +94,7 @@ def service_variables(fleet: Fleet, service: Service, priority: int) -> dict[str
         "peers": list(service.peers),
         "environment": env.static,
         "secrets": env.secrets,
+        "provider_secrets": list(provider_secrets(settings_class(service.name))),
     }
 
 

@@ -1,0 +1,223 @@
+"""Planted defects: every check must fail on a copy with the defect it exists for."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mindlinks_dev.deploy import checks, compose, dockerfile, hclfmt, validate
+from mindlinks_fleet import FLEET
+
+from .conftest import replace_in
+
+SSE_BLOCK = (
+    "  server_side_encryption {\n"
+    "    enabled     = true\n"
+    '    kms_key_arn = var.kms_key_arns["data"]\n'
+    "  }\n"
+)
+
+# --- Terraform ------------------------------------------------------------------
+
+
+def test_wildcard_action_on_a_data_store_is_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "modules/ecs-service/iam.tf", '"dynamodb:GetItem",', '"dynamodb:*",'
+    )
+    problems = checks.iam_problems(checks.parse_tree(terraform_copy))
+    assert any("wildcard action dynamodb:*" in p for p in problems)
+
+
+def test_wildcard_action_anywhere_is_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "modules/network/main.tf",
+        '"logs:CreateLogStream", ',
+        '"logs:*", "s3:Get*", ',
+    )
+    problems = checks.iam_problems(checks.parse_tree(terraform_copy))
+    assert any("s3:Get*" in p for p in problems)
+
+
+def test_a_resource_of_another_service_is_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "modules/ecs-service/iam.tf",
+        "resources = [var.access.bus]",
+        'resources = ["arn:aws:events:eu-west-1:123456789012:event-bus/default"]',
+    )
+    problems = checks.iam_problems(checks.parse_tree(terraform_copy))
+    assert any("is not one of the service's own" in p for p in problems)
+
+
+def test_unencrypted_table_is_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "modules/data/dynamodb.tf",
+        SSE_BLOCK,
+        "",
+    )
+    problems = checks.encryption_problems(checks.parse_tree(terraform_copy))
+    assert any("aws_dynamodb_table.this: not encrypted" in p for p in problems)
+
+
+def test_bucket_without_kms_or_compliance_lock_is_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "modules/data/s3.tf",
+        'sse_algorithm     = "aws:kms"',
+        'sse_algorithm     = "AES256"',
+    )
+    replace_in(terraform_copy / "modules/data/s3.tf", 'mode = "COMPLIANCE"', 'mode = "GOVERNANCE"')
+    problems = checks.encryption_problems(checks.parse_tree(terraform_copy))
+    assert any("not SSE-KMS" in p for p in problems)
+    assert any("compliance mode" in p for p in problems)
+
+
+def test_unencrypted_queue_and_plain_redis_are_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "modules/events/main.tf",
+        "  kms_master_key_id         = var.kms_key_arn\n",
+        "",
+    )
+    replace_in(
+        terraform_copy / "modules/data/redis.tf",
+        "transit_encryption_enabled = true",
+        "transit_encryption_enabled = false",
+    )
+    problems = checks.encryption_problems(checks.parse_tree(terraform_copy))
+    assert any("aws_sqs_queue.dlq: not encrypted" in p for p in problems)
+    assert any("in transit" in p for p in problems)
+
+
+def test_service_missing_from_the_variables_is_caught(terraform_copy: Path) -> None:
+    path = terraform_copy / "fleet.auto.tfvars.json"
+    variables = json.loads(path.read_text())
+    del variables["services"]["payment"]
+    variables["services"]["auth"]["cpu"] = 1024
+    path.write_text(json.dumps(variables))
+    problems = checks.wiring_problems(terraform_copy, checks.parse_tree(terraform_copy), FLEET)
+    assert "services: payment missing" in problems
+    assert any("services.auth.cpu" in p for p in problems)
+
+
+def test_alarms_not_per_service_are_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "modules/observability/main.tf",
+        "for_each            = var.target_groups",
+        "for_each            = {}",
+    )
+    problems = checks.wiring_problems(terraform_copy, checks.parse_tree(terraform_copy), FLEET)
+    assert any("aws_cloudwatch_metric_alarm.errors" in p for p in problems)
+
+
+def test_environments_that_differ_in_code_or_locking_are_caught(terraform_copy: Path) -> None:
+    replace_in(terraform_copy / "envs/prod/main.tf", "use_lockfile = true", "use_lockfile = false")
+    problems = checks.wiring_problems(terraform_copy, checks.parse_tree(terraform_copy), FLEET)
+    assert "envs: main.tf differs between environments" in problems
+    assert any("envs/prod: state not in S3 with use_lockfile" in p for p in problems)
+
+
+def test_unformatted_hcl_is_caught(terraform_copy: Path) -> None:
+    path = terraform_copy / "modules/events/main.tf"
+    replace_in(
+        path,
+        '  name               = "${var.resource_prefix}${var.bus}"',
+        '  name = "${var.resource_prefix}${var.bus}"',
+    )
+    assert hclfmt.problems(path.read_text())
+    assert hclfmt.problems('x = "${var.y}"\n') == ['line 1: interpolation-only string "${var.y}"']
+    assert hclfmt.main([str(terraform_copy)]) == 1
+
+
+def test_hcl_that_does_not_parse_is_caught(terraform_copy: Path) -> None:
+    (terraform_copy / "modules/events/broken.tf").write_text(
+        'resource "aws_sqs_queue" "x" {\n  name =\n}\n'
+    )
+    with pytest.raises(ValueError, match=r"broken\.tf: does not parse"):
+        checks.parse_tree(terraform_copy)
+
+
+@pytest.fixture
+def data_module(terraform_root: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(terraform_root / "modules" / "data", copy)
+    return copy
+
+
+def test_checkov_catches_an_unencrypted_table(root: Path, data_module: Path) -> None:
+    assert validate.checkov_problems(data_module, root) == []
+    replace_in(
+        data_module / "dynamodb.tf",
+        SSE_BLOCK,
+        "",
+    )
+    problems = validate.checkov_problems(data_module, root)
+    assert any(p.startswith("CKV_AWS_119") for p in problems), problems
+
+
+def test_checkov_parse_failures_are_not_silent(root: Path, data_module: Path) -> None:
+    (data_module / "broken.tf").write_text('resource "aws_s3_bucket" "x" {\n  bucket =\n}\n')
+    problems = validate.checkov_problems(data_module, root)
+    assert any("could not parse" in p for p in problems), problems
+
+
+# --- compose --------------------------------------------------------------------
+
+
+def test_compose_service_without_healthcheck_is_caught(root: Path) -> None:
+    document = yaml.safe_load((root / "docker-compose.yml").read_text())
+    del document["services"]["auth"]["healthcheck"]
+    document["services"]["user"]["depends_on"].pop("bootstrap")
+    problems = compose.problems(document)
+    assert "auth: no healthcheck on /health/live" in problems
+    assert "user: does not wait for bootstrap (service_completed_successfully)" in problems
+
+
+def test_compose_with_a_bad_key_fails_the_schema_and_the_cli(root: Path, tmp_path: Path) -> None:
+    text = (root / "docker-compose.yml").read_text()
+    bad = tmp_path / "docker-compose.yml"
+    bad.write_text(text.replace("    healthcheck:\n", "    health_check:\n", 1))
+    assert validate.schema_problems("vendor.compose-spec", [bad])
+    assert validate.compose_config_problems(bad, {"MINDLINKS_CURSOR_SECRET": "x"})
+
+
+# --- Dockerfile -----------------------------------------------------------------
+
+
+def test_dockerfile_running_as_root_is_caught(root: Path, tmp_path: Path) -> None:
+    text = (root / "docker" / "Dockerfile").read_text()
+    without_user = text.replace("USER 10001:10001\n", "")
+    assert any("runs as root" in p for p in dockerfile.problems(without_user))
+    as_root = text.rstrip("\n") + "\nUSER root\n"
+    assert any("runs as root" in p for p in dockerfile.problems(as_root))
+    path = tmp_path / "Dockerfile"
+    path.write_text(as_root)
+    assert any(p.startswith("DL3002") for p in validate.hadolint_problems(path))
+
+
+def test_dockerfile_building_in_the_final_stage_or_shell_form_is_caught(
+    root: Path, tmp_path: Path
+) -> None:
+    text = (root / "docker" / "Dockerfile").read_text()
+    planted = text.replace(
+        "STOPSIGNAL SIGTERM\n",
+        "STOPSIGNAL SIGTERM\nRUN apt-get update && apt-get install -y curl\n",
+    ).replace('CMD ["sh", "-c", "exec uvicorn', 'CMD ["sh", "-c", "uvicorn')
+    problems = dockerfile.problems(planted)
+    assert any("builds in a runtime stage" in p for p in problems)
+    assert any("not PID 1" in p for p in problems)
+    path = tmp_path / "Dockerfile"
+    path.write_text(planted)
+    codes = {p.split()[0] for p in validate.hadolint_problems(path)}
+    assert {"DL3008", "DL3009"} <= codes
+
+
+# --- workflows ------------------------------------------------------------------
+
+
+def test_workflow_with_a_bad_key_fails_the_schema(root: Path, tmp_path: Path) -> None:
+    text = (root / ".github" / "workflows" / "ci.yml").read_text()
+    bad = tmp_path / "ci.yml"
+    bad.write_text(text.replace("    runs-on: ubuntu-24.04\n", "    run-on: ubuntu-24.04\n", 1))
+    assert validate.schema_problems("vendor.github-workflows", [bad])
