@@ -45,7 +45,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: setup
+typecheck: setup $(INFRA)
 	$(BIN)/mypy $(addprefix -p ,$(MODULES))
 
 imports: setup
