@@ -9,6 +9,7 @@ EventBridge rule → SQS → consumer — deterministically instead of sleeping.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -17,7 +18,10 @@ from typing import Any
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from pydantic import BaseModel
 
+from mindlinks_kit.dynamo import from_wire
+from mindlinks_kit.events.envelope import Detail
 from mindlinks_kit.runtime import Runtime
 
 AppFactory = Callable[..., FastAPI]
@@ -76,6 +80,43 @@ class Running:
             ]
         )
         return await self.deliver()
+
+    async def emit(
+        self, producer: str, name: str, payload: BaseModel, event_id: str | None = None
+    ) -> str:
+        """Put an event on the bus exactly as ``producer``'s relay would (for a
+        producer that is not running) and deliver it; the same ``event_id``
+        again is a redelivery. Returns the event id."""
+        runtime = next(iter(self.apps.values())).state.runtime
+        detail = Detail(data=payload.model_dump(mode="json", by_alias=True))
+        if event_id is not None:
+            detail = detail.model_copy(update={"id": event_id})
+        await runtime.aws.events.put_events(
+            Entries=[
+                {
+                    "EventBusName": runtime.settings.physical(runtime.fleet.bus),
+                    "Source": f"mindlinks.{producer}",
+                    "DetailType": name,
+                    "Detail": detail.model_dump_json(by_alias=True),
+                }
+            ]
+        )
+        await self.deliver()
+        return detail.id
+
+    async def published(self, service: str, name: str, **where: Any) -> list[dict[str, Any]]:
+        """The payloads of ``name`` events in ``service``'s outbox whose fields
+        equal ``where`` (camelCase names, as on the wire)."""
+        runtime = self.runtime(service)
+        found: list[dict[str, Any]] = []
+        paginator = runtime.aws.dynamodb.get_paginator("scan")
+        async for page in paginator.paginate(TableName=runtime.table("outbox").name):
+            for raw in page.get("Items", []):
+                item = from_wire(raw)
+                data: dict[str, Any] = json.loads(item["detail"])["data"]
+                if item["detailType"] == name and all(data.get(k) == v for k, v in where.items()):
+                    found.append(data)
+        return found
 
     async def deliver(self, rounds: int = 10) -> int:
         """Relay every outbox and drain every queue until nothing moves."""
