@@ -19,8 +19,6 @@ from pydantic import BaseModel
 
 from mindlinks_dev.harness import Running, installed_services
 from mindlinks_dev.pytest_plugin import StartServices
-from mindlinks_fleet import FLEET
-from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import from_wire
 
 PASSWORD = "Correct-Horse-9-Battery"
@@ -150,39 +148,8 @@ class World:
         return found
 
     async def emit(self, name: str, payload: BaseModel) -> str:
-        """Publish ``name`` from its producer's outbox (or, when the producer is
-        not installed, put it on the bus exactly as its relay would), then
-        deliver everything. Returns the event id."""
-        producer = FLEET.event(name).producer
-        if producer in self.fleet.apps:
-            runtime = self.fleet.runtime(producer)
-            uow = runtime.uow()
-            detail = runtime.publish(uow, name, payload)
-            await uow.commit()
-            event_id = detail.id
-        else:
-            runtime = self.fleet.runtime("contractor")
-            event_id = uuid.uuid4().hex
-            detail_json = {
-                "id": event_id,
-                "occurredAt": now_iso(),
-                "version": FLEET.event(name).version,
-                "correlationId": None,
-                "data": payload.model_dump(mode="json", by_alias=True),
-            }
-            response = await runtime.aws.events.put_events(
-                Entries=[
-                    {
-                        "EventBusName": runtime.settings.physical(FLEET.bus),
-                        "Source": f"mindlinks.{producer}",
-                        "DetailType": name,
-                        "Detail": json.dumps(detail_json),
-                    }
-                ]
-            )
-            assert response["FailedEntryCount"] == 0
-        await self.fleet.deliver()
-        return event_id
+        """Publish ``name`` as its producer would, then deliver everything."""
+        return await self.fleet.emit(name, payload)
 
 
 @pytest.fixture

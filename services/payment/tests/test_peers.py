@@ -17,7 +17,6 @@ import pytest
 from mindlinks_dev.harness import Running, installed_services
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_fleet.events import KycDecided, ScheduleItem
-from mindlinks_kit.events.envelope import Detail
 
 if TYPE_CHECKING:
     from conftest import Contract, Payments
@@ -141,19 +140,7 @@ class Onboarding:
         return body
 
     async def emit(self, producer: str, name: str, payload: Any) -> None:
-        runtime = self.fleet.runtime("payment")
-        detail = Detail(data=payload.model_dump(mode="json", by_alias=True))
-        await runtime.aws.events.put_events(
-            Entries=[
-                {
-                    "EventBusName": runtime.settings.physical(runtime.fleet.bus),
-                    "Source": f"mindlinks.{producer}",
-                    "DetailType": name,
-                    "Detail": detail.model_dump_json(by_alias=True),
-                }
-            ]
-        )
-        await self.fleet.deliver()
+        await self.fleet.emit(name, payload)
 
 
 @pytest.fixture(scope="module")

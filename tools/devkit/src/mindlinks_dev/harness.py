@@ -81,21 +81,28 @@ class Running:
         )
         return await self.deliver()
 
-    async def emit(
-        self, producer: str, name: str, payload: BaseModel, event_id: str | None = None
-    ) -> str:
-        """Put an event on the bus exactly as ``producer``'s relay would (for a
-        producer that is not running) and deliver it; the same ``event_id``
-        again is a redelivery. Returns the event id."""
+    async def emit(self, name: str, payload: BaseModel, event_id: str | None = None) -> str:
+        """Publish ``name`` through its producer's outbox when the producer is
+        running, else put it on the bus exactly as the producer's relay would;
+        then deliver everything. A given ``event_id`` goes on the bus as is (the
+        same id again is a redelivery). Returns the event id."""
         runtime = next(iter(self.apps.values())).state.runtime
-        detail = Detail(data=payload.model_dump(mode="json", by_alias=True))
+        event = runtime.fleet.event(name)
+        if event.producer in self.apps and event_id is None:
+            producer = self.runtime(event.producer)
+            uow = producer.uow()
+            published = producer.publish(uow, name, payload)
+            await uow.commit()
+            await self.deliver()
+            return published.id
+        detail = Detail(version=event.version, data=payload.model_dump(mode="json", by_alias=True))
         if event_id is not None:
             detail = detail.model_copy(update={"id": event_id})
         await runtime.aws.events.put_events(
             Entries=[
                 {
                     "EventBusName": runtime.settings.physical(runtime.fleet.bus),
-                    "Source": f"mindlinks.{producer}",
+                    "Source": f"mindlinks.{event.producer}",
                     "DetailType": name,
                     "Detail": detail.model_dump_json(by_alias=True),
                 }

@@ -327,8 +327,8 @@ class Parties:
     async def emit(
         self, producer: str, name: str, payload: BaseModel, event_id: str | None = None
     ) -> str:
-        """Put an event on the bus as ``producer`` would and deliver it."""
-        return await self.fleet.emit(producer, name, payload, event_id)
+        """``name`` from ``producer`` (the catalog's), delivered (``Running.emit``)."""
+        return await self.fleet.emit(name, payload, event_id)
 
 
 def _step(what: str, response: httpx.Response, *ok: int) -> None:
