@@ -112,7 +112,12 @@ def test_alarms_not_per_service_are_caught(terraform_copy: Path) -> None:
 
 
 def test_environments_that_differ_in_code_or_locking_are_caught(terraform_copy: Path) -> None:
-    replace_in(terraform_copy / "envs/prod/main.tf", "use_lockfile = true", "use_lockfile = false")
+    # Every environment links envs/common/main.tf; a drift is a link replaced by a file.
+    prod = terraform_copy / "envs/prod/main.tf"
+    text = prod.read_text(encoding="utf-8")
+    prod.unlink()
+    prod.write_text(text, encoding="utf-8")
+    replace_in(prod, "use_lockfile = true", "use_lockfile = false")
     problems = checks.wiring_problems(terraform_copy, checks.parse_tree(terraform_copy), FLEET)
     assert "envs: main.tf differs between environments" in problems
     assert any("envs/prod: state not in S3 with use_lockfile" in p for p in problems)
