@@ -4,8 +4,7 @@ HTTP, peers, token verifier, tables, outbox, relay and consumer."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import httpx
 import jwt
@@ -41,7 +40,6 @@ class Runtime:
     outbox: Outbox | None = None
     relay: Relay | None = None
     consumer: Consumer | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def idempotency(self) -> Idempotency:
