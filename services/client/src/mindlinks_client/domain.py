@@ -10,7 +10,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import structlog
@@ -19,8 +19,9 @@ from pydantic import BaseModel
 from mindlinks_client.providers import CompanyRegistry, RegistryCompany, RegistryUnavailable
 from mindlinks_fleet.events import CompanyRegistered
 from mindlinks_kit.clock import now_iso
-from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
+from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import Conflict, InvalidInput, NotFound
+from mindlinks_kit.revisions import revise
 
 
 class CompanyNotFound(InvalidInput):
@@ -291,16 +292,10 @@ class Companies:
         uow: UnitOfWork,
     ) -> Company:
         current = await self.own(owner_user_id)
-        if current.version != expected_version:
-            raise StaleVersion(
-                f"The company is at version {current.version}, not {expected_version}"
-            )
-        unknown = set(changes) - set(EDITABLE)
-        if unknown:
-            raise ValueError(f"not editable: {sorted(unknown)}")
-        changed = {k: v for k, v in changes.items() if getattr(current, k) != v}
-        if not changed:
+        updated = revise(
+            current, changes, editable=EDITABLE, expected_version=expected_version, noun="company"
+        )
+        if updated is None:
             return current
-        updated = replace(current, **changed, updated_at=now_iso(), version=current.version + 1)
         self.store.replace(uow, updated, expected_version=current.version)
         return updated

@@ -17,8 +17,9 @@ from pydantic import BaseModel
 
 from mindlinks_fleet.events import ContractorCreated, InvitationAccepted, KycDecided
 from mindlinks_kit.clock import now_iso
-from mindlinks_kit.dynamo import CursorCodec, Item, StaleVersion, UnitOfWork
+from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
+from mindlinks_kit.revisions import revise
 
 
 class ContractorNotOnboarded(NotFound):
@@ -288,17 +289,11 @@ class Contractors:
         uow: UnitOfWork,
     ) -> Profile:
         current = await self.own(user_id)
-        if current.version != expected_version:
-            raise StaleVersion(
-                f"The profile is at version {current.version}, not {expected_version}"
-            )
-        unknown = set(changes) - set(EDITABLE)
-        if unknown:
-            raise ValueError(f"not editable: {sorted(unknown)}")
-        changed = {k: v for k, v in changes.items() if getattr(current, k) != v}
-        if not changed:
+        updated = revise(
+            current, changes, editable=EDITABLE, expected_version=expected_version, noun="profile"
+        )
+        if updated is None:
             return current
-        updated = replace(current, **changed, updated_at=now_iso(), version=current.version + 1)
         self.store.replace_profile(uow, updated, expected_version=current.version)
         return updated
 
