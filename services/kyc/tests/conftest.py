@@ -27,6 +27,7 @@ import pytest
 from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse
 
+from mindlinks_dev import parties
 from mindlinks_dev.bootstrap import Bootstrapped
 from mindlinks_dev.harness import ENTRY_POINT_GROUP, Running, installed_services, run_services
 from mindlinks_kit.dynamo import from_wire
@@ -41,7 +42,6 @@ REAL_CONTRACTOR = os.environ.get("KYC_TESTS_CONTRACTOR") != "stand-in" and "cont
 """The installed contractor service (``installed_services()``, by name), unless
 ``KYC_TESTS_CONTRACTOR=stand-in`` asks for the stand-in."""
 ONBOARDING_PEERS = ("user", "notification", "client", "contractor")
-PASSWORD = "correct horse battery staple"
 
 
 def contractor_stand_in(kyc: Runtime, by_user: dict[str, dict[str, Any]]) -> FastAPI:
@@ -123,73 +123,11 @@ class Contractors:
         return found
 
     async def _onboard(self, name: str) -> ContractorAccount:
-        """Steps 1-3 of docs/lifecycle.md through public routes."""
-        fleet = self.fleet
-        owner = await self._register("client", "Ada Owner")
-        owner_headers = fleet.bearer(owner, "client")
-        company = await fleet.client("client").post(
-            "/v1/clients/register",
-            headers=owner_headers,
-            json={
-                "legalName": "Acme Widgets Ltd",
-                "jurisdictionCode": "gb",
-                "companyNumber": "12345678",
-                "address": {
-                    "line1": "1 Example Street",
-                    "city": "London",
-                    "postalCode": "EC1A 1AA",
-                    "country": "GB",
-                },
-            },
-        )
-        _step("register the company", company, 201)
-        email = f"{uuid.uuid4().hex}@example.com"
-        invited = await fleet.client("client").post(
-            "/v1/clients/invite-contractor",
-            headers=owner_headers,
-            json={"email": email, "name": name},
-        )
-        _step("invite the contractor", invited, 201)
-        mailbox = await fleet.client("notification").get(
-            "/v1/notifications/dev/mailbox", params={"to": email}
-        )
-        _step("read the invitation mail", mailbox, 200)
-        token = mailbox.json()["items"][0]["data"]["token"]
-        user_id = await self._register("contractor", name, email)
-        headers = fleet.bearer(user_id, "contractor")
-        accepted = await fleet.client("contractor").post(
-            "/v1/contractors/accept-invitation", headers=headers, json={"token": token}
-        )
-        _step("accept the invitation", accepted, 200, 201)
-        await fleet.deliver()
-        found = await fleet.client("contractor").get(
-            f"/internal/contractors/by-user/{user_id}", headers=fleet.service_bearer("kyc")
-        )
-        _step("find the contractor by user", found, 200)
-        return ContractorAccount(user_id, found.json()["id"], name, email, headers)
-
-    async def _register(self, role: str, name: str, email: str | None = None) -> str:
-        response = await self.fleet.client("auth").post(
-            "/v1/auth/register",
-            json={
-                "email": email or f"{uuid.uuid4().hex}@example.com",
-                "password": PASSWORD,
-                "name": name,
-                "role": role,
-            },
-        )
-        _step(f"register a {role}", response, 201)
-        user_id: str = response.json()["id"]
-        return user_id
-
-
-def _step(what: str, response: httpx.Response, *ok: int) -> None:
-    if response.status_code not in ok:
-        pytest.fail(
-            f"onboarding through the real contractor service failed to {what}: "
-            f"{response.status_code} {response.text[:500]} "
-            "(align services/kyc/tests/conftest.py::Contractors._onboard with the services)"
-        )
+        """Steps 1-3 of docs/lifecycle.md through public routes (mindlinks_dev.parties)."""
+        world = parties.Parties(self.fleet, parties.Directory())
+        client = await world.client()
+        made = await world.contractor(client, kyc="not_started", name=name)
+        return ContractorAccount(made.user_id, made.contractor_id, name, made.email, made.headers)
 
 
 StartKyc = Callable[..., AbstractAsyncContextManager[Running]]
