@@ -8,7 +8,7 @@ PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml tools/*/pyproject.toml
 MODULES := $(sort $(notdir $(wildcard libs/*/src/mindlinks_* tools/*/src/mindlinks_* services/*/src/mindlinks_*)))
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo images test check lint typecheck imports pytest fmt openapi docs constraints bench clean
+.PHONY: setup run demo images test check lint typecheck imports pytest fmt openapi docs generate constraints bench clean
 
 setup: $(STAMP)
 
@@ -64,6 +64,12 @@ openapi: setup
 # The README's API map and event catalog, from the code.
 docs: openapi
 	$(BIN)/python -m mindlinks_dev.catalog --write
+
+# Everything derived from the fleet declaration: OpenAPI, README blocks,
+# docker-compose.yml and the Terraform variables (tests fail on drift).
+generate: docs
+	$(BIN)/python -m mindlinks_dev.deploy.compose --write
+	$(BIN)/python -m mindlinks_dev.deploy.terraform --write
 
 # Re-pin after changing a dependency: every installed version, no URLs.
 constraints: setup

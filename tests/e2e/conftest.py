@@ -40,8 +40,15 @@ def _wait_ready(urls: list[str], process: subprocess.Popen[bytes], log: Path) ->
 
 
 @pytest.fixture(scope="session")
-def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    run_dir = tmp_path_factory.mktemp("fleet")
+def fleet_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fleet's ``--run-dir``: its logs, its mailbox and, while it runs,
+    ``state.json`` (the embedded AWS and Redis an operator's tools point at)."""
+    return tmp_path_factory.mktemp("fleet")
+
+
+@pytest.fixture(scope="session")
+def edge(fleet_run_dir: Path) -> Iterator[httpx.Client]:
+    run_dir = fleet_run_dir
     edge_port = free_port()
     log = run_dir / "runner.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINDLINKS_")}

@@ -35,7 +35,8 @@ locals {
   bucket_arns = module.data.bucket_arns
   access = {
     for name, service in local.services : name => {
-      tables              = [for table in service.tables : module.data.table_arns[table]]
+      tables              = [for table in service.tables : module.data.table_arns[table] if !var.tables[table].append_only]
+      append_only_tables  = [for table in service.tables : module.data.table_arns[table] if var.tables[table].append_only]
       buckets             = [for bucket in service.buckets : local.bucket_arns[bucket] if !var.buckets[bucket].object_lock]
       object_lock_buckets = [for bucket in service.buckets : local.bucket_arns[bucket] if var.buckets[bucket].object_lock]
       queue               = service.consumes ? module.events.queue_arns[name] : null

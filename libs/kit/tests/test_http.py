@@ -54,11 +54,14 @@ async def test_idempotent_calls_are_retried_and_others_are_not() -> None:
         await client.request("beta", "GET", "/x")
     assert failing.calls == 3
     with pytest.raises(PeerUnavailable):
+        await client.request("beta", "GET", "/x", attempts=1)  # a probe: once
+    assert failing.calls == 4
+    with pytest.raises(PeerUnavailable):
         await client.request("beta", "POST", "/x", json={})
-    assert failing.calls == 4  # a POST without an idempotency key is tried once
+    assert failing.calls == 5  # a POST without an idempotency key is tried once
     with pytest.raises(PeerUnavailable):
         await client.request("beta", "POST", "/x", json={}, idempotency_key="k1")
-    assert failing.calls == 7
+    assert failing.calls == 8
     assert failing.headers[-1]["idempotency-key"] == "k1"
     assert failing.headers[-1]["authorization"] == "Bearer service-token"
 
@@ -71,8 +74,9 @@ async def test_a_peer_that_times_out_trips_its_breaker_and_callers_fail_fast() -
             await client.request("beta", "GET", "/slow")
     assert client.breaker_states() == {"beta": "open"}
     calls = hanging.calls
-    with pytest.raises(PeerUnavailable, match="circuit open"):
+    with pytest.raises(PeerUnavailable, match="circuit open") as raised:
         await client.request("beta", "GET", "/slow")
+    assert raised.value.extensions["reason"] == "circuit-open"
     assert hanging.calls == calls  # the open breaker answered without calling the peer
 
 

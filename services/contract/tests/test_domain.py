@@ -83,6 +83,18 @@ def test_only_documented_moves_happen(start: Status, to: Status) -> None:
             contract.moved(to, at="2026-03-02T00:00:00Z", actor_user_id="u")
 
 
+@pytest.mark.parametrize("start", STATUSES)
+def test_nobody_voids_a_fully_signed_contract(start: Status) -> None:
+    """Its activation and payment schedule may be under way: a void would race them."""
+    contract = _contract(start)
+    if start in ("draft", "sent_for_signature", "client_signed"):
+        moved = contract.moved("voided", at="t", actor_user_id="admin-1", actor_service="admin")
+        assert (moved.status, moved.history[-1].from_status) == ("voided", start)
+    else:
+        with pytest.raises(InvalidTransition):
+            contract.moved("voided", at="t", actor_user_id="admin-1", actor_service="admin")
+
+
 def test_the_signature_service_moves_only_signing_steps() -> None:
     signature_may_move(_contract("sent_for_signature"), "client_signed")
     signature_may_move(_contract("client_signed"), "declined")

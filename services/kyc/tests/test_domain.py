@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.dynamo import Item, UnitOfWork
 from mindlinks_kyc.domain import (
     AlreadyVerified,
     Contractor,
@@ -41,6 +41,24 @@ class Store:
     async def session_by_provider(self, provider_session_id: str) -> Session | None:
         found = [s for s in self.sessions.values() if s.provider_session_id == provider_session_id]
         return found[0] if found else None
+
+    async def sessions_page(
+        self,
+        index: str,
+        key: str,
+        value: str,
+        *,
+        oldest_first: bool,
+        limit: int,
+        start: Item | None,
+    ) -> tuple[list[Session], Item | None]:
+        field = {"status": "status", "contractorId": "contractor_id"}[key]
+        found = sorted(
+            (s for s in self.sessions.values() if getattr(s, field) == value),
+            key=lambda s: s.created_at,
+            reverse=not oldest_first,
+        )
+        return found[:limit], None
 
     async def latest_for_user(self, user_id: str) -> tuple[Session | None, int | None]:
         if user_id not in self.latest:

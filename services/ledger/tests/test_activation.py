@@ -195,6 +195,31 @@ async def test_a_completion_that_does_not_match_the_contract_activates_nothing(
     assert [e["kind"] for e in await ledger.history(contract.id)] == ["signature", "signature"]
 
 
+async def test_a_contract_voided_before_its_activation_is_not_activated(
+    fleet: Running, ledger: Ledger
+) -> None:
+    """An admin may void a fully signed contract: the completion still on its
+    way activates nothing, schedules nothing, and is not retried."""
+    contract = await ledger.add_contract()
+    await ledger.sign(contract)
+    payload = ledger.completed(contract)
+    contract.body["status"] = "voided"
+    await ledger.store_contract(contract)
+    consumer = fleet.runtime("ledger").consumer
+    assert consumer is not None
+    detail = Detail(data=payload.model_dump(mode="json", by_alias=True))
+    uow = fleet.runtime("ledger").uow()
+    await consumer.handlers["signature.completed"](
+        Delivered("signature.completed", "mindlinks.signature", detail, payload), uow
+    )
+    assert uow.writes == []
+    await ledger.publish_completed(payload)
+    await fleet.deliver()
+    assert [e["kind"] for e in await ledger.history(contract.id)] == ["signature", "signature"]
+    assert await ledger.published("ledger.contract-activated", contract.id) == []
+    assert await ledger.published("ledger.payment-scheduled", contract.id) == []
+
+
 async def test_signature_entries_must_be_the_contracts_own(fleet: Running, ledger: Ledger) -> None:
     contract = await ledger.add_contract()
     other = await ledger.add_contract()

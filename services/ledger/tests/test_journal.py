@@ -192,15 +192,26 @@ async def test_subject_entries_page_with_signed_cursors(ledger: Ledger) -> None:
         "/internal/ledger/subjects/other", params={"cursor": cursor}, headers=headers
     )
     ledger.problem(other, 422, "invalid-cursor")
-    foreign = await ledger.client.get(
-        f"/internal/ledger/subjects/{subject}",
-        params={"cursor": cursor},
-        headers=ledger.service("payment"),
-    )
-    ledger.problem(foreign, 422, "invalid-cursor")
-    ledger.problem(
-        await ledger.client.get(f"/internal/ledger/subjects/{subject}"), 401, "unauthorized"
-    )
+    for bad in ({"limit": 0}, {"limit": 101}, {"cursor": "!!"}):
+        response = await ledger.client.get(
+            f"/internal/ledger/subjects/{subject}", params=bad, headers=headers
+        )
+        assert response.status_code == 422, bad
+    unknown = await ledger.client.get("/internal/ledger/subjects/nothing-here", headers=headers)
+    assert unknown.json() == {"items": [], "nextCursor": None}
+
+
+@pytest.mark.parametrize("path", ["/internal/ledger/subjects/s-1", "/internal/ledger/verify"])
+async def test_only_the_admin_service_reads_subjects_and_verifies(
+    ledger: Ledger, path: str
+) -> None:
+    for service in ("signature", "payment", "contract", "ledger"):
+        denied = await ledger.client.get(path, headers=ledger.service(service))
+        ledger.problem(denied, 403, "forbidden")
+    ledger.problem(await ledger.client.get(path), 401, "unauthorized")
+    # A user's token (an admin user's included) is not a service credential.
+    for headers in (ledger.admin(), ledger.user(uuid.uuid4().hex)):
+        ledger.problem(await ledger.client.get(path, headers=headers), 401, "unauthorized")
 
 
 async def test_the_journal_export_walks_seq_order_for_ops_only(ledger: Ledger) -> None:
@@ -235,27 +246,36 @@ async def tamper(fleet: Running, seq: int, data: dict[str, Any]) -> None:
 async def test_a_changed_entry_is_found_and_named(fleet: Running, ledger: Ledger) -> None:
     subject = f"t-{uuid.uuid4().hex[:8]}"
     target = await ledger.append("note", subject, {"who": "alice"})
-    await ledger.append("note", subject, {"who": "bob"})
+    last = await ledger.append("note", subject, {"who": "bob"})
     ops = ledger.service("admin")
     clean = await ledger.client.get("/internal/ledger/verify", headers=ops)
     assert clean.status_code == 200, clean.text
-    assert clean.json()["intact"] is True
-    assert clean.json()["broken"] is None
+    report = clean.json()
+    tip = await ledger.runtime.table("heads").get({"name": "tip"})
+    assert tip is not None
+    assert (report["ok"], report["firstBrokenSeq"], report["problem"]) == (True, None, None)
+    assert report["entries"] == report["tip"]["seq"] == int(tip["tipSeq"]) >= last["seq"]
+    assert report["tip"]["hash"] == tip["tipHash"]
+    assert report["tip"]["recordedAt"] == tip["tipRecordedAt"]
+    # The earlier fields stay.
+    assert (report["intact"], report["broken"], report["tipSeq"]) == (True, None, tip["tipSeq"])
+    assert report["checkedAt"].endswith("Z")
 
     await tamper(fleet, target["seq"], {"who": "mallory"})
     try:
         assert await fleet.deps("ledger").ledger.verify_journal() is not None
-        report = (await ledger.client.get("/internal/ledger/verify", headers=ops)).json()
-        assert report["intact"] is False
+        broken = await ledger.client.get("/internal/ledger/verify", headers=ops)
+        assert broken.status_code == 200, broken.text
+        report = broken.json()
+        assert (report["ok"], report["intact"]) == (False, False)
+        assert report["firstBrokenSeq"] == target["seq"]
+        assert report["problem"].startswith("content-hash: the content hashes to ")
         assert report["broken"]["seq"] == target["seq"]
         assert report["broken"]["check"] == "content-hash"
+        assert report["entries"] == report["tip"]["seq"]  # every entry is there; one changed
     finally:
         await tamper(fleet, target["seq"], {"who": "alice"})
-    assert (await ledger.client.get("/internal/ledger/verify", headers=ops)).json()["intact"]
-
-    for service in ("signature", "payment"):
-        denied = await ledger.client.get("/internal/ledger/verify", headers=ledger.service(service))
-        ledger.problem(denied, 403, "forbidden")
+    assert (await ledger.client.get("/internal/ledger/verify", headers=ops)).json()["ok"]
 
 
 async def test_a_rewritten_chain_is_caught_by_its_links(ledger: Ledger) -> None:
@@ -284,9 +304,10 @@ async def test_a_rewritten_chain_is_caught_by_its_links(ledger: Ledger) -> None:
     assert (broken.seq, broken.check) == (3, "prev-hash")
 
     await client.delete_item(TableName=journal.store.journal.name, Key={"seq": {"N": "3"}})
-    broken = await journal.verify()
-    assert broken is not None
-    assert (broken.seq, broken.check) == (3, "missing")
+    verification = await journal.verification()
+    assert verification.broken is not None
+    assert (verification.broken.seq, verification.broken.check) == (3, "missing")
+    assert (verification.entries, verification.tip.seq) == (3, 4)
 
     await client.update_item(
         TableName=journal.store.heads.name,

@@ -17,6 +17,7 @@ from mindlinks_dev.harness import Running, installed_services
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_fleet import FLEET
 from mindlinks_fleet.events import (
+    CompanyReviewed,
     ContractActivated,
     ContractParties,
     InvitationAccepted,
@@ -173,6 +174,71 @@ async def test_invitation_accepted_tells_the_inviter_who_joined(
     await events.again("invitation.accepted", event_id)
     assert len(await notes(fleet, client, "client.contractor-joined")) == 1
     assert len(await mails(accounts, client, "client.contractor-joined")) == 1
+
+
+async def test_an_approved_company_tells_its_owner(
+    fleet: Running, accounts: Accounts, events: Events
+) -> None:
+    owner = await accounts.create("client")
+    payload = CompanyReviewed(
+        company_id=uuid.uuid4().hex,
+        owner_user_id=owner.user_id,
+        legal_name="Acme Widgets Ltd",
+        decision="approved",
+    )
+    event_id = await events.emit("company.reviewed", payload)
+    [note] = await notes(fleet, owner, "company.approved")
+    assert note["title"] == "Acme Widgets Ltd is approved"
+    [mail] = await mails(accounts, owner, "company.approved")
+    assert (mail["id"], mail["subject"]) == (note["id"], note["title"])
+    assert "You can now invite your contractors" in mail["text"]
+    assert "http://localhost:8080" in mail["text"]
+    assert await mails(accounts, owner, "company.rejected") == []
+
+    await events.again("company.reviewed", event_id)
+    assert len(await notes(fleet, owner, "company.approved")) == 1
+    assert len(await mails(accounts, owner, "company.approved")) == 1
+
+
+@pytest.mark.parametrize("reason", ["The registry lists another company", None])
+async def test_a_rejected_company_tells_its_owner_why(
+    fleet: Running, accounts: Accounts, events: Events, reason: str | None
+) -> None:
+    owner = await accounts.create("client")
+    payload = CompanyReviewed(
+        company_id=uuid.uuid4().hex,
+        owner_user_id=owner.user_id,
+        legal_name="Acme Widgets Ltd",
+        decision="rejected",
+        reason=reason,
+    )
+    await events.emit("company.reviewed", payload)
+    [note] = await notes(fleet, owner, "company.rejected")
+    assert note["title"] == "We could not approve Acme Widgets Ltd"
+    [mail] = await mails(accounts, owner, "company.rejected")
+    ending = f"could not approve it: {reason}" if reason else "could not approve it."
+    assert ending in mail["text"]
+    assert ending in mail["html"]
+    assert await notes(fleet, owner, "company.approved") == []
+
+
+async def test_a_company_review_follows_the_owners_opt_outs(
+    fleet: Running, accounts: Accounts, events: Events
+) -> None:
+    owner = await accounts.create("client")
+    await accounts.set_preferences(owner, productUpdates=False)
+    await events.emit(
+        "company.reviewed",
+        CompanyReviewed(
+            company_id=uuid.uuid4().hex,
+            owner_user_id=owner.user_id,
+            legal_name="Acme Widgets Ltd",
+            decision="rejected",
+            reason="Not a company",
+        ),
+    )
+    assert len(await notes(fleet, owner, "company.rejected")) == 1  # in-app stays
+    assert await mails(accounts, owner, "company.rejected") == []
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,9 @@ ROUTES = {
     "/v1/payments/escrow/{escrow_id}/release",
     "/v1/payments/payout-account",
     "/v1/payments/webhooks/stripe",
+    "/internal/payments/transactions",
+    "/internal/payments/escrow",
+    "/internal/payments/transactions/{transaction_id}/flag",
 }
 
 

@@ -82,7 +82,7 @@ async def test_a_cursor_only_works_for_the_list_it_came_from(payments: Payments)
     "params",
     [{"limit": 0}, {"limit": 101}, {"limit": "x"}, {"contractId": "has space"}, {"contractId": ""}],
 )
-async def test_bad_queries_are_refused(payments: Payments, params: dict[str, object]) -> None:
+async def test_bad_queries_are_refused(payments: Payments, params: dict[str, str | int]) -> None:
     response = await payments.client.get(
         PATH, params=params, headers=payments.headers(uuid.uuid4().hex, "client")
     )

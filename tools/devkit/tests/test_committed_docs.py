@@ -33,3 +33,29 @@ def test_committed_documents_match_the_code(module: str, fix: str) -> None:
     assert result.returncode == 0, (
         f"out of date: run `{fix}` and commit\n" + result.stdout + result.stderr
     )
+
+
+def test_import_contracts_name_every_package() -> None:
+    """import-linter's package lists are written by hand in the root
+    pyproject: every service package must be in each of them, and every tool
+    must be forbidden to the services (a new service cannot slip past)."""
+    import tomllib
+
+    from mindlinks_dev.harness import installed_services
+
+    root = repo_root(Path.cwd())
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["importlinter"]
+    services = {f"mindlinks_{name}" for name in installed_services()}
+    tools = {p.name for p in (root / "tools").glob("*/src/mindlinks_*")}
+    assert services | tools | {"mindlinks_kit", "mindlinks_fleet"} == set(config["root_packages"])
+    contracts = {c["name"]: c for c in config["contracts"]}
+    independent = next(c for c in contracts.values() if c["type"] == "independence")
+    assert set(independent["modules"]) == services
+    for contract in contracts.values():
+        if contract["type"] == "forbidden" and contract["source_modules"] != ["mindlinks_kit"]:
+            if set(contract["source_modules"]) == services:
+                assert tools <= set(contract["forbidden_modules"])
+            else:
+                assert services <= set(contract["forbidden_modules"])
+        elif contract["type"] == "forbidden":
+            assert services | tools <= set(contract["forbidden_modules"])

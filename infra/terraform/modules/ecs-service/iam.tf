@@ -66,10 +66,31 @@ data "aws_iam_policy_document" "task" {
       "dynamodb:UpdateItem",
       "dynamodb:DeleteItem",
       "dynamodb:Query",
+      "dynamodb:Scan",
       "dynamodb:ConditionCheckItem",
       "dynamodb:DescribeTable",
     ]
     resources = concat(var.access.tables, [for table in var.access.tables : "${table}/index/*"])
+  }
+
+  # An audit trail: the service may add and read items, never update or delete them.
+  dynamic "statement" {
+    for_each = length(var.access.append_only_tables) > 0 ? ["append-only"] : []
+    content {
+      sid = "OwnAppendOnlyTables"
+      actions = [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DescribeTable",
+      ]
+      resources = concat(
+        var.access.append_only_tables,
+        [for table in var.access.append_only_tables : "${table}/index/*"],
+      )
+    }
   }
 
   dynamic "statement" {

@@ -78,6 +78,7 @@ variable "access" {
   description = "ARNs this service may use: its own resources only (the platform picks them)."
   type = object({
     tables              = list(string)
+    append_only_tables  = optional(list(string), [])
     buckets             = list(string)
     object_lock_buckets = list(string)
     queue               = optional(string)

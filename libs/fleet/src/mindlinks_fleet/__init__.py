@@ -3,9 +3,11 @@ peers, event subscriptions and sizes. Compose, Terraform variables, IAM
 resource lists and the local bootstrap derive from ``FLEET``."""
 
 from mindlinks_fleet.events import CATALOG
-from mindlinks_fleet.services import SERVICES
+from mindlinks_fleet.services import REVOCATION, SERVICES
 from mindlinks_kit.declaration import Fleet
 
-FLEET = Fleet(name="mindlinks", services=SERVICES, events=CATALOG)
+FLEET = Fleet(
+    name="mindlinks", services=SERVICES, events=CATALOG, revocation=REVOCATION, operator="admin"
+)
 
 __all__ = ["FLEET"]

@@ -48,6 +48,16 @@ class CompanyRegistered(ApiModel):
     name_mismatch: bool = False
 
 
+class CompanyReviewed(ApiModel):
+    """An admin's decision on a company held for registry review."""
+
+    company_id: str
+    owner_user_id: str
+    legal_name: str
+    decision: Literal["approved", "rejected"]
+    reason: str | None = None
+
+
 class InvitationCreated(ApiModel):
     invitation_id: str
     company_id: str
@@ -180,6 +190,7 @@ CATALOG: tuple[Event, ...] = (
     Event("user.unsuspended", producer="auth", payload=UserUnsuspended),
     Event("user.updated", producer="user", payload=UserUpdated),
     Event("company.registered", producer="client", payload=CompanyRegistered),
+    Event("company.reviewed", producer="client", payload=CompanyReviewed),
     Event("invitation.created", producer="client", payload=InvitationCreated),
     Event("invitation.accepted", producer="contractor", payload=InvitationAccepted),
     Event("contractor.created", producer="contractor", payload=ContractorCreated),

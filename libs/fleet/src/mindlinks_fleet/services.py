@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from mindlinks_kit.declaration import Bucket, Index, Key, Service, Sizing, Table
 
+REVOCATION = "user.suspended"
+"""Every service consumes it: a suspended user's live access tokens stop
+working everywhere within seconds, not at expiry (the kit handles it)."""
+
 SERVICES: tuple[Service, ...] = (
     Service(
         "auth",
         port=3001,
         area="auth",
         tables=(
-            Table("users", pk=Key("id"), indexes=(Index("by-email", pk=Key("email")),)),
+            Table(
+                "users",
+                pk=Key("id"),
+                indexes=(
+                    Index("by-email", pk=Key("email")),
+                    Index("by-role", pk=Key("role"), sk=Key("createdAt")),
+                ),
+            ),
             Table(
                 "sessions",
                 pk=Key("id"),
@@ -19,6 +30,7 @@ SERVICES: tuple[Service, ...] = (
             ),
         ),
         peers=("notification",),
+        consumes=(REVOCATION,),
         redis=True,
         extra_public_paths=("/.well-known/jwks.json",),
         sizing=Sizing(cpu=256, memory=512, min_tasks=1, max_tasks=5),
@@ -29,14 +41,21 @@ SERVICES: tuple[Service, ...] = (
         area="users",
         tables=(Table("profiles", pk=Key("userId")), Table("preferences", pk=Key("userId"))),
         peers=("auth",),
-        consumes=("user.created",),
+        consumes=(REVOCATION, "user.created"),
     ),
     Service(
         "client",
         port=3003,
         area="clients",
         tables=(
-            Table("companies", pk=Key("id"), indexes=(Index("by-owner", pk=Key("ownerUserId")),)),
+            Table(
+                "companies",
+                pk=Key("id"),
+                indexes=(
+                    Index("by-owner", pk=Key("ownerUserId")),
+                    Index("by-status", pk=Key("status"), sk=Key("createdAt")),
+                ),
+            ),
             Table(
                 "invitations",
                 pk=Key("id"),
@@ -48,13 +67,21 @@ SERVICES: tuple[Service, ...] = (
             ),
         ),
         peers=("auth", "notification"),
+        consumes=(REVOCATION,),
     ),
     Service(
         "contractor",
         port=3004,
         area="contractors",
         tables=(
-            Table("profiles", pk=Key("id"), indexes=(Index("by-user", pk=Key("userId")),)),
+            Table(
+                "profiles",
+                pk=Key("id"),
+                indexes=(
+                    Index("by-user", pk=Key("userId")),
+                    Index("by-kyc-status", pk=Key("kycStatus"), sk=Key("createdAt")),
+                ),
+            ),
             Table("bank-details", pk=Key("contractorId")),
             Table(
                 "engagements",
@@ -64,7 +91,7 @@ SERVICES: tuple[Service, ...] = (
             ),
         ),
         peers=("auth", "client", "notification"),
-        consumes=("kyc.verified", "kyc.rejected"),
+        consumes=(REVOCATION, "kyc.verified", "kyc.rejected"),
     ),
     Service(
         "kyc",
@@ -77,12 +104,14 @@ SERVICES: tuple[Service, ...] = (
                 indexes=(
                     Index("by-contractor", pk=Key("contractorId"), sk=Key("createdAt")),
                     Index("by-provider-session", pk=Key("providerSessionId")),
+                    Index("by-status", pk=Key("status"), sk=Key("createdAt")),
                 ),
             ),
             Table("documents", pk=Key("id"), indexes=(Index("by-session", pk=Key("sessionId")),)),
         ),
         buckets=(Bucket("kyc-documents"),),
         peers=("contractor", "notification"),
+        consumes=(REVOCATION,),
         idempotent_posts=True,
     ),
     Service(
@@ -96,6 +125,7 @@ SERVICES: tuple[Service, ...] = (
                 indexes=(
                     Index("by-company", pk=Key("clientCompanyId"), sk=Key("createdAt")),
                     Index("by-contractor", pk=Key("contractorId"), sk=Key("createdAt")),
+                    Index("by-status", pk=Key("status"), sk=Key("createdAt")),
                 ),
             ),
             Table(
@@ -106,7 +136,7 @@ SERVICES: tuple[Service, ...] = (
         ),
         buckets=(Bucket("contract-documents"),),
         peers=("client", "contractor", "notification"),
-        consumes=("ledger.contract-activated", "payment.released"),
+        consumes=(REVOCATION, "ledger.contract-activated", "payment.released"),
         idempotent_posts=True,
         sizing=Sizing(cpu=512, memory=1024, min_tasks=2, max_tasks=10),
     ),
@@ -122,6 +152,7 @@ SERVICES: tuple[Service, ...] = (
             ),
         ),
         peers=("contract", "ledger", "notification"),
+        consumes=(REVOCATION,),
         idempotent_posts=True,
     ),
     Service(
@@ -138,7 +169,7 @@ SERVICES: tuple[Service, ...] = (
         ),
         buckets=(Bucket("ledger-digests", object_lock=True),),
         peers=("contract", "notification"),
-        consumes=("signature.completed",),
+        consumes=(REVOCATION, "signature.completed"),
     ),
     Service(
         "payment",
@@ -153,17 +184,21 @@ SERVICES: tuple[Service, ...] = (
                     Index("by-intent", pk=Key("paymentIntentId")),
                     Index("by-client", pk=Key("clientUserId"), sk=Key("createdAt")),
                     Index("by-contractor", pk=Key("contractorUserId"), sk=Key("createdAt")),
+                    Index("by-status", pk=Key("status"), sk=Key("createdAt")),
                 ),
             ),
             Table(
                 "escrow",
                 pk=Key("id"),
-                indexes=(Index("by-contract", pk=Key("contractId"), sk=Key("itemId")),),
+                indexes=(
+                    Index("by-contract", pk=Key("contractId"), sk=Key("itemId")),
+                    Index("by-state", pk=Key("state"), sk=Key("createdAt")),
+                ),
             ),
             Table("accounts", pk=Key("contractorId")),
         ),
         peers=("contract", "contractor", "notification"),
-        consumes=("ledger.contract-activated",),
+        consumes=(REVOCATION, "ledger.contract-activated"),
         idempotent_posts=True,
         sizing=Sizing(cpu=512, memory=1024, min_tasks=2, max_tasks=10),
     ),
@@ -181,7 +216,9 @@ SERVICES: tuple[Service, ...] = (
         ),
         peers=("user",),
         consumes=(
+            REVOCATION,
             "user.created",
+            "company.reviewed",
             "invitation.created",
             "invitation.accepted",
             "kyc.verified",
@@ -199,7 +236,18 @@ SERVICES: tuple[Service, ...] = (
         "admin",
         port=3011,
         area="admin",
-        tables=(Table("audit", pk=Key("id")),),
+        tables=(
+            Table(
+                "audit",
+                pk=Key("id"),
+                indexes=(
+                    Index("by-day", pk=Key("day"), sk=Key("id")),
+                    Index("by-actor", pk=Key("actorUserId"), sk=Key("id")),
+                    Index("by-target", pk=Key("target"), sk=Key("id")),
+                ),
+                append_only=True,
+            ),
+        ),
         peers=(
             "auth",
             "user",
@@ -212,5 +260,6 @@ SERVICES: tuple[Service, ...] = (
             "payment",
             "notification",
         ),
+        consumes=(REVOCATION,),
     ),
 )

@@ -21,11 +21,13 @@ from mindlinks_kit.dynamo import CursorCodec, Table
 from mindlinks_kit.errors import install_handlers
 from mindlinks_kit.events.consumer import Consumer, Handler
 from mindlinks_kit.events.outbox import Outbox, Relay
-from mindlinks_kit.health import health, operations
+from mindlinks_kit.health import health
 from mindlinks_kit.http import Peers, ServiceTokens
 from mindlinks_kit.middleware import RequestMiddleware
 from mindlinks_kit.observability import Metrics, configure_logging, configure_tracing
 from mindlinks_kit.openapi import PROBLEM_RESPONSES, document_problems
+from mindlinks_kit.operations import operations
+from mindlinks_kit.revocations import Revocations
 from mindlinks_kit.runtime import Runtime, remote_service_token
 from mindlinks_kit.settings import ServiceSettings
 
@@ -150,6 +152,13 @@ def _runtime(
     )
     if service != "auth":
         peers.tokens = ServiceTokens(lambda: remote_service_token(runtime))
+    if fleet.revocation is not None and fleet.revocation in spec.consumes:
+        runtime.revocations = Revocations(
+            tables["revocations"],
+            retention_seconds=settings.revocation_retention_seconds,
+            refresh_seconds=settings.revocation_refresh_seconds,
+        )
+        runtime.verifier.revocation_checks.append(runtime.revocations.is_revoked)
     catalog = {e.name: e for e in fleet.events}
     if fleet.publishes(service):
         runtime.relay = Relay(
@@ -163,8 +172,11 @@ def _runtime(
     return runtime
 
 
-async def _wire_events(runtime: Runtime, handlers: Mapping[str, Handler]) -> None:
+async def _wire_events(runtime: Runtime, own: Mapping[str, Handler]) -> None:
     spec = runtime.service
+    handlers = dict(own)
+    if runtime.revocations is not None and runtime.fleet.revocation is not None:
+        handlers.setdefault(runtime.fleet.revocation, runtime.revocations.handle)
     if set(handlers) != set(spec.consumes):
         raise RuntimeError(
             f"{spec.name} handles {sorted(handlers)} but the fleet declares {sorted(spec.consumes)}"
@@ -200,6 +212,8 @@ def _start_background(
         tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
     if runtime.consumer is not None:
         tasks.append(asyncio.create_task(runtime.consumer.run(), name="event-consumer"))
+    if runtime.revocations is not None:
+        tasks.append(asyncio.create_task(runtime.revocations.run(), name="revocations"))
     for name, run in own.items():
         tasks.append(asyncio.create_task(run(), name=name))
     return tasks

@@ -87,8 +87,8 @@ class TokenVerifier:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
-        self.revoked: Callable[[dict[str, Any]], Awaitable[bool]] | None = None
-        """Hook for revocation checks (suspended users) beyond expiry."""
+        self.revocation_checks: list[Callable[[dict[str, Any]], Awaitable[bool]]] = []
+        """Checks beyond expiry (a revoked subject, an ended session)."""
 
     async def claims(self, token: str, audience: str) -> dict[str, Any]:
         try:
@@ -114,8 +114,9 @@ class TokenVerifier:
             raise Unauthorized("Token expired", reason="expired") from None
         except jwt.PyJWTError:
             raise Unauthorized("Invalid token") from None
-        if self.revoked is not None and await self.revoked(claims):
-            raise Unauthorized("Token revoked", reason="revoked")
+        for revoked in self.revocation_checks:
+            if await revoked(claims):
+                raise Unauthorized("Token revoked", reason="revoked")
         return claims
 
     async def user(self, token: str) -> Principal:

@@ -38,6 +38,9 @@ class Table:
     sk: Key | None = None
     indexes: tuple[Index, ...] = ()
     ttl_attribute: str | None = None
+    append_only: bool = False
+    """Items are only ever created: the owner's IAM role gets no update or
+    delete on it (an audit trail nobody, not even its service, can rewrite)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ OUTBOX = Table(
 )
 INBOX = Table("inbox", pk=Key("eventId"), ttl_attribute="expiresAt")
 IDEMPOTENCY = Table("idempotency", pk=Key("key"), ttl_attribute="expiresAt")
+REVOCATIONS = Table("revocations", pk=Key("subject"), ttl_attribute="expiresAt")
 
 
 @dataclass(frozen=True)
@@ -98,12 +102,14 @@ class Service:
     idempotent_posts: bool = False
     """Accepts ``Idempotency-Key`` on creating POSTs (gets an ``idempotency`` table)."""
 
-    def owned_tables(self, publishes: bool) -> tuple[Table, ...]:
+    def owned_tables(self, publishes: bool, revocation: str | None = None) -> tuple[Table, ...]:
         derived: list[Table] = []
         if publishes:
             derived.append(OUTBOX)
         if self.consumes:
             derived.append(INBOX)
+        if revocation is not None and revocation in self.consumes:
+            derived.append(REVOCATIONS)
         if self.idempotent_posts:
             derived.append(IDEMPOTENCY)
         return self.tables + tuple(derived)
@@ -119,6 +125,13 @@ class Fleet:
     services: tuple[Service, ...]
     events: tuple[Event, ...]
     bus: str = "mindlinks"
+    operator: str | None = None
+    """The service that may call every service's ``/internal/ops`` routes."""
+    revocation: str | None = None
+    """The event after which a subject's earlier access tokens are refused.
+    Every service must consume it; the kit handles it (its payload names the
+    subject in ``userId``), so a revoked token stops working fleet-wide within
+    seconds rather than at expiry."""
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.services]
@@ -131,10 +144,16 @@ class Fleet:
         for event in self.events:
             if event.producer not in names:
                 raise ValueError(f"event {event.name} has unknown producer {event.producer}")
+        if self.operator is not None and self.operator not in names:
+            raise ValueError(f"operator {self.operator} is not a service")
+        if self.revocation is not None and self.revocation not in known_events:
+            raise ValueError(f"revocation event {self.revocation} is not in the catalog")
         for service in self.services:
             unknown = set(service.consumes) - known_events
             if unknown:
                 raise ValueError(f"{service.name} consumes unknown events {sorted(unknown)}")
+            if self.revocation is not None and self.revocation not in service.consumes:
+                raise ValueError(f"{service.name} must consume {self.revocation}")
             unknown_peers = set(service.peers) - set(names)
             if unknown_peers:
                 raise ValueError(f"{service.name} names unknown peers {sorted(unknown_peers)}")
@@ -159,4 +178,6 @@ class Fleet:
 
     def tables(self, service: str) -> tuple[Table, ...]:
         spec = self.service(service)
-        return spec.owned_tables(publishes=bool(self.publishes(service)))
+        return spec.owned_tables(
+            publishes=bool(self.publishes(service)), revocation=self.revocation
+        )

@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -175,21 +176,71 @@ class Table:
             args["ExpressionAttributeNames"] = names
         if index:
             args["IndexName"] = index
-        if start:
-            args["ExclusiveStartKey"] = to_wire(start)
         if filter_expression:
             args["FilterExpression"] = filter_expression
+        return await self._page(self.client.query, args, start)
+
+    async def scan(
+        self,
+        *,
+        limit: int = 50,
+        start: Item | None = None,
+        filter_expression: str | None = None,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> tuple[list[Item], Item | None]:
+        """One page of a scan: for small tables and rare operator lists only
+        (a scan reads every item; lists users see are queries)."""
+        args: dict[str, Any] = {"TableName": self.name, "Limit": limit}
+        if filter_expression:
+            args["FilterExpression"] = filter_expression
+        if names:
+            args["ExpressionAttributeNames"] = names
+        if values:
+            args["ExpressionAttributeValues"] = values
+        return await self._page(self.client.scan, args, start)
+
+    @staticmethod
+    async def _page(
+        read: Callable[..., Awaitable[Any]], args: dict[str, Any], start: Item | None
+    ) -> tuple[list[Item], Item | None]:
+        if start:
+            args["ExclusiveStartKey"] = to_wire(start)
         try:
-            response = await self.client.query(**args)
+            response = await read(**args)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ValidationException" and start:
-                raise InvalidCursor() from exc
+                raise InvalidCursor() from exc  # a cursor of another list or a forged one
             raise
         last = response.get("LastEvaluatedKey")
         return [from_wire(i) for i in response.get("Items", [])], from_wire(last) if last else None
 
     async def reachable(self) -> None:
         await self.client.describe_table(TableName=self.name)
+
+
+PageRead = Callable[[Item | None, int], Awaitable[tuple[list[Item], Item | None]]]
+"""One read of a page: ``(start, limit) → (items, last evaluated key)``."""
+MAX_PAGE_READS = 10
+
+
+async def filled_page(
+    read: PageRead, limit: int, start: Item | None, key: Callable[[Item], Item]
+) -> tuple[list[Item], Item | None]:
+    """Up to ``limit`` items from successive reads (a filter can thin a read
+    out, down to nothing), and where the next page starts: ``key(item)`` gives
+    the last returned item's position in the read's key space."""
+    found: list[Item] = []
+    last = start
+    for _ in range(MAX_PAGE_READS):
+        items, last = await read(last, limit + 1)
+        found.extend(items)
+        if len(found) > limit or last is None:
+            break
+    if len(found) > limit:
+        found = found[:limit]
+        return found, key(found[-1])
+    return found, last
 
 
 def _add_condition(

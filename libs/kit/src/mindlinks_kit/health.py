@@ -1,5 +1,5 @@
 """``/health/live`` (the process answers) and ``/health/ready`` (its tables,
-Redis and queue answer), plus the internal operations view."""
+Redis and queue answer)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,13 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from mindlinks_kit.auth import service_caller
 from mindlinks_kit.errors import PROBLEM_JSON, problem_body
 from mindlinks_kit.runtime import Runtime
 
 health = APIRouter(tags=["health"], include_in_schema=False)
-operations = APIRouter(
-    prefix="/internal/ops", tags=["internal"], dependencies=[Depends(service_caller)]
-)
 
 
 def _runtime(request: Request) -> Runtime:
@@ -60,15 +56,3 @@ async def ready(request: Request) -> JSONResponse:
         503, "not-ready", "The service is not ready", "A dependency did not answer", checks=results
     )
     return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)
-
-
-@operations.get("/status")
-async def status(request: Request) -> dict[str, Any]:
-    runtime = _runtime(request)
-    backlog = await runtime.relay.backlog() if runtime.relay else 0
-    return {
-        "service": runtime.service.name,
-        "version": runtime.settings.version,
-        "breakers": runtime.peers.breaker_states(),
-        "outboxBacklog": backlog,
-    }

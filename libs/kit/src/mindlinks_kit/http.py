@@ -151,10 +151,14 @@ class Peers:
         idempotency_key: str | None = None,
         authenticate: bool = True,
         timeout: float | None = None,
+        attempts: int | None = None,
     ) -> httpx.Response:
         """Call a peer with a JSON body (``json``) or raw bytes (``content`` and
         ``content_type``). Returns any response below 500; raises ``PeerUnavailable``
-        (a 503 problem) when the peer is down, times out or its breaker is open."""
+        (a 503 problem whose ``reason`` is ``circuit-open``, ``timeout``,
+        ``connection-failed`` or ``server-error``) when the peer is down, times
+        out or its breaker is open. ``attempts`` overrides the retry budget
+        (a probe that must answer within a deadline tries once)."""
         if peer not in self.allowed:
             raise ValueError(f"{peer!r} is not a declared peer of this service")
         method = method.upper()
@@ -180,16 +184,18 @@ class Peers:
                         headers=headers,
                         timeout=deadline,
                     )
-            except (httpx.TransportError, TimeoutError) as exc:
-                raise _Retryable(type(exc).__name__) from exc
+            except (httpx.TimeoutException, TimeoutError) as exc:
+                raise _Retryable("timeout") from exc
+            except httpx.TransportError as exc:
+                raise _Retryable("connection-failed") from exc
             if response.status_code >= 500:
-                raise _Retryable(f"status {response.status_code}", response)
+                raise _Retryable("server-error", response)
             return response
 
         repeatable = method in _IDEMPOTENT_METHODS or idempotency_key is not None
         try:
             async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.attempts if repeatable else 1),
+                stop=stop_after_attempt((attempts or self.attempts) if repeatable else 1),
                 wait=wait_exponential_jitter(multiplier=0.1, max=2.0, jitter=0.1),
                 retry=retry_if_exception_type(_Retryable),
                 reraise=True,
@@ -198,10 +204,14 @@ class Peers:
                     return await breaker.call(once)
         except CircuitOpen:
             log.warning("peer.breaker_open", peer=peer)
-            raise PeerUnavailable(f"{peer} is unavailable (circuit open)", peer=peer) from None
+            raise PeerUnavailable(
+                f"{peer} is unavailable (circuit open)", peer=peer, reason="circuit-open"
+            ) from None
         except _Retryable as exc:
             log.warning("peer.unavailable", peer=peer, reason=str(exc))
-            raise PeerUnavailable(f"{peer} is unavailable", peer=peer) from None
+            raise PeerUnavailable(
+                f"{peer} is unavailable ({str(exc).replace('-', ' ')})", peer=peer, reason=str(exc)
+            ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _headers(self, idempotency_key: str | None, authenticate: bool) -> dict[str, str]:

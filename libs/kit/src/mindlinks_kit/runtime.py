@@ -21,6 +21,7 @@ from mindlinks_kit.events.outbox import Outbox, Relay
 from mindlinks_kit.http import Peers
 from mindlinks_kit.idempotency import Idempotency
 from mindlinks_kit.observability import Metrics
+from mindlinks_kit.revocations import Revocations
 from mindlinks_kit.settings import ServiceSettings
 
 
@@ -40,6 +41,7 @@ class Runtime:
     outbox: Outbox | None = None
     relay: Relay | None = None
     consumer: Consumer | None = None
+    revocations: Revocations | None = None
 
     @property
     def idempotency(self) -> Idempotency:

@@ -56,6 +56,10 @@ class ServiceSettings(BaseSettings):
     """Run the outbox relay and the queue consumer as background tasks; tests
     turn them off and move events deterministically (``Running.deliver``)."""
     relay_interval_seconds: float = 5.0
+    revocation_refresh_seconds: float = 2.0
+    """How often each task reloads the revoked subjects its service recorded."""
+    revocation_retention_seconds: int = 3600
+    """How long a revocation is kept: longer than any access token lives."""
     otel_exporter_endpoint: str | None = None
     log_level: str = "INFO"
     trusted_proxy_hops: int = 0

@@ -17,7 +17,9 @@ import structlog
 from mindlinks_auth import events
 from mindlinks_auth.clients import Notifications
 from mindlinks_auth.domain import (
+    InvalidEmail,
     InvalidEmailToken,
+    Status,
     User,
     UserNotFound,
     check_password,
@@ -81,6 +83,36 @@ class Accounts:
         if user is None:
             raise UserNotFound()
         return user
+
+    async def search(
+        self,
+        *,
+        email: str | None,
+        role: Role | None,
+        status: Status | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[User], str | None]:
+        """Accounts for operators: one exact email (normalized as registration
+        does; an address no one could have registered finds nobody), else by
+        role newest first, else all; ``status`` and ``role`` filter."""
+        if email is not None:
+            try:
+                user = await self.store.user_by_email(normalize_email(email))
+            except InvalidEmail:
+                user = None
+            matches = (
+                user is not None
+                and (role is None or user.role == role)
+                and (status is None or user.status == status)
+            )
+            return ([user] if matches and user is not None else []), None
+        scope = f"auth.users:role={role or ''}:status={status or ''}"
+        start = self.runtime.cursors.decode(cursor, scope)
+        users, last = await self.store.users_page(
+            role=role, status=status, limit=limit, start=start
+        )
+        return users, self.runtime.cursors.encode(last, scope)
 
     # registration -------------------------------------------------------
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Path, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
 
 from mindlinks_auth.deps import Deps, FromAdmin
+from mindlinks_auth.domain import Status
 from mindlinks_auth.schemas import (
+    AccountRecord,
     EmailRequest,
     IntrospectRequest,
     IntrospectResponse,
@@ -32,13 +34,17 @@ from mindlinks_auth.schemas import (
     VerifiedEmail,
 )
 from mindlinks_auth.sessions import Tokens
+from mindlinks_fleet.events import Role
 from mindlinks_kit.auth import ClientIp, CurrentUser, Internal
+from mindlinks_kit.schemas import Page
 
 well_known = APIRouter(tags=["auth"])
 public = APIRouter(prefix="/v1/auth", tags=["auth"])
 internal = APIRouter(prefix="/internal/auth", tags=["internal"])
 UserId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 NO_STORE = {"Cache-Control": "no-store"}
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 def _tokens(tokens: Tokens, response: Response) -> TokenPair:
@@ -180,6 +186,24 @@ async def service_token(body: ServiceTokenRequest, deps: Deps) -> ServiceTokenRe
     keys = await deps.keys.fresh()
     token, expires = keys.service_token(body.service, deps.settings.service_token_ttl_seconds)
     return ServiceTokenResponse(token=token, expires_at=expires)
+
+
+@internal.get("/users")
+async def search_users(
+    caller: FromAdmin,
+    deps: Deps,
+    email: Annotated[str | None, Query(min_length=1, max_length=320)] = None,
+    role: Role | None = None,
+    status: Status | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[AccountRecord]:
+    """Accounts for the admin service: an exact email, or by role newest
+    first, or all; ``status`` filters."""
+    users, next_cursor = await deps.accounts.search(
+        email=email, role=role, status=status, limit=limit, cursor=cursor
+    )
+    return Page[AccountRecord](items=[AccountRecord.of(u) for u in users], next_cursor=next_cursor)
 
 
 @internal.get("/users/{user_id}")

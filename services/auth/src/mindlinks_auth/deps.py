@@ -73,9 +73,9 @@ async def setup(runtime: Runtime) -> AuthDeps:
         box=box,
         refresh=RefreshTokens(redis, prefix, settings.refresh_token_ttl_seconds),
     )
-    # Access tokens of ended sessions stop working at auth at once (elsewhere
-    # at expiry, or at once for callers that introspect).
-    runtime.verifier.revoked = sessions.is_revoked
+    # Access tokens of ended sessions stop working at auth at once; a
+    # suspension reaches every other service through the revocation event.
+    runtime.verifier.revocation_checks.append(sessions.is_revoked)
     accounts = Accounts(
         runtime=runtime,
         settings=settings,

@@ -137,6 +137,16 @@ class UserRecord(ApiModel):
         )
 
 
+class AccountRecord(UserRecord):
+    """An account in the operators' lists."""
+
+    created_at: str
+
+    @classmethod
+    def of(cls, user: User) -> AccountRecord:
+        return cls(**UserRecord.of(user).model_dump(), created_at=user.created_at)
+
+
 class IntrospectRequest(ApiModel):
     token: Annotated[str, StringConstraints(min_length=1, max_length=8192)]
 

@@ -14,10 +14,19 @@ from typing import Any
 
 from mindlinks_auth.domain import EmailTaken, Session, User
 from mindlinks_kit.clock import now_iso
-from mindlinks_kit.dynamo import ConditionFailed, Item, StaleVersion, Table, UnitOfWork, values
+from mindlinks_kit.dynamo import (
+    ConditionFailed,
+    Item,
+    StaleVersion,
+    Table,
+    UnitOfWork,
+    filled_page,
+    values,
+)
 
 Changes = dict[str, Any]
 """Attribute name (storage, camelCase) → new value; ``None`` removes it."""
+"""Reads one page of a filtered list may take before it answers short."""
 
 
 def _claim_id(email: str) -> str:
@@ -140,6 +149,56 @@ class Store:
     async def user_by_email(self, email: str) -> User | None:
         claim = await self.users.get({"id": _claim_id(email)})
         return await self.user(claim["userId"]) if claim else None
+
+    async def users_page(
+        self, *, role: str | None, status: str | None, limit: int, start: Item | None
+    ) -> tuple[list[User], Item | None]:
+        """Accounts newest first by role (``by-role``), else in scan order;
+        ``status`` filters. Email-claim items carry no role and are skipped by
+        the scan's filter."""
+        names = {"#kind": "kind"}
+        args: dict[str, Any] = {"kindUser": "user"}
+        conditions = ["#kind = :kindUser"]
+        if status is not None:
+            names["#status"] = "status"
+            args["status"] = status
+            conditions.append("#status = :status")
+        where = " AND ".join(conditions)
+
+        if role is not None:
+            names["#role"] = "role"
+
+            async def read(cursor: Item | None, size: int) -> tuple[list[Item], Item | None]:
+                return await self.users.query(
+                    "#role = :role",
+                    values=values(role=role, **args),
+                    names=names,
+                    index="by-role",
+                    limit=size,
+                    start=cursor,
+                    forward=False,
+                    filter_expression=where,
+                )
+
+            def key(item: Item) -> Item:
+                return {"id": item["id"], "role": item["role"], "createdAt": item["createdAt"]}
+
+        else:
+
+            async def read(cursor: Item | None, size: int) -> tuple[list[Item], Item | None]:
+                return await self.users.scan(
+                    limit=size,
+                    start=cursor,
+                    filter_expression=where,
+                    names=names,
+                    values=values(**args),
+                )
+
+            def key(item: Item) -> Item:
+                return {"id": item["id"]}
+
+        items, last = await filled_page(read, limit, start, key)
+        return [user_from_item(item) for item in items], last
 
     def add_user(self, uow: UnitOfWork, user: User) -> None:
         uow.create(self.users, user_item(user), key="id")

@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from mindlinks_client.deps import Deps
+from mindlinks_client.deps import ClientDeps, Deps
+from mindlinks_client.domain import Status
 from mindlinks_client.schemas import (
+    CompanyAdminRecord,
     CompanyOut,
     CompanyPatch,
     CompanyRecord,
@@ -17,8 +19,10 @@ from mindlinks_client.schemas import (
     Redeemed,
     RedeemInvitation,
     RegisterCompany,
+    ReviewCompany,
 )
-from mindlinks_kit.auth import Internal, Principal, roles, service_caller
+from mindlinks_kit.auth import Internal, Principal, ServiceCaller, roles, service_caller, services
+from mindlinks_kit.dynamo import StaleVersion
 from mindlinks_kit.errors import Forbidden
 from mindlinks_kit.schemas import Page
 
@@ -27,6 +31,7 @@ internal = APIRouter(
     prefix="/internal/clients", tags=["internal"], dependencies=[Depends(service_caller)]
 )
 ClientUser = Annotated[Principal, Depends(roles("client"))]
+FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 Id = Annotated[str, Path(min_length=1, max_length=128)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
@@ -98,6 +103,45 @@ async def contractors(
 
 
 # internal ---------------------------------------------------------------------
+
+
+@internal.get("/companies")
+async def companies(
+    caller: FromAdmin,
+    deps: Deps,
+    status: Status | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[CompanyAdminRecord]:
+    """Companies for the admin service: of one status newest first, or all."""
+    items, next_cursor = await deps.companies.page(status, limit, cursor)
+    return Page[CompanyAdminRecord](
+        items=[CompanyAdminRecord.of(c) for c in items], next_cursor=next_cursor
+    )
+
+
+@internal.post("/companies/{company_id}/review")
+async def review_company(
+    company_id: Id, body: ReviewCompany, caller: FromAdmin, deps: Deps
+) -> CompanyAdminRecord:
+    """An admin's decision on a company held for review; publishes
+    ``company.reviewed``. The same decision again answers the company."""
+    await _review(deps, company_id, body)
+    return CompanyAdminRecord.of(await deps.companies.get(company_id))
+
+
+async def _review(deps: ClientDeps, company_id: str, body: ReviewCompany) -> None:
+    """A decision that lost a race to a concurrent one is decided again: the
+    re-read finds the winner's, which is ours (a retry) or a 409."""
+    for attempt in range(2):
+        uow = deps.runtime.uow()
+        await deps.companies.review(company_id, body.decision, body.reason, body.decided_by, uow)
+        try:
+            await uow.commit()
+            return
+        except StaleVersion:
+            if attempt:
+                raise
 
 
 @internal.get("/companies/by-owner/{user_id}")

@@ -47,7 +47,10 @@ async def setup(runtime: Runtime) -> ClientDeps:
     if not isinstance(settings, Settings):
         raise TypeError("create the app with mindlinks_client.settings.Settings")
     companies = Companies(
-        CompanyStore(runtime.table("companies")), registry_for(settings, runtime), runtime.publish
+        CompanyStore(runtime.table("companies")),
+        registry_for(settings, runtime),
+        runtime.publish,
+        runtime.cursors,
     )
     invitations = Invitations(
         InvitationStore(runtime.table("invitations")),

@@ -1,5 +1,6 @@
 """The company rules: registration checked against the business registry,
-one company per owner, the owner's edits with optimistic locking.
+one company per owner, the owner's edits with optimistic locking, an
+admin's decision on a company held for review.
 
 No FastAPI here; routes commit the unit of work, never this module.
 """
@@ -10,16 +11,16 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 import structlog
 from pydantic import BaseModel
 
 from mindlinks_client.providers import CompanyRegistry, RegistryCompany, RegistryUnavailable
-from mindlinks_fleet.events import CompanyRegistered
+from mindlinks_fleet.events import CompanyRegistered, CompanyReviewed
 from mindlinks_kit.clock import now_iso
-from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.errors import Conflict, InvalidInput, NotFound
 from mindlinks_kit.revisions import revise
 
@@ -49,8 +50,15 @@ class CompanyNotActive(Conflict):
     title = "The company is not active (yet)"
 
 
+class NotPendingReview(Conflict):
+    code = "not-pending-review"
+    title = "The company is not held for review"
+
+
 log = structlog.get_logger("mindlinks.companies")
 Status = Literal["active", "pending_review", "rejected"]
+Decision = Literal["approved", "rejected"]
+DECIDED: dict[Decision, Status] = {"approved": "active", "rejected": "rejected"}
 Publish = Callable[[UnitOfWork, str, BaseModel], object]
 
 _LEGAL_FORMS = {
@@ -177,6 +185,16 @@ class RegistryRecord:
 
 
 @dataclass(frozen=True)
+class Review:
+    """An admin's decision on a company held for review."""
+
+    decision: Decision
+    decided_by: str
+    decided_at: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class Company:
     id: str
     owner_user_id: str
@@ -190,6 +208,7 @@ class Company:
     created_at: str
     updated_at: str
     trading_name: str | None = None
+    review: Review | None = None
     version: int = 1
 
 
@@ -207,16 +226,23 @@ class Store(Protocol):
     async def by_owner(self, owner_user_id: str) -> Company | None: ...
     def add(self, uow: UnitOfWork, company: Company) -> None: ...
     def replace(self, uow: UnitOfWork, company: Company, *, expected_version: int) -> None: ...
+    def decide(self, uow: UnitOfWork, company: Company) -> None: ...
+    async def page(
+        self, status: Status | None, limit: int, start: Item | None
+    ) -> tuple[list[Company], Item | None]: ...
 
 
 EDITABLE = ("address", "trading_name")
 
 
 class Companies:
-    def __init__(self, store: Store, registry: CompanyRegistry, publish: Publish) -> None:
+    def __init__(
+        self, store: Store, registry: CompanyRegistry, publish: Publish, cursors: CursorCodec
+    ) -> None:
         self.store = store
         self.registry = registry
         self.publish = publish
+        self.cursors = cursors
 
     async def register(self, owner_user_id: str, form: Registration, uow: UnitOfWork) -> Company:
         if await self.store.by_owner(owner_user_id) is not None:
@@ -299,3 +325,52 @@ class Companies:
             return current
         self.store.replace(uow, updated, expected_version=current.version)
         return updated
+
+    async def page(
+        self, status: Status | None, limit: int, cursor: str | None
+    ) -> tuple[list[Company], str | None]:
+        """Companies for operators: of one status newest first, or all."""
+        scope = f"companies:status={status or ''}"
+        items, last = await self.store.page(status, limit, self.cursors.decode(cursor, scope))
+        return items, self.cursors.encode(last, scope)
+
+    async def review(
+        self,
+        company_id: str,
+        decision: Decision,
+        reason: str | None,
+        decided_by: str,
+        uow: UnitOfWork,
+    ) -> Company:
+        """Decide a company held for review (``pending_review``): approved →
+        ``active``, rejected → ``rejected``; publishes ``company.reviewed``.
+        The same decision again is a retry and changes nothing; any other
+        call on a company not held raises ``NotPendingReview``. The write is
+        conditional on the company still being held, so two concurrent
+        decisions cannot both apply."""
+        company = await self.get(company_id)
+        if company.status != "pending_review":
+            if company.review is not None and company.review.decision == decision:
+                return company
+            raise NotPendingReview(f"The company is {company.status.replace('_', ' ')}")
+        at = now_iso()
+        decided = replace(
+            company,
+            status=DECIDED[decision],
+            review=Review(decision=decision, reason=reason, decided_by=decided_by, decided_at=at),
+            updated_at=at,
+            version=company.version + 1,
+        )
+        self.store.decide(uow, decided)
+        self.publish(
+            uow,
+            "company.reviewed",
+            CompanyReviewed(
+                company_id=company.id,
+                owner_user_id=company.owner_user_id,
+                legal_name=company.legal_name,
+                decision=decision,
+                reason=reason,
+            ),
+        )
+        return decided

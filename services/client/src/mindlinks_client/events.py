@@ -2,12 +2,13 @@
 
 Publishes (through the outbox, in the change's own transaction):
 - ``company.registered`` — ``domain.Companies.register``;
+- ``company.reviewed`` — ``domain.Companies.review`` (an admin's decision);
 - ``invitation.created`` — ``invitations.Invitations.record`` (never the token).
 
-Consumes nothing (the fleet declares no subscription), so the app takes no
-``handlers``.
+Consumes no business events, so the app takes no ``handlers``; the kit
+consumes ``user.suspended`` itself (fleet-wide token revocation).
 """
 
 from __future__ import annotations
 
-PUBLISHES = ("company.registered", "invitation.created")
+PUBLISHES = ("company.registered", "company.reviewed", "invitation.created")

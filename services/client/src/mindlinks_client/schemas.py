@@ -8,7 +8,15 @@ from typing import Annotated, Any
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 
-from mindlinks_client.domain import Address, Company, Registration, Status
+from mindlinks_client.domain import (
+    Address,
+    Company,
+    Decision,
+    Registration,
+    RegistryRecord,
+    Review,
+    Status,
+)
 from mindlinks_client.invitations import Invitation, Shown
 from mindlinks_kit.schemas import ApiModel
 
@@ -109,6 +117,16 @@ class RegistryOut(ApiModel):
     status: str | None
     registered_address: str | None
 
+    @classmethod
+    def of(cls, record: RegistryRecord) -> RegistryOut:
+        return cls(
+            checked_at=record.checked_at,
+            reachable=record.reachable,
+            name=record.name,
+            status=record.status,
+            registered_address=record.registered_address,
+        )
+
 
 class CompanyOut(ApiModel):
     id: str
@@ -137,13 +155,7 @@ class CompanyOut(ApiModel):
             address=AddressOut.of(company.address),
             status=company.status,
             name_mismatch=company.name_mismatch,
-            registry=RegistryOut(
-                checked_at=company.registry.checked_at,
-                reachable=company.registry.reachable,
-                name=company.registry.name,
-                status=company.registry.status,
-                registered_address=company.registry.registered_address,
-            ),
+            registry=RegistryOut.of(company.registry),
             created_at=company.created_at,
             updated_at=company.updated_at,
             version=company.version,
@@ -255,6 +267,57 @@ class CompanyRecord(ApiModel):
             company_number=company.company_number,
             name_mismatch=company.name_mismatch,
         )
+
+
+class ReviewOut(ApiModel):
+    decision: Decision
+    reason: str | None
+    decided_by: str
+    decided_at: str
+
+    @classmethod
+    def of(cls, review: Review) -> ReviewOut:
+        return cls(
+            decision=review.decision,
+            reason=review.reason,
+            decided_by=review.decided_by,
+            decided_at=review.decided_at,
+        )
+
+
+class CompanyAdminRecord(CompanyRecord):
+    """A company as operators see it: what the registry said and how it was
+    reviewed."""
+
+    registry: RegistryOut
+    review: ReviewOut | None
+    created_at: str
+
+    @classmethod
+    def of(cls, company: Company) -> CompanyAdminRecord:
+        return cls(
+            **CompanyRecord.of(company).model_dump(),
+            registry=RegistryOut.of(company.registry),
+            review=ReviewOut.of(company.review) if company.review else None,
+            created_at=company.created_at,
+        )
+
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class ReviewCompany(ApiModel):
+    decision: Decision
+    reason: Reason | None = None
+    """Required for a rejection: the owner is told why."""
+    decided_by: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    """The admin's user id."""
+
+    @model_validator(mode="after")
+    def _rejection_has_a_reason(self) -> ReviewCompany:
+        if self.decision == "rejected" and self.reason is None:
+            raise ValueError("a rejection needs a reason")
+        return self
 
 
 class RedeemInvitation(ApiModel):

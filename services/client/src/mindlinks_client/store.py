@@ -17,6 +17,8 @@ from mindlinks_client.domain import (
     Company,
     CompanyAlreadyRegistered,
     RegistryRecord,
+    Review,
+    Status,
 )
 from mindlinks_client.invitations import (
     Guard,
@@ -25,7 +27,7 @@ from mindlinks_client.invitations import (
     InvitationUsed,
 )
 from mindlinks_kit.clock import now_iso
-from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, values
+from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, filled_page, values
 
 
 def _company_item(company: Company) -> Item:
@@ -53,10 +55,33 @@ def _company_item(company: Company) -> Item:
             "status": company.registry.status,
             "registeredAddress": company.registry.registered_address,
         },
+        "review": _review_item(company.review),
         "createdAt": company.created_at,
         "updatedAt": company.updated_at,
         "version": company.version,
     }
+
+
+def _review_item(review: Review | None) -> Item | None:
+    if review is None:
+        return None
+    return {
+        "decision": review.decision,
+        "reason": review.reason,
+        "decidedBy": review.decided_by,
+        "decidedAt": review.decided_at,
+    }
+
+
+def _review_from(item: Item | None) -> Review | None:
+    if not item:
+        return None
+    return Review(
+        decision=item["decision"],
+        reason=item.get("reason"),
+        decided_by=item["decidedBy"],
+        decided_at=item["decidedAt"],
+    )
 
 
 def _company_from(item: Item) -> Company:
@@ -85,10 +110,14 @@ def _company_from(item: Item) -> Company:
             status=registry.get("status"),
             registered_address=registry.get("registeredAddress"),
         ),
+        review=_review_from(item.get("review")),
         created_at=item["createdAt"],
         updated_at=item.get("updatedAt") or item["createdAt"],
         version=int(item.get("version", 1)),
     )
+
+
+"""Reads one page of a filtered list may take before it answers short."""
 
 
 class CompanyStore:
@@ -115,6 +144,64 @@ class CompanyStore:
 
     def replace(self, uow: UnitOfWork, company: Company, *, expected_version: int) -> None:
         uow.replace(self.table, _company_item(company), expected_version=expected_version)
+
+    def decide(self, uow: UnitOfWork, company: Company) -> None:
+        """Record the review, only while the company is still held: an update,
+        so an owner's concurrent edit is neither lost nor overwritten (its own
+        versioned write fails instead)."""
+        uow.update(
+            self.table,
+            {"id": company.id},
+            "SET #s = :status, #review = :review, updatedAt = :at, #v = #v + :one",
+            condition="attribute_exists(id) AND #s = :pending",
+            names={"#s": "status", "#review": "review", "#v": "version"},
+            values=values(
+                status=company.status,
+                review=_review_item(company.review),
+                at=company.updated_at,
+                one=1,
+                pending="pending_review",
+            ),
+            on_conflict=StaleVersion(),
+        )
+
+    async def page(
+        self, status: Status | None, limit: int, start: Item | None
+    ) -> tuple[list[Company], Item | None]:
+        """Of one status newest first (``by-status``), else in scan order
+        without the owner guards."""
+        if status is not None:
+
+            async def read(cursor: Item | None, size: int) -> tuple[list[Item], Item | None]:
+                return await self.table.query(
+                    "#s = :status",
+                    values=values(status=status),
+                    names={"#s": "status"},
+                    index="by-status",
+                    limit=size,
+                    start=cursor,
+                    forward=False,
+                )
+
+            def key(item: Item) -> Item:
+                return {"id": item["id"], "status": item["status"], "createdAt": item["createdAt"]}
+
+        else:
+
+            async def read(cursor: Item | None, size: int) -> tuple[list[Item], Item | None]:
+                return await self.table.scan(
+                    limit=size,
+                    start=cursor,
+                    filter_expression="#kind = :company",
+                    names={"#kind": "kind"},
+                    values=values(company="company"),
+                )
+
+            def key(item: Item) -> Item:
+                return {"id": item["id"]}
+
+        items, last = await filled_page(read, limit, start, key)
+        return [_company_from(item) for item in items], last
 
 
 def _invitation_item(invitation: Invitation) -> Item:

@@ -11,17 +11,27 @@ from mindlinks_contract.contracts import Draft
 from mindlinks_contract.deps import Deps
 from mindlinks_contract.domain import PdfKind, Status
 from mindlinks_contract.schemas import (
+    AdminVoidIn,
     ContractIn,
     ContractOut,
     DocumentLink,
     FinalDocumentOut,
+    Id,
     TemplateIn,
     TemplateOut,
     TransitionIn,
     VoidIn,
 )
-from mindlinks_kit.auth import CurrentUser, Internal, Principal, roles, service_caller
-from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.auth import (
+    CurrentUser,
+    Internal,
+    Principal,
+    ServiceCaller,
+    roles,
+    service_caller,
+    services,
+)
+from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
 from mindlinks_kit.schemas import Page
@@ -33,6 +43,7 @@ internal = APIRouter(
 ContractId = Annotated[str, Path(min_length=1, max_length=64)]
 Client = Annotated[Principal, Depends(roles("client"))]
 Party = Annotated[Principal, Depends(roles("client", "contractor"))]
+FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
 
@@ -142,6 +153,49 @@ async def void_contract(
     contract = await deps.contracts.void(user.user_id, contract_id, body.reason, uow)
     await uow.commit()
     return ContractOut.of(contract)
+
+
+@internal.get("")
+async def internal_contracts(
+    caller: FromAdmin,
+    deps: Deps,
+    status: Annotated[Status | None, Query()] = None,
+    company_id: Annotated[Id | None, Query(alias="companyId")] = None,
+    contractor_id: Annotated[Id | None, Query(alias="contractorId")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[ContractOut]:
+    """Contracts across tenants (the admin service): newest first when filtered,
+    in the table's order when not."""
+    items, next_cursor = await deps.operations.page(
+        status=status,
+        company_id=company_id,
+        contractor_id=contractor_id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page[ContractOut](items=[ContractOut.of(c) for c in items], next_cursor=next_cursor)
+
+
+@internal.post("/{contract_id}/void")
+async def internal_void(
+    contract_id: ContractId, body: AdminVoidIn, caller: FromAdmin, deps: Deps
+) -> ContractOut:
+    """An admin voids a contract before it is fully signed.
+    A concurrent change makes it re-read and decide again; voiding a voided
+    contract answers it as it is."""
+    attempts = 3
+    for attempt in range(attempts):
+        uow = deps.runtime.uow()
+        contract = await deps.operations.void(contract_id, body.reason, body.actor_user_id, uow)
+        try:
+            await uow.commit()
+        except StaleVersion:
+            if attempt == attempts - 1:
+                raise
+            continue
+        return ContractOut.of(contract)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @internal.get("/{contract_id}")

@@ -226,7 +226,12 @@ class Contracts:
             return [], None
         index, key, value = owner
         items, last = await self.store.page(
-            index=index, key=key, value=value, status=status, limit=limit, start=start
+            index=index,
+            key=key,
+            value=value,
+            where={"status": status} if status else {},
+            limit=limit,
+            start=start,
         )
         return items, self.cursors.encode(last, scope)
 
@@ -259,7 +264,26 @@ class Contracts:
 
     async def void(self, user_id: str, contract_id: str, reason: str, uow: UnitOfWork) -> Contract:
         contract = await self.owned(user_id, contract_id)
-        moved = contract.moved("voided", at=now_iso(), actor_user_id=user_id, reason=reason)
+        return self.move_to_voided(contract, reason, uow, user_id)
+
+    def move_to_voided(
+        self,
+        contract: Contract,
+        reason: str,
+        uow: UnitOfWork,
+        actor_user_id: str,
+        *,
+        by_admin: bool = False,
+    ) -> Contract:
+        """``voided`` (the client's move, or an admin's through the admin service),
+        conditional on the version read, with ``contract.voided`` in ``uow``."""
+        moved = contract.moved(
+            "voided",
+            at=now_iso(),
+            actor_user_id=actor_user_id,
+            reason=reason,
+            actor_service="admin" if by_admin else None,
+        )
         self.store.replace(uow, moved, expected_version=contract.version)
         self.publish(uow, "contract.voided", ContractVoided(**parties(moved), reason=reason))
         return moved

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from mindlinks_contract.clients import Companies, Contractors
 from mindlinks_contract.contracts import Contracts
 from mindlinks_contract.documents import Documents
+from mindlinks_contract.operations import Operations
 from mindlinks_contract.settings import Settings
 from mindlinks_contract.store import ContractStore
 from mindlinks_kit.runtime import Runtime
@@ -22,6 +23,7 @@ class ContractDeps:
     runtime: Runtime
     settings: Settings
     contracts: Contracts
+    operations: Operations
 
 
 async def setup(runtime: Runtime) -> ContractDeps:
@@ -39,7 +41,12 @@ async def setup(runtime: Runtime) -> ContractDeps:
         publish=runtime.publish,
         cursors=runtime.cursors,
     )
-    return ContractDeps(runtime=runtime, settings=settings, contracts=contracts)
+    return ContractDeps(
+        runtime=runtime,
+        settings=settings,
+        contracts=contracts,
+        operations=Operations(contracts, runtime.cursors),
+    )
 
 
 async def _deps(request: Request) -> ContractDeps:

@@ -197,6 +197,12 @@ class VoidIn(ApiModel):
     reason: Reason
 
 
+class AdminVoidIn(ApiModel):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    actor_user_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    """The admin user who decided it (recorded in the contract's history)."""
+
+
 class DocumentLink(ApiModel):
     url: str
     expires_at: str

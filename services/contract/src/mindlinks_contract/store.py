@@ -1,9 +1,11 @@
-"""The contract service's tables: ``contracts`` (listed per company and per
-contractor through the ``by-company``/``by-contractor`` indexes) and
-``templates`` (per company). Nothing else reads or writes them."""
+"""The contract service's tables: ``contracts`` (listed per company, per
+contractor and per status through the ``by-company``, ``by-contractor`` and
+``by-status`` indexes) and ``templates`` (per company). Nothing else reads or
+writes them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mindlinks_contract.domain import Change, Contract, Template
@@ -143,29 +145,28 @@ class ContractStore:
         index: str,
         key: str,
         value: str,
-        status: str | None,
+        where: Mapping[str, str],
         limit: int,
         start: Item | None,
     ) -> tuple[list[Contract], Item | None]:
-        """Newest first, optionally only one status. Reads past items the filter
-        drops until the page is full (bounded), so pages are rarely short."""
-        names: dict[str, str] | None = None
-        bound: dict[str, Any] = {"k": value}
-        if status is not None:
-            names = {"#s": "status"}
-            bound["status"] = status
+        """Newest first, only items whose attributes equal ``where``. Reads past
+        items the filter drops until the page is full (bounded), so pages are
+        rarely short."""
+        names = {"#k": key, **{f"#f{i}": name for i, name in enumerate(where)}}
+        bound: dict[str, Any] = {"k": value, **{f"f{i}": v for i, v in enumerate(where.values())}}
+        condition = " AND ".join(f"#f{i} = :f{i}" for i in range(len(where)))
         collected: list[Item] = []
         cursor = start
         for _ in range(_MAX_ROUNDS):
             items, last = await self.contracts.query(
-                f"{key} = :k",
+                "#k = :k",
                 values=values(**bound),
                 names=names,
                 index=index,
-                limit=limit + 1 if status is None else 100,
+                limit=limit + 1 if not where else 100,
                 start=cursor,
                 forward=False,
-                filter_expression="#s = :status" if status is not None else None,
+                filter_expression=condition or None,
             )
             collected += items
             if len(collected) > limit or last is None:
@@ -179,6 +180,15 @@ class ContractStore:
             return page, None
         tail = collected[limit - 1]
         return page, {"id": tail["id"], key: tail[key], "createdAt": tail["createdAt"]}
+
+    async def scan_page(self, limit: int, start: Item | None) -> tuple[list[Contract], Item | None]:
+        """Every tenant's contracts in the table's order (for operators only: a
+        scan reads the table; the filtered lists above are queries)."""
+        items, last = await self.contracts.scan(limit=limit + 1, start=start)
+        page = [contract_from(i) for i in items[:limit]]
+        if len(items) > limit:
+            return page, {"id": items[limit - 1]["id"]}
+        return page, last
 
     async def template(self, template_id: str) -> Template | None:
         item = await self.templates.get({"id": template_id})

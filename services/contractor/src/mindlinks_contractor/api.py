@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
 from mindlinks_contractor.deps import Deps
+from mindlinks_contractor.domain import KycStatus
 from mindlinks_contractor.schemas import (
     AcceptedInvitation,
     AcceptInvitation,
     BankDetailsIn,
     BankDetailsOut,
+    ContractorListItem,
     ContractorOut,
     ContractorPatch,
     ContractorRecord,
     EngagementOut,
     PayoutDetails,
 )
-from mindlinks_kit.auth import CurrentUser, Internal, Principal, roles, service_caller
+from mindlinks_kit.auth import (
+    CurrentUser,
+    Internal,
+    Principal,
+    ServiceCaller,
+    roles,
+    service_caller,
+    services,
+)
 from mindlinks_kit.errors import Forbidden
 from mindlinks_kit.schemas import Page
 
@@ -27,7 +38,10 @@ internal = APIRouter(
     prefix="/internal/contractors", tags=["internal"], dependencies=[Depends(service_caller)]
 )
 ContractorUser = Annotated[Principal, Depends(roles("contractor"))]
+FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 Id = Annotated[str, Path(min_length=1, max_length=128)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 @public.post("/accept-invitation")
@@ -61,8 +75,8 @@ async def update_me(body: ContractorPatch, user: ContractorUser, deps: Deps) -> 
 async def my_engagements(
     user: ContractorUser,
     deps: Deps,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
 ) -> Page[EngagementOut]:
     """The companies the contractor works with."""
     items, next_cursor = await deps.contractors.engagements(user.user_id, limit, cursor)
@@ -95,6 +109,23 @@ async def get_contractor(contractor_id: Id, user: CurrentUser, deps: Deps) -> Co
 
 
 # internal ---------------------------------------------------------------------
+
+
+@internal.get("")
+async def contractors(
+    caller: FromAdmin,
+    deps: Deps,
+    kyc_status: Annotated[KycStatus | None, Query(alias="kycStatus")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[ContractorListItem]:
+    """Contractors for the admin service: of one KYC status newest first, or all."""
+    profiles, next_cursor = await deps.contractors.page(kyc_status, limit, cursor)
+    company_ids = await asyncio.gather(*(deps.contractors.company_ids(p.id) for p in profiles))
+    return Page[ContractorListItem](
+        items=[ContractorListItem.of(p, ids) for p, ids in zip(profiles, company_ids, strict=True)],
+        next_cursor=next_cursor,
+    )
 
 
 @internal.get("/by-user/{user_id}")

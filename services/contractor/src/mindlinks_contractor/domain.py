@@ -171,6 +171,9 @@ class Store(Protocol):
         self, contractor_id: str, limit: int, start: Item | None
     ) -> tuple[list[Engagement], Item | None]: ...
     async def company_ids(self, contractor_id: str) -> list[str]: ...
+    async def profile_page(
+        self, kyc_status: KycStatus | None, limit: int, start: Item | None
+    ) -> tuple[list[Profile], Item | None]: ...
 
 
 class Contractors:
@@ -309,6 +312,16 @@ class Contractors:
 
     async def company_ids(self, contractor_id: str) -> list[str]:
         return await self.store.company_ids(contractor_id)
+
+    async def page(
+        self, kyc_status: KycStatus | None, limit: int, cursor: str | None
+    ) -> tuple[list[Profile], str | None]:
+        """Contractors for operators: of one KYC status newest first, or all."""
+        scope = f"contractors:kycStatus={kyc_status or ''}"
+        items, last = await self.store.profile_page(
+            kyc_status, limit, self.cursors.decode(cursor, scope)
+        )
+        return items, self.cursors.encode(last, scope)
 
     async def kyc_decided(
         self, decision: KycDecided, status: KycStatus, decided_at: str, uow: UnitOfWork

@@ -305,6 +305,18 @@ class ContractorRecord(ApiModel):
         )
 
 
+class ContractorListItem(ContractorRecord):
+    """A contractor in the operators' lists."""
+
+    created_at: str
+
+    @classmethod
+    def of(cls, profile: Profile, company_ids: list[str]) -> ContractorListItem:
+        return cls(
+            **ContractorRecord.of(profile, company_ids).model_dump(), created_at=profile.created_at
+        )
+
+
 class PayoutDetails(ApiModel):
     """Decrypted bank details, for the payment service's transfers only."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from mindlinks_contractor.bank import StoredBankDetails
-from mindlinks_contractor.domain import Address, Engagement, Profile
+from mindlinks_contractor.domain import Address, Engagement, KycStatus, Profile
 from mindlinks_contractor.vault import Sealed
 from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, values
 
@@ -143,6 +143,31 @@ class ContractorStore:
     async def profile(self, contractor_id: str) -> Profile | None:
         item = await self.profiles.get({"id": contractor_id})
         return _profile_from(item) if item else None
+
+    async def profile_page(
+        self, kyc_status: KycStatus | None, limit: int, start: Item | None
+    ) -> tuple[list[Profile], Item | None]:
+        """Of one KYC status newest first (``by-kyc-status``), else in scan
+        order (the table holds profiles only). Reads one more than asked, so
+        the last page has no cursor."""
+        if kyc_status is not None:
+            items, last_read = await self.profiles.query(
+                "kycStatus = :k",
+                values=values(k=kyc_status),
+                index="by-kyc-status",
+                limit=limit + 1,
+                start=start,
+                forward=False,
+            )
+        else:
+            items, last_read = await self.profiles.scan(limit=limit + 1, start=start)
+        page = [_profile_from(i) for i in items[:limit]]
+        if len(items) <= limit:
+            return page, last_read  # None unless the read stopped at 1 MB
+        last = page[-1]
+        if kyc_status is None:
+            return page, {"id": last.id}
+        return page, {"id": last.id, "kycStatus": last.kyc_status, "createdAt": last.created_at}
 
     def add_profile(self, uow: UnitOfWork, profile: Profile) -> None:
         uow.create(self.profiles, _profile_item(profile), key="id", on_conflict=StaleVersion())

@@ -6,13 +6,14 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from mindlinks_kit.auth import Internal, Principal, roles, service_caller
+from mindlinks_kit.auth import Principal, ServiceCaller, roles, service_caller, services
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
-from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
+from mindlinks_kit.errors import Conflict, NotFound, Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
+from mindlinks_kit.schemas import Page
 from mindlinks_kyc.deps import Deps, KycDeps
 from mindlinks_kyc.domain import Outcome, Session
 from mindlinks_kyc.schemas import (
@@ -26,6 +27,7 @@ from mindlinks_kyc.schemas import (
     MyKyc,
     SessionCreated,
     SessionOut,
+    SessionSummary,
     WebhookResult,
 )
 
@@ -63,7 +65,13 @@ dev = APIRouter(prefix="/v1/kyc/dev", tags=["local only"])
 
 Contractor = Annotated[Principal, Depends(roles("contractor"))]
 Reader = Annotated[Principal, Depends(roles("contractor", "admin"))]
+FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 SessionId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+ContractorId = Annotated[
+    str, Query(alias="contractorId", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
 MAX_WEBHOOK_BYTES = 1024 * 1024
 Decide = Callable[[UnitOfWork], Awaitable[tuple[Session, Outcome]]]
 
@@ -185,13 +193,49 @@ async def onfido_webhook(request: Request, deps: Deps) -> WebhookResult:
     return await _webhook("onfido", request, deps)
 
 
+@internal.get("/review-queue")
+async def review_queue(
+    caller: FromAdmin, deps: Deps, limit: Limit = 50, cursor: Cursor = None
+) -> Page[SessionSummary]:
+    """Sessions waiting for a human (``in_review``), oldest first."""
+    scope = "review-queue"
+    sessions, last = await deps.kyc.review_queue(limit, deps.runtime.cursors.decode(cursor, scope))
+    return Page[SessionSummary](
+        items=[SessionSummary.of(s, deps.kyc.status_of(s)) for s in sessions],
+        next_cursor=deps.runtime.cursors.encode(last, scope),
+    )
+
+
+@internal.get("/sessions")
+async def contractor_sessions(
+    contractor_id: ContractorId,
+    caller: FromAdmin,
+    deps: Deps,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[SessionSummary]:
+    """A contractor's sessions, newest first."""
+    scope = f"sessions:{contractor_id}"
+    start = deps.runtime.cursors.decode(cursor, scope)
+    sessions, last = await deps.kyc.sessions_of(contractor_id, limit, start)
+    return Page[SessionSummary](
+        items=[SessionSummary.of(s, deps.kyc.status_of(s)) for s in sessions],
+        next_cursor=deps.runtime.cursors.encode(last, scope),
+    )
+
+
+@internal.get("/sessions/{session_id}")
+async def operator_session(session_id: SessionId, caller: FromAdmin, deps: Deps) -> SessionSummary:
+    """One session as the lists show it (the admin's state before a decision); 404 unknown."""
+    session = await deps.kyc.session(session_id)
+    return SessionSummary.of(session, deps.kyc.status_of(session))
+
+
 @internal.post("/sessions/{session_id}/decision")
 async def admin_decision(
-    session_id: SessionId, body: AdminDecision, caller: Internal, deps: Deps
+    session_id: SessionId, body: AdminDecision, caller: FromAdmin, deps: Deps
 ) -> DecisionResult:
     """A human decision (the admin service), applied like a provider's."""
-    if caller.service != "admin":
-        raise Forbidden("Only the admin service records human KYC decisions")
     session, outcome = await _apply(
         deps,
         lambda uow: deps.kyc.on_admin_decision(

@@ -17,7 +17,7 @@ import structlog
 from pydantic import BaseModel
 
 from mindlinks_fleet.events import KycDecided
-from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.dynamo import Item, UnitOfWork
 from mindlinks_kit.errors import Conflict, InvalidInput, NotFound, Problem
 from mindlinks_kyc.providers import Applicant, Decision, DecisionStatus, KycProvider
 
@@ -173,6 +173,16 @@ class Policy:
 class Store(Protocol):
     async def session(self, session_id: str) -> Session | None: ...
     async def session_by_provider(self, provider_session_id: str) -> Session | None: ...
+    async def sessions_page(
+        self,
+        index: str,
+        key: str,
+        value: str,
+        *,
+        oldest_first: bool,
+        limit: int,
+        start: Item | None,
+    ) -> tuple[list[Session], Item | None]: ...
     async def latest_for_user(self, user_id: str) -> tuple[Session | None, int | None]: ...
     def add_session(self, uow: UnitOfWork, session: Session, pointer_version: int | None) -> None:
         """The session, and the user's latest-session pointer moved to it
@@ -264,6 +274,27 @@ class Kyc:
         if latest is None:
             return None, "not_started"
         return latest, OVERALL[latest.status_at(self.clock())]
+
+    async def review_queue(
+        self, limit: int, start: Item | None
+    ) -> tuple[list[Session], Item | None]:
+        """Sessions waiting for a human (``in_review``), oldest first."""
+        return await self.store.sessions_page(
+            "by-status", "status", "in_review", oldest_first=True, limit=limit, start=start
+        )
+
+    async def sessions_of(
+        self, contractor_id: str, limit: int, start: Item | None
+    ) -> tuple[list[Session], Item | None]:
+        """A contractor's sessions, newest first (pointer items are in no index)."""
+        return await self.store.sessions_page(
+            "by-contractor",
+            "contractorId",
+            contractor_id,
+            oldest_first=False,
+            limit=limit,
+            start=start,
+        )
 
     def status_of(self, session: Session) -> SessionStatus:
         return session.status_at(self.clock())

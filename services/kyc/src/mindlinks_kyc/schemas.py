@@ -92,6 +92,39 @@ class SessionOut(ApiModel):
         )
 
 
+class SessionSummary(ApiModel):
+    """A session as operators list it: no verification link, no documents."""
+
+    id: str
+    contractor_id: str
+    user_id: str
+    provider: str
+    status: SessionStatus
+    reason: str | None
+    created_at: str
+    updated_at: str
+    expires_at: str
+    decided_at: str | None
+    decided_by: str | None
+    """``provider:<name>`` or ``admin:<userId>``."""
+
+    @classmethod
+    def of(cls, session: Session, status: SessionStatus) -> SessionSummary:
+        return cls(
+            id=session.id,
+            contractor_id=session.contractor_id,
+            user_id=session.user_id,
+            provider=session.provider,
+            status=status,
+            reason=session.reason,
+            created_at=session.created_at,
+            updated_at=session.updated_at,
+            expires_at=session.expires_at,
+            decided_at=session.decided_at,
+            decided_by=session.decided_by,
+        )
+
+
 class MyKyc(ApiModel):
     status: Overall
     """``not_started``, ``pending``, ``verified``, ``rejected`` or ``expired``."""

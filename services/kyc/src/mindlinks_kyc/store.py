@@ -99,6 +99,33 @@ class KycStore:
         item = await self.sessions.get({"id": session_id})
         return session_from(item) if item else None
 
+    async def sessions_page(
+        self,
+        index: str,
+        key: str,
+        value: str,
+        *,
+        oldest_first: bool,
+        limit: int,
+        start: Item | None,
+    ) -> tuple[list[Session], Item | None]:
+        """One page of an index (``createdAt`` its sort key); the next page's start
+        key only when more items follow (read one beyond the page to know)."""
+        items, _ = await self.sessions.query(
+            "#k = :v",
+            names={"#k": key},
+            values=values(v=value),
+            index=index,
+            limit=limit + 1,
+            start=start,
+            forward=oldest_first,
+        )
+        page = [session_from(i) for i in items[:limit]]
+        if len(items) <= limit:
+            return page, None
+        tail = items[limit - 1]
+        return page, {"id": tail["id"], key: tail[key], "createdAt": tail["createdAt"]}
+
     async def session_by_provider(self, provider_session_id: str) -> Session | None:
         items, _ = await self.sessions.query(
             "providerSessionId = :p",

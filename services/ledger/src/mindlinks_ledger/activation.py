@@ -9,7 +9,8 @@ redelivered event finds its entries by idempotency key (one activation per
 contract: ``contract-activated:<contractId>``, one entry per item:
 ``payment-scheduled:<contractId>:<index>``) and publishes what they recorded.
 A second, distinct ``signature.completed`` for an activated contract changes
-and publishes nothing, so a schedule can never be created twice.
+and publishes nothing, so a schedule can never be created twice; neither does
+one for a contract an admin voided before it was activated.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ ACTIVATED = "contract-activated"
 SCHEDULED = "payment-scheduled"
 SIGNATURE = "signature"
 ACTIVATABLE = ("fully_signed", "active")
+VOIDED = "voided"
 MAX_ITEMS = 90
 """A schedule's events commit in one transaction with the inbox record (100 writes)."""
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -122,6 +124,8 @@ class Activations:
         activation = await self.journal.appended(f"{ACTIVATED}:{contract_id}")
         if activation is None:
             data = await self._activation_data(event_id, event)
+            if data is None:
+                return
             appended = await self.journal.append(
                 ACTIVATED, contract_id, data, f"{ACTIVATED}:{contract_id}"
             )
@@ -181,10 +185,18 @@ class Activations:
             ),
         )
 
-    async def _activation_data(self, event_id: str, event: SignatureCompleted) -> dict[str, Any]:
+    async def _activation_data(
+        self, event_id: str, event: SignatureCompleted
+    ) -> dict[str, Any] | None:
+        """What the activation records, or None when there is nothing to activate."""
         contract = await self.contracts.get(event.contract_id)
         if contract is None:
             raise ActivationRefused(f"contract {event.contract_id} is unknown")
+        if contract.status == VOIDED:
+            # An admin voided it once fully signed, before this event was handled:
+            # it is final, so no activation and no schedule (and no retries).
+            log.warning("ledger.voided_not_activated", contract_id=contract.id, event_id=event_id)
+            return None
         if contract.status not in ACTIVATABLE:
             raise ActivationRefused(f"contract {contract.id} is {contract.status}")
         if not _CURRENCY.match(contract.currency):

@@ -7,9 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from mindlinks_kit.auth import CurrentUser, Internal, service_caller
+from mindlinks_kit.auth import CurrentUser, Internal, ServiceCaller, service_caller, services
 from mindlinks_kit.clock import now_iso
-from mindlinks_kit.errors import Forbidden
 from mindlinks_kit.schemas import Page
 from mindlinks_ledger.anchoring import NoDigestYet
 from mindlinks_ledger.deps import Deps
@@ -19,7 +18,6 @@ from mindlinks_ledger.schemas import (
     AnchorOut,
     AppendIn,
     AppendOut,
-    BreakOut,
     CheckOut,
     ConsistencyOut,
     DigestOut,
@@ -44,13 +42,9 @@ ContractId = Annotated[str, Path(min_length=1, max_length=200)]
 Seq = Annotated[int, Path(ge=1, le=2**53)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
-OPS = "admin"
-"""The service that runs operations on the ledger (anchoring, full verification)."""
-
-
-def _ops_only(caller: Internal) -> None:
-    if caller.service != OPS:
-        raise Forbidden(f"only the {OPS} service may do this")
+FromOps = Annotated[ServiceCaller, Depends(services("admin"))]
+"""The admin service runs operations on the ledger: reading subjects and the
+whole journal, anchoring, full verification."""
 
 
 @public.get("/contracts/{contract_id}/history")
@@ -167,8 +161,10 @@ async def append_entry(
 
 @internal.get("/subjects/{subject}")
 async def subject_entries(
-    subject: Token, caller: Internal, deps: Deps, limit: Limit = 100, cursor: Cursor = None
+    subject: Token, caller: FromOps, deps: Deps, limit: Limit = 100, cursor: Cursor = None
 ) -> Page[EntryOut]:
+    """A subject's entries (a contract's: its signatures, activation and
+    schedule), oldest first."""
     scope = f"subject:{subject}:{caller.service}"
     start = deps.runtime.cursors.decode(cursor, scope)
     entries, last = await deps.journal.subject_page(subject, limit, start)
@@ -180,14 +176,13 @@ async def subject_entries(
 
 @internal.get("/entries")
 async def journal_entries(
-    caller: Internal,
+    caller: FromOps,
     deps: Deps,
     from_seq: Annotated[int, Query(alias="fromSeq", ge=1, le=2**53)] = 1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> Page[EntryOut]:
     """The journal in seq order (ops: the ``chain`` export for auditors). The
     next page starts at ``fromSeq = nextCursor``."""
-    _ops_only(caller)
     tip = await deps.journal.tip()
     last = min(tip.seq, from_seq + limit - 1)
     entries = await deps.journal.range(from_seq, last) if from_seq <= last else []
@@ -198,24 +193,17 @@ async def journal_entries(
 
 
 @internal.post("/digests", status_code=201)
-async def anchor_digest(caller: Internal, deps: Deps) -> AnchoredDigestOut:
+async def anchor_digest(caller: FromOps, deps: Deps) -> AnchoredDigestOut:
     """Verify the journal, then anchor its digest in the Object Lock bucket."""
-    _ops_only(caller)
     return AnchoredDigestOut.anchored(await deps.ledger.anchor())
 
 
 @internal.get("/verify")
-async def verify_journal(caller: Internal, deps: Deps) -> JournalVerifyOut:
-    """The whole journal: the first broken link, or ``intact``."""
-    _ops_only(caller)
-    tip = await deps.journal.tip()
-    broken = await deps.ledger.verify_journal()
-    return JournalVerifyOut(
-        intact=broken is None,
-        broken=BreakOut.of(broken) if broken else None,
-        tip_seq=tip.seq,
-        checked_at=now_iso(),
-    )
+async def verify_journal(caller: FromOps, deps: Deps) -> JournalVerifyOut:
+    """Every entry re-hashed and re-linked up to the tip, and the newest
+    anchored digest checked: the first broken link, if any."""
+    checked_at = now_iso()
+    return JournalVerifyOut.of(await deps.ledger.verification(), checked_at)
 
 
 @dev.post("/digests", status_code=201)

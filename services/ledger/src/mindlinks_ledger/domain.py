@@ -32,6 +32,7 @@ from mindlinks_ledger.journal import (
     KeyReused,
     Proof,
     TreeSizeOutOfRange,
+    Verification,
 )
 from mindlinks_ledger.verification import (
     Check,
@@ -279,15 +280,22 @@ class Ledger:
             return found, at
 
     async def verify_journal(self) -> Break | None:
+        """The first broken link of the whole journal, or None (``verification``)."""
+        return (await self.verification()).broken
+
+    async def verification(self) -> Verification:
         """The whole journal: hashes, links, tip and the newest anchored digest."""
         try:
             latest = await self.archive.latest()
         except JournalBroken as exc:
-            found: Break | None = Break(0, "anchored-digest", exc.detail)
+            # The anchor itself is unreadable: no entry to blame (seq 0).
+            found = Verification(
+                await self.journal.tip(), 0, Break(0, "anchored-digest", exc.detail)
+            )
         else:
-            found = await self.journal.verify(latest.digest if latest else None)
-        if found is not None:
-            self._broken(found)
+            found = await self.journal.verification(latest.digest if latest else None)
+        if found.broken is not None:
+            self._broken(found.broken)
         return found
 
     def _broken(self, found: Break) -> None:

@@ -95,6 +95,16 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class Verification:
+    """A whole-journal check: the tip it covered, how many entries it read up
+    to that tip, and the first broken link (``None``: intact)."""
+
+    tip: Tip
+    entries: int
+    broken: Break | None
+
+
+@dataclass(frozen=True)
 class Proof:
     entry: Entry
     leaf_index: int
@@ -331,8 +341,12 @@ class Journal:
         return [h.hex() for h in path], first_root.hex(), second_root.hex()
 
     async def verify(self, anchor: Digest | None = None) -> Break | None:
+        """The first broken link of the journal, or None (see ``verification``)."""
+        return (await self.verification(anchor)).broken
+
+    async def verification(self, anchor: Digest | None = None) -> Verification:
         """Re-hash every entry and link up to the tip; then check the journal
-        still produces the anchored digest. The first broken link, or None."""
+        still produces the anchored digest."""
         tip = await self.store.tip()
         items = await self.store.scan()
 
@@ -342,4 +356,6 @@ class Journal:
                 return anchor_break(items, tip, anchor)
             return broken
 
-        return await asyncio.to_thread(check)
+        broken = await asyncio.to_thread(check)
+        read = sum(1 for item in items if int(item["seq"]) <= tip.seq)
+        return Verification(tip, read, broken)

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from mindlinks_kit.schemas import ApiModel
 from mindlinks_ledger.anchoring import Anchored
 from mindlinks_ledger.chain import Break, Entry
-from mindlinks_ledger.journal import Digest, Proof
+from mindlinks_ledger.journal import Digest, Proof, Verification
 from mindlinks_ledger.verification import Check, DigestDoc, EntryDoc, Hex64, ProofDoc
 
 Kind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,63}$")]
@@ -201,8 +201,41 @@ class BreakOut(ApiModel):
         return cls(seq=found.seq, check=found.check, detail=found.detail)
 
 
+class TipOut(ApiModel):
+    seq: int
+    hash: str
+    recorded_at: str | None
+    """``null`` (and ``seq`` 0, a zero ``hash``) for an empty journal."""
+
+
 class JournalVerifyOut(ApiModel):
+    """``GET /internal/ledger/verify``: the whole journal, checked now."""
+
+    ok: bool
+    entries: int
+    """Entries read and checked, up to the tip (fewer than ``tip.seq`` when some are missing)."""
+    tip: TipOut
+    first_broken_seq: int | None
+    """The first entry that fails (0: the newest anchored digest itself is unreadable)."""
+    problem: str | None
+    """``<check>: <detail>`` for ``firstBrokenSeq``."""
     intact: bool
+    """Same as ``ok`` (kept for earlier callers)."""
     broken: BreakOut | None
     tip_seq: int
     checked_at: str
+
+    @classmethod
+    def of(cls, verification: Verification, checked_at: str) -> JournalVerifyOut:
+        tip, broken = verification.tip, verification.broken
+        return cls(
+            ok=broken is None,
+            entries=verification.entries,
+            tip=TipOut(seq=tip.seq, hash=tip.hash, recorded_at=tip.recorded_at or None),
+            first_broken_seq=broken.seq if broken else None,
+            problem=f"{broken.check}: {broken.detail}" if broken else None,
+            intact=broken is None,
+            broken=BreakOut.of(broken) if broken else None,
+            tip_seq=tip.seq,
+            checked_at=checked_at,
+        )

@@ -1,12 +1,12 @@
 """Events in and out of the notification service.
 
 Publishes nothing. Consumes ``user.created`` → the welcome, in the app and by
-email, and the lifecycle events of ``flows.EventNotifications`` (invitations,
-KYC decisions, contracts, signatures, payments) → their recipients, resolved
-through the user service. In-app notifications commit with the consumer's
-inbox record (a redelivery changes nothing); emails are claimed in Redis by
-event id and recipient first, so a redelivery after a failed commit does not
-mail twice.
+email, and the lifecycle events of ``flows.EventNotifications`` (company
+reviews, invitations, KYC decisions, contracts, signatures, payments) → their
+recipients, resolved through the user service. In-app notifications commit
+with the consumer's inbox record (a redelivery changes nothing); emails are
+claimed in Redis by event id and recipient first, so a redelivery after a
+failed commit does not mail twice.
 """
 
 from __future__ import annotations

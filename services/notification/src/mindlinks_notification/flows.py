@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import structlog
 
 from mindlinks_fleet.events import (
+    CompanyReviewed,
     ContractActivated,
     ContractParties,
     InvitationAccepted,
@@ -72,6 +73,7 @@ class EventNotifications:
 
     def handlers(self) -> dict[str, Handler]:
         return {
+            "company.reviewed": self.company_reviewed,
             "invitation.created": self.invitation_created,
             "invitation.accepted": self.invitation_accepted,
             "kyc.verified": self.kyc_verified,
@@ -134,6 +136,17 @@ class EventNotifications:
             await self.notify(event, user_id, template, {**data, "role": role}, category, uow)
 
     # clients and contractors ---------------------------------------------------
+
+    async def company_reviewed(self, event: Delivered[CompanyReviewed], uow: UnitOfWork) -> None:
+        """To the company's owner: an admin approved the company held for
+        review (it may invite now), or rejected it, with the reason."""
+        p = event.payload
+        data: dict[str, Any] = {"companyName": p.legal_name, "dashboardUrl": self.base_url}
+        if p.decision == "approved":
+            template = "company.approved"
+        else:
+            template, data["reason"] = "company.rejected", p.reason
+        await self.notify(event, p.owner_user_id, template, data, "productUpdates", uow)
 
     async def invitation_created(
         self, event: Delivered[InvitationCreated], uow: UnitOfWork

@@ -168,6 +168,48 @@ CONTRACTOR_JOINED = TemplateSpec(
     ),
 )
 
+COMPANY_APPROVED = TemplateSpec(
+    name="company.approved",
+    description="company.reviewed (approved) → to the company's owner.",
+    channels=("email", "inApp"),
+    variables=("name", "companyName", "dashboardUrl"),
+    subject="{{ companyName }} is approved",
+    text=(
+        "Hello {{ name }},\n\n"
+        "We reviewed {{ companyName }} and approved it. You can now invite your "
+        "contractors and send them contracts:\n\n"
+        "{{ dashboardUrl }}\n"
+    ),
+    html=_layout(
+        "<p>Hello {{ name }},</p>\n"
+        "<p>We reviewed <strong>{{ companyName }}</strong> and approved it. You can now "
+        "invite your contractors and send them contracts.</p>\n"
+        + _button("dashboardUrl", "Open my dashboard")
+    ),
+)
+
+COMPANY_REJECTED = TemplateSpec(
+    name="company.rejected",
+    description="company.reviewed (rejected) → to the company's owner, with the reason.",
+    channels=("email", "inApp"),
+    variables=("name", "companyName", "dashboardUrl"),
+    subject="We could not approve {{ companyName }}",
+    text=(
+        "Hello {{ name }},\n\n"
+        "We reviewed {{ companyName }} and could not approve it"
+        "{% if reason|default(none) %}: {{ reason }}{% else %}.{% endif %}\n\n"
+        "If you think this is a mistake, contact us from your dashboard:\n\n"
+        "{{ dashboardUrl }}\n"
+    ),
+    html=_layout(
+        "<p>Hello {{ name }},</p>\n"
+        "<p>We reviewed <strong>{{ companyName }}</strong> and could not approve it"
+        "{% if reason|default(none) %}: {{ reason }}{% else %}.{% endif %}</p>\n"
+        "<p>If you think this is a mistake, contact us from your dashboard.</p>\n"
+        + _button("dashboardUrl", "Open my dashboard")
+    ),
+)
+
 KYC_VERIFIED = TemplateSpec(
     name="kyc.verified",
     description="kyc.verified → to the contractor.",
@@ -350,6 +392,8 @@ SEEDS: tuple[TemplateSpec, ...] = (
     CLIENT_INVITATION,
     INVITATION_SENT,
     CONTRACTOR_JOINED,
+    COMPANY_APPROVED,
+    COMPANY_REJECTED,
     KYC_VERIFIED,
     KYC_REJECTED,
     SIGN_REQUESTED,

@@ -7,19 +7,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from mindlinks_kit.auth import Principal, roles
+from mindlinks_kit.auth import Principal, ServiceCaller, roles, services
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import NotFound, Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
 from mindlinks_kit.schemas import Page
 from mindlinks_payment.deps import Deps, PaymentDeps
-from mindlinks_payment.models import Caller
+from mindlinks_payment.models import Caller, ChargeStatus, EscrowState
+from mindlinks_payment.oversight import TransactionQuery
 from mindlinks_payment.providers.local import LocalStripe
 from mindlinks_payment.schemas import (
     EscrowOut,
+    FlagRequest,
     LocalAccount,
     LocalSettlement,
+    OperatorEscrowOut,
+    OperatorTransactionOut,
     PayoutAccountOut,
     ScheduleOut,
     TransactionOut,
@@ -39,11 +43,19 @@ public = APIRouter(prefix="/v1/payments", tags=["payments"])
 dev = APIRouter(prefix="/v1/payments/dev", tags=["local only"])
 """Mounted only in local mode (``create_app(dev_routers=...)``): the card holder
 and Stripe's hosted onboarding, played by the local provider."""
+internal = APIRouter(prefix="/internal/payments", tags=["internal"])
 
-ObjectId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
+ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+ObjectId = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
+ContractFilter = Annotated[
+    str | None, Query(alias="contractId", min_length=1, max_length=128, pattern=ID_PATTERN)
+]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
 Party = Annotated[Principal, Depends(roles("client", "contractor", "admin"))]
 Client = Annotated[Principal, Depends(roles("client"))]
 ContractorUser = Annotated[Principal, Depends(roles("contractor"))]
+FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 
 
 def _caller(user: Principal) -> Caller:
@@ -62,12 +74,9 @@ async def schedule(contract_id: ObjectId, user: Party, deps: Deps) -> ScheduleOu
 async def transactions(
     user: Party,
     deps: Deps,
-    contract_id: Annotated[
-        str | None,
-        Query(alias="contractId", min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$"),
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    contract_id: ContractFilter = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
 ) -> Page[TransactionOut]:
     """The caller's charges and transfers, newest first (admins: one contract's)."""
     found, next_cursor = await deps.payments.transactions(_caller(user), contract_id, limit, cursor)
@@ -205,3 +214,62 @@ async def onboard(
         transfers_active=account.transfers_active,
         payouts_enabled=account.payouts_enabled,
     )
+
+
+# internal: the admin service ---------------------------------------------------
+
+
+@internal.get("/transactions")
+async def operator_transactions(
+    caller: FromAdmin,
+    deps: Deps,
+    status: ChargeStatus | None = None,
+    contract_id: ContractFilter = None,
+    stuck: bool = False,
+    older_than_minutes: Annotated[int, Query(alias="olderThanMinutes", ge=1, le=10080)] = 60,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[OperatorTransactionOut]:
+    """Transactions across tenants with their flags: by status and/or contract,
+    newest first; ``stuck=true``: charges unsettled for ``olderThanMinutes``,
+    oldest first."""
+    query = TransactionQuery(status, contract_id, stuck, older_than_minutes)
+    found, next_cursor = await deps.oversight.transactions(query, limit, cursor)
+    return Page[OperatorTransactionOut](
+        items=[OperatorTransactionOut.of(t) for t in found], next_cursor=next_cursor
+    )
+
+
+@internal.get("/transactions/{transaction_id}")
+async def operator_transaction(
+    transaction_id: ObjectId, caller: FromAdmin, deps: Deps
+) -> OperatorTransactionOut:
+    """One transaction as the list shows it, with its flag (the admin's state
+    before flagging); unknown: ``404 transaction-not-found``."""
+    return OperatorTransactionOut.of(await deps.oversight.transaction(transaction_id))
+
+
+@internal.get("/escrow")
+async def operator_escrow(
+    caller: FromAdmin,
+    deps: Deps,
+    state: EscrowState | None = None,
+    contract_id: ContractFilter = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[OperatorEscrowOut]:
+    """Escrow items across tenants: a contract's in item order, else by state newest first."""
+    found, next_cursor = await deps.oversight.escrows(state, contract_id, limit, cursor)
+    return Page[OperatorEscrowOut](
+        items=[OperatorEscrowOut.of(e) for e in found], next_cursor=next_cursor
+    )
+
+
+@internal.post("/transactions/{transaction_id}/flag")
+async def flag_transaction(
+    transaction_id: ObjectId, body: FlagRequest, caller: FromAdmin, deps: Deps
+) -> OperatorTransactionOut:
+    """Flag a transaction for follow-up (its status and money stay as they
+    are); flagged already: ``200`` with the first flag."""
+    flagged = await deps.oversight.flag(transaction_id, body.reason, body.flagged_by)
+    return OperatorTransactionOut.of(flagged)

@@ -11,6 +11,8 @@ from fastapi import Depends, Request
 from mindlinks_kit.runtime import Runtime
 from mindlinks_payment.clients import ContractDirectory, ContractorDirectory
 from mindlinks_payment.domain import Payments
+from mindlinks_payment.listings import Listings
+from mindlinks_payment.oversight import Oversight
 from mindlinks_payment.payouts import Payouts
 from mindlinks_payment.providers import PaymentsProvider
 from mindlinks_payment.providers.local import WEBHOOK_PATH, LocalStripe
@@ -28,6 +30,7 @@ class PaymentDeps:
     payments: Payments
     payouts: Payouts
     webhooks: StripeEvents
+    oversight: Oversight
     local_stripe: LocalStripe | None
     """The local Stripe (local mode without a key), for the dev routes."""
 
@@ -93,6 +96,11 @@ async def setup(runtime: Runtime) -> PaymentDeps:
         payments=payments,
         payouts=payouts,
         webhooks=StripeEvents(store, runtime.publish),
+        oversight=Oversight(
+            listings=Listings(store.transactions, store.escrows),
+            store=store,
+            cursors=runtime.cursors,
+        ),
         local_stripe=provider if isinstance(provider, LocalStripe) else None,
     )
 

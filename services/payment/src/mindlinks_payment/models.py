@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from mindlinks_fleet.events import ContractParties
 
 Role = Literal["client", "contractor", "admin"]
 EscrowState = Literal["pending_funding", "funded", "released"]
 ChargeStatus = Literal["requires_payment", "processing", "succeeded", "failed"]
+CHARGE_STATUSES: tuple[ChargeStatus, ...] = get_args(ChargeStatus)
+ESCROW_STATES: tuple[EscrowState, ...] = get_args(EscrowState)
+UNSETTLED: tuple[ChargeStatus, ...] = ("requires_payment", "processing", "failed")
+"""Charges that may still move: only ``succeeded`` is final (a ``failed`` charge
+can be paid again with the same client secret, so it is not settled either)."""
 _IDS = uuid.UUID("0c7b9c52-5f7e-4b4e-9b1e-2f6a3d8c1a47")
 
 
@@ -93,6 +98,15 @@ class Escrow:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """An operator's note that a transaction needs follow-up; it changes no money state."""
+
+    reason: str
+    flagged_by: str
+    flagged_at: str
+
+
+@dataclass(frozen=True)
 class Transaction:
     id: str
     kind: Literal["charge", "transfer"]
@@ -113,6 +127,8 @@ class Transaction:
     destination: str | None = None
     failure_code: str | None = None
     failure_message: str | None = None
+    flag: Flag | None = None
+    """Carried through every rewrite of the item, so a status change keeps it."""
 
     @property
     def contract_id(self) -> str:

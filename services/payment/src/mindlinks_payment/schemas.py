@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import StringConstraints
+
 from mindlinks_kit.schemas import ApiModel
-from mindlinks_payment.models import Escrow, ScheduleView, Transaction
+from mindlinks_payment.models import Escrow, Flag, ScheduleView, Transaction
 from mindlinks_payment.payouts import PayoutAccount
 from mindlinks_payment.providers import AccountLink
 
@@ -167,3 +171,86 @@ class LocalAccount(ApiModel):
     account_id: str
     transfers_active: bool
     payouts_enabled: bool
+
+
+# internal (the admin service) -------------------------------------------------
+
+
+class FlagRequest(ApiModel):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    flagged_by: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)
+    ]
+    """The admin user who flags it."""
+
+
+class FlagOut(ApiModel):
+    reason: str
+    flagged_by: str
+    flagged_at: str
+
+    @classmethod
+    def of(cls, f: Flag | None) -> FlagOut | None:
+        if f is None:
+            return None
+        return cls(reason=f.reason, flagged_by=f.flagged_by, flagged_at=f.flagged_at)
+
+
+class PartiesOut(ApiModel):
+    client_company_id: str
+    client_user_id: str
+    contractor_id: str
+    contractor_user_id: str
+
+
+class OperatorTransactionOut(TransactionOut):
+    """A transaction as the admin service sees it: with its parties and flag
+    (still never a client secret)."""
+
+    parties: PartiesOut
+    flag: FlagOut | None
+
+    @classmethod
+    def of(cls, t: Transaction) -> OperatorTransactionOut:
+        return cls(
+            **TransactionOut.of(t).model_dump(),
+            parties=_parties(t),
+            flag=FlagOut.of(t.flag),
+        )
+
+
+class OperatorEscrowOut(EscrowOut):
+    position: int
+    title: str
+    due_date: str
+    transaction_id: str
+    payment_intent_id: str
+    charge_id: str | None
+    parties: PartiesOut
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, e: Escrow) -> OperatorEscrowOut:
+        return cls(
+            **EscrowOut.of(e).model_dump(),
+            position=e.position,
+            title=e.title,
+            due_date=e.due_date,
+            transaction_id=e.transaction_id,
+            payment_intent_id=e.payment_intent_id,
+            charge_id=e.charge_id,
+            parties=_parties(e),
+            created_at=e.created_at,
+            updated_at=e.updated_at,
+        )
+
+
+def _parties(o: Transaction | Escrow) -> PartiesOut:
+    p = o.parties
+    return PartiesOut(
+        client_company_id=p.client_company_id,
+        client_user_id=p.client_user_id,
+        contractor_id=p.contractor_id,
+        contractor_user_id=p.contractor_user_id,
+    )

@@ -13,7 +13,7 @@ from typing import Any
 
 from mindlinks_kit.dynamo import ConditionFailed, Item, Table, UnitOfWork, values
 from mindlinks_payment.domain import ReleaseConflict
-from mindlinks_payment.models import Escrow, Parties, Transaction
+from mindlinks_payment.models import Escrow, Flag, Parties, Transaction
 from mindlinks_payment.payouts import PayoutAccount
 
 EVENT_PREFIX = "stripe-event:"
@@ -110,10 +110,21 @@ def transaction_item(t: Transaction) -> Item:
         "destination": t.destination,
         "failureCode": t.failure_code,
         "failureMessage": t.failure_message,
+        "flag": _flag_item(t.flag) if t.flag else None,
         "createdAt": t.created_at,
         "updatedAt": t.updated_at,
         "version": t.version,
     }
+
+
+def _flag_item(f: Flag) -> Item:
+    return {"reason": f.reason, "flaggedBy": f.flagged_by, "flaggedAt": f.flagged_at}
+
+
+def _flag_from(item: Item | None) -> Flag | None:
+    if not item:
+        return None
+    return Flag(reason=item["reason"], flagged_by=item["flaggedBy"], flagged_at=item["flaggedAt"])
 
 
 def transaction_from(item: Item) -> Transaction:
@@ -133,6 +144,7 @@ def transaction_from(item: Item) -> Transaction:
         destination=item.get("destination"),
         failure_code=item.get("failureCode"),
         failure_message=item.get("failureMessage"),
+        flag=_flag_from(item.get("flag")),
         created_at=item["createdAt"],
         updated_at=item["updatedAt"],
         version=int(item.get("version", 1)),
@@ -239,6 +251,25 @@ class PaymentStore:
         uow.replace(
             self.transactions, transaction_item(transaction), expected_version=expected_version
         )
+
+    async def flag_transaction(self, transaction: str, flag: Flag) -> Transaction | None:
+        """Record ``flag`` unless the transaction has one already (the first
+        flag stays); the transaction as it is now, or ``None`` if unknown.
+
+        Only the flag and the version change. Bumping the version makes a
+        webhook that read the transaction before the flag fail its optimistic
+        lock (Stripe retries it) instead of rewriting the item without it."""
+        try:
+            item = await self.transactions.update(
+                {"id": transaction},
+                "SET #flag = :flag ADD version :one",
+                condition="attribute_exists(id) AND attribute_not_exists(#flag)",
+                names={"#flag": "flag"},
+                values=values(flag=_flag_item(flag), one=1),
+            )
+        except ConditionFailed:
+            return await self.transaction(transaction)
+        return transaction_from(item)
 
     async def page_transactions(
         self,

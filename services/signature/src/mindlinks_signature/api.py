@@ -4,20 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from mindlinks_kit.auth import ClientIp, CurrentUser, Principal, roles
+from mindlinks_kit.auth import ClientIp, CurrentUser, Principal, ServiceCaller, roles, services
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
 from mindlinks_kit.schemas import Page
 from mindlinks_signature.deps import Deps
-from mindlinks_signature.schemas import DeclineIn, DeclineOut, SignatureOut, SignedOut, SignIn
+from mindlinks_signature.schemas import (
+    DeclineIn,
+    DeclineOut,
+    SignatureOut,
+    SignatureRecord,
+    SignedOut,
+    SignIn,
+)
 from mindlinks_signature.signing import Caller
 
 public = APIRouter(prefix="/v1/signatures", tags=["signatures"])
+internal = APIRouter(prefix="/internal/signatures", tags=["internal"])
 ContractId = Annotated[str, Path(min_length=1, max_length=64)]
 Party = Annotated[Principal, Depends(roles("client", "contractor"))]
+FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 def _caller(user: Principal, request: Request, ip: str) -> Caller:
@@ -86,3 +97,22 @@ async def signatures(
     """The contract's signatures with their ledger receipts (parties and admins)."""
     found = await deps.signatures.listed(contract_id, _caller(user, request, ip))
     return Page[SignatureOut](items=[SignatureOut.of(s) for s in found])
+
+
+@internal.get("")
+async def contract_signatures(
+    contract_id: Annotated[str, Query(alias="contractId", min_length=1, max_length=64)],
+    caller: FromAdmin,
+    deps: Deps,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[SignatureRecord]:
+    """A contract's signatures in signing order, with their state (the admin
+    service). An unknown contract has none."""
+    scope = f"signatures:{contract_id}"
+    start = deps.runtime.cursors.decode(cursor, scope)
+    found, last = await deps.signatures.page(contract_id, limit, start)
+    return Page[SignatureRecord](
+        items=[SignatureRecord.record(s) for s in found],
+        next_cursor=deps.runtime.cursors.encode(last, scope),
+    )

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, StringConstraints
 
 from mindlinks_kit.schemas import ApiModel
-from mindlinks_signature.domain import Decline, Signature
+from mindlinks_signature.domain import Decline, Signature, State
 
 SignatureName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
@@ -76,6 +76,17 @@ class SignatureOut(ApiModel):
             else None,
             final_pdf_sha256=signature.final_pdf_sha256,
         )
+
+
+class SignatureRecord(SignatureOut):
+    """A signature as operators see it: with its state (``pending``: a signing
+    that stopped midway and has not been finished yet)."""
+
+    state: State
+
+    @classmethod
+    def record(cls, signature: Signature) -> SignatureRecord:
+        return cls(**SignatureOut.of(signature).model_dump(), state=signature.state)
 
 
 class SignedOut(SignatureOut):

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from mindlinks_fleet.events import SignatureCompleted, SignatureDeclined, SignatureRecorded
 from mindlinks_kit.clock import now_iso
-from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.dynamo import Item, UnitOfWork
 from mindlinks_signature.certificate import Certificate, Signer, append_certificate
 from mindlinks_signature.clients import ContractService, Ledger
 from mindlinks_signature.domain import (
@@ -252,6 +252,13 @@ class Signatures:
             ),
         )
         return mine
+
+    async def page(
+        self, contract_id: str, limit: int, start: Item | None
+    ) -> tuple[list[Signature], Item | None]:
+        """A contract's signatures in signing order, unfinished (``pending``) ones
+        included: what operators see (the admin service)."""
+        return await self.store.page_for_contract(contract_id, limit, start)
 
     async def listed(self, contract_id: str, caller: Caller) -> list[Signature]:
         """A contract's recorded signatures, for its parties and admins."""

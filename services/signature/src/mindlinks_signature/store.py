@@ -127,6 +127,25 @@ class SignatureStore:
         )
         return [_signature_from(i) for i in items if i.get("kind") == "signature"]
 
+    async def page_for_contract(
+        self, contract_id: str, limit: int, start: Item | None
+    ) -> tuple[list[Signature], Item | None]:
+        """One page of a contract's signatures in signing order (declines carry
+        no ``signedAt``, so they are not in the index); the next page's start
+        key only when more follow."""
+        items, _ = await self.table.query(
+            "contractId = :c",
+            values=values(c=contract_id),
+            index="by-contract",
+            limit=limit + 1,
+            start=start,
+        )
+        page = [_signature_from(i) for i in items[:limit]]
+        if len(items) <= limit:
+            return page, None
+        tail = items[limit - 1]
+        return page, {"id": tail["id"], "contractId": contract_id, "signedAt": tail["signedAt"]}
+
     async def decline(self, decline_id: str) -> Decline | None:
         item = await self.table.get({"id": decline_id})
         return _decline_from(item) if item and item.get("kind") == "decline" else None

@@ -13,13 +13,14 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
+from importlib.metadata import entry_points
 
 import pytest
 import redis
 
 from mindlinks_dev.bootstrap import Bootstrapped, bootstrap
 from mindlinks_dev.embedded import aws_environment, moto_server
-from mindlinks_dev.harness import Running, installed_services, run_services
+from mindlinks_dev.harness import ENTRY_POINT_GROUP, Running, installed_services, run_services
 from mindlinks_fleet import FLEET
 
 DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/9"
@@ -74,13 +75,14 @@ StartServices = Callable[..., AbstractAsyncContextManager[Running]]
 @pytest.fixture(scope="session")
 def start_services(fleet_resources: Bootstrapped) -> StartServices:
     """``async with start_services("auth", "user") as fleet:`` — real apps, wired."""
-    factories = installed_services()
+    # Loaded by name when started: one service's tests never import another's code.
+    points = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
     def start(*names: str) -> AbstractAsyncContextManager[Running]:
-        missing = [n for n in names if n not in factories]
+        missing = [n for n in names if n not in points]
         if missing:
             raise LookupError(f"services not installed: {missing}")
-        return run_services({n: factories[n] for n in names})
+        return run_services({n: points[n].load() for n in names})
 
     return start
 

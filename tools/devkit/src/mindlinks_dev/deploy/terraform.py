@@ -62,6 +62,7 @@ def table_variables(service: str, table: Table) -> dict[str, Any]:
             for index in table.indexes
         ],
         "ttl_attribute": table.ttl_attribute,
+        "append_only": table.append_only,
     }
 
 

@@ -1,0 +1,1 @@
+"""Mind-Links admin service."""

@@ -1,0 +1,114 @@
+"""Contracts and payments across tenants."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Query
+
+from mindlinks_admin.api.common import AdminActor, Cursor, Id, Limit, admin_router, page_of
+from mindlinks_admin.deps import Deps
+from mindlinks_admin.schemas import ContractOut, ReasonIn, Record
+from mindlinks_kit.schemas import Page
+
+router = admin_router("admin: business")
+ContractStatus = Literal[
+    "draft",
+    "sent_for_signature",
+    "client_signed",
+    "fully_signed",
+    "active",
+    "completed",
+    "declined",
+    "voided",
+]
+ChargeStatus = Literal["requires_payment", "processing", "succeeded", "failed"]
+EscrowState = Literal["pending_funding", "funded", "released"]
+Filter = Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+@router.get("/contracts")
+async def contracts(
+    actor: AdminActor,
+    deps: Deps,
+    status: ContractStatus | None = None,
+    company_id: Annotated[Filter, Query(alias="companyId")] = None,
+    contractor_id: Annotated[Filter, Query(alias="contractorId")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[dict[str, Any]]:
+    """Contracts of every tenant, by status, company or contractor."""
+    return page_of(
+        await deps.business.contract_page(
+            status=status,
+            company_id=company_id,
+            contractor_id=contractor_id,
+            limit=limit,
+            cursor=cursor,
+        )
+    )
+
+
+@router.get("/contracts/{contract_id}")
+async def contract(contract_id: Id, actor: AdminActor, deps: Deps) -> ContractOut:
+    """The contract with its signatures and ledger history (``partial`` names
+    what did not answer). Audited as ``viewed``."""
+    return ContractOut.of(await deps.business.contract(actor, contract_id))
+
+
+@router.post("/contracts/{contract_id}/void")
+async def void_contract(contract_id: Id, body: ReasonIn, actor: AdminActor, deps: Deps) -> Record:
+    """Void a contract no money has moved on (``409 invalid-transition`` from
+    ``active`` on). Audited."""
+    return await deps.business.void(actor, contract_id, body.reason)
+
+
+@router.get("/payments/transactions")
+async def transactions(
+    actor: AdminActor,
+    deps: Deps,
+    status: ChargeStatus | None = None,
+    contract_id: Annotated[Filter, Query(alias="contractId")] = None,
+    stuck: bool | None = None,
+    older_than_minutes: Annotated[
+        int | None, Query(alias="olderThanMinutes", ge=1, le=10080)
+    ] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[dict[str, Any]]:
+    """Transactions with their flags; ``stuck=true``: charges not settled after
+    ``olderThanMinutes`` (default 60), oldest first."""
+    return page_of(
+        await deps.business.transactions(
+            status=status,
+            contract_id=contract_id,
+            stuck=stuck,
+            older_than_minutes=older_than_minutes,
+            limit=limit,
+            cursor=cursor,
+        )
+    )
+
+
+@router.get("/payments/escrow")
+async def escrow(
+    actor: AdminActor,
+    deps: Deps,
+    state: EscrowState | None = None,
+    contract_id: Annotated[Filter, Query(alias="contractId")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[dict[str, Any]]:
+    """Escrow items by state (or one contract's)."""
+    return page_of(
+        await deps.business.escrow(state=state, contract_id=contract_id, limit=limit, cursor=cursor)
+    )
+
+
+@router.post("/payments/transactions/{transaction_id}/flag")
+async def flag_transaction(
+    transaction_id: Id, body: ReasonIn, actor: AdminActor, deps: Deps
+) -> Record:
+    """Flag a stuck transaction for follow-up (flagging again keeps the first
+    flag). Audited."""
+    return await deps.business.flag(actor, transaction_id, body.reason)

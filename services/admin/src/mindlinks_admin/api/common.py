@@ -1,0 +1,34 @@
+"""What every admin route shares: the admin-only guard, the actor, list parameters."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from mindlinks_admin.audit import Actor
+from mindlinks_kit.auth import Principal, roles
+from mindlinks_kit.schemas import Page
+
+admin_only = roles("admin")
+"""One callable for the routers' guard and the routes' ``Admin``: FastAPI runs it once."""
+
+
+async def _actor(principal: Annotated[Principal, Depends(admin_only)]) -> Actor:
+    return Actor(user_id=principal.user_id)
+
+
+def admin_router(tag: str) -> APIRouter:
+    return APIRouter(prefix="/v1/admin", tags=[tag], dependencies=[Depends(admin_only)])
+
+
+AdminActor = Annotated[Actor, Depends(_actor)]
+Id = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(min_length=1, max_length=2048)]
+
+
+def page_of(found: tuple[list[dict[str, Any]], str | None]) -> Page[dict[str, Any]]:
+    """A peer's page as the admin answers it (the peer's cursor passes through)."""
+    items, next_cursor = found
+    return Page[dict[str, Any]](items=items, next_cursor=next_cursor)

@@ -1,0 +1,93 @@
+"""What the admin service's routes depend on, built once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.types import ASGIApp
+
+from mindlinks_admin.audit import Audit
+from mindlinks_admin.business import Business
+from mindlinks_admin.clients import (
+    Accounts,
+    Companies,
+    Contractors,
+    Contracts,
+    Kyc,
+    Ledger,
+    Payments,
+    Profiles,
+    Signatures,
+)
+from mindlinks_admin.operations import Operations
+from mindlinks_admin.ops import Ops
+from mindlinks_admin.people import People
+from mindlinks_admin.settings import Settings
+from mindlinks_admin.store import AuditStore
+from mindlinks_kit.runtime import Runtime
+
+
+@dataclass
+class AdminDeps:
+    runtime: Runtime
+    settings: Settings
+    audit: Audit
+    people: People
+    business: Business
+    operations: Operations
+    ops: Ops
+
+
+async def setup(runtime: Runtime, own_app: Callable[[], ASGIApp]) -> AdminDeps:
+    """``own_app``: this service's app, which the fleet views reach in-process."""
+    settings = runtime.settings
+    if not isinstance(settings, Settings):
+        raise TypeError("create the app with mindlinks_admin.settings.Settings")
+    peers = runtime.peers
+    audit = Audit(AuditStore(runtime.table("audit")), runtime.cursors, settings.audit_days_per_page)
+    contracts = Contracts(peers)
+    ledger = Ledger(peers)
+    ops = Ops(peers, runtime.service.name, own_app)
+    return AdminDeps(
+        runtime=runtime,
+        settings=settings,
+        audit=audit,
+        people=People(
+            accounts=Accounts(peers),
+            profiles=Profiles(peers),
+            companies=Companies(peers),
+            contractors=Contractors(peers),
+            kyc=Kyc(peers),
+            contracts=contracts,
+            audit=audit,
+            deadline=settings.view_deadline_seconds,
+        ),
+        business=Business(
+            contracts=contracts,
+            signatures=Signatures(peers),
+            ledger=ledger,
+            payments=Payments(peers),
+            audit=audit,
+            deadline=settings.view_deadline_seconds,
+        ),
+        operations=Operations(
+            fleet=runtime.fleet,
+            ops=ops,
+            ledger=ledger,
+            audit=audit,
+            fleet_deadline=settings.fleet_deadline_seconds,
+            deadline=settings.view_deadline_seconds,
+        ),
+        ops=ops,
+    )
+
+
+async def _deps(request: Request) -> AdminDeps:
+    deps: AdminDeps = request.app.state.deps
+    return deps
+
+
+Deps = Annotated[AdminDeps, Depends(_deps)]

@@ -1,0 +1,1 @@
+"""The Mind-Links operator command line (``mindlinks-ops``)."""
