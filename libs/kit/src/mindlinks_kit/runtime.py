@@ -4,7 +4,9 @@ HTTP, peers, token verifier, tables, outbox, relay and consumer."""
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 import jwt
@@ -14,7 +16,7 @@ from redis.asyncio import Redis
 from mindlinks_kit.auth import TokenVerifier
 from mindlinks_kit.aws import Aws
 from mindlinks_kit.declaration import Fleet, Service
-from mindlinks_kit.dynamo import CursorCodec, Table, UnitOfWork
+from mindlinks_kit.dynamo import CursorCodec, StaleVersion, Table, UnitOfWork
 from mindlinks_kit.events.consumer import Consumer
 from mindlinks_kit.events.envelope import Detail
 from mindlinks_kit.events.outbox import Outbox, Relay
@@ -23,6 +25,8 @@ from mindlinks_kit.idempotency import Idempotency
 from mindlinks_kit.observability import Metrics
 from mindlinks_kit.revocations import Revocations
 from mindlinks_kit.settings import ServiceSettings
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -58,6 +62,24 @@ class Runtime:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.aws.dynamodb)
+
+    async def commit_retrying(
+        self, stage: Callable[[UnitOfWork], Awaitable[T]], attempts: int = 3
+    ) -> T:
+        """Stage work on a fresh unit of work and commit it; when a concurrent
+        writer changed an item first (``StaleVersion``), read again and decide
+        again — the re-read usually finds the other writer's result."""
+        for attempt in range(attempts):
+            uow = self.uow()
+            staged = await stage(uow)
+            try:
+                await uow.commit()
+            except StaleVersion:
+                if attempt == attempts - 1:
+                    raise
+                continue
+            return staged
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def publish(self, uow: UnitOfWork, name: str, payload: BaseModel) -> Detail:
         """Add an event to ``uow``: it is published if and only if ``uow`` commits."""

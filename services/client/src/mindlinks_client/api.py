@@ -22,7 +22,7 @@ from mindlinks_client.schemas import (
     ReviewCompany,
 )
 from mindlinks_kit.auth import Internal, Principal, ServiceCaller, roles, service_caller, services
-from mindlinks_kit.dynamo import StaleVersion
+from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import Forbidden
 from mindlinks_kit.schemas import Page
 
@@ -133,15 +133,11 @@ async def review_company(
 async def _review(deps: ClientDeps, company_id: str, body: ReviewCompany) -> None:
     """A decision that lost a race to a concurrent one is decided again: the
     re-read finds the winner's, which is ours (a retry) or a 409."""
-    for attempt in range(2):
-        uow = deps.runtime.uow()
+
+    async def stage(uow: UnitOfWork) -> None:
         await deps.companies.review(company_id, body.decision, body.reason, body.decided_by, uow)
-        try:
-            await uow.commit()
-            return
-        except StaleVersion:
-            if attempt:
-                raise
+
+    await deps.runtime.commit_retrying(stage, attempts=2)
 
 
 @internal.get("/companies/by-owner/{user_id}")

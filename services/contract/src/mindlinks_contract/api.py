@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from mindlinks_contract.contracts import Draft
 from mindlinks_contract.deps import Deps
-from mindlinks_contract.domain import PdfKind, Status
+from mindlinks_contract.domain import Contract, PdfKind, Status
 from mindlinks_contract.schemas import (
     AdminVoidIn,
     ContractIn,
@@ -31,7 +31,7 @@ from mindlinks_kit.auth import (
     service_caller,
     services,
 )
-from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
+from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
 from mindlinks_kit.schemas import Page
@@ -184,18 +184,11 @@ async def internal_void(
     """An admin voids a contract before it is fully signed.
     A concurrent change makes it re-read and decide again; voiding a voided
     contract answers it as it is."""
-    attempts = 3
-    for attempt in range(attempts):
-        uow = deps.runtime.uow()
-        contract = await deps.operations.void(contract_id, body.reason, body.actor_user_id, uow)
-        try:
-            await uow.commit()
-        except StaleVersion:
-            if attempt == attempts - 1:
-                raise
-            continue
-        return ContractOut.of(contract)
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    async def stage(uow: UnitOfWork) -> Contract:
+        return await deps.operations.void(contract_id, body.reason, body.actor_user_id, uow)
+
+    return ContractOut.of(await deps.runtime.commit_retrying(stage))
 
 
 @internal.get("/{contract_id}")

@@ -148,19 +148,9 @@ async def _apply(deps: KycDeps, decide: Decide) -> tuple[Session, Outcome]:
     """Commit a decision with the session's optimistic version; a concurrent
     writer (the same webhook delivered twice at once) makes us re-read, and the
     re-read finds the decision applied."""
-    attempts = 3
-    for attempt in range(attempts):
-        uow = deps.runtime.uow()
-        session, outcome = await decide(uow)
-        try:
-            await uow.commit()
-        except StaleVersion:
-            if attempt == attempts - 1:
-                raise
-            continue
-        deps.runtime.metrics.count("KycDecisions", outcome=outcome, status=session.status)
-        return session, outcome
-    raise AssertionError("unreachable")  # pragma: no cover
+    session, outcome = await deps.runtime.commit_retrying(decide)
+    deps.runtime.metrics.count("KycDecisions", outcome=outcome, status=session.status)
+    return session, outcome
 
 
 async def _webhook(name: str, request: Request, deps: KycDeps) -> WebhookResult:

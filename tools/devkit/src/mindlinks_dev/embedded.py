@@ -49,7 +49,7 @@ def moto_server(port: int | None = None, log: Path | None = None) -> Iterator[st
     port = port or free_port()
     out = log.open("ab") if log else subprocess.DEVNULL
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "mindlinks_dev.motoserver", "-H", "127.0.0.1", "-p", str(port)],
         stdout=out,
         stderr=subprocess.STDOUT,
         env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "false"},

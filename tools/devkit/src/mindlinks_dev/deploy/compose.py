@@ -114,7 +114,15 @@ def compose_document(fleet: Fleet) -> dict[str, Any]:
         "aws": {
             "build": _dev_build(),
             "image": DEV_IMAGE,
-            "command": ["python", "-m", "moto.server", "-H", "0.0.0.0", "-p", str(MOTO_PORT)],  # noqa: S104
+            "command": [
+                "python",
+                "-m",
+                "mindlinks_dev.motoserver",
+                "-H",
+                "0.0.0.0",  # noqa: S104 - inside the container, published on loopback only
+                "-p",
+                str(MOTO_PORT),
+            ],
             "environment": {"MOTO_ALLOW_NONEXISTENT_REGION": "false"},
             "ports": [f"127.0.0.1:{MOTO_PORT}:{MOTO_PORT}"],
             "healthcheck": _healthcheck(_python_probe(f"http://127.0.0.1:{MOTO_PORT}/moto-api/")),
