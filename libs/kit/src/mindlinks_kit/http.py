@@ -162,7 +162,7 @@ class Peers:
         if peer not in self.allowed:
             raise ValueError(f"{peer!r} is not a declared peer of this service")
         method = method.upper()
-        headers = await self._headers(idempotency_key, authenticate)
+        headers = await self.headers(idempotency_key, authenticate)
         if content_type is not None:
             headers["content-type"] = content_type
         client = self._mounted.get(peer, self.client)
@@ -214,7 +214,11 @@ class Peers:
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _headers(self, idempotency_key: str | None, authenticate: bool) -> dict[str, str]:
+    async def headers(
+        self, idempotency_key: str | None = None, authenticate: bool = True
+    ) -> dict[str, str]:
+        """What every outbound call carries: trace context, correlation id,
+        the user's token beside ours, an idempotency key, our service token."""
         headers: dict[str, str] = {}
         propagate.inject(headers)
         ctx = current.get()

@@ -252,26 +252,20 @@ def _describe(message: MessageTypeDef) -> DeadLetter:
     try:
         envelope = json.loads(raw)
         detail = envelope["detail"]
-        event_id, name, source = str(detail["id"]), envelope["detail-type"], envelope["source"]
+        event: dict[str, Any] = {
+            "event_id": str(detail["id"]),
+            "event_name": str(envelope["detail-type"]),
+            "source": str(envelope["source"]),
+            "detail": detail if isinstance(detail, dict) else None,
+        }
     except (ValueError, KeyError, TypeError):
-        return DeadLetter(
-            message_id=message["MessageId"],
-            event_id=None,
-            event_name=None,
-            source=None,
-            error=attribute("error"),
-            failed_at=attribute("failedAt"),
-            receives=int(receives) if receives else None,
-            detail=None,
-            body=raw[:2000],
-        )
+        # Not an event envelope: show the raw body instead.
+        event = {"event_id": None, "event_name": None, "source": None, "detail": None}
+        event["body"] = raw[:2000]
     return DeadLetter(
         message_id=message["MessageId"],
-        event_id=event_id,
-        event_name=str(name),
-        source=str(source),
         error=attribute("error"),
         failed_at=attribute("failedAt"),
         receives=int(receives) if receives else None,
-        detail=detail if isinstance(detail, dict) else None,
+        **event,
     )

@@ -12,9 +12,7 @@ import httpx
 from starlette.types import ASGIApp
 
 from mindlinks_admin.peers import Record, bad_answer, read, read_record
-from mindlinks_kit.context import correlation_id
 from mindlinks_kit.http import Peers
-from mindlinks_kit.middleware import CORRELATION_HEADER
 
 
 class Ops:
@@ -52,11 +50,7 @@ class Ops:
             self._own_client = httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=self._own_app()), base_url=f"http://{self.own}"
             )
-        headers: dict[str, str] = {}
-        if (cid := correlation_id()) is not None:
-            headers[CORRELATION_HEADER] = cid
-        if authenticate and self.peers.tokens is not None:
-            headers["authorization"] = f"Bearer {await self.peers.tokens.get()}"
+        headers = await self.peers.headers(authenticate=authenticate)
         return await self._own_client.request(
             method, path, json=json, params=params, headers=headers
         )
