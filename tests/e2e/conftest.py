@@ -18,7 +18,9 @@ from mindlinks_dev.embedded import free_port
 from mindlinks_dev.harness import installed_services
 from mindlinks_fleet import FLEET
 
-PORT_OFFSET = 20000  # beside a developer's `make run` on the declared ports
+# Beside a developer's `make run` on the declared ports; E2E_PORT_OFFSET lets
+# two checkouts run the suite at once.
+PORT_OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "20000"))
 READY_SECONDS = 120
 
 
