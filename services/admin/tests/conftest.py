@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mindlinks_dev import totp
 from mindlinks_dev.harness import Running
 from mindlinks_dev.parties import PASSWORD, Directory, Parties
 
@@ -47,12 +48,17 @@ class Desk:
         return items
 
     async def new_admin(self) -> tuple[str, dict[str, str]]:
-        """Another admin, made with auth's account creation for admins, signed in."""
+        """Another admin, made with auth's account creation for admins (TOTP
+        on from the start), signed in with a one-time code."""
         accounts = self.fleet.deps("auth").accounts
         email = f"{uuid.uuid4().hex}@ops.example.com"
-        user = await accounts.create_admin(email=email, password=PASSWORD, name="Ops Admin")
+        secret = totp.new_secret()
+        user = await accounts.create_admin(
+            email=email, password=PASSWORD, name="Ops Admin", mfa_secret=secret
+        )
         response = await self.fleet.client("auth").post(
-            "/v1/auth/login", json={"email": email, "password": PASSWORD}
+            "/v1/auth/login",
+            json={"email": email, "password": PASSWORD, "mfaCode": totp.code(secret)},
         )
         assert response.status_code == 200, response.text
         return user.id, {"authorization": f"Bearer {response.json()['accessToken']}"}

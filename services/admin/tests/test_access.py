@@ -68,6 +68,17 @@ async def test_other_roles_get_403_and_anonymous_401(desk: Desk, method: str, pa
             method, url, headers=headers, json=body if method == "POST" else None
         )
         desk.problem(response, 403, "forbidden")
+    # An admin signed in with a password alone must sign in again with MFA.
+    password_only = desk.fleet.access_token(uuid.uuid4().hex, "admin", amr=("pwd",))
+    response = await admin.request(
+        method,
+        url,
+        headers={"authorization": f"Bearer {password_only}"},
+        json=body if method == "POST" else None,
+    )
+    problem = desk.problem(response, 403, "mfa-required")
+    assert "second factor" in problem["detail"]
+    assert "insufficient_user_authentication" in response.headers["www-authenticate"]
     anonymous = await admin.request(method, url, json=body if method == "POST" else None)
     desk.problem(anonymous, 401, "unauthorized")
     service = await admin.request(method, url, headers=desk.fleet.service_bearer("auth"))

@@ -14,6 +14,7 @@ import pytest
 
 from mindlinks_auth.deps import AuthDeps
 from mindlinks_auth.settings import Settings
+from mindlinks_dev import totp
 from mindlinks_dev.bootstrap import Bootstrapped
 from mindlinks_dev.harness import Running, installed_services
 from mindlinks_dev.pytest_plugin import StartServices
@@ -137,18 +138,31 @@ class AuthTest:
         """A user made through the accounts service (no email round trip)."""
         accounts = self.deps.accounts
         if role == "admin":
+            secret = totp.new_secret()
             user = await accounts.create_admin(
-                email=email or self.new_email(), password=password, name="Grace Hopper"
+                email=email or self.new_email(),
+                password=password,
+                name="Grace Hopper",
+                mfa_secret=secret,
             )
-        else:
-            user = await accounts.register(
-                email=email or self.new_email(), password=password, name="Ada Lovelace", role=role
-            )  # type: ignore[arg-type]
-            if verified:
-                await self.deps.store.update_user(user.id, {"emailVerified": True})
+            return {
+                "id": user.id,
+                "email": user.email,
+                "password": password,
+                "role": user.role,
+                "mfaSecret": secret,
+            }
+        user = await accounts.register(
+            email=email or self.new_email(), password=password, name="Ada Lovelace", role=role
+        )  # type: ignore[arg-type]
+        if verified:
+            await self.deps.store.update_user(user.id, {"emailVerified": True})
         return {"id": user.id, "email": user.email, "password": password, "role": user.role}
 
     async def login(self, user: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        """Signed in, with a one-time code when the user has MFA (admins)."""
+        if "mfaSecret" in user and "mfaCode" not in extra:
+            extra["mfaCode"] = totp.code(user["mfaSecret"])
         response = await self.auth.post(
             "/v1/auth/login", json={"email": user["email"], "password": user["password"], **extra}
         )

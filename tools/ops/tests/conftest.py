@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -30,8 +31,14 @@ class Cli:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.monkeypatch = monkeypatch
         self.transport: httpx.AsyncBaseTransport | None = None
+        self.otp: dict[str, Callable[[], str]] = {}
+        """email → that admin's authenticator: ``--email`` of one of them gets
+        ``--otp`` with its current code, as an operator would type it."""
 
     async def __call__(self, *argv: str, stdin: str | None = None) -> Result:
+        email = argv[argv.index("--email") + 1] if "--email" in argv else None
+        if email in self.otp and "--otp" not in argv:
+            argv = (*argv, "--otp", self.otp[email]())
         if stdin is not None:
             self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         out, err = io.StringIO(), io.StringIO()

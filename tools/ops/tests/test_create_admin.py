@@ -8,30 +8,46 @@ import asyncio
 import getpass
 import io
 import json
+import re
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyotp
 import pytest
 
 from mindlinks_dev.bootstrap import Bootstrapped
 from mindlinks_dev.harness import Running
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_kit.dynamo import values
+from mindlinks_kit.errors import Problem
 from mindlinks_ops.create_admin import ServiceOutput, auth_app
 
 if TYPE_CHECKING:
     from conftest import Cli
 
 PASSWORD = "Correct-Horse-9-Battery"
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 @pytest.fixture(scope="module")
 async def auth(start_services: StartServices) -> AsyncIterator[Running]:
     async with start_services("auth") as running:
         yield running
+
+
+async def signs_in(auth: Running, email: str, out: str) -> None:
+    """The admin signs in with the key the command printed (once, for scripts)."""
+    found = re.search(r"TOTP key \(shown once; [^)]*\): ([A-Z2-7]+)", out)
+    assert found, out
+    login = await auth.client("auth").post(
+        "/v1/auth/login",
+        json={"email": email, "password": PASSWORD, "mfaCode": pyotp.TOTP(found[1]).now()},
+    )
+    assert login.status_code == 200, login.text
 
 
 def new_email() -> str:
@@ -67,10 +83,26 @@ async def test_creates_an_admin_who_signs_in(cli: Cli, auth: Running) -> None:
     )
     assert result.code == 0, result.err
     created = json.loads(result.out)  # only the answer on stdout: the app logged to stderr
-    assert created == {"id": created["id"], "email": email, "name": "Grace Hopper", "role": "admin"}
+    secret = created["mfa"]["secret"]
+    assert created == {
+        "id": created["id"],
+        "email": email,
+        "name": "Grace Hopper",
+        "role": "admin",
+        "mfa": {
+            "secret": secret,
+            "otpauthUri": pyotp.TOTP(secret).provisioning_uri(email, issuer_name="Mind-Links"),
+        },
+    }
 
+    # An admin has a second factor from the start: the password alone is not enough.
     client = auth.client("auth")
     login = await client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert (login.status_code, login.json()["code"]) == (401, "mfa-required")
+    login = await client.post(
+        "/v1/auth/login",
+        json={"email": email, "password": PASSWORD, "mfaCode": pyotp.TOTP(secret).now()},
+    )
     assert login.status_code == 200, login.text
     me = await client.get(
         "/v1/auth/me", headers={"authorization": f"Bearer {login.json()['accessToken']}"}
@@ -81,7 +113,7 @@ async def test_creates_an_admin_who_signs_in(cli: Cli, auth: Running) -> None:
         "name": "Grace Hopper",
         "role": "admin",
         "emailVerified": True,
-        "mfaEnabled": False,
+        "mfaEnabled": True,
         "status": "active",
         "createdAt": None,
     }
@@ -111,16 +143,55 @@ async def test_the_event_left_with_the_shutdown(cli: Cli, auth: Running) -> None
     assert not [item for item in pending if user_id in item["detail"]]
 
 
-async def test_password_asked_twice(cli: Cli, auth: Running, prompts: list[str]) -> None:
+@pytest.fixture
+def known_secret(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The key auth generates next (to answer the code prompt with)."""
+    monkeypatch.setattr(pyotp, "random_base32", lambda: SECRET)
+    return SECRET
+
+
+async def test_at_a_terminal_the_code_is_proven_first(
+    cli: Cli, auth: Running, prompts: list[str], known_secret: str
+) -> None:
     email = new_email()
-    prompts.extend([PASSWORD, PASSWORD])
+    prompts.extend([PASSWORD, PASSWORD, "000000", pyotp.TOTP(known_secret).now()])
     result = await cli("create-admin", "--email", email, "--name", "Grace")
     assert result.code == 0, result.err
-    assert result.out.startswith(f"created admin {email} (id ")
+    assert f"key: {known_secret}" in result.out
+    assert "otpauth://totp/" in result.out
+    assert result.out.splitlines()[-1].startswith(f"created admin {email} (id ")
+    assert result.err.startswith("That code does not match")
     login = await auth.client("auth").post(
-        "/v1/auth/login", json={"email": email, "password": PASSWORD}
+        "/v1/auth/login",
+        json={
+            "email": email,
+            "password": PASSWORD,
+            "mfaCode": pyotp.TOTP(known_secret).at(time.time(), counter_offset=1),
+        },
     )
     assert login.status_code == 200, login.text
+
+
+async def test_no_admin_without_a_proven_code(
+    cli: Cli, auth: Running, prompts: list[str], known_secret: str
+) -> None:
+    email = new_email()
+    prompts.extend([PASSWORD, PASSWORD, "000000", "123", "999999"])
+    result = await cli("create-admin", "--email", email, "--name", "Grace")
+    assert result.code == 1
+    assert result.err.endswith("no matching one-time code: no admin was created\n")
+    assert await auth.deps("auth").store.user_by_email(email) is None
+
+
+async def test_auth_refuses_an_admin_without_a_second_factor(auth: Running) -> None:
+    """Whoever calls auth's account code: an admin comes with a usable TOTP key."""
+    accounts = auth.deps("auth").accounts
+    for secret in ("", "SHORT234", "not base32 at all but quite long enough"):
+        with pytest.raises(Problem) as refused:
+            await accounts.create_admin(
+                email=new_email(), password=PASSWORD, name="Grace", mfa_secret=secret
+            )
+        assert refused.value.code == "mfa-secret-invalid"
 
 
 async def test_passwords_that_differ(
@@ -254,10 +325,7 @@ async def test_local_uses_the_running_fleets_state(
         stdin=PASSWORD,
     )  # fmt: skip
     assert result.code == 0, result.err
-    login = await auth.client("auth").post(
-        "/v1/auth/login", json={"email": email, "password": PASSWORD}
-    )
-    assert login.status_code == 200, login.text
+    await signs_in(auth, email, result.out)
 
 
 async def test_state_names_the_fleets_state_file(
@@ -289,10 +357,7 @@ async def test_state_names_the_fleets_state_file(
         "--password-stdin", stdin=PASSWORD,
     )  # fmt: skip
     assert result.code == 0, result.err
-    login = await auth.client("auth").post(
-        "/v1/auth/login", json={"email": email, "password": PASSWORD}
-    )
-    assert login.status_code == 200, login.text
+    await signs_in(auth, email, result.out)
 
 
 async def test_state_that_is_not_there(cli: Cli, tmp_path: Path) -> None:

@@ -38,6 +38,15 @@ class UserUnsuspended(ApiModel):
     user_id: str
 
 
+class SessionEnded(ApiModel):
+    """A signed-in session ended (logout, a reused refresh token, a password
+    reset): its access tokens are refused fleet-wide from now on."""
+
+    session_id: str
+    user_id: str
+    reason: str
+
+
 class CompanyRegistered(ApiModel):
     company_id: str
     owner_user_id: str
@@ -188,6 +197,7 @@ CATALOG: tuple[Event, ...] = (
     Event("user.created", producer="auth", payload=UserCreated),
     Event("user.suspended", producer="auth", payload=UserSuspended),
     Event("user.unsuspended", producer="auth", payload=UserUnsuspended),
+    Event("session.ended", producer="auth", payload=SessionEnded),
     Event("user.updated", producer="user", payload=UserUpdated),
     Event("company.registered", producer="client", payload=CompanyRegistered),
     Event("company.reviewed", producer="client", payload=CompanyReviewed),

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from mindlinks_kit.declaration import Bucket, Index, Key, Service, Sizing, Table
+from mindlinks_kit.declaration import Bucket, Index, Key, Revocation, Service, Sizing, Table
 
-REVOCATION = "user.suspended"
-"""Every service consumes it: a suspended user's live access tokens stop
-working everywhere within seconds, not at expiry (the kit handles it)."""
+REVOCATIONS = (
+    Revocation("user.suspended", claim="sub", field="userId"),
+    Revocation("session.ended", claim="sid", field="sessionId", permanent=True),
+)
+"""Every service consumes them: a suspended user's, or an ended session's,
+live access tokens stop working everywhere within seconds, not at expiry
+(the kit handles them). A session id is never reused, so its revocation is
+permanent; a user's covers only tokens issued until the suspension."""
+REVOCATION_EVENTS = tuple(r.event for r in REVOCATIONS)
 
 SERVICES: tuple[Service, ...] = (
     Service(
@@ -30,7 +36,7 @@ SERVICES: tuple[Service, ...] = (
             ),
         ),
         peers=("notification",),
-        consumes=(REVOCATION,),
+        consumes=REVOCATION_EVENTS,
         redis=True,
         extra_public_paths=("/.well-known/jwks.json",),
         sizing=Sizing(cpu=256, memory=512, min_tasks=1, max_tasks=5),
@@ -41,7 +47,7 @@ SERVICES: tuple[Service, ...] = (
         area="users",
         tables=(Table("profiles", pk=Key("userId")), Table("preferences", pk=Key("userId"))),
         peers=("auth",),
-        consumes=(REVOCATION, "user.created"),
+        consumes=(*REVOCATION_EVENTS, "user.created"),
     ),
     Service(
         "client",
@@ -67,7 +73,7 @@ SERVICES: tuple[Service, ...] = (
             ),
         ),
         peers=("auth", "notification"),
-        consumes=(REVOCATION,),
+        consumes=REVOCATION_EVENTS,
     ),
     Service(
         "contractor",
@@ -91,7 +97,7 @@ SERVICES: tuple[Service, ...] = (
             ),
         ),
         peers=("auth", "client", "notification"),
-        consumes=(REVOCATION, "kyc.verified", "kyc.rejected"),
+        consumes=(*REVOCATION_EVENTS, "kyc.verified", "kyc.rejected"),
     ),
     Service(
         "kyc",
@@ -111,7 +117,7 @@ SERVICES: tuple[Service, ...] = (
         ),
         buckets=(Bucket("kyc-documents"),),
         peers=("contractor", "notification"),
-        consumes=(REVOCATION,),
+        consumes=REVOCATION_EVENTS,
         idempotent_posts=True,
     ),
     Service(
@@ -136,7 +142,7 @@ SERVICES: tuple[Service, ...] = (
         ),
         buckets=(Bucket("contract-documents"),),
         peers=("client", "contractor", "notification"),
-        consumes=(REVOCATION, "ledger.contract-activated", "payment.released"),
+        consumes=(*REVOCATION_EVENTS, "ledger.contract-activated", "payment.released"),
         idempotent_posts=True,
         sizing=Sizing(cpu=512, memory=1024, min_tasks=2, max_tasks=10),
     ),
@@ -152,7 +158,7 @@ SERVICES: tuple[Service, ...] = (
             ),
         ),
         peers=("contract", "ledger", "notification"),
-        consumes=(REVOCATION,),
+        consumes=REVOCATION_EVENTS,
         idempotent_posts=True,
     ),
     Service(
@@ -169,7 +175,7 @@ SERVICES: tuple[Service, ...] = (
         ),
         buckets=(Bucket("ledger-digests", object_lock=True),),
         peers=("contract", "notification"),
-        consumes=(REVOCATION, "signature.completed"),
+        consumes=(*REVOCATION_EVENTS, "signature.completed"),
     ),
     Service(
         "payment",
@@ -198,7 +204,7 @@ SERVICES: tuple[Service, ...] = (
             Table("accounts", pk=Key("contractorId")),
         ),
         peers=("contract", "contractor", "notification"),
-        consumes=(REVOCATION, "ledger.contract-activated"),
+        consumes=(*REVOCATION_EVENTS, "ledger.contract-activated"),
         idempotent_posts=True,
         sizing=Sizing(cpu=512, memory=1024, min_tasks=2, max_tasks=10),
     ),
@@ -216,7 +222,7 @@ SERVICES: tuple[Service, ...] = (
         ),
         peers=("user",),
         consumes=(
-            REVOCATION,
+            *REVOCATION_EVENTS,
             "user.created",
             "company.reviewed",
             "invitation.created",
@@ -260,6 +266,6 @@ SERVICES: tuple[Service, ...] = (
             "payment",
             "notification",
         ),
-        consumes=(REVOCATION,),
+        consumes=REVOCATION_EVENTS,
     ),
 )

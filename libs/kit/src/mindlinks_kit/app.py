@@ -144,7 +144,9 @@ def _runtime(
         aws=aws,
         http=http,
         peers=peers,
-        verifier=TokenVerifier(JwksKeys(jwks), settings.jwt_issuer, settings.jwt_audience),
+        verifier=TokenVerifier(
+            JwksKeys(jwks), settings.jwt_issuer, settings.jwt_audience, fleet.step_up_roles
+        ),
         metrics=metrics,
         cursors=CursorCodec(settings.cursor_secret.get_secret_value().encode()),
         tables=tables,
@@ -152,9 +154,11 @@ def _runtime(
     )
     if service != "auth":
         peers.tokens = ServiceTokens(lambda: remote_service_token(runtime))
-    if fleet.revocation is not None and fleet.revocation in spec.consumes:
+    rules = [r for r in fleet.revocations if r.event in spec.consumes]
+    if rules:
         runtime.revocations = Revocations(
             tables["revocations"],
+            rules,
             retention_seconds=settings.revocation_retention_seconds,
             refresh_seconds=settings.revocation_refresh_seconds,
         )
@@ -175,8 +179,9 @@ def _runtime(
 async def _wire_events(runtime: Runtime, own: Mapping[str, Handler]) -> None:
     spec = runtime.service
     handlers = dict(own)
-    if runtime.revocations is not None and runtime.fleet.revocation is not None:
-        handlers.setdefault(runtime.fleet.revocation, runtime.revocations.handle)
+    if runtime.revocations is not None:
+        for event in runtime.revocations.rules:
+            handlers.setdefault(event, runtime.revocations.handle)
     if set(handlers) != set(spec.consumes):
         raise RuntimeError(
             f"{spec.name} handles {sorted(handlers)} but the fleet declares {sorted(spec.consumes)}"

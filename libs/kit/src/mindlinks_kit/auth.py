@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
@@ -68,12 +68,39 @@ class JwksKeys:
             self._fetched_at = time.monotonic()
 
 
+MULTI_FACTOR = "mfa"
+"""The ``amr`` value (RFC 8176) of a sign-in that used more than one factor."""
+
+
+class StepUpRequired(Forbidden):
+    code = "mfa-required"
+    title = "Sign in again with your second factor"
+
+    def __init__(self, role: str) -> None:
+        super().__init__(
+            f"The role {role} acts only with a second factor: sign in again with the "
+            "one-time code from your authenticator app (set two-factor authentication "
+            "up first if it is off).",
+        )
+        # RFC 9470's challenge, for clients that speak it.
+        self.headers["WWW-Authenticate"] = (
+            'Bearer error="insufficient_user_authentication", '
+            'error_description="A sign-in with a second factor is required"'
+        )
+
+
 @dataclass(frozen=True)
 class Principal:
     user_id: str
     role: str
     session_id: str | None
     token: str
+    amr: tuple[str, ...] = ()
+    """How the user signed in (RFC 8176: ``pwd``, ``otp``, ``mfa``)."""
+
+    @property
+    def multi_factor(self) -> bool:
+        return MULTI_FACTOR in self.amr
 
 
 @dataclass(frozen=True)
@@ -83,10 +110,18 @@ class ServiceCaller:
 
 
 class TokenVerifier:
-    def __init__(self, keys: KeySource, issuer: str, audience: str) -> None:
+    def __init__(
+        self,
+        keys: KeySource,
+        issuer: str,
+        audience: str,
+        step_up_roles: Iterable[str] = (),
+    ) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
+        self.step_up_roles = frozenset(step_up_roles)
+        """Roles whose tokens are refused unless the sign-in used a second factor."""
         self.revocation_checks: list[Callable[[dict[str, Any]], Awaitable[bool]]] = []
         """Checks beyond expiry (a revoked subject, an ended session)."""
 
@@ -119,13 +154,24 @@ class TokenVerifier:
                 raise Unauthorized("Token revoked", reason="revoked")
         return claims
 
-    async def user(self, token: str) -> Principal:
+    async def user(self, token: str, *, step_up: bool = True) -> Principal:
+        """The token's user. A role in ``step_up_roles`` signed in without a
+        second factor is refused (403) unless ``step_up`` is False (the few
+        routes where such a user sets one up)."""
         claims = await self.claims(token, self.audience)
         if claims.get("typ") != "access" or not isinstance(claims.get("role"), str):
             raise Unauthorized("Not an access token")
-        return Principal(
-            user_id=claims["sub"], role=claims["role"], session_id=claims.get("sid"), token=token
+        amr = claims.get("amr")
+        principal = Principal(
+            user_id=claims["sub"],
+            role=claims["role"],
+            session_id=claims.get("sid"),
+            token=token,
+            amr=tuple(m for m in amr if isinstance(m, str)) if isinstance(amr, list) else (),
         )
+        if step_up and principal.role in self.step_up_roles and not principal.multi_factor:
+            raise StepUpRequired(principal.role)
+        return principal
 
     async def service(self, token: str) -> str:
         claims = await self.claims(token, INTERNAL_AUDIENCE)
@@ -146,16 +192,26 @@ def _verifier(request: Request) -> TokenVerifier:
     return verifier
 
 
-async def current_user(request: Request) -> Principal:
+async def _current_user(request: Request, *, step_up: bool) -> Principal:
     token = bearer(request.headers.get("authorization"))
     if token is None:
         raise Unauthorized()
-    principal = await _verifier(request).user(token)
+    principal = await _verifier(request).user(token, step_up=step_up)
     ctx = current.get()
     if ctx is not None:
         ctx.user_id = principal.user_id
         ctx.user_token = token
     return principal
+
+
+async def current_user(request: Request) -> Principal:
+    return await _current_user(request, step_up=True)
+
+
+async def current_user_any_factor(request: Request) -> Principal:
+    """The caller even when its role needs a second factor it did not use: only
+    for the routes where it sets one up (and sees or ends its own session)."""
+    return await _current_user(request, step_up=False)
 
 
 def roles(*allowed: str) -> Callable[[Principal], Awaitable[Principal]]:
@@ -209,6 +265,7 @@ async def client_ip(request: Request) -> str:
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+AnyFactorUser = Annotated[Principal, Depends(current_user_any_factor)]
 ClientIp = Annotated[str, Depends(client_ip)]
 Internal = Annotated[ServiceCaller, Depends(service_caller)]
 Admin = Annotated[Principal, Depends(roles("admin"))]

@@ -84,6 +84,21 @@ REVOCATIONS = Table("revocations", pk=Key("subject"), ttl_attribute="expiresAt")
 
 
 @dataclass(frozen=True)
+class Revocation:
+    """An event after which some access tokens are refused fleet-wide: those
+    whose ``claim`` equals a value the payload names in ``field`` (a string
+    or a list of strings). Every service must consume it; the kit handles it."""
+
+    event: str
+    claim: str = "sub"
+    field: str = "userId"
+    permanent: bool = False
+    """True when a revoked value never becomes valid again (an id that is
+    never reused): every token naming it is refused, whenever it was issued.
+    False: only tokens issued up to the revocation (later ones are good)."""
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     port: int
@@ -102,13 +117,13 @@ class Service:
     idempotent_posts: bool = False
     """Accepts ``Idempotency-Key`` on creating POSTs (gets an ``idempotency`` table)."""
 
-    def owned_tables(self, publishes: bool, revocation: str | None = None) -> tuple[Table, ...]:
+    def owned_tables(self, publishes: bool, revocations: tuple[str, ...] = ()) -> tuple[Table, ...]:
         derived: list[Table] = []
         if publishes:
             derived.append(OUTBOX)
         if self.consumes:
             derived.append(INBOX)
-        if revocation is not None and revocation in self.consumes:
+        if set(revocations) & set(self.consumes):
             derived.append(REVOCATIONS)
         if self.idempotent_posts:
             derived.append(IDEMPOTENCY)
@@ -127,11 +142,14 @@ class Fleet:
     bus: str = "mindlinks"
     operator: str | None = None
     """The service that may call every service's ``/internal/ops`` routes."""
-    revocation: str | None = None
-    """The event after which a subject's earlier access tokens are refused.
-    Every service must consume it; the kit handles it (its payload names the
-    subject in ``userId``), so a revoked token stops working fleet-wide within
-    seconds rather than at expiry."""
+    revocations: tuple[Revocation, ...] = ()
+    """The events after which access tokens are refused (a suspended subject,
+    an ended session). Every service must consume them; the kit handles them,
+    so a revoked token stops working fleet-wide within seconds rather than at
+    expiry."""
+    step_up_roles: tuple[str, ...] = ()
+    """Roles whose tokens count only when the user signed in with a second
+    factor (``amr`` has ``mfa``); elsewhere such a token is refused (403)."""
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.services]
@@ -146,14 +164,16 @@ class Fleet:
                 raise ValueError(f"event {event.name} has unknown producer {event.producer}")
         if self.operator is not None and self.operator not in names:
             raise ValueError(f"operator {self.operator} is not a service")
-        if self.revocation is not None and self.revocation not in known_events:
-            raise ValueError(f"revocation event {self.revocation} is not in the catalog")
+        for revocation in self.revocations:
+            if revocation.event not in known_events:
+                raise ValueError(f"revocation event {revocation.event} is not in the catalog")
         for service in self.services:
             unknown = set(service.consumes) - known_events
             if unknown:
                 raise ValueError(f"{service.name} consumes unknown events {sorted(unknown)}")
-            if self.revocation is not None and self.revocation not in service.consumes:
-                raise ValueError(f"{service.name} must consume {self.revocation}")
+            for revocation in self.revocations:
+                if revocation.event not in service.consumes:
+                    raise ValueError(f"{service.name} must consume {revocation.event}")
             unknown_peers = set(service.peers) - set(names)
             if unknown_peers:
                 raise ValueError(f"{service.name} names unknown peers {sorted(unknown_peers)}")
@@ -179,5 +199,6 @@ class Fleet:
     def tables(self, service: str) -> tuple[Table, ...]:
         spec = self.service(service)
         return spec.owned_tables(
-            publishes=bool(self.publishes(service)), revocation=self.revocation
+            publishes=bool(self.publishes(service)),
+            revocations=tuple(r.event for r in self.revocations),
         )

@@ -10,6 +10,7 @@ for the email again.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import structlog
@@ -17,6 +18,7 @@ import structlog
 from mindlinks_auth import events
 from mindlinks_auth.clients import Notifications
 from mindlinks_auth.domain import (
+    EmailTaken,
     InvalidEmail,
     InvalidEmailToken,
     Status,
@@ -32,10 +34,12 @@ from mindlinks_auth.mfa import (
     MfaCodeRejected,
     MfaNotEnabled,
     MfaNotPending,
+    MfaSecretInvalid,
     SecretBox,
     new_secret,
     provisioning_uri,
     spend_code,
+    valid_secret,
 )
 from mindlinks_auth.passwords import Passwords
 from mindlinks_auth.sessions import Sessions
@@ -127,11 +131,24 @@ class Accounts:
         await self._create(user)
         return user
 
-    async def create_admin(self, *, email: str, password: str, name: str) -> User:
-        """An admin, verified from the start: for operators (CLI, tests) only;
-        no public route leads here."""
+    async def check_new_admin(self, *, email: str, password: str, name: str) -> str:
+        """What ``create_admin`` would refuse, checked before an operator sets
+        up an authenticator for it; returns the normalized email."""
         email = normalize_email(email)
         check_password(password, email=email, name=name)
+        if await self.store.user_by_email(email) is not None:
+            raise EmailTaken()
+        return email
+
+    async def create_admin(self, *, email: str, password: str, name: str, mfa_secret: str) -> User:
+        """An admin, verified and with TOTP on from the start (``mfa_secret``,
+        which the operator has put into an authenticator app): admins act only
+        with a second factor, so none exists without one. For operators (CLI,
+        tests) only; no public route leads here."""
+        email = normalize_email(email)
+        check_password(password, email=email, name=name)
+        if not valid_secret(mfa_secret):
+            raise MfaSecretInvalid()
         user = new_user(
             email=email,
             name=name,
@@ -139,6 +156,7 @@ class Accounts:
             email_verified=True,
             password_hash=await self.passwords.hash(password),
         )
+        user = replace(user, mfa_enabled=True, mfa_secret=await self.box.seal(user.id, mfa_secret))
         await self._create(user)
         return user
 

@@ -35,7 +35,7 @@ from mindlinks_auth.schemas import (
 )
 from mindlinks_auth.sessions import Tokens
 from mindlinks_fleet.events import Role
-from mindlinks_kit.auth import ClientIp, CurrentUser, Internal
+from mindlinks_kit.auth import AnyFactorUser, ClientIp, Internal
 from mindlinks_kit.schemas import Page
 
 well_known = APIRouter(tags=["auth"])
@@ -109,12 +109,14 @@ async def reset_password(body: ResetPasswordRequest, deps: Deps) -> Response:
 
 
 @public.get("/me")
-async def me(principal: CurrentUser, deps: Deps) -> Me:
+async def me(principal: AnyFactorUser, deps: Deps) -> Me:
     """The caller's account."""
     return Me.of(await deps.accounts.user(principal.user_id))
 
 
 # sessions -------------------------------------------------------------------
+# ``AnyFactorUser`` on me, logout and the MFA routes: a role that acts only with
+# a second factor (admin) must still reach the routes that set one up.
 
 
 @public.post("/login")
@@ -140,7 +142,7 @@ async def refresh(body: RefreshRequest, deps: Deps, response: Response) -> Token
 
 
 @public.post("/logout", status_code=204, response_class=Response)
-async def logout(body: RefreshRequest, principal: CurrentUser, deps: Deps) -> Response:
+async def logout(body: RefreshRequest, principal: AnyFactorUser, deps: Deps) -> Response:
     """End the session of this refresh token."""
     await deps.sessions.logout(principal, body.refresh_token)
     return Response(status_code=204)
@@ -150,7 +152,7 @@ async def logout(body: RefreshRequest, principal: CurrentUser, deps: Deps) -> Re
 
 
 @public.post("/mfa/setup")
-async def mfa_setup(principal: CurrentUser, deps: Deps, response: Response) -> MfaSetup:
+async def mfa_setup(principal: AnyFactorUser, deps: Deps, response: Response) -> MfaSetup:
     """Start TOTP MFA: a secret and its otpauth URI."""
     secret, uri = await deps.accounts.mfa_setup(principal.user_id)
     response.headers.update(NO_STORE)
@@ -159,7 +161,7 @@ async def mfa_setup(principal: CurrentUser, deps: Deps, response: Response) -> M
 
 @public.post("/mfa/enable", status_code=204, response_class=Response)
 async def mfa_enable(
-    body: MfaCodeRequest, principal: CurrentUser, ip: ClientIp, deps: Deps
+    body: MfaCodeRequest, principal: AnyFactorUser, ip: ClientIp, deps: Deps
 ) -> Response:
     """Turn MFA on with a current code; login then needs one."""
     await deps.accounts.mfa_enable(principal.user_id, body.code, ip)
@@ -168,7 +170,7 @@ async def mfa_enable(
 
 @public.post("/mfa/disable", status_code=204, response_class=Response)
 async def mfa_disable(
-    body: MfaCodeRequest, principal: CurrentUser, ip: ClientIp, deps: Deps
+    body: MfaCodeRequest, principal: AnyFactorUser, ip: ClientIp, deps: Deps
 ) -> Response:
     """Turn MFA off with a current code."""
     await deps.accounts.mfa_disable(principal.user_id, body.code, ip)

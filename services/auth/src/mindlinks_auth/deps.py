@@ -63,6 +63,7 @@ async def setup(runtime: Runtime) -> AuthDeps:
     flags = Flags(redis, prefix)
     box = SecretBox(runtime.aws.kms, f"alias/{settings.resource_prefix}data")
     sessions = Sessions(
+        runtime=runtime,
         settings=settings,
         store=store,
         keys=keys,
@@ -73,8 +74,9 @@ async def setup(runtime: Runtime) -> AuthDeps:
         box=box,
         refresh=RefreshTokens(redis, prefix, settings.refresh_token_ttl_seconds),
     )
-    # Access tokens of ended sessions stop working at auth at once; a
-    # suspension reaches every other service through the revocation event.
+    # Access tokens of ended sessions stop working at auth at once; every
+    # other service learns of it from the revocation events (session.ended,
+    # user.suspended) within seconds.
     runtime.verifier.revocation_checks.append(sessions.is_revoked)
     accounts = Accounts(
         runtime=runtime,

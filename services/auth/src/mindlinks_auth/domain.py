@@ -109,6 +109,9 @@ class Session:
     user_agent: str
     token_epoch: int
     status: Literal["active", "revoked"] = "active"
+    amr: tuple[str, ...] = ("pwd",)
+    """How the session was signed in (RFC 8176); every access token it issues,
+    refreshed ones included, says so."""
 
     def valid_for(self, user: User, now: float, max_seconds: int) -> bool:
         """Still a live session of this (active) user, within its absolute lifetime."""
@@ -121,6 +124,15 @@ class Session:
             and self.expires_at > now
             and now - started < max_seconds
         )
+
+
+PASSWORD_ONLY = ("pwd",)
+WITH_SECOND_FACTOR = ("pwd", "otp", "mfa")
+"""RFC 8176: a password and a one-time code, so more than one factor."""
+
+
+def sign_in_methods(second_factor: bool) -> tuple[str, ...]:
+    return WITH_SECOND_FACTOR if second_factor else PASSWORD_ONLY
 
 
 def new_user(

@@ -234,7 +234,12 @@ class KeySet:
         return token, float(expires)
 
     def access_token(
-        self, user_id: str, role: str, session_id: str, ttl_seconds: int
+        self,
+        user_id: str,
+        role: str,
+        session_id: str,
+        ttl_seconds: int,
+        amr: tuple[str, ...] = ("pwd",),
     ) -> tuple[str, float]:
         return self.sign(
             {
@@ -242,6 +247,7 @@ class KeySet:
                 "aud": self.audience,
                 "role": role,
                 "sid": session_id,
+                "amr": list(amr),
                 "typ": "access",
             },
             ttl_seconds,

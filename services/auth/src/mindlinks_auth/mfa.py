@@ -50,8 +50,21 @@ class MfaNotEnabled(Conflict):
     title = "Two-factor authentication is not enabled"
 
 
+class MfaSecretInvalid(InvalidInput):
+    code = "mfa-secret-invalid"
+    title = "The TOTP secret must be base32 with at least 128 bits"
+
+
+_SECRET = re.compile(r"^[A-Z2-7]{26,}$")
+
+
 def new_secret() -> str:
     return pyotp.random_base32()
+
+
+def valid_secret(secret: str) -> bool:
+    """Base32 of at least 128 bits (RFC 4226 asks for 128, recommends 160)."""
+    return bool(_SECRET.match(secret))
 
 
 def provisioning_uri(secret: str, email: str, issuer: str) -> str:

@@ -2,10 +2,13 @@
 revocation and introspection.
 
 A session is one signed-in device: an item in ``sessions`` (who, since when,
-from where) and one refresh-token family in Redis. It is valid while it is
-not revoked, its epoch equals the user's (a password reset or suspension
-bumps the user's and so ends every session at once, whatever else fails) and
-it is within its absolute lifetime.
+from where, how: ``amr``) and one refresh-token family in Redis. It is valid
+while it is not revoked, its epoch equals the user's (a password reset or
+suspension bumps the user's and so ends every session at once, whatever else
+fails) and it is within its absolute lifetime. Ending a session publishes
+``session.ended`` with the revocation itself, so its access tokens stop
+working on every service within seconds (the kit's revocations), not at
+expiry.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 
+from mindlinks_auth import events
 from mindlinks_auth.domain import (
     InvalidCredentials,
     Session,
@@ -21,6 +25,7 @@ from mindlinks_auth.domain import (
     check_can_sign_in,
     lookup_email,
     new_id,
+    sign_in_methods,
 )
 from mindlinks_auth.keys import KeySet
 from mindlinks_auth.mfa import MfaInvalid, MfaRequired, SecretBox, spend_code
@@ -33,6 +38,7 @@ from mindlinks_kit.auth import Principal, TokenVerifier
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import ConditionFailed
 from mindlinks_kit.errors import NotFound, Unauthorized
+from mindlinks_kit.runtime import Runtime
 
 
 class InvalidRefreshToken(Unauthorized):
@@ -70,6 +76,7 @@ class Sessions:
     def __init__(
         self,
         *,
+        runtime: Runtime,
         settings: Settings,
         store: Store,
         keys: KeySet,
@@ -80,6 +87,7 @@ class Sessions:
         flags: Flags,
         box: SecretBox,
     ) -> None:
+        self.runtime = runtime
         self.settings = settings
         self.store = store
         self.keys = keys
@@ -108,7 +116,7 @@ class Sessions:
         await self.throttle.succeeded(email)
         if rehashed:
             user = await self._store_rehash(user, rehashed)
-        return await self._start(user, ip, user_agent)
+        return await self._start(user, ip, user_agent, sign_in_methods(user.mfa_enabled))
 
     async def _second_factor(self, user: User, code: str | None, email: str, ip: str) -> None:
         if not code:
@@ -127,7 +135,7 @@ class Sessions:
         except ConditionFailed:  # the password changed meanwhile: keep the new one
             return user
 
-    async def _start(self, user: User, ip: str, user_agent: str) -> Tokens:
+    async def _start(self, user: User, ip: str, user_agent: str, amr: tuple[str, ...]) -> Tokens:
         session = Session(
             id=new_id(),
             user_id=user.id,
@@ -136,15 +144,16 @@ class Sessions:
             ip=ip,
             user_agent=user_agent[:256],
             token_epoch=user.token_epoch,
+            amr=amr,
         )
         await self.store.add_session(session)
         refresh = await self.refresh.start(session.id, user.id)
-        return await self._tokens(user, session.id, refresh)
+        return await self._tokens(user, session, refresh)
 
-    async def _tokens(self, user: User, session_id: str, refresh: str) -> Tokens:
+    async def _tokens(self, user: User, session: Session, refresh: str) -> Tokens:
         ttl = self.settings.access_token_ttl_seconds
         keys = await self.keys.fresh()
-        access, _ = keys.access_token(user.id, user.role, session_id, ttl)
+        access, _ = keys.access_token(user.id, user.role, session.id, ttl, session.amr)
         return Tokens(access_token=access, refresh_token=refresh, expires_in=ttl)
 
     async def rotate(self, token: str) -> Tokens:
@@ -169,7 +178,7 @@ class Sessions:
         if not await self.store.extend_session(family, expires_at):
             await self.refresh.end(family)
             raise InvalidRefreshToken()
-        return await self._tokens(user, family, new)
+        return await self._tokens(user, session, new)
 
     async def logout(self, principal: Principal, refresh_token: str) -> None:
         """End the refresh token's session (the caller's own only); an unknown or
@@ -182,10 +191,21 @@ class Sessions:
             await self.revoke(family, "logout")
 
     async def revoke(self, session_id: str, reason: str) -> None:
-        """End a session now: its refresh tokens, and its access tokens at auth."""
+        """End a session now: its refresh tokens, its access tokens at auth at
+        once, and everywhere else when ``session.ended`` (committed with the
+        revocation) reaches each service."""
         await self.refresh.end(session_id)
         await self.flags.set(f"revoked:{session_id}", self.settings.access_token_ttl_seconds + 60)
-        await self.store.revoke_session(session_id, reason)
+        session = await self.store.session(session_id)
+        if session is None or session.status != "active":
+            return  # unknown, or ended before (which published its event)
+        uow = self.runtime.uow()
+        self.store.stage_session_revoke(uow, session.id, reason)
+        events.session_ended(self.runtime, uow, session, reason)
+        try:
+            await uow.commit()
+        except ConditionFailed:
+            return  # ended meanwhile by another request, which published it
 
     async def revoke_all(self, user_id: str, reason: str) -> None:
         ids = await self.store.active_session_ids(user_id)

@@ -82,6 +82,7 @@ def session_item(session: Session) -> Item:
         "userAgent": session.user_agent,
         "tokenEpoch": session.token_epoch,
         "status": session.status,
+        "amr": list(session.amr),
     }
 
 
@@ -95,6 +96,8 @@ def session_from_item(item: Item) -> Session:
         user_agent=item.get("userAgent", ""),
         token_epoch=int(item.get("tokenEpoch", 0)),
         status=item.get("status", "active"),
+        # Sessions from before ``amr`` was recorded count as password-only.
+        amr=tuple(item.get("amr", ("pwd",))),
     )
 
 
@@ -270,19 +273,17 @@ class Store:
             return False
         return True
 
-    async def revoke_session(self, session_id: str, reason: str) -> bool:
-        """Mark a session revoked; False when it was not active."""
-        try:
-            await self.sessions.update(
-                {"id": session_id},
-                "SET #s = :revoked, revokedAt = :now, revokedReason = :reason",
-                condition="#s = :active",
-                names={"#s": "status"},
-                values=values(revoked="revoked", now=now_iso(), reason=reason, active="active"),
-            )
-        except ConditionFailed:
-            return False
-        return True
+    def stage_session_revoke(self, uow: UnitOfWork, session_id: str, reason: str) -> None:
+        """Mark a session revoked in ``uow``; the commit raises ``ConditionFailed``
+        when it is no longer active (someone else ended it)."""
+        uow.update(
+            self.sessions,
+            {"id": session_id},
+            "SET #s = :revoked, revokedAt = :now, revokedReason = :reason",
+            condition="#s = :active",
+            names={"#s": "status"},
+            values=values(revoked="revoked", now=now_iso(), reason=reason, active="active"),
+        )
 
     async def active_session_ids(self, user_id: str) -> list[str]:
         ids: list[str] = []

@@ -20,7 +20,7 @@ from typing import Any
 from fastapi.routing import APIRoute
 
 from mindlinks_dev.openapi import repo_root
-from mindlinks_kit.auth import current_user, service_caller
+from mindlinks_kit.auth import current_user, current_user_any_factor, service_caller
 from mindlinks_kit.declaration import Fleet
 
 BLOCK = re.compile(r"(<!-- (?P<name>[a-z-]+):start -->\n).*?(<!-- (?P=name):end -->)", re.S)
@@ -47,7 +47,7 @@ def who(route: APIRoute) -> str:
         allowed = getattr(call, "allowed_roles", None)
         if allowed:
             return " or ".join(allowed)
-    if current_user in calls:
+    if current_user in calls or current_user_any_factor in calls:
         return "signed in"
     if service_caller in calls:
         return "services"

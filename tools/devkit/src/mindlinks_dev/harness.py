@@ -48,9 +48,20 @@ class Running:
     def deps(self, service: str) -> Any:
         return self.apps[service].state.deps
 
-    def access_token(self, user_id: str, role: str = "client", session_id: str = "s-1") -> str:
-        """A real access token signed by the running auth service's active key."""
-        token, _ = self.deps("auth").keys.access_token(user_id, role, session_id, 300)
+    def access_token(
+        self,
+        user_id: str,
+        role: str = "client",
+        session_id: str = "s-1",
+        amr: tuple[str, ...] | None = None,
+    ) -> str:
+        """A real access token signed by the running auth service's active key;
+        a role that acts only with a second factor signed in with one unless
+        ``amr`` says otherwise."""
+        if amr is None:
+            step_up = role in self.runtime("auth").fleet.step_up_roles
+            amr = ("pwd", "otp", "mfa") if step_up else ("pwd",)
+        token, _ = self.deps("auth").keys.access_token(user_id, role, session_id, 300, amr)
         return str(token)
 
     def bearer(self, user_id: str, role: str = "client") -> dict[str, str]:

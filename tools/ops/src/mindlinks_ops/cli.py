@@ -20,7 +20,7 @@ import httpx
 from mindlinks_ops import commands
 from mindlinks_ops.client import DEFAULT_API, AdminApi, CommandFailed, Login
 from mindlinks_ops.console import Console
-from mindlinks_ops.create_admin import auth_app, create_admin, read_password
+from mindlinks_ops.create_admin import at_the_terminal, auth_app, create_admin, read_password
 
 ApiCommand = Callable[[AdminApi, argparse.Namespace, Console], Awaitable[int]]
 NAME_MAX_LENGTH = 200
@@ -208,11 +208,27 @@ async def _create_admin(args: argparse.Namespace, context: Context) -> int:
         local=args.local, state=args.state
     )  # before the password is asked: auth may not run here
     password = read_password(from_stdin=args.password_stdin)
-    created = await create_admin(app, email=args.email, name=args.name, password=password)
+    # At a terminal the operator proves a code before the admin exists; a
+    # script gets the key in the answer and must keep it (it is shown once).
+    at_terminal = not args.password_stdin
+    created = await create_admin(
+        app,
+        email=args.email,
+        name=args.name,
+        password=password,
+        confirm=at_the_terminal(context.console) if at_terminal else None,
+    )
     if args.json:
-        context.console.json(asdict(created))
-    else:
-        context.console.say(f"created admin {created.email} (id {created.id})")
+        account = asdict(created)
+        account["mfa"] = {"secret": created.mfa.secret, "otpauthUri": created.mfa.otpauth_uri}
+        context.console.json(account)
+        return commands.OK
+    context.console.say(f"created admin {created.email} (id {created.id})")
+    if not at_terminal:
+        context.console.say(
+            f"TOTP key (shown once; add it to an authenticator app): {created.mfa.secret}"
+        )
+        context.console.say(f"otpauth URI: {created.mfa.otpauth_uri}")
     return commands.OK
 
 

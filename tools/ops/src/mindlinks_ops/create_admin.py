@@ -20,12 +20,14 @@ import io
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from mindlinks_ops.client import CommandFailed, problem_line
+from mindlinks_ops.console import Console
 
 SERVICES_ENTRY_POINT = "mindlinks.services"
 PASSWORDS_DIFFER = "The passwords do not match"
@@ -34,12 +36,24 @@ LOCAL_STATE = Path(".run") / "state.json"
 """Where ``make run`` (``mindlinks-local``) writes its embedded AWS and Redis endpoints."""
 
 
+CODE_TRIES = 3
+
+
+@dataclass(frozen=True)
+class Mfa:
+    """The new admin's TOTP key: shown once, never stored outside auth (sealed)."""
+
+    secret: str
+    otpauth_uri: str
+
+
 @dataclass(frozen=True)
 class CreatedAdmin:
     id: str
     email: str
     name: str
     role: str
+    mfa: Mfa
 
 
 class ServiceOutput(io.TextIOBase):
@@ -72,25 +86,83 @@ def read_password(*, from_stdin: bool) -> str:
     return password
 
 
-async def create_admin(app: Any, *, email: str, name: str, password: str) -> CreatedAdmin:
-    """Run ``app`` (``auth_app()``) and create the admin. Raises
-    ``CommandFailed`` with auth's own message when auth refuses (email taken,
-    weak password, invalid email) or cannot start."""
+def read_code(prompt: str = "One-time code from your authenticator app: ") -> str:
+    try:
+        return getpass.getpass(prompt).strip()
+    except (EOFError, KeyboardInterrupt):
+        raise CommandFailed("cancelled; no admin was created") from None
+
+
+async def create_admin(
+    app: Any,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    confirm: Callable[[Mfa], None] | None = None,
+) -> CreatedAdmin:
+    """Run ``app`` (``auth_app()``) and create the admin with TOTP on (an admin
+    acts only with a second factor). ``confirm`` is shown the new key before
+    anything is stored and raises ``CommandFailed`` to create nothing (the
+    operator could not prove a code). Raises ``CommandFailed`` with auth's own
+    message when auth refuses (email taken, weak password, invalid email) or
+    cannot start."""
     from mindlinks_kit.errors import Problem  # comes with auth
 
+    mfa_module = importlib.import_module("mindlinks_auth.mfa")
     with contextlib.redirect_stdout(ServiceOutput()):
         try:
             async with app.router.lifespan_context(app):
-                user = await app.state.deps.accounts.create_admin(
+                deps = app.state.deps
+                checked = await deps.accounts.check_new_admin(
                     email=email, password=password, name=name
+                )
+                secret = mfa_module.new_secret()
+                mfa = Mfa(
+                    secret, mfa_module.provisioning_uri(secret, checked, deps.settings.mfa_issuer)
+                )
+                if confirm is not None:
+                    confirm(mfa)
+                user = await deps.accounts.create_admin(
+                    email=email, password=password, name=name, mfa_secret=secret
                 )
         except Problem as problem:
             if problem.code == "email-taken":
                 raise CommandFailed(f"{problem.title}: {email}") from None
             raise CommandFailed(problem_line(problem.title, problem.detail)) from None
+        except CommandFailed:
+            raise
         except Exception as exc:  # AWS, Redis, keys: one line, not a traceback
             raise CommandFailed(f"auth failed here: {type(exc).__name__}: {exc}") from None
-    return CreatedAdmin(id=user.id, email=user.email, name=user.name, role=user.role)
+    return CreatedAdmin(id=user.id, email=user.email, name=user.name, role=user.role, mfa=mfa)
+
+
+def at_the_terminal(console: Console) -> Callable[[Mfa], None]:
+    """Show the new key and ask for a code from the operator's app until one
+    matches (``CODE_TRIES`` times): only then is the admin created, so no
+    admin exists whose second factor nobody holds."""
+
+    def confirm(mfa: Mfa) -> None:
+        console.say(
+            "Admins sign in with a one-time code. Add this key to your authenticator "
+            "app now; it is shown only once."
+        )
+        console.say(f"  key: {mfa.secret}")
+        console.say(f"  URI (for a QR code): {mfa.otpauth_uri}")
+        for _ in range(CODE_TRIES):
+            if code_matches(mfa.secret, read_code()):
+                return
+            console.warn("That code does not match (is the device's clock right?); try again.")
+        raise CommandFailed("no matching one-time code: no admin was created")
+
+    return confirm
+
+
+def code_matches(secret: str, code: str) -> bool:
+    """Auth's own check of a TOTP code (without spending it: the operator's
+    first sign-in may use the same code)."""
+    matches: bool = importlib.import_module("mindlinks_auth.mfa").code_matches(secret, code)
+    return matches
 
 
 def local_settings(start: Path) -> dict[str, Any]:
