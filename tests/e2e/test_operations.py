@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mindlinks_dev import totp
 from mindlinks_fleet import FLEET
 
 ADMIN_PASSWORD = "Operator-Console-7-Lantern"
@@ -53,6 +54,8 @@ class Admin:
     id: str
     email: str
     headers: dict[str, str]
+    secret: str
+    """The TOTP key ``create-admin`` gave back once."""
 
 
 def ops(
@@ -92,7 +95,8 @@ def revoked(response: httpx.Response) -> bool:
 @pytest.fixture(scope="module")
 def admin(edge: httpx.Client, fleet_run_dir: Path) -> Admin:
     """The first admin, made by ``create-admin --state`` against the running
-    fleet, then signed in through the edge like anyone else."""
+    fleet (with TOTP on: its key comes back once), then signed in through the
+    edge like anyone else, with a one-time code."""
     email = f"ops-{uuid.uuid4().hex[:8]}@example.com"
     created = ops(
         "create-admin",
@@ -108,14 +112,19 @@ def admin(edge: httpx.Client, fleet_run_dir: Path) -> Admin:
     )
     assert created.returncode == 0, created.stderr
     account = json.loads(created.stdout)
+    secret = account.pop("mfa")["secret"]
     assert account == {"id": account["id"], "email": email, "name": "Grace Hopper", "role": "admin"}
 
-    login = edge.post("/v1/auth/login", json={"email": email, "password": ADMIN_PASSWORD})
+    login = edge.post(
+        "/v1/auth/login",
+        json={"email": email, "password": ADMIN_PASSWORD, "mfaCode": totp.code(secret)},
+    )
     assert login.status_code == 200, login.text
     headers = {"authorization": f"Bearer {login.json()['accessToken']}"}
     me = edge.get("/v1/auth/me", headers=headers).json()
     assert (me["id"], me["role"], me["emailVerified"]) == (account["id"], "admin", True)
-    return Admin(account["id"], email, headers)
+    assert me["mfaEnabled"] is True
+    return Admin(account["id"], email, headers, secret)
 
 
 def register_client(edge: httpx.Client) -> tuple[str, dict[str, Any]]:
@@ -222,6 +231,8 @@ def test_fleet_status_from_the_operator_cli(edge: httpx.Client, admin: Admin) ->
         str(edge.base_url).rstrip("/"),
         "--email",
         admin.email,
+        "--otp",
+        totp.code(admin.secret),
         env={"MINDLINKS_ADMIN_PASSWORD": ADMIN_PASSWORD},
     )
     assert status.returncode == 0, f"{status.stderr}\n{status.stdout[-2000:]}"

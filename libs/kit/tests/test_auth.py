@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from mindlinks_kit.auth import JwksKeys, TokenVerifier, bearer
+from mindlinks_kit.auth import JwksKeys, StepUpRequired, TokenVerifier, bearer
 from mindlinks_kit.errors import Unauthorized
 
 ISSUER, AUDIENCE = "https://issuer.test", "api"
@@ -51,6 +51,24 @@ def verifier() -> TokenVerifier:
 async def test_a_valid_access_token_gives_its_principal(verifier: TokenVerifier) -> None:
     principal = await verifier.user(make())
     assert (principal.user_id, principal.role, principal.session_id) == ("u1", "client", "s1")
+
+
+async def test_a_step_up_role_counts_only_with_a_second_factor() -> None:
+    """A role the fleet names in ``step_up_roles`` is refused (403) unless the
+    token's ``amr`` says the sign-in used more than one factor."""
+    verifier = TokenVerifier(StaticKeys(), ISSUER, AUDIENCE, step_up_roles=("admin",))
+    for amr in (None, ["pwd"], ["pwd", "otp"], "mfa"):
+        claims = {"role": "admin"} | ({"amr": amr} if amr is not None else {})
+        with pytest.raises(StepUpRequired) as refused:
+            await verifier.user(make(claims))
+        assert (refused.value.status, refused.value.code) == (403, "mfa-required")
+        assert "second factor" in refused.value.detail
+        # The routes where such a user sets a second factor up take it.
+        assert (await verifier.user(make(claims), step_up=False)).role == "admin"
+    strong = await verifier.user(make({"role": "admin", "amr": ["pwd", "otp", "mfa"]}))
+    assert (strong.role, strong.amr, strong.multi_factor) == ("admin", ("pwd", "otp", "mfa"), True)
+    # Other roles need no second factor.
+    assert (await verifier.user(make({"amr": ["pwd"]}))).multi_factor is False
 
 
 def _b64(data: dict[str, Any]) -> str:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+import jwt
 import pyotp
+
+from mindlinks_dev import totp
 
 if TYPE_CHECKING:
     from conftest import AuthTest
@@ -178,3 +181,57 @@ async def test_mfa_routes_need_a_user_token(t: AuthTest) -> None:
     ):
         t.problem(await t.auth.post(path, json=body), 401, "unauthorized")
         t.problem(await t.auth.post(path, json=body, headers=service), 401, "unauthorized")
+
+
+def amr(token: str) -> list[str]:
+    methods: list[str] = jwt.decode(token, options={"verify_signature": False})["amr"]
+    return methods
+
+
+async def test_tokens_say_how_the_user_signed_in_and_refresh_keeps_it(t: AuthTest) -> None:
+    """RFC 8176 ``amr``: the session remembers it, so a refreshed token cannot
+    claim more (or less) than the sign-in proved."""
+    user = await t.user()
+    password_only = await t.login(user)
+    assert amr(password_only["accessToken"]) == ["pwd"]
+    _, secret = await enabled(t, user)
+    # The session signed in before MFA stays password-only, refreshed or not.
+    rotated = await t.auth.post(
+        "/v1/auth/refresh", json={"refreshToken": password_only["refreshToken"]}
+    )
+    assert amr(rotated.json()["accessToken"]) == ["pwd"]
+
+    both = await t.login(user, mfaCode=next_code(secret))
+    assert amr(both["accessToken"]) == ["pwd", "otp", "mfa"]
+    refreshed = await t.auth.post("/v1/auth/refresh", json={"refreshToken": both["refreshToken"]})
+    assert refreshed.status_code == 200, refreshed.text
+    assert amr(refreshed.json()["accessToken"]) == ["pwd", "otp", "mfa"]
+
+
+async def test_an_admin_without_mfa_can_still_set_it_up(t: AuthTest) -> None:
+    """An admin who turned MFA off signs in with a password alone: auth's own
+    account and MFA routes still serve them (to turn it back on); the admin
+    role itself does not count until they sign in again with a code."""
+    admin = await t.user(role="admin")
+    tokens = await t.login(admin)
+    headers = t.bearer(tokens["accessToken"])
+    off = await t.auth.post(
+        "/v1/auth/mfa/disable", headers=headers, json={"code": totp.code(admin["mfaSecret"])}
+    )
+    assert off.status_code == 204, off.text
+    weak = await t.auth.post(
+        "/v1/auth/login", json={"email": admin["email"], "password": admin["password"]}
+    )
+    assert amr(weak.json()["accessToken"]) == ["pwd"]
+    weak_headers = t.bearer(weak.json()["accessToken"])
+    me = await t.auth.get("/v1/auth/me", headers=weak_headers)
+    assert (me.status_code, me.json()["mfaEnabled"]) == (200, False)
+    setup = await t.auth.post("/v1/auth/mfa/setup", headers=weak_headers)
+    assert setup.status_code == 200, setup.text
+    secret = setup.json()["secret"]
+    enable = await t.auth.post(
+        "/v1/auth/mfa/enable", headers=weak_headers, json={"code": pyotp.TOTP(secret).now()}
+    )
+    assert enable.status_code == 204, enable.text
+    strong = await t.login({**admin, "mfaSecret": secret}, mfaCode=next_code(secret))
+    assert amr(strong["accessToken"]) == ["pwd", "otp", "mfa"]

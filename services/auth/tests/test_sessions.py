@@ -101,6 +101,10 @@ async def test_logout_ends_the_session(t: AuthTest) -> None:
     session = await t.deps.store.session(sid(tokens["accessToken"]))
     assert session is not None
     assert session.status == "revoked"
+    # Committed with the revocation: every other service refuses the token once
+    # ``session.ended`` reaches it (tests/fleet/test_session_end.py).
+    ended = [data for name, data in await t.published(user["id"]) if name == "session.ended"]
+    assert [(e["sessionId"], e["reason"]) for e in ended] == [(session.id, "logout")]
 
 
 async def test_logout_needs_an_access_token_and_only_ends_your_own_sessions(t: AuthTest) -> None:
