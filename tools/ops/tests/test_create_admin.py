@@ -91,7 +91,7 @@ async def test_creates_an_admin_who_signs_in(cli: Cli, auth: Running) -> None:
         "role": "admin",
         "mfa": {
             "secret": secret,
-            "otpauthUri": pyotp.TOTP(secret).provisioning_uri(email, issuer_name="Mind-Links"),
+            "otpauthUri": pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="Mind-Links"),
         },
     }
 
