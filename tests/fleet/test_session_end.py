@@ -6,6 +6,7 @@ they expire — while the user's other sessions keep working."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any
 
@@ -158,3 +159,20 @@ async def test_every_task_learns_of_the_ended_session(
         await task.refresh()
         refused = await second.client("payment").get(path, headers=headers)
         assert (refused.status_code, refused.json()["reason"]) == (401, "revoked")
+
+
+async def test_records_from_before_claims_were_recorded_still_revoke_a_subject(
+    platform: Running,
+) -> None:
+    """A ``revocations`` table written before ``session.ended`` existed holds
+    ``subject → revokedAtMs`` items: they keep revoking that subject."""
+    revocations = platform.runtime("ledger").revocations
+    assert revocations is not None
+    user_id, now = uuid.uuid4().hex, int(time.time())
+    await revocations.table.put(
+        {"subject": user_id, "revokedAtMs": now * 1000, "expiresAt": now + 3600}
+    )
+    await revocations.refresh()
+    assert await revocations.is_revoked({"sub": user_id, "iat": now - 5})
+    assert not await revocations.is_revoked({"sub": user_id, "iat": now + 5})
+    assert not await revocations.is_revoked({"sub": uuid.uuid4().hex, "iat": now - 5})
