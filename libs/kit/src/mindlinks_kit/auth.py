@@ -2,7 +2,10 @@
 
 Access tokens are RS256 JWTs with a ``kid``; the public keys come from auth's
 JWKS, cached per process (no auth round-trip per request). Routes declare who
-may call them with the ``CurrentUser``/``Roles``/``Internal`` dependencies.
+may call them with the ``CurrentUser``/``Roles``/``Internal`` dependencies. A
+role the fleet names a step-up role counts only when the token's ``amr`` says
+the user signed in with a second factor (``AnyFactorUser`` is the exception,
+for the routes where such a user sets one up).
 """
 
 from __future__ import annotations
