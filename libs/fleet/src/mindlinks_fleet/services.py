@@ -219,6 +219,7 @@ SERVICES: tuple[Service, ...] = (
             REVOCATION,
             "user.created",
             "company.reviewed",
+            "company.claim-contested",
             "invitation.created",
             "invitation.accepted",
             "kyc.verified",

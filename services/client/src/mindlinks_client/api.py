@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from mindlinks_client.deps import ClientDeps, Deps
-from mindlinks_client.domain import Status
+from mindlinks_client.domain import Company
 from mindlinks_client.schemas import (
     CompanyAdminRecord,
     CompanyOut,
@@ -21,6 +21,7 @@ from mindlinks_client.schemas import (
     RegisterCompany,
     ReviewCompany,
 )
+from mindlinks_client.vetting import Status
 from mindlinks_kit.auth import Internal, Principal, ServiceCaller, roles, service_caller, services
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import Forbidden
@@ -40,10 +41,14 @@ Cursor = Annotated[str | None, Query(max_length=2048)]
 @public.post("/register", status_code=201)
 async def register(body: RegisterCompany, user: ClientUser, deps: Deps) -> CompanyOut:
     """Register the caller's company, checked against the business registry."""
-    uow = deps.runtime.uow()
-    company = await deps.companies.register(user.user_id, body.value(), uow)
-    await uow.commit()
-    return CompanyOut.of(company)
+    form = body.value()
+    vetted = await deps.companies.vet(user.user_id, form)
+
+    async def stage(uow: UnitOfWork) -> Company:
+        # Staged again when a concurrent registration took the number first.
+        return await deps.companies.register(user.user_id, form, vetted, uow)
+
+    return CompanyOut.of(await deps.runtime.commit_retrying(stage, attempts=2))
 
 
 @public.get("/me")
