@@ -161,3 +161,60 @@ def test_a_second_claim_on_a_registry_number_is_held_for_an_admin(
         json={"email": f"dev-{run}@contractor.example"},
     )
     assert invited.status_code == 201, invited.text
+
+
+def test_an_admin_sides_with_the_claimant_only_by_revoking_the_holder_first(
+    edge: httpx.Client, admin_headers: dict[str, str]
+) -> None:
+    story = Story(edge, lambda _: None)
+    run = uuid.uuid4().hex[:8]
+    squatter = Person(f"squatter-{run}@first.example", "Sam Squatter", "client")
+    owner = Person(f"owner-{run}@second.example", "Rita Rightful", "client")
+    for person in (squatter, owner):
+        story.sign_up(person)
+    local = local_company()
+    held_by_squatter = register(edge, squatter, local.company_number, local.legal_name)
+    claim = register(edge, owner, local.company_number, local.legal_name)
+    assert claim["status"] == "pending_review"
+
+    revoked = expect(
+        edge.post(
+            f"/v1/admin/companies/{held_by_squatter['id']}/revoke",
+            headers=admin_headers,
+            json={"reason": "The registered director confirmed the other claim"},
+        ),
+        200,
+    )
+    assert revoked["status"] == "rejected"
+    told = story.mail(squatter.email, "company.rejected")
+    assert "confirmed the other claim" in told["text"]
+    approved = expect(
+        edge.post(f"/v1/admin/companies/{claim['id']}/approve", headers=admin_headers, json={}),
+        200,
+    )
+    assert approved["status"] == "active"
+    story.mail(owner.email, "company.approved")
+    problem(
+        edge.post(
+            "/v1/clients/invite-contractor",
+            headers=squatter.auth,
+            json={"email": f"dev-{run}@contractor.example"},
+        ),
+        409,
+        "company-not-active",
+    )
+    invited = edge.post(
+        "/v1/clients/invite-contractor",
+        headers=owner.auth,
+        json={"email": f"dev-{run}@contractor.example"},
+    )
+    assert invited.status_code == 201, invited.text
+    trail = expect(
+        edge.get(
+            "/v1/admin/audit",
+            headers=admin_headers,
+            params={"target": f"company:{held_by_squatter['id']}", "action": "company.revoke"},
+        ),
+        200,
+    )
+    assert {r["phase"] for r in trail["items"]} == {"requested", "succeeded"}

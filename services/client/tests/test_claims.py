@@ -198,3 +198,71 @@ async def test_the_person_registering_must_be_an_officer(fleet: Running, world: 
         assert record["authority"]["check"] == check
     matched = record["authority"]
     assert (matched["officer"], matched["position"]) == ("BABBAGE, Charles", "secretary")
+
+
+async def revoke(fleet: Running, company_id: str, service: str = "admin", **body: Any) -> Any:
+    return await fleet.client("client").post(
+        f"/internal/clients/companies/{company_id}/revoke",
+        headers=fleet.service_bearer(service),
+        json={"decidedBy": "admin-1", **body},
+    )
+
+
+async def test_revoking_the_holder_frees_the_number_for_the_claim(
+    fleet: Running, world: World
+) -> None:
+    """The admin sides with the claimant: the first company is taken out of
+    service (its owner told why), then the claim can be approved."""
+    local = local_company()
+    first, active = await claim(world, local.company_number, local.legal_name, "Olivia Owner")
+    _, contested = await claim(world, local.company_number, local.legal_name, "Real Owner")
+    response = await revoke(fleet, active["id"], reason="The registry's director confirmed")
+    assert response.status_code == 200, response.text
+    revoked = response.json()
+    assert (revoked["status"], revoked["review"]["decision"]) == ("rejected", "rejected")
+    assert revoked["review"]["reason"] == "The registry's director confirmed"
+    [event] = await fleet.published("client", "company.reviewed", companyId=active["id"])
+    assert (event["decision"], event["reason"]) == ("rejected", "The registry's director confirmed")
+    world.problem(
+        await world.invite(first, f"c{uuid.uuid4().hex[:12]}@example.com"),
+        409,
+        "company-not-active",
+    )
+    # Again: a retry, nothing more is published.
+    again = await revoke(fleet, active["id"], reason="twice")
+    assert (again.status_code, again.json()) == (200, revoked)
+    assert len(await fleet.published("client", "company.reviewed", companyId=active["id"])) == 1
+
+    approved = await review(fleet, contested["id"], decision="approved")
+    assert (approved.status_code, approved.json()["status"]) == (200, "active")
+    # The revoked company cannot come back by an approval: it was never held.
+    world.problem(await review(fleet, active["id"], decision="approved"), 409, "not-pending-review")
+
+
+async def test_only_an_active_company_is_revoked_and_only_by_the_admin(
+    fleet: Running, world: World
+) -> None:
+    local = local_company()
+    owner, held = await claim(world, local.company_number, "Some Other Name Ltd", "Ada Owner")
+    world.problem(await revoke(fleet, held["id"], reason="no"), 409, "company-not-active")
+    world.problem(await revoke(fleet, uuid.uuid4().hex, reason="no"), 404, "not-found")
+    active_owner = await world.company_owner()
+    active = await world.client.get("/v1/clients/me", headers=active_owner.headers)
+    company_id = active.json()["id"]
+    world.problem(await revoke(fleet, company_id, "contract", reason="no"), 403, "forbidden")
+    for headers in ({}, owner.headers, fleet.bearer("admin-1", "admin")):
+        response = await world.client.post(
+            f"/internal/clients/companies/{company_id}/revoke",
+            headers=headers,
+            json={"reason": "no", "decidedBy": "admin-1"},
+        )
+        world.problem(response, 401, "unauthorized")
+    for body in ({}, {"reason": "  "}, {"reason": "x" * 501}, {"reason": "ok", "decidedBy": ""}):
+        response = await world.client.post(
+            f"/internal/clients/companies/{company_id}/revoke",
+            headers=fleet.service_bearer("admin"),
+            json={"decidedBy": "admin-1", **body},
+        )
+        world.problem(response, 422, "invalid-input")
+    me = await world.client.get("/v1/clients/me", headers=active_owner.headers)
+    assert me.json()["status"] == "active"

@@ -20,6 +20,7 @@ from mindlinks_client.schemas import (
     RedeemInvitation,
     RegisterCompany,
     ReviewCompany,
+    RevokeCompany,
 )
 from mindlinks_client.vetting import Status
 from mindlinks_kit.auth import Internal, Principal, ServiceCaller, roles, service_caller, services
@@ -133,6 +134,19 @@ async def review_company(
     ``company.reviewed``. The same decision again answers the company."""
     await _review(deps, company_id, body)
     return CompanyAdminRecord.of(await deps.companies.get(company_id))
+
+
+@internal.post("/companies/{company_id}/revoke")
+async def revoke_company(
+    company_id: Id, body: RevokeCompany, caller: FromAdmin, deps: Deps
+) -> CompanyAdminRecord:
+    """An admin takes an active company out of service (``rejected``) and
+    frees its registry number; publishes ``company.reviewed``."""
+
+    async def stage(uow: UnitOfWork) -> Company:
+        return await deps.companies.revoke(company_id, body.reason, body.decided_by, uow)
+
+    return CompanyAdminRecord.of(await deps.runtime.commit_retrying(stage, attempts=2))
 
 
 async def _review(deps: ClientDeps, company_id: str, body: ReviewCompany) -> None:

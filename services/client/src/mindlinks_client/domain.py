@@ -139,6 +139,7 @@ class Store(Protocol):
     def add(self, uow: UnitOfWork, company: Company) -> None: ...
     def replace(self, uow: UnitOfWork, company: Company, *, expected_version: int) -> None: ...
     def decide(self, uow: UnitOfWork, company: Company) -> None: ...
+    def revoke(self, uow: UnitOfWork, company: Company) -> None: ...
     async def page(
         self, status: Status | None, limit: int, start: Item | None
     ) -> tuple[list[Company], Item | None]: ...
@@ -350,3 +351,39 @@ class Companies:
             ),
         )
         return decided
+
+    async def revoke(
+        self, company_id: str, reason: str, decided_by: str, uow: UnitOfWork
+    ) -> Company:
+        """An admin takes an active company out of service: ``rejected`` (it
+        can no longer invite; peers see the status), its registry number is
+        freed so that a claim held for it can be approved; publishes
+        ``company.reviewed`` (rejected, with the reason). Again on a company
+        so revoked: a retry, nothing changes."""
+        company = await self.get(company_id)
+        if company.status != "active":
+            if company.status == "rejected" and company.review is not None:
+                return company
+            raise CompanyNotActive(f"The company is {company.status.replace('_', ' ')}")
+        at = now_iso()
+        revoked = replace(
+            company,
+            status="rejected",
+            review=Review(decision="rejected", reason=reason, decided_by=decided_by, decided_at=at),
+            updated_at=at,
+            version=company.version + 1,
+        )
+        self.store.revoke(uow, revoked)
+        log.warning("company.revoked", company_id=company.id, number=company.number)
+        self.publish(
+            uow,
+            "company.reviewed",
+            CompanyReviewed(
+                company_id=company.id,
+                owner_user_id=company.owner_user_id,
+                legal_name=company.legal_name,
+                decision="rejected",
+                reason=reason,
+            ),
+        )
+        return revoked

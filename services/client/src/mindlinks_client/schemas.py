@@ -344,6 +344,12 @@ class ReviewCompany(ApiModel):
         return self
 
 
+class RevokeCompany(ApiModel):
+    reason: Reason
+    """The owner is told why."""
+    decided_by: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
 class RedeemInvitation(ApiModel):
     token: Annotated[str, StringConstraints(min_length=16, max_length=256)]
     contractor_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]

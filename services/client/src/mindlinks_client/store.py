@@ -204,6 +204,31 @@ class CompanyStore:
         if company.status == "active":
             self._hold_number(uow, company, NumberTaken())
 
+    def revoke(self, uow: UnitOfWork, company: Company) -> None:
+        """Active → rejected, and the number guard it held is deleted (only
+        if it is this company's)."""
+        uow.update(
+            self.table,
+            {"id": company.id},
+            "SET #s = :status, #review = :review, updatedAt = :at, #v = #v + :one",
+            condition="attribute_exists(id) AND #s = :active",
+            names={"#s": "status", "#review": "review", "#v": "version"},
+            values=values(
+                status=company.status,
+                review=_review_item(company.review),
+                at=company.updated_at,
+                one=1,
+                active="active",
+            ),
+            on_conflict=StaleVersion(),
+        )
+        uow.delete(
+            self.table,
+            {"id": f"number:{company.number}"},
+            condition="attribute_not_exists(id) OR companyId = :self",
+            values=values(self=company.id),
+        )
+
     async def page(
         self, status: Status | None, limit: int, start: Item | None
     ) -> tuple[list[Company], Item | None]:

@@ -136,13 +136,14 @@ class Directory:
 
 def registry(status: str) -> tuple[str, str, str]:
     """A registration the real client service's local registry answers with
-    ``status``: active → a fresh ``gb/ML`` number (one active company per
-    number); pending_review → the registry outage fixture."""
+    ``status``, on a fresh ``gb/ML`` number (one active company per number, so
+    approving a held one never meets another test's): its registered name →
+    active; another name → pending_review (``name-mismatch``)."""
+    company = local_company()
     if status == "active":
-        company = local_company()
         return company.jurisdiction_code, company.company_number, company.legal_name
     if status == "pending_review":
-        return "gb", "99999999", "Unreachable Holdings Ltd"
+        return company.jurisdiction_code, company.company_number, "Held For Review Ltd"
     raise ValueError(f"no registration gives {status!r}")
 
 
