@@ -369,3 +369,39 @@ def test_no_deployed_environment_starts_without_a_registry_token(environment: st
     with pytest.raises(ValidationError, match="MINDLINKS_OPENCORPORATES_API_TOKEN"):
         Settings(environment=environment, **DEPLOYED)  # type: ignore[arg-type]
     Settings(environment=environment, opencorporates_api_token="oc-key", **DEPLOYED)  # type: ignore[arg-type]
+
+
+async def test_the_registry_spelling_of_the_number_is_the_one_held(
+    fleet_resources: Bootstrapped, registry: respx.MockRouter
+) -> None:
+    """OpenCorporates answers ``7001`` with its record ``00007001``: the
+    company is kept under the registry's number, so the other spelling is the
+    same company and a second claim is held."""
+    from mindlinks_auth.app import create as create_auth
+
+    settings = Settings(opencorporates_api_token="oc-configured")
+    async with run_services({"auth": create_auth, "client": lambda: create(settings)}) as fleet:
+        for number in ("7001", "00007001"):
+            registry.get(f"{BASE}/companies/gb/{number}").mock(
+                return_value=httpx.Response(200, json=company(company_number="00007001"))
+            )
+            registry.get(f"{BASE}/companies/gb/{number}/officers").mock(
+                return_value=httpx.Response(404)
+            )
+        answers = []
+        for number in ("7001", "00007001"):
+            response = await fleet.client("client").post(
+                "/v1/clients/register",
+                headers=fleet.bearer(uuid.uuid4().hex, "client"),
+                json={
+                    "legalName": "Acme Widgets Ltd",
+                    "jurisdictionCode": "gb",
+                    "companyNumber": number,
+                    "address": ADDRESS,
+                },
+            )
+            assert response.status_code == 201, response.text
+            answers.append(response.json())
+        assert [a["companyNumber"] for a in answers] == ["00007001", "00007001"]
+        assert [a["status"] for a in answers] == ["active", "pending_review"]
+        assert answers[1]["holdReasons"] == ["number-already-registered"]

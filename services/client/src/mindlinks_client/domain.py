@@ -193,7 +193,12 @@ class Companies:
         a concurrent twin's commit fails, and staged again it finds the number
         held). A claim on a number an active company holds is held for review
         and that company's owner is told (``company.claim-contested``)."""
-        number = f"{form.jurisdiction_code}/{form.company_number}"
+        # The registry's own spelling of the number when it answered, so that
+        # another spelling of the same company cannot hold a second guard.
+        found = vetted.found
+        jurisdiction = found.jurisdiction_code.lower() if found else form.jurisdiction_code
+        company_number = found.company_number.upper() if found else form.company_number
+        number = f"{jurisdiction}/{company_number}"
         holder_id = await self.store.number_holder(number)
         holder = await self.store.company(holder_id) if holder_id else None
         assessment = assess(
@@ -210,8 +215,8 @@ class Companies:
             owner_user_id=owner_user_id,
             legal_name=form.legal_name,
             trading_name=form.trading_name,
-            jurisdiction_code=form.jurisdiction_code,
-            company_number=form.company_number,
+            jurisdiction_code=jurisdiction,
+            company_number=company_number,
             address=form.address,
             status=assessment.status,
             name_mismatch=assessment.name_mismatch,
