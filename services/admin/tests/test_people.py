@@ -217,6 +217,37 @@ async def test_companies_and_their_review(desk: Desk) -> None:
     desk.problem(await desk.get(f"/companies/{uuid.uuid4().hex}"), 404, "company-not-found")
 
 
+async def test_a_company_taken_out_of_service(desk: Desk) -> None:
+    """Revoked: rejected, audited with the state before; a company not active
+    is the client service's 409; a reason is required."""
+    active = await desk.parties.client("active")
+    desk.problem(await desk.post(f"/companies/{active.company_id}/revoke", {}), 422)
+    revoked = await desk.post(
+        f"/companies/{active.company_id}/revoke", {"reason": "the registry's director objected"}
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert (revoked.json()["status"], revoked.json()["review"]["reason"]) == (
+        "rejected",
+        "the registry's director objected",
+    )
+    done, asked = await desk.audit(target=f"company:{active.company_id}", action="company.revoke")
+    assert (asked["phase"], asked["before"]["status"]) == ("requested", "active")
+    assert (done["phase"], done["after"]["status"]) == ("succeeded", "rejected")
+
+    held = await desk.parties.client("pending_review")
+    body = desk.problem(
+        await desk.post(f"/companies/{held.company_id}/revoke", {"reason": "not yet active"}),
+        409,
+        "company-not-active",
+    )
+    assert body["service"] == "client"
+    desk.problem(
+        await desk.post(f"/companies/{uuid.uuid4().hex}/revoke", {"reason": "nobody here"}),
+        404,
+        "company-not-found",
+    )
+
+
 async def test_contractors(desk: Desk, pair: Any) -> None:
     _, contractor, _ = pair
     listed = await desk.get("/contractors", kycStatus="verified", limit=100)

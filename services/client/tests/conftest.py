@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from mindlinks_dev.harness import Running
+from mindlinks_dev.local_companies import local_company
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_kit.dynamo import from_wire
 
@@ -75,16 +76,20 @@ class World:
     async def register(
         self,
         account: Account,
-        number: str = "12345678",
-        legal_name: str = "Acme Widgets Ltd",
+        number: str | None = None,
+        legal_name: str | None = None,
         jurisdiction: str = "gb",
         **extra: Any,
     ) -> httpx.Response:
+        """Without a number: a fresh ``gb/ML`` one (active, its own)."""
+        if number is None:
+            local = local_company()
+            number, legal_name = local.company_number, legal_name or local.legal_name
         return await self.client.post(
             "/v1/clients/register",
             headers=account.headers,
             json={
-                "legalName": legal_name,
+                "legalName": legal_name or "Acme Widgets Ltd",
                 "jurisdictionCode": jurisdiction,
                 "companyNumber": number,
                 "address": ADDRESS,
@@ -98,6 +103,12 @@ class World:
         assert response.status_code == 201, response.text
         assert response.json()["status"] == "active"
         return owner
+
+    async def company_name(self, owner: Account) -> str:
+        response = await self.client.get("/v1/clients/me", headers=owner.headers)
+        assert response.status_code == 200, response.text
+        name: str = response.json()["legalName"]
+        return name
 
     async def invite(self, owner: Account, email: str, name: str | None = None) -> httpx.Response:
         body: dict[str, Any] = {"email": email}

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mindlinks_dev.harness import Running
+from mindlinks_dev.local_companies import local_company
 
 if TYPE_CHECKING:
     from conftest import World
@@ -18,23 +19,27 @@ ADDRESS = {"line1": "1 Example Street", "city": "London", "postalCode": "EC1A 1A
 
 async def test_a_registered_active_company(fleet: Running, world: World) -> None:
     owner = await world.account()
-    response = await world.register(owner, tradingName="Acme")
+    local = local_company()
+    response = await world.register(
+        owner, local.company_number, local.legal_name, tradingName="Acme"
+    )
     assert response.status_code == 201, response.text
     company = response.json()
     assert company == {
         "id": company["id"],
         "ownerUserId": owner.user_id,
-        "legalName": "Acme Widgets Ltd",
+        "legalName": local.legal_name,
         "tradingName": "Acme",
         "jurisdictionCode": "gb",
-        "companyNumber": "12345678",
+        "companyNumber": local.company_number,
         "address": {**ADDRESS, "line2": None, "country": "GB"},
         "status": "active",
         "nameMismatch": False,
+        "holdReasons": [],
         "registry": {
             "checkedAt": company["createdAt"],
             "reachable": True,
-            "name": "ACME WIDGETS LTD",
+            "name": local.legal_name.upper(),
             "status": "Active",
             "registeredAddress": "1 Example Street, London, EC1A 1AA",
         },
@@ -52,44 +57,58 @@ async def test_a_registered_active_company(fleet: Running, world: World) -> None
     assert event == {
         "companyId": company["id"],
         "ownerUserId": owner.user_id,
-        "legalName": "Acme Widgets Ltd",
+        "legalName": local.legal_name,
         "jurisdictionCode": "gb",
-        "companyNumber": "12345678",
+        "companyNumber": local.company_number,
         "status": "active",
         "nameMismatch": False,
     }
 
 
 @pytest.mark.parametrize(
-    ("number", "jurisdiction", "legal_name", "status", "mismatch", "reachable"),
+    ("spelling", "jurisdiction", "naming"),
     [
-        ("11223344", "gb", "Bright Consulting Ltd", "active", False, True),
-        (" 1122 3344 ", "GB", "bright consulting limited.", "active", False, True),
-        ("7654321", "us_de", "Globex Corp", "active", False, True),
-        ("12345678", "gb", "Totally Different Ltd", "pending_review", True, True),
-        ("99999999", "gb", "Anything Ltd", "pending_review", False, False),
+        ("{}", "gb", "Mindlinks Local {} Ltd"),
+        (" ml {} ", "GB", "mindlinks local {} limited."),
     ],
 )
-async def test_the_registry_decides_the_status(
-    world: World,
-    number: str,
-    jurisdiction: str,
-    legal_name: str,
-    status: str,
-    mismatch: bool,
-    reachable: bool,
+async def test_an_active_company_is_its_numbers_first_registration(
+    world: World, spelling: str, jurisdiction: str, naming: str
 ) -> None:
+    """A ``gb/ML`` number nobody holds, its registered name in any spelling:
+    active (the local registry gives no officer list for these)."""
+    digits = local_company().company_number.removeprefix("ML")
     owner = await world.account()
-    response = await world.register(owner, number, legal_name, jurisdiction)
+    number = spelling.format("ML" + digits if spelling == "{}" else digits[:3] + " " + digits[3:])
+    response = await world.register(owner, number, naming.format(digits), jurisdiction)
     assert response.status_code == 201, response.text
     company = response.json()
-    assert (company["status"], company["nameMismatch"]) == (status, mismatch)
+    assert (company["status"], company["holdReasons"]) == ("active", [])
+    assert company["companyNumber"] == f"ML{digits}"
+
+
+@pytest.mark.parametrize(
+    ("number", "legal_name", "hold", "mismatch", "reachable"),
+    [
+        ("12345678", "Totally Different Ltd", "name-mismatch", True, True),
+        ("99999999", "Anything Ltd", "registry-unreachable", False, False),
+    ],
+)
+async def test_the_registry_holds_a_company_for_review(
+    world: World, number: str, legal_name: str, hold: str, mismatch: bool, reachable: bool
+) -> None:
+    owner = await world.account()
+    response = await world.register(owner, number, legal_name)
+    assert response.status_code == 201, response.text
+    company = response.json()
+    assert (company["status"], company["nameMismatch"]) == ("pending_review", mismatch)
+    # Another test's company may hold the number too: that is a reason more.
+    assert hold in company["holdReasons"]
     assert company["registry"]["reachable"] is reachable
-    assert company["companyNumber"] == number.replace(" ", "")
     [event] = [
         e for e in await world.published("company.registered") if e["companyId"] == company["id"]
     ]
-    assert (event["status"], event["nameMismatch"]) == (status, mismatch)
+    assert (event["status"], event["nameMismatch"]) == ("pending_review", mismatch)
 
 
 @pytest.mark.parametrize(
@@ -247,12 +266,12 @@ async def test_internal_company_routes(fleet: Running, world: World) -> None:
     company = (await world.client.get("/v1/clients/me", headers=owner.headers)).json()
     record = {
         "id": company["id"],
-        "legalName": "Acme Widgets Ltd",
+        "legalName": company["legalName"],
         "tradingName": None,
         "status": "active",
         "ownerUserId": owner.user_id,
         "jurisdictionCode": "gb",
-        "companyNumber": "12345678",
+        "companyNumber": company["companyNumber"],
         "nameMismatch": False,
     }
     service = fleet.service_bearer("contract")

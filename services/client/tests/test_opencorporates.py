@@ -46,6 +46,39 @@ def company(**overrides: Any) -> dict[str, Any]:
     }
 
 
+def officer(name: str, position: str = "director", **overrides: Any) -> dict[str, Any]:
+    """One entry of OpenCorporates' documented v0.4 officer list."""
+    return {
+        "officer": {
+            "id": 206814999,
+            "name": name,
+            "position": position,
+            "uid": None,
+            "start_date": "2010-11-18",
+            "end_date": None,
+            "opencorporates_url": "https://opencorporates.com/officers/206814999",
+            "occupation": "DIRECTOR",
+            "inactive": None,
+            "current_status": None,
+            "nationality": "BRITISH",
+            **overrides,
+        }
+    }
+
+
+def officers(*entries: dict[str, Any], page: int = 1, total_pages: int = 1) -> dict[str, Any]:
+    return {
+        "api_version": "0.4",
+        "results": {
+            "page": page,
+            "per_page": 100,
+            "total_pages": total_pages,
+            "total_count": len(entries),
+            "officers": list(entries),
+        },
+    }
+
+
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient() as client:
@@ -123,6 +156,76 @@ async def test_outages_open_the_circuit(
     assert route.call_count == 2
 
 
+async def test_officers_are_read_from_the_documented_shape_page_by_page(
+    http: httpx.AsyncClient, registry: respx.MockRouter
+) -> None:
+    pages = [
+        officers(officer("TAGGART, Christopher"), page=1, total_pages=2),
+        officers(
+            officer("MCKINNON, Robert Murray", end_date="2011-03-17", inactive=True),
+            officer("SMITH, Jane", "secretary"),
+            page=2,
+            total_pages=2,
+        ),
+    ]
+    route = registry.get(f"{ACME}/officers").mock(
+        side_effect=[httpx.Response(200, json=page) for page in pages]
+    )
+    found = await adapter(http).officers("gb", "12345678")
+    assert found is not None
+    assert [(o.name, o.position, o.current) for o in found] == [
+        ("TAGGART, Christopher", "director", True),
+        ("MCKINNON, Robert Murray", "director", False),
+        ("SMITH, Jane", "secretary", True),
+    ]
+    params = [dict(call.request.url.params) for call in route.calls]
+    assert params == [
+        {"per_page": "100", "page": "1", "api_token": "oc-test-token"},
+        {"per_page": "100", "page": "2", "api_token": "oc-test-token"},
+    ]
+
+
+async def test_officer_pages_are_bounded(
+    http: httpx.AsyncClient, registry: respx.MockRouter
+) -> None:
+    route = registry.get(f"{ACME}/officers").mock(
+        return_value=httpx.Response(200, json=officers(officer("A, B"), total_pages=50))
+    )
+    found = await adapter(http).officers("gb", "12345678")
+    assert found is not None
+    assert len(found) == 3
+    assert route.call_count == 3
+
+
+@pytest.mark.parametrize(
+    "answer", [httpx.Response(404, json={"error": {"message": "Not found"}}), officers()]
+)
+async def test_no_officer_list(
+    http: httpx.AsyncClient, registry: respx.MockRouter, answer: Any
+) -> None:
+    response = answer if isinstance(answer, httpx.Response) else httpx.Response(200, json=answer)
+    registry.get(f"{ACME}/officers").mock(return_value=response)
+    assert await adapter(http).officers("gb", "12345678") is None
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(500),
+        httpx.Response(429),
+        httpx.Response(401),
+        httpx.Response(200, json={"results": {"officers": [{"officer": {}}]}}),
+        httpx.Response(200, text="not json"),
+    ],
+)
+async def test_an_officer_list_that_says_nothing_is_unavailable(
+    http: httpx.AsyncClient, registry: respx.MockRouter, answer: httpx.Response
+) -> None:
+    registry.get(f"{ACME}/officers").mock(return_value=answer)
+    with pytest.raises(RegistryUnavailable):
+        await adapter(http).officers("gb", "12345678")
+
+
 async def test_the_service_checks_companies_at_opencorporates_when_configured(
     fleet_resources: Bootstrapped, registry: respx.MockRouter
 ) -> None:
@@ -149,6 +252,9 @@ async def test_the_service_checks_companies_at_opencorporates_when_configured(
 
         active = registry.get(f"{BASE}/companies/gb/10000001").mock(
             return_value=httpx.Response(200, json=company(company_number="10000001"))
+        )
+        registry.get(f"{BASE}/companies/gb/10000001/officers").mock(
+            return_value=httpx.Response(404)
         )
         response = await register("10000001")
         assert response.status_code == 201, response.text
@@ -185,6 +291,76 @@ async def test_the_service_checks_companies_at_opencorporates_when_configured(
         )
 
 
+async def test_the_service_checks_the_officers_at_opencorporates(
+    fleet_resources: Bootstrapped, registry: respx.MockRouter
+) -> None:
+    """The account's name (as auth knows it) against the officer list: an
+    officer is active, anyone else is held, an officer list that cannot be
+    read holds the company too (what the registry said is kept)."""
+    from mindlinks_auth.app import create as create_auth
+
+    settings = Settings(opencorporates_api_token="oc-configured")
+    async with run_services({"auth": create_auth, "client": lambda: create(settings)}) as fleet:
+        client = fleet.client("client")
+
+        async def register(number: str, name: str) -> httpx.Response:
+            account = await fleet.client("auth").post(
+                "/v1/auth/register",
+                json={
+                    "email": f"u{uuid.uuid4().hex[:16]}@example.com",
+                    "password": "Correct-Horse-9-Battery",
+                    "name": name,
+                    "role": "client",
+                },
+            )
+            assert account.status_code == 201, account.text
+            return await client.post(
+                "/v1/clients/register",
+                headers=fleet.bearer(account.json()["id"], "client"),
+                json={
+                    "legalName": "Acme Widgets Limited",
+                    "jurisdictionCode": "gb",
+                    "companyNumber": number,
+                    "address": ADDRESS,
+                },
+            )
+
+        listed = officers(officer("TAGGART, Christopher"), officer("SMITH, Jane", "secretary"))
+        for number in ("10000011", "10000012"):
+            registry.get(f"{BASE}/companies/gb/{number}").mock(
+                return_value=httpx.Response(200, json=company(company_number=number))
+            )
+            registry.get(f"{BASE}/companies/gb/{number}/officers").mock(
+                return_value=httpx.Response(200, json=listed)
+            )
+        officer_registers = await register("10000011", "Christopher Taggart")
+        assert officer_registers.status_code == 201, officer_registers.text
+        assert (officer_registers.json()["status"], officer_registers.json()["holdReasons"]) == (
+            "active",
+            [],
+        )
+        stranger = await register("10000012", "Mallory Evil")
+        assert (stranger.json()["status"], stranger.json()["holdReasons"]) == (
+            "pending_review",
+            ["officer-not-matched"],
+        )
+
+        registry.get(f"{BASE}/companies/gb/10000013").mock(
+            return_value=httpx.Response(200, json=company(company_number="10000013"))
+        )
+        registry.get(f"{BASE}/companies/gb/10000013/officers").mock(
+            return_value=httpx.Response(502)
+        )
+        unread = await register("10000013", "Christopher Taggart")
+        assert unread.status_code == 201, unread.text
+        body = unread.json()
+        assert (body["status"], body["holdReasons"]) == ("pending_review", ["registry-unreachable"])
+        assert (body["registry"]["reachable"], body["registry"]["name"]) == (
+            False,
+            "ACME WIDGETS LTD",
+        )
+
+
 DEPLOYED = {"cursor_secret": "a-real-secret-from-secrets-manager", "aws_endpoint_url": None}
 
 
@@ -193,3 +369,39 @@ def test_no_deployed_environment_starts_without_a_registry_token(environment: st
     with pytest.raises(ValidationError, match="MINDLINKS_OPENCORPORATES_API_TOKEN"):
         Settings(environment=environment, **DEPLOYED)  # type: ignore[arg-type]
     Settings(environment=environment, opencorporates_api_token="oc-key", **DEPLOYED)  # type: ignore[arg-type]
+
+
+async def test_the_registry_spelling_of_the_number_is_the_one_held(
+    fleet_resources: Bootstrapped, registry: respx.MockRouter
+) -> None:
+    """OpenCorporates answers ``7001`` with its record ``00007001``: the
+    company is kept under the registry's number, so the other spelling is the
+    same company and a second claim is held."""
+    from mindlinks_auth.app import create as create_auth
+
+    settings = Settings(opencorporates_api_token="oc-configured")
+    async with run_services({"auth": create_auth, "client": lambda: create(settings)}) as fleet:
+        for number in ("7001", "00007001"):
+            registry.get(f"{BASE}/companies/gb/{number}").mock(
+                return_value=httpx.Response(200, json=company(company_number="00007001"))
+            )
+            registry.get(f"{BASE}/companies/gb/{number}/officers").mock(
+                return_value=httpx.Response(404)
+            )
+        answers = []
+        for number in ("7001", "00007001"):
+            response = await fleet.client("client").post(
+                "/v1/clients/register",
+                headers=fleet.bearer(uuid.uuid4().hex, "client"),
+                json={
+                    "legalName": "Acme Widgets Ltd",
+                    "jurisdictionCode": "gb",
+                    "companyNumber": number,
+                    "address": ADDRESS,
+                },
+            )
+            assert response.status_code == 201, response.text
+            answers.append(response.json())
+        assert [a["companyNumber"] for a in answers] == ["00007001", "00007001"]
+        assert [a["status"] for a in answers] == ["active", "pending_review"]
+        assert answers[1]["holdReasons"] == ["number-already-registered"]

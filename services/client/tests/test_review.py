@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mindlinks_dev.harness import Running
+from mindlinks_dev.local_companies import local_company
 
 if TYPE_CHECKING:
     from conftest import Account, World
@@ -29,7 +30,9 @@ async def held(world: World, mismatch: bool = True) -> tuple[Account, dict[str, 
     not know it by, or a registry that could not answer."""
     owner = await world.account()
     if mismatch:
-        response = await world.register(owner, "12345678", "Totally Different Ltd")
+        # A fresh number, so that approving it does not meet another test's company.
+        number = local_company().company_number
+        response = await world.register(owner, number, "Totally Different Ltd")
     else:
         response = await world.register(owner, "99999999", "Anything Ltd")
     assert response.status_code == 201, response.text
@@ -96,6 +99,9 @@ async def test_held_companies_newest_first(fleet: Running, world: World) -> None
             "status": None,
             "registeredAddress": None,
         },
+        "holdReasons": ["registry-unreachable"],
+        "authority": {"check": "not-checked", "officer": None, "position": None},
+        "conflictsWith": None,
         "review": None,
         "createdAt": made[1]["createdAt"],
     }

@@ -18,6 +18,7 @@ import pytest
 from pydantic import BaseModel
 
 from mindlinks_dev.harness import Running, installed_services
+from mindlinks_dev.local_companies import local_company
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_kit.dynamo import from_wire
 
@@ -75,9 +76,11 @@ class World:
         await self.fleet.deliver()
         return Account(user_id, email, name, role, self.fleet.bearer(user_id, role))
 
-    async def company_owner(
-        self, number: str = "12345678", legal_name: str = "Acme Widgets Ltd"
-    ) -> Account:
+    async def company_owner(self) -> Account:
+        """A client owning an active company of its own (a fresh ``gb/ML``
+        number: one active company per registry number)."""
+        local = local_company()
+        number, legal_name = local.company_number, local.legal_name
         owner = await self.account("client", "Ada Lovelace")
         response = await self.client.post(
             "/v1/clients/register",

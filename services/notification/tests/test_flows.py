@@ -17,6 +17,7 @@ from mindlinks_dev.harness import Running, installed_services
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_fleet import FLEET
 from mindlinks_fleet.events import (
+    CompanyClaimContested,
     CompanyReviewed,
     ContractActivated,
     ContractParties,
@@ -239,6 +240,38 @@ async def test_a_company_review_follows_the_owners_opt_outs(
     )
     assert len(await notes(fleet, owner, "company.rejected")) == 1  # in-app stays
     assert await mails(accounts, owner, "company.rejected") == []
+
+
+async def test_a_contested_registry_number_tells_the_first_owner_despite_opt_outs(
+    fleet: Running, accounts: Accounts, events: Events
+) -> None:
+    """A security notice: mailed even to an owner who opted out of product
+    updates, once per event, without naming the claimant."""
+    owner = await accounts.create("client")
+    claimant = await accounts.create("client")
+    await accounts.set_preferences(owner, productUpdates=False)
+    payload = CompanyClaimContested(
+        company_id=uuid.uuid4().hex,
+        owner_user_id=owner.user_id,
+        legal_name="Acme Widgets Ltd",
+        jurisdiction_code="gb",
+        company_number="12345678",
+        claim_company_id=uuid.uuid4().hex,
+        claim_owner_user_id=claimant.user_id,
+    )
+    event_id = await events.emit("company.claim-contested", payload)
+    [mail] = await mails(accounts, owner, "company.claim-contested")
+    assert mail["subject"] == "Someone else registered Acme Widgets Ltd on Mind-Links"
+    assert "GB 12345678" in mail["text"]
+    assert "GB 12345678" in mail["html"]
+    assert claimant.email not in mail["text"]
+    [note] = await notes(fleet, owner, "company.claim-contested")
+    assert note["title"] == mail["subject"]
+    assert await mails(accounts, claimant, "company.claim-contested") == []
+
+    await events.again("company.claim-contested", event_id)
+    assert len(await mails(accounts, owner, "company.claim-contested")) == 1
+    assert len(await notes(fleet, owner, "company.claim-contested")) == 1
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from mindlinks_dev.harness import Running, installed_services
+from mindlinks_dev.local_companies import local_company
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_fleet.events import KycDecided, ScheduleItem
 
@@ -27,8 +28,6 @@ REAL_PEERS = {"client", "contractor", "contract", "notification", "user"} <= set
 ONBOARDING = ("user", "notification", "client", "contractor", "contract") if REAL_PEERS else ()
 
 PASSWORD = "correct horse battery staple"
-ACTIVE_COMPANY = ("gb", "12345678", "Acme Widgets Ltd")
-"""The real client service's local registry fixture for an active company."""
 
 
 def step(what: str, response: httpx.Response, *ok: int) -> None:
@@ -61,7 +60,9 @@ class Onboarding:
         """A client user owning an active company: (user id, company id, headers)."""
         user_id = await self.register("client", "Ada Owner")
         headers = self.fleet.bearer(user_id, "client")
-        jurisdiction, number, name = ACTIVE_COMPANY
+        # A fresh gb/ML number: one active company per registry number.
+        local = local_company()
+        jurisdiction, number, name = local.jurisdiction_code, local.company_number, local.legal_name
         response = await self.fleet.client("client").post(
             "/v1/clients/register",
             headers=headers,

@@ -67,6 +67,22 @@ class CompanyReviewed(ApiModel):
     reason: str | None = None
 
 
+class CompanyClaimContested(ApiModel):
+    """Another account claimed the registry number of an active company: the
+    claim is held for an admin, and the active company's owner is told."""
+
+    company_id: str
+    """The active company holding the number."""
+    owner_user_id: str
+    """Its owner, who is told."""
+    legal_name: str
+    jurisdiction_code: str
+    company_number: str
+    claim_company_id: str
+    """The claim held for review."""
+    claim_owner_user_id: str
+
+
 class InvitationCreated(ApiModel):
     invitation_id: str
     company_id: str
@@ -201,6 +217,7 @@ CATALOG: tuple[Event, ...] = (
     Event("user.updated", producer="user", payload=UserUpdated),
     Event("company.registered", producer="client", payload=CompanyRegistered),
     Event("company.reviewed", producer="client", payload=CompanyReviewed),
+    Event("company.claim-contested", producer="client", payload=CompanyClaimContested),
     Event("invitation.created", producer="client", payload=InvitationCreated),
     Event("invitation.accepted", producer="contractor", payload=InvitationAccepted),
     Event("contractor.created", producer="contractor", payload=ContractorCreated),

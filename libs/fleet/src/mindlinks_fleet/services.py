@@ -225,6 +225,7 @@ SERVICES: tuple[Service, ...] = (
             *REVOCATION_EVENTS,
             "user.created",
             "company.reviewed",
+            "company.claim-contested",
             "invitation.created",
             "invitation.accepted",
             "kyc.verified",

@@ -111,6 +111,12 @@ class Companies(_Peer):
             _query(decision=decision, reason=reason, decidedBy=by),
         )
 
+    async def revoke(self, company_id: str, reason: str, by: str) -> Record:
+        return await self._post(
+            f"/internal/clients/companies/{_segment(company_id)}/revoke",
+            _query(reason=reason, decidedBy=by),
+        )
+
 
 class Contractors(_Peer):
     service = "contractor"

@@ -227,6 +227,21 @@ class People:
             apply=lambda: self.companies.review(company_id, decision, reason, actor.user_id),
         )
 
+    async def revoke_company(self, actor: Actor, company_id: str, reason: str) -> Record:
+        """An active company out of service (``rejected``), its registry number
+        freed: how an admin sides with a claim held for that number."""
+        before = await self.companies.get(company_id)
+        if before is None:
+            raise CompanyNotFound(f"No company {company_id}")
+        return await self.audit.change(
+            actor,
+            "company.revoke",
+            f"company:{company_id}",
+            reason=reason,
+            before=before,
+            apply=lambda: self.companies.revoke(company_id, reason, actor.user_id),
+        )
+
     # contractors and KYC ----------------------------------------------------------
 
     async def contractor_page(

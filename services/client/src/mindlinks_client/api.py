@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from mindlinks_client.deps import ClientDeps, Deps
-from mindlinks_client.domain import Status
+from mindlinks_client.domain import Company
 from mindlinks_client.schemas import (
     CompanyAdminRecord,
     CompanyOut,
@@ -20,7 +20,9 @@ from mindlinks_client.schemas import (
     RedeemInvitation,
     RegisterCompany,
     ReviewCompany,
+    RevokeCompany,
 )
+from mindlinks_client.vetting import Status
 from mindlinks_kit.auth import Internal, Principal, ServiceCaller, roles, service_caller, services
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import Forbidden
@@ -40,10 +42,14 @@ Cursor = Annotated[str | None, Query(max_length=2048)]
 @public.post("/register", status_code=201)
 async def register(body: RegisterCompany, user: ClientUser, deps: Deps) -> CompanyOut:
     """Register the caller's company, checked against the business registry."""
-    uow = deps.runtime.uow()
-    company = await deps.companies.register(user.user_id, body.value(), uow)
-    await uow.commit()
-    return CompanyOut.of(company)
+    form = body.value()
+    vetted = await deps.companies.vet(user.user_id, form)
+
+    async def stage(uow: UnitOfWork) -> Company:
+        # Staged again when a concurrent registration took the number first.
+        return await deps.companies.register(user.user_id, form, vetted, uow)
+
+    return CompanyOut.of(await deps.runtime.commit_retrying(stage, attempts=2))
 
 
 @public.get("/me")
@@ -128,6 +134,19 @@ async def review_company(
     ``company.reviewed``. The same decision again answers the company."""
     await _review(deps, company_id, body)
     return CompanyAdminRecord.of(await deps.companies.get(company_id))
+
+
+@internal.post("/companies/{company_id}/revoke")
+async def revoke_company(
+    company_id: Id, body: RevokeCompany, caller: FromAdmin, deps: Deps
+) -> CompanyAdminRecord:
+    """An admin takes an active company out of service (``rejected``) and
+    frees its registry number; publishes ``company.reviewed``."""
+
+    async def stage(uow: UnitOfWork) -> Company:
+        return await deps.companies.revoke(company_id, body.reason, body.decided_by, uow)
+
+    return CompanyAdminRecord.of(await deps.runtime.commit_retrying(stage, attempts=2))
 
 
 async def _review(deps: ClientDeps, company_id: str, body: ReviewCompany) -> None:

@@ -46,11 +46,13 @@ async def setup(runtime: Runtime) -> ClientDeps:
     settings = runtime.settings
     if not isinstance(settings, Settings):
         raise TypeError("create the app with mindlinks_client.settings.Settings")
+    names = AuthUsers(runtime.peers)
     companies = Companies(
         CompanyStore(runtime.table("companies")),
         registry_for(settings, runtime),
         runtime.publish,
         runtime.cursors,
+        names,
     )
     invitations = Invitations(
         InvitationStore(runtime.table("invitations")),
@@ -58,7 +60,7 @@ async def setup(runtime: Runtime) -> ClientDeps:
         runtime.publish,
         runtime.cursors,
         mail=Mailer(runtime.peers),
-        names=AuthUsers(runtime.peers),
+        names=names,
         accept_url=settings.public_base_url.rstrip("/") + "/accept-invitation",
         ttl=settings.invitation_ttl_seconds,
         retention=settings.invitation_retention_seconds,

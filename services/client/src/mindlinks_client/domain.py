@@ -1,38 +1,28 @@
-"""The company rules: registration checked against the business registry,
-one company per owner, the owner's edits with optimistic locking, an
-admin's decision on a company held for review.
+"""The company rules: registration checked against the business registry
+(``vetting``), one company per owner, one active company per registry number,
+the owner's edits with optimistic locking, an admin's decision on a company
+held for review.
 
 No FastAPI here; routes commit the unit of work, never this module.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 import structlog
 from pydantic import BaseModel
 
 from mindlinks_client.providers import CompanyRegistry, RegistryCompany, RegistryUnavailable
-from mindlinks_fleet.events import CompanyRegistered, CompanyReviewed
+from mindlinks_client.vetting import Authority, Hold, Status, assess, authority, is_inactive
+from mindlinks_fleet.events import CompanyClaimContested, CompanyRegistered, CompanyReviewed
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
-from mindlinks_kit.errors import Conflict, InvalidInput, NotFound
+from mindlinks_kit.errors import Conflict, NotFound
 from mindlinks_kit.revisions import revise
-
-
-class CompanyNotFound(InvalidInput):
-    code = "company-not-found"
-    title = "The business registry does not know this company"
-
-
-class CompanyInactive(InvalidInput):
-    code = "company-inactive"
-    title = "The business registry lists this company as inactive"
 
 
 class CompanyAlreadyRegistered(Conflict):
@@ -55,113 +45,15 @@ class NotPendingReview(Conflict):
     title = "The company is not held for review"
 
 
+class NumberTaken(Conflict):
+    code = "company-number-taken"
+    title = "Another active company holds this registry number"
+
+
 log = structlog.get_logger("mindlinks.companies")
-Status = Literal["active", "pending_review", "rejected"]
 Decision = Literal["approved", "rejected"]
 DECIDED: dict[Decision, Status] = {"approved": "active", "rejected": "rejected"}
 Publish = Callable[[UnitOfWork, str, BaseModel], object]
-
-_LEGAL_FORMS = {
-    "limited": "ltd",
-    "ltd": "ltd",
-    "plc": "plc",
-    "llp": "llp",
-    "llc": "llc",
-    "inc": "inc",
-    "incorporated": "inc",
-    "corp": "corp",
-    "corporation": "corp",
-    "co": "co",
-    "company": "co",
-    "gmbh": "gmbh",
-    "ag": "ag",
-    "sa": "sa",
-    "sas": "sas",
-    "sarl": "sarl",
-    "bv": "bv",
-    "nv": "nv",
-    "ab": "ab",
-    "oy": "oy",
-    "pty": "pty",
-    "srl": "srl",
-    "spa": "spa",
-}
-_INACTIVE_WORDS = (
-    "dissolved",
-    "liquidation",
-    "struck off",
-    "closed",
-    "removed",
-    "receivership",
-    "administration",
-    "insolvency",
-    "inactive",
-    "cancelled",
-    "terminated",
-    "revoked",
-    "void",
-    "forfeited",
-)
-
-
-def normalize_name(name: str) -> str:
-    """A company name reduced to what identifies it: case, accents, punctuation,
-    "&"/"and", a leading "the" and trailing legal forms ("Ltd", "Limited",
-    "L.L.C." ...) do not count."""
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    text = text.replace("&", " and ")
-    text = re.sub(r"\b([a-z])\.(?=[a-z]\.)", r"\1", text)  # l.l.c. → llc.
-    words = re.sub(r"[\W_]+", " ", text).split()  # letters of any script stay
-    if words[:1] == ["the"]:
-        words = words[1:]
-    while words and words[-1] in _LEGAL_FORMS:
-        words.pop()
-    return " ".join(words)
-
-
-def same_name(submitted: str, registered: str) -> bool:
-    """Equal once normalized (and not reduced to nothing, as "The Co Ltd" is)."""
-    ours = normalize_name(submitted)
-    return bool(ours) and ours == normalize_name(registered)
-
-
-def is_inactive(company: RegistryCompany) -> bool:
-    """Dissolved, in liquidation, struck off...: OpenCorporates' ``inactive``
-    flag, a dissolution date, or a status saying so."""
-    status = (company.current_status or "").lower()
-    return (
-        company.inactive
-        or bool(company.dissolution_date)
-        or any(word in status for word in _INACTIVE_WORDS)
-    )
-
-
-@dataclass(frozen=True)
-class Assessment:
-    status: Status
-    name_mismatch: bool
-    registry: RegistryCompany | None
-    """``None`` when the registry could not be asked."""
-
-
-def assess(submitted_name: str, found: RegistryCompany | None, *, reachable: bool) -> Assessment:
-    """The registration policy (docs/lifecycle.md): unknown → 422
-    ``company-not-found``; inactive → 422 ``company-inactive``; registry
-    unreachable or a different name → ``pending_review`` for an admin;
-    otherwise ``active``."""
-    if not reachable:
-        return Assessment("pending_review", name_mismatch=False, registry=None)
-    if found is None:
-        raise CompanyNotFound()
-    if is_inactive(found):
-        raise CompanyInactive(
-            f"The registry lists the company as {found.current_status or 'inactive'}",
-            registryStatus=found.current_status,
-        )
-    if not same_name(submitted_name, found.name):
-        return Assessment("pending_review", name_mismatch=True, registry=found)
-    return Assessment("active", name_mismatch=False, registry=found)
 
 
 @dataclass(frozen=True)
@@ -209,7 +101,16 @@ class Company:
     updated_at: str
     trading_name: str | None = None
     review: Review | None = None
+    holds: tuple[Hold, ...] = ()
+    """Why it was held for review at registration (empty when it was not)."""
+    authority: Authority = field(default_factory=lambda: Authority("not-checked"))
+    conflicts_with: str | None = None
+    """The active company that held the registry number when this one claimed it."""
     version: int = 1
+
+    @property
+    def number(self) -> str:
+        return f"{self.jurisdiction_code}/{self.company_number}"
 
 
 @dataclass(frozen=True)
@@ -221,12 +122,24 @@ class Registration:
     trading_name: str | None = None
 
 
+@dataclass(frozen=True)
+class Vetted:
+    """What the registry (and auth, for the person's name) said, asked once
+    before the registration's transaction, which may be staged twice."""
+
+    found: RegistryCompany | None
+    reachable: bool
+    authority: Authority
+
+
 class Store(Protocol):
     async def company(self, company_id: str) -> Company | None: ...
     async def by_owner(self, owner_user_id: str) -> Company | None: ...
+    async def number_holder(self, number: str) -> str | None: ...
     def add(self, uow: UnitOfWork, company: Company) -> None: ...
     def replace(self, uow: UnitOfWork, company: Company, *, expected_version: int) -> None: ...
     def decide(self, uow: UnitOfWork, company: Company) -> None: ...
+    def revoke(self, uow: UnitOfWork, company: Company) -> None: ...
     async def page(
         self, status: Status | None, limit: int, start: Item | None
     ) -> tuple[list[Company], Item | None]: ...
@@ -235,25 +148,66 @@ class Store(Protocol):
 EDITABLE = ("address", "trading_name")
 
 
+class Names(Protocol):
+    async def name(self, user_id: str) -> str | None: ...
+
+
 class Companies:
     def __init__(
-        self, store: Store, registry: CompanyRegistry, publish: Publish, cursors: CursorCodec
+        self,
+        store: Store,
+        registry: CompanyRegistry,
+        publish: Publish,
+        cursors: CursorCodec,
+        names: Names,
     ) -> None:
         self.store = store
         self.registry = registry
         self.publish = publish
         self.cursors = cursors
+        self.names = names
+        """The account's name, as auth knows it: the officer check's person."""
 
-    async def register(self, owner_user_id: str, form: Registration, uow: UnitOfWork) -> Company:
+    async def vet(self, owner_user_id: str, form: Registration) -> Vetted:
+        """Ask the registry about the company and its officers (no writes). A
+        registry that cannot answer holds the company for review."""
         if await self.store.by_owner(owner_user_id) is not None:
             raise CompanyAlreadyRegistered()
+        found: RegistryCompany | None = None
         try:
             found = await self.registry.company(form.jurisdiction_code, form.company_number)
-            reachable = True
+            officers = None
+            if found is not None and not is_inactive(found):
+                officers = await self.registry.officers(form.jurisdiction_code, form.company_number)
         except RegistryUnavailable as exc:
             log.warning("registry.unavailable", reason=str(exc))
-            found, reachable = None, False
-        assessment = assess(form.legal_name, found, reachable=reachable)
+            return Vetted(found, reachable=False, authority=Authority("not-checked"))
+        person = await self.names.name(owner_user_id) if officers else None
+        return Vetted(found, reachable=True, authority=authority(person, officers))
+
+    async def register(
+        self, owner_user_id: str, form: Registration, vetted: Vetted, uow: UnitOfWork
+    ) -> Company:
+        """Stage the company (in ``uow``). Active only when nothing holds it
+        for review, and then it takes the registry number (a conditional put:
+        a concurrent twin's commit fails, and staged again it finds the number
+        held). A claim on a number an active company holds is held for review
+        and that company's owner is told (``company.claim-contested``)."""
+        # The registry's own spelling of the number when it answered, so that
+        # another spelling of the same company cannot hold a second guard.
+        found = vetted.found
+        jurisdiction = found.jurisdiction_code.lower() if found else form.jurisdiction_code
+        company_number = found.company_number.upper() if found else form.company_number
+        number = f"{jurisdiction}/{company_number}"
+        holder_id = await self.store.number_holder(number)
+        holder = await self.store.company(holder_id) if holder_id else None
+        assessment = assess(
+            form.legal_name,
+            vetted.found,
+            reachable=vetted.reachable,
+            authority=vetted.authority,
+            number_held=holder is not None,
+        )
         at = now_iso()
         registry = assessment.registry
         company = Company(
@@ -261,22 +215,25 @@ class Companies:
             owner_user_id=owner_user_id,
             legal_name=form.legal_name,
             trading_name=form.trading_name,
-            jurisdiction_code=form.jurisdiction_code,
-            company_number=form.company_number,
+            jurisdiction_code=jurisdiction,
+            company_number=company_number,
             address=form.address,
             status=assessment.status,
             name_mismatch=assessment.name_mismatch,
             registry=RegistryRecord(
                 checked_at=at,
-                reachable=reachable,
+                reachable=vetted.reachable,
                 name=registry.name if registry else None,
                 status=registry.current_status if registry else None,
                 registered_address=registry.registered_address if registry else None,
             ),
+            holds=assessment.holds,
+            authority=vetted.authority,
+            conflicts_with=holder.id if holder else None,
             created_at=at,
             updated_at=at,
         )
-        self.store.add(uow, company)  # conditional on the owner: a racing twin fails
+        self.store.add(uow, company)  # conditional on the owner (and the number if active)
         self.publish(
             uow,
             "company.registered",
@@ -290,6 +247,21 @@ class Companies:
                 name_mismatch=company.name_mismatch,
             ),
         )
+        if holder is not None:
+            log.warning("company.claim_contested", company_id=holder.id, claim_id=company.id)
+            self.publish(
+                uow,
+                "company.claim-contested",
+                CompanyClaimContested(
+                    company_id=holder.id,
+                    owner_user_id=holder.owner_user_id,
+                    legal_name=holder.legal_name,
+                    jurisdiction_code=holder.jurisdiction_code,
+                    company_number=holder.company_number,
+                    claim_company_id=company.id,
+                    claim_owner_user_id=owner_user_id,
+                ),
+            )
         return company
 
     async def own(self, owner_user_id: str) -> Company:
@@ -343,7 +315,9 @@ class Companies:
         uow: UnitOfWork,
     ) -> Company:
         """Decide a company held for review (``pending_review``): approved →
-        ``active``, rejected → ``rejected``; publishes ``company.reviewed``.
+        ``active`` (and it takes the registry number: ``NumberTaken`` while
+        another active company holds it, never a transfer), rejected →
+        ``rejected``; publishes ``company.reviewed``.
         The same decision again is a retry and changes nothing; any other
         call on a company not held raises ``NotPendingReview``. The write is
         conditional on the company still being held, so two concurrent
@@ -353,6 +327,14 @@ class Companies:
             if company.review is not None and company.review.decision == decision:
                 return company
             raise NotPendingReview(f"The company is {company.status.replace('_', ' ')}")
+        if decision == "approved":
+            holder = await self.store.number_holder(company.number)
+            if holder is not None and holder != company.id:
+                raise NumberTaken(
+                    f"Company {holder} is active with {company.number}; reject this claim, "
+                    "or take that company out of service first",
+                    holderCompanyId=holder,
+                )
         at = now_iso()
         decided = replace(
             company,
@@ -374,3 +356,39 @@ class Companies:
             ),
         )
         return decided
+
+    async def revoke(
+        self, company_id: str, reason: str, decided_by: str, uow: UnitOfWork
+    ) -> Company:
+        """An admin takes an active company out of service: ``rejected`` (it
+        can no longer invite; peers see the status), its registry number is
+        freed so that a claim held for it can be approved; publishes
+        ``company.reviewed`` (rejected, with the reason). Again on a company
+        so revoked: a retry, nothing changes."""
+        company = await self.get(company_id)
+        if company.status != "active":
+            if company.status == "rejected" and company.review is not None:
+                return company
+            raise CompanyNotActive(f"The company is {company.status.replace('_', ' ')}")
+        at = now_iso()
+        revoked = replace(
+            company,
+            status="rejected",
+            review=Review(decision="rejected", reason=reason, decided_by=decided_by, decided_at=at),
+            updated_at=at,
+            version=company.version + 1,
+        )
+        self.store.revoke(uow, revoked)
+        log.warning("company.revoked", company_id=company.id, number=company.number)
+        self.publish(
+            uow,
+            "company.reviewed",
+            CompanyReviewed(
+                company_id=company.id,
+                owner_user_id=company.owner_user_id,
+                legal_name=company.legal_name,
+                decision="rejected",
+                reason=reason,
+            ),
+        )
+        return revoked

@@ -3,6 +3,8 @@
 Publishes (through the outbox, in the change's own transaction):
 - ``company.registered`` — ``domain.Companies.register``;
 - ``company.reviewed`` — ``domain.Companies.review`` (an admin's decision);
+- ``company.claim-contested`` — ``domain.Companies.register`` (another account
+  claimed an active company's registry number; its owner is told);
 - ``invitation.created`` — ``invitations.Invitations.record`` (never the token).
 
 Consumes no business events, so the app takes no ``handlers``; the kit
@@ -11,4 +13,9 @@ consumes ``user.suspended`` itself (fleet-wide token revocation).
 
 from __future__ import annotations
 
-PUBLISHES = ("company.registered", "company.reviewed", "invitation.created")
+PUBLISHES = (
+    "company.registered",
+    "company.reviewed",
+    "company.claim-contested",
+    "invitation.created",
+)

@@ -15,9 +15,9 @@ from mindlinks_client.domain import (
     Registration,
     RegistryRecord,
     Review,
-    Status,
 )
 from mindlinks_client.invitations import Invitation, Shown
+from mindlinks_client.vetting import Authority, AuthorityCheck, Hold, Status
 from mindlinks_kit.schemas import ApiModel
 
 
@@ -138,6 +138,9 @@ class CompanyOut(ApiModel):
     address: AddressOut
     status: Status
     name_mismatch: bool
+    hold_reasons: list[Hold]
+    """Why it is held for review: ``registry-unreachable``, ``name-mismatch``,
+    ``officer-not-matched``, ``number-already-registered``."""
     registry: RegistryOut
     created_at: str
     updated_at: str
@@ -155,6 +158,7 @@ class CompanyOut(ApiModel):
             address=AddressOut.of(company.address),
             status=company.status,
             name_mismatch=company.name_mismatch,
+            hold_reasons=list(company.holds),
             registry=RegistryOut.of(company.registry),
             created_at=company.created_at,
             updated_at=company.updated_at,
@@ -285,11 +289,28 @@ class ReviewOut(ApiModel):
         )
 
 
+class AuthorityOut(ApiModel):
+    check: AuthorityCheck
+    """``matched`` (the account's name is a current officer's), ``not-matched``,
+    ``no-officer-list`` (the registry lists none), ``not-checked`` (it could
+    not be asked)."""
+    officer: str | None
+    position: str | None
+
+    @classmethod
+    def of(cls, authority: Authority) -> AuthorityOut:
+        return cls(check=authority.check, officer=authority.officer, position=authority.position)
+
+
 class CompanyAdminRecord(CompanyRecord):
-    """A company as operators see it: what the registry said and how it was
-    reviewed."""
+    """A company as operators see it: what the registry said, why it was held
+    and how it was reviewed."""
 
     registry: RegistryOut
+    hold_reasons: list[Hold]
+    authority: AuthorityOut
+    conflicts_with: str | None
+    """The active company that held the registry number when this one claimed it."""
     review: ReviewOut | None
     created_at: str
 
@@ -298,6 +319,9 @@ class CompanyAdminRecord(CompanyRecord):
         return cls(
             **CompanyRecord.of(company).model_dump(),
             registry=RegistryOut.of(company.registry),
+            hold_reasons=list(company.holds),
+            authority=AuthorityOut.of(company.authority),
+            conflicts_with=company.conflicts_with,
             review=ReviewOut.of(company.review) if company.review else None,
             created_at=company.created_at,
         )
@@ -318,6 +342,12 @@ class ReviewCompany(ApiModel):
         if self.decision == "rejected" and self.reason is None:
             raise ValueError("a rejection needs a reason")
         return self
+
+
+class RevokeCompany(ApiModel):
+    reason: Reason
+    """The owner is told why."""
+    decided_by: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
 class RedeemInvitation(ApiModel):

@@ -1,6 +1,8 @@
-"""The client service's tables. ``companies`` holds each company and one
+"""The client service's tables. ``companies`` holds each company, one
 ``owner:<userId>`` guard item per owner (one company per owner, read
-consistently); ``invitations`` holds each invitation and one
+consistently) and one ``number:<jurisdiction>/<number>`` guard per registry
+number held by an active company (one active company per number);
+``invitations`` holds each invitation and one
 ``email:<companyId>:<digest>`` guard per invited address (one pending
 invitation per address, and none once it is engaged). Guards carry no index
 attributes, so no list ever shows them. Nothing else reads or writes these
@@ -16,9 +18,9 @@ from mindlinks_client.domain import (
     Address,
     Company,
     CompanyAlreadyRegistered,
+    NumberTaken,
     RegistryRecord,
     Review,
-    Status,
 )
 from mindlinks_client.invitations import (
     Guard,
@@ -26,6 +28,7 @@ from mindlinks_client.invitations import (
     InvitationPending,
     InvitationUsed,
 )
+from mindlinks_client.vetting import Authority, Status
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, filled_page, values
 
@@ -56,6 +59,13 @@ def _company_item(company: Company) -> Item:
             "registeredAddress": company.registry.registered_address,
         },
         "review": _review_item(company.review),
+        "holds": list(company.holds),
+        "authority": {
+            "check": company.authority.check,
+            "officer": company.authority.officer,
+            "position": company.authority.position,
+        },
+        "conflictsWith": company.conflicts_with,
         "createdAt": company.created_at,
         "updatedAt": company.updated_at,
         "version": company.version,
@@ -87,6 +97,7 @@ def _review_from(item: Item | None) -> Review | None:
 def _company_from(item: Item) -> Company:
     address: dict[str, Any] = item["address"]
     registry: dict[str, Any] = item.get("registry") or {}
+    authority: dict[str, Any] = item.get("authority") or {}
     return Company(
         id=item["id"],
         owner_user_id=item["ownerUserId"],
@@ -111,6 +122,13 @@ def _company_from(item: Item) -> Company:
             registered_address=registry.get("registeredAddress"),
         ),
         review=_review_from(item.get("review")),
+        holds=tuple(item.get("holds") or ()),
+        authority=Authority(
+            check=authority.get("check", "not-checked"),
+            officer=authority.get("officer"),
+            position=authority.get("position"),
+        ),
+        conflicts_with=item.get("conflictsWith"),
         created_at=item["createdAt"],
         updated_at=item.get("updatedAt") or item["createdAt"],
         version=int(item.get("version", 1)),
@@ -133,6 +151,21 @@ class CompanyStore:
         guard = await self.table.get({"id": f"owner:{owner_user_id}"})
         return await self.company(guard["companyId"]) if guard else None
 
+    async def number_holder(self, number: str) -> str | None:
+        """The active company holding ``jurisdiction/number`` (a consistent read)."""
+        guard = await self.table.get({"id": f"number:{number}"})
+        return str(guard["companyId"]) if guard else None
+
+    def _hold_number(self, uow: UnitOfWork, company: Company, on_conflict: Exception) -> None:
+        """The number guard: free, or already this company's."""
+        uow.put(
+            self.table,
+            {"id": f"number:{company.number}", "kind": "number", "companyId": company.id},
+            condition="attribute_not_exists(id) OR companyId = :self",
+            values=values(self=company.id),
+            on_conflict=on_conflict,
+        )
+
     def add(self, uow: UnitOfWork, company: Company) -> None:
         uow.put(
             self.table,
@@ -140,6 +173,10 @@ class CompanyStore:
             condition="attribute_not_exists(id)",
             on_conflict=CompanyAlreadyRegistered(),
         )
+        if company.status == "active":
+            # A concurrent registration took the number since we read it:
+            # stage again (``StaleVersion``) and this one is held for review.
+            self._hold_number(uow, company, StaleVersion())
         uow.create(self.table, _company_item(company), key="id")
 
     def replace(self, uow: UnitOfWork, company: Company, *, expected_version: int) -> None:
@@ -163,6 +200,33 @@ class CompanyStore:
                 pending="pending_review",
             ),
             on_conflict=StaleVersion(),
+        )
+        if company.status == "active":
+            self._hold_number(uow, company, NumberTaken())
+
+    def revoke(self, uow: UnitOfWork, company: Company) -> None:
+        """Active → rejected, and the number guard it held is deleted (only
+        if it is this company's)."""
+        uow.update(
+            self.table,
+            {"id": company.id},
+            "SET #s = :status, #review = :review, updatedAt = :at, #v = #v + :one",
+            condition="attribute_exists(id) AND #s = :active",
+            names={"#s": "status", "#review": "review", "#v": "version"},
+            values=values(
+                status=company.status,
+                review=_review_item(company.review),
+                at=company.updated_at,
+                one=1,
+                active="active",
+            ),
+            on_conflict=StaleVersion(),
+        )
+        uow.delete(
+            self.table,
+            {"id": f"number:{company.number}"},
+            condition="attribute_not_exists(id) OR companyId = :self",
+            values=values(self=company.id),
         )
 
     async def page(

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import structlog
 
 from mindlinks_fleet.events import (
+    CompanyClaimContested,
     CompanyReviewed,
     ContractActivated,
     ContractParties,
@@ -74,6 +75,7 @@ class EventNotifications:
     def handlers(self) -> dict[str, Handler]:
         return {
             "company.reviewed": self.company_reviewed,
+            "company.claim-contested": self.company_claim_contested,
             "invitation.created": self.invitation_created,
             "invitation.accepted": self.invitation_accepted,
             "kyc.verified": self.kyc_verified,
@@ -95,6 +97,7 @@ class EventNotifications:
         category: Category,
         uow: UnitOfWork,
         channels: tuple[str, ...] = BOTH,
+        essential: bool = False,
     ) -> bool:
         """One notification of ``event`` to one user; False when the user is unknown."""
         contact = await self.people.contact(user_id)
@@ -111,6 +114,7 @@ class EventNotifications:
                 data={"name": contact.name, **data},
                 category=category,
                 channels=channels,
+                essential=essential,
             ),
             uow,
         )
@@ -147,6 +151,28 @@ class EventNotifications:
         else:
             template, data["reason"] = "company.rejected", p.reason
         await self.notify(event, p.owner_user_id, template, data, "productUpdates", uow)
+
+    async def company_claim_contested(
+        self, event: Delivered[CompanyClaimContested], uow: UnitOfWork
+    ) -> None:
+        """To the active company's owner: another account claimed its registry
+        number (held for review). A security notice: no opt-out; the
+        claimant is not named."""
+        p = event.payload
+        data = {
+            "companyName": p.legal_name,
+            "companyNumber": f"{p.jurisdiction_code.upper()} {p.company_number}",
+            "dashboardUrl": self.base_url,
+        }
+        await self.notify(
+            event,
+            p.owner_user_id,
+            "company.claim-contested",
+            data,
+            "productUpdates",
+            uow,
+            essential=True,
+        )
 
     async def invitation_created(
         self, event: Delivered[InvitationCreated], uow: UnitOfWork

@@ -210,6 +210,36 @@ COMPANY_REJECTED = TemplateSpec(
     ),
 )
 
+CLAIM_CONTESTED = TemplateSpec(
+    name="company.claim-contested",
+    description=(
+        "company.claim-contested → to the owner of the active company whose registry "
+        "number another account claimed (essential)."
+    ),
+    channels=("email", "inApp"),
+    variables=("name", "companyName", "companyNumber", "dashboardUrl"),
+    subject="Someone else registered {{ companyName }} on Mind-Links",
+    text=(
+        "Hello {{ name }},\n\n"
+        "Another Mind-Links account has just registered a company with the registry "
+        "number of {{ companyName }} ({{ companyNumber }}). We hold that registration: it "
+        "cannot invite contractors or sign contracts, and nothing changes for your company "
+        "while our team reviews it.\n\n"
+        "If you know who it is (a colleague, say), there is nothing to do. If not, tell us "
+        "from your dashboard:\n\n"
+        "{{ dashboardUrl }}\n"
+    ),
+    html=_layout(
+        "<p>Hello {{ name }},</p>\n"
+        "<p>Another Mind-Links account has just registered a company with the registry "
+        "number of <strong>{{ companyName }}</strong> ({{ companyNumber }}). We hold that "
+        "registration: it cannot invite contractors or sign contracts, and nothing changes "
+        "for your company while our team reviews it.</p>\n"
+        "<p>If you know who it is (a colleague, say), there is nothing to do. If not, tell "
+        "us from your dashboard.</p>\n" + _button("dashboardUrl", "Open my dashboard")
+    ),
+)
+
 KYC_VERIFIED = TemplateSpec(
     name="kyc.verified",
     description="kyc.verified → to the contractor.",
@@ -394,6 +424,7 @@ SEEDS: tuple[TemplateSpec, ...] = (
     CONTRACTOR_JOINED,
     COMPANY_APPROVED,
     COMPANY_REJECTED,
+    CLAIM_CONTESTED,
     KYC_VERIFIED,
     KYC_REJECTED,
     SIGN_REQUESTED,

@@ -22,6 +22,8 @@ from typing import Any
 
 import httpx
 
+from mindlinks_dev.local_companies import local_company
+
 PASSWORD = "a long and unusual passphrase 42"  # noqa: S105 - throwaway demo accounts
 Say = Callable[[str], None]
 
@@ -105,14 +107,16 @@ class Story:
         contractor = Person(f"dev-{run_id}@contractor.example", "Dev Contractor", "contractor")
         self.sign_up(client)
 
+        # A fresh gb/ML number: the local registry's, one active company each.
+        local = local_company()
         company = expect(
             self.api.post(
                 "/v1/clients/register",
                 headers=client.auth,
                 json={
-                    "legalName": "Acme Widgets Ltd",
-                    "jurisdictionCode": "gb",
-                    "companyNumber": "12345678",
+                    "legalName": local.legal_name,
+                    "jurisdictionCode": local.jurisdiction_code,
+                    "companyNumber": local.company_number,
                     "address": {
                         "line1": "1 Widget Street",
                         "city": "London",

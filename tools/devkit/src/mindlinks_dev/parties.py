@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from pypdf import PdfReader
 
 from mindlinks_dev.harness import Running, installed_services
+from mindlinks_dev.local_companies import local_company
 from mindlinks_fleet.events import KycDecided
 
 REAL_PEERS = {"client", "contractor"} <= set(installed_services()) and not os.environ.get(
@@ -133,11 +134,17 @@ class Directory:
         return app
 
 
-REGISTRY = {
-    "active": ("gb", "12345678", "Acme Widgets Ltd"),
-    "pending_review": ("gb", "99999999", "Unreachable Holdings Ltd"),
-}
-"""The real client service's local registry fixtures, by the status they give."""
+def registry(status: str) -> tuple[str, str, str]:
+    """A registration the real client service's local registry answers with
+    ``status``, on a fresh ``gb/ML`` number (one active company per number, so
+    approving a held one never meets another test's): its registered name →
+    active; another name → pending_review (``name-mismatch``)."""
+    company = local_company()
+    if status == "active":
+        return company.jurisdiction_code, company.company_number, company.legal_name
+    if status == "pending_review":
+        return company.jurisdiction_code, company.company_number, "Held For Review Ltd"
+    raise ValueError(f"no registration gives {status!r}")
 
 
 class Parties:
@@ -161,12 +168,12 @@ class Parties:
                 "status": status,
                 "ownerUserId": user_id,
                 "jurisdictionCode": "gb",
-                "companyNumber": "12345678",
+                "companyNumber": local_company().company_number,
             }
             return ClientAccount(user_id, company_id, name, self.headers(user_id, "client"))
         user_id = await self._register("client", "Ada Owner")
         headers = self.headers(user_id, "client")
-        jurisdiction, number, name = REGISTRY[status]
+        jurisdiction, number, name = registry(status)
         response = await self.fleet.client("client").post(
             "/v1/clients/register",
             headers=headers,

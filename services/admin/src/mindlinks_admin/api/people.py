@@ -94,6 +94,13 @@ async def reject_company(company_id: Id, body: ReasonIn, actor: AdminActor, deps
     return await deps.people.review_company(actor, company_id, "rejected", body.reason)
 
 
+@router.post("/companies/{company_id}/revoke")
+async def revoke_company(company_id: Id, body: ReasonIn, actor: AdminActor, deps: Deps) -> Record:
+    """An active company is taken out of service (``rejected``, its owner told
+    why) and its registry number freed, e.g. for a claim held for it. Audited."""
+    return await deps.people.revoke_company(actor, company_id, body.reason)
+
+
 @router.get("/contractors")
 async def contractors(
     actor: AdminActor,
