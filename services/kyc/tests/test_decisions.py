@@ -98,6 +98,9 @@ async def test_an_approval_travels_as_kyc_verified(
         "userId": grace.user_id,
         "provider": "local",
         "reason": None,
+        # The local provider reports the document's name as Veriff does: here
+        # the name the session was opened with.
+        "verifiedLegalName": "Grace Hopper",
     }
     assert not event["sent"]
     assert await events.published("kyc.rejected", session["id"]) == []
