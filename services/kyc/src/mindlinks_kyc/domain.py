@@ -110,15 +110,19 @@ def _utcnow() -> datetime:
 
 
 def _folded(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+    """Case, spacing and diacritics aside (an MRZ has none of them)."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.split()).casefold()
 
 
 def verified_name(applicant_name: str | None, document_name: str | None) -> str | None:
     """The legal name a verification establishes. The document's name, as the
     provider read it, is the truth; when it is the applicant's name but for
-    case and spacing (Veriff reports MRZ capitals: ``GRACE HOPPER``), the
-    applicant's spelling is kept. Without a reported name (Onfido, an admin's
-    decision), the name the provider was asked to verify. ``None`` only for
+    case, spacing and diacritics (Veriff reports MRZ capitals: ``GRACE
+    HOPPER``, ``ZOE ANGSTROM``), the applicant's spelling is kept. Without a
+    reported name (Onfido, an admin's decision), the name the provider was
+    asked to verify. ``None`` only for
     sessions opened before names were recorded."""
     if document_name and document_name.strip():
         if applicant_name and _folded(applicant_name) == _folded(document_name):
