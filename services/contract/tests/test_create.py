@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from mindlinks_dev.parties import REAL_PEERS
+
 if TYPE_CHECKING:
     from conftest import Parties
 
@@ -272,3 +274,48 @@ async def test_missing_fields_are_refused(world: Parties) -> None:
             "/v1/contracts", json=body, headers=client.headers
         )
         world.problem(response, 422, "invalid-input")
+
+
+async def test_the_contractor_is_named_by_the_verified_legal_name(world: Parties) -> None:
+    """Security issue #9 item 3: a rename after KYC never reaches a contract —
+    neither its stored parties, nor its PDF, nor a template's placeholder."""
+    client, contractor = await world.pair()  # KYC-verified as "Grace Hopper"
+    if REAL_PEERS:
+        profiles = world.fleet.client("contractor")
+        me = (await profiles.get("/v1/contractors/me", headers=contractor.headers)).json()
+        renamed = await profiles.patch(
+            "/v1/contractors/me",
+            headers=contractor.headers,
+            json={"name": "Mallory Mallet", "version": me["version"]},
+        )
+        world.problem(renamed, 409, "legal-name-locked")
+    else:  # the stand-in's profile name drifts; the verified one does not
+        world.directory.contractors[contractor.contractor_id]["name"] = "Mallory Mallet"
+    template = await world.fleet.client("contract").post(
+        "/v1/contracts/templates",
+        headers=client.headers,
+        json={"name": "Named", "body": "{{clientName}} engages {{contractorName}}."},
+    )
+    assert template.status_code == 201, template.text
+    contract = await world.draft(client, contractor, templateId=template.json()["id"])
+    assert contract["contractorName"] == "Grace Hopper"
+    stored = await world.fleet.client("contract").get(
+        f"/internal/contracts/{contract['id']}", headers=world.fleet.service_bearer("signature")
+    )
+    assert stored.json()["contractorName"] == "Grace Hopper"
+    flat = " ".join(world.pdf_text(await world.document(contract["id"])).split())
+    assert f"{client.legal_name} engages Grace Hopper." in flat
+    assert "Mallory" not in flat
+
+
+async def test_a_verified_contractor_without_a_verified_name_is_refused(world: Parties) -> None:
+    """A peer answering ``verified`` without the name (an older contractor
+    service) is not trusted to name the party."""
+    if REAL_PEERS:
+        pytest.skip("the real contractor service always sends the verified name")
+    client, contractor = await world.pair()
+    world.directory.contractors[contractor.contractor_id]["verifiedLegalName"] = None
+    response = await world.fleet.client("contract").post(
+        "/v1/contracts", json=world.body(contractor), headers=client.headers
+    )
+    world.problem(response, 409, "contractor-not-verified")

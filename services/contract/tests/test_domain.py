@@ -10,13 +10,18 @@ import pytest
 from mindlinks_contract.domain import (
     STATUSES,
     TRANSITIONS,
+    Company,
     Contract,
+    Contractor,
+    ContractorNotFound,
+    ContractorNotVerified,
     FinalDocumentLocked,
     FinalDocumentMissing,
     InvalidTemplate,
     InvalidTransition,
     Status,
     check_template,
+    contractor_for,
     fill_template,
     final_document_accepted,
     schedule,
@@ -158,3 +163,25 @@ def test_schedules_and_totals() -> None:
     assert [(line.title, line.due_date) for line in schedule(fixed, "Fee")] == [
         ("Fee", "2026-03-04")
     ]
+
+
+def test_a_contract_names_its_contractor_by_the_verified_legal_name() -> None:
+    company = Company(id="co-1", legal_name="Acme Ltd", status="active", owner_user_id="u-0")
+    found = Contractor(
+        id="ct-1",
+        user_id="u-1",
+        email="g@example.com",
+        kyc_status="verified",
+        company_ids=("co-1",),
+        verified_legal_name="Grace Hopper",
+    )
+    assert contractor_for(company, found).legal_name == "Grace Hopper"
+    for unverified in (
+        replace(found, verified_legal_name=None),
+        replace(found, verified_legal_name=""),
+        replace(found, kyc_status="rejected"),
+    ):
+        with pytest.raises(ContractorNotVerified):
+            contractor_for(company, unverified)
+    with pytest.raises(ContractorNotFound):
+        contractor_for(company, replace(found, company_ids=("co-2",)))

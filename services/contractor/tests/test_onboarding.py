@@ -28,6 +28,8 @@ async def test_the_first_invitation_onboards_the_contractor(fleet: Running, worl
         "id": contractor_id,
         "userId": contractor.user_id,
         "name": "Grace Hopper",
+        "displayName": None,
+        "verifiedLegalName": None,
         "email": contractor.email,
         "phone": None,
         "address": None,

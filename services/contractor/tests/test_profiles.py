@@ -165,6 +165,8 @@ async def test_internal_records(fleet: Running, world: World) -> None:
         "id": contractor_id,
         "userId": contractor.user_id,
         "name": "Grace Hopper",
+        "displayName": None,
+        "verifiedLegalName": None,
         "email": contractor.email,
         "kycStatus": "not_started",
         "companyIds": [accepted["engagement"]["companyId"]],

@@ -30,6 +30,8 @@ SUMMARY = {
     "expiresAt",
     "decidedAt",
     "decidedBy",
+    "applicantName",
+    "verifiedLegalName",
 }
 
 

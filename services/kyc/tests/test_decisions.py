@@ -98,6 +98,9 @@ async def test_an_approval_travels_as_kyc_verified(
         "userId": grace.user_id,
         "provider": "local",
         "reason": None,
+        # The local provider reports the document's name as Veriff does: here
+        # the name the session was opened with.
+        "verifiedLegalName": "Grace Hopper",
     }
     assert not event["sent"]
     assert await events.published("kyc.rejected", session["id"]) == []
@@ -358,3 +361,28 @@ async def test_an_admin_decision_goes_through_the_same_rules(
     await fleet.deliver()
     if contractors.real:
         assert (await contractors.profile(grace))["kycStatus"] == "rejected"
+
+
+async def test_the_local_provider_reports_the_document_name_as_veriff_does(
+    fleet: Running, contractors: Contractors, events: Events, kyc: KycDeps
+) -> None:
+    grace = await contractors.create("Grace Hopper")
+    session = await open_session(fleet, grace)
+    assert (await stored(kyc, session["id"]))["applicantName"] == "Grace Hopper"
+    path = f"/v1/kyc/dev/sessions/{session['id']}/decide"
+    for bad in ("", "   ", "x" * 201):
+        refused = await fleet.client("kyc").post(
+            path, json={"decision": "approved", "documentName": bad}
+        )
+        assert refused.status_code == 422, refused.text
+    decided = await fleet.client("kyc").post(
+        path, json={"decision": "approved", "documentName": "Grace  Brewster Hopper"}
+    )
+    assert decided.status_code == 202, decided.text
+    [event] = await events.published("kyc.verified", session["id"])
+    assert event["data"]["verifiedLegalName"] == "Grace Brewster Hopper"
+    read = await fleet.client("kyc").get(f"{SESSIONS}/{session['id']}", headers=grace.headers)
+    assert (read.json()["applicantName"], read.json()["verifiedLegalName"]) == (
+        "Grace Hopper",
+        "Grace Brewster Hopper",
+    )

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from mindlinks_fleet.events import KycDecided
 from mindlinks_kit.dynamo import Item, UnitOfWork
 from mindlinks_kyc.domain import (
     AlreadyVerified,
@@ -22,6 +23,7 @@ from mindlinks_kyc.domain import (
     StaleDecision,
     UnknownProviderSession,
     iso,
+    verified_name,
 )
 from mindlinks_kyc.providers import Applicant, Decision, ProviderSession
 
@@ -193,6 +195,7 @@ async def test_decisions_apply_once_and_in_order(world: World) -> None:
         "userId": "u-1",
         "provider": "fake",
         "reason": "why",
+        "verifiedLegalName": None,
     }
 
 
@@ -224,3 +227,35 @@ async def test_a_decision_needs_its_providers_session(world: World) -> None:
         )
     _, outcome = await world.kyc.on_provider_decision("fake", decision, world.uow)
     assert outcome == "applied"
+
+
+@pytest.mark.parametrize(
+    ("applicant", "document", "expected"),
+    [
+        ("Grace Hopper", None, "Grace Hopper"),  # Onfido, an admin: the name asked about
+        ("Grace Hopper", "GRACE HOPPER", "Grace Hopper"),  # MRZ capitals
+        ("Zoë  Ångström", "ZOË ÅNGSTRÖM", "Zoë  Ångström"),
+        ("Zoë Ångström", "ZOE ANGSTROM", "Zoë Ångström"),  # an MRZ has no diacritics
+        ("Zoe Angstrom", "Zoë Ångström", "Zoe Angstrom"),
+        ("Grace Hopper", "Grace Brewster Hopper", "Grace Brewster Hopper"),  # the document wins
+        ("Mallory Mallet", "GRACE  HOPPER", "GRACE HOPPER"),
+        (None, "GRACE HOPPER", "GRACE HOPPER"),
+        (None, None, None),  # a session opened before names were recorded
+    ],
+)
+def test_the_verified_name(applicant: str | None, document: str | None, expected: str) -> None:
+    assert verified_name(applicant, document) == expected
+
+
+async def test_an_approval_carries_the_verified_name_and_a_rejection_none(world: World) -> None:
+    session = await world.open()
+    assert session.applicant_name == "Grace Hopper"
+    document = replace(world.decision(session, "approved", NOW), person_name="GRACE HOPPER")
+    approved, _ = world.kyc.decide(session, document, "provider:fake", world.uow)
+    assert approved.verified_legal_name == "Grace Hopper"
+    name, payload = world.events[-1]
+    assert isinstance(payload, KycDecided)
+    assert (name, payload.verified_legal_name) == ("kyc.verified", "Grace Hopper")
+    overturned = world.decision(session, "declined", NOW + timedelta(minutes=1))
+    declined, _ = world.kyc.decide(approved, overturned, "admin:a", world.uow)
+    assert declined.verified_legal_name is None

@@ -15,7 +15,7 @@ import respx
 
 from mindlinks_kyc.providers import Applicant, InvalidSignature, ProviderFailed, ProviderSession
 from mindlinks_kyc.providers.onfido import OnfidoProvider
-from mindlinks_kyc.providers.veriff import VeriffProvider
+from mindlinks_kyc.providers.veriff import VeriffProvider, parse_decision
 
 VERIFF_SESSIONS = "https://stationapi.veriff.com/v1/sessions"
 ONFIDO = "https://api.eu.onfido.com/v3.6"
@@ -184,6 +184,7 @@ def test_veriff_decisions_verify_with_the_shared_secret(client: httpx.AsyncClien
     )
     assert decision.decided_at == "2026-11-21T10:00:00.000Z"
     assert decision.reason is None
+    assert decision.person_name == "GRACE HOPPER"  # as read off the document
     upper = {**headers, "X-HMAC-SIGNATURE": headers["X-HMAC-SIGNATURE"].upper()}
     assert provider.verify_webhook(raw, httpx.Headers(upper)) == decision
 
@@ -340,3 +341,20 @@ def test_onfido_webhooks_verify_with_the_webhook_token(client: httpx.AsyncClient
         provider.verify_webhook(approved, {})
     with pytest.raises(InvalidSignature):
         provider.verify_webhook(approved, {"X-SHA2-Signature": hmac_hex("other", approved)})
+
+
+@pytest.mark.parametrize(
+    ("person", "expected"),
+    [
+        ({"firstName": "GRACE", "lastName": "BREWSTER  HOPPER"}, "GRACE BREWSTER HOPPER"),
+        ({"firstName": "CHER", "lastName": None}, "CHER"),
+        ({"firstName": None, "lastName": None}, None),
+        ({}, None),
+        (None, None),
+        ("GRACE HOPPER", None),
+    ],
+)
+def test_the_name_veriff_reports_is_read_from_person(person: Any, expected: str | None) -> None:
+    decision = parse_decision(veriff_decision("approved", person=person))
+    assert decision is not None
+    assert decision.person_name == expected

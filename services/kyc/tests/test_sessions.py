@@ -55,6 +55,8 @@ async def test_a_contractor_opens_a_session_with_the_local_provider(
         "updatedAt": "-",
         "expiresAt": body["expiresAt"],
         "decidedAt": None,
+        "applicantName": "Grace Hopper",
+        "verifiedLegalName": None,
         "documents": [],
     }
 

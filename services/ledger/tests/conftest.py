@@ -154,6 +154,8 @@ class Ledger:
             "clientUserId": client,
             "contractorId": f"ct-{uuid.uuid4().hex[:8]}",
             "contractorUserId": contractor,
+            "clientName": "Acme Ltd",
+            "contractorName": "Ada Lovelace",
             "createdAt": "2030-01-01T00:00:00.000000Z",
         }
         contract = Contract(contract_id, client, contractor, body)
@@ -174,8 +176,6 @@ class Ledger:
             "description": "",
             "startDate": "2030-01-01",
             "totalMinor": sum(a for a in amounts if isinstance(a, int)),
-            "clientName": "Acme Ltd",
-            "contractorName": "Ada Lovelace",
             "pdfKey": f"contracts/{contract.id}/original.pdf",
             "finalPdfKey": f"contracts/{contract.id}/final.pdf",
             "history": [],

@@ -41,6 +41,7 @@ async def test_completion_records_the_activation_and_schedule(ledger: Ledger) ->
             "contractorId": contract.body["contractorId"],
             "contractorUserId": contract.contractor_user_id,
         },
+        "partyNames": {"client": "Acme Ltd", "contractor": "Ada Lovelace"},
         "currency": "EUR",
         "pdfSha256": contract.pdf_sha256,
         "finalPdfSha256": contract.final_pdf_sha256,

@@ -113,6 +113,10 @@ class KycDecided(ApiModel):
     user_id: str
     provider: str
     reason: str | None = None
+    verified_legal_name: str | None = None
+    """``kyc.verified`` only: the legal name the verification established (the
+    provider's reading of the identity document, else the name the session was
+    opened with). Contracts carry this name; ``None`` from older producers."""
 
 
 class ContractParties(ApiModel):

@@ -28,10 +28,10 @@ class _Contractor(BaseModel):
 
     id: str
     user_id: str = Field(alias="userId")
-    name: str
     email: str
     kyc_status: str = Field(alias="kycStatus")
     company_ids: list[str] = Field(default_factory=list, alias="companyIds")
+    verified_legal_name: str | None = Field(default=None, alias="verifiedLegalName")
 
 
 def _segment(value: str) -> str:
@@ -81,10 +81,10 @@ class Contractors:
         return Contractor(
             id=found.id,
             user_id=found.user_id,
-            name=found.name,
             email=found.email,
             kyc_status=found.kyc_status,
             company_ids=tuple(found.company_ids),
+            verified_legal_name=found.verified_legal_name,
         )
 
     async def get(self, contractor_id: str) -> Contractor | None:

@@ -230,10 +230,23 @@ class Company:
 class Contractor:
     id: str
     user_id: str
-    name: str
     email: str
     kyc_status: str
     company_ids: tuple[str, ...]
+    verified_legal_name: str | None = None
+    """The legal name KYC established (``None`` unless verified). A contract
+    names its contractor by this only: the profile's other names are theirs
+    to edit."""
+
+
+@dataclass(frozen=True)
+class ContractorParty:
+    """A contractor a contract may name: engaged, verified, by their verified name."""
+
+    id: str
+    user_id: str
+    email: str
+    legal_name: str
 
 
 @dataclass(frozen=True)
@@ -353,12 +366,17 @@ def company_for_drafting(company: Company | None) -> Company:
     return company
 
 
-def contractor_for(company: Company, contractor: Contractor | None) -> Contractor:
+def contractor_for(company: Company, contractor: Contractor | None) -> ContractorParty:
     if contractor is None or company.id not in contractor.company_ids:
         raise ContractorNotFound()
-    if contractor.kyc_status != "verified":
+    if contractor.kyc_status != "verified" or not contractor.verified_legal_name:
         raise ContractorNotVerified()
-    return contractor
+    return ContractorParty(
+        id=contractor.id,
+        user_id=contractor.user_id,
+        email=contractor.email,
+        legal_name=contractor.verified_legal_name,
+    )
 
 
 PdfKind = Literal["original", "final"]

@@ -64,7 +64,8 @@ async def me(user: ContractorUser, deps: Deps) -> ContractorOut:
 
 @public.patch("/me")
 async def update_me(body: ContractorPatch, user: ContractorUser, deps: Deps) -> ContractorOut:
-    """Change the caller's contractor profile (optimistic locking with ``version``)."""
+    """Change the caller's contractor profile (optimistic locking with ``version``).
+    Once KYC-verified, the legal name (``name``) is locked: ``409 legal-name-locked``."""
     uow = deps.runtime.uow()
     profile = await deps.contractors.update(user.user_id, body.changes(), body.version, uow)
     await uow.commit()

@@ -67,11 +67,23 @@ class EmailMismatch(Forbidden):
     title = "The invitation was sent to another email address"
 
 
+class LegalNameLocked(Conflict):
+    code = "legal-name-locked"
+    title = "A verified legal name cannot be changed"
+
+
+LOCKED_DETAIL = (
+    "Your legal name was verified against your identity document (KYC) and is the name "
+    "your contracts carry. Changing it needs a new identity verification: contact support. "
+    "Your display name (displayName) can be changed at any time."
+)
+
+
 log = structlog.get_logger("mindlinks.contractors")
 KycStatus = Literal["not_started", "verified", "rejected"]
 Publish = Callable[[UnitOfWork, str, BaseModel], object]
 _ID_NAMESPACE = uuid.UUID("0c6f2d55-1b7e-4e0f-9d2a-6a4c1f3b8e71")
-EDITABLE = ("name", "phone", "address", "country", "tax_id")
+EDITABLE = ("name", "display_name", "phone", "address", "country", "tax_id")
 
 
 def contractor_id_for(user_id: str) -> str:
@@ -94,6 +106,7 @@ class Profile:
     id: str
     user_id: str
     name: str
+    """The legal name: editable until KYC verifies it, then the verified one."""
     email: str
     created_at: str
     updated_at: str
@@ -105,7 +118,15 @@ class Profile:
     kyc_decided_at: str | None = None
     kyc_reason: str | None = None
     kyc_session_id: str | None = None
+    display_name: str | None = None
+    """How the contractor likes to be shown; free to change, never on a contract."""
+    verified_legal_name: str | None = None
+    """While ``verified``: the legal name KYC established. Contracts carry this."""
     version: int = 1
+
+    @property
+    def name_locked(self) -> bool:
+        return self.kyc_status == "verified"
 
 
 @dataclass(frozen=True)
@@ -297,6 +318,10 @@ class Contractors:
         )
         if updated is None:
             return current
+        if current.name_locked and updated.name != current.name:
+            # Refused rather than un-verifying: a rename must not silently drop
+            # KYC (nor leave kyc and contractor disagreeing); see the README.
+            raise LegalNameLocked(LOCKED_DETAIL)
         self.store.replace_profile(uow, updated, expected_version=current.version)
         return updated
 
@@ -326,7 +351,10 @@ class Contractors:
     async def kyc_decided(
         self, decision: KycDecided, status: KycStatus, decided_at: str, uow: UnitOfWork
     ) -> None:
-        """Record a KYC decision; an older decision arriving late changes nothing."""
+        """Record a KYC decision; an older decision arriving late changes nothing.
+        A verification sets the legal name to the one it established (the
+        document's, or the name the session was opened with — not whatever the
+        profile was renamed to meanwhile) and locks it; a rejection unlocks it."""
         profile = await self.store.profile(decision.contractor_id)
         if profile is None:
             log.warning("kyc.unknown_contractor", contractor_id=decision.contractor_id)
@@ -334,8 +362,14 @@ class Contractors:
         if profile.kyc_decided_at is not None and profile.kyc_decided_at > decided_at:
             log.info("kyc.stale_decision", contractor_id=profile.id, session=decision.session_id)
             return
+        verified = None
+        if status == "verified":
+            # Older producers send no name: the legal name at verification time.
+            verified = decision.verified_legal_name or profile.name
         updated = replace(
             profile,
+            name=verified or profile.name,
+            verified_legal_name=verified,
             kyc_status=status,
             kyc_decided_at=decided_at,
             kyc_reason=decision.reason,

@@ -38,6 +38,7 @@ def _sort_code(value: Any) -> Any:
 
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
@@ -98,11 +99,15 @@ class AddressOut(ApiModel):
 
 class ContractorOut(ApiModel):
     """A contractor; ``phone``, ``address`` and ``taxId`` are ``null`` for
-    callers who may not see them (an engaged client)."""
+    callers who may not see them (an engaged client). ``name`` is the legal
+    name (locked once verified); ``verifiedLegalName`` is set while KYC is
+    ``verified`` and is the name contracts carry; ``displayName`` is free."""
 
     id: str
     user_id: str
     name: str
+    display_name: str | None
+    verified_legal_name: str | None
     email: str
     phone: str | None
     address: AddressOut | None
@@ -121,6 +126,8 @@ class ContractorOut(ApiModel):
             id=profile.id,
             user_id=profile.user_id,
             name=profile.name,
+            display_name=profile.display_name,
+            verified_legal_name=profile.verified_legal_name,
             email=profile.email,
             phone=profile.phone if private else None,
             address=AddressOut.of(profile.address) if private and profile.address else None,
@@ -139,11 +146,13 @@ _NOT_NULL = ("name",)
 
 
 class ContractorPatch(ApiModel):
-    """Only the fields present change; ``phone``, ``address``, ``country`` and
-    ``taxId`` may be ``null`` to clear them. ``version`` is the version last
-    read (optimistic locking)."""
+    """Only the fields present change; ``displayName``, ``phone``, ``address``,
+    ``country`` and ``taxId`` may be ``null`` to clear them. ``version`` is the
+    version last read (optimistic locking). ``name`` (the legal name) cannot
+    change once KYC has verified it: ``409 legal-name-locked``."""
 
     name: Name | None = None
+    display_name: DisplayName | None = None
     phone: Phone | None = None
     address: AddressIn | None = None
     country: Country | None = None
@@ -284,11 +293,14 @@ class BankDetailsOut(ApiModel):
 
 
 class ContractorRecord(ApiModel):
-    """What peers may know about a contractor."""
+    """What peers may know about a contractor. A contract names the party by
+    ``verifiedLegalName`` (``null`` unless ``kycStatus`` is ``verified``)."""
 
     id: str
     user_id: str
     name: str
+    display_name: str | None
+    verified_legal_name: str | None
     email: str
     kyc_status: KycStatus
     company_ids: list[str]
@@ -299,6 +311,8 @@ class ContractorRecord(ApiModel):
             id=profile.id,
             user_id=profile.user_id,
             name=profile.name,
+            display_name=profile.display_name,
+            verified_legal_name=profile.verified_legal_name,
             email=profile.email,
             kyc_status=profile.kyc_status,
             company_ids=company_ids,

@@ -53,6 +53,8 @@ def _profile_item(profile: Profile) -> Item:
         "kycDecidedAt": profile.kyc_decided_at,
         "kycReason": profile.kyc_reason,
         "kycSessionId": profile.kyc_session_id,
+        "displayName": profile.display_name,
+        "verifiedLegalName": profile.verified_legal_name,
         "createdAt": profile.created_at,
         "updatedAt": profile.updated_at,
         "version": profile.version,
@@ -60,6 +62,11 @@ def _profile_item(profile: Profile) -> Item:
 
 
 def _profile_from(item: Item) -> Profile:
+    status = item.get("kycStatus", "not_started")
+    verified_name = item.get("verifiedLegalName")
+    if status == "verified" and not verified_name:
+        # Verified before the name was recorded: the name has been locked since.
+        verified_name = item["name"]
     return Profile(
         id=item["id"],
         user_id=item["userId"],
@@ -69,10 +76,12 @@ def _profile_from(item: Item) -> Profile:
         address=_address_from(item.get("address")),
         country=item.get("country"),
         tax_id=item.get("taxId"),
-        kyc_status=item.get("kycStatus", "not_started"),
+        kyc_status=status,
         kyc_decided_at=item.get("kycDecidedAt"),
         kyc_reason=item.get("kycReason"),
         kyc_session_id=item.get("kycSessionId"),
+        display_name=item.get("displayName"),
+        verified_legal_name=verified_name if status == "verified" else None,
         created_at=item["createdAt"],
         updated_at=item.get("updatedAt") or item["createdAt"],
         version=int(item.get("version", 1)),

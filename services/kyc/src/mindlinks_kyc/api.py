@@ -264,6 +264,7 @@ async def dev_decide(session_id: SessionId, body: DevDecision, deps: Deps) -> De
         reason=body.reason,
         vendor_data=session.contractor_id,
         accepted_at=session.created_at,
+        person_name=body.document_name or session.applicant_name,
     )
     try:
         response = await local.deliver(raw, headers)

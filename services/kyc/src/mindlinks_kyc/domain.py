@@ -7,6 +7,7 @@ No FastAPI here; the routes commit the unit of work, never this.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -108,6 +109,28 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _folded(name: str) -> str:
+    """Case, spacing and diacritics aside (an MRZ has none of them)."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.split()).casefold()
+
+
+def verified_name(applicant_name: str | None, document_name: str | None) -> str | None:
+    """The legal name a verification establishes. The document's name, as the
+    provider read it, is the truth; when it is the applicant's name but for
+    case, spacing and diacritics (Veriff reports MRZ capitals: ``GRACE
+    HOPPER``, ``ZOE ANGSTROM``), the applicant's spelling is kept. Without a
+    reported name (Onfido, an admin's decision), the name the provider was
+    asked to verify. ``None`` only for
+    sessions opened before names were recorded."""
+    if document_name and document_name.strip():
+        if applicant_name and _folded(applicant_name) == _folded(document_name):
+            return applicant_name
+        return " ".join(document_name.split())
+    return applicant_name
+
+
 @dataclass(frozen=True)
 class Contractor:
     id: str
@@ -133,6 +156,11 @@ class Session:
     decided_at: str | None = None
     decided_by: str | None = None
     decision_code: str | None = None
+    applicant_name: str | None = None
+    """The contractor's legal name when the session was opened: what the
+    provider was asked to verify (later profile edits do not change it)."""
+    verified_legal_name: str | None = None
+    """Set on approval: the name the verification established (``verified_name``)."""
     version: int = 1
 
     def status_at(self, now: datetime) -> SessionStatus:
@@ -252,6 +280,7 @@ class Kyc:
             created_at=iso(now),
             updated_at=iso(now),
             expires_at=iso(now + self.policy.session_ttl),
+            applicant_name=contractor.name,
         )
         self.store.add_session(uow, session, pointer_version)
         return session, True
@@ -380,13 +409,17 @@ class Kyc:
             # the contractor's recorded status behind): ignored.
             log.info("kyc.decision_out_of_order", session_id=session.id, status=decision.status)
             return session, "out_of_order"
+        approved = decision.status == "approved"
         updated = replace(
             session,
             status=decision.status,
-            reason=decision.reason if decision.status != "approved" else None,
+            reason=decision.reason if not approved else None,
             decided_at=iso(decided_at),
             decided_by=decided_by,
             decision_code=decision.code,
+            verified_legal_name=(
+                verified_name(session.applicant_name, decision.person_name) if approved else None
+            ),
             updated_at=iso(now),
             version=session.version + 1,
         )
@@ -402,6 +435,7 @@ class Kyc:
                     user_id=session.user_id,
                     provider=session.provider,
                     reason=updated.reason,
+                    verified_legal_name=updated.verified_legal_name,
                 ),
             )
         return updated, "applied"

@@ -20,6 +20,7 @@ from mindlinks_kyc.domain import (
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class SessionCreated(ApiModel):
@@ -71,6 +72,10 @@ class SessionOut(ApiModel):
     updated_at: str
     expires_at: str
     decided_at: str | None
+    applicant_name: str | None = None
+    """The legal name this session verifies (the profile's when it was opened)."""
+    verified_legal_name: str | None = None
+    """Once approved: the legal name the verification established."""
     documents: list[DocumentOut] = Field(default_factory=list)
 
     @classmethod
@@ -88,6 +93,8 @@ class SessionOut(ApiModel):
             updated_at=session.updated_at,
             expires_at=session.expires_at,
             decided_at=session.decided_at,
+            applicant_name=session.applicant_name,
+            verified_legal_name=session.verified_legal_name,
             documents=[DocumentOut.of(d) for d in documents or []],
         )
 
@@ -107,6 +114,8 @@ class SessionSummary(ApiModel):
     decided_at: str | None
     decided_by: str | None
     """``provider:<name>`` or ``admin:<userId>``."""
+    applicant_name: str | None = None
+    verified_legal_name: str | None = None
 
     @classmethod
     def of(cls, session: Session, status: SessionStatus) -> SessionSummary:
@@ -122,6 +131,8 @@ class SessionSummary(ApiModel):
             expires_at=session.expires_at,
             decided_at=session.decided_at,
             decided_by=session.decided_by,
+            applicant_name=session.applicant_name,
+            verified_legal_name=session.verified_legal_name,
         )
 
 
@@ -179,6 +190,10 @@ class DecisionResult(ApiModel):
 class DevDecision(ApiModel):
     decision: Literal["approved", "declined", "resubmission_requested"]
     reason: Reason | None = None
+    document_name: PersonName | None = None
+    """The name the identity document shows, reported as Veriff reports it
+    (``person.firstName``/``lastName``); default: the name the session was
+    opened with, as a genuine document of that person would read."""
 
 
 class DevDelivery(ApiModel):

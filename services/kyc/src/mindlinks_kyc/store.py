@@ -35,6 +35,8 @@ def session_item(session: Session) -> Item:
         "decidedAt": session.decided_at,
         "decidedBy": session.decided_by,
         "decisionCode": session.decision_code,
+        "applicantName": session.applicant_name,
+        "verifiedLegalName": session.verified_legal_name,
         "createdAt": session.created_at,
         "updatedAt": session.updated_at,
         "expiresAt": session.expires_at,
@@ -58,6 +60,8 @@ def session_from(item: Item) -> Session:
         decided_at=item.get("decidedAt"),
         decided_by=item.get("decidedBy"),
         decision_code=item.get("decisionCode"),
+        applicant_name=item.get("applicantName"),
+        verified_legal_name=item.get("verifiedLegalName"),
         version=int(item.get("version", 1)),
     )
 

@@ -222,6 +222,9 @@ class Activations:
             "contractId": contract.id,
             "title": contract.title,
             "parties": parties,
+            # Who by name: the legal names the signed PDF gives the parties
+            # (the contractor's is the one KYC verified).
+            "partyNames": {"client": contract.client_name, "contractor": contract.contractor_name},
             "currency": contract.currency,
             "pdfSha256": contract.pdf_sha256,
             "finalPdfSha256": contract.final_pdf_sha256,

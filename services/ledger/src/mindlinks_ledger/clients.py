@@ -28,6 +28,10 @@ class ContractView(BaseModel):
     client_user_id: str
     contractor_id: str
     contractor_user_id: str
+    client_name: str = ""
+    """The client company's legal name, as the contract names it."""
+    contractor_name: str = ""
+    """The contractor's KYC-verified legal name, as the contract names it."""
 
     def is_party(self, user_id: str) -> bool:
         return user_id in (self.client_user_id, self.contractor_user_id)

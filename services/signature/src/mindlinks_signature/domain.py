@@ -67,6 +67,11 @@ class ContractView:
     pdf_sha256: str
     final_pdf_sha256: str | None
 
+    def party_name(self, role: Role) -> str:
+        """The signing party's legal name as the contract names it (for a
+        contractor, the name KYC verified; for a client, the company's)."""
+        return self.client_name if role == "client" else self.contractor_name
+
     def parties(self) -> dict[str, str]:
         return {
             "contract_id": self.id,
@@ -101,11 +106,16 @@ class Signature:
     state: State = "pending"
     receipt: Receipt | None = None
     final_pdf_sha256: str | None = None
+    party_name: str = ""
+    """The party's legal name on the contract when signed (``""``: claimed
+    before names were recorded)."""
 
     def ledger_data(self) -> dict[str, Any]:
         """What the ledger entry records: everything that makes this signature
-        verifiable later (the exact document signed, who, when, from where)."""
-        return {
+        verifiable later (the exact document signed, who — by account, by the
+        legal name the contract gives the party and by the typed name —, when,
+        from where)."""
+        data = {
             "signatureId": self.id,
             "contractId": self.contract_id,
             "signerUserId": self.signer_user_id,
@@ -116,6 +126,10 @@ class Signature:
             "userAgent": self.user_agent,
             "pdfSha256": self.pdf_sha256,
         }
+        if self.party_name:
+            # Absent on a claim from before: a retry must append the same data.
+            data["partyName"] = self.party_name
+        return data
 
     def recorded(self, receipt: Receipt, final_pdf_sha256: str | None = None) -> Signature:
         return replace(self, state="recorded", receipt=receipt, final_pdf_sha256=final_pdf_sha256)

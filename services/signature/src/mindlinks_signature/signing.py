@@ -122,6 +122,7 @@ class Signatures:
                     role=role,
                     signer_user_id=caller.user_id,
                     signature_name=signature_name,
+                    party_name=contract.party_name(role),
                     signed_at=now_iso(),
                     ip_address=caller.ip_address,
                     user_agent=caller.user_agent,

@@ -26,6 +26,7 @@ def _signature_item(signature: Signature) -> Item:
         "role": signature.role,
         "signerUserId": signature.signer_user_id,
         "signatureName": signature.signature_name,
+        "partyName": signature.party_name or None,
         "signedAt": signature.signed_at,
         "ipAddress": signature.ip_address,
         "userAgent": signature.user_agent,
@@ -61,6 +62,7 @@ def _signature_from(item: Item) -> Signature:
         state=item["state"],
         receipt=receipt,
         final_pdf_sha256=item.get("finalPdfSha256"),
+        party_name=item.get("partyName") or "",
     )
 
 

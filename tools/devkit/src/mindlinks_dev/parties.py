@@ -206,6 +206,8 @@ class Parties:
                 "id": contractor_id,
                 "userId": user_id,
                 "name": name,
+                "displayName": None,
+                "verifiedLegalName": name if kyc == "verified" else None,
                 "email": email,
                 "kycStatus": kyc,
                 "companyIds": [client.company_id],
@@ -247,6 +249,7 @@ class Parties:
                     contractor_id=contractor_id,
                     user_id=user_id,
                     provider="veriff",
+                    verified_legal_name=name,
                 ),
             )
         return ContractorAccount(user_id, contractor_id, name, email, headers)

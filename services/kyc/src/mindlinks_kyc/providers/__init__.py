@@ -70,6 +70,9 @@ class Decision:
     """ISO 8601 decision time as the provider states it (``None``: not given)."""
     code: str | None = None
     """The provider's own decision code, for the audit trail."""
+    person_name: str | None = None
+    """The person's name as the provider read it from the identity document,
+    when the provider reports it (Veriff's ``verification.person``)."""
 
 
 class KycProvider(Protocol):

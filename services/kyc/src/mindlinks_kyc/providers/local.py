@@ -64,8 +64,10 @@ class LocalKycProvider:
         vendor_data: str,
         accepted_at: str,
         decided_at: str | None = None,
+        person_name: str | None = None,
     ) -> tuple[bytes, dict[str, str]]:
-        """The raw body and headers Veriff would send for this decision."""
+        """The raw body and headers Veriff would send for this decision;
+        ``person_name`` is what the document read says (``person``)."""
         body = veriff_format.decision_body(
             verification_id=provider_session_id,
             attempt_id=uuid.uuid4().hex,
@@ -74,6 +76,7 @@ class LocalKycProvider:
             vendor_data=vendor_data,
             decision_time=decided_at or now_iso(),
             acceptance_time=accepted_at,
+            person=veriff_format.reported_person(person_name),
         )
         raw = json.dumps(body, separators=(",", ":")).encode()
         headers = {

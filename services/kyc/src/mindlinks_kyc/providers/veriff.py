@@ -42,6 +42,7 @@ STATUSES: dict[str, DecisionStatus] = {
     "expired": "expired",
     "abandoned": "expired",
 }
+MAX_NAME = 200
 CODES = {
     "approved": 9001,
     "declined": 9102,
@@ -98,7 +99,29 @@ def parse_decision(raw_body: bytes) -> Decision | None:
         reason=str(reason)[:500] if reason else None,
         decided_at=decided_at if isinstance(decided_at, str) and decided_at else None,
         code=str(code) if code is not None else None,
+        person_name=person_name(verification.get("person")),
     )
+
+
+def person_name(person: Any) -> str | None:
+    """``firstName`` + ``lastName`` as Veriff read them off the document, or
+    ``None`` when it reports neither (the fields are null on some decisions)."""
+    if not isinstance(person, dict):
+        return None
+    parts = (person.get("firstName"), person.get("lastName"))
+    name = " ".join(" ".join(p.split()) for p in parts if isinstance(p, str) and p.strip())
+    return name[:MAX_NAME] or None
+
+
+def reported_person(name: str | None) -> dict[str, str]:
+    """A name as Veriff's decision reports it in ``person`` (first word, the rest)."""
+    words = (name or "").split()
+    if not words:
+        return {}
+    found = {"firstName": words[0]}
+    if len(words) > 1:
+        found["lastName"] = " ".join(words[1:])
+    return found
 
 
 def decision_body(
@@ -110,6 +133,7 @@ def decision_body(
     vendor_data: str,
     decision_time: str,
     acceptance_time: str,
+    person: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """A decision webhook body in Veriff's shape (the local provider sends it)."""
     return {
@@ -125,7 +149,7 @@ def decision_body(
             "reasonCode": None,
             "decisionTime": decision_time,
             "acceptanceTime": acceptance_time,
-            "person": {},
+            "person": dict(person or {}),
             "document": {},
             "additionalVerifiedData": {},
         },
