@@ -63,8 +63,9 @@ async def contract_history(
 
 @public.get("/digest")
 async def current_digest(user: CurrentUser, deps: Deps) -> DigestOut:
-    """The journal's digest now (not yet anchored): Merkle root and tip."""
-    return DigestOut.of(await deps.journal.digest())
+    """The journal's digest (not yet anchored): Merkle root and tip, computed at
+    most once per ``DIGEST_CACHE_SECONDS`` for every caller."""
+    return DigestOut.of(await deps.journal.published_digest())
 
 
 @public.get("/digests/latest")
@@ -122,7 +123,7 @@ async def consistency(
 async def verify(body: VerifyIn, user: CurrentUser, deps: Deps) -> VerifyOut:
     """An export (``{entry, proof, digest}``), or a PDF against a contract's entries."""
     if body.entry is not None and body.proof is not None and body.digest is not None:
-        verdict = await deps.ledger.verify_export(body.entry, body.proof, body.digest)
+        verdict = await deps.ledger.verify_export(user, body.entry, body.proof, body.digest)
         return VerifyOut(
             intact=verdict.intact,
             checks=[CheckOut.of(c) for c in verdict.checks],
