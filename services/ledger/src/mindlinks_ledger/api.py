@@ -121,7 +121,8 @@ async def consistency(
 
 @public.post("/verify")
 async def verify(body: VerifyIn, user: CurrentUser, deps: Deps) -> VerifyOut:
-    """An export (``{entry, proof, digest}``), or a PDF against a contract's entries."""
+    """An export (``{entry, proof, digest}``) of an entry the caller may see (else
+    404, as for an unknown entry), or a PDF against a contract's entries."""
     if body.entry is not None and body.proof is not None and body.digest is not None:
         verdict = await deps.ledger.verify_export(user, body.entry, body.proof, body.digest)
         return VerifyOut(
