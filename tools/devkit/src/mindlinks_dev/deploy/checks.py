@@ -484,7 +484,39 @@ def append_only_problems(tree: Tree, variables: Mapping[str, Any], fleet: Fleet)
         missing = sorted(set(REWRITES) - denied)
         if missing:
             found.append(f"{path.name}: {name}: does not deny {missing} on append-only tables")
+    found += _append_only_resource_policy_problems(tree)
     return found
+
+
+def _append_only_resource_policy_problems(tree: Tree) -> list[str]:
+    """Each append-only table carries a resource policy denying every
+    principal the rewriting actions (operators' own policies included)."""
+    policies = {
+        name: body
+        for _, type_, name, body in blocks(tree, "data")
+        if type_ == "aws_iam_policy_document" and "append_only" in str(body.get("for_each", ""))
+    }
+    attached = [
+        body
+        for _, type_, _, body in blocks(tree, "resource")
+        if type_ == "aws_dynamodb_resource_policy"
+        and any(
+            f"aws_iam_policy_document.{name}" in f"{body.get('for_each')} {body.get('policy')}"
+            for name in policies
+        )
+    ]
+    if not policies or not attached:
+        return ["data: append-only tables have no resource policy"]
+    denied: set[str] = set()
+    for body in policies.values():
+        for statement in _statements(body):
+            everyone = any(
+                "*" in _as_list(p.get("identifiers", [])) for p in statement.get("principals", [])
+            )
+            if statement.get("effect") == "Deny" and everyone and not statement.get("condition"):
+                denied |= {str(a) for a in _as_list(statement.get("actions", []))}
+    missing = sorted(set(REWRITES) - denied)
+    return [f"data: the append-only resource policy does not deny {missing}"] if missing else []
 
 
 # --- encryption ---------------------------------------------------------------
