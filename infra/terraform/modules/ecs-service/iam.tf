@@ -137,8 +137,10 @@ data "aws_iam_policy_document" "task" {
   dynamic "statement" {
     for_each = length(var.access.object_lock_buckets) > 0 ? ["digests"] : []
     content {
-      sid       = "OwnLockedBucketObjects"
-      actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+      sid = "OwnLockedBucketObjects"
+      # PutObject with a retain-until date needs PutObjectRetention; in
+      # compliance mode that can only ever lengthen a retention.
+      actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectRetention"]
       resources = [for bucket in var.access.object_lock_buckets : "${bucket}/*"]
     }
   }
