@@ -134,3 +134,51 @@ async def test_proofs_and_consistency_never_reread_the_journal(
         del journal.store.scan
     assert scans == []
     assert digest["treeSize"] >= 1
+
+
+async def test_a_party_is_not_told_where_another_tenants_entry_broke(ledger: Ledger) -> None:
+    """PDF verification tells a party whether the journal verifies, never which
+    entry (of whose contract) broke or how; an admin gets the detail."""
+    from types import SimpleNamespace
+
+    from mindlinks_ledger.clients import ContractView
+    from mindlinks_ledger.domain import Ledger as Domain
+
+    journal = await ledger.fresh_journal()
+    deps = ledger.fleet.deps("ledger")
+    mine = await ledger.add_contract()
+    view = ContractView.model_validate(mine.body)
+
+    class OneContract:
+        async def get(self, contract_id: str) -> ContractView | None:
+            return view if contract_id == mine.id else None
+
+    domain = Domain(journal, deps.archive, OneContract(), ledger.runtime.metrics)  # type: ignore[arg-type]
+    domain.archive = SimpleNamespace(latest=_no_digest)  # type: ignore[assignment]
+    await journal.append("signature", mine.id, {"pdfSha256": mine.pdf_sha256}, "k-mine")
+    theirs = await journal.append("note", "c-other-tenant", {"amountMinor": 123}, "k-theirs")
+    await ledger.runtime.aws.dynamodb.update_item(
+        TableName=journal.store.journal.name,
+        Key={"seq": {"N": str(theirs.entry.seq)}},
+        UpdateExpression="SET #d = :d",
+        ExpressionAttributeNames={"#d": "data"},
+        ExpressionAttributeValues={":d": {"M": {"amountMinor": {"N": "999"}}}},
+    )
+    party = SimpleNamespace(user_id=mine.client_user_id, role="client")
+    verdict = await domain.verify_pdf(party, mine.id, mine.pdf_sha256)
+    check = next(c for c in verdict.checks if c.name == "journal")
+    assert check.ok is False
+    assert "c-other-tenant" not in check.detail
+    assert f"entry {theirs.entry.seq}" not in check.detail
+    assert "content-hash" not in check.detail
+    admin = SimpleNamespace(user_id="ops", role="admin")
+    detail = next(
+        c
+        for c in (await domain.verify_pdf(admin, mine.id, mine.pdf_sha256)).checks
+        if c.name == "journal"
+    ).detail
+    assert f"entry {theirs.entry.seq}" in detail
+
+
+async def _no_digest() -> None:
+    return None
