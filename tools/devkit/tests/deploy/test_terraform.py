@@ -101,6 +101,7 @@ def test_a_rewritable_append_only_table_is_caught(root: Path, terraform_copy: Pa
     replace_in(iam, '"dynamodb:BatchGetItem",', '"dynamodb:BatchGetItem",\n"dynamodb:UpdateItem",')
     replace_in(iam, '"dynamodb:DeleteItem",\n        "dynamodb:BatchWriteItem",', "")
     replace_in(terraform_copy / "modules/data/dynamodb.tf", '"dynamodb:DeleteItem", ', "")
+    replace_in(terraform_copy / "modules/data/dynamodb.tf", "-task", "-execution")
     variables = json.loads((root / terraform.PATH).read_text(encoding="utf-8"))
     variables["tables"]["ledger-journal"]["append_only"] = False
     problems = checks.append_only_problems(checks.parse_tree(terraform_copy), variables, FLEET)
@@ -110,3 +111,4 @@ def test_a_rewritable_append_only_table_is_caught(root: Path, terraform_copy: Pa
         "does not deny ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem']" in p for p in problems
     )
     assert "data: the append-only resource policy does not deny ['dynamodb:DeleteItem']" in problems
+    assert "data: puts on append-only tables are not left to the owner's task role" in problems

@@ -508,6 +508,7 @@ def _append_only_resource_policy_problems(tree: Tree) -> list[str]:
     if not policies or not attached:
         return ["data: append-only tables have no resource policy"]
     denied: set[str] = set()
+    owners: list[str] = []
     for body in policies.values():
         for statement in _statements(body):
             everyone = any(
@@ -515,8 +516,26 @@ def _append_only_resource_policy_problems(tree: Tree) -> list[str]:
             )
             if statement.get("effect") == "Deny" and everyone and not statement.get("condition"):
                 denied |= {str(a) for a in _as_list(statement.get("actions", []))}
+            if "dynamodb:PutItem" in _as_list(statement.get("actions", [])):
+                owners.append(str(statement.get("condition", "")))
+    found = []
     missing = sorted(set(REWRITES) - denied)
-    return [f"data: the append-only resource policy does not deny {missing}"] if missing else []
+    if missing:
+        found.append(f"data: the append-only resource policy does not deny {missing}")
+    # Puts are left to the owner's task role, named as ecs-service names it.
+    role = [
+        body
+        for path, type_, name, body in blocks(tree, "resource")
+        if type_ == "aws_iam_role" and name == "task" and path.parent.name == "ecs-service"
+    ]
+    if not role or role[0].get("name") != "${var.name}-${var.service_name}-task":
+        found.append("ecs-service: the task role is not named <name>-<service>-task")
+    if not any(
+        "aws:PrincipalArn" in o and ":role/${var.name}-${each.value.service}-task" in o
+        for o in owners
+    ):
+        found.append("data: puts on append-only tables are not left to the owner's task role")
+    return found
 
 
 # --- encryption ---------------------------------------------------------------
