@@ -292,3 +292,61 @@ async def test_full_verifications_are_shared_for_a_short_while(ledger: Driver) -
     fresh = await domain.verified_journal(0)
     assert fresh[0] is None
     assert fresh[1] >= first[1]
+
+
+async def test_every_activation_is_anchored_at_once(ledger: Driver) -> None:
+    """A contract's activation and schedule are in an anchored digest when the
+    consumer is done, not an interval later."""
+    contract, _, _ = await ledger.activate(
+        {
+            "kind": "milestones",
+            "milestones": [
+                {"title": "Design", "amountMinor": 5000, "dueDate": "2030-02-01"},
+                {"title": "Build", "amountMinor": 7000, "dueDate": "2030-03-01"},
+            ],
+        }
+    )
+    entries = await ledger.history(contract.id)
+    assert [e["kind"] for e in entries][-3:] == [
+        "contract-activated",
+        "payment-scheduled",
+        "payment-scheduled",
+    ]
+    latest = await ledger.fleet.deps("ledger").archive.latest()
+    assert latest is not None
+    assert latest.digest.tree_size >= max(e["seq"] for e in entries)
+    assert latest.lock_mode == "COMPLIANCE"
+
+
+async def test_a_burst_of_anchoring_triggers_anchors_once(ledger: Driver) -> None:
+    domain: Ledger = ledger.fleet.deps("ledger").ledger
+    await ledger.append()
+    anchored = await asyncio.gather(*(domain.anchor_if_grown() for _ in range(5)))
+    assert len([a for a in anchored if a is not None]) == 1
+
+
+async def test_a_failed_anchor_never_fails_the_activation(ledger: Driver) -> None:
+    domain: Ledger = ledger.fleet.deps("ledger").ledger
+    original = domain.archive.put
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("S3 is down")
+
+    domain.archive.put = broken  # type: ignore[method-assign]
+    try:
+        contract, _, _ = await ledger.activate()
+    finally:
+        del domain.archive.put
+    assert original == domain.archive.put
+    assert [e["kind"] for e in await ledger.history(contract.id)][-2:] == [
+        "contract-activated",
+        "payment-scheduled",
+    ]
+    assert await ledger.published("ledger.contract-activated", contract.id)
+
+
+def test_digests_are_anchored_every_few_minutes_by_default() -> None:
+    from mindlinks_ledger.settings import Settings
+
+    assert Settings().digest_interval_seconds <= 300
+    assert Settings(digest_interval_seconds=60).digest_interval_seconds == 60

@@ -369,3 +369,58 @@ async def test_a_changed_signature_is_reported_by_every_verifier(
         await set_role("client")
     after = await ledger.client.post("/v1/ledger/verify", json=export, headers=party)
     assert after.json()["intact"] is True
+
+
+async def test_the_ledger_never_rewrites_a_journal_item(ledger: Ledger) -> None:
+    """Everything the ledger does — appends, an activation with its schedule,
+    reads, proofs, exports, verification, anchoring — sends the journal table
+    only reads and puts conditioned on a new seq (its task role is denied the
+    rest: tools/devkit/tests/deploy/test_terraform.py)."""
+    journal_table = ledger.runtime.table("journal").name
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        calls.append((model.name, params))
+
+    events = ledger.runtime.aws.dynamodb.meta.events
+    events.register("before-parameter-build.dynamodb", record)
+    try:
+        contract, _, _ = await ledger.activate()
+        seq = contract.signature_seqs[0]
+        party = ledger.user(contract.client_user_id)
+        for path in (
+            f"/v1/ledger/contracts/{contract.id}/history",
+            f"/v1/ledger/entries/{seq}/proof",
+            "/v1/ledger/digest",
+            "/v1/ledger/consistency?first=1&second=2",
+        ):
+            assert (await ledger.client.get(path, headers=party)).status_code == 200
+        export = (await ledger.client.get(f"/v1/ledger/entries/{seq}/export", headers=party)).json()
+        verified = await ledger.client.post("/v1/ledger/verify", json=export, headers=party)
+        assert verified.json()["intact"] is True
+        admin = ledger.service("admin")
+        assert (
+            await ledger.client.get("/internal/ledger/verify", headers=admin)
+        ).status_code == 200
+        assert (
+            await ledger.client.post("/internal/ledger/digests", headers=admin)
+        ).status_code == 201
+    finally:
+        events.unregister("before-parameter-build.dynamodb", record)
+
+    touching: list[tuple[str, dict[str, Any]]] = []
+    for operation, params in calls:
+        if params.get("TableName") == journal_table or journal_table in params.get(
+            "RequestItems", {}
+        ):
+            touching.append((operation, params))
+        for item in params.get("TransactItems", []):
+            for action, spec in item.items():
+                if spec.get("TableName") == journal_table:
+                    touching.append((action, spec))
+    kinds = {operation for operation, _ in touching}
+    assert kinds <= {"GetItem", "BatchGetItem", "Query", "Scan", "Put"}, kinds
+    puts = [spec for operation, spec in touching if operation == "Put"]
+    assert len(puts) >= 4  # two signatures, the activation, its schedule item
+    assert all(spec["ConditionExpression"] == "attribute_not_exists(#s)" for spec in puts)
+    assert all(spec["ExpressionAttributeNames"] == {"#s": "seq"} for spec in puts)

@@ -225,3 +225,23 @@ def test_verifiers_answer_false_to_garbage_and_generators_refuse() -> None:
         merkle.consistency_proof(CT_LEAVES, 9)
     with pytest.raises(ValueError, match="32 bytes"):
         merkle.root([b"short"])
+
+
+def test_a_memo_over_a_growing_list_gives_the_same_roots_and_proofs() -> None:
+    """The journal keeps one memo of complete subtrees while its leaf list
+    grows: every root, audit path and consistency proof must stay exact."""
+    leaves = [merkle.leaf_hash(hashlib.sha256(b"%d" % i).digest()) for i in range(300)]
+    memo: merkle.Memo = {}
+    for size in (1, 63, 64, 65, 128, 129, 200, 256, 257, 300):
+        grown = leaves[:size]
+        assert merkle.root(grown, memo) == merkle.root(grown)
+        for index in {0, size // 3, size - 1}:
+            assert merkle.inclusion_proof(grown, index, memo) == merkle.inclusion_proof(
+                grown, index
+            )
+        for first in {1, size // 2, size - 1, size}:
+            assert merkle.consistency_proof(grown, first, memo) == merkle.consistency_proof(
+                grown, first
+            )
+    assert memo
+    assert all(hi - lo >= merkle.MEMO_MIN and (hi - lo) & (hi - lo - 1) == 0 for lo, hi in memo)

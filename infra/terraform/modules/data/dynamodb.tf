@@ -45,3 +45,50 @@ resource "aws_dynamodb_table" "this" {
 
   tags = { Service = each.value.service }
 }
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+# Append-only tables (the admin's audit trail, the ledger's journal): only the
+# owner's task role may add items, and no principal may change or remove one —
+# not even an operator whose own policy grants dynamodb:*. Lifting this needs
+# a DeleteResourcePolicy call, which CloudTrail records. IAM cannot tell an
+# overwriting PutItem from a new one, so the owner's puts carry
+# attribute_not_exists and its hashes and anchored digests detect the rest.
+data "aws_iam_policy_document" "append_only" {
+  for_each = { for name, table in var.tables : name => table if table.append_only }
+
+  statement {
+    sid       = "NobodyRewritesItems"
+    effect    = "Deny"
+    actions   = ["dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete"]
+    resources = [aws_dynamodb_table.this[each.key].arn]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+  }
+
+  statement {
+    sid       = "OnlyTheOwnerAddsItems"
+    effect    = "Deny"
+    actions   = ["dynamodb:PutItem", "dynamodb:PartiQLInsert"]
+    resources = [aws_dynamodb_table.this[each.key].arn]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${var.name}-${each.value.service}-task"]
+    }
+  }
+}
+
+resource "aws_dynamodb_resource_policy" "append_only" {
+  for_each     = data.aws_iam_policy_document.append_only
+  resource_arn = aws_dynamodb_table.this[each.key].arn
+  policy       = each.value.json
+}

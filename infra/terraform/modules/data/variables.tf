@@ -16,6 +16,7 @@ variable "tables" {
     range_key     = optional(string)
     attributes    = map(string)
     ttl_attribute = optional(string)
+    append_only   = optional(bool, false)
     indexes = list(object({
       name      = string
       hash_key  = string

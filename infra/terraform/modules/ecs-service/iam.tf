@@ -73,18 +73,50 @@ data "aws_iam_policy_document" "task" {
     resources = concat(var.access.tables, [for table in var.access.tables : "${table}/index/*"])
   }
 
-  # An audit trail: the service may add and read items, never update or delete them.
+  # An audit trail or a journal: the service may add and read items, never
+  # update or delete them. IAM has no condition key for a ConditionExpression,
+  # so it cannot refuse an overwriting PutItem: the code's puts carry
+  # attribute_not_exists, and the owner's hashes and anchors detect the rest.
   dynamic "statement" {
     for_each = length(var.access.append_only_tables) > 0 ? ["append-only"] : []
     content {
       sid = "OwnAppendOnlyTables"
       actions = [
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
         "dynamodb:Scan",
         "dynamodb:ConditionCheckItem",
         "dynamodb:DescribeTable",
+      ]
+      resources = concat(
+        var.access.append_only_tables,
+        [for table in var.access.append_only_tables : "${table}/index/*"],
+      )
+    }
+  }
+
+  # An explicit deny wins over any allow a later policy might add to the role.
+  dynamic "statement" {
+    for_each = length(var.access.append_only_tables) > 0 ? ["append-only-deny"] : []
+    content {
+      sid    = "NeverRewriteAppendOnlyTables"
+      effect = "Deny"
+      actions = [
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:PartiQLInsert",
+        "dynamodb:PartiQLUpdate",
+        "dynamodb:PartiQLDelete",
+        "dynamodb:UpdateTable",
+        "dynamodb:DeleteTable",
+        "dynamodb:RestoreTableFromBackup",
+        "dynamodb:RestoreTableToPointInTime",
+        "dynamodb:ImportTable",
+        "dynamodb:PutResourcePolicy",
+        "dynamodb:DeleteResourcePolicy",
       ]
       resources = concat(
         var.access.append_only_tables,
@@ -105,8 +137,10 @@ data "aws_iam_policy_document" "task" {
   dynamic "statement" {
     for_each = length(var.access.object_lock_buckets) > 0 ? ["digests"] : []
     content {
-      sid       = "OwnLockedBucketObjects"
-      actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+      sid = "OwnLockedBucketObjects"
+      # PutObject with a retain-until date needs PutObjectRetention; in
+      # compliance mode that can only ever lengthen a retention.
+      actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectRetention"]
       resources = [for bucket in var.access.object_lock_buckets : "${bucket}/*"]
     }
   }

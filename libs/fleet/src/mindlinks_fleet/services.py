@@ -170,7 +170,10 @@ SERVICES: tuple[Service, ...] = (
                 "journal",
                 pk=Key("seq", "N"),
                 indexes=(Index("by-subject", pk=Key("subject"), sk=Key("seq", "N")),),
+                append_only=True,
             ),
+            # The journal's only mutable state (tip, idempotency keys, the newest
+            # digest pointer) lives here, so the journal itself stays append-only.
             Table("heads", pk=Key("name")),
         ),
         buckets=(Bucket("ledger-digests", object_lock=True),),

@@ -16,7 +16,7 @@ one for a contract an admin voided before it was activated.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -45,6 +45,10 @@ MAX_ITEMS = 90
 """A schedule's events commit in one transaction with the inbox record (100 writes)."""
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+async def _nothing() -> None:
+    return None
 
 
 class ActivationRefused(Exception):
@@ -112,10 +116,17 @@ def _parties(contract: ContractView) -> dict[str, str]:
 
 
 class Activations:
-    def __init__(self, journal: Journal, contracts: Contracts, publish: Publish) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        contracts: Contracts,
+        publish: Publish,
+        after_activation: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.journal = journal
         self.contracts = contracts
         self.publish = publish
+        self.after_activation = after_activation or _nothing
 
     async def on_signature_completed(
         self, event_id: str, event: SignatureCompleted, uow: UnitOfWork
@@ -184,6 +195,9 @@ class Activations:
                 ledger_entry_id=activation.seq,
             ),
         )
+        # An activation creates money obligations: anchor them now rather than
+        # leave them unanchored until the next periodic digest.
+        await self.after_activation()
 
     async def _activation_data(
         self, event_id: str, event: SignatureCompleted

@@ -63,8 +63,9 @@ async def contract_history(
 
 @public.get("/digest")
 async def current_digest(user: CurrentUser, deps: Deps) -> DigestOut:
-    """The journal's digest now (not yet anchored): Merkle root and tip."""
-    return DigestOut.of(await deps.journal.digest())
+    """The journal's digest (not yet anchored): Merkle root and tip, computed at
+    most once per ``DIGEST_CACHE_SECONDS`` for every caller."""
+    return DigestOut.of(await deps.journal.published_digest())
 
 
 @public.get("/digests/latest")
@@ -120,9 +121,10 @@ async def consistency(
 
 @public.post("/verify")
 async def verify(body: VerifyIn, user: CurrentUser, deps: Deps) -> VerifyOut:
-    """An export (``{entry, proof, digest}``), or a PDF against a contract's entries."""
+    """An export (``{entry, proof, digest}``) of an entry the caller may see (else
+    404, as for an unknown entry), or a PDF against a contract's entries."""
     if body.entry is not None and body.proof is not None and body.digest is not None:
-        verdict = await deps.ledger.verify_export(body.entry, body.proof, body.digest)
+        verdict = await deps.ledger.verify_export(user, body.entry, body.proof, body.digest)
         return VerifyOut(
             intact=verdict.intact,
             checks=[CheckOut.of(c) for c in verdict.checks],

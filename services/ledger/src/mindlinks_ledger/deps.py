@@ -37,25 +37,31 @@ async def setup(runtime: Runtime) -> LedgerDeps:
         raise TypeError("create the app with mindlinks_ledger.settings.Settings")
     store = JournalStore(runtime.table("journal"), runtime.table("heads"))
     journal = Journal(
-        store, attempts=settings.append_attempts, max_data_bytes=settings.max_entry_data_bytes
+        store,
+        attempts=settings.append_attempts,
+        max_data_bytes=settings.max_entry_data_bytes,
+        digest_cache_seconds=settings.digest_cache_seconds,
     )
     archive = DigestArchive(
         runtime.aws.s3, settings.physical(BUCKET), store, settings.digest_retention_days
     )
     contracts = Contracts(runtime.peers)
+    ledger = Ledger(
+        journal,
+        archive,
+        contracts,
+        runtime.metrics,
+        verify_cache_seconds=settings.verify_cache_seconds,
+    )
     return LedgerDeps(
         runtime=runtime,
         settings=settings,
         journal=journal,
         archive=archive,
-        ledger=Ledger(
-            journal,
-            archive,
-            contracts,
-            runtime.metrics,
-            verify_cache_seconds=settings.verify_cache_seconds,
+        ledger=ledger,
+        activations=Activations(
+            journal, contracts, runtime.publish, after_activation=ledger.anchor_after_activation
         ),
-        activations=Activations(journal, contracts, runtime.publish),
     )
 
 

@@ -128,6 +128,7 @@ class Ledger:
         self.verify_cache_seconds = verify_cache_seconds
         self._verified: tuple[float, Break | None, str] | None = None
         self._verifying = asyncio.Lock()
+        self._anchoring = asyncio.Lock()
 
     async def append(
         self, caller: str, kind: str, subject: str, data: dict[str, Any], key: str
@@ -191,14 +192,22 @@ class Ledger:
         proof = await self.journal.proof(seq, digest.tree_size)
         return Export(proof, digest, None)
 
-    async def verify_export(self, entry: EntryDoc, proof: ProofDoc, digest: DigestDoc) -> Verdict:
-        """The offline checks, plus: the journal still holds this very entry."""
+    async def verify_export(
+        self, caller: Caller, entry: EntryDoc, proof: ProofDoc, digest: DigestDoc
+    ) -> Verdict:
+        """The offline checks, plus: the journal still holds this very entry.
+
+        Only for an entry the caller may see: the *stored* entry's subject
+        decides (not the export's claim), and anyone else gets the 404 of an
+        unknown entry — the answer would otherwise confirm a guess at another
+        tenant's entry. Anyone may still check any export offline with
+        ``mindlinks-ledger-verify`` (it needs no account)."""
         checks = verify_bundle(entry, proof, digest)
         try:
-            stored = await self.journal.entry(entry.seq)
-        except EntryNotFound:
-            checks.append(Check("journal", False, f"the journal has no entry {entry.seq}"))
+            stored = await self.visible_entry(caller, entry.seq)
         except JournalBroken as exc:
+            if caller.role != "admin":  # unreadable: its subject cannot be checked
+                raise EntryNotFound() from None
             checks.append(Check("journal", False, exc.detail))
         else:
             faults = entry_faults(stored)
@@ -207,7 +216,7 @@ class Ledger:
                 f"the journal's entry {entry.seq} no longer verifies: {faults[0].detail}"
                 if faults
                 else f"the journal's entry {entry.seq} verifies and has "
-                f"{'the same' if same else 'another'} entryHash ({stored.entry_hash})"
+                f"{'the same' if same else 'another'} entryHash"
             )
             checks.append(Check("journal", same and not faults, detail))
         claimed = Digest(
@@ -252,16 +261,17 @@ class Ledger:
             )
         )
         broken, checked_at = await self.verified_journal(self.verify_cache_seconds)
-        checks.append(
-            Check(
-                "journal",
-                broken is None,
+        if broken is None:
+            detail = (
                 "every entry up to the tip re-hashes and links, and the newest anchored "
                 f"digest still matches (verified at {checked_at})"
-                if broken is None
-                else f"broken at entry {broken.seq} ({broken.check}): {broken.detail}",
             )
-        )
+        elif caller.role == "admin":
+            detail = f"broken at entry {broken.seq} ({broken.check}): {broken.detail}"
+        else:
+            # Where and how another tenant's entry broke is not a party's business.
+            detail = f"the journal failed its integrity checks (verified at {checked_at})"
+        checks.append(Check("journal", broken is None, detail))
         return Verdict(checks, {"pdfSha256": pdf_sha256, "matches": matches})
 
     async def verified_journal(self, max_age: float) -> tuple[Break | None, str]:
@@ -305,19 +315,36 @@ class Ledger:
     async def anchor(self) -> Anchored:
         """Write the journal's digest to the Object Lock bucket — only after the
         whole journal verified, so no digest ever vouches for a tampered one."""
-        broken = await self.verify_journal()
-        if broken is not None:
+        async with self._anchoring:
+            return await self._anchor()
+
+    async def _anchor(self) -> Anchored:
+        verified = await self.verification()
+        if verified.broken is not None or verified.digest is None:
+            broken = verified.broken or Break(verified.tip.seq, "tip", "no digest")
             raise JournalIntegrity(
                 f"not anchoring: entry {broken.seq} fails {broken.check}", broken=broken.as_json()
             )
-        anchored = await self.archive.put(await self.journal.digest())
+        # The digest of exactly the entries just verified.
+        anchored = await self.archive.put(verified.digest)
         log.info("ledger.digest_anchored", key=anchored.key, tree_size=anchored.digest.tree_size)
         return anchored
 
     async def anchor_if_grown(self) -> Anchored | None:
-        """The periodic task: anchor a digest when the journal grew since the last."""
-        latest = await self.archive.latest()
-        tip = await self.journal.tip()
-        if latest is not None and latest.digest.tree_size >= tip.seq:
-            return None
-        return await self.anchor()
+        """The periodic task and every activation: anchor a digest when the
+        journal grew since the last (one anchoring at a time per process, so
+        a burst of triggers anchors once)."""
+        async with self._anchoring:
+            latest = await self.archive.latest()
+            tip = await self.journal.tip()
+            if latest is not None and latest.digest.tree_size >= tip.seq:
+                return None
+            return await self._anchor()
+
+    async def anchor_after_activation(self) -> None:
+        """Anchor the activation just appended; a failure is logged (the
+        periodic task tries again), never the activation's failure."""
+        try:
+            await self.anchor_if_grown()
+        except Exception:
+            log.exception("ledger.activation_anchor_failed")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +69,11 @@ class JournalBroken(Problem):
     title = "The journal failed its integrity checks"
 
 
+SCAN_FROM = 1000
+"""Entries a process has not read yet beyond which it reads the journal's hashes
+with one parallel scan instead of batch gets (its first proof, in practice)."""
+
+
 @dataclass(frozen=True)
 class Appended:
     entry: Entry
@@ -97,11 +103,13 @@ class Digest:
 @dataclass(frozen=True)
 class Verification:
     """A whole-journal check: the tip it covered, how many entries it read up
-    to that tip, and the first broken link (``None``: intact)."""
+    to that tip, the first broken link (``None``: intact) and, when intact, the
+    digest of exactly what it read (what anchoring writes)."""
 
     tip: Tip
     entries: int
     broken: Break | None
+    digest: Digest | None = None
 
 
 @dataclass(frozen=True)
@@ -119,20 +127,25 @@ def fingerprint(kind: str, subject: str, data: dict[str, Any]) -> str:
     ).hexdigest()
 
 
-def leaf_hashes(items: Sequence[Item], size: int) -> list[bytes]:
-    """Leaf hashes of entries 1..size from ``{seq, entryHash}`` items in seq order."""
+def leaf_hashes(items: Sequence[Item], size: int, after: int = 0) -> list[bytes]:
+    """Leaf hashes of entries ``after+1..size`` from ``{seq, entryHash}`` items
+    in seq order (items at or before ``after`` are skipped)."""
     leaves: list[bytes] = []
     for item in items:
         seq = int(item["seq"])
+        if seq <= after:
+            continue
         if seq > size:
             break
-        if seq != len(leaves) + 1:
-            raise JournalBroken(f"entry {len(leaves) + 1} is missing", seq=len(leaves) + 1)
+        if seq != after + len(leaves) + 1:
+            missing = after + len(leaves) + 1
+            raise JournalBroken(f"entry {missing} is missing", seq=missing)
         if not is_hash(item.get("entryHash")):
             raise JournalBroken(f"entry {seq} has no valid entryHash", seq=seq)
         leaves.append(merkle.leaf_hash(bytes.fromhex(item["entryHash"])))
-    if len(leaves) != size:
-        raise JournalBroken(f"entry {len(leaves) + 1} is missing", seq=len(leaves) + 1)
+    if after + len(leaves) != size:
+        missing = after + len(leaves) + 1
+        raise JournalBroken(f"entry {missing} is missing", seq=missing)
     return leaves
 
 
@@ -187,13 +200,24 @@ class Journal:
         *,
         attempts: int = 25,
         max_data_bytes: int = 32 * 1024,
+        digest_cache_seconds: float = 10.0,
         clock: Callable[[], str] = now_iso,
     ) -> None:
         self.store = store
         self.attempts = attempts
         self.max_data_bytes = max_data_bytes
         self.clock = clock
+        self.digest_cache_seconds = digest_cache_seconds
         self._lock = asyncio.Lock()
+        # Leaf hashes of entries 1..n as this process first read them, and the
+        # complete subtrees over them: the journal only grows, so proofs and
+        # digests read only entries appended since, never the whole journal
+        # again (a rewrite of an old entry shows as a failed proof of it).
+        self._known: list[bytes] = []
+        self._memo: merkle.Memo = {}
+        self._reading = asyncio.Lock()
+        self._published: tuple[float, Digest] | None = None
+        self._publishing = asyncio.Lock()
 
     async def append(
         self, kind: str, subject: str, data: dict[str, Any], idempotency_key: str
@@ -287,22 +311,46 @@ class Journal:
         return entries
 
     async def _leaves(self, size: int) -> list[bytes]:
-        items = await self.store.entry_hashes()
-        return await asyncio.to_thread(leaf_hashes, items, size)
+        """Leaf hashes of entries ``1..size`` (``size`` at most the tip): the
+        ones this process has not read yet are read now (one parallel scan for
+        a large gap, batch gets for a few new entries)."""
+        if size > len(self._known):
+            async with self._reading:
+                known = len(self._known)
+                if size > known:
+                    if size - known > SCAN_FROM:
+                        items = await self.store.entry_hashes()
+                    else:
+                        items = await self.store.entry_hashes_between(known + 1, size)
+                    new = await asyncio.to_thread(leaf_hashes, items, size, known)
+                    self._known.extend(new)
+        return self._known[:size]
 
     async def digest(self) -> Digest:
         """The journal's digest now: the Merkle root over entries 1..tip."""
         tip = await self.store.tip()
-        items = await self.store.entry_hashes()
-        leaves = await asyncio.to_thread(leaf_hashes, items, tip.seq)
-        if tip.seq and items[tip.seq - 1].get("entryHash") != tip.hash:
+        leaves = await self._leaves(tip.seq)
+        if tip.seq and (
+            not is_hash(tip.hash) or leaves[-1] != merkle.leaf_hash(bytes.fromhex(tip.hash))
+        ):
             raise JournalBroken(f"entry {tip.seq} is not the recorded tip", seq=tip.seq)
-        root = await asyncio.to_thread(merkle.root, leaves)
+        root = await asyncio.to_thread(merkle.root, leaves, self._memo)
         return Digest(tip.seq, root.hex(), tip.seq, tip.hash, self.clock())
 
-    async def root_at(self, size: int) -> str:
-        leaves = await self._leaves(size)
-        return (await asyncio.to_thread(merkle.root, leaves)).hex()
+    async def published_digest(self) -> Digest:
+        """``digest()`` computed at most once per ``digest_cache_seconds`` and
+        shared by every caller (any signed-in user may ask)."""
+        cached = self._published
+        if cached is not None and time.monotonic() - cached[0] <= self.digest_cache_seconds:
+            return cached[1]
+        async with self._publishing:
+            cached = self._published
+            if cached is not None and time.monotonic() - cached[0] <= self.digest_cache_seconds:
+                return cached[1]
+            started = time.monotonic()
+            digest = await self.digest()
+            self._published = (started, digest)
+            return digest
 
     async def proof(self, seq: int, tree_size: int | None = None) -> Proof:
         tip = await self.store.tip()
@@ -318,13 +366,17 @@ class Journal:
         leaves = await self._leaves(size)
 
         def compute() -> tuple[list[bytes], bytes]:
-            return merkle.inclusion_proof(leaves, seq - 1), merkle.root(leaves)
+            return (
+                merkle.inclusion_proof(leaves, seq - 1, self._memo),
+                merkle.root(leaves, self._memo),
+            )
 
         path, root = await asyncio.to_thread(compute)
         return Proof(entry, seq - 1, size, [h.hex() for h in path], root.hex())
 
     async def consistency(self, first: int, second: int) -> tuple[list[str], str, str]:
-        """A consistency proof between two tree sizes, with both roots."""
+        """A consistency proof between two tree sizes, with both roots
+        (O(log n) hashes each, from the remembered complete subtrees)."""
         tip = await self.store.tip()
         if not 0 <= first <= second <= tip.seq:
             raise TreeSizeOutOfRange(f"need 0 <= first <= second <= {tip.seq}")
@@ -332,9 +384,9 @@ class Journal:
 
         def compute() -> tuple[list[bytes], bytes, bytes]:
             return (
-                merkle.consistency_proof(leaves, first),
-                merkle.root(leaves[:first]),
-                merkle.root(leaves),
+                merkle.consistency_proof(leaves, first, self._memo),
+                merkle.root(leaves[:first], self._memo),
+                merkle.root(leaves, self._memo),
             )
 
         path, first_root, second_root = await asyncio.to_thread(compute)
@@ -350,12 +402,17 @@ class Journal:
         tip = await self.store.tip()
         items = await self.store.scan()
 
-        def check() -> Break | None:
+        issued_at = self.clock()
+
+        def check() -> tuple[Break | None, Digest | None]:
             broken = first_break(items, tip)
             if broken is None and anchor is not None:
-                return anchor_break(items, tip, anchor)
-            return broken
+                broken = anchor_break(items, tip, anchor)
+            if broken is not None:
+                return broken, None
+            root = merkle.root(leaf_hashes(items, tip.seq))
+            return None, Digest(tip.seq, root.hex(), tip.seq, tip.hash, issued_at)
 
-        broken = await asyncio.to_thread(check)
+        broken, digest = await asyncio.to_thread(check)
         read = sum(1 for item in items if int(item["seq"]) <= tip.seq)
-        return Verification(tip, read, broken)
+        return Verification(tip, read, broken, digest)

@@ -46,23 +46,44 @@ def _check_hashes(leaves: Sequence[bytes]) -> None:
         raise ValueError(f"leaf hashes are {HASH_SIZE} bytes")
 
 
-def _mth(leaves: Sequence[bytes], lo: int, hi: int) -> bytes:
+Memo = dict[tuple[int, int], bytes]
+"""Hashes of complete subtrees ``(lo, hi)`` of one growing list of leaves."""
+MEMO_MIN = 64
+"""Only complete subtrees of at least this many leaves are remembered: about
+``2n / MEMO_MIN`` hashes, and no root or proof hashes more than
+``2 * MEMO_MIN`` leaves per level."""
+
+
+def _mth(leaves: Sequence[bytes], lo: int, hi: int, memo: Memo | None = None) -> bytes:
     n = hi - lo
     if n == 1:
         return leaves[lo]
+    # A complete subtree's hash depends on its leaves only, so it never changes
+    # while the list only grows: remember it.
+    kept = memo is not None and n >= MEMO_MIN and n & (n - 1) == 0
+    if kept and memo is not None and (lo, hi) in memo:
+        return memo[(lo, hi)]
     k = split(n)
-    return node_hash(_mth(leaves, lo, lo + k), _mth(leaves, lo + k, hi))
+    found = node_hash(_mth(leaves, lo, lo + k, memo), _mth(leaves, lo + k, hi, memo))
+    if kept and memo is not None:
+        memo[(lo, hi)] = found
+    return found
 
 
-def root(leaves: Sequence[bytes]) -> bytes:
-    """The Merkle tree hash of the tree whose leaf hashes are ``leaves``."""
-    _check_hashes(leaves)
-    return _mth(leaves, 0, len(leaves)) if leaves else EMPTY_ROOT
+def root(leaves: Sequence[bytes], memo: Memo | None = None) -> bytes:
+    """The Merkle tree hash of the tree whose leaf hashes are ``leaves``.
+
+    ``memo`` remembers complete subtrees across calls over the same leaves (a
+    list that only ever grows, checked once by its owner)."""
+    if memo is None:
+        _check_hashes(leaves)
+    return _mth(leaves, 0, len(leaves), memo) if leaves else EMPTY_ROOT
 
 
-def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
+def inclusion_proof(leaves: Sequence[bytes], index: int, memo: Memo | None = None) -> list[bytes]:
     """The audit path of leaf ``index`` in the tree of all ``leaves``, leaf to root."""
-    _check_hashes(leaves)
+    if memo is None:
+        _check_hashes(leaves)
     if not 0 <= index < len(leaves):
         raise ValueError(f"leaf {index} is not in a tree of {len(leaves)}")
     path: list[bytes] = []
@@ -71,19 +92,20 @@ def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
     while hi - lo > 1:
         k = split(hi - lo)
         if m < k:
-            path.append(_mth(leaves, lo + k, hi))
+            path.append(_mth(leaves, lo + k, hi, memo))
             hi = lo + k
         else:
-            path.append(_mth(leaves, lo, lo + k))
+            path.append(_mth(leaves, lo, lo + k, memo))
             lo, m = lo + k, m - k
     path.reverse()
     return path
 
 
-def consistency_proof(leaves: Sequence[bytes], first: int) -> list[bytes]:
+def consistency_proof(leaves: Sequence[bytes], first: int, memo: Memo | None = None) -> list[bytes]:
     """Proof that the tree of the first ``first`` leaves is a prefix of the tree
     of all ``leaves`` (RFC 6962 §2.1.2). Empty when ``first`` is 0 or all."""
-    _check_hashes(leaves)
+    if memo is None:
+        _check_hashes(leaves)
     second = len(leaves)
     if not 0 <= first <= second:
         raise ValueError(f"a tree of {second} has no prefix of {first}")
@@ -95,13 +117,13 @@ def consistency_proof(leaves: Sequence[bytes], first: int) -> list[bytes]:
     while m != hi - lo:
         k = split(hi - lo)
         if m <= k:
-            proof.append(_mth(leaves, lo + k, hi))
+            proof.append(_mth(leaves, lo + k, hi, memo))
             hi = lo + k
         else:
-            proof.append(_mth(leaves, lo, lo + k))
+            proof.append(_mth(leaves, lo, lo + k, memo))
             lo, m, whole = lo + k, m - k, False
     if not whole:
-        proof.append(_mth(leaves, lo, hi))
+        proof.append(_mth(leaves, lo, hi, memo))
     proof.reverse()
     return proof
 

@@ -8,9 +8,13 @@ from mindlinks_kit.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
-    digest_interval_seconds: float = Field(default=3600.0, gt=0)
+    digest_interval_seconds: float = Field(default=300.0, gt=0)
     """How often the background task anchors a digest in the Object Lock bucket
-    (only when the journal grew since the last one)."""
+    (only when the journal grew since the last one); every contract activation
+    anchors too."""
+    digest_cache_seconds: float = Field(default=10.0, ge=0)
+    """How old a ``GET /v1/ledger/digest`` answer may be: computed at most once
+    per this many seconds per process, shared by every caller."""
     digest_retention_days: int = Field(default=7 * 365 + 2, ge=1)
     """Compliance-mode retention of each digest object (default: seven years)."""
     append_attempts: int = Field(default=25, ge=1)

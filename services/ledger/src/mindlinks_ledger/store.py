@@ -24,6 +24,8 @@ TIP = "tip"
 KEY_PREFIX = "key#"
 LATEST_DIGEST = "digest#latest"
 _BATCH_GET = 100
+HASH_PROJECTION = "#s, entryHash"
+HASHES = {"#s": "seq"}
 _CONTENDED = ("TransactionCanceledException", "TransactionConflictException")
 
 
@@ -139,13 +141,16 @@ class JournalStore:
             start=start,
         )
 
-    async def range(self, first: int, last: int) -> dict[int, Item]:
+    async def range(self, first: int, last: int, projection: str | None = None) -> dict[int, Item]:
         """Items ``first..last`` by seq (consistent reads); absent ones are missing."""
         found: dict[int, Item] = {}
         seqs = list(range(first, last + 1))
         for start in range(0, len(seqs), _BATCH_GET):
             keys: list[dict[str, Any]] = [{"seq": {"N": str(s)}} for s in seqs[start : start + 100]]
-            request: dict[str, Any] = {self.journal.name: {"Keys": keys, "ConsistentRead": True}}
+            read: dict[str, Any] = {"Keys": keys, "ConsistentRead": True}
+            if projection:
+                read |= {"ProjectionExpression": projection, "ExpressionAttributeNames": HASHES}
+            request: dict[str, Any] = {self.journal.name: read}
             while request:
                 response = await self.client.batch_get_item(RequestItems=request)
                 for raw in response.get("Responses", {}).get(self.journal.name, []):
@@ -167,7 +172,7 @@ class JournalStore:
             }
             if projection:
                 args["ProjectionExpression"] = projection
-                args["ExpressionAttributeNames"] = {"#s": "seq"}
+                args["ExpressionAttributeNames"] = HASHES
             while True:
                 response = await self.client.scan(**args)
                 items.extend(from_wire(raw) for raw in response.get("Items", []))
@@ -181,7 +186,12 @@ class JournalStore:
 
     async def entry_hashes(self) -> list[Item]:
         """``{seq, entryHash}`` of every entry, sorted by seq."""
-        return await self.scan(projection="#s, entryHash")
+        return await self.scan(projection=HASH_PROJECTION)
+
+    async def entry_hashes_between(self, first: int, last: int) -> list[Item]:
+        """``{seq, entryHash}`` of entries ``first..last`` (absent ones left out)."""
+        found = await self.range(first, last, projection=HASH_PROJECTION)
+        return [found[seq] for seq in sorted(found)]
 
     async def latest_digest(self) -> Item | None:
         return await self.heads.get({"name": LATEST_DIGEST})

@@ -3,12 +3,15 @@ fleet variables, least-privilege IAM, encryption everywhere, checkov clean."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from mindlinks_dev.deploy import checks, hclfmt, validate
+from mindlinks_dev.deploy import checks, hclfmt, terraform, validate
 from mindlinks_fleet import FLEET
+
+from .conftest import replace_in
 
 
 def test_every_file_is_formatted(terraform_root: Path) -> None:
@@ -79,3 +82,33 @@ def test_formatter_matches_terraform_fmt(source: str, expected: str) -> None:
     """Cases checked against hclwrite (the Go formatter terraform fmt uses)."""
     assert hclfmt.format_hcl(source) == expected
     assert hclfmt.format_hcl(expected) == expected
+
+
+def test_append_only_tables_cannot_be_rewritten_by_their_task_role(
+    root: Path, tree: checks.Tree
+) -> None:
+    """The admin's audit trail and the ledger's journal: their task role may
+    put and read, never update or delete (explicitly denied)."""
+    variables = json.loads((root / terraform.PATH).read_text(encoding="utf-8"))
+    append_only = {name for name, table in variables["tables"].items() if table["append_only"]}
+    assert {"admin-audit", "ledger-journal"} <= append_only
+    assert "ledger-heads" not in append_only  # the journal's mutable tip and keys live here
+    assert checks.append_only_problems(tree, variables, FLEET) == []
+
+
+def test_a_rewritable_append_only_table_is_caught(root: Path, terraform_copy: Path) -> None:
+    iam = terraform_copy / "modules/ecs-service/iam.tf"
+    replace_in(iam, '"dynamodb:BatchGetItem",', '"dynamodb:BatchGetItem",\n"dynamodb:UpdateItem",')
+    replace_in(iam, '"dynamodb:DeleteItem",\n        "dynamodb:BatchWriteItem",', "")
+    replace_in(terraform_copy / "modules/data/dynamodb.tf", '"dynamodb:DeleteItem", ', "")
+    replace_in(terraform_copy / "modules/data/dynamodb.tf", "-task", "-execution")
+    variables = json.loads((root / terraform.PATH).read_text(encoding="utf-8"))
+    variables["tables"]["ledger-journal"]["append_only"] = False
+    problems = checks.append_only_problems(checks.parse_tree(terraform_copy), variables, FLEET)
+    assert "tables: ledger-journal is append-only but its variable says False" in problems
+    assert "iam.tf: task: allows dynamodb:UpdateItem on append-only tables" in problems
+    assert any(
+        "does not deny ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem']" in p for p in problems
+    )
+    assert "data: the append-only resource policy does not deny ['dynamodb:DeleteItem']" in problems
+    assert "data: puts on append-only tables are not left to the owner's task role" in problems

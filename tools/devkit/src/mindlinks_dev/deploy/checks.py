@@ -435,6 +435,109 @@ def task_role_problems(tree: Tree) -> list[str]:
     return found
 
 
+REWRITES = (
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+)
+"""The DynamoDB actions that change or remove an existing item (``PutItem``
+overwrites too, but no IAM condition key can tell an overwrite from a create)."""
+
+
+def append_only_problems(tree: Tree, variables: Mapping[str, Any], fleet: Fleet) -> list[str]:
+    """Every table declared ``append_only`` reaches Terraform as such, the
+    platform gives it only to ``append_only_tables``, and the task role allows
+    no rewriting action on those and explicitly denies every one of them."""
+    found: list[str] = []
+    for service in fleet.services:
+        for table in fleet.tables(service.name):
+            physical = f"{service.name}-{table.name}"
+            declared = variables.get("tables", {}).get(physical, {}).get("append_only", False)
+            if table.append_only and declared is not True:
+                found.append(f"tables: {physical} is append-only but its variable says {declared}")
+    # The platform's for-expressions, as text: which tables each list keeps.
+    platform = "".join(
+        path.read_text(encoding="utf-8") for path in tree if path.parent.name == "platform"
+    )
+    kept = r"\s*=\s*\[for table in service\.tables : [^\]]*\]\s+if\s+"
+    if not re.search(r"\btables" + kept + r"!var\.tables\[table\]\.append_only\]", platform):
+        found.append("platform: access.tables does not leave out append-only tables")
+    if not re.search(
+        r"append_only_tables" + kept + r"var\.tables\[table\]\.append_only\]", platform
+    ):
+        found.append("platform: access.append_only_tables is not the append-only tables")
+    denied: set[str] = set()
+    for path, type_, name, body in blocks(tree, "data"):
+        if type_ != "aws_iam_policy_document" or name != "task":
+            continue
+        for statement in _statements(body):
+            if "append_only_tables" not in str(statement.get("resources", "")):
+                continue
+            actions = {str(a) for a in _as_list(statement.get("actions", []))}
+            if statement.get("effect", "Allow") == "Deny":
+                denied |= actions
+                continue
+            for action in sorted(actions & {*REWRITES, "dynamodb:*"}):
+                found.append(f"{path.name}: {name}: allows {action} on append-only tables")
+        missing = sorted(set(REWRITES) - denied)
+        if missing:
+            found.append(f"{path.name}: {name}: does not deny {missing} on append-only tables")
+    found += _append_only_resource_policy_problems(tree)
+    return found
+
+
+def _append_only_resource_policy_problems(tree: Tree) -> list[str]:
+    """Each append-only table carries a resource policy denying every
+    principal the rewriting actions (operators' own policies included)."""
+    policies = {
+        name: body
+        for _, type_, name, body in blocks(tree, "data")
+        if type_ == "aws_iam_policy_document" and "append_only" in str(body.get("for_each", ""))
+    }
+    attached = [
+        body
+        for _, type_, _, body in blocks(tree, "resource")
+        if type_ == "aws_dynamodb_resource_policy"
+        and any(
+            f"aws_iam_policy_document.{name}" in f"{body.get('for_each')} {body.get('policy')}"
+            for name in policies
+        )
+    ]
+    if not policies or not attached:
+        return ["data: append-only tables have no resource policy"]
+    denied: set[str] = set()
+    owners: list[str] = []
+    for body in policies.values():
+        for statement in _statements(body):
+            everyone = any(
+                "*" in _as_list(p.get("identifiers", [])) for p in statement.get("principals", [])
+            )
+            if statement.get("effect") == "Deny" and everyone and not statement.get("condition"):
+                denied |= {str(a) for a in _as_list(statement.get("actions", []))}
+            if "dynamodb:PutItem" in _as_list(statement.get("actions", [])):
+                owners.append(str(statement.get("condition", "")))
+    found = []
+    missing = sorted(set(REWRITES) - denied)
+    if missing:
+        found.append(f"data: the append-only resource policy does not deny {missing}")
+    # Puts are left to the owner's task role, named as ecs-service names it.
+    role = [
+        body
+        for path, type_, name, body in blocks(tree, "resource")
+        if type_ == "aws_iam_role" and name == "task" and path.parent.name == "ecs-service"
+    ]
+    if not role or role[0].get("name") != "${var.name}-${var.service_name}-task":
+        found.append("ecs-service: the task role is not named <name>-<service>-task")
+    if not any(
+        "aws:PrincipalArn" in o and ":role/${var.name}-${each.value.service}-task" in o
+        for o in owners
+    ):
+        found.append("data: puts on append-only tables are not left to the owner's task role")
+    return found
+
+
 # --- encryption ---------------------------------------------------------------
 
 
