@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from mindlinks_kit.settings import ServiceSettings
 
@@ -37,8 +37,11 @@ class Settings(ServiceSettings):
     provider_timeout_seconds: float = 10.0
     session_ttl_seconds: int = 7 * 24 * 3600
     """An undecided session older than this is expired (Veriff's session lifetime)."""
-    webhook_max_age_seconds: int = 24 * 3600
+    webhook_max_age_seconds: int = Field(default=24 * 3600, ge=60)
     """A decision whose decision time is older than this is refused as a replay."""
+    webhook_clock_skew_seconds: int = Field(default=300, ge=0, le=3600)
+    """A decision whose decision time is further than this ahead of our clock is
+    refused (an undated decision is always refused)."""
     upload_expiry_seconds: int = 600
     max_document_bytes: int = 10 * 1024 * 1024
     max_documents_per_session: int = 20

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from mindlinks_kit.settings import ServiceSettings
 
@@ -17,8 +17,10 @@ class Settings(ServiceSettings):
     stripe_timeout_seconds: float = 30.0
     stripe_max_network_retries: int = 2
     """Stripe SDK retries (5xx, 409, network) — always with the same Idempotency-Key."""
-    webhook_tolerance_seconds: int = 300
-    """How old a signed webhook may be (replay window)."""
+    webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    """How far a webhook's signed timestamp may be from our clock: behind (the
+    replay window) or ahead (clock skew). Never 0: Stripe's SDK reads 0 as "no
+    age check"."""
     webhook_event_retention_seconds: int = 30 * 24 * 3600
     """How long processed Stripe event ids are remembered (Stripe retries for 3 days)."""
     payout_onboarding_return_path: str = "/payouts/onboarding/complete"
