@@ -185,7 +185,13 @@ async def test_the_service_checks_companies_at_opencorporates_when_configured(
         )
 
 
-DEPLOYED = {"cursor_secret": "a-real-secret-from-secrets-manager", "aws_endpoint_url": None}
+DEPLOYED = {
+    "cursor_secret": "a-real-secret-from-secrets-manager-0123456789",
+    "aws_endpoint_url": None,
+    "resource_prefix": "mindlinks-prod-",
+    "public_base_url": "https://app.mindlinks.com",
+    "peer_url_template": "http://{name}.mindlinks.internal:{port}",
+}
 
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
@@ -193,3 +199,13 @@ def test_no_deployed_environment_starts_without_a_registry_token(environment: st
     with pytest.raises(ValidationError, match="MINDLINKS_OPENCORPORATES_API_TOKEN"):
         Settings(environment=environment, **DEPLOYED)  # type: ignore[arg-type]
     Settings(environment=environment, opencorporates_api_token="oc-key", **DEPLOYED)  # type: ignore[arg-type]
+
+
+def test_deployed_settings_refuse_a_local_registry_url() -> None:
+    with pytest.raises(ValidationError, match="MINDLINKS_OPENCORPORATES_BASE_URL must be an https"):
+        Settings(  # type: ignore[arg-type]
+            environment="prod",
+            opencorporates_api_token="oc-key",
+            opencorporates_base_url="http://localhost:9999/v0.4",
+            **DEPLOYED,
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 
@@ -12,6 +12,18 @@ LOCAL_WEBHOOK_SECRET = "local-kyc-webhook-secret"  # noqa: S105 - local mode onl
 
 
 class Settings(ServiceSettings):
+    public_urls: ClassVar[tuple[str, ...]] = (
+        *ServiceSettings.public_urls,
+        "veriff_base_url",
+        "onfido_base_url",
+        "return_url",
+    )
+    development_secrets: ClassVar[dict[str, str]] = {
+        **ServiceSettings.development_secrets,
+        "veriff_shared_secret": LOCAL_WEBHOOK_SECRET,
+        "onfido_webhook_token": LOCAL_WEBHOOK_SECRET,
+    }
+
     kyc_provider: Literal["veriff", "onfido"] = "veriff"
     """The provider new sessions are opened with (both webhooks stay served when
     both are configured, so sessions opened before a switch still finish)."""
@@ -73,11 +85,11 @@ class Settings(ServiceSettings):
         if self.kyc_provider == "veriff" and not self.veriff_configured:
             raise ValueError(
                 "MINDLINKS_VERIFF_API_KEY and MINDLINKS_VERIFF_SHARED_SECRET must be set "
-                "outside local environments"
+                "outside local mode"
             )
         if self.kyc_provider == "onfido" and not self.onfido_configured:
             raise ValueError(
                 "MINDLINKS_ONFIDO_API_TOKEN and MINDLINKS_ONFIDO_WEBHOOK_TOKEN must be set "
-                "outside local environments"
+                "outside local mode"
             )
         return self

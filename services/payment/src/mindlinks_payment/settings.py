@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, SecretStr, model_validator
 
 from mindlinks_kit.settings import ServiceSettings
@@ -10,6 +12,11 @@ LOCAL_WEBHOOK_SECRET = "whsec_local_development_only"  # noqa: S105 - refused ou
 
 
 class Settings(ServiceSettings):
+    development_secrets: ClassVar[dict[str, str]] = {
+        **ServiceSettings.development_secrets,
+        "stripe_webhook_secret": LOCAL_WEBHOOK_SECRET,
+    }
+
     stripe_api_key: SecretStr | None = None
     """Set → Stripe (test or live keys); unset (local only) → the local provider."""
     stripe_webhook_secret: SecretStr | None = None
@@ -33,7 +40,7 @@ class Settings(ServiceSettings):
     @model_validator(mode="after")
     def _stripe_is_configured_when_deployed(self) -> Settings:
         if not self.local_mode and self.stripe_api_key is None:
-            raise ValueError("MINDLINKS_STRIPE_API_KEY must be set outside local environments")
+            raise ValueError("MINDLINKS_STRIPE_API_KEY must be set outside local mode")
         if self.stripe_api_key is not None and self.stripe_webhook_secret is None:
             raise ValueError("MINDLINKS_STRIPE_WEBHOOK_SECRET must be set with a Stripe key")
         return self
