@@ -120,6 +120,7 @@ def test_redis_needs_tls_and_a_password_where_it_is_used(url: str) -> None:
 def test_local_hosts() -> None:
     local = ["localhost", "LOCALHOST.", "api.localhost", "127.0.0.1", "::1", "[::1]", "10.0.0.1"]
     local += ["192.168.1.1", "169.254.169.254", "0.0.0.0", "fd00::1"]  # noqa: S104
+    local += ["127.1", "2130706433", "0x7f.1"]  # what browsers read as 127.0.0.1
     assert all(is_local_host(host) for host in local)
     public = ["app.mindlinks.com", "api.mindlinks.com", "93.184.215.14", "2606:4700::1111"]
     assert not any(is_local_host(host) for host in public)

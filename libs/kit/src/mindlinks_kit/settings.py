@@ -22,6 +22,7 @@ refused, ends the process with that one line instead of a traceback.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import sys
 from typing import ClassVar, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -53,9 +54,15 @@ def is_local_host(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        return not ipaddress.ip_address(host.strip("[]")).is_global
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+            host.strip("[]")
+        )
     except ValueError:
-        return False
+        try:  # the shorthand forms browsers accept too: 127.1, 2130706433, 0x7f.1
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return False
+    return not address.is_global
 
 
 def public_https(url: str) -> bool:
