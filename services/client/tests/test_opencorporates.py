@@ -361,7 +361,13 @@ async def test_the_service_checks_the_officers_at_opencorporates(
         )
 
 
-DEPLOYED = {"cursor_secret": "a-real-secret-from-secrets-manager", "aws_endpoint_url": None}
+DEPLOYED = {
+    "cursor_secret": "a-real-secret-from-secrets-manager-0123456789",
+    "aws_endpoint_url": None,
+    "resource_prefix": "mindlinks-prod-",
+    "public_base_url": "https://app.mindlinks.com",
+    "peer_url_template": "http://{name}.mindlinks.internal:{port}",
+}
 
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
@@ -405,3 +411,13 @@ async def test_the_registry_spelling_of_the_number_is_the_one_held(
         assert [a["companyNumber"] for a in answers] == ["00007001", "00007001"]
         assert [a["status"] for a in answers] == ["active", "pending_review"]
         assert answers[1]["holdReasons"] == ["number-already-registered"]
+
+
+def test_deployed_settings_refuse_a_local_registry_url() -> None:
+    with pytest.raises(ValidationError, match="MINDLINKS_OPENCORPORATES_BASE_URL must be an https"):
+        Settings(  # type: ignore[arg-type]
+            environment="prod",
+            opencorporates_api_token="oc-key",
+            opencorporates_base_url="http://localhost:9999/v0.4",
+            **DEPLOYED,
+        )

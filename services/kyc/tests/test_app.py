@@ -12,7 +12,10 @@ from mindlinks_kyc.app import create
 from mindlinks_kyc.settings import Settings
 
 DEPLOYED: dict[str, Any] = {
-    "cursor_secret": "a-real-secret-from-secrets-manager",
+    "cursor_secret": "a-real-secret-from-secrets-manager-0123456789",
+    "resource_prefix": "mindlinks-prod-",
+    "public_base_url": "https://app.mindlinks.com",
+    "peer_url_template": "http://{name}.mindlinks.internal:{port}",
     "aws_endpoint_url": None,
 }
 VERIFF: dict[str, Any] = {"veriff_api_key": "key", "veriff_shared_secret": "secret"}
@@ -66,3 +69,20 @@ def test_the_return_url_defaults_to_the_dashboard() -> None:
         "https://app.example/kyc/complete"
     )
     assert Settings(return_url="https://x.example/done").completed_url == "https://x.example/done"
+
+
+@pytest.mark.parametrize(
+    ("change", "variable"),
+    [
+        ({"veriff_base_url": "http://stationapi.veriff.com"}, "MINDLINKS_VERIFF_BASE_URL"),
+        ({"onfido_base_url": "https://127.0.0.1:9000"}, "MINDLINKS_ONFIDO_BASE_URL"),
+        ({"return_url": "http://localhost:3000/kyc/complete"}, "MINDLINKS_RETURN_URL"),
+        ({"veriff_shared_secret": "local-kyc-webhook-secret"}, "MINDLINKS_VERIFF_SHARED_SECRET"),
+    ],
+)
+def test_deployed_settings_refuse_local_provider_values(
+    change: dict[str, Any], variable: str
+) -> None:
+    with pytest.raises(ValidationError, match=variable):
+        Settings(environment="prod", **{**DEPLOYED, **VERIFF, **change})
+    Settings(environment="local", **{**VERIFF, **change})

@@ -16,8 +16,10 @@ from mindlinks_kyc.domain import (
     Contractor,
     ContractorProfileRequired,
     Document,
+    FutureDecision,
     InvalidDecisionTime,
     Kyc,
+    MissingDecisionTime,
     Session,
     SessionClosed,
     StaleDecision,
@@ -209,11 +211,22 @@ async def test_stale_or_unreadable_decisions_are_refused(world: World) -> None:
         world.kyc.decide(
             session, replace(world.decision(session, "approved"), decided_at="soon"), "t", world.uow
         )
-    undated, outcome = world.kyc.decide(
-        session, world.decision(session, "in_review"), "t", world.uow
-    )
-    assert (outcome, undated.decided_at, world.events) == ("applied", iso(NOW), [])
-    assert undated.status_at(NOW + timedelta(days=30)) == "in_review"  # waits for the provider
+    for undated in (world.decision(session, "in_review"), world.decision(session, "approved")):
+        with pytest.raises(MissingDecisionTime):
+            world.kyc.decide(session, undated, "t", world.uow)
+    with pytest.raises(FutureDecision):
+        world.kyc.decide(
+            session,
+            world.decision(session, "approved", NOW + timedelta(seconds=301)),
+            "t",
+            world.uow,
+        )
+    assert world.store.sessions[session.id] == session
+    assert world.events == []
+    skewed = world.decision(session, "in_review", NOW + timedelta(seconds=300))
+    reviewed, outcome = world.kyc.decide(session, skewed, "t", world.uow)
+    assert (outcome, reviewed.decided_at, world.events) == ("applied", skewed.decided_at, [])
+    assert reviewed.status_at(NOW + timedelta(days=30)) == "in_review"  # waits for the provider
 
 
 async def test_a_decision_needs_its_providers_session(world: World) -> None:

@@ -9,7 +9,7 @@ import hmac
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -228,3 +228,117 @@ async def test_an_onfido_session_is_decided_by_onfidos_signed_webhook(
         401,
         "invalid-signature",
     )
+
+
+def veriff_decision(provider_id: str, status: str, **verification: Any) -> bytes:
+    body = {
+        "status": "success",
+        "verification": {
+            "id": provider_id,
+            "attemptId": str(uuid.uuid4()),
+            "status": status,
+            "code": 9001,
+            "reason": None,
+            "decisionTime": now(),
+            "acceptanceTime": now(),
+            **verification,
+        },
+    }
+    return json.dumps(body).encode()
+
+
+def veriff_signed(raw: bytes) -> dict[str, str]:
+    return {
+        "X-AUTH-CLIENT": "veriff-api-key",
+        "X-HMAC-SIGNATURE": hmac_hex("veriff-shared-secret", raw),
+        "Content-Type": "application/json",
+    }
+
+
+async def test_veriff_decisions_must_be_dated_and_not_ahead_of_our_clock(
+    fleet: Running, contractors: Contractors, events: Events, outside: respx.MockRouter
+) -> None:
+    """Veriff signs only the body, so its decision time is the only freshness
+    evidence: one without it (replayable forever) or more than the allowed
+    clock skew ahead (it would outrank every later decision) is refused and
+    changes nothing; a few seconds of skew is fine."""
+    grace = await contractors.create()
+    provider_id = str(uuid.uuid4())
+    outside.post(VERIFF_SESSIONS).mock(return_value=veriff_session(provider_id))
+    opened = await fleet.client("kyc").post(SESSIONS, headers=grace.headers)
+    assert opened.status_code == 201, opened.text
+    session = opened.json()
+    webhook = "/v1/kyc/webhooks/veriff"
+    client = fleet.client("kyc")
+
+    ahead = datetime.now(UTC) + timedelta(seconds=301 + 5)
+    refused = {
+        "missing-decision-time": [
+            veriff_decision(provider_id, "approved", decisionTime=None),
+            veriff_decision(provider_id, "review", decisionTime=None),
+            veriff_decision(provider_id, "approved", decisionTime=""),
+        ],
+        "future-decision": [
+            veriff_decision(provider_id, "approved", decisionTime=ahead.isoformat()),
+            veriff_decision(provider_id, "declined", decisionTime="2099-01-01T00:00:00.000Z"),
+        ],
+    }
+    for code, bodies in refused.items():
+        for raw in bodies:
+            problem(await client.post(webhook, content=raw, headers=veriff_signed(raw)), 400, code)
+    mine = await client.get(f"{SESSIONS}/{session['id']}", headers=grace.headers)
+    assert (mine.json()["status"], mine.json()["decidedAt"]) == ("created", None)
+    assert await events.published("kyc.verified", session["id"]) == []
+    assert await events.published("kyc.rejected", session["id"]) == []
+
+    skewed = (datetime.now(UTC) + timedelta(seconds=30)).isoformat()
+    raw = veriff_decision(provider_id, "approved", decisionTime=skewed)
+    decided = await client.post(webhook, content=raw, headers=veriff_signed(raw))
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["outcome"] == "applied"
+    assert len(await events.published("kyc.verified", session["id"])) == 1
+
+
+async def test_onfido_decisions_must_be_dated_and_not_ahead_of_our_clock(
+    fleet: Running, contractors: Contractors, events: Events, outside: respx.MockRouter
+) -> None:
+    kyc: KycDeps = fleet.deps("kyc")
+    veriff = kyc.providers.opening
+    kyc.providers.opening = kyc.providers.webhooks["onfido"]
+    try:
+        grace = await contractors.create()
+        run_id = f"wr-{uuid.uuid4().hex[:8]}"
+        outside.post(f"{ONFIDO}/applicants").mock(
+            return_value=httpx.Response(201, json={"id": "applicant-1"})
+        )
+        outside.post(f"{ONFIDO}/workflow_runs").mock(
+            return_value=httpx.Response(
+                201, json={"id": run_id, "status": "awaiting_input", "link": {"url": "https://o/l"}}
+            )
+        )
+        opened = await fleet.client("kyc").post(SESSIONS, headers=grace.headers)
+        assert opened.status_code == 201, opened.text
+        session = opened.json()
+    finally:
+        kyc.providers.opening = veriff
+
+    def completed(**run: Any) -> bytes:
+        body = {"id": run_id, "status": "approved", **run}
+        return json.dumps(
+            {"payload": {"action": "workflow_run.completed", "object": body}}
+        ).encode()
+
+    onfido = "/v1/kyc/webhooks/onfido"
+    client = fleet.client("kyc")
+    for raw, code in [
+        (completed(), "missing-decision-time"),
+        (completed(completed_at_iso8601="2099-01-01T00:00:00Z"), "future-decision"),
+    ]:
+        signature = {"X-SHA2-Signature": hmac_hex("onfido-webhook-token", raw)}
+        problem(await client.post(onfido, content=raw, headers=signature), 400, code)
+    assert await events.published("kyc.verified", session["id"]) == []
+    raw = completed(completed_at_iso8601=now())
+    signature = {"X-SHA2-Signature": hmac_hex("onfido-webhook-token", raw)}
+    assert (await client.post(onfido, content=raw, headers=signature)).json()[
+        "outcome"
+    ] == "applied"

@@ -11,7 +11,14 @@ from pydantic import ValidationError
 from mindlinks_notification.app import create
 from mindlinks_notification.settings import Settings
 
-DEPLOYED = {"cursor_secret": "a-real-secret-from-secrets-manager", "aws_endpoint_url": None}
+DEPLOYED = {
+    "cursor_secret": "a-real-secret-from-secrets-manager-0123456789",
+    "aws_endpoint_url": None,
+    "resource_prefix": "mindlinks-prod-",
+    "public_base_url": "https://app.mindlinks.com",
+    "peer_url_template": "http://{name}.mindlinks.internal:{port}",
+    "redis_url": "rediss://:auth-token@redis.mindlinks.internal:6379/0",
+}
 
 
 def _flatten(routes: list[Any]) -> set[str]:
@@ -45,3 +52,11 @@ def test_the_dev_mailbox_is_not_mounted_when_deployed() -> None:
 def test_no_deployed_environment_starts_without_sendgrid(environment: str) -> None:
     with pytest.raises(ValidationError, match="MINDLINKS_SENDGRID_API_KEY"):
         Settings(environment=environment, **DEPLOYED)  # type: ignore[arg-type]
+
+
+def test_deployed_settings_refuse_plain_sendgrid_and_plain_redis() -> None:
+    keys: dict[str, Any] = {"environment": "prod", "sendgrid_api_key": "SG.key"}
+    with pytest.raises(ValidationError, match="MINDLINKS_SENDGRID_BASE_URL must be an https://"):
+        Settings(**keys, **{**DEPLOYED, "sendgrid_base_url": "http://127.0.0.1:3030"})
+    with pytest.raises(ValidationError, match=r"MINDLINKS_REDIS_URL must be rediss:// \(TLS\)"):
+        Settings(**keys, **{**DEPLOYED, "redis_url": "redis://redis.internal:6379/0"})

@@ -14,7 +14,10 @@ from mindlinks_payment.settings import LOCAL_WEBHOOK_SECRET, Settings
 
 DEPLOYED: dict[str, Any] = {
     "environment": "prod",
-    "cursor_secret": "a-real-cursor-secret",
+    "cursor_secret": "a-real-cursor-secret-from-secrets-manager",
+    "resource_prefix": "mindlinks-prod-",
+    "public_base_url": "https://app.mindlinks.com",
+    "peer_url_template": "http://{name}.mindlinks.internal:{port}",
     "aws_endpoint_url": None,  # the test session points every app at moto
     "port_offset": 0,
 }
@@ -58,3 +61,12 @@ def test_dev_routes_exist_only_in_local_mode() -> None:
     assert not {p for p in deployed if "/dev/" in p}
     local = route_paths(create(Settings(environment="test")))
     assert local >= ROUTES | DEV_ROUTES
+
+
+def test_deployed_settings_refuse_the_local_webhook_secret_and_no_tolerance() -> None:
+    keys: dict[str, Any] = {"stripe_api_key": "sk_live_x"}
+    with pytest.raises(ValidationError, match=r"MINDLINKS_STRIPE_WEBHOOK_SECRET must be set \(not"):
+        Settings(**DEPLOYED, **keys, stripe_webhook_secret=LOCAL_WEBHOOK_SECRET)
+    for tolerance in (0, 3601):  # 0 would switch Stripe's age check off
+        with pytest.raises(ValidationError, match="webhook_tolerance_seconds"):
+            Settings(webhook_tolerance_seconds=tolerance)

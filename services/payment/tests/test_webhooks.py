@@ -183,6 +183,40 @@ async def test_bad_signatures_are_refused_and_change_nothing(payments: Payments)
     assert (await post_event(payments, event)).json()["outcome"] == "applied"
 
 
+async def test_an_event_signed_too_far_in_the_future_is_refused(payments: Payments) -> None:
+    """Stripe's verifier checks only that a timestamp is not too old; one more
+    than the tolerance ahead (a pre-signed event, or a skewed signer) is refused
+    the same way, and a small clock skew is accepted."""
+    contract = await payments.activate()
+    item = (await items_of(payments, contract))[0]
+    event = intent_event(item)
+    payload = json.dumps(event)
+    now = int(time.time())
+    ahead = sign(payload, LOCAL_WEBHOOK_SECRET, now + 3600)
+    second_t = f"{ahead},t={now}"  # Stripe signs and checks the first t=
+    for header in (
+        ahead,
+        sign(payload, LOCAL_WEBHOOK_SECRET, now + 301 + 5),
+        second_t,
+        f" t={now},{ahead}",  # not a t= to Stripe's parser: the signed one is ahead
+    ):
+        response = await payments.client.post(
+            WEBHOOK,
+            content=payload,
+            headers={"Content-Type": "application/json", "Stripe-Signature": header},
+        )
+        assert response.status_code == 400, (header, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "invalid-signature"
+    assert (await items_of(payments, contract))[0]["escrowState"] == "pending_funding"
+    assert await payments.published("payment.confirmed", contract.id) == []
+
+    skewed = await post_event(payments, event, timestamp=now + 30)
+    assert skewed.status_code == 200, skewed.text
+    assert skewed.json()["outcome"] == "applied"
+    assert (await items_of(payments, contract))[0]["escrowState"] == "funded"
+
+
 async def test_a_signed_body_that_is_not_an_event_is_refused(payments: Payments) -> None:
     now = int(time.time())
     for body in ("not json", json.dumps({"object": "event", "type": "x"})):

@@ -292,7 +292,9 @@ async def test_settings_auth_itself_refuses(
     )  # fmt: skip
     assert result.code == 1
     assert result.err.startswith("auth's settings are not valid here: ")
-    assert "MINDLINKS_CURSOR_SECRET must be set outside local environments" in result.err
+    assert "MINDLINKS_CURSOR_SECRET must be set (not the development value) outside local mode" in (
+        result.err
+    )
 
 
 async def test_local_uses_the_running_fleets_state(

@@ -10,6 +10,7 @@ from mindlinks_admin.settings import Settings
 from mindlinks_fleet import FLEET
 from mindlinks_kit.app import create_app
 from mindlinks_kit.runtime import Runtime
+from mindlinks_kit.settings import from_environment
 
 
 def create(settings: Settings | None = None) -> FastAPI:
@@ -20,7 +21,7 @@ def create(settings: Settings | None = None) -> FastAPI:
     app = create_app(
         fleet=FLEET,
         service="admin",
-        settings=settings or Settings(),
+        settings=settings or from_environment(Settings),
         routers=ROUTERS,
         setup=wire,
         description="The operators' API over every service, with an append-only audit trail.",

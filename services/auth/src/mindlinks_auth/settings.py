@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from mindlinks_kit.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
+    uses_redis: ClassVar[bool] = True
+
     refresh_token_ttl_seconds: int = 7 * 24 * 3600
     """A refresh token's lifetime; each rotation issues a fresh one."""
     session_max_seconds: int = 30 * 24 * 3600

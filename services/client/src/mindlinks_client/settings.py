@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import SecretStr, model_validator
 
 from mindlinks_kit.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
+    public_urls: ClassVar[tuple[str, ...]] = (
+        *ServiceSettings.public_urls,
+        "opencorporates_base_url",
+    )
+
     opencorporates_api_token: SecretStr | None = None
     """Set → companies are checked against OpenCorporates; unset (local only) →
     the local registry answers from fixtures (``providers/fixtures.py``)."""
@@ -22,7 +29,5 @@ class Settings(ServiceSettings):
     @model_validator(mode="after")
     def _registry_needs_a_token_when_deployed(self) -> Settings:
         if not self.local_mode and self.opencorporates_api_token is None:
-            raise ValueError(
-                "MINDLINKS_OPENCORPORATES_API_TOKEN must be set outside local environments"
-            )
+            raise ValueError("MINDLINKS_OPENCORPORATES_API_TOKEN must be set outside local mode")
         return self

@@ -10,13 +10,14 @@ from mindlinks_contract.events import handlers
 from mindlinks_contract.settings import Settings
 from mindlinks_fleet import FLEET
 from mindlinks_kit.app import create_app
+from mindlinks_kit.settings import from_environment
 
 
 def create(settings: Settings | None = None) -> FastAPI:
     return create_app(
         fleet=FLEET,
         service="contract",
-        settings=settings or Settings(),
+        settings=settings or from_environment(Settings),
         routers=[api.public, api.internal],
         setup=setup,
         handlers=handlers,

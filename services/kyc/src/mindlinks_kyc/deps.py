@@ -91,6 +91,7 @@ async def setup(runtime: Runtime) -> KycDeps:
     policy = Policy(
         session_ttl=timedelta(seconds=settings.session_ttl_seconds),
         decision_max_age=timedelta(seconds=settings.webhook_max_age_seconds),
+        decision_max_skew=timedelta(seconds=settings.webhook_clock_skew_seconds),
         upload_expiry=timedelta(seconds=settings.upload_expiry_seconds),
         max_document_bytes=settings.max_document_bytes,
         max_documents=settings.max_documents_per_session,

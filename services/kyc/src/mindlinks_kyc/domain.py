@@ -63,6 +63,18 @@ class StaleDecision(Problem):
     title = "The decision is too old to be applied (a replay?)"
 
 
+class MissingDecisionTime(Problem):
+    status = 400
+    code = "missing-decision-time"
+    title = "The decision states no decision time"
+
+
+class FutureDecision(Problem):
+    status = 400
+    code = "future-decision"
+    title = "The decision time is ahead of this service's clock by more than the allowed skew"
+
+
 class InvalidDecisionTime(Problem):
     status = 400
     code = "invalid-decision-time"
@@ -193,6 +205,7 @@ class Upload:
 class Policy:
     session_ttl: timedelta = timedelta(days=7)
     decision_max_age: timedelta = timedelta(hours=24)
+    decision_max_skew: timedelta = timedelta(minutes=5)
     upload_expiry: timedelta = timedelta(minutes=10)
     max_document_bytes: int = 10 * 1024 * 1024
     max_documents: int = 20
@@ -392,15 +405,27 @@ class Kyc:
         decision = Decision(session.provider_session_id, status, reason, iso(self.clock()))
         return self.decide(session, decision, f"admin:{decided_by}", uow)
 
+    def _decision_time(self, decision: Decision, now: datetime) -> datetime:
+        """The providers sign only the body, so its decision time is all that
+        tells a fresh decision from a replayed one; it also orders decisions.
+        Undated (replayable forever, and it would outrank every dated one) or
+        far ahead of our clock (it would outrank every later decision): refused."""
+        if not decision.decided_at:
+            raise MissingDecisionTime()
+        decided_at = parse_time(decision.decided_at)
+        if now - decided_at > self.policy.decision_max_age:
+            raise StaleDecision(f"Decided at {iso(decided_at)}")
+        if decided_at - now > self.policy.decision_max_skew:
+            raise FutureDecision(f"Decided at {iso(decided_at)}, now {iso(now)}")
+        return decided_at
+
     def decide(
         self, session: Session, decision: Decision, decided_by: str, uow: UnitOfWork
     ) -> tuple[Session, Outcome]:
         """Apply a decision once and in order; ``approved``/``declined`` publish
         ``kyc.verified``/``kyc.rejected`` in the same unit of work."""
         now = self.clock()
-        decided_at = parse_time(decision.decided_at) if decision.decided_at else now
-        if now - decided_at > self.policy.decision_max_age:
-            raise StaleDecision(f"Decided at {iso(decided_at)}")
+        decided_at = self._decision_time(decision, now)
         if session.status == decision.status:
             return session, "duplicate"
         older = session.decided_at is not None and decided_at <= parse_time(session.decided_at)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from mindlinks_kit.settings import ServiceSettings
 
@@ -12,6 +12,18 @@ LOCAL_WEBHOOK_SECRET = "local-kyc-webhook-secret"  # noqa: S105 - local mode onl
 
 
 class Settings(ServiceSettings):
+    public_urls: ClassVar[tuple[str, ...]] = (
+        *ServiceSettings.public_urls,
+        "veriff_base_url",
+        "onfido_base_url",
+        "return_url",
+    )
+    development_secrets: ClassVar[dict[str, str]] = {
+        **ServiceSettings.development_secrets,
+        "veriff_shared_secret": LOCAL_WEBHOOK_SECRET,
+        "onfido_webhook_token": LOCAL_WEBHOOK_SECRET,
+    }
+
     kyc_provider: Literal["veriff", "onfido"] = "veriff"
     """The provider new sessions are opened with (both webhooks stay served when
     both are configured, so sessions opened before a switch still finish)."""
@@ -37,8 +49,11 @@ class Settings(ServiceSettings):
     provider_timeout_seconds: float = 10.0
     session_ttl_seconds: int = 7 * 24 * 3600
     """An undecided session older than this is expired (Veriff's session lifetime)."""
-    webhook_max_age_seconds: int = 24 * 3600
+    webhook_max_age_seconds: int = Field(default=24 * 3600, ge=60)
     """A decision whose decision time is older than this is refused as a replay."""
+    webhook_clock_skew_seconds: int = Field(default=300, ge=0, le=3600)
+    """A decision whose decision time is further than this ahead of our clock is
+    refused (an undated decision is always refused)."""
     upload_expiry_seconds: int = 600
     max_document_bytes: int = 10 * 1024 * 1024
     max_documents_per_session: int = 20
@@ -70,11 +85,11 @@ class Settings(ServiceSettings):
         if self.kyc_provider == "veriff" and not self.veriff_configured:
             raise ValueError(
                 "MINDLINKS_VERIFF_API_KEY and MINDLINKS_VERIFF_SHARED_SECRET must be set "
-                "outside local environments"
+                "outside local mode"
             )
         if self.kyc_provider == "onfido" and not self.onfido_configured:
             raise ValueError(
                 "MINDLINKS_ONFIDO_API_TOKEN and MINDLINKS_ONFIDO_WEBHOOK_TOKEN must be set "
-                "outside local environments"
+                "outside local mode"
             )
         return self

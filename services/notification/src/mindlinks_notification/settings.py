@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import SecretStr, model_validator
 
@@ -10,6 +11,9 @@ from mindlinks_kit.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
+    uses_redis: ClassVar[bool] = True
+    public_urls: ClassVar[tuple[str, ...]] = (*ServiceSettings.public_urls, "sendgrid_base_url")
+
     sendgrid_api_key: SecretStr | None = None
     """Set → mail goes out through SendGrid; unset (local only) → the local mailbox."""
     sendgrid_base_url: str = "https://api.sendgrid.com"
@@ -26,5 +30,5 @@ class Settings(ServiceSettings):
     @model_validator(mode="after")
     def _mail_needs_a_provider_when_deployed(self) -> Settings:
         if not self.local_mode and self.sendgrid_api_key is None:
-            raise ValueError("MINDLINKS_SENDGRID_API_KEY must be set outside local environments")
+            raise ValueError("MINDLINKS_SENDGRID_API_KEY must be set outside local mode")
         return self

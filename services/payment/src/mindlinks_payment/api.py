@@ -143,8 +143,9 @@ async def stripe_webhook(
     deps: Deps,
     stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
 ) -> WebhookAck:
-    """Stripe's events, verified by signature (Stripe's SDK, 5-minute
-    tolerance) and applied once per event id; ``400`` changes nothing."""
+    """Stripe's events, verified by signature (Stripe's SDK; signed within 5
+    minutes either side of our clock) and applied once per event id; ``400``
+    changes nothing."""
     settings = deps.settings
     event = verify(
         await request.body(),

@@ -13,6 +13,7 @@ No FastAPI here; the route records the event id and commits.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any, Literal, Protocol
 
@@ -31,7 +32,7 @@ from mindlinks_payment.models import Escrow, Transaction
 class InvalidSignature(Problem):
     status = 400
     code = "invalid-signature"
-    title = "The webhook signature is missing, invalid or too old"
+    title = "The webhook signature is missing, invalid, too old or ahead of our clock"
 
 
 class InvalidWebhookPayload(Problem):
@@ -82,14 +83,31 @@ class PaymentIntentObject(_Tolerant):
         return charge
 
 
-def verify(payload: bytes, signature: str | None, secret: str, tolerance: int) -> StripeEvent:
-    """Stripe's own verifier (HMAC-SHA256 over ``t.payload``, time tolerance)."""
+def signed_at(signature: str) -> int:
+    """The timestamp Stripe's verifier checked the signature over, read exactly
+    as it reads it (the first ``t=``; reading another would let a second
+    ``t=`` hide a signed future one)."""
+    items = [item.split("=", 2) for item in signature.split(",")]
+    return int(next(item[1] for item in items if item[0] == "t"))
+
+
+def verify(
+    payload: bytes, signature: str | None, secret: str, tolerance: int, now: float | None = None
+) -> StripeEvent:
+    """Stripe's own verifier (HMAC-SHA256 over ``t.payload``, not older than
+    ``tolerance``), plus the check it lacks: not more than ``tolerance`` ahead
+    of our clock (a pre-signed event would otherwise stay valid until then)."""
     try:
         event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
     except stripe.SignatureVerificationError:
         raise InvalidSignature() from None
     except ValueError:
         raise InvalidWebhookPayload() from None
+    assert signature is not None  # the verifier refuses a missing header
+    ahead = signed_at(signature) - (time.time() if now is None else now)
+    if ahead > tolerance:
+        log.warning("stripe.signed_in_the_future", seconds_ahead=int(ahead))
+        raise InvalidSignature("The signature's timestamp is ahead of this service's clock")
     try:
         return StripeEvent.model_validate(event.to_dict())
     except ValidationError:

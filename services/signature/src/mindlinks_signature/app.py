@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from mindlinks_fleet import FLEET
 from mindlinks_kit.app import create_app
+from mindlinks_kit.settings import from_environment
 from mindlinks_signature import api
 from mindlinks_signature.deps import setup
 from mindlinks_signature.events import handlers
@@ -16,7 +17,7 @@ def create(settings: Settings | None = None) -> FastAPI:
     return create_app(
         fleet=FLEET,
         service="signature",
-        settings=settings or Settings(),
+        settings=settings or from_environment(Settings),
         routers=[api.public, api.internal],
         setup=setup,
         handlers=handlers,
