@@ -276,10 +276,10 @@ class Accounts:
 
     async def _check_code(self, user: User, sealed: str, code: str, ip: str) -> None:
         """Codes guessed here count as failed sign-ins (a 6-digit code is guessable)."""
-        await self.throttle.check(user.email, ip)
+        attempt = await self.throttle.begin(user.email, ip)
         if not await spend_code(self.flags, user.id, await self.box.open(user.id, sealed), code):
-            await self.throttle.failed(user.email, ip)
-            raise MfaCodeRejected()
+            raise MfaCodeRejected()  # the attempt stays counted as a failure
+        await self.throttle.passed(attempt)
 
     # helpers -------------------------------------------------------------
 
