@@ -9,6 +9,7 @@ for the email again.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ import structlog
 from mindlinks_auth import events
 from mindlinks_auth.clients import Notifications
 from mindlinks_auth.domain import (
+    EmailTaken,
     InvalidEmail,
     InvalidEmailToken,
     Status,
@@ -126,6 +128,35 @@ class Accounts:
         )
         await self._create(user)
         return user
+
+    async def sign_up(self, *, email: str, password: str, name: str, role: Role) -> User | None:
+        """Registration as the public sees it: the new account, or None when
+        the address is taken (nothing changes). Either way the password was
+        checked and hashed, so the caller can answer both alike."""
+        try:
+            return await self.register(email=email, password=password, name=name, role=role)
+        except EmailTaken:
+            return None
+
+    async def after_sign_up(self, email: str, user: User | None) -> None:
+        """After the response: the verification link to a new account, or a
+        notice to the owner of a taken address (who may have forgotten)."""
+        if user is not None:
+            await self.send_verification(user)
+            return
+        owner = await self.store.user_by_email(email)
+        if owner is None or not owner.active:
+            return
+
+        async def send() -> bool:
+            return await self.notifications.account_exists(
+                owner,
+                sign_in_url=self._page("login"),
+                reset_url=self._page("forgot-password"),
+                key=f"auth.account-exists:{secrets.token_hex(16)}",
+            )
+
+        await self._mail_once("exists", owner, send)
 
     async def create_admin(self, *, email: str, password: str, name: str) -> User:
         """An admin, verified from the start: for operators (CLI, tests) only;
@@ -283,8 +314,11 @@ class Accounts:
 
     # helpers -------------------------------------------------------------
 
+    def _page(self, page: str) -> str:
+        return f"{self.settings.public_base_url.rstrip('/')}/{page}"
+
     def _link(self, page: str, token: str) -> str:
-        return f"{self.settings.public_base_url.rstrip('/')}/{page}?{urlencode({'token': token})}"
+        return f"{self._page(page)}?{urlencode({'token': token})}"
 
     async def _mail_once(self, kind: str, user: User, send: Callable[[], Awaitable[bool]]) -> None:
         """At most one email of a kind per address per cooldown; a failed send
