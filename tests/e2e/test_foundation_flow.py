@@ -31,8 +31,8 @@ def test_register_verify_login_refresh_profile(edge: httpx.Client) -> None:
         "/v1/auth/register",
         json={"email": email, "password": PASSWORD, "name": "Ada Lovelace", "role": "client"},
     )
-    assert registered.status_code == 201, registered.text
-    user_id = registered.json()["id"]
+    assert registered.status_code == 202, registered.text
+    assert registered.json() == {"email": email}
 
     mail = _eventually(
         lambda: edge.get("/v1/notifications/dev/mailbox", params={"to": email}),
@@ -62,6 +62,7 @@ def test_register_verify_login_refresh_profile(edge: httpx.Client) -> None:
 
     me = edge.get("/v1/auth/me", headers=headers)
     assert me.json()["emailVerified"] is True
+    user_id = me.json()["id"]
 
     profile = _eventually(lambda: edge.get("/v1/users/me", headers=headers))
     assert profile.status_code == 200, profile.text

@@ -1,6 +1,6 @@
 """Sign-in throttling in Redis: slow guessing down without handing anyone a
 way to lock the owner out (OWASP Authentication Cheat Sheet, "Protect
-Against Automated Attacks"; ASVS 4.0 2.2.1).
+Against Automated Attacks").
 
 Every attempt counts as a failure from the moment it starts, in one Lua
 script that checks and records atomically (a burst of parallel guesses
