@@ -89,8 +89,8 @@ async def test_unverified_and_suspended_accounts_cannot_sign_in(t: AuthTest) -> 
             "/v1/auth/login",
             json={"email": unverified["email"], "password": unverified["password"]},
         ),
-        403,
-        "email-not-verified",
+        401,
+        "invalid-credentials",
     )
     suspended = await t.user()
     await t.deps.accounts.suspend(suspended["id"], "fraud review")

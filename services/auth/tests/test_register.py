@@ -54,11 +54,11 @@ async def test_register_creates_an_unverified_account(t: AuthTest) -> None:
     )
     assert stored.password_hash.startswith("$argon2id$")
     assert t.PASSWORD not in json.dumps(stored.__dict__)
-    # Unverified: no sign-in yet.
+    # Unverified: no sign-in yet, answered as a wrong password (see below).
     login = await t.auth.post(
         "/v1/auth/login", json={"email": created["email"], "password": t.PASSWORD}
     )
-    t.problem(login, 403, "email-not-verified")
+    t.problem(login, 401, "invalid-credentials")
 
 
 VOLATILE = {"date", "x-correlation-id", "content-length"}
@@ -103,6 +103,29 @@ async def test_a_taken_email_answers_as_a_new_one_and_mails_the_owner(t: AuthTes
         "resetUrl": f"{base}/forgot-password",
     }
     assert len(await t.mailbox.items(owner["email"], VERIFY)) == 1
+
+
+async def test_signing_in_after_registering_does_not_tell_a_taken_email_either(
+    t: AuthTest,
+) -> None:
+    """Register an address with a password of one's own, then sign in with it:
+    a new (unverified) account must answer like a taken one, whose password
+    is not this one — also when the throttle steps in."""
+    owner = signup(t)
+    await registered(t, owner)
+    probe = "Violet-Orbit-Staple-77"
+    answers = []
+    for email in (owner["email"], t.new_email()):
+        await t.auth.post("/v1/auth/register", json={**owner, "email": email, "password": probe})
+        seen = []
+        for _ in range(t.settings.login_pair_free_failures + 1):
+            response = await t.auth.post("/v1/auth/login", json={"email": email, "password": probe})
+            body = response.json()
+            seen.append((response.status_code, body["code"], body["detail"]))
+        answers.append(seen)
+    taken, new = answers
+    assert taken == new
+    assert taken[0][:2] == (401, "invalid-credentials")
 
 
 async def test_a_taken_email_still_costs_a_password_hash(

@@ -106,8 +106,8 @@ class Sessions:
             check_can_sign_in(user)
             if user.mfa_enabled:
                 await self._second_factor(user, mfa_code)
-        except MfaInvalid:
-            raise  # a wrong code stays counted as a failure
+        except (MfaInvalid, InvalidCredentials):
+            raise  # a wrong code (or an unverified account) stays counted as a failure
         except Problem:
             await self.throttle.passed(attempt)  # the password was no guess
             raise

@@ -16,8 +16,12 @@ secret proves right is forgiven afterwards. Three limits, numbers in
   in a sliding ``window`` refuse every attempt until the oldest leaves the
   window. Bounds a distributed guess at one account; a password reset lifts it.
 - **address**: a generic cell rate (GCRA) over failures: a burst, then one
-  failure per ``interval`` — it slows spraying, never blocks for long, and
-  skips pairs that signed in from there before (a shared office NAT).
+  failure per ``interval`` — it slows spraying and never blocks for long.
+
+A pair that signed in before is *known* for a while and skips the account
+ceiling and the address limit (OWASP's device-cookie idea, by address): a
+griefer cannot shut the owner out of their usual address, nor a sprayer an
+office NAT. Its own backoff still applies.
 
 Accounts are keyed by a digest of the email as typed at sign-in (unknown
 emails are throttled alike, so the limits say nothing about who exists).
@@ -59,13 +63,14 @@ if n >= free then
   local ready = last + math.min(base * 2 ^ (n - free), cap)
   if now < ready then return {'pair', math.ceil(ready - now)} end
 end
+local known = redis.call('EXISTS', KEYS[4]) == 1
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
-if redis.call('ZCARD', KEYS[2]) >= ceiling then
+if not known and redis.call('ZCARD', KEYS[2]) >= ceiling then
   local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   return {'account', math.ceil(tonumber(oldest[2]) + window - now)}
 end
 local charged = 0
-if redis.call('EXISTS', KEYS[4]) == 0 then
+if not known then
   local tat = math.max(tonumber(redis.call('GET', KEYS[3]) or '0'), now)
   local wait = tat - now - (burst - 1) * interval
   if wait > 0 then return {'address', math.ceil(wait)} end
@@ -174,7 +179,7 @@ class LoginThrottle:
 
     async def signed_in(self, attempt: Attempt) -> None:
         """A full sign-in: forgiven, the pair's failures cleared and the pair
-        remembered as known (it then skips the address limit)."""
+        remembered as known (it then skips the account and address limits)."""
         await self._undo(attempt, signed_in=True)
 
     async def _undo(self, attempt: Attempt, *, signed_in: bool) -> None:
