@@ -156,7 +156,7 @@ class Accounts:
                 key=f"auth.account-exists:{secrets.token_hex(16)}",
             )
 
-        await self._mail_once("exists", owner, send)
+        await self._mail_once("exists", owner, send, self.settings.account_exists_cooldown_seconds)
 
     async def create_admin(self, *, email: str, password: str, name: str) -> User:
         """An admin, verified from the start: for operators (CLI, tests) only;
@@ -320,12 +320,20 @@ class Accounts:
     def _link(self, page: str, token: str) -> str:
         return f"{self._page(page)}?{urlencode({'token': token})}"
 
-    async def _mail_once(self, kind: str, user: User, send: Callable[[], Awaitable[bool]]) -> None:
-        """At most one email of a kind per address per cooldown; a failed send
-        does not count, so asking again works at once."""
+    async def _mail_once(
+        self,
+        kind: str,
+        user: User,
+        send: Callable[[], Awaitable[bool]],
+        seconds: int | None = None,
+    ) -> None:
+        """At most one email of a kind per address per cooldown (``seconds``,
+        else the resend cooldown); a failed send does not count, so asking
+        again works at once."""
         cooldown = f"cooldown:{kind}:{digest(user.email)[:32]}"
+        ttl = seconds or self.settings.email_resend_cooldown_seconds
         try:
-            if not await self.flags.set_once(cooldown, self.settings.email_resend_cooldown_seconds):
+            if not await self.flags.set_once(cooldown, ttl):
                 return
             if not await send():
                 await self.flags.clear(cooldown)

@@ -14,6 +14,9 @@ class Settings(ServiceSettings):
     reset_password_ttl_seconds: int = 3600
     email_resend_cooldown_seconds: int = 60
     """At most one verification or reset email per address in this window."""
+    account_exists_cooldown_seconds: int = 3600
+    """At most one "someone tried to register with your address" notice per
+    address in this window (anyone can trigger it: no mail bombing)."""
 
     # Sign-in throttling (``throttle``; the numbers and why: the README).
     login_pair_free_failures: int = 5
