@@ -135,7 +135,7 @@ def register_client(edge: httpx.Client) -> tuple[str, dict[str, Any]]:
         "/v1/auth/register",
         json={"email": email, "password": CLIENT_PASSWORD, "name": "Ada Byron", "role": "client"},
     )
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
     mail = eventually(
         lambda: edge.get("/v1/notifications/dev/mailbox", params={"to": email}),
         lambda r: (
@@ -149,7 +149,10 @@ def register_client(edge: httpx.Client) -> tuple[str, dict[str, Any]]:
     assert verified.status_code == 200, verified.text
     login = edge.post("/v1/auth/login", json={"email": email, "password": CLIENT_PASSWORD})
     assert login.status_code == 200, login.text
-    return registered.json()["id"], login.json() | {"email": email}
+    bearer = {"authorization": f"Bearer {login.json()['accessToken']}"}
+    me = edge.get("/v1/auth/me", headers=bearer)
+    assert me.status_code == 200, me.text
+    return me.json()["id"], login.json() | {"email": email}
 
 
 def test_a_suspension_reaches_every_service_in_seconds(edge: httpx.Client, admin: Admin) -> None:

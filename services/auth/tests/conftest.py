@@ -38,7 +38,11 @@ class FakeNotification:
         assert request.url.path == "/internal/notifications/send"
         assert request.headers["authorization"].startswith("Bearer ")
         body = json.loads(request.content)
-        assert body["template"] in {"auth.verify-email", "auth.reset-password"}
+        assert body["template"] in {
+            "auth.verify-email",
+            "auth.reset-password",
+            "auth.account-exists",
+        }
         assert set(body["recipient"]) == {"userId", "email", "name"}
         assert body["essential"] is True
         item = {

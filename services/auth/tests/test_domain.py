@@ -8,7 +8,7 @@ import pytest
 
 from mindlinks_auth.domain import (
     AccountSuspended,
-    EmailNotVerified,
+    InvalidCredentials,
     InvalidEmail,
     Session,
     User,
@@ -83,7 +83,7 @@ def test_emails_are_normalized() -> None:
 
 def test_who_may_sign_in() -> None:
     user = new_user(email=EMAIL, name=NAME, role="client", password_hash="x")
-    with pytest.raises(EmailNotVerified):
+    with pytest.raises(InvalidCredentials):  # as a wrong password: no oracle
         check_can_sign_in(user)
     verified = User(**{**user.__dict__, "email_verified": True})
     check_can_sign_in(verified)

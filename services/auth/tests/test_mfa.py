@@ -133,10 +133,10 @@ async def test_login_requires_a_valid_unused_code_once_enabled(t: AuthTest) -> N
     )
 
 
-async def test_guessing_codes_counts_towards_the_lockout(t: AuthTest) -> None:
+async def test_guessing_codes_counts_towards_the_throttle(t: AuthTest) -> None:
     user = await t.user()
     _, secret = await enabled(t, user)
-    for _ in range(t.settings.login_max_failures_per_account):
+    for _ in range(t.settings.login_pair_free_failures):
         await t.auth.post(
             "/v1/auth/login",
             json={"email": user["email"], "password": user["password"], "mfaCode": "000000"},
@@ -149,7 +149,7 @@ async def test_guessing_codes_counts_towards_the_lockout(t: AuthTest) -> None:
             "mfaCode": pyotp.TOTP(secret).now(),
         },
     )
-    t.problem(locked, 429, "login-throttled")
+    t.problem(locked, 429, "too-many-attempts")
 
 
 async def test_disable(t: AuthTest) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
 from mindlinks_auth.tokens import digest
 from mindlinks_kit.dynamo import values
@@ -14,6 +17,7 @@ if TYPE_CHECKING:
     from conftest import AuthTest
 
 VERIFY = "auth.verify-email"
+EXISTS = "auth.account-exists"
 
 
 def signup(t: AuthTest, **overrides: Any) -> dict[str, Any]:
@@ -26,36 +30,132 @@ def signup(t: AuthTest, **overrides: Any) -> dict[str, Any]:
     }
 
 
+async def registered(t: AuthTest, data: dict[str, Any]) -> str:
+    """Register through the API; the new user's id (the response names none)."""
+    response = await t.auth.post("/v1/auth/register", json=data)
+    assert response.status_code == 202, response.text
+    stored = await t.deps.store.user_by_email(response.json()["email"])
+    assert stored is not None
+    return stored.id
+
+
 async def test_register_creates_an_unverified_account(t: AuthTest) -> None:
     data = signup(t, email="  Ada.Lovelace+X@Example.COM ", role="contractor")
     response = await t.auth.post("/v1/auth/register", json=data)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     created = response.json()
-    assert created == {
-        "id": created["id"],
-        "email": "ada.lovelace+x@example.com",
-        "name": "Ada Lovelace",
-        "role": "contractor",
-        "emailVerified": False,
-    }
-    stored = await t.deps.store.user(created["id"])
+    assert created == {"email": "ada.lovelace+x@example.com"}
+    stored = await t.deps.store.user_by_email(created["email"])
     assert stored is not None
+    assert (stored.name, stored.role, stored.email_verified) == (
+        "Ada Lovelace",
+        "contractor",
+        False,
+    )
     assert stored.password_hash.startswith("$argon2id$")
     assert t.PASSWORD not in json.dumps(stored.__dict__)
-    # Unverified: no sign-in yet.
+    # Unverified: no sign-in yet, answered as a wrong password (see below).
     login = await t.auth.post(
         "/v1/auth/login", json={"email": created["email"], "password": t.PASSWORD}
     )
-    t.problem(login, 403, "email-not-verified")
+    t.problem(login, 401, "invalid-credentials")
 
 
-async def test_register_rejects_a_taken_email_whatever_its_case(t: AuthTest) -> None:
-    data = signup(t)
-    assert (await t.auth.post("/v1/auth/register", json=data)).status_code == 201
+VOLATILE = {"date", "x-correlation-id", "content-length"}
+
+
+def _shape(response: httpx.Response) -> tuple[int, dict[str, str], list[str]]:
+    headers = {k: v for k, v in response.headers.items() if k not in VOLATILE}
+    return response.status_code, headers, sorted(response.json())
+
+
+async def test_a_taken_email_answers_as_a_new_one_and_mails_the_owner(t: AuthTest) -> None:
+    owner = signup(t)
+    first = await t.auth.post("/v1/auth/register", json=owner)
+    before = await t.deps.store.user_by_email(owner["email"])
+    fresh = await t.auth.post("/v1/auth/register", json=signup(t))
     again = await t.auth.post(
-        "/v1/auth/register", json={**data, "email": data["email"].upper(), "name": "Eve"}
+        "/v1/auth/register",
+        json={
+            "email": owner["email"].upper(),
+            "password": "Violet-Orbit-Staple-77",
+            "name": "Eve Intruder",
+            "role": "contractor",
+        },
     )
-    t.problem(again, 409, "email-taken")
+    # Nothing tells the caller the address is taken.
+    assert again.status_code == 202, again.text
+    assert again.content == first.content
+    assert _shape(again) == _shape(fresh) == _shape(first)
+    # The account is untouched and nothing new was created or published.
+    after = await t.deps.store.user_by_email(owner["email"])
+    assert before is not None
+    assert after == before
+    assert [name for name, _ in await t.published(before.id)] == ["user.created"]
+    # Its owner hears about it (once per cooldown), and gets no second link.
+    await t.auth.post("/v1/auth/register", json=owner)
+    notices = await t.mailbox.items(owner["email"], EXISTS)
+    assert len(notices) == 1
+    base = t.settings.public_base_url
+    assert notices[0]["data"] == {
+        "name": "Ada Lovelace",
+        "signInUrl": f"{base}/login",
+        "resetUrl": f"{base}/forgot-password",
+    }
+    assert len(await t.mailbox.items(owner["email"], VERIFY)) == 1
+
+
+async def test_signing_in_after_registering_does_not_tell_a_taken_email_either(
+    t: AuthTest,
+) -> None:
+    """Register an address with a password of one's own, then sign in with it:
+    a new (unverified) account must answer like a taken one, whose password
+    is not this one — also when the throttle steps in."""
+    owner = signup(t)
+    await registered(t, owner)
+    probe = "Violet-Orbit-Staple-77"
+    answers = []
+    for email in (owner["email"], t.new_email()):
+        await t.auth.post("/v1/auth/register", json={**owner, "email": email, "password": probe})
+        seen = []
+        for _ in range(t.settings.login_pair_free_failures + 1):
+            response = await t.auth.post("/v1/auth/login", json={"email": email, "password": probe})
+            body = response.json()
+            seen.append((response.status_code, body["code"], body["detail"]))
+        answers.append(seen)
+    taken, new = answers
+    assert taken == new
+    assert taken[0][:2] == (401, "invalid-credentials")
+
+
+async def test_a_taken_email_still_costs_a_password_hash(
+    t: AuthTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both answers take at least one hash, so timing does not tell them apart."""
+    passwords = t.deps.accounts.passwords
+    hash_password = passwords.hash
+
+    async def slow_hash(password: str) -> str:
+        await asyncio.sleep(0.5)
+        return await hash_password(password)
+
+    monkeypatch.setattr(passwords, "hash", slow_hash)
+    data = signup(t)
+    for body in (data, {**data, "name": "Eve Intruder"}):
+        started = time.perf_counter()
+        response = await t.auth.post("/v1/auth/register", json=body)
+        assert response.status_code == 202, response.text
+        assert time.perf_counter() - started >= 0.5
+
+
+async def test_a_taken_email_with_a_weak_password_is_refused_as_a_new_one(t: AuthTest) -> None:
+    data = signup(t)
+    await registered(t, data)
+    for email in (data["email"], t.new_email()):
+        weak = await t.auth.post(
+            "/v1/auth/register", json={**data, "email": email, "password": "password"}
+        )
+        t.problem(weak, 422, "weak-password")
 
 
 async def test_register_validates_input(t: AuthTest) -> None:
@@ -89,12 +189,12 @@ async def test_register_refuses_weak_passwords(t: AuthTest) -> None:
         found = t.problem(await t.auth.post("/v1/auth/register", json=data), 422, "weak-password")
         assert found["errors"][0]["location"] == ["body", "password"], password
     strong = signup(t, password="violet-Staple-Orbit-88")
-    assert (await t.auth.post("/v1/auth/register", json=strong)).status_code == 201
+    assert (await t.auth.post("/v1/auth/register", json=strong)).status_code == 202
 
 
 async def test_register_publishes_user_created(t: AuthTest) -> None:
-    response = await t.auth.post("/v1/auth/register", json=signup(t))
-    user = response.json()
+    data = signup(t)
+    user = {"id": await registered(t, data), "email": data["email"]}
     published = await t.published(user["id"])
     assert [name for name, _ in published] == ["user.created"]
     data = published[0][1]
@@ -138,7 +238,7 @@ async def test_register_publishes_user_created(t: AuthTest) -> None:
 
 async def test_register_sends_the_verification_email_and_the_link_verifies(t: AuthTest) -> None:
     data = signup(t)
-    created = (await t.auth.post("/v1/auth/register", json=data)).json()
+    await registered(t, data)
     mails = await t.mailbox.items(data["email"], VERIFY)
     assert len(mails) == 1
     token = mails[0]["data"]["token"]
@@ -153,7 +253,7 @@ async def test_register_sends_the_verification_email_and_the_link_verifies(t: Au
     verified = await t.auth.post("/v1/auth/verify-email", json={"token": token})
     assert verified.status_code == 200, verified.text
     assert verified.json() == {"emailVerified": True}
-    assert (await t.login({**data, "id": created["id"]}))["tokenType"] == "Bearer"
+    assert (await t.login(data))["tokenType"] == "Bearer"
     # Single use.
     again = await t.auth.post("/v1/auth/verify-email", json={"token": token})
     t.problem(again, 400, "invalid-token")
@@ -171,7 +271,7 @@ async def test_registration_survives_a_notification_outage_and_resend_works(t: A
     peers.mount("notification", httpx.MockTransport(_down))
     data = signup(t)
     response = await t.auth.post("/v1/auth/register", json=data)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     assert await t.mailbox.items(data["email"], VERIFY) == []
 
     # Notification is back: resend sends it (a failed send sets no cooldown).

@@ -71,8 +71,8 @@ class World:
             "/v1/auth/register",
             json={"email": email, "password": PASSWORD, "name": name, "role": role},
         )
-        assert response.status_code == 201, response.text
-        user_id = response.json()["id"]
+        assert response.status_code == 202, response.text
+        user_id = await self.fleet.user_id_of(email)
         await self.fleet.deliver()
         return Account(user_id, email, name, role, self.fleet.bearer(user_id, role))
 

@@ -43,18 +43,13 @@ class Onboarding:
         self.fleet = fleet
 
     async def register(self, role: str, name: str, email: str | None = None) -> str:
+        email = email or f"{uuid.uuid4().hex}@example.com"
         response = await self.fleet.client("auth").post(
             "/v1/auth/register",
-            json={
-                "email": email or f"{uuid.uuid4().hex}@example.com",
-                "password": PASSWORD,
-                "name": name,
-                "role": role,
-            },
+            json={"email": email, "password": PASSWORD, "name": name, "role": role},
         )
-        step(f"register a {role}", response, 201)
-        user_id: str = response.json()["id"]
-        return user_id
+        step(f"register a {role}", response, 202)
+        return await self.fleet.user_id_of(email)
 
     async def client(self) -> tuple[str, str, dict[str, str]]:
         """A client user owning an active company: (user id, company id, headers)."""

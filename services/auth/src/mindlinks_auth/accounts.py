@@ -9,6 +9,7 @@ for the email again.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from urllib.parse import urlencode
@@ -130,6 +131,35 @@ class Accounts:
         )
         await self._create(user)
         return user
+
+    async def sign_up(self, *, email: str, password: str, name: str, role: Role) -> User | None:
+        """Registration as the public sees it: the new account, or None when
+        the address is taken (nothing changes). Either way the password was
+        checked and hashed, so the caller can answer both alike."""
+        try:
+            return await self.register(email=email, password=password, name=name, role=role)
+        except EmailTaken:
+            return None
+
+    async def after_sign_up(self, email: str, user: User | None) -> None:
+        """After the response: the verification link to a new account, or a
+        notice to the owner of a taken address (who may have forgotten)."""
+        if user is not None:
+            await self.send_verification(user)
+            return
+        owner = await self.store.user_by_email(email)
+        if owner is None or not owner.active:
+            return
+
+        async def send() -> bool:
+            return await self.notifications.account_exists(
+                owner,
+                sign_in_url=self._page("login"),
+                reset_url=self._page("forgot-password"),
+                key=f"auth.account-exists:{secrets.token_hex(16)}",
+            )
+
+        await self._mail_once("exists", owner, send, self.settings.account_exists_cooldown_seconds)
 
     async def check_new_admin(self, *, email: str, password: str, name: str) -> str:
         """What ``create_admin`` would refuse, checked before an operator sets
@@ -294,22 +324,33 @@ class Accounts:
 
     async def _check_code(self, user: User, sealed: str, code: str, ip: str) -> None:
         """Codes guessed here count as failed sign-ins (a 6-digit code is guessable)."""
-        await self.throttle.check(user.email, ip)
+        attempt = await self.throttle.begin(user.email, ip)
         if not await spend_code(self.flags, user.id, await self.box.open(user.id, sealed), code):
-            await self.throttle.failed(user.email, ip)
-            raise MfaCodeRejected()
+            raise MfaCodeRejected()  # the attempt stays counted as a failure
+        await self.throttle.passed(attempt)
 
     # helpers -------------------------------------------------------------
 
-    def _link(self, page: str, token: str) -> str:
-        return f"{self.settings.public_base_url.rstrip('/')}/{page}?{urlencode({'token': token})}"
+    def _page(self, page: str) -> str:
+        return f"{self.settings.public_base_url.rstrip('/')}/{page}"
 
-    async def _mail_once(self, kind: str, user: User, send: Callable[[], Awaitable[bool]]) -> None:
-        """At most one email of a kind per address per cooldown; a failed send
-        does not count, so asking again works at once."""
+    def _link(self, page: str, token: str) -> str:
+        return f"{self._page(page)}?{urlencode({'token': token})}"
+
+    async def _mail_once(
+        self,
+        kind: str,
+        user: User,
+        send: Callable[[], Awaitable[bool]],
+        seconds: int | None = None,
+    ) -> None:
+        """At most one email of a kind per address per cooldown (``seconds``,
+        else the resend cooldown); a failed send does not count, so asking
+        again works at once."""
         cooldown = f"cooldown:{kind}:{digest(user.email)[:32]}"
+        ttl = seconds or self.settings.email_resend_cooldown_seconds
         try:
-            if not await self.flags.set_once(cooldown, self.settings.email_resend_cooldown_seconds):
+            if not await self.flags.set_once(cooldown, ttl):
                 return
             if not await send():
                 await self.flags.clear(cooldown)

@@ -21,8 +21,8 @@ from mindlinks_auth.schemas import (
     MfaCodeRequest,
     MfaSetup,
     RefreshRequest,
-    RegisteredUser,
     RegisterRequest,
+    RegistrationAccepted,
     ResetPasswordRequest,
     RotatedKeys,
     ServiceTokenRequest,
@@ -66,16 +66,17 @@ async def jwks(deps: Deps, response: Response) -> dict[str, Any]:
 # accounts -------------------------------------------------------------------
 
 
-@public.post("/register", status_code=201)
+@public.post("/register", status_code=202)
 async def register(
     body: RegisterRequest, deps: Deps, background: BackgroundTasks
-) -> RegisteredUser:
-    """Create a client or contractor account; a verification mail follows."""
-    user = await deps.accounts.register(
+) -> RegistrationAccepted:
+    """Create a client or contractor account; a verification mail follows. A
+    taken address answers exactly the same (its owner is mailed instead)."""
+    user = await deps.accounts.sign_up(
         email=body.email, password=body.password, name=body.name, role=body.role
     )
-    background.add_task(deps.accounts.send_verification, user)
-    return RegisteredUser.of(user)
+    background.add_task(deps.accounts.after_sign_up, body.email, user)
+    return RegistrationAccepted(email=body.email)
 
 
 @public.post("/verify-email")

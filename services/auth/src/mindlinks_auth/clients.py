@@ -13,7 +13,7 @@ from mindlinks_kit.errors import PeerUnavailable
 from mindlinks_kit.http import Peers
 
 log = structlog.get_logger("mindlinks.auth.notification")
-Template = Literal["auth.verify-email", "auth.reset-password"]
+Template = Literal["auth.verify-email", "auth.reset-password", "auth.account-exists"]
 
 
 class Notifications:
@@ -58,4 +58,14 @@ class Notifications:
     async def reset_password(self, user: User, url: str, token: str, key: str) -> bool:
         return await self.send(
             "auth.reset-password", user, {"resetUrl": url, "token": token}, idempotency_key=key
+        )
+
+    async def account_exists(
+        self, user: User, *, sign_in_url: str, reset_url: str, key: str
+    ) -> bool:
+        return await self.send(
+            "auth.account-exists",
+            user,
+            {"signInUrl": sign_in_url, "resetUrl": reset_url},
+            idempotency_key=key,
         )

@@ -29,12 +29,7 @@ class WeakPassword(InvalidInput):
 
 class InvalidCredentials(Unauthorized):
     code = "invalid-credentials"
-    title = "The email or password is not correct"
-
-
-class EmailNotVerified(Forbidden):
-    code = "email-not-verified"
-    title = "Verify your email address before signing in"
+    title = "The email or password is not correct, or the email is not verified yet"
 
 
 class AccountSuspended(Forbidden):
@@ -164,10 +159,14 @@ def lookup_email(raw: str) -> str:
 
 
 def check_can_sign_in(user: User) -> None:
+    """After the right password. An unverified account answers as a wrong
+    password would: anyone can register an address with a password of their
+    own and sign in with it, and a distinct answer would then tell a new
+    address from a taken one."""
     if not user.active:
         raise AccountSuspended()
     if not user.email_verified:
-        raise EmailNotVerified()
+        raise InvalidCredentials()
 
 
 # The bases of the most common passwords (lowercase, letters only): a

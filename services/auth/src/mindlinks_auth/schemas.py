@@ -27,22 +27,11 @@ class RegisterRequest(ApiModel):
     role: Literal["client", "contractor"]
 
 
-class RegisteredUser(ApiModel):
-    id: str
-    email: str
-    name: str
-    role: Role
-    email_verified: bool
+class RegistrationAccepted(ApiModel):
+    """The same for a new and a taken address: either way a mail goes to it
+    (a verification link, or a notice to the existing owner)."""
 
-    @classmethod
-    def of(cls, user: User) -> RegisteredUser:
-        return cls(
-            id=user.id,
-            email=user.email,
-            name=user.name,
-            role=user.role,
-            email_verified=user.email_verified,
-        )
+    email: str
 
 
 class EmailRequest(ApiModel):

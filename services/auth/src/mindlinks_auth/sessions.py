@@ -37,7 +37,7 @@ from mindlinks_auth.tokens import Flags, RefreshTokens
 from mindlinks_kit.auth import Principal, TokenVerifier
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import ConditionFailed
-from mindlinks_kit.errors import NotFound, Unauthorized
+from mindlinks_kit.errors import NotFound, Problem, Unauthorized
 from mindlinks_kit.runtime import Runtime
 
 
@@ -102,30 +102,35 @@ class Sessions:
         self, email: str, password: str, mfa_code: str | None, *, ip: str, user_agent: str
     ) -> Tokens:
         email = lookup_email(email)
-        await self.throttle.check(email, ip)
+        # Counted as a failed attempt until the secrets prove right.
+        attempt = await self.throttle.begin(email, ip)
         user = await self.store.user_by_email(email)
         matches, rehashed = await self.passwords.verify(
             password, user.password_hash if user else None
         )
         if user is None or not matches:
-            await self.throttle.failed(email, ip)
             raise InvalidCredentials()
-        check_can_sign_in(user)
-        if user.mfa_enabled:
-            await self._second_factor(user, mfa_code, email, ip)
-        await self.throttle.succeeded(email)
+        try:
+            check_can_sign_in(user)
+            if user.mfa_enabled:
+                await self._second_factor(user, mfa_code)
+        except (MfaInvalid, InvalidCredentials):
+            raise  # a wrong code (or an unverified account) stays counted as a failure
+        except Problem:
+            await self.throttle.passed(attempt)  # the password was no guess
+            raise
+        await self.throttle.signed_in(attempt)
         if rehashed:
             user = await self._store_rehash(user, rehashed)
         return await self._start(user, ip, user_agent, sign_in_methods(user.mfa_enabled))
 
-    async def _second_factor(self, user: User, code: str | None, email: str, ip: str) -> None:
+    async def _second_factor(self, user: User, code: str | None) -> None:
         if not code:
             raise MfaRequired()
         assert user.mfa_secret is not None
         secret = await self.box.open(user.id, user.mfa_secret)
         if not await spend_code(self.flags, user.id, secret, code):
-            await self.throttle.failed(email, ip)
-            raise MfaInvalid()
+            raise MfaInvalid()  # the attempt stays counted as a failure
 
     async def _store_rehash(self, user: User, rehashed: str) -> User:
         try:

@@ -18,11 +18,27 @@ class Settings(ServiceSettings):
     reset_password_ttl_seconds: int = 3600
     email_resend_cooldown_seconds: int = 60
     """At most one verification or reset email per address in this window."""
+    account_exists_cooldown_seconds: int = 3600
+    """At most one "someone tried to register with your address" notice per
+    address in this window (anyone can trigger it: no mail bombing)."""
 
-    login_window_seconds: int = 900
-    login_max_failures_per_account: int = 5
-    login_lockout_seconds: int = 900
-    login_max_failures_per_ip: int = 20
+    # Sign-in throttling (``throttle``; the numbers and why: the README).
+    login_pair_free_failures: int = 5
+    """Failures of one (account, address) pair before it must wait."""
+    login_pair_base_delay_seconds: float = 1.0
+    """The first wait; it doubles with each further failure of the pair."""
+    login_pair_max_delay_seconds: int = 300
+    login_pair_memory_seconds: int = 3600
+    """A pair's failures are forgotten this long after its last one."""
+    login_account_max_failures: int = 100
+    """The hard ceiling: failures of one account, from anywhere, in the window."""
+    login_account_window_seconds: int = 600
+    login_address_burst: int = 50
+    """Failures one address may make at once (any accounts)..."""
+    login_address_interval_seconds: float = 10.0
+    """...then one per this interval (refilled at the same pace)."""
+    login_known_pair_seconds: int = 30 * 24 * 3600
+    """How long a pair that signed in skips the address limit."""
 
     signing_keys_reload_seconds: float = 30.0
     """How stale this process's copy of the signing keys may get before it

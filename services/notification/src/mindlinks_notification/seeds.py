@@ -76,6 +76,34 @@ RESET_PASSWORD = TemplateSpec(
     ),
 )
 
+ACCOUNT_EXISTS = TemplateSpec(
+    name="auth.account-exists",
+    description=(
+        "Sent by auth when someone registers with an address that already has an "
+        "account (the registrant is answered as for a new address)."
+    ),
+    variables=("name", "signInUrl", "resetUrl"),
+    subject="Someone tried to sign up with your email address",
+    text=(
+        "Hello {{ name }},\n\n"
+        "Someone just tried to create a Mind-Links account with this email address, "
+        "which already has one.\n\n"
+        "If it was you, sign in instead:\n\n"
+        "{{ signInUrl }}\n\n"
+        "Forgot your password? Choose a new one:\n\n"
+        "{{ resetUrl }}\n\n"
+        "If it was not you, ignore this email: nothing changed on your account.\n"
+    ),
+    html=_layout(
+        "<p>Hello {{ name }},</p>\n"
+        "<p>Someone just tried to create a Mind-Links account with this email address, "
+        "which already has one.</p>\n"
+        "<p>If it was you, sign in instead.</p>\n" + _button("signInUrl", "Sign in") + "\n"
+        '<p>Forgot your password? <a href="{{ resetUrl }}">Choose a new one</a>.</p>\n'
+        "<p>If it was not you, ignore this email: nothing changed on your account.</p>"
+    ),
+)
+
 WELCOME = TemplateSpec(
     name="user.welcome",
     description="Sent on user.created: a welcome in the app and by email.",
@@ -418,6 +446,7 @@ PAYMENT_RELEASED = TemplateSpec(
 SEEDS: tuple[TemplateSpec, ...] = (
     VERIFY_EMAIL,
     RESET_PASSWORD,
+    ACCOUNT_EXISTS,
     WELCOME,
     CLIENT_INVITATION,
     INVITATION_SENT,

@@ -72,6 +72,18 @@ class Running:
         token, _ = self.deps("auth").keys.service_token(service, 300)
         return {"authorization": f"Bearer {token}"}
 
+    async def user_id_of(self, email: str) -> str:
+        """The id of the account registered with ``email``, through auth's
+        operator search (registration names no id: a taken address must get
+        the same answer as a new one)."""
+        response = await self.client("auth").get(
+            "/internal/auth/users", params={"email": email}, headers=self.service_bearer("admin")
+        )
+        assert response.status_code == 200, response.text
+        items = response.json()["items"]
+        assert len(items) == 1, f"no account for {email}"
+        return str(items[0]["id"])
+
     async def redeliver(self, producer: str, event_id: str) -> int:
         """Publish an already published event again — a relay that crashed between
         publishing and marking it sent — and deliver it: consumers must not

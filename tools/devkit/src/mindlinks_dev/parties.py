@@ -255,18 +255,13 @@ class Parties:
         return ContractorAccount(user_id, contractor_id, name, email, headers)
 
     async def _register(self, role: str, name: str, email: str | None = None) -> str:
+        email = email or f"{uuid.uuid4().hex}@example.com"
         response = await self.fleet.client("auth").post(
             "/v1/auth/register",
-            json={
-                "email": email or f"{uuid.uuid4().hex}@example.com",
-                "password": PASSWORD,
-                "name": name,
-                "role": role,
-            },
+            json={"email": email, "password": PASSWORD, "name": name, "role": role},
         )
-        _step(f"register a {role}", response, 201)
-        user_id: str = response.json()["id"]
-        return user_id
+        _step(f"register a {role}", response, 202)
+        return await self.fleet.user_id_of(email)
 
     @staticmethod
     def fixed_terms(amount_minor: int = 150_000, due: str = "2026-03-31") -> dict[str, Any]:
