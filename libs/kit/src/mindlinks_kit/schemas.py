@@ -80,14 +80,16 @@ class _Displayable:
         return document
 
 
-Text = Annotated[
-    str, _Displayable(TEXT_PATTERN, "control characters, line breaks or bidirectional controls")
-]
+ONE_LINE = _Displayable(TEXT_PATTERN, "control characters, line breaks or bidirectional controls")
+MULTI_LINE = _Displayable(LONG_TEXT_PATTERN, "control characters or bidirectional controls")
+# With other constraints, put these last: ``Annotated[str, StringConstraints(
+# strip_whitespace=True, max_length=200), ONE_LINE]``; constraints after them
+# would be checked before the whitespace is stripped.
+
+Text = Annotated[str, ONE_LINE]
 """One line of free text shown to another party (names, titles, reasons)."""
 
-LongText = Annotated[
-    str, _Displayable(LONG_TEXT_PATTERN, "control characters or bidirectional controls")
-]
+LongText = Annotated[str, MULTI_LINE]
 """Multi-line free text shown to another party (contract bodies, messages):
 as ``Text``, but tab, line feed and carriage return are allowed."""
 

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from mindlinks_auth.domain import PASSWORD_MAX_LENGTH, User, normalize_email
 from mindlinks_fleet.events import Role
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel
 
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(normalize_email)]
 LooseEmail = Annotated[str, StringConstraints(min_length=1, max_length=320)]
@@ -16,7 +16,9 @@ LooseEmail = Annotated[str, StringConstraints(min_length=1, max_length=320)]
 registered addresses apart."""
 Password = Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=512)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
 Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 
 
@@ -162,7 +164,9 @@ class IntrospectResponse(ApiModel):
 
 
 class SuspendRequest(ApiModel):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE
+    ]
 
 
 class RotatedKeys(ApiModel):

@@ -18,7 +18,7 @@ from mindlinks_client.domain import (
     Status,
 )
 from mindlinks_client.invitations import Invitation, Shown
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel, Id
 
 
 def _email(value: str) -> str:
@@ -42,10 +42,18 @@ def _upper(value: Any) -> Any:
 
 
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
+Line = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
+City = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE
+]
+PostalCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), ONE_LINE
+]
 Country = Annotated[str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{2}$")]
 """ISO 3166-1 alpha-2."""
 JurisdictionCode = Annotated[
@@ -303,14 +311,16 @@ class CompanyAdminRecord(CompanyRecord):
         )
 
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE
+]
 
 
 class ReviewCompany(ApiModel):
     decision: Decision
     reason: Reason | None = None
     """Required for a rejection: the owner is told why."""
-    decided_by: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    decided_by: Id
     """The admin's user id."""
 
     @model_validator(mode="after")
@@ -322,8 +332,8 @@ class ReviewCompany(ApiModel):
 
 class RedeemInvitation(ApiModel):
     token: Annotated[str, StringConstraints(min_length=16, max_length=256)]
-    contractor_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    user_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    contractor_id: Id
+    user_id: Id
     email: Annotated[str, StringConstraints(min_length=3, max_length=320)]
     name: Name | None = None
     """The contractor's name, shown in the client's contractor list."""

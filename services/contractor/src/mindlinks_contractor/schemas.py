@@ -18,7 +18,7 @@ from mindlinks_contractor.bank import (
     sort_code_problem,
 )
 from mindlinks_contractor.domain import Address, Engagement, KycStatus, Onboarded, Profile
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.schemas import ONE_LINE, ApiModel
 
 
 def _upper(value: Any) -> Any:
@@ -37,10 +37,18 @@ def _sort_code(value: Any) -> Any:
     return normalize_sort_code(value) if isinstance(value, str) else value
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
+Line = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
+City = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE
+]
+PostalCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), ONE_LINE
+]
 Country = Annotated[str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{2}$")]
 """ISO 3166-1 alpha-2."""
 Currency = Annotated[str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{3}$")]

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
 
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.schemas import ONE_LINE, ApiModel
 from mindlinks_user.domain import Preferences, Profile, is_locale, is_phone, is_timezone
 
 
@@ -33,8 +33,12 @@ Locale = Annotated[str, StringConstraints(max_length=35), AfterValidator(_locale
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=16), AfterValidator(_phone)
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE
+]
 
 
 class ProfileOut(ApiModel):
