@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 from mindlinks_kit.errors import Conflict, InvalidInput, NotFound, install_handlers
 from mindlinks_kit.http import Peers, ServiceTokens, refusal
 from mindlinks_kit.schemas import (
+    CURSOR_PATTERN,
     ID_PATTERN,
     TEXT_PATTERN,
     ApiModel,
@@ -77,7 +78,7 @@ def test_the_rules_are_in_the_json_schema() -> None:
         for p in app.openapi()["paths"]["/things/{thing_id}"]["get"]["parameters"]
     }
     assert parameters["thing_id"]["pattern"] == ID_PATTERN
-    assert "pattern" in parameters["cursor"]["anyOf"][0]
+    assert parameters["cursor"]["pattern"] == CURSOR_PATTERN
 
 
 # --- a peer's refusal --------------------------------------------------------

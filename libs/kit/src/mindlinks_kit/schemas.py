@@ -36,8 +36,11 @@ CURSOR_PATTERN = r"^[A-Za-z0-9_-]{24,2048}$"
 Cursor = Annotated[
     str | None,
     Query(
-        pattern=CURSOR_PATTERN,
+        max_length=2048,
         description="The `nextCursor` of the previous page, as it was sent (signed base64url)",
+        # Documented, not enforced here: the codec refuses anything else with
+        # its own stable code (422 ``invalid-cursor``), pattern-shaped or not.
+        json_schema_extra={"pattern": CURSOR_PATTERN},
     ),
 ]
 """``?cursor=``: what ``CursorCodec.encode`` makes (base64url of at least 18 bytes)."""

@@ -16,11 +16,9 @@ Kind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,63}$")]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 """Printable ASCII without spaces: subjects (contract ids) and idempotency keys."""
 MAX_PDF_BASE64 = 36 * 1024 * 1024
-Base64 = Annotated[
-    str,
-    StringConstraints(pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"),
-]
-"""Standard base64 with padding, as ``base64.b64decode(validate=True)`` takes it."""
+BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+"""Standard padded base64, as ``pdf_sha256`` decodes it (documented; it refuses
+anything else with 422 ``invalid-pdf``)."""
 
 
 class AppendIn(ApiModel):
@@ -174,7 +172,12 @@ class VerifyIn(ApiModel):
     proof: ProofDoc | None = None
     digest: DigestDoc | None = None
     contract_id: Id | None = None
-    pdf_base64: Base64 | None = Field(default=None, min_length=1, max_length=MAX_PDF_BASE64)
+    pdf_base64: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PDF_BASE64,
+        json_schema_extra={"pattern": BASE64},
+    )
     pdf_sha256: Hex64 | None = None
 
     @model_validator(mode="after")
