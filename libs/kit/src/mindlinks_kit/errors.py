@@ -122,18 +122,21 @@ class NotReady(Problem):
     title = "The service is not ready"
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
 def allowed_methods(routes: Any, scope: Any) -> str:
-    """``Allow`` for a path: the methods of every route whose path matches, not
-    only the first one's (Starlette's own 405 names one route's methods, so
-    ``GET`` and ``PATCH`` on one path, as two routes, would hide each other)."""
+    """``Allow`` for a path: every method some route takes there, not only the
+    first matching route's (Starlette's own 405 names one route's methods, so
+    ``GET`` and ``PATCH`` on one path, as two routes, would hide each other).
+    Asked of the routes themselves (``matches``), so included routers count."""
     from starlette.routing import Match
 
-    methods: set[str] = set()
-    for route in routes:
-        route_methods = getattr(route, "methods", None)
-        if route_methods and route.matches(scope)[0] is not Match.NONE:
-            methods |= set(route_methods)
-    return ", ".join(sorted(methods))
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
+    )
 
 
 def install_handlers(app: Any) -> None:
