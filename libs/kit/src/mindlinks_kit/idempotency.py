@@ -32,6 +32,8 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=8,
         max_length=128,
+        # Visible ASCII: a header value cannot carry what HTTP would trim or mangle.
+        pattern=r"^[!-~]+$",
         description="Repeat a request safely: same key + same body = same response",
     ),
 ]

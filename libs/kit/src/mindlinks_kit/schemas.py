@@ -20,6 +20,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     StringConstraints,
+    WithJsonSchema,
 )
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
@@ -95,6 +96,18 @@ Text = Annotated[str, ONE_LINE]
 LongText = Annotated[str, MULTI_LINE]
 """Multi-line free text shown to another party (contract bodies, messages):
 as ``Text``, but tab, line feed and carriage return are allowed."""
+
+
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+EMAIL_SCHEMA = WithJsonSchema(
+    {"type": "string", "format": "email", "maxLength": 320, "pattern": EMAIL_PATTERN}
+)
+"""What an email field documents (``Annotated[str, ..., EMAIL_SCHEMA]``): the
+common address shape, a subset of what the services' email validation takes,
+so a generated client's addresses are accepted."""
 
 
 class ApiModel(BaseModel):

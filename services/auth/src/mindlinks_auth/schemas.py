@@ -8,9 +8,11 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from mindlinks_auth.domain import PASSWORD_MAX_LENGTH, User, normalize_email
 from mindlinks_fleet.events import Role
-from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel
+from mindlinks_kit.schemas import EMAIL_SCHEMA, MULTI_LINE, ONE_LINE, ApiModel
 
-Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(normalize_email)]
+Email = Annotated[
+    str, StringConstraints(max_length=320), AfterValidator(normalize_email), EMAIL_SCHEMA
+]
 LooseEmail = Annotated[str, StringConstraints(min_length=1, max_length=320)]
 """An address as typed (sign-in, resend): never a syntax error that could tell
 registered addresses apart."""
