@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from mindlinks_auth.domain import PASSWORD_MAX_LENGTH, User, normalize_email
+from mindlinks_auth.domain import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, User, normalize_email
 from mindlinks_fleet.events import Role
 from mindlinks_kit.schemas import EMAIL_SCHEMA, MULTI_LINE, ONE_LINE, ApiModel
 
@@ -17,6 +17,8 @@ LooseEmail = Annotated[str, StringConstraints(min_length=1, max_length=320)]
 """An address as typed (sign-in, resend): never a syntax error that could tell
 registered addresses apart."""
 Password = Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
+NewPassword = Annotated[Password, Field(json_schema_extra={"minLength": PASSWORD_MIN_LENGTH})]
+"""Documents the length rule; ``password_problems`` enforces it (422 ``weak-password``)."""
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
@@ -26,7 +28,7 @@ Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 
 class RegisterRequest(ApiModel):
     email: Email
-    password: Password
+    password: NewPassword
     name: Name
     role: Literal["client", "contractor"]
 
@@ -80,7 +82,7 @@ class RefreshRequest(ApiModel):
 
 class ResetPasswordRequest(ApiModel):
     token: Secret
-    password: Password
+    password: NewPassword
 
 
 class Me(ApiModel):
