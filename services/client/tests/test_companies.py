@@ -287,13 +287,13 @@ async def test_internal_company_routes(fleet: Running, world: World) -> None:
         404,
         "not-found",
     )
-    # The owner guard item shares the table; it is not a company.
+    # The owner guard item shares the table; it is not a company (nor even an id).
     world.problem(
         await world.client.get(
             f"/internal/clients/companies/owner:{owner.user_id}", headers=service
         ),
-        404,
-        "not-found",
+        422,
+        "invalid-input",
     )
     world.problem(
         await world.client.get(

@@ -194,9 +194,9 @@ async def test_a_company_never_held_is_not_reviewed(fleet: Running, world: World
         world.problem(await review(fleet, company["id"], **body), 409, "not-pending-review")
     assert await reviewed(fleet, company["id"]) == []
     world.problem(await review(fleet, uuid.uuid4().hex, decision="approved"), 404, "not-found")
-    # The owner guard shares the table; it is not a company.
+    # The owner guard shares the table; it is not a company (nor even an id).
     world.problem(
-        await review(fleet, f"owner:{owner.user_id}", decision="approved"), 404, "not-found"
+        await review(fleet, f"owner:{owner.user_id}", decision="approved"), 422, "invalid-input"
     )
 
 

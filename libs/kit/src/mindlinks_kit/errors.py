@@ -96,10 +96,47 @@ class PeerUnavailable(Problem):
     title = "A service this request depends on is unavailable"
 
 
+class PeerRefused(Problem):
+    """A peer's refusal (4xx), passed on as what it means for our caller:
+    the peer's status for "not found", "conflict" and "invalid", 502 for a
+    refusal that is ours to fix (the peer refused our token, or a route we
+    called wrongly). Built by ``mindlinks_kit.http.refusal``."""
+
+    status = 502
+    code = "peer-error"
+    title = "A service this request depends on gave an unexpected answer"
+
+    def __init__(self, detail: str, *, answer: tuple[int, str, str], **extensions: Any) -> None:
+        super().__init__(detail, **extensions)
+        self.answer = answer
+        """(status, code, title) our caller gets."""
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        status, code, title = self.answer
+        return problem_body(status, code, title, self.detail, instance, **self.extensions)
+
+
 class NotReady(Problem):
     status = 503
     code = "not-ready"
     title = "The service is not ready"
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(routes: Any, scope: Any) -> str:
+    """``Allow`` for a path: every method some route takes there, not only the
+    first matching route's (Starlette's own 405 names one route's methods, so
+    ``GET`` and ``PATCH`` on one path, as two routes, would hide each other).
+    Asked of the routes themselves (``matches``), so included routers count."""
+    from starlette.routing import Match
+
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
+    )
 
 
 def install_handlers(app: Any) -> None:
@@ -145,9 +182,12 @@ def install_handlers(app: Any) -> None:
         }
         code, title = codes.get(exc.status_code, ("http-error", "Request failed"))
         detail = exc.detail if isinstance(exc.detail, str) else title
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request.app.router.routes, request.scope)
+            detail = f"{request.method} is not allowed here; use {headers['Allow']}"
         return respond(
-            problem_body(exc.status_code, code, title, detail, request.url.path),
-            dict(exc.headers or {}),
+            problem_body(exc.status_code, code, title, detail, request.url.path), headers
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:

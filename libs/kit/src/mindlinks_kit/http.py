@@ -10,6 +10,7 @@ correlation id, trace context and user token.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import suppress
@@ -27,13 +28,71 @@ from tenacity import (
 )
 
 from mindlinks_kit.context import current
-from mindlinks_kit.errors import PeerUnavailable
+from mindlinks_kit.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PeerRefused,
+    PeerUnavailable,
+    Problem,
+)
 from mindlinks_kit.middleware import CORRELATION_HEADER
 
 log = structlog.get_logger("mindlinks.http")
 USER_TOKEN_HEADER = "x-user-authorization"  # noqa: S105 - a header name
 IDEMPOTENCY_HEADER = "idempotency-key"
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+_PASSED_ON: dict[int, type[Problem]] = {
+    400: InvalidInput,
+    404: NotFound,
+    409: Conflict,
+    410: Conflict,
+    422: InvalidInput,
+}
+"""A peer's refusal that is about what our caller asked → the same meaning for
+our caller. Anything else (401/403: our credential; an unexpected 2xx/3xx) is
+ours to fix (502), never ``peer-unavailable`` (503): 5xx alarms stay true."""
+_PEER_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def refusal(peer: str, response: httpx.Response) -> Problem:
+    """What a peer's answer that the caller did not expect means for our caller
+    (raise it): 404 → 404, 409/410 → 409, 400/422 → 422, with the peer's own
+    ``code`` and ``detail`` when it sent a problem; 429 → 503 (the peer sheds
+    load); anything else → 502 ``peer-error``."""
+    status = response.status_code
+    code, detail = _problem_of(response)
+    if status == 429:
+        return PeerUnavailable(f"{peer} is overloaded", peer=peer, reason="throttled")
+    passed_on = _PASSED_ON.get(status)
+    if passed_on is None:
+        return PeerRefused(
+            f"{peer} answered {status}" + (f" ({code})" if code else ""),
+            answer=(PeerRefused.status, PeerRefused.code, PeerRefused.title),
+            peer=peer,
+        )
+    return PeerRefused(
+        detail or passed_on.title,
+        answer=(passed_on.status, code or passed_on.code, passed_on.title),
+        peer=peer,
+    )
+
+
+def _problem_of(response: httpx.Response) -> tuple[str | None, str | None]:
+    """The peer's problem ``code`` and ``detail``, when it sent a readable one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    code, detail = body.get("code"), body.get("detail")
+    return (
+        code if isinstance(code, str) and _PEER_CODE.match(code) else None,
+        detail[:500] if isinstance(detail, str) else None,
+    )
 
 
 class CircuitOpen(Exception):

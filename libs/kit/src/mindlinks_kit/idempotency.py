@@ -17,6 +17,8 @@ from typing import Annotated, Any
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
+from pydantic import StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import ConditionFailed, Table, UnitOfWork, values
@@ -27,11 +29,12 @@ LEASE_SECONDS = 60
 """How long a claimed key blocks duplicates before a crashed attempt may be retried."""
 
 IdempotencyKey = Annotated[
-    str | None,
+    # Visible ASCII: a header value cannot carry what HTTP would trim or mangle.
+    # Optional means absent, never null: a generated client must not send "null".
+    Annotated[str, StringConstraints(min_length=8, max_length=128, pattern=r"^[!-~]+$")]
+    | SkipJsonSchema[None],
     Header(
         alias="Idempotency-Key",
-        min_length=8,
-        max_length=128,
         description="Repeat a request safely: same key + same body = same response",
     ),
 ]

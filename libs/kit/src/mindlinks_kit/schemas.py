@@ -1,13 +1,113 @@
-"""Wire models: camelCase JSON for the JavaScript dashboards, snake_case in Python."""
+"""Wire models: camelCase JSON for the JavaScript dashboards, snake_case in Python.
+
+And the input types every service shares, so one rule holds fleet-wide and is
+visible in the OpenAPI document (a generated client sends only what is accepted):
+``Id`` for every id (path, query, body), ``Text``/``LongText`` for free text
+another party will see, ``Cursor`` for ``?cursor=``.
+"""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from fastapi import Query
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 T = TypeVar("T")
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+"""Every object id of the fleet (uuid hex, ``txn_…``, Stripe ids): the same
+bound in every service, so an id one service takes is one its peers take too."""
+
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{24,2048}$"
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=2048,
+        description="The `nextCursor` of the previous page, as it was sent (signed base64url)",
+        # Documented, not enforced here: the codec refuses anything else with
+        # its own stable code (422 ``invalid-cursor``), pattern-shaped or not.
+        json_schema_extra={"pattern": CURSOR_PATTERN},
+    ),
+]
+"""``?cursor=``: what ``CursorCodec.encode`` makes (base64url of at least 18 bytes)."""
+
+# Unicode Cc (C0, DEL, C1) and the bidirectional marks, embeddings, overrides
+# and isolates, which reorder what a reader sees ("exe.pdf" shown for
+# "fdp.exe"). Written once as a pattern that Python, pydantic-core (Rust) and
+# ECMAScript (JSON Schema) read alike.
+_BIDI = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+TEXT_PATTERN = rf"^[^\x00-\x1f\x7f-\x9f{_BIDI}]*$"
+LONG_TEXT_PATTERN = rf"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]*$"
+
+
+@dataclass(frozen=True)
+class _Displayable:
+    """Refuses what ``pattern`` excludes with a readable message, normalises to
+    NFC (one spelling of each character: stored, compared and shown alike) and
+    puts ``pattern`` in the JSON schema, where a generated client finds it."""
+
+    pattern: str
+    refused: str
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        allowed = re.compile(self.pattern)
+
+        def check(value: str) -> str:
+            if not allowed.match(value):
+                raise ValueError(f"must not contain {self.refused}")
+            return unicodedata.normalize("NFC", value)
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        document = handler(schema)
+        document["pattern"] = self.pattern
+        return document
+
+
+ONE_LINE = _Displayable(TEXT_PATTERN, "control characters, line breaks or bidirectional controls")
+MULTI_LINE = _Displayable(LONG_TEXT_PATTERN, "control characters or bidirectional controls")
+# With other constraints, put these last: ``Annotated[str, StringConstraints(
+# strip_whitespace=True, max_length=200), ONE_LINE]``; constraints after them
+# would be checked before the whitespace is stripped.
+
+Text = Annotated[str, ONE_LINE]
+"""One line of free text shown to another party (names, titles, reasons)."""
+
+LongText = Annotated[str, MULTI_LINE]
+"""Multi-line free text shown to another party (contract bodies, messages):
+as ``Text``, but tab, line feed and carriage return are allowed."""
+
+
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+EMAIL_SCHEMA = WithJsonSchema(
+    {"type": "string", "format": "email", "maxLength": 320, "pattern": EMAIL_PATTERN}
+)
+"""What an email field documents (``Annotated[str, ..., EMAIL_SCHEMA]``): the
+common address shape, a subset of what the services' email validation takes,
+so a generated client's addresses are accepted."""
 
 
 class ApiModel(BaseModel):

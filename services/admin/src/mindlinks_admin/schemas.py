@@ -12,10 +12,12 @@ from mindlinks_admin.business import ContractView
 from mindlinks_admin.operations import FleetView, Probe, QueueRow
 from mindlinks_admin.peers import Missing
 from mindlinks_admin.people import CompanyView, ContractorView, UserView
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.schemas import MULTI_LINE, ApiModel
 
 Record = dict[str, Any]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500), MULTI_LINE
+]
 MessageId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 ServiceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
 Phase = Literal["requested", "succeeded", "failed", "viewed"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from mindlinks_auth.deps import Deps, FromAdmin
 from mindlinks_auth.domain import Status
@@ -36,15 +36,13 @@ from mindlinks_auth.schemas import (
 from mindlinks_auth.sessions import Tokens
 from mindlinks_fleet.events import Role
 from mindlinks_kit.auth import AnyFactorUser, ClientIp, Internal
-from mindlinks_kit.schemas import Page
+from mindlinks_kit.schemas import Cursor, Id, Page
 
 well_known = APIRouter(tags=["auth"])
 public = APIRouter(prefix="/v1/auth", tags=["auth"])
 internal = APIRouter(prefix="/internal/auth", tags=["internal"])
-UserId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 NO_STORE = {"Cache-Control": "no-store"}
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 def _tokens(tokens: Tokens, response: Response) -> TokenPair:
@@ -210,7 +208,7 @@ async def search_users(
 
 
 @internal.get("/users/{user_id}")
-async def user_record(user_id: UserId, caller: Internal, deps: Deps) -> UserRecord:
+async def user_record(user_id: Id, caller: Internal, deps: Deps) -> UserRecord:
     return UserRecord.of(await deps.accounts.user(user_id))
 
 
@@ -223,14 +221,12 @@ async def introspect(body: IntrospectRequest, caller: Internal, deps: Deps) -> I
 
 
 @internal.post("/users/{user_id}/suspend")
-async def suspend(
-    user_id: UserId, body: SuspendRequest, caller: FromAdmin, deps: Deps
-) -> UserRecord:
+async def suspend(user_id: Id, body: SuspendRequest, caller: FromAdmin, deps: Deps) -> UserRecord:
     return UserRecord.of(await deps.accounts.suspend(user_id, body.reason))
 
 
 @internal.post("/users/{user_id}/unsuspend")
-async def unsuspend(user_id: UserId, caller: FromAdmin, deps: Deps) -> UserRecord:
+async def unsuspend(user_id: Id, caller: FromAdmin, deps: Deps) -> UserRecord:
     return UserRecord.of(await deps.accounts.unsuspend(user_id))
 
 

@@ -6,23 +6,29 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from mindlinks_auth.domain import PASSWORD_MAX_LENGTH, User, normalize_email
+from mindlinks_auth.domain import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, User, normalize_email
 from mindlinks_fleet.events import Role
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.schemas import EMAIL_SCHEMA, MULTI_LINE, ONE_LINE, ApiModel
 
-Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(normalize_email)]
+Email = Annotated[
+    str, StringConstraints(max_length=320), AfterValidator(normalize_email), EMAIL_SCHEMA
+]
 LooseEmail = Annotated[str, StringConstraints(min_length=1, max_length=320)]
 """An address as typed (sign-in, resend): never a syntax error that could tell
 registered addresses apart."""
 Password = Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
+NewPassword = Annotated[Password, Field(json_schema_extra={"minLength": PASSWORD_MIN_LENGTH})]
+"""Documents the length rule; ``password_problems`` enforces it (422 ``weak-password``)."""
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=512)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
 Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 
 
 class RegisterRequest(ApiModel):
     email: Email
-    password: Password
+    password: NewPassword
     name: Name
     role: Literal["client", "contractor"]
 
@@ -65,7 +71,7 @@ class RefreshRequest(ApiModel):
 
 class ResetPasswordRequest(ApiModel):
     token: Secret
-    password: Password
+    password: NewPassword
 
 
 class Me(ApiModel):
@@ -151,7 +157,9 @@ class IntrospectResponse(ApiModel):
 
 
 class SuspendRequest(ApiModel):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE
+    ]
 
 
 class RotatedKeys(ApiModel):

@@ -8,8 +8,8 @@ from urllib.parse import quote
 import structlog
 from pydantic import BaseModel, ConfigDict
 
-from mindlinks_kit.errors import PeerUnavailable, Problem
-from mindlinks_kit.http import Peers
+from mindlinks_kit.errors import Problem
+from mindlinks_kit.http import Peers, refusal
 
 log = structlog.get_logger("mindlinks.client.peers")
 
@@ -38,7 +38,7 @@ class AuthUsers:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise PeerUnavailable(f"auth answered {response.status_code}", peer="auth")
+            raise refusal("auth", response)
         return _User.model_validate(response.json()).name
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from mindlinks_client.domain import (
     Address,
@@ -18,7 +19,7 @@ from mindlinks_client.domain import (
 )
 from mindlinks_client.invitations import Invitation, Shown
 from mindlinks_client.vetting import Authority, AuthorityCheck, Hold, Status
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.schemas import EMAIL_SCHEMA, MULTI_LINE, ONE_LINE, ApiModel, Id
 
 
 def _email(value: str) -> str:
@@ -41,19 +42,27 @@ def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-Country = Annotated[str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{2}$")]
+Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email), EMAIL_SCHEMA]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
+Line = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
+City = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE
+]
+PostalCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), ONE_LINE
+]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), BeforeValidator(_upper)]
 """ISO 3166-1 alpha-2."""
 JurisdictionCode = Annotated[
-    str, BeforeValidator(_lower), StringConstraints(pattern=r"^[a-z]{2}(_[a-z0-9]{1,6})?$")
+    str, StringConstraints(pattern=r"^[a-z]{2}(_[a-z0-9]{1,6})?$"), BeforeValidator(_lower)
 ]
 """OpenCorporates' jurisdiction code: ``gb``, ``us_de``, ``ca_bc``."""
 CompanyNumber = Annotated[
-    str, BeforeValidator(_compact), StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9./-]{0,29}$")
+    str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9./-]{0,29}$"), BeforeValidator(_compact)
 ]
 
 
@@ -170,7 +179,7 @@ class CompanyPatch(ApiModel):
     """Only the fields present change (``tradingName: null`` clears it);
     ``version`` is the version last read (optimistic locking)."""
 
-    address: AddressIn | None = None
+    address: AddressIn | SkipJsonSchema[None] = None
     trading_name: Name | None = None
     version: int = Field(ge=1)
 
@@ -327,14 +336,16 @@ class CompanyAdminRecord(CompanyRecord):
         )
 
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE
+]
 
 
 class ReviewCompany(ApiModel):
     decision: Decision
     reason: Reason | None = None
     """Required for a rejection: the owner is told why."""
-    decided_by: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    decided_by: Id
     """The admin's user id."""
 
     @model_validator(mode="after")
@@ -352,8 +363,8 @@ class RevokeCompany(ApiModel):
 
 class RedeemInvitation(ApiModel):
     token: Annotated[str, StringConstraints(min_length=16, max_length=256)]
-    contractor_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    user_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    contractor_id: Id
+    user_id: Id
     email: Annotated[str, StringConstraints(min_length=3, max_length=320)]
     name: Name | None = None
     """The contractor's name, shown in the client's contractor list."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mindlinks_contract.contracts import Draft
@@ -16,7 +16,6 @@ from mindlinks_contract.schemas import (
     ContractOut,
     DocumentLink,
     FinalDocumentOut,
-    Id,
     TemplateIn,
     TemplateOut,
     TransitionIn,
@@ -34,18 +33,16 @@ from mindlinks_kit.auth import (
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
-from mindlinks_kit.schemas import Page
+from mindlinks_kit.schemas import Cursor, Id, Page
 
 public = APIRouter(prefix="/v1/contracts", tags=["contracts"])
 internal = APIRouter(
     prefix="/internal/contracts", tags=["internal"], dependencies=[Depends(service_caller)]
 )
-ContractId = Annotated[str, Path(min_length=1, max_length=64)]
 Client = Annotated[Principal, Depends(roles("client"))]
 Party = Annotated[Principal, Depends(roles("client", "contractor"))]
 FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 class DocumentTooLarge(Problem):
@@ -117,14 +114,14 @@ async def list_contracts(
 
 
 @public.get("/{contract_id}")
-async def get_contract(contract_id: ContractId, user: CurrentUser, deps: Deps) -> ContractOut:
+async def get_contract(contract_id: Id, user: CurrentUser, deps: Deps) -> ContractOut:
     """A party's or an admin's; anyone else gets 404, as for an unknown id."""
     return ContractOut.of(await deps.contracts.visible(user.user_id, user.role, contract_id))
 
 
 @public.get("/{contract_id}/pdf")
 async def get_pdf(
-    contract_id: ContractId,
+    contract_id: Id,
     user: CurrentUser,
     deps: Deps,
     kind: Annotated[PdfKind, Query()] = "original",
@@ -136,7 +133,7 @@ async def get_pdf(
 
 
 @public.post("/{contract_id}/send")
-async def send_contract(contract_id: ContractId, user: Client, deps: Deps) -> ContractOut:
+async def send_contract(contract_id: Id, user: Client, deps: Deps) -> ContractOut:
     """``draft`` → ``sent_for_signature``."""
     uow = deps.runtime.uow()
     contract = await deps.contracts.send(user.user_id, contract_id, uow)
@@ -145,9 +142,7 @@ async def send_contract(contract_id: ContractId, user: Client, deps: Deps) -> Co
 
 
 @public.post("/{contract_id}/void")
-async def void_contract(
-    contract_id: ContractId, body: VoidIn, user: Client, deps: Deps
-) -> ContractOut:
+async def void_contract(contract_id: Id, body: VoidIn, user: Client, deps: Deps) -> ContractOut:
     """``draft``/``sent_for_signature``/``client_signed`` → ``voided``."""
     uow = deps.runtime.uow()
     contract = await deps.contracts.void(user.user_id, contract_id, body.reason, uow)
@@ -179,7 +174,7 @@ async def internal_contracts(
 
 @internal.post("/{contract_id}/void")
 async def internal_void(
-    contract_id: ContractId, body: AdminVoidIn, caller: FromAdmin, deps: Deps
+    contract_id: Id, body: AdminVoidIn, caller: FromAdmin, deps: Deps
 ) -> ContractOut:
     """An admin voids a contract before it is fully signed.
     A concurrent change makes it re-read and decide again; voiding a voided
@@ -192,7 +187,7 @@ async def internal_void(
 
 
 @internal.get("/{contract_id}")
-async def internal_contract(contract_id: ContractId, deps: Deps) -> ContractOut:
+async def internal_contract(contract_id: Id, deps: Deps) -> ContractOut:
     return ContractOut.of(await deps.contracts.get(contract_id))
 
 
@@ -202,7 +197,7 @@ async def internal_contract(contract_id: ContractId, deps: Deps) -> ContractOut:
     responses={200: {"content": {"application/pdf": {}}}},
 )
 async def internal_document(
-    contract_id: ContractId, deps: Deps, kind: Annotated[PdfKind, Query()] = "original"
+    contract_id: Id, deps: Deps, kind: Annotated[PdfKind, Query()] = "original"
 ) -> Response:
     """The PDF bytes (the signature service checks them against ``pdfSha256``)."""
     data = await deps.contracts.document(contract_id, kind)
@@ -219,7 +214,7 @@ async def internal_document(
     },
 )
 async def internal_store_final(
-    contract_id: ContractId, request: Request, caller: Internal, deps: Deps
+    contract_id: Id, request: Request, caller: Internal, deps: Deps
 ) -> FinalDocumentOut:
     """The signed document (raw PDF body); only the signature service."""
     data = await _body(request, deps.settings.max_document_bytes)
@@ -231,7 +226,7 @@ async def internal_store_final(
 
 @internal.post("/{contract_id}/transitions")
 async def internal_transition(
-    contract_id: ContractId, body: TransitionIn, caller: Internal, deps: Deps
+    contract_id: Id, body: TransitionIn, caller: Internal, deps: Deps
 ) -> ContractOut:
     """Move a contract on a signature or a decline; only the signature service."""
     uow = deps.runtime.uow()

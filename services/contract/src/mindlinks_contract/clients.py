@@ -8,8 +8,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field
 
 from mindlinks_contract.domain import Company, Contractor
-from mindlinks_kit.errors import PeerUnavailable
-from mindlinks_kit.http import Peers
+from mindlinks_kit.http import Peers, refusal
 
 
 class _Company(BaseModel):
@@ -49,7 +48,7 @@ class Companies:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise PeerUnavailable(f"client answered {response.status_code}", peer="client")
+            raise refusal("client", response)
         company = _Company.model_validate(response.json())
         return Company(
             id=company.id,
@@ -76,7 +75,7 @@ class Contractors:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise PeerUnavailable(f"contractor answered {response.status_code}", peer="contractor")
+            raise refusal("contractor", response)
         found = _Contractor.model_validate(response.json())
         return Contractor(
             id=found.id,

@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     Strict,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -24,7 +25,7 @@ from mindlinks_contract.domain import (
     Template,
     unknown_placeholders,
 )
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel, Id
 
 _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MAX_AMOUNT_MINOR = 10**13
@@ -52,11 +53,21 @@ def _template_body(value: str) -> str:
     return value
 
 
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Currency = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+    AfterValidator(_currency),
+    WithJsonSchema({"type": "string", "enum": sorted(CURRENCIES)}),
+]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000), MULTI_LINE
+]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), MULTI_LINE
+]
 Day = Annotated[date, BeforeValidator(_day)]
 """A calendar date, ``YYYY-MM-DD`` only."""
 AmountMinor = Annotated[int, Strict(), Field(gt=0, le=MAX_AMOUNT_MINOR)]
@@ -198,8 +209,10 @@ class VoidIn(ApiModel):
 
 
 class AdminVoidIn(ApiModel):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    actor_user_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE
+    ]
+    actor_user_id: Id
     """The admin user who decided it (recorded in the contract's history)."""
 
 
@@ -213,7 +226,7 @@ class DocumentLink(ApiModel):
 class TransitionIn(ApiModel):
     to: Literal["client_signed", "fully_signed", "declined"]
     expected_version: Annotated[int, Strict(), Field(ge=1)]
-    actor_user_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    actor_user_id: Id
     reason: Reason | None = None
 
 
@@ -228,6 +241,7 @@ class TemplateIn(ApiModel):
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
         AfterValidator(_template_body),
+        MULTI_LINE,
     ]
 
 

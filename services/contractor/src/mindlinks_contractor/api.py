@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from mindlinks_contractor.deps import Deps
 from mindlinks_contractor.domain import KycStatus
@@ -31,7 +31,7 @@ from mindlinks_kit.auth import (
     services,
 )
 from mindlinks_kit.errors import Forbidden
-from mindlinks_kit.schemas import Page
+from mindlinks_kit.schemas import Cursor, Id, Page
 
 public = APIRouter(prefix="/v1/contractors", tags=["contractors"])
 internal = APIRouter(
@@ -39,9 +39,7 @@ internal = APIRouter(
 )
 ContractorUser = Annotated[Principal, Depends(roles("contractor"))]
 FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
-Id = Annotated[str, Path(min_length=1, max_length=128)]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 @public.post("/accept-invitation")

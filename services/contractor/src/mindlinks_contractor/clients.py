@@ -20,8 +20,8 @@ from mindlinks_contractor.domain import (
     InvitationUsed,
     Redeemed,
 )
-from mindlinks_kit.errors import PeerUnavailable, Problem
-from mindlinks_kit.http import Peers
+from mindlinks_kit.errors import Problem
+from mindlinks_kit.http import Peers, refusal
 
 
 class _Tolerant(BaseModel):
@@ -79,7 +79,7 @@ class AuthAccounts:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise PeerUnavailable(f"auth answered {response.status_code}", peer="auth")
+            raise refusal("auth", response)
         user = _User.model_validate(response.json())
         return Account(email=user.email, name=user.name)
 
@@ -119,10 +119,10 @@ class ClientCompanies:
                 accepted_at=body.accepted_at,
                 replayed=body.replayed,
             )
-        refusal = _refusal(response)
-        if refusal is None:
-            raise PeerUnavailable(f"client answered {response.status_code}", peer="client")
-        raise refusal()
+        refused = _refusal(response)
+        if refused is None:
+            raise refusal("client", response)
+        raise refused()
 
     async def company_of_owner(self, user_id: str) -> str | None:
         response = await self.peers.request(
@@ -131,7 +131,7 @@ class ClientCompanies:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise PeerUnavailable(f"client answered {response.status_code}", peer="client")
+            raise refusal("client", response)
         return _Company.model_validate(response.json()).id
 
 

@@ -6,14 +6,14 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from mindlinks_kit.auth import Principal, ServiceCaller, roles, service_caller, services
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import Conflict, NotFound, Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
-from mindlinks_kit.schemas import Page
+from mindlinks_kit.schemas import Cursor, Id, Page
 from mindlinks_kyc.deps import Deps, KycDeps
 from mindlinks_kyc.domain import Outcome, Session
 from mindlinks_kyc.schemas import (
@@ -66,12 +66,8 @@ dev = APIRouter(prefix="/v1/kyc/dev", tags=["local only"])
 Contractor = Annotated[Principal, Depends(roles("contractor"))]
 Reader = Annotated[Principal, Depends(roles("contractor", "admin"))]
 FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
-SessionId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-ContractorId = Annotated[
-    str, Query(alias="contractorId", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-]
+ContractorId = Annotated[Id, Query(alias="contractorId")]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
 MAX_WEBHOOK_BYTES = 1024 * 1024
 Decide = Callable[[UnitOfWork], Awaitable[tuple[Session, Outcome]]]
 
@@ -115,7 +111,7 @@ async def start_session(
 
 
 @public.get("/sessions/{session_id}")
-async def get_session(session_id: SessionId, user: Reader, deps: Deps) -> SessionOut:
+async def get_session(session_id: Id, user: Reader, deps: Deps) -> SessionOut:
     """The caller's own session, or any for an admin; otherwise 404."""
     session = await deps.kyc.visible(user.user_id, user.role, session_id)
     documents = await deps.kyc.documents(session)
@@ -133,7 +129,7 @@ async def my_kyc(user: Contractor, deps: Deps) -> MyKyc:
 
 @public.post("/sessions/{session_id}/documents", status_code=201)
 async def request_upload(
-    session_id: SessionId, body: DocumentRequest, user: Contractor, deps: Deps
+    session_id: Id, body: DocumentRequest, user: Contractor, deps: Deps
 ) -> DocumentUpload:
     """A presigned S3 POST admitting exactly this document (type and size), 10 minutes."""
     uow = deps.runtime.uow()
@@ -215,7 +211,7 @@ async def contractor_sessions(
 
 
 @internal.get("/sessions/{session_id}")
-async def operator_session(session_id: SessionId, caller: FromAdmin, deps: Deps) -> SessionSummary:
+async def operator_session(session_id: Id, caller: FromAdmin, deps: Deps) -> SessionSummary:
     """One session as the lists show it (the admin's state before a decision); 404 unknown."""
     session = await deps.kyc.session(session_id)
     return SessionSummary.of(session, deps.kyc.status_of(session))
@@ -223,7 +219,7 @@ async def operator_session(session_id: SessionId, caller: FromAdmin, deps: Deps)
 
 @internal.post("/sessions/{session_id}/decision")
 async def admin_decision(
-    session_id: SessionId, body: AdminDecision, caller: FromAdmin, deps: Deps
+    session_id: Id, body: AdminDecision, caller: FromAdmin, deps: Deps
 ) -> DecisionResult:
     """A human decision (the admin service), applied like a provider's."""
     session, outcome = await _apply(
@@ -236,7 +232,7 @@ async def admin_decision(
 
 
 @dev.get("/sessions/{session_id}")
-async def dev_session(session_id: SessionId, deps: Deps) -> DevSessionPage:
+async def dev_session(session_id: Id, deps: Deps) -> DevSessionPage:
     """What the local provider's verification URL shows."""
     session = await deps.kyc.session(session_id)
     origin = deps.settings.public_base_url.rstrip("/")
@@ -249,7 +245,7 @@ async def dev_session(session_id: SessionId, deps: Deps) -> DevSessionPage:
 
 
 @dev.post("/sessions/{session_id}/decide", status_code=202)
-async def dev_decide(session_id: SessionId, body: DevDecision, deps: Deps) -> DevDelivery:
+async def dev_decide(session_id: Id, body: DevDecision, deps: Deps) -> DevDelivery:
     """The local provider decides: it signs a Veriff-format decision and POSTs
     it to this service's own webhook, as Veriff would."""
     local = deps.providers.local

@@ -6,8 +6,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mindlinks_kit.errors import PeerUnavailable
-from mindlinks_kit.http import Peers
+from mindlinks_kit.http import Peers, refusal
 from mindlinks_kyc.domain import Contractor
 
 
@@ -37,7 +36,7 @@ class ContractorDirectory:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise PeerUnavailable(f"contractor answered {response.status_code}", peer="contractor")
+            raise refusal("contractor", response)
         found = _Contractor.model_validate(response.json())
         return Contractor(
             id=found.id,

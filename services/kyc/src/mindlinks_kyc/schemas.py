@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel, Id
 from mindlinks_kyc.domain import (
     Document,
     DocumentKind,
@@ -19,8 +19,12 @@ from mindlinks_kyc.domain import (
 )
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE
+]
+PersonName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
 
 
 class SessionCreated(ApiModel):
@@ -178,7 +182,7 @@ class WebhookResult(ApiModel):
 class AdminDecision(ApiModel):
     decision: Literal["approved", "declined", "resubmission_requested"]
     reason: Reason | None = None
-    decided_by: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    decided_by: Id
     """The admin user's id, for the audit trail."""
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from mindlinks_kit.auth import CurrentUser, Internal, ServiceCaller, service_caller, services
 from mindlinks_kit.clock import now_iso
-from mindlinks_kit.schemas import Page
+from mindlinks_kit.schemas import Cursor, Id, Page
 from mindlinks_ledger.anchoring import NoDigestYet
 from mindlinks_ledger.deps import Deps
 from mindlinks_ledger.domain import pdf_sha256
@@ -38,10 +38,8 @@ internal = APIRouter(
 )
 dev = APIRouter(prefix="/v1/ledger/dev", tags=["dev"])
 
-ContractId = Annotated[str, Path(min_length=1, max_length=200)]
 Seq = Annotated[int, Path(ge=1, le=2**53)]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
 FromOps = Annotated[ServiceCaller, Depends(services("admin"))]
 """The admin service runs operations on the ledger: reading subjects and the
 whole journal, anchoring, full verification."""
@@ -49,7 +47,7 @@ whole journal, anchoring, full verification."""
 
 @public.get("/contracts/{contract_id}/history")
 async def contract_history(
-    contract_id: ContractId, user: CurrentUser, deps: Deps, limit: Limit = 50, cursor: Cursor = None
+    contract_id: Id, user: CurrentUser, deps: Deps, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[EntryOut]:
     """The contract's journal entries, oldest first (its parties and admins)."""
     scope = f"history:{contract_id}:{user.user_id}"

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from mindlinks_kit.errors import PeerUnavailable
-from mindlinks_kit.http import Peers
+from mindlinks_kit.http import Peers, refusal
 
 
 class ContractView(BaseModel):
@@ -51,7 +51,7 @@ class Contracts:
         if response.status_code in (403, 404):  # unknown, or not the forwarded user's
             return None
         if response.status_code != 200:
-            raise PeerUnavailable(f"contract answered {response.status_code}", peer="contract")
+            raise refusal("contract", response)
         try:
             return ContractView.model_validate(response.json())
         except (ValueError, ValidationError):

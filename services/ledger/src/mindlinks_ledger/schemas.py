@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.schemas import ApiModel, Id
 from mindlinks_ledger.anchoring import Anchored
 from mindlinks_ledger.chain import Break, Entry
 from mindlinks_ledger.journal import Digest, Proof, Verification
@@ -16,6 +16,9 @@ Kind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,63}$")]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 """Printable ASCII without spaces: subjects (contract ids) and idempotency keys."""
 MAX_PDF_BASE64 = 36 * 1024 * 1024
+BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+"""Standard padded base64, as ``pdf_sha256`` decodes it (documented; it refuses
+anything else with 422 ``invalid-pdf``)."""
 
 
 class AppendIn(ApiModel):
@@ -137,17 +140,44 @@ class ConsistencyOut(ApiModel):
     consistency_path: list[str]
 
 
+def _one_of_three_shapes(schema: dict[str, Any]) -> None:
+    """The either/or ``_one_mode`` enforces, in the JSON schema too: exactly one
+    of three shapes, each with its own fields present and not null and no other's."""
+
+    def shape(*given: str) -> dict[str, Any]:
+        others = [name for name in _VERIFY_FIELDS if name not in given]
+        return {
+            "required": list(given),
+            "properties": {name: {"not": {"type": "null"}} for name in given},
+            "not": {"anyOf": [{"required": [name]} for name in others]},
+        }
+
+    schema["oneOf"] = [
+        shape("entry", "proof", "digest"),
+        shape("contractId", "pdfBase64"),
+        shape("contractId", "pdfSha256"),
+    ]
+
+
+_VERIFY_FIELDS = ("entry", "proof", "digest", "contractId", "pdfBase64", "pdfSha256")
+
+
 class VerifyIn(ApiModel):
     """Either ``{entry, proof, digest}`` (an export) or ``{contractId, pdfBase64 |
     pdfSha256}``. Extra fields are ignored, so an export can be posted as is."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_one_of_three_shapes)
 
     entry: EntryDoc | None = None
     proof: ProofDoc | None = None
     digest: DigestDoc | None = None
-    contract_id: Token | None = None
-    pdf_base64: str | None = Field(default=None, min_length=1, max_length=MAX_PDF_BASE64)
+    contract_id: Id | None = None
+    pdf_base64: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PDF_BASE64,
+        json_schema_extra={"pattern": BASE64},
+    )
     pdf_sha256: Hex64 | None = None
 
     @model_validator(mode="after")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from mindlinks_kit.auth import CurrentUser, Internal, service_caller
 from mindlinks_kit.errors import NotFound
 from mindlinks_kit.http import IDEMPOTENCY_HEADER
-from mindlinks_kit.schemas import Page
+from mindlinks_kit.schemas import Cursor, Id, Page
 from mindlinks_notification.deps import Deps
 from mindlinks_notification.domain import AlreadyRecorded, Recipient, SendRequest
 from mindlinks_notification.schemas import (
@@ -67,7 +67,7 @@ async def my_notifications(
     user: CurrentUser,
     deps: Deps,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Cursor = None,
 ) -> Page[NotificationOut]:
     """The caller's in-app notifications, newest first."""
     items, next_cursor = await deps.notifier.page(user.user_id, limit, cursor)
@@ -78,7 +78,7 @@ async def my_notifications(
 
 @public.post("/{notification_id}/read", status_code=204)
 async def mark_read(
-    notification_id: Annotated[str, Path(min_length=1, max_length=64)],
+    notification_id: Id,
     user: CurrentUser,
     deps: Deps,
 ) -> Response:

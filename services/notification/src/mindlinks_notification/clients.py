@@ -6,8 +6,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mindlinks_kit.errors import PeerUnavailable
-from mindlinks_kit.http import Peers
+from mindlinks_kit.http import Peers, refusal
 from mindlinks_notification.domain import NotificationChoices
 from mindlinks_notification.flows import Contact
 
@@ -52,7 +51,7 @@ class UserDirectory:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise PeerUnavailable(f"user answered {response.status_code}", peer="user")
+            raise refusal("user", response)
         choices = _Preferences.model_validate(response.json()).notifications
         return {"email": choices.email, "inApp": choices.in_app}
 
@@ -64,7 +63,7 @@ class UserDirectory:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise PeerUnavailable(f"user answered {response.status_code}", peer="user")
+            raise refusal("user", response)
         profile = _Profile.model_validate(response.json())
         return Contact(
             user_id=user_id, email=profile.email, name=profile.display_name or profile.name

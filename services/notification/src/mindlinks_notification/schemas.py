@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import EmailStr, Field, StringConstraints, model_validator
 
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.schemas import ONE_LINE, ApiModel, Id
 from mindlinks_notification.domain import Category, Channel, InApp, Outcome
 
 TemplateName = Annotated[
@@ -19,9 +19,11 @@ def _email_only() -> list[Channel]:
 
 
 class RecipientIn(ApiModel):
-    user_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    user_id: Id | None = None
     email: EmailStr
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+    ]
 
 
 class SendNotification(ApiModel):

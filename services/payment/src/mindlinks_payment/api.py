@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from mindlinks_kit.auth import Principal, ServiceCaller, roles, services
@@ -12,7 +12,7 @@ from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import NotFound, Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
-from mindlinks_kit.schemas import Page
+from mindlinks_kit.schemas import Cursor, Id, Page
 from mindlinks_payment.deps import Deps, PaymentDeps
 from mindlinks_payment.models import Caller, ChargeStatus, EscrowState
 from mindlinks_payment.oversight import TransactionQuery
@@ -45,13 +45,8 @@ dev = APIRouter(prefix="/v1/payments/dev", tags=["local only"])
 and Stripe's hosted onboarding, played by the local provider."""
 internal = APIRouter(prefix="/internal/payments", tags=["internal"])
 
-ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
-ObjectId = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
-ContractFilter = Annotated[
-    str | None, Query(alias="contractId", min_length=1, max_length=128, pattern=ID_PATTERN)
-]
+ContractFilter = Annotated[Id | None, Query(alias="contractId")]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
 Party = Annotated[Principal, Depends(roles("client", "contractor", "admin"))]
 Client = Annotated[Principal, Depends(roles("client"))]
 ContractorUser = Annotated[Principal, Depends(roles("contractor"))]
@@ -63,7 +58,7 @@ def _caller(user: Principal) -> Caller:
 
 
 @public.get("/contracts/{contract_id}/schedule")
-async def schedule(contract_id: ObjectId, user: Party, deps: Deps) -> ScheduleOut:
+async def schedule(contract_id: Id, user: Party, deps: Deps) -> ScheduleOut:
     """A contract's payment schedule, for its parties and admins. The client
     party also gets each unpaid item's ``clientSecret`` (to confirm the
     PaymentIntent with Stripe.js); nobody else ever does."""
@@ -91,7 +86,7 @@ async def transactions(
     responses={200: {"description": "Released: the transfer to the contractor is made"}},
 )
 async def release(
-    escrow_id: ObjectId, user: Client, deps: Deps, idempotency_key: IdempotencyKey = None
+    escrow_id: Id, user: Client, deps: Deps, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Release a funded item to the contractor's payout account (client party
     only; ``Idempotency-Key`` required: a repeat answers the first response)."""
@@ -186,21 +181,21 @@ async def _settle(deps: PaymentDeps, intent_id: str, succeeded: bool) -> LocalSe
 
 
 @dev.post("/intents/{intent_id}/succeed", status_code=202)
-async def succeed_intent(intent_id: ObjectId, deps: Deps) -> LocalSettlement:
+async def succeed_intent(intent_id: Id, deps: Deps) -> LocalSettlement:
     """The card holder pays: the local Stripe delivers a signed
     ``payment_intent.succeeded`` to the webhook (again: the same event, redelivered)."""
     return await _settle(deps, intent_id, succeeded=True)
 
 
 @dev.post("/intents/{intent_id}/fail", status_code=202)
-async def fail_intent(intent_id: ObjectId, deps: Deps) -> LocalSettlement:
+async def fail_intent(intent_id: Id, deps: Deps) -> LocalSettlement:
     """The card is declined: a signed ``payment_intent.payment_failed``."""
     return await _settle(deps, intent_id, succeeded=False)
 
 
 @dev.get("/accounts/{account_id}/onboard", response_model=LocalAccount)
 async def onboard(
-    account_id: ObjectId,
+    account_id: Id,
     deps: Deps,
     return_url: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Any:
@@ -243,7 +238,7 @@ async def operator_transactions(
 
 @internal.get("/transactions/{transaction_id}")
 async def operator_transaction(
-    transaction_id: ObjectId, caller: FromAdmin, deps: Deps
+    transaction_id: Id, caller: FromAdmin, deps: Deps
 ) -> OperatorTransactionOut:
     """One transaction as the list shows it, with its flag (the admin's state
     before flagging); unknown: ``404 transaction-not-found``."""
@@ -268,7 +263,7 @@ async def operator_escrow(
 
 @internal.post("/transactions/{transaction_id}/flag")
 async def flag_transaction(
-    transaction_id: ObjectId, body: FlagRequest, caller: FromAdmin, deps: Deps
+    transaction_id: Id, body: FlagRequest, caller: FromAdmin, deps: Deps
 ) -> OperatorTransactionOut:
     """Flag a transaction for follow-up (its status and money stay as they
     are); flagged already: ``200`` with the first flag."""

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from mindlinks_kit.errors import PeerUnavailable
-from mindlinks_kit.http import Peers
+from mindlinks_kit.http import Peers, refusal
 from mindlinks_payment.models import Parties
 from mindlinks_payment.payouts import Contractor
 
@@ -41,7 +41,7 @@ class _Contractor(_Reader):
 
 def _json(response: Any, peer: str) -> Any:
     if response.status_code != 200:
-        raise PeerUnavailable(f"{peer} answered {response.status_code}", peer=peer)
+        raise refusal(peer, response)
     return response.json()
 
 

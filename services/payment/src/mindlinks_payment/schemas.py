@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.schemas import MULTI_LINE, ApiModel, Id
 from mindlinks_payment.models import Escrow, Flag, ScheduleView, Transaction
 from mindlinks_payment.payouts import PayoutAccount
 from mindlinks_payment.providers import AccountLink
@@ -177,10 +177,10 @@ class LocalAccount(ApiModel):
 
 
 class FlagRequest(ApiModel):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    flagged_by: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE
     ]
+    flagged_by: Id
     """The admin user who flags it."""
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from mindlinks_kit.auth import ClientIp, CurrentUser, Principal, ServiceCaller, roles, services
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
-from mindlinks_kit.schemas import Page
+from mindlinks_kit.schemas import Cursor, Id, Page
 from mindlinks_signature.deps import Deps
 from mindlinks_signature.schemas import (
     DeclineIn,
@@ -24,11 +24,9 @@ from mindlinks_signature.signing import Caller
 
 public = APIRouter(prefix="/v1/signatures", tags=["signatures"])
 internal = APIRouter(prefix="/internal/signatures", tags=["internal"])
-ContractId = Annotated[str, Path(min_length=1, max_length=64)]
 Party = Annotated[Principal, Depends(roles("client", "contractor"))]
 FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 def _caller(user: Principal, request: Request, ip: str) -> Caller:
@@ -43,7 +41,7 @@ def _caller(user: Principal, request: Request, ip: str) -> Caller:
 
 @public.post("/contracts/{contract_id}/sign", status_code=201, response_model=SignedOut)
 async def sign(
-    contract_id: ContractId,
+    contract_id: Id,
     body: SignIn,
     request: Request,
     user: Party,
@@ -74,7 +72,7 @@ async def sign(
 
 @public.post("/contracts/{contract_id}/decline")
 async def decline(
-    contract_id: ContractId,
+    contract_id: Id,
     body: DeclineIn,
     request: Request,
     user: Party,
@@ -92,7 +90,7 @@ async def decline(
 
 @public.get("/contracts/{contract_id}")
 async def signatures(
-    contract_id: ContractId, request: Request, user: CurrentUser, ip: ClientIp, deps: Deps
+    contract_id: Id, request: Request, user: CurrentUser, ip: ClientIp, deps: Deps
 ) -> Page[SignatureOut]:
     """The contract's signatures with their ledger receipts (parties and admins)."""
     found = await deps.signatures.listed(contract_id, _caller(user, request, ip))
@@ -101,7 +99,7 @@ async def signatures(
 
 @internal.get("")
 async def contract_signatures(
-    contract_id: Annotated[str, Query(alias="contractId", min_length=1, max_length=64)],
+    contract_id: Annotated[Id, Query(alias="contractId")],
     caller: FromAdmin,
     deps: Deps,
     limit: Limit = 20,

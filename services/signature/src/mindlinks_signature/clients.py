@@ -11,8 +11,8 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from mindlinks_kit.dynamo import StaleVersion
-from mindlinks_kit.errors import PeerUnavailable
-from mindlinks_kit.http import Peers
+from mindlinks_kit.errors import Problem
+from mindlinks_kit.http import Peers, refusal
 from mindlinks_signature.domain import (
     ContractNotFound,
     ContractNotSignable,
@@ -77,8 +77,8 @@ class ContractService:
         self.peers = peers
         self.timeout = timeout
 
-    def _unexpected(self, response: httpx.Response) -> PeerUnavailable:
-        return PeerUnavailable(f"contract answered {response.status_code}", peer="contract")
+    def _unexpected(self, response: httpx.Response) -> Problem:
+        return refusal("contract", response)
 
     async def get(self, contract_id: str) -> ContractView | None:
         response = await self.peers.request("contract", "GET", _path(contract_id))
@@ -169,7 +169,7 @@ class Ledger:
             idempotency_key=idempotency_key,
         )
         if response.status_code not in (200, 201):
-            raise PeerUnavailable(f"ledger answered {response.status_code}", peer="ledger")
+            raise refusal("ledger", response)
         receipt = _Receipt.model_validate(response.json())
         return Receipt(
             seq=receipt.seq, entry_hash=receipt.entry_hash, recorded_at=receipt.recorded_at

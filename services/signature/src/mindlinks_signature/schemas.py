@@ -6,11 +6,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, StringConstraints
 
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel
 from mindlinks_signature.domain import Decline, Signature, State
 
 SignatureName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
 ]
 
 
@@ -21,7 +21,9 @@ def _literally_true(value: Any) -> Any:
 
 
 Consent = Annotated[Literal[True], BeforeValidator(_literally_true)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), MULTI_LINE
+]
 
 
 class SignIn(ApiModel):

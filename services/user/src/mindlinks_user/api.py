@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 
 from mindlinks_kit.auth import CurrentUser, service_caller
+from mindlinks_kit.schemas import Id
 from mindlinks_user.deps import Deps
 from mindlinks_user.schemas import PreferencesIn, PreferencesOut, ProfileOut, ProfilePatch
 
@@ -14,7 +13,6 @@ public = APIRouter(prefix="/v1/users", tags=["users"])
 internal = APIRouter(
     prefix="/internal/users", tags=["internal"], dependencies=[Depends(service_caller)]
 )
-UserId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
 @public.get("/me")
@@ -56,17 +54,17 @@ async def put_my_preferences(body: PreferencesIn, user: CurrentUser, deps: Deps)
 
 
 @public.get("/{user_id}")
-async def get_user(user_id: UserId, user: CurrentUser, deps: Deps) -> ProfileOut:
+async def get_user(user_id: Id, user: CurrentUser, deps: Deps) -> ProfileOut:
     """The caller's own profile, or anyone's for an admin; otherwise 404."""
     return ProfileOut.of(await deps.users.visible_profile(user.user_id, user.role, user_id))
 
 
 @internal.get("/{user_id}")
-async def internal_profile(user_id: UserId, deps: Deps) -> ProfileOut:
+async def internal_profile(user_id: Id, deps: Deps) -> ProfileOut:
     return ProfileOut.of(await deps.users.profile(user_id))
 
 
 @internal.get("/{user_id}/preferences")
-async def internal_preferences(user_id: UserId, deps: Deps) -> PreferencesOut:
+async def internal_preferences(user_id: Id, deps: Deps) -> PreferencesOut:
     """Peers (notification) read this to respect opt-outs."""
     return PreferencesOut.of(await deps.users.preferences(user_id))

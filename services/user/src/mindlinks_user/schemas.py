@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
-from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.schemas import ONE_LINE, ApiModel
 from mindlinks_user.domain import Preferences, Profile, is_locale, is_phone, is_timezone
 
 
@@ -28,13 +29,29 @@ def _phone(value: str) -> str:
     return value
 
 
-Timezone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
-Locale = Annotated[str, StringConstraints(max_length=35), AfterValidator(_locale)]
-Phone = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=16), AfterValidator(_phone)
+Timezone = Annotated[
+    str,
+    StringConstraints(max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$"),
+    AfterValidator(_timezone),
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Locale = Annotated[
+    str,
+    StringConstraints(
+        max_length=35, pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|[0-9]{3}))?$"
+    ),
+    AfterValidator(_locale),
+]
+Phone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=16, pattern=r"^\+[1-9][0-9]{6,14}$"),
+    AfterValidator(_phone),
+]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE
+]
 
 
 class ProfileOut(ApiModel):
@@ -74,11 +91,11 @@ class ProfilePatch(ApiModel):
     """Only the fields present change; ``displayName``/``phone`` may be null to
     clear them. ``version``, when given, must be the version last read."""
 
-    name: Name | None = None
+    name: Name | SkipJsonSchema[None] = None
     display_name: DisplayName | None = None
     phone: Phone | None = None
-    timezone: Timezone | None = None
-    locale: Locale | None = None
+    timezone: Timezone | SkipJsonSchema[None] = None
+    locale: Locale | SkipJsonSchema[None] = None
     version: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")

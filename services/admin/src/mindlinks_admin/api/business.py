@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query
 
-from mindlinks_admin.api.common import AdminActor, Cursor, Id, Limit, admin_router, page_of
+from mindlinks_admin.api.common import AdminActor, Limit, admin_router, page_of
 from mindlinks_admin.deps import Deps
 from mindlinks_admin.schemas import ContractOut, ReasonIn, Record
-from mindlinks_kit.schemas import Page
+from mindlinks_kit.schemas import Cursor, Id, Page
 
 router = admin_router("admin: business")
 ContractStatus = Literal[
@@ -24,7 +24,6 @@ ContractStatus = Literal[
 ]
 ChargeStatus = Literal["requires_payment", "processing", "succeeded", "failed"]
 EscrowState = Literal["pending_funding", "funded", "released"]
-Filter = Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 @router.get("/contracts")
@@ -32,8 +31,8 @@ async def contracts(
     actor: AdminActor,
     deps: Deps,
     status: ContractStatus | None = None,
-    company_id: Annotated[Filter, Query(alias="companyId")] = None,
-    contractor_id: Annotated[Filter, Query(alias="contractorId")] = None,
+    company_id: Annotated[Id | None, Query(alias="companyId")] = None,
+    contractor_id: Annotated[Id | None, Query(alias="contractorId")] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[dict[str, Any]]:
@@ -68,7 +67,7 @@ async def transactions(
     actor: AdminActor,
     deps: Deps,
     status: ChargeStatus | None = None,
-    contract_id: Annotated[Filter, Query(alias="contractId")] = None,
+    contract_id: Annotated[Id | None, Query(alias="contractId")] = None,
     stuck: bool | None = None,
     older_than_minutes: Annotated[
         int | None, Query(alias="olderThanMinutes", ge=1, le=10080)
@@ -95,7 +94,7 @@ async def escrow(
     actor: AdminActor,
     deps: Deps,
     state: EscrowState | None = None,
-    contract_id: Annotated[Filter, Query(alias="contractId")] = None,
+    contract_id: Annotated[Id | None, Query(alias="contractId")] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[dict[str, Any]]:

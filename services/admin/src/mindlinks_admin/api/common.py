@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from mindlinks_admin.audit import Actor
 from mindlinks_kit.auth import Principal, roles
@@ -23,9 +23,7 @@ def admin_router(tag: str) -> APIRouter:
 
 
 AdminActor = Annotated[Actor, Depends(_actor)]
-Id = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(min_length=1, max_length=2048)]
 
 
 def page_of(found: tuple[list[dict[str, Any]], str | None]) -> Page[dict[str, Any]]:

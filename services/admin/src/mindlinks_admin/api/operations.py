@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-from mindlinks_admin.api.common import AdminActor, Cursor, Limit, admin_router
+from mindlinks_admin.api.common import AdminActor, Limit, admin_router
 from mindlinks_admin.audit import Filters
 from mindlinks_admin.deps import Deps
 from mindlinks_admin.schemas import (
@@ -22,7 +22,7 @@ from mindlinks_admin.schemas import (
     ReplayIn,
     ServiceName,
 )
-from mindlinks_kit.schemas import Page
+from mindlinks_kit.schemas import Cursor, Id, Page
 
 router = admin_router("admin: operations")
 Text = Annotated[str | None, Query(min_length=1, max_length=256)]
@@ -85,7 +85,7 @@ async def verify_ledger(actor: AdminActor, deps: Deps) -> Record:
 async def audit(
     actor: AdminActor,
     deps: Deps,
-    actor_user_id: Annotated[Text, Query(alias="actorUserId")] = None,
+    actor_user_id: Annotated[Id | None, Query(alias="actorUserId")] = None,
     target: Text = None,
     action: Text = None,
     limit: Limit = 50,

@@ -1,0 +1,105 @@
+"""The merged OpenAPI (``docs/openapi.json``) states every input rule the
+services enforce, so a client generated from it sends only what is accepted:
+ids, cursors, ``Idempotency-Key``, currencies, free text, either/or bodies."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mindlinks_dev.openapi import DOCUMENT, repo_root
+from mindlinks_kit.schemas import CURSOR_PATTERN, ID_PATTERN, LONG_TEXT_PATTERN, TEXT_PATTERN
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((repo_root(Path.cwd()) / DOCUMENT).read_text())
+    return document
+
+
+def parameters(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            for parameter in operation.get("parameters", []):
+                yield f"{method.upper()} {path}", parameter
+
+
+def _string(schema: dict[str, Any]) -> dict[str, Any]:
+    """The string branch of an optional parameter (``anyOf: [string, null]``)."""
+    for branch in schema.get("anyOf", [schema]):
+        if branch.get("type") == "string":
+            return dict(branch)
+    raise AssertionError(f"no string in {schema}")
+
+
+def _is_id(name: str) -> bool:
+    return name.endswith("_id") or (name.endswith("Id") and name != "messageId")
+
+
+def test_every_id_parameter_has_the_fleet_id_pattern(spec: dict[str, Any]) -> None:
+    ids = [(where, p) for where, p in parameters(spec) if _is_id(p["name"])]
+    assert len(ids) > 30
+    for where, parameter in ids:
+        assert _string(parameter["schema"]).get("pattern") == ID_PATTERN, (where, parameter)
+
+
+def test_every_cursor_has_the_cursor_pattern(spec: dict[str, Any]) -> None:
+    cursors = [(where, p) for where, p in parameters(spec) if p["name"] == "cursor"]
+    assert cursors
+    for where, parameter in cursors:
+        assert parameter["schema"]["pattern"] == CURSOR_PATTERN, where
+
+
+def test_idempotency_keys_state_their_length(spec: dict[str, Any]) -> None:
+    keys = [(w, p) for w, p in parameters(spec) if p["name"].lower() == "idempotency-key"]
+    assert keys
+    for where, parameter in keys:
+        assert parameter["in"] == "header"
+        schema = _string(parameter["schema"])
+        assert (schema["minLength"], schema["maxLength"]) == (8, 128), where
+
+
+def test_contract_currencies_are_an_enum(spec: dict[str, Any]) -> None:
+    currency = spec["components"]["schemas"]["ContractIn"]["properties"]["currency"]
+    assert {"EUR", "USD", "GBP"} <= set(currency["enum"])
+    assert all(re.fullmatch(r"[A-Z]{3}", code) for code in currency["enum"])
+
+
+def test_the_ledger_verify_body_is_one_of_three_shapes(spec: dict[str, Any]) -> None:
+    shapes = spec["components"]["schemas"]["VerifyIn"]["oneOf"]
+    assert [sorted(s["required"]) for s in shapes] == [
+        ["digest", "entry", "proof"],
+        ["contractId", "pdfBase64"],
+        ["contractId", "pdfSha256"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("component", "field", "pattern"),
+    [
+        ("RegisterRequest", "name", TEXT_PATTERN),
+        ("RegisterCompany", "legalName", TEXT_PATTERN),
+        ("AddressIn", "line1", TEXT_PATTERN),
+        ("InviteContractor", "name", TEXT_PATTERN),
+        ("ContractIn", "title", TEXT_PATTERN),
+        ("ContractIn", "description", LONG_TEXT_PATTERN),
+        ("TemplateIn", "body", LONG_TEXT_PATTERN),
+        ("VoidIn", "reason", LONG_TEXT_PATTERN),
+        ("SignIn", "signatureName", TEXT_PATTERN),
+        ("DeclineIn", "reason", LONG_TEXT_PATTERN),
+        ("ProfilePatch", "displayName", TEXT_PATTERN),
+        ("ContractorPatch", "name", TEXT_PATTERN),
+        ("ReasonIn", "reason", LONG_TEXT_PATTERN),
+    ],
+)
+def test_free_text_refuses_control_characters_in_the_schema(
+    spec: dict[str, Any], component: str, field: str, pattern: str
+) -> None:
+    schemas = spec["components"]["schemas"]
+    name = next(n for n in schemas if n == component or n.endswith(component))
+    assert _string(schemas[name]["properties"][field])["pattern"] == pattern
