@@ -74,7 +74,7 @@ def register_client(edge: httpx.Client) -> str:
         "/v1/auth/register",
         json={"email": email, "password": PASSWORD, "name": "Ada Byron", "role": "client"},
     )
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
     mail = eventually(
         lambda: edge.get("/v1/notifications/dev/mailbox", params={"to": email}),
         lambda r: (

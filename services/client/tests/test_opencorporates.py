@@ -304,19 +304,20 @@ async def test_the_service_checks_the_officers_at_opencorporates(
         client = fleet.client("client")
 
         async def register(number: str, name: str) -> httpx.Response:
+            email = f"u{uuid.uuid4().hex[:16]}@example.com"
             account = await fleet.client("auth").post(
                 "/v1/auth/register",
                 json={
-                    "email": f"u{uuid.uuid4().hex[:16]}@example.com",
+                    "email": email,
                     "password": "Correct-Horse-9-Battery",
                     "name": name,
                     "role": "client",
                 },
             )
-            assert account.status_code == 201, account.text
+            assert account.status_code == 202, account.text
             return await client.post(
                 "/v1/clients/register",
-                headers=fleet.bearer(account.json()["id"], "client"),
+                headers=fleet.bearer(await fleet.user_id_of(email), "client"),
                 json={
                     "legalName": "Acme Widgets Limited",
                     "jurisdictionCode": "gb",
