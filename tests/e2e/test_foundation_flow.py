@@ -4,25 +4,13 @@ travelled outbox → EventBridge → SQS → the user service."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from typing import Any
 
 import httpx
 
+from mindlinks_dev.outside import eventually
+
 PASSWORD = "a long and unusual passphrase 42"
-
-
-def _eventually(
-    probe: Any, done: Any = lambda r: r.status_code == 200, seconds: float = 30.0
-) -> httpx.Response:
-    """Poll a public endpoint until ``done`` (events and mail flow asynchronously)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        response: httpx.Response = probe()
-        if done(response) or time.monotonic() > deadline:
-            return response
-        time.sleep(0.2)
 
 
 def test_register_verify_login_refresh_profile(edge: httpx.Client) -> None:
@@ -34,7 +22,7 @@ def test_register_verify_login_refresh_profile(edge: httpx.Client) -> None:
     assert registered.status_code == 202, registered.text
     assert registered.json() == {"email": email}
 
-    mail = _eventually(
+    mail = eventually(
         lambda: edge.get("/v1/notifications/dev/mailbox", params={"to": email}),
         lambda r: (
             r.status_code == 200
@@ -64,12 +52,12 @@ def test_register_verify_login_refresh_profile(edge: httpx.Client) -> None:
     assert me.json()["emailVerified"] is True
     user_id = me.json()["id"]
 
-    profile = _eventually(lambda: edge.get("/v1/users/me", headers=headers))
+    profile = eventually(lambda: edge.get("/v1/users/me", headers=headers))
     assert profile.status_code == 200, profile.text
     assert profile.json()["userId"] == user_id
     assert profile.json()["email"] == email
 
-    welcome = _eventually(
+    welcome = eventually(
         lambda: edge.get("/v1/notifications/me", headers=headers),
         lambda r: r.status_code == 200 and r.json()["items"],
     )

@@ -7,9 +7,6 @@ the first company holds the number; rejecting it tells the claimant why."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,42 +16,14 @@ import pytest
 
 from mindlinks_dev.demo import Person, Story, expect
 from mindlinks_dev.local_companies import local_company
+from mindlinks_dev.outside import create_admin
 
-ADMIN_PASSWORD = "Operator-Console-7-Lantern"
-CLI = Path(sys.executable).parent / "mindlinks-ops"
 ADDRESS = {"line1": "1 Widget Street", "city": "London", "postalCode": "EC1A 1AA", "country": "GB"}
 
 
 @pytest.fixture(scope="module")
 def admin_headers(edge: httpx.Client, fleet_run_dir: Path) -> dict[str, str]:
-    """The first admin, made by the operator CLI (``create-admin --state``)
-    against the running fleet, then signed in through the edge."""
-    email = f"ops-{uuid.uuid4().hex[:8]}@example.com"
-    created = subprocess.run(
-        [
-            str(CLI),
-            "create-admin",
-            "--state",
-            str(fleet_run_dir / "state.json"),
-            "--email",
-            email,
-            "--name",
-            "Grace Hopper",
-            "--password-stdin",
-            "--json",
-        ],
-        input=ADMIN_PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("MINDLINKS_")},
-        timeout=120,
-        check=False,
-    )
-    assert created.returncode == 0, created.stderr
-    assert json.loads(created.stdout)["role"] == "admin"
-    login = edge.post("/v1/auth/login", json={"email": email, "password": ADMIN_PASSWORD})
-    assert login.status_code == 200, login.text
-    return {"authorization": f"Bearer {login.json()['accessToken']}"}
+    return create_admin(edge, fleet_run_dir).headers
 
 
 def register(edge: httpx.Client, person: Person, number: str, name: str) -> dict[str, Any]:

@@ -186,47 +186,37 @@ class CompanyStore:
         """Record the review, only while the company is still held: an update,
         so an owner's concurrent edit is neither lost nor overwritten (its own
         versioned write fails instead)."""
-        uow.update(
-            self.table,
-            {"id": company.id},
-            "SET #s = :status, #review = :review, updatedAt = :at, #v = #v + :one",
-            condition="attribute_exists(id) AND #s = :pending",
-            names={"#s": "status", "#review": "review", "#v": "version"},
-            values=values(
-                status=company.status,
-                review=_review_item(company.review),
-                at=company.updated_at,
-                one=1,
-                pending="pending_review",
-            ),
-            on_conflict=StaleVersion(),
-        )
+        self._move(uow, company, "pending_review")
         if company.status == "active":
             self._hold_number(uow, company, NumberTaken())
 
     def revoke(self, uow: UnitOfWork, company: Company) -> None:
         """Active → rejected, and the number guard it held is deleted (only
         if it is this company's)."""
+        self._move(uow, company, "active")
+        uow.delete(
+            self.table,
+            {"id": f"number:{company.number}"},
+            condition="attribute_not_exists(id) OR companyId = :self",
+            values=values(self=company.id),
+        )
+
+    def _move(self, uow: UnitOfWork, company: Company, source: Status) -> None:
+        """The company's new status and review, only from ``source``."""
         uow.update(
             self.table,
             {"id": company.id},
             "SET #s = :status, #review = :review, updatedAt = :at, #v = #v + :one",
-            condition="attribute_exists(id) AND #s = :active",
+            condition="attribute_exists(id) AND #s = :source",
             names={"#s": "status", "#review": "review", "#v": "version"},
             values=values(
                 status=company.status,
                 review=_review_item(company.review),
                 at=company.updated_at,
                 one=1,
-                active="active",
+                source=source,
             ),
             on_conflict=StaleVersion(),
-        )
-        uow.delete(
-            self.table,
-            {"id": f"number:{company.number}"},
-            condition="attribute_not_exists(id) OR companyId = :self",
-            values=values(self=company.id),
         )
 
     async def page(

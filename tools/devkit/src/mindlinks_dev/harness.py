@@ -181,7 +181,11 @@ async def run_services(factories: Mapping[str, Callable[[], FastAPI]]) -> AsyncI
     async with contextlib.AsyncExitStack() as stack:
         for name, factory in factories.items():
             app = factory()
-            await stack.enter_async_context(LifespanManager(app))
+            # A start-up costs well under a second, but on a loaded 2-core CI
+            # machine asgi-lifespan's 5 s default has been seen to run out.
+            await stack.enter_async_context(
+                LifespanManager(app, startup_timeout=30, shutdown_timeout=30)
+            )
             running.apps[name] = app
             running.clients[name] = await stack.enter_async_context(
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
