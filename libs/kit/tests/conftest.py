@@ -18,7 +18,7 @@ from mindlinks_kit.declaration import Event as EventSpec
 from mindlinks_kit.declaration import Fleet, Key, Service, Table
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.envelope import Delivered
-from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
+from mindlinks_kit.idempotency import REQUIRED_KEY, RequiredIdempotencyKey, fingerprint
 from mindlinks_kit.runtime import Runtime
 from mindlinks_kit.schemas import ApiModel
 from mindlinks_kit.settings import ServiceSettings
@@ -66,9 +66,9 @@ def alpha_app(settings: ServiceSettings) -> FastAPI:
         response = await app.state.runtime.peers.request("beta", "GET", "/v1/betas/ping")
         return {"betaStatus": response.status_code}
 
-    @router.post("/v1/alphas/paid-things")
+    @router.post("/v1/alphas/paid-things", openapi_extra=REQUIRED_KEY)
     async def paid_thing(
-        body: MakeThing, request: Request, key: IdempotencyKey = None
+        body: MakeThing, request: Request, key: RequiredIdempotencyKey = None
     ) -> JSONResponse:
         runtime: Runtime = app.state.runtime
 

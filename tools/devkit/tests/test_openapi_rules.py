@@ -62,6 +62,13 @@ def test_idempotency_keys_state_their_length(spec: dict[str, Any]) -> None:
         assert parameter["in"] == "header"
         schema = _string(parameter["schema"])
         assert (schema["minLength"], schema["maxLength"]) == (8, 128), where
+    assert len({where for where, _ in keys}) == len(keys), "one Idempotency-Key per operation"
+
+
+def test_a_route_that_needs_an_idempotency_key_says_so(spec: dict[str, Any]) -> None:
+    release = spec["paths"]["/v1/payments/escrow/{escrow_id}/release"]["post"]
+    (key,) = [p for p in release["parameters"] if p["name"] == "Idempotency-Key"]
+    assert key["required"] is True
 
 
 def test_contract_currencies_are_an_enum(spec: dict[str, Any]) -> None:

@@ -28,16 +28,34 @@ RETENTION_SECONDS = 24 * 3600
 LEASE_SECONDS = 60
 """How long a claimed key blocks duplicates before a crashed attempt may be retried."""
 
+KEY_PATTERN = r"^[!-~]+$"
+KEY_DESCRIPTION = "Repeat a request safely: same key + same body = same response"
+_Key = Annotated[str, StringConstraints(min_length=8, max_length=128, pattern=KEY_PATTERN)]
+
 IdempotencyKey = Annotated[
     # Visible ASCII: a header value cannot carry what HTTP would trim or mangle.
     # Optional means absent, never null: a generated client must not send "null".
-    Annotated[str, StringConstraints(min_length=8, max_length=128, pattern=r"^[!-~]+$")]
-    | SkipJsonSchema[None],
-    Header(
-        alias="Idempotency-Key",
-        description="Repeat a request safely: same key + same body = same response",
-    ),
+    _Key | SkipJsonSchema[None],
+    Header(alias="Idempotency-Key", description=KEY_DESCRIPTION),
 ]
+RequiredIdempotencyKey = Annotated[
+    # Checked by ``Idempotency.run(required=True)``, so a missing key keeps its
+    # own problem code; the OpenAPI states it required through ``REQUIRED_KEY``.
+    _Key | SkipJsonSchema[None],
+    Header(alias="Idempotency-Key", include_in_schema=False),
+]
+REQUIRED_KEY: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": True,
+            "description": KEY_DESCRIPTION,
+            "schema": {"type": "string", "minLength": 8, "maxLength": 128, "pattern": KEY_PATTERN},
+        }
+    ]
+}
+"""``openapi_extra`` of a route that takes ``RequiredIdempotencyKey``."""
 Action = Callable[[UnitOfWork], Awaitable[tuple[int, Any]]]
 
 

@@ -11,7 +11,7 @@ from mindlinks_kit.auth import Principal, ServiceCaller, roles, services
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import NotFound, Problem
-from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
+from mindlinks_kit.idempotency import REQUIRED_KEY, RequiredIdempotencyKey, fingerprint
 from mindlinks_kit.schemas import Cursor, Id, Page
 from mindlinks_payment.deps import Deps, PaymentDeps
 from mindlinks_payment.models import Caller, ChargeStatus, EscrowState
@@ -84,9 +84,10 @@ async def transactions(
     "/escrow/{escrow_id}/release",
     response_model=EscrowOut,
     responses={200: {"description": "Released: the transfer to the contractor is made"}},
+    openapi_extra=REQUIRED_KEY,
 )
 async def release(
-    escrow_id: Id, user: Client, deps: Deps, idempotency_key: IdempotencyKey = None
+    escrow_id: Id, user: Client, deps: Deps, idempotency_key: RequiredIdempotencyKey = None
 ) -> JSONResponse:
     """Release a funded item to the contractor's payout account (client party
     only; ``Idempotency-Key`` required: a repeat answers the first response)."""
