@@ -255,7 +255,10 @@ async def test_wrong_password(
 ) -> None:
     monkeypatch.setenv("MINDLINKS_ADMIN_PASSWORD", "Not-The-Password-1")
     result = await ops("fleet", "status", "--email", operator.email)
-    assert (result.code, result.err) == (1, "The email or password is not correct\n")
+    assert (result.code, result.err) == (
+        1,
+        "The email or password is not correct, or the email is not verified yet\n",
+    )
 
 
 async def test_an_admin_signs_in_with_the_code(ops: Cli, operator: Operator) -> None:
