@@ -15,6 +15,7 @@ import httpx
 from pypdf import PdfReader
 
 from mindlinks_dev.demo import Person, Story, expect, until
+from mindlinks_dev.local_companies import local_company
 
 LEGAL = "Grace Hopper"
 ALIAS = "Mallory Mallet"
@@ -45,14 +46,15 @@ def test_a_verified_legal_name_is_the_one_contracts_and_the_ledger_carry(
     client = Person(f"owner-{run}@acme.example", "Olivia Owner", "client")
     contractor = Person(f"grace-{run}@contractor.example", LEGAL, "contractor")
     story.sign_up(client)
+    local = local_company()
     company = expect(
         edge.post(
             "/v1/clients/register",
             headers=client.auth,
             json={
-                "legalName": "Acme Widgets Ltd",
-                "jurisdictionCode": "gb",
-                "companyNumber": "12345678",
+                "legalName": local.legal_name,
+                "jurisdictionCode": local.jurisdiction_code,
+                "companyNumber": local.company_number,
                 "address": {
                     "line1": "1 Widget Street",
                     "city": "London",
