@@ -260,7 +260,7 @@ async def test_the_digest_task_is_the_ledgers_background_task() -> None:
 
     deps = SimpleNamespace(
         settings=SimpleNamespace(digest_interval_seconds=0),
-        ledger=SimpleNamespace(anchor_if_grown=forever),
+        ledger=SimpleNamespace(anchor_if_grown=forever, anchor_due=asyncio.Event()),
     )
     tasks = background(deps)  # type: ignore[arg-type]
     assert list(tasks) == ["ledger-digests"]
@@ -294,28 +294,61 @@ async def test_full_verifications_are_shared_for_a_short_while(ledger: Driver) -
     assert fresh[1] >= first[1]
 
 
-async def test_every_activation_is_anchored_at_once(ledger: Driver) -> None:
-    """A contract's activation and schedule are in an anchored digest when the
-    consumer is done, not an interval later."""
-    contract, _, _ = await ledger.activate(
-        {
-            "kind": "milestones",
-            "milestones": [
-                {"title": "Design", "amountMinor": 5000, "dueDate": "2030-02-01"},
-                {"title": "Build", "amountMinor": 7000, "dueDate": "2030-03-01"},
-            ],
-        }
-    )
-    entries = await ledger.history(contract.id)
-    assert [e["kind"] for e in entries][-3:] == [
-        "contract-activated",
-        "payment-scheduled",
-        "payment-scheduled",
-    ]
-    latest = await ledger.fleet.deps("ledger").archive.latest()
-    assert latest is not None
-    assert latest.digest.tree_size >= max(e["seq"] for e in entries)
-    assert latest.lock_mode == "COMPLIANCE"
+async def test_every_activation_wakes_the_anchoring_at_once(ledger: Driver) -> None:
+    """A contract's activation and schedule are in an anchored digest as soon
+    as the digest task runs — woken by the activation, not an interval later —
+    and the activation never waits for the whole journal's verification."""
+    deps = ledger.fleet.deps("ledger")
+    assert deps.settings.digest_interval_seconds >= 60  # only the wake can anchor here
+    domain: Ledger = deps.ledger
+    domain.anchor_due.clear()
+    task = asyncio.create_task(background(deps)["ledger-digests"]())
+    try:
+        contract, _, _ = await ledger.activate(
+            {
+                "kind": "milestones",
+                "milestones": [
+                    {"title": "Design", "amountMinor": 5000, "dueDate": "2030-02-01"},
+                    {"title": "Build", "amountMinor": 7000, "dueDate": "2030-03-01"},
+                ],
+            }
+        )
+        entries = await ledger.history(contract.id)
+        assert [e["kind"] for e in entries][-3:] == [
+            "contract-activated",
+            "payment-scheduled",
+            "payment-scheduled",
+        ]
+        newest = max(e["seq"] for e in entries)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        latest = await deps.archive.latest()
+        while (latest is None or latest.digest.tree_size < newest) and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+            latest = await deps.archive.latest()
+        assert latest is not None
+        assert latest.digest.tree_size >= newest
+        assert latest.lock_mode == "COMPLIANCE"
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_periodically_runs_at_once_when_woken() -> None:
+    wake = asyncio.Event()
+    ran = asyncio.Event()
+
+    async def work() -> None:
+        ran.set()
+
+    task = asyncio.create_task(anchoring.periodically(work, 3600, "test", wake=wake))
+    wake.set()
+    await asyncio.wait_for(ran.wait(), 5)
+    assert not wake.is_set()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def test_a_burst_of_anchoring_triggers_anchors_once(ledger: Driver) -> None:

@@ -11,6 +11,7 @@ are the evidence).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -133,11 +134,18 @@ async def periodically(
     interval: float,
     name: str,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    wake: asyncio.Event | None = None,
 ) -> None:
-    """Run ``work`` every ``interval`` seconds until cancelled; failures are
-    logged, never fatal."""
+    """Run ``work`` every ``interval`` seconds, or as soon as ``wake`` is set,
+    until cancelled (wakes while it works are one more run, not one each);
+    failures are logged, never fatal."""
     while True:
-        await sleep(interval)
+        if wake is None:
+            await sleep(interval)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=interval)
+            wake.clear()
         try:
             await work()
         except asyncio.CancelledError:

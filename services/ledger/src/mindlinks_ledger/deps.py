@@ -66,11 +66,15 @@ async def setup(runtime: Runtime) -> LedgerDeps:
 
 
 def background(deps: LedgerDeps) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
-    """The ledger's own background task: anchor a digest when the journal grew."""
+    """The ledger's own background task: anchor a digest when the journal grew,
+    every interval and after every activation."""
 
     def digests() -> Coroutine[Any, Any, None]:
         return periodically(
-            deps.ledger.anchor_if_grown, deps.settings.digest_interval_seconds, "digests"
+            deps.ledger.anchor_if_grown,
+            deps.settings.digest_interval_seconds,
+            "digests",
+            wake=deps.ledger.anchor_due,
         )
 
     return {"ledger-digests": digests}

@@ -129,6 +129,8 @@ class Ledger:
         self._verified: tuple[float, Break | None, str] | None = None
         self._verifying = asyncio.Lock()
         self._anchoring = asyncio.Lock()
+        self.anchor_due = asyncio.Event()
+        """Set by an activation: the digest task anchors now, not an interval later."""
 
     async def append(
         self, caller: str, kind: str, subject: str, data: dict[str, Any], key: str
@@ -342,9 +344,7 @@ class Ledger:
             return await self._anchor()
 
     async def anchor_after_activation(self) -> None:
-        """Anchor the activation just appended; a failure is logged (the
-        periodic task tries again), never the activation's failure."""
-        try:
-            await self.anchor_if_grown()
-        except Exception:
-            log.exception("ledger.activation_anchor_failed")
+        """Wake the digest task to anchor the activation just appended. The
+        activation never waits for it: anchoring verifies the whole journal
+        first, and a burst of activations is anchored once."""
+        self.anchor_due.set()
