@@ -63,7 +63,7 @@ def refusal(peer: str, response: httpx.Response) -> Problem:
     ``code`` and ``detail`` when it sent a problem; 429 → 503 (the peer sheds
     load); anything else → 502 ``peer-error``."""
     status = response.status_code
-    code, detail = _problem_of(response)
+    code, detail = peer_problem(response)
     if status == 429:
         return PeerUnavailable(f"{peer} is overloaded", peer=peer, reason="throttled")
     passed_on = _PASSED_ON.get(status)
@@ -80,7 +80,7 @@ def refusal(peer: str, response: httpx.Response) -> Problem:
     )
 
 
-def _problem_of(response: httpx.Response) -> tuple[str | None, str | None]:
+def peer_problem(response: httpx.Response) -> tuple[str | None, str | None]:
     """The peer's problem ``code`` and ``detail``, when it sent a readable one."""
     try:
         body = response.json()

@@ -9,7 +9,6 @@ for a view that gathers from several (``settle``).
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,12 +16,12 @@ from typing import Any, TypeVar
 import httpx
 
 from mindlinks_kit.errors import PeerUnavailable, Problem, problem_body
+from mindlinks_kit.http import peer_problem
 
 T = TypeVar("T")
 Record = dict[str, Any]
 """A peer's record as it answered it (the admin passes records through)."""
 
-_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _PASSED_ON = {400: 422, 404: 404, 409: 409, 410: 409, 422: 422}
 """Peer status → the status the admin caller gets; anything else is a 502."""
 _TITLES = {
@@ -51,7 +50,7 @@ class PeerAnswer(Problem):
 
 def refusal(service: str, response: httpx.Response) -> PeerAnswer:
     """The problem to answer for a peer's 4xx."""
-    peer_code, peer_detail = _problem_of(response)
+    peer_code, peer_detail = peer_problem(response)
     status = _PASSED_ON.get(response.status_code, 502)
     if status == 502:
         return PeerAnswer(
@@ -64,21 +63,6 @@ def refusal(service: str, response: httpx.Response) -> PeerAnswer:
     default_code, _ = _TITLES[status]
     detail = f"{service}: {peer_detail}" if peer_detail else f"{service} answered {status}"
     return PeerAnswer(service, status, peer_code or default_code, detail)
-
-
-def _problem_of(response: httpx.Response) -> tuple[str | None, str | None]:
-    try:
-        body = response.json()
-    except ValueError:
-        return None, None
-    if not isinstance(body, dict):
-        return None, None
-    code = body.get("code")
-    detail = body.get("detail")
-    return (
-        code if isinstance(code, str) and _CODE.match(code) else None,
-        detail[:500] if isinstance(detail, str) else None,
-    )
 
 
 def bad_answer(service: str, what: str) -> PeerAnswer:
