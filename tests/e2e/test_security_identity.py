@@ -15,7 +15,6 @@ import httpx
 from pypdf import PdfReader
 
 from mindlinks_dev.demo import Person, Story, expect, until
-from mindlinks_dev.local_companies import local_company
 
 LEGAL = "Grace Hopper"
 ALIAS = "Mallory Mallet"
@@ -46,25 +45,7 @@ def test_a_verified_legal_name_is_the_one_contracts_and_the_ledger_carry(
     client = Person(f"owner-{run}@acme.example", "Olivia Owner", "client")
     contractor = Person(f"grace-{run}@contractor.example", LEGAL, "contractor")
     story.sign_up(client)
-    local = local_company()
-    company = expect(
-        edge.post(
-            "/v1/clients/register",
-            headers=client.auth,
-            json={
-                "legalName": local.legal_name,
-                "jurisdictionCode": local.jurisdiction_code,
-                "companyNumber": local.company_number,
-                "address": {
-                    "line1": "1 Widget Street",
-                    "city": "London",
-                    "postalCode": "EC1A 1AA",
-                    "country": "GB",
-                },
-            },
-        ),
-        201,
-    )
+    company = story.register_company(client)
     expect(
         edge.post(
             "/v1/clients/invite-contractor",

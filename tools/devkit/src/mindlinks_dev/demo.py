@@ -102,18 +102,14 @@ class Story:
         person.user_id = expect(self.api.get("/v1/auth/me", headers=person.auth), 200)["id"]
         self.say(f"{person.role} {person.email} registered, verified the email and logged in")
 
-    def run(self) -> dict[str, Any]:
-        run_id = uuid.uuid4().hex[:8]
-        client = Person(f"owner-{run_id}@acme.example", "Olivia Owner", "client")
-        contractor = Person(f"dev-{run_id}@contractor.example", "Dev Contractor", "contractor")
-        self.sign_up(client)
-
-        # A fresh gb/ML number: the local registry's, one active company each.
+    def register_company(self, owner: Person) -> dict[str, Any]:
+        """The owner's company, on a fresh gb/ML number: the local registry's,
+        one active company each."""
         local = local_company()
-        company = expect(
+        company: dict[str, Any] = expect(
             self.api.post(
                 "/v1/clients/register",
-                headers=client.auth,
+                headers=owner.auth,
                 json={
                     "legalName": local.legal_name,
                     "jurisdictionCode": local.jurisdiction_code,
@@ -128,6 +124,15 @@ class Story:
             ),
             201,
         )
+        return company
+
+    def run(self) -> dict[str, Any]:
+        run_id = uuid.uuid4().hex[:8]
+        client = Person(f"owner-{run_id}@acme.example", "Olivia Owner", "client")
+        contractor = Person(f"dev-{run_id}@contractor.example", "Dev Contractor", "contractor")
+        self.sign_up(client)
+
+        company = self.register_company(client)
         self.say(f"company {company['legalName']} registered: {company['status']}")
         if company["status"] != "active":
             raise StoryFailed(f"company is {company['status']}, not active")
