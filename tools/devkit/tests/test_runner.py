@@ -242,3 +242,67 @@ async def test_mindlinks_local_starts_the_infrastructure_and_stops_on_sigterm(
         code = await process.wait()
     assert code == 0, output.decode()
     assert not (tmp_path / "state.json").exists()
+
+
+async def test_supervisor_restarts_a_part_that_dies_with_a_growing_pause(tmp_path: Path) -> None:
+    """kill -9 of a running part: the supervisor starts it again, appends to
+    its log, and backs off when it keeps dying."""
+    port = free_port()
+    env = {**os.environ, "MINDLINKS_EDGE_SERVICES": ""}
+    edge = Part(
+        "edge",
+        f"http://127.0.0.1:{port}",
+        "/health/live",
+        uvicorn_command(EDGE_TARGET, port),
+        env,
+        tmp_path / "edge.log",
+    )
+    supervisor = Supervisor()
+    await supervisor.start(edge)
+    stop = asyncio.Event()
+    reports: list[str] = []
+    restarted = asyncio.Event()
+    watching = asyncio.create_task(
+        supervisor.watch(stop, reports.append, on_restart=lambda _: restarted.set())
+    )
+    try:
+        assert (await supervisor.wait_ready([edge], timeout=60)) == {"edge": "ready"}
+        first = supervisor.processes["edge"].pid
+        os.kill(first, signal.SIGKILL)
+        await asyncio.wait_for(restarted.wait(), timeout=30)
+        assert (await supervisor.wait_ready([edge], timeout=60)) == {"edge": "ready"}
+        [restart] = supervisor.restarts
+        assert (restart.name, restart.code) == ("edge", -signal.SIGKILL)
+        assert restart.pid == supervisor.processes["edge"].pid != first
+        assert reports == ["edge exited with code -9; restarting in 0.5s"]
+        # It died again soon after its start: the pause doubles.
+        assert supervisor._next_pause("edge") == 1.0
+    finally:
+        stop.set()
+        await watching
+        await supervisor.stop()
+    assert (tmp_path / "edge.log").read_text().count("Application startup complete") == 2
+
+
+async def test_supervisor_without_restart_only_reports(tmp_path: Path) -> None:
+    crash = Part(
+        "crash",
+        "http://127.0.0.1:9",
+        "/health/ready",
+        (sys.executable, "-c", "import time; time.sleep(0.3); raise SystemExit(3)"),
+        dict(os.environ),
+        tmp_path / "crash.log",
+    )
+    supervisor = Supervisor(restart=False)
+    await supervisor.start(crash)
+    stop = asyncio.Event()
+    reports: list[str] = []
+    watching = asyncio.create_task(supervisor.watch(stop, reports.append))
+    for _ in range(100):
+        if reports:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await watching
+    assert reports == ["crash exited with code 3; see its log"]
+    assert supervisor.restarts == []

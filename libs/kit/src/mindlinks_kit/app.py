@@ -37,6 +37,20 @@ Handlers = Callable[[Any], Mapping[str, Handler]]
 Background = Callable[[Any], Mapping[str, Callable[[], Coroutine[Any, Any, None]]]]
 
 
+REDIS_TIMEOUT_SECONDS = 2.0
+"""Every Redis call here is a single quick command: one that has not
+answered by now will not, and must not hold the request."""
+
+
+def redis_client(url: str) -> Redis:
+    return Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+    )
+
+
 def create_app(
     *,
     fleet: Fleet,
@@ -150,7 +164,7 @@ def _runtime(
         metrics=metrics,
         cursors=CursorCodec(settings.cursor_secret.get_secret_value().encode()),
         tables=tables,
-        redis=Redis.from_url(settings.redis_url, decode_responses=True) if spec.redis else None,
+        redis=redis_client(settings.redis_url) if spec.redis else None,
     )
     if service != "auth":
         peers.tokens = ServiceTokens(lambda: remote_service_token(runtime))

@@ -24,10 +24,13 @@ if TYPE_CHECKING:
 
 _CONFIG = Config(
     connect_timeout=2,
-    read_timeout=25,  # above SQS's 20 s long poll
+    # A stalled store must fail a request (three tries) well inside the
+    # edge's 29 s, not hang it: DynamoDB and friends answer in milliseconds.
+    read_timeout=5,
     retries={"mode": "standard", "max_attempts": 3},
     max_pool_connections=50,
 )
+_SQS_CONFIG = _CONFIG.merge(Config(read_timeout=25))  # above SQS's 20 s long poll
 
 
 class Aws:
@@ -55,7 +58,7 @@ class Aws:
         enter = self._stack.enter_async_context
         args = self._client_args()
         self.dynamodb = await enter(self.session.client("dynamodb", **args))
-        self.sqs = await enter(self.session.client("sqs", **args))
+        self.sqs = await enter(self.session.client("sqs", **{**args, "config": _SQS_CONFIG}))
         self.events = await enter(self.session.client("events", **args))
         # SigV4 (S3 refuses SigV2 presigned policies on buckets created since 2020)
         # and the regional endpoint, so presigned URLs work as issued.

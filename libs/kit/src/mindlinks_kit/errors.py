@@ -96,6 +96,56 @@ class PeerUnavailable(Problem):
     title = "A service this request depends on is unavailable"
 
 
+class DependencyUnavailable(Problem):
+    """A store or queue of ours (DynamoDB, SQS, EventBridge, S3, Redis) did
+    not answer: nothing is wrong with the request, so the caller may retry."""
+
+    status = 503
+    code = "dependency-unavailable"
+    title = "A store this service depends on is unavailable"
+    retry_after = 2
+
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail, **extensions)
+        self.headers["Retry-After"] = str(self.retry_after)
+
+
+AWS_TRANSIENT_CODES = frozenset(
+    {
+        "InternalServerError",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "ThrottlingException",
+    }
+)
+"""AWS error codes that say "not now" rather than "not this"."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc``, or an error it was raised from, is a store or queue
+    that did not answer (connection refused or dropped, a timeout, AWS
+    throttling) rather than a bug."""
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as AwsConnectionError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(
+            current,
+            AwsConnectionError | HTTPClientError | RedisConnectionError | RedisTimeoutError,
+        ):
+            return True
+        if isinstance(current, ClientError):
+            return current.response.get("Error", {}).get("Code") in AWS_TRANSIENT_CODES
+        current = current.__cause__ or current.__context__
+    return False
+
+
 class PeerRefused(Problem):
     """A peer's refusal (4xx), passed on as what it means for our caller:
     the peer's status for "not found", "conflict" and "invalid", 502 for a
@@ -191,6 +241,10 @@ def install_handlers(app: Any) -> None:
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):
+            log.warning("request.dependency_unavailable", path=request.url.path, error=repr(exc))
+            unavailable = DependencyUnavailable("A store did not answer; retry shortly")
+            return respond(unavailable.body(request.url.path), unavailable.headers)
         log.exception("request.failed", path=request.url.path)
         return respond(
             problem_body(

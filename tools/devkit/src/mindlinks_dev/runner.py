@@ -363,7 +363,11 @@ async def _supervise(
             statuses = ready.result()
             _write_state(state_file, state, parts, supervisor, statuses)
             _report(state, parts, statuses, run_dir)
-            await supervisor.watch(stop, _say)
+            await supervisor.watch(
+                stop,
+                _say,
+                on_restart=lambda _: _write_state(state_file, state, parts, supervisor, statuses),
+            )
         ready.cancel()
         stopping.cancel()
     finally:

@@ -1,5 +1,6 @@
 """The processes of a local run: started concurrently, probed until ready,
-watched while they run, and stopped in order (SIGTERM, wait, SIGKILL)."""
+watched while they run (a part that dies is restarted, with a growing pause
+if it keeps dying), and stopped in order (SIGTERM, wait, SIGKILL)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ import httpx
 HOST = "127.0.0.1"
 STOP_GRACE = 20.0
 """uvicorn's graceful shutdown (10 s) plus a service's last outbox flush (5 s)."""
+RESTART_PAUSE = 0.5
+"""The first pause before restarting a part that died; it doubles while the
+part keeps dying within ``STABLE_SECONDS`` of its start, up to ``RESTART_PAUSE_MAX``."""
+RESTART_PAUSE_MAX = 30.0
+STABLE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -52,14 +58,34 @@ def readiness_table(rows: Sequence[tuple[str, str, str]]) -> str:
     return "\n".join(f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c}" for a, b, c in (header, *rows))
 
 
-class Supervisor:
-    def __init__(self, cwd: Path | None = None) -> None:
-        self.cwd = cwd
-        self.processes: dict[str, asyncio.subprocess.Process] = {}
+@dataclass
+class Restart:
+    """One restart of a part that died on its own."""
 
-    async def start(self, part: Part) -> None:
-        """Start ``part`` (it logs to ``part.log``); returns once it is spawned."""
-        with part.log.open("wb") as log:
+    name: str
+    code: int
+    at: float
+    """``time.monotonic()`` when the death was seen."""
+    pid: int = 0
+    """The new process's pid."""
+
+
+class Supervisor:
+    def __init__(self, cwd: Path | None = None, *, restart: bool = True) -> None:
+        self.cwd = cwd
+        self.restart = restart
+        self.processes: dict[str, asyncio.subprocess.Process] = {}
+        self.parts: dict[str, Part] = {}
+        self.restarts: list[Restart] = []
+        self._started: dict[str, float] = {}
+        self._pause: dict[str, float] = {}
+
+    async def start(self, part: Part, *, append: bool = False) -> None:
+        """Start ``part`` (it logs to ``part.log``, appending on a restart);
+        returns once it is spawned."""
+        self.parts[part.name] = part
+        self._started[part.name] = time.monotonic()
+        with part.log.open("ab" if append else "wb") as log:
             # A session of its own: a Ctrl-C in the terminal reaches only the
             # runner, which then stops the children itself, SIGTERM first.
             self.processes[part.name] = await asyncio.create_subprocess_exec(
@@ -96,8 +122,15 @@ class Supervisor:
             statuses = await asyncio.gather(*(probe(client, part) for part in parts))
         return dict(zip((part.name for part in parts), statuses, strict=True))
 
-    async def watch(self, stop: asyncio.Event, report: Callable[[str], None] = print) -> None:
-        """Until ``stop`` is set: report the parts that exit on their own."""
+    async def watch(
+        self,
+        stop: asyncio.Event,
+        report: Callable[[str], None] = print,
+        on_restart: Callable[[Restart], None] | None = None,
+    ) -> None:
+        """Until ``stop`` is set: report the parts that exit on their own and,
+        unless built with ``restart=False``, start them again (ECS does the same
+        for a task that dies; a crash loop backs off instead of spinning)."""
         waiting = {
             asyncio.create_task(process.wait()): name
             for name, process in self.processes.items()
@@ -110,10 +143,31 @@ class Supervisor:
                     {stopping, *waiting}, return_when=asyncio.FIRST_COMPLETED
                 )
                 for task in done - {stopping}:
-                    report(f"{waiting.pop(task)} exited with code {task.result()}; see its log")
+                    name, code = waiting.pop(task), task.result()
+                    if not self.restart:
+                        report(f"{name} exited with code {code}; see its log")
+                        continue
+                    pause = self._next_pause(name)
+                    report(f"{name} exited with code {code}; restarting in {pause:.1f}s")
+                    died = Restart(name, code, time.monotonic())
+                    if await _sleep_unless(stop, pause):
+                        break
+                    await self.start(self.parts[name], append=True)
+                    died.pid = self.processes[name].pid
+                    self.restarts.append(died)
+                    if on_restart is not None:
+                        on_restart(died)
+                    waiting[asyncio.create_task(self.processes[name].wait())] = name
         finally:
             for task in (stopping, *waiting):
                 task.cancel()
+
+    def _next_pause(self, name: str) -> float:
+        ran = time.monotonic() - self._started.get(name, 0.0)
+        previous = self._pause.get(name, 0.0)
+        pause = RESTART_PAUSE if ran >= STABLE_SECONDS or not previous else previous * 2
+        self._pause[name] = min(pause, RESTART_PAUSE_MAX)
+        return self._pause[name]
 
     def kill(self) -> None:
         """SIGKILL to every part still running."""
@@ -137,3 +191,10 @@ class Supervisor:
         return {
             name: p.returncode for name, p in self.processes.items() if p.returncode is not None
         }
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep ``seconds``; True if ``stop`` was set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    return stop.is_set()

@@ -1,0 +1,158 @@
+"""What must hold after the faults, read from the fleet's own tables in the
+embedded AWS (the oracle sees everything; no service can hide a duplicate)
+and from the ledger's verification. Each check returns the breaches it found,
+in words; none is the only passing answer."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from mindlinks_dev.chaos.faults import aws, scan
+from mindlinks_dev.chaos.fleet import ChaosFleet
+from mindlinks_fleet import FLEET
+
+
+@dataclass
+class Findings:
+    breaches: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def fail(self, what: str) -> None:
+        self.breaches.append(what)
+
+
+def duplicates(values: Iterable[Any]) -> list[Any]:
+    return [value for value, n in Counter(values).items() if n > 1 and value is not None]
+
+
+def contracts_and_schedules(fleet: ChaosFleet, found: Findings) -> None:
+    """Every fully signed contract is active, with exactly one payment schedule."""
+    contracts = {c["id"]: c for c in scan(fleet, "contract", "contracts")}
+    signatures = defaultdict(list)
+    for signature in scan(fleet, "signature", "signatures"):
+        if signature.get("kind") != "decline":
+            signatures[signature["contractId"]].append(signature)
+    escrows = defaultdict(list)
+    for escrow in scan(fleet, "payment", "escrow"):
+        escrows[escrow["contractId"]].append(escrow)
+    signed = 0
+    for contract_id, contract in contracts.items():
+        signers = [s["role"] for s in signatures[contract_id]]
+        if duplicates(signers):
+            found.fail(f"contract {contract_id} was signed twice by the same party: {signers}")
+        fully_signed = len(set(signers)) >= 2 or contract["status"] == "fully_signed"
+        if not fully_signed:
+            continue
+        signed += 1
+        if contract["status"] != "active":
+            found.fail(f"contract {contract_id} is fully signed but {contract['status']}")
+            continue
+        items = escrows[contract_id]
+        expected = len(contract["terms"].get("milestones") or [None])
+        if len(items) != expected or duplicates(i["itemId"] for i in items):
+            found.fail(
+                f"contract {contract_id} has {len(items)} scheduled items for {expected} terms"
+            )
+    found.counts["contracts fully signed"] = signed
+    found.counts["contracts active"] = sum(c["status"] == "active" for c in contracts.values())
+
+
+def money_moves_once(fleet: ChaosFleet, found: Findings) -> None:
+    """No intent, charge or transfer exists twice."""
+    transactions = scan(fleet, "payment", "transactions")
+    for kind in ("charge", "transfer"):
+        of_kind = [t for t in transactions if t["kind"] == kind]
+        for escrow in duplicates(t["escrowId"] for t in of_kind):
+            found.fail(f"escrow {escrow} has more than one {kind}")
+        found.counts[f"{kind} transactions"] = len(of_kind)
+    for intent in duplicates(
+        t.get("paymentIntentId") for t in transactions if t["kind"] == "charge"
+    ):
+        found.fail(f"payment intent {intent} backs more than one charge")
+    for transfer in duplicates(t.get("transferId") for t in transactions):
+        found.fail(f"transfer {transfer} is recorded more than once")
+    objects = [
+        item
+        for item in scan(fleet, "payment", "idempotency")
+        if str(item["key"]).startswith("local-stripe:")
+    ]
+    documents = [json.loads(item["document"]) for item in objects]
+    intents = [d for d in documents if d.get("object") == "payment_intent"]
+    transfers = [d for d in documents if d.get("object") == "transfer"]
+    for escrow in duplicates(d.get("metadata", {}).get("escrowId") for d in intents):
+        found.fail(f"the local Stripe holds more than one intent for escrow {escrow}")
+    for escrow in duplicates(d.get("metadata", {}).get("escrowId") for d in transfers):
+        found.fail(f"the local Stripe holds more than one transfer for escrow {escrow}")
+    found.counts["intents at the local Stripe"] = len(intents)
+    found.counts["transfers at the local Stripe"] = len(transfers)
+
+
+def events_took_effect(fleet: ChaosFleet, found: Findings) -> None:
+    """Every published event reached every consumer once (its inbox holds its
+    id, written in the same transaction as the handler's effect); nothing is
+    left unpublished, queued or dead-lettered."""
+    inboxes = {
+        service.name: {item["eventId"] for item in scan(fleet, service.name, "inbox")}
+        for service in FLEET.services
+        if service.consumes
+    }
+    published = 0
+    for service in FLEET.services:
+        if not FLEET.publishes(service.name):
+            continue
+        for item in scan(fleet, service.name, "outbox"):
+            if "pendingShard" in item:
+                found.fail(f"{service.name} never published {item['detailType']} {item['id']}")
+                continue
+            published += 1
+            for consumer in FLEET.consumers(item["detailType"]):
+                if item["id"] not in inboxes[consumer]:
+                    found.fail(f"{consumer} never applied {item['detailType']} {item['id']}")
+    found.counts["events published"] = published
+    found.counts["event deliveries applied"] = sum(len(ids) for ids in inboxes.values())
+    sqs = aws(fleet, "sqs")
+    for service in FLEET.services:
+        if not service.queue:
+            continue
+        for name in (service.queue, f"{service.queue}-dlq"):
+            url = sqs.get_queue_url(QueueName=f"{fleet.prefix}{name}")["QueueUrl"]
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )["Attributes"]
+            left = sum(int(v) for v in attributes.values())
+            if left:
+                found.fail(f"{left} messages left in {name}")
+
+
+def ledger_verifies(edge: httpx.Client, admin: dict[str, str], found: Findings) -> None:
+    response = edge.get("/v1/admin/ledger/verify", headers=admin)
+    if response.status_code != 200:
+        found.fail(f"ledger verification answered {response.status_code}: {response.text[:300]}")
+        return
+    result = response.json()
+    found.counts["ledger entries verified"] = int(result.get("entries", 0))
+    if not result.get("ok"):
+        found.fail(f"the ledger does not verify: {result.get('problem')}")
+
+
+def check_all(fleet: ChaosFleet, edge: httpx.Client, admin: dict[str, str]) -> Findings:
+    found = Findings()
+    checks: list[Callable[[ChaosFleet, Findings], None]] = [
+        contracts_and_schedules,
+        money_moves_once,
+        events_took_effect,
+    ]
+    for check in checks:
+        check(fleet, found)
+    ledger_verifies(edge, admin, found)
+    return found
