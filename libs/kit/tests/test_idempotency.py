@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import time
 import uuid
 
 from mindlinks_dev.harness import Running
+from mindlinks_kit.idempotency import fingerprint
 
 
 async def test_same_key_and_body_replays_the_first_response(toy: Running) -> None:
@@ -32,3 +34,42 @@ async def test_a_key_is_required_where_declared(toy: Running) -> None:
         "/v1/alphas/paid-things", json={"size": 1}, headers={"Idempotency-Key": "x"}
     )
     assert short.status_code == 422
+
+
+async def test_a_key_still_in_flight_says_when_to_retry(toy: Running) -> None:
+    """Found by ``make chaos``: a retry that met its first attempt (still at
+    work, or killed with its process) got a bare 409, and a dashboard had no
+    way to know it should simply try again."""
+    key = uuid.uuid4().hex
+    table = toy.runtime("alpha").table("idempotency")
+    now = int(time.time())
+    await table.put(
+        {
+            "key": f"caller-1:{key}",
+            "fingerprint": fingerprint("POST", "/v1/alphas/paid-things", {"size": 3}),
+            "state": "pending",
+            "leaseUntil": now + 40,
+            "expiresAt": now + 3600,
+        }
+    )
+    alpha = toy.client("alpha")
+    retry = await alpha.post(
+        "/v1/alphas/paid-things", json={"size": 3}, headers={"Idempotency-Key": key}
+    )
+    assert retry.status_code == 409
+    assert retry.json()["code"] == "idempotency-key-in-flight"
+    assert retry.headers["retry-after"] == "5"
+    # A crashed attempt's lease is over: the retry does the work.
+    await table.put(
+        {
+            "key": f"caller-1:{key}",
+            "fingerprint": fingerprint("POST", "/v1/alphas/paid-things", {"size": 3}),
+            "state": "pending",
+            "leaseUntil": now - 1,
+            "expiresAt": now + 3600,
+        }
+    )
+    done = await alpha.post(
+        "/v1/alphas/paid-things", json={"size": 3}, headers={"Idempotency-Key": key}
+    )
+    assert done.status_code == 201

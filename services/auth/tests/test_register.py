@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from mindlinks_auth.tokens import digest
+from mindlinks_dev.embedded import free_port
+from mindlinks_kit.app import redis_client
 from mindlinks_kit.dynamo import values
 
 if TYPE_CHECKING:
@@ -317,3 +319,23 @@ async def test_email_claim_items_are_not_users(t: AuthTest) -> None:
     assert await t.deps.store.user(f"email#{data['email']}") is None
     items, _ = await users.query("email = :e", values=values(e=data["email"]), index="by-email")
     assert [i["kind"] for i in items] == ["user"]
+
+
+async def test_a_send_that_fails_midway_sets_no_cooldown(t: AuthTest) -> None:
+    """Found by ``make chaos``: Redis timed out while the verification token
+    was issued, after the cooldown was set; nothing was mailed and a resend
+    stayed silent for the whole cooldown."""
+    tokens = t.deps.accounts.verify_tokens
+    working = tokens.redis
+    tokens.redis = redis_client(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens
+    data = signup(t)
+    try:
+        assert (await t.auth.post("/v1/auth/register", json=data)).status_code == 202
+    finally:
+        await tokens.redis.aclose()
+        tokens.redis = working
+    assert await t.mailbox.items(data["email"], VERIFY) == []
+    resend = await t.auth.post("/v1/auth/verify-email/resend", json={"email": data["email"]})
+    assert resend.status_code == 202
+    token = await t.mailbox.token(data["email"], VERIFY)
+    assert (await t.auth.post("/v1/auth/verify-email", json={"token": token})).status_code == 200

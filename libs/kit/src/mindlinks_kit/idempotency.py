@@ -27,6 +27,9 @@ from mindlinks_kit.errors import Conflict, InvalidInput
 RETENTION_SECONDS = 24 * 3600
 LEASE_SECONDS = 60
 """How long a claimed key blocks duplicates before a crashed attempt may be retried."""
+IN_FLIGHT_RETRY_SECONDS = 5
+"""The ``Retry-After`` of a duplicate that meets its first attempt at work:
+most attempts finish in far less, a crashed one frees the key at its lease."""
 
 KEY_PATTERN = r"^[!-~]+$"
 KEY_DESCRIPTION = "Repeat a request safely: same key + same body = same response"
@@ -65,8 +68,16 @@ class KeyReused(InvalidInput):
 
 
 class KeyInFlight(Conflict):
+    """Retry after ``Retry-After`` seconds: by then the first attempt has
+    finished (the retry gets its answer) or its lease is over (a crashed
+    attempt no longer blocks the key)."""
+
     code = "idempotency-key-in-flight"
     title = "A request with this Idempotency-Key is still being processed"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__()
+        self.headers["Retry-After"] = str(max(1, min(retry_after, LEASE_SECONDS)))
 
 
 class KeyRequired(InvalidInput):
@@ -162,7 +173,8 @@ class Idempotency:
             if existing["fingerprint"] != request_fingerprint:
                 raise KeyReused() from None
             if existing["state"] != "done":
-                raise KeyInFlight() from None
+                lease_left = int(existing.get("leaseUntil", now + LEASE_SECONDS)) - now
+                raise KeyInFlight(retry_after=min(lease_left, IN_FLIGHT_RETRY_SECONDS)) from None
             return JSONResponse(
                 json.loads(existing["responseBody"]),
                 status_code=int(existing["responseStatus"]),

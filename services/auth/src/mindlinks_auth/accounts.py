@@ -9,6 +9,8 @@ for the email again.
 
 from __future__ import annotations
 
+import contextlib
+
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -352,7 +354,15 @@ class Accounts:
         try:
             if not await self.flags.set_once(cooldown, ttl):
                 return
-            if not await send():
-                await self.flags.clear(cooldown)
         except Exception:  # runs after the response: log, never raise
             log.exception("email.failed", kind=kind, user_id=user.id)
+            return
+        try:
+            sent = await send()
+        except Exception:
+            log.exception("email.failed", kind=kind, user_id=user.id)
+            sent = False
+        if not sent:
+            # Nothing went out: the address may ask again at once.
+            with contextlib.suppress(Exception):
+                await self.flags.clear(cooldown)

@@ -131,7 +131,7 @@ async def _settle(fleet: ChaosFleet, edge: httpx.Client, admin: dict[str, str]) 
     events still in flight are not yet a breach."""
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:
-        findings = await asyncio.to_thread(check_all, fleet, edge, admin)
+        findings = await asyncio.to_thread(check_all, fleet.endpoints, edge, admin)
         if not findings.breaches or time.monotonic() > deadline:
             return findings
         say(f"settling: {len(findings.breaches)} open, e.g. {findings.breaches[0]}")

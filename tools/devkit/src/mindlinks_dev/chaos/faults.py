@@ -6,28 +6,15 @@ webhook names) go to the embedded AWS itself, never through its proxy."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-import boto3
-import httpx
-from boto3.dynamodb.types import TypeDeserializer
-
-from mindlinks_dev.bootstrap import LOCAL_CREDENTIALS
 from mindlinks_dev.chaos.fleet import ChaosFleet
-from mindlinks_fleet import FLEET
-from mindlinks_kyc.providers.local import WEBHOOK_PATH as KYC_WEBHOOK
-from mindlinks_kyc.providers.local import LocalKycProvider
-from mindlinks_kyc.settings import LOCAL_WEBHOOK_SECRET as KYC_SECRET
-from mindlinks_payment.providers.local import WEBHOOK_PATH as STRIPE_WEBHOOK
-from mindlinks_payment.providers.local import sign, stripe_event
-from mindlinks_payment.settings import LOCAL_WEBHOOK_SECRET as STRIPE_SECRET
+from mindlinks_dev.chaos.replays import Replays
 
 OUTAGE_SECONDS = 10.0
 SLOW_SECONDS = 5.0
@@ -48,22 +35,6 @@ class Fault:
     """What a webhook fault expected refused and was not (must stay empty)."""
 
 
-def aws(fleet: ChaosFleet, name: str) -> Any:
-    session = boto3.Session(region_name="eu-west-1", **LOCAL_CREDENTIALS)
-    return session.client(name, endpoint_url=fleet.aws_direct)
-
-
-def scan(fleet: ChaosFleet, service: str, table: str) -> list[dict[str, Any]]:
-    """Every item of a table of the fleet, as plain values."""
-    client = aws(fleet, "dynamodb")
-    paginator = client.get_paginator("scan")
-    deserializer = TypeDeserializer()
-    items: list[dict[str, Any]] = []
-    for page in paginator.paginate(TableName=f"{fleet.prefix}{service}-{table}"):
-        items += [{k: deserializer.deserialize(v) for k, v in i.items()} for i in page["Items"]]
-    return items
-
-
 class Injector:
     def __init__(
         self,
@@ -74,6 +45,7 @@ class Injector:
     ) -> None:
         self.fleet = fleet
         self.rng = rng
+        self.replays = Replays(fleet.endpoints, rng)
         self.canary = canary
         self.say = say
 
@@ -147,108 +119,7 @@ class Injector:
         )
 
     async def redeliver_events(self, fault: Fault) -> str:
-        """Published events delivered again, twice each, in a shuffled order."""
-        return await asyncio.to_thread(self._redeliver)
-
-    def _redeliver(self) -> str:
-        published = [
-            item
-            for service in FLEET.services
-            if FLEET.publishes(service.name)
-            for item in scan(self.fleet, service.name, "outbox")
-            if "sentAt" in item
-        ]
-        chosen = self.rng.sample(published, min(40, len(published)))
-        copies = chosen + chosen
-        self.rng.shuffle(copies)
-        events = aws(self.fleet, "events")
-        bus = f"{self.fleet.prefix}{FLEET.bus}"
-        for item in copies:
-            entry = {
-                "EventBusName": bus,
-                "Source": item["source"],
-                "DetailType": item["detailType"],
-                "Detail": item["detail"],
-            }
-            events.put_events(Entries=[entry])
-        names = sorted({item["detailType"] for item in chosen})
-        return f"{len(chosen)} published events delivered twice more, shuffled ({', '.join(names)})"
+        return await asyncio.to_thread(self.replays.redeliver_events)
 
     async def webhooks(self, fault: Fault) -> str:
-        """Stripe and KYC webhooks twice, late, and wrongly signed."""
-        return await asyncio.to_thread(self._webhooks, fault)
-
-    def _webhooks(self, fault: Fault) -> str:
-        with httpx.Client(base_url=self.fleet.edge_url, timeout=30) as edge:
-            stripe = self._stripe(edge, fault)
-            kyc = self._kyc(edge, fault)
-        return f"{stripe}; {kyc}"
-
-    def _stripe(self, edge: httpx.Client, fault: Fault) -> str:
-        intents = [
-            json.loads(item["document"])
-            for item in scan(self.fleet, "payment", "idempotency")
-            if str(item["key"]).startswith("local-stripe:pi_")
-        ]
-        succeeded = [i for i in intents if i.get("status") == "succeeded"]
-        if not succeeded:
-            return "no succeeded intent to replay yet"
-        intent = self.rng.choice(succeeded)
-        event = stripe_event("payment_intent.succeeded", intent)
-        body = json.dumps(event)
-        now = int(time.time())
-
-        def post(signature: str) -> int:
-            headers = {"Stripe-Signature": signature, "content-type": "application/json"}
-            return edge.post(STRIPE_WEBHOOK, content=body, headers=headers).status_code
-
-        twice = [post(sign(body, STRIPE_SECRET, now)) for _ in range(2)]
-        late = post(sign(body, STRIPE_SECRET, now - 3600))
-        forged = post(sign(body, "whsec_not_the_secret", now))
-        if late < 400 or late >= 500:
-            fault.refused.append(f"a stale Stripe webhook answered {late}")
-        if forged < 400 or forged >= 500:
-            fault.refused.append(f"a wrongly signed Stripe webhook answered {forged}")
-        return (
-            f"payment_intent.succeeded for {intent['id']} twice ({twice}), "
-            f"an hour late ({late}), wrongly signed ({forged})"
-        )
-
-    def _kyc(self, edge: httpx.Client, fault: Fault) -> str:
-        verified = [s for s in scan(self.fleet, "kyc", "sessions") if s.get("status") == "approved"]
-        if not verified:
-            return "no approved KYC session to replay yet"
-        session = self.rng.choice(verified)
-        provider = LocalKycProvider(
-            secret=KYC_SECRET, public_base_url="", client=httpx.AsyncClient(), webhook_url=""
-        )
-
-        def decision(
-            decided_at: str | None, secret: str = KYC_SECRET
-        ) -> tuple[bytes, dict[str, str]]:
-            provider.secret = secret
-            return provider.signed_decision(
-                provider_session_id=session["providerSessionId"],
-                status="approved",
-                reason=None,
-                vendor_data=session["contractorId"],
-                accepted_at=session["createdAt"],
-                decided_at=decided_at,
-                person_name=session.get("applicantName"),
-            )
-
-        def post(raw: bytes, headers: dict[str, str]) -> int:
-            return edge.post(KYC_WEBHOOK, content=raw, headers=headers).status_code
-
-        raw, headers = decision(None)
-        twice = [post(raw, headers) for _ in range(2)]
-        late = post(*decision("2020-01-01T00:00:00Z"))
-        forged = post(*decision(None, secret="not-the-secret"))  # noqa: S106 - a forgery
-        if late < 400 or late >= 500:
-            fault.refused.append(f"a stale KYC webhook answered {late}")
-        if forged < 400 or forged >= 500:
-            fault.refused.append(f"a wrongly signed KYC webhook answered {forged}")
-        return (
-            f"KYC decision for session {session['id']} twice ({twice}), "
-            f"years late ({late}), wrongly signed ({forged})"
-        )
+        return await asyncio.to_thread(self.replays.webhooks, fault.refused)

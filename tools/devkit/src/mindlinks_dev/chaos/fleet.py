@@ -30,13 +30,28 @@ from mindlinks_dev.supervisor import HOST, Part, Restart, Supervisor
 from mindlinks_fleet import FLEET
 
 
-@dataclass
-class ChaosFleet:
-    run_dir: Path
+@dataclass(frozen=True)
+class Endpoints:
+    """Where a running local fleet answers: enough to replay events and
+    webhooks into it and to read its tables (``make run``'s, the end-to-end
+    suite's or the chaos suite's own)."""
+
     edge_url: str
     aws_direct: str
     """The embedded AWS itself, behind no proxy: the invariant checks read here."""
     prefix: str
+
+    @classmethod
+    def of_state(cls, state_file: Path, edge_url: str) -> Endpoints:
+        """The fleet whose runner wrote ``state_file`` (``.run/state.json``)."""
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        return cls(edge_url, state["aws"]["endpoint"], state["aws"]["prefix"])
+
+
+@dataclass
+class ChaosFleet:
+    run_dir: Path
+    endpoints: Endpoints
     victim: str
     """The peer behind a fault proxy of its own."""
     parts: list[Part]
@@ -45,6 +60,10 @@ class ChaosFleet:
     """``aws``, ``redis`` and the victim's name."""
     say: Callable[[str], None] = print
     restarts: list[Restart] = field(default_factory=list)
+
+    @property
+    def edge_url(self) -> str:
+        return self.endpoints.edge_url
 
     @property
     def services(self) -> list[Part]:
@@ -119,9 +138,7 @@ async def chaos_fleet(
         supervisor = Supervisor()
         fleet = ChaosFleet(
             run_dir=run_dir,
-            edge_url=f"http://{HOST}:{edge_port}",
-            aws_direct=aws,
-            prefix=PREFIX,
+            endpoints=Endpoints(f"http://{HOST}:{edge_port}", aws, PREFIX),
             victim=victim,
             parts=parts,
             supervisor=supervisor,

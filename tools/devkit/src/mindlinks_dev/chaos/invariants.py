@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from mindlinks_dev.chaos.faults import aws, scan
-from mindlinks_dev.chaos.fleet import ChaosFleet
+from mindlinks_dev.chaos.fleet import Endpoints
+from mindlinks_dev.chaos.tables import aws, scan
 from mindlinks_fleet import FLEET
 
 
@@ -31,12 +31,18 @@ def duplicates(values: Iterable[Any]) -> list[Any]:
     return [value for value, n in Counter(values).items() if n > 1 and value is not None]
 
 
-def contracts_and_schedules(fleet: ChaosFleet, found: Findings) -> None:
+def contracts_and_schedules(fleet: Endpoints, found: Findings) -> None:
     """Every fully signed contract is active, with exactly one payment schedule."""
     contracts = {c["id"]: c for c in scan(fleet, "contract", "contracts")}
     signatures = defaultdict(list)
-    for signature in scan(fleet, "signature", "signatures"):
-        if signature.get("kind") != "decline":
+    items = scan(fleet, "signature", "signatures")
+    found.counts["signing sagas left pending by their signer"] = sum(
+        s.get("kind") != "decline" and s.get("state") == "pending" for s in items
+    )
+    for signature in items:
+        # A pending signature is a signing saga its signer has not finished
+        # (a retry completes it); only recorded ones sign.
+        if signature.get("kind") != "decline" and signature.get("state") == "recorded":
             signatures[signature["contractId"]].append(signature)
     escrows = defaultdict(list)
     for escrow in scan(fleet, "payment", "escrow"):
@@ -63,7 +69,7 @@ def contracts_and_schedules(fleet: ChaosFleet, found: Findings) -> None:
     found.counts["contracts active"] = sum(c["status"] == "active" for c in contracts.values())
 
 
-def money_moves_once(fleet: ChaosFleet, found: Findings) -> None:
+def money_moves_once(fleet: Endpoints, found: Findings) -> None:
     """No intent, charge or transfer exists twice."""
     transactions = scan(fleet, "payment", "transactions")
     for kind in ("charge", "transfer"):
@@ -93,7 +99,7 @@ def money_moves_once(fleet: ChaosFleet, found: Findings) -> None:
     found.counts["transfers at the local Stripe"] = len(transfers)
 
 
-def events_took_effect(fleet: ChaosFleet, found: Findings) -> None:
+def events_took_effect(fleet: Endpoints, found: Findings) -> None:
     """Every published event reached every consumer once (its inbox holds its
     id, written in the same transaction as the handler's effect); nothing is
     left unpublished, queued or dead-lettered."""
@@ -145,9 +151,9 @@ def ledger_verifies(edge: httpx.Client, admin: dict[str, str], found: Findings) 
         found.fail(f"the ledger does not verify: {result.get('problem')}")
 
 
-def check_all(fleet: ChaosFleet, edge: httpx.Client, admin: dict[str, str]) -> Findings:
+def check_all(fleet: Endpoints, edge: httpx.Client, admin: dict[str, str]) -> Findings:
     found = Findings()
-    checks: list[Callable[[ChaosFleet, Findings], None]] = [
+    checks: list[Callable[[Endpoints, Findings], None]] = [
         contracts_and_schedules,
         money_moves_once,
         events_took_effect,

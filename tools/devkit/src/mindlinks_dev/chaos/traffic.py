@@ -19,6 +19,9 @@ from mindlinks_dev.demo import Story, StoryFailed
 
 RETRIED = frozenset({429, 500, 502, 503, 504})
 """Answers a dashboard retries: throttled, or the fleet failed mid-request."""
+RETRIED_CONFLICTS = frozenset({"idempotency-key-in-flight"})
+"""409s that mean "not yet": the first attempt with this key is at work."""
+LONGEST_PAUSE = 10.0
 REQUEST_TIMEOUT = 35.0
 """Longer than the edge's own upstream timeout (29 s): a request that takes
 this long hung somewhere."""
@@ -72,9 +75,10 @@ class RetryingTransport(httpx.BaseTransport):
             else:
                 response.read()
                 self.attempts.record(request, str(response.status_code), time.monotonic() - started)
-                if response.status_code not in RETRIED:
+                if not _retried(response):
                     return response
                 failure = response
+                pause = max(pause, _retry_after(response))
             if time.monotonic() + pause > deadline:
                 if isinstance(failure, httpx.Response):
                     return failure
@@ -82,10 +86,28 @@ class RetryingTransport(httpx.BaseTransport):
             self.retries += 1
             self.attempts.retried()
             time.sleep(pause)
-            pause = min(pause * 2, 8.0)
+            pause = min(pause * 2, LONGEST_PAUSE)
 
     def close(self) -> None:
         self.inner.close()
+
+
+def _retried(response: httpx.Response) -> bool:
+    if response.status_code in RETRIED:
+        return True
+    if response.status_code != 409:
+        return False
+    try:
+        return response.json().get("code") in RETRIED_CONFLICTS
+    except ValueError:
+        return False
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return min(float(response.headers.get("retry-after", "0")), LONGEST_PAUSE)
+    except ValueError:
+        return 0.0
 
 
 @dataclass
