@@ -8,7 +8,7 @@ PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml tools/*/pyproject.toml
 MODULES := $(sort $(notdir $(wildcard libs/*/src/mindlinks_* tools/*/src/mindlinks_* services/*/src/mindlinks_*)))
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo images test check lint typecheck imports pytest fmt openapi docs generate constraints bench clean
+.PHONY: setup run demo images test check lint typecheck imports pytest fmt openapi docs generate constraints bench chaos clean
 
 setup: $(STAMP)
 
@@ -77,6 +77,13 @@ constraints: setup
 
 bench: setup
 	$(BIN)/python -m mindlinks_dev.bench
+
+# Fault injection: 50 lifecycles through the edge of a fleet of its own
+# (ports +10000) while services are killed and AWS, Redis and a peer vanish;
+# stops by itself (≈ 10 min) and rewrites docs/reliability.md's section.
+# CHAOS_ARGS="--seed N" replays a run's faults.
+chaos: setup
+	$(BIN)/python -m mindlinks_dev.chaos --write-docs $(CHAOS_ARGS)
 
 # Build every service image with a private Docker engine and health-check each
 # container (needs root and `apt-get install docker.io debootstrap`; slow).

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 
 from mindlinks_auth.tokens import digest
 from mindlinks_dev.embedded import free_port
@@ -339,3 +341,28 @@ async def test_a_send_that_fails_midway_sets_no_cooldown(t: AuthTest) -> None:
     assert resend.status_code == 202
     token = await t.mailbox.token(data["email"], VERIFY)
     assert (await t.auth.post("/v1/auth/verify-email", json={"token": token})).status_code == 200
+
+
+async def test_a_verification_the_store_fails_leaves_the_token_good(t: AuthTest) -> None:
+    """Found reading the code for ``make chaos``: the token was spent before
+    the account was marked verified, so a store failure in between (AWS
+    unreachable, the process killed) burnt the link; the person's retry then
+    got ``invalid-token``."""
+    data = signup(t)
+    await t.auth.post("/v1/auth/register", json=data)
+    token = await t.mailbox.token(data["email"], VERIFY)
+    store = t.deps.accounts.store
+    users = store.users
+    store.users = replace(users, name=users.name + "-missing")  # every call fails
+    try:
+        failed = await t.auth.post("/v1/auth/verify-email", json={"token": token})
+    except ClientError:
+        pass  # the in-process transport re-raises what the app answers 500 for
+    else:
+        assert failed.status_code >= 500
+    finally:
+        store.users = users
+    retried = await t.auth.post("/v1/auth/verify-email", json={"token": token})
+    assert retried.status_code == 200, retried.text
+    again = await t.auth.post("/v1/auth/verify-email", json={"token": token})
+    t.problem(again, 400, "invalid-token")  # still single use

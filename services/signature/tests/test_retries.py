@@ -4,6 +4,7 @@ one move, one event."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -158,3 +159,35 @@ async def test_an_interrupted_decline_is_finished_on_retry(world: Parties) -> No
     assert retried.json()["reason"] == "Changed my mind"
     [event] = await world.events("signature.declined", cid)
     assert event["reason"] == "Changed my mind"
+
+
+class Queued(httpx.AsyncBaseTransport):
+    """The ledger, whose single writer answers an append only after others
+    ahead of it: each append waits ``seconds`` before it is served."""
+
+    def __init__(self, app: object, seconds: float) -> None:
+        self.inner = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        self.seconds = seconds
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/internal/ledger/entries"):
+            await asyncio.sleep(self.seconds)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_ledger_with_a_queue_of_appends_does_not_fail_the_signers(world: Parties) -> None:
+    """Found by ``make chaos``: with 50 lifecycles, appends waited 3 to 8 s for
+    the journal's writer; the 5 s peer timeout re-queued them and opened the
+    breaker, and every signature failed with 503 for three minutes."""
+    peers = world.fleet.runtime("signature").peers
+    app = world.fleet.apps["ledger"]
+    peers.mount("ledger", Queued(app, seconds=6.0))
+    try:
+        signed = []
+        for _ in range(3):
+            client, _, contract = await world.sent()
+            signed.append(await world.sign(client, contract["id"]))
+    finally:
+        peers.mount("ledger", httpx.ASGITransport(app=app))
+    assert [response.status_code for response in signed] == [201, 201, 201]
+    assert peers.breaker_states()["ledger"] == "closed"

@@ -10,7 +10,6 @@ for the email again.
 from __future__ import annotations
 
 import contextlib
-
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -218,13 +217,16 @@ class Accounts:
             await self.send_verification(user)
 
     async def verify_email(self, token: str) -> None:
-        user_id = await self.verify_tokens.consume(token)
+        # The token is spent only once the address counts as proven: a store
+        # that fails in between leaves it good for the person's retry.
+        user_id = await self.verify_tokens.peek(token)
         if user_id is None:
             raise InvalidEmailToken()
         try:
             await self.store.update_user(user_id, {"emailVerified": True})
         except ConditionFailed:
             raise InvalidEmailToken() from None
+        await self.verify_tokens.consume(token)
 
     # password reset ------------------------------------------------------
 

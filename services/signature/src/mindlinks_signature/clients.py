@@ -21,6 +21,12 @@ from mindlinks_signature.domain import (
     Receipt,
 )
 
+LEDGER_APPEND_SECONDS = 12.0
+"""The journal has one writer: under a burst of signatures and activations an
+append waits its turn for seconds (``make chaos`` saw 3 to 8 s). Waiting beats
+timing out at the default 5 s, which re-queued the append and opened the
+breaker for every signer; two tries stay inside the edge's 29 s."""
+
 
 class _Contract(BaseModel):
     """The part of the contract we read (tolerant reader)."""
@@ -167,6 +173,8 @@ class Ledger:
                 "idempotencyKey": idempotency_key,
             },
             idempotency_key=idempotency_key,
+            timeout=LEDGER_APPEND_SECONDS,
+            attempts=2,
         )
         if response.status_code not in (200, 201):
             raise refusal("ledger", response)

@@ -16,6 +16,42 @@ from mindlinks_dev.chaos.traffic import Attempts, Lifecycle
 from mindlinks_dev.supervisor import Restart
 
 BLOCK = re.compile(r"<!-- chaos:begin -->.*?<!-- chaos:end -->", re.S)
+DESCRIPTION = """\
+`make chaos` (`mindlinks_dev.chaos`) starts a fleet of its own from `make run`'s
+parts (the embedded AWS, a Redis of its own, every service as its own uvicorn
+process under the restarting supervisor, the edge, on ports +10000) with a TCP
+fault proxy in front of the embedded AWS, of Redis, and of one peer that other
+services call, chosen by the seed. Through the edge, 50 complete lifecycles
+run at once: client and company, invitation, contractor with KYC, payout
+account, contract, both signatures, activation, payment schedule, a payment
+confirmed by the local Stripe's signed webhook, and its release. Each runs in
+a thread behind a client that retries as a dashboard does: connection errors,
+429, 5xx and `409 idempotency-key-in-flight`, honouring `Retry-After`, for up
+to 3 minutes per request; replayed steps are recognised by their 409 code.
+
+Meanwhile, in an order drawn from the printed seed: `kill -9` of a random
+service (three times; the supervisor restarts it), the embedded AWS and then
+Redis unreachable for 10 s (nothing listens; live connections are cut), the
+chosen peer slow (5 s per request) for 20 s and then unreachable for 15 s,
+forty published events delivered again twice each and shuffled (duplicates
+and out of order, straight onto the bus), and a Stripe and a KYC webhook each
+delivered twice, an hour or years late, and wrongly signed (the late and
+forged ones must be refused). Events and webhooks are replayed once more
+after the traffic, when every kind exists. After each fault the suite times
+the recovery: every part ready and a canary read through the edge answered.
+
+Then the invariants, read from the fleet's own tables in the embedded AWS
+(re-checked for up to 3 minutes while events settle): every contract with
+both signatures recorded is `active` with exactly one scheduled item per
+milestone; no escrow has two charges or two transfers, no intent backs two
+charges, and the local Stripe holds at most one intent and one transfer per
+escrow; every event in every outbox was published and is in the inbox of
+every consumer (the inbox row commits with the handler's effect, so once
+means once), and no queue or dead-letter queue holds anything; the ledger
+verifies end to end (through the admin API). A request that took 35 s or more
+counts as hung. The run fails on any failed lifecycle, unrecovered fault,
+accepted forgery, hung request or breached invariant.
+"""
 
 
 @dataclass
@@ -111,6 +147,7 @@ def write_docs(path: Path, report: Report, command: str) -> None:
             "<!-- chaos:begin -->",
             "## Fault injection (`make chaos`)",
             "",
+            DESCRIPTION,
             f"Latest full run, {day}, on this 2-core machine:",
             "",
             "```",
