@@ -11,7 +11,7 @@ import httpx
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from redis.asyncio import Redis
 
 from mindlinks_dev.embedded import free_port
@@ -65,12 +65,16 @@ def _app(failure: Callable[[], Awaitable[None]]) -> FastAPI:
 
 
 @pytest.mark.parametrize(
-    "failure", [_dynamodb_refused, _redis_refused, _throttled, _wrapped], ids=lambda f: f.__name__
+    ("failure", "raised"),
+    [(_dynamodb_refused, False), (_redis_refused, False), (_throttled, False), (_wrapped, True)],
+    ids=["dynamodb-refused", "redis-refused", "throttled", "wrapped"],
 )
 async def test_an_unreachable_store_answers_503_with_retry_after(
-    failure: Callable[[], Awaitable[None]],
+    failure: Callable[[], Awaitable[None]], raised: bool
 ) -> None:
-    transport = httpx.ASGITransport(app=_app(failure), raise_app_exceptions=False)
+    """Handled where it is raised (no traceback logged per 503), unless an
+    error of ours wraps it: then it is answered the same, as a last resort."""
+    transport = httpx.ASGITransport(app=_app(failure), raise_app_exceptions=not raised)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         response = await client.get("/thing")
     assert response.status_code == 503, response.text
@@ -99,3 +103,39 @@ async def test_redis_calls_give_up_instead_of_hanging() -> None:
     kwargs = client.connection_pool.connection_kwargs
     assert kwargs["socket_timeout"] == kwargs["socket_connect_timeout"] == 5.0
     await client.aclose()
+
+
+async def test_a_caller_that_leaves_mid_body_is_not_an_internal_error() -> None:
+    """Found by ``make chaos``: the local Stripe gave up on a slow webhook, the
+    body never arrived, and the service logged and counted a 500."""
+    app = FastAPI()
+    install_handlers(app)
+
+    @app.post("/hook")
+    async def hook(request: Request) -> None:
+        await request.body()
+
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "path": "/hook",
+        "raw_path": b"/hook",
+        "query_string": b"",
+        "headers": [(b"content-length", b"10")],
+        "client": ("127.0.0.1", 1),
+        "server": ("t", 80),
+        "scheme": "http",
+        "root_path": "",
+    }
+    await app(scope, receive, send)  # type: ignore[arg-type]
+    assert sent[0]["status"] == 499

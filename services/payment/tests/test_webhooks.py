@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 import stripe
 
@@ -289,3 +290,38 @@ async def test_dev_routes_answer_404_for_unknown_objects(
     assert unknown.status_code == 404
     bad = await payments.client.post("/v1/payments/dev/intents/has space/succeed")
     assert bad.status_code == 422
+
+
+class _Unanswered(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("the webhook took too long", request=request)
+
+
+async def test_a_webhook_that_does_not_answer_is_a_failed_delivery_to_retry(
+    fleet: Running, payments: Payments
+) -> None:
+    """Found by ``make chaos``: with the payment service slow behind its proxy,
+    the local Stripe's delivery timed out and the dev route answered 500; it
+    is a failed delivery (502), and settling again redelivers the same event."""
+    contract = await payments.activate()
+    item = (await items_of(payments, contract))[0]
+    local = fleet.deps("payment").local_stripe
+    assert local is not None
+    local.mount(_Unanswered())
+    try:
+        failed = await payments.client.post(
+            f"/v1/payments/dev/intents/{item['paymentIntentId']}/succeed"
+        )
+    finally:
+        local.mount(httpx.ASGITransport(app=fleet.apps["payment"]))
+    assert failed.status_code == 502, failed.text
+    assert failed.headers["content-type"] == "application/problem+json"
+    assert failed.json()["code"] == "webhook-delivery-failed"
+    assert (await items_of(payments, contract))[0]["escrowState"] != "funded"
+    retried = await payments.client.post(
+        f"/v1/payments/dev/intents/{item['paymentIntentId']}/succeed"
+    )
+    assert retried.status_code == 202, retried.text
+    assert retried.json()["redelivered"] is True
+    assert retried.json()["eventId"] == failed.json()["eventId"]
+    assert (await items_of(payments, contract))[0]["escrowState"] == "funded"

@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 
 PROBLEM_BASE = "https://api.mindlinks.com/problems/"
 PROBLEM_JSON = "application/problem+json"
+CLIENT_CLOSED_REQUEST = 499
+"""nginx's code for a caller that left before it sent its request whole."""
 
 
 class Problem(Exception):
@@ -192,10 +194,13 @@ def allowed_methods(routes: Any, scope: Any) -> str:
 def install_handlers(app: Any) -> None:
     """Render every error as problem+json; nothing internal leaks."""
     import structlog
+    from botocore.exceptions import BotoCoreError, ClientError
     from fastapi import Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
+    from redis.exceptions import RedisError
     from starlette.exceptions import HTTPException
+    from starlette.requests import ClientDisconnect
 
     log = structlog.get_logger("mindlinks.errors")
 
@@ -240,11 +245,34 @@ def install_handlers(app: Any) -> None:
             problem_body(exc.status_code, code, title, detail, request.url.path), headers
         )
 
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def on_client_gone(request: Request, exc: Exception) -> JSONResponse:
+        # The caller left before its body arrived (it timed out): nobody reads
+        # this answer, and it is not our error to count or page on.
+        log.info("request.client_gone", path=request.url.path)
+        gone = problem_body(
+            CLIENT_CLOSED_REQUEST,
+            "client-closed-request",
+            "The client closed the request",
+            "The request body did not arrive",
+            request.url.path,
+        )
+        return respond(gone)
+
+    def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("request.dependency_unavailable", path=request.url.path, error=repr(exc))
+        problem = DependencyUnavailable("A store did not answer; retry shortly")
+        return respond(problem.body(request.url.path), problem.headers)
+
+    async def on_store_error(request: Request, exc: Exception) -> JSONResponse:
+        # Registered by class, so a transient one is answered here and not
+        # re-raised to the server as an unhandled error (a traceback per 503).
         if is_transient(exc):
-            log.warning("request.dependency_unavailable", path=request.url.path, error=repr(exc))
-            unavailable = DependencyUnavailable("A store did not answer; retry shortly")
-            return respond(unavailable.body(request.url.path), unavailable.headers)
+            return unavailable(request, exc)
+        return await on_unexpected(request, exc)
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):  # wrapped in an error of ours
+            return unavailable(request, exc)
         log.exception("request.failed", path=request.url.path)
         return respond(
             problem_body(
@@ -259,4 +287,7 @@ def install_handlers(app: Any) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(ClientDisconnect, on_client_gone)
+    for store_error in (BotoCoreError, ClientError, RedisError):
+        app.add_exception_handler(store_error, on_store_error)
     app.add_exception_handler(Exception, on_unexpected)

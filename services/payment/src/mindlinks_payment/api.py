@@ -10,13 +10,13 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from mindlinks_kit.auth import Principal, ServiceCaller, roles, services
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import UnitOfWork
-from mindlinks_kit.errors import NotFound, Problem
+from mindlinks_kit.errors import NotFound
 from mindlinks_kit.idempotency import REQUIRED_KEY, RequiredIdempotencyKey, fingerprint
 from mindlinks_kit.schemas import Cursor, Id, Page
 from mindlinks_payment.deps import Deps, PaymentDeps
 from mindlinks_payment.models import Caller, ChargeStatus, EscrowState
 from mindlinks_payment.oversight import TransactionQuery
-from mindlinks_payment.providers.local import LocalStripe
+from mindlinks_payment.providers.local import LocalStripe, WebhookDeliveryFailed
 from mindlinks_payment.schemas import (
     EscrowOut,
     FlagRequest,
@@ -31,13 +31,6 @@ from mindlinks_payment.schemas import (
 )
 from mindlinks_payment.store import EventAlreadyProcessed
 from mindlinks_payment.webhooks import verify
-
-
-class WebhookDeliveryFailed(Problem):
-    status = 502
-    code = "webhook-delivery-failed"
-    title = "The service's own webhook did not accept the local Stripe event"
-
 
 public = APIRouter(prefix="/v1/payments", tags=["payments"])
 dev = APIRouter(prefix="/v1/payments/dev", tags=["local only"])

@@ -25,7 +25,7 @@ import httpx
 import stripe
 import structlog
 
-from mindlinks_kit.errors import Conflict, NotFound
+from mindlinks_kit.errors import Conflict, NotFound, Problem
 from mindlinks_payment.providers import (
     AccountLink,
     ConnectedAccount,
@@ -38,6 +38,15 @@ from mindlinks_payment.providers import (
 class LocalObjectNotFound(NotFound):
     code = "not-found"
     title = "No such object at the local Stripe"
+
+
+class WebhookDeliveryFailed(Problem):
+    """Stripe would retry; the caller of the dev route does (settling a
+    succeeded intent again redelivers the same event)."""
+
+    status = 502
+    code = "webhook-delivery-failed"
+    title = "The service's own webhook did not accept the local Stripe event"
 
 
 class IntentAlreadySucceeded(Conflict):
@@ -287,10 +296,17 @@ class LocalStripe:
             "Stripe-Signature": sign(payload, self.webhook_secret, int(time.time())),
             "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
         }
-        if self.transport is not None:
-            async with httpx.AsyncClient(transport=self.transport) as client:
-                response = await client.post(self.webhook_url, content=payload, headers=headers)
-        else:
-            response = await self.http.post(self.webhook_url, content=payload, headers=headers)
+        try:
+            if self.transport is not None:
+                async with httpx.AsyncClient(transport=self.transport) as client:
+                    response = await client.post(self.webhook_url, content=payload, headers=headers)
+            else:
+                response = await self.http.post(self.webhook_url, content=payload, headers=headers)
+        except httpx.HTTPError as exc:  # no answer: a failed delivery, not our bug
+            log.warning("local_stripe.undelivered", event_id=event["id"], error=repr(exc))
+            raise WebhookDeliveryFailed(
+                f"The webhook did not answer ({type(exc).__name__}); settle again to redeliver",
+                eventId=event["id"],
+            ) from exc
         log.info("local_stripe.delivered", event_id=event["id"], status=response.status_code)
         return response.status_code
