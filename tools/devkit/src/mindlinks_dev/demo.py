@@ -41,7 +41,9 @@ def expect(response: httpx.Response, *statuses: int) -> Any:
     return response.json() if response.content else None
 
 
-def until(probe: Callable[[], Any], what: str, seconds: float = 60.0) -> Any:
+def until(
+    probe: Callable[[], Any], what: str, seconds: float = 60.0, poll_seconds: float = 0.25
+) -> Any:
     """Poll until ``probe`` returns something truthy: events flow asynchronously."""
     deadline = time.monotonic() + seconds
     while True:
@@ -50,7 +52,7 @@ def until(probe: Callable[[], Any], what: str, seconds: float = 60.0) -> Any:
             return result
         if time.monotonic() > deadline:
             raise StoryFailed(f"timed out waiting for {what}")
-        time.sleep(0.25)
+        time.sleep(poll_seconds)
 
 
 @dataclass
@@ -66,11 +68,40 @@ class Person:
         return {"authorization": f"Bearer {self.token}"}
 
 
+def contract_draft(contractor_id: str, title: str = "Widget platform build") -> dict[str, Any]:
+    """The body of ``POST /v1/contracts``: two milestones, 5,000.00 EUR."""
+    return {
+        "contractorId": contractor_id,
+        "title": title,
+        "description": "Design and build the widget ordering platform.",
+        "currency": "EUR",
+        "startDate": "2027-01-04",
+        "terms": {
+            "kind": "milestones",
+            "milestones": [
+                {"title": "Design", "amountMinor": 150000, "dueDate": "2027-02-01"},
+                {"title": "Build", "amountMinor": 350000, "dueDate": "2027-04-01"},
+            ],
+        },
+    }
+
+
 @dataclass
 class Story:
     api: httpx.Client
     say: Say
     facts: dict[str, Any] = field(default_factory=dict)
+    marks: dict[str, float] = field(default_factory=dict)
+    """``time.monotonic()`` at the story's milestones: ``signed`` (the last
+    signature answered) and ``active`` (the contract was seen active)."""
+    on_mark: Callable[[str], None] = lambda name: None
+    """Called at each milestone as it is reached (a load test splits its
+    measurements there)."""
+    poll_seconds: float = 0.25
+
+    def mark(self, name: str) -> None:
+        self.marks[name] = time.monotonic()
+        self.on_mark(name)
 
     def mail(self, to: str, template: str) -> dict[str, Any]:
         def probe() -> dict[str, Any] | None:
@@ -126,17 +157,10 @@ class Story:
         )
         return company
 
-    def run(self) -> dict[str, Any]:
-        run_id = uuid.uuid4().hex[:8]
-        client = Person(f"owner-{run_id}@acme.example", "Olivia Owner", "client")
-        contractor = Person(f"dev-{run_id}@contractor.example", "Dev Contractor", "contractor")
-        self.sign_up(client)
-
-        company = self.register_company(client)
-        self.say(f"company {company['legalName']} registered: {company['status']}")
-        if company["status"] != "active":
-            raise StoryFailed(f"company is {company['status']}, not active")
-
+    def onboard_contractor(self, client: Person, contractor: Person) -> str:
+        """Invite ``contractor`` (not yet registered) to the client's company; the
+        contractor signs up, accepts, passes the local KYC and opens a payout
+        account. Returns the contractor id."""
         expect(
             self.api.post(
                 "/v1/clients/invite-contractor",
@@ -188,25 +212,26 @@ class Story:
         onboarding = httpx.URL(payout["onboardingUrl"])
         expect(self.api.get(onboarding.path, params=onboarding.params), 200, 303)
         self.say(f"payout account {payout['accountId']} opened and onboarded")
+        return str(contractor_id)
+
+    def run(self) -> dict[str, Any]:
+        run_id = uuid.uuid4().hex[:8]
+        client = Person(f"owner-{run_id}@acme.example", "Olivia Owner", "client")
+        contractor = Person(f"dev-{run_id}@contractor.example", "Dev Contractor", "contractor")
+        self.sign_up(client)
+
+        company = self.register_company(client)
+        self.say(f"company {company['legalName']} registered: {company['status']}")
+        if company["status"] != "active":
+            raise StoryFailed(f"company is {company['status']}, not active")
+
+        contractor_id = self.onboard_contractor(client, contractor)
 
         contract = expect(
             self.api.post(
                 "/v1/contracts",
                 headers={**client.auth, "Idempotency-Key": f"demo-{run_id}-contract"},
-                json={
-                    "contractorId": contractor_id,
-                    "title": "Widget platform build",
-                    "description": "Design and build the widget ordering platform.",
-                    "currency": "EUR",
-                    "startDate": "2027-01-04",
-                    "terms": {
-                        "kind": "milestones",
-                        "milestones": [
-                            {"title": "Design", "amountMinor": 150000, "dueDate": "2027-02-01"},
-                            {"title": "Build", "amountMinor": 350000, "dueDate": "2027-04-01"},
-                        ],
-                    },
-                },
+                json=contract_draft(contractor_id),
             ),
             201,
         )
@@ -223,13 +248,19 @@ class Story:
                 201,
             )
             self.say(f"{signer.role} signed")
+        self.mark("signed")
 
         def contract_status() -> str:
             found = self.api.get(f"/v1/contracts/{contract_id}", headers=client.auth)
             status: str = expect(found, 200)["status"]
             return status
 
-        until(lambda: contract_status() == "active", "the contract to become active")
+        until(
+            lambda: contract_status() == "active",
+            "the contract to become active",
+            poll_seconds=self.poll_seconds,
+        )
+        self.mark("active")
         self.say("the ledger recorded the activation; the contract is active")
 
         def schedule() -> list[dict[str, Any]]:
@@ -280,6 +311,7 @@ class Story:
             "schedule": items,
             "released": released,
             "ledgerEntries": entries,
+            "activationSeconds": self.marks["active"] - self.marks["signed"],
         }
         return self.facts
 
