@@ -58,7 +58,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--levels",
         type=_levels,
-        default=_levels("5,10,15,20,25,30,40,50,60"),
+        default=_levels("2,5,10,15,20,30,40,60"),
         help="ramp steps: req/s (open) or users (closed)",
     )
     parser.add_argument("--step-seconds", type=float, default=15.0)
@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         best,
         saturation(steps, context.cpus) if steps else "not measured",
         figures,
-        activation_explanation(figures) if figures else [],
+        activation.explain(figures, context.cpus) if figures else [],
     )
     say("\n" + block)
     for failure in failures:
@@ -196,7 +196,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"wrote the load block of {args.docs or 'docs/reliability.md'}")
     say(verdict)
     return 1 if failures else 0
-
-
-def activation_explanation(figures: dict[str, Any]) -> list[str]:
-    return []

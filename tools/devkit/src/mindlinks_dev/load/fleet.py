@@ -125,6 +125,12 @@ class CpuSample:
         self.machine_cores = (machine_busy()[0] - self._machine) / self.wall
         return self
 
+    @property
+    def fleet_cores(self) -> float:
+        """Cores used by this run's own processes (the fleet and the driver)."""
+        assert self.cores is not None, "stop() first"
+        return sum(self.cores.values())
+
     def busiest(self, count: int = 4) -> list[tuple[str, float]]:
         assert self.cores is not None, "stop() first"
         return sorted(self.cores.items(), key=lambda kv: -kv[1])[:count]

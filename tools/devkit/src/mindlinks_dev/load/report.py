@@ -48,9 +48,9 @@ def _seconds(value: float | None) -> str:
 def ramp_lines(steps: Sequence[Step], model: str) -> list[str]:
     unit = "offered req/s" if model == "open" else "users"
     rows = [
-        f"| {unit} | served req/s | p50 ms | p99 ms | errors | machine cores | busiest "
-        "processes (cores) | redis cmd/s | verdict |",
-        "|---:|---:|---:|---:|---:|---:|---|---:|---|",
+        f"| {unit} | served req/s | p50 ms | p99 ms | errors | machine cores | this run's "
+        "cores | busiest processes (cores) | redis cmd/s | verdict |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for step in steps:
         total = step.recorder.total()
@@ -58,7 +58,8 @@ def ramp_lines(steps: Sequence[Step], model: str) -> list[str]:
         verdict = "held" if step.held else "not held: " + "; ".join(step.reasons)
         rows.append(
             f"| {step.level:.0f} | {total.per_second:.1f} | {total.p50_ms:.0f} | "
-            f"{total.p99_ms:.0f} | {total.errors} | {step.cpu.machine_cores:.2f} | {busiest} | "
+            f"{total.p99_ms:.0f} | {total.errors} | {step.cpu.machine_cores:.2f} | "
+            f"{step.cpu.fleet_cores:.2f} | {busiest} | "
             f"{step.redis_per_second:.0f} | {verdict} |"
         )
     return rows
@@ -67,8 +68,10 @@ def ramp_lines(steps: Sequence[Step], model: str) -> list[str]:
 def activation_lines(figures: Mapping[str, Any]) -> list[str]:
     top = ", ".join(f"{kind} x{n}" for kind, n in figures["topActivationCalls"])
     top_all = ", ".join(f"{kind} x{n}" for kind, n in figures["topLifecycleCalls"])
+    idle = ", ".join(f"{kind} x{n}" for kind, n in figures["topIdleCalls"])
     probe = (
-        f"{figures['probeP50']:.0f} ms p50, {figures['probeP99']:.0f} ms p99"
+        f"{figures['probeP50']:.0f} ms p50, {figures['probeP99']:.0f} ms p99 (idle: "
+        f"{figures['probeIdleP50'] or 0:.0f} ms p50)"
         if figures["probeP50"] is not None
         else "no samples"
     )
@@ -77,8 +80,7 @@ def activation_lines(figures: Mapping[str, Any]) -> list[str]:
         f"signature. It made {figures['callsPerLifecycle']} calls to the embedded AWS in all "
         f"(most: {top_all}); {figures['callsInActivation']} of them fell between the last "
         f"signature and `active` (most: {top}). Idle, the fleet itself makes "
-        f"{figures['idleCallsPerSecond']:.1f} calls/s (queue long polls, outbox sweeps, "
-        "revocation reloads).",
+        f"{figures['idleCallsPerSecond']:.1f} calls/s (in 5 s: {idle}).",
         f"- {figures['count']} lifecycles at once: {figures['completed']} completed in "
         f"{figures['wall']:.0f} s; activation p50 {_seconds(figures['p50'])}, p99 "
         f"{_seconds(figures['p99'])} (min {_seconds(figures['min'])}, max "
