@@ -29,6 +29,7 @@ import httpx
 
 from mindlinks_dev.demo import Story
 from mindlinks_dev.load.fleet import CpuSample, Fleet
+from mindlinks_dev.load.ramp import SATURATED_CORES
 from mindlinks_dev.load.stats import percentile
 
 PREFIX = "mindlinks-local-"
@@ -250,14 +251,31 @@ def explain(figures: dict[str, Any], cpus: int) -> list[str]:
         f"{figures['motoCpuSeconds']:.1f} CPU-s ({moto_cores:.2f} of a core on average, "
         f"{per_call:.1f} ms of CPU a call) against {figures['servicesCpuSeconds']:.1f} CPU-s "
         "for all eleven services together, and a single item read waited "
-        f"{figures['probeP50']:.0f} ms instead of {figures['probeIdleP50'] or 0:.0f} ms. The "
-        "activations queue behind each other at the emulator and in the two one-at-a-time "
-        f"consumers: p50 {figures['p50']:.1f} s against {figures['aloneSeconds']:.1f} s alone. "
-        "The bound is the emulator (and the serial consumers in front of it), not the "
-        "services' CPU; on this shared machine every wait is stretched further by the busy "
-        f"cores ({figures['machineCores']:.2f} of {cpus} busy on average). Not tuned here (the "
+        f"{figures['probeP50']:.0f} ms instead of {figures['probeIdleP50'] or 0:.0f} ms "
+        "— waiting, not working. The activations queue behind each other at the emulator "
+        f"and in the two one-at-a-time consumers: p50 {figures['p50']:.1f} s against "
+        f"{figures['aloneSeconds']:.1f} s alone. {_bound(moto_cores, figures, cpus)} Not "
+        "tuned here (the "
         "performance issue will): the levers are fewer calls per event (each lifecycle costs "
-        f"{figures['callsPerLifecycle']} calls, and the idle fleet polls "
-        f"{figures['idleCallsPerSecond']:.0f} calls/s), consumers that handle a batch "
+        f"{figures['callsPerLifecycle']} calls), consumers that handle a batch "
         "concurrently, and an emulator that is not one locked process.",
     ]
+
+
+def _bound(moto_cores: float, figures: dict[str, Any], cpus: int) -> str:
+    if moto_cores >= SATURATED_CORES:
+        return (
+            "The emulator is the bound: its one process was busy for a whole core, more "
+            "than the services' CPU, while they waited on it."
+        )
+    if figures["machineCores"] >= SATURATED_CORES * cpus:
+        return (
+            f"In this run the machine's {cpus} cores were full ({figures['machineCores']:.2f} "
+            "busy on average, other engineers' runs included), so the emulator got less than "
+            "a core; of this run's own work it is still the largest consumer, so the bound is "
+            "the emulator starved of CPU, with the serial consumers in front of it."
+        )
+    return (
+        "Neither the emulator nor the machine was out of CPU: the bound is the serial "
+        "chain itself (one message at a time per consumer, one journal tip)."
+    )

@@ -108,14 +108,15 @@ def saturation(steps: Sequence[Step], cpus: int) -> str:
         if full:
             name, cores = max(full, key=lambda kv: kv[1])
             return (
-                f"{name} first reached a whole core ({cores:.2f} cores) at {step.level:.0f}; "
+                f"{name} first reached a whole core ({cores:.2f} cores) at step {step.level:.0f}; "
                 f"the machine was then at {step.cpu.machine_cores:.2f} of {cpus} cores"
             )
         if step.cpu.machine_cores >= SATURATED_CORES * cpus:
             top = ", ".join(f"{n} {c:.2f}" for n, c in step.cpu.busiest(4))
             return (
-                f"the machine's {cpus} cores were busy ({step.cpu.machine_cores:.2f}) at "
-                f"{step.level:.0f} before any one process filled a core; the busiest: {top}"
+                f"the machine's {cpus} cores were busy ({step.cpu.machine_cores:.2f}, other "
+                f"engineers' runs included) at step {step.level:.0f} before any one process "
+                f"filled a core; the busiest: {top}"
             )
     last = steps[-1]
     top = ", ".join(f"{n} {c:.2f}" for n, c in last.cpu.busiest(4))

@@ -79,8 +79,9 @@ def activation_lines(figures: Mapping[str, Any]) -> list[str]:
         f"- One lifecycle alone: activation {_seconds(figures['aloneSeconds'])} after the last "
         f"signature. It made {figures['callsPerLifecycle']} calls to the embedded AWS in all "
         f"(most: {top_all}); {figures['callsInActivation']} of them fell between the last "
-        f"signature and `active` (most: {top}). Idle, the fleet itself makes "
-        f"{figures['idleCallsPerSecond']:.1f} calls/s (in 5 s: {idle}).",
+        f"signature and `active` (most: {top}). In the 5 s before it (the fleet's own polling "
+        f"and the tail of pass 2's events) it received {figures['idleCallsPerSecond']:.1f} "
+        f"calls/s ({idle}).",
         f"- {figures['count']} lifecycles at once: {figures['completed']} completed in "
         f"{figures['wall']:.0f} s; activation p50 {_seconds(figures['p50'])}, p99 "
         f"{_seconds(figures['p99'])} (min {_seconds(figures['min'])}, max "
@@ -147,5 +148,7 @@ def render(
         out += ["No step was held.", ""]
     out += ["### Activation after the last signature", ""]
     if activation is not None:
-        out += [*activation_lines(activation), "", *explanation, ""]
+        out += [*activation_lines(activation), ""]
+        for paragraph in explanation:
+            out += [paragraph, ""]
     return "\n".join(out)
