@@ -145,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     defences(mix, edge, EDGE_RATE, EDGE_BURST, args.defence_seconds)
                 )
             failures += [f"pass 1: {f}" for f in defence.failures]
+            examples = {**defence.abuser.examples, **defence.polite.examples}
+            failures += [f"pass 1 answered {k}: {v}" for k, v in examples.items()]
             say("pass 2: the defences raised, a stepped ramp")
             steps = asyncio.run(
                 ramp(
@@ -157,7 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     say=say,
                 )
             )
-            failures += [f"pass 2: {d}" for d in defects(steps)]
+            found = defects(steps)
+            failures += [f"pass 2: {d}" for d in found]
+            if found:
+                examples = {k: v for step in steps for k, v in step.recorder.examples.items()}
+                failures += [f"pass 2 answered {k}: {v}" for k, v in examples.items()]
             say(
                 "activation: one lifecycle alone (AWS calls recorded), then "
                 f"{args.lifecycles} at once"
