@@ -8,7 +8,7 @@ PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml tools/*/pyproject.toml
 MODULES := $(sort $(notdir $(wildcard libs/*/src/mindlinks_* tools/*/src/mindlinks_* services/*/src/mindlinks_*)))
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo images test check lint typecheck imports pytest fmt openapi docs generate constraints bench chaos clean
+.PHONY: setup run demo images test check lint typecheck imports pytest fmt openapi docs generate constraints bench chaos load clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,12 @@ run: setup
 # The lifecycle story against a running fleet (start it with `make run`).
 demo: setup
 	$(BIN)/python -m mindlinks_dev.demo
+
+# A bounded load test (≤ 10 min): starts its own fleet (offset LOAD_PORT_OFFSET,
+# default 24000), runs both passes and the activation measurement, stops the
+# fleet and rewrites the load block of docs/reliability.md. LOAD_ARGS adds options.
+load: setup
+	$(BIN)/python -m mindlinks_dev.load $(LOAD_ARGS)
 
 test: check pytest
 

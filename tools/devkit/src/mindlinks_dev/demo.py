@@ -81,6 +81,24 @@ class Person:
         return {"authorization": f"Bearer {self.token}"}
 
 
+def contract_draft(contractor_id: str, title: str = "Widget platform build") -> dict[str, Any]:
+    """The body of ``POST /v1/contracts``: two milestones, 5,000.00 EUR."""
+    return {
+        "contractorId": contractor_id,
+        "title": title,
+        "description": "Design and build the widget ordering platform.",
+        "currency": "EUR",
+        "startDate": "2027-01-04",
+        "terms": {
+            "kind": "milestones",
+            "milestones": [
+                {"title": "Design", "amountMinor": 150000, "dueDate": "2027-02-01"},
+                {"title": "Build", "amountMinor": 350000, "dueDate": "2027-04-01"},
+            ],
+        },
+    }
+
+
 @dataclass
 class Story:
     api: httpx.Client
@@ -89,6 +107,17 @@ class Story:
     patience: float = 60.0
     """How long to wait for what events bring (a mail, a status)."""
     poll: float = 0.25
+
+    marks: dict[str, float] = field(default_factory=dict)
+    """``time.monotonic()`` at the story's milestones: ``signed`` (the last
+    signature answered) and ``active`` (the contract was seen active)."""
+    on_mark: Callable[[str], None] = lambda name: None
+    """Called at each milestone as it is reached (a load test splits its
+    measurements there)."""
+
+    def mark(self, name: str) -> None:
+        self.marks[name] = time.monotonic()
+        self.on_mark(name)
 
     def until(self, probe: Callable[[], Any], what: str) -> Any:
         return until(probe, what, self.patience, self.poll)
@@ -168,17 +197,10 @@ class Story:
         assert company is not None
         return company
 
-    def run(self) -> dict[str, Any]:
-        run_id = uuid.uuid4().hex[:8]
-        client = Person(f"owner-{run_id}@acme.example", "Olivia Owner", "client")
-        contractor = Person(f"dev-{run_id}@contractor.example", "Dev Contractor", "contractor")
-        self.sign_up(client)
-
-        company = self.register_company(client)
-        self.say(f"company {company['legalName']} registered: {company['status']}")
-        if company["status"] != "active":
-            raise StoryFailed(f"company is {company['status']}, not active")
-
+    def onboard_contractor(self, client: Person, contractor: Person) -> str:
+        """Invite ``contractor`` (not yet registered) to the client's company; the
+        contractor signs up, accepts, passes the local KYC and opens a payout
+        account. Returns the contractor id."""
         expect(
             self.api.post(
                 "/v1/clients/invite-contractor",
@@ -210,7 +232,7 @@ class Story:
         session = expect(
             self.api.post(
                 "/v1/kyc/sessions",
-                headers={**contractor.auth, "Idempotency-Key": f"demo-{run_id}-kyc"},
+                headers={**contractor.auth, "Idempotency-Key": f"kyc-{contractor.email}"},
             ),
             201,
         )
@@ -241,25 +263,26 @@ class Story:
         onboarding = httpx.URL(payout["onboardingUrl"])
         expect(self.api.get(onboarding.path, params=onboarding.params), 200, 303)
         self.say(f"payout account {payout['accountId']} opened and onboarded")
+        return str(contractor_id)
+
+    def run(self) -> dict[str, Any]:
+        run_id = uuid.uuid4().hex[:8]
+        client = Person(f"owner-{run_id}@acme.example", "Olivia Owner", "client")
+        contractor = Person(f"dev-{run_id}@contractor.example", "Dev Contractor", "contractor")
+        self.sign_up(client)
+
+        company = self.register_company(client)
+        self.say(f"company {company['legalName']} registered: {company['status']}")
+        if company["status"] != "active":
+            raise StoryFailed(f"company is {company['status']}, not active")
+
+        contractor_id = self.onboard_contractor(client, contractor)
 
         contract = expect(
             self.api.post(
                 "/v1/contracts",
                 headers={**client.auth, "Idempotency-Key": f"demo-{run_id}-contract"},
-                json={
-                    "contractorId": contractor_id,
-                    "title": "Widget platform build",
-                    "description": "Design and build the widget ordering platform.",
-                    "currency": "EUR",
-                    "startDate": "2027-01-04",
-                    "terms": {
-                        "kind": "milestones",
-                        "milestones": [
-                            {"title": "Design", "amountMinor": 150000, "dueDate": "2027-02-01"},
-                            {"title": "Build", "amountMinor": 350000, "dueDate": "2027-04-01"},
-                        ],
-                    },
-                },
+                json=contract_draft(contractor_id),
             ),
             201,
         )
@@ -280,6 +303,7 @@ class Story:
                 201,
             )
             self.say(f"{signer.role} signed")
+        self.mark("signed")
 
         def contract_status() -> str:
             found = self.api.get(f"/v1/contracts/{contract_id}", headers=client.auth)
@@ -287,6 +311,7 @@ class Story:
             return status
 
         self.until(lambda: contract_status() == "active", "the contract to become active")
+        self.mark("active")
         self.say("the ledger recorded the activation; the contract is active")
 
         def schedule() -> list[dict[str, Any]]:
@@ -338,6 +363,7 @@ class Story:
             "schedule": items,
             "released": released,
             "ledgerEntries": entries,
+            "activationSeconds": self.marks["active"] - self.marks["signed"],
         }
         return self.facts
 

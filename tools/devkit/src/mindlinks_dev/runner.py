@@ -41,6 +41,10 @@ PEER_URL_TEMPLATE = "http://127.0.0.1:{port}"
 EDGE_TARGET = "mindlinks_dev.edge:from_environment"
 SERVICES_GROUP = "mindlinks.services"
 """``harness.ENTRY_POINT_GROUP``, without importing the kit's runtime (a test keeps them equal)."""
+EDGE_RATE = 20.0
+"""The edge's default limit: requests a second per client address (``--rate``)."""
+EDGE_BURST = 40
+"""…and how many a client may save up (``--burst``)."""
 TEST_REDIS = "redis://127.0.0.1:6379/9"
 """The test suite's database (``MINDLINKS_TEST_REDIS_URL``): never used here."""
 
@@ -221,10 +225,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--rate",
         type=float,
-        default=20.0,
+        default=EDGE_RATE,
         help="edge requests per second per client IP (0: unlimited)",
     )
-    parser.add_argument("--burst", type=int, default=40)
+    parser.add_argument("--burst", type=int, default=EDGE_BURST)
     parser.add_argument("--ready-timeout", type=float, default=90.0, metavar="SECONDS")
     parser.add_argument(
         "--run-dir", type=Path, default=None, help="default: .run at the workspace root"

@@ -1,0 +1,3 @@
+from mindlinks_dev.load.cli import main
+
+raise SystemExit(main())
