@@ -169,17 +169,22 @@ def test_the_runner_refuses_the_test_database(monkeypatch: pytest.MonkeyPatch) -
     assert runner.main(["--only", "", "--edge-port", str(free_port())]) == 2
 
 
-async def test_supervisor_starts_probes_and_stops_real_processes(tmp_path: Path) -> None:
+def _edge_part(tmp_path: Path) -> Part:
+    """The edge with no services behind it: a real part that starts fast."""
     port = free_port()
-    env = {**os.environ, "MINDLINKS_EDGE_SERVICES": ""}
-    edge = Part(
+    return Part(
         "edge",
         f"http://127.0.0.1:{port}",
         "/health/live",
         uvicorn_command(EDGE_TARGET, port),
-        env,
+        {**os.environ, "MINDLINKS_EDGE_SERVICES": ""},
         tmp_path / "edge.log",
     )
+
+
+async def test_supervisor_starts_probes_and_stops_real_processes(tmp_path: Path) -> None:
+    edge = _edge_part(tmp_path)
+    env = dict(edge.env)
     crash = Part(
         "crash",
         "http://127.0.0.1:9",
@@ -247,16 +252,7 @@ async def test_mindlinks_local_starts_the_infrastructure_and_stops_on_sigterm(
 async def test_supervisor_restarts_a_part_that_dies_with_a_growing_pause(tmp_path: Path) -> None:
     """kill -9 of a running part: the supervisor starts it again, appends to
     its log, and backs off when it keeps dying."""
-    port = free_port()
-    env = {**os.environ, "MINDLINKS_EDGE_SERVICES": ""}
-    edge = Part(
-        "edge",
-        f"http://127.0.0.1:{port}",
-        "/health/live",
-        uvicorn_command(EDGE_TARGET, port),
-        env,
-        tmp_path / "edge.log",
-    )
+    edge = _edge_part(tmp_path)
     supervisor = Supervisor()
     await supervisor.start(edge)
     stop = asyncio.Event()

@@ -81,10 +81,7 @@ class Replays:
         twice = [post(sign(body, STRIPE_SECRET, now)) for _ in range(2)]
         late = post(sign(body, STRIPE_SECRET, now - 3600))
         forged = post(sign(body, "whsec_not_the_secret", now))
-        if late < 400 or late >= 500:
-            refused.append(f"a stale Stripe webhook answered {late}")
-        if forged < 400 or forged >= 500:
-            refused.append(f"a wrongly signed Stripe webhook answered {forged}")
+        _must_refuse("Stripe", late, forged, refused)
         return (
             f"payment_intent.succeeded for {intent['id']} twice ({twice}), "
             f"an hour late ({late}), wrongly signed ({forged})"
@@ -120,11 +117,15 @@ class Replays:
         twice = [post(raw, headers) for _ in range(2)]
         late = post(*decision("2020-01-01T00:00:00Z"))
         forged = post(*decision(None, secret="not-the-secret"))  # noqa: S106 - a forgery
-        if late < 400 or late >= 500:
-            refused.append(f"a stale KYC webhook answered {late}")
-        if forged < 400 or forged >= 500:
-            refused.append(f"a wrongly signed KYC webhook answered {forged}")
+        _must_refuse("KYC", late, forged, refused)
         return (
             f"KYC decision for session {session['id']} twice ({twice}), "
             f"years late ({late}), wrongly signed ({forged})"
         )
+
+
+def _must_refuse(provider: str, late: int, forged: int, refused: list[str]) -> None:
+    """A stale or forged webhook gets a 4xx; anything else goes into ``refused``."""
+    for what, status in (("stale", late), ("wrongly signed", forged)):
+        if not 400 <= status < 500:
+            refused.append(f"a {what} {provider} webhook answered {status}")
