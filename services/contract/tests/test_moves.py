@@ -3,6 +3,7 @@ signature service's transitions and the final document."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -309,3 +310,26 @@ async def test_internal_reads(world: Parties) -> None:
         for headers in ({}, client.headers, world.headers(uuid.uuid4().hex, "admin")):
             response = await contract_api.request(method, path, headers=headers)
             world.problem(response, 401, "unauthorized")
+
+
+@pytest.mark.parametrize("action", ["send", "void"])
+async def test_a_move_racing_its_own_retry_is_never_a_stale_version(
+    world: Parties, action: str
+) -> None:
+    """Found by ``make chaos``: a dashboard's retry of "send" raced its first
+    attempt (held up behind a slow network) and heard "changed by someone
+    else", when the only other writer was itself. The loser now hears what a
+    second move hears: the contract is already there."""
+    client, contractor = await world.shared_pair()
+    contract_api = world.fleet.client("contract")
+    for _ in range(3):  # a race: a few tries make it likely that both read first
+        contract = await world.draft(client, contractor)
+        path = f"/v1/contracts/{contract['id']}/{action}"
+        body = {"reason": "Scope changed"} if action == "void" else None
+        answers = await asyncio.gather(
+            *(contract_api.post(path, json=body, headers=client.headers) for _ in range(3))
+        )
+        codes = sorted(
+            (r.status_code, r.json().get("code") if r.status_code != 200 else None) for r in answers
+        )
+        assert codes == [(200, None), (409, "invalid-transition"), (409, "invalid-transition")]

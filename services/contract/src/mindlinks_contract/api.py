@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mindlinks_contract.contracts import Draft
-from mindlinks_contract.deps import Deps
+from mindlinks_contract.deps import ContractDeps, Deps
 from mindlinks_contract.domain import Contract, PdfKind, Status
 from mindlinks_contract.schemas import (
     AdminVoidIn,
@@ -30,7 +30,7 @@ from mindlinks_kit.auth import (
     service_caller,
     services,
 )
-from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
 from mindlinks_kit.schemas import Cursor, Id, Page
@@ -137,7 +137,7 @@ async def send_contract(contract_id: Id, user: Client, deps: Deps) -> ContractOu
     """``draft`` → ``sent_for_signature``."""
     uow = deps.runtime.uow()
     contract = await deps.contracts.send(user.user_id, contract_id, uow)
-    await uow.commit()
+    await _commit_move(deps, uow, user.user_id, contract_id, "sent_for_signature")
     return ContractOut.of(contract)
 
 
@@ -146,8 +146,18 @@ async def void_contract(contract_id: Id, body: VoidIn, user: Client, deps: Deps)
     """``draft``/``sent_for_signature``/``client_signed`` → ``voided``."""
     uow = deps.runtime.uow()
     contract = await deps.contracts.void(user.user_id, contract_id, body.reason, uow)
-    await uow.commit()
+    await _commit_move(deps, uow, user.user_id, contract_id, "voided")
     return ContractOut.of(contract)
+
+
+async def _commit_move(
+    deps: ContractDeps, uow: UnitOfWork, user_id: str, contract_id: str, to: Status
+) -> None:
+    try:
+        await uow.commit()
+    except StaleVersion:
+        await deps.contracts.lost_race(user_id, contract_id, to)
+        raise
 
 
 @internal.get("")

@@ -262,6 +262,14 @@ class Contracts:
         self.publish(uow, "contract.sent-for-signature", ContractParties(**parties(moved)))
         return moved
 
+    async def lost_race(self, user_id: str, contract_id: str, to: Status) -> None:
+        """After a move's commit lost to a concurrent write: when that write was
+        this same move by this same user (a retry racing its first attempt),
+        say so as a second move would hear it; else let the stale version stand."""
+        contract = await self.owned(user_id, contract_id)
+        if contract.already_moved_by(to, user_id):
+            raise InvalidTransition(f"The contract is already {to}")
+
     async def void(self, user_id: str, contract_id: str, reason: str, uow: UnitOfWork) -> Contract:
         contract = await self.owned(user_id, contract_id)
         return self.move_to_voided(contract, reason, uow, user_id)
