@@ -31,6 +31,8 @@ class Fault:
     ended: float = 0.0
     recovered_after: float | None = None
     """Seconds from the end of the fault until the fleet answered again."""
+    last_waited_on: str = ""
+    """What the recovery waited for last (a part, or the canary read)."""
     refused: list[str] = field(default_factory=list)
     """What a webhook fault expected refused and was not (must stay empty)."""
 
@@ -58,7 +60,7 @@ class Injector:
             fault.detail = f"could not inject: {exc!r}"[:300]
             fault.refused.append(f"{name} could not be injected: {exc!r}"[:300])
         fault.ended = time.monotonic()
-        fault.recovered_after = await self.recovery(fault.ended)
+        fault.recovered_after = await self.recovery(fault.ended, fault)
         recovered = (
             f"recovered in {fault.recovered_after:.1f}s"
             if fault.recovered_after is not None
@@ -67,14 +69,16 @@ class Injector:
         self.say(f"fault {name}: {fault.detail}; {recovered}")
         return fault
 
-    async def recovery(self, since: float) -> float | None:
+    async def recovery(self, since: float, fault: Fault) -> float | None:
+        """Seconds until every part is ready and the canary answers; what was
+        still waited on last goes into ``fault.last_waited_on``."""
         deadline = since + RECOVERY_TIMEOUT
         while time.monotonic() < deadline:
             statuses = await self.fleet.ready(timeout=2.0)
-            if all(s == "ready" for s in statuses.values()) and await asyncio.to_thread(
-                self.canary
-            ):
+            waiting = sorted(name for name, status in statuses.items() if status != "ready")
+            if not waiting and await asyncio.to_thread(self.canary):
                 return time.monotonic() - since
+            fault.last_waited_on = ", ".join(waiting) or "the canary read"
             await asyncio.sleep(0.2)
         return None
 

@@ -110,6 +110,8 @@ class Report:
             recovered = (
                 f"{fault.recovered_after:.1f} s" if fault.recovered_after is not None else "never"
             )
+            if fault.last_waited_on:
+                recovered += f" (last waited on: {fault.last_waited_on})"
             out.append(f"| {fault.name} | {fault.detail} | {recovered} |")
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(self.attempts.statuses.items()))
         out += [
