@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from mindlinks_dev.embedded import free_port
+from mindlinks_dev.fuzz.fleet import fleet_environment
 from mindlinks_dev.harness import installed_services
 from mindlinks_fleet import FLEET
 
@@ -53,8 +54,9 @@ def edge(fleet_run_dir: Path) -> Iterator[httpx.Client]:
     run_dir = fleet_run_dir
     edge_port = free_port()
     log = run_dir / "runner.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MINDLINKS_")}
-    env.pop("REDIS_URL", None)
+    # None of this process's MINDLINKS_* settings or Redis; Onfido configured,
+    # so the hostile-input smoke can attack both KYC webhooks.
+    env = fleet_environment(os.environ)
     process = subprocess.Popen(
         [
             sys.executable,

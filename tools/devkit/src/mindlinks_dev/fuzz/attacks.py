@@ -11,6 +11,7 @@ which must be acknowledged as a duplicate and change nothing either."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +36,15 @@ from mindlinks_dev.fuzz.forgery import (
     veriff_headers,
 )
 from mindlinks_dev.fuzz.stored import Tables, changed
-from mindlinks_dev.outside import ADMIN_PASSWORD, AUTHENTICATED_GETS, bearer, login, revoked
+from mindlinks_dev.outside import (
+    ADMIN_PASSWORD,
+    AUTHENTICATED_GETS,
+    PASSWORD,
+    Admin,
+    bearer,
+    login,
+    revoked,
+)
 
 PROBLEM = "application/problem+json"
 STRIPE = "/v1/payments/webhooks/stripe"
@@ -153,8 +162,6 @@ def _replayed_mfa(arsenal: Arsenal) -> list[httpx.Response]:
 
 def _suspended_login(arsenal: Arsenal) -> list[httpx.Response]:
     email = arsenal.cast.b.contractor.email
-    from mindlinks_dev.outside import PASSWORD
-
     return [arsenal.edge.post("/v1/auth/login", json={"email": email, "password": PASSWORD})]
 
 
@@ -194,7 +201,11 @@ TABLE: list[Row] = [
     ("stripe: replayed after the tolerance (signed 1 h ago)", BAD_STRIPE, stripe_signed(-3600)),
     ("veriff: unsigned", BAD_KYC, veriff_signed(timedelta(0), None, signed=False)),
     ("veriff: wrongly signed", BAD_KYC, veriff_signed(timedelta(0), "not-the-secret")),
-    ("veriff: stale (decided 25 h ago)", Expected(400, "stale-decision"), veriff_signed(25 * HOUR, None)),
+    (
+        "veriff: stale (decided 25 h ago)",
+        Expected(400, "stale-decision"),
+        veriff_signed(25 * HOUR, None),
+    ),
     (
         "veriff: from the future (decided in 1 h)",
         Expected(400, "future-decision"),
@@ -233,29 +244,37 @@ def arm(cast: Cast) -> Arsenal:
     """Make the legitimate states the rows need: a logged-out session, a
     suspended user, a spent MFA code; wait until every service knows."""
     edge = cast.edge
-    state = cast.run_dir / "state.json"
-    import json
-
-    key = signing_key(json.loads(state.read_text()))
+    key = signing_key(json.loads((cast.run_dir / "state.json").read_text()))
     victim = cast.b.client
     tokens = login(edge, victim.email)
     logged_out = bearer(tokens["accessToken"])
-    expect(edge.post("/v1/auth/logout", json={"refreshToken": tokens["refreshToken"]}, headers=logged_out), 204)
+    expect(
+        edge.post(
+            "/v1/auth/logout", json={"refreshToken": tokens["refreshToken"]}, headers=logged_out
+        ),
+        204,
+    )
     suspended_party = cast.b.contractor
     reason = {"reason": "hostile-input suite: a suspended user's token"}
     path = f"/v1/admin/users/{suspended_party.user_id}/suspend"
     expect(edge.post(path, headers=cast.admin.headers, json=reason), 200)
     used_code = totp.code(cast.admin.secret)
     fresh = login(edge, cast.admin.email, ADMIN_PASSWORD, used_code)
-    cast.admin = type(cast.admin)(
+    cast.admin = Admin(
         cast.admin.id, cast.admin.email, bearer(fresh["accessToken"]), cast.admin.secret
     )
     for headers in (logged_out, suspended_party.headers):
-        until(lambda h=headers: revoked(edge.get("/v1/users/me", headers=h)), "revocation", 20)
+        _wait_revoked(edge, headers)
     item = cast.a.facts["schedule"][1]
     arsenal = Arsenal(cast, key, victim, logged_out, suspended_party.headers, used_code, item)
     arsenal.forged = forged_tokens(key, victim.headers["authorization"].removeprefix("Bearer "))
     return arsenal
+
+
+def _wait_revoked(edge: httpx.Client, headers: dict[str, str]) -> None:
+    """Until the user service (the slowest to learn, it learns by event)
+    refuses the token as revoked."""
+    until(lambda: revoked(edge.get("/v1/users/me", headers=headers)), "the revocation", 20)
 
 
 def _judge(name: str, expected: Expected, responses: list[httpx.Response]) -> Outcome:
@@ -310,4 +329,6 @@ def _controls(arsenal: Arsenal, tables: Tables) -> list[Outcome]:
     if replay.status_code != 200 or replay.json().get("outcome") != "duplicate":
         failures.append(f"a replayed Veriff decision was not a duplicate: {replay.text[:200]}")
     failures.extend(f"the replays changed {t}" for t in changed(settled, tables.quiet(seconds=10)))
-    return [Outcome("control: genuine deliveries applied once, replays are duplicates", 4, failures)]
+    return [
+        Outcome("control: genuine deliveries applied once, replays are duplicates", 4, failures)
+    ]

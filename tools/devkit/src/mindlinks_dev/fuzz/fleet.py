@@ -31,7 +31,7 @@ ONFIDO_ENVIRONMENT = {
 """Onfido's webhook is served only when Onfido is configured; sessions are
 still opened with the local provider (``MINDLINKS_KYC_PROVIDER`` stays veriff)."""
 READY_SECONDS = 150.0
-START_ATTEMPTS = 3
+START_ATTEMPTS = 10
 """Ports at an offset can sit in the ephemeral range: another process's
 outgoing connection may hold one for a moment, so starting is retried."""
 
@@ -59,11 +59,19 @@ def fleet_environment(base: Mapping[str, str]) -> dict[str, str]:
     return {**env, **ONFIDO_ENVIRONMENT}
 
 
-def _ready(urls: list[str], process: subprocess.Popen[bytes]) -> bool:
+def _exited(run_dir: Path) -> bool:
+    """A part the runner reports as exited (e.g. its port was taken)."""
+    with contextlib.suppress(OSError, ValueError):
+        state = json.loads((run_dir / "state.json").read_text())
+        return any(str(p.get("status", "")).startswith("exited") for p in state["parts"].values())
+    return False
+
+
+def _ready(urls: list[str], process: subprocess.Popen[bytes], run_dir: Path) -> bool:
     deadline = time.monotonic() + READY_SECONDS
     pending = list(urls)
     while pending and time.monotonic() < deadline:
-        if process.poll() is not None:
+        if process.poll() is not None or _exited(run_dir):
             return False
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(pending[0], timeout=2).status_code == 200:
@@ -107,6 +115,7 @@ def running_fleet(port_offset: int, edge_port: int, run_dir: Path) -> Iterator[R
         "0",
     ]
     for attempt in range(1, START_ATTEMPTS + 1):
+        (run_dir / "state.json").unlink(missing_ok=True)  # a killed run's, read by _exited
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command,
             stdout=log.open("wb"),
@@ -114,12 +123,17 @@ def running_fleet(port_offset: int, edge_port: int, run_dir: Path) -> Iterator[R
             env=fleet_environment(os.environ),
             start_new_session=True,
         )
-        if _ready(urls, process):
+        try:
+            ready = _ready(urls, process, run_dir)
+        except BaseException:  # Ctrl-C while waiting: stop what was started
+            _stop(process)
+            raise
+        if ready:
             break
         _stop(process)
         if attempt == START_ATTEMPTS:
             raise FleetFailed(f"the fleet did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(2)
+        time.sleep(3)
     try:
         yield RunningFleet(f"http://127.0.0.1:{edge_port}", run_dir)
     finally:

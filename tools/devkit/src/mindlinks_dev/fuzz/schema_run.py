@@ -69,13 +69,16 @@ def config(ids: dict[str, str]) -> str:
     lines = ["[checks.positive_data_acceptance]", "enabled = false", ""]
     for name, value in sorted(ids.items()):
         if name in BINDINGS and value:
-            lines += [f"[dictionaries.{name}]", f"values = [{_toml_value(value)}]", ""]
+            typed: Any = int(value) if name == "seq" else value  # an integer parameter
+            lines += [f"[dictionaries.{name}]", f"values = [{_toml_value(typed)}]", ""]
     lines.append("[parameters]")
     for name, targets in sorted(BINDINGS.items()):
         if ids.get(name):
             for target in targets:
-                lines.append(f"{_toml_value(target)} = {{ dictionary = {_toml_value(name)}, "
-                             f"probability = {DRAWN} }}")
+                lines.append(
+                    f"{_toml_value(target)} = {{ dictionary = {_toml_value(name)}, "
+                    f"probability = {DRAWN} }}"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -162,5 +165,5 @@ def read_report(role: str, report: Path, log: Path) -> RoleRun:
     for failure in document.get("failures", []):
         title = f"{failure['code']} {failure['title']}"
         run.failures[title] = list(failure.get("operations", []))
-    run.errors = [f"{e['title']} ×{e.get('count', 1)}" for e in document.get("errors", [])]
+    run.errors = [f"{e['title']} x{e.get('count', 1)}" for e in document.get("errors", [])]
     return run

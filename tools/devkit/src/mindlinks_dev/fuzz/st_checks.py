@@ -116,7 +116,8 @@ def allowance(method: str, path: str, problem: dict[str, Any]) -> Allowed | None
     candidates = ALLOWED_REFUSALS.get((ANY, ANY), []) + ALLOWED_REFUSALS.get(
         (method.upper(), path), []
     )
-    errors = problem.get("errors") or []
+    # A refused optional field also reports its ``None`` branch: not a reason.
+    errors = [e for e in problem.get("errors") or [] if e.get("type") != "none_required"]
     for allowed in candidates:
         if allowed.code != problem.get("code"):
             continue

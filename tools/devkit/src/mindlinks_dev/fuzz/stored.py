@@ -1,4 +1,4 @@
-""""Stores nothing", checked in the embedded AWS itself: a digest of every
+""" "Stores nothing", checked in the embedded AWS itself: a digest of every
 item of every table of the fleet, taken once the fleet is quiet, before and
 after a batch of requests that must all be refused."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
