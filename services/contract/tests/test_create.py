@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from mindlinks_contract.schemas import MAX_AMOUNT_MINOR, FixedTerms
 from mindlinks_dev.parties import REAL_PEERS
 
 if TYPE_CHECKING:
@@ -273,6 +274,8 @@ async def test_an_amount_written_with_a_zero_fraction_is_an_integer(world: Parti
     contract = await world.draft(client, contractor, terms=terms)
     assert contract["totalMinor"] == 4000
     assert contract["terms"]["milestones"][0]["amountMinor"] == 1500
+    bounds = FixedTerms.model_json_schema()["properties"]["amountMinor"]
+    assert (bounds["exclusiveMinimum"], bounds["maximum"]) == (0, MAX_AMOUNT_MINOR)
 
 
 async def test_fifty_milestones_are_fine(world: Parties) -> None:

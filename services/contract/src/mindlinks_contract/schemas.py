@@ -80,7 +80,7 @@ def _whole(value: Any) -> Any:
     return value
 
 
-AmountMinor = Annotated[int, BeforeValidator(_whole), Strict(), Field(gt=0, le=MAX_AMOUNT_MINOR)]
+AmountMinor = Annotated[int, Strict(), Field(gt=0, le=MAX_AMOUNT_MINOR), BeforeValidator(_whole)]
 
 
 class FixedTerms(ApiModel):

@@ -127,10 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("fleet ready; making the cast", flush=True)
         cast = assemble(edge, run_dir)
         tables = Tables(fleet.state())
-        print("token and webhook attacks", flush=True)
-        report.parts.append(_attack_part(attacks.run(cast, tables)))
+        # Hostile bytes first: the attack table's control approves the open
+        # KYC session that the upload checks need.
         print("hostile bytes", flush=True)
         report.parts.append(_hostile_part(hostile.run(cast, tables, routes)))
+        print("token and webhook attacks", flush=True)
+        report.parts.append(_attack_part(attacks.run(cast, tables)))
         print("authorization matrix", flush=True)
         chosen = matrix.the_cells()
         checked = len({(c.route.method, c.route.path) for c in chosen})

@@ -31,9 +31,10 @@ ONFIDO_ENVIRONMENT = {
 """Onfido's webhook is served only when Onfido is configured; sessions are
 still opened with the local provider (``MINDLINKS_KYC_PROVIDER`` stays veriff)."""
 READY_SECONDS = 150.0
-START_ATTEMPTS = 10
-"""Ports at an offset can sit in the ephemeral range: another process's
-outgoing connection may hold one for a moment, so starting is retried."""
+START_ATTEMPTS = 40
+"""Ports at offset 30000 (33001-33011, 38080) sit in Linux's ephemeral range
+(32768-60999): another fleet's outgoing connection may hold one for a while,
+so starting is retried, 5 s apart, for up to a few minutes."""
 
 
 class FleetFailed(RuntimeError):
@@ -133,7 +134,7 @@ def running_fleet(port_offset: int, edge_port: int, run_dir: Path) -> Iterator[R
         _stop(process)
         if attempt == START_ATTEMPTS:
             raise FleetFailed(f"the fleet did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(3)
+        time.sleep(5)
     try:
         yield RunningFleet(f"http://127.0.0.1:{edge_port}", run_dir)
     finally:

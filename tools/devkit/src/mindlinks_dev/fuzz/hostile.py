@@ -59,9 +59,11 @@ OPAQUE = {
     ("POST", "/v1/auth/forgot-password", "email"): "an address as typed: always 202, so the "
     "answer never tells who has an account; compared, never stored",
     ("POST", "/v1/auth/verify-email/resend", "email"): "as forgot-password",
+    ("POST", "/v1/clients/register", "companyNumber"): "white space (a line break too) is "
+    "removed and letters upper-cased before the check, as registries write numbers",
 }
-"""Fields that take any string by design, each with its reason; what they
-get must still store nothing."""
+"""Fields that do not refuse every bad character, by design, each with its
+reason; what they get must still store nothing."""
 OVERSIZED_BYTES = 12 * 1024 * 1024
 """Above API Gateway's 10 MB payload limit: what only the services would see
 if something in front let it through."""
@@ -87,23 +89,49 @@ def _resolve(document: dict[str, Any], schema: Any) -> Any:
     return schema
 
 
+Const = tuple[tuple[str, ...], str, Any]
+"""A property an object along a field's path must have, to be read at all
+(a discriminator such as ``kind: "milestones"``): (object path, name, value)."""
+
+
 def text_fields(
-    document: dict[str, Any], schema: Any, path: tuple[str, ...] = (), depth: int = 0
-) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    document: dict[str, Any],
+    schema: Any,
+    path: tuple[str, ...] = (),
+    depth: int = 0,
+    consts: tuple[Const, ...] = (),
+) -> Iterator[tuple[tuple[str, ...], dict[str, Any], tuple[Const, ...]]]:
     """Every free-form string property of a request body (not an enum or a
-    constant), with its JSON path (array items as ``0``)."""
+    constant), with its JSON path (array items as ``0``) and the constants
+    of the objects it sits in."""
     schema = _resolve(document, schema)
     if depth > 5 or not isinstance(schema, dict):
         return
     for key in ("anyOf", "oneOf", "allOf"):
         for option in schema.get(key, []):
-            yield from text_fields(document, option, path, depth + 1)
+            yield from text_fields(document, option, path, depth + 1, consts)
     if schema.get("type") == "string" and "enum" not in schema and "const" not in schema:
-        yield path, schema
-    for name, sub in schema.get("properties", {}).items():
-        yield from text_fields(document, sub, (*path, name), depth + 1)
+        yield path, schema, consts
+    properties = schema.get("properties", {})
+    here = tuple(
+        (path, name, sub["const"])
+        for name, sub in ((n, _resolve(document, p)) for n, p in properties.items())
+        if isinstance(sub, dict) and "const" in sub
+    )
+    for name, sub in properties.items():
+        yield from text_fields(document, sub, (*path, name), depth + 1, consts + here)
     if schema.get("type") == "array":
-        yield from text_fields(document, schema.get("items", {}), (*path, "0"), depth + 1)
+        yield from text_fields(document, schema.get("items", {}), (*path, "0"), depth + 1, consts)
+
+
+def _body(location: tuple[str, ...], value: Any, consts: tuple[Const, ...]) -> Any:
+    body = _nest(location, value)
+    for where, name, constant in consts:
+        target = body
+        for part in where:
+            target = target[0] if part == "0" else target[part]
+        target[name] = constant
+    return body
 
 
 def _nest(path: tuple[str, ...], value: Any) -> Any:
@@ -170,7 +198,7 @@ def control_characters(cast: Cast, routes: list[PublicRoute]) -> Finding:
             if schema is None:
                 continue
             role = _role(who.get((method.upper(), path), set()))
-            for location, field_schema in text_fields(document, schema):
+            for location, field_schema, consts in text_fields(document, schema):
                 pattern = field_schema.get("pattern", "")
                 for label, bad in BAD_TEXT.items():
                     if label == "line break" and "\\x0b" in pattern:
@@ -179,7 +207,7 @@ def control_characters(cast: Cast, routes: list[PublicRoute]) -> Finding:
                         method.upper(),
                         _path(path, cast, role),
                         headers=_headers(cast, role) | {"idempotency-key": uuid.uuid4().hex},
-                        json=_nest(location, bad),
+                        json=_body(location, bad, consts),
                     )
                     finding.sent += 1
                     what = f"{method.upper()} {path} {'.'.join(location)} ({label})"
