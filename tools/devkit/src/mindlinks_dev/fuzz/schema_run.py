@@ -148,6 +148,7 @@ def run_role(
             stdout=sink,
             stderr=subprocess.STDOUT,
             env=environment,
+            cwd=out,  # schemathesis keeps its cache in the working directory
             timeout=max_time + 300,
             check=False,
         )
