@@ -28,6 +28,9 @@ ServiceName = Annotated[
 ]
 """A consuming service: the schema names them (``make fuzz`` found any
 pattern-shaped name schema-valid and refused ``unknown-queue``)."""
+UNIQUE = Field(json_schema_extra={"uniqueItems": True})
+"""What the validators' "messageIds repeat" says, in the schema (``make fuzz``
+found repeated ids schema-valid and refused)."""
 Phase = Literal["requested", "succeeded", "failed", "viewed"]
 
 
@@ -44,7 +47,7 @@ class OptionalReasonIn(ApiModel):
 
 class ReplayIn(ApiModel):
     service: ServiceName
-    message_ids: Annotated[list[MessageId], Field(max_length=100)] = []
+    message_ids: Annotated[list[MessageId], Field(max_length=100), UNIQUE] = []
     all: bool = False
     reason: Reason | None = None
 
@@ -59,7 +62,7 @@ class ReplayIn(ApiModel):
 
 class DiscardIn(ApiModel):
     service: ServiceName
-    message_ids: Annotated[list[MessageId], Field(min_length=1, max_length=100)]
+    message_ids: Annotated[list[MessageId], Field(min_length=1, max_length=100), UNIQUE]
     reason: Reason
 
     @model_validator(mode="after")

@@ -71,6 +71,15 @@ def config(ids: dict[str, str]) -> str:
         if name in BINDINGS and value:
             typed: Any = int(value) if name == "seq" else value  # an integer parameter
             lines += [f"[dictionaries.{name}]", f"values = [{_toml_value(typed)}]", ""]
+    # GET /v1/contractors/{contractor_id} also matches this path (an id may be
+    # "accept-invitation"), so its Allow rightly names GET too.
+    lines += [
+        "[[operations]]",
+        'include-path = "/v1/contractors/accept-invitation"',
+        "[operations.checks.allow_header_conformance]",
+        "enabled = false",
+        "",
+    ]
     lines.append("[parameters]")
     for name, targets in sorted(BINDINGS.items()):
         if ids.get(name):
