@@ -53,6 +53,12 @@ ALLOWED_REFUSALS: dict[tuple[str, str], list[Allowed]] = {
             "an Idempotency-Key names one request: sent again with another body, it is refused",
         ),
     ],
+    ("GET", "/v1/admin/payments/transactions"): [
+        Allowed(
+            "stuck-excludes-status",
+            "a rule across query parameters: stuck=true lists every unsettled status",
+        ),
+    ],
     ("GET", "/v1/payments/transactions"): [
         Allowed(
             "contract-id-required",
