@@ -89,12 +89,14 @@ def _matrix_part(verdict: matrix.Verdict, routes: int) -> Part:
     )
 
 
-def _schema_part(run: schema_run.RoleRun) -> Part:
+def _schema_part(run: schema_run.RoleRun, root: Path) -> Part:
     failures = [f"{title}: {', '.join(ops)}" for title, ops in run.failures.items()]
     failures += [f"schemathesis error: {e}" for e in run.errors]
+    log = Path(run.log)
+    shown = log.relative_to(root) if log.is_relative_to(root) else log
     return Part(
         f"schemathesis as {run.role}",
-        f"{run.generated} generated cases in {run.seconds:.0f} s (log: {run.log})",
+        f"{run.generated} generated cases in {run.seconds:.0f} s (log: {shown})",
         failures,
     )
 
@@ -140,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for role in ROLES:  # the admin last: its run may suspend the cast
             print(f"schemathesis as {role} ({args.schema_seconds} s)", flush=True)
             run = schema_run.run_role(cast, role, run_dir, seed, args.schema_seconds)
-            report.parts.append(_schema_part(run))
+            report.parts.append(_schema_part(run, root))
     report.seconds = time.monotonic() - clock
     print(report.summary(), flush=True)
     if not args.no_docs:
