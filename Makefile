@@ -8,7 +8,7 @@ PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml tools/*/pyproject.toml
 MODULES := $(sort $(notdir $(wildcard libs/*/src/mindlinks_* tools/*/src/mindlinks_* services/*/src/mindlinks_*)))
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo images test check lint typecheck imports pytest fmt openapi docs generate constraints bench chaos load clean
+.PHONY: setup run demo images test check lint typecheck imports security pytest fmt openapi docs generate constraints bench chaos fuzz load clean
 
 setup: $(STAMP)
 
@@ -45,7 +45,7 @@ load: setup
 
 test: check pytest
 
-check: lint typecheck imports
+check: lint typecheck imports security
 
 lint: setup
 	$(BIN)/ruff check .
@@ -56,6 +56,10 @@ typecheck: setup $(INFRA)
 
 imports: setup
 	$(BIN)/lint-imports
+
+# bandit over services, libs and tools (settings and skips: pyproject.toml).
+security: setup
+	$(BIN)/bandit -c pyproject.toml -q -r services libs tools
 
 pytest: setup $(INFRA)
 	$(BIN)/pytest
@@ -90,6 +94,16 @@ bench: setup
 # CHAOS_ARGS="--seed N" replays a run's faults.
 chaos: setup
 	$(BIN)/python -m mindlinks_dev.chaos --write-docs $(CHAOS_ARGS)
+
+# Hostile input against a fleet of its own (ports +30000, edge :38080), about
+# ten minutes: bandit, token and webhook attacks, hostile bytes, the
+# authorization matrix, schemathesis per role. Rewrites docs/reliability.md's
+# fuzz block. FUZZ_SEED=<n> reruns a seed; FUZZ_SCHEMA_SECONDS per role.
+FUZZ_SEED ?=
+FUZZ_SCHEMA_SECONDS ?= 90
+fuzz: setup
+	$(BIN)/python -m mindlinks_dev.fuzz $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) \
+		--schema-seconds $(FUZZ_SCHEMA_SECONDS)
 
 # Build every service image with a private Docker engine and health-check each
 # container (needs root and `apt-get install docker.io debootstrap`; slow).

@@ -3,19 +3,24 @@ refusal passed on as what it means (never a 503), and an exact ``Allow``."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, Path
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from mindlinks_kit.errors import Conflict, InvalidInput, NotFound, install_handlers
 from mindlinks_kit.http import Peers, ServiceTokens, refusal
 from mindlinks_kit.schemas import (
     CURSOR_PATTERN,
+    FILLED_LONG_TEXT_PATTERN,
+    FILLED_TEXT_PATTERN,
     ID_PATTERN,
-    TEXT_PATTERN,
+    LONG_TEXT_PATTERN,
+    MULTI_LINE,
+    ONE_LINE,
     ApiModel,
     Cursor,
     Id,
@@ -60,9 +65,32 @@ def test_ids_have_one_bound() -> None:
             Named(name="a", ref=bad)
 
 
+class Required(BaseModel):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), MULTI_LINE]
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), ONE_LINE]
+    note: LongText = ""
+
+
+def test_a_required_text_field_documents_that_blank_is_refused() -> None:
+    """``make fuzz`` found ``{"reason": "\u00a0"}`` valid by the schema and
+    refused by the service (stripped to ""): a required field's pattern now
+    asks for a character that is not white space."""
+    properties = Required.model_json_schema()["properties"]
+    assert properties["reason"]["pattern"] == FILLED_LONG_TEXT_PATTERN
+    assert properties["title"]["pattern"] == FILLED_TEXT_PATTERN
+    assert properties["note"]["pattern"] == LONG_TEXT_PATTERN
+    for blank in ("   ", "\u00a0", "\u2003\u3000", "\n\t"):
+        assert not re.match(FILLED_LONG_TEXT_PATTERN, blank)
+        with pytest.raises(ValidationError):
+            Required(reason=blank, title="t")
+    for filled in ("a", " a ", "\u00a0x"):
+        assert re.match(FILLED_LONG_TEXT_PATTERN, filled)
+        assert Required(reason=filled, title=filled).reason == filled.strip()
+
+
 def test_the_rules_are_in_the_json_schema() -> None:
     properties = Named.model_json_schema()["properties"]
-    assert properties["name"]["pattern"] == TEXT_PATTERN
+    assert properties["name"]["pattern"] == FILLED_TEXT_PATTERN  # min_length=1
     assert properties["name"]["maxLength"] == 20
     assert "\\n" not in properties["body"]["pattern"][:12]  # line breaks are not excluded
     assert properties["ref"]["anyOf"][0]["pattern"] == ID_PATTERN

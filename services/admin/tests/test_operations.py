@@ -250,3 +250,18 @@ async def test_a_live_service_that_is_not_ready(desk: Desk) -> None:
     assert health["error"] is None
     assert health["details"] == ["signature is not ready: signature did not answer (server error)"]
     assert health["queue"] is None
+
+
+def test_the_schema_names_every_queue_a_dead_letter_route_takes() -> None:
+    """``make fuzz`` found ``service: "a"`` (``unknown-queue``) and repeated
+    message ids schema-valid and refused: the schema now states both rules."""
+    from mindlinks_admin.app import create
+
+    spec = create().openapi()
+    queues = sorted(s.name for s in FLEET.services if s.queue)
+    for name in ("ReplayIn", "DiscardIn"):
+        properties = spec["components"]["schemas"][name]["properties"]
+        assert properties["service"]["enum"] == queues
+        assert properties["messageIds"]["uniqueItems"] is True  # "messageIds repeat"
+    query = spec["paths"]["/v1/admin/events/dead-letters"]["get"]["parameters"]
+    assert next(p for p in query if p["name"] == "service")["schema"]["enum"] == queues

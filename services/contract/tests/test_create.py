@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from mindlinks_contract.schemas import MAX_AMOUNT_MINOR, FixedTerms
 from mindlinks_dev.parties import REAL_PEERS
 
 if TYPE_CHECKING:
@@ -257,6 +258,24 @@ async def test_bad_input_is_refused(world: Parties, change: dict[str, Any]) -> N
         "/v1/contracts", json=body, headers=client.headers
     )
     world.problem(response, 422, "invalid-input")
+
+
+async def test_an_amount_written_with_a_zero_fraction_is_an_integer(world: Parties) -> None:
+    """JSON Schema's ``integer`` admits ``1500.0`` (make fuzz found the schema
+    promised what the service refused); ``10.5`` and ``"100"`` stay refused."""
+    client, contractor = await world.shared_pair()
+    terms = {
+        "kind": "milestones",
+        "milestones": [
+            {"title": "Design", "amountMinor": 1500.0, "dueDate": "2026-03-15"},
+            {"title": "Build", "amountMinor": 2500, "dueDate": "2026-04-30"},
+        ],
+    }
+    contract = await world.draft(client, contractor, terms=terms)
+    assert contract["totalMinor"] == 4000
+    assert contract["terms"]["milestones"][0]["amountMinor"] == 1500
+    bounds = FixedTerms.model_json_schema()["properties"]["amountMinor"]
+    assert (bounds["exclusiveMinimum"], bounds["maximum"]) == (0, MAX_AMOUNT_MINOR)
 
 
 async def test_fifty_milestones_are_fine(world: Parties) -> None:

@@ -357,3 +357,18 @@ async def test_an_unparseable_body_is_a_422(ledger: Ledger) -> None:
         headers={**ledger.user(uuid.uuid4().hex), "content-type": "application/json"},
     )
     ledger.problem(response, 422, "invalid-input")
+
+
+def test_an_export_may_write_its_integers_with_a_zero_fraction() -> None:
+    """JSON Schema's ``integer`` admits ``3.0`` (``make fuzz`` found a schema-valid
+    export refused); ``"3"``, ``true`` and ``2.5`` stay refused."""
+    import pydantic
+
+    from mindlinks_ledger.verification import ProofDoc
+
+    proof = {"auditPath": [], "rootHash": "0" * 64}
+    taken = ProofDoc.model_validate({**proof, "leafIndex": 2.0, "treeSize": 3.0})
+    assert (taken.leaf_index, taken.tree_size) == (2, 3)
+    for bad in ("3", True, 2.5):
+        with pytest.raises(pydantic.ValidationError):
+            ProofDoc.model_validate({**proof, "leafIndex": bad, "treeSize": 3})

@@ -13,7 +13,12 @@ from typing import Any
 import pytest
 
 from mindlinks_dev.openapi import DOCUMENT, repo_root
-from mindlinks_kit.schemas import CURSOR_PATTERN, ID_PATTERN, LONG_TEXT_PATTERN, TEXT_PATTERN
+from mindlinks_kit.schemas import (
+    CURSOR_PATTERN,
+    FILLED_LONG_TEXT_PATTERN,
+    FILLED_TEXT_PATTERN,
+    ID_PATTERN,
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,19 +94,19 @@ def test_the_ledger_verify_body_is_one_of_three_shapes(spec: dict[str, Any]) -> 
 @pytest.mark.parametrize(
     ("component", "field", "pattern"),
     [
-        ("RegisterRequest", "name", TEXT_PATTERN),
-        ("RegisterCompany", "legalName", TEXT_PATTERN),
-        ("AddressIn", "line1", TEXT_PATTERN),
-        ("InviteContractor", "name", TEXT_PATTERN),
-        ("ContractIn", "title", TEXT_PATTERN),
-        ("ContractIn", "description", LONG_TEXT_PATTERN),
-        ("TemplateIn", "body", LONG_TEXT_PATTERN),
-        ("VoidIn", "reason", LONG_TEXT_PATTERN),
-        ("SignIn", "signatureName", TEXT_PATTERN),
-        ("DeclineIn", "reason", LONG_TEXT_PATTERN),
-        ("ProfilePatch", "displayName", TEXT_PATTERN),
-        ("ContractorPatch", "name", TEXT_PATTERN),
-        ("ReasonIn", "reason", LONG_TEXT_PATTERN),
+        ("RegisterRequest", "name", FILLED_TEXT_PATTERN),
+        ("RegisterCompany", "legalName", FILLED_TEXT_PATTERN),
+        ("AddressIn", "line1", FILLED_TEXT_PATTERN),
+        ("InviteContractor", "name", FILLED_TEXT_PATTERN),
+        ("ContractIn", "title", FILLED_TEXT_PATTERN),
+        ("ContractIn", "description", FILLED_LONG_TEXT_PATTERN),
+        ("TemplateIn", "body", FILLED_LONG_TEXT_PATTERN),
+        ("VoidIn", "reason", FILLED_LONG_TEXT_PATTERN),
+        ("SignIn", "signatureName", FILLED_TEXT_PATTERN),
+        ("DeclineIn", "reason", FILLED_LONG_TEXT_PATTERN),
+        ("ProfilePatch", "displayName", FILLED_TEXT_PATTERN),
+        ("ContractorPatch", "name", FILLED_TEXT_PATTERN),
+        ("ReasonIn", "reason", FILLED_LONG_TEXT_PATTERN),
     ],
 )
 def test_free_text_refuses_control_characters_in_the_schema(
@@ -110,3 +115,21 @@ def test_free_text_refuses_control_characters_in_the_schema(
     schemas = spec["components"]["schemas"]
     name = next(n for n in schemas if n == component or n.endswith(component))
     assert _string(schemas[name]["properties"][field])["pattern"] == pattern
+
+
+def _keys(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key
+            yield from _keys(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _keys(item)
+
+
+def test_no_pydantic_constraint_leaks_into_the_schema(spec: dict[str, Any]) -> None:
+    """``gt``/``le`` are pydantic's names, not JSON Schema's: a bound written
+    so is no bound to a generated client (``make fuzz`` sent ``amountMinor:
+    0``, which a misplaced validator had left as ``"gt": 0``)."""
+    leaked = {"gt", "ge", "lt", "le"} & set(_keys(spec["components"]))
+    assert not leaked

@@ -51,17 +51,30 @@ Cursor = Annotated[
 # "fdp.exe"). Written once as a pattern that Python, pydantic-core (Rust) and
 # ECMAScript (JSON Schema) read alike.
 _BIDI = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-TEXT_PATTERN = rf"^[^\x00-\x1f\x7f-\x9f{_BIDI}]*$"
-LONG_TEXT_PATTERN = rf"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]*$"
+_TEXT_EXCLUDED = rf"\x00-\x1f\x7f-\x9f{_BIDI}"
+_LONG_TEXT_EXCLUDED = rf"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}"
+TEXT_PATTERN = rf"^[^{_TEXT_EXCLUDED}]*$"
+LONG_TEXT_PATTERN = rf"^[^{_LONG_TEXT_EXCLUDED}]*$"
+# What a required text field (``min_length`` >= 1, whitespace stripped first)
+# documents: at least one character that is not white space, so the schema
+# does not promise that "   " is accepted (the service strips it to "" and
+# refuses it). ECMAScript's ``\s`` is a superset of what the stripping removes
+# (it adds U+FEFF), so a string this admits is never blank once stripped.
+FILLED_TEXT_PATTERN = rf"^[^{_TEXT_EXCLUDED}]*[^{_TEXT_EXCLUDED}\s][^{_TEXT_EXCLUDED}]*$"
+FILLED_LONG_TEXT_PATTERN = (
+    rf"^[^{_LONG_TEXT_EXCLUDED}]*[^{_LONG_TEXT_EXCLUDED}\s][^{_LONG_TEXT_EXCLUDED}]*$"
+)
 
 
 @dataclass(frozen=True)
 class _Displayable:
     """Refuses what ``pattern`` excludes with a readable message, normalises to
     NFC (one spelling of each character: stored, compared and shown alike) and
-    puts ``pattern`` in the JSON schema, where a generated client finds it."""
+    puts ``pattern`` in the JSON schema, where a generated client finds it
+    (``filled`` where the field must not be blank)."""
 
     pattern: str
+    filled: str
     refused: str
 
     def __get_pydantic_core_schema__(
@@ -80,12 +93,16 @@ class _Displayable:
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         document = handler(schema)
-        document["pattern"] = self.pattern
+        document["pattern"] = self.filled if document.get("minLength", 0) >= 1 else self.pattern
         return document
 
 
-ONE_LINE = _Displayable(TEXT_PATTERN, "control characters, line breaks or bidirectional controls")
-MULTI_LINE = _Displayable(LONG_TEXT_PATTERN, "control characters or bidirectional controls")
+ONE_LINE = _Displayable(
+    TEXT_PATTERN, FILLED_TEXT_PATTERN, "control characters, line breaks or bidirectional controls"
+)
+MULTI_LINE = _Displayable(
+    LONG_TEXT_PATTERN, FILLED_LONG_TEXT_PATTERN, "control characters or bidirectional controls"
+)
 # With other constraints, put these last: ``Annotated[str, StringConstraints(
 # strip_whitespace=True, max_length=200), ONE_LINE]``; constraints after them
 # would be checked before the whitespace is stripped.

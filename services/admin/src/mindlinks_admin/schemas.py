@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, WithJsonSchema, model_validator
 
 from mindlinks_admin.business import ContractView
 from mindlinks_admin.operations import FleetView, Probe, QueueRow
 from mindlinks_admin.peers import Missing
 from mindlinks_admin.people import CompanyView, ContractorView, UserView
+from mindlinks_fleet import FLEET
 from mindlinks_kit.schemas import MULTI_LINE, ApiModel
 
 Record = dict[str, Any]
@@ -19,7 +20,17 @@ Reason = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500), MULTI_LINE
 ]
 MessageId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-ServiceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
+QUEUE_NAMES = sorted(s.name for s in FLEET.services if s.queue)
+ServiceName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$"),
+    WithJsonSchema({"type": "string", "enum": QUEUE_NAMES}),
+]
+"""A consuming service: the schema names them (``make fuzz`` found any
+pattern-shaped name schema-valid and refused ``unknown-queue``)."""
+UNIQUE = Field(json_schema_extra={"uniqueItems": True})
+"""What the validators' "messageIds repeat" says, in the schema (``make fuzz``
+found repeated ids schema-valid and refused)."""
 Phase = Literal["requested", "succeeded", "failed", "viewed"]
 
 
@@ -36,7 +47,7 @@ class OptionalReasonIn(ApiModel):
 
 class ReplayIn(ApiModel):
     service: ServiceName
-    message_ids: Annotated[list[MessageId], Field(max_length=100)] = []
+    message_ids: Annotated[list[MessageId], Field(max_length=100), UNIQUE] = []
     all: bool = False
     reason: Reason | None = None
 
@@ -51,7 +62,7 @@ class ReplayIn(ApiModel):
 
 class DiscardIn(ApiModel):
     service: ServiceName
-    message_ids: Annotated[list[MessageId], Field(min_length=1, max_length=100)]
+    message_ids: Annotated[list[MessageId], Field(min_length=1, max_length=100), UNIQUE]
     reason: Reason
 
     @model_validator(mode="after")

@@ -70,7 +70,17 @@ Reason = Annotated[
 ]
 Day = Annotated[date, BeforeValidator(_day)]
 """A calendar date, ``YYYY-MM-DD`` only."""
-AmountMinor = Annotated[int, Strict(), Field(gt=0, le=MAX_AMOUNT_MINOR)]
+
+
+def _whole(value: Any) -> Any:
+    """A JSON number with no fractional part (``1500.0``) is an integer to
+    JSON Schema, so the schema admits it; strings and booleans stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+AmountMinor = Annotated[int, Strict(), Field(gt=0, le=MAX_AMOUNT_MINOR), BeforeValidator(_whole)]
 
 
 class FixedTerms(ApiModel):

@@ -12,13 +12,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from mindlinks_ledger import merkle
 from mindlinks_ledger.chain import Entry, entry_faults
 
 Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+def _whole(value: Any) -> Any:
+    """A JSON number with no fractional part (``3.0``) is an integer to JSON
+    Schema; the strict model takes it as that integer (``make fuzz`` found it
+    schema-valid and refused)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_whole)]
 PDF_FIELDS = ("pdfSha256", "finalPdfSha256")
 """Entry data fields that record the SHA-256 of a signed PDF."""
 
@@ -37,7 +49,7 @@ class _Doc(BaseModel):
 
 
 class EntryDoc(_Doc):
-    seq: int = Field(ge=1, le=2**53)
+    seq: Whole = Field(ge=1, le=2**53)
     kind: str = Field(max_length=64)
     subject: str = Field(max_length=200)
     data: dict[str, Any]
@@ -66,16 +78,16 @@ class EntryDoc(_Doc):
 
 
 class ProofDoc(_Doc):
-    leaf_index: int = Field(ge=0, le=2**53)
-    tree_size: int = Field(ge=1, le=2**53)
+    leaf_index: Whole = Field(ge=0, le=2**53)
+    tree_size: Whole = Field(ge=1, le=2**53)
     audit_path: list[Hex64] = Field(max_length=64)
     root_hash: Hex64
 
 
 class DigestDoc(_Doc):
-    tree_size: int = Field(ge=0, le=2**53)
+    tree_size: Whole = Field(ge=0, le=2**53)
     root_hash: Hex64
-    tip_seq: int = Field(ge=0, le=2**53)
+    tip_seq: Whole = Field(ge=0, le=2**53)
     tip_hash: Hex64
     issued_at: str = Field(max_length=64)
 

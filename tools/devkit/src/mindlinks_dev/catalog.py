@@ -14,6 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +62,26 @@ def _summary(route: APIRoute) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def api_map(fleet: Fleet) -> str:
+@dataclass(frozen=True)
+class PublicRoute:
+    service: str
+    method: str
+    path: str
+    who: str
+    """Who may call it, as the API map says (``who(route)``)."""
+    local_only: bool
+    summary: str
+
+
+def public_routes(fleet: Fleet) -> list[PublicRoute]:
+    """Every public route of every installed service, in API-map order: what
+    the README's API map lists and the hostile-input suite's authorization
+    matrix takes as its oracle."""
     from mindlinks_dev.harness import installed_services
 
     os.environ.setdefault("MINDLINKS_LOG_LEVEL", "WARNING")
     factories = installed_services()
-    lines = ["| service | method | path | who | what |", "|---|---|---|---|---|"]
+    found: list[PublicRoute] = []
     for service in fleet.services:
         if service.name not in factories:
             continue
@@ -83,12 +98,24 @@ def api_map(fleet: Fleet) -> str:
             key=lambda r: (r.path, sorted(r.methods or ())),
         )
         for route in routes:
-            local = " (local only)" if f"/v1/{service.area}/dev/" in route.path else ""
+            local = f"/v1/{service.area}/dev/" in route.path
             for method in sorted((route.methods or set()) - {"HEAD"}):
-                lines.append(
-                    f"| {service.name} | {method} | `{route.path}` | {who(route)}{local} "
-                    f"| {_summary(route)} |"
+                found.append(
+                    PublicRoute(
+                        service.name, method, route.path, who(route), local, _summary(route)
+                    )
                 )
+    return found
+
+
+def api_map(fleet: Fleet) -> str:
+    lines = ["| service | method | path | who | what |", "|---|---|---|---|---|"]
+    for route in public_routes(fleet):
+        local = " (local only)" if route.local_only else ""
+        lines.append(
+            f"| {route.service} | {route.method} | `{route.path}` | {route.who}{local} "
+            f"| {route.summary} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -33,6 +33,7 @@ def test_ci_runs_every_check(root: Path) -> None:
     for command in (
         "make check",
         "make pytest",
+        "pip-audit --strict",
         "mindlinks_dev.deploy.validate",
         "mindlinks_dev.deploy.hclfmt",
         "docker buildx build",

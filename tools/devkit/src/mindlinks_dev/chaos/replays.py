@@ -116,7 +116,7 @@ class Replays:
         raw, headers = decision(None)
         twice = [post(raw, headers) for _ in range(2)]
         late = post(*decision("2020-01-01T00:00:00Z"))
-        forged = post(*decision(None, secret="not-the-secret"))  # noqa: S106 - a forgery
+        forged = post(*decision(None, secret=KYC_SECRET[::-1]))  # a forgery: not the secret
         _must_refuse("KYC", late, forged, refused)
         return (
             f"KYC decision for session {session['id']} twice ({twice}), "

@@ -27,6 +27,7 @@ from typing import Any
 import boto3
 import httpx
 
+from mindlinks_dev.bootstrap import LOCAL_CREDENTIALS
 from mindlinks_dev.demo import Story
 from mindlinks_dev.load.fleet import CpuSample, Fleet
 from mindlinks_dev.load.ramp import SATURATED_CORES
@@ -137,8 +138,7 @@ class Probe:
             "dynamodb",
             endpoint_url=fleet.state["aws"]["endpoint"],
             region_name="eu-west-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - the local emulator's
+            **LOCAL_CREDENTIALS,
         )
         self.table = f"{PREFIX}contract-templates"
         schema = self.dynamodb.describe_table(TableName=self.table)["Table"]["KeySchema"]
