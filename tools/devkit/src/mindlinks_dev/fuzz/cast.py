@@ -59,6 +59,14 @@ class Cast:
         ids = {**tenant.contractor.ids, **tenant.client.ids}
         return Party("admin", self.admin.email, self.admin.id, self.admin.headers, ids)
 
+    def headers(self, role: str) -> dict[str, str]:
+        """What a request of ``role`` (tenant A's party, the admin, or nobody) carries."""
+        if role == "anonymous":
+            return {}
+        if role == "admin":
+            return dict(self.admin.headers)
+        return dict(self.a.party(role).headers)
+
     def relogin_admin(self) -> None:
         """A fresh admin session (its access token lives 15 minutes)."""
         tokens = login(self.edge, self.admin.email, ADMIN_PASSWORD, totp.code(self.admin.secret))

@@ -147,14 +147,6 @@ def _role(route_who: set[str]) -> str:
     return "anonymous"
 
 
-def _headers(cast: Cast, role: str) -> dict[str, str]:
-    if role == "anonymous":
-        return {}
-    if role == "admin":
-        return dict(cast.admin.headers)
-    return dict(cast.a.party(role).headers)
-
-
 def _path(route_path: str, cast: Cast, role: str, tricks: dict[str, str] | None = None) -> str:
     ids = {**cast.a.client.ids, **cast.a.contractor.ids}
     for name in parameters_of(route_path):
@@ -206,7 +198,7 @@ def control_characters(cast: Cast, routes: list[PublicRoute]) -> Finding:
                     response = cast.edge.request(
                         method.upper(),
                         _path(path, cast, role),
-                        headers=_headers(cast, role) | {"idempotency-key": uuid.uuid4().hex},
+                        headers=cast.headers(role) | {"idempotency-key": uuid.uuid4().hex},
                         json=_body(location, bad, consts),
                     )
                     finding.sent += 1
@@ -235,7 +227,7 @@ def path_tricks(cast: Cast, routes: list[PublicRoute]) -> Finding:
         role = _role(admitted(route))
         for trick in PATH_TRICKS:
             url = _path(route.path, cast, role, dict.fromkeys(names, trick))
-            response = cast.edge.get(url, headers=_headers(cast, role))
+            response = cast.edge.get(url, headers=cast.headers(role))
             finding.sent += 1
             failure = _bad(response, f"GET {route.path} with {trick!r}")
             if failure:

@@ -112,14 +112,6 @@ def _ids(cast: Cast, role: str, target: str) -> dict[str, str]:
     return {**tenant.client.ids, **tenant.contractor.ids, **party.ids}
 
 
-def _headers(cast: Cast, role: str) -> dict[str, str]:
-    if role == "anonymous":
-        return {}
-    if role == "admin":
-        return dict(cast.admin.headers)
-    return dict(cast.a.party(role).headers)
-
-
 def _url(cell: Cell, cast: Cast) -> str:
     path = cell.route.path
     ids = _ids(cast, cell.role, cell.target) if cell.target in ("own", "other") else {}
@@ -180,7 +172,7 @@ def run(cast: Cast, chosen: list[Cell]) -> Verdict:
             continue
         method, path = cell.route.method, cell.route.path
         body = BODIES.get((method, path), REASON if "/v1/admin/" in path else {})
-        headers = _headers(cast, cell.role) | {"idempotency-key": uuid.uuid4().hex}
+        headers = cast.headers(cell.role) | {"idempotency-key": uuid.uuid4().hex}
         response = cast.edge.request(
             method,
             _url(cell, cast),
