@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -354,7 +355,11 @@ class UnitOfWork:
             raise ValueError("a DynamoDB transaction holds at most 100 writes")
         try:
             await self.client.transact_write_items(
-                TransactItems=[w.operation for w in self.writes]  # type: ignore[misc]
+                TransactItems=[w.operation for w in self.writes],  # type: ignore[misc]
+                # The SDK retries a call that timed out; with a token, DynamoDB
+                # answers a retry of a transaction that did commit as a success
+                # instead of failing its conditions against its own writes.
+                ClientRequestToken=uuid.uuid4().hex,
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
