@@ -6,7 +6,13 @@ thing that differs between the embedded moto server and AWS.
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+import sysconfig
 from contextlib import AsyncExitStack
+from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import aioboto3
@@ -34,8 +40,106 @@ _CONFIG = Config(
 _SQS_CONFIG = _CONFIG.merge(Config(read_timeout=25))  # above SQS's 20 s long poll
 
 
+_STDLIB = sysconfig.get_paths()["stdlib"]
+
+NAMED_PARAMETERS = (
+    "TableName",
+    "IndexName",
+    "QueueUrl",
+    "QueueName",
+    "Bucket",
+    "SecretId",
+    "Name",
+    "KeyId",
+)
+"""The request parameters that name what a call touches (never its data)."""
+
+
+def call_targets(params: dict[str, Any]) -> dict[str, Any]:
+    """What an API call touches: names only, never items, bodies or secrets."""
+    targets = {name: params[name] for name in NAMED_PARAMETERS if name in params}
+    if "RequestItems" in params:  # BatchGetItem / BatchWriteItem
+        targets["RequestItems"] = sorted(params["RequestItems"])
+    if "TransactItems" in params:  # each item is authorised as its own action
+        targets["TransactItems"] = sorted(
+            {
+                (kind, body["TableName"])
+                for item in params["TransactItems"]
+                for kind, body in item.items()
+            }
+        )
+    if "Entries" in params and "QueueUrl" not in params:  # PutEvents (SQS batches have a QueueUrl)
+        targets["EventBusNames"] = sorted(
+            {str(e.get("EventBusName", "default")) for e in params["Entries"]}
+        )
+    return targets
+
+
+def _library(filename: str) -> bool:
+    return (
+        filename.startswith(("<", _STDLIB))
+        or "site-packages" in Path(filename).parts
+        or "mindlinks_kit" in Path(filename).parts
+    )
+
+
+def made_by_a_test() -> bool:
+    """Whether the nearest code behind this AWS call is a test's own (a file
+    under ``tests/``, e.g. one that tampers with a table through a service's
+    client) rather than the service's; the standard library, installed
+    packages and this kit are looked through."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and _library(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return False
+    path = Path(frame.f_code.co_filename)
+    return "tests" in path.parts or path.name.startswith("test_") or path.name == "conftest.py"
+
+
+class CallLog:
+    """Test instrumentation: appends each distinct AWS call that ``caller``
+    makes (the operation and the names it touches) to a JSON-lines file in
+    ``directory``. The suite then holds every call against the caller's IAM
+    role, so the role and the code cannot drift apart unnoticed. A test's own
+    calls through the service's clients are not the service's, and are left out."""
+
+    def __init__(self, directory: str, caller: str, prefix: str) -> None:
+        self.caller = caller
+        self.prefix = prefix
+        self.path = Path(directory) / f"{caller}-{os.getpid()}.jsonl"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._seen: set[str] = set()
+
+    def watch(self, client: Any) -> None:
+        client.meta.events.register("provide-client-params", self._record)
+
+    def _record(
+        self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
+        if made_by_a_test():
+            return
+        line = json.dumps(
+            {
+                "caller": self.caller,
+                "prefix": self.prefix,
+                "api": model.service_model.service_id.hyphenize(),
+                "operation": model.name,
+                "presigned": bool(context.get("is_presign_request")),
+                "targets": call_targets(params),
+            },
+            sort_keys=True,
+        )
+        if line not in self._seen:
+            self._seen.add(line)
+            with self.path.open("a", encoding="utf-8") as log:
+                log.write(line + "\n")
+
+
 class Aws:
-    """The process's AWS clients; open with ``async with Aws(settings) as aws``."""
+    """The process's AWS clients; open with ``async with Aws(settings) as aws``.
+    ``caller`` is the service (its calls are recorded under that name when
+    ``settings.aws_call_log`` is set)."""
 
     dynamodb: DynamoDBClient
     sqs: SQSClient
@@ -44,10 +148,15 @@ class Aws:
     secrets: SecretsManagerClient
     kms: KMSClient
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: ServiceSettings, caller: str) -> None:
         self.settings = settings
         self.session = aioboto3.Session(region_name=settings.aws_region)
         self._stack = AsyncExitStack()
+        self._log = (
+            CallLog(settings.aws_call_log, caller, settings.resource_prefix)
+            if settings.aws_call_log
+            else None
+        )
 
     def _client_args(self) -> dict[str, Any]:
         args: dict[str, Any] = {"config": _CONFIG, "region_name": self.settings.aws_region}
@@ -74,6 +183,9 @@ class Aws:
         self.s3 = await enter(self.session.client("s3", **s3_args))
         self.secrets = await enter(self.session.client("secretsmanager", **args))
         self.kms = await enter(self.session.client("kms", **args))
+        if self._log is not None:
+            for client in (self.dynamodb, self.sqs, self.events, self.s3, self.secrets, self.kms):
+                self._log.watch(client)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -4,16 +4,22 @@
   bootstrapped under a unique prefix;
 - the real Redis (``MINDLINKS_TEST_REDIS_URL``, default database 9 of
   127.0.0.1:6379 — never the local runner's);
-- ``start_services``: real service apps in-process, peers wired by ASGI.
+- ``start_services``: real service apps in-process, peers wired by ASGI;
+- the permission check: every AWS call a service makes in the session, in
+  process or in a fleet the session starts, is recorded
+  (``MINDLINKS_AWS_CALL_LOG``) and held against its task role at the end
+  (``mindlinks_dev.iam``); a call the role refuses fails the session.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
 import redis
@@ -21,9 +27,55 @@ import redis
 from mindlinks_dev.bootstrap import Bootstrapped, bootstrap
 from mindlinks_dev.embedded import aws_environment, moto_server
 from mindlinks_dev.harness import ENTRY_POINT_GROUP, Running, installed_services, run_services
+from mindlinks_dev.iam.calls import read_calls
+from mindlinks_dev.iam.check import check, report
 from mindlinks_fleet import FLEET
 
 DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/9"
+CALL_LOG = "MINDLINKS_AWS_CALL_LOG"
+CALL_LOG_KEY = pytest.StashKey[str]()
+IAM_REPORT_KEY = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Record the session's AWS calls (a worker inherits its controller's log)."""
+    if hasattr(config, "workerinput") or CALL_LOG in os.environ:
+        return
+    directory = config.rootpath / ".run" / "aws-calls" / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    os.environ[CALL_LOG] = str(directory)
+    config.stash[CALL_LOG_KEY] = str(directory)
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    return (
+        config.args_source == pytest.Config.ArgsSource.TESTPATHS
+        and not config.option.keyword
+        and not config.option.markexpr
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    directory = session.config.stash.get(CALL_LOG_KEY, None)
+    if directory is None or not os.path.isdir(directory):
+        return
+    findings = check(FLEET, read_calls(Path(directory)))
+    session.config.stash[IAM_REPORT_KEY] = report(
+        FLEET, findings, with_unused=_whole_suite(session.config)
+    )
+    if findings.ok:
+        shutil.rmtree(directory, ignore_errors=True)
+    else:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    text = config.stash.get(IAM_REPORT_KEY, None)
+    if text is not None:
+        terminalreporter.section("IAM: the task roles against the calls")
+        terminalreporter.write_line(text)
 
 
 @pytest.fixture(scope="session")

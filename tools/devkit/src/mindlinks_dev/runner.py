@@ -87,6 +87,19 @@ def uvicorn_command(target: str, port: int, *, access_log: bool = False) -> tupl
     return (sys.executable, "-m", "uvicorn", "--factory", target, *options.split())
 
 
+INHERITED_SETTINGS = ("MINDLINKS_AWS_CALL_LOG",)
+"""The caller's settings that a fleet it starts keeps: the test session's
+record of AWS calls (``mindlinks_dev.iam``) follows it into the fleet."""
+
+
+def without_settings(base: Mapping[str, str]) -> dict[str, str]:
+    """``base`` without the caller's ``MINDLINKS_*`` settings, which a started
+    fleet sets for itself, but with the ones it inherits."""
+    return {
+        k: v for k, v in base.items() if not k.startswith("MINDLINKS_") or k in INHERITED_SETTINGS
+    }
+
+
 def service_environment(
     base: Mapping[str, str],
     *,

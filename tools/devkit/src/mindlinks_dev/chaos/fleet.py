@@ -25,6 +25,7 @@ from mindlinks_dev.runner import (
     plan_services,
     service_environment,
     uvicorn_command,
+    without_settings,
 )
 from mindlinks_dev.supervisor import HOST, Part, Restart, Supervisor
 from mindlinks_fleet import FLEET
@@ -89,7 +90,7 @@ async def chaos_fleet(
     say: Callable[[str], None] = print,
 ) -> AsyncIterator[ChaosFleet]:
     mailbox = await asyncio.to_thread(_fresh_mailbox, run_dir)
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MINDLINKS_")}
+    base = without_settings(os.environ)
     with contextlib.ExitStack() as infra:
         aws = infra.enter_context(moto_server(log=run_dir / "moto.log"))
         redis_url, _ = infra.enter_context(redis_server(log=run_dir / "redis.log"))

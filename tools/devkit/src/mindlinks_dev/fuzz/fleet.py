@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from mindlinks_dev.harness import installed_services
+from mindlinks_dev.runner import without_settings
 from mindlinks_fleet import FLEET
 
 ONFIDO_WEBHOOK_TOKEN = "local-fuzz-onfido-webhook-token"  # noqa: S105 - local fleet only
@@ -55,7 +56,7 @@ class RunningFleet:
 def fleet_environment(base: Mapping[str, str]) -> dict[str, str]:
     """The runner's environment: none of the caller's ``MINDLINKS_*`` settings
     or Redis, plus the Onfido configuration."""
-    env = {k: v for k, v in base.items() if not k.startswith("MINDLINKS_")}
+    env = without_settings(base)
     env.pop("REDIS_URL", None)
     return {**env, **ONFIDO_ENVIRONMENT}
 

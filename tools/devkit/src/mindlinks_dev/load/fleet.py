@@ -19,7 +19,12 @@ from typing import Any
 import httpx
 import redis
 
-from mindlinks_dev.runner import EDGE_TARGET, edge_environment, uvicorn_command
+from mindlinks_dev.runner import (
+    EDGE_TARGET,
+    edge_environment,
+    uvicorn_command,
+    without_settings,
+)
 
 READY_SECONDS = 150.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -137,7 +142,7 @@ class CpuSample:
 
 
 def _environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MINDLINKS_")}
+    env = without_settings(os.environ)
     env.pop("REDIS_URL", None)
     return env
 

@@ -1,0 +1,202 @@
+"""Each service's task-role policy, derived from the fleet declaration.
+
+The statements name resources by reference, not by ARN: ``table/<service>-<table>``
+(``/index/*`` for its indexes), ``bucket/<name>`` (``/*`` for its objects),
+``queue/<service>`` and ``queue/<service>-dlq``, ``bus/<bus>``,
+``secret/<name>`` (``service/<name>``, ``auth/signing-keys``), ``key/<purpose>``
+(``data``, ``secrets``, ``messaging``) and ``*``. Terraform resolves them to the
+environment's ARNs (``infra/terraform/platform``, ``local.resource_arns``); the
+permission check resolves the AWS calls the services make in the test suite to
+the same references (``mindlinks_dev.iam.calls``), so both read one policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mindlinks_kit.declaration import Fleet
+
+TOKEN_ISSUER = "auth"  # noqa: S105 - a service name
+"""Mints service tokens: reads every service's secret (``service/<name>``) and
+keeps the token signing keys (``auth/signing-keys``, ``mindlinks_auth.keys``)."""
+
+ITEM_READS = ("dynamodb:GetItem", "dynamodb:Query")
+ITEM_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+TABLE_ACTIONS = (
+    *ITEM_READS,
+    *ITEM_WRITES,
+    "dynamodb:Scan",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+)
+APPEND_ONLY_ACTIONS = (
+    *ITEM_READS,
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Scan",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+)
+REWRITES = (
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:UpdateTable",
+    "dynamodb:DeleteTable",
+    "dynamodb:RestoreTableFromBackup",
+    "dynamodb:RestoreTableToPointInTime",
+    "dynamodb:ImportTable",
+    "dynamodb:PutResourcePolicy",
+    "dynamodb:DeleteResourcePolicy",
+)
+"""What may never touch an append-only table, denied explicitly: a deny wins
+over any allow that a later policy might add to the role."""
+QUEUE_CONSUMER = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueUrl",
+    "sqs:GetQueueAttributes",
+)
+
+
+@dataclass(frozen=True)
+class Condition:
+    test: str
+    variable: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Statement:
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    effect: Literal["Allow", "Deny"] = "Allow"
+    conditions: tuple[Condition, ...] = ()
+
+    def variables(self) -> dict[str, Any]:
+        """As Terraform's ``services[*].task_policy`` holds it."""
+        return {
+            "sid": self.sid,
+            "effect": self.effect,
+            "actions": list(self.actions),
+            "resources": list(self.resources),
+            "conditions": [
+                {"test": c.test, "variable": c.variable, "values": list(c.values)}
+                for c in self.conditions
+            ],
+        }
+
+
+def table_refs(names: list[str]) -> tuple[str, ...]:
+    return (*(f"table/{n}" for n in names), *(f"table/{n}/index/*" for n in names))
+
+
+def task_policy(fleet: Fleet, service: str) -> tuple[Statement, ...]:
+    """The statements of ``service``'s task role: its own tables, buckets,
+    queue, secrets and keys; a wildcard only where AWS has no resource-level
+    permission."""
+    spec = fleet.service(service)
+    tables = fleet.tables(service)
+    mutable = [f"{service}-{t.name}" for t in tables if not t.append_only]
+    append_only = [f"{service}-{t.name}" for t in tables if t.append_only]
+    buckets = [b.name for b in spec.buckets if not b.object_lock]
+    locked = [b.name for b in spec.buckets if b.object_lock]
+    publishes = bool(fleet.publishes(service))
+    issuer = service == TOKEN_ISSUER
+
+    statements: list[Statement] = []
+    if mutable:
+        statements.append(Statement("OwnTables", TABLE_ACTIONS, table_refs(mutable)))
+    if append_only:
+        refs = table_refs(append_only)
+        statements.append(Statement("OwnAppendOnlyTables", APPEND_ONLY_ACTIONS, refs))
+        statements.append(Statement("NeverRewriteAppendOnlyTables", REWRITES, refs, "Deny"))
+    if buckets:
+        objects = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject")
+        statements.append(
+            Statement("OwnBucketObjects", objects, tuple(f"bucket/{b}/*" for b in buckets))
+        )
+    if locked:
+        # PutObject with a retain-until date needs PutObjectRetention; in
+        # compliance mode that can only ever lengthen a retention.
+        objects = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectRetention")
+        statements.append(
+            Statement("OwnLockedBucketObjects", objects, tuple(f"bucket/{b}/*" for b in locked))
+        )
+    if buckets or locked:
+        refs = tuple(f"bucket/{b}" for b in (*buckets, *locked))
+        statements.append(Statement("ListOwnBuckets", ("s3:ListBucket",), refs))
+    if spec.queue:
+        statements.append(Statement("ConsumeOwnQueue", QUEUE_CONSUMER, (f"queue/{spec.queue}",)))
+        statements.append(
+            Statement(
+                "DeadLetterToOwnQueue",
+                ("sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"),
+                (f"queue/{spec.queue}-dlq",),
+            )
+        )
+    if publishes:
+        statements.append(
+            Statement("PublishOnTheBus", ("events:PutEvents",), (f"bus/{fleet.bus}",))
+        )
+    secrets = [f"secret/service/{s.name}" for s in fleet.services] if issuer else []
+    statements.append(
+        Statement(
+            "ReadServiceSecrets",
+            ("secretsmanager:GetSecretValue",),
+            tuple(dict.fromkeys([f"secret/service/{service}", *secrets])),
+        )
+    )
+    if issuer:
+        statements.append(
+            Statement(
+                "KeepSigningKeys",
+                (
+                    "secretsmanager:GetSecretValue",
+                    "secretsmanager:PutSecretValue",
+                    "secretsmanager:DescribeSecret",
+                ),
+                ("secret/auth/signing-keys",),
+            )
+        )
+    statements.append(
+        Statement(
+            "DataKey",
+            ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
+            ("key/data",),
+        )
+    )
+    # DynamoDB tables encrypted with the data key use grants it creates for the caller.
+    statements.append(
+        Statement(
+            "DataKeyGrantsForDynamoDb",
+            ("kms:CreateGrant",),
+            ("key/data",),
+            conditions=(Condition("Bool", "kms:GrantIsForAWSResource", ("true",)),),
+        )
+    )
+    secrets_key = ("kms:Decrypt", "kms:GenerateDataKey") if issuer else ("kms:Decrypt",)
+    statements.append(Statement("SecretsKey", secrets_key, ("key/secrets",)))
+    if spec.queue or publishes:
+        statements.append(
+            Statement("MessagingKey", ("kms:Decrypt", "kms:GenerateDataKey"), ("key/messaging",))
+        )
+    statements.append(
+        Statement(
+            "Traces",
+            (
+                "xray:PutTraceSegments",
+                "xray:PutTelemetryRecords",
+                "xray:GetSamplingRules",
+                "xray:GetSamplingTargets",
+            ),
+            ("*",),  # X-Ray has no resource-level permissions
+        )
+    )
+    return tuple(statements)
