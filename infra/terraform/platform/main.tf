@@ -31,31 +31,39 @@ locals {
     })
   }
 
-  # Each service's own resources: the only ARNs its task role names.
-  bucket_arns = module.data.bucket_arns
+  # Every reference a generated task policy may name (mindlinks_dev.iam.policy),
+  # as this environment's ARN.
+  resource_arns = merge(
+    { "*" = "*" },
+    { for table, arn in module.data.table_arns : "table/${table}" => arn },
+    { for table, arn in module.data.table_arns : "table/${table}/index/*" => "${arn}/index/*" },
+    { for bucket, arn in module.data.bucket_arns : "bucket/${bucket}" => arn },
+    { for bucket, arn in module.data.bucket_arns : "bucket/${bucket}/*" => "${arn}/*" },
+    { for name, arn in module.events.queue_arns : "queue/${name}" => arn },
+    { for name, arn in module.events.dlq_arns : "queue/${name}-dlq" => arn },
+    { "bus/${var.bus}" = module.events.bus_arn },
+    { for name, arn in module.security.service_secret_arns : "secret/service/${name}" => arn },
+    { "secret/auth/signing-keys" = module.security.signing_keys_secret_arn },
+    { for purpose, arn in module.security.kms_key_arns : "key/${purpose}" => arn },
+  )
+  task_policies = {
+    for name, service in local.services : name => [
+      for statement in service.task_policy : merge(statement, {
+        resources = [for ref in statement.resources : local.resource_arns[ref]]
+      })
+    ]
+  }
+
+  # What each execution role reads: the secrets ECS injects into the task.
   access = {
     for name, service in local.services : name => {
-      tables              = [for table in service.tables : module.data.table_arns[table] if !var.tables[table].append_only]
-      append_only_tables  = [for table in service.tables : module.data.table_arns[table] if var.tables[table].append_only]
-      buckets             = [for bucket in service.buckets : local.bucket_arns[bucket] if !var.buckets[bucket].object_lock]
-      object_lock_buckets = [for bucket in service.buckets : local.bucket_arns[bucket] if var.buckets[bucket].object_lock]
-      queue               = service.consumes ? module.events.queue_arns[name] : null
-      dlq                 = service.consumes ? module.events.dlq_arns[name] : null
-      bus                 = module.events.bus_arn
-      own_secret          = module.security.service_secret_arns[name]
-      service_secrets     = service.issues_service_tokens ? values(module.security.service_secret_arns) : []
-      signing_keys_secret = service.issues_service_tokens ? module.security.signing_keys_secret_arn : null
+      secrets_key = module.security.kms_key_arns["secrets"]
       injected_secrets = {
         for kind in distinct(values(service.secrets)) : kind => (
           kind == "cursor" ? module.security.cursor_secret_arn :
           kind == "redis" ? module.data.redis_url_secret_arn :
           module.security.config_secret_arns[name]
         )
-      }
-      kms = {
-        data      = module.security.kms_key_arns["data"]
-        secrets   = module.security.kms_key_arns["secrets"]
-        messaging = module.security.kms_key_arns["messaging"]
       }
     }
   }
@@ -131,6 +139,7 @@ module "service" {
   namespace_id         = aws_service_discovery_private_dns_namespace.this.id
   adot_image           = var.adot_image
   bake_time_minutes    = var.bake_time_minutes
+  task_policy          = local.task_policies[each.key]
   access               = local.access[each.key]
   log_group            = module.observability.log_groups[each.key]
   rollback_alarm_names = module.observability.rollback_alarm_names[each.key]

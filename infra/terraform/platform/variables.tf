@@ -151,6 +151,17 @@ variable "services" {
     environment           = map(string)
     secrets               = map(string)
     provider_secrets      = list(string)
+    task_policy = list(object({
+      sid       = string
+      effect    = string
+      actions   = list(string)
+      resources = list(string)
+      conditions = list(object({
+        test     = string
+        variable = string
+        values   = list(string)
+      }))
+    }))
   }))
 }
 

@@ -75,25 +75,26 @@ variable "adot_image" {
 }
 
 variable "access" {
-  description = "ARNs this service may use: its own resources only (the platform picks them)."
+  description = "What the execution role reads: the secrets injected into the task, and their key."
   type = object({
-    tables              = list(string)
-    append_only_tables  = optional(list(string), [])
-    buckets             = list(string)
-    object_lock_buckets = list(string)
-    queue               = optional(string)
-    dlq                 = optional(string)
-    bus                 = string
-    own_secret          = string
-    service_secrets     = list(string)
-    signing_keys_secret = optional(string)
-    injected_secrets    = map(string)
-    kms = object({
-      data      = string
-      secrets   = string
-      messaging = string
-    })
+    injected_secrets = map(string)
+    secrets_key      = string
   })
+}
+
+variable "task_policy" {
+  description = "The task role's statements, generated from the fleet declaration (mindlinks_dev.iam.policy) with the platform's ARNs."
+  type = list(object({
+    sid       = string
+    effect    = string
+    actions   = list(string)
+    resources = list(string)
+    conditions = list(object({
+      test     = string
+      variable = string
+      values   = list(string)
+    }))
+  }))
 }
 
 variable "rollback_alarm_names" {

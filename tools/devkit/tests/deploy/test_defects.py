@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from mindlinks_dev.deploy import checks, compose, dockerfile, hclfmt, validate
+from mindlinks_dev.deploy import checks, compose, dockerfile, hclfmt, terraform, validate
+from mindlinks_dev.iam import rules
 from mindlinks_fleet import FLEET
 
 from .conftest import replace_in
@@ -24,12 +26,32 @@ SSE_BLOCK = (
 # --- Terraform ------------------------------------------------------------------
 
 
-def test_wildcard_action_on_a_data_store_is_caught(terraform_copy: Path) -> None:
+def generated_variables(root: Path) -> dict[str, Any]:
+    variables: dict[str, Any] = json.loads((root / terraform.PATH).read_text(encoding="utf-8"))
+    return variables
+
+
+def statement(variables: dict[str, Any], service: str, sid: str) -> dict[str, Any]:
+    policy = variables["services"][service]["task_policy"]
+    found: dict[str, Any] = next(s for s in policy if s["sid"] == sid)
+    return found
+
+
+def test_wildcard_action_on_a_data_store_is_caught(root: Path) -> None:
+    variables = generated_variables(root)
+    statement(variables, "payment", "OwnTables")["actions"].append("dynamodb:*")
+    assert "payment: OwnTables: wildcard action dynamodb:*" in rules.problems(variables, FLEET)
+
+
+def test_a_task_role_with_statements_of_its_own_is_caught(terraform_copy: Path) -> None:
     replace_in(
-        terraform_copy / "modules/ecs-service/iam.tf", '"dynamodb:GetItem",', '"dynamodb:*",'
+        terraform_copy / "modules/ecs-service/iam.tf",
+        'data "aws_iam_policy_document" "task" {\n',
+        'data "aws_iam_policy_document" "task" {\n'
+        '  statement {\n    actions   = ["s3:GetObject"]\n    resources = ["*"]\n  }\n',
     )
     problems = checks.iam_problems(checks.parse_tree(terraform_copy))
-    assert any("wildcard action dynamodb:*" in p for p in problems)
+    assert "iam.tf: task: not exactly the generated var.task_policy" in problems
 
 
 def test_wildcard_action_anywhere_is_caught(terraform_copy: Path) -> None:
@@ -42,14 +64,23 @@ def test_wildcard_action_anywhere_is_caught(terraform_copy: Path) -> None:
     assert any("s3:Get*" in p for p in problems)
 
 
-def test_a_resource_of_another_service_is_caught(terraform_copy: Path) -> None:
-    replace_in(
-        terraform_copy / "modules/ecs-service/iam.tf",
-        "resources = [var.access.bus]",
-        'resources = ["arn:aws:events:eu-west-1:123456789012:event-bus/default"]',
+def test_a_resource_of_another_service_is_caught(root: Path) -> None:
+    variables = generated_variables(root)
+    statement(variables, "payment", "OwnTables")["resources"].append("table/contract-contracts")
+    statement(variables, "user", "ReadServiceSecrets")["resources"].append("secret/service/auth")
+    problems = rules.problems(variables, FLEET)
+    assert (
+        "payment: OwnTables: table/contract-contracts is not one of the service's own" in problems
     )
-    problems = checks.iam_problems(checks.parse_tree(terraform_copy))
-    assert any("is not one of the service's own" in p for p in problems)
+    assert (
+        "user: ReadServiceSecrets: secret/service/auth is not one of the service's own" in problems
+    )
+
+
+def test_a_wildcard_resource_for_a_data_action_is_caught(root: Path) -> None:
+    variables = generated_variables(root)
+    statement(variables, "ledger", "Traces")["actions"].append("dynamodb:GetItem")
+    assert any("ledger: Traces: '*' resource for" in p for p in rules.problems(variables, FLEET))
 
 
 def test_unencrypted_table_is_caught(terraform_copy: Path) -> None:

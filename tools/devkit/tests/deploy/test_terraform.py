@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mindlinks_dev.deploy import checks, hclfmt, terraform, validate
+from mindlinks_dev.iam import rules
 from mindlinks_fleet import FLEET
 
 from .conftest import replace_in
@@ -33,8 +34,10 @@ def test_every_service_gets_its_resources_through_for_each(
     assert checks.wiring_problems(terraform_root, tree, FLEET) == []
 
 
-def test_iam_is_least_privilege(tree: checks.Tree) -> None:
+def test_iam_is_least_privilege(root: Path, tree: checks.Tree) -> None:
     assert checks.iam_problems(tree) == []
+    variables = json.loads((root / terraform.PATH).read_text(encoding="utf-8"))
+    assert rules.problems(variables, FLEET) == []
 
 
 def test_every_data_store_is_encrypted(tree: checks.Tree) -> None:
@@ -97,18 +100,27 @@ def test_append_only_tables_cannot_be_rewritten_by_their_task_role(
 
 
 def test_a_rewritable_append_only_table_is_caught(root: Path, terraform_copy: Path) -> None:
-    iam = terraform_copy / "modules/ecs-service/iam.tf"
-    replace_in(iam, '"dynamodb:BatchGetItem",', '"dynamodb:BatchGetItem",\n"dynamodb:UpdateItem",')
-    replace_in(iam, '"dynamodb:DeleteItem",\n        "dynamodb:BatchWriteItem",', "")
+    variables = json.loads((root / terraform.PATH).read_text(encoding="utf-8"))
+    policy = variables["services"]["ledger"]["task_policy"]
+    allow = next(s for s in policy if s["sid"] == "OwnAppendOnlyTables")
+    allow["actions"].append("dynamodb:UpdateItem")
+    deny = next(s for s in policy if s["sid"] == "NeverRewriteAppendOnlyTables")
+    deny["actions"] = [
+        a for a in deny["actions"] if a not in ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+    ]
     replace_in(terraform_copy / "modules/data/dynamodb.tf", '"dynamodb:DeleteItem", ', "")
     replace_in(terraform_copy / "modules/data/dynamodb.tf", "-task", "-execution")
-    variables = json.loads((root / terraform.PATH).read_text(encoding="utf-8"))
     variables["tables"]["ledger-journal"]["append_only"] = False
     problems = checks.append_only_problems(checks.parse_tree(terraform_copy), variables, FLEET)
     assert "tables: ledger-journal is append-only but its variable says False" in problems
-    assert "iam.tf: task: allows dynamodb:UpdateItem on append-only tables" in problems
-    assert any(
-        "does not deny ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem']" in p for p in problems
+    assert (
+        "ledger: OwnAppendOnlyTables: allows dynamodb:UpdateItem on table/ledger-journal"
+        in problems
+    )
+    assert (
+        "ledger: does not deny ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem']"
+        " on table/ledger-journal"
+        in problems
     )
     assert "data: the append-only resource policy does not deny ['dynamodb:DeleteItem']" in problems
     assert "data: puts on append-only tables are not left to the owner's task role" in problems

@@ -11,8 +11,10 @@ tree and on copies with planted defects:
   definition, ECS service, target groups, listener rule, task role, log group
   and alarms; environment roots differ only in variables;
 - ``iam_problems``: Allow statements name no wildcard action on a data store
-  (DynamoDB, S3, SQS, Secrets Manager, KMS, EventBridge, SSM, ElastiCache),
-  and the task role names only the service's own resources;
+  (DynamoDB, S3, SQS, Secrets Manager, KMS, EventBridge, SSM, ElastiCache);
+  the execution role names only the service's own resources, and the task
+  role is exactly its generated policy (``mindlinks_dev.iam.rules`` checks
+  that one);
 - ``encryption_problems``: every data store is encrypted (KMS where AWS
   offers it) and every bucket is versioned with public access blocked.
 """
@@ -27,14 +29,12 @@ from typing import Any
 
 import hcl2
 
+from mindlinks_dev.iam import rules
+from mindlinks_dev.iam.policy import ITEM_REWRITES
 from mindlinks_kit.declaration import Fleet
 
-DATA_STORES = ("dynamodb", "s3", "sqs", "secretsmanager", "kms", "events", "ssm", "elasticache")
-NO_RESOURCE_LEVEL = ("xray:", "ecr:GetAuthorizationToken")
-"""Actions AWS authorizes only on ``"*"``."""
-TASK_RESOURCE = re.compile(
-    r"^\$\{.*var\.access\.[a-z_.]+.*\}$|^\"\$\{.*var\.access\.[a-z_.]+\}/\*\"$"
-)
+DATA_STORES = rules.DATA_STORES
+NO_RESOURCE_LEVEL = rules.NO_RESOURCE_LEVEL
 
 Tree = dict[Path, dict[str, Any]]
 
@@ -227,6 +227,7 @@ def wiring_problems(root: Path, tree: Tree, fleet: Fleet) -> list[str]:
         "log_group": "module.observability.log_groups[each.key]",
         "rollback_alarm_names": "module.observability.rollback_alarm_names[each.key]",
         "access": "local.access[each.key]",
+        "task_policy": "local.task_policies[each.key]",
     }.items():
         _expect(
             found,
@@ -397,59 +398,42 @@ def iam_problems(tree: Tree) -> list[str]:
 
 
 def task_role_problems(tree: Tree) -> list[str]:
-    """The task role names only the ARNs the platform picked for the service
-    (``var.access.*``), and ``"*"`` only for actions without resource-level
-    permissions."""
+    """The execution role names only the ARNs the platform picked for the
+    service (``var.access``, ``var.image``, ``var.log_group``), ``"*"`` only
+    for actions without resource-level permissions; the task role is its
+    generated policy and nothing else."""
     found = []
     for path, type_, name, body in blocks(tree, "data"):
-        if type_ != "aws_iam_policy_document" or name not in ("task", "execution"):
+        if type_ != "aws_iam_policy_document" or path.parent.name != "ecs-service":
+            continue
+        if name == "task":
+            dynamics = [spec for d in body.get("dynamic", []) for spec in d.values()]
+            generated = [d for d in dynamics if str(d.get("for_each")) == "${var.task_policy}"]
+            if body.get("statement") or len(dynamics) != 1 or not generated:
+                found.append(f"{path.name}: task: not exactly the generated var.task_policy")
+            continue
+        if name != "execution":
             continue
         for statement in _statements(body):
             actions = [str(a) for a in _as_list(statement.get("actions", []))]
-            resources = statement.get("resources", [])
-            for resource in _as_list(resources) if isinstance(resources, list) else [resources]:
+            for resource in _as_list(statement.get("resources", [])):
                 resource = str(resource)
                 if resource == "*":
                     if not all(a.startswith(NO_RESOURCE_LEVEL) for a in actions):
                         found.append(f"{path.name}: {name}: '*' resource for {actions}")
                     continue
-                own = (
-                    "var.access." in resource
-                    or "var.image." in resource
-                    or "var.log_group." in resource
-                )
-                if not own:
+                if not re.search(r"var\.(access|image|log_group)\.", resource):
                     found.append(
                         f"{path.name}: {name}: resource {resource} is not one of the service's own"
                     )
-        for statement in _statements(body):
-            resources = str(statement.get("resources", ""))
-            if (
-                re.search(r"var\.access\.(tables|buckets)\b", resources)
-                and "for " not in resources
-                and "concat" not in resources
-            ):
-                found.append(
-                    f"{path.name}: {name}: table or bucket resources not built per own table/bucket"
-                )
     return found
 
 
-REWRITES = (
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:PartiQLUpdate",
-    "dynamodb:PartiQLDelete",
-)
-"""The DynamoDB actions that change or remove an existing item (``PutItem``
-overwrites too, but no IAM condition key can tell an overwrite from a create)."""
-
-
 def append_only_problems(tree: Tree, variables: Mapping[str, Any], fleet: Fleet) -> list[str]:
-    """Every table declared ``append_only`` reaches Terraform as such, the
-    platform gives it only to ``append_only_tables``, and the task role allows
-    no rewriting action on those and explicitly denies every one of them."""
+    """Every table declared ``append_only`` reaches Terraform as such; its
+    owner's generated task policy allows no rewriting action on it and denies
+    every one (``mindlinks_dev.iam.rules``); a resource policy on the table
+    denies them to everyone else."""
     found: list[str] = []
     for service in fleet.services:
         for table in fleet.tables(service.name):
@@ -457,33 +441,7 @@ def append_only_problems(tree: Tree, variables: Mapping[str, Any], fleet: Fleet)
             declared = variables.get("tables", {}).get(physical, {}).get("append_only", False)
             if table.append_only and declared is not True:
                 found.append(f"tables: {physical} is append-only but its variable says {declared}")
-    # The platform's for-expressions, as text: which tables each list keeps.
-    platform = "".join(
-        path.read_text(encoding="utf-8") for path in tree if path.parent.name == "platform"
-    )
-    kept = r"\s*=\s*\[for table in service\.tables : [^\]]*\]\s+if\s+"
-    if not re.search(r"\btables" + kept + r"!var\.tables\[table\]\.append_only\]", platform):
-        found.append("platform: access.tables does not leave out append-only tables")
-    if not re.search(
-        r"append_only_tables" + kept + r"var\.tables\[table\]\.append_only\]", platform
-    ):
-        found.append("platform: access.append_only_tables is not the append-only tables")
-    denied: set[str] = set()
-    for path, type_, name, body in blocks(tree, "data"):
-        if type_ != "aws_iam_policy_document" or name != "task":
-            continue
-        for statement in _statements(body):
-            if "append_only_tables" not in str(statement.get("resources", "")):
-                continue
-            actions = {str(a) for a in _as_list(statement.get("actions", []))}
-            if statement.get("effect", "Allow") == "Deny":
-                denied |= actions
-                continue
-            for action in sorted(actions & {*REWRITES, "dynamodb:*"}):
-                found.append(f"{path.name}: {name}: allows {action} on append-only tables")
-        missing = sorted(set(REWRITES) - denied)
-        if missing:
-            found.append(f"{path.name}: {name}: does not deny {missing} on append-only tables")
+    found += [p for p in rules.problems(variables, fleet) if "deny" in p or "allows" in p]
     found += _append_only_resource_policy_problems(tree)
     return found
 
@@ -519,7 +477,7 @@ def _append_only_resource_policy_problems(tree: Tree) -> list[str]:
             if "dynamodb:PutItem" in _as_list(statement.get("actions", [])):
                 owners.append(str(statement.get("condition", "")))
     found = []
-    missing = sorted(set(REWRITES) - denied)
+    missing = sorted(set(ITEM_REWRITES) - denied)
     if missing:
         found.append(f"data: the append-only resource policy does not deny {missing}")
     # Puts are left to the owner's task role, named as ecs-service names it.

@@ -8,7 +8,9 @@ the platform module's ``for_each`` over ``services``, ``tables``, ``buckets``
 and ``subscriptions`` creates one ECS service, target group, listener rule,
 task role, log group and alarm set per service, one DynamoDB table per table
 (derived outbox/inbox/idempotency included), one bucket per bucket and one
-rule + queue + DLQ per consuming service. Physical names follow the local
+rule + queue + DLQ per consuming service. Each service's ``task_policy`` is its
+task role (``mindlinks_dev.iam.policy``), with references the platform turns
+into ARNs. Physical names follow the local
 bootstrap: ``<prefix><service>-<table>``, queues ``<prefix><service>`` and
 ``-dlq``, rules ``<prefix><service>-subscriptions``, buckets ``<prefix><bucket>``.
 """
@@ -21,13 +23,11 @@ from typing import Any
 
 from mindlinks_dev.deploy.artifact import main as artifact_main
 from mindlinks_dev.deploy.environment import provider_secrets, service_environment, settings_class
+from mindlinks_dev.iam.policy import TOKEN_ISSUER, task_policy
 from mindlinks_fleet import FLEET
 from mindlinks_kit.declaration import Fleet, Service, Table
 
 PATH = "infra/terraform/fleet.auto.tfvars.json"
-TOKEN_ISSUER = "auth"  # noqa: S105 - a service name
-"""Mints service tokens: reads every service's secret (``service/<name>``) and
-keeps the token signing keys (``auth/signing-keys``, ``mindlinks_auth.keys``)."""
 MAX_RULE_VALUES = 5
 """An ALB listener rule takes at most five condition values."""
 
@@ -96,6 +96,7 @@ def service_variables(fleet: Fleet, service: Service, priority: int) -> dict[str
         "environment": env.static,
         "secrets": env.secrets,
         "provider_secrets": list(provider_secrets(settings_class(service.name))),
+        "task_policy": [s.variables() for s in task_policy(fleet, service.name)],
     }
 
 

@@ -38,6 +38,15 @@ APPEND_ONLY_ACTIONS = (
     "dynamodb:ConditionCheckItem",
     "dynamodb:DescribeTable",
 )
+ITEM_REWRITES = (
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+)
+"""The actions that change or remove an existing item (``PutItem`` overwrites
+too, but no IAM condition key tells an overwrite from a create)."""
 REWRITES = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",

@@ -1,0 +1,98 @@
+"""Least privilege, read off the generated task policies.
+
+``problems(variables, fleet)`` checks each service's ``task_policy`` in
+``fleet.auto.tfvars.json`` (what Terraform gives its task role):
+
+- no Allow names a wildcard action on a data store, nor ``*`` as an action;
+- ``"*"`` as a resource only for actions AWS authorises on nothing narrower;
+- every resource is one of the service's own: its tables and their indexes,
+  its buckets, its queue and dead-letter queue, the bus when it publishes, its
+  own service secret (the token issuer: every service's, and the signing
+  keys), a platform key;
+- an append-only table is allowed no rewriting action and explicitly denied
+  every one (``policy.REWRITES``).
+
+The permission check (``mindlinks_dev.iam.check``) proves the other half:
+every grant the code needs is there.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from typing import Any
+
+from mindlinks_dev.iam.policy import REWRITES, TOKEN_ISSUER
+from mindlinks_kit.declaration import Fleet
+
+DATA_STORES = ("dynamodb", "s3", "sqs", "secretsmanager", "kms", "events", "ssm", "elasticache")
+NO_RESOURCE_LEVEL = ("xray:", "ecr:GetAuthorizationToken")
+"""Actions AWS authorises only on ``"*"``."""
+KEYS = ("key/data", "key/secrets", "key/messaging")
+
+
+def own_resources(fleet: Fleet, service: str) -> set[str]:
+    """The references ``service``'s role may name."""
+    spec = fleet.service(service)
+    own = set(KEYS)
+    for table in fleet.tables(service):
+        own |= {f"table/{service}-{table.name}", f"table/{service}-{table.name}/index/*"}
+    for bucket in spec.buckets:
+        own |= {f"bucket/{bucket.name}", f"bucket/{bucket.name}/*"}
+    if spec.queue:
+        own |= {f"queue/{spec.queue}", f"queue/{spec.queue}-dlq"}
+    if fleet.publishes(service):
+        own.add(f"bus/{fleet.bus}")
+    own.add(f"secret/service/{service}")
+    if service == TOKEN_ISSUER:
+        own |= {f"secret/service/{s.name}" for s in fleet.services}
+        own.add("secret/auth/signing-keys")
+    return own
+
+
+def _covers(patterns: list[str], value: str) -> bool:
+    return any(fnmatch.fnmatchcase(value.lower(), p.lower()) for p in patterns)
+
+
+def problems(variables: Mapping[str, Any], fleet: Fleet) -> list[str]:
+    found: list[str] = []
+    services = variables.get("services", {})
+    for spec in fleet.services:
+        name = spec.name
+        statements = services.get(name, {}).get("task_policy")
+        if not statements:
+            found.append(f"{name}: no task_policy in the generated variables")
+            continue
+        own = own_resources(fleet, name)
+        append_only = {
+            ref
+            for t in fleet.tables(name)
+            if t.append_only
+            for ref in (f"table/{name}-{t.name}", f"table/{name}-{t.name}/index/*")
+        }
+        denied: dict[str, set[str]] = {ref: set() for ref in append_only}
+        for statement in statements:
+            sid, actions, resources = statement["sid"], statement["actions"], statement["resources"]
+            if statement["effect"] == "Deny":
+                for ref in set(resources) & append_only:
+                    denied[ref] |= {a for a in REWRITES if _covers(actions, a)}
+                continue
+            for action in actions:
+                store = action.split(":")[0]
+                if action == "*" or ("*" in action and store in DATA_STORES):
+                    found.append(f"{name}: {sid}: wildcard action {action}")
+            for resource in resources:
+                if resource == "*":
+                    if not all(a.startswith(NO_RESOURCE_LEVEL) for a in actions):
+                        found.append(f"{name}: {sid}: '*' resource for {actions}")
+                elif resource not in own:
+                    found.append(f"{name}: {sid}: {resource} is not one of the service's own")
+                elif resource in append_only:
+                    for action in REWRITES:
+                        if _covers(actions, action):
+                            found.append(f"{name}: {sid}: allows {action} on {resource}")
+        for ref, actions in sorted(denied.items()):
+            missing = sorted(set(REWRITES) - actions)
+            if missing:
+                found.append(f"{name}: does not deny {missing} on {ref}")
+    return found
