@@ -76,7 +76,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
-            aws = await stack.enter_async_context(Aws(settings, service))
+            aws = await stack.enter_async_context(Aws(settings, service, fleet.name))
             http = await stack.enter_async_context(
                 httpx.AsyncClient(
                     limits=httpx.Limits(max_connections=100, max_keepalive_connections=20)

@@ -41,6 +41,7 @@ _SQS_CONFIG = _CONFIG.merge(Config(read_timeout=25))  # above SQS's 20 s long po
 
 
 _STDLIB = sysconfig.get_paths()["stdlib"]
+_KEY_ALIAS = "mindlinks_key_alias"
 
 NAMED_PARAMETERS = (
     "TableName",
@@ -104,7 +105,8 @@ class CallLog:
     role, so the role and the code cannot drift apart unnoticed. A test's own
     calls through the service's clients are not the service's, and are left out."""
 
-    def __init__(self, directory: str, caller: str, prefix: str) -> None:
+    def __init__(self, directory: str, fleet: str, caller: str, prefix: str) -> None:
+        self.fleet = fleet
         self.caller = caller
         self.prefix = prefix
         self.path = Path(directory) / f"{caller}-{os.getpid()}.jsonl"
@@ -113,21 +115,11 @@ class CallLog:
 
     def watch(self, client: Any) -> None:
         client.meta.events.register("provide-client-params", self._record)
+        client.meta.events.register("after-call.kms", self._learn_key)
 
-    def _record(
-        self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
-    ) -> None:
-        if made_by_a_test():
-            return
+    def _write(self, row: dict[str, Any]) -> None:
         line = json.dumps(
-            {
-                "caller": self.caller,
-                "prefix": self.prefix,
-                "api": model.service_model.service_id.hyphenize(),
-                "operation": model.name,
-                "presigned": bool(context.get("is_presign_request")),
-                "targets": call_targets(params),
-            },
+            {"fleet": self.fleet, "caller": self.caller, "prefix": self.prefix, **row},
             sort_keys=True,
         )
         if line not in self._seen:
@@ -135,11 +127,33 @@ class CallLog:
             with self.path.open("a", encoding="utf-8") as log:
                 log.write(line + "\n")
 
+    def _learn_key(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        """Which key an alias named: IAM authorises a later call that names
+        the key by its ARN (a decrypt of what was sealed) as that key's."""
+        alias, key = context.get(_KEY_ALIAS), parsed.get("KeyId")
+        if isinstance(alias, str) and alias.startswith("alias/") and key:
+            self._write({"alias": alias, "key": key})
+
+    def _record(
+        self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
+        context[_KEY_ALIAS] = params.get("KeyId")
+        if made_by_a_test():
+            return
+        self._write(
+            {
+                "api": model.service_model.service_id.hyphenize(),
+                "operation": model.name,
+                "presigned": bool(context.get("is_presign_request")),
+                "targets": call_targets(params),
+            }
+        )
+
 
 class Aws:
     """The process's AWS clients; open with ``async with Aws(settings) as aws``.
-    ``caller`` is the service (its calls are recorded under that name when
-    ``settings.aws_call_log`` is set)."""
+    ``caller`` is the service and ``fleet`` its fleet (its calls are recorded
+    under those names when ``settings.aws_call_log`` is set)."""
 
     dynamodb: DynamoDBClient
     sqs: SQSClient
@@ -148,12 +162,12 @@ class Aws:
     secrets: SecretsManagerClient
     kms: KMSClient
 
-    def __init__(self, settings: ServiceSettings, caller: str) -> None:
+    def __init__(self, settings: ServiceSettings, caller: str, fleet: str) -> None:
         self.settings = settings
         self.session = aioboto3.Session(region_name=settings.aws_region)
         self._stack = AsyncExitStack()
         self._log = (
-            CallLog(settings.aws_call_log, caller, settings.resource_prefix)
+            CallLog(settings.aws_call_log, fleet, caller, settings.resource_prefix)
             if settings.aws_call_log
             else None
         )

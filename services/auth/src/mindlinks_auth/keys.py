@@ -137,19 +137,17 @@ class KeySet:
         return self.aws.settings.physical(SECRET_NAME)
 
     async def load(self) -> None:
-        """Load the keys, creating the first one if this is a new environment."""
+        """Load the keys. The secret and its first key are the platform's
+        (Terraform, or the local bootstrap): the role may not create secrets."""
         try:
             response = await self.aws.secrets.get_secret_value(SecretId=self._name)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
-            first = await asyncio.to_thread(SigningKey.generate)
-            try:
-                await self.aws.secrets.create_secret(Name=self._name, SecretString=_dump([first]))
-            except ClientError as race:
-                if race.response["Error"]["Code"] != "ResourceExistsException":
-                    raise
-            response = await self.aws.secrets.get_secret_value(SecretId=self._name)
+            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                raise RuntimeError(
+                    f"the signing keys secret {self._name} does not exist: "
+                    "Terraform's security module or the local bootstrap creates it"
+                ) from exc
+            raise
         await self._install(response["SecretString"], response.get("VersionId"))
 
     async def _install(self, document: str, version: str | None) -> None:

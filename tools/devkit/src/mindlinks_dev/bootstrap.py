@@ -14,7 +14,10 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from mindlinks_dev.iam.policy import SIGNING_KEYS_SECRET
 from mindlinks_kit.declaration import Fleet, Table
 
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
@@ -168,4 +171,22 @@ def bootstrap(
                 "SecretString"
             ]
         result.service_secrets[service.name] = value
+    _ignore(
+        ("ResourceExistsException",),
+        secrets_manager.create_secret,
+        Name=f"{prefix}{SIGNING_KEYS_SECRET}",
+        SecretString=first_signing_keys(),
+    )
     return result
+
+
+def first_signing_keys() -> str:
+    """The token signing keys' first value, as Terraform writes it
+    (``modules/security/secrets.tf``): one RSA key, which auth then rotates."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return json.dumps({"keys": [{"kid": "bootstrap-local", "pem": pem, "createdAt": 0}]})

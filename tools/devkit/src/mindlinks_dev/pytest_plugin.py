@@ -59,7 +59,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     directory = session.config.stash.get(CALL_LOG_KEY, None)
     if directory is None or not os.path.isdir(directory):
         return
-    findings = check(FLEET, read_calls(Path(directory)))
+    findings = check(FLEET, read_calls(Path(directory), FLEET.name))
     session.config.stash[IAM_REPORT_KEY] = report(
         FLEET, findings, with_unused=_whole_suite(session.config)
     )

@@ -119,8 +119,7 @@ def test_a_rewritable_append_only_table_is_caught(root: Path, terraform_copy: Pa
     )
     assert (
         "ledger: does not deny ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem']"
-        " on table/ledger-journal"
-        in problems
+        " on table/ledger-journal" in problems
     )
     assert "data: the append-only resource policy does not deny ['dynamodb:DeleteItem']" in problems
     assert "data: puts on append-only tables are not left to the owner's task role" in problems

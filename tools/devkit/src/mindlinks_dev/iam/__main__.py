@@ -17,7 +17,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("directory", type=Path, help="where the services recorded their calls")
     parser.add_argument("--unused", action="store_true", help="also list grants no call used")
     args = parser.parse_args(argv)
-    findings = check(FLEET, read_calls(args.directory))
+    findings = check(FLEET, read_calls(args.directory, FLEET.name))
     print(report(FLEET, findings, with_unused=args.unused))
     return 0 if findings.ok else 1
 

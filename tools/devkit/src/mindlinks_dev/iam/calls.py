@@ -114,22 +114,35 @@ class Need:
     context: tuple[tuple[str, str], ...] = ()
 
 
-def read_calls(directory: Path) -> list[Call]:
-    calls: list[Call] = []
-    for path in sorted(directory.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                calls.append(
-                    Call(
-                        caller=row["caller"],
-                        prefix=row["prefix"],
-                        api=row["api"],
-                        operation=row["operation"],
-                        presigned=row["presigned"],
-                        targets=row["targets"],
-                    )
-                )
+def read_calls(directory: Path, fleet: str) -> list[Call]:
+    """The calls ``fleet``'s services recorded (tests of the kit run toy
+    fleets of their own), a key named by its ARN resolved to the alias that
+    named it first (``CallLog._learn_key``)."""
+    rows = [
+        json.loads(line)
+        for path in sorted(directory.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    rows = [row for row in rows if row.get("fleet") == fleet]
+    aliases = {row["key"]: row["alias"] for row in rows if "alias" in row}
+    calls = []
+    for row in rows:
+        if "alias" in row:
+            continue
+        targets = dict(row["targets"])
+        if targets.get("KeyId") in aliases:
+            targets["KeyId"] = aliases[targets["KeyId"]]
+        calls.append(
+            Call(
+                caller=row["caller"],
+                prefix=row["prefix"],
+                api=row["api"],
+                operation=row["operation"],
+                presigned=row["presigned"],
+                targets=targets,
+            )
+        )
     return calls
 
 

@@ -21,6 +21,10 @@ TOKEN_ISSUER = "auth"  # noqa: S105 - a service name
 """Mints service tokens: reads every service's secret (``service/<name>``) and
 keeps the token signing keys (``auth/signing-keys``, ``mindlinks_auth.keys``)."""
 
+SIGNING_KEYS_SECRET = "auth/signing-keys"  # noqa: S105 - a secret's name
+"""The token issuer's signing keys: Terraform and the local bootstrap create
+the secret with a first key; the issuer rotates it (``PutSecretValue``)."""
+
 ITEM_READS = ("dynamodb:GetItem", "dynamodb:Query")
 ITEM_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 TABLE_ACTIONS = (
@@ -142,13 +146,14 @@ def task_policy(fleet: Fleet, service: str) -> tuple[Statement, ...]:
         refs = tuple(f"bucket/{b}" for b in (*buckets, *locked))
         statements.append(Statement("ListOwnBuckets", ("s3:ListBucket",), refs))
     if spec.queue:
-        statements.append(Statement("ConsumeOwnQueue", QUEUE_CONSUMER, (f"queue/{spec.queue}",)))
+        queue, dead_letters = f"queue/{spec.queue}", f"queue/{spec.queue}-dlq"
+        statements.append(Statement("ConsumeOwnQueue", QUEUE_CONSUMER, (queue,)))
+        # The operator's replay (kit/operations.py) sends a dead letter back.
+        statements.append(Statement("ReplayIntoOwnQueue", ("sqs:SendMessage",), (queue,)))
+        # The consumer dead-letters a message itself after max_receives; the
+        # operator lists, replays and discards what is there.
         statements.append(
-            Statement(
-                "DeadLetterToOwnQueue",
-                ("sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"),
-                (f"queue/{spec.queue}-dlq",),
-            )
+            Statement("OwnDeadLetterQueue", ("sqs:SendMessage", *QUEUE_CONSUMER), (dead_letters,))
         )
     if publishes:
         statements.append(
@@ -171,7 +176,7 @@ def task_policy(fleet: Fleet, service: str) -> tuple[Statement, ...]:
                     "secretsmanager:PutSecretValue",
                     "secretsmanager:DescribeSecret",
                 ),
-                ("secret/auth/signing-keys",),
+                (f"secret/{SIGNING_KEYS_SECRET}",),
             )
         )
     statements.append(
