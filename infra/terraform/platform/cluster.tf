@@ -92,7 +92,7 @@ resource "aws_lb_listener" "http" {
   #checkov:skip=CKV_AWS_2:Internal listener behind API Gateway's VPC link; TLS terminates at API Gateway (TLS 1.2+).
   #checkov:skip=CKV_AWS_103:No TLS on this internal listener (see CKV_AWS_2).
   load_balancer_arn = aws_lb.internal.arn
-  port              = 80
+  port              = local.listener_port
   protocol          = "HTTP"
 
   default_action {

@@ -4,8 +4,16 @@ data "aws_partition" "current" {}
 
 data "aws_region" "current" {}
 
+data "aws_caller_identity" "current" {}
+
 locals {
   name = trimsuffix(var.resource_prefix, "-")
+  # The state bucket bootstrap/ creates in this account: the trail records
+  # who reads the state (it holds the Redis AUTH token).
+  state_bucket_arn = "arn:${data.aws_partition.current.partition}:s3:::mindlinks-tfstate-${data.aws_caller_identity.current.account_id}"
+  # The internal ALB's listener, which the VPC link reaches (and the private
+  # subnets' network ACL lets through).
+  listener_port = 80
   port_range = {
     from = min([for service in var.services : service.port]...)
     to   = max([for service in var.services : service.port]...)
@@ -84,6 +92,7 @@ module "network" {
   cidr_block         = var.vpc_cidr
   single_nat_gateway = var.single_nat_gateway
   logs_kms_key_arn   = module.security.kms_key_arns["logs"]
+  load_balancer_port = local.listener_port
 }
 
 module "registry" {
@@ -106,6 +115,28 @@ module "data" {
   client_security_group_ids = [aws_security_group.services.id]
   redis_node_type           = var.redis_node_type
   redis_replicas            = var.redis_replicas
+}
+
+# The trail records object reads and writes on every generated bucket (the
+# KYC documents, the contract PDFs, the ledger's digests) and on the state
+# bucket, which is why none of them keeps server access logs.
+module "audit" {
+  source                 = "../modules/audit"
+  name                   = local.name
+  resource_prefix        = var.resource_prefix
+  kms_key_arn            = module.security.kms_key_arns["logs"]
+  data_event_bucket_arns = concat(values(module.data.bucket_arns), [local.state_bucket_arn])
+}
+
+# Every table, and the ledger's digest bucket (the Object Lock one): the
+# evidence the journal's hashes are checked against.
+module "backup" {
+  source         = "../modules/backup"
+  name           = local.name
+  kms_key_arn    = module.security.kms_key_arns["backup"]
+  table_arns     = values(module.data.table_arns)
+  bucket_arns    = [for name, bucket in var.buckets : module.data.bucket_arns[name] if bucket.object_lock]
+  retention_days = var.backup_retention_days
 }
 
 module "events" {
@@ -152,6 +183,7 @@ module "service" {
 
   load_balancer = {
     listener_arn = aws_lb_listener.http.arn
+    arn_suffix   = aws_lb.internal.arn_suffix
     ecs_role_arn = aws_iam_role.ecs_load_balancers.arn
   }
 

@@ -57,6 +57,14 @@ variable "deletion_protection" {
   type = bool
 }
 
+variable "backup_retention_days" {
+  description = "Days AWS Backup keeps the daily and the monthly recovery points of the tables and the ledger's digest bucket."
+  type = object({
+    daily   = number
+    monthly = number
+  })
+}
+
 variable "bake_time_minutes" {
   description = "How long a blue/green deployment keeps the old tasks while alarms may roll it back."
   type        = number

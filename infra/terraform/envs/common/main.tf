@@ -58,6 +58,7 @@ module "platform" {
   log_level               = var.log_level
   log_retention_days      = var.log_retention_days
   deletion_protection     = var.deletion_protection
+  backup_retention_days   = var.backup_retention_days
   bake_time_minutes       = var.bake_time_minutes
   throttle_rate_limit     = var.throttle_rate_limit
   throttle_burst_limit    = var.throttle_burst_limit

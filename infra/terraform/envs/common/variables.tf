@@ -57,6 +57,14 @@ variable "deletion_protection" {
   type = bool
 }
 
+variable "backup_retention_days" {
+  description = "Days AWS Backup keeps the daily and the monthly recovery points."
+  type = object({
+    daily   = number
+    monthly = number
+  })
+}
+
 variable "bake_time_minutes" {
   type = number
 }

@@ -19,6 +19,12 @@ waf_rate_limit          = 1000
 alarm_emails            = []
 manage_account_settings = true
 
+# AWS Backup: a week of dailies, one monthly.
+backup_retention_days = {
+  daily   = 7
+  monthly = 31
+}
+
 # Outside providers: the keys this environment sets (values: put into the
 # secret <prefix>config/<service> as JSON, see infra/README.md) and their plain settings.
 provider_secrets = {

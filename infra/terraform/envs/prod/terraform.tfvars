@@ -19,6 +19,12 @@ waf_rate_limit          = 2000
 alarm_emails            = ["oncall@mindlinks.com"]
 manage_account_settings = true
 
+# AWS Backup: 35 days of dailies (as long as PITR), 12 monthlies.
+backup_retention_days = {
+  daily   = 35
+  monthly = 365
+}
+
 # Outside providers: the keys this environment sets (values: put into the
 # secret <prefix>config/<service> as JSON, see infra/README.md) and their plain settings.
 provider_secrets = {

@@ -19,6 +19,12 @@ waf_rate_limit          = 2000
 alarm_emails            = []
 manage_account_settings = true
 
+# AWS Backup: two weeks of dailies, three monthlies.
+backup_retention_days = {
+  daily   = 14
+  monthly = 90
+}
+
 # Outside providers: the keys this environment sets (values: put into the
 # secret <prefix>config/<service> as JSON, see infra/README.md) and their plain settings.
 provider_secrets = {

@@ -2,7 +2,7 @@
 # blocked, TLS only, owner-enforced. The ledger's digest bucket adds Object
 # Lock in compliance mode (retention nobody can shorten, root included).
 resource "aws_s3_bucket" "this" {
-  #checkov:skip=CKV_AWS_18:Object access is audited through CloudTrail data events (account trail), not server access logs.
+  #checkov:skip=CKV_AWS_18:Object reads and writes are recorded as CloudTrail data events: the environment's trail (modules/audit) selects every bucket of var.buckets.
   #checkov:skip=CKV_AWS_144:Single-region by design; versioning, Object Lock and PITR cover recovery.
   #checkov:skip=CKV2_AWS_62:No consumer of S3 event notifications; services record their writes in DynamoDB.
   for_each            = var.buckets

@@ -1,7 +1,7 @@
 # One microservice on Fargate: task definition (app + ADOT collector sidecar),
 # ECS service registered in Cloud Map (<name>.mindlinks.internal), blue and
 # green target groups behind a path rule on the internal ALB, ECS-native
-# blue/green deployments with alarm rollback, CPU target-tracking autoscaling.
+# blue/green deployments with alarm rollback; autoscaling in autoscaling.tf.
 data "aws_region" "current" {}
 
 locals {
@@ -217,30 +217,5 @@ resource "aws_ecs_service" "this" {
   # owns the desired count.
   lifecycle {
     ignore_changes = [task_definition, desired_count]
-  }
-}
-
-resource "aws_appautoscaling_target" "this" {
-  service_namespace  = "ecs"
-  resource_id        = "service/${var.cluster.name}/${aws_ecs_service.this.name}"
-  scalable_dimension = "ecs:service:DesiredCount"
-  min_capacity       = var.service.min_tasks
-  max_capacity       = var.service.max_tasks
-}
-
-resource "aws_appautoscaling_policy" "cpu" {
-  name               = "${var.name}-${var.service_name}-cpu"
-  policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.this.service_namespace
-  resource_id        = aws_appautoscaling_target.this.resource_id
-  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
-
-  target_tracking_scaling_policy_configuration {
-    target_value       = var.cpu_target
-    scale_in_cooldown  = 120
-    scale_out_cooldown = 60
-    predefined_metric_specification {
-      predefined_metric_type = "ECSServiceAverageCPUUtilization"
-    }
   }
 }

@@ -47,8 +47,10 @@ variable "network" {
 }
 
 variable "load_balancer" {
+  description = "The shared internal ALB: its listener, ARN suffix (metrics) and the role ECS shifts traffic with."
   type = object({
     listener_arn = string
+    arn_suffix   = string
     ecs_role_arn = string
   })
 }
@@ -107,7 +109,36 @@ variable "bake_time_minutes" {
   default = 10
 }
 
-variable "cpu_target" {
-  type    = number
-  default = 70
+variable "scale_out_percent" {
+  description = "Scale out when CPU, memory or requests per task pass this share of a task's capacity (DESIGN §9: 70 %)."
+  type        = number
+  default     = 70
+}
+
+variable "scale_in_percent" {
+  description = "Scale in, one task at a time, when CPU and requests stay at or under this share for 15 minutes."
+  type        = number
+  default     = 30
+  validation {
+    # Removing one of n >= 2 tasks at most doubles the load per task: staying
+    # under half the scale-out threshold keeps a scale-in from undoing itself.
+    condition     = var.scale_in_percent > 0 && var.scale_in_percent * 2 < var.scale_out_percent
+    error_message = "scale_in_percent must be positive and under half of scale_out_percent."
+  }
+}
+
+# Turns a task's vCPU share into requests per minute at capacity. Measured
+# (README "Measured"): an authenticated DynamoDB read costs 2.5 ms of CPU;
+# writes add a transaction with the outbox item and TLS adds its share, so
+# 5 ms. Replace it with production's CPU-per-request once there is traffic.
+variable "cpu_ms_per_request" {
+  description = "CPU milliseconds a typical request costs."
+  type        = number
+  default     = 5
+}
+
+variable "requests_at_capacity" {
+  description = "Requests per minute one task serves at 100 % CPU; null derives it from the task's cpu and cpu_ms_per_request."
+  type        = number
+  default     = null
 }

@@ -1,7 +1,7 @@
 # VPC with a public and a private subnet in each of two AZs. Tasks, the
 # internal ALB, Redis and the API Gateway VPC link live in the private subnets
 # and leave through a NAT gateway per AZ; S3 and DynamoDB are reached through
-# free gateway endpoints instead of the NAT.
+# free gateway endpoints instead of the NAT. Network ACLs per tier: nacl.tf.
 data "aws_availability_zones" "available" {
   state = "available"
   filter {
@@ -15,6 +15,10 @@ data "aws_region" "current" {}
 locals {
   azs = slice(data.aws_availability_zones.available.names, 0, 2)
   nat = var.single_nat_gateway ? { (local.azs[0]) = 0 } : { for i, az in local.azs : az => i }
+  # The two public /20s and the two private /20s are each one /19: one CIDR
+  # per tier in the network ACLs.
+  public_range  = cidrsubnet(var.cidr_block, 3, 0)
+  private_range = cidrsubnet(var.cidr_block, 3, 4)
 }
 
 resource "aws_vpc" "this" {
@@ -33,7 +37,7 @@ resource "aws_subnet" "public" {
   for_each          = { for i, az in local.azs : az => i }
   vpc_id            = aws_vpc.this.id
   availability_zone = each.key
-  cidr_block        = cidrsubnet(var.cidr_block, 4, each.value)
+  cidr_block        = cidrsubnet(local.public_range, 1, each.value)
   tags              = { Name = "${var.name}-public-${each.key}", Tier = "public" }
 }
 
@@ -41,7 +45,7 @@ resource "aws_subnet" "private" {
   for_each          = { for i, az in local.azs : az => i }
   vpc_id            = aws_vpc.this.id
   availability_zone = each.key
-  cidr_block        = cidrsubnet(var.cidr_block, 4, each.value + 8)
+  cidr_block        = cidrsubnet(local.private_range, 1, each.value)
   tags              = { Name = "${var.name}-private-${each.key}", Tier = "private" }
 }
 

@@ -25,3 +25,8 @@ variable "logs_kms_key_arn" {
   description = "KMS key encrypting the flow log group."
   type        = string
 }
+
+variable "load_balancer_port" {
+  description = "The internal ALB's listener port (the VPC link reaches it inside the private subnets)."
+  type        = number
+}

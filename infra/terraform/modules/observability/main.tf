@@ -1,11 +1,12 @@
-# Per service: its log group (awslogs; EMF metrics travel in the same stream),
+# Per service: its log group /aws/ecs/<name>/<service> (awslogs; EMF metrics
+# travel in the same stream; <name> keeps environments sharing an account apart),
 # and three alarms → the SNS topic: 5xx above 5 % of requests, p99 latency
 # above 2 s (both over the blue and the green target group), and fewer
 # running tasks than desired. One dashboard for the fleet.
 resource "aws_cloudwatch_log_group" "service" {
   #checkov:skip=CKV_AWS_338:Retention is an environment variable: 365 days in prod, shorter in dev and staging.
   for_each          = var.services
-  name              = "/mindlinks/${var.name}/${each.key}"
+  name              = "/aws/ecs/${var.name}/${each.key}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arns["logs"]
 }

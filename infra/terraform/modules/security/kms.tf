@@ -4,7 +4,9 @@
 #   secrets   Secrets Manager secrets and SSM SecureString parameters
 #   messaging the event bus, SQS queues and the alarm topic (AWS services
 #             publishing into them are allowed in the key policy)
-#   logs      CloudWatch log groups
+#   logs      CloudWatch log groups and CloudTrail's log files
+#   backup    the AWS Backup vault: recovery points do not depend on the data
+#             key, so disabling or deleting that key does not take them along
 data "aws_caller_identity" "current" {}
 
 data "aws_region" "current" {}
@@ -12,28 +14,37 @@ data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  account = data.aws_caller_identity.current.account_id
-  region  = data.aws_region.current.region
-  root    = "arn:${data.aws_partition.current.partition}:iam::${local.account}:root"
+  account   = data.aws_caller_identity.current.account_id
+  region    = data.aws_region.current.region
+  partition = data.aws_partition.current.partition
+  root      = "arn:${local.partition}:iam::${local.account}:root"
   keys = {
     data      = "DynamoDB, S3, ElastiCache and application envelope encryption"
     secrets   = "Secrets Manager and SSM parameters"
     messaging = "EventBridge, SQS and SNS"
-    logs      = "CloudWatch Logs"
+    logs      = "CloudWatch Logs and CloudTrail"
+    backup    = "AWS Backup vault"
   }
+  encrypt_decrypt = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
   # AWS services that encrypt into these keys themselves (SQS, SNS, DynamoDB,
-  # S3 and Secrets Manager act with their caller's IAM permissions instead).
+  # S3, Secrets Manager and AWS Backup act with their caller's IAM
+  # permissions instead).
   service_statements = {
     data    = []
     secrets = []
+    backup  = []
     messaging = [
       # EventBridge: the encrypted bus, its archive, and delivery to the queues.
-      { principal = "events.amazonaws.com", test = "StringEquals", variable = "aws:SourceAccount", values = [local.account] },
+      { sid = "EventsAmazonawsCom", principal = "events.amazonaws.com", actions = local.encrypt_decrypt, test = "StringEquals", variable = "aws:SourceAccount", values = [local.account] },
       # CloudWatch alarms publishing to the encrypted alarm topic.
-      { principal = "cloudwatch.amazonaws.com", test = "StringEquals", variable = "aws:SourceAccount", values = [local.account] },
+      { sid = "CloudwatchAmazonawsCom", principal = "cloudwatch.amazonaws.com", actions = local.encrypt_decrypt, test = "StringEquals", variable = "aws:SourceAccount", values = [local.account] },
     ]
     logs = [
-      { principal = "logs.${local.region}.amazonaws.com", test = "ArnLike", variable = "kms:EncryptionContext:aws:logs:arn", values = ["arn:${data.aws_partition.current.partition}:logs:${local.region}:${local.account}:log-group:*"] },
+      { sid = "LogsRegionAmazonawsCom", principal = "logs.${local.region}.amazonaws.com", actions = local.encrypt_decrypt, test = "ArnLike", variable = "kms:EncryptionContext:aws:logs:arn", values = ["arn:${local.partition}:logs:${local.region}:${local.account}:log-group:*"] },
+      # CloudTrail encrypts each log file for a trail of this account, and
+      # checks the key when the trail is created or changed.
+      { sid = "CloudTrailEncryptsLogFiles", principal = "cloudtrail.amazonaws.com", actions = ["kms:GenerateDataKey*"], test = "StringLike", variable = "kms:EncryptionContext:aws:cloudtrail:arn", values = ["arn:${local.partition}:cloudtrail:*:${local.account}:trail/*"] },
+      { sid = "CloudTrailDescribesKey", principal = "cloudtrail.amazonaws.com", actions = ["kms:DescribeKey"], test = "StringEquals", variable = "aws:SourceAccount", values = [local.account] },
     ]
   }
 }
@@ -59,8 +70,8 @@ data "aws_iam_policy_document" "key" {
   dynamic "statement" {
     for_each = local.service_statements[each.key]
     content {
-      sid       = replace(title(replace(statement.value.principal, ".", " ")), " ", "")
-      actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+      sid       = statement.value.sid
+      actions   = statement.value.actions
       resources = ["*"]
       principals {
         type        = "Service"

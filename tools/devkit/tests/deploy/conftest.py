@@ -40,3 +40,11 @@ def replace_in(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def remove_block(path: Path, header: str) -> None:
+    """Cut a top-level block (``resource "t" "n" {`` ... its closing ``}``)."""
+    text = path.read_text(encoding="utf-8")
+    start = text.index(header)
+    end = text.index("\n}\n", start) + len("\n}\n")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")

@@ -14,7 +14,7 @@ from mindlinks_dev.deploy import checks, compose, dockerfile, hclfmt, terraform,
 from mindlinks_dev.iam import rules
 from mindlinks_fleet import FLEET
 
-from .conftest import replace_in
+from .conftest import remove_block, replace_in
 
 SSE_BLOCK = (
     "  server_side_encryption {\n"
@@ -154,6 +154,167 @@ def test_environments_that_differ_in_code_or_locking_are_caught(terraform_copy: 
     assert any("envs/prod: state not in S3 with use_lockfile" in p for p in problems)
 
 
+def test_autoscaling_without_memory_or_with_the_wrong_thresholds_is_caught(
+    terraform_copy: Path,
+) -> None:
+    module = terraform_copy / "modules/ecs-service"
+    remove_block(module / "autoscaling.tf", 'resource "aws_appautoscaling_policy" "memory" {')
+    replace_in(module / "autoscaling.tf", "disable_scale_in   = true", "disable_scale_in   = false")
+    replace_in(module / "variables.tf", "default     = 30", "default     = 40")
+    replace_in(
+        module / "autoscaling.tf",
+        '"LessThanOrEqualToThreshold"',
+        '"LessThanThreshold"',
+    )
+    problems = checks.autoscaling_problems(checks.parse_tree(terraform_copy), terraform_copy)
+    assert "autoscaling: no target tracking on memory" in problems
+    assert "autoscaling: cpu target tracking also scales in" in problems
+    assert "autoscaling: scale_in_percent is not 30 %" in problems
+    assert "autoscaling: the scale-in alarm is not at or under scale_in_percent" in problems
+    wiring = checks.wiring_problems(terraform_copy, checks.parse_tree(terraform_copy), FLEET)
+    assert any("no memory scaling policy" in p for p in wiring)
+
+
+def test_requests_tracked_on_one_target_group_only_are_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "modules/ecs-service/autoscaling.tf",
+        "  for_each           = aws_lb_target_group.this\n",
+        "",
+    )
+    replace_in(
+        terraform_copy / "modules/ecs-service/autoscaling.tf",
+        "/${each.value.arn_suffix}",
+        '/${aws_lb_target_group.this["blue"].arn_suffix}',
+    )
+    problems = checks.autoscaling_problems(checks.parse_tree(terraform_copy), terraform_copy)
+    assert "autoscaling: requests are not tracked on both blue/green target groups" in problems
+
+
+def test_a_subnet_without_a_network_acl_is_caught(terraform_copy: Path) -> None:
+    main = terraform_copy / "modules/network/main.tf"
+    main.write_text(
+        main.read_text()
+        + 'resource "aws_subnet" "data" {\n'
+        + "  vpc_id     = aws_vpc.this.id\n"
+        + "  cidr_block = cidrsubnet(var.cidr_block, 4, 12)\n}\n"
+    )
+    replace_in(
+        terraform_copy / "modules/network/nacl.tf",
+        "  subnet_ids = [for subnet in aws_subnet.public : subnet.id]\n",
+        "",
+    )
+    remove_block(
+        terraform_copy / "modules/network/nacl.tf", 'resource "aws_default_network_acl" "this" {'
+    )
+    problems = checks.network_acl_problems(terraform_copy, checks.parse_tree(terraform_copy), FLEET)
+    assert "network: subnets data are not in network ACL data" in problems
+    assert "network: subnets public are not in network ACL public" in problems
+    assert "network: the default network ACL is not managed empty (deny all)" in problems
+
+
+def test_network_acls_without_replies_or_open_to_everything_are_caught(
+    terraform_copy: Path,
+) -> None:
+    nacl = terraform_copy / "modules/network/nacl.tf"
+    text = nacl.read_text()
+    private = text.index('resource "aws_network_acl" "private"')
+    replies = 'cidr_block = "0.0.0.0/0"\n    from_port  = 1024'
+    https_out = 'protocol   = "tcp"\n    cidr_block = "0.0.0.0/0"\n    from_port  = 443'
+    assert replies in text[private:]
+    assert https_out in text[private:]
+    # private: the replies to the tasks' HTTPS dropped, every protocol let out
+    private_acl = (
+        text[private:]
+        .replace(replies, replies.replace("1024", "2048"), 1)
+        .replace(https_out, https_out.replace('"tcp"', '"-1"'), 1)
+    )
+    nacl.write_text(text[:private] + private_acl)
+    problems = checks.network_acl_problems(terraform_copy, checks.parse_tree(terraform_copy), FLEET)
+    assert (
+        "network: private ingress refuses replies to the tasks' HTTPS (tcp 1024-65535)" in problems
+    )
+    assert "network: private egress admits TCP out other than 443 (tcp 0-442)" in problems
+    assert "network: private egress admits UDP out (udp 0-65535)" in problems
+    assert not any(p.startswith("network: public") for p in problems), problems
+
+
+def test_a_trail_without_data_events_on_a_document_bucket_is_caught(
+    terraform_copy: Path,
+) -> None:
+    replace_in(
+        terraform_copy / "platform/main.tf",
+        "concat(values(module.data.bucket_arns), [local.state_bucket_arn])",
+        '[module.data.bucket_arns["ledger-digests"]]',
+    )
+    replace_in(
+        terraform_copy / "modules/audit/main.tf",
+        "  enable_log_file_validation    = true\n",
+        "",
+    )
+    problems = checks.trail_problems(terraform_copy, checks.parse_tree(terraform_copy))
+    assert "audit: trail this: enable_log_file_validation is not true" in problems
+    assert (
+        "data: aws_s3_bucket.this: CKV_AWS_18 relies on the trail, "
+        "which does not record its data events"
+    ) in problems
+    assert (
+        "bootstrap: aws_s3_bucket.state: CKV_AWS_18 relies on the trail, "
+        "which does not record its data events"
+    ) in problems
+
+
+def test_a_trail_recording_writes_only_is_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "modules/audit/main.tf",
+        '      field  = "resources.type"',
+        '      field  = "readOnly"\n      equals = ["false"]\n    }\n    field_selector {\n'
+        '      field  = "resources.type"',
+    )
+    problems = checks.trail_problems(terraform_copy, checks.parse_tree(terraform_copy))
+    assert any("does not record object reads and writes" in p for p in problems), problems
+
+
+def test_a_table_not_in_a_backup_selection_is_caught(root: Path, terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "platform/main.tf",
+        "table_arns     = values(module.data.table_arns)",
+        "table_arns     = [for name, arn in module.data.table_arns : arn if name != "
+        '"ledger-journal"]',
+    )
+    replace_in(
+        terraform_copy / "platform/main.tf",
+        "module.data.bucket_arns[name] if bucket.object_lock]",
+        'module.data.bucket_arns[name] if name != "ledger-digests"]',
+    )
+    replace_in(terraform_copy / "envs/dev/terraform.tfvars", "monthly = 31", "monthly = 3")
+    variables = json.loads((root / "infra/terraform/fleet.auto.tfvars.json").read_text())
+    problems = checks.backup_problems(terraform_copy, checks.parse_tree(terraform_copy), variables)
+    assert "backup: not every table is in the backup selection" in problems
+    assert (
+        "backup: the ledger's digest bucket (ledger-digests) is not in the backup selection"
+        in problems
+    )
+    assert "envs/dev: backup_retention_days does not state daily <= monthly days" in problems
+
+
+def test_log_groups_not_named_as_the_design_says_are_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "modules/observability/main.tf",
+        '"/aws/ecs/${var.name}/${each.key}"',
+        '"/mindlinks/${var.name}/${each.key}"',
+    )
+    replace_in(
+        terraform_copy / "modules/ecs-service/iam.tf",
+        'resources = ["${var.log_group.arn}:*"]',
+        'resources = ["arn:aws:logs:eu-west-1:111111111111:log-group:/ecs/*"]',
+    )
+    problems = checks.log_group_problems(terraform_copy, checks.parse_tree(terraform_copy))
+    assert any(p.startswith("observability: log groups are '/mindlinks/") for p in problems)
+    assert (
+        "ecs-service: the execution role does not write exactly the service's log group" in problems
+    )
+
+
 def test_unformatted_hcl_is_caught(terraform_copy: Path) -> None:
     path = terraform_copy / "modules/events/main.tf"
     replace_in(
@@ -190,6 +351,24 @@ def test_checkov_catches_an_unencrypted_table(root: Path, data_module: Path) -> 
     )
     problems = validate.checkov_problems(data_module, root)
     assert any(p.startswith("CKV_AWS_119") for p in problems), problems
+
+
+def test_checkov_dropping_a_modules_for_each_is_not_silent(
+    root: Path, terraform_copy: Path
+) -> None:
+    """A module input that looks like a cycle to checkov (the network ACL
+    reading the listener's port) makes it skip every bucket and log group,
+    and still pass."""
+    replace_in(
+        terraform_copy / "platform/main.tf",
+        "load_balancer_port = local.listener_port",
+        "load_balancer_port = aws_lb_listener.http.port",
+    )
+    problems = validate.checkov_problems(
+        terraform_copy, root, validate.checkov_expected(terraform_copy)
+    )
+    assert 'checkov did not check module.data.aws_s3_bucket.this["kyc-documents"]' in problems
+    assert 'checkov did not check aws_cloudwatch_log_group.service["auth"]' in problems
 
 
 def test_checkov_parse_failures_are_not_silent(root: Path, data_module: Path) -> None:

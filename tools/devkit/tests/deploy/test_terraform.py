@@ -44,8 +44,42 @@ def test_every_data_store_is_encrypted(tree: checks.Tree) -> None:
     assert checks.encryption_problems(tree) == []
 
 
+def test_services_scale_out_at_70_and_in_at_30_percent(
+    terraform_root: Path, tree: checks.Tree
+) -> None:
+    """CPU, memory and requests per target (both blue/green target groups)."""
+    assert checks.autoscaling_problems(tree, terraform_root) == []
+
+
+def test_every_subnet_has_a_network_acl_with_the_platforms_flows_only(
+    terraform_root: Path, tree: checks.Tree
+) -> None:
+    assert checks.network_acl_problems(terraform_root, tree, FLEET) == []
+
+
+def test_the_trail_records_the_buckets_whose_access_logs_it_replaces(
+    terraform_root: Path, tree: checks.Tree
+) -> None:
+    variables = json.loads((terraform_root / "fleet.auto.tfvars.json").read_text())
+    assert {"kyc-documents", "contract-documents"} <= set(variables["buckets"])
+    assert checks.trail_problems(terraform_root, tree) == []
+
+
+def test_every_table_and_the_ledger_bucket_are_backed_up(
+    root: Path, terraform_root: Path, tree: checks.Tree
+) -> None:
+    variables = json.loads((root / terraform.PATH).read_text(encoding="utf-8"))
+    assert variables["buckets"]["ledger-digests"]["object_lock"] is True
+    assert checks.backup_problems(terraform_root, tree, variables) == []
+
+
+def test_services_log_to_aws_ecs_groups(terraform_root: Path, tree: checks.Tree) -> None:
+    assert checks.log_group_problems(terraform_root, tree) == []
+
+
 def test_checkov_passes_with_every_suppression_explained(root: Path, terraform_root: Path) -> None:
-    assert validate.checkov_problems(terraform_root, root) == []
+    expect = validate.checkov_expected(terraform_root)
+    assert validate.checkov_problems(terraform_root, root, expect) == []
     skips = [
         line.strip()
         for path in terraform_root.rglob("*.tf")

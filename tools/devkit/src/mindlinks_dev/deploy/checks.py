@@ -16,7 +16,18 @@ tree and on copies with planted defects:
   role is exactly its generated policy (``mindlinks_dev.iam.rules`` checks
   that one);
 - ``encryption_problems``: every data store is encrypted (KMS where AWS
-  offers it) and every bucket is versioned with public access blocked.
+  offers it) and every bucket is versioned with public access blocked;
+- ``autoscaling_problems``: each service scales out on CPU, memory and
+  requests per target (both blue/green target groups) at 70 % and in at 30 %;
+- ``network_acl_problems``: every subnet has a network ACL that admits the
+  platform's flows, their replies and nothing else from outside;
+- ``trail_problems``: a multi-region, validated, KMS-encrypted trail records
+  management events and the data events of every bucket whose access logging
+  is suppressed for that reason;
+- ``backup_problems``: AWS Backup covers every table and the ledger's digest
+  bucket with a stated retention per environment;
+- ``log_group_problems``: services log to ``/aws/ecs/<name>/<service>``, the
+  group the task definition and the execution role name.
 """
 
 from __future__ import annotations
@@ -113,7 +124,10 @@ PER_SERVICE = {
     "execution role": ("aws_iam_role", "execution"),
     "Cloud Map registration": ("aws_service_discovery_service", "this"),
     "autoscaling target": ("aws_appautoscaling_target", "this"),
-    "autoscaling policy": ("aws_appautoscaling_policy", "cpu"),
+    "CPU scaling policy": ("aws_appautoscaling_policy", "cpu"),
+    "memory scaling policy": ("aws_appautoscaling_policy", "memory"),
+    "request scaling policies": ("aws_appautoscaling_policy", "requests"),
+    "scale-in policy": ("aws_appautoscaling_policy", "scale_in"),
 }
 
 
@@ -184,6 +198,8 @@ def wiring_problems(root: Path, tree: Tree, fleet: Fleet) -> list[str]:
         "network": ("../modules/network", None),
         "edge": ("../modules/edge", None),
         "registry": ("../modules/registry", None),
+        "audit": ("../modules/audit", None),
+        "backup": ("../modules/backup", None),
     }
     for name, (source, for_each) in wanted.items():
         module = modules.get(name)
@@ -238,16 +254,6 @@ def wiring_problems(root: Path, tree: Tree, fleet: Fleet) -> list[str]:
     ecs = resources_in(tree, root / "modules" / "ecs-service")
     for what, key in PER_SERVICE.items():
         _expect(found, key in ecs, f"ecs-service: no {what} ({key[0]}.{key[1]})")
-    policy = ecs.get(("aws_appautoscaling_policy", "cpu"), {})
-    tracking = (policy.get("target_tracking_scaling_policy_configuration") or [{}])[0]
-    metric = (tracking.get("predefined_metric_specification") or [{}])[0]
-    _expect(
-        found,
-        metric.get("predefined_metric_type") == "ECSServiceAverageCPUUtilization",
-        "autoscaling: not on CPU",
-    )
-    cpu_target = named(tree, "variable", root / "modules" / "ecs-service").get("cpu_target", {})
-    _expect(found, cpu_target.get("default") == 70, "autoscaling: CPU target is not 70 %")
     task = ecs.get(("aws_ecs_task_definition", "this"), {})
     _expect(
         found,
@@ -610,4 +616,543 @@ def _bucket_problems(by_type: Mapping[str, list[tuple[Path, str, dict[str, Any]]
                 found.append(
                     f"{path.parent.name}: aws_s3_bucket.{name} Object Lock not in compliance mode"
                 )
+    return found
+
+
+# --- autoscaling ----------------------------------------------------------------
+
+SCALE_OUT_PERCENT = 70
+SCALE_IN_PERCENT = 30
+"""DESIGN §9 and issue 11: out at 70 %, in at 30 %."""
+
+TARGET_TRACKING = {
+    "cpu": "ECSServiceAverageCPUUtilization",
+    "memory": "ECSServiceAverageMemoryUtilization",
+    "requests": "ALBRequestCountPerTarget",
+}
+
+
+def autoscaling_problems(tree: Tree, root: Path) -> list[str]:
+    """Each service scales out on CPU, memory and requests per target (one
+    policy per blue/green target group) at 70 %, target tracking only adding
+    tasks, and scales in through one step policy whose alarm fires at 30 %."""
+    found: list[str] = []
+    module = root / "modules" / "ecs-service"
+    ecs = resources_in(tree, module)
+    variables = named(tree, "variable", module)
+    _expect(
+        found,
+        variables.get("scale_out_percent", {}).get("default") == SCALE_OUT_PERCENT,
+        f"autoscaling: scale_out_percent is not {SCALE_OUT_PERCENT} %",
+    )
+    _expect(
+        found,
+        variables.get("scale_in_percent", {}).get("default") == SCALE_IN_PERCENT,
+        f"autoscaling: scale_in_percent is not {SCALE_IN_PERCENT} %",
+    )
+    for name, metric_type in TARGET_TRACKING.items():
+        policy = ecs.get(("aws_appautoscaling_policy", name))
+        if policy is None:
+            found.append(f"autoscaling: no target tracking on {name}")
+            continue
+        tracking = _first(policy, "target_tracking_scaling_policy_configuration")
+        metric = _first(tracking, "predefined_metric_specification")
+        _expect(
+            found,
+            policy.get("policy_type") == "TargetTrackingScaling"
+            and metric.get("predefined_metric_type") == metric_type,
+            f"autoscaling: {name} policy does not track {metric_type}",
+        )
+        # Scale-in belongs to the 30 % step policy; target tracking would
+        # remove tasks near 63 % already.
+        _expect(
+            found,
+            tracking.get("disable_scale_in") is True,
+            f"autoscaling: {name} target tracking also scales in",
+        )
+        target = str(tracking.get("target_value"))
+        wanted = "local.request_target" if name == "requests" else "var.scale_out_percent"
+        _expect(found, wanted in target, f"autoscaling: {name} target is {target}, not {wanted}")
+    requests = ecs.get(("aws_appautoscaling_policy", "requests"), {})
+    label = str(
+        _first(
+            _first(requests, "target_tracking_scaling_policy_configuration"),
+            "predefined_metric_specification",
+        ).get("resource_label")
+    )
+    _expect(
+        found,
+        requests.get("for_each") == "${aws_lb_target_group.this}"
+        and "var.load_balancer.arn_suffix" in label
+        and "each.value.arn_suffix" in label,
+        "autoscaling: requests are not tracked on both blue/green target groups",
+    )
+    target = str(locals_of(tree, module).get("request_target", ""))
+    _expect(
+        found,
+        "var.scale_out_percent" in target,
+        "autoscaling: the request target is not scale_out_percent of a task's capacity",
+    )
+    found += _scale_in_problems(ecs)
+    return found
+
+
+def _scale_in_problems(ecs: Mapping[tuple[str, str], dict[str, Any]]) -> list[str]:
+    found: list[str] = []
+    policy = ecs.get(("aws_appautoscaling_policy", "scale_in"))
+    if policy is None:
+        return ["autoscaling: no scale-in policy"]
+    step = _first(policy, "step_scaling_policy_configuration")
+    adjustment = _first(step, "step_adjustment")
+    _expect(
+        found,
+        policy.get("policy_type") == "StepScaling"
+        and isinstance(adjustment.get("scaling_adjustment"), int)
+        and adjustment["scaling_adjustment"] < 0,
+        "autoscaling: the scale-in policy does not remove tasks",
+    )
+    alarms = [
+        body
+        for (type_, _), body in ecs.items()
+        if type_ == "aws_cloudwatch_metric_alarm"
+        and "aws_appautoscaling_policy.scale_in.arn" in str(body.get("alarm_actions"))
+    ]
+    if not alarms:
+        return [*found, "autoscaling: no alarm triggers the scale-in policy"]
+    alarm = alarms[0]
+    _expect(
+        found,
+        alarm.get("comparison_operator") == "LessThanOrEqualToThreshold"
+        and alarm.get("threshold") == "${var.scale_in_percent}",
+        "autoscaling: the scale-in alarm is not at or under scale_in_percent",
+    )
+    text = str(alarm.get("metric_query")) + str(alarm.get("dynamic"))
+    for metric in ("CPUUtilization", "RequestCountPerTarget"):
+        _expect(found, metric in text, f"autoscaling: the scale-in alarm ignores {metric}")
+    _expect(
+        found,
+        "aws_lb_target_group.this" in text,
+        "autoscaling: the scale-in alarm does not read both target groups",
+    )
+    return found
+
+
+# --- network ACLs ---------------------------------------------------------------
+
+ANYWHERE = "0.0.0.0/0"
+PRIVATE = "${local.private_range}"
+PUBLIC = "${local.public_range}"
+VPC = "${var.cidr_block}"
+EPHEMERAL = (1024, 65535)
+"""Source ports of the NAT gateway, the ALB and the VPC link (AWS's NACL
+guidance): the range replies come back on."""
+
+Flow = tuple[str, str, int, int, str]
+"""(peer CIDR, protocol, first port, last port, what it is)."""
+
+
+def _nacl_flows(
+    listener: int, services: tuple[int, int], redis: int
+) -> tuple[dict[tuple[str, str], list[Flow]], dict[tuple[str, str], list[Flow]]]:
+    """What each tier's ACL must let through, and what it must not."""
+    low, high = EPHEMERAL
+    required: dict[tuple[str, str], list[Flow]] = {
+        ("public", "ingress"): [
+            (PRIVATE, "tcp", 443, 443, "tasks' HTTPS to the NAT gateway"),
+            (ANYWHERE, "tcp", low, high, "replies to the NAT gateway"),
+            (ANYWHERE, "icmp", 0, 0, "path MTU discovery"),
+        ],
+        ("public", "egress"): [
+            (ANYWHERE, "tcp", 443, 443, "the NAT gateway's HTTPS"),
+            (PRIVATE, "tcp", low, high, "replies on to the tasks"),
+        ],
+        ("private", "ingress"): [
+            (PRIVATE, "tcp", listener, listener, "VPC link to the ALB"),
+            (PRIVATE, "tcp", *services, "ALB and peers to the services"),
+            (PRIVATE, "tcp", redis, redis, "services to Redis"),
+            (PRIVATE, "tcp", low, high, "replies inside the private subnets"),
+            (ANYWHERE, "tcp", low, high, "replies to the tasks' HTTPS"),
+            (ANYWHERE, "icmp", 0, 0, "path MTU discovery"),
+        ],
+        ("private", "egress"): [
+            (ANYWHERE, "tcp", 443, 443, "HTTPS to AWS APIs and providers"),
+            (PRIVATE, "tcp", listener, listener, "VPC link to the ALB"),
+            (PRIVATE, "tcp", *services, "ALB and peers to the services"),
+            (PRIVATE, "tcp", redis, redis, "services to Redis"),
+            (PRIVATE, "tcp", low, high, "replies inside the private subnets"),
+        ],
+    }
+    outside_in = [
+        (ANYWHERE, "tcp", 0, low - 1, "well-known ports from anywhere"),
+        (ANYWHERE, "udp", 0, 65535, "UDP from anywhere"),
+    ]
+    only_https_out = [
+        (ANYWHERE, "tcp", 0, 442, "TCP out other than 443"),
+        (ANYWHERE, "tcp", 444, 65535, "TCP out other than 443"),
+        (ANYWHERE, "udp", 0, 65535, "UDP out"),
+    ]
+    forbidden: dict[tuple[str, str], list[Flow]] = {
+        ("public", "ingress"): outside_in,
+        ("public", "egress"): only_https_out,
+        ("private", "ingress"): [
+            *outside_in,
+            (PUBLIC, "tcp", 0, low - 1, "well-known ports from the public subnets"),
+        ],
+        ("private", "egress"): only_https_out,
+    }
+    return required, forbidden
+
+
+def _contains(cidr: str, peer: str) -> bool:
+    if cidr in (peer, ANYWHERE):
+        return True
+    return cidr == VPC and peer in (PRIVATE, PUBLIC, VPC)
+
+
+def _port(value: Any, values: Mapping[str, int]) -> int:
+    if isinstance(value, int):
+        return value
+    if str(value) in values:
+        return values[str(value)]
+    raise ValueError(f"unresolvable port {value!r}")
+
+
+def _allowed(rules: list[dict[str, Any]], peer: str, protocol: str, port: int) -> bool:
+    """The first rule (by number) matching the flow decides; none: denied."""
+    for rule in rules:
+        rule_protocol = {"6": "tcp", "17": "udp", "1": "icmp", "all": "-1"}.get(
+            str(rule["protocol"]), str(rule["protocol"])
+        )
+        if rule_protocol not in ("-1", protocol) or not _contains(rule["cidr_block"], peer):
+            continue
+        if protocol != "icmp" and rule_protocol != "-1" and not rule["from"] <= port <= rule["to"]:
+            continue
+        return bool(rule["action"] == "allow")
+    return False
+
+
+def _flow_ports(rules: list[dict[str, Any]], first: int, last: int) -> list[int]:
+    """One port per stretch of [first, last] that every rule treats alike."""
+    edges = {first}
+    for rule in rules:
+        for edge in (rule["from"], rule["to"] + 1):
+            if first < edge <= last:
+                edges.add(edge)
+    return sorted(edges)
+
+
+def network_acl_problems(root: Path, tree: Tree, fleet: Fleet) -> list[str]:
+    """Every subnet belongs to a tier ACL that admits the tier's flows (and
+    their replies: ACLs keep no state) and refuses the rest; the default ACL
+    has no rules, so a subnet left without one passes nothing."""
+    found: list[str] = []
+    network = root / "modules" / "network"
+    resources = resources_in(tree, network)
+    acls = {name: body for (type_, name), body in resources.items() if type_ == "aws_network_acl"}
+    for (type_, name), body in resources.items():
+        if type_ != "aws_subnet":
+            continue
+        holders = [
+            acl for acl, b in acls.items() if f"aws_subnet.{name}" in str(b.get("subnet_ids"))
+        ]
+        _expect(found, holders == [name], f"network: subnets {name} are not in network ACL {name}")
+        _expect(
+            found,
+            f"local.{name}_range" in str(body.get("cidr_block")),
+            f"network: subnets {name} are not carved from local.{name}_range",
+        )
+    default = resources.get(("aws_default_network_acl", "this"))
+    _expect(
+        found,
+        default is not None and not default.get("ingress") and not default.get("egress"),
+        "network: the default network ACL is not managed empty (deny all)",
+    )
+    values = _nacl_port_values(root, tree)
+    _expect(
+        found,
+        "${var.load_balancer_port}" in values,
+        "network: load_balancer_port is not the ALB listener's port",
+    )
+    services = (min(s.port for s in fleet.services), max(s.port for s in fleet.services))
+    redis = resources_in(tree, root / "modules" / "data").get(
+        ("aws_elasticache_replication_group", "this"), {}
+    )
+    required, forbidden = _nacl_flows(
+        values.get("${var.load_balancer_port}", -1), services, int(redis.get("port", -1))
+    )
+    for (tier, direction), flows in required.items():
+        if tier not in acls:
+            found.append(f"network: no network ACL {tier}")
+            continue
+        try:
+            rules = sorted(
+                (
+                    {
+                        **rule,
+                        "from": _port(rule.get("from_port"), values),
+                        "to": _port(rule.get("to_port"), values),
+                    }
+                    for rule in acls[tier].get(direction, [])
+                ),
+                key=lambda rule: int(rule["rule_no"]),
+            )
+        except ValueError as exc:
+            found.append(f"network: {tier} {direction}: {exc}")
+            continue
+        for peer, protocol, first, last, what in flows:
+            if not all(_allowed(rules, peer, protocol, p) for p in _flow_ports(rules, first, last)):
+                found.append(
+                    f"network: {tier} {direction} refuses {what} ({protocol} {first}-{last})"
+                )
+        for peer, protocol, first, last, what in forbidden[(tier, direction)]:
+            if any(_allowed(rules, peer, protocol, p) for p in _flow_ports(rules, first, last)):
+                found.append(
+                    f"network: {tier} {direction} admits {what} ({protocol} {first}-{last})"
+                )
+    return found
+
+
+def _nacl_port_values(root: Path, tree: Tree) -> dict[str, int]:
+    """The network module's port variables, as the platform sets them: the
+    listener's port is the one the ALB listener uses."""
+    platform = root / "platform"
+    listener = resources_in(tree, platform).get(("aws_lb_listener", "http"), {})
+    given = named(tree, "module", platform).get("network", {}).get("load_balancer_port")
+    values: dict[str, int] = {}
+    if given is not None and given == listener.get("port"):
+        match = re.fullmatch(r"\$\{local\.(\w+)\}", str(given))
+        port = locals_of(tree, platform).get(match.group(1)) if match else given
+        if isinstance(port, int):
+            values["${var.load_balancer_port}"] = port
+    return values
+
+
+# --- CloudTrail -----------------------------------------------------------------
+
+ACCESS_LOG_SKIP = re.compile(
+    r'resource "aws_s3_bucket" "(\w+)" \{\n(?:[ \t]*#.*\n)*?[ \t]*#checkov:skip=CKV_AWS_18:(.*)\n'
+)
+
+
+def _selectors(trail: Mapping[str, Any]) -> list[dict[str, list[Any]]]:
+    """Each advanced event selector as field => its conditions."""
+    selectors = []
+    for selector in trail.get("advanced_event_selector", []):
+        fields: dict[str, list[Any]] = {}
+        for field in selector.get("field_selector", []):
+            fields[str(field.get("field"))] = [
+                f"{key}={value}" for key, value in field.items() if key != "field"
+            ]
+        selectors.append(fields)
+    return selectors
+
+
+def trail_problems(root: Path, tree: Tree) -> list[str]:
+    """One multi-region trail with validated, KMS-encrypted log files records
+    every management event and the object-level (data) events of the buckets
+    whose server access logs are suppressed because of it (CKV_AWS_18)."""
+    found: list[str] = []
+    trails = [
+        (path, name, body)
+        for path, type_, name, body in blocks(tree, "resource")
+        if type_ == "aws_cloudtrail"
+    ]
+    if len(trails) != 1:
+        return [f"audit: {len(trails)} CloudTrail trails, want 1"]
+    path, name, trail = trails[0]
+    for flag in (
+        "is_multi_region_trail",
+        "include_global_service_events",
+        "enable_log_file_validation",
+    ):
+        _expect(found, trail.get(flag) is True, f"audit: trail {name}: {flag} is not true")
+    for argument in ("kms_key_id", "cloud_watch_logs_group_arn"):
+        _expect(found, bool(trail.get(argument)), f"audit: trail {name}: no {argument}")
+    selectors = _selectors(trail)
+    _expect(
+        found,
+        {"eventCategory": ["equals=['Management']"]} in selectors,
+        f"audit: trail {name} does not record every management event",
+    )
+    data = [
+        s
+        for s in selectors
+        if s.get("eventCategory") == ["equals=['Data']"]
+        and s.get("resources.type") == ["equals=['AWS::S3::Object']"]
+    ]
+    covered = str(data[0].get("resources.ARN")) if data else ""
+    _expect(
+        found,
+        "var.data_event_bucket_arns" in covered
+        and set(data[0]) <= {"eventCategory", "resources.type", "resources.ARN"},
+        f"audit: trail {name} does not record object reads and writes of data_event_bucket_arns",
+    )
+    module = named(tree, "module", root / "platform").get("audit", {})
+    given = str(module.get("data_event_bucket_arns", ""))
+    state = str(locals_of(tree, root / "platform").get("state_bucket_arn", ""))
+    trail_bucket = re.search(r"aws_s3_bucket\.(\w+)", str(trail.get("s3_bucket_name")))
+    for file in sorted(tree):
+        text = file.read_text(encoding="utf-8")
+        for bucket, reason in ACCESS_LOG_SKIP.findall(text):
+            where = f"{file.parent.name}: aws_s3_bucket.{bucket}"
+            if file.parent == path.parent and trail_bucket and bucket == trail_bucket.group(1):
+                continue  # the trail's own bucket: logging it would log itself
+            _expect(
+                found,
+                "CloudTrail" in reason,
+                f"{where}: CKV_AWS_18 skipped without CloudTrail as the reason",
+            )
+            if file.parent.name == "data":
+                recorded = "values(module.data.bucket_arns)" in given and _every_bucket(tree, root)
+            elif file.parent.name == "bootstrap":
+                recorded = "local.state_bucket_arn" in given and "mindlinks-tfstate-" in state
+            else:
+                recorded = False
+            _expect(
+                found,
+                recorded,
+                f"{where}: CKV_AWS_18 relies on the trail, which does not record its data events",
+            )
+    return found
+
+
+def _every_bucket(tree: Tree, root: Path) -> bool:
+    """The data module's bucket_arns output names every bucket it creates."""
+    output = named(tree, "output", root / "modules" / "data").get("bucket_arns", {})
+    value = str(output.get("value", ""))
+    return "aws_s3_bucket.this" in value and " if " not in value
+
+
+# --- AWS Backup -----------------------------------------------------------------
+
+BACKUP_POLICIES = (
+    "service-role/AWSBackupServiceRolePolicyForBackup",
+    "service-role/AWSBackupServiceRolePolicyForRestores",
+    "AWSBackupServiceRolePolicyForS3Backup",
+    "AWSBackupServiceRolePolicyForS3Restore",
+)
+
+
+def backup_problems(root: Path, tree: Tree, variables: Mapping[str, Any]) -> list[str]:
+    """A KMS-encrypted vault and a plan whose rules keep recovery points as
+    long as the environment says, selecting every table and the ledger's
+    digest bucket, through a role with AWS's Backup service-role policies."""
+    found: list[str] = []
+    module = root / "modules" / "backup"
+    backup = resources_in(tree, module)
+    vault = backup.get(("aws_backup_vault", "this"), {})
+    _expect(
+        found, bool(vault.get("kms_key_arn")), "backup: the vault is not encrypted with a KMS key"
+    )
+    rules = backup.get(("aws_backup_plan", "this"), {}).get("rule", [])
+    _expect(found, len(rules) >= 2, "backup: the plan has no daily and monthly rules")
+    for rule in rules:
+        delete_after = str(_first(rule, "lifecycle").get("delete_after"))
+        _expect(
+            found,
+            "var.retention_days." in delete_after and bool(rule.get("schedule")),
+            f"backup: rule {rule.get('rule_name')}: no schedule or no retention_days retention",
+        )
+    selection = backup.get(("aws_backup_selection", "this"), {})
+    chosen = str(selection.get("resources", ""))
+    _expect(
+        found,
+        "var.table_arns" in chosen and "var.bucket_arns" in chosen and " if " not in chosen,
+        "backup: the selection is not every table and bucket it is given",
+    )
+    attached = " ".join(
+        f"{body.get('for_each')} {body.get('policy_arn')}"
+        for (type_, _), body in backup.items()
+        if type_ == "aws_iam_role_policy_attachment"
+    )
+    for policy in BACKUP_POLICIES:
+        _expect(found, f'"{policy}"' in attached, f"backup: the role lacks {policy}")
+    platform = named(tree, "module", root / "platform").get("backup", {})
+    _expect(
+        found,
+        platform.get("table_arns") == "${values(module.data.table_arns)}",
+        "backup: not every table is in the backup selection",
+    )
+    tables = str(
+        named(tree, "output", root / "modules" / "data").get("table_arns", {}).get("value")
+    )
+    _expect(
+        found,
+        "aws_dynamodb_table.this" in tables and " if " not in tables,
+        "backup: the data module's table_arns leave tables out",
+    )
+    buckets = str(platform.get("bucket_arns", ""))
+    locked = [
+        name for name, bucket in variables.get("buckets", {}).items() if bucket.get("object_lock")
+    ]
+    _expect(
+        found,
+        bool(locked)
+        and "module.data.bucket_arns" in buckets
+        and (
+            buckets == "${values(module.data.bucket_arns)}" or "if bucket.object_lock]" in buckets
+        ),
+        f"backup: the ledger's digest bucket ({', '.join(locked)}) is not in the backup selection",
+    )
+    _expect(
+        found,
+        platform.get("retention_days") == "${var.backup_retention_days}",
+        "backup: retention is not the environment's backup_retention_days",
+    )
+    for env in ("dev", "staging", "prod"):
+        retention = tree.get(root / "envs" / env / "terraform.tfvars", {}).get(
+            "backup_retention_days"
+        )
+        ok = (
+            isinstance(retention, dict)
+            and isinstance(retention.get("daily"), int)
+            and isinstance(retention.get("monthly"), int)
+            and 1 <= retention["daily"] <= retention["monthly"]
+        )
+        _expect(
+            found, ok, f"envs/{env}: backup_retention_days does not state daily <= monthly days"
+        )
+    return found
+
+
+# --- log groups -----------------------------------------------------------------
+
+
+def log_group_problems(root: Path, tree: Tree) -> list[str]:
+    """Services log to /aws/ecs/<name>/<service>; the task definition's awslogs
+    driver and the execution role name that same group."""
+    found: list[str] = []
+    group = resources_in(tree, root / "modules" / "observability").get(
+        ("aws_cloudwatch_log_group", "service"), {}
+    )
+    _expect(
+        found,
+        group.get("name") == "/aws/ecs/${var.name}/${each.key}",
+        f"observability: log groups are {group.get('name')!r}, not /aws/ecs/<name>/<service>",
+    )
+    ecs = root / "modules" / "ecs-service"
+    options = locals_of(tree, ecs).get("log_options", {})
+    _expect(
+        found,
+        isinstance(options, dict) and options.get("awslogs-group") == "${var.log_group.name}",
+        "ecs-service: awslogs does not write the service's log group",
+    )
+    task = resources_in(tree, ecs).get(("aws_ecs_task_definition", "this"), {})
+    _expect(
+        found,
+        str(task.get("container_definitions")).count("local.log_options") == 2,
+        "ecs-service: a container does not log with the service's awslogs options",
+    )
+    writes = [
+        statement
+        for _, type_, name, body in blocks(tree, "data", ecs)
+        if type_ == "aws_iam_policy_document" and name == "execution"
+        for statement in _statements(body)
+        if "logs:PutLogEvents" in _as_list(statement.get("actions", []))
+    ]
+    _expect(
+        found,
+        len(writes) == 1 and writes[0].get("resources") == ["${var.log_group.arn}:*"],
+        "ecs-service: the execution role does not write exactly the service's log group",
+    )
     return found
