@@ -39,29 +39,6 @@ locals {
     })
   }
 
-  # Every reference a generated task policy may name (mindlinks_dev.iam.policy),
-  # as this environment's ARN.
-  resource_arns = merge(
-    { "*" = "*" },
-    { for table, arn in module.data.table_arns : "table/${table}" => arn },
-    { for table, arn in module.data.table_arns : "table/${table}/index/*" => "${arn}/index/*" },
-    { for bucket, arn in module.data.bucket_arns : "bucket/${bucket}" => arn },
-    { for bucket, arn in module.data.bucket_arns : "bucket/${bucket}/*" => "${arn}/*" },
-    { for name, arn in module.events.queue_arns : "queue/${name}" => arn },
-    { for name, arn in module.events.dlq_arns : "queue/${name}-dlq" => arn },
-    { "bus/${var.bus}" = module.events.bus_arn },
-    { for name, arn in module.security.service_secret_arns : "secret/service/${name}" => arn },
-    { "secret/auth/signing-keys" = module.security.signing_keys_secret_arn },
-    { for purpose, arn in module.security.kms_key_arns : "key/${purpose}" => arn },
-  )
-  task_policies = {
-    for name, service in local.services : name => [
-      for statement in service.task_policy : merge(statement, {
-        resources = [for ref in statement.resources : local.resource_arns[ref]]
-      })
-    ]
-  }
-
   # What each execution role reads: the secrets ECS injects into the task.
   access = {
     for name, service in local.services : name => {
@@ -126,6 +103,7 @@ module "audit" {
   resource_prefix        = var.resource_prefix
   kms_key_arn            = module.security.kms_key_arns["logs"]
   data_event_bucket_arns = concat(values(module.data.bucket_arns), [local.state_bucket_arn])
+  append_only_table_arns = [for name, table in var.tables : module.data.table_arns[name] if table.append_only]
 }
 
 # Every table, and the ledger's digest bucket (the Object Lock one): the

@@ -159,18 +159,22 @@ variable "services" {
     environment           = map(string)
     secrets               = map(string)
     provider_secrets      = list(string)
-    task_policy = list(object({
-      sid       = string
-      effect    = string
-      actions   = list(string)
-      resources = list(string)
-      conditions = list(object({
-        test     = string
-        variable = string
-        values   = list(string)
-      }))
-    }))
   }))
+}
+
+variable "task_policies" {
+  description = "Per service, its task role's statements (generated: mindlinks_dev.iam.policy), resources by reference."
+  type = map(list(object({
+    sid       = string
+    effect    = string
+    actions   = list(string)
+    resources = list(string)
+    conditions = list(object({
+      test     = string
+      variable = string
+      values   = list(string)
+    }))
+  })))
 }
 
 variable "tables" {

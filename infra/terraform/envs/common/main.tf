@@ -70,6 +70,7 @@ module "platform" {
   initial_image_tag       = var.initial_image_tag
   bus                     = var.bus
   services                = var.services
+  task_policies           = var.task_policies
   tables                  = var.tables
   buckets                 = var.buckets
   subscriptions           = var.subscriptions

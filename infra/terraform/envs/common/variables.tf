@@ -116,6 +116,10 @@ variable "services" {
   type = any
 }
 
+variable "task_policies" {
+  type = any
+}
+
 variable "tables" {
   type = any
 }

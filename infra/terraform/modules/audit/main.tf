@@ -52,6 +52,29 @@ resource "aws_cloudtrail" "this" {
     }
   }
 
+  # The append-only tables (the ledger's journal, the admin's audit trail):
+  # IAM cannot refuse an overwriting PutItem by the owner's own role, so every
+  # write to them is on the record, with its key.
+  advanced_event_selector {
+    name = "Writes to the append-only tables"
+    field_selector {
+      field  = "eventCategory"
+      equals = ["Data"]
+    }
+    field_selector {
+      field  = "resources.type"
+      equals = ["AWS::DynamoDB::Table"]
+    }
+    field_selector {
+      field  = "readOnly"
+      equals = ["false"]
+    }
+    field_selector {
+      field  = "resources.ARN"
+      equals = var.append_only_table_arns
+    }
+  }
+
   depends_on = [aws_s3_bucket_policy.trail, aws_iam_role_policy.trail_logs]
 }
 

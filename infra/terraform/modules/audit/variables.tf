@@ -22,6 +22,15 @@ variable "data_event_bucket_arns" {
   }
 }
 
+variable "append_only_table_arns" {
+  description = "Tables declared append_only (journal, audit trail): every write to them is recorded (data events)."
+  type        = list(string)
+  validation {
+    condition     = length(var.append_only_table_arns) > 0
+    error_message = "The trail must record writes to the append-only tables."
+  }
+}
+
 variable "log_retention_days" {
   description = "Retention of the trail's CloudWatch Logs copy (searches, metric filters); the S3 copy is the record."
   type        = number

@@ -32,7 +32,7 @@ def generated_variables(root: Path) -> dict[str, Any]:
 
 
 def statement(variables: dict[str, Any], service: str, sid: str) -> dict[str, Any]:
-    policy = variables["services"][service]["task_policy"]
+    policy = variables["task_policies"][service]
     found: dict[str, Any] = next(s for s in policy if s["sid"] == sid)
     return found
 
@@ -272,6 +272,18 @@ def test_a_trail_recording_writes_only_is_caught(terraform_copy: Path) -> None:
     )
     problems = checks.trail_problems(terraform_copy, checks.parse_tree(terraform_copy))
     assert any("does not record object reads and writes" in p for p in problems), problems
+
+
+def test_a_trail_blind_to_the_append_only_tables_is_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "modules/audit/main.tf",
+        '["AWS::DynamoDB::Table"]',
+        '["AWS::DynamoDB::Stream"]',
+    )
+    replace_in(terraform_copy / "platform/main.tf", "if table.append_only]", "if false]")
+    problems = checks.trail_problems(terraform_copy, checks.parse_tree(terraform_copy))
+    assert "audit: trail this does not record writes to append_only_table_arns" in problems
+    assert "platform: the trail is not given the append-only tables" in problems
 
 
 def test_a_table_not_in_a_backup_selection_is_caught(root: Path, terraform_copy: Path) -> None:

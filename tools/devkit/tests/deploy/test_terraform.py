@@ -135,7 +135,7 @@ def test_append_only_tables_cannot_be_rewritten_by_their_task_role(
 
 def test_a_rewritable_append_only_table_is_caught(root: Path, terraform_copy: Path) -> None:
     variables = json.loads((root / terraform.PATH).read_text(encoding="utf-8"))
-    policy = variables["services"]["ledger"]["task_policy"]
+    policy = variables["task_policies"]["ledger"]
     allow = next(s for s in policy if s["sid"] == "OwnAppendOnlyTables")
     allow["actions"].append("dynamodb:UpdateItem")
     deny = next(s for s in policy if s["sid"] == "NeverRewriteAppendOnlyTables")

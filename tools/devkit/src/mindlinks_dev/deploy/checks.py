@@ -987,7 +987,23 @@ def trail_problems(root: Path, tree: Tree) -> list[str]:
         and set(data[0]) <= {"eventCategory", "resources.type", "resources.ARN"},
         f"audit: trail {name} does not record object reads and writes of data_event_bucket_arns",
     )
+    writes = [
+        s
+        for s in selectors
+        if s.get("eventCategory") == ["equals=['Data']"]
+        and s.get("resources.type") == ["equals=['AWS::DynamoDB::Table']"]
+    ]
+    _expect(
+        found,
+        bool(writes) and "var.append_only_table_arns" in str(writes[0].get("resources.ARN")),
+        f"audit: trail {name} does not record writes to append_only_table_arns",
+    )
     module = named(tree, "module", root / "platform").get("audit", {})
+    _expect(
+        found,
+        "table.append_only" in str(module.get("append_only_table_arns", "")),
+        "platform: the trail is not given the append-only tables",
+    )
     given = str(module.get("data_event_bucket_arns", ""))
     state = str(locals_of(tree, root / "platform").get("state_bucket_arn", ""))
     trail_bucket = re.search(r"aws_s3_bucket\.(\w+)", str(trail.get("s3_bucket_name")))

@@ -8,7 +8,7 @@ the platform module's ``for_each`` over ``services``, ``tables``, ``buckets``
 and ``subscriptions`` creates one ECS service, target group, listener rule,
 task role, log group and alarm set per service, one DynamoDB table per table
 (derived outbox/inbox/idempotency included), one bucket per bucket and one
-rule + queue + DLQ per consuming service. Each service's ``task_policy`` is its
+rule + queue + DLQ per consuming service. ``task_policies`` holds each service's
 task role (``mindlinks_dev.iam.policy``), with references the platform turns
 into ARNs. Physical names follow the local
 bootstrap: ``<prefix><service>-<table>``, queues ``<prefix><service>`` and
@@ -96,7 +96,6 @@ def service_variables(fleet: Fleet, service: Service, priority: int) -> dict[str
         "environment": env.static,
         "secrets": env.secrets,
         "provider_secrets": list(provider_secrets(settings_class(service.name))),
-        "task_policy": [s.variables() for s in task_policy(fleet, service.name)],
     }
 
 
@@ -116,6 +115,12 @@ def variables(fleet: Fleet) -> dict[str, Any]:
             b.name: {"service": s.name, "object_lock": b.object_lock}
             for s in fleet.services
             for b in s.buckets
+        },
+        # Apart from ``services``: checkov cannot evaluate a for_each over a map
+        # whose entries hold lists of objects, and silently skips what it drives.
+        "task_policies": {
+            s.name: [statement.variables() for statement in task_policy(fleet, s.name)]
+            for s in fleet.services
         },
         "subscriptions": {
             s.name: {

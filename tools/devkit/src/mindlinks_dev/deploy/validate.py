@@ -153,6 +153,7 @@ def checkov_expected(terraform_root: Path) -> list[str]:
         "module.audit.aws_s3_bucket.trail",
         "module.backup.aws_backup_vault.this",
         "module.service.aws_ecs_task_definition.this",
+        "module.service.aws_iam_role_policy.task",
     ]
 
 

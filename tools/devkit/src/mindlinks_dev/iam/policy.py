@@ -93,7 +93,7 @@ class Statement:
     conditions: tuple[Condition, ...] = ()
 
     def variables(self) -> dict[str, Any]:
-        """As Terraform's ``services[*].task_policy`` holds it."""
+        """As Terraform's ``task_policies`` holds it."""
         return {
             "sid": self.sid,
             "effect": self.effect,

@@ -1,7 +1,7 @@
 """Least privilege, read off the generated task policies.
 
-``problems(variables, fleet)`` checks each service's ``task_policy`` in
-``fleet.auto.tfvars.json`` (what Terraform gives its task role):
+``problems(variables, fleet)`` checks each service's policy in
+``task_policies`` of ``fleet.auto.tfvars.json`` (what Terraform gives its task role):
 
 - no Allow names a wildcard action on a data store, nor ``*`` as an action;
 - ``"*"`` as a resource only for actions AWS authorises on nothing narrower;
@@ -56,12 +56,12 @@ def _covers(patterns: list[str], value: str) -> bool:
 
 def problems(variables: Mapping[str, Any], fleet: Fleet) -> list[str]:
     found: list[str] = []
-    services = variables.get("services", {})
+    policies = variables.get("task_policies", {})
     for spec in fleet.services:
         name = spec.name
-        statements = services.get(name, {}).get("task_policy")
+        statements = policies.get(name)
         if not statements:
-            found.append(f"{name}: no task_policy in the generated variables")
+            found.append(f"{name}: no task policy in the generated variables")
             continue
         own = own_resources(fleet, name)
         append_only = {
