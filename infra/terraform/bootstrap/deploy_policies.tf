@@ -1,7 +1,7 @@
 # What <name>-deploy may do: what `terraform apply` of envs/<env> needs for
 # every resource type the platform and its modules declare (the CloudTrail
-# trail, AWS Backup, network ACLs, autoscaling and the /aws/ecs/<service>
-# log groups included), what the image push needs, and what
+# trail, AWS Backup, network ACLs, autoscaling and the services' log groups
+# under /aws/ecs/<name>/ included), what the image push needs, and what
 # infra/scripts/deploy-service.sh calls. No AdministratorAccess, no action
 # wildcard on a service.
 #
@@ -38,6 +38,8 @@ locals {
     "arn:${local.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
     "arn:${local.partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
     "arn:${local.partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+    "arn:${local.partition}:iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup",
+    "arn:${local.partition}:iam::aws:policy/AWSBackupServiceRolePolicyForS3Restore",
   ]
 }
 
@@ -201,7 +203,8 @@ data "aws_iam_policy_document" "deploy_compute" {
     resources = [
       "${local.arn.logs}:log-group:/mindlinks/${each.value.name}/*",
       "${local.arn.logs}:log-group:aws-waf-logs-${each.value.name}*",
-      "${local.arn.logs}:log-group:/aws/ecs/*",
+      "${local.arn.logs}:log-group:/aws/ecs/${each.value.name}/*",
+      "${local.arn.logs}:log-group:/aws/cloudtrail/${each.value.name}*",
     ]
   }
   statement {

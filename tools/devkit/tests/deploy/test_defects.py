@@ -461,8 +461,8 @@ def test_platform_roles_the_deploy_role_cannot_manage_are_caught(terraform_copy:
     problems = _roles(terraform_copy)
     assert "network: aws_iam_role.flow (vpc-flow-${var.name}) is not named <name>-…" in problems
     assert (
-        "edge: apigateway_logs attaches AdministratorAccess, not in local.attachable_policies"
-        in problems
+        "edge: aws_iam_role_policy_attachment.apigateway_logs attaches AdministratorAccess, "
+        "not in local.attachable_policies" in problems
     )
 
 
@@ -505,3 +505,22 @@ def test_a_base_image_not_pinned_by_digest_is_caught(root: Path) -> None:
         "FROM python:3.11-slim-bookworm AS base", "FROM ${BASE} AS base"
     )
     assert any("not pinned by digest" in p for p in dockerfile.problems(via_arg))
+
+
+def test_a_resource_named_beyond_the_deploy_roles_names_is_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "modules/observability/main.tf",
+        'name              = "/mindlinks/${var.name}/${each.key}"',
+        'name              = "/services/${each.key}"',
+    )
+    replace_in(
+        terraform_copy / "modules/data/s3.tf",
+        'bucket              = "${var.resource_prefix}${each.key}"',
+        'bucket              = "mindlinks-${each.key}"',
+    )
+    problems = _roles(terraform_copy)
+    assert (
+        "observability: aws_cloudwatch_log_group.service (/services/${each.key}) "
+        "is beyond the deploy role's names"
+    ) in problems
+    assert any("aws_s3_bucket.this (mindlinks-${each.key}) is beyond" in p for p in problems)

@@ -289,10 +289,69 @@ def _sealing_or_decrypting(action: str, statement: Mapping[str, Any]) -> bool:
 
 def _as_pattern(name: str) -> str:
     """A Terraform name or ARN with its interpolations as glob wildcards,
-    ``<name>`` standing for the environment's name."""
+    ``NAME`` standing for the environment's name."""
     name = re.sub(r"\$\{(each\.value\.name|var\.name|local\.name)\}", "NAME", name)
+    name = re.sub(r"\$\{(each\.value\.prefix|var\.resource_prefix)\}", "NAME-", name)
     name = name.replace("${local.iam}:role/", "")
+    name = re.sub(r"\$\{local\.arn\.([a-z0-9-]+)\}", r"arn:\1", name)
+    for head, value in (("s3", "arn:s3:::"), ("iam", "arn:iam"), ("apigateway", "arn:apigateway")):
+        name = name.replace(f"${{local.{head}}}", value)
+    # What is not a name stays itself (never a wildcard that would match anything).
+    name = re.sub(
+        r"\$\{(local\.partition|var\.account_id|var\.region|aws_[a-z0-9_.]+)\}", "_", name
+    )
     return re.sub(r"\$\{[^}]*\}", "*", name)
+
+
+NAMED = {
+    "aws_cloudwatch_log_group": ("name", "arn:logs:log-group:{}"),
+    "aws_s3_bucket": ("bucket", "arn:s3:::{}"),
+    "aws_dynamodb_table": ("name", "arn:dynamodb:table/{}"),
+    "aws_sqs_queue": ("name", "arn:sqs:{}"),
+    "aws_sns_topic": ("name", "arn:sns:{}"),
+    "aws_ecr_repository": ("name", "arn:ecr:repository/{}"),
+    "aws_secretsmanager_secret": ("name", "arn:secretsmanager:secret:{}-AbCdEf"),
+    "aws_ssm_parameter": ("name", "arn:ssm:parameter{}"),
+    "aws_kms_alias": ("name", "arn:kms:{}"),
+    "aws_cloudwatch_metric_alarm": ("alarm_name", "arn:cloudwatch:alarm:{}"),
+    "aws_lb": ("name", "arn:elasticloadbalancing:loadbalancer/app/{}/1"),
+    "aws_lb_target_group": ("name", "arn:elasticloadbalancing:targetgroup/{}/1"),
+    "aws_ecs_cluster": ("name", "arn:ecs:cluster/{}"),
+    "aws_ecs_task_definition": ("family", "arn:ecs:task-definition/{}:1"),
+    "aws_cloudwatch_event_bus": ("name", "arn:events:event-bus/{}"),
+    "aws_cloudtrail": ("name", "arn:cloudtrail:trail/{}"),
+    "aws_backup_vault": ("name", "arn:backup:backup-vault:{}"),
+    "aws_elasticache_replication_group": (
+        "replication_group_id",
+        "arn:elasticache:replicationgroup:{}",
+    ),
+    "aws_elasticache_subnet_group": ("name", "arn:elasticache:subnetgroup:{}"),
+}
+"""Resource types whose ARN carries the name Terraform gives them: the
+attribute holding it and the ARN (account and region left out)."""
+
+
+def _example(name: str, module_locals: Mapping[str, Any]) -> str:
+    """A name as the platform declares it, with the environment's name for
+    ``NAME`` and ``x`` for everything else (a service, a table…)."""
+    for local, value in module_locals.items():
+        if local != "name":  # the platform's local.name is the name itself
+            name = name.replace(f"${{local.{local}}}", str(value))
+    name = re.sub(r'\$\{substr\("(.*?)", 0, \d+\)\}', r"\1", name)
+    return _as_pattern(name).replace("*", "x")
+
+
+def _deploy_patterns(tree: Tree, bootstrap: Path) -> list[str]:
+    """The deploy role's Allow resources as globs ("*" left out: it stands for
+    the actions AWS authorizes on "*" alone, never for a named resource)."""
+    return [
+        _as_pattern(str(resource))
+        for body in policy_documents(tree, bootstrap, "deploy").values()
+        for statement in statements(body)
+        if _allows(statement)
+        for resource in _as_list(statement.get("resources", []))
+        if resource != "*"
+    ]
 
 
 def coverage_problems(tree: Tree, root: Path) -> list[str]:
@@ -301,43 +360,20 @@ def coverage_problems(tree: Tree, root: Path) -> list[str]:
     platform = [
         p for p in tree if p.parent.parent == root / "modules" or p.parent == root / "platform"
     ]
-    passing = []
-    for body in policy_documents(tree, bootstrap, "deploy").values():
-        for statement in statements(body):
-            if _allows(statement) and _as_list(statement.get("actions")) == ["iam:PassRole"]:
-                to = _as_list(_conditions(statement).get("iam:PassedToService", {}).get("values"))
-                for resource in _as_list(statement.get("resources")):
-                    passing.append((_as_pattern(str(resource)), to))
-    assumed = _assumed_by(tree, platform)
+    patterns = _deploy_patterns(tree, bootstrap)
     for path, type_, name, body in blocks(tree, "resource"):
         if path not in platform:
             continue
+        where = f"{path.parent.name}: {type_}.{name}"
         if type_ == "aws_iam_role":
-            role = str(body.get("name", ""))
-            if not re.match(r"^\$\{(var|local)\.name\}-", role):
-                found.append(
-                    f"{path.parent.name}: aws_iam_role.{name} ({role}) is not named <name>-…"
-                )
-                continue
-            service = assumed.get((path.parent, str(body.get("assume_role_policy"))))
-            if service and not any(
-                fnmatch.fnmatchcase(_as_pattern(role).replace("*", "x"), pattern)
-                and service in services
-                for pattern, services in passing
-            ):
-                where = f"{path.parent.name}: aws_iam_role.{name} ({role})"
-                found.append(f"{where} cannot be passed to {service}")
+            found += _role_problems(tree, bootstrap, platform, path, where, body)
         if type_ == "aws_iam_role_policy_attachment":
-            arn = str(body.get("policy_arn", ""))
-            tail = arn.split(":iam::aws:policy/")[-1] if ":iam::aws:policy/" in arn else None
-            allowed = [
-                str(a).split(":iam::aws:policy/")[-1]
-                for a in locals_of(tree, bootstrap).get("attachable_policies", [])
-            ]
-            if tail is not None and tail not in allowed:
-                found.append(
-                    f"{path.parent.name}: {name} attaches {tail}, not in local.attachable_policies"
-                )
+            found += _attachment_problems(tree, bootstrap, where, body)
+        if type_ in NAMED and NAMED[type_][0] in body:
+            attribute, arn = NAMED[type_]
+            example = arn.format(_example(str(body[attribute]), locals_of(tree, path.parent)))
+            if not any(fnmatch.fnmatchcase(example, pattern) for pattern in patterns):
+                found.append(f"{where} ({body[attribute]}) is beyond the deploy role's names")
     state_key = locals_of(tree, bootstrap).get("state_key")
     backend = (tree.get(root / "envs" / "common" / "main.tf", {}).get("terraform") or [{}])[0].get(
         "backend", [{}]
@@ -346,6 +382,55 @@ def coverage_problems(tree: Tree, root: Path) -> list[str]:
     if state_key != key:
         found.append(f"bootstrap: local.state_key {state_key!r} is not the backend's key {key!r}")
     return found
+
+
+def _role_problems(
+    tree: Tree,
+    bootstrap: Path,
+    platform: list[Path],
+    path: Path,
+    where: str,
+    body: Mapping[str, Any],
+) -> list[str]:
+    """A platform role is named <name>-… and passable to the service it trusts."""
+    role = str(body.get("name", ""))
+    if not re.match(r"^\$\{(var|local)\.name\}-", role):
+        return [f"{where} ({role}) is not named <name>-…"]
+    service = _assumed_by(tree, platform).get((path.parent, str(body.get("assume_role_policy"))))
+    if service is None:
+        return []
+    for document in policy_documents(tree, bootstrap, "deploy").values():
+        for statement in statements(document):
+            if not _allows(statement) or _as_list(statement.get("actions")) != ["iam:PassRole"]:
+                continue
+            passed = _conditions(statement).get("iam:PassedToService", {})
+            for resource in _as_list(statement.get("resources")):
+                glob = _as_pattern(str(resource))
+                if fnmatch.fnmatchcase(_example(role, {}), glob) and service in _as_list(
+                    passed.get("values")
+                ):
+                    return []
+    return [f"{where} ({role}) cannot be passed to {service}"]
+
+
+def _attachment_problems(
+    tree: Tree, bootstrap: Path, where: str, body: Mapping[str, Any]
+) -> list[str]:
+    """Managed policies attach from the deploy role's allow-list only."""
+    arn = str(body.get("policy_arn", ""))
+    if ":iam::aws:policy/" not in arn:
+        return []
+    tail = arn.split(":iam::aws:policy/")[-1]
+    # for_each over a literal list of policy names: each of them
+    names = re.findall(r'"([^"]+)"', str(body.get("for_each", "")))
+    tails = [tail.replace("${each.value}", n) for n in names] if "${each.value}" in tail else [tail]
+    allowed = [
+        str(a).split(":iam::aws:policy/")[-1]
+        for a in locals_of(tree, bootstrap).get("attachable_policies", [])
+    ]
+    return [
+        f"{where} attaches {t}, not in local.attachable_policies" for t in tails if t not in allowed
+    ]
 
 
 def _assumed_by(tree: Tree, files: list[Path]) -> dict[tuple[Path, str], str]:
