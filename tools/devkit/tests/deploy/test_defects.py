@@ -509,9 +509,9 @@ def test_a_base_image_not_pinned_by_digest_is_caught(root: Path) -> None:
 
 def test_a_resource_named_beyond_the_deploy_roles_names_is_caught(terraform_copy: Path) -> None:
     replace_in(
-        terraform_copy / "modules/observability/main.tf",
-        'name              = "/mindlinks/${var.name}/${each.key}"',
-        'name              = "/services/${each.key}"',
+        terraform_copy / "modules/events/main.tf",
+        'name                      = "${var.resource_prefix}${each.key}-dlq"',
+        'name                      = "dead-letters-${each.key}"',
     )
     replace_in(
         terraform_copy / "modules/data/s3.tf",
@@ -520,7 +520,7 @@ def test_a_resource_named_beyond_the_deploy_roles_names_is_caught(terraform_copy
     )
     problems = _roles(terraform_copy)
     assert (
-        "observability: aws_cloudwatch_log_group.service (/services/${each.key}) "
-        "is beyond the deploy role's names"
-    ) in problems
+        "events: aws_sqs_queue.dlq (dead-letters-${each.key}) is beyond the deploy role's names"
+        in problems
+    )
     assert any("aws_s3_bucket.this (mindlinks-${each.key}) is beyond" in p for p in problems)
