@@ -4,11 +4,13 @@
 # answers and check that it stops cleanly on SIGTERM.
 #
 # For machines without Docker Hub: the Dockerfile's base image is replaced by
-# a stand-in built with debootstrap (Debian bookworm: python3 3.11, venv) and
-# tagged with the same name. Networking stays on the host: the engine runs
-# with --bridge=none --iptables=false (no bridge network is ever created),
-# builds and containers use --network host, and everything a container talks
-# to (moto, Redis) listens on 127.0.0.1.
+# a stand-in built with debootstrap (Debian bookworm: python3 3.11, venv). The
+# Dockerfile pins its base by digest, which no local image can carry, so the
+# builds read a copy of it whose base stage starts FROM the stand-in.
+# Networking stays on the host: the engine runs with --bridge=none
+# --iptables=false (no bridge network is ever created), builds and containers
+# use --network host, and everything a container talks to (moto, Redis)
+# listens on 127.0.0.1.
 #
 # Needs root, docker.io and debootstrap (apt-get install docker.io debootstrap)
 # and the workspace venv (make setup).
@@ -77,7 +79,11 @@ dockerd --data-root "${work}/data" --exec-root "${work}/exec" --pidfile "${work}
 for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
 docker info >/dev/null || { say "dockerd did not start; see ${work}/dockerd.log"; exit 1; }
 
-base="$(sed -n 's/^ARG PYTHON_IMAGE=//p' "${root}/docker/Dockerfile")"
+# The base stage (FROM python:...@sha256:... AS base) starts from the stand-in.
+base="mindlinks/python-standin:3.11-slim-bookworm"
+dockerfile="${work}/Dockerfile"
+sed -E "s|^FROM python:[^ ]+ AS base\$|FROM ${base} AS base|" "${root}/docker/Dockerfile" >"${dockerfile}"
+grep -q "^FROM ${base} AS base\$" "${dockerfile}" || { say "docker/Dockerfile has no 'FROM python:... AS base' line"; exit 1; }
 if ! docker image inspect "${base}" >/dev/null 2>&1; then
   say "building the stand-in for ${base} with debootstrap"
   rootfs="${work}/rootfs"
@@ -101,12 +107,12 @@ mapfile -t services < <("${python}" -m mindlinks_dev.deploy.matrix \
   | "${python}" -c 'import json, sys; [print(e["service"], e["port"]) for e in json.load(sys.stdin)["include"]]')
 
 say "building mindlinks/dev:local"
-docker build --network host --quiet --file "${root}/docker/Dockerfile" --target dev \
+docker build --network host --quiet --file "${dockerfile}" --target dev \
   --build-arg PACKAGE=tools/devkit --tag mindlinks/dev:local "${root}" >/dev/null
 for entry in "${services[@]}"; do
   read -r service port <<<"${entry}"
   say "building mindlinks/${service}:local"
-  docker build --network host --quiet --file "${root}/docker/Dockerfile" \
+  docker build --network host --quiet --file "${dockerfile}" \
     --build-arg "SERVICE=${service}" --build-arg "PORT=${port}" \
     --tag "mindlinks/${service}:local" "${root}" >/dev/null
 done

@@ -10,9 +10,17 @@
 # Registers a copy of the service's current task definition with the new
 # image, starts the deployment and waits until production traffic is on the
 # new tasks (the bake time starts; the 5xx and p99 alarms can roll back).
-# With a smoke URL it then runs the smoke tests through the public edge and
-# rolls the deployment back when they fail. Finally it waits for the service
-# to be stable and writes the image tag to SSM, which Terraform reads back.
+# With a smoke URL it then runs this service's smoke test through the public
+# edge (mindlinks_dev.deploy.smoke --service: a signed-in read through the
+# service) and rolls back this service's deployment — no other — when it
+# fails. An inconclusive test (exit 2: the smoke account could not sign in,
+# so auth is in doubt, not this service) rolls nothing back and fails the job.
+# Finally it waits for the service to be stable and writes the image tag to
+# SSM, which Terraform reads back.
+#
+# Environment: MINDLINKS_SMOKE_{CLIENT,CONTRACTOR}_{EMAIL,PASSWORD} (the smoke
+# accounts); SMOKE_READS=skip leaves out the signed-in read (an environment
+# whose smoke accounts do not exist yet).
 set -euo pipefail
 
 name="$1"
@@ -71,11 +79,24 @@ for _ in $(seq 180); do
 done
 
 if [[ -n "${smoke_url}" ]]; then
-  if ! python -m mindlinks_dev.deploy.smoke "${smoke_url}"; then
-    echo "${service}: smoke tests failed: rolling back" >&2
-    aws ecs stop-service-deployment --service-deployment-arn "${deployment}" --stop-type ROLLBACK
-    exit 1
+  smoke_args=("${smoke_url}" --service "${service}")
+  if [[ "${SMOKE_READS:-required}" == "skip" ]]; then
+    smoke_args+=(--no-reads)
   fi
+  smoke=0
+  python -m mindlinks_dev.deploy.smoke "${smoke_args[@]}" || smoke=$?
+  case "${smoke}" in
+    0) ;;
+    2)
+      echo "${service}: smoke test inconclusive (could not sign in): not rolling back" >&2
+      exit 1
+      ;;
+    *)
+      echo "${service}: smoke test failed: rolling back ${deployment}" >&2
+      aws ecs stop-service-deployment --service-deployment-arn "${deployment}" --stop-type ROLLBACK
+      exit 1
+      ;;
+  esac
 fi
 
 # The bake time runs out (alarms may still roll back), then the old tasks go.

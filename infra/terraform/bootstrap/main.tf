@@ -4,10 +4,12 @@
 #   cd infra/terraform/bootstrap
 #   terraform init && terraform apply -var account_id=... -var environments='["prod"]'
 #
-# - the S3 bucket holding the environments' Terraform state (versioned,
+# - the S3 bucket holding the environment's Terraform state (versioned,
 #   KMS-encrypted, TLS only; locking is S3-native: use_lockfile = true)
-# - GitHub's OIDC provider and the role the deploy workflow assumes, trusted
-#   only for this repository's GitHub environments listed here — no stored keys.
+# - GitHub's OIDC provider and, per environment, the two roles the deploy
+#   workflow assumes (roles.tf): <name>-plan, read-only, for terraform plan;
+#   <name>-deploy, for terraform apply, the image push and the rollout — no
+#   AdministratorAccess, no stored keys (deploy_policies.tf, plan_policy.tf).
 terraform {
   required_version = ">= 1.11"
   required_providers {
@@ -28,19 +30,58 @@ variable "region" {
 }
 
 variable "github_repository" {
-  description = "owner/name of the repository whose workflows may deploy."
+  description = "owner/name of the repository whose deploy workflow may assume the roles."
   type        = string
   default     = "mindlinks/backend"
 }
 
 variable "environments" {
-  description = "GitHub environments (dev, staging, prod) that deploy into this account."
+  description = "Environments (dev, staging, prod) deploying into this account; one per account, as the state key is one."
   type        = list(string)
+
+  validation {
+    condition     = alltrue([for environment in var.environments : contains(["dev", "staging", "prod"], environment)])
+    error_message = "Environments are dev, staging and prod (each deploys from its own ref: roles.tf)."
+  }
+}
+
+variable "resource_prefixes" {
+  description = "resource_prefix of an environment whose terraform.tfvars does not use mindlinks-<environment>-."
+  type        = map(string)
+  default     = {}
 }
 
 provider "aws" {
   region              = var.region
   allowed_account_ids = [var.account_id]
+}
+
+data "aws_partition" "current" {}
+
+locals {
+  partition = data.aws_partition.current.partition
+  # An environment's resource prefix (terraform.tfvars) and the name the
+  # platform derives from it (local.name there): every name the deploy role
+  # may touch starts with one of them.
+  environments = {
+    for environment in var.environments : environment => {
+      prefix = lookup(var.resource_prefixes, environment, "mindlinks-${environment}-")
+      name   = trimsuffix(lookup(var.resource_prefixes, environment, "mindlinks-${environment}-"), "-")
+    }
+  }
+  # The state object of envs/common/main.tf's backend, and its S3 lock file.
+  state_key = "mindlinks/terraform.tfstate"
+  # ARN heads by service, for the policies' resources.
+  arn = {
+    for service in [
+      "acm", "application-autoscaling", "backup", "cloudtrail", "cloudwatch", "dynamodb", "ec2",
+      "ecr", "ecs", "elasticache", "elasticloadbalancing", "events", "kms", "logs",
+      "secretsmanager", "servicediscovery", "sns", "sqs", "ssm", "wafv2",
+    ] : service => "arn:${local.partition}:${service}:${var.region}:${var.account_id}"
+  }
+  iam        = "arn:${local.partition}:iam::${var.account_id}"
+  s3         = "arn:${local.partition}:s3:::"
+  apigateway = "arn:${local.partition}:apigateway:${var.region}::"
 }
 
 data "aws_iam_policy_document" "state_key" {
@@ -61,6 +102,13 @@ resource "aws_kms_key" "state" {
   description         = "Terraform state"
   enable_key_rotation = true
   policy              = data.aws_iam_policy_document.state_key.json
+}
+
+# The deploy workflow seals its saved plans under this key by name
+# (infra/scripts/plan-artifact.sh).
+resource "aws_kms_alias" "state" {
+  name          = "alias/mindlinks-tfstate"
+  target_key_id = aws_kms_key.state.key_id
 }
 
 resource "aws_s3_bucket" "state" {
@@ -138,47 +186,16 @@ resource "aws_iam_openid_connect_provider" "github" {
   client_id_list = ["sts.amazonaws.com"]
 }
 
-data "aws_iam_policy_document" "github_assume" {
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-    principals {
-      type        = "Federated"
-      identifiers = [aws_iam_openid_connect_provider.github.arn]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:sub"
-      values   = [for environment in var.environments : "repo:${var.github_repository}:environment:${environment}"]
-    }
-  }
-}
-
-# Terraform applies the whole platform (IAM roles included), so the deploy
-# role administers the account; it can only be assumed by this repository's
-# workflow jobs running in a listed GitHub environment (prod requires a
-# reviewer's approval there).
-resource "aws_iam_role" "deploy" {
-  name                 = "mindlinks-github-deploy"
-  assume_role_policy   = data.aws_iam_policy_document.github_assume.json
-  max_session_duration = 3600
-}
-
-resource "aws_iam_role_policy_attachment" "deploy" {
-  #checkov:skip=CKV_AWS_274:terraform apply creates IAM roles, KMS keys and every other resource of the platform.
-  role       = aws_iam_role.deploy.name
-  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
-}
-
 output "state_bucket" {
   value = aws_s3_bucket.state.bucket
 }
 
-output "deploy_role_arn" {
-  description = "Set as the AWS_DEPLOY_ROLE_ARN variable of the GitHub environments."
-  value       = aws_iam_role.deploy.arn
+output "plan_role_arns" {
+  description = "Per environment: the role of the deploy workflow's plan job (read-only)."
+  value       = { for environment, role in aws_iam_role.plan : environment => role.arn }
+}
+
+output "deploy_role_arns" {
+  description = "Per environment: the role of the apply job and the services' rollout."
+  value       = { for environment, role in aws_iam_role.deploy : environment => role.arn }
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -10,11 +11,22 @@ from typing import Any
 import pytest
 import yaml
 
-from mindlinks_dev.deploy import checks, compose, dockerfile, hclfmt, terraform, validate
+from mindlinks_dev.deploy import (
+    checks,
+    compose,
+    deploy_roles,
+    dockerfile,
+    hclfmt,
+    pipeline,
+    terraform,
+    validate,
+)
 from mindlinks_dev.iam import rules
 from mindlinks_fleet import FLEET
 
 from .conftest import remove_block, replace_in
+
+Workflows = tuple[dict[Any, Any], dict[Any, Any]]
 
 SSE_BLOCK = (
     "  server_side_encryption {\n"
@@ -448,3 +460,289 @@ def test_workflow_with_a_bad_key_fails_the_schema(root: Path, tmp_path: Path) ->
     bad = tmp_path / "ci.yml"
     bad.write_text(text.replace("    runs-on: ubuntu-24.04\n", "    run-on: ubuntu-24.04\n", 1))
     assert validate.schema_problems("vendor.github-workflows", [bad])
+
+
+# --- release pipeline: workflows --------------------------------------------------
+
+
+@pytest.fixture
+def workflows(root: Path) -> Workflows:
+    """Fresh copies of ci.yml and deploy.yml to plant defects in."""
+    folder = root / ".github" / "workflows"
+    return (
+        yaml.safe_load((folder / "ci.yml").read_text()),
+        yaml.safe_load((folder / "deploy.yml").read_text()),
+    )
+
+
+def _step(job: dict[str, Any], needle: str) -> dict[str, Any]:
+    return next(s for s in job["steps"] if needle in str(s.get("uses", "")) + str(s.get("run", "")))
+
+
+def test_a_push_job_that_does_not_need_ci_is_caught(workflows: Workflows) -> None:
+    ci, deploy = workflows
+    assert pipeline.gate_problems(ci, deploy) == []
+    deploy["jobs"]["services"]["needs"] = ["target"]
+    assert pipeline.gate_problems(ci, deploy) == [
+        "deploy.yml: job services does not need the CI job (ci)"
+    ]
+
+
+def test_a_ci_that_cannot_be_called_or_is_not_called_is_caught(workflows: Workflows) -> None:
+    ci, deploy = workflows
+    del ci[True]["workflow_call"]
+    deploy["jobs"]["ci"]["uses"] = "./.github/workflows/lint.yml"
+    problems = pipeline.gate_problems(ci, deploy)
+    assert "ci.yml: not callable (on: workflow_call)" in problems
+    assert any("no job uses ./.github/workflows/ci.yml" in p for p in problems)
+
+
+def test_deploys_not_serialised_per_environment_are_caught(workflows: Workflows) -> None:
+    _, deploy = workflows
+    deploy["concurrency"] = {"group": "deploy-${{ github.ref }}", "cancel-in-progress": True}
+    problems = pipeline.concurrency_problems(deploy)
+    assert any("may be cancelled" in p for p in problems)
+    assert any("is not deploy-<environment>" in p for p in problems)
+    deploy["concurrency"] = {
+        "group": "deploy-${{ startsWith(github.ref, 'refs/tags/v') && 'staging' || 'dev' }}",
+        "cancel-in-progress": False,
+    }
+    assert any(
+        "puts refs/tags/v1.4.0 in staging, not prod" in p
+        for p in pipeline.concurrency_problems(deploy)
+    )
+
+
+def test_roles_used_outside_their_place_are_caught(workflows: Workflows) -> None:
+    _, deploy = workflows
+    deploy["jobs"]["plan"]["environment"] = "prod"
+    del deploy["jobs"]["apply"]["environment"]
+    deploy["jobs"]["services"]["steps"][3]["with"]["aws-access-key-id"] = "${{ secrets.AWS_KEY }}"
+    problems = pipeline.role_problems(deploy)
+    assert "deploy.yml: plan: the plan role inside an environment" in problems
+    assert "deploy.yml: apply: the deploy role outside the GitHub environment" in problems
+    assert "deploy.yml: stored credentials (aws-access-key-id)" in problems
+
+
+def test_an_apply_that_is_not_the_reviewed_plan_is_caught(workflows: Workflows) -> None:
+    _, deploy = workflows
+    _step(deploy["jobs"]["plan"], "terraform plan")["run"] = "terraform plan -out=tfplan"
+    apply = _step(deploy["jobs"]["apply"], "terraform apply")
+    apply["run"] = "terraform apply -input=false -auto-approve -var initial_image_tag=x"
+    problems = pipeline.apply_problems(deploy)
+    assert "deploy.yml: plan: terraform plan without -lock=false" in problems
+    assert any("does not apply exactly the saved plan" in p for p in problems)
+
+
+def test_a_push_before_the_image_scan_is_caught(workflows: Workflows) -> None:
+    ci, deploy = workflows
+    services = deploy["jobs"]["services"]
+    scan = _step(services, "trivy-action")
+    services["steps"].remove(scan)
+    services["steps"].append(scan)  # after the push
+    _step(ci["jobs"]["images"], "trivy-action")["with"]["exit-code"] = "0"
+    problems = pipeline.supply_chain_problems(ci, deploy)
+    assert "deploy.yml: services: pushes without a Trivy scan failing on CRITICAL first" in problems
+    assert any("ci.yml: images: images not scanned" in p for p in problems)
+
+
+def test_an_action_not_pinned_by_commit_is_caught(workflows: Workflows) -> None:
+    ci, deploy = workflows
+    deploy["jobs"]["apply"]["steps"][0]["uses"] = "actions/checkout@v4"
+    problems = pipeline.supply_chain_problems(ci, deploy)
+    assert problems == ["deploy.yml: apply: actions/checkout@v4 is not pinned by commit"]
+
+
+def test_a_rollout_where_one_failure_stops_the_rest_is_caught(workflows: Workflows) -> None:
+    _, deploy = workflows
+    deploy["jobs"]["services"]["strategy"]["fail-fast"] = True
+    assert pipeline.rollout_problems(deploy) == [
+        "deploy.yml: services: one service's failure cancels the others (fail-fast)"
+    ]
+
+
+# --- release pipeline: the AWS roles (bootstrap) ----------------------------------
+
+
+def _roles(terraform_copy: Path) -> list[str]:
+    return deploy_roles.problems(checks.parse_tree(terraform_copy), terraform_copy)
+
+
+def test_administrator_access_is_caught(terraform_copy: Path) -> None:
+    assert _roles(terraform_copy) == []
+    with (terraform_copy / "bootstrap/roles.tf").open("a") as file:
+        file.write(
+            'resource "aws_iam_role_policy_attachment" "admin" {\n'
+            '  role       = aws_iam_role.deploy["prod"].name\n'
+            '  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"\n'
+            "}\n"
+        )
+    problems = _roles(terraform_copy)
+    assert any("attaches arn:aws:iam::aws:policy/AdministratorAccess" in p for p in problems)
+    assert any("names AdministratorAccess" in p for p in problems)
+
+
+def test_a_service_wide_action_or_iam_on_everything_is_caught(terraform_copy: Path) -> None:
+    path = terraform_copy / "bootstrap/deploy_policies.tf"
+    replace_in(path, '"iam:CreateRole",', '"iam:*",')
+    replace_in(
+        path,
+        '    resources = ["${local.iam}:role/${each.value.name}-*"]\n  }\n',
+        '    resources = ["*"]\n  }\n',
+    )
+    problems = _roles(terraform_copy)
+    assert "bootstrap: deploy_iam: OwnRoles: wildcard action iam:*" in problems
+    assert (
+        "bootstrap: deploy_iam: OwnRoles: IAM on *, not a role or policy named <name>-…" in problems
+    )
+
+
+def test_a_trust_without_the_ref_or_environment_is_caught(terraform_copy: Path) -> None:
+    path = terraform_copy / "bootstrap/roles.tf"
+    replace_in(
+        path,
+        "    condition {\n"
+        '      test     = "StringLike"\n'
+        '      variable = "token.actions.githubusercontent.com:ref"\n'
+        "      values   = [local.deploy_refs[each.key]]\n"
+        "    }\n",
+        "",
+    )
+    replace_in(path, ":environment:${each.key}", ":*")
+    problems = _roles(terraform_copy)
+    assert (
+        "bootstrap: deploy role trust: no condition on token.actions.githubusercontent.com:ref"
+        in problems
+    )
+    assert any(
+        p.startswith("bootstrap: deploy role trust: token.actions.githubusercontent.com:sub")
+        for p in problems
+    )
+
+
+def test_refs_the_workflow_does_not_deploy_from_are_caught(terraform_copy: Path) -> None:
+    replace_in(terraform_copy / "bootstrap/roles.tf", '"refs/tags/v*"', '"refs/tags/*"')
+    assert any("is not target.REFS" in p for p in _roles(terraform_copy))
+
+
+def test_a_pass_role_without_its_service_is_caught(terraform_copy: Path) -> None:
+    path = terraform_copy / "bootstrap/deploy_policies.tf"
+    replace_in(
+        path,
+        '"${local.iam}:role/${each.value.name}-*-task", '
+        '"${local.iam}:role/${each.value.name}-*-execution"',
+        '"${local.iam}:role/${each.value.name}-*"',
+    )
+    replace_in(
+        path,
+        '      values   = ["vpc-flow-logs.amazonaws.com"]\n',
+        '      values   = ["vpc-flow-logs.amazonaws.com", "ec2.amazonaws.com"]\n',
+    )
+    problems = _roles(terraform_copy)
+    assert any("PassTaskRoles: iam:PassRole to ecs-tasks" in p for p in problems)
+    assert any(
+        "PassFlowLogsRole: iam:PassRole without iam:PassedToService naming one" in p
+        for p in problems
+    )
+
+
+def test_a_deploy_role_that_may_change_itself_is_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "bootstrap/deploy_policies.tf",
+        '      "${local.iam}:role/${each.value.name}-deploy",\n',
+        "",
+    )
+    assert "bootstrap: the deploy role may change the deploy role (no Deny on it)" in _roles(
+        terraform_copy
+    )
+
+
+def test_a_plan_role_that_writes_is_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "bootstrap/plan_policy.tf",
+        'actions   = ["s3:GetObject"]',
+        'actions   = ["s3:GetObject", "s3:PutObject"]',
+    )
+    assert "bootstrap: plan_data: ReadStateObject: s3:PutObject is not a read" in _roles(
+        terraform_copy
+    )
+
+
+def test_platform_roles_the_deploy_role_cannot_manage_are_caught(terraform_copy: Path) -> None:
+    network = terraform_copy / "modules/network/main.tf"
+    replace_in(
+        network,
+        'name               = "${var.name}-vpc-flow"',
+        'name               = "vpc-flow-${var.name}"',
+    )
+    replace_in(
+        terraform_copy / "modules/edge/main.tf",
+        "service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+        "AdministratorAccess",
+    )
+    problems = _roles(terraform_copy)
+    assert "network: aws_iam_role.flow (vpc-flow-${var.name}) is not named <name>-…" in problems
+    assert (
+        "edge: aws_iam_role_policy_attachment.apigateway_logs attaches AdministratorAccess, "
+        "not in local.attachable_policies" in problems
+    )
+
+
+def test_a_platform_role_that_cannot_be_passed_is_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "modules/network/main.tf",
+        'name               = "${var.name}-vpc-flow"',
+        'name               = "${var.name}-flow-logs"',
+    )
+    role = "network: aws_iam_role.flow (${var.name}-flow-logs)"
+    assert f"{role} cannot be passed to vpc-flow-logs.amazonaws.com" in _roles(terraform_copy)
+
+
+def test_a_policy_over_the_size_limit_is_caught(terraform_copy: Path) -> None:
+    many = ", ".join(f'"ec2:CreateThing{i:03d}"' for i in range(250))
+    replace_in(terraform_copy / "bootstrap/deploy_policies.tf", '"ec2:CreateVpc",', f"{many},")
+    assert any("deploy_network: about" in p for p in _roles(terraform_copy))
+
+
+def test_a_state_key_other_than_the_backends_is_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "bootstrap/main.tf",
+        'state_key = "mindlinks/terraform.tfstate"',
+        'state_key = "terraform.tfstate"',
+    )
+    assert any("is not the backend's key" in p for p in _roles(terraform_copy))
+
+
+# --- release pipeline: base image -------------------------------------------------
+
+
+def test_a_base_image_not_pinned_by_digest_is_caught(root: Path) -> None:
+    text = (root / "docker" / "Dockerfile").read_text()
+    unpinned = re.sub(r"@sha256:[0-9a-f]{64}", "", text)
+    assert dockerfile.problems(text) == []
+    assert dockerfile.unpinned_bases(unpinned) == [
+        "base: base image python:3.11-slim-bookworm is not pinned by digest (@sha256:...)"
+    ]
+    via_arg = "ARG BASE=python:3.11-slim\n" + unpinned.replace(
+        "FROM python:3.11-slim-bookworm AS base", "FROM ${BASE} AS base"
+    )
+    assert any("not pinned by digest" in p for p in dockerfile.problems(via_arg))
+
+
+def test_a_resource_named_beyond_the_deploy_roles_names_is_caught(terraform_copy: Path) -> None:
+    replace_in(
+        terraform_copy / "modules/events/main.tf",
+        'name                      = "${var.resource_prefix}${each.key}-dlq"',
+        'name                      = "dead-letters-${each.key}"',
+    )
+    replace_in(
+        terraform_copy / "modules/data/s3.tf",
+        'bucket              = "${var.resource_prefix}${each.key}"',
+        'bucket              = "mindlinks-${each.key}"',
+    )
+    problems = _roles(terraform_copy)
+    assert (
+        "events: aws_sqs_queue.dlq (dead-letters-${each.key}) is beyond the deploy role's names"
+        in problems
+    )
+    assert any("aws_s3_bucket.this (mindlinks-${each.key}) is beyond" in p for p in problems)

@@ -1,6 +1,7 @@
 """What docker/Dockerfile must guarantee, checked on its text (no engine here).
 
-hadolint catches general mistakes; these are the promises of our image: the
+hadolint catches general mistakes; these are the promises of our image: every
+image it starts from is pinned by digest (``name:tag@sha256:...``), the
 service stage runs as a non-root user, has a HEALTHCHECK on /health/live with
 Python's urllib, starts uvicorn as PID 1 (``exec`` in exec-form ``sh -c``) so
 SIGTERM reaches it, drains for 20 s, never writes bytecode, and the runtime
@@ -78,6 +79,31 @@ def _last(stages_: list[Stage], keyword: str) -> str | None:
     return value
 
 
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def _resolved(image: str, text: str) -> str:
+    """An image reference with a leading ``ARG`` default substituted."""
+    for keyword, args in instructions(text):
+        if keyword == "FROM":
+            break
+        name, _, default = args.partition("=")
+        if keyword == "ARG" and image == f"${{{name}}}":
+            return default
+    return image
+
+
+def unpinned_bases(text: str) -> list[str]:
+    """The images stages start from (other stages aside) that are not pinned by
+    digest: a tag moves, a digest names the same bytes forever."""
+    all_stages = stages(text)
+    return [
+        f"{stage.name}: base image {image} is not pinned by digest (@sha256:...)"
+        for stage in all_stages.values()
+        if stage.base not in all_stages and not DIGEST.search(image := _resolved(stage.base, text))
+    ]
+
+
 def problems(text: str, target: str = "service") -> list[str]:
     found: list[str] = []
     all_stages = stages(text)
@@ -85,14 +111,9 @@ def problems(text: str, target: str = "service") -> list[str]:
         return [f"no {target} stage"]
     if list(all_stages)[-1] != target:
         found.append(f"{target} is not the last (default) stage")
+    found += unpinned_bases(text)
     runtime = chain(all_stages, target)
-    root_image = runtime[0].base
-    for keyword, args in instructions(text):
-        if keyword == "FROM":
-            break
-        name, _, default = args.partition("=")
-        if keyword == "ARG" and root_image == f"${{{name}}}":
-            root_image = default
+    root_image = _resolved(runtime[0].base, text)
     if not re.match(r"python:[0-9.]+-slim", root_image):
         found.append(f"base image {root_image} is not a slim Python image")
     user = _last(runtime, "USER")

@@ -14,7 +14,8 @@ what the workspace uses):
 - hadolint on docker/Dockerfile;
 - the compose-spec JSON schema and the real Compose CLI (``docker-compose
   config``, no engine needed) on docker-compose.yml;
-- the github-workflows JSON schema on .github/workflows/*.yml.
+- the github-workflows JSON schema on .github/workflows/*.yml, and the
+  dependabot schema on .github/dependabot.yml.
 """
 
 from __future__ import annotations
@@ -212,6 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             compose, {"MINDLINKS_CURSOR_SECRET": "validate"}
         ),
         "workflows": lambda: schema_problems("vendor.github-workflows", workflow_files(root)),
+        "dependabot": lambda: schema_problems(
+            "vendor.dependabot", [root / ".github" / "dependabot.yml"]
+        ),
     }
     failed = False
     for name, check in checks.items():
