@@ -99,6 +99,12 @@ def test_a_transaction_needs_each_items_own_action() -> None:
     assert not any(n.action == "dynamodb:TransactWriteItems" for n in found)
 
 
+def test_indexes_are_granted_only_what_can_name_one() -> None:
+    [indexes] = [s for s in task_policy(FLEET, "ledger") if s.sid == "OwnIndexes"]
+    assert indexes.actions == ("dynamodb:Query", "dynamodb:Scan")
+    assert indexes.resources == ("table/ledger-outbox/index/*", "table/ledger-journal/index/*")
+
+
 def test_index_reads_batches_and_scratch_copies() -> None:
     [query, *_] = needs(
         call(
@@ -213,7 +219,10 @@ def test_unknown_callers_fail_and_unused_grants_are_reported() -> None:
     assert findings.unknown_callers == {"nobody"}
     assert not findings.ok
     unused = unused_grants(FLEET, check(FLEET, []))
-    assert ("Traces", "xray:PutTraceSegments", "*") in unused["ledger"]
+    assert ("OwnTables", "dynamodb:GetItem", "table/ledger-heads") in unused["ledger"]
+    assert not any(sid == "Traces" for sid, _, _ in unused["ledger"])  # the sidecar's
+    text = report(FLEET, check(FLEET, []), with_unused=True)
+    assert "Grants no recorded call used: " in text
     assert not any(sid.startswith("NeverRewrite") for sid, _, _ in unused["ledger"])
 
 

@@ -168,7 +168,7 @@ class Aws:
         self._stack = AsyncExitStack()
         self._log = (
             CallLog(settings.aws_call_log, fleet, caller, settings.resource_prefix)
-            if settings.aws_call_log
+            if settings.aws_call_log and settings.local_mode
             else None
         )
 

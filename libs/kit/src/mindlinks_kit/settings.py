@@ -76,7 +76,7 @@ def public_https(url: str) -> bool:
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
-    local_only: ClassVar[tuple[str, ...]] = ("port_offset", "aws_endpoint_url", "aws_call_log")
+    local_only: ClassVar[tuple[str, ...]] = ("port_offset", "aws_endpoint_url")
     """Settings that must keep their default outside local mode."""
     public_urls: ClassVar[tuple[str, ...]] = ("public_base_url",)
     """URLs (when set) that must be ``https://`` on a public host outside local mode."""
@@ -96,7 +96,8 @@ class ServiceSettings(BaseSettings):
     aws_call_log: str | None = None
     """A directory: each distinct AWS call this process makes is recorded there,
     so the test suite can hold every call against the service's IAM role
-    (``mindlinks_dev.iam``). Local only; the test session sets it."""
+    (``mindlinks_dev.iam``). The test session sets it; ignored outside local mode
+    (test instrumentation, not a setting a deployment could need)."""
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     peer_url_template: str = "http://127.0.0.1:{port}"

@@ -28,7 +28,7 @@ from mindlinks_dev.bootstrap import Bootstrapped, bootstrap
 from mindlinks_dev.embedded import aws_environment, moto_server
 from mindlinks_dev.harness import ENTRY_POINT_GROUP, Running, installed_services, run_services
 from mindlinks_dev.iam.calls import read_calls
-from mindlinks_dev.iam.check import check, report
+from mindlinks_dev.iam.check import check, report, unused_lines
 from mindlinks_fleet import FLEET
 
 DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/9"
@@ -60,9 +60,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if directory is None or not os.path.isdir(directory):
         return
     findings = check(FLEET, read_calls(Path(directory), FLEET.name))
-    session.config.stash[IAM_REPORT_KEY] = report(
-        FLEET, findings, with_unused=_whole_suite(session.config)
-    )
+    whole = _whole_suite(session.config)
+    text = report(FLEET, findings, with_unused=whole)
+    if whole:
+        listed = session.config.rootpath / ".run" / "iam-unused.txt"
+        listed.write_text("\n".join(unused_lines(FLEET, findings)) + "\n", encoding="utf-8")
+        text += f"\n(the unused grants, one per line: {listed})"
+    session.config.stash[IAM_REPORT_KEY] = text
     if findings.ok:
         shutil.rmtree(directory, ignore_errors=True)
     else:

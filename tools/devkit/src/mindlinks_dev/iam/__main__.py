@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mindlinks_dev.iam.calls import read_calls
-from mindlinks_dev.iam.check import check, report
+from mindlinks_dev.iam.check import check, report, unused_lines
 from mindlinks_fleet import FLEET
 
 
@@ -19,6 +19,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     findings = check(FLEET, read_calls(args.directory, FLEET.name))
     print(report(FLEET, findings, with_unused=args.unused))
+    if args.unused:
+        print("\n".join(unused_lines(FLEET, findings)))
     return 0 if findings.ok else 1
 
 

@@ -89,11 +89,12 @@ def check(fleet: Fleet, calls: list[Call]) -> Findings:
 
 def unused_grants(fleet: Fleet, findings: Findings) -> dict[str, list[tuple[str, str, str]]]:
     """Per service: (sid, action, resource) granted that no recorded call used.
-    Deny statements are not grants."""
+    Deny statements are not grants; a grant used outside the service's code
+    (the tracing sidecar's) is not counted."""
     unused: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for service in fleet.services:
         for statement in task_policy(fleet, service.name):
-            if statement.effect != "Allow":
+            if statement.effect != "Allow" or statement.used_outside_the_code:
                 continue
             for action in statement.actions:
                 for resource in statement.resources:
@@ -103,22 +104,30 @@ def unused_grants(fleet: Fleet, findings: Findings) -> dict[str, list[tuple[str,
 
 
 def report(fleet: Fleet, findings: Findings, *, with_unused: bool) -> str:
+    """The refusals, each with the calls that needed it; with ``with_unused``,
+    how many grants no call used, per service (``unused_lines`` lists them)."""
     lines = [f"IAM check: {findings.calls} distinct AWS calls held against the task roles."]
     for caller in sorted(findings.unknown_callers):
         lines.append(f"REFUSED: calls recorded for {caller!r}, which is no service of the fleet")
-    for (caller, need), calls in sorted(
+    refusals = sorted(
         findings.refused.items(), key=lambda kv: (kv[0][0], kv[0][1].action, kv[0][1].ref)
-    ):
+    )
+    for (caller, need), calls in refusals:
         lines.append(f"REFUSED: {caller}: {need.action} on {need.ref}, needed by:")
         lines.extend(f"    {call.describe()}" for call in calls[:3])
         if len(calls) > 3:
             lines.append(f"    … and {len(calls) - 3} more")
     if with_unused:
         unused = unused_grants(fleet, findings)
-        total = sum(len(v) for v in unused.values())
-        lines.append(f"Granted but used by no recorded call: {total}")
-        for service, grants in sorted(unused.items()):
-            for sid, action, resource in grants:
-                lines.append(f"    unused: {service}: {sid}: {action} on {resource}")
+        counts = ", ".join(f"{service} {len(grants)}" for service, grants in sorted(unused.items()))
+        lines.append(f"Grants no recorded call used: {sum(map(len, unused.values()))} ({counts})")
     lines.append("IAM check: PASS" if findings.ok else "IAM check: FAIL")
     return "\n".join(lines)
+
+
+def unused_lines(fleet: Fleet, findings: Findings) -> list[str]:
+    return [
+        f"{service}: {sid}: {action} on {resource}"
+        for service, grants in sorted(unused_grants(fleet, findings).items())
+        for sid, action, resource in grants
+    ]

@@ -91,6 +91,9 @@ class Statement:
     resources: tuple[str, ...]
     effect: Literal["Allow", "Deny"] = "Allow"
     conditions: tuple[Condition, ...] = ()
+    used_outside_the_code: str = ""
+    """Who uses the grant, when not the service's own code (the permission
+    check cannot see it, so does not call it unused)."""
 
     def variables(self) -> dict[str, Any]:
         """As Terraform's ``task_policies`` holds it."""
@@ -106,8 +109,18 @@ class Statement:
         }
 
 
+INDEX_ACTIONS = ("dynamodb:Query", "dynamodb:Scan")
+"""The only actions that can name an index (``IndexName``)."""
+
+
 def table_refs(names: list[str]) -> tuple[str, ...]:
-    return (*(f"table/{n}" for n in names), *(f"table/{n}/index/*" for n in names))
+    return tuple(f"table/{n}" for n in names)
+
+
+def index_refs(fleet: Fleet, service: str, names: list[str]) -> tuple[str, ...]:
+    """The index ARNs of those of ``names`` that have indexes."""
+    indexed = {f"{service}-{t.name}" for t in fleet.tables(service) if t.indexes}
+    return tuple(f"table/{n}/index/*" for n in names if n in indexed)
 
 
 def task_policy(fleet: Fleet, service: str) -> tuple[Statement, ...]:
@@ -126,9 +139,16 @@ def task_policy(fleet: Fleet, service: str) -> tuple[Statement, ...]:
     statements: list[Statement] = []
     if mutable:
         statements.append(Statement("OwnTables", TABLE_ACTIONS, table_refs(mutable)))
+    if index_refs(fleet, service, [*mutable, *append_only]):
+        statements.append(
+            Statement(
+                "OwnIndexes", INDEX_ACTIONS, index_refs(fleet, service, [*mutable, *append_only])
+            )
+        )
     if append_only:
         refs = table_refs(append_only)
         statements.append(Statement("OwnAppendOnlyTables", APPEND_ONLY_ACTIONS, refs))
+        refs += tuple(f"table/{n}/index/*" for n in append_only)
         statements.append(Statement("NeverRewriteAppendOnlyTables", REWRITES, refs, "Deny"))
     if buckets:
         objects = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject")
@@ -211,6 +231,7 @@ def task_policy(fleet: Fleet, service: str) -> tuple[Statement, ...]:
                 "xray:GetSamplingTargets",
             ),
             ("*",),  # X-Ray has no resource-level permissions
+            used_outside_the_code="the ADOT collector sidecar, which sends the traces",
         )
     )
     return tuple(statements)
