@@ -67,16 +67,16 @@ def autoscaling_problems(tree: Tree, root: Path) -> list[str]:
         target = str(tracking.get("target_value"))
         wanted = "local.request_target" if name == "requests" else "var.scale_out_percent"
         expect(found, wanted in target, f"autoscaling: {name} target is {target}, not {wanted}")
-    requests = ecs.get(("aws_appautoscaling_policy", "requests"), {})
+    request_policy = ecs.get(("aws_appautoscaling_policy", "requests"), {})
     label = str(
         first_block(
-            first_block(requests, "target_tracking_scaling_policy_configuration"),
+            first_block(request_policy, "target_tracking_scaling_policy_configuration"),
             "predefined_metric_specification",
         ).get("resource_label")
     )
     expect(
         found,
-        requests.get("for_each") == "${aws_lb_target_group.this}"
+        request_policy.get("for_each") == "${aws_lb_target_group.this}"
         and "var.load_balancer.arn_suffix" in label
         and "each.value.arn_suffix" in label,
         "autoscaling: requests are not tracked on both blue/green target groups",
