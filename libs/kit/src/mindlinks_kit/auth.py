@@ -2,7 +2,7 @@
 
 Access tokens are RS256 JWTs with a ``kid``; the public keys come from auth's
 JWKS, cached per process (no auth round-trip per request). Routes declare who
-may call them with the ``CurrentUser``/``Roles``/``Internal`` dependencies. A
+may call them with the ``CurrentUser``, ``roles(...)`` and ``Internal`` dependencies. A
 role the fleet names a step-up role counts only when the token's ``amr`` says
 the user signed in with a second factor (``AnyFactorUser`` is the exception,
 for the routes where such a user sets one up).
@@ -271,4 +271,3 @@ CurrentUser = Annotated[Principal, Depends(current_user)]
 AnyFactorUser = Annotated[Principal, Depends(current_user_any_factor)]
 ClientIp = Annotated[str, Depends(client_ip)]
 Internal = Annotated[ServiceCaller, Depends(service_caller)]
-Admin = Annotated[Principal, Depends(roles("admin"))]

@@ -143,13 +143,6 @@ class Page(ApiModel, Generic[T]):
     next_cursor: str | None = None
 
 
-class Money(ApiModel):
-    """Integer minor units with an ISO 4217 currency; never floats."""
-
-    amount_minor: int
-    currency: str
-
-
 class FieldError(BaseModel):
     location: list[str]
     message: str

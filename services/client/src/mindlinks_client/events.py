@@ -12,10 +12,3 @@ consumes ``user.suspended`` itself (fleet-wide token revocation).
 """
 
 from __future__ import annotations
-
-PUBLISHES = (
-    "company.registered",
-    "company.reviewed",
-    "company.claim-contested",
-    "invitation.created",
-)

@@ -20,8 +20,6 @@ from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.consumer import Handler
 from mindlinks_kit.events.envelope import Delivered
 
-PUBLISHES = ("contract.created", "contract.sent-for-signature", "contract.voided")
-
 
 def handlers(deps: ContractDeps) -> dict[str, Handler]:
     async def on_activated(event: Delivered[ContractActivated], uow: UnitOfWork) -> None:

@@ -18,8 +18,6 @@ from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.consumer import Handler
 from mindlinks_kit.events.envelope import Delivered
 
-PUBLISHES = ("invitation.accepted", "contractor.created")
-
 
 def handlers(deps: ContractorDeps) -> dict[str, Handler]:
     contractors = deps.contractors

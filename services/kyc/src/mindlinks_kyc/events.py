@@ -11,8 +11,6 @@ from __future__ import annotations
 from mindlinks_kit.events.consumer import Handler
 from mindlinks_kyc.deps import KycDeps
 
-PUBLISHES = ("kyc.verified", "kyc.rejected")
-
 
 def handlers(deps: KycDeps) -> dict[str, Handler]:
     return {}

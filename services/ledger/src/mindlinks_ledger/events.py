@@ -14,8 +14,6 @@ from mindlinks_kit.events.consumer import Handler
 from mindlinks_kit.events.envelope import Delivered
 from mindlinks_ledger.deps import LedgerDeps
 
-PUBLISHES = ("ledger.contract-activated", "ledger.payment-scheduled")
-
 
 def handlers(deps: LedgerDeps) -> dict[str, Handler]:
     async def on_signature_completed(event: Delivered[SignatureCompleted], uow: UnitOfWork) -> None:

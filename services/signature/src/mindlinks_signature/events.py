@@ -13,8 +13,6 @@ from __future__ import annotations
 from mindlinks_kit.events.consumer import Handler
 from mindlinks_signature.deps import SignatureDeps
 
-PUBLISHES = ("signature.client-signed", "signature.completed", "signature.declined")
-
 
 def handlers(deps: SignatureDeps) -> dict[str, Handler]:
     return {}

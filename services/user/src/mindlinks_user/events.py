@@ -13,8 +13,6 @@ from mindlinks_kit.events.consumer import Handler
 from mindlinks_kit.events.envelope import Delivered
 from mindlinks_user.deps import UserDeps
 
-PUBLISHES = ("user.updated",)
-
 
 def handlers(deps: UserDeps) -> dict[str, Handler]:
     async def on_user_created(event: Delivered[UserCreated], uow: UnitOfWork) -> None:
