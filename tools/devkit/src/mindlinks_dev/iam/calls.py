@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,7 +188,7 @@ def _s3(call: Call, name: str) -> Iterator[tuple[str, str]]:
     elif name in BUCKET_LEVEL:
         yield f"s3:{name}", bucket
     else:
-        yield f"s3:{name}", f"{bucket}/{call.targets.get('Key', '*')}"
+        yield f"s3:{name}", f"{bucket}/*"  # object keys are not recorded: any object
 
 
 def direct_needs(call: Call) -> list[tuple[str, str]]:
@@ -236,7 +236,3 @@ def needs(call: Call) -> list[Need]:
         found.append(Need(action, ref))
         found.extend(encryption_needs(action, ref))
     return list(dict.fromkeys(found))
-
-
-def callers(calls: Iterable[Call]) -> set[str]:
-    return {call.caller for call in calls}

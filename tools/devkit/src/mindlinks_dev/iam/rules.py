@@ -31,6 +31,16 @@ NO_RESOURCE_LEVEL = ("xray:", "ecr:GetAuthorizationToken")
 KEYS = ("key/data", "key/secrets", "key/messaging")
 
 
+def wildcard_on_a_store(action: str) -> bool:
+    """``*`` itself, or a wildcard action on a data store (``dynamodb:*Item``)."""
+    return action == "*" or ("*" in action and action.split(":")[0] in DATA_STORES)
+
+
+def unscoped_only(actions: list[str]) -> bool:
+    """Whether every action is one AWS authorises only on ``"*"``."""
+    return all(a.startswith(NO_RESOURCE_LEVEL) for a in actions)
+
+
 def own_resources(fleet: Fleet, service: str) -> set[str]:
     """The references ``service``'s role may name."""
     spec = fleet.service(service)
@@ -78,12 +88,11 @@ def problems(variables: Mapping[str, Any], fleet: Fleet) -> list[str]:
                     denied[ref] |= {a for a in REWRITES if _covers(actions, a)}
                 continue
             for action in actions:
-                store = action.split(":")[0]
-                if action == "*" or ("*" in action and store in DATA_STORES):
+                if wildcard_on_a_store(action):
                     found.append(f"{name}: {sid}: wildcard action {action}")
             for resource in resources:
                 if resource == "*":
-                    if not all(a.startswith(NO_RESOURCE_LEVEL) for a in actions):
+                    if not unscoped_only(actions):
                         found.append(f"{name}: {sid}: '*' resource for {actions}")
                 elif resource not in own:
                     found.append(f"{name}: {sid}: {resource} is not one of the service's own")

@@ -53,7 +53,7 @@ def iam_problems(tree: Tree) -> list[str]:
                 service = action.split(":")[0]
                 if key_policy and service == "kms":
                     continue
-                if action == "*" or ("*" in action and service in DATA_STORES):
+                if rules.wildcard_on_a_store(action):
                     found.append(f"{path.name}: {name}: wildcard action {action}")
     found += task_role_problems(tree)
     return found
@@ -81,7 +81,7 @@ def task_role_problems(tree: Tree) -> list[str]:
             for resource in as_list(statement.get("resources", [])):
                 resource = str(resource)
                 if resource == "*":
-                    if not all(a.startswith(NO_RESOURCE_LEVEL) for a in actions):
+                    if not rules.unscoped_only(actions):
                         found.append(f"{path.name}: {name}: '*' resource for {actions}")
                     continue
                 if not re.search(r"var\.(access|image|log_group)\.", resource):
