@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 async def test_user_lookup(t: AuthTest) -> None:
     user = await t.user(role="contractor")
-    headers = await t.service_headers("contract")
+    headers = await t.service_headers("client")
     response = await t.auth.get(f"/internal/auth/users/{user['id']}", headers=headers)
     assert response.status_code == 200, response.text
     assert response.json() == {
@@ -66,7 +66,7 @@ async def test_internal_routes_need_a_service_token(t: AuthTest) -> None:
 async def test_introspection(t: AuthTest) -> None:
     user = await t.user(role="contractor")
     tokens = await t.login(user)
-    headers = await t.service_headers("payment")
+    headers = await t.service_headers("admin")
     claims = jwt.decode(tokens["accessToken"], options={"verify_signature": False})
     active = await t.auth.post(
         "/internal/auth/introspect", headers=headers, json={"token": tokens["accessToken"]}

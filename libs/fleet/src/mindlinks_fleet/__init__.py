@@ -1,8 +1,10 @@
 """The Mind-Links fleet, declared once: services, ports, tables, buckets,
-peers, event subscriptions and sizes. Compose, Terraform variables, IAM
+peers, event subscriptions, the internal API and sizes. Compose, Terraform variables, IAM
 resource lists and the local bootstrap derive from ``FLEET``."""
 
 from mindlinks_fleet.events import CATALOG
+from mindlinks_fleet.internal import ROUTES, TOKEN_ROUTE
+from mindlinks_fleet.internal.operations import OPERATOR
 from mindlinks_fleet.services import REVOCATIONS, SERVICES
 from mindlinks_kit.declaration import Fleet
 
@@ -12,7 +14,9 @@ FLEET = Fleet(
     events=CATALOG,
     revocations=REVOCATIONS,
     step_up_roles=("admin",),
-    operator="admin",
+    operator=OPERATOR,
+    routes=ROUTES,
+    token_route=TOKEN_ROUTE,
 )
 
 __all__ = ["FLEET"]

@@ -23,6 +23,7 @@ from mindlinks_kit.events.consumer import Consumer, Handler
 from mindlinks_kit.events.outbox import Outbox, Relay
 from mindlinks_kit.health import health
 from mindlinks_kit.http import Peers, ServiceTokens
+from mindlinks_kit.internal import check_mounted
 from mindlinks_kit.middleware import RequestMiddleware
 from mindlinks_kit.observability import Metrics, configure_logging, configure_tracing
 from mindlinks_kit.openapi import PROBLEM_RESPONSES, document_problems
@@ -117,6 +118,8 @@ def create_app(
     if settings.local_mode:
         for router in dev_routers:
             app.include_router(router, responses=PROBLEM_RESPONSES)
+    if any(route.owner == service for route in fleet.routes):
+        check_mounted(app, fleet, service)
     document_problems(app)
     app.add_middleware(RequestMiddleware, tracer=tracer, metrics=metrics)
     return app
@@ -140,6 +143,7 @@ def _runtime(
         attempts=settings.http_attempts,
         fail_max=settings.breaker_fail_max,
         reset_timeout=settings.breaker_reset_seconds,
+        service=service,
     )
 
     async def jwks() -> dict[str, Any]:

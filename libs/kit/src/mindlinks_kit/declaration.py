@@ -8,12 +8,19 @@ are just shapes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
 KeyType = Literal["S", "N"]
+Method = Literal["GET", "POST", "PUT", "DELETE"]
+A = TypeVar("A")
+EVERY_SERVICE = "*"
+"""As a route's owner: the kit mounts it on every service. As a caller: any
+service of the fleet may call it."""
+_PARAMETER = re.compile(r"\{([a-z_]+)\}")
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,46 @@ class Event:
     producer: str
     payload: type[BaseModel]
     version: int = 1
+
+
+@dataclass(frozen=True)
+class Route(Generic[A]):
+    """One internal (service-to-service) route, declared once: the owner mounts
+    it (``mindlinks_kit.internal.serve``), its callers call it
+    (``Peers.call``), and only ``callers`` get past its token check."""
+
+    owner: str
+    method: Method
+    path: str
+    """``/internal/...`` with ``{name}`` parameters, filled in order by callers."""
+    answer: type[A]
+    """The 2xx body's model (the owner's ``response_model``), or ``bytes``."""
+    callers: tuple[str, ...]
+    body: type[BaseModel] | None = None
+    """The request body's model, when it takes JSON; ``bytes`` routes say
+    ``content_type`` instead."""
+    content_type: str | None = None
+    status: int = 200
+    authenticated: bool = True
+    """False only for the route where a service gets its token."""
+    summary: str = ""
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return tuple(_PARAMETER.findall(self.path))
+
+    def key(self) -> tuple[str, str]:
+        return self.method, self.path
+
+
+@dataclass(frozen=True)
+class Call(Route[A]):
+    """A route whose 404 is a refusal like any other."""
+
+
+@dataclass(frozen=True)
+class Lookup(Route[A]):
+    """A route whose 404 means "there is none": callers get ``None``."""
 
 
 # Tables every producer and every consumer gets, derived rather than declared
@@ -150,6 +197,10 @@ class Fleet:
     step_up_roles: tuple[str, ...] = ()
     """Roles whose tokens count only when the user signed in with a second
     factor (``amr`` has ``mfa``); elsewhere such a token is refused (403)."""
+    routes: tuple[Route[Any], ...] = ()
+    """The internal API: every ``/internal`` route, its owner and its callers."""
+    token_route: Call[Any] | None = None
+    """The route (among ``routes``) where a service gets its service token."""
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.services]
@@ -177,6 +228,42 @@ class Fleet:
             unknown_peers = set(service.peers) - set(names)
             if unknown_peers:
                 raise ValueError(f"{service.name} names unknown peers {sorted(unknown_peers)}")
+        self._check_routes(names)
+
+    def _check_routes(self, names: list[str]) -> None:
+        seen: set[tuple[str, str]] = set()
+        for route in self.routes:
+            if route.key() in seen:
+                raise ValueError(f"route {route.method} {route.path} is declared twice")
+            seen.add(route.key())
+            if not route.path.startswith("/internal/"):
+                raise ValueError(f"internal route {route.path} must start with /internal/")
+            if route.owner not in (*names, EVERY_SERVICE):
+                raise ValueError(f"route {route.path} has unknown owner {route.owner}")
+            unknown = set(route.callers) - {*names, EVERY_SERVICE}
+            if unknown or not route.callers:
+                raise ValueError(f"route {route.path} names unknown callers {sorted(unknown)}")
+            if route.owner != EVERY_SERVICE and route.owner in route.callers:
+                raise ValueError(f"route {route.path}: {route.owner} does not call itself")
+        if self.token_route is not None and self.token_route not in self.routes:
+            raise ValueError("the token route must be one of the fleet's routes")
+        if not self.routes:
+            return  # a fleet that has not declared its internal API (the kit's toy fleets)
+        for service in self.services:
+            called: set[str] = set()
+            for route in self.routes:
+                if service.name in route.callers:
+                    called |= set(names) if route.owner == EVERY_SERVICE else {route.owner}
+            called.discard(service.name)
+            if self.token_route is not None:
+                called.discard(
+                    self.token_route.owner
+                )  # every service's: its tokens come from there
+            if not called <= set(service.peers):
+                raise ValueError(
+                    f"{service.name} declares peers {sorted(service.peers)} but may call "
+                    f"routes of {sorted(called)}: the two must agree"
+                )
 
     def service(self, name: str) -> Service:
         for service in self.services:
@@ -189,6 +276,13 @@ class Fleet:
             if event.name == name:
                 return event
         raise KeyError(name)
+
+    def routes_of(self, owner: str) -> tuple[Route[Any], ...]:
+        """The internal routes ``owner`` mounts (its own and the kit's)."""
+        return tuple(r for r in self.routes if r.owner in (owner, EVERY_SERVICE))
+
+    def may_call(self, caller: str, route: Route[Any]) -> bool:
+        return caller in route.callers or EVERY_SERVICE in route.callers
 
     def publishes(self, service: str) -> tuple[Event, ...]:
         return tuple(e for e in self.events if e.producer == service)

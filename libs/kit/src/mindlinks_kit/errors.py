@@ -162,6 +162,9 @@ class PeerRefused(Problem):
         super().__init__(detail, **extensions)
         self.answer = answer
         """(status, code, title) our caller gets."""
+        self.peer_status: int | None = None
+        self.peer_code: str | None = None
+        """What the peer itself answered, for a caller that gives it a meaning."""
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         status, code, title = self.answer

@@ -14,12 +14,14 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import suppress
-from typing import Any
+from typing import Any, TypeVar, overload
+from urllib.parse import quote
 
 import httpx
 import pybreaker
 import structlog
 from opentelemetry import propagate
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from tenacity import (
     AsyncRetrying,
     retry_if_exception_type,
@@ -28,6 +30,7 @@ from tenacity import (
 )
 
 from mindlinks_kit.context import current
+from mindlinks_kit.declaration import EVERY_SERVICE, Call, Lookup, Route
 from mindlinks_kit.errors import (
     Conflict,
     InvalidInput,
@@ -42,6 +45,8 @@ log = structlog.get_logger("mindlinks.http")
 USER_TOKEN_HEADER = "x-user-authorization"  # noqa: S105 - a header name
 IDEMPOTENCY_HEADER = "idempotency-key"
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+A = TypeVar("A")
+Refusal = Callable[[str, httpx.Response], Exception]
 
 
 _PASSED_ON: dict[int, type[Problem]] = {
@@ -68,16 +73,44 @@ def refusal(peer: str, response: httpx.Response) -> Problem:
         return PeerUnavailable(f"{peer} is overloaded", peer=peer, reason="throttled")
     passed_on = _PASSED_ON.get(status)
     if passed_on is None:
-        return PeerRefused(
+        refused = PeerRefused(
             f"{peer} answered {status}" + (f" ({code})" if code else ""),
             answer=(PeerRefused.status, PeerRefused.code, PeerRefused.title),
             peer=peer,
         )
+    else:
+        refused = PeerRefused(
+            detail or passed_on.title,
+            answer=(passed_on.status, code or passed_on.code, passed_on.title),
+            peer=peer,
+        )
+    refused.peer_status, refused.peer_code = status, code
+    return refused
+
+
+def unreadable(peer: str, what: str) -> PeerRefused:
+    """A 2xx answer that is not what the route declares: ours to fix (502)."""
     return PeerRefused(
-        detail or passed_on.title,
-        answer=(passed_on.status, code or passed_on.code, passed_on.title),
+        f"{peer} gave an unreadable answer ({what})",
+        answer=(PeerRefused.status, PeerRefused.code, PeerRefused.title),
         peer=peer,
     )
+
+
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _read(route: Route[A], peer: str, response: httpx.Response) -> A:
+    if route.answer is bytes:
+        return response.content  # type: ignore[return-value]  # A is bytes here
+    adapter = _ADAPTERS.get(route.answer)
+    if adapter is None:
+        adapter = _ADAPTERS[route.answer] = TypeAdapter(route.answer)
+    try:
+        answer: A = adapter.validate_json(response.content)
+    except ValidationError as exc:
+        raise unreadable(peer, f"not a {getattr(route.answer, '__name__', 'answer')}") from exc
+    return answer
 
 
 def peer_problem(response: httpx.Response) -> tuple[str | None, str | None]:
@@ -172,7 +205,13 @@ class Peers:
         attempts: int = 3,
         fail_max: int = 5,
         reset_timeout: float = 30.0,
+        service: str = "",
     ) -> None:
+        self.service = service
+        """Who calls (checked against each declared route's callers)."""
+        self.refusal: Refusal = refusal
+        """What a declared call raises for a refusal (a caller may pass refusals
+        on its own way, as the admin does)."""
         self.template = template
         self.ports = ports
         self.allowed = frozenset(allowed)
@@ -272,6 +311,86 @@ class Peers:
                 f"{peer} is unavailable ({str(exc).replace('-', ' ')})", peer=peer, reason=str(exc)
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @overload
+    async def call(
+        self,
+        route: Lookup[A],
+        *parameters: str,
+        peer: str | None = None,
+        body: BaseModel | bytes | None = None,
+        params: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        attempts: int | None = None,
+    ) -> A | None: ...
+
+    @overload
+    async def call(
+        self,
+        route: Call[A],
+        *parameters: str,
+        peer: str | None = None,
+        body: BaseModel | bytes | None = None,
+        params: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        attempts: int | None = None,
+    ) -> A: ...
+
+    async def call(
+        self,
+        route: Route[A],
+        *parameters: str,
+        peer: str | None = None,
+        body: BaseModel | bytes | None = None,
+        params: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        attempts: int | None = None,
+    ) -> A | None:
+        """Call a declared internal route: ``parameters`` fill its path in
+        order; the answer is read as the declared model (``None`` for a
+        ``Lookup``'s 404); any other refusal raises ``self.refusal(...)``.
+        ``peer`` names the service for a route every service mounts."""
+        if EVERY_SERVICE not in route.callers and self.service not in route.callers:
+            raise ValueError(f"{self.service} is not a declared caller of {route.path}")
+        target = route.owner if route.owner != EVERY_SERVICE else peer
+        if target is None:
+            raise ValueError(f"{route.path} is mounted by every service: name the peer")
+        if len(parameters) != len(route.parameters):
+            raise ValueError(f"{route.path} takes {len(route.parameters)} path parameters")
+        path = route.path.format_map(
+            {
+                name: quote(value, safe="")
+                for name, value in zip(route.parameters, parameters, strict=True)
+            }
+        )
+        if isinstance(body, BaseModel):
+            if route.body is None or not isinstance(body, route.body):
+                raise TypeError(f"{route.path} takes {route.body}, not {type(body).__name__}")
+            json: Any = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
+            content, content_type = None, None
+        else:
+            json, content, content_type = None, body, route.content_type
+        response = await self.request(
+            target,
+            route.method,
+            path,
+            json=json,
+            content=content,
+            content_type=content_type,
+            params=params,
+            idempotency_key=idempotency_key,
+            authenticate=route.authenticated,
+            timeout=timeout,
+            attempts=attempts,
+        )
+        if response.status_code == 404 and isinstance(route, Lookup):
+            return None
+        if not 200 <= response.status_code < 300:
+            raise self.refusal(target, response)
+        return _read(route, target, response)
 
     async def headers(
         self, idempotency_key: str | None = None, authenticate: bool = True

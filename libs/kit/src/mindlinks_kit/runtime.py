@@ -99,14 +99,11 @@ async def remote_service_token(runtime: Runtime) -> tuple[str, float]:
         secret = settings.service_secret.get_secret_value()
     else:
         secret = await runtime.aws.secret(f"service/{runtime.service.name}")
-    response = await runtime.peers.request(
-        "auth",
-        "POST",
-        "/internal/auth/service-tokens",
-        json={"service": runtime.service.name, "secret": secret},
-        authenticate=False,
-    )
-    response.raise_for_status()
-    token: str = response.json()["token"]
+    route = runtime.fleet.token_route
+    if route is None:
+        raise RuntimeError(f"{runtime.fleet.name} declares no token route")
+    body = route.body(service=runtime.service.name, secret=secret) if route.body else None
+    answer = await runtime.peers.call(route, body=body)
+    token: str = answer.token
     claims = jwt.decode(token, options={"verify_signature": False})
     return token, float(claims.get("exp", time.time() + 60))

@@ -9,13 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
-from mindlinks_auth.deps import Deps, FromAdmin
+from mindlinks_auth.deps import Deps
 from mindlinks_auth.domain import Status
 from mindlinks_auth.schemas import (
-    AccountRecord,
     EmailRequest,
-    IntrospectRequest,
-    IntrospectResponse,
     LoginRequest,
     Me,
     MfaCodeRequest,
@@ -24,23 +21,32 @@ from mindlinks_auth.schemas import (
     RegisterRequest,
     RegistrationAccepted,
     ResetPasswordRequest,
+    TokenPair,
+    TokenRequest,
+    VerifiedEmail,
+    account_record,
+    user_record,
+)
+from mindlinks_auth.sessions import Tokens
+from mindlinks_fleet.events import Role
+from mindlinks_fleet.internal import auth
+from mindlinks_fleet.internal.auth import (
+    AccountRecord,
+    IntrospectRequest,
+    IntrospectResponse,
     RotatedKeys,
     ServiceTokenRequest,
     ServiceTokenResponse,
     SuspendRequest,
-    TokenPair,
-    TokenRequest,
     UserRecord,
-    VerifiedEmail,
 )
-from mindlinks_auth.sessions import Tokens
-from mindlinks_fleet.events import Role
-from mindlinks_kit.auth import AnyFactorUser, ClientIp, Internal
+from mindlinks_kit.auth import AnyFactorUser, ClientIp
+from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Page
 
 well_known = APIRouter(tags=["auth"])
 public = APIRouter(prefix="/v1/auth", tags=["auth"])
-internal = APIRouter(prefix="/internal/auth", tags=["internal"])
+internal = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}
 Limit = Annotated[int, Query(ge=1, le=100)]
 
@@ -179,7 +185,7 @@ async def mfa_disable(
 # internal -------------------------------------------------------------------
 
 
-@internal.post("/service-tokens")
+@serve(internal, auth.SERVICE_TOKENS)
 async def service_token(body: ServiceTokenRequest, deps: Deps) -> ServiceTokenResponse:
     """Mint a service token from a service's own credential (the only internal
     route that takes no service token: this is where one comes from)."""
@@ -189,9 +195,8 @@ async def service_token(body: ServiceTokenRequest, deps: Deps) -> ServiceTokenRe
     return ServiceTokenResponse(token=token, expires_at=expires)
 
 
-@internal.get("/users")
+@serve(internal, auth.USERS)
 async def search_users(
-    caller: FromAdmin,
     deps: Deps,
     email: Annotated[str | None, Query(min_length=1, max_length=320)] = None,
     role: Role | None = None,
@@ -204,34 +209,34 @@ async def search_users(
     users, next_cursor = await deps.accounts.search(
         email=email, role=role, status=status, limit=limit, cursor=cursor
     )
-    return Page[AccountRecord](items=[AccountRecord.of(u) for u in users], next_cursor=next_cursor)
+    return Page[AccountRecord](items=[account_record(u) for u in users], next_cursor=next_cursor)
 
 
-@internal.get("/users/{user_id}")
-async def user_record(user_id: Id, caller: Internal, deps: Deps) -> UserRecord:
-    return UserRecord.of(await deps.accounts.user(user_id))
+@serve(internal, auth.USER)
+async def get_user_record(user_id: Id, deps: Deps) -> UserRecord:
+    return user_record(await deps.accounts.user(user_id))
 
 
-@internal.post("/introspect", response_model_exclude_none=True)
-async def introspect(body: IntrospectRequest, caller: Internal, deps: Deps) -> IntrospectResponse:
+@serve(internal, auth.INTROSPECT, response_model_exclude_none=True)
+async def introspect(body: IntrospectRequest, deps: Deps) -> IntrospectResponse:
     result = await deps.sessions.introspect(body.token)
     return IntrospectResponse(
         active=result.active, sub=result.sub, role=result.role, sid=result.sid, exp=result.exp
     )
 
 
-@internal.post("/users/{user_id}/suspend")
-async def suspend(user_id: Id, body: SuspendRequest, caller: FromAdmin, deps: Deps) -> UserRecord:
-    return UserRecord.of(await deps.accounts.suspend(user_id, body.reason))
+@serve(internal, auth.SUSPEND)
+async def suspend(user_id: Id, body: SuspendRequest, deps: Deps) -> UserRecord:
+    return user_record(await deps.accounts.suspend(user_id, body.reason))
 
 
-@internal.post("/users/{user_id}/unsuspend")
-async def unsuspend(user_id: Id, caller: FromAdmin, deps: Deps) -> UserRecord:
-    return UserRecord.of(await deps.accounts.unsuspend(user_id))
+@serve(internal, auth.UNSUSPEND)
+async def unsuspend(user_id: Id, deps: Deps) -> UserRecord:
+    return user_record(await deps.accounts.unsuspend(user_id))
 
 
-@internal.post("/keys/rotate")
-async def rotate_keys(caller: FromAdmin, deps: Deps) -> RotatedKeys:
+@serve(internal, auth.ROTATE_KEYS)
+async def rotate_keys(deps: Deps) -> RotatedKeys:
     new = await deps.keys.rotate()
     activates = datetime.fromtimestamp(new.created_at + deps.keys.activation_seconds, UTC)
     return RotatedKeys(

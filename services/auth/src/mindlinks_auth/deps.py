@@ -18,7 +18,6 @@ from mindlinks_auth.settings import Settings
 from mindlinks_auth.store import Store
 from mindlinks_auth.throttle import LoginThrottle
 from mindlinks_auth.tokens import Flags, OneTimeTokens, RefreshTokens
-from mindlinks_kit.auth import ServiceCaller, services
 from mindlinks_kit.http import ServiceTokens
 from mindlinks_kit.runtime import Runtime
 
@@ -113,6 +112,3 @@ async def _deps(request: Request) -> AuthDeps:
 
 
 Deps = Annotated[AuthDeps, Depends(_deps)]
-
-
-FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]

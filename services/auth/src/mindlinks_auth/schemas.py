@@ -8,7 +8,8 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from mindlinks_auth.domain import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, User, normalize_email
 from mindlinks_fleet.events import Role
-from mindlinks_kit.schemas import EMAIL_SCHEMA, MULTI_LINE, ONE_LINE, ApiModel
+from mindlinks_fleet.internal.auth import AccountRecord, UserRecord
+from mindlinks_kit.schemas import EMAIL_SCHEMA, ONE_LINE, ApiModel
 
 Email = Annotated[
     str, StringConstraints(max_length=320), AfterValidator(normalize_email), EMAIL_SCHEMA
@@ -107,73 +108,19 @@ class MfaCodeRequest(ApiModel):
     code: Code
 
 
-# internal -----------------------------------------------------------------
+# internal: the wire models are declared in mindlinks_fleet.internal.auth ----
 
 
-class UserRecord(ApiModel):
-    """What other services may know about a user."""
-
-    id: str
-    email: str
-    name: str
-    role: Role
-    status: Literal["active", "suspended"]
-    email_verified: bool
-
-    @classmethod
-    def of(cls, user: User) -> UserRecord:
-        return cls(
-            id=user.id,
-            email=user.email,
-            name=user.name,
-            role=user.role,
-            status=user.status,
-            email_verified=user.email_verified,
-        )
+def user_record(user: User) -> UserRecord:
+    return UserRecord(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        status=user.status,
+        email_verified=user.email_verified,
+    )
 
 
-class AccountRecord(UserRecord):
-    """An account in the operators' lists."""
-
-    created_at: str
-
-    @classmethod
-    def of(cls, user: User) -> AccountRecord:
-        return cls(**UserRecord.of(user).model_dump(), created_at=user.created_at)
-
-
-class IntrospectRequest(ApiModel):
-    token: Annotated[str, StringConstraints(min_length=1, max_length=8192)]
-
-
-class IntrospectResponse(ApiModel):
-    """RFC 7662's shape: only ``active`` when the token is not."""
-
-    active: bool
-    sub: str | None = None
-    role: str | None = None
-    sid: str | None = None
-    exp: int | None = None
-
-
-class SuspendRequest(ApiModel):
-    reason: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE
-    ]
-
-
-class RotatedKeys(ApiModel):
-    kid: str
-    activates_at: str
-    """When the new key starts signing (it is published already)."""
-    published: list[str]
-
-
-class ServiceTokenRequest(ApiModel):
-    service: str = Field(min_length=1, max_length=64)
-    secret: str = Field(min_length=1, max_length=256)
-
-
-class ServiceTokenResponse(ApiModel):
-    token: str
-    expires_at: float
+def account_record(user: User) -> AccountRecord:
+    return AccountRecord(**user_record(user).model_dump(), created_at=user.created_at)
