@@ -236,7 +236,8 @@ async def test_a_live_service_that_is_not_ready(desk: Desk) -> None:
             return httpx.Response(503, json={"code": "not-ready", "detail": "table missing"})
         if request.url.path == "/health/live":
             return httpx.Response(200, json={"status": "ok", "version": "9.9.9"})
-        return httpx.Response(200, json={"service": "signature", "version": "9.9.9"})
+        status = {"service": "signature", "version": "9.9.9", "breakers": {}, "outboxBacklog": 0}
+        return httpx.Response(200, json={**status, "queue": None, "revokedSubjects": 0})
 
     peers = desk.fleet.runtime("admin").peers
     peers.mount("signature", httpx.MockTransport(signature))

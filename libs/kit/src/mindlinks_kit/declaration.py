@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
+from urllib.parse import quote
 
 from pydantic import BaseModel
 
@@ -105,6 +106,13 @@ class Route(Generic[A]):
 
     def key(self) -> tuple[str, str]:
         return self.method, self.path
+
+    def fill(self, *parameters: str) -> str:
+        """The path with ``parameters`` in order, each one path segment."""
+        if len(parameters) != len(self.parameters):
+            raise ValueError(f"{self.path} takes {len(self.parameters)} path parameters")
+        values = {n: quote(v, safe="") for n, v in zip(self.parameters, parameters, strict=True)}
+        return self.path.format_map(values)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import suppress
 from typing import Any, TypeVar, overload
-from urllib.parse import quote
 
 import httpx
 import pybreaker
@@ -100,7 +99,9 @@ def unreadable(peer: str, what: str) -> PeerRefused:
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 
 
-def _read(route: Route[A], peer: str, response: httpx.Response) -> A:
+def _read(
+    route: Route[A], peer: str, response: httpx.Response, unread: Callable[[str, str], Exception]
+) -> A:
     if route.answer is bytes:
         return response.content  # type: ignore[return-value]  # A is bytes here
     adapter = _ADAPTERS.get(route.answer)
@@ -109,7 +110,7 @@ def _read(route: Route[A], peer: str, response: httpx.Response) -> A:
     try:
         answer: A = adapter.validate_json(response.content)
     except ValidationError as exc:
-        raise unreadable(peer, f"not a {getattr(route.answer, '__name__', 'answer')}") from exc
+        raise unread(peer, f"not a {getattr(route.answer, '__name__', 'answer')}") from exc
     return answer
 
 
@@ -210,8 +211,10 @@ class Peers:
         self.service = service
         """Who calls (checked against each declared route's callers)."""
         self.refusal: Refusal = refusal
-        """What a declared call raises for a refusal (a caller may pass refusals
-        on its own way, as the admin does)."""
+        self.unreadable: Callable[[str, str], Exception] = unreadable
+        """What a declared call raises for a refusal and for an answer that is
+        not the declared model (a caller may pass them on its own way, as the
+        admin does)."""
         self.template = template
         self.ports = ports
         self.allowed = frozenset(allowed)
@@ -358,14 +361,7 @@ class Peers:
         target = route.owner if route.owner != EVERY_SERVICE else peer
         if target is None:
             raise ValueError(f"{route.path} is mounted by every service: name the peer")
-        if len(parameters) != len(route.parameters):
-            raise ValueError(f"{route.path} takes {len(route.parameters)} path parameters")
-        path = route.path.format_map(
-            {
-                name: quote(value, safe="")
-                for name, value in zip(route.parameters, parameters, strict=True)
-            }
-        )
+        path = route.fill(*parameters)
         if isinstance(body, BaseModel):
             if route.body is None or not isinstance(body, route.body):
                 raise TypeError(f"{route.path} takes {route.body}, not {type(body).__name__}")
@@ -390,7 +386,7 @@ class Peers:
             return None
         if not 200 <= response.status_code < 300:
             raise self.refusal(target, response)
-        return _read(route, target, response)
+        return _read(route, target, response, self.unreadable)
 
     async def headers(
         self, idempotency_key: str | None = None, authenticate: bool = True

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from mindlinks_admin.peers import Record, read_page, read_record
+from mindlinks_admin.peers import Record, page_of, read_page, read_record, record_of
+from mindlinks_fleet.internal import auth
 from mindlinks_kit.http import Peers
 
 Page = tuple[list[Record], str | None]
@@ -68,20 +69,21 @@ class Accounts(_Peer):
         cursor: str | None,
     ) -> Page:
         params = _query(email=email, role=role, status=status, limit=limit, cursor=cursor)
-        return await self._page("/internal/auth/users", params)
+        return page_of(await self.peers.call(auth.USERS, params=params))
 
     async def get(self, user_id: str) -> Record | None:
-        return await self._get(f"/internal/auth/users/{_segment(user_id)}", missing=True)
+        found = await self.peers.call(auth.USER, user_id)
+        return record_of(found) if found is not None else None
 
     async def suspend(self, user_id: str, reason: str) -> Record:
-        return await self._post(
-            f"/internal/auth/users/{_segment(user_id)}/suspend", {"reason": reason}
-        )
+        body = auth.SuspendRequest(reason=reason)
+        suspended = await self.peers.call(auth.SUSPEND, user_id, body=body)
+        return record_of(suspended)
 
     async def unsuspend(self, user_id: str, reason: str) -> Record:
-        return await self._post(
-            f"/internal/auth/users/{_segment(user_id)}/unsuspend", {"reason": reason}
-        )
+        """The reason is the admin's to audit: auth's route takes none."""
+        unsuspended = await self.peers.call(auth.UNSUSPEND, user_id)
+        return record_of(unsuspended)
 
 
 class Profiles(_Peer):

@@ -24,6 +24,7 @@ from mindlinks_admin.clients import (
 )
 from mindlinks_admin.operations import Operations
 from mindlinks_admin.ops import Ops
+from mindlinks_admin.peers import bad_answer, refusal
 from mindlinks_admin.people import People
 from mindlinks_admin.settings import Settings
 from mindlinks_admin.store import AuditStore
@@ -47,6 +48,8 @@ async def setup(runtime: Runtime, own_app: Callable[[], ASGIApp]) -> AdminDeps:
     if not isinstance(settings, Settings):
         raise TypeError("create the app with mindlinks_admin.settings.Settings")
     peers = runtime.peers
+    # The admin passes a peer's refusal on as it was, naming the peer.
+    peers.refusal, peers.unreadable = refusal, bad_answer
     audit = Audit(AuditStore(runtime.table("audit")), runtime.cursors, settings.audit_days_per_page)
     contracts = Contracts(peers)
     ledger = Ledger(peers)

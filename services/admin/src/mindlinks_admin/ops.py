@@ -9,10 +9,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
+from pydantic import BaseModel
 from starlette.types import ASGIApp
 
-from mindlinks_admin.peers import Record, bad_answer, read, read_record
+from mindlinks_admin.peers import Record, read_record, record_of
+from mindlinks_fleet.internal import operations
+from mindlinks_kit.declaration import Call
 from mindlinks_kit.http import Peers
+from mindlinks_kit.operations import Discard, Replay
 
 
 class Ops:
@@ -72,33 +76,37 @@ class Ops:
         return read_record(service, response) or {}
 
     async def status(self, service: str, timeout: float | None = None) -> Record:
-        response = await self.request(
-            service, "GET", "/internal/ops/status", timeout=timeout, attempts=1
-        )
-        return read_record(service, response) or {}
+        return await self._call(service, operations.STATUS, timeout=timeout, attempts=1)
 
     async def dead_letters(self, service: str, limit: int) -> list[Record]:
-        response = await self.request(
-            service, "GET", "/internal/ops/dead-letters", params={"limit": limit}
-        )
-        body = read(service, response)
-        items = body.get("items") if isinstance(body, dict) else None
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise bad_answer(service, "not a list of dead letters")
+        record = await self._call(service, operations.DEAD_LETTERS, params={"limit": limit})
+        items: list[Record] = record["items"]
         return items
 
     async def replay(self, service: str, message_ids: list[str] | None, every: bool) -> Record:
-        body: dict[str, Any] = {"all": True} if every else {"messageIds": message_ids}
-        response = await self.request(
-            service, "POST", "/internal/ops/dead-letters/replay", json=body
-        )
-        return read_record(service, response) or {}
+        body = Replay(all=True) if every else Replay(message_ids=message_ids or [])
+        return await self._call(service, operations.REPLAY, body=body)
 
     async def discard(self, service: str, message_ids: list[str], reason: str) -> Record:
-        response = await self.request(
-            service,
-            "POST",
-            "/internal/ops/dead-letters/discard",
-            json={"messageIds": message_ids, "reason": reason},
-        )
+        body = Discard(message_ids=message_ids, reason=reason)
+        return await self._call(service, operations.DISCARD, body=body)
+
+    async def _call(
+        self,
+        service: str,
+        route: Call[Any],
+        *,
+        body: BaseModel | None = None,
+        params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        attempts: int | None = None,
+    ) -> Record:
+        """A declared operations route on ``service``, the admin's own included."""
+        if service != self.own:
+            answer = await self.peers.call(
+                route, peer=service, body=body, params=params, timeout=timeout, attempts=attempts
+            )
+            return record_of(answer)
+        json = body.model_dump(mode="json", by_alias=True, exclude_unset=True) if body else None
+        response = await self.request(service, route.method, route.fill(), json=json, params=params)
         return read_record(service, response) or {}

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel
 
 from mindlinks_kit.errors import PeerUnavailable, Problem, problem_body
 from mindlinks_kit.http import peer_problem
+from mindlinks_kit.schemas import Page
 
 T = TypeVar("T")
 Record = dict[str, Any]
@@ -67,6 +69,15 @@ def refusal(service: str, response: httpx.Response) -> PeerAnswer:
 
 def bad_answer(service: str, what: str) -> PeerAnswer:
     return PeerAnswer(service, 502, "peer-error", f"{service} gave an unreadable answer ({what})")
+
+
+def record_of(answer: BaseModel) -> Record:
+    """A declared answer as the record the admin passes through (camelCase JSON)."""
+    return answer.model_dump(mode="json", by_alias=True)
+
+
+def page_of(answer: Page[Any]) -> tuple[list[Record], str | None]:
+    return [record_of(item) for item in answer.items], answer.next_cursor
 
 
 def read(service: str, response: httpx.Response) -> Any:

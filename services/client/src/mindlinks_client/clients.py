@@ -3,13 +3,11 @@ service token, deadline, retries, circuit breaker)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import structlog
-from pydantic import BaseModel, ConfigDict
 
+from mindlinks_fleet.internal import auth
 from mindlinks_kit.errors import Problem
-from mindlinks_kit.http import Peers, refusal
+from mindlinks_kit.http import Peers
 
 log = structlog.get_logger("mindlinks.client.peers")
 
@@ -20,11 +18,6 @@ class InvitationNotSent(Problem):
     title = "The invitation email could not be sent; nothing was saved, try again"
 
 
-class _User(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    name: str
-
-
 class AuthUsers:
     """auth: ``GET /internal/auth/users/{id}``."""
 
@@ -32,14 +25,8 @@ class AuthUsers:
         self.peers = peers
 
     async def name(self, user_id: str) -> str | None:
-        response = await self.peers.request(
-            "auth", "GET", f"/internal/auth/users/{quote(user_id, safe='')}"
-        )
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise refusal("auth", response)
-        return _User.model_validate(response.json()).name
+        user = await self.peers.call(auth.USER, user_id)
+        return user.name if user is not None else None
 
 
 class Mailer:

@@ -20,6 +20,7 @@ from mindlinks_contractor.domain import (
     InvitationUsed,
     Redeemed,
 )
+from mindlinks_fleet.internal import auth
 from mindlinks_kit.errors import Problem
 from mindlinks_kit.http import Peers, refusal
 
@@ -28,11 +29,6 @@ class _Tolerant(BaseModel):
     """A tolerant reader of a peer's camelCase answer: only what we use."""
 
     model_config = ConfigDict(extra="ignore", alias_generator=to_camel)
-
-
-class _User(_Tolerant):
-    email: str
-    name: str
 
 
 class _Redeemed(_Tolerant):
@@ -73,15 +69,8 @@ class AuthAccounts:
         self.peers = peers
 
     async def account(self, user_id: str) -> Account | None:
-        response = await self.peers.request(
-            "auth", "GET", f"/internal/auth/users/{quote(user_id, safe='')}"
-        )
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise refusal("auth", response)
-        user = _User.model_validate(response.json())
-        return Account(email=user.email, name=user.name)
+        user = await self.peers.call(auth.USER, user_id)
+        return Account(email=user.email, name=user.name) if user is not None else None
 
 
 class ClientCompanies:
