@@ -1,10 +1,12 @@
 """The README's API map and event catalog, derived from the code.
 
-``python -m mindlinks_dev.catalog --write`` rewrites the two generated blocks
+``python -m mindlinks_dev.catalog --write`` rewrites the generated blocks
 of README.md; ``--check`` (a test) fails when they drift. The API map lists
 every public route of every installed service with who may call it, read from
 each route's auth dependencies (``roles(...)``, ``CurrentUser``, none); the
-event catalog lists each event's producer and consumers from ``FLEET``.
+internal API lists every declared ``/internal`` route with its owner and
+allowed callers from ``FLEET.routes``; the event catalog lists each event's
+producer and consumers from ``FLEET``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from fastapi.routing import APIRoute
 
 from mindlinks_dev.openapi import repo_root
 from mindlinks_kit.auth import current_user, current_user_any_factor, service_caller
-from mindlinks_kit.declaration import Fleet
+from mindlinks_kit.declaration import EVERY_SERVICE, Fleet, Lookup
+from mindlinks_kit.internal import api_routes
 
 BLOCK = re.compile(r"(<!-- (?P<name>[a-z-]+):start -->\n).*?(<!-- (?P=name):end -->)", re.S)
 
@@ -31,15 +34,6 @@ def _calls(dependant: Any) -> Iterator[Any]:
     for dependency in dependant.dependencies:
         yield dependency.call
         yield from _calls(dependency)
-
-
-def api_routes(routes: Sequence[Any]) -> Iterator[APIRoute]:
-    """Every APIRoute, whether FastAPI included its routers eagerly or lazily."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif (router := getattr(route, "original_router", None)) is not None:
-            yield from api_routes(router.routes)
 
 
 def who(route: APIRoute) -> str:
@@ -119,6 +113,23 @@ def api_map(fleet: Fleet) -> str:
     return "\n".join(lines) + "\n"
 
 
+def internal_api(fleet: Fleet) -> str:
+    """The internal API: each declared route, its owner and who may call it."""
+    lines = ["| owner | method | path | callers | answer | what |", "|---|---|---|---|---|---|"]
+    for route in sorted(fleet.routes, key=lambda r: (r.owner, r.path, r.method)):
+        owner = "every service" if route.owner == EVERY_SERVICE else route.owner
+        callers = "any service" if EVERY_SERVICE in route.callers else ", ".join(route.callers)
+        if not route.authenticated:
+            callers += " (its own secret, no token)"
+        answer = getattr(route.answer, "__name__", str(route.answer))
+        missing = " or none (404)" if isinstance(route, Lookup) else ""
+        lines.append(
+            f"| {owner} | {route.method} | `{route.path}` | {callers} | `{answer}`{missing} "
+            f"| {route.summary} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def event_catalog(fleet: Fleet) -> str:
     lines = ["| event | producer | consumers |", "|---|---|---|"]
     for event in fleet.events:
@@ -147,13 +158,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     readme = repo_root(Path.cwd()) / "README.md"
     current = readme.read_text(encoding="utf-8")
-    wanted = render(current, {"api-map": api_map(FLEET), "event-catalog": event_catalog(FLEET)})
+    blocks = {
+        "api-map": api_map(FLEET),
+        "internal-api": internal_api(FLEET),
+        "event-catalog": event_catalog(FLEET),
+    }
+    wanted = render(current, blocks)
     if args.write:
         readme.write_text(wanted, encoding="utf-8")
         return 0
     if wanted != current:
         print(
-            "README.md's API map or event catalog is out of date: run "
+            "README.md's API map, internal API or event catalog is out of date: run "
             "`python -m mindlinks_dev.catalog --write`",
             file=sys.stderr,
         )
