@@ -36,13 +36,12 @@ from mindlinks_auth.schemas import (
 from mindlinks_auth.sessions import Tokens
 from mindlinks_fleet.events import Role
 from mindlinks_kit.auth import AnyFactorUser, ClientIp, Internal
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 well_known = APIRouter(tags=["auth"])
 public = APIRouter(prefix="/v1/auth", tags=["auth"])
 internal = APIRouter(prefix="/internal/auth", tags=["internal"])
 NO_STORE = {"Cache-Control": "no-store"}
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 def _tokens(tokens: Tokens, response: Response) -> TokenPair:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 
 from mindlinks_client.deps import ClientDeps, Deps
 from mindlinks_client.domain import Company
@@ -26,7 +26,7 @@ from mindlinks_client.vetting import Status
 from mindlinks_kit.auth import Internal, Principal, ServiceCaller, roles, service_caller, services
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import Forbidden
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 public = APIRouter(prefix="/v1/clients", tags=["clients"])
 internal = APIRouter(
@@ -34,7 +34,6 @@ internal = APIRouter(
 )
 ClientUser = Annotated[Principal, Depends(roles("client"))]
 FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 @public.post("/register", status_code=201)

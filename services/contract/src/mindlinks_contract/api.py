@@ -33,7 +33,7 @@ from mindlinks_kit.auth import (
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 public = APIRouter(prefix="/v1/contracts", tags=["contracts"])
 internal = APIRouter(
@@ -42,7 +42,6 @@ internal = APIRouter(
 Client = Annotated[Principal, Depends(roles("client"))]
 Party = Annotated[Principal, Depends(roles("client", "contractor"))]
 FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 class DocumentTooLarge(Problem):

@@ -31,7 +31,7 @@ from mindlinks_kit.auth import (
     services,
 )
 from mindlinks_kit.errors import Forbidden
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 public = APIRouter(prefix="/v1/contractors", tags=["contractors"])
 internal = APIRouter(
@@ -39,7 +39,6 @@ internal = APIRouter(
 )
 ContractorUser = Annotated[Principal, Depends(roles("contractor"))]
 FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 @public.post("/accept-invitation")

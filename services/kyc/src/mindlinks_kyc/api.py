@@ -13,7 +13,7 @@ from mindlinks_kit.auth import Principal, ServiceCaller, roles, service_caller, 
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import Conflict, NotFound, Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_kyc.deps import Deps, KycDeps
 from mindlinks_kyc.domain import Outcome, Session
 from mindlinks_kyc.schemas import (
@@ -67,7 +67,6 @@ Contractor = Annotated[Principal, Depends(roles("contractor"))]
 Reader = Annotated[Principal, Depends(roles("contractor", "admin"))]
 FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 ContractorId = Annotated[Id, Query(alias="contractorId")]
-Limit = Annotated[int, Query(ge=1, le=100)]
 MAX_WEBHOOK_BYTES = 1024 * 1024
 Decide = Callable[[UnitOfWork], Awaitable[tuple[Session, Outcome]]]
 
