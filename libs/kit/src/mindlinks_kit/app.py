@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from redis.asyncio import Redis
 
 from mindlinks_kit.auth import JwksKeys, TokenVerifier
@@ -41,6 +41,13 @@ REDIS_TIMEOUT_SECONDS = 5.0
 """Every Redis call here is a single quick command: one that has not
 answered by now will not, and must not hold the request (2 s proved too
 tight for a CPU-starved process under ``make chaos``)."""
+
+
+async def service_deps(request: Request) -> Any:
+    """What the service's ``setup`` returned, as a route dependency; each
+    service names its type once: ``Deps = Annotated[XDeps, Depends(service_deps)]``.
+    ``async``: a sync dependency costs a threadpool hop per request."""
+    return request.app.state.deps
 
 
 def redis_client(url: str) -> Redis:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from starlette.types import ASGIApp
 
 from mindlinks_admin.audit import Audit
@@ -27,6 +27,7 @@ from mindlinks_admin.ops import Ops
 from mindlinks_admin.people import People
 from mindlinks_admin.settings import Settings
 from mindlinks_admin.store import AuditStore
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 
 
@@ -85,9 +86,4 @@ async def setup(runtime: Runtime, own_app: Callable[[], ASGIApp]) -> AdminDeps:
     )
 
 
-async def _deps(request: Request) -> AdminDeps:
-    deps: AdminDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[AdminDeps, Depends(_deps)]
+Deps = Annotated[AdminDeps, Depends(service_deps)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from mindlinks_auth.accounts import Accounts
 from mindlinks_auth.clients import Notifications
@@ -18,6 +18,7 @@ from mindlinks_auth.settings import Settings
 from mindlinks_auth.store import Store
 from mindlinks_auth.throttle import LoginThrottle
 from mindlinks_auth.tokens import Flags, OneTimeTokens, RefreshTokens
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.auth import ServiceCaller, services
 from mindlinks_kit.http import ServiceTokens
 from mindlinks_kit.runtime import Runtime
@@ -106,13 +107,7 @@ async def setup(runtime: Runtime) -> AuthDeps:
     )
 
 
-async def _deps(request: Request) -> AuthDeps:
-    """``async``: a sync dependency costs a threadpool hop per request."""
-    deps: AuthDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[AuthDeps, Depends(_deps)]
+Deps = Annotated[AuthDeps, Depends(service_deps)]
 
 
 FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 from mindlinks_kyc.clients import ContractorDirectory
 from mindlinks_kyc.domain import Kyc, Policy
@@ -105,9 +106,4 @@ async def setup(runtime: Runtime) -> KycDeps:
     )
 
 
-async def _deps(request: Request) -> KycDeps:
-    deps: KycDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[KycDeps, Depends(_deps)]
+Deps = Annotated[KycDeps, Depends(service_deps)]

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 from mindlinks_notification.clients import UserDirectory
 from mindlinks_notification.domain import Notifier
@@ -72,9 +73,4 @@ async def setup(runtime: Runtime) -> NotificationDeps:
     return NotificationDeps(runtime=runtime, settings=settings, notifier=notifier, mailbox=mailbox)
 
 
-async def _deps(request: Request) -> NotificationDeps:
-    deps: NotificationDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[NotificationDeps, Depends(_deps)]
+Deps = Annotated[NotificationDeps, Depends(service_deps)]

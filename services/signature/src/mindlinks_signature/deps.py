@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 from mindlinks_signature.clients import ContractService, Ledger
 from mindlinks_signature.settings import Settings
@@ -33,9 +34,4 @@ async def setup(runtime: Runtime) -> SignatureDeps:
     return SignatureDeps(runtime=runtime, signatures=signatures)
 
 
-async def _deps(request: Request) -> SignatureDeps:
-    deps: SignatureDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[SignatureDeps, Depends(_deps)]
+Deps = Annotated[SignatureDeps, Depends(service_deps)]
