@@ -44,9 +44,7 @@ class AdminDeps:
 
 async def setup(runtime: Runtime, own_app: Callable[[], ASGIApp]) -> AdminDeps:
     """``own_app``: this service's app, which the fleet views reach in-process."""
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_admin.settings.Settings")
+    settings = runtime.settings_as(Settings)
     peers = runtime.peers
     audit = Audit(AuditStore(runtime.table("audit")), runtime.cursors, settings.audit_days_per_page)
     contracts = Contracts(peers)

@@ -36,8 +36,7 @@ class AuthDeps:
 
 
 async def setup(runtime: Runtime) -> AuthDeps:
-    settings = runtime.settings
-    assert isinstance(settings, Settings)
+    settings = runtime.settings_as(Settings)
     redis = runtime.redis
     assert redis is not None, "auth declares redis"
     keys = KeySet(

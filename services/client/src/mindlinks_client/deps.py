@@ -44,9 +44,7 @@ def registry_for(settings: Settings, runtime: Runtime) -> CompanyRegistry:
 
 
 async def setup(runtime: Runtime) -> ClientDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_client.settings.Settings")
+    settings = runtime.settings_as(Settings)
     names = AuthUsers(runtime.peers)
     companies = Companies(
         CompanyStore(runtime.table("companies")),

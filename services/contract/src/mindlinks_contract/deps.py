@@ -28,9 +28,7 @@ class ContractDeps:
 
 
 async def setup(runtime: Runtime) -> ContractDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_contract.settings.Settings")
+    settings = runtime.settings_as(Settings)
     documents = Documents(
         runtime.aws.s3, settings.physical(BUCKET), link_ttl_seconds=settings.document_link_seconds
     )

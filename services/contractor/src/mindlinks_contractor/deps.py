@@ -27,9 +27,7 @@ class ContractorDeps:
 
 
 async def setup(runtime: Runtime) -> ContractorDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_contractor.settings.Settings")
+    settings = runtime.settings_as(Settings)
     store = ContractorStore(
         runtime.table("profiles"), runtime.table("engagements"), runtime.table("bank-details")
     )

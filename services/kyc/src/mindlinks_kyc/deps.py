@@ -84,9 +84,7 @@ def providers_for(settings: Settings, runtime: Runtime) -> Providers:
 
 
 async def setup(runtime: Runtime) -> KycDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_kyc.settings.Settings")
+    settings = runtime.settings_as(Settings)
     store = KycStore(runtime.table("sessions"), runtime.table("documents"))
     bucket = DocumentBucket(runtime.aws.s3, settings.physical("kyc-documents"))
     policy = Policy(

@@ -33,9 +33,7 @@ class LedgerDeps:
 
 
 async def setup(runtime: Runtime) -> LedgerDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_ledger.settings.Settings")
+    settings = runtime.settings_as(Settings)
     store = JournalStore(runtime.table("journal"), runtime.table("heads"))
     journal = Journal(
         store,

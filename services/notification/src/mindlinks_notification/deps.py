@@ -48,9 +48,7 @@ def mailer_for(settings: Settings, runtime: Runtime) -> Mailer:
 
 
 async def setup(runtime: Runtime) -> NotificationDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_notification.settings.Settings")
+    settings = runtime.settings_as(Settings)
     if runtime.redis is None:
         raise RuntimeError("the fleet must declare notification with Redis (email dedupe)")
     store = NotificationStore(runtime.table("notifications"), runtime.table("templates"))

@@ -57,9 +57,7 @@ def provider_for(settings: Settings, runtime: Runtime) -> PaymentsProvider:
 
 
 async def setup(runtime: Runtime) -> PaymentDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_payment.settings.Settings")
+    settings = runtime.settings_as(Settings)
     store = PaymentStore(
         runtime.table("escrow"),
         runtime.table("transactions"),

@@ -22,9 +22,7 @@ class SignatureDeps:
 
 
 async def setup(runtime: Runtime) -> SignatureDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_signature.settings.Settings")
+    settings = runtime.settings_as(Settings)
     signatures = Signatures(
         store=SignatureStore(runtime.table("signatures")),
         contracts=ContractService(runtime.peers, settings.document_timeout_seconds),
