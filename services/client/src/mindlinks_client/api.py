@@ -23,6 +23,7 @@ from mindlinks_client.schemas import (
     RevokeCompany,
 )
 from mindlinks_client.vetting import Status
+from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import Internal, Principal, ServiceCaller, roles, service_caller, services
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import Forbidden
@@ -56,20 +57,20 @@ async def my_company(user: ClientUser, deps: Deps) -> CompanyOut:
 
 
 @public.patch("/me")
-async def update_my_company(body: CompanyPatch, user: ClientUser, deps: Deps) -> CompanyOut:
+async def update_my_company(
+    body: CompanyPatch, user: ClientUser, deps: Deps, uow: Transaction
+) -> CompanyOut:
     """Change the company's trading name or address (optimistic locking with ``version``)."""
-    uow = deps.runtime.uow()
     company = await deps.companies.update(user.user_id, body.changes(), body.version, uow)
-    await uow.commit()
     return CompanyOut.of(company)
 
 
 @public.post("/invite-contractor", status_code=201)
-async def invite_contractor(body: InviteContractor, user: ClientUser, deps: Deps) -> InvitationOut:
+async def invite_contractor(
+    body: InviteContractor, user: ClientUser, deps: Deps, uow: Transaction
+) -> InvitationOut:
     """Mail a single-use invitation (valid 7 days) to a contractor."""
-    uow = deps.runtime.uow()
     invitation = await deps.invitations.invite(user.user_id, body.email, body.name, uow)
-    await uow.commit()
     return InvitationOut.of(invitation)
 
 
@@ -84,12 +85,12 @@ async def invitations(
 
 
 @public.delete("/invitations/{invitation_id}", status_code=204)
-async def revoke_invitation(invitation_id: Id, user: ClientUser, deps: Deps) -> Response:
+async def revoke_invitation(
+    invitation_id: Id, user: ClientUser, deps: Deps, uow: Transaction
+) -> Response:
     """Revoke a pending invitation; its token stops working."""
     company = await deps.companies.own(user.user_id)
-    uow = deps.runtime.uow()
     await deps.invitations.revoke(company.id, invitation_id, uow)
-    await uow.commit()
     return Response(status_code=204)
 
 

@@ -21,6 +21,7 @@ from mindlinks_contract.schemas import (
     TransitionIn,
     VoidIn,
 )
+from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import (
     CurrentUser,
     Internal,
@@ -60,12 +61,12 @@ async def list_templates(
 
 
 @public.post("/templates", status_code=201)
-async def create_template(body: TemplateIn, user: Client, deps: Deps) -> TemplateOut:
+async def create_template(
+    body: TemplateIn, user: Client, deps: Deps, uow: Transaction
+) -> TemplateOut:
     """A template for the company's contracts: ``{{clientName}}``,
     ``{{contractorName}}``, ``{{title}}`` and ``{{startDate}}`` are filled in."""
-    uow = deps.runtime.uow()
     template = await deps.contracts.add_template(user.user_id, body.name, body.body, uow)
-    await uow.commit()
     return TemplateOut.of(template)
 
 

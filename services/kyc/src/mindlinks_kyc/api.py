@@ -9,6 +9,7 @@ import httpx
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import Principal, ServiceCaller, roles, service_caller, services
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import Conflict, NotFound, Problem
@@ -128,14 +129,12 @@ async def my_kyc(user: Contractor, deps: Deps) -> MyKyc:
 
 @public.post("/sessions/{session_id}/documents", status_code=201)
 async def request_upload(
-    session_id: Id, body: DocumentRequest, user: Contractor, deps: Deps
+    session_id: Id, body: DocumentRequest, user: Contractor, deps: Deps, uow: Transaction
 ) -> DocumentUpload:
     """A presigned S3 POST admitting exactly this document (type and size), 10 minutes."""
-    uow = deps.runtime.uow()
     document, upload = await deps.kyc.request_upload(
         user.user_id, session_id, body.kind, body.content_type, body.size, uow
     )
-    await uow.commit()
     return DocumentUpload.of(document, upload)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import ClientIp, CurrentUser, Principal, ServiceCaller, roles, services
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
@@ -77,13 +78,12 @@ async def decline(
     user: Party,
     ip: ClientIp,
     deps: Deps,
+    uow: Transaction,
 ) -> DeclineOut:
     """Either party declines a contract awaiting signatures; it becomes ``declined``."""
-    uow = deps.runtime.uow()
     declined = await deps.signatures.decline(
         contract_id, _caller(user, request, ip), body.reason, uow
     )
-    await uow.commit()
     return DeclineOut.of(declined)
 
 
