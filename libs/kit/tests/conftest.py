@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mindlinks_dev.bootstrap import bootstrap
 from mindlinks_dev.harness import Running, run_services
-from mindlinks_kit.app import create_app
+from mindlinks_kit.app import Transaction, create_app
 from mindlinks_kit.declaration import Event as EventSpec
 from mindlinks_kit.declaration import Fleet, Key, Service, Table
 from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.errors import InvalidInput
 from mindlinks_kit.events.envelope import Delivered
 from mindlinks_kit.idempotency import REQUIRED_KEY, RequiredIdempotencyKey, fingerprint
 from mindlinks_kit.runtime import Runtime
@@ -58,6 +60,23 @@ class MakeThing(ApiModel):
     size: int
 
 
+class Timeline:
+    """Pure ASGI middleware noting when each response starts to be sent, in
+    the same list where the routes note their commits."""
+
+    def __init__(self, app: ASGIApp, moments: list[tuple[str, str]]) -> None:
+        self.app = app
+        self.moments = moments
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def noting(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.moments.append(("sent", scope["path"]))
+            await send(message)
+
+        await self.app(scope, receive, noting)
+
+
 def alpha_app(settings: ServiceSettings) -> FastAPI:
     router = APIRouter()
 
@@ -85,7 +104,20 @@ def alpha_app(settings: ServiceSettings) -> FastAPI:
             required=True,
         )
 
+    @router.put("/v1/alphas/things/{thing_id}", status_code=201)
+    async def stage_thing(thing_id: str, body: MakeThing, uow: Transaction) -> dict[str, str]:
+        """Writes through the kit's ``Transaction``; a negative size is refused
+        after the write is staged."""
+        uow.create(app.state.runtime.table("things"), {"id": thing_id, "size": body.size}, key="id")
+        uow.after_commit.append(lambda: moments.append(("committed", thing_id)))
+        if body.size < 0:
+            raise InvalidInput("negative things are refused")
+        return {"id": thing_id}
+
     app = create_app(fleet=TOY, service="alpha", settings=settings, routers=[router])
+    moments: list[tuple[str, str]] = []
+    app.state.moments = moments
+    app.add_middleware(Timeline, moments=moments)
 
     @app.post("/v1/alphas/make", status_code=201)
     async def make_thing(body: MakeThing) -> dict[str, str]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mindlinks_dev.harness import Running
+from mindlinks_kit.runtime import Runtime
+from mindlinks_kit.settings import ServiceSettings
 
 
 async def test_validation_errors_are_problem_json(toy: Running) -> None:
@@ -43,3 +47,15 @@ async def test_internal_operations_need_a_service_token(toy: Running) -> None:
     response = await toy.client("alpha").get("/internal/ops/status")
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+class OtherSettings(ServiceSettings):
+    pass
+
+
+def test_settings_as_refuses_another_settings_class(toy: Running) -> None:
+    runtime: Runtime = toy.runtime("alpha")
+    assert runtime.settings_as(ServiceSettings) is runtime.settings
+    expected = f"create the app with {__name__}.OtherSettings"
+    with pytest.raises(TypeError, match=expected):
+        runtime.settings_as(OtherSettings)

@@ -20,6 +20,7 @@ import pytest
 from mindlinks_dev import totp
 from mindlinks_dev.harness import Running
 from mindlinks_dev.parties import PASSWORD, Directory, Parties
+from mindlinks_dev.problem import problem
 
 
 class Desk:
@@ -95,14 +96,7 @@ class Desk:
         """``service`` as the admin sees a stopped one: its port refuses connections."""
         return self.redirected(service, closed_port())
 
-    @staticmethod
-    def problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
-        assert response.status_code == status, response.text
-        assert response.headers["content-type"] == "application/problem+json"
-        body: dict[str, Any] = response.json()
-        if code is not None:
-            assert body["code"] == code, body
-        return body
+    problem = staticmethod(problem)
 
 
 class FailingRoute(httpx.AsyncBaseTransport):

@@ -17,6 +17,7 @@ from mindlinks_auth.settings import Settings
 from mindlinks_dev import totp
 from mindlinks_dev.bootstrap import Bootstrapped
 from mindlinks_dev.harness import Running, installed_services
+from mindlinks_dev.problem import problem
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_kit.dynamo import values
 
@@ -121,15 +122,7 @@ class AuthTest:
     def bearer(token: str) -> dict[str, str]:
         return {"authorization": f"Bearer {token}"}
 
-    @staticmethod
-    def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-        assert response.status_code == status, response.text
-        assert response.headers["content-type"] == "application/problem+json"
-        body: dict[str, Any] = response.json()
-        assert body["code"] == code, body
-        assert body["type"].endswith(code)
-        assert body["status"] == status
-        return body
+    problem = staticmethod(problem)
 
     async def user(
         self,

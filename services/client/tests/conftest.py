@@ -17,6 +17,7 @@ import pytest
 
 from mindlinks_dev.harness import Running
 from mindlinks_dev.local_companies import local_company
+from mindlinks_dev.problem import problem
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_kit.dynamo import from_wire
 
@@ -37,14 +38,6 @@ class Account:
     name: str
     role: str
     headers: dict[str, str]
-
-
-def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
 
 
 def new_email() -> str:

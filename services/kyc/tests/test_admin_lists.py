@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from mindlinks_dev.harness import Running
+from mindlinks_dev.problem import problem
 from mindlinks_kyc.deps import KycDeps
 
 if TYPE_CHECKING:
@@ -33,12 +34,6 @@ SUMMARY = {
     "applicantName",
     "verifiedLegalName",
 }
-
-
-def problem(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == code, response.json()
 
 
 async def open_session(fleet: Running, account: ContractorAccount) -> dict[str, Any]:

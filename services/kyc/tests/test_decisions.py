@@ -9,10 +9,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
 from mindlinks_dev.harness import Running
+from mindlinks_dev.problem import problem
 from mindlinks_kyc.deps import KycDeps
 from mindlinks_kyc.providers.local import LocalKycProvider
 from mindlinks_kyc.providers.veriff import CLIENT_HEADER, SIGNATURE_HEADER, sign
@@ -22,14 +22,6 @@ if TYPE_CHECKING:
 
 SESSIONS = "/v1/kyc/sessions"
 WEBHOOK = "/v1/kyc/webhooks/veriff"
-
-
-def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 def iso(moment: datetime) -> str:

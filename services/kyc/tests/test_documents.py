@@ -20,20 +20,13 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from mindlinks_dev.harness import Running
+from mindlinks_dev.problem import problem
 
 if TYPE_CHECKING:
     from conftest import ContractorAccount, Contractors
 
 SESSIONS = "/v1/kyc/sessions"
 PDF = b"%PDF-1.7\n" + b"0" * 1000
-
-
-def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 async def open_session(fleet: Running, account: ContractorAccount) -> str:

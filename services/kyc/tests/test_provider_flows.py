@@ -17,6 +17,7 @@ import pytest
 import respx
 
 from mindlinks_dev.harness import Running
+from mindlinks_dev.problem import problem
 from mindlinks_kyc.app import create
 from mindlinks_kyc.deps import KycDeps
 from mindlinks_kyc.settings import Settings
@@ -34,14 +35,6 @@ PROVIDERS: dict[str, Any] = {
     "onfido_webhook_token": "onfido-webhook-token",
     "onfido_workflow_id": "wf-1",
 }
-
-
-def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 def hmac_hex(secret: str, raw: bytes) -> str:

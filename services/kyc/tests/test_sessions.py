@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import TYPE_CHECKING, Any
-
-import httpx
+from typing import TYPE_CHECKING
 
 from mindlinks_dev.harness import Running
+from mindlinks_dev.problem import problem
 from mindlinks_kit.dynamo import values
 
 if TYPE_CHECKING:
     from conftest import Contractors
 
 SESSIONS = "/v1/kyc/sessions"
-
-
-def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 async def test_a_contractor_opens_a_session_with_the_local_provider(

@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 
 from mindlinks_dev.bootstrap import table_definition
 from mindlinks_dev.harness import Running, installed_services
+from mindlinks_dev.problem import problem
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_fleet import FLEET
 from mindlinks_fleet.events import SignatureCompleted
@@ -99,11 +100,7 @@ class Ledger:
         self.client = fleet.client("ledger")
         self.runtime = fleet.runtime("ledger")
 
-    @staticmethod
-    def problem(response: Any, status: int, code: str) -> None:
-        assert response.status_code == status, response.text
-        assert response.headers["content-type"] == "application/problem+json"
-        assert response.json()["code"] == code, response.json()
+    problem = staticmethod(problem)
 
     def user(self, user_id: str, role: str = "client") -> dict[str, str]:
         return self.fleet.bearer(user_id, role)

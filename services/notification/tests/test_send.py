@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from mindlinks_dev.harness import Running
+from mindlinks_dev.problem import problem
 
 if TYPE_CHECKING:
     from conftest import Accounts
@@ -35,14 +36,6 @@ def welcome(account: Any, **extra: Any) -> dict[str, Any]:
         "data": {"name": account.name, "dashboardUrl": "https://app.example"},
         **extra,
     }
-
-
-def problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 async def test_an_essential_mail_lands_in_the_mailbox(accounts: Accounts) -> None:

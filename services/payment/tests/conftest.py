@@ -27,6 +27,7 @@ import respx
 from fastapi import FastAPI, Header, HTTPException
 
 from mindlinks_dev.harness import Running
+from mindlinks_dev.problem import problem
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_fleet.events import ContractActivated, ScheduleItem
 from mindlinks_kit.dynamo import from_wire
@@ -154,13 +155,7 @@ class Payments:
     def headers(self, user_id: str, role: str) -> dict[str, str]:
         return self.fleet.bearer(user_id, role)
 
-    @staticmethod
-    def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-        assert response.status_code == status, response.text
-        assert response.headers["content-type"] == "application/problem+json"
-        body: dict[str, Any] = response.json()
-        assert body["code"] == code, body
-        return body
+    problem = staticmethod(problem)
 
     def adopt(self, contract: Contract) -> Contract:
         """A contract made elsewhere (the real contract service), with its parties' tokens."""

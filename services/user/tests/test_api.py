@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mindlinks_dev.harness import Running
+from mindlinks_dev.problem import problem
 
 if TYPE_CHECKING:
     from conftest import Accounts
@@ -30,12 +31,6 @@ PREFERENCES: dict[str, Any] = {
         },
     },
 }
-
-
-def problem(response: Any, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == code
 
 
 async def test_patch_me_changes_only_what_is_given(fleet: Running, accounts: Accounts) -> None:

@@ -7,17 +7,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from redis.asyncio import Redis
 
 from mindlinks_kit.auth import JwksKeys, TokenVerifier
 from mindlinks_kit.aws import Aws
 from mindlinks_kit.declaration import Fleet
-from mindlinks_kit.dynamo import CursorCodec, Table
+from mindlinks_kit.dynamo import CursorCodec, Table, UnitOfWork
 from mindlinks_kit.errors import install_handlers
 from mindlinks_kit.events.consumer import Consumer, Handler
 from mindlinks_kit.events.outbox import Outbox, Relay
@@ -42,6 +42,27 @@ REDIS_TIMEOUT_SECONDS = 5.0
 """Every Redis call here is a single quick command: one that has not
 answered by now will not, and must not hold the request (2 s proved too
 tight for a CPU-starved process under ``make chaos``)."""
+
+
+async def service_deps(request: Request) -> Any:
+    """What the service's ``setup`` returned, as a route dependency; each
+    service names its type once: ``Deps = Annotated[XDeps, Depends(service_deps)]``.
+    ``async``: a sync dependency costs a threadpool hop per request."""
+    return request.app.state.deps
+
+
+async def _transaction(request: Request) -> AsyncIterator[UnitOfWork]:
+    runtime: Runtime = request.app.state.runtime
+    uow = runtime.uow()
+    yield uow  # an exception from the route is raised here: nothing is committed
+    await uow.commit()
+
+
+Transaction = Annotated[UnitOfWork, Depends(_transaction, scope="function")]
+"""A unit of work for the route's writes, committed once the route has
+returned without error and before the response is sent (``scope="function"``;
+the default scope would commit after sending): a 2xx means committed, and a
+failed commit (a lost race, 409) is the response instead."""
 
 
 def redis_client(url: str) -> Redis:

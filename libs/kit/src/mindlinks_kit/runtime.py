@@ -27,6 +27,7 @@ from mindlinks_kit.revocations import Revocations
 from mindlinks_kit.settings import ServiceSettings
 
 T = TypeVar("T")
+S = TypeVar("S", bound=ServiceSettings)
 
 
 @dataclass
@@ -51,6 +52,12 @@ class Runtime:
     def idempotency(self) -> Idempotency:
         """``Idempotency-Key`` handling (services declared with ``idempotent_posts``)."""
         return Idempotency(self.table("idempotency"), self.uow)
+
+    def settings_as(self, kind: type[S]) -> S:
+        """The settings as the service's own class (what its ``setup`` reads)."""
+        if not isinstance(self.settings, kind):
+            raise TypeError(f"create the app with {kind.__module__}.{kind.__qualname__}")
+        return self.settings
 
     def table(self, name: str) -> Table:
         return self.tables[name]

@@ -3,7 +3,7 @@
 And the input types every service shares, so one rule holds fleet-wide and is
 visible in the OpenAPI document (a generated client sends only what is accepted):
 ``Id`` for every id (path, query, body), ``Text``/``LongText`` for free text
-another party will see, ``Cursor`` for ``?cursor=``.
+another party will see, ``Limit`` and ``Cursor`` for ``?limit=&cursor=``.
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ Cursor = Annotated[
     ),
 ]
 """``?cursor=``: what ``CursorCodec.encode`` makes (base64url of at least 18 bytes)."""
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+"""``?limit=``: how many items a page holds at most (each route sets its default)."""
 
 # Unicode Cc (C0, DEL, C1) and the bidirectional marks, embeddings, overrides
 # and isolates, which reorder what a reader sees ("exe.pdf" shown for

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from starlette.types import ASGIApp
 
 from mindlinks_admin.audit import Audit
@@ -28,6 +28,7 @@ from mindlinks_admin.peers import bad_answer, refusal
 from mindlinks_admin.people import People
 from mindlinks_admin.settings import Settings
 from mindlinks_admin.store import AuditStore
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 
 
@@ -44,9 +45,7 @@ class AdminDeps:
 
 async def setup(runtime: Runtime, own_app: Callable[[], ASGIApp]) -> AdminDeps:
     """``own_app``: this service's app, which the fleet views reach in-process."""
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_admin.settings.Settings")
+    settings = runtime.settings_as(Settings)
     peers = runtime.peers
     # The admin passes a peer's refusal on as it was, naming the peer.
     peers.refusal, peers.unreadable = refusal, bad_answer
@@ -88,9 +87,4 @@ async def setup(runtime: Runtime, own_app: Callable[[], ASGIApp]) -> AdminDeps:
     )
 
 
-async def _deps(request: Request) -> AdminDeps:
-    deps: AdminDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[AdminDeps, Depends(_deps)]
+Deps = Annotated[AdminDeps, Depends(service_deps)]

@@ -42,13 +42,12 @@ from mindlinks_fleet.internal.auth import (
 )
 from mindlinks_kit.auth import AnyFactorUser, ClientIp
 from mindlinks_kit.internal import serve
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 well_known = APIRouter(tags=["auth"])
 public = APIRouter(prefix="/v1/auth", tags=["auth"])
 internal = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 def _tokens(tokens: Tokens, response: Response) -> TokenPair:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from mindlinks_auth.accounts import Accounts
 from mindlinks_auth.clients import Notifications
@@ -18,6 +18,7 @@ from mindlinks_auth.settings import Settings
 from mindlinks_auth.store import Store
 from mindlinks_auth.throttle import LoginThrottle
 from mindlinks_auth.tokens import Flags, OneTimeTokens, RefreshTokens
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.http import ServiceTokens
 from mindlinks_kit.runtime import Runtime
 
@@ -34,8 +35,7 @@ class AuthDeps:
 
 
 async def setup(runtime: Runtime) -> AuthDeps:
-    settings = runtime.settings
-    assert isinstance(settings, Settings)
+    settings = runtime.settings_as(Settings)
     redis = runtime.redis
     assert redis is not None, "auth declares redis"
     keys = KeySet(
@@ -105,10 +105,4 @@ async def setup(runtime: Runtime) -> AuthDeps:
     )
 
 
-async def _deps(request: Request) -> AuthDeps:
-    """``async``: a sync dependency costs a threadpool hop per request."""
-    deps: AuthDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[AuthDeps, Depends(_deps)]
+Deps = Annotated[AuthDeps, Depends(service_deps)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 
 from mindlinks_client.deps import ClientDeps, Deps
 from mindlinks_client.domain import Company
@@ -23,10 +23,11 @@ from mindlinks_client.schemas import (
     RevokeCompany,
 )
 from mindlinks_client.vetting import Status
+from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import Internal, Principal, ServiceCaller, roles, service_caller, services
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import Forbidden
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 public = APIRouter(prefix="/v1/clients", tags=["clients"])
 internal = APIRouter(
@@ -34,7 +35,6 @@ internal = APIRouter(
 )
 ClientUser = Annotated[Principal, Depends(roles("client"))]
 FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 @public.post("/register", status_code=201)
@@ -57,20 +57,20 @@ async def my_company(user: ClientUser, deps: Deps) -> CompanyOut:
 
 
 @public.patch("/me")
-async def update_my_company(body: CompanyPatch, user: ClientUser, deps: Deps) -> CompanyOut:
+async def update_my_company(
+    body: CompanyPatch, user: ClientUser, deps: Deps, uow: Transaction
+) -> CompanyOut:
     """Change the company's trading name or address (optimistic locking with ``version``)."""
-    uow = deps.runtime.uow()
     company = await deps.companies.update(user.user_id, body.changes(), body.version, uow)
-    await uow.commit()
     return CompanyOut.of(company)
 
 
 @public.post("/invite-contractor", status_code=201)
-async def invite_contractor(body: InviteContractor, user: ClientUser, deps: Deps) -> InvitationOut:
+async def invite_contractor(
+    body: InviteContractor, user: ClientUser, deps: Deps, uow: Transaction
+) -> InvitationOut:
     """Mail a single-use invitation (valid 7 days) to a contractor."""
-    uow = deps.runtime.uow()
     invitation = await deps.invitations.invite(user.user_id, body.email, body.name, uow)
-    await uow.commit()
     return InvitationOut.of(invitation)
 
 
@@ -85,12 +85,12 @@ async def invitations(
 
 
 @public.delete("/invitations/{invitation_id}", status_code=204)
-async def revoke_invitation(invitation_id: Id, user: ClientUser, deps: Deps) -> Response:
+async def revoke_invitation(
+    invitation_id: Id, user: ClientUser, deps: Deps, uow: Transaction
+) -> Response:
     """Revoke a pending invitation; its token stops working."""
     company = await deps.companies.own(user.user_id)
-    uow = deps.runtime.uow()
     await deps.invitations.revoke(company.id, invitation_id, uow)
-    await uow.commit()
     return Response(status_code=204)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from mindlinks_client.clients import AuthUsers, Mailer
 from mindlinks_client.domain import Companies
@@ -16,6 +16,7 @@ from mindlinks_client.providers.fixtures import LocalRegistry
 from mindlinks_client.providers.opencorporates import OpenCorporates
 from mindlinks_client.settings import Settings
 from mindlinks_client.store import CompanyStore, InvitationStore
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 
 
@@ -43,9 +44,7 @@ def registry_for(settings: Settings, runtime: Runtime) -> CompanyRegistry:
 
 
 async def setup(runtime: Runtime) -> ClientDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_client.settings.Settings")
+    settings = runtime.settings_as(Settings)
     names = AuthUsers(runtime.peers)
     companies = Companies(
         CompanyStore(runtime.table("companies")),
@@ -73,9 +72,4 @@ async def setup(runtime: Runtime) -> ClientDeps:
     )
 
 
-async def _deps(request: Request) -> ClientDeps:
-    deps: ClientDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[ClientDeps, Depends(_deps)]
+Deps = Annotated[ClientDeps, Depends(service_deps)]

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from mindlinks_client.providers import CompanyRegistry, RegistryCompany, RegistryUnavailable
 from mindlinks_client.vetting import Authority, Hold, Status, assess, authority, is_inactive
 from mindlinks_fleet.events import CompanyClaimContested, CompanyRegistered, CompanyReviewed
+from mindlinks_kit.address import Address
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.errors import Conflict, NotFound
@@ -54,15 +55,6 @@ log = structlog.get_logger("mindlinks.companies")
 Decision = Literal["approved", "rejected"]
 DECIDED: dict[Decision, Status] = {"approved": "active", "rejected": "rejected"}
 Publish = Callable[[UnitOfWork, str, BaseModel], object]
-
-
-@dataclass(frozen=True)
-class Address:
-    line1: str
-    city: str
-    postal_code: str
-    country: str
-    line2: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, 
 from pydantic.json_schema import SkipJsonSchema
 
 from mindlinks_client.domain import (
-    Address,
     Company,
     Decision,
     Registration,
@@ -19,6 +18,7 @@ from mindlinks_client.domain import (
 )
 from mindlinks_client.invitations import Invitation, Shown
 from mindlinks_client.vetting import Authority, AuthorityCheck, Hold, Status
+from mindlinks_kit.address import Address, City, Country, Line, PostalCode
 from mindlinks_kit.schemas import EMAIL_SCHEMA, MULTI_LINE, ONE_LINE, ApiModel, Id
 
 
@@ -46,17 +46,6 @@ Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
 ]
-Line = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
-]
-City = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE
-]
-PostalCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), ONE_LINE
-]
-Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), BeforeValidator(_upper)]
-"""ISO 3166-1 alpha-2."""
 JurisdictionCode = Annotated[
     str, StringConstraints(pattern=r"^[a-z]{2}(_[a-z0-9]{1,6})?$"), BeforeValidator(_lower)
 ]
@@ -66,6 +55,8 @@ CompanyNumber = Annotated[
 ]
 
 
+# Not the kit's AddressIn/AddressOut: a company's address has no ``region``
+# (the wire refuses one), so the models stay here, built from the kit's types.
 class AddressIn(ApiModel):
     line1: Line
     line2: Line | None = None

@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 from mindlinks_client.domain import (
-    Address,
     Company,
     CompanyAlreadyRegistered,
     NumberTaken,
@@ -29,6 +28,7 @@ from mindlinks_client.invitations import (
     InvitationUsed,
 )
 from mindlinks_client.vetting import Authority, Status
+from mindlinks_kit.address import Address
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, filled_page, values
 

@@ -21,6 +21,7 @@ from mindlinks_contract.schemas import (
     TransitionIn,
     VoidIn,
 )
+from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import (
     CurrentUser,
     Internal,
@@ -33,7 +34,7 @@ from mindlinks_kit.auth import (
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 public = APIRouter(prefix="/v1/contracts", tags=["contracts"])
 internal = APIRouter(
@@ -42,7 +43,6 @@ internal = APIRouter(
 Client = Annotated[Principal, Depends(roles("client"))]
 Party = Annotated[Principal, Depends(roles("client", "contractor"))]
 FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 class DocumentTooLarge(Problem):
@@ -61,12 +61,12 @@ async def list_templates(
 
 
 @public.post("/templates", status_code=201)
-async def create_template(body: TemplateIn, user: Client, deps: Deps) -> TemplateOut:
+async def create_template(
+    body: TemplateIn, user: Client, deps: Deps, uow: Transaction
+) -> TemplateOut:
     """A template for the company's contracts: ``{{clientName}}``,
     ``{{contractorName}}``, ``{{title}}`` and ``{{startDate}}`` are filled in."""
-    uow = deps.runtime.uow()
     template = await deps.contracts.add_template(user.user_id, body.name, body.body, uow)
-    await uow.commit()
     return TemplateOut.of(template)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from mindlinks_contract.clients import Companies, Contractors
 from mindlinks_contract.contracts import Contracts
@@ -13,6 +13,7 @@ from mindlinks_contract.documents import Documents
 from mindlinks_contract.operations import Operations
 from mindlinks_contract.settings import Settings
 from mindlinks_contract.store import ContractStore
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 
 BUCKET = "contract-documents"
@@ -27,9 +28,7 @@ class ContractDeps:
 
 
 async def setup(runtime: Runtime) -> ContractDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_contract.settings.Settings")
+    settings = runtime.settings_as(Settings)
     documents = Documents(
         runtime.aws.s3, settings.physical(BUCKET), link_ttl_seconds=settings.document_link_seconds
     )
@@ -49,9 +48,4 @@ async def setup(runtime: Runtime) -> ContractDeps:
     )
 
 
-async def _deps(request: Request) -> ContractDeps:
-    deps: ContractDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[ContractDeps, Depends(_deps)]
+Deps = Annotated[ContractDeps, Depends(service_deps)]

@@ -21,6 +21,7 @@ from mindlinks_contractor.schemas import (
     EngagementOut,
     PayoutDetails,
 )
+from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import (
     CurrentUser,
     Internal,
@@ -31,7 +32,7 @@ from mindlinks_kit.auth import (
     services,
 )
 from mindlinks_kit.errors import Forbidden
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 public = APIRouter(prefix="/v1/contractors", tags=["contractors"])
 internal = APIRouter(
@@ -39,18 +40,15 @@ internal = APIRouter(
 )
 ContractorUser = Annotated[Principal, Depends(roles("contractor"))]
 FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 @public.post("/accept-invitation")
 async def accept_invitation(
-    body: AcceptInvitation, user: ContractorUser, deps: Deps
+    body: AcceptInvitation, user: ContractorUser, deps: Deps, uow: Transaction
 ) -> AcceptedInvitation:
     """Redeem an invitation: the profile on the first one, an engagement with
     the inviting company each time."""
-    uow = deps.runtime.uow()
     onboarded = await deps.contractors.accept_invitation(user.user_id, body.token, uow)
-    await uow.commit()
     return AcceptedInvitation.of(onboarded)
 
 
@@ -61,12 +59,12 @@ async def me(user: ContractorUser, deps: Deps) -> ContractorOut:
 
 
 @public.patch("/me")
-async def update_me(body: ContractorPatch, user: ContractorUser, deps: Deps) -> ContractorOut:
+async def update_me(
+    body: ContractorPatch, user: ContractorUser, deps: Deps, uow: Transaction
+) -> ContractorOut:
     """Change the caller's contractor profile (optimistic locking with ``version``).
     Once KYC-verified, the legal name (``name``) is locked: ``409 legal-name-locked``."""
-    uow = deps.runtime.uow()
     profile = await deps.contractors.update(user.user_id, body.changes(), body.version, uow)
-    await uow.commit()
     return ContractorOut.of(profile)
 
 
@@ -83,12 +81,12 @@ async def my_engagements(
 
 
 @public.put("/me/bank-details")
-async def put_bank_details(body: BankDetailsIn, user: ContractorUser, deps: Deps) -> BankDetailsOut:
+async def put_bank_details(
+    body: BankDetailsIn, user: ContractorUser, deps: Deps, uow: Transaction
+) -> BankDetailsOut:
     """Replace the payout account; answered (and later shown) masked only."""
     profile = await deps.contractors.own(user.user_id)
-    uow = deps.runtime.uow()
     details = await deps.bank.replace(profile.id, body.value(), body.version, uow)
-    await uow.commit()
     return BankDetailsOut.of(details)
 
 

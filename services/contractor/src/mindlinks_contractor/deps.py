@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from mindlinks_contractor.bank import BankDetails
 from mindlinks_contractor.clients import AuthAccounts, ClientCompanies
@@ -14,6 +14,7 @@ from mindlinks_contractor.domain import Contractors
 from mindlinks_contractor.settings import Settings
 from mindlinks_contractor.store import ContractorStore
 from mindlinks_contractor.vault import Vault
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 
 
@@ -26,9 +27,7 @@ class ContractorDeps:
 
 
 async def setup(runtime: Runtime) -> ContractorDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_contractor.settings.Settings")
+    settings = runtime.settings_as(Settings)
     store = ContractorStore(
         runtime.table("profiles"), runtime.table("engagements"), runtime.table("bank-details")
     )
@@ -43,9 +42,4 @@ async def setup(runtime: Runtime) -> ContractorDeps:
     return ContractorDeps(runtime=runtime, settings=settings, contractors=contractors, bank=bank)
 
 
-async def _deps(request: Request) -> ContractorDeps:
-    deps: ContractorDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[ContractorDeps, Depends(_deps)]
+Deps = Annotated[ContractorDeps, Depends(service_deps)]

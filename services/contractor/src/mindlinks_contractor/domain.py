@@ -16,6 +16,7 @@ import structlog
 from pydantic import BaseModel
 
 from mindlinks_fleet.events import ContractorCreated, InvitationAccepted, KycDecided
+from mindlinks_kit.address import Address
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
@@ -89,16 +90,6 @@ EDITABLE = ("name", "display_name", "phone", "address", "country", "tax_id")
 def contractor_id_for(user_id: str) -> str:
     """One contractor per user, and the same id if onboarding is retried."""
     return uuid.uuid5(_ID_NAMESPACE, f"contractor:{user_id}").hex
-
-
-@dataclass(frozen=True)
-class Address:
-    line1: str
-    city: str
-    postal_code: str
-    country: str
-    line2: str | None = None
-    region: str | None = None
 
 
 @dataclass(frozen=True)

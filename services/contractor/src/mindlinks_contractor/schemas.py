@@ -17,7 +17,8 @@ from mindlinks_contractor.bank import (
     routing_problem,
     sort_code_problem,
 )
-from mindlinks_contractor.domain import Address, Engagement, KycStatus, Onboarded, Profile
+from mindlinks_contractor.domain import Engagement, KycStatus, Onboarded, Profile
+from mindlinks_kit.address import AddressIn, AddressOut, Country
 from mindlinks_kit.schemas import ONE_LINE, ApiModel
 
 
@@ -43,17 +44,6 @@ Name = Annotated[
 DisplayName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE
 ]
-Line = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
-]
-City = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE
-]
-PostalCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), ONE_LINE
-]
-Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), BeforeValidator(_upper)]
-"""ISO 3166-1 alpha-2."""
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), BeforeValidator(_upper)]
 """ISO 4217."""
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+[1-9][0-9]{6,14}$")]
@@ -66,45 +56,6 @@ Token = Annotated[str, StringConstraints(strip_whitespace=True, min_length=16, m
 
 class AcceptInvitation(ApiModel):
     token: Token
-
-
-class AddressIn(ApiModel):
-    line1: Line
-    line2: Line | None = None
-    city: City
-    region: City | None = None
-    postal_code: PostalCode
-    country: Country
-
-    def value(self) -> Address:
-        return Address(
-            line1=self.line1,
-            line2=self.line2,
-            city=self.city,
-            region=self.region,
-            postal_code=self.postal_code,
-            country=self.country,
-        )
-
-
-class AddressOut(ApiModel):
-    line1: str
-    line2: str | None
-    city: str
-    region: str | None
-    postal_code: str
-    country: str
-
-    @classmethod
-    def of(cls, address: Address) -> AddressOut:
-        return cls(
-            line1=address.line1,
-            line2=address.line2,
-            city=address.city,
-            region=address.region,
-            postal_code=address.postal_code,
-            country=address.country,
-        )
 
 
 class ContractorOut(ApiModel):

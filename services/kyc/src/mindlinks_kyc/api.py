@@ -9,11 +9,12 @@ import httpx
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import Principal, ServiceCaller, roles, service_caller, services
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import Conflict, NotFound, Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_kyc.deps import Deps, KycDeps
 from mindlinks_kyc.domain import Outcome, Session
 from mindlinks_kyc.schemas import (
@@ -67,7 +68,6 @@ Contractor = Annotated[Principal, Depends(roles("contractor"))]
 Reader = Annotated[Principal, Depends(roles("contractor", "admin"))]
 FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 ContractorId = Annotated[Id, Query(alias="contractorId")]
-Limit = Annotated[int, Query(ge=1, le=100)]
 MAX_WEBHOOK_BYTES = 1024 * 1024
 Decide = Callable[[UnitOfWork], Awaitable[tuple[Session, Outcome]]]
 
@@ -129,14 +129,12 @@ async def my_kyc(user: Contractor, deps: Deps) -> MyKyc:
 
 @public.post("/sessions/{session_id}/documents", status_code=201)
 async def request_upload(
-    session_id: Id, body: DocumentRequest, user: Contractor, deps: Deps
+    session_id: Id, body: DocumentRequest, user: Contractor, deps: Deps, uow: Transaction
 ) -> DocumentUpload:
     """A presigned S3 POST admitting exactly this document (type and size), 10 minutes."""
-    uow = deps.runtime.uow()
     document, upload = await deps.kyc.request_upload(
         user.user_id, session_id, body.kind, body.content_type, body.size, uow
     )
-    await uow.commit()
     return DocumentUpload.of(document, upload)
 
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 from mindlinks_kyc.clients import ContractorDirectory
 from mindlinks_kyc.domain import Kyc, Policy
@@ -83,9 +84,7 @@ def providers_for(settings: Settings, runtime: Runtime) -> Providers:
 
 
 async def setup(runtime: Runtime) -> KycDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_kyc.settings.Settings")
+    settings = runtime.settings_as(Settings)
     store = KycStore(runtime.table("sessions"), runtime.table("documents"))
     bucket = DocumentBucket(runtime.aws.s3, settings.physical("kyc-documents"))
     policy = Policy(
@@ -105,9 +104,4 @@ async def setup(runtime: Runtime) -> KycDeps:
     )
 
 
-async def _deps(request: Request) -> KycDeps:
-    deps: KycDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[KycDeps, Depends(_deps)]
+Deps = Annotated[KycDeps, Depends(service_deps)]

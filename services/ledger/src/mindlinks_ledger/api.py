@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from mindlinks_kit.auth import CurrentUser, Internal, ServiceCaller, service_caller, services
 from mindlinks_kit.clock import now_iso
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_ledger.anchoring import NoDigestYet
 from mindlinks_ledger.deps import Deps
 from mindlinks_ledger.domain import pdf_sha256
@@ -39,7 +39,6 @@ internal = APIRouter(
 dev = APIRouter(prefix="/v1/ledger/dev", tags=["dev"])
 
 Seq = Annotated[int, Path(ge=1, le=2**53)]
-Limit = Annotated[int, Query(ge=1, le=100)]
 FromOps = Annotated[ServiceCaller, Depends(services("admin"))]
 """The admin service runs operations on the ledger: reading subjects and the
 whole journal, anchoring, full verification."""

@@ -7,8 +7,9 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 from mindlinks_ledger.activation import Activations
 from mindlinks_ledger.anchoring import DigestArchive, periodically
@@ -32,9 +33,7 @@ class LedgerDeps:
 
 
 async def setup(runtime: Runtime) -> LedgerDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_ledger.settings.Settings")
+    settings = runtime.settings_as(Settings)
     store = JournalStore(runtime.table("journal"), runtime.table("heads"))
     journal = Journal(
         store,
@@ -80,9 +79,4 @@ def background(deps: LedgerDeps) -> dict[str, Callable[[], Coroutine[Any, Any, N
     return {"ledger-digests": digests}
 
 
-async def _deps(request: Request) -> LedgerDeps:
-    deps: LedgerDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[LedgerDeps, Depends(_deps)]
+Deps = Annotated[LedgerDeps, Depends(service_deps)]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from mindlinks_kit.auth import CurrentUser, Internal, service_caller
 from mindlinks_kit.errors import NotFound
 from mindlinks_kit.http import IDEMPOTENCY_HEADER
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_notification.deps import Deps
 from mindlinks_notification.domain import AlreadyRecorded, Recipient, SendRequest
 from mindlinks_notification.schemas import (
@@ -66,7 +66,7 @@ async def send(
 async def my_notifications(
     user: CurrentUser,
     deps: Deps,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[NotificationOut]:
     """The caller's in-app notifications, newest first."""
@@ -91,6 +91,7 @@ async def mark_read(
 async def mailbox(
     deps: Deps,
     to: Annotated[str | None, Query(max_length=320)] = None,
+    # Not the kit's Limit: a local test run reads a whole mailbox at once.
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Mailbox:
     """Every mail the local mailbox received, newest first (local mode only)."""

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 from mindlinks_notification.clients import UserDirectory
 from mindlinks_notification.domain import Notifier
@@ -47,9 +48,7 @@ def mailer_for(settings: Settings, runtime: Runtime) -> Mailer:
 
 
 async def setup(runtime: Runtime) -> NotificationDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_notification.settings.Settings")
+    settings = runtime.settings_as(Settings)
     if runtime.redis is None:
         raise RuntimeError("the fleet must declare notification with Redis (email dedupe)")
     store = NotificationStore(runtime.table("notifications"), runtime.table("templates"))
@@ -72,9 +71,4 @@ async def setup(runtime: Runtime) -> NotificationDeps:
     return NotificationDeps(runtime=runtime, settings=settings, notifier=notifier, mailbox=mailbox)
 
 
-async def _deps(request: Request) -> NotificationDeps:
-    deps: NotificationDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[NotificationDeps, Depends(_deps)]
+Deps = Annotated[NotificationDeps, Depends(service_deps)]

@@ -12,7 +12,7 @@ from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import NotFound
 from mindlinks_kit.idempotency import REQUIRED_KEY, RequiredIdempotencyKey, fingerprint
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_payment.deps import Deps, PaymentDeps
 from mindlinks_payment.models import Caller, ChargeStatus, EscrowState
 from mindlinks_payment.oversight import TransactionQuery
@@ -39,7 +39,6 @@ and Stripe's hosted onboarding, played by the local provider."""
 internal = APIRouter(prefix="/internal/payments", tags=["internal"])
 
 ContractFilter = Annotated[Id | None, Query(alias="contractId")]
-Limit = Annotated[int, Query(ge=1, le=100)]
 Party = Annotated[Principal, Depends(roles("client", "contractor", "admin"))]
 Client = Annotated[Principal, Depends(roles("client"))]
 ContractorUser = Annotated[Principal, Depends(roles("contractor"))]

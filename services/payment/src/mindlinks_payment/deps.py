@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 from mindlinks_payment.clients import ContractDirectory, ContractorDirectory
 from mindlinks_payment.domain import Payments
@@ -56,9 +57,7 @@ def provider_for(settings: Settings, runtime: Runtime) -> PaymentsProvider:
 
 
 async def setup(runtime: Runtime) -> PaymentDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_payment.settings.Settings")
+    settings = runtime.settings_as(Settings)
     store = PaymentStore(
         runtime.table("escrow"),
         runtime.table("transactions"),
@@ -105,9 +104,4 @@ async def setup(runtime: Runtime) -> PaymentDeps:
     )
 
 
-async def _deps(request: Request) -> PaymentDeps:
-    deps: PaymentDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[PaymentDeps, Depends(_deps)]
+Deps = Annotated[PaymentDeps, Depends(service_deps)]

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import ClientIp, CurrentUser, Principal, ServiceCaller, roles, services
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_signature.deps import Deps
 from mindlinks_signature.schemas import (
     DeclineIn,
@@ -26,7 +27,6 @@ public = APIRouter(prefix="/v1/signatures", tags=["signatures"])
 internal = APIRouter(prefix="/internal/signatures", tags=["internal"])
 Party = Annotated[Principal, Depends(roles("client", "contractor"))]
 FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 def _caller(user: Principal, request: Request, ip: str) -> Caller:
@@ -78,13 +78,12 @@ async def decline(
     user: Party,
     ip: ClientIp,
     deps: Deps,
+    uow: Transaction,
 ) -> DeclineOut:
     """Either party declines a contract awaiting signatures; it becomes ``declined``."""
-    uow = deps.runtime.uow()
     declined = await deps.signatures.decline(
         contract_id, _caller(user, request, ip), body.reason, uow
     )
-    await uow.commit()
     return DeclineOut.of(declined)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 from mindlinks_signature.clients import ContractService, Ledger
 from mindlinks_signature.settings import Settings
@@ -21,9 +22,7 @@ class SignatureDeps:
 
 
 async def setup(runtime: Runtime) -> SignatureDeps:
-    settings = runtime.settings
-    if not isinstance(settings, Settings):
-        raise TypeError("create the app with mindlinks_signature.settings.Settings")
+    settings = runtime.settings_as(Settings)
     signatures = Signatures(
         store=SignatureStore(runtime.table("signatures")),
         contracts=ContractService(runtime.peers, settings.document_timeout_seconds),
@@ -33,9 +32,4 @@ async def setup(runtime: Runtime) -> SignatureDeps:
     return SignatureDeps(runtime=runtime, signatures=signatures)
 
 
-async def _deps(request: Request) -> SignatureDeps:
-    deps: SignatureDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[SignatureDeps, Depends(_deps)]
+Deps = Annotated[SignatureDeps, Depends(service_deps)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import CurrentUser, service_caller
 from mindlinks_kit.schemas import Id
 from mindlinks_user.deps import Deps
@@ -22,12 +23,12 @@ async def get_me(user: CurrentUser, deps: Deps) -> ProfileOut:
 
 
 @public.patch("/me")
-async def patch_me(body: ProfilePatch, user: CurrentUser, deps: Deps) -> ProfileOut:
+async def patch_me(
+    body: ProfilePatch, user: CurrentUser, deps: Deps, uow: Transaction
+) -> ProfileOut:
     """Change the caller's profile (optimistic locking with ``version``);
     publishes ``user.updated``."""
-    uow = deps.runtime.uow()
     profile = await deps.users.update_profile(user.user_id, body.changes(), body.version, uow)
-    await uow.commit()
     return ProfileOut.of(profile)
 
 
@@ -38,9 +39,10 @@ async def get_my_preferences(user: CurrentUser, deps: Deps) -> PreferencesOut:
 
 
 @public.put("/me/preferences")
-async def put_my_preferences(body: PreferencesIn, user: CurrentUser, deps: Deps) -> PreferencesOut:
+async def put_my_preferences(
+    body: PreferencesIn, user: CurrentUser, deps: Deps, uow: Transaction
+) -> PreferencesOut:
     """Replace the caller's preferences."""
-    uow = deps.runtime.uow()
     preferences = await deps.users.replace_preferences(
         user.user_id,
         locale=body.locale,
@@ -49,7 +51,6 @@ async def put_my_preferences(body: PreferencesIn, user: CurrentUser, deps: Deps)
         expected_version=body.version,
         uow=uow,
     )
-    await uow.commit()
     return PreferencesOut.of(preferences)
 
 

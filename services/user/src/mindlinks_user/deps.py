@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 from mindlinks_user.domain import Users
 from mindlinks_user.store import UserStore
@@ -23,9 +24,4 @@ async def setup(runtime: Runtime) -> UserDeps:
     return UserDeps(runtime=runtime, users=Users(store, runtime.publish))
 
 
-async def _deps(request: Request) -> UserDeps:
-    deps: UserDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[UserDeps, Depends(_deps)]
+Deps = Annotated[UserDeps, Depends(service_deps)]

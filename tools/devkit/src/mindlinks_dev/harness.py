@@ -20,6 +20,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from mindlinks_fleet.internal import auth
 from mindlinks_kit.dynamo import from_wire
 from mindlinks_kit.events.envelope import Detail
 from mindlinks_kit.runtime import Runtime
@@ -77,7 +78,7 @@ class Running:
         operator search (registration names no id: a taken address must get
         the same answer as a new one)."""
         response = await self.client("auth").get(
-            "/internal/auth/users", params={"email": email}, headers=self.service_bearer("admin")
+            auth.USERS.fill(), params={"email": email}, headers=self.service_bearer("admin")
         )
         assert response.status_code == 200, response.text
         items = response.json()["items"]

@@ -23,6 +23,7 @@ from pypdf import PdfReader
 
 from mindlinks_dev.harness import Running, installed_services
 from mindlinks_dev.local_companies import local_company
+from mindlinks_dev.problem import problem
 from mindlinks_fleet.events import KycDecided
 
 REAL_PEERS = {"client", "contractor"} <= set(installed_services()) and not os.environ.get(
@@ -315,13 +316,7 @@ class Parties:
     def pdf_text(data: bytes) -> str:
         return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
-    @staticmethod
-    def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-        assert response.status_code == status, response.text
-        assert response.headers["content-type"] == "application/problem+json"
-        body: dict[str, Any] = response.json()
-        assert body["code"] == code, body
-        return body
+    problem = staticmethod(problem)
 
     async def events(
         self, name: str, contract_id: str, service: str = "contract"

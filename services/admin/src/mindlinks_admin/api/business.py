@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query
 
-from mindlinks_admin.api.common import AdminActor, Limit, admin_router, page_of
+from mindlinks_admin.api.common import AdminActor, admin_router, page_of
 from mindlinks_admin.deps import Deps
 from mindlinks_admin.schemas import ContractOut, ReasonIn, Record
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 router = admin_router("admin: business")
 ContractStatus = Literal[

@@ -1,10 +1,10 @@
-"""What every admin route shares: the admin-only guard, the actor, list parameters."""
+"""What every admin route shares: the admin-only guard, the actor, a peer's page."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from mindlinks_admin.audit import Actor
 from mindlinks_kit.auth import Principal, roles
@@ -23,7 +23,6 @@ def admin_router(tag: str) -> APIRouter:
 
 
 AdminActor = Annotated[Actor, Depends(_actor)]
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 def page_of(found: tuple[list[dict[str, Any]], str | None]) -> Page[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-from mindlinks_admin.api.common import AdminActor, Limit, admin_router
+from mindlinks_admin.api.common import AdminActor, admin_router
 from mindlinks_admin.audit import Filters
 from mindlinks_admin.deps import Deps
 from mindlinks_admin.schemas import (
@@ -22,7 +22,7 @@ from mindlinks_admin.schemas import (
     ReplayIn,
     ServiceName,
 )
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 router = admin_router("admin: operations")
 Text = Annotated[str | None, Query(min_length=1, max_length=256)]
@@ -52,7 +52,7 @@ async def dead_letters(
     actor: AdminActor,
     deps: Deps,
     service: Annotated[ServiceName, Query()],
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    limit: Limit = 50,
 ) -> DeadLettersOut:
     """A service's dead letters with their error, without taking them."""
     items = await deps.operations.dead_letters(service, limit)

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query
 
-from mindlinks_admin.api.common import AdminActor, Limit, admin_router, page_of
+from mindlinks_admin.api.common import AdminActor, admin_router, page_of
 from mindlinks_admin.deps import Deps
 from mindlinks_admin.schemas import (
     CompanyOut,
@@ -16,7 +16,7 @@ from mindlinks_admin.schemas import (
     Record,
     UserOut,
 )
-from mindlinks_kit.schemas import Cursor, Id, Page
+from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 router = admin_router("admin: people")
 Role = Literal["client", "contractor", "admin"]
