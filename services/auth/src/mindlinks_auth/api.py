@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from mindlinks_auth.deps import Deps, FromAdmin
-from mindlinks_auth.domain import Status
+from mindlinks_auth.domain import Status, Tokens
 from mindlinks_auth.schemas import (
     AccountRecord,
     EmailRequest,
@@ -33,7 +33,6 @@ from mindlinks_auth.schemas import (
     UserRecord,
     VerifiedEmail,
 )
-from mindlinks_auth.sessions import Tokens
 from mindlinks_fleet.events import Role
 from mindlinks_kit.auth import AnyFactorUser, ClientIp, Internal
 from mindlinks_kit.schemas import Cursor, Id, Page

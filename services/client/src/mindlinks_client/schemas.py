@@ -13,11 +13,12 @@ from mindlinks_client.domain import (
     Address,
     Company,
     Decision,
+    Invitation,
     Registration,
     RegistryRecord,
     Review,
+    Shown,
 )
-from mindlinks_client.invitations import Invitation, Shown
 from mindlinks_client.vetting import Authority, AuthorityCheck, Hold, Status
 from mindlinks_kit.schemas import EMAIL_SCHEMA, MULTI_LINE, ONE_LINE, ApiModel, Id
 

@@ -6,8 +6,13 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
-from mindlinks_contractor.bank import (
+from mindlinks_contractor.domain import (
+    Address,
     BankAccount,
+    Engagement,
+    KycStatus,
+    Onboarded,
+    Profile,
     Scheme,
     StoredBankDetails,
     account_number_problem,
@@ -17,7 +22,6 @@ from mindlinks_contractor.bank import (
     routing_problem,
     sort_code_problem,
 )
-from mindlinks_contractor.domain import Address, Engagement, KycStatus, Onboarded, Profile
 from mindlinks_kit.schemas import ONE_LINE, ApiModel
 
 

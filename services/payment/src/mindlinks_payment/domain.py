@@ -1,14 +1,71 @@
-"""The payment service's objects: escrows, transactions and the contract
+"""The payment rules and values: escrows, transactions and the contract
 parties they belong to, with ids derived from the schedule items so that
-opening a schedule twice finds what the first time made."""
+opening a schedule twice finds what the first time made; payout accounts;
+what counts as paid out; the problems the use cases raise.
+
+Pure: no I/O, no FastAPI; ``service`` applies them.
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
 from mindlinks_fleet.events import ContractParties
+from mindlinks_kit.clock import now_iso
+from mindlinks_kit.errors import Conflict, InvalidInput, NotFound
+from mindlinks_payment.providers import ConnectedAccount
+
+
+class ScheduleNotFound(NotFound):
+    """Unknown contracts and other people's contracts answer alike."""
+
+
+class EscrowNotFound(NotFound):
+    """Unknown escrows and other people's escrows answer alike."""
+
+
+class EscrowNotFunded(Conflict):
+    code = "escrow-not-funded"
+    title = "The item has not been paid into escrow yet"
+
+
+class EscrowAlreadyReleased(Conflict):
+    code = "escrow-already-released"
+    title = "The item was already released to the contractor"
+
+
+class ReleaseConflict(Conflict):
+    code = "release-conflict"
+    title = "Another item of this contract was released at the same moment; retry"
+
+
+class ContractIdRequired(InvalidInput):
+    code = "contract-id-required"
+    title = "Admins list transactions per contract: give ?contractId="
+
+
+class ContractorProfileMissing(Conflict):
+    code = "contractor-profile-missing"
+    title = "Finish contractor onboarding before opening a payout account"
+
+
+class PayoutAccountNotFound(NotFound):
+    code = "payout-account-not-found"
+    title = "No payout account yet: open one first"
+
+
+class PayoutAccountMissing(Conflict):
+    code = "payout-account-missing"
+    title = "The contractor has no payout account yet"
+
+
+class PayoutAccountIncomplete(Conflict):
+    code = "payout-account-incomplete"
+    title = "The contractor's payout account cannot receive transfers yet"
+
 
 Role = Literal["client", "contractor", "admin"]
 EscrowState = Literal["pending_funding", "funded", "released"]
@@ -141,3 +198,54 @@ class ScheduleView:
     side: Role
     items: list[tuple[Escrow, Transaction | None]]
     """Each escrow with its charge (only for the client side: the client secret)."""
+
+
+def all_released(others: Sequence[Escrow]) -> bool:
+    """Whether releasing one item pays out the contract: every other one is released."""
+    return all(e.state == "released" for e in others)
+
+
+@dataclass(frozen=True)
+class Contractor:
+    id: str
+    user_id: str
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PayoutAccount:
+    contractor_id: str
+    user_id: str
+    account_id: str
+    email: str
+    created_at: str
+    updated_at: str
+    charges_enabled: bool = False
+    payouts_enabled: bool = False
+    details_submitted: bool = False
+    transfers_active: bool = False
+    version: int = 1
+
+    def with_status(self, remote: ConnectedAccount) -> PayoutAccount:
+        return replace(
+            self,
+            charges_enabled=remote.charges_enabled,
+            payouts_enabled=remote.payouts_enabled,
+            details_submitted=remote.details_submitted,
+            transfers_active=remote.transfers_active,
+            updated_at=now_iso(),
+        )
+
+    def same_status(self, other: PayoutAccount) -> bool:
+        return (
+            self.charges_enabled,
+            self.payouts_enabled,
+            self.details_submitted,
+            self.transfers_active,
+        ) == (
+            other.charges_enabled,
+            other.payouts_enabled,
+            other.details_submitted,
+            other.transfers_active,
+        )

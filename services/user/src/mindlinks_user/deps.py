@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from mindlinks_kit.runtime import Runtime
-from mindlinks_user.domain import Users
+from mindlinks_user.service import Users
 from mindlinks_user.store import UserStore
 
 

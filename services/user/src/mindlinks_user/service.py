@@ -1,4 +1,4 @@
-"""The user rules: profiles follow accounts, only their owner (or an admin)
+"""The user use cases: profiles follow accounts, only their owner (or an admin)
 sees them, edits are optimistic-locked and announced as ``user.updated``.
 
 No FastAPI here; routes and the consumer commit the unit of work, never this.
@@ -6,11 +6,8 @@ No FastAPI here; routes and the consumer commit the unit of work, never this.
 
 from __future__ import annotations
 
-import re
-import zoneinfo
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from functools import cache
+from dataclasses import replace
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -18,101 +15,20 @@ from pydantic.alias_generators import to_camel
 
 from mindlinks_fleet.events import UserCreated, UserUpdated
 from mindlinks_kit.clock import now_iso
-from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
-from mindlinks_kit.errors import NotFound
-
-
-class ProfileNotReady(NotFound):
-    code = "profile-not-ready"
-    title = "The profile is still being set up; retry shortly"
-
-    def __init__(self, detail: str | None = None) -> None:
-        super().__init__(detail)
-        self.headers["Retry-After"] = "1"
-
-
-class UserNotFound(NotFound):
-    """Unknown and foreign users answer alike (the security model's 404)."""
-
-
-DEFAULT_TIMEZONE = "UTC"
-DEFAULT_LOCALE = "en"
-CHANNELS = ("email", "inApp")
-CATEGORIES = ("productUpdates", "contractUpdates", "paymentUpdates", "marketing")
-EDITABLE = ("name", "display_name", "phone", "timezone", "locale")
-"""Profile fields the owner may change (email and role belong to auth)."""
-
-_LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|[0-9]{3}))?$")
-_PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_user.domain import (
+    DEFAULT_LOCALE,
+    DEFAULT_TIMEZONE,
+    NotificationSettings,
+    Preferences,
+    Profile,
+    ProfileNotReady,
+    UserNotFound,
+    changed_fields,
+    check_version,
+)
 
 Publish = Callable[[UnitOfWork, str, BaseModel], object]
-NotificationSettings = dict[str, dict[str, bool]]
-
-
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def is_timezone(value: str) -> bool:
-    """An IANA time zone name (``Europe/Paris``, ``UTC``)."""
-    return value in _zones()
-
-
-def is_locale(value: str) -> bool:
-    """A BCP 47 language tag of the common shape: ``en``, ``en-GB``, ``zh-Hant-TW``."""
-    return bool(_LOCALE.match(value))
-
-
-def is_phone(value: str) -> bool:
-    """A phone number in E.164 (``+33612345678``)."""
-    return bool(_PHONE.match(value))
-
-
-def default_notifications() -> NotificationSettings:
-    """Transactional categories on, marketing off until the user opts in."""
-    return {
-        channel: {category: category != "marketing" for category in CATEGORIES}
-        for channel in CHANNELS
-    }
-
-
-@dataclass(frozen=True)
-class Profile:
-    user_id: str
-    email: str
-    name: str
-    role: str
-    display_name: str | None
-    phone: str | None
-    timezone: str
-    locale: str
-    created_at: str
-    updated_at: str
-    version: int = 1
-
-
-@dataclass(frozen=True)
-class Preferences:
-    user_id: str
-    locale: str | None
-    timezone: str | None
-    notifications: NotificationSettings = field(default_factory=default_notifications)
-    updated_at: str = ""
-    version: int = 1
-
-
-def changed_fields(profile: Profile, changes: Mapping[str, Any]) -> dict[str, Any]:
-    """The requested changes that actually differ from the profile."""
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise ValueError(f"not editable: {sorted(unknown)}")
-    return {name: value for name, value in changes.items() if getattr(profile, name) != value}
-
-
-def _check_version(current: int, expected: int | None) -> None:
-    if expected is not None and expected != current:
-        raise StaleVersion(f"The object is at version {current}, not {expected}")
 
 
 class Store(Protocol):
@@ -188,7 +104,7 @@ class Users:
         uow: UnitOfWork,
     ) -> Profile:
         current = await self.own_profile(user_id)
-        _check_version(current.version, expected_version)
+        check_version(current.version, expected_version)
         changed = changed_fields(current, changes)
         if not changed:
             return current
@@ -224,7 +140,7 @@ class Users:
         uow: UnitOfWork,
     ) -> Preferences:
         current = await self.own_preferences(user_id)
-        _check_version(current.version, expected_version)
+        check_version(current.version, expected_version)
         updated = Preferences(
             user_id=user_id,
             locale=locale,

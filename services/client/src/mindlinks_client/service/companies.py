@@ -1,4 +1,4 @@
-"""The company rules: registration checked against the business registry
+"""The company use cases: registration checked against the business registry
 (``vetting``), one company per owner, one active company per registry number,
 the owner's edits with optimistic locking, an admin's decision on a company
 held for review.
@@ -10,126 +10,37 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from dataclasses import replace
+from typing import Any, Protocol
 
 import structlog
 from pydantic import BaseModel
 
+from mindlinks_client.domain import (
+    DECIDED,
+    EDITABLE,
+    Company,
+    CompanyAlreadyRegistered,
+    CompanyNotActive,
+    Decision,
+    NoCompany,
+    NotPendingReview,
+    NumberTaken,
+    Registration,
+    RegistryRecord,
+    Review,
+    Vetted,
+)
 from mindlinks_client.providers import CompanyRegistry, RegistryCompany, RegistryUnavailable
-from mindlinks_client.vetting import Authority, Hold, Status, assess, authority, is_inactive
+from mindlinks_client.vetting import Authority, Status, assess, authority, is_inactive
 from mindlinks_fleet.events import CompanyClaimContested, CompanyRegistered, CompanyReviewed
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
-from mindlinks_kit.errors import Conflict, NotFound
+from mindlinks_kit.errors import NotFound
 from mindlinks_kit.revisions import revise
 
-
-class CompanyAlreadyRegistered(Conflict):
-    code = "company-already-registered"
-    title = "This account already has a company"
-
-
-class NoCompany(NotFound):
-    code = "company-not-registered"
-    title = "This account has no company yet"
-
-
-class CompanyNotActive(Conflict):
-    code = "company-not-active"
-    title = "The company is not active (yet)"
-
-
-class NotPendingReview(Conflict):
-    code = "not-pending-review"
-    title = "The company is not held for review"
-
-
-class NumberTaken(Conflict):
-    code = "company-number-taken"
-    title = "Another active company holds this registry number"
-
-
 log = structlog.get_logger("mindlinks.companies")
-Decision = Literal["approved", "rejected"]
-DECIDED: dict[Decision, Status] = {"approved": "active", "rejected": "rejected"}
 Publish = Callable[[UnitOfWork, str, BaseModel], object]
-
-
-@dataclass(frozen=True)
-class Address:
-    line1: str
-    city: str
-    postal_code: str
-    country: str
-    line2: str | None = None
-
-
-@dataclass(frozen=True)
-class RegistryRecord:
-    """What the registry said at registration, kept for the admin's review."""
-
-    checked_at: str
-    reachable: bool
-    name: str | None = None
-    status: str | None = None
-    registered_address: str | None = None
-
-
-@dataclass(frozen=True)
-class Review:
-    """An admin's decision on a company held for review."""
-
-    decision: Decision
-    decided_by: str
-    decided_at: str
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class Company:
-    id: str
-    owner_user_id: str
-    legal_name: str
-    jurisdiction_code: str
-    company_number: str
-    address: Address
-    status: Status
-    name_mismatch: bool
-    registry: RegistryRecord
-    created_at: str
-    updated_at: str
-    trading_name: str | None = None
-    review: Review | None = None
-    holds: tuple[Hold, ...] = ()
-    """Why it was held for review at registration (empty when it was not)."""
-    authority: Authority = field(default_factory=lambda: Authority("not-checked"))
-    conflicts_with: str | None = None
-    """The active company that held the registry number when this one claimed it."""
-    version: int = 1
-
-    @property
-    def number(self) -> str:
-        return f"{self.jurisdiction_code}/{self.company_number}"
-
-
-@dataclass(frozen=True)
-class Registration:
-    legal_name: str
-    jurisdiction_code: str
-    company_number: str
-    address: Address
-    trading_name: str | None = None
-
-
-@dataclass(frozen=True)
-class Vetted:
-    """What the registry (and auth, for the person's name) said, asked once
-    before the registration's transaction, which may be staged twice."""
-
-    found: RegistryCompany | None
-    reachable: bool
-    authority: Authority
 
 
 class Store(Protocol):
@@ -143,9 +54,6 @@ class Store(Protocol):
     async def page(
         self, status: Status | None, limit: int, start: Item | None
     ) -> tuple[list[Company], Item | None]: ...
-
-
-EDITABLE = ("address", "trading_name")
 
 
 class Names(Protocol):

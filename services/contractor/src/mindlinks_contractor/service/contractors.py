@@ -1,4 +1,4 @@
-"""The contractor rules: onboarding through an invitation (the profile on
+"""The contractor use cases: onboarding through an invitation (the profile on
 the first one, an engagement with each company), who may see a contractor,
 the owner's edits with optimistic locking, and KYC decisions.
 
@@ -7,166 +7,36 @@ No FastAPI here; routes and the consumer commit the unit of work, never this.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol
+from dataclasses import replace
+from typing import Any, Protocol
 
 import structlog
 from pydantic import BaseModel
 
+from mindlinks_contractor.domain import (
+    EDITABLE,
+    LOCKED_DETAIL,
+    Account,
+    AccountNotFound,
+    ContractorNotFound,
+    ContractorNotOnboarded,
+    Engagement,
+    KycStatus,
+    LegalNameLocked,
+    Onboarded,
+    Profile,
+    Redeemed,
+    Visible,
+    contractor_id_for,
+)
 from mindlinks_fleet.events import ContractorCreated, InvitationAccepted, KycDecided
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
-from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
 from mindlinks_kit.revisions import revise
 
-
-class ContractorNotOnboarded(NotFound):
-    code = "contractor-not-onboarded"
-    title = "No contractor profile yet: accept an invitation first"
-
-
-class ContractorNotFound(NotFound):
-    """Unknown and invisible contractors answer alike."""
-
-
-class AccountNotFound(NotFound):
-    code = "account-not-found"
-    title = "The account behind this token does not exist"
-
-
-class InvitationNotFound(NotFound):
-    code = "invitation-not-found"
-    title = "No such invitation"
-
-
-class InvitationUsed(Conflict):
-    code = "invitation-used"
-    title = "The invitation was already used"
-
-
-class InvitationRevoked(Conflict):
-    code = "invitation-revoked"
-    title = "The invitation was revoked"
-
-
-class CompanyNotActive(Conflict):
-    code = "company-not-active"
-    title = "The inviting company is not active"
-
-
-class InvitationExpired(Problem):
-    status = 410
-    code = "invitation-expired"
-    title = "The invitation has expired"
-
-
-class EmailMismatch(Forbidden):
-    code = "invitation-email-mismatch"
-    title = "The invitation was sent to another email address"
-
-
-class LegalNameLocked(Conflict):
-    code = "legal-name-locked"
-    title = "A verified legal name cannot be changed"
-
-
-LOCKED_DETAIL = (
-    "Your legal name was verified against your identity document (KYC) and is the name "
-    "your contracts carry. Changing it needs a new identity verification: contact support. "
-    "Your display name (displayName) can be changed at any time."
-)
-
-
 log = structlog.get_logger("mindlinks.contractors")
-KycStatus = Literal["not_started", "verified", "rejected"]
 Publish = Callable[[UnitOfWork, str, BaseModel], object]
-_ID_NAMESPACE = uuid.UUID("0c6f2d55-1b7e-4e0f-9d2a-6a4c1f3b8e71")
-EDITABLE = ("name", "display_name", "phone", "address", "country", "tax_id")
-
-
-def contractor_id_for(user_id: str) -> str:
-    """One contractor per user, and the same id if onboarding is retried."""
-    return uuid.uuid5(_ID_NAMESPACE, f"contractor:{user_id}").hex
-
-
-@dataclass(frozen=True)
-class Address:
-    line1: str
-    city: str
-    postal_code: str
-    country: str
-    line2: str | None = None
-    region: str | None = None
-
-
-@dataclass(frozen=True)
-class Profile:
-    id: str
-    user_id: str
-    name: str
-    """The legal name: editable until KYC verifies it, then the verified one."""
-    email: str
-    created_at: str
-    updated_at: str
-    kyc_status: KycStatus = "not_started"
-    phone: str | None = None
-    address: Address | None = None
-    country: str | None = None
-    tax_id: str | None = None
-    kyc_decided_at: str | None = None
-    kyc_reason: str | None = None
-    kyc_session_id: str | None = None
-    display_name: str | None = None
-    """How the contractor likes to be shown; free to change, never on a contract."""
-    verified_legal_name: str | None = None
-    """While ``verified``: the legal name KYC established. Contracts carry this."""
-    version: int = 1
-
-    @property
-    def name_locked(self) -> bool:
-        return self.kyc_status == "verified"
-
-
-@dataclass(frozen=True)
-class Engagement:
-    contractor_id: str
-    company_id: str
-    company_name: str
-    invitation_id: str
-    since: str
-
-
-@dataclass(frozen=True)
-class Account:
-    email: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Redeemed:
-    invitation_id: str
-    company_id: str
-    company_name: str
-    invited_by_user_id: str
-    accepted_at: str
-    replayed: bool
-
-
-@dataclass(frozen=True)
-class Onboarded:
-    profile: Profile
-    engagement: Engagement
-    first: bool
-    """The profile was created by this acceptance."""
-
-
-@dataclass(frozen=True)
-class Visible:
-    profile: Profile
-    private: bool
-    """The caller may see the private fields (phone, address, tax id)."""
 
 
 class Accounts(Protocol):

@@ -1,39 +1,45 @@
-"""The ledger's rules: who may append and read what, exports, verification and
-anchoring. No FastAPI here; the journal mechanics live in ``journal.py``, the
-activation consumer in ``activation.py``.
+"""The ledger's use cases: who may append and read what, exports,
+verification and anchoring. No FastAPI here; the journal mechanics live in
+``journal.py``, the activation consumer in ``service.activation``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hashlib
 import time
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import Item
-from mindlinks_kit.errors import Forbidden, InvalidInput, NotFound
+from mindlinks_kit.errors import Forbidden
 from mindlinks_kit.observability import Metrics
-from mindlinks_ledger.activation import ACTIVATED, SCHEDULED, SIGNATURE
-from mindlinks_ledger.anchoring import Anchored, DigestArchive
+from mindlinks_ledger.anchoring import DigestArchive
 from mindlinks_ledger.chain import Break, Entry, entry_faults, is_hash
 from mindlinks_ledger.clients import Contracts, ContractView
-from mindlinks_ledger.journal import (
+from mindlinks_ledger.domain import (
+    APPENDERS,
+    RESERVED_KINDS,
+    SIGNATURE,
+    Anchored,
     Appended,
+    Caller,
+    ContractNotFound,
     Digest,
     EntryNotFound,
-    Journal,
+    Export,
     JournalBroken,
+    JournalIntegrity,
     KeyReused,
     Proof,
+    ReservedKind,
+    SignatureWithoutPdfHash,
     TreeSizeOutOfRange,
+    Verdict,
     Verification,
 )
+from mindlinks_ledger.journal import Journal
 from mindlinks_ledger.verification import (
     Check,
     DigestDoc,
@@ -44,72 +50,6 @@ from mindlinks_ledger.verification import (
 )
 
 log = structlog.get_logger("mindlinks.ledger")
-
-
-class ContractNotFound(NotFound):
-    """Unknown contracts and contracts the caller is no party to answer alike."""
-
-
-class ReservedKind(InvalidInput):
-    code = "reserved-kind"
-    title = "Only the ledger itself appends entries of this kind"
-
-
-class SignatureWithoutPdfHash(InvalidInput):
-    code = "signature-needs-pdf-sha256"
-    title = "A signature entry must record data.pdfSha256 (64 lowercase hex digits)"
-
-
-class InvalidPdf(InvalidInput):
-    code = "invalid-pdf"
-    title = "pdfBase64 must be base64 of at most the allowed size"
-
-
-def pdf_sha256(pdf_base64: str, max_bytes: int) -> str:
-    """SHA-256 of a base64-encoded PDF (CPU-bound: run it off the event loop)."""
-    try:
-        raw = base64.b64decode(pdf_base64, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidPdf("pdfBase64 is not base64") from None
-    if len(raw) > max_bytes:
-        raise InvalidPdf(f"the PDF is {len(raw)} bytes; at most {max_bytes}")
-    return hashlib.sha256(raw).hexdigest()
-
-
-class JournalIntegrity(JournalBroken):
-    """Refused: the journal does not verify, so no digest vouches for it."""
-
-
-class Caller(Protocol):
-    """Who asks (``mindlinks_kit.auth.Principal`` is one)."""
-
-    @property
-    def user_id(self) -> str: ...
-
-    @property
-    def role(self) -> str: ...
-
-
-APPENDERS = frozenset({"signature", "admin"})
-"""Services that may append through ``POST /internal/ledger/entries``."""
-RESERVED_KINDS = frozenset({ACTIVATED, SCHEDULED})
-
-
-@dataclass(frozen=True)
-class Export:
-    proof: Proof
-    digest: Digest
-    anchored: Anchored | None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    checks: list[Check]
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def intact(self) -> bool:
-        return all(check.ok for check in self.checks)
 
 
 class Ledger:

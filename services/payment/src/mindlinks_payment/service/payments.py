@@ -1,5 +1,5 @@
-"""The payment rules: one PaymentIntent and one escrow per schedule item,
-created once; who sees a schedule and its client secrets; what may be
+"""The payment use cases: one PaymentIntent and one escrow per schedule
+item, created once; who sees a schedule and its client secrets; what may be
 released, and when the whole contract is paid out.
 
 No FastAPI here; routes and the consumer commit the unit of work, never this.
@@ -8,7 +8,7 @@ No FastAPI here; routes and the consumer commit the unit of work, never this.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
@@ -23,47 +23,23 @@ from mindlinks_fleet.events import (
 )
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
-from mindlinks_kit.errors import Conflict, InvalidInput, NotFound
-from mindlinks_payment.models import (
+from mindlinks_payment.domain import (
     Caller,
+    ContractIdRequired,
     Escrow,
+    EscrowAlreadyReleased,
+    EscrowNotFound,
+    EscrowNotFunded,
     Parties,
+    ScheduleNotFound,
     ScheduleView,
     Transaction,
+    all_released,
     charge_id_for,
     escrow_id,
     transfer_id_for,
 )
 from mindlinks_payment.providers import PaymentsProvider, Transfer
-
-
-class ScheduleNotFound(NotFound):
-    """Unknown contracts and other people's contracts answer alike."""
-
-
-class EscrowNotFound(NotFound):
-    """Unknown escrows and other people's escrows answer alike."""
-
-
-class EscrowNotFunded(Conflict):
-    code = "escrow-not-funded"
-    title = "The item has not been paid into escrow yet"
-
-
-class EscrowAlreadyReleased(Conflict):
-    code = "escrow-already-released"
-    title = "The item was already released to the contractor"
-
-
-class ReleaseConflict(Conflict):
-    code = "release-conflict"
-    title = "Another item of this contract was released at the same moment; retry"
-
-
-class ContractIdRequired(InvalidInput):
-    code = "contract-id-required"
-    title = "Admins list transactions per contract: give ?contractId="
-
 
 log = structlog.get_logger("mindlinks.payments")
 Publish = Callable[[UnitOfWork, str, BaseModel], object]
@@ -309,11 +285,6 @@ class Payments:
             ),
         )
         return released
-
-
-def all_released(others: Sequence[Escrow]) -> bool:
-    """Whether releasing one item pays out the contract: every other one is released."""
-    return all(e.state == "released" for e in others)
 
 
 def _transfer_record(escrow: Escrow, transfer: Transfer, now: str) -> Transaction:
