@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mindlinks_admin.audit import Actor, Audit, AuditUnavailable, Filters
+from mindlinks_admin.domain import Actor, Filters
+from mindlinks_admin.service.audit import Audit, AuditUnavailable
 from mindlinks_kit.dynamo import CursorCodec, Item
 
 if TYPE_CHECKING:

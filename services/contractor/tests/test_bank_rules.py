@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mindlinks_contractor.bank import (
+from mindlinks_contractor.domain import (
     BankAccount,
     iban_problem,
     mask_iban,

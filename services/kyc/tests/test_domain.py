@@ -18,7 +18,6 @@ from mindlinks_kyc.domain import (
     Document,
     FutureDecision,
     InvalidDecisionTime,
-    Kyc,
     MissingDecisionTime,
     Session,
     SessionClosed,
@@ -28,6 +27,7 @@ from mindlinks_kyc.domain import (
     verified_name,
 )
 from mindlinks_kyc.providers import Applicant, Decision, ProviderSession
+from mindlinks_kyc.service import Kyc
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 GRACE = Contractor(id="c-1", user_id="u-1", name="Grace Hopper", email="g@example.com")

@@ -11,7 +11,7 @@ import pytest
 from mindlinks_dev.harness import Running
 from mindlinks_fleet.events import SignatureCompleted
 from mindlinks_kit.events.envelope import Delivered, Detail
-from mindlinks_ledger.activation import ActivationRefused, schedule_from_terms
+from mindlinks_ledger.domain import ActivationRefused, schedule_from_terms
 
 if TYPE_CHECKING:
     from conftest import Ledger

@@ -21,8 +21,9 @@ from mindlinks_ledger import anchoring
 from mindlinks_ledger.anchoring import DigestArchive
 from mindlinks_ledger.chain import ZERO_HASH, Entry, canonical_json
 from mindlinks_ledger.deps import background
-from mindlinks_ledger.domain import JournalIntegrity, Ledger
+from mindlinks_ledger.domain import JournalIntegrity
 from mindlinks_ledger.journal import Journal
+from mindlinks_ledger.service.ledger import Ledger
 
 if TYPE_CHECKING:
     from conftest import Ledger as Driver

@@ -142,7 +142,7 @@ async def test_a_party_is_not_told_where_another_tenants_entry_broke(ledger: Led
     from types import SimpleNamespace
 
     from mindlinks_ledger.clients import ContractView
-    from mindlinks_ledger.domain import Ledger as Domain
+    from mindlinks_ledger.service.ledger import Ledger as Domain
 
     journal = await ledger.fresh_journal()
     deps = ledger.fleet.deps("ledger")

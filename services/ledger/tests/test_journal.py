@@ -13,7 +13,7 @@ import pytest
 from mindlinks_dev.harness import Running
 from mindlinks_kit.dynamo import values
 from mindlinks_ledger.chain import ZERO_HASH, Entry, canonical_json, find_break
-from mindlinks_ledger.journal import JournalBusy
+from mindlinks_ledger.domain import JournalBusy
 from mindlinks_ledger.store import Contended, JournalStore
 
 if TYPE_CHECKING:

@@ -31,7 +31,7 @@ from mindlinks_fleet.events import (
     SignatureRecorded,
 )
 from mindlinks_kit.clock import now_iso
-from mindlinks_notification.flows import format_money
+from mindlinks_notification.domain import format_money
 
 if TYPE_CHECKING:
     from conftest import Account, Accounts

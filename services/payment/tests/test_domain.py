@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mindlinks_payment.domain import all_released
-from mindlinks_payment.models import (
+from mindlinks_payment.domain import (
     Caller,
     Escrow,
     Parties,
     ScheduleView,
     Transaction,
+    all_released,
     charge_id_for,
     escrow_id,
     transfer_id_for,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mindlinks_dev.harness import Running
-from mindlinks_payment.models import ChargeStatus
+from mindlinks_payment.domain import ChargeStatus
 
 if TYPE_CHECKING:
     from conftest import Contract, Payments

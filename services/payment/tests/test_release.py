@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from mindlinks_dev.harness import Running
-from mindlinks_payment.domain import ReleaseConflict
-from mindlinks_payment.models import Caller
+from mindlinks_payment.domain import Caller, ReleaseConflict
 
 if TYPE_CHECKING:
     from conftest import Contract, Payments

@@ -19,8 +19,8 @@ import httpx
 import pyotp
 import pytest
 
-from mindlinks_auth import sessions as auth_sessions
 from mindlinks_auth.mfa import code_matches
+from mindlinks_auth.service import sessions as auth_sessions
 from mindlinks_dev.harness import Running
 from mindlinks_fleet import FLEET
 from mindlinks_kit.events.envelope import Detail

@@ -9,8 +9,6 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.types import ASGIApp
 
-from mindlinks_admin.audit import Audit
-from mindlinks_admin.business import Business
 from mindlinks_admin.clients import (
     Accounts,
     Companies,
@@ -22,10 +20,12 @@ from mindlinks_admin.clients import (
     Profiles,
     Signatures,
 )
-from mindlinks_admin.operations import Operations
 from mindlinks_admin.ops import Ops
 from mindlinks_admin.peers import bad_answer, refusal
-from mindlinks_admin.people import People
+from mindlinks_admin.service.audit import Audit
+from mindlinks_admin.service.business import Business
+from mindlinks_admin.service.operations import Operations
+from mindlinks_admin.service.people import People
 from mindlinks_admin.settings import Settings
 from mindlinks_admin.store import AuditStore
 from mindlinks_kit.app import service_deps

@@ -8,10 +8,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, WithJsonSchema, model_validator
 
-from mindlinks_admin.business import ContractView
-from mindlinks_admin.operations import FleetView, Probe, QueueRow
+from mindlinks_admin.domain import (
+    CompanyView,
+    ContractorView,
+    ContractView,
+    FleetView,
+    Probe,
+    QueueRow,
+    UserView,
+)
 from mindlinks_admin.peers import Missing
-from mindlinks_admin.people import CompanyView, ContractorView, UserView
 from mindlinks_fleet import FLEET
 from mindlinks_kit.schemas import MULTI_LINE, ApiModel
 

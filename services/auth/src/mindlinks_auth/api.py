@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from mindlinks_auth.deps import Deps
-from mindlinks_auth.domain import Status
+from mindlinks_auth.domain import Status, Tokens
 from mindlinks_auth.schemas import (
     EmailRequest,
     LoginRequest,
@@ -27,7 +27,6 @@ from mindlinks_auth.schemas import (
     account_record,
     user_record,
 )
-from mindlinks_auth.sessions import Tokens
 from mindlinks_fleet.events import Role
 from mindlinks_fleet.internal import auth
 from mindlinks_fleet.internal.auth import (

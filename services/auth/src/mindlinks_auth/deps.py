@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from mindlinks_auth.accounts import Accounts
 from mindlinks_auth.clients import Notifications
 from mindlinks_auth.keys import KeySet
 from mindlinks_auth.mfa import SecretBox
 from mindlinks_auth.passwords import Passwords
+from mindlinks_auth.service.accounts import Accounts
+from mindlinks_auth.service.sessions import Sessions
 from mindlinks_auth.service_tokens import ServiceCredentials
-from mindlinks_auth.sessions import Sessions
 from mindlinks_auth.settings import Settings
 from mindlinks_auth.store import Store
 from mindlinks_auth.throttle import LoginThrottle

@@ -55,6 +55,21 @@ class UserNotFound(NotFound):
     title = "No such user"
 
 
+class InvalidRefreshToken(Unauthorized):
+    code = "invalid-refresh-token"
+    title = "The refresh token is invalid, expired or revoked"
+
+
+class RefreshReused(Unauthorized):
+    code = "refresh-reused"
+    title = "This refresh token was already used; its session has been ended"
+
+
+class SessionNotFound(NotFound):
+    code = "session-not-found"
+    title = "No such session"
+
+
 Status = Literal["active", "suspended"]
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 256
@@ -295,3 +310,19 @@ def check_password(password: str, *, email: str, name: str) -> None:
                 for message in problems
             ],
         )
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class Introspection:
+    active: bool
+    sub: str | None = None
+    role: str | None = None
+    sid: str | None = None
+    exp: int | None = None

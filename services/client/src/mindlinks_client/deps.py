@@ -9,13 +9,14 @@ from typing import Annotated
 from fastapi import Depends
 
 from mindlinks_client.clients import AuthUsers, Mailer
-from mindlinks_client.domain import Companies
-from mindlinks_client.invitations import Invitations
 from mindlinks_client.providers import CompanyRegistry
 from mindlinks_client.providers.fixtures import LocalRegistry
 from mindlinks_client.providers.opencorporates import OpenCorporates
+from mindlinks_client.service.companies import Companies
+from mindlinks_client.service.invitations import Invitations
 from mindlinks_client.settings import Settings
-from mindlinks_client.store import CompanyStore, InvitationStore
+from mindlinks_client.store.companies import CompanyStore
+from mindlinks_client.store.invitations import InvitationStore
 from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 

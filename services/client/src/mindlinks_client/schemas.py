@@ -12,11 +12,12 @@ from pydantic.json_schema import SkipJsonSchema
 from mindlinks_client.domain import (
     Company,
     Decision,
+    Invitation,
     Registration,
     RegistryRecord,
     Review,
+    Shown,
 )
-from mindlinks_client.invitations import Invitation, Shown
 from mindlinks_client.vetting import Authority, AuthorityCheck, Hold, Status
 from mindlinks_kit.address import Address, City, Country, Line, PostalCode
 from mindlinks_kit.schemas import EMAIL_SCHEMA, MULTI_LINE, ONE_LINE, ApiModel, Id

@@ -2,7 +2,7 @@
 exists and is active, the name matches, the person registering is one of its
 officers (where the registry lists them), and nobody else holds the number.
 
-Pure rules, no I/O; ``domain.Companies`` asks the registry and applies them.
+Pure rules, no I/O; ``service.companies.Companies`` asks the registry and applies them.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from mindlinks_contract.contracts import Draft
 from mindlinks_contract.deps import ContractDeps, Deps
 from mindlinks_contract.domain import Contract, PdfKind, Status
 from mindlinks_contract.schemas import (
@@ -21,6 +20,7 @@ from mindlinks_contract.schemas import (
     TransitionIn,
     VoidIn,
 )
+from mindlinks_contract.service.contracts import Draft
 from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import (
     CurrentUser,

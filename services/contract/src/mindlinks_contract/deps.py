@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Depends
 
 from mindlinks_contract.clients import Companies, Contractors
-from mindlinks_contract.contracts import Contracts
 from mindlinks_contract.documents import Documents
-from mindlinks_contract.operations import Operations
+from mindlinks_contract.service.contracts import Contracts
+from mindlinks_contract.service.operations import Operations
 from mindlinks_contract.settings import Settings
 from mindlinks_contract.store import ContractStore
 from mindlinks_kit.app import service_deps

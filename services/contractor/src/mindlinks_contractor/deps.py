@@ -8,9 +8,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from mindlinks_contractor.bank import BankDetails
 from mindlinks_contractor.clients import AuthAccounts, ClientCompanies
-from mindlinks_contractor.domain import Contractors
+from mindlinks_contractor.service.bank import BankDetails
+from mindlinks_contractor.service.contractors import Contractors
 from mindlinks_contractor.settings import Settings
 from mindlinks_contractor.store import ContractorStore
 from mindlinks_contractor.vault import Vault

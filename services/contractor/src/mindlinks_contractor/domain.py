@@ -1,26 +1,22 @@
-"""The contractor rules: onboarding through an invitation (the profile on
-the first one, an engagement with each company), who may see a contractor,
-the owner's edits with optimistic locking, and KYC decisions.
+"""The contractor rules and values: a profile and its engagements, one
+contractor id per user, which fields the owner may edit and when the legal
+name locks; bank details validated (IBAN mod-97, ABA routing checksum, UK
+sort codes) and shown only masked; the problems the use cases raise.
 
-No FastAPI here; routes and the consumer commit the unit of work, never this.
+Pure: no I/O, no FastAPI; ``service`` applies them.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
-import structlog
-from pydantic import BaseModel
-
-from mindlinks_fleet.events import ContractorCreated, InvitationAccepted, KycDecided
+from mindlinks_contractor.vault import Sealed
 from mindlinks_kit.address import Address
-from mindlinks_kit.clock import now_iso
-from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
-from mindlinks_kit.revisions import revise
 
 
 class ContractorNotOnboarded(NotFound):
@@ -73,6 +69,11 @@ class LegalNameLocked(Conflict):
     title = "A verified legal name cannot be changed"
 
 
+class BankDetailsNotFound(NotFound):
+    code = "bank-details-not-found"
+    title = "No bank details yet"
+
+
 LOCKED_DETAIL = (
     "Your legal name was verified against your identity document (KYC) and is the name "
     "your contracts carry. Changing it needs a new identity verification: contact support. "
@@ -80,10 +81,12 @@ LOCKED_DETAIL = (
 )
 
 
-log = structlog.get_logger("mindlinks.contractors")
 KycStatus = Literal["not_started", "verified", "rejected"]
-Publish = Callable[[UnitOfWork, str, BaseModel], object]
+
+
 _ID_NAMESPACE = uuid.UUID("0c6f2d55-1b7e-4e0f-9d2a-6a4c1f3b8e71")
+
+
 EDITABLE = ("name", "display_name", "phone", "address", "country", "tax_id")
 
 
@@ -160,212 +163,127 @@ class Visible:
     """The caller may see the private fields (phone, address, tax id)."""
 
 
-class Accounts(Protocol):
-    async def account(self, user_id: str) -> Account | None: ...
+Scheme = Literal["iban", "local"]
 
 
-class Clients(Protocol):
-    async def redeem(
-        self, token: str, *, contractor_id: str, user_id: str, email: str, name: str
-    ) -> Redeemed: ...
-    async def company_of_owner(self, user_id: str) -> str | None: ...
+SENSITIVE = ("iban", "account_number", "routing_number", "sort_code")
+"""Encrypted at rest and never shown in clear; the rest (holder, bank name,
+country, currency) is what a payout screen shows anyway."""
 
 
-class Store(Protocol):
-    async def profile(self, contractor_id: str) -> Profile | None: ...
-    def add_profile(self, uow: UnitOfWork, profile: Profile) -> None: ...
-    def replace_profile(
-        self, uow: UnitOfWork, profile: Profile, *, expected_version: int
-    ) -> None: ...
-    async def engagement(self, contractor_id: str, company_id: str) -> Engagement | None: ...
-    def add_engagement(self, uow: UnitOfWork, engagement: Engagement) -> None: ...
-    async def engagements(
-        self, contractor_id: str, limit: int, start: Item | None
-    ) -> tuple[list[Engagement], Item | None]: ...
-    async def company_ids(self, contractor_id: str) -> list[str]: ...
-    async def profile_page(
-        self, kyc_status: KycStatus | None, limit: int, start: Item | None
-    ) -> tuple[list[Profile], Item | None]: ...
+_IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 
 
-class Contractors:
-    def __init__(
-        self,
-        store: Store,
-        accounts: Accounts,
-        clients: Clients,
-        publish: Publish,
-        cursors: CursorCodec,
-    ) -> None:
-        self.store = store
-        self.accounts = accounts
-        self.clients = clients
-        self.publish = publish
-        self.cursors = cursors
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24,
+    "DE": 22, "DK": 18, "EE": 20, "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GI": 23,
+    "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IS": 26, "IT": 27, "LI": 21, "LT": 20,
+    "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25,
+    "RO": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27,
+}  # fmt: skip
+"""Lengths of the SEPA countries' IBANs; others are checked by checksum only."""
 
-    async def accept_invitation(self, user_id: str, token: str, uow: UnitOfWork) -> Onboarded:
-        """Redeem the token at the client service, then (in ``uow``) the
-        profile on first onboarding, the engagement and their events. Retrying
-        after a failed commit is safe: the contractor id is derived from the
-        user, and the client service answers the same contractor's second
-        redemption as a replay."""
-        contractor_id = contractor_id_for(user_id)
-        profile = await self.store.profile(contractor_id)
-        account = await self.accounts.account(user_id)
-        if account is None:
-            raise AccountNotFound()
-        redeemed = await self.clients.redeem(
-            token,
-            contractor_id=contractor_id,
-            user_id=user_id,
-            email=account.email,
-            name=profile.name if profile else account.name,
-        )
-        existing = await self.store.engagement(contractor_id, redeemed.company_id)
-        if profile is not None and existing is not None:
-            return Onboarded(profile, existing, first=False)  # nothing left to record
-        first = profile is None
-        if profile is None:
-            at = now_iso()
-            profile = Profile(
-                id=contractor_id,
-                user_id=user_id,
-                name=account.name,
-                email=account.email,
-                created_at=at,
-                updated_at=at,
-            )
-            self.store.add_profile(uow, profile)
-            self.publish(
-                uow,
-                "contractor.created",
-                ContractorCreated(
-                    contractor_id=contractor_id,
-                    user_id=user_id,
-                    email=profile.email,
-                    name=profile.name,
-                ),
-            )
-        engagement = existing or Engagement(
-            contractor_id=contractor_id,
-            company_id=redeemed.company_id,
-            company_name=redeemed.company_name,
-            invitation_id=redeemed.invitation_id,
-            since=redeemed.accepted_at,
-        )
-        if existing is None:
-            self.store.add_engagement(uow, engagement)
-        self.publish(
-            uow,
-            "invitation.accepted",
-            InvitationAccepted(
-                invitation_id=redeemed.invitation_id,
-                company_id=redeemed.company_id,
-                contractor_id=contractor_id,
-                contractor_user_id=user_id,
-                invited_by_user_id=redeemed.invited_by_user_id,
-            ),
-        )
-        return Onboarded(profile, engagement, first=first)
 
-    async def own(self, user_id: str) -> Profile:
-        profile = await self.store.profile(contractor_id_for(user_id))
-        if profile is None:
-            raise ContractorNotOnboarded()
-        return profile
+def normalize_iban(raw: str) -> str:
+    return re.sub(r"[\s-]+", "", raw).upper()
 
-    async def get(self, contractor_id: str) -> Profile:
-        profile = await self.store.profile(contractor_id)
-        if profile is None:
-            raise ContractorNotFound()
-        return profile
 
-    async def by_user(self, user_id: str) -> Profile:
-        return await self.get(contractor_id_for(user_id))
+def iban_problem(iban: str) -> str | None:
+    """Why ``iban`` (normalized) is not an IBAN, or ``None`` (ISO 13616 mod-97)."""
+    if not _IBAN.match(iban):
+        return "an IBAN is a country code, two check digits and up to 30 letters or digits"
+    expected = _IBAN_LENGTHS.get(iban[:2])
+    if expected is not None and len(iban) != expected:
+        return f"an IBAN from {iban[:2]} has {expected} characters"
+    rearranged = iban[4:] + iban[:4]
+    number = "".join(str(int(c, 36)) for c in rearranged)
+    if int(number) % 97 != 1:
+        return "the IBAN's check digits do not match (a typo?)"
+    return None
 
-    async def visible(self, contractor_id: str, caller_id: str, caller_role: str) -> Visible:
-        """The contractor themself, an admin, or the owner of a company engaged
-        with them; anyone else learns nothing, not even that they exist."""
-        if caller_role == "contractor" and contractor_id == contractor_id_for(caller_id):
-            return Visible(await self.get(contractor_id), private=True)
-        if caller_role == "admin":
-            return Visible(await self.get(contractor_id), private=True)
-        if caller_role == "client":
-            company_id = await self.clients.company_of_owner(caller_id)
-            if company_id and await self.store.engagement(contractor_id, company_id):
-                return Visible(await self.get(contractor_id), private=False)
-        raise ContractorNotFound()
 
-    async def update(
-        self,
-        user_id: str,
-        changes: Mapping[str, Any],
-        expected_version: int,
-        uow: UnitOfWork,
-    ) -> Profile:
-        current = await self.own(user_id)
-        updated = revise(
-            current, changes, editable=EDITABLE, expected_version=expected_version, noun="profile"
-        )
-        if updated is None:
-            return current
-        if current.name_locked and updated.name != current.name:
-            # Refused rather than un-verifying: a rename must not silently drop
-            # KYC (nor leave kyc and contractor disagreeing); see the README.
-            raise LegalNameLocked(LOCKED_DETAIL)
-        self.store.replace_profile(uow, updated, expected_version=current.version)
-        return updated
+def routing_problem(routing: str) -> str | None:
+    """Why ``routing`` is not an ABA routing number, or ``None`` (3-7-1 checksum)."""
+    if not re.fullmatch(r"[0-9]{9}", routing):
+        return "a routing number has 9 digits"
+    weights = (3, 7, 1) * 3
+    if sum(int(d) * w for d, w in zip(routing, weights, strict=True)) % 10:
+        return "the routing number's checksum does not match (a typo?)"
+    return None
 
-    async def engagements(
-        self, user_id: str, limit: int, cursor: str | None
-    ) -> tuple[list[Engagement], str | None]:
-        profile = await self.own(user_id)
-        scope = f"engagements:{profile.id}"
-        items, last = await self.store.engagements(
-            profile.id, limit, self.cursors.decode(cursor, scope)
-        )
-        return items, self.cursors.encode(last, scope)
 
-    async def company_ids(self, contractor_id: str) -> list[str]:
-        return await self.store.company_ids(contractor_id)
+def normalize_sort_code(raw: str) -> str:
+    return re.sub(r"[\s-]+", "", raw)
 
-    async def page(
-        self, kyc_status: KycStatus | None, limit: int, cursor: str | None
-    ) -> tuple[list[Profile], str | None]:
-        """Contractors for operators: of one KYC status newest first, or all."""
-        scope = f"contractors:kycStatus={kyc_status or ''}"
-        items, last = await self.store.profile_page(
-            kyc_status, limit, self.cursors.decode(cursor, scope)
-        )
-        return items, self.cursors.encode(last, scope)
 
-    async def kyc_decided(
-        self, decision: KycDecided, status: KycStatus, decided_at: str, uow: UnitOfWork
-    ) -> None:
-        """Record a KYC decision; an older decision arriving late changes nothing.
-        A verification sets the legal name to the one it established (the
-        document's, or the name the session was opened with — not whatever the
-        profile was renamed to meanwhile) and locks it; a rejection unlocks it."""
-        profile = await self.store.profile(decision.contractor_id)
-        if profile is None:
-            log.warning("kyc.unknown_contractor", contractor_id=decision.contractor_id)
-            return
-        if profile.kyc_decided_at is not None and profile.kyc_decided_at > decided_at:
-            log.info("kyc.stale_decision", contractor_id=profile.id, session=decision.session_id)
-            return
-        verified = None
-        if status == "verified":
-            # Older producers send no name: the legal name at verification time.
-            verified = decision.verified_legal_name or profile.name
-        updated = replace(
-            profile,
-            name=verified or profile.name,
-            verified_legal_name=verified,
-            kyc_status=status,
-            kyc_decided_at=decided_at,
-            kyc_reason=decision.reason,
-            kyc_session_id=decision.session_id,
-            updated_at=now_iso(),
-            version=profile.version + 1,
-        )
-        self.store.replace_profile(uow, updated, expected_version=profile.version)
+def sort_code_problem(sort_code: str) -> str | None:
+    return None if re.fullmatch(r"[0-9]{6}", sort_code) else "a sort code has 6 digits"
+
+
+def account_number_problem(number: str) -> str | None:
+    return None if re.fullmatch(r"[0-9]{4,17}", number) else "an account number has 4-17 digits"
+
+
+def mask_iban(iban: str) -> str:
+    """``GB** **** **** **** 1234``: the country and the last four, nothing
+    about the length or the bank."""
+    return f"{iban[:2]}** **** **** **** {iban[-4:]}"
+
+
+def mask_tail(value: str, keep: int = 4) -> str:
+    """The last ``keep`` digits, and never more than all but four of them."""
+    shown = min(keep, max(len(value) - 4, 0))
+    return "*" * max(len(value) - shown, 4) + (value[-shown:] if shown else "")
+
+
+def mask_sort_code(sort_code: str) -> str:
+    return f"**-**-{sort_code[-2:]}"
+
+
+@dataclass(frozen=True)
+class BankAccount:
+    """Bank details in clear (as given, or decrypted for a payout)."""
+
+    account_holder: str
+    country: str
+    currency: str
+    bank_name: str | None = None
+    iban: str | None = None
+    account_number: str | None = None
+    routing_number: str | None = None
+    sort_code: str | None = None
+
+    @property
+    def scheme(self) -> Scheme:
+        return "iban" if self.iban else "local"
+
+    def sensitive(self) -> dict[str, str]:
+        return {name: value for name in SENSITIVE if (value := getattr(self, name)) is not None}
+
+    def masked(self) -> dict[str, str]:
+        masks: dict[str, Callable[[str], str]] = {
+            "iban": mask_iban,
+            "account_number": mask_tail,
+            "routing_number": mask_tail,
+            "sort_code": mask_sort_code,
+        }
+        return {name: masks[name](value) for name, value in self.sensitive().items()}
+
+
+@dataclass(frozen=True)
+class StoredBankDetails:
+    contractor_id: str
+    account_holder: str
+    country: str
+    currency: str
+    bank_name: str | None
+    scheme: Scheme
+    masked: dict[str, str]
+    sealed: Sealed
+    updated_at: str
+    version: int = 1
+
+
+def context(contractor_id: str) -> dict[str, str]:
+    """The KMS encryption context: a data key only unwraps for its record."""
+    return {"service": "contractor", "record": "bank-details", "contractorId": contractor_id}

@@ -6,8 +6,12 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
-from mindlinks_contractor.bank import (
+from mindlinks_contractor.domain import (
     BankAccount,
+    Engagement,
+    KycStatus,
+    Onboarded,
+    Profile,
     Scheme,
     StoredBankDetails,
     account_number_problem,
@@ -17,7 +21,6 @@ from mindlinks_contractor.bank import (
     routing_problem,
     sort_code_problem,
 )
-from mindlinks_contractor.domain import Engagement, KycStatus, Onboarded, Profile
 from mindlinks_kit.address import AddressIn, AddressOut, Country
 from mindlinks_kit.schemas import ONE_LINE, ApiModel
 

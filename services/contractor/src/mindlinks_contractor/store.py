@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mindlinks_contractor.bank import StoredBankDetails
-from mindlinks_contractor.domain import Engagement, KycStatus, Profile
+from mindlinks_contractor.domain import Engagement, KycStatus, Profile, StoredBankDetails
 from mindlinks_contractor.vault import Sealed
 from mindlinks_kit.address import Address
 from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, values

@@ -12,11 +12,12 @@ from fastapi import Depends
 from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 from mindlinks_kyc.clients import ContractorDirectory
-from mindlinks_kyc.domain import Kyc, Policy
+from mindlinks_kyc.domain import Policy
 from mindlinks_kyc.providers import KycProvider
 from mindlinks_kyc.providers.local import WEBHOOK_PATH, LocalKycProvider
 from mindlinks_kyc.providers.onfido import OnfidoProvider
 from mindlinks_kyc.providers.veriff import VeriffProvider
+from mindlinks_kyc.service import Kyc
 from mindlinks_kyc.settings import Settings
 from mindlinks_kyc.store import DocumentBucket, KycStore
 

@@ -2,7 +2,7 @@
 
 Publishes ``kyc.verified`` and ``kyc.rejected`` (``KycDecided``: sessionId,
 contractorId, userId, provider, reason) when a decision is applied, in the
-decision's own transaction (see ``domain.Kyc.decide``). Consumes nothing of
+decision's own transaction (see ``service.Kyc.decide``). Consumes nothing of
 its own: the kit handles ``user.suspended`` (token revocation) for every service.
 """
 

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -22,9 +21,8 @@ import structlog
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from mindlinks_kit.errors import NotFound
 from mindlinks_ledger.chain import canonical_json
-from mindlinks_ledger.journal import Digest, JournalBroken
+from mindlinks_ledger.domain import Anchored, Digest, JournalBroken
 from mindlinks_ledger.store import JournalStore
 from mindlinks_ledger.verification import DigestDoc
 
@@ -34,19 +32,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger("mindlinks.ledger.anchoring")
 PREFIX = "digests/"
 LOCK_MODE: Final = "COMPLIANCE"
-
-
-class NoDigestYet(NotFound):
-    code = "no-digest-yet"
-    title = "No digest has been anchored yet"
-
-
-@dataclass(frozen=True)
-class Anchored:
-    digest: Digest
-    key: str
-    retain_until: str
-    lock_mode: str
 
 
 def _iso(moment: datetime) -> str:

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from mindlinks_kit.auth import CurrentUser, Internal, ServiceCaller, service_caller, services
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
-from mindlinks_ledger.anchoring import NoDigestYet
 from mindlinks_ledger.deps import Deps
-from mindlinks_ledger.domain import pdf_sha256
+from mindlinks_ledger.domain import NoDigestYet, pdf_sha256
 from mindlinks_ledger.schemas import (
     AnchoredDigestOut,
     AnchorOut,

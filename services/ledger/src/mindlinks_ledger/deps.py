@@ -11,11 +11,11 @@ from fastapi import Depends
 
 from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
-from mindlinks_ledger.activation import Activations
 from mindlinks_ledger.anchoring import DigestArchive, periodically
 from mindlinks_ledger.clients import Contracts
-from mindlinks_ledger.domain import Ledger
 from mindlinks_ledger.journal import Journal
+from mindlinks_ledger.service.activation import Activations
+from mindlinks_ledger.service.ledger import Ledger
 from mindlinks_ledger.settings import Settings
 from mindlinks_ledger.store import JournalStore
 

@@ -10,121 +10,41 @@ process appends also queue on a lock, so they rarely race at all.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import Item
-from mindlinks_kit.errors import InvalidInput, NotFound, Problem
 from mindlinks_ledger import merkle
 from mindlinks_ledger.chain import (
     ZERO_HASH,
     Break,
     Entry,
     InvalidEntryData,
-    canonical_json,
     check_data,
     find_break,
     is_hash,
 )
-from mindlinks_ledger.store import Contended, JournalStore, Tip, entry_of
-
-
-class InvalidData(InvalidInput):
-    code = "invalid-entry-data"
-    title = "The entry data has no canonical JSON form"
-
-
-class KeyReused(InvalidInput):
-    code = "idempotency-key-reused"
-    title = "This idempotencyKey was used for another entry"
-
-
-class EntryNotFound(NotFound):
-    """Unknown entries and entries the caller may not see answer alike."""
-
-
-class TreeSizeOutOfRange(InvalidInput):
-    code = "tree-size-out-of-range"
-    title = "The tree size must cover the entry and not exceed the journal"
-
-
-class JournalBusy(Problem):
-    status = 503
-    code = "journal-busy"
-    title = "The journal is busy; retry shortly"
-
-    def __init__(self, detail: str | None = None) -> None:
-        super().__init__(detail)
-        self.headers["Retry-After"] = "1"
-
-
-class JournalBroken(Problem):
-    status = 500
-    code = "journal-integrity"
-    title = "The journal failed its integrity checks"
-
+from mindlinks_ledger.domain import (
+    Appended,
+    Digest,
+    EntryNotFound,
+    InvalidData,
+    JournalBroken,
+    JournalBusy,
+    Proof,
+    Tip,
+    TreeSizeOutOfRange,
+    Verification,
+    fingerprint,
+)
+from mindlinks_ledger.store import Contended, JournalStore, entry_of
 
 SCAN_FROM = 1000
 """Entries a process has not read yet beyond which it reads the journal's hashes
 with one parallel scan instead of batch gets (its first proof, in practice)."""
-
-
-@dataclass(frozen=True)
-class Appended:
-    entry: Entry
-    created: bool
-    same_request: bool
-    """False when the key was first used for another kind, subject or data."""
-
-
-@dataclass(frozen=True)
-class Digest:
-    tree_size: int
-    root_hash: str
-    tip_seq: int
-    tip_hash: str
-    issued_at: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "treeSize": self.tree_size,
-            "rootHash": self.root_hash,
-            "tipSeq": self.tip_seq,
-            "tipHash": self.tip_hash,
-            "issuedAt": self.issued_at,
-        }
-
-
-@dataclass(frozen=True)
-class Verification:
-    """A whole-journal check: the tip it covered, how many entries it read up
-    to that tip, the first broken link (``None``: intact) and, when intact, the
-    digest of exactly what it read (what anchoring writes)."""
-
-    tip: Tip
-    entries: int
-    broken: Break | None
-    digest: Digest | None = None
-
-
-@dataclass(frozen=True)
-class Proof:
-    entry: Entry
-    leaf_index: int
-    tree_size: int
-    audit_path: list[str]
-    root_hash: str
-
-
-def fingerprint(kind: str, subject: str, data: dict[str, Any]) -> str:
-    return hashlib.sha256(
-        canonical_json({"kind": kind, "subject": subject, "data": data})
-    ).hexdigest()
 
 
 def leaf_hashes(items: Sequence[Item], size: int, after: int = 0) -> list[bytes]:

@@ -7,9 +7,8 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from mindlinks_kit.schemas import ApiModel, Id
-from mindlinks_ledger.anchoring import Anchored
 from mindlinks_ledger.chain import Break, Entry
-from mindlinks_ledger.journal import Digest, Proof, Verification
+from mindlinks_ledger.domain import Anchored, Digest, Proof, Verification
 from mindlinks_ledger.verification import Check, DigestDoc, EntryDoc, Hex64, ProofDoc
 
 Kind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,63}$")]

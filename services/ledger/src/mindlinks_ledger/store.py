@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from mindlinks_kit.dynamo import ConditionFailed, Item, Table, UnitOfWork, from_wire, values
 from mindlinks_ledger.chain import ZERO_HASH, Entry
+from mindlinks_ledger.domain import Tip
 
 TIP = "tip"
 KEY_PREFIX = "key#"
@@ -31,13 +32,6 @@ _CONTENDED = ("TransactionCanceledException", "TransactionConflictException")
 
 class Contended(Exception):
     """Another append won the race: the tip moved, or the seq or key is taken."""
-
-
-@dataclass(frozen=True)
-class Tip:
-    seq: int
-    hash: str
-    recorded_at: str
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field
 
 from mindlinks_kit.http import Peers, refusal
-from mindlinks_notification.domain import NotificationChoices
-from mindlinks_notification.flows import Contact
+from mindlinks_notification.domain import Contact, NotificationChoices
 
 
 class _Choices(BaseModel):

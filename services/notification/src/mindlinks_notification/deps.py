@@ -11,11 +11,11 @@ from fastapi import Depends
 from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 from mindlinks_notification.clients import UserDirectory
-from mindlinks_notification.domain import Notifier
 from mindlinks_notification.providers import Mailer
 from mindlinks_notification.providers.mailbox import LocalMailbox
 from mindlinks_notification.providers.sendgrid import SendGridMailer
 from mindlinks_notification.seeds import SEEDS
+from mindlinks_notification.service.notifier import Notifier
 from mindlinks_notification.settings import Settings
 from mindlinks_notification.store import EmailClaims, NotificationStore
 from mindlinks_notification.templates import Renderer, TemplateCatalog, seed

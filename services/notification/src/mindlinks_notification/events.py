@@ -17,7 +17,7 @@ from mindlinks_kit.events.consumer import Handler
 from mindlinks_kit.events.envelope import Delivered
 from mindlinks_notification.clients import UserDirectory
 from mindlinks_notification.deps import NotificationDeps
-from mindlinks_notification.flows import EventNotifications
+from mindlinks_notification.service.flows import EventNotifications
 
 
 def handlers(deps: NotificationDeps) -> dict[str, Handler]:

@@ -14,8 +14,7 @@ from mindlinks_kit.errors import NotFound
 from mindlinks_kit.idempotency import REQUIRED_KEY, RequiredIdempotencyKey, fingerprint
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_payment.deps import Deps, PaymentDeps
-from mindlinks_payment.models import Caller, ChargeStatus, EscrowState
-from mindlinks_payment.oversight import TransactionQuery
+from mindlinks_payment.domain import Caller, ChargeStatus, EscrowState
 from mindlinks_payment.providers.local import LocalStripe, WebhookDeliveryFailed
 from mindlinks_payment.schemas import (
     EscrowOut,
@@ -29,8 +28,9 @@ from mindlinks_payment.schemas import (
     TransactionOut,
     WebhookAck,
 )
+from mindlinks_payment.service.oversight import TransactionQuery
+from mindlinks_payment.service.webhooks import verify
 from mindlinks_payment.store import EventAlreadyProcessed
-from mindlinks_payment.webhooks import verify
 
 public = APIRouter(prefix="/v1/payments", tags=["payments"])
 dev = APIRouter(prefix="/v1/payments/dev", tags=["local only"])

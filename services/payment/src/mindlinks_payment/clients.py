@@ -11,8 +11,7 @@ from pydantic.alias_generators import to_camel
 
 from mindlinks_kit.errors import PeerUnavailable
 from mindlinks_kit.http import Peers, refusal
-from mindlinks_payment.models import Parties
-from mindlinks_payment.payouts import Contractor
+from mindlinks_payment.domain import Contractor, Parties
 
 
 class _Reader(BaseModel):

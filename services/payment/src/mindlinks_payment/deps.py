@@ -11,16 +11,16 @@ from fastapi import Depends
 from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 from mindlinks_payment.clients import ContractDirectory, ContractorDirectory
-from mindlinks_payment.domain import Payments
 from mindlinks_payment.listings import Listings
-from mindlinks_payment.oversight import Oversight
-from mindlinks_payment.payouts import Payouts
 from mindlinks_payment.providers import PaymentsProvider
 from mindlinks_payment.providers.local import WEBHOOK_PATH, LocalStripe
 from mindlinks_payment.providers.stripe_api import StripeProvider
+from mindlinks_payment.service.oversight import Oversight
+from mindlinks_payment.service.payments import Payments
+from mindlinks_payment.service.payouts import Payouts
+from mindlinks_payment.service.webhooks import StripeEvents
 from mindlinks_payment.settings import Settings
 from mindlinks_payment.store import LocalObjects, PaymentStore
-from mindlinks_payment.webhooks import StripeEvents
 
 
 @dataclass

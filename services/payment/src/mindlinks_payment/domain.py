@@ -1,40 +1,22 @@
-"""The payment rules: one PaymentIntent and one escrow per schedule item,
-created once; who sees a schedule and its client secrets; what may be
-released, and when the whole contract is paid out.
+"""The payment rules and values: escrows, transactions and the contract
+parties they belong to, with ids derived from the schedule items so that
+opening a schedule twice finds what the first time made; payout accounts;
+what counts as paid out; the problems the use cases raise.
 
-No FastAPI here; routes and the consumer commit the unit of work, never this.
+Pure: no I/O, no FastAPI; ``service`` applies them.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Sequence
-from dataclasses import replace
-from typing import Protocol
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal, get_args
 
-import structlog
-from pydantic import BaseModel
-
-from mindlinks_fleet.events import (
-    ContractActivated,
-    PaymentIntentCreated,
-    PaymentReleased,
-    ScheduleItem,
-)
+from mindlinks_fleet.events import ContractParties
 from mindlinks_kit.clock import now_iso
-from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.errors import Conflict, InvalidInput, NotFound
-from mindlinks_payment.models import (
-    Caller,
-    Escrow,
-    Parties,
-    ScheduleView,
-    Transaction,
-    charge_id_for,
-    escrow_id,
-    transfer_id_for,
-)
-from mindlinks_payment.providers import PaymentsProvider, Transfer
+from mindlinks_payment.providers import ConnectedAccount
 
 
 class ScheduleNotFound(NotFound):
@@ -65,250 +47,157 @@ class ContractIdRequired(InvalidInput):
     title = "Admins list transactions per contract: give ?contractId="
 
 
-log = structlog.get_logger("mindlinks.payments")
-Publish = Callable[[UnitOfWork, str, BaseModel], object]
-_PARTY_ATTRIBUTE = {"client": "clientUserId", "contractor": "contractorUserId"}
+class ContractorProfileMissing(Conflict):
+    code = "contractor-profile-missing"
+    title = "Finish contractor onboarding before opening a payout account"
 
 
-class Store(Protocol):
-    async def escrow(self, escrow: str) -> Escrow | None: ...
-    async def escrows_of(self, contract_id: str) -> list[Escrow]: ...
-    def create_escrow(self, uow: UnitOfWork, escrow: Escrow) -> None: ...
-    def replace_escrow(self, uow: UnitOfWork, escrow: Escrow, expected_version: int) -> None: ...
-    def guard_not_released(self, uow: UnitOfWork, escrow: Escrow) -> None: ...
-    async def transaction(self, transaction: str) -> Transaction | None: ...
-    def create_transaction(self, uow: UnitOfWork, transaction: Transaction) -> None: ...
-    async def page_transactions(
-        self,
-        index: str,
-        key: str,
-        value: str,
-        limit: int,
-        start: Item | None,
-        party: tuple[str, str] | None,
-    ) -> tuple[list[Transaction], Item | None]: ...
+class PayoutAccountNotFound(NotFound):
+    code = "payout-account-not-found"
+    title = "No payout account yet: open one first"
 
 
-class Contracts(Protocol):
-    async def parties(self, contract_id: str) -> Parties | None: ...
+class PayoutAccountMissing(Conflict):
+    code = "payout-account-missing"
+    title = "The contractor has no payout account yet"
 
 
-class PayoutDestinations(Protocol):
-    async def ready_destination(self, contractor_id: str) -> str:
-        """The contractor's connected account id, ready for transfers (or a 409)."""
-        ...
+class PayoutAccountIncomplete(Conflict):
+    code = "payout-account-incomplete"
+    title = "The contractor's payout account cannot receive transfers yet"
 
 
-class Payments:
-    def __init__(
-        self,
-        *,
-        store: Store,
-        provider: PaymentsProvider,
-        contracts: Contracts,
-        destinations: PayoutDestinations,
-        publish: Publish,
-        cursors: CursorCodec,
-        stripe_key: Callable[[str, str], str],
-    ) -> None:
-        self.store = store
-        self.provider = provider
-        self.contracts = contracts
-        self.destinations = destinations
-        self.publish = publish
-        self.cursors = cursors
-        self.stripe_key = stripe_key
-        """Stripe idempotency key for one of our objects (kind, id), per environment."""
+Role = Literal["client", "contractor", "admin"]
+EscrowState = Literal["pending_funding", "funded", "released"]
+ChargeStatus = Literal["requires_payment", "processing", "succeeded", "failed"]
+CHARGE_STATUSES: tuple[ChargeStatus, ...] = get_args(ChargeStatus)
+ESCROW_STATES: tuple[EscrowState, ...] = get_args(EscrowState)
+UNSETTLED: tuple[ChargeStatus, ...] = ("requires_payment", "processing", "failed")
+"""Charges that may still move: only ``succeeded`` is final (a ``failed`` charge
+can be paid again with the same client secret, so it is not settled either)."""
+_IDS = uuid.UUID("0c7b9c52-5f7e-4b4e-9b1e-2f6a3d8c1a47")
 
-    # -- ledger.contract-activated ------------------------------------------
 
-    async def unopened(self, activated: ContractActivated) -> list[tuple[int, ScheduleItem]]:
-        """Schedule items (with their position) that have no escrow yet."""
-        contract = activated.contract_id
-        found = await asyncio.gather(
-            *(self.store.escrow(escrow_id(contract, i.item_id)) for i in activated.schedule)
+def escrow_id(contract_id: str, item_id: str) -> str:
+    """Stable per schedule item: a redelivered activation finds what it made."""
+    return "esc_" + uuid.uuid5(_IDS, f"escrow\0{contract_id}\0{item_id}").hex
+
+
+def charge_id_for(contract_id: str, item_id: str) -> str:
+    return "txn_" + uuid.uuid5(_IDS, f"charge\0{contract_id}\0{item_id}").hex
+
+
+def transfer_id_for(escrow: str) -> str:
+    return "txn_" + uuid.uuid5(_IDS, f"transfer\0{escrow}").hex
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Parties:
+    contract_id: str
+    title: str
+    client_company_id: str
+    client_user_id: str
+    contractor_id: str
+    contractor_user_id: str
+
+    @classmethod
+    def of(cls, event: ContractParties) -> Parties:
+        return cls(
+            contract_id=event.contract_id,
+            title=event.title,
+            client_company_id=event.client_company_id,
+            client_user_id=event.client_user_id,
+            contractor_id=event.contractor_id,
+            contractor_user_id=event.contractor_user_id,
         )
-        pending: list[tuple[int, ScheduleItem]] = []
-        for position, (item, existing) in enumerate(zip(activated.schedule, found, strict=True)):
-            if existing is not None:
-                continue
-            if item.amount_minor <= 0:
-                log.warning("schedule.item_skipped", contract_id=contract, item_id=item.item_id)
-                continue
-            pending.append((position, item))
-        return pending
 
-    async def open_item(
-        self, activated: ContractActivated, position: int, item: ScheduleItem, uow: UnitOfWork
-    ) -> Escrow:
-        """A PaymentIntent held by the platform, its escrow and its charge."""
-        parties = Parties.of(activated)
-        currency = activated.currency.upper()
-        escrow = escrow_id(parties.contract_id, item.item_id)
-        transaction = charge_id_for(parties.contract_id, item.item_id)
-        intent = await self.provider.create_intent(
-            amount_minor=item.amount_minor,
-            currency=currency,
-            transfer_group=parties.contract_id,
-            metadata={
-                "contractId": parties.contract_id,
-                "itemId": item.item_id,
-                "escrowId": escrow,
-                "transactionId": transaction,
-            },
-            idempotency_key=self.stripe_key("intent", transaction),
-        )
-        now = now_iso()
-        opened = Escrow(
-            id=escrow,
-            parties=parties,
-            item_id=item.item_id,
-            position=position,
-            title=item.title,
-            amount_minor=item.amount_minor,
-            currency=currency,
-            due_date=item.due_date,
-            state="pending_funding",
-            transaction_id=transaction,
-            payment_intent_id=intent.id,
-            created_at=now,
-            updated_at=now,
-        )
-        self.store.create_escrow(uow, opened)
-        self.store.create_transaction(
-            uow,
-            Transaction(
-                id=transaction,
-                kind="charge",
-                parties=parties,
-                item_id=item.item_id,
-                escrow_id=escrow,
-                amount_minor=item.amount_minor,
-                currency=currency,
-                status="requires_payment",
-                created_at=now,
-                updated_at=now,
-                payment_intent_id=intent.id,
-                client_secret=intent.client_secret,
-            ),
-        )
-        self.publish(
-            uow,
-            "payment.intent-created",
-            PaymentIntentCreated(
-                contract_id=parties.contract_id,
-                item_id=item.item_id,
-                transaction_id=transaction,
-                payment_intent_id=intent.id,
-                amount_minor=item.amount_minor,
-                currency=currency,
-            ),
-        )
-        return opened
-
-    # -- reading ------------------------------------------------------------
-
-    async def schedule(self, caller: Caller, contract_id: str) -> ScheduleView:
-        """The schedule as a party (or an admin) sees it; anyone else: 404.
-        Before activation there is none yet: the contract service says who the
-        parties are, and they see an empty schedule."""
-        escrows = await self.store.escrows_of(contract_id)
-        parties = escrows[0].parties if escrows else await self.contracts.parties(contract_id)
-        side = parties.side(caller) if parties is not None else None
-        if side is None:
-            raise ScheduleNotFound()
-        charges: list[Transaction | None] = [None] * len(escrows)
-        if side == "client":
-            charges = list(
-                await asyncio.gather(*(self.store.transaction(e.transaction_id) for e in escrows))
-            )
-        return ScheduleView(contract_id, side, list(zip(escrows, charges, strict=True)))
-
-    async def transactions(
-        self, caller: Caller, contract_id: str | None, limit: int, cursor: str | None
-    ) -> tuple[list[Transaction], str | None]:
-        """The caller's transactions, newest first; an admin lists one contract's."""
-        scope = f"transactions:{caller.role}:{caller.user_id}:{contract_id or '*'}"
-        start = self.cursors.decode(cursor, scope)
-        party = _PARTY_ATTRIBUTE.get(caller.role)
+    def side(self, caller: Caller) -> Role | None:
+        """How the caller sees this contract: as its client, its contractor, an admin, or not."""
         if caller.role == "admin":
-            if contract_id is None:
-                raise ContractIdRequired()
-            found, last = await self.store.page_transactions(
-                "by-contract", "contractId", contract_id, limit, start, None
-            )
-        elif party is None:
-            return [], None
-        elif contract_id is not None:
-            # One contract's items all share its parties: all pass the filter or none.
-            found, last = await self.store.page_transactions(
-                "by-contract", "contractId", contract_id, limit, start, (party, caller.user_id)
-            )
-        else:
-            index = "by-client" if caller.role == "client" else "by-contractor"
-            found, last = await self.store.page_transactions(
-                index, party, caller.user_id, limit, start, None
-            )
-        return found, self.cursors.encode(last, scope)
+            return "admin"
+        if caller.role == "client" and caller.user_id == self.client_user_id:
+            return "client"
+        if caller.role == "contractor" and caller.user_id == self.contractor_user_id:
+            return "contractor"
+        return None
 
-    # -- release ------------------------------------------------------------
 
-    async def release(self, caller: Caller, escrow_ref: str, uow: UnitOfWork) -> Escrow:
-        """Transfer a funded item to the contractor's connected account.
+@dataclass(frozen=True)
+class Escrow:
+    id: str
+    parties: Parties
+    item_id: str
+    position: int
+    title: str
+    amount_minor: int
+    currency: str
+    due_date: str
+    state: EscrowState
+    transaction_id: str
+    payment_intent_id: str
+    created_at: str
+    updated_at: str
+    version: int = 1
+    charge_id: str | None = None
+    transfer_id: str | None = None
+    funded_at: str | None = None
+    released_at: str | None = None
 
-        The transfer's Stripe idempotency key is derived from the escrow, so
-        two attempts (a retry, a concurrent request with another key) move the
-        money once; the escrow's optimistic lock lets one of them commit.
-        ``allReleased`` is guarded too: the other items must still be unreleased
-        at commit for this release to claim that it is not the last one."""
-        escrow = await self.store.escrow(escrow_ref)
-        if escrow is None or escrow.parties.side(caller) != "client":
-            raise EscrowNotFound()
-        if escrow.state == "released":
-            raise EscrowAlreadyReleased()
-        if escrow.state != "funded":
-            raise EscrowNotFunded()
-        destination = await self.destinations.ready_destination(escrow.parties.contractor_id)
-        transfer = await self.provider.create_transfer(
-            amount_minor=escrow.amount_minor,
-            currency=escrow.currency,
-            destination=destination,
-            transfer_group=escrow.contract_id,
-            source_transaction=escrow.charge_id,
-            metadata={
-                "contractId": escrow.contract_id,
-                "itemId": escrow.item_id,
-                "escrowId": escrow.id,
-            },
-            idempotency_key=self.stripe_key("transfer", escrow.id),
-        )
-        now = now_iso()
-        released = replace(
-            escrow, state="released", transfer_id=transfer.id, released_at=now, updated_at=now
-        )
-        self.store.replace_escrow(uow, released, escrow.version)
-        self.store.create_transaction(uow, _transfer_record(released, transfer, now))
-        others = [e for e in await self.store.escrows_of(escrow.contract_id) if e.id != escrow.id]
-        for other in others:
-            if other.state != "released":
-                self.store.guard_not_released(uow, other)
-        self.publish(
-            uow,
-            "payment.released",
-            PaymentReleased(
-                contract_id=escrow.contract_id,
-                item_id=escrow.item_id,
-                escrow_id=escrow.id,
-                transfer_id=transfer.id,
-                client_user_id=escrow.parties.client_user_id,
-                contractor_user_id=escrow.parties.contractor_user_id,
-                contractor_id=escrow.parties.contractor_id,
-                amount_minor=escrow.amount_minor,
-                currency=escrow.currency,
-                all_released=all_released(others),
-            ),
-        )
-        return released
+    @property
+    def contract_id(self) -> str:
+        return self.parties.contract_id
+
+
+@dataclass(frozen=True)
+class Flag:
+    """An operator's note that a transaction needs follow-up; it changes no money state."""
+
+    reason: str
+    flagged_by: str
+    flagged_at: str
+
+
+@dataclass(frozen=True)
+class Transaction:
+    id: str
+    kind: Literal["charge", "transfer"]
+    parties: Parties
+    item_id: str
+    escrow_id: str
+    amount_minor: int
+    currency: str
+    status: ChargeStatus
+    created_at: str
+    updated_at: str
+    version: int = 1
+    payment_intent_id: str | None = None
+    client_secret: str | None = None
+    """Lets the client's dashboard confirm the intent; shown to the client party only."""
+    charge_id: str | None = None
+    transfer_id: str | None = None
+    destination: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    flag: Flag | None = None
+    """Carried through every rewrite of the item, so a status change keeps it."""
+
+    @property
+    def contract_id(self) -> str:
+        return self.parties.contract_id
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    contract_id: str
+    side: Role
+    items: list[tuple[Escrow, Transaction | None]]
+    """Each escrow with its charge (only for the client side: the client secret)."""
 
 
 def all_released(others: Sequence[Escrow]) -> bool:
@@ -316,18 +205,47 @@ def all_released(others: Sequence[Escrow]) -> bool:
     return all(e.state == "released" for e in others)
 
 
-def _transfer_record(escrow: Escrow, transfer: Transfer, now: str) -> Transaction:
-    return Transaction(
-        id=transfer_id_for(escrow.id),
-        kind="transfer",
-        parties=escrow.parties,
-        item_id=escrow.item_id,
-        escrow_id=escrow.id,
-        amount_minor=escrow.amount_minor,
-        currency=escrow.currency,
-        status="succeeded",
-        created_at=now,
-        updated_at=now,
-        transfer_id=transfer.id,
-        destination=transfer.destination,
-    )
+@dataclass(frozen=True)
+class Contractor:
+    id: str
+    user_id: str
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PayoutAccount:
+    contractor_id: str
+    user_id: str
+    account_id: str
+    email: str
+    created_at: str
+    updated_at: str
+    charges_enabled: bool = False
+    payouts_enabled: bool = False
+    details_submitted: bool = False
+    transfers_active: bool = False
+    version: int = 1
+
+    def with_status(self, remote: ConnectedAccount) -> PayoutAccount:
+        return replace(
+            self,
+            charges_enabled=remote.charges_enabled,
+            payouts_enabled=remote.payouts_enabled,
+            details_submitted=remote.details_submitted,
+            transfers_active=remote.transfers_active,
+            updated_at=now_iso(),
+        )
+
+    def same_status(self, other: PayoutAccount) -> bool:
+        return (
+            self.charges_enabled,
+            self.payouts_enabled,
+            self.details_submitted,
+            self.transfers_active,
+        ) == (
+            other.charges_enabled,
+            other.payouts_enabled,
+            other.details_submitted,
+            other.transfers_active,
+        )

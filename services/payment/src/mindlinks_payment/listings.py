@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Generic, TypeVar
 
 from mindlinks_kit.dynamo import Item, PageRead, Table, filled_page, values
-from mindlinks_payment.models import Escrow, Transaction
+from mindlinks_payment.domain import Escrow, Transaction
 from mindlinks_payment.store import escrow_from, transaction_from
 
 T = TypeVar("T")

@@ -7,8 +7,7 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from mindlinks_kit.schemas import MULTI_LINE, ApiModel, Id
-from mindlinks_payment.models import Escrow, Flag, ScheduleView, Transaction
-from mindlinks_payment.payouts import PayoutAccount
+from mindlinks_payment.domain import Escrow, Flag, PayoutAccount, ScheduleView, Transaction
 from mindlinks_payment.providers import AccountLink
 
 

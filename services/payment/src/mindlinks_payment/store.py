@@ -12,9 +12,14 @@ import time
 from typing import Any
 
 from mindlinks_kit.dynamo import ConditionFailed, Item, Table, UnitOfWork, values
-from mindlinks_payment.domain import ReleaseConflict
-from mindlinks_payment.models import Escrow, Flag, Parties, Transaction
-from mindlinks_payment.payouts import PayoutAccount
+from mindlinks_payment.domain import (
+    Escrow,
+    Flag,
+    Parties,
+    PayoutAccount,
+    ReleaseConflict,
+    Transaction,
+)
 
 EVENT_PREFIX = "stripe-event:"
 LOCAL_PREFIX = "local-stripe:"

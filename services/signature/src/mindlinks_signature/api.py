@@ -13,6 +13,7 @@ from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_signature.deps import Deps
+from mindlinks_signature.domain import Caller
 from mindlinks_signature.schemas import (
     DeclineIn,
     DeclineOut,
@@ -21,7 +22,6 @@ from mindlinks_signature.schemas import (
     SignedOut,
     SignIn,
 )
-from mindlinks_signature.signing import Caller
 
 public = APIRouter(prefix="/v1/signatures", tags=["signatures"])
 internal = APIRouter(prefix="/internal/signatures", tags=["internal"])

@@ -10,8 +10,8 @@ from fastapi import Depends
 from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 from mindlinks_signature.clients import ContractService, Ledger
+from mindlinks_signature.service import Signatures
 from mindlinks_signature.settings import Settings
-from mindlinks_signature.signing import Signatures
 from mindlinks_signature.store import SignatureStore
 
 

@@ -187,3 +187,17 @@ def check_declinable(status: str, mine: Decline | None) -> None:
         return  # the earlier attempt declined it, then stopped: finish it
     if status not in DECLINABLE:
         raise ContractNotSignable(f"The contract is {status.replace('_', ' ')}")
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    role: str
+    ip_address: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class Signed:
+    signature: Signature
+    contract_status: str

@@ -9,7 +9,7 @@ from fastapi import Depends
 
 from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
-from mindlinks_user.domain import Users
+from mindlinks_user.service import Users
 from mindlinks_user.store import UserStore
 
 

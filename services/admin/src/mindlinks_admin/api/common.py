@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from mindlinks_admin.audit import Actor
+from mindlinks_admin.domain import Actor
 from mindlinks_kit.auth import Principal, roles
 from mindlinks_kit.schemas import Page
 

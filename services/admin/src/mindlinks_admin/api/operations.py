@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Query
 
 from mindlinks_admin.api.common import AdminActor, admin_router
-from mindlinks_admin.audit import Filters
 from mindlinks_admin.deps import Deps
+from mindlinks_admin.domain import Filters
 from mindlinks_admin.schemas import (
     AuditRecordOut,
     DeadLettersOut,

@@ -5,66 +5,20 @@ and the changes admins make to them, each audited before and after."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 
-from mindlinks_admin.audit import Actor, Audit
-from mindlinks_admin.clients import (
-    Accounts,
-    Companies,
-    Contractors,
-    Contracts,
-    Kyc,
-    Page,
-    Profiles,
+from mindlinks_admin.clients import Accounts, Companies, Contractors, Contracts, Kyc, Page, Profiles
+from mindlinks_admin.domain import (
+    Actor,
+    CannotSuspendSelf,
+    CompanyNotFound,
+    CompanyView,
+    ContractorNotFound,
+    ContractorView,
+    UserNotFound,
+    UserView,
 )
 from mindlinks_admin.peers import Gathered, Missing, Record, one_source, settle, state_before
-from mindlinks_kit.errors import Conflict, NotFound
-
-
-class UserNotFound(NotFound):
-    code = "user-not-found"
-    title = "No such user"
-
-
-class CompanyNotFound(NotFound):
-    code = "company-not-found"
-    title = "No such company"
-
-
-class ContractorNotFound(NotFound):
-    code = "contractor-not-found"
-    title = "No such contractor"
-
-
-class CannotSuspendSelf(Conflict):
-    code = "cannot-suspend-self"
-    title = "Admins cannot suspend their own account"
-
-
-@dataclass
-class UserView:
-    account: Record | None
-    profile: Record | None
-    company: Record | None
-    contractor: Record | None
-    kyc: list[Record] | None
-    contracts: list[Record] | None
-    partial: list[Missing] = field(default_factory=list)
-
-
-@dataclass
-class CompanyView:
-    company: Record
-    owner: Record | None
-    partial: list[Missing] = field(default_factory=list)
-
-
-@dataclass
-class ContractorView:
-    contractor: Record
-    account: Record | None
-    kyc: list[Record] | None
-    partial: list[Missing] = field(default_factory=list)
+from mindlinks_admin.service.audit import Audit
 
 
 class People:

@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 
 from mindlinks_auth import events
 from mindlinks_auth.domain import (
+    Introspection,
     InvalidCredentials,
+    InvalidRefreshToken,
+    RefreshReused,
     Session,
+    SessionNotFound,
+    Tokens,
     User,
     check_can_sign_in,
     lookup_email,
@@ -37,39 +41,8 @@ from mindlinks_auth.tokens import Flags, RefreshTokens
 from mindlinks_kit.auth import Principal, TokenVerifier
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import ConditionFailed
-from mindlinks_kit.errors import NotFound, Problem, Unauthorized
+from mindlinks_kit.errors import Problem, Unauthorized
 from mindlinks_kit.runtime import Runtime
-
-
-class InvalidRefreshToken(Unauthorized):
-    code = "invalid-refresh-token"
-    title = "The refresh token is invalid, expired or revoked"
-
-
-class RefreshReused(Unauthorized):
-    code = "refresh-reused"
-    title = "This refresh token was already used; its session has been ended"
-
-
-class SessionNotFound(NotFound):
-    code = "session-not-found"
-    title = "No such session"
-
-
-@dataclass(frozen=True)
-class Tokens:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-
-
-@dataclass(frozen=True)
-class Introspection:
-    active: bool
-    sub: str | None = None
-    role: str | None = None
-    sid: str | None = None
-    exp: int | None = None
 
 
 class Sessions:

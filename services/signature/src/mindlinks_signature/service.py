@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from pydantic import BaseModel
 
@@ -32,6 +31,7 @@ from mindlinks_kit.dynamo import Item, UnitOfWork
 from mindlinks_signature.certificate import Certificate, Signer, append_certificate
 from mindlinks_signature.clients import ContractService, Ledger
 from mindlinks_signature.domain import (
+    Caller,
     ClientMustSignFirst,
     ContractNotFound,
     ContractView,
@@ -39,6 +39,7 @@ from mindlinks_signature.domain import (
     DocumentChanged,
     Role,
     Signature,
+    Signed,
     check_declinable,
     check_signable,
     decline_id,
@@ -48,20 +49,6 @@ from mindlinks_signature.domain import (
 from mindlinks_signature.store import SignatureStore
 
 Publish = Callable[[UnitOfWork, str, BaseModel], object]
-
-
-@dataclass(frozen=True)
-class Caller:
-    user_id: str
-    role: str
-    ip_address: str | None = None
-    user_agent: str | None = None
-
-
-@dataclass(frozen=True)
-class Signed:
-    signature: Signature
-    contract_status: str
 
 
 def _sha256(data: bytes) -> str:

@@ -12,8 +12,6 @@ the user service does not know is skipped (logged), never retried forever.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Protocol
 
 import structlog
@@ -35,30 +33,11 @@ from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.consumer import Handler
 from mindlinks_kit.events.envelope import Delivered
 from mindlinks_kit.observability import Metrics
-from mindlinks_notification.domain import Category, Notifier, Recipient, SendRequest
+from mindlinks_notification.domain import Category, Contact, Recipient, SendRequest, format_money
+from mindlinks_notification.service.notifier import Notifier
 
 log = structlog.get_logger("mindlinks.notifications.flows")
 BOTH: tuple[str, ...] = ("email", "inApp")
-_ZERO_DECIMAL = frozenset({
-    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
-    "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF",
-})  # fmt: skip
-_THREE_DECIMAL = frozenset(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"])
-
-
-def format_money(amount_minor: int, currency: str) -> str:
-    """``150000, "EUR"`` → ``EUR 1,500.00`` (ISO 4217 minor units)."""
-    code = currency.upper()
-    exponent = 0 if code in _ZERO_DECIMAL else 3 if code in _THREE_DECIMAL else 2
-    amount = Decimal(amount_minor).scaleb(-exponent)
-    return f"{code} {amount:,.{exponent}f}"
-
-
-@dataclass(frozen=True)
-class Contact:
-    user_id: str
-    email: str
-    name: str
 
 
 class People(Protocol):

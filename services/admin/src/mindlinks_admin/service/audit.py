@@ -15,12 +15,12 @@ import contextlib
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 import structlog
 
+from mindlinks_admin.domain import Actor, Filters, Outcome
 from mindlinks_admin.store import AuditStore
 from mindlinks_kit.context import correlation_id
 from mindlinks_kit.dynamo import CursorCodec, InvalidCursor, Item
@@ -46,32 +46,6 @@ class AuditUnavailable(Problem):
     status = 503
     code = "audit-unavailable"
     title = "The audit trail could not be written"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: the admin's user id."""
-
-    user_id: str
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How one target of a change went: ``after`` on success, else ``error``."""
-
-    after: Any = None
-    error: Any = None
-
-
-@dataclass(frozen=True)
-class Filters:
-    actor_user_id: str | None = None
-    target: str | None = None
-    action: str | None = None
-
-    @property
-    def scope(self) -> str:
-        return f"audit\0{self.actor_user_id or ''}\0{self.target or ''}\0{self.action or ''}"
 
 
 def record_id(at: datetime) -> str:

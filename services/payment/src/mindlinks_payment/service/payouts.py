@@ -8,84 +8,23 @@ No FastAPI here.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
 from typing import Protocol
 
 import structlog
 
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import ConditionFailed
-from mindlinks_kit.errors import Conflict, NotFound
-from mindlinks_payment.providers import AccountLink, ConnectedAccount, PaymentsProvider
-
-
-class ContractorProfileMissing(Conflict):
-    code = "contractor-profile-missing"
-    title = "Finish contractor onboarding before opening a payout account"
-
-
-class PayoutAccountNotFound(NotFound):
-    code = "payout-account-not-found"
-    title = "No payout account yet: open one first"
-
-
-class PayoutAccountMissing(Conflict):
-    code = "payout-account-missing"
-    title = "The contractor has no payout account yet"
-
-
-class PayoutAccountIncomplete(Conflict):
-    code = "payout-account-incomplete"
-    title = "The contractor's payout account cannot receive transfers yet"
-
+from mindlinks_payment.domain import (
+    Contractor,
+    ContractorProfileMissing,
+    PayoutAccount,
+    PayoutAccountIncomplete,
+    PayoutAccountMissing,
+    PayoutAccountNotFound,
+)
+from mindlinks_payment.providers import AccountLink, PaymentsProvider
 
 log = structlog.get_logger("mindlinks.payouts")
-
-
-@dataclass(frozen=True)
-class Contractor:
-    id: str
-    user_id: str
-    email: str
-    name: str
-
-
-@dataclass(frozen=True)
-class PayoutAccount:
-    contractor_id: str
-    user_id: str
-    account_id: str
-    email: str
-    created_at: str
-    updated_at: str
-    charges_enabled: bool = False
-    payouts_enabled: bool = False
-    details_submitted: bool = False
-    transfers_active: bool = False
-    version: int = 1
-
-    def with_status(self, remote: ConnectedAccount) -> PayoutAccount:
-        return replace(
-            self,
-            charges_enabled=remote.charges_enabled,
-            payouts_enabled=remote.payouts_enabled,
-            details_submitted=remote.details_submitted,
-            transfers_active=remote.transfers_active,
-            updated_at=now_iso(),
-        )
-
-    def same_status(self, other: PayoutAccount) -> bool:
-        return (
-            self.charges_enabled,
-            self.payouts_enabled,
-            self.details_submitted,
-            self.transfers_active,
-        ) == (
-            other.charges_enabled,
-            other.payouts_enabled,
-            other.details_submitted,
-            other.transfers_active,
-        )
 
 
 class AccountStore(Protocol):

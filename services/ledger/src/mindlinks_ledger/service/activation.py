@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import structlog
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel
 
 from mindlinks_fleet.events import (
     ContractActivated,
@@ -32,78 +30,26 @@ from mindlinks_fleet.events import (
 )
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_ledger.clients import Contracts, ContractView
-from mindlinks_ledger.journal import EntryNotFound, Journal
+from mindlinks_ledger.domain import (
+    ACTIVATED,
+    SCHEDULED,
+    SIGNATURE,
+    ActivationRefused,
+    EntryNotFound,
+    schedule_from_terms,
+)
+from mindlinks_ledger.journal import Journal
 
 log = structlog.get_logger("mindlinks.ledger.activation")
 Publish = Callable[[UnitOfWork, str, BaseModel], object]
-ACTIVATED = "contract-activated"
-SCHEDULED = "payment-scheduled"
-SIGNATURE = "signature"
 ACTIVATABLE = ("fully_signed", "active")
 VOIDED = "voided"
-MAX_ITEMS = 90
-"""A schedule's events commit in one transaction with the inbox record (100 writes)."""
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 async def _nothing() -> None:
     return None
-
-
-class ActivationRefused(Exception):
-    """The event cannot activate the contract (retried, then dead-lettered)."""
-
-
-def _iso_date(value: str) -> str:
-    date.fromisoformat(value)
-    return value
-
-
-class _Terms(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-
-Amount = Annotated[int, Field(strict=True, gt=0, le=2**53 - 1)]
-DueDate = Annotated[str, Field(max_length=10), AfterValidator(_iso_date)]
-
-
-class _Milestone(_Terms):
-    title: str = Field(min_length=1, max_length=200)
-    amount_minor: Amount
-    due_date: DueDate
-
-
-class _Fixed(_Terms):
-    kind: Literal["fixed"]
-    amount_minor: Amount
-    due_date: DueDate
-
-
-class _Milestones(_Terms):
-    kind: Literal["milestones"]
-    milestones: list[_Milestone] = Field(min_length=1, max_length=MAX_ITEMS)
-
-
-class _AnyTerms(BaseModel):
-    terms: _Fixed | _Milestones = Field(discriminator="kind")
-
-
-def schedule_from_terms(contract_id: str, title: str, terms: Any) -> list[ScheduleItem]:
-    """``fixed`` → one item titled like the contract; ``milestones`` → one per
-    milestone. Item ids are ``<contractId>-<index>``, counted from 0."""
-    try:
-        parsed = _AnyTerms.model_validate({"terms": terms}).terms
-    except ValidationError as exc:
-        raise ActivationRefused(f"unusable terms: {exc.errors()[:3]}") from None
-    if isinstance(parsed, _Fixed):
-        parts = [(title or "Contract", parsed.amount_minor, parsed.due_date)]
-    else:
-        parts = [(m.title, m.amount_minor, m.due_date) for m in parsed.milestones]
-    return [
-        ScheduleItem(item_id=f"{contract_id}-{i}", title=t, amount_minor=a, due_date=d)
-        for i, (t, a, d) in enumerate(parts)
-    ]
 
 
 def _parties(contract: ContractView) -> dict[str, str]:

@@ -4,25 +4,11 @@ ledger history, voiding, transactions and escrow, flagging a stuck transaction."
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 
-from mindlinks_admin.audit import Actor, Audit
 from mindlinks_admin.clients import Contracts, Ledger, Page, Payments, Signatures
+from mindlinks_admin.domain import Actor, ContractNotFound, ContractView
 from mindlinks_admin.peers import Gathered, Missing, Record, one_source, settle, state_before
-from mindlinks_kit.errors import NotFound
-
-
-class ContractNotFound(NotFound):
-    code = "contract-not-found"
-    title = "No such contract"
-
-
-@dataclass
-class ContractView:
-    contract: Record
-    signatures: list[Record] | None
-    history: list[Record] | None
-    partial: list[Missing] = field(default_factory=list)
+from mindlinks_admin.service.audit import Audit
 
 
 class Business:

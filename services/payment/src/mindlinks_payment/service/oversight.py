@@ -18,8 +18,7 @@ import structlog
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item
 from mindlinks_kit.errors import InvalidInput, NotFound
-from mindlinks_payment.listings import Listings, Where
-from mindlinks_payment.models import (
+from mindlinks_payment.domain import (
     CHARGE_STATUSES,
     ESCROW_STATES,
     UNSETTLED,
@@ -29,6 +28,7 @@ from mindlinks_payment.models import (
     Flag,
     Transaction,
 )
+from mindlinks_payment.listings import Listings, Where
 
 
 class TransactionNotFound(NotFound):

@@ -44,7 +44,7 @@ from mindlinks_auth.mfa import (
     valid_secret,
 )
 from mindlinks_auth.passwords import Passwords
-from mindlinks_auth.sessions import Sessions
+from mindlinks_auth.service.sessions import Sessions
 from mindlinks_auth.settings import Settings
 from mindlinks_auth.store import Store
 from mindlinks_auth.throttle import LoginThrottle

@@ -1,4 +1,4 @@
-"""The invitation rules: a client invites a contractor by email with a
+"""The invitation use cases: a client invites a contractor by email with a
 single-use token (kept only as its SHA-256, valid ``ttl``), at most one
 pending invitation per email and company, revocable until redeemed; the
 contractor service redeems it exactly once.
@@ -8,134 +8,43 @@ No FastAPI here; routes commit the unit of work, never this module.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol
+from typing import Protocol
 from urllib.parse import urlencode
 
 from pydantic import BaseModel
 
-from mindlinks_client.domain import Companies, Company, CompanyNotActive
+from mindlinks_client.domain import (
+    AlreadyEngaged,
+    Company,
+    CompanyNotActive,
+    EmailMismatch,
+    Guard,
+    Invitation,
+    InvitationAccepted,
+    InvitationExpired,
+    InvitationNotFound,
+    InvitationPending,
+    InvitationRevoked,
+    InvitationUsed,
+    NewInvitation,
+    Redemption,
+    email_key,
+    iso,
+    parse_iso,
+    token_hash,
+)
+from mindlinks_client.service.companies import Companies
 from mindlinks_fleet.events import InvitationCreated
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
-from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
 
-
-class InvitationPending(Conflict):
-    code = "invitation-pending"
-    title = "This email already has a pending invitation from the company"
-
-
-class AlreadyEngaged(Conflict):
-    code = "contractor-already-engaged"
-    title = "This contractor already accepted an invitation from the company"
-
-
-class InvitationNotFound(NotFound):
-    code = "invitation-not-found"
-    title = "No such invitation"
-
-
-class InvitationAccepted(Conflict):
-    code = "invitation-already-accepted"
-    title = "The invitation was already accepted"
-
-
-class InvitationUsed(Conflict):
-    code = "invitation-used"
-    title = "The invitation was already used"
-
-
-class InvitationRevoked(Conflict):
-    code = "invitation-revoked"
-    title = "The invitation was revoked"
-
-
-class InvitationExpired(Problem):
-    status = 410
-    code = "invitation-expired"
-    title = "The invitation has expired"
-
-
-class EmailMismatch(Forbidden):
-    code = "invitation-email-mismatch"
-    title = "The invitation was sent to another email address"
-
-
-Stored = Literal["pending", "accepted", "revoked"]
-Shown = Literal["pending", "accepted", "revoked", "expired"]
 Publish = Callable[[UnitOfWork, str, BaseModel], object]
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def email_key(email: str) -> str:
-    """How an address is compared (auth lowercases addresses too)."""
-    return email.strip().lower()
-
-
-def _at(iso: str) -> datetime:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
-
-
-def _iso(at: datetime) -> str:
-    return at.isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-@dataclass(frozen=True)
-class Invitation:
-    id: str
-    company_id: str
-    company_name: str
-    email: str
-    name: str | None
-    token_hash: str
-    status: Stored
-    invited_by_user_id: str
-    created_at: str
-    expires_at: str
-    accepted_at: str | None = None
-    revoked_at: str | None = None
-    contractor_id: str | None = None
-    contractor_user_id: str | None = None
-    contractor_name: str | None = None
-    version: int = 1
-
-    def expired(self, now: datetime | None = None) -> bool:
-        return _at(self.expires_at) <= (now or datetime.now(UTC))
-
-    @property
-    def shown_status(self) -> Shown:
-        if self.status == "pending" and self.expired():
-            return "expired"
-        return self.status
-
-
-@dataclass(frozen=True)
-class Guard:
-    """One per (company, email): who holds the address — a pending invitation
-    until it expires, or the accepted one for good."""
-
-    invitation_id: str
-    state: Literal["pending", "accepted"]
-    expires_epoch: int
-
-    def blocks(self, now: float) -> bool:
-        return self.state == "accepted" or self.expires_epoch > now
-
-
-@dataclass(frozen=True)
-class Redemption:
-    invitation: Invitation
-    replayed: bool
 
 
 class Store(Protocol):
@@ -168,13 +77,6 @@ class Mail(Protocol):
 
 class Names(Protocol):
     async def name(self, user_id: str) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class NewInvitation:
-    invitation: Invitation
-    token: str
-    """The only time the token exists in clear: it goes in the mail, nowhere else."""
 
 
 class Invitations:
@@ -242,8 +144,8 @@ class Invitations:
             token_hash=token_hash(token),
             status="pending",
             invited_by_user_id=invited_by,
-            created_at=_iso(now),
-            expires_at=_iso(now + timedelta(seconds=self.ttl)),
+            created_at=iso(now),
+            expires_at=iso(now + timedelta(seconds=self.ttl)),
         )
         return NewInvitation(invitation, token)
 
@@ -259,7 +161,7 @@ class Invitations:
         guard = Guard(
             invitation_id=invitation.id,
             state="pending",
-            expires_epoch=int(_at(invitation.expires_at).timestamp()),
+            expires_epoch=int(parse_iso(invitation.expires_at).timestamp()),
         )
         self.store.add(uow, invitation, guard, self.retention)
         self.publish(

@@ -6,56 +6,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from mindlinks_admin.audit import Actor, Audit, Outcome
 from mindlinks_admin.clients import Ledger
+from mindlinks_admin.domain import Actor, FleetView, Outcome, Probe, QueueRow, UnknownQueue
 from mindlinks_admin.ops import Ops
 from mindlinks_admin.peers import Missing, Record, settle
+from mindlinks_admin.service.audit import Audit
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.declaration import Fleet
-from mindlinks_kit.errors import InvalidInput
-
-
-class UnknownQueue(InvalidInput):
-    code = "unknown-queue"
-    title = "No such service queue"
-
-
-@dataclass
-class Probe:
-    """One service as the fleet view saw it."""
-
-    service: str
-    live: bool
-    ready: bool
-    version: str | None = None
-    latency_ms: float | None = None
-    breakers: dict[str, str] | None = None
-    outbox_backlog: int | None = None
-    queue: Record | None = None
-    revoked_subjects: int | None = None
-    error: str | None = None
-    """Why it is not live: ``timeout``, ``unavailable``, ``circuit-open``, ``refused``."""
-    details: list[str] = field(default_factory=list)
-
-
-@dataclass
-class FleetView:
-    services: list[Probe]
-    checked_at: str
-    partial: list[Missing]
-
-
-@dataclass
-class QueueRow:
-    """A consuming service's queue (``None``: the service did not say)."""
-
-    service: str
-    depth: int | None
-    in_flight: int | None
-    dead_letters: int | None
 
 
 def _int(value: Any) -> int | None:

@@ -1,6 +1,7 @@
 """The contract service object: drafting (with the peers' checks and the PDF),
-listing, the client's own moves (send, void), the signature service's moves,
-the documents, and the moves driven by the ledger's and payment's events.
+listing, the client's own moves (send, void) and templates; reading one
+contract, the signature service's moves, the documents and the moves driven
+by the ledger's and payment's events are ``service.moves``'.
 
 No FastAPI here; callers commit the unit of work.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
@@ -18,7 +19,6 @@ from pydantic import BaseModel
 
 from mindlinks_contract.documents import Documents, digest
 from mindlinks_contract.domain import (
-    SIGNATURE_SERVICE,
     Company,
     CompanyRequired,
     Contract,
@@ -26,9 +26,7 @@ from mindlinks_contract.domain import (
     Contractor,
     DocumentNotFound,
     InvalidTransition,
-    NotAPdf,
     PdfKind,
-    ServiceNotAllowed,
     Status,
     Template,
     TemplateNotFound,
@@ -37,22 +35,15 @@ from mindlinks_contract.domain import (
     contractor_for,
     document_key,
     fill_template,
-    final_document_accepted,
     schedule,
-    signature_may_move,
     total_minor,
 )
 from mindlinks_contract.pdf import ContractDocument, render_contract
+from mindlinks_contract.service.moves import ContractMoves
 from mindlinks_contract.store import ContractStore
-from mindlinks_fleet.events import (
-    ContractActivated,
-    ContractCreated,
-    ContractParties,
-    ContractVoided,
-    PaymentReleased,
-)
+from mindlinks_fleet.events import ContractCreated, ContractParties, ContractVoided
 from mindlinks_kit.clock import now_iso
-from mindlinks_kit.dynamo import CursorCodec, StaleVersion, UnitOfWork
+from mindlinks_kit.dynamo import CursorCodec, UnitOfWork
 
 log = structlog.get_logger("mindlinks.contracts")
 Publish = Callable[[UnitOfWork, str, BaseModel], object]
@@ -66,10 +57,6 @@ class CompanyDirectory(Protocol):
 class ContractorDirectory(Protocol):
     async def get(self, contractor_id: str) -> Contractor | None: ...
     async def by_user(self, user_id: str) -> Contractor | None: ...
-
-
-class UnexpectedEvent(Exception):
-    """An event that does not fit the contract (yet): retried, then dead-lettered."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +81,10 @@ def parties(contract: Contract) -> dict[str, str]:
     }
 
 
-class Contracts:
+class Contracts(ContractMoves):
+    """The client's use cases here; reading one contract and the moves other
+    services drive come from ``ContractMoves``."""
+
     def __init__(
         self,
         *,
@@ -189,12 +179,6 @@ class Contracts:
         return contract
 
     # -- reading -------------------------------------------------------------
-
-    async def get(self, contract_id: str) -> Contract:
-        contract = await self.store.contract(contract_id)
-        if contract is None:
-            raise ContractNotFound()
-        return contract
 
     async def visible(self, user_id: str, role: str, contract_id: str) -> Contract:
         """A party's or an admin's; anyone else learns nothing, not even that it exists."""
@@ -295,119 +279,6 @@ class Contracts:
         self.store.replace(uow, moved, expected_version=contract.version)
         self.publish(uow, "contract.voided", ContractVoided(**parties(moved), reason=reason))
         return moved
-
-    # -- the signature service's moves -------------------------------------------
-
-    async def document(self, contract_id: str, kind: PdfKind) -> bytes:
-        contract = await self.get(contract_id)
-        key = contract.pdf_key if kind == "original" else contract.final_pdf_key
-        data = await self.documents.get(key) if key else None
-        if data is None:
-            raise DocumentNotFound()
-        return data
-
-    async def store_final(
-        self, service: str, contract_id: str, data: bytes, uow: UnitOfWork
-    ) -> Contract:
-        """Store the signed document (original + certificate). Replaced freely
-        while the contractor's signature is in progress; afterwards only a
-        retry with the same bytes is accepted (and changes nothing)."""
-        if service != SIGNATURE_SERVICE:
-            raise ServiceNotAllowed()
-        if not data.startswith(b"%PDF-"):
-            raise NotAPdf()
-        contract = await self.get(contract_id)
-        sha256 = await digest(data)
-        if not final_document_accepted(contract, sha256):
-            return contract
-        key = document_key(contract_id, "final")
-        await self.documents.put(key, data, sha256)
-        updated = replace(
-            contract,
-            final_pdf_key=key,
-            final_pdf_sha256=sha256,
-            updated_at=now_iso(),
-            version=contract.version + 1,
-        )
-        self.store.replace(uow, updated, expected_version=contract.version)
-        return updated
-
-    async def transition(
-        self,
-        service: str,
-        contract_id: str,
-        *,
-        to: Status,
-        expected_version: int,
-        actor_user_id: str,
-        reason: str | None,
-        uow: UnitOfWork,
-    ) -> Contract:
-        """Move for the signature service. The same move repeated by the same
-        actor (a retry after a crash) answers the contract as it is."""
-        if service != SIGNATURE_SERVICE:
-            raise ServiceNotAllowed()
-        contract = await self.get(contract_id)
-        if contract.already_moved_by(to, actor_user_id):
-            return contract
-        if contract.version != expected_version:
-            raise StaleVersion(f"The contract is at version {contract.version}")
-        signature_may_move(contract, to)
-        signer = {
-            "client_signed": contract.client_user_id,
-            "fully_signed": contract.contractor_user_id,
-        }.get(to)
-        if not contract.is_party(actor_user_id) or signer not in (None, actor_user_id):
-            raise InvalidTransition(f"This user is not the party who moves it to {to}")
-        moved = contract.moved(
-            to,
-            at=now_iso(),
-            actor_user_id=actor_user_id,
-            reason=reason,
-            actor_service=service,
-        )
-        self.store.replace(uow, moved, expected_version=contract.version)
-        return moved
-
-    # -- moves driven by events -----------------------------------------------------
-
-    async def on_activated(self, event: ContractActivated, uow: UnitOfWork) -> None:
-        """``ledger.contract-activated`` → ``active`` (once)."""
-        contract = await self.store.contract(event.contract_id)
-        if contract is None:
-            raise UnexpectedEvent(f"unknown contract {event.contract_id}")
-        if contract.status in ("active", "completed"):
-            return
-        if contract.status != "fully_signed":
-            raise UnexpectedEvent(f"activation of a {contract.status} contract")
-        at = now_iso()
-        moved = contract.moved(
-            "active",
-            at=at,
-            actor_user_id=None,
-            actor_service="ledger",
-            activated_at=at,
-            ledger_entry_id=event.ledger_entry_id,
-        )
-        self.store.replace(uow, moved, expected_version=contract.version)
-
-    async def on_released(self, event: PaymentReleased, uow: UnitOfWork) -> None:
-        """``payment.released`` with every item released → ``completed`` (once)."""
-        if not event.all_released:
-            return
-        contract = await self.store.contract(event.contract_id)
-        if contract is None:
-            raise UnexpectedEvent(f"unknown contract {event.contract_id}")
-        if contract.status == "completed":
-            return
-        if contract.status != "active":
-            # Events can overtake each other: the activation may still be on its way.
-            raise UnexpectedEvent(f"completion of a {contract.status} contract")
-        at = now_iso()
-        moved = contract.moved(
-            "completed", at=at, actor_user_id=None, actor_service="payment", completed_at=at
-        )
-        self.store.replace(uow, moved, expected_version=contract.version)
 
     # -- templates -----------------------------------------------------------------
 

@@ -1,0 +1,2 @@
+"""The client service's tables, one module per table: ``companies`` and
+``invitations``. Nothing else reads or writes them."""

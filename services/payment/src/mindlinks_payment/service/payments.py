@@ -1,0 +1,304 @@
+"""The payment use cases: one PaymentIntent and one escrow per schedule
+item, created once; who sees a schedule and its client secrets; what may be
+released, and when the whole contract is paid out.
+
+No FastAPI here; routes and the consumer commit the unit of work, never this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Protocol
+
+import structlog
+from pydantic import BaseModel
+
+from mindlinks_fleet.events import (
+    ContractActivated,
+    PaymentIntentCreated,
+    PaymentReleased,
+    ScheduleItem,
+)
+from mindlinks_kit.clock import now_iso
+from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
+from mindlinks_payment.domain import (
+    Caller,
+    ContractIdRequired,
+    Escrow,
+    EscrowAlreadyReleased,
+    EscrowNotFound,
+    EscrowNotFunded,
+    Parties,
+    ScheduleNotFound,
+    ScheduleView,
+    Transaction,
+    all_released,
+    charge_id_for,
+    escrow_id,
+    transfer_id_for,
+)
+from mindlinks_payment.providers import PaymentsProvider, Transfer
+
+log = structlog.get_logger("mindlinks.payments")
+Publish = Callable[[UnitOfWork, str, BaseModel], object]
+_PARTY_ATTRIBUTE = {"client": "clientUserId", "contractor": "contractorUserId"}
+
+
+class Store(Protocol):
+    async def escrow(self, escrow: str) -> Escrow | None: ...
+    async def escrows_of(self, contract_id: str) -> list[Escrow]: ...
+    def create_escrow(self, uow: UnitOfWork, escrow: Escrow) -> None: ...
+    def replace_escrow(self, uow: UnitOfWork, escrow: Escrow, expected_version: int) -> None: ...
+    def guard_not_released(self, uow: UnitOfWork, escrow: Escrow) -> None: ...
+    async def transaction(self, transaction: str) -> Transaction | None: ...
+    def create_transaction(self, uow: UnitOfWork, transaction: Transaction) -> None: ...
+    async def page_transactions(
+        self,
+        index: str,
+        key: str,
+        value: str,
+        limit: int,
+        start: Item | None,
+        party: tuple[str, str] | None,
+    ) -> tuple[list[Transaction], Item | None]: ...
+
+
+class Contracts(Protocol):
+    async def parties(self, contract_id: str) -> Parties | None: ...
+
+
+class PayoutDestinations(Protocol):
+    async def ready_destination(self, contractor_id: str) -> str:
+        """The contractor's connected account id, ready for transfers (or a 409)."""
+        ...
+
+
+class Payments:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        provider: PaymentsProvider,
+        contracts: Contracts,
+        destinations: PayoutDestinations,
+        publish: Publish,
+        cursors: CursorCodec,
+        stripe_key: Callable[[str, str], str],
+    ) -> None:
+        self.store = store
+        self.provider = provider
+        self.contracts = contracts
+        self.destinations = destinations
+        self.publish = publish
+        self.cursors = cursors
+        self.stripe_key = stripe_key
+        """Stripe idempotency key for one of our objects (kind, id), per environment."""
+
+    # -- ledger.contract-activated ------------------------------------------
+
+    async def unopened(self, activated: ContractActivated) -> list[tuple[int, ScheduleItem]]:
+        """Schedule items (with their position) that have no escrow yet."""
+        contract = activated.contract_id
+        found = await asyncio.gather(
+            *(self.store.escrow(escrow_id(contract, i.item_id)) for i in activated.schedule)
+        )
+        pending: list[tuple[int, ScheduleItem]] = []
+        for position, (item, existing) in enumerate(zip(activated.schedule, found, strict=True)):
+            if existing is not None:
+                continue
+            if item.amount_minor <= 0:
+                log.warning("schedule.item_skipped", contract_id=contract, item_id=item.item_id)
+                continue
+            pending.append((position, item))
+        return pending
+
+    async def open_item(
+        self, activated: ContractActivated, position: int, item: ScheduleItem, uow: UnitOfWork
+    ) -> Escrow:
+        """A PaymentIntent held by the platform, its escrow and its charge."""
+        parties = Parties.of(activated)
+        currency = activated.currency.upper()
+        escrow = escrow_id(parties.contract_id, item.item_id)
+        transaction = charge_id_for(parties.contract_id, item.item_id)
+        intent = await self.provider.create_intent(
+            amount_minor=item.amount_minor,
+            currency=currency,
+            transfer_group=parties.contract_id,
+            metadata={
+                "contractId": parties.contract_id,
+                "itemId": item.item_id,
+                "escrowId": escrow,
+                "transactionId": transaction,
+            },
+            idempotency_key=self.stripe_key("intent", transaction),
+        )
+        now = now_iso()
+        opened = Escrow(
+            id=escrow,
+            parties=parties,
+            item_id=item.item_id,
+            position=position,
+            title=item.title,
+            amount_minor=item.amount_minor,
+            currency=currency,
+            due_date=item.due_date,
+            state="pending_funding",
+            transaction_id=transaction,
+            payment_intent_id=intent.id,
+            created_at=now,
+            updated_at=now,
+        )
+        self.store.create_escrow(uow, opened)
+        self.store.create_transaction(
+            uow,
+            Transaction(
+                id=transaction,
+                kind="charge",
+                parties=parties,
+                item_id=item.item_id,
+                escrow_id=escrow,
+                amount_minor=item.amount_minor,
+                currency=currency,
+                status="requires_payment",
+                created_at=now,
+                updated_at=now,
+                payment_intent_id=intent.id,
+                client_secret=intent.client_secret,
+            ),
+        )
+        self.publish(
+            uow,
+            "payment.intent-created",
+            PaymentIntentCreated(
+                contract_id=parties.contract_id,
+                item_id=item.item_id,
+                transaction_id=transaction,
+                payment_intent_id=intent.id,
+                amount_minor=item.amount_minor,
+                currency=currency,
+            ),
+        )
+        return opened
+
+    # -- reading ------------------------------------------------------------
+
+    async def schedule(self, caller: Caller, contract_id: str) -> ScheduleView:
+        """The schedule as a party (or an admin) sees it; anyone else: 404.
+        Before activation there is none yet: the contract service says who the
+        parties are, and they see an empty schedule."""
+        escrows = await self.store.escrows_of(contract_id)
+        parties = escrows[0].parties if escrows else await self.contracts.parties(contract_id)
+        side = parties.side(caller) if parties is not None else None
+        if side is None:
+            raise ScheduleNotFound()
+        charges: list[Transaction | None] = [None] * len(escrows)
+        if side == "client":
+            charges = list(
+                await asyncio.gather(*(self.store.transaction(e.transaction_id) for e in escrows))
+            )
+        return ScheduleView(contract_id, side, list(zip(escrows, charges, strict=True)))
+
+    async def transactions(
+        self, caller: Caller, contract_id: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Transaction], str | None]:
+        """The caller's transactions, newest first; an admin lists one contract's."""
+        scope = f"transactions:{caller.role}:{caller.user_id}:{contract_id or '*'}"
+        start = self.cursors.decode(cursor, scope)
+        party = _PARTY_ATTRIBUTE.get(caller.role)
+        if caller.role == "admin":
+            if contract_id is None:
+                raise ContractIdRequired()
+            found, last = await self.store.page_transactions(
+                "by-contract", "contractId", contract_id, limit, start, None
+            )
+        elif party is None:
+            return [], None
+        elif contract_id is not None:
+            # One contract's items all share its parties: all pass the filter or none.
+            found, last = await self.store.page_transactions(
+                "by-contract", "contractId", contract_id, limit, start, (party, caller.user_id)
+            )
+        else:
+            index = "by-client" if caller.role == "client" else "by-contractor"
+            found, last = await self.store.page_transactions(
+                index, party, caller.user_id, limit, start, None
+            )
+        return found, self.cursors.encode(last, scope)
+
+    # -- release ------------------------------------------------------------
+
+    async def release(self, caller: Caller, escrow_ref: str, uow: UnitOfWork) -> Escrow:
+        """Transfer a funded item to the contractor's connected account.
+
+        The transfer's Stripe idempotency key is derived from the escrow, so
+        two attempts (a retry, a concurrent request with another key) move the
+        money once; the escrow's optimistic lock lets one of them commit.
+        ``allReleased`` is guarded too: the other items must still be unreleased
+        at commit for this release to claim that it is not the last one."""
+        escrow = await self.store.escrow(escrow_ref)
+        if escrow is None or escrow.parties.side(caller) != "client":
+            raise EscrowNotFound()
+        if escrow.state == "released":
+            raise EscrowAlreadyReleased()
+        if escrow.state != "funded":
+            raise EscrowNotFunded()
+        destination = await self.destinations.ready_destination(escrow.parties.contractor_id)
+        transfer = await self.provider.create_transfer(
+            amount_minor=escrow.amount_minor,
+            currency=escrow.currency,
+            destination=destination,
+            transfer_group=escrow.contract_id,
+            source_transaction=escrow.charge_id,
+            metadata={
+                "contractId": escrow.contract_id,
+                "itemId": escrow.item_id,
+                "escrowId": escrow.id,
+            },
+            idempotency_key=self.stripe_key("transfer", escrow.id),
+        )
+        now = now_iso()
+        released = replace(
+            escrow, state="released", transfer_id=transfer.id, released_at=now, updated_at=now
+        )
+        self.store.replace_escrow(uow, released, escrow.version)
+        self.store.create_transaction(uow, _transfer_record(released, transfer, now))
+        others = [e for e in await self.store.escrows_of(escrow.contract_id) if e.id != escrow.id]
+        for other in others:
+            if other.state != "released":
+                self.store.guard_not_released(uow, other)
+        self.publish(
+            uow,
+            "payment.released",
+            PaymentReleased(
+                contract_id=escrow.contract_id,
+                item_id=escrow.item_id,
+                escrow_id=escrow.id,
+                transfer_id=transfer.id,
+                client_user_id=escrow.parties.client_user_id,
+                contractor_user_id=escrow.parties.contractor_user_id,
+                contractor_id=escrow.parties.contractor_id,
+                amount_minor=escrow.amount_minor,
+                currency=escrow.currency,
+                all_released=all_released(others),
+            ),
+        )
+        return released
+
+
+def _transfer_record(escrow: Escrow, transfer: Transfer, now: str) -> Transaction:
+    return Transaction(
+        id=transfer_id_for(escrow.id),
+        kind="transfer",
+        parties=escrow.parties,
+        item_id=escrow.item_id,
+        escrow_id=escrow.id,
+        amount_minor=escrow.amount_minor,
+        currency=escrow.currency,
+        status="succeeded",
+        created_at=now,
+        updated_at=now,
+        transfer_id=transfer.id,
+        destination=transfer.destination,
+    )
