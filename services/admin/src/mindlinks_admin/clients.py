@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mindlinks_admin.peers import Record, read_page, read_record
+from mindlinks_fleet.internal import user
 from mindlinks_kit.http import Peers
 
 Page = tuple[list[Record], str | None]
@@ -88,7 +89,8 @@ class Profiles(_Peer):
     service = "user"
 
     async def get(self, user_id: str) -> Record | None:
-        return await self._get(f"/internal/users/{_segment(user_id)}", missing=True)
+        profile = await self.peers.call(user.PROFILE, user_id)
+        return None if profile is None else profile.model_dump(mode="json", by_alias=True)
 
 
 class Companies(_Peer):
