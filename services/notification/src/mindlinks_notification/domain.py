@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import structlog
 
@@ -41,8 +41,6 @@ class AlreadyRecorded(ConditionFailed):
 
 
 log = structlog.get_logger("mindlinks.notifications")
-Channel = Literal["email", "inApp"]
-Category = Literal["productUpdates", "contractUpdates", "paymentUpdates", "marketing"]
 NotificationChoices = Mapping[str, Mapping[str, bool]]
 """A user's opt-ins: channel → category → allowed (the user service's shape)."""
 _ID_NAMESPACE = uuid.UUID("6f1d3c1e-4c52-4b7a-9a43-0d6c0a2f7e15")

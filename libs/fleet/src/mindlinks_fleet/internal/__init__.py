@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from mindlinks_fleet.internal import auth, operations, user
+from mindlinks_fleet.internal import auth, notification, operations, user
 from mindlinks_kit.declaration import Route
 
 ROUTES: tuple[Route[Any], ...] = (
     *auth.ROUTES,
     *operations.ROUTES,
     *user.ROUTES,
+    *notification.ROUTES,
 )
 TOKEN_ROUTE = auth.SERVICE_TOKENS
 
