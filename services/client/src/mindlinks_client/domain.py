@@ -11,14 +11,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import structlog
 from pydantic import BaseModel
 
 from mindlinks_client.providers import CompanyRegistry, RegistryCompany, RegistryUnavailable
-from mindlinks_client.vetting import Authority, Hold, Status, assess, authority, is_inactive
+from mindlinks_client.vetting import Authority, Status, assess, authority, is_inactive
 from mindlinks_fleet.events import CompanyClaimContested, CompanyRegistered, CompanyReviewed
+from mindlinks_fleet.internal.client import Decision, Hold
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.errors import Conflict, NotFound
@@ -51,7 +52,6 @@ class NumberTaken(Conflict):
 
 
 log = structlog.get_logger("mindlinks.companies")
-Decision = Literal["approved", "rejected"]
 DECIDED: dict[Decision, Status] = {"approved": "active", "rejected": "rejected"}
 Publish = Callable[[UnitOfWork, str, BaseModel], object]
 

@@ -8,18 +8,9 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field
 
 from mindlinks_contract.domain import Company, Contractor
+from mindlinks_fleet.internal import client
+from mindlinks_fleet.internal.client import CompanyRecord
 from mindlinks_kit.http import Peers, refusal
-
-
-class _Company(BaseModel):
-    """The part of the client service's company we read (tolerant reader)."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    id: str
-    legal_name: str = Field(alias="legalName")
-    status: str
-    owner_user_id: str = Field(alias="ownerUserId")
 
 
 class _Contractor(BaseModel):
@@ -38,30 +29,29 @@ def _segment(value: str) -> str:
 
 
 class Companies:
-    """``GET /internal/clients/companies/by-owner/{userId}`` and ``/companies/{id}``."""
+    """The client service's companies, as the contract service sees them."""
 
     def __init__(self, peers: Peers) -> None:
         self.peers = peers
 
-    async def _get(self, path: str) -> Company | None:
-        response = await self.peers.request("client", "GET", path)
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise refusal("client", response)
-        company = _Company.model_validate(response.json())
-        return Company(
-            id=company.id,
-            legal_name=company.legal_name,
-            status=company.status,
-            owner_user_id=company.owner_user_id,
-        )
-
     async def by_owner(self, user_id: str) -> Company | None:
-        return await self._get(f"/internal/clients/companies/by-owner/{_segment(user_id)}")
+        found = await self.peers.call(client.COMPANY_BY_OWNER, user_id)
+        return _company(found)
 
     async def get(self, company_id: str) -> Company | None:
-        return await self._get(f"/internal/clients/companies/{_segment(company_id)}")
+        found = await self.peers.call(client.COMPANY, company_id)
+        return _company(found)
+
+
+def _company(found: CompanyRecord | None) -> Company | None:
+    if found is None:
+        return None
+    return Company(
+        id=found.id,
+        legal_name=found.legal_name,
+        status=found.status,
+        owner_user_id=found.owner_user_id,
+    )
 
 
 class Contractors:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mindlinks_fleet.internal import auth, notification, operations, user
+from mindlinks_fleet.internal import auth, client, notification, operations, user
 from mindlinks_kit.declaration import Route
 
 ROUTES: tuple[Route[Any], ...] = (
@@ -16,6 +16,7 @@ ROUTES: tuple[Route[Any], ...] = (
     *operations.ROUTES,
     *user.ROUTES,
     *notification.ROUTES,
+    *client.ROUTES,
 )
 TOKEN_ROUTE = auth.SERVICE_TOKENS
 
