@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mindlinks_admin.peers import Record, read_page, read_record
-from mindlinks_fleet.internal import client, user
+from mindlinks_fleet.internal import client, contractor, user
 from mindlinks_fleet.internal.client import ReviewCompany, RevokeCompany
 from mindlinks_kit.http import Peers
 
@@ -126,13 +126,16 @@ class Contractors(_Peer):
 
     async def page(self, *, kyc_status: str | None, limit: int, cursor: str | None) -> Page:
         params = _query(kycStatus=kyc_status, limit=limit, cursor=cursor)
-        return await self._page("/internal/contractors", params)
+        page = await self.peers.call(contractor.CONTRACTORS, params=params)
+        return [i.model_dump(mode="json", by_alias=True) for i in page.items], page.next_cursor
 
     async def get(self, contractor_id: str) -> Record | None:
-        return await self._get(f"/internal/contractors/{_segment(contractor_id)}", missing=True)
+        found = await self.peers.call(contractor.CONTRACTOR, contractor_id)
+        return None if found is None else found.model_dump(mode="json", by_alias=True)
 
     async def by_user(self, user_id: str) -> Record | None:
-        return await self._get(f"/internal/contractors/by-user/{_segment(user_id)}", missing=True)
+        found = await self.peers.call(contractor.CONTRACTOR_BY_USER, user_id)
+        return None if found is None else found.model_dump(mode="json", by_alias=True)
 
 
 class Kyc(_Peer):

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
 from mindlinks_contractor.vault import Sealed, Vault
+from mindlinks_fleet.internal.contractor import Scheme
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import NotFound
@@ -23,7 +24,6 @@ class BankDetailsNotFound(NotFound):
     title = "No bank details yet"
 
 
-Scheme = Literal["iban", "local"]
 SENSITIVE = ("iban", "account_number", "routing_number", "sort_code")
 """Encrypted at rest and never shown in clear; the rest (holder, bank name,
 country, currency) is what a payout screen shows anyway."""

@@ -10,12 +10,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import structlog
 from pydantic import BaseModel
 
 from mindlinks_fleet.events import ContractorCreated, InvitationAccepted, KycDecided
+from mindlinks_fleet.internal.contractor import KycStatus
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
@@ -80,7 +81,6 @@ LOCKED_DETAIL = (
 
 
 log = structlog.get_logger("mindlinks.contractors")
-KycStatus = Literal["not_started", "verified", "rejected"]
 Publish = Callable[[UnitOfWork, str, BaseModel], object]
 _ID_NAMESPACE = uuid.UUID("0c6f2d55-1b7e-4e0f-9d2a-6a4c1f3b8e71")
 EDITABLE = ("name", "display_name", "phone", "address", "country", "tax_id")

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from mindlinks_contractor.bank import StoredBankDetails
-from mindlinks_contractor.domain import Address, Engagement, KycStatus, Profile
+from mindlinks_contractor.domain import Address, Engagement, Profile
 from mindlinks_contractor.vault import Sealed
+from mindlinks_fleet.internal.contractor import KycStatus
 from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, values
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mindlinks_fleet.internal import auth, client, notification, operations, user
+from mindlinks_fleet.internal import auth, client, contractor, notification, operations, user
 from mindlinks_kit.declaration import Route
 
 ROUTES: tuple[Route[Any], ...] = (
@@ -17,6 +17,7 @@ ROUTES: tuple[Route[Any], ...] = (
     *user.ROUTES,
     *notification.ROUTES,
     *client.ROUTES,
+    *contractor.ROUTES,
 )
 TOKEN_ROUTE = auth.SERVICE_TOKENS
 
