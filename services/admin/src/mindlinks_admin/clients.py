@@ -12,7 +12,8 @@ from typing import Any
 from urllib.parse import quote
 
 from mindlinks_admin.peers import Record, page_of, read_page, read_record, record_of
-from mindlinks_fleet.internal import auth
+from mindlinks_fleet.internal import auth, client, contractor, user
+from mindlinks_fleet.internal.client import ReviewCompany, RevokeCompany
 from mindlinks_kit.http import Peers
 
 Page = tuple[list[Record], str | None]
@@ -90,7 +91,8 @@ class Profiles(_Peer):
     service = "user"
 
     async def get(self, user_id: str) -> Record | None:
-        return await self._get(f"/internal/users/{_segment(user_id)}", missing=True)
+        profile = await self.peers.call(user.PROFILE, user_id)
+        return None if profile is None else profile.model_dump(mode="json", by_alias=True)
 
 
 class Companies(_Peer):
@@ -98,26 +100,26 @@ class Companies(_Peer):
 
     async def page(self, *, status: str | None, limit: int, cursor: str | None) -> Page:
         params = _query(status=status, limit=limit, cursor=cursor)
-        return await self._page("/internal/clients/companies", params)
+        page = await self.peers.call(client.COMPANIES, params=params)
+        return [i.model_dump(mode="json", by_alias=True) for i in page.items], page.next_cursor
 
     async def get(self, company_id: str) -> Record | None:
-        return await self._get(f"/internal/clients/companies/{_segment(company_id)}", missing=True)
+        company = await self.peers.call(client.COMPANY, company_id)
+        return None if company is None else company.model_dump(mode="json", by_alias=True)
 
     async def by_owner(self, user_id: str) -> Record | None:
-        path = f"/internal/clients/companies/by-owner/{_segment(user_id)}"
-        return await self._get(path, missing=True)
+        company = await self.peers.call(client.COMPANY_BY_OWNER, user_id)
+        return None if company is None else company.model_dump(mode="json", by_alias=True)
 
     async def review(self, company_id: str, decision: str, reason: str | None, by: str) -> Record:
-        return await self._post(
-            f"/internal/clients/companies/{_segment(company_id)}/review",
-            _query(decision=decision, reason=reason, decidedBy=by),
-        )
+        body = ReviewCompany.model_validate(_query(decision=decision, reason=reason, decidedBy=by))
+        company = await self.peers.call(client.REVIEW, company_id, body=body)
+        return company.model_dump(mode="json", by_alias=True)
 
     async def revoke(self, company_id: str, reason: str, by: str) -> Record:
-        return await self._post(
-            f"/internal/clients/companies/{_segment(company_id)}/revoke",
-            _query(reason=reason, decidedBy=by),
-        )
+        body = RevokeCompany(reason=reason, decided_by=by)
+        company = await self.peers.call(client.REVOKE, company_id, body=body)
+        return company.model_dump(mode="json", by_alias=True)
 
 
 class Contractors(_Peer):
@@ -125,13 +127,16 @@ class Contractors(_Peer):
 
     async def page(self, *, kyc_status: str | None, limit: int, cursor: str | None) -> Page:
         params = _query(kycStatus=kyc_status, limit=limit, cursor=cursor)
-        return await self._page("/internal/contractors", params)
+        page = await self.peers.call(contractor.CONTRACTORS, params=params)
+        return [i.model_dump(mode="json", by_alias=True) for i in page.items], page.next_cursor
 
     async def get(self, contractor_id: str) -> Record | None:
-        return await self._get(f"/internal/contractors/{_segment(contractor_id)}", missing=True)
+        found = await self.peers.call(contractor.CONTRACTOR, contractor_id)
+        return None if found is None else found.model_dump(mode="json", by_alias=True)
 
     async def by_user(self, user_id: str) -> Record | None:
-        return await self._get(f"/internal/contractors/by-user/{_segment(user_id)}", missing=True)
+        found = await self.peers.call(contractor.CONTRACTOR_BY_USER, user_id)
+        return None if found is None else found.model_dump(mode="json", by_alias=True)
 
 
 class Kyc(_Peer):

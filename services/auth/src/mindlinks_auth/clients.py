@@ -7,9 +7,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import structlog
+from pydantic import ValidationError
 
 from mindlinks_auth.domain import User
-from mindlinks_kit.errors import PeerUnavailable
+from mindlinks_fleet.internal import notification
+from mindlinks_fleet.internal.notification import RecipientIn, SendNotification
+from mindlinks_kit.errors import PeerRefused, PeerUnavailable
 from mindlinks_kit.http import Peers
 
 log = structlog.get_logger("mindlinks.auth.notification")
@@ -23,30 +26,20 @@ class Notifications:
     async def send(
         self, template: Template, user: User, data: dict[str, Any], *, idempotency_key: str
     ) -> bool:
-        body = {
-            "template": template,
-            "recipient": {"userId": user.id, "email": user.email, "name": user.name},
-            "data": {"name": user.name, **data},
-            "essential": True,
-        }
         try:
-            response = await self.peers.request(
-                "notification",
-                "POST",
-                "/internal/notifications/send",
-                json=body,
-                idempotency_key=idempotency_key,
+            body = SendNotification(
+                template=template,
+                recipient=RecipientIn(user_id=user.id, email=user.email, name=user.name),
+                data={"name": user.name, **data},
+                essential=True,
             )
+            await self.peers.call(notification.SEND, body=body, idempotency_key=idempotency_key)
         except PeerUnavailable:
             log.warning("notification.unavailable", template=template, user_id=user.id)
             return False
-        if response.status_code >= 300:
-            log.error(
-                "notification.refused",
-                template=template,
-                user_id=user.id,
-                status=response.status_code,
-            )
+        except (PeerRefused, ValidationError) as exc:
+            status = exc.peer_status if isinstance(exc, PeerRefused) else 422
+            log.error("notification.refused", template=template, user_id=user.id, status=status)
             return False
         return True
 

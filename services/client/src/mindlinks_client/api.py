@@ -9,32 +9,36 @@ from fastapi import APIRouter, Depends, Response
 from mindlinks_client.deps import ClientDeps, Deps
 from mindlinks_client.domain import Company
 from mindlinks_client.schemas import (
-    CompanyAdminRecord,
     CompanyOut,
     CompanyPatch,
-    CompanyRecord,
     EngagedContractor,
     InvitationOut,
     InviteContractor,
+    RegisterCompany,
+    company_admin_record,
+    company_record,
+    redeemed,
+)
+from mindlinks_client.vetting import Status
+from mindlinks_fleet.internal import client
+from mindlinks_fleet.internal.client import (
+    CompanyAdminRecord,
+    CompanyRecord,
     Redeemed,
     RedeemInvitation,
-    RegisterCompany,
     ReviewCompany,
     RevokeCompany,
 )
-from mindlinks_client.vetting import Status
 from mindlinks_kit.app import Transaction
-from mindlinks_kit.auth import Internal, Principal, ServiceCaller, roles, service_caller, services
+from mindlinks_kit.auth import Internal, Principal, roles
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import Forbidden
+from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 public = APIRouter(prefix="/v1/clients", tags=["clients"])
-internal = APIRouter(
-    prefix="/internal/clients", tags=["internal"], dependencies=[Depends(service_caller)]
-)
+internal = APIRouter()
 ClientUser = Annotated[Principal, Depends(roles("client"))]
-FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 
 
 @public.post("/register", status_code=201)
@@ -109,9 +113,8 @@ async def contractors(
 # internal ---------------------------------------------------------------------
 
 
-@internal.get("/companies")
+@serve(internal, client.COMPANIES)
 async def companies(
-    caller: FromAdmin,
     deps: Deps,
     status: Status | None = None,
     limit: Limit = 50,
@@ -120,31 +123,27 @@ async def companies(
     """Companies for the admin service: of one status newest first, or all."""
     items, next_cursor = await deps.companies.page(status, limit, cursor)
     return Page[CompanyAdminRecord](
-        items=[CompanyAdminRecord.of(c) for c in items], next_cursor=next_cursor
+        items=[company_admin_record(c) for c in items], next_cursor=next_cursor
     )
 
 
-@internal.post("/companies/{company_id}/review")
-async def review_company(
-    company_id: Id, body: ReviewCompany, caller: FromAdmin, deps: Deps
-) -> CompanyAdminRecord:
+@serve(internal, client.REVIEW)
+async def review_company(company_id: Id, body: ReviewCompany, deps: Deps) -> CompanyAdminRecord:
     """An admin's decision on a company held for review; publishes
     ``company.reviewed``. The same decision again answers the company."""
     await _review(deps, company_id, body)
-    return CompanyAdminRecord.of(await deps.companies.get(company_id))
+    return company_admin_record(await deps.companies.get(company_id))
 
 
-@internal.post("/companies/{company_id}/revoke")
-async def revoke_company(
-    company_id: Id, body: RevokeCompany, caller: FromAdmin, deps: Deps
-) -> CompanyAdminRecord:
+@serve(internal, client.REVOKE)
+async def revoke_company(company_id: Id, body: RevokeCompany, deps: Deps) -> CompanyAdminRecord:
     """An admin takes an active company out of service (``rejected``) and
     frees its registry number; publishes ``company.reviewed``."""
 
     async def stage(uow: UnitOfWork) -> Company:
         return await deps.companies.revoke(company_id, body.reason, body.decided_by, uow)
 
-    return CompanyAdminRecord.of(await deps.runtime.commit_retrying(stage, attempts=2))
+    return company_admin_record(await deps.runtime.commit_retrying(stage, attempts=2))
 
 
 async def _review(deps: ClientDeps, company_id: str, body: ReviewCompany) -> None:
@@ -157,21 +156,19 @@ async def _review(deps: ClientDeps, company_id: str, body: ReviewCompany) -> Non
     await deps.runtime.commit_retrying(stage, attempts=2)
 
 
-@internal.get("/companies/by-owner/{user_id}")
+@serve(internal, client.COMPANY_BY_OWNER)
 async def company_by_owner(user_id: Id, deps: Deps) -> CompanyRecord:
-    return CompanyRecord.of(await deps.companies.own(user_id))
+    return company_record(await deps.companies.own(user_id))
 
 
-@internal.get("/companies/{company_id}")
+@serve(internal, client.COMPANY)
 async def company(company_id: Id, deps: Deps) -> CompanyRecord:
-    return CompanyRecord.of(await deps.companies.get(company_id))
+    return company_record(await deps.companies.get(company_id))
 
 
-@internal.post("/invitations/redeem")
+@serve(internal, client.REDEEM_INVITATION)
 async def redeem_invitation(body: RedeemInvitation, caller: Internal, deps: Deps) -> Redeemed:
     """The contractor service redeems a token for its user, once."""
-    if caller.service != "contractor":
-        raise Forbidden("Only the contractor service redeems invitations")
     if caller.user is not None and caller.user.user_id != body.user_id:
         raise Forbidden("The token was presented for another user")
     uow = deps.runtime.uow()
@@ -184,4 +181,4 @@ async def redeem_invitation(body: RedeemInvitation, caller: Internal, deps: Deps
         uow=uow,
     )
     await uow.commit()
-    return Redeemed.of(redemption.invitation, redemption.replayed)
+    return redeemed(redemption.invitation, redemption.replayed)

@@ -4,9 +4,11 @@ service token, deadline, retries, circuit breaker)."""
 from __future__ import annotations
 
 import structlog
+from pydantic import ValidationError
 
-from mindlinks_fleet.internal import auth
-from mindlinks_kit.errors import Problem
+from mindlinks_fleet.internal import auth, notification
+from mindlinks_fleet.internal.notification import RecipientIn, SendNotification
+from mindlinks_kit.errors import PeerRefused, Problem
 from mindlinks_kit.http import Peers
 
 log = structlog.get_logger("mindlinks.client.peers")
@@ -30,7 +32,7 @@ class AuthUsers:
 
 
 class Mailer:
-    """notification: ``POST /internal/notifications/send``."""
+    """notification: the invitation mail."""
 
     TEMPLATE = "client.invitation"
 
@@ -50,26 +52,25 @@ class Mailer:
     ) -> None:
         """Essential mail (it carries the only copy of the token), de-duplicated
         by the invitation id so the peer client may retry it."""
-        response = await self.peers.request(
-            "notification",
-            "POST",
-            "/internal/notifications/send",
-            json={
-                "template": self.TEMPLATE,
-                "recipient": {"email": email, "name": name or email.partition("@")[0]},
-                "data": {
+        try:
+            body = SendNotification(
+                template=self.TEMPLATE,
+                recipient=RecipientIn(email=email, name=name or email.partition("@")[0]),
+                data={
                     "inviteUrl": invite_url,
                     "token": token,
                     "companyName": company_name,
                     "inviterName": inviter_name,
                 },
-                "essential": True,
-                "dedupeKey": f"invitation:{invitation_id}",
-            },
-            idempotency_key=f"invitation:{invitation_id}",
-        )
-        if response.status_code != 202:
-            log.warning(
-                "invitation.mail_refused", invitation_id=invitation_id, status=response.status_code
+                essential=True,
+                dedupe_key=f"invitation:{invitation_id}",
             )
-            raise InvitationNotSent(providerStatus=response.status_code)
+            await self.peers.call(
+                notification.SEND, body=body, idempotency_key=f"invitation:{invitation_id}"
+            )
+        except (PeerRefused, ValidationError) as exc:
+            status = exc.peer_status if isinstance(exc, PeerRefused) else 422
+            if status is None:  # a 2xx that is not a SendResult
+                status = 502
+            log.warning("invitation.mail_refused", invitation_id=invitation_id, status=status)
+            raise InvitationNotSent(providerStatus=status) from exc

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from mindlinks_client.providers import RegistryCompany
-from mindlinks_client.vetting import Authority, Hold, Status
+from mindlinks_client.vetting import Authority, Status
+from mindlinks_fleet.internal.client import Decision, Hold
 from mindlinks_kit.address import Address
 from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
 
@@ -84,9 +85,6 @@ class InvitationExpired(Problem):
 class EmailMismatch(Forbidden):
     code = "invitation-email-mismatch"
     title = "The invitation was sent to another email address"
-
-
-Decision = Literal["approved", "rejected"]
 
 
 DECIDED: dict[Decision, Status] = {"approved": "active", "rejected": "rejected"}

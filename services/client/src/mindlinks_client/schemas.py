@@ -9,18 +9,21 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from mindlinks_client.domain import (
-    Company,
-    Decision,
-    Invitation,
-    Registration,
-    RegistryRecord,
-    Review,
-    Shown,
+from mindlinks_client.domain import Company, Invitation, Registration, RegistryRecord, Review, Shown
+from mindlinks_client.vetting import Authority
+from mindlinks_fleet.events import CompanyStatus
+from mindlinks_fleet.internal.client import (
+    AuthorityOut,
+    CompanyAdminRecord,
+    CompanyRecord,
+    Hold,
+    Name,
+    Redeemed,
+    RegistryOut,
+    ReviewOut,
 )
-from mindlinks_client.vetting import Authority, AuthorityCheck, Hold, Status
 from mindlinks_kit.address import Address, City, Country, Line, PostalCode
-from mindlinks_kit.schemas import EMAIL_SCHEMA, MULTI_LINE, ONE_LINE, ApiModel, Id
+from mindlinks_kit.schemas import EMAIL_SCHEMA, ApiModel
 
 
 def _email(value: str) -> str:
@@ -44,9 +47,6 @@ def _upper(value: Any) -> Any:
 
 
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email), EMAIL_SCHEMA]
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
-]
 JurisdictionCode = Annotated[
     str, StringConstraints(pattern=r"^[a-z]{2}(_[a-z0-9]{1,6})?$"), BeforeValidator(_lower)
 ]
@@ -110,25 +110,6 @@ class RegisterCompany(ApiModel):
         )
 
 
-class RegistryOut(ApiModel):
-    checked_at: str
-    reachable: bool
-    """False: the registry could not be asked; an admin reviews the company."""
-    name: str | None
-    status: str | None
-    registered_address: str | None
-
-    @classmethod
-    def of(cls, record: RegistryRecord) -> RegistryOut:
-        return cls(
-            checked_at=record.checked_at,
-            reachable=record.reachable,
-            name=record.name,
-            status=record.status,
-            registered_address=record.registered_address,
-        )
-
-
 class CompanyOut(ApiModel):
     id: str
     owner_user_id: str
@@ -137,7 +118,7 @@ class CompanyOut(ApiModel):
     jurisdiction_code: str
     company_number: str
     address: AddressOut
-    status: Status
+    status: CompanyStatus
     name_mismatch: bool
     hold_reasons: list[Hold]
     """Why it is held for review: ``registry-unreachable``, ``name-mismatch``,
@@ -160,7 +141,7 @@ class CompanyOut(ApiModel):
             status=company.status,
             name_mismatch=company.name_mismatch,
             hold_reasons=list(company.holds),
-            registry=RegistryOut.of(company.registry),
+            registry=registry_out(company.registry),
             created_at=company.created_at,
             updated_at=company.updated_at,
             version=company.version,
@@ -245,140 +226,66 @@ class EngagedContractor(ApiModel):
         )
 
 
-# internal ---------------------------------------------------------------------
+# internal: the wire models are declared in mindlinks_fleet.internal.client --
 
 
-class CompanyRecord(ApiModel):
-    """What peers may know about a company."""
-
-    id: str
-    legal_name: str
-    trading_name: str | None
-    status: Status
-    owner_user_id: str
-    jurisdiction_code: str
-    company_number: str
-    name_mismatch: bool
-
-    @classmethod
-    def of(cls, company: Company) -> CompanyRecord:
-        return cls(
-            id=company.id,
-            legal_name=company.legal_name,
-            trading_name=company.trading_name,
-            status=company.status,
-            owner_user_id=company.owner_user_id,
-            jurisdiction_code=company.jurisdiction_code,
-            company_number=company.company_number,
-            name_mismatch=company.name_mismatch,
-        )
+def registry_out(record: RegistryRecord) -> RegistryOut:
+    return RegistryOut(
+        checked_at=record.checked_at,
+        reachable=record.reachable,
+        name=record.name,
+        status=record.status,
+        registered_address=record.registered_address,
+    )
 
 
-class ReviewOut(ApiModel):
-    decision: Decision
-    reason: str | None
-    decided_by: str
-    decided_at: str
-
-    @classmethod
-    def of(cls, review: Review) -> ReviewOut:
-        return cls(
-            decision=review.decision,
-            reason=review.reason,
-            decided_by=review.decided_by,
-            decided_at=review.decided_at,
-        )
+def company_record(company: Company) -> CompanyRecord:
+    return CompanyRecord(
+        id=company.id,
+        legal_name=company.legal_name,
+        trading_name=company.trading_name,
+        status=company.status,
+        owner_user_id=company.owner_user_id,
+        jurisdiction_code=company.jurisdiction_code,
+        company_number=company.company_number,
+        name_mismatch=company.name_mismatch,
+    )
 
 
-class AuthorityOut(ApiModel):
-    check: AuthorityCheck
-    """``matched`` (the account's name is a current officer's), ``not-matched``,
-    ``no-officer-list`` (the registry lists none), ``not-checked`` (it could
-    not be asked)."""
-    officer: str | None
-    position: str | None
-
-    @classmethod
-    def of(cls, authority: Authority) -> AuthorityOut:
-        return cls(check=authority.check, officer=authority.officer, position=authority.position)
+def review_out(review: Review) -> ReviewOut:
+    return ReviewOut(
+        decision=review.decision,
+        reason=review.reason,
+        decided_by=review.decided_by,
+        decided_at=review.decided_at,
+    )
 
 
-class CompanyAdminRecord(CompanyRecord):
-    """A company as operators see it: what the registry said, why it was held
-    and how it was reviewed."""
-
-    registry: RegistryOut
-    hold_reasons: list[Hold]
-    authority: AuthorityOut
-    conflicts_with: str | None
-    """The active company that held the registry number when this one claimed it."""
-    review: ReviewOut | None
-    created_at: str
-
-    @classmethod
-    def of(cls, company: Company) -> CompanyAdminRecord:
-        return cls(
-            **CompanyRecord.of(company).model_dump(),
-            registry=RegistryOut.of(company.registry),
-            hold_reasons=list(company.holds),
-            authority=AuthorityOut.of(company.authority),
-            conflicts_with=company.conflicts_with,
-            review=ReviewOut.of(company.review) if company.review else None,
-            created_at=company.created_at,
-        )
+def authority_out(authority: Authority) -> AuthorityOut:
+    return AuthorityOut(
+        check=authority.check, officer=authority.officer, position=authority.position
+    )
 
 
-Reason = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE
-]
+def company_admin_record(company: Company) -> CompanyAdminRecord:
+    return CompanyAdminRecord(
+        **company_record(company).model_dump(),
+        registry=registry_out(company.registry),
+        hold_reasons=list(company.holds),
+        authority=authority_out(company.authority),
+        conflicts_with=company.conflicts_with,
+        review=review_out(company.review) if company.review else None,
+        created_at=company.created_at,
+    )
 
 
-class ReviewCompany(ApiModel):
-    decision: Decision
-    reason: Reason | None = None
-    """Required for a rejection: the owner is told why."""
-    decided_by: Id
-    """The admin's user id."""
-
-    @model_validator(mode="after")
-    def _rejection_has_a_reason(self) -> ReviewCompany:
-        if self.decision == "rejected" and self.reason is None:
-            raise ValueError("a rejection needs a reason")
-        return self
-
-
-class RevokeCompany(ApiModel):
-    reason: Reason
-    """The owner is told why."""
-    decided_by: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-
-
-class RedeemInvitation(ApiModel):
-    token: Annotated[str, StringConstraints(min_length=16, max_length=256)]
-    contractor_id: Id
-    user_id: Id
-    email: Annotated[str, StringConstraints(min_length=3, max_length=320)]
-    name: Name | None = None
-    """The contractor's name, shown in the client's contractor list."""
-
-
-class Redeemed(ApiModel):
-    invitation_id: str
-    company_id: str
-    company_name: str
-    invited_by_user_id: str
-    accepted_at: str
-    replayed: bool = False
-    """True: this contractor had already redeemed it; nothing changed."""
-
-    @classmethod
-    def of(cls, invitation: Invitation, replayed: bool) -> Redeemed:
-        assert invitation.accepted_at is not None
-        return cls(
-            invitation_id=invitation.id,
-            company_id=invitation.company_id,
-            company_name=invitation.company_name,
-            invited_by_user_id=invitation.invited_by_user_id,
-            accepted_at=invitation.accepted_at,
-            replayed=replayed,
-        )
+def redeemed(invitation: Invitation, replayed: bool) -> Redeemed:
+    assert invitation.accepted_at is not None
+    return Redeemed(
+        invitation_id=invitation.id,
+        company_id=invitation.company_id,
+        company_name=invitation.company_name,
+        invited_by_user_id=invitation.invited_by_user_id,
+        accepted_at=invitation.accepted_at,
+        replayed=replayed,
+    )

@@ -11,9 +11,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
 
 from mindlinks_client.providers import Officer, RegistryCompany
+from mindlinks_fleet.events import CompanyStatus
+from mindlinks_fleet.internal.client import AuthorityCheck, Hold
 from mindlinks_kit.errors import InvalidInput
 
 
@@ -27,12 +28,7 @@ class CompanyInactive(InvalidInput):
     title = "The business registry lists this company as inactive"
 
 
-Status = Literal["active", "pending_review", "rejected"]
-Hold = Literal[
-    "registry-unreachable", "name-mismatch", "officer-not-matched", "number-already-registered"
-]
-"""Why a company is held for an admin's review (one or more)."""
-AuthorityCheck = Literal["matched", "not-matched", "no-officer-list", "not-checked"]
+Status = CompanyStatus
 
 _LEGAL_FORMS = {
     "limited": "ltd",

@@ -8,38 +8,37 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from mindlinks_contractor.deps import Deps
-from mindlinks_contractor.domain import KycStatus
 from mindlinks_contractor.schemas import (
     AcceptedInvitation,
     AcceptInvitation,
     BankDetailsIn,
     BankDetailsOut,
-    ContractorListItem,
     ContractorOut,
     ContractorPatch,
-    ContractorRecord,
     EngagementOut,
+    contractor_list_item,
+    contractor_record,
+    payout_details,
+)
+from mindlinks_fleet.internal import contractor as contractors_api
+from mindlinks_fleet.internal.contractor import (
+    ContractorListItem,
+    ContractorRecord,
+    KycStatus,
     PayoutDetails,
 )
 from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import (
     CurrentUser,
-    Internal,
     Principal,
-    ServiceCaller,
     roles,
-    service_caller,
-    services,
 )
-from mindlinks_kit.errors import Forbidden
+from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 public = APIRouter(prefix="/v1/contractors", tags=["contractors"])
-internal = APIRouter(
-    prefix="/internal/contractors", tags=["internal"], dependencies=[Depends(service_caller)]
-)
+internal = APIRouter()
 ContractorUser = Annotated[Principal, Depends(roles("contractor"))]
-FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 
 
 @public.post("/accept-invitation")
@@ -108,9 +107,8 @@ async def get_contractor(contractor_id: Id, user: CurrentUser, deps: Deps) -> Co
 # internal ---------------------------------------------------------------------
 
 
-@internal.get("")
+@serve(internal, contractors_api.CONTRACTORS)
 async def contractors(
-    caller: FromAdmin,
     deps: Deps,
     kyc_status: Annotated[KycStatus | None, Query(alias="kycStatus")] = None,
     limit: Limit = 50,
@@ -120,27 +118,25 @@ async def contractors(
     profiles, next_cursor = await deps.contractors.page(kyc_status, limit, cursor)
     company_ids = await asyncio.gather(*(deps.contractors.company_ids(p.id) for p in profiles))
     return Page[ContractorListItem](
-        items=[ContractorListItem.of(p, ids) for p, ids in zip(profiles, company_ids, strict=True)],
+        items=[contractor_list_item(p, ids) for p, ids in zip(profiles, company_ids, strict=True)],
         next_cursor=next_cursor,
     )
 
 
-@internal.get("/by-user/{user_id}")
+@serve(internal, contractors_api.CONTRACTOR_BY_USER)
 async def contractor_by_user(user_id: Id, deps: Deps) -> ContractorRecord:
     profile = await deps.contractors.by_user(user_id)
-    return ContractorRecord.of(profile, await deps.contractors.company_ids(profile.id))
+    return contractor_record(profile, await deps.contractors.company_ids(profile.id))
 
 
-@internal.get("/{contractor_id}")
+@serve(internal, contractors_api.CONTRACTOR)
 async def contractor(contractor_id: Id, deps: Deps) -> ContractorRecord:
     profile = await deps.contractors.get(contractor_id)
-    return ContractorRecord.of(profile, await deps.contractors.company_ids(profile.id))
+    return contractor_record(profile, await deps.contractors.company_ids(profile.id))
 
 
-@internal.get("/{contractor_id}/payout-details")
-async def payout_details(contractor_id: Id, caller: Internal, deps: Deps) -> PayoutDetails:
+@serve(internal, contractors_api.PAYOUT_DETAILS)
+async def get_payout_details(contractor_id: Id, deps: Deps) -> PayoutDetails:
     """Decrypted bank details: for the payment service only."""
-    if caller.service != "payment":
-        raise Forbidden("Only the payment service reads payout details")
     await deps.contractors.get(contractor_id)
-    return PayoutDetails.of(contractor_id, await deps.bank.payout(contractor_id))
+    return payout_details(contractor_id, await deps.bank.payout(contractor_id))

@@ -12,9 +12,9 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from mindlinks_contractor.vault import Sealed
+from mindlinks_fleet.internal.contractor import KycStatus, Scheme
 from mindlinks_kit.address import Address
 from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
 
@@ -79,9 +79,6 @@ LOCKED_DETAIL = (
     "your contracts carry. Changing it needs a new identity verification: contact support. "
     "Your display name (displayName) can be changed at any time."
 )
-
-
-KycStatus = Literal["not_started", "verified", "rejected"]
 
 
 _ID_NAMESPACE = uuid.UUID("0c6f2d55-1b7e-4e0f-9d2a-6a4c1f3b8e71")
@@ -161,9 +158,6 @@ class Visible:
     profile: Profile
     private: bool
     """The caller may see the private fields (phone, address, tax id)."""
-
-
-Scheme = Literal["iban", "local"]
 
 
 SENSITIVE = ("iban", "account_number", "routing_number", "sort_code")

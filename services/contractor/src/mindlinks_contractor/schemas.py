@@ -9,10 +9,8 @@ from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 from mindlinks_contractor.domain import (
     BankAccount,
     Engagement,
-    KycStatus,
     Onboarded,
     Profile,
-    Scheme,
     StoredBankDetails,
     account_number_problem,
     iban_problem,
@@ -20,6 +18,13 @@ from mindlinks_contractor.domain import (
     normalize_sort_code,
     routing_problem,
     sort_code_problem,
+)
+from mindlinks_fleet.internal.contractor import (
+    ContractorListItem,
+    ContractorRecord,
+    KycStatus,
+    PayoutDetails,
+    Scheme,
 )
 from mindlinks_kit.address import AddressIn, AddressOut, Country
 from mindlinks_kit.schemas import ONE_LINE, ApiModel
@@ -253,73 +258,38 @@ class BankDetailsOut(ApiModel):
         )
 
 
-# internal ---------------------------------------------------------------------
+# internal: the wire models are declared in mindlinks_fleet.internal.contractor
 
 
-class ContractorRecord(ApiModel):
-    """What peers may know about a contractor. A contract names the party by
-    ``verifiedLegalName`` (``null`` unless ``kycStatus`` is ``verified``)."""
-
-    id: str
-    user_id: str
-    name: str
-    display_name: str | None
-    verified_legal_name: str | None
-    email: str
-    kyc_status: KycStatus
-    company_ids: list[str]
-
-    @classmethod
-    def of(cls, profile: Profile, company_ids: list[str]) -> ContractorRecord:
-        return cls(
-            id=profile.id,
-            user_id=profile.user_id,
-            name=profile.name,
-            display_name=profile.display_name,
-            verified_legal_name=profile.verified_legal_name,
-            email=profile.email,
-            kyc_status=profile.kyc_status,
-            company_ids=company_ids,
-        )
+def contractor_record(profile: Profile, company_ids: list[str]) -> ContractorRecord:
+    return ContractorRecord(
+        id=profile.id,
+        user_id=profile.user_id,
+        name=profile.name,
+        display_name=profile.display_name,
+        verified_legal_name=profile.verified_legal_name,
+        email=profile.email,
+        kyc_status=profile.kyc_status,
+        company_ids=company_ids,
+    )
 
 
-class ContractorListItem(ContractorRecord):
-    """A contractor in the operators' lists."""
-
-    created_at: str
-
-    @classmethod
-    def of(cls, profile: Profile, company_ids: list[str]) -> ContractorListItem:
-        return cls(
-            **ContractorRecord.of(profile, company_ids).model_dump(), created_at=profile.created_at
-        )
+def contractor_list_item(profile: Profile, company_ids: list[str]) -> ContractorListItem:
+    return ContractorListItem(
+        **contractor_record(profile, company_ids).model_dump(), created_at=profile.created_at
+    )
 
 
-class PayoutDetails(ApiModel):
-    """Decrypted bank details, for the payment service's transfers only."""
-
-    contractor_id: str
-    account_holder: str
-    country: str
-    currency: str
-    bank_name: str | None
-    scheme: Scheme
-    iban: str | None
-    account_number: str | None
-    routing_number: str | None
-    sort_code: str | None
-
-    @classmethod
-    def of(cls, contractor_id: str, account: BankAccount) -> PayoutDetails:
-        return cls(
-            contractor_id=contractor_id,
-            account_holder=account.account_holder,
-            country=account.country,
-            currency=account.currency,
-            bank_name=account.bank_name,
-            scheme=account.scheme,
-            iban=account.iban,
-            account_number=account.account_number,
-            routing_number=account.routing_number,
-            sort_code=account.sort_code,
-        )
+def payout_details(contractor_id: str, account: BankAccount) -> PayoutDetails:
+    return PayoutDetails(
+        contractor_id=contractor_id,
+        account_holder=account.account_holder,
+        country=account.country,
+        currency=account.currency,
+        bank_name=account.bank_name,
+        scheme=account.scheme,
+        iban=account.iban,
+        account_number=account.account_number,
+        routing_number=account.routing_number,
+        sort_code=account.sort_code,
+    )

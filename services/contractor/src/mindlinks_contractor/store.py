@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mindlinks_contractor.domain import Engagement, KycStatus, Profile, StoredBankDetails
+from mindlinks_contractor.domain import Engagement, Profile, StoredBankDetails
 from mindlinks_contractor.vault import Sealed
+from mindlinks_fleet.internal.contractor import KycStatus
 from mindlinks_kit.address import Address
 from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, values
 

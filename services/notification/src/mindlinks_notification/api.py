@@ -4,31 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
-from mindlinks_kit.auth import CurrentUser, Internal, service_caller
+from mindlinks_fleet.internal import notification
+from mindlinks_fleet.internal.notification import SendNotification, SendResult
+from mindlinks_kit.auth import CurrentUser, Internal
 from mindlinks_kit.errors import NotFound
 from mindlinks_kit.http import IDEMPOTENCY_HEADER
+from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_notification.deps import Deps
 from mindlinks_notification.domain import AlreadyRecorded, Recipient, SendRequest
-from mindlinks_notification.schemas import (
-    Mailbox,
-    MailboxEntry,
-    NotificationOut,
-    SendNotification,
-    SendResult,
-)
+from mindlinks_notification.schemas import Mailbox, MailboxEntry, NotificationOut, send_result
 
 public = APIRouter(prefix="/v1/notifications", tags=["notifications"])
-internal = APIRouter(
-    prefix="/internal/notifications", tags=["internal"], dependencies=[Depends(service_caller)]
-)
+internal = APIRouter()
 dev = APIRouter(prefix="/v1/notifications/dev", tags=["local only"])
 """Mounted only in local mode (``create_app(dev_routers=...)``)."""
 
 
-@internal.post("/send", status_code=202)
+@serve(internal, notification.SEND)
 async def send(
     body: SendNotification,
     caller: Internal,
@@ -58,8 +53,8 @@ async def send(
     try:
         await uow.commit()
     except AlreadyRecorded:
-        return SendResult.of(outcome).model_copy(update={"duplicate": True})
-    return SendResult.of(outcome)
+        return send_result(outcome).model_copy(update={"duplicate": True})
+    return send_result(outcome)
 
 
 @public.get("/me")

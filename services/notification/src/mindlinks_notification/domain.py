@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from mindlinks_kit.dynamo import ConditionFailed
 from mindlinks_kit.errors import InvalidInput, NotFound
@@ -35,12 +35,6 @@ class NotificationNotFound(NotFound):
 class AlreadyRecorded(ConditionFailed):
     code = "already-recorded"
     title = "This notification was already recorded"
-
-
-Channel = Literal["email", "inApp"]
-
-
-Category = Literal["productUpdates", "contractUpdates", "paymentUpdates", "marketing"]
 
 
 NotificationChoices = Mapping[str, Mapping[str, bool]]

@@ -2,66 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import EmailStr, Field, StringConstraints, model_validator
-
-from mindlinks_kit.schemas import ONE_LINE, ApiModel, Id
-from mindlinks_notification.domain import Category, Channel, InApp, Outcome
-
-TemplateName = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)+$", max_length=100)
-]
+from mindlinks_fleet.internal.notification import SendResult
+from mindlinks_kit.schemas import ApiModel
+from mindlinks_notification.domain import InApp, Outcome
 
 
-def _email_only() -> list[Channel]:
-    return ["email"]
-
-
-class RecipientIn(ApiModel):
-    user_id: Id | None = None
-    email: EmailStr
-    name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
-    ]
-
-
-class SendNotification(ApiModel):
-    template: TemplateName
-    recipient: RecipientIn
-    data: dict[str, Any] = Field(default_factory=dict)
-    essential: bool = False
-    """Security mail (verification, password reset): sent whatever the opt-outs."""
-    category: Category | None = None
-    channels: list[Channel] = Field(default_factory=_email_only, min_length=1, max_length=2)
-    dedupe_key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-
-    @model_validator(mode="after")
-    def _coherent(self) -> SendNotification:
-        if len(set(self.channels)) != len(self.channels):
-            raise ValueError("channels must not repeat")
-        if self.essential and self.category == "marketing":
-            raise ValueError("marketing is never essential")
-        return self
-
-
-class SendResult(ApiModel):
-    id: str
-    skipped: bool = False
-    reason: str | None = None
-    channels: list[str]
-    """The channels it went out on (the others were opted out of)."""
-    duplicate: bool = False
-
-    @classmethod
-    def of(cls, outcome: Outcome) -> SendResult:
-        return cls(
-            id=outcome.id,
-            skipped=outcome.skipped,
-            reason=outcome.reason,
-            channels=outcome.channels,
-            duplicate=outcome.duplicate,
-        )
+def send_result(outcome: Outcome) -> SendResult:
+    return SendResult(
+        id=outcome.id,
+        skipped=outcome.skipped,
+        reason=outcome.reason,
+        channels=outcome.channels,
+        duplicate=outcome.duplicate,
+    )
 
 
 class NotificationOut(ApiModel):

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
+from mindlinks_fleet.internal import contractor
 from mindlinks_kit.errors import PeerUnavailable
 from mindlinks_kit.http import Peers, refusal
 from mindlinks_payment.domain import Contractor, Parties
@@ -29,13 +30,6 @@ class _Contract(_Reader):
     id: str
     title: str = ""
     parties: _ContractParties | None = None
-
-
-class _Contractor(_Reader):
-    id: str
-    user_id: str
-    email: str
-    name: str = ""
 
 
 def _json(response: Any, peer: str) -> Any:
@@ -76,21 +70,13 @@ class ContractDirectory:
 
 
 class ContractorDirectory:
-    """The contractor service: ``GET /internal/contractors/by-user/{userId}``."""
+    """The contractor service's profiles."""
 
     def __init__(self, peers: Peers) -> None:
         self.peers = peers
 
     async def by_user(self, user_id: str) -> Contractor | None:
-        response = await self.peers.request(
-            "contractor", "GET", f"/internal/contractors/by-user/{quote(user_id, safe='')}"
-        )
-        if response.status_code == 404:
+        found = await self.peers.call(contractor.CONTRACTOR_BY_USER, user_id)
+        if found is None:
             return None
-        try:
-            found = _Contractor.model_validate(_json(response, "contractor"))
-        except ValidationError as exc:
-            raise PeerUnavailable(
-                "contractor answered an unreadable profile", peer="contractor"
-            ) from exc
         return Contractor(id=found.id, user_id=found.user_id, email=found.email, name=found.name)

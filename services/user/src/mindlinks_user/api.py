@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
+from mindlinks_fleet.internal import user as user_api
+from mindlinks_fleet.internal.user import PreferencesOut, ProfileOut
 from mindlinks_kit.app import Transaction
-from mindlinks_kit.auth import CurrentUser, service_caller
+from mindlinks_kit.auth import CurrentUser
+from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Id
 from mindlinks_user.deps import Deps
-from mindlinks_user.schemas import PreferencesIn, PreferencesOut, ProfileOut, ProfilePatch
+from mindlinks_user.schemas import PreferencesIn, ProfilePatch, preferences_out, profile_out
 
 public = APIRouter(prefix="/v1/users", tags=["users"])
-internal = APIRouter(
-    prefix="/internal/users", tags=["internal"], dependencies=[Depends(service_caller)]
-)
+internal = APIRouter()
 
 
 @public.get("/me")
 async def get_me(user: CurrentUser, deps: Deps) -> ProfileOut:
     """The caller's profile (404 ``profile-not-ready`` until ``user.created`` is processed)."""
-    return ProfileOut.of(await deps.users.own_profile(user.user_id))
+    return profile_out(await deps.users.own_profile(user.user_id))
 
 
 @public.patch("/me")
@@ -29,13 +30,13 @@ async def patch_me(
     """Change the caller's profile (optimistic locking with ``version``);
     publishes ``user.updated``."""
     profile = await deps.users.update_profile(user.user_id, body.changes(), body.version, uow)
-    return ProfileOut.of(profile)
+    return profile_out(profile)
 
 
 @public.get("/me/preferences")
 async def get_my_preferences(user: CurrentUser, deps: Deps) -> PreferencesOut:
     """The caller's locale, time zone and notification opt-ins."""
-    return PreferencesOut.of(await deps.users.own_preferences(user.user_id))
+    return preferences_out(await deps.users.own_preferences(user.user_id))
 
 
 @public.put("/me/preferences")
@@ -51,21 +52,21 @@ async def put_my_preferences(
         expected_version=body.version,
         uow=uow,
     )
-    return PreferencesOut.of(preferences)
+    return preferences_out(preferences)
 
 
 @public.get("/{user_id}")
 async def get_user(user_id: Id, user: CurrentUser, deps: Deps) -> ProfileOut:
     """The caller's own profile, or anyone's for an admin; otherwise 404."""
-    return ProfileOut.of(await deps.users.visible_profile(user.user_id, user.role, user_id))
+    return profile_out(await deps.users.visible_profile(user.user_id, user.role, user_id))
 
 
-@internal.get("/{user_id}")
+@serve(internal, user_api.PROFILE)
 async def internal_profile(user_id: Id, deps: Deps) -> ProfileOut:
-    return ProfileOut.of(await deps.users.profile(user_id))
+    return profile_out(await deps.users.profile(user_id))
 
 
-@internal.get("/{user_id}/preferences")
+@serve(internal, user_api.PREFERENCES)
 async def internal_preferences(user_id: Id, deps: Deps) -> PreferencesOut:
     """Peers (notification) read this to respect opt-outs."""
-    return PreferencesOut.of(await deps.users.preferences(user_id))
+    return preferences_out(await deps.users.preferences(user_id))

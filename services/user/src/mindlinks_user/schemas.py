@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from mindlinks_fleet.internal.user import ChannelPreferences, PreferencesOut, ProfileOut
 from mindlinks_kit.schemas import ONE_LINE, ApiModel
 from mindlinks_user.domain import Preferences, Profile, is_locale, is_phone, is_timezone
 
@@ -54,36 +55,6 @@ DisplayName = Annotated[
 ]
 
 
-class ProfileOut(ApiModel):
-    user_id: str
-    email: str
-    name: str
-    role: str
-    display_name: str | None
-    phone: str | None
-    timezone: str
-    locale: str
-    created_at: str
-    updated_at: str
-    version: int
-
-    @classmethod
-    def of(cls, profile: Profile) -> ProfileOut:
-        return cls(
-            user_id=profile.user_id,
-            email=profile.email,
-            name=profile.name,
-            role=profile.role,
-            display_name=profile.display_name,
-            phone=profile.phone,
-            timezone=profile.timezone,
-            locale=profile.locale,
-            created_at=profile.created_at,
-            updated_at=profile.updated_at,
-            version=profile.version,
-        )
-
-
 _NOT_NULL = ("name", "timezone", "locale")
 
 
@@ -113,18 +84,6 @@ class ProfilePatch(ApiModel):
         return {name: getattr(self, name) for name in self.model_fields_set - {"version"}}
 
 
-class CategoryPreferences(ApiModel):
-    product_updates: StrictBool
-    contract_updates: StrictBool
-    payment_updates: StrictBool
-    marketing: StrictBool
-
-
-class ChannelPreferences(ApiModel):
-    email: CategoryPreferences
-    in_app: CategoryPreferences
-
-
 class PreferencesIn(ApiModel):
     """A full replacement: every channel and category must be given."""
 
@@ -134,21 +93,31 @@ class PreferencesIn(ApiModel):
     version: int | None = Field(default=None, ge=1)
 
 
-class PreferencesOut(ApiModel):
-    user_id: str
-    locale: str | None
-    timezone: str | None
-    notifications: ChannelPreferences
-    updated_at: str
-    version: int
+# internal: the wire models are declared in mindlinks_fleet.internal.user ----
 
-    @classmethod
-    def of(cls, preferences: Preferences) -> PreferencesOut:
-        return cls(
-            user_id=preferences.user_id,
-            locale=preferences.locale,
-            timezone=preferences.timezone,
-            notifications=ChannelPreferences.model_validate(preferences.notifications),
-            updated_at=preferences.updated_at,
-            version=preferences.version,
-        )
+
+def profile_out(profile: Profile) -> ProfileOut:
+    return ProfileOut(
+        user_id=profile.user_id,
+        email=profile.email,
+        name=profile.name,
+        role=profile.role,
+        display_name=profile.display_name,
+        phone=profile.phone,
+        timezone=profile.timezone,
+        locale=profile.locale,
+        created_at=profile.created_at,
+        updated_at=profile.updated_at,
+        version=profile.version,
+    )
+
+
+def preferences_out(preferences: Preferences) -> PreferencesOut:
+    return PreferencesOut(
+        user_id=preferences.user_id,
+        locale=preferences.locale,
+        timezone=preferences.timezone,
+        notifications=ChannelPreferences.model_validate(preferences.notifications),
+        updated_at=preferences.updated_at,
+        version=preferences.version,
+    )

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from mindlinks_fleet.internal import auth, operations
+from mindlinks_fleet.internal import auth, client, contractor, notification, operations, user
 from mindlinks_kit.declaration import Route
 
-ROUTES: tuple[Route[Any], ...] = (*auth.ROUTES, *operations.ROUTES)
+ROUTES: tuple[Route[Any], ...] = (
+    *auth.ROUTES,
+    *operations.ROUTES,
+    *user.ROUTES,
+    *notification.ROUTES,
+    *client.ROUTES,
+    *contractor.ROUTES,
+)
 TOKEN_ROUTE = auth.SERVICE_TOKENS
 
 __all__ = ["ROUTES", "TOKEN_ROUTE"]

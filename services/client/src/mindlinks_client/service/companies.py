@@ -22,7 +22,6 @@ from mindlinks_client.domain import (
     Company,
     CompanyAlreadyRegistered,
     CompanyNotActive,
-    Decision,
     NoCompany,
     NotPendingReview,
     NumberTaken,
@@ -34,6 +33,7 @@ from mindlinks_client.domain import (
 from mindlinks_client.providers import CompanyRegistry, RegistryCompany, RegistryUnavailable
 from mindlinks_client.vetting import Authority, Status, assess, authority, is_inactive
 from mindlinks_fleet.events import CompanyClaimContested, CompanyRegistered, CompanyReviewed
+from mindlinks_fleet.internal.client import Decision
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.errors import NotFound

@@ -22,7 +22,6 @@ from mindlinks_contractor.domain import (
     ContractorNotFound,
     ContractorNotOnboarded,
     Engagement,
-    KycStatus,
     LegalNameLocked,
     Onboarded,
     Profile,
@@ -31,6 +30,7 @@ from mindlinks_contractor.domain import (
     contractor_id_for,
 )
 from mindlinks_fleet.events import ContractorCreated, InvitationAccepted, KycDecided
+from mindlinks_fleet.internal.contractor import KycStatus
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.revisions import revise

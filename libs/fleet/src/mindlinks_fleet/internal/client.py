@@ -1,0 +1,171 @@
+"""The client service's internal API: companies for their peers and the
+operator (listing, review, revocation) and invitations redeemed by the
+contractor service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import StringConstraints, model_validator
+
+from mindlinks_fleet.events import CompanyStatus
+from mindlinks_kit.declaration import Call, Lookup
+from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel, Id, Page
+
+Hold = Literal[
+    "registry-unreachable", "name-mismatch", "officer-not-matched", "number-already-registered"
+]
+"""Why a company is held for an admin's review (one or more)."""
+AuthorityCheck = Literal["matched", "not-matched", "no-officer-list", "not-checked"]
+Decision = Literal["approved", "rejected"]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE
+]
+
+
+class RegistryOut(ApiModel):
+    checked_at: str
+    reachable: bool
+    """False: the registry could not be asked; an admin reviews the company."""
+    name: str | None
+    status: str | None
+    registered_address: str | None
+
+
+class CompanyRecord(ApiModel):
+    """What peers may know about a company."""
+
+    id: str
+    legal_name: str
+    trading_name: str | None
+    status: CompanyStatus
+    owner_user_id: str
+    jurisdiction_code: str
+    company_number: str
+    name_mismatch: bool
+
+
+class ReviewOut(ApiModel):
+    decision: Decision
+    reason: str | None
+    decided_by: str
+    decided_at: str
+
+
+class AuthorityOut(ApiModel):
+    check: AuthorityCheck
+    """``matched`` (the account's name is a current officer's), ``not-matched``,
+    ``no-officer-list`` (the registry lists none), ``not-checked`` (it could
+    not be asked)."""
+    officer: str | None
+    position: str | None
+
+
+class CompanyAdminRecord(CompanyRecord):
+    """A company as operators see it: what the registry said, why it was held
+    and how it was reviewed."""
+
+    registry: RegistryOut
+    hold_reasons: list[Hold]
+    authority: AuthorityOut
+    conflicts_with: str | None
+    """The active company that held the registry number when this one claimed it."""
+    review: ReviewOut | None
+    created_at: str
+
+
+class ReviewCompany(ApiModel):
+    decision: Decision
+    reason: Reason | None = None
+    """Required for a rejection: the owner is told why."""
+    decided_by: Id
+    """The admin's user id."""
+
+    @model_validator(mode="after")
+    def _rejection_has_a_reason(self) -> ReviewCompany:
+        if self.decision == "rejected" and self.reason is None:
+            raise ValueError("a rejection needs a reason")
+        return self
+
+
+class RevokeCompany(ApiModel):
+    reason: Reason
+    """The owner is told why."""
+    decided_by: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class RedeemInvitation(ApiModel):
+    token: Annotated[str, StringConstraints(min_length=16, max_length=256)]
+    contractor_id: Id
+    user_id: Id
+    email: Annotated[str, StringConstraints(min_length=3, max_length=320)]
+    name: Name | None = None
+    """The contractor's name, shown in the client's contractor list."""
+
+
+class Redeemed(ApiModel):
+    invitation_id: str
+    company_id: str
+    company_name: str
+    invited_by_user_id: str
+    accepted_at: str
+    replayed: bool = False
+    """True: this contractor had already redeemed it; nothing changed."""
+
+
+COMPANIES = Call(
+    "client",
+    "GET",
+    "/internal/clients/companies",
+    Page[CompanyAdminRecord],
+    callers=("admin",),
+    summary="Companies: of one status newest first, or all.",
+)
+REVIEW = Call(
+    "client",
+    "POST",
+    "/internal/clients/companies/{company_id}/review",
+    CompanyAdminRecord,
+    callers=("admin",),
+    body=ReviewCompany,
+    summary="An admin's decision on a company held for review.",
+)
+REVOKE = Call(
+    "client",
+    "POST",
+    "/internal/clients/companies/{company_id}/revoke",
+    CompanyAdminRecord,
+    callers=("admin",),
+    body=RevokeCompany,
+    summary="Take an active company out of service and free its registry number.",
+)
+COMPANY_BY_OWNER = Lookup(
+    "client",
+    "GET",
+    "/internal/clients/companies/by-owner/{user_id}",
+    CompanyRecord,
+    callers=("admin", "contract", "contractor"),
+    summary="The company a user owns.",
+)
+COMPANY = Lookup(
+    "client",
+    "GET",
+    "/internal/clients/companies/{company_id}",
+    CompanyRecord,
+    callers=("admin", "contract"),
+    summary="What a peer may know about one company.",
+)
+REDEEM_INVITATION = Call(
+    "client",
+    "POST",
+    "/internal/clients/invitations/redeem",
+    Redeemed,
+    callers=("contractor",),
+    body=RedeemInvitation,
+    summary="Redeem an invitation token for a contractor, once (a repeat replays).",
+)
+
+ROUTES = (COMPANIES, REVIEW, REVOKE, COMPANY_BY_OWNER, COMPANY, REDEEM_INVITATION)
