@@ -11,8 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import BaseModel
+
 from mindlinks_admin.peers import Record, read_page, read_record
+from mindlinks_fleet.internal import contract
+from mindlinks_fleet.internal.contract import AdminVoidIn
 from mindlinks_kit.http import Peers
+from mindlinks_kit.schemas import Page as KitPage
 
 Page = tuple[list[Record], str | None]
 VERIFY_TIMEOUT = 30.0
@@ -132,6 +137,15 @@ class Contractors(_Peer):
         return await self._get(f"/internal/contractors/by-user/{_segment(user_id)}", missing=True)
 
 
+def _record(answer: BaseModel) -> Record:
+    """A declared answer as the admin passes it on (the peer's JSON)."""
+    return answer.model_dump(mode="json", by_alias=True)
+
+
+def _records(page: KitPage[Any]) -> Page:
+    return [_record(i) for i in page.items], page.next_cursor
+
+
 class Kyc(_Peer):
     service = "kyc"
 
@@ -171,16 +185,16 @@ class Contracts(_Peer):
             limit=limit,
             cursor=cursor,
         )
-        return await self._page("/internal/contracts", params)
+        return _records(await self.peers.call(contract.CONTRACTS, params=params))
 
     async def get(self, contract_id: str) -> Record | None:
-        return await self._get(f"/internal/contracts/{_segment(contract_id)}", missing=True)
+        found = await self.peers.call(contract.CONTRACT, contract_id)
+        return None if found is None else _record(found)
 
     async def void(self, contract_id: str, reason: str, actor_user_id: str) -> Record:
-        return await self._post(
-            f"/internal/contracts/{_segment(contract_id)}/void",
-            {"reason": reason, "actorUserId": actor_user_id},
-        )
+        body = AdminVoidIn(reason=reason, actor_user_id=actor_user_id)
+        voided = await self.peers.call(contract.VOID, contract_id, body=body)
+        return _record(voided)
 
 
 class Signatures(_Peer):

@@ -29,7 +29,6 @@ from mindlinks_contract.domain import (
     NotAPdf,
     PdfKind,
     ServiceNotAllowed,
-    Status,
     Template,
     TemplateNotFound,
     check_template,
@@ -51,6 +50,7 @@ from mindlinks_fleet.events import (
     ContractVoided,
     PaymentReleased,
 )
+from mindlinks_fleet.internal.contract import Status
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, StaleVersion, UnitOfWork
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
+from mindlinks_fleet.internal import contract
+from mindlinks_kit.declaration import Lookup
 from mindlinks_kit.errors import PeerUnavailable
 from mindlinks_kit.http import Peers, refusal
 from mindlinks_payment.models import Parties
@@ -27,9 +29,18 @@ class _ContractParties(_Reader):
 
 
 class _Contract(_Reader):
+    """The parties travel either flat on the contract or under ``parties``."""
+
     id: str
     title: str = ""
-    parties: _ContractParties | None = None
+    parties: _ContractParties
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_parties(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("parties") is None:
+            return {**data, "parties": data}
+        return data
 
 
 class _Contractor(_Reader):
@@ -45,30 +56,28 @@ def _json(response: Any, peer: str) -> Any:
     return response.json()
 
 
+_DECLARED = contract.CONTRACT
+_CONTRACT = Lookup(
+    _DECLARED.owner, _DECLARED.method, _DECLARED.path, _Contract, callers=_DECLARED.callers
+)
+"""The declared lookup, read tolerantly: only the parts payment uses (the
+kit's ``Peers.call`` reads a route's answer with the route's own model)."""
+
+
 class ContractDirectory:
-    """The contract service: ``GET /internal/contracts/{id}``."""
+    """The contract service's contract lookup."""
 
     def __init__(self, peers: Peers) -> None:
         self.peers = peers
 
     async def parties(self, contract_id: str) -> Parties | None:
-        response = await self.peers.request(
-            "contract", "GET", f"/internal/contracts/{quote(contract_id, safe='')}"
-        )
-        if response.status_code == 404:
+        found = await self.peers.call(_CONTRACT, contract_id)
+        if found is None:
             return None
-        body = _json(response, "contract")
-        try:
-            contract = _Contract.model_validate(body)
-            # The parties travel either flat on the contract or under "parties".
-            parties = contract.parties or _ContractParties.model_validate(body)
-        except ValidationError as exc:
-            raise PeerUnavailable(
-                "contract answered an unreadable contract", peer="contract"
-            ) from exc
+        parties = found.parties
         return Parties(
-            contract_id=contract.id,
-            title=contract.title,
+            contract_id=found.id,
+            title=found.title,
             client_company_id=parties.client_company_id,
             client_user_id=parties.client_user_id,
             contractor_id=parties.contractor_id,

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from mindlinks_fleet.internal import auth, operations
+from mindlinks_fleet.internal import auth, contract, operations
 from mindlinks_kit.declaration import Route
 
-ROUTES: tuple[Route[Any], ...] = (*auth.ROUTES, *operations.ROUTES)
+ROUTES: tuple[Route[Any], ...] = (
+    *auth.ROUTES,
+    *contract.ROUTES,
+    *operations.ROUTES,
+)
 TOKEN_ROUTE = auth.SERVICE_TOKENS
 
 __all__ = ["ROUTES", "TOKEN_ROUTE"]
