@@ -14,7 +14,7 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from mindlinks_admin.peers import Record, read_page, read_record
-from mindlinks_fleet.internal import contract
+from mindlinks_fleet.internal import contract, ledger
 from mindlinks_fleet.internal.contract import AdminVoidIn
 from mindlinks_kit.http import Peers
 from mindlinks_kit.schemas import Page as KitPage
@@ -208,16 +208,12 @@ class Ledger(_Peer):
     service = "ledger"
 
     async def history(self, subject: str) -> Page:
-        return await self._page(f"/internal/ledger/subjects/{_segment(subject)}", {"limit": 100})
+        return _records(await self.peers.call(ledger.SUBJECT, subject, params={"limit": 100}))
 
     async def verify(self) -> Record:
         """The whole journal re-hashed: allowed longer than an ordinary call."""
-        response = await self.peers.request(
-            self.service, "GET", "/internal/ledger/verify", timeout=VERIFY_TIMEOUT
-        )
-        record = read_record(self.service, response)
-        assert record is not None
-        return record
+        verified = await self.peers.call(ledger.VERIFY, timeout=VERIFY_TIMEOUT)
+        return _record(verified)
 
 
 class Payments(_Peer):

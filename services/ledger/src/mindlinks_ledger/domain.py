@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from mindlinks_fleet.internal import ledger
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import Item
 from mindlinks_kit.errors import Forbidden, InvalidInput, NotFound
@@ -90,8 +91,9 @@ class Caller(Protocol):
     def role(self) -> str: ...
 
 
-APPENDERS = frozenset({"signature", "admin"})
-"""Services that may append through ``POST /internal/ledger/entries``."""
+APPENDERS = frozenset(ledger.APPEND.callers)
+"""Services that may append through ``POST /internal/ledger/entries``: its
+declared callers."""
 RESERVED_KINDS = frozenset({ACTIVATED, SCHEDULED})
 
 

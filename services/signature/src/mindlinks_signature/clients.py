@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from mindlinks_fleet.internal import contract
+from mindlinks_fleet.internal import contract, ledger
 from mindlinks_fleet.internal.contract import ContractOut, TransitionIn
+from mindlinks_fleet.internal.ledger import AppendIn
 from mindlinks_kit.dynamo import StaleVersion
 from mindlinks_kit.errors import PeerRefused
-from mindlinks_kit.http import Peers, refusal
+from mindlinks_kit.http import Peers
 from mindlinks_signature.domain import (
     ContractNotFound,
     ContractNotSignable,
@@ -26,14 +25,6 @@ LEDGER_APPEND_SECONDS = 12.0
 append waits its turn for seconds (``make chaos`` saw 3 to 8 s). Waiting beats
 timing out at the default 5 s, which re-queued the append and opened the
 breaker for every signer; two tries stay inside the edge's 29 s."""
-
-
-class _Receipt(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    seq: int
-    entry_hash: str = Field(alias="entryHash")
-    recorded_at: str = Field(alias="recordedAt")
 
 
 def _view(contract: ContractOut) -> ContractView:
@@ -120,7 +111,7 @@ def _refused(exc: PeerRefused) -> None:
 
 
 class Ledger:
-    """``POST /internal/ledger/entries``: same idempotency key → same entry."""
+    """The ledger's append: same idempotency key → same entry."""
 
     def __init__(self, peers: Peers) -> None:
         self.peers = peers
@@ -128,23 +119,14 @@ class Ledger:
     async def append(
         self, *, kind: str, subject: str, data: dict[str, Any], idempotency_key: str
     ) -> Receipt:
-        response = await self.peers.request(
-            "ledger",
-            "POST",
-            "/internal/ledger/entries",
-            json={
-                "kind": kind,
-                "subject": subject,
-                "data": data,
-                "idempotencyKey": idempotency_key,
-            },
+        entry = AppendIn(kind=kind, subject=subject, data=data, idempotency_key=idempotency_key)
+        receipt = await self.peers.call(
+            ledger.APPEND,
+            body=entry,
             idempotency_key=idempotency_key,
             timeout=LEDGER_APPEND_SECONDS,
             attempts=2,
         )
-        if response.status_code not in (200, 201):
-            raise refusal("ledger", response)
-        receipt = _Receipt.model_validate(response.json())
         return Receipt(
             seq=receipt.seq, entry_hash=receipt.entry_hash, recorded_at=receipt.recorded_at
         )

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from mindlinks_fleet.internal import auth, contract, operations
+from mindlinks_fleet.internal import auth, contract, ledger, operations
 from mindlinks_kit.declaration import Route
 
 ROUTES: tuple[Route[Any], ...] = (
     *auth.ROUTES,
     *contract.ROUTES,
+    *ledger.ROUTES,
     *operations.ROUTES,
 )
 TOKEN_ROUTE = auth.SERVICE_TOKENS
