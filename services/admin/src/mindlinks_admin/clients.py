@@ -14,7 +14,7 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from mindlinks_admin.peers import Record, read_page, read_record
-from mindlinks_fleet.internal import contract, ledger
+from mindlinks_fleet.internal import contract, ledger, signature
 from mindlinks_fleet.internal.contract import AdminVoidIn
 from mindlinks_kit.http import Peers
 from mindlinks_kit.schemas import Page as KitPage
@@ -201,7 +201,8 @@ class Signatures(_Peer):
     service = "signature"
 
     async def of_contract(self, contract_id: str) -> Page:
-        return await self._page("/internal/signatures", {"contractId": contract_id, "limit": 100})
+        params = {"contractId": contract_id, "limit": 100}
+        return _records(await self.peers.call(signature.SIGNATURES, params=params))
 
 
 class Ledger(_Peer):

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from mindlinks_fleet.internal import auth, contract, ledger, operations
+from mindlinks_fleet.internal import auth, contract, ledger, operations, signature
 from mindlinks_kit.declaration import Route
 
 ROUTES: tuple[Route[Any], ...] = (
     *auth.ROUTES,
     *contract.ROUTES,
     *ledger.ROUTES,
+    *signature.ROUTES,
     *operations.ROUTES,
 )
 TOKEN_ROUTE = auth.SERVICE_TOKENS
