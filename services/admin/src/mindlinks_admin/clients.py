@@ -14,8 +14,9 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from mindlinks_admin.peers import Record, read_page, read_record
-from mindlinks_fleet.internal import contract, ledger, signature
+from mindlinks_fleet.internal import contract, kyc, ledger, signature
 from mindlinks_fleet.internal.contract import AdminVoidIn
+from mindlinks_fleet.internal.kyc import AdminDecision
 from mindlinks_kit.http import Peers
 from mindlinks_kit.schemas import Page as KitPage
 
@@ -150,20 +151,23 @@ class Kyc(_Peer):
     service = "kyc"
 
     async def review_queue(self, *, limit: int, cursor: str | None) -> Page:
-        return await self._page("/internal/kyc/review-queue", _query(limit=limit, cursor=cursor))
+        params = _query(limit=limit, cursor=cursor)
+        return _records(await self.peers.call(kyc.REVIEW_QUEUE, params=params))
 
     async def sessions(self, contractor_id: str, *, limit: int = 20) -> Page:
         params = _query(contractorId=contractor_id, limit=limit)
-        return await self._page("/internal/kyc/sessions", params)
+        return _records(await self.peers.call(kyc.SESSIONS, params=params))
 
     async def session(self, session_id: str) -> Record:
-        return await self._one(f"/internal/kyc/sessions/{_segment(session_id)}")
+        found = await self.peers.call(kyc.SESSION, session_id)
+        return _record(found)
 
     async def decide(self, session_id: str, decision: str, reason: str, by: str) -> Record:
-        return await self._post(
-            f"/internal/kyc/sessions/{_segment(session_id)}/decision",
-            {"decision": decision, "reason": reason, "decidedBy": by},
+        body = AdminDecision.model_validate(
+            {"decision": decision, "reason": reason, "decided_by": by}
         )
+        decided = await self.peers.call(kyc.DECISION, session_id, body=body)
+        return _record(decided)
 
 
 class Contracts(_Peer):

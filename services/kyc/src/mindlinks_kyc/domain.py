@@ -18,6 +18,7 @@ import structlog
 from pydantic import BaseModel
 
 from mindlinks_fleet.events import KycDecided
+from mindlinks_fleet.internal.kyc import DocumentKind, DocumentType, Outcome, SessionStatus
 from mindlinks_kit.dynamo import Item, UnitOfWork
 from mindlinks_kit.errors import Conflict, InvalidInput, NotFound, Problem
 from mindlinks_kyc.providers import Applicant, Decision, DecisionStatus, KycProvider
@@ -82,13 +83,7 @@ class InvalidDecisionTime(Problem):
 
 
 log = structlog.get_logger("mindlinks.kyc")
-SessionStatus = Literal[
-    "created", "in_review", "resubmission_requested", "approved", "declined", "expired"
-]
 Overall = Literal["not_started", "pending", "verified", "rejected", "expired"]
-Outcome = Literal["applied", "duplicate", "out_of_order"]
-DocumentKind = Literal["passport", "id_card", "driving_licence", "proof_of_address", "selfie"]
-DocumentType = Literal["image/jpeg", "image/png", "application/pdf"]
 OPEN: frozenset[str] = frozenset({"created", "in_review", "resubmission_requested"})
 EXPIRING: frozenset[str] = frozenset({"created", "resubmission_requested"})
 """Open statuses that lapse with time (``in_review`` waits for the provider)."""

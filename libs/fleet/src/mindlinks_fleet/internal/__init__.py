@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from mindlinks_fleet.internal import auth, contract, ledger, operations, signature
+from mindlinks_fleet.internal import auth, contract, kyc, ledger, operations, signature
 from mindlinks_kit.declaration import Route
 
 ROUTES: tuple[Route[Any], ...] = (
     *auth.ROUTES,
     *contract.ROUTES,
+    *kyc.ROUTES,
     *ledger.ROUTES,
     *signature.ROUTES,
     *operations.ROUTES,
