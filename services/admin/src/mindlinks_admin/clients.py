@@ -14,9 +14,10 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from mindlinks_admin.peers import Record, read_page, read_record
-from mindlinks_fleet.internal import contract, kyc, ledger, signature
+from mindlinks_fleet.internal import contract, kyc, ledger, payment, signature
 from mindlinks_fleet.internal.contract import AdminVoidIn
 from mindlinks_fleet.internal.kyc import AdminDecision
+from mindlinks_fleet.internal.payment import FlagRequest
 from mindlinks_kit.http import Peers
 from mindlinks_kit.schemas import Page as KitPage
 
@@ -242,19 +243,19 @@ class Payments(_Peer):
             limit=limit,
             cursor=cursor,
         )
-        return await self._page("/internal/payments/transactions", params)
+        return _records(await self.peers.call(payment.TRANSACTIONS, params=params))
 
     async def escrow(
         self, *, state: str | None, contract_id: str | None, limit: int, cursor: str | None
     ) -> Page:
         params = _query(state=state, contractId=contract_id, limit=limit, cursor=cursor)
-        return await self._page("/internal/payments/escrow", params)
+        return _records(await self.peers.call(payment.ESCROW, params=params))
 
     async def transaction(self, transaction_id: str) -> Record:
-        return await self._one(f"/internal/payments/transactions/{_segment(transaction_id)}")
+        found = await self.peers.call(payment.TRANSACTION, transaction_id)
+        return _record(found)
 
     async def flag(self, transaction_id: str, reason: str, by: str) -> Record:
-        return await self._post(
-            f"/internal/payments/transactions/{_segment(transaction_id)}/flag",
-            {"reason": reason, "flaggedBy": by},
-        )
+        body = FlagRequest(reason=reason, flagged_by=by)
+        flagged = await self.peers.call(payment.FLAG, transaction_id, body=body)
+        return _record(flagged)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mindlinks_fleet.internal import auth, contract, kyc, ledger, operations, signature
+from mindlinks_fleet.internal import auth, contract, kyc, ledger, operations, payment, signature
 from mindlinks_kit.declaration import Route
 
 ROUTES: tuple[Route[Any], ...] = (
@@ -16,6 +16,7 @@ ROUTES: tuple[Route[Any], ...] = (
     *contract.ROUTES,
     *kyc.ROUTES,
     *ledger.ROUTES,
+    *payment.ROUTES,
     *signature.ROUTES,
     *operations.ROUTES,
 )
