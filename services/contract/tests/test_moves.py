@@ -254,10 +254,8 @@ async def test_only_the_signature_service_moves_and_stores(world: Parties) -> No
             expectedVersion=2,
             actorUserId=client.user_id,
         )
-        world.problem(moved, 403, "service-not-allowed")
-        world.problem(
-            await _put_final(world, contract["id"], service=service), 403, "service-not-allowed"
-        )
+        world.problem(moved, 403, "forbidden")
+        world.problem(await _put_final(world, contract["id"], service=service), 403, "forbidden")
     unknown = await _transition(
         world, uuid.uuid4().hex, to="client_signed", expectedVersion=1, actorUserId="u"
     )

@@ -117,7 +117,7 @@ class Ledger:
         subject: str | None = None,
         data: dict[str, Any] | None = None,
         key: str | None = None,
-        service: str = "admin",
+        service: str = "signature",
     ) -> dict[str, Any]:
         response = await self.client.post(
             "/internal/ledger/entries",

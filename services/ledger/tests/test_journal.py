@@ -123,7 +123,7 @@ async def test_data_without_one_canonical_form_is_refused(
 ) -> None:
     body = {**body, "idempotencyKey": uuid.uuid4().hex}
     response = await ledger.client.post(
-        "/internal/ledger/entries", json=body, headers=ledger.service("admin")
+        "/internal/ledger/entries", json=body, headers=ledger.service("signature")
     )
     ledger.problem(response, 422, "invalid-entry-data")
 
@@ -143,7 +143,7 @@ async def test_data_without_one_canonical_form_is_refused(
 )
 async def test_malformed_appends_are_422(ledger: Ledger, body: dict[str, Any]) -> None:
     response = await ledger.client.post(
-        "/internal/ledger/entries", json=body, headers=ledger.service("admin")
+        "/internal/ledger/entries", json=body, headers=ledger.service("signature")
     )
     ledger.problem(response, 422, "invalid-input")
 
@@ -163,7 +163,9 @@ async def test_who_may_append_and_what(ledger: Ledger) -> None:
         ledger.problem(response, 403, "forbidden")
     for kind in ("contract-activated", "payment-scheduled"):
         response = await post(
-            "/internal/ledger/entries", json={**body, "kind": kind}, headers=ledger.service("admin")
+            "/internal/ledger/entries",
+            json={**body, "kind": kind},
+            headers=ledger.service("signature"),
         )
         ledger.problem(response, 422, "reserved-kind")
     unsigned = {**body, "kind": "signature", "data": {"pdfSha256": "not-a-hash"}}

@@ -30,6 +30,7 @@ from mindlinks_dev.harness import Running
 from mindlinks_dev.problem import problem
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_fleet.events import ContractActivated, ScheduleItem
+from mindlinks_fleet.internal.contract import ContractOut
 from mindlinks_kit.dynamo import from_wire
 from mindlinks_kit.events.envelope import Detail
 
@@ -128,19 +129,32 @@ class Contract:
 
     def document(self) -> dict[str, Any]:
         """The contract as ``GET /internal/contracts/{id}`` answers it."""
-        return {
-            "id": self.id,
-            "title": "Website redesign",
-            "status": "active",
-            "version": 5,
-            "clientCompanyId": self.client_company_id,
-            "clientUserId": self.client_user_id,
-            "contractorId": self.contractor_id,
-            "contractorUserId": self.contractor_user_id,
-            "currency": self.currency,
-            "pdfSha256": "0" * 64,
-            "terms": {"kind": "fixed", "amountMinor": 1, "dueDate": "2030-01-01"},
-        }
+        return ContractOut(
+            id=self.id,
+            title="Website redesign",
+            status="active",
+            version=5,
+            description="",
+            currency=self.currency,
+            start_date="2030-01-01",
+            terms={"kind": "fixed", "amountMinor": 1, "dueDate": "2030-01-01"},
+            total_minor=1,
+            template_id=None,
+            client_company_id=self.client_company_id,
+            client_user_id=self.client_user_id,
+            client_name="Acme Ltd",
+            contractor_id=self.contractor_id,
+            contractor_user_id=self.contractor_user_id,
+            contractor_name="Ada Lovelace",
+            pdf_sha256="0" * 64,
+            final_pdf_sha256=None,
+            activated_at=None,
+            ledger_entry_id=None,
+            completed_at=None,
+            history=[],
+            created_at="2030-01-01T00:00:00Z",
+            updated_at="2030-01-01T00:00:00Z",
+        ).model_dump(mode="json", by_alias=True)
 
 
 class Payments:

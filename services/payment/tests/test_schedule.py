@@ -142,17 +142,6 @@ async def test_before_activation_the_parties_see_an_empty_schedule(payments: Pay
     assert stranger.status_code == 404
 
 
-async def test_parties_nested_in_the_contract_are_read_too(payments: Payments) -> None:
-    contract = payments.contract()
-    document = contract.document()
-    parties = {
-        k: document.pop(k)
-        for k in ("clientCompanyId", "clientUserId", "contractorId", "contractorUserId")
-    }
-    payments.stand_ins.contracts[contract.id] = {**document, "parties": parties}
-    assert (await payments.schedule(contract, contract.contractor))["items"] == []
-
-
 @pytest.mark.parametrize("role", ["client", "contractor", "admin"])
 async def test_schedule_needs_a_user_token(fleet: Running, payments: Payments, role: str) -> None:
     contract = await payments.activate()

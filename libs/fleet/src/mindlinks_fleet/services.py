@@ -1,4 +1,8 @@
-"""The eleven services: port, public area, tables, peers, subscriptions, size."""
+"""The eleven services: port, public area, tables, peers, subscriptions, size.
+
+``peers`` are the services whose internal routes a service may call (with
+auth, where every service gets its token): the fleet refuses a list that
+differs from the callers declared in ``mindlinks_fleet.internal``."""
 
 from __future__ import annotations
 
@@ -96,7 +100,7 @@ SERVICES: tuple[Service, ...] = (
                 indexes=(Index("by-company", pk=Key("companyId"), sk=Key("contractorId")),),
             ),
         ),
-        peers=("auth", "client", "notification"),
+        peers=("auth", "client"),
         consumes=(*REVOCATION_EVENTS, "kyc.verified", "kyc.rejected"),
     ),
     Service(
@@ -116,7 +120,7 @@ SERVICES: tuple[Service, ...] = (
             Table("documents", pk=Key("id"), indexes=(Index("by-session", pk=Key("sessionId")),)),
         ),
         buckets=(Bucket("kyc-documents"),),
-        peers=("contractor", "notification"),
+        peers=("contractor",),
         consumes=REVOCATION_EVENTS,
         idempotent_posts=True,
     ),
@@ -141,7 +145,7 @@ SERVICES: tuple[Service, ...] = (
             ),
         ),
         buckets=(Bucket("contract-documents"),),
-        peers=("client", "contractor", "notification"),
+        peers=("client", "contractor"),
         consumes=(*REVOCATION_EVENTS, "ledger.contract-activated", "payment.released"),
         idempotent_posts=True,
         sizing=Sizing(cpu=512, memory=1024, min_tasks=2, max_tasks=10),
@@ -157,7 +161,7 @@ SERVICES: tuple[Service, ...] = (
                 indexes=(Index("by-contract", pk=Key("contractId"), sk=Key("signedAt")),),
             ),
         ),
-        peers=("contract", "ledger", "notification"),
+        peers=("contract", "ledger"),
         consumes=REVOCATION_EVENTS,
         idempotent_posts=True,
     ),
@@ -177,7 +181,7 @@ SERVICES: tuple[Service, ...] = (
             Table("heads", pk=Key("name")),
         ),
         buckets=(Bucket("ledger-digests", object_lock=True),),
-        peers=("contract", "notification"),
+        peers=("contract",),
         consumes=(*REVOCATION_EVENTS, "signature.completed"),
     ),
     Service(
@@ -206,7 +210,7 @@ SERVICES: tuple[Service, ...] = (
             ),
             Table("accounts", pk=Key("contractorId")),
         ),
-        peers=("contract", "contractor", "notification"),
+        peers=("contract", "contractor"),
         consumes=(*REVOCATION_EVENTS, "ledger.contract-activated"),
         idempotent_posts=True,
         sizing=Sizing(cpu=512, memory=1024, min_tasks=2, max_tasks=10),

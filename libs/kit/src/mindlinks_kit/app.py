@@ -139,7 +139,7 @@ def create_app(
     if settings.local_mode:
         for router in dev_routers:
             app.include_router(router, responses=PROBLEM_RESPONSES)
-    if any(route.owner == service for route in fleet.routes):
+    if fleet.routes:
         check_mounted(app, fleet, service)
     document_problems(app)
     app.add_middleware(RequestMiddleware, tracer=tracer, metrics=metrics)

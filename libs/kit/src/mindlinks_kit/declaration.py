@@ -263,11 +263,12 @@ class Fleet:
                 if service.name in route.callers:
                     called |= set(names) if route.owner == EVERY_SERVICE else {route.owner}
             called.discard(service.name)
+            declared = set(service.peers)
             if self.token_route is not None:
-                called.discard(
-                    self.token_route.owner
-                )  # every service's: its tokens come from there
-            if not called <= set(service.peers):
+                # Every service calls it: its service tokens come from there.
+                called.discard(self.token_route.owner)
+                declared.discard(self.token_route.owner)
+            if called != declared:
                 raise ValueError(
                     f"{service.name} declares peers {sorted(service.peers)} but may call "
                     f"routes of {sorted(called)}: the two must agree"

@@ -1,28 +1,37 @@
 """Typed calls to the internal routes of docs/admin.md, one class per peer.
 
-Records are passed through as the peers answer them (the admin is a tolerant
-reader); a 404 that means "there is none" is ``None``, every other refusal is
-a ``PeerAnswer`` and a peer that is down raises the kit's ``PeerUnavailable``.
+Each call is a declared internal route (``mindlinks_fleet.internal``); its
+answer, read as the declared model, is passed on as the record the peer sent.
+A 404 that means "there is none" is ``None``, every other refusal is a
+``PeerAnswer`` (the admin's ``peers.refusal``) and a peer that is down raises
+the kit's ``PeerUnavailable``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
-from mindlinks_admin.peers import Record, page_of, read_page, read_record, record_of
-from mindlinks_fleet.internal import auth, client, contractor, user
+from mindlinks_admin.peers import Record, page_of, record_of
+from mindlinks_fleet.internal import (
+    auth,
+    client,
+    contract,
+    contractor,
+    kyc,
+    ledger,
+    payment,
+    signature,
+    user,
+)
 from mindlinks_fleet.internal.client import ReviewCompany, RevokeCompany
+from mindlinks_fleet.internal.contract import AdminVoidIn
+from mindlinks_fleet.internal.kyc import AdminDecision
+from mindlinks_fleet.internal.payment import FlagRequest
 from mindlinks_kit.http import Peers
 
 Page = tuple[list[Record], str | None]
 VERIFY_TIMEOUT = 30.0
 """Seconds the ledger may take to verify the whole journal."""
-
-
-def _segment(value: str) -> str:
-    return quote(value, safe="")
 
 
 def _query(**params: Any) -> dict[str, Any]:
@@ -31,35 +40,11 @@ def _query(**params: Any) -> dict[str, Any]:
 
 
 class _Peer:
-    service: str
-
     def __init__(self, peers: Peers) -> None:
         self.peers = peers
 
-    async def _page(self, path: str, params: Mapping[str, Any]) -> Page:
-        response = await self.peers.request(self.service, "GET", path, params=params)
-        return read_page(self.service, response)
-
-    async def _get(self, path: str, *, missing: bool = False) -> Record | None:
-        response = await self.peers.request(self.service, "GET", path)
-        return read_record(self.service, response, missing=missing)
-
-    async def _one(self, path: str) -> Record:
-        """One record; a 404 is the peer's refusal (``PeerAnswer``), not ``None``."""
-        record = await self._get(path)
-        assert record is not None  # read_record answers None only for an allowed 404
-        return record
-
-    async def _post(self, path: str, body: Mapping[str, Any]) -> Record:
-        response = await self.peers.request(self.service, "POST", path, json=dict(body))
-        record = read_record(self.service, response)
-        assert record is not None  # read_record answers None only for an allowed 404
-        return record
-
 
 class Accounts(_Peer):
-    service = "auth"
-
     async def search(
         self,
         *,
@@ -88,80 +73,73 @@ class Accounts(_Peer):
 
 
 class Profiles(_Peer):
-    service = "user"
-
     async def get(self, user_id: str) -> Record | None:
         profile = await self.peers.call(user.PROFILE, user_id)
-        return None if profile is None else profile.model_dump(mode="json", by_alias=True)
+        return None if profile is None else record_of(profile)
 
 
 class Companies(_Peer):
-    service = "client"
-
     async def page(self, *, status: str | None, limit: int, cursor: str | None) -> Page:
         params = _query(status=status, limit=limit, cursor=cursor)
         page = await self.peers.call(client.COMPANIES, params=params)
-        return [i.model_dump(mode="json", by_alias=True) for i in page.items], page.next_cursor
+        return page_of(page)
 
     async def get(self, company_id: str) -> Record | None:
         company = await self.peers.call(client.COMPANY, company_id)
-        return None if company is None else company.model_dump(mode="json", by_alias=True)
+        return None if company is None else record_of(company)
 
     async def by_owner(self, user_id: str) -> Record | None:
         company = await self.peers.call(client.COMPANY_BY_OWNER, user_id)
-        return None if company is None else company.model_dump(mode="json", by_alias=True)
+        return None if company is None else record_of(company)
 
     async def review(self, company_id: str, decision: str, reason: str | None, by: str) -> Record:
         body = ReviewCompany.model_validate(_query(decision=decision, reason=reason, decidedBy=by))
         company = await self.peers.call(client.REVIEW, company_id, body=body)
-        return company.model_dump(mode="json", by_alias=True)
+        return record_of(company)
 
     async def revoke(self, company_id: str, reason: str, by: str) -> Record:
         body = RevokeCompany(reason=reason, decided_by=by)
         company = await self.peers.call(client.REVOKE, company_id, body=body)
-        return company.model_dump(mode="json", by_alias=True)
+        return record_of(company)
 
 
 class Contractors(_Peer):
-    service = "contractor"
-
     async def page(self, *, kyc_status: str | None, limit: int, cursor: str | None) -> Page:
         params = _query(kycStatus=kyc_status, limit=limit, cursor=cursor)
         page = await self.peers.call(contractor.CONTRACTORS, params=params)
-        return [i.model_dump(mode="json", by_alias=True) for i in page.items], page.next_cursor
+        return page_of(page)
 
     async def get(self, contractor_id: str) -> Record | None:
         found = await self.peers.call(contractor.CONTRACTOR, contractor_id)
-        return None if found is None else found.model_dump(mode="json", by_alias=True)
+        return None if found is None else record_of(found)
 
     async def by_user(self, user_id: str) -> Record | None:
         found = await self.peers.call(contractor.CONTRACTOR_BY_USER, user_id)
-        return None if found is None else found.model_dump(mode="json", by_alias=True)
+        return None if found is None else record_of(found)
 
 
 class Kyc(_Peer):
-    service = "kyc"
-
     async def review_queue(self, *, limit: int, cursor: str | None) -> Page:
-        return await self._page("/internal/kyc/review-queue", _query(limit=limit, cursor=cursor))
+        params = _query(limit=limit, cursor=cursor)
+        return page_of(await self.peers.call(kyc.REVIEW_QUEUE, params=params))
 
     async def sessions(self, contractor_id: str, *, limit: int = 20) -> Page:
         params = _query(contractorId=contractor_id, limit=limit)
-        return await self._page("/internal/kyc/sessions", params)
+        return page_of(await self.peers.call(kyc.SESSIONS, params=params))
 
     async def session(self, session_id: str) -> Record:
-        return await self._one(f"/internal/kyc/sessions/{_segment(session_id)}")
+        found = await self.peers.call(kyc.SESSION, session_id)
+        return record_of(found)
 
     async def decide(self, session_id: str, decision: str, reason: str, by: str) -> Record:
-        return await self._post(
-            f"/internal/kyc/sessions/{_segment(session_id)}/decision",
-            {"decision": decision, "reason": reason, "decidedBy": by},
+        body = AdminDecision.model_validate(
+            {"decision": decision, "reason": reason, "decided_by": by}
         )
+        decided = await self.peers.call(kyc.DECISION, session_id, body=body)
+        return record_of(decided)
 
 
 class Contracts(_Peer):
-    service = "contract"
-
     async def page(
         self,
         *,
@@ -178,44 +156,35 @@ class Contracts(_Peer):
             limit=limit,
             cursor=cursor,
         )
-        return await self._page("/internal/contracts", params)
+        return page_of(await self.peers.call(contract.CONTRACTS, params=params))
 
     async def get(self, contract_id: str) -> Record | None:
-        return await self._get(f"/internal/contracts/{_segment(contract_id)}", missing=True)
+        found = await self.peers.call(contract.CONTRACT, contract_id)
+        return None if found is None else record_of(found)
 
     async def void(self, contract_id: str, reason: str, actor_user_id: str) -> Record:
-        return await self._post(
-            f"/internal/contracts/{_segment(contract_id)}/void",
-            {"reason": reason, "actorUserId": actor_user_id},
-        )
+        body = AdminVoidIn(reason=reason, actor_user_id=actor_user_id)
+        voided = await self.peers.call(contract.VOID, contract_id, body=body)
+        return record_of(voided)
 
 
 class Signatures(_Peer):
-    service = "signature"
-
     async def of_contract(self, contract_id: str) -> Page:
-        return await self._page("/internal/signatures", {"contractId": contract_id, "limit": 100})
+        params = {"contractId": contract_id, "limit": 100}
+        return page_of(await self.peers.call(signature.SIGNATURES, params=params))
 
 
 class Ledger(_Peer):
-    service = "ledger"
-
     async def history(self, subject: str) -> Page:
-        return await self._page(f"/internal/ledger/subjects/{_segment(subject)}", {"limit": 100})
+        return page_of(await self.peers.call(ledger.SUBJECT, subject, params={"limit": 100}))
 
     async def verify(self) -> Record:
         """The whole journal re-hashed: allowed longer than an ordinary call."""
-        response = await self.peers.request(
-            self.service, "GET", "/internal/ledger/verify", timeout=VERIFY_TIMEOUT
-        )
-        record = read_record(self.service, response)
-        assert record is not None
-        return record
+        verified = await self.peers.call(ledger.VERIFY, timeout=VERIFY_TIMEOUT)
+        return record_of(verified)
 
 
 class Payments(_Peer):
-    service = "payment"
-
     async def transactions(
         self,
         *,
@@ -234,19 +203,19 @@ class Payments(_Peer):
             limit=limit,
             cursor=cursor,
         )
-        return await self._page("/internal/payments/transactions", params)
+        return page_of(await self.peers.call(payment.TRANSACTIONS, params=params))
 
     async def escrow(
         self, *, state: str | None, contract_id: str | None, limit: int, cursor: str | None
     ) -> Page:
         params = _query(state=state, contractId=contract_id, limit=limit, cursor=cursor)
-        return await self._page("/internal/payments/escrow", params)
+        return page_of(await self.peers.call(payment.ESCROW, params=params))
 
     async def transaction(self, transaction_id: str) -> Record:
-        return await self._one(f"/internal/payments/transactions/{_segment(transaction_id)}")
+        found = await self.peers.call(payment.TRANSACTION, transaction_id)
+        return record_of(found)
 
     async def flag(self, transaction_id: str, reason: str, by: str) -> Record:
-        return await self._post(
-            f"/internal/payments/transactions/{_segment(transaction_id)}/flag",
-            {"reason": reason, "flaggedBy": by},
-        )
+        body = FlagRequest(reason=reason, flagged_by=by)
+        flagged = await self.peers.call(payment.FLAG, transaction_id, body=body)
+        return record_of(flagged)

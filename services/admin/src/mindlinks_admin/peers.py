@@ -100,16 +100,6 @@ def read_record(service: str, response: httpx.Response, *, missing: bool = False
     return body
 
 
-def read_page(service: str, response: httpx.Response) -> tuple[list[Record], str | None]:
-    """``{items, nextCursor}``."""
-    body = read(service, response)
-    items = body.get("items") if isinstance(body, dict) else None
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise bad_answer(service, "not a page")
-    cursor = body.get("nextCursor")
-    return items, cursor if isinstance(cursor, str) else None
-
-
 @dataclass(frozen=True)
 class Missing:
     """A source a view could not read: ``{service, detail}`` in ``partial``."""

@@ -8,41 +8,36 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mindlinks_contract.deps import ContractDeps, Deps
-from mindlinks_contract.domain import Contract, PdfKind, Status
+from mindlinks_contract.domain import Contract, PdfKind
 from mindlinks_contract.schemas import (
-    AdminVoidIn,
     ContractIn,
-    ContractOut,
     DocumentLink,
-    FinalDocumentOut,
     TemplateIn,
     TemplateOut,
-    TransitionIn,
     VoidIn,
+    contract_out,
 )
 from mindlinks_contract.service.contracts import Draft
-from mindlinks_kit.app import Transaction
-from mindlinks_kit.auth import (
-    CurrentUser,
-    Internal,
-    Principal,
-    ServiceCaller,
-    roles,
-    service_caller,
-    services,
+from mindlinks_fleet.internal import contract
+from mindlinks_fleet.internal.contract import (
+    AdminVoidIn,
+    ContractOut,
+    FinalDocumentOut,
+    Status,
+    TransitionIn,
 )
+from mindlinks_kit.app import Transaction
+from mindlinks_kit.auth import CurrentUser, Internal, Principal, roles
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
+from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 public = APIRouter(prefix="/v1/contracts", tags=["contracts"])
-internal = APIRouter(
-    prefix="/internal/contracts", tags=["internal"], dependencies=[Depends(service_caller)]
-)
+internal = APIRouter()
 Client = Annotated[Principal, Depends(roles("client"))]
 Party = Annotated[Principal, Depends(roles("client", "contractor"))]
-FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 
 
 class DocumentTooLarge(Problem):
@@ -90,7 +85,7 @@ async def create_contract(
 
     async def action(uow: UnitOfWork) -> tuple[int, Any]:
         contract = await deps.contracts.draft(user.user_id, draft, uow)
-        return 201, ContractOut.of(contract).model_dump(mode="json", by_alias=True)
+        return 201, contract_out(contract).model_dump(mode="json", by_alias=True)
 
     return await deps.runtime.idempotency.run(
         key,
@@ -110,13 +105,13 @@ async def list_contracts(
 ) -> Page[ContractOut]:
     """A client's company's contracts or a contractor's own, newest first."""
     items, next_cursor = await deps.contracts.page(user.user_id, user.role, status, limit, cursor)
-    return Page[ContractOut](items=[ContractOut.of(c) for c in items], next_cursor=next_cursor)
+    return Page[ContractOut](items=[contract_out(c) for c in items], next_cursor=next_cursor)
 
 
 @public.get("/{contract_id}")
 async def get_contract(contract_id: Id, user: CurrentUser, deps: Deps) -> ContractOut:
     """A party's or an admin's; anyone else gets 404, as for an unknown id."""
-    return ContractOut.of(await deps.contracts.visible(user.user_id, user.role, contract_id))
+    return contract_out(await deps.contracts.visible(user.user_id, user.role, contract_id))
 
 
 @public.get("/{contract_id}/pdf")
@@ -138,7 +133,7 @@ async def send_contract(contract_id: Id, user: Client, deps: Deps) -> ContractOu
     uow = deps.runtime.uow()
     contract = await deps.contracts.send(user.user_id, contract_id, uow)
     await _commit_move(deps, uow, user.user_id, contract_id, "sent_for_signature")
-    return ContractOut.of(contract)
+    return contract_out(contract)
 
 
 @public.post("/{contract_id}/void")
@@ -147,7 +142,7 @@ async def void_contract(contract_id: Id, body: VoidIn, user: Client, deps: Deps)
     uow = deps.runtime.uow()
     contract = await deps.contracts.void(user.user_id, contract_id, body.reason, uow)
     await _commit_move(deps, uow, user.user_id, contract_id, "voided")
-    return ContractOut.of(contract)
+    return contract_out(contract)
 
 
 async def _commit_move(
@@ -160,9 +155,8 @@ async def _commit_move(
         raise
 
 
-@internal.get("")
+@serve(internal, contract.CONTRACTS)
 async def internal_contracts(
-    caller: FromAdmin,
     deps: Deps,
     status: Annotated[Status | None, Query()] = None,
     company_id: Annotated[Id | None, Query(alias="companyId")] = None,
@@ -179,13 +173,11 @@ async def internal_contracts(
         limit=limit,
         cursor=cursor,
     )
-    return Page[ContractOut](items=[ContractOut.of(c) for c in items], next_cursor=next_cursor)
+    return Page[ContractOut](items=[contract_out(c) for c in items], next_cursor=next_cursor)
 
 
-@internal.post("/{contract_id}/void")
-async def internal_void(
-    contract_id: Id, body: AdminVoidIn, caller: FromAdmin, deps: Deps
-) -> ContractOut:
+@serve(internal, contract.VOID)
+async def internal_void(contract_id: Id, body: AdminVoidIn, deps: Deps) -> ContractOut:
     """An admin voids a contract before it is fully signed.
     A concurrent change makes it re-read and decide again; voiding a voided
     contract answers it as it is."""
@@ -193,16 +185,17 @@ async def internal_void(
     async def stage(uow: UnitOfWork) -> Contract:
         return await deps.operations.void(contract_id, body.reason, body.actor_user_id, uow)
 
-    return ContractOut.of(await deps.runtime.commit_retrying(stage))
+    return contract_out(await deps.runtime.commit_retrying(stage))
 
 
-@internal.get("/{contract_id}")
+@serve(internal, contract.CONTRACT)
 async def internal_contract(contract_id: Id, deps: Deps) -> ContractOut:
-    return ContractOut.of(await deps.contracts.get(contract_id))
+    return contract_out(await deps.contracts.get(contract_id))
 
 
-@internal.get(
-    "/{contract_id}/document",
+@serve(
+    internal,
+    contract.DOCUMENT,
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
@@ -214,8 +207,9 @@ async def internal_document(
     return Response(content=data, media_type="application/pdf")
 
 
-@internal.put(
-    "/{contract_id}/documents/final",
+@serve(
+    internal,
+    contract.FINAL_DOCUMENT,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -234,7 +228,7 @@ async def internal_store_final(
     return FinalDocumentOut(sha256=contract.final_pdf_sha256 or "", version=contract.version)
 
 
-@internal.post("/{contract_id}/transitions")
+@serve(internal, contract.TRANSITION)
 async def internal_transition(
     contract_id: Id, body: TransitionIn, caller: Internal, deps: Deps
 ) -> ContractOut:
@@ -250,7 +244,7 @@ async def internal_transition(
         uow=uow,
     )
     await uow.commit()
-    return ContractOut.of(contract)
+    return contract_out(contract)
 
 
 async def _body(request: Request, limit: int) -> bytes:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from mindlinks_fleet.internal.contract import Status
 from mindlinks_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -84,16 +85,6 @@ class InvalidTemplate(InvalidInput):
     title = "The template uses placeholders that do not exist"
 
 
-Status = Literal[
-    "draft",
-    "sent_for_signature",
-    "client_signed",
-    "fully_signed",
-    "active",
-    "completed",
-    "declined",
-    "voided",
-]
 STATUSES: tuple[Status, ...] = (
     "draft",
     "sent_for_signature",

@@ -21,10 +21,10 @@ from mindlinks_contract.domain import (
     PLACEHOLDERS,
     Change,
     Contract,
-    Status,
     Template,
     unknown_placeholders,
 )
+from mindlinks_fleet.internal.contract import ContractOut, HistoryEntry, Reason
 from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel, Id
 
 _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -64,9 +64,6 @@ Title = Annotated[
 ]
 Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000), MULTI_LINE
-]
-Reason = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), MULTI_LINE
 ]
 Day = Annotated[date, BeforeValidator(_day)]
 """A calendar date, ``YYYY-MM-DD`` only."""
@@ -136,94 +133,50 @@ class ContractIn(ApiModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
-class HistoryEntry(ApiModel):
-    from_: Status = Field(alias="from")
-    to: Status
-    at: str
-    actor_user_id: str | None = None
-    actor_service: str | None = None
-    reason: str | None = None
-
-    @classmethod
-    def of(cls, change: Change) -> HistoryEntry:
-        return cls.model_validate(
-            {
-                "from": change.from_status,
-                "to": change.to_status,
-                "at": change.at,
-                "actorUserId": change.actor_user_id,
-                "actorService": change.actor_service,
-                "reason": change.reason,
-            }
-        )
+def history_entry(change: Change) -> HistoryEntry:
+    return HistoryEntry.model_validate(
+        {
+            "from": change.from_status,
+            "to": change.to_status,
+            "at": change.at,
+            "actorUserId": change.actor_user_id,
+            "actorService": change.actor_service,
+            "reason": change.reason,
+        }
+    )
 
 
-class ContractOut(ApiModel):
-    id: str
-    status: Status
-    version: int
-    title: str
-    description: str
-    currency: str
-    start_date: str
-    terms: dict[str, Any]
-    total_minor: int
-    template_id: str | None
-    client_company_id: str
-    client_user_id: str
-    client_name: str
-    contractor_id: str
-    contractor_user_id: str
-    contractor_name: str
-    pdf_sha256: str
-    final_pdf_sha256: str | None
-    activated_at: str | None
-    ledger_entry_id: int | None
-    completed_at: str | None
-    history: list[HistoryEntry]
-    created_at: str
-    updated_at: str
-
-    @classmethod
-    def of(cls, contract: Contract) -> ContractOut:
-        return cls(
-            id=contract.id,
-            status=contract.status,
-            version=contract.version,
-            title=contract.title,
-            description=contract.description,
-            currency=contract.currency,
-            start_date=contract.start_date,
-            terms=contract.terms,
-            total_minor=contract.total_minor,
-            template_id=contract.template_id,
-            client_company_id=contract.client_company_id,
-            client_user_id=contract.client_user_id,
-            client_name=contract.client_name,
-            contractor_id=contract.contractor_id,
-            contractor_user_id=contract.contractor_user_id,
-            contractor_name=contract.contractor_name,
-            pdf_sha256=contract.pdf_sha256,
-            final_pdf_sha256=contract.final_pdf_sha256,
-            activated_at=contract.activated_at,
-            ledger_entry_id=contract.ledger_entry_id,
-            completed_at=contract.completed_at,
-            history=[HistoryEntry.of(c) for c in contract.history],
-            created_at=contract.created_at,
-            updated_at=contract.updated_at,
-        )
+def contract_out(contract: Contract) -> ContractOut:
+    return ContractOut(
+        id=contract.id,
+        status=contract.status,
+        version=contract.version,
+        title=contract.title,
+        description=contract.description,
+        currency=contract.currency,
+        start_date=contract.start_date,
+        terms=contract.terms,
+        total_minor=contract.total_minor,
+        template_id=contract.template_id,
+        client_company_id=contract.client_company_id,
+        client_user_id=contract.client_user_id,
+        client_name=contract.client_name,
+        contractor_id=contract.contractor_id,
+        contractor_user_id=contract.contractor_user_id,
+        contractor_name=contract.contractor_name,
+        pdf_sha256=contract.pdf_sha256,
+        final_pdf_sha256=contract.final_pdf_sha256,
+        activated_at=contract.activated_at,
+        ledger_entry_id=contract.ledger_entry_id,
+        completed_at=contract.completed_at,
+        history=[history_entry(c) for c in contract.history],
+        created_at=contract.created_at,
+        updated_at=contract.updated_at,
+    )
 
 
 class VoidIn(ApiModel):
     reason: Reason
-
-
-class AdminVoidIn(ApiModel):
-    reason: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE
-    ]
-    actor_user_id: Id
-    """The admin user who decided it (recorded in the contract's history)."""
 
 
 class DocumentLink(ApiModel):
@@ -231,18 +184,6 @@ class DocumentLink(ApiModel):
     expires_at: str
     sha256: str
     kind: Literal["original", "final"]
-
-
-class TransitionIn(ApiModel):
-    to: Literal["client_signed", "fully_signed", "declined"]
-    expected_version: Annotated[int, Strict(), Field(ge=1)]
-    actor_user_id: Id
-    reason: Reason | None = None
-
-
-class FinalDocumentOut(ApiModel):
-    sha256: str
-    version: int
 
 
 class TemplateIn(ApiModel):

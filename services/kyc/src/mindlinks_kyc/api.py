@@ -9,17 +9,24 @@ import httpx
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from mindlinks_fleet.internal import kyc
+from mindlinks_fleet.internal.kyc import (
+    AdminDecision,
+    DecisionResult,
+    Outcome,
+    SessionOut,
+    SessionSummary,
+)
 from mindlinks_kit.app import Transaction
-from mindlinks_kit.auth import Principal, ServiceCaller, roles, service_caller, services
+from mindlinks_kit.auth import Principal, roles
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import Conflict, NotFound, Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
+from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_kyc.deps import Deps, KycDeps
-from mindlinks_kyc.domain import Outcome, Session
+from mindlinks_kyc.domain import Session
 from mindlinks_kyc.schemas import (
-    AdminDecision,
-    DecisionResult,
     DevDecision,
     DevDelivery,
     DevSessionPage,
@@ -27,9 +34,9 @@ from mindlinks_kyc.schemas import (
     DocumentUpload,
     MyKyc,
     SessionCreated,
-    SessionOut,
-    SessionSummary,
     WebhookResult,
+    session_out,
+    session_summary,
 )
 
 
@@ -58,15 +65,12 @@ class WebhookRefused(Problem):
 public = APIRouter(prefix="/v1/kyc", tags=["kyc"])
 webhooks = APIRouter(prefix="/v1/kyc/webhooks", tags=["webhooks"])
 """Public and token-less: the provider authenticates by signature."""
-internal = APIRouter(
-    prefix="/internal/kyc", tags=["internal"], dependencies=[Depends(service_caller)]
-)
+internal = APIRouter()
 dev = APIRouter(prefix="/v1/kyc/dev", tags=["local only"])
 """Mounted only in local mode (``create_app(dev_routers=...)``)."""
 
 Contractor = Annotated[Principal, Depends(roles("contractor"))]
 Reader = Annotated[Principal, Depends(roles("contractor", "admin"))]
-FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 ContractorId = Annotated[Id, Query(alias="contractorId")]
 MAX_WEBHOOK_BYTES = 1024 * 1024
 Decide = Callable[[UnitOfWork], Awaitable[tuple[Session, Outcome]]]
@@ -115,7 +119,7 @@ async def get_session(session_id: Id, user: Reader, deps: Deps) -> SessionOut:
     """The caller's own session, or any for an admin; otherwise 404."""
     session = await deps.kyc.visible(user.user_id, user.role, session_id)
     documents = await deps.kyc.documents(session)
-    return SessionOut.of(session, deps.kyc.status_of(session), documents)
+    return session_out(session, deps.kyc.status_of(session), documents)
 
 
 @public.get("/me")
@@ -124,7 +128,7 @@ async def my_kyc(user: Contractor, deps: Deps) -> MyKyc:
     session, overall = await deps.kyc.mine(user.user_id)
     if session is None:
         return MyKyc(status=overall, session=None)
-    return MyKyc(status=overall, session=SessionOut.of(session, deps.kyc.status_of(session)))
+    return MyKyc(status=overall, session=session_out(session, deps.kyc.status_of(session)))
 
 
 @public.post("/sessions/{session_id}/documents", status_code=201)
@@ -177,23 +181,22 @@ async def onfido_webhook(request: Request, deps: Deps) -> WebhookResult:
     return await _webhook("onfido", request, deps)
 
 
-@internal.get("/review-queue")
+@serve(internal, kyc.REVIEW_QUEUE)
 async def review_queue(
-    caller: FromAdmin, deps: Deps, limit: Limit = 50, cursor: Cursor = None
+    deps: Deps, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[SessionSummary]:
     """Sessions waiting for a human (``in_review``), oldest first."""
     scope = "review-queue"
     sessions, last = await deps.kyc.review_queue(limit, deps.runtime.cursors.decode(cursor, scope))
     return Page[SessionSummary](
-        items=[SessionSummary.of(s, deps.kyc.status_of(s)) for s in sessions],
+        items=[session_summary(s, deps.kyc.status_of(s)) for s in sessions],
         next_cursor=deps.runtime.cursors.encode(last, scope),
     )
 
 
-@internal.get("/sessions")
+@serve(internal, kyc.SESSIONS)
 async def contractor_sessions(
     contractor_id: ContractorId,
-    caller: FromAdmin,
     deps: Deps,
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -203,22 +206,20 @@ async def contractor_sessions(
     start = deps.runtime.cursors.decode(cursor, scope)
     sessions, last = await deps.kyc.sessions_of(contractor_id, limit, start)
     return Page[SessionSummary](
-        items=[SessionSummary.of(s, deps.kyc.status_of(s)) for s in sessions],
+        items=[session_summary(s, deps.kyc.status_of(s)) for s in sessions],
         next_cursor=deps.runtime.cursors.encode(last, scope),
     )
 
 
-@internal.get("/sessions/{session_id}")
-async def operator_session(session_id: Id, caller: FromAdmin, deps: Deps) -> SessionSummary:
+@serve(internal, kyc.SESSION)
+async def operator_session(session_id: Id, deps: Deps) -> SessionSummary:
     """One session as the lists show it (the admin's state before a decision); 404 unknown."""
     session = await deps.kyc.session(session_id)
-    return SessionSummary.of(session, deps.kyc.status_of(session))
+    return session_summary(session, deps.kyc.status_of(session))
 
 
-@internal.post("/sessions/{session_id}/decision")
-async def admin_decision(
-    session_id: Id, body: AdminDecision, caller: FromAdmin, deps: Deps
-) -> DecisionResult:
+@serve(internal, kyc.DECISION)
+async def admin_decision(session_id: Id, body: AdminDecision, deps: Deps) -> DecisionResult:
     """A human decision (the admin service), applied like a provider's."""
     session, outcome = await _apply(
         deps,
@@ -226,7 +227,7 @@ async def admin_decision(
             session_id, body.decision, body.reason, body.decided_by, uow
         ),
     )
-    return DecisionResult(outcome=outcome, session=SessionOut.of(session, session.status))
+    return DecisionResult(outcome=outcome, session=session_out(session, session.status))
 
 
 @dev.get("/sessions/{session_id}")

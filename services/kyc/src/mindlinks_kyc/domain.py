@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from mindlinks_fleet.internal.kyc import DocumentKind, DocumentType, SessionStatus
 from mindlinks_kit.errors import Conflict, InvalidInput, NotFound, Problem
 
 
@@ -73,21 +74,7 @@ class InvalidDecisionTime(Problem):
     title = "The decision time is not an ISO 8601 timestamp"
 
 
-SessionStatus = Literal[
-    "created", "in_review", "resubmission_requested", "approved", "declined", "expired"
-]
-
-
 Overall = Literal["not_started", "pending", "verified", "rejected", "expired"]
-
-
-Outcome = Literal["applied", "duplicate", "out_of_order"]
-
-
-DocumentKind = Literal["passport", "id_card", "driving_licence", "proof_of_address", "selfie"]
-
-
-DocumentType = Literal["image/jpeg", "image/png", "application/pdf"]
 
 
 OPEN: frozenset[str] = frozenset({"created", "in_review", "resubmission_requested"})

@@ -6,22 +6,20 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel, Id
-from mindlinks_kyc.domain import (
-    Document,
+from mindlinks_fleet.internal.kyc import (
     DocumentKind,
+    DocumentOut,
     DocumentType,
     Outcome,
-    Overall,
-    Session,
+    Reason,
+    SessionOut,
     SessionStatus,
-    Upload,
+    SessionSummary,
 )
+from mindlinks_kit.schemas import ONE_LINE, ApiModel
+from mindlinks_kyc.domain import Document, Overall, Session, Upload
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-Reason = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE
-]
 PersonName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
 ]
@@ -47,97 +45,52 @@ class SessionCreated(ApiModel):
         )
 
 
-class DocumentOut(ApiModel):
-    id: str
-    kind: DocumentKind
-    content_type: DocumentType
-    size: int
-    created_at: str
-
-    @classmethod
-    def of(cls, document: Document) -> DocumentOut:
-        return cls(
-            id=document.id,
-            kind=document.kind,
-            content_type=document.content_type,
-            size=document.size,
-            created_at=document.created_at,
-        )
+def document_out(document: Document) -> DocumentOut:
+    return DocumentOut(
+        id=document.id,
+        kind=document.kind,
+        content_type=document.content_type,
+        size=document.size,
+        created_at=document.created_at,
+    )
 
 
-class SessionOut(ApiModel):
-    id: str
-    contractor_id: str
-    status: SessionStatus
-    provider: str
-    verification_url: str
-    reason: str | None
-    created_at: str
-    updated_at: str
-    expires_at: str
-    decided_at: str | None
-    applicant_name: str | None = None
-    """The legal name this session verifies (the profile's when it was opened)."""
-    verified_legal_name: str | None = None
-    """Once approved: the legal name the verification established."""
-    documents: list[DocumentOut] = Field(default_factory=list)
-
-    @classmethod
-    def of(
-        cls, session: Session, status: SessionStatus, documents: list[Document] | None = None
-    ) -> SessionOut:
-        return cls(
-            id=session.id,
-            contractor_id=session.contractor_id,
-            status=status,
-            provider=session.provider,
-            verification_url=session.verification_url,
-            reason=session.reason,
-            created_at=session.created_at,
-            updated_at=session.updated_at,
-            expires_at=session.expires_at,
-            decided_at=session.decided_at,
-            applicant_name=session.applicant_name,
-            verified_legal_name=session.verified_legal_name,
-            documents=[DocumentOut.of(d) for d in documents or []],
-        )
+def session_out(
+    session: Session, status: SessionStatus, documents: list[Document] | None = None
+) -> SessionOut:
+    return SessionOut(
+        id=session.id,
+        contractor_id=session.contractor_id,
+        status=status,
+        provider=session.provider,
+        verification_url=session.verification_url,
+        reason=session.reason,
+        created_at=session.created_at,
+        updated_at=session.updated_at,
+        expires_at=session.expires_at,
+        decided_at=session.decided_at,
+        applicant_name=session.applicant_name,
+        verified_legal_name=session.verified_legal_name,
+        documents=[document_out(d) for d in documents or []],
+    )
 
 
-class SessionSummary(ApiModel):
-    """A session as operators list it: no verification link, no documents."""
-
-    id: str
-    contractor_id: str
-    user_id: str
-    provider: str
-    status: SessionStatus
-    reason: str | None
-    created_at: str
-    updated_at: str
-    expires_at: str
-    decided_at: str | None
-    decided_by: str | None
-    """``provider:<name>`` or ``admin:<userId>``."""
-    applicant_name: str | None = None
-    verified_legal_name: str | None = None
-
-    @classmethod
-    def of(cls, session: Session, status: SessionStatus) -> SessionSummary:
-        return cls(
-            id=session.id,
-            contractor_id=session.contractor_id,
-            user_id=session.user_id,
-            provider=session.provider,
-            status=status,
-            reason=session.reason,
-            created_at=session.created_at,
-            updated_at=session.updated_at,
-            expires_at=session.expires_at,
-            decided_at=session.decided_at,
-            decided_by=session.decided_by,
-            applicant_name=session.applicant_name,
-            verified_legal_name=session.verified_legal_name,
-        )
+def session_summary(session: Session, status: SessionStatus) -> SessionSummary:
+    return SessionSummary(
+        id=session.id,
+        contractor_id=session.contractor_id,
+        user_id=session.user_id,
+        provider=session.provider,
+        status=status,
+        reason=session.reason,
+        created_at=session.created_at,
+        updated_at=session.updated_at,
+        expires_at=session.expires_at,
+        decided_at=session.decided_at,
+        decided_by=session.decided_by,
+        applicant_name=session.applicant_name,
+        verified_legal_name=session.verified_legal_name,
+    )
 
 
 class MyKyc(ApiModel):
@@ -177,18 +130,6 @@ class WebhookResult(ApiModel):
     outcome: Outcome | Literal["ignored"]
     session_id: str | None = None
     status: SessionStatus | None = None
-
-
-class AdminDecision(ApiModel):
-    decision: Literal["approved", "declined", "resubmission_requested"]
-    reason: Reason | None = None
-    decided_by: Id
-    """The admin user's id, for the audit trail."""
-
-
-class DecisionResult(ApiModel):
-    outcome: Outcome
-    session: SessionOut
 
 
 class DevDecision(ApiModel):

@@ -17,6 +17,7 @@ import structlog
 from pydantic import BaseModel
 
 from mindlinks_fleet.events import KycDecided
+from mindlinks_fleet.internal.kyc import DocumentKind, DocumentType, Outcome, SessionStatus
 from mindlinks_kit.dynamo import Item, UnitOfWork
 from mindlinks_kyc.domain import (
     EVENTS,
@@ -26,18 +27,14 @@ from mindlinks_kyc.domain import (
     Contractor,
     ContractorProfileRequired,
     Document,
-    DocumentKind,
     DocumentTooLarge,
-    DocumentType,
     FutureDecision,
     MissingDecisionTime,
-    Outcome,
     Overall,
     Policy,
     Session,
     SessionClosed,
     SessionNotFound,
-    SessionStatus,
     StaleDecision,
     TooManyDocuments,
     UnknownProviderSession,

@@ -17,7 +17,8 @@ from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, values
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
 
-from mindlinks_kyc.domain import Document, DocumentKind, DocumentType, Session, SessionStatus
+from mindlinks_fleet.internal.kyc import DocumentKind, DocumentType, SessionStatus
+from mindlinks_kyc.domain import Document, Session
 
 POINTER_PREFIX = "user:"
 

@@ -5,42 +5,46 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from mindlinks_kit.auth import CurrentUser, Internal, ServiceCaller, service_caller, services
+from mindlinks_fleet.internal import ledger
+from mindlinks_fleet.internal.ledger import (
+    AnchoredDigestOut,
+    AppendIn,
+    AppendOut,
+    DigestOut,
+    EntryOut,
+    JournalVerifyOut,
+    Token,
+)
+from mindlinks_kit.auth import CurrentUser, Internal
 from mindlinks_kit.clock import now_iso
+from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_ledger.deps import Deps
 from mindlinks_ledger.domain import NoDigestYet, pdf_sha256
 from mindlinks_ledger.schemas import (
-    AnchoredDigestOut,
-    AnchorOut,
-    AppendIn,
-    AppendOut,
     CheckOut,
     ConsistencyOut,
-    DigestOut,
-    EntryOut,
     ExportOut,
-    JournalVerifyOut,
     MatchOut,
     ProofOut,
     ProofPart,
-    Token,
     VerifyIn,
     VerifyOut,
+    anchor_out,
+    anchored_digest_out,
+    append_out,
+    digest_out,
+    entry_out,
+    journal_verify_out,
 )
 
 public = APIRouter(prefix="/v1/ledger", tags=["ledger"])
-internal = APIRouter(
-    prefix="/internal/ledger", tags=["internal"], dependencies=[Depends(service_caller)]
-)
+internal = APIRouter()
 dev = APIRouter(prefix="/v1/ledger/dev", tags=["dev"])
 
 Seq = Annotated[int, Path(ge=1, le=2**53)]
-FromOps = Annotated[ServiceCaller, Depends(services("admin"))]
-"""The admin service runs operations on the ledger: reading subjects and the
-whole journal, anchoring, full verification."""
 
 
 @public.get("/contracts/{contract_id}/history")
@@ -52,7 +56,7 @@ async def contract_history(
     start = deps.runtime.cursors.decode(cursor, scope)
     entries, last = await deps.ledger.history(user, contract_id, limit, start)
     return Page(
-        items=[EntryOut.of(e) for e in entries],
+        items=[entry_out(e) for e in entries],
         next_cursor=deps.runtime.cursors.encode(last, scope),
     )
 
@@ -61,7 +65,7 @@ async def contract_history(
 async def current_digest(user: CurrentUser, deps: Deps) -> DigestOut:
     """The journal's digest (not yet anchored): Merkle root and tip, computed at
     most once per ``DIGEST_CACHE_SECONDS`` for every caller."""
-    return DigestOut.of(await deps.journal.published_digest())
+    return digest_out(await deps.journal.published_digest())
 
 
 @public.get("/digests/latest")
@@ -70,7 +74,7 @@ async def latest_digest(user: CurrentUser, deps: Deps) -> AnchoredDigestOut:
     anchored = await deps.archive.latest()
     if anchored is None:
         raise NoDigestYet()
-    return AnchoredDigestOut.anchored(anchored)
+    return anchored_digest_out(anchored)
 
 
 @public.get("/entries/{seq}/proof")
@@ -89,10 +93,10 @@ async def entry_export(seq: Seq, user: CurrentUser, deps: Deps) -> ExportOut:
     """``{entry, proof, digest}`` for ``mindlinks-ledger-verify proof --bundle``."""
     export = await deps.ledger.export(user, seq)
     return ExportOut(
-        entry=EntryOut.of(export.proof.entry),
+        entry=entry_out(export.proof.entry),
         proof=ProofPart.of(export.proof),
-        digest=DigestOut.of(export.digest),
-        anchor=AnchorOut.of(export.anchored) if export.anchored else None,
+        digest=digest_out(export.digest),
+        anchor=anchor_out(export.anchored) if export.anchored else None,
     )
 
 
@@ -142,7 +146,7 @@ async def verify(body: VerifyIn, user: CurrentUser, deps: Deps) -> VerifyOut:
     )
 
 
-@internal.post("/entries", status_code=201)
+@serve(internal, ledger.APPEND)
 async def append_entry(
     body: AppendIn, caller: Internal, deps: Deps, response: Response
 ) -> AppendOut:
@@ -154,12 +158,12 @@ async def append_entry(
     if not appended.created:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
-    return AppendOut.of(appended.entry)
+    return append_out(appended.entry)
 
 
-@internal.get("/subjects/{subject}")
+@serve(internal, ledger.SUBJECT)
 async def subject_entries(
-    subject: Token, caller: FromOps, deps: Deps, limit: Limit = 100, cursor: Cursor = None
+    subject: Token, caller: Internal, deps: Deps, limit: Limit = 100, cursor: Cursor = None
 ) -> Page[EntryOut]:
     """A subject's entries (a contract's: its signatures, activation and
     schedule), oldest first."""
@@ -167,14 +171,13 @@ async def subject_entries(
     start = deps.runtime.cursors.decode(cursor, scope)
     entries, last = await deps.journal.subject_page(subject, limit, start)
     return Page(
-        items=[EntryOut.of(e) for e in entries],
+        items=[entry_out(e) for e in entries],
         next_cursor=deps.runtime.cursors.encode(last, scope),
     )
 
 
-@internal.get("/entries")
+@serve(internal, ledger.ENTRIES)
 async def journal_entries(
-    caller: FromOps,
     deps: Deps,
     from_seq: Annotated[int, Query(alias="fromSeq", ge=1, le=2**53)] = 1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
@@ -185,26 +188,26 @@ async def journal_entries(
     last = min(tip.seq, from_seq + limit - 1)
     entries = await deps.journal.range(from_seq, last) if from_seq <= last else []
     return Page(
-        items=[EntryOut.of(e) for e in entries],
+        items=[entry_out(e) for e in entries],
         next_cursor=str(last + 1) if last < tip.seq else None,
     )
 
 
-@internal.post("/digests", status_code=201)
-async def anchor_digest(caller: FromOps, deps: Deps) -> AnchoredDigestOut:
+@serve(internal, ledger.ANCHOR)
+async def anchor_digest(deps: Deps) -> AnchoredDigestOut:
     """Verify the journal, then anchor its digest in the Object Lock bucket."""
-    return AnchoredDigestOut.anchored(await deps.ledger.anchor())
+    return anchored_digest_out(await deps.ledger.anchor())
 
 
-@internal.get("/verify")
-async def verify_journal(caller: FromOps, deps: Deps) -> JournalVerifyOut:
+@serve(internal, ledger.VERIFY)
+async def verify_journal(deps: Deps) -> JournalVerifyOut:
     """Every entry re-hashed and re-linked up to the tip, and the newest
     anchored digest checked: the first broken link, if any."""
     checked_at = now_iso()
-    return JournalVerifyOut.of(await deps.ledger.verification(), checked_at)
+    return journal_verify_out(await deps.ledger.verification(), checked_at)
 
 
 @dev.post("/digests", status_code=201)
 async def dev_anchor_digest(deps: Deps) -> AnchoredDigestOut:
     """Local mode only: anchor a digest now (what the periodic task does)."""
-    return AnchoredDigestOut.anchored(await deps.ledger.anchor())
+    return anchored_digest_out(await deps.ledger.anchor())

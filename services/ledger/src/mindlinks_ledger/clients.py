@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from mindlinks_kit.errors import PeerUnavailable
-from mindlinks_kit.http import Peers, refusal
+from mindlinks_fleet.internal import contract
+from mindlinks_kit.errors import PeerRefused
+from mindlinks_kit.http import Peers
 
 
 class ContractView(BaseModel):
-    """The part of the contract service's contract the ledger reads (tolerant reader)."""
+    """The part of the contract service's contract the ledger reads."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
@@ -38,23 +38,17 @@ class ContractView(BaseModel):
 
 
 class Contracts:
-    """The contract service: ``GET /internal/contracts/{id}``. The caller's user
-    token travels beside the service token when there is one (the kit does it)."""
+    """The contract service's contract lookup. The caller's user token travels
+    beside the service token when there is one (the kit does it)."""
 
     def __init__(self, peers: Peers) -> None:
         self.peers = peers
 
     async def get(self, contract_id: str) -> ContractView | None:
-        response = await self.peers.request(
-            "contract", "GET", f"/internal/contracts/{quote(contract_id, safe='')}"
-        )
-        if response.status_code in (403, 404):  # unknown, or not the forwarded user's
-            return None
-        if response.status_code != 200:
-            raise refusal("contract", response)
         try:
-            return ContractView.model_validate(response.json())
-        except (ValueError, ValidationError):
-            raise PeerUnavailable(
-                "contract answered an unreadable contract", peer="contract"
-            ) from None
+            found = await self.peers.call(contract.CONTRACT, contract_id)
+        except PeerRefused as exc:
+            if exc.peer_status == 403:  # not the forwarded user's
+                return None
+            raise
+        return None if found is None else ContractView.model_validate(found.model_dump())

@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.alias_generators import to_camel
 
 from mindlinks_fleet.events import ScheduleItem
+from mindlinks_fleet.internal import ledger
 from mindlinks_kit.errors import InvalidInput, NotFound, Problem
 from mindlinks_ledger.chain import Break, Entry, canonical_json
 from mindlinks_ledger.verification import Check
@@ -194,8 +195,9 @@ class Caller(Protocol):
     def role(self) -> str: ...
 
 
-APPENDERS = frozenset({"signature", "admin"})
-"""Services that may append through ``POST /internal/ledger/entries``."""
+APPENDERS = frozenset(ledger.APPEND.callers)
+"""Services that may append through ``POST /internal/ledger/entries``: its
+declared callers."""
 
 
 RESERVED_KINDS = frozenset({ACTIVATED, SCHEDULED})

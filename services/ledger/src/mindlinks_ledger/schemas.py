@@ -2,97 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from mindlinks_fleet.internal.ledger import (
+    AnchoredDigestOut,
+    AnchorOut,
+    AppendOut,
+    BreakOut,
+    DigestOut,
+    EntryOut,
+    JournalVerifyOut,
+    TipOut,
+)
 from mindlinks_kit.schemas import ApiModel, Id
 from mindlinks_ledger.chain import Break, Entry
 from mindlinks_ledger.domain import Anchored, Digest, Proof, Verification
 from mindlinks_ledger.verification import Check, DigestDoc, EntryDoc, Hex64, ProofDoc
 
-Kind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,63}$")]
-Token = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
-"""Printable ASCII without spaces: subjects (contract ids) and idempotency keys."""
 MAX_PDF_BASE64 = 36 * 1024 * 1024
 BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 """Standard padded base64, as ``pdf_sha256`` decodes it (documented; it refuses
 anything else with 422 ``invalid-pdf``)."""
-
-
-class AppendIn(ApiModel):
-    kind: Kind
-    subject: Token
-    data: dict[str, Any]
-    idempotency_key: Token
-
-
-class AppendOut(ApiModel):
-    seq: int
-    entry_hash: str
-    content_hash: str
-    prev_hash: str
-    recorded_at: str
-
-    @classmethod
-    def of(cls, entry: Entry) -> AppendOut:
-        return cls(
-            seq=entry.seq,
-            entry_hash=entry.entry_hash,
-            content_hash=entry.content_hash,
-            prev_hash=entry.prev_hash,
-            recorded_at=entry.recorded_at,
-        )
-
-
-class EntryOut(ApiModel):
-    seq: int
-    kind: str
-    subject: str
-    data: dict[str, Any]
-    recorded_at: str
-    idempotency_key: str
-    content_hash: str
-    prev_hash: str
-    entry_hash: str
-
-    @classmethod
-    def of(cls, entry: Entry) -> EntryOut:
-        return cls.model_validate(entry.as_json())
-
-
-class DigestOut(ApiModel):
-    tree_size: int
-    root_hash: str
-    tip_seq: int
-    tip_hash: str
-    issued_at: str
-
-    @classmethod
-    def of(cls, digest: Digest) -> DigestOut:
-        return cls.model_validate(digest.as_json())
-
-
-class AnchorOut(ApiModel):
-    """Where a digest is anchored: its object in the Object Lock bucket."""
-
-    key: str
-    lock_mode: str
-    retain_until: str
-
-    @classmethod
-    def of(cls, anchored: Anchored) -> AnchorOut:
-        return cls(
-            key=anchored.key, lock_mode=anchored.lock_mode, retain_until=anchored.retain_until
-        )
-
-
-class AnchoredDigestOut(DigestOut):
-    anchor: AnchorOut
-
-    @classmethod
-    def anchored(cls, anchored: Anchored) -> AnchoredDigestOut:
-        return cls(**DigestOut.of(anchored.digest).model_dump(), anchor=AnchorOut.of(anchored))
 
 
 class ProofPart(ApiModel):
@@ -116,7 +48,7 @@ class ProofOut(ProofPart):
 
     @classmethod
     def full(cls, proof: Proof) -> ProofOut:
-        return cls(**ProofPart.of(proof).model_dump(), entry=EntryOut.of(proof.entry))
+        return cls(**ProofPart.of(proof).model_dump(), entry=entry_out(proof.entry))
 
 
 class ExportOut(ApiModel):
@@ -220,51 +152,50 @@ class VerifyOut(ApiModel):
     matches: list[MatchOut] | None = None
 
 
-class BreakOut(ApiModel):
-    seq: int
-    check: str
-    detail: str
-
-    @classmethod
-    def of(cls, found: Break) -> BreakOut:
-        return cls(seq=found.seq, check=found.check, detail=found.detail)
-
-
-class TipOut(ApiModel):
-    seq: int
-    hash: str
-    recorded_at: str | None
-    """``null`` (and ``seq`` 0, a zero ``hash``) for an empty journal."""
+def append_out(entry: Entry) -> AppendOut:
+    return AppendOut(
+        seq=entry.seq,
+        entry_hash=entry.entry_hash,
+        content_hash=entry.content_hash,
+        prev_hash=entry.prev_hash,
+        recorded_at=entry.recorded_at,
+    )
 
 
-class JournalVerifyOut(ApiModel):
-    """``GET /internal/ledger/verify``: the whole journal, checked now."""
+def entry_out(entry: Entry) -> EntryOut:
+    return EntryOut.model_validate(entry.as_json())
 
-    ok: bool
-    entries: int
-    """Entries read and checked, up to the tip (fewer than ``tip.seq`` when some are missing)."""
-    tip: TipOut
-    first_broken_seq: int | None
-    """The first entry that fails (0: the newest anchored digest itself is unreadable)."""
-    problem: str | None
-    """``<check>: <detail>`` for ``firstBrokenSeq``."""
-    intact: bool
-    """Same as ``ok`` (kept for earlier callers)."""
-    broken: BreakOut | None
-    tip_seq: int
-    checked_at: str
 
-    @classmethod
-    def of(cls, verification: Verification, checked_at: str) -> JournalVerifyOut:
-        tip, broken = verification.tip, verification.broken
-        return cls(
-            ok=broken is None,
-            entries=verification.entries,
-            tip=TipOut(seq=tip.seq, hash=tip.hash, recorded_at=tip.recorded_at or None),
-            first_broken_seq=broken.seq if broken else None,
-            problem=f"{broken.check}: {broken.detail}" if broken else None,
-            intact=broken is None,
-            broken=BreakOut.of(broken) if broken else None,
-            tip_seq=tip.seq,
-            checked_at=checked_at,
-        )
+def digest_out(digest: Digest) -> DigestOut:
+    return DigestOut.model_validate(digest.as_json())
+
+
+def anchor_out(anchored: Anchored) -> AnchorOut:
+    return AnchorOut(
+        key=anchored.key, lock_mode=anchored.lock_mode, retain_until=anchored.retain_until
+    )
+
+
+def anchored_digest_out(anchored: Anchored) -> AnchoredDigestOut:
+    return AnchoredDigestOut(
+        **digest_out(anchored.digest).model_dump(), anchor=anchor_out(anchored)
+    )
+
+
+def journal_verify_out(verification: Verification, checked_at: str) -> JournalVerifyOut:
+    tip, broken = verification.tip, verification.broken
+    return JournalVerifyOut(
+        ok=broken is None,
+        entries=verification.entries,
+        tip=TipOut(seq=tip.seq, hash=tip.hash, recorded_at=tip.recorded_at or None),
+        first_broken_seq=broken.seq if broken else None,
+        problem=f"{broken.check}: {broken.detail}" if broken else None,
+        intact=broken is None,
+        broken=_break_out(broken) if broken else None,
+        tip_seq=tip.seq,
+        checked_at=checked_at,
+    )
+
+
+def _break_out(found: Break) -> BreakOut:
+    return BreakOut(seq=found.seq, check=found.check, detail=found.detail)

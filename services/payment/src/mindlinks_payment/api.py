@@ -7,26 +7,34 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from mindlinks_kit.auth import Principal, ServiceCaller, roles, services
+from mindlinks_fleet.internal import payment
+from mindlinks_fleet.internal.payment import (
+    EscrowOut,
+    FlagRequest,
+    OperatorEscrowOut,
+    OperatorTransactionOut,
+    TransactionOut,
+)
+from mindlinks_kit.auth import Principal, roles
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import NotFound
 from mindlinks_kit.idempotency import REQUIRED_KEY, RequiredIdempotencyKey, fingerprint
+from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_payment.deps import Deps, PaymentDeps
 from mindlinks_payment.domain import Caller, ChargeStatus, EscrowState
 from mindlinks_payment.providers.local import LocalStripe, WebhookDeliveryFailed
 from mindlinks_payment.schemas import (
-    EscrowOut,
-    FlagRequest,
     LocalAccount,
     LocalSettlement,
-    OperatorEscrowOut,
-    OperatorTransactionOut,
     PayoutAccountOut,
     ScheduleOut,
-    TransactionOut,
     WebhookAck,
+    escrow_out,
+    operator_escrow_out,
+    operator_transaction_out,
+    transaction_out,
 )
 from mindlinks_payment.service.oversight import TransactionQuery
 from mindlinks_payment.service.webhooks import verify
@@ -36,13 +44,12 @@ public = APIRouter(prefix="/v1/payments", tags=["payments"])
 dev = APIRouter(prefix="/v1/payments/dev", tags=["local only"])
 """Mounted only in local mode (``create_app(dev_routers=...)``): the card holder
 and Stripe's hosted onboarding, played by the local provider."""
-internal = APIRouter(prefix="/internal/payments", tags=["internal"])
+internal = APIRouter()
 
 ContractFilter = Annotated[Id | None, Query(alias="contractId")]
 Party = Annotated[Principal, Depends(roles("client", "contractor", "admin"))]
 Client = Annotated[Principal, Depends(roles("client"))]
 ContractorUser = Annotated[Principal, Depends(roles("contractor"))]
-FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 
 
 def _caller(user: Principal) -> Caller:
@@ -67,9 +74,7 @@ async def transactions(
 ) -> Page[TransactionOut]:
     """The caller's charges and transfers, newest first (admins: one contract's)."""
     found, next_cursor = await deps.payments.transactions(_caller(user), contract_id, limit, cursor)
-    return Page[TransactionOut](
-        items=[TransactionOut.of(t) for t in found], next_cursor=next_cursor
-    )
+    return Page[TransactionOut](items=[transaction_out(t) for t in found], next_cursor=next_cursor)
 
 
 @public.post(
@@ -86,7 +91,7 @@ async def release(
 
     async def action(uow: UnitOfWork) -> tuple[int, Any]:
         released = await deps.payments.release(_caller(user), escrow_id, uow)
-        return 200, EscrowOut.of(released).model_dump(mode="json", by_alias=True)
+        return 200, escrow_out(released).model_dump(mode="json", by_alias=True)
 
     scope = f"release:{user.user_id}"
     request = fingerprint("POST", f"/v1/payments/escrow/{escrow_id}/release", None)
@@ -208,9 +213,8 @@ async def onboard(
 # internal: the admin service ---------------------------------------------------
 
 
-@internal.get("/transactions")
+@serve(internal, payment.TRANSACTIONS)
 async def operator_transactions(
-    caller: FromAdmin,
     deps: Deps,
     status: ChargeStatus | None = None,
     contract_id: ContractFilter = None,
@@ -225,22 +229,19 @@ async def operator_transactions(
     query = TransactionQuery(status, contract_id, stuck, older_than_minutes)
     found, next_cursor = await deps.oversight.transactions(query, limit, cursor)
     return Page[OperatorTransactionOut](
-        items=[OperatorTransactionOut.of(t) for t in found], next_cursor=next_cursor
+        items=[operator_transaction_out(t) for t in found], next_cursor=next_cursor
     )
 
 
-@internal.get("/transactions/{transaction_id}")
-async def operator_transaction(
-    transaction_id: Id, caller: FromAdmin, deps: Deps
-) -> OperatorTransactionOut:
+@serve(internal, payment.TRANSACTION)
+async def operator_transaction(transaction_id: Id, deps: Deps) -> OperatorTransactionOut:
     """One transaction as the list shows it, with its flag (the admin's state
     before flagging); unknown: ``404 transaction-not-found``."""
-    return OperatorTransactionOut.of(await deps.oversight.transaction(transaction_id))
+    return operator_transaction_out(await deps.oversight.transaction(transaction_id))
 
 
-@internal.get("/escrow")
+@serve(internal, payment.ESCROW)
 async def operator_escrow(
-    caller: FromAdmin,
     deps: Deps,
     state: EscrowState | None = None,
     contract_id: ContractFilter = None,
@@ -250,15 +251,15 @@ async def operator_escrow(
     """Escrow items across tenants: a contract's in item order, else by state newest first."""
     found, next_cursor = await deps.oversight.escrows(state, contract_id, limit, cursor)
     return Page[OperatorEscrowOut](
-        items=[OperatorEscrowOut.of(e) for e in found], next_cursor=next_cursor
+        items=[operator_escrow_out(e) for e in found], next_cursor=next_cursor
     )
 
 
-@internal.post("/transactions/{transaction_id}/flag")
+@serve(internal, payment.FLAG)
 async def flag_transaction(
-    transaction_id: Id, body: FlagRequest, caller: FromAdmin, deps: Deps
+    transaction_id: Id, body: FlagRequest, deps: Deps
 ) -> OperatorTransactionOut:
     """Flag a transaction for follow-up (its status and money stay as they
     are); flagged already: ``200`` with the first flag."""
     flagged = await deps.oversight.flag(transaction_id, body.reason, body.flagged_by)
-    return OperatorTransactionOut.of(flagged)
+    return operator_transaction_out(flagged)

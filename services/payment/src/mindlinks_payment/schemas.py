@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import StringConstraints
-
-from mindlinks_kit.schemas import MULTI_LINE, ApiModel, Id
+from mindlinks_fleet.internal.payment import (
+    EscrowOut,
+    FlagOut,
+    OperatorEscrowOut,
+    OperatorTransactionOut,
+    PartiesOut,
+    TransactionOut,
+)
+from mindlinks_kit.schemas import ApiModel
 from mindlinks_payment.domain import Escrow, Flag, PayoutAccount, ScheduleView, Transaction
 from mindlinks_payment.providers import AccountLink
 
@@ -64,69 +68,6 @@ class ScheduleOut(ApiModel):
         )
 
 
-class TransactionOut(ApiModel):
-    id: str
-    kind: str
-    """``charge`` (the client pays into escrow) or ``transfer`` (a release to the contractor)."""
-    contract_id: str
-    item_id: str
-    escrow_id: str
-    amount_minor: int
-    currency: str
-    status: str
-    payment_intent_id: str | None = None
-    transfer_id: str | None = None
-    failure_code: str | None = None
-    failure_message: str | None = None
-    created_at: str
-    updated_at: str
-
-    @classmethod
-    def of(cls, t: Transaction) -> TransactionOut:
-        return cls(
-            id=t.id,
-            kind=t.kind,
-            contract_id=t.contract_id,
-            item_id=t.item_id,
-            escrow_id=t.escrow_id,
-            amount_minor=t.amount_minor,
-            currency=t.currency,
-            status=t.status,
-            payment_intent_id=t.payment_intent_id,
-            transfer_id=t.transfer_id,
-            failure_code=t.failure_code,
-            failure_message=t.failure_message,
-            created_at=t.created_at,
-            updated_at=t.updated_at,
-        )
-
-
-class EscrowOut(ApiModel):
-    id: str
-    contract_id: str
-    item_id: str
-    amount_minor: int
-    currency: str
-    state: str
-    transfer_id: str | None
-    funded_at: str | None
-    released_at: str | None
-
-    @classmethod
-    def of(cls, e: Escrow) -> EscrowOut:
-        return cls(
-            id=e.id,
-            contract_id=e.contract_id,
-            item_id=e.item_id,
-            amount_minor=e.amount_minor,
-            currency=e.currency,
-            state=e.state,
-            transfer_id=e.transfer_id,
-            funded_at=e.funded_at,
-            released_at=e.released_at,
-        )
-
-
 class PayoutAccountOut(ApiModel):
     account_id: str
     contractor_id: str
@@ -175,74 +116,66 @@ class LocalAccount(ApiModel):
 # internal (the admin service) -------------------------------------------------
 
 
-class FlagRequest(ApiModel):
-    reason: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE
-    ]
-    flagged_by: Id
-    """The admin user who flags it."""
+def transaction_out(t: Transaction) -> TransactionOut:
+    return TransactionOut(
+        id=t.id,
+        kind=t.kind,
+        contract_id=t.contract_id,
+        item_id=t.item_id,
+        escrow_id=t.escrow_id,
+        amount_minor=t.amount_minor,
+        currency=t.currency,
+        status=t.status,
+        payment_intent_id=t.payment_intent_id,
+        transfer_id=t.transfer_id,
+        failure_code=t.failure_code,
+        failure_message=t.failure_message,
+        created_at=t.created_at,
+        updated_at=t.updated_at,
+    )
 
 
-class FlagOut(ApiModel):
-    reason: str
-    flagged_by: str
-    flagged_at: str
-
-    @classmethod
-    def of(cls, f: Flag | None) -> FlagOut | None:
-        if f is None:
-            return None
-        return cls(reason=f.reason, flagged_by=f.flagged_by, flagged_at=f.flagged_at)
-
-
-class PartiesOut(ApiModel):
-    client_company_id: str
-    client_user_id: str
-    contractor_id: str
-    contractor_user_id: str
+def escrow_out(e: Escrow) -> EscrowOut:
+    return EscrowOut(
+        id=e.id,
+        contract_id=e.contract_id,
+        item_id=e.item_id,
+        amount_minor=e.amount_minor,
+        currency=e.currency,
+        state=e.state,
+        transfer_id=e.transfer_id,
+        funded_at=e.funded_at,
+        released_at=e.released_at,
+    )
 
 
-class OperatorTransactionOut(TransactionOut):
-    """A transaction as the admin service sees it: with its parties and flag
-    (still never a client secret)."""
-
-    parties: PartiesOut
-    flag: FlagOut | None
-
-    @classmethod
-    def of(cls, t: Transaction) -> OperatorTransactionOut:
-        return cls(
-            **TransactionOut.of(t).model_dump(),
-            parties=_parties(t),
-            flag=FlagOut.of(t.flag),
-        )
+def flag_out(f: Flag | None) -> FlagOut | None:
+    if f is None:
+        return None
+    return FlagOut(reason=f.reason, flagged_by=f.flagged_by, flagged_at=f.flagged_at)
 
 
-class OperatorEscrowOut(EscrowOut):
-    position: int
-    title: str
-    due_date: str
-    transaction_id: str
-    payment_intent_id: str
-    charge_id: str | None
-    parties: PartiesOut
-    created_at: str
-    updated_at: str
+def operator_transaction_out(t: Transaction) -> OperatorTransactionOut:
+    return OperatorTransactionOut(
+        **transaction_out(t).model_dump(),
+        parties=_parties(t),
+        flag=flag_out(t.flag),
+    )
 
-    @classmethod
-    def of(cls, e: Escrow) -> OperatorEscrowOut:
-        return cls(
-            **EscrowOut.of(e).model_dump(),
-            position=e.position,
-            title=e.title,
-            due_date=e.due_date,
-            transaction_id=e.transaction_id,
-            payment_intent_id=e.payment_intent_id,
-            charge_id=e.charge_id,
-            parties=_parties(e),
-            created_at=e.created_at,
-            updated_at=e.updated_at,
-        )
+
+def operator_escrow_out(e: Escrow) -> OperatorEscrowOut:
+    return OperatorEscrowOut(
+        **escrow_out(e).model_dump(),
+        position=e.position,
+        title=e.title,
+        due_date=e.due_date,
+        transaction_id=e.transaction_id,
+        payment_intent_id=e.payment_intent_id,
+        charge_id=e.charge_id,
+        parties=_parties(e),
+        created_at=e.created_at,
+        updated_at=e.updated_at,
+    )
 
 
 def _parties(o: Transaction | Escrow) -> PartiesOut:

@@ -7,26 +7,28 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from mindlinks_fleet.internal import signature
+from mindlinks_fleet.internal.signature import SignatureOut, SignatureRecord
 from mindlinks_kit.app import Transaction
-from mindlinks_kit.auth import ClientIp, CurrentUser, Principal, ServiceCaller, roles, services
+from mindlinks_kit.auth import ClientIp, CurrentUser, Principal, roles
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
+from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_signature.deps import Deps
 from mindlinks_signature.domain import Caller
 from mindlinks_signature.schemas import (
     DeclineIn,
     DeclineOut,
-    SignatureOut,
-    SignatureRecord,
     SignedOut,
     SignIn,
+    signature_out,
+    signature_record,
 )
 
 public = APIRouter(prefix="/v1/signatures", tags=["signatures"])
-internal = APIRouter(prefix="/internal/signatures", tags=["internal"])
+internal = APIRouter()
 Party = Annotated[Principal, Depends(roles("client", "contractor"))]
-FromAdmin = Annotated[ServiceCaller, Depends(services("admin"))]
 
 
 def _caller(user: Principal, request: Request, ip: str) -> Caller:
@@ -58,7 +60,7 @@ async def sign(
     async def action(uow: UnitOfWork) -> tuple[int, Any]:
         signed = await deps.signatures.sign(contract_id, caller, body.signature_name, uow)
         out = SignedOut(
-            **SignatureOut.of(signed.signature).model_dump(), contract_status=signed.contract_status
+            **signature_out(signed.signature).model_dump(), contract_status=signed.contract_status
         )
         return 201, out.model_dump(mode="json", by_alias=True)
 
@@ -93,13 +95,12 @@ async def signatures(
 ) -> Page[SignatureOut]:
     """The contract's signatures with their ledger receipts (parties and admins)."""
     found = await deps.signatures.listed(contract_id, _caller(user, request, ip))
-    return Page[SignatureOut](items=[SignatureOut.of(s) for s in found])
+    return Page[SignatureOut](items=[signature_out(s) for s in found])
 
 
-@internal.get("")
+@serve(internal, signature.SIGNATURES)
 async def contract_signatures(
     contract_id: Annotated[Id, Query(alias="contractId")],
-    caller: FromAdmin,
     deps: Deps,
     limit: Limit = 20,
     cursor: Cursor = None,
@@ -110,6 +111,6 @@ async def contract_signatures(
     start = deps.runtime.cursors.decode(cursor, scope)
     found, last = await deps.signatures.page(contract_id, limit, start)
     return Page[SignatureRecord](
-        items=[SignatureRecord.record(s) for s in found],
+        items=[signature_record(s) for s in found],
         next_cursor=deps.runtime.cursors.encode(last, scope),
     )

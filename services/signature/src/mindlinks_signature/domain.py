@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from mindlinks_fleet.internal.signature import State
 from mindlinks_kit.errors import Conflict, NotFound
 
 
@@ -40,8 +41,6 @@ class DocumentChanged(Conflict):
 
 
 Role = Literal["client", "contractor"]
-State = Literal["pending", "recorded"]
-
 NOT_SIGNABLE = frozenset({"draft", "voided", "declined", "active", "completed"})
 DECLINABLE = frozenset({"sent_for_signature", "client_signed"})
 AWAITING: dict[Role, str] = {"client": "sent_for_signature", "contractor": "client_signed"}

@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, StringConstraints
 
+from mindlinks_fleet.internal.signature import LedgerReceipt, SignatureOut, SignatureRecord
 from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel
-from mindlinks_signature.domain import Decline, Signature, State
+from mindlinks_signature.domain import Decline, Signature
 
 SignatureName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
@@ -39,56 +40,29 @@ class DeclineIn(ApiModel):
     reason: Reason
 
 
-class LedgerReceipt(ApiModel):
-    seq: int
-    entry_hash: str
-    recorded_at: str
-
-
-class SignatureOut(ApiModel):
-    id: str
-    contract_id: str
-    signer_role: Literal["client", "contractor"]
-    signer_user_id: str
-    signature_name: str
-    signed_at: str
-    ip_address: str | None
-    user_agent: str | None
-    pdf_sha256: str
-    ledger_receipt: LedgerReceipt | None
-    final_pdf_sha256: str | None = None
-
-    @classmethod
-    def of(cls, signature: Signature) -> SignatureOut:
-        receipt = signature.receipt
-        return cls(
-            id=signature.id,
-            contract_id=signature.contract_id,
-            signer_role=signature.role,
-            signer_user_id=signature.signer_user_id,
-            signature_name=signature.signature_name,
-            signed_at=signature.signed_at,
-            ip_address=signature.ip_address,
-            user_agent=signature.user_agent,
-            pdf_sha256=signature.pdf_sha256,
-            ledger_receipt=LedgerReceipt(
-                seq=receipt.seq, entry_hash=receipt.entry_hash, recorded_at=receipt.recorded_at
-            )
-            if receipt
-            else None,
-            final_pdf_sha256=signature.final_pdf_sha256,
+def signature_out(signature: Signature) -> SignatureOut:
+    receipt = signature.receipt
+    return SignatureOut(
+        id=signature.id,
+        contract_id=signature.contract_id,
+        signer_role=signature.role,
+        signer_user_id=signature.signer_user_id,
+        signature_name=signature.signature_name,
+        signed_at=signature.signed_at,
+        ip_address=signature.ip_address,
+        user_agent=signature.user_agent,
+        pdf_sha256=signature.pdf_sha256,
+        ledger_receipt=LedgerReceipt(
+            seq=receipt.seq, entry_hash=receipt.entry_hash, recorded_at=receipt.recorded_at
         )
+        if receipt
+        else None,
+        final_pdf_sha256=signature.final_pdf_sha256,
+    )
 
 
-class SignatureRecord(SignatureOut):
-    """A signature as operators see it: with its state (``pending``: a signing
-    that stopped midway and has not been finished yet)."""
-
-    state: State
-
-    @classmethod
-    def record(cls, signature: Signature) -> SignatureRecord:
-        return cls(**SignatureOut.of(signature).model_dump(), state=signature.state)
+def signature_record(signature: Signature) -> SignatureRecord:
+    return SignatureRecord(**signature_out(signature).model_dump(), state=signature.state)
 
 
 class SignedOut(SignatureOut):

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Header
-from fastapi.responses import JSONResponse
+import jwt
+from fastapi import APIRouter, FastAPI, Header, Response
 from pydantic import BaseModel
 from pypdf import PdfReader
 
@@ -25,6 +25,11 @@ from mindlinks_dev.harness import Running, installed_services
 from mindlinks_dev.local_companies import local_company
 from mindlinks_dev.problem import problem
 from mindlinks_fleet.events import KycDecided
+from mindlinks_fleet.internal import client, contract, contractor, ledger
+from mindlinks_fleet.internal.ledger import AppendIn, AppendOut
+from mindlinks_kit.auth import ServiceCaller, service_caller
+from mindlinks_kit.errors import NotFound, install_handlers
+from mindlinks_kit.internal import serve
 
 REAL_PEERS = {"client", "contractor"} <= set(installed_services()) and not os.environ.get(
     "MINDLINKS_TEST_STAND_INS"
@@ -55,84 +60,101 @@ class ContractorAccount:
 
 @dataclass
 class Directory:
-    """Stand-ins for the client and contractor services' internal routes."""
+    """Stand-ins for the client, contractor and ledger services' internal
+    routes, mounted from their declarations (``mindlinks_fleet.internal``):
+    the same paths, answer models and allowed callers as the real owners, so
+    they cannot drift from them."""
 
     companies: dict[str, dict[str, Any]] = field(default_factory=dict)
     contractors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Records as the owners answer them (camelCase), which tests may edit."""
     entries: list[dict[str, Any]] = field(default_factory=list)
-    """The ledger stand-in's journal."""
+    """The ledger stand-in's journal: each appended body with its ``receipt``."""
 
-    def _missing(self) -> JSONResponse:
-        return JSONResponse(
-            {"type": "about:blank", "title": "Not found", "status": 404, "code": "not-found"},
-            status_code=404,
-            media_type="application/problem+json",
-        )
+    def _app(self) -> tuple[FastAPI, APIRouter]:
+        app = FastAPI()
+        install_handlers(app)
+        # Who calls, from the service token's subject: the declared callers'
+        # check then runs as it does on the real owner (signatures are the
+        # real owners' business, not the stand-ins').
+        app.dependency_overrides[service_caller] = _unverified_caller
+        return app, APIRouter()
 
     def client_app(self) -> FastAPI:
-        app = FastAPI()
+        app, router = self._app()
 
-        @app.get("/internal/clients/companies/by-owner/{user_id}", response_model=None)
-        async def by_owner(
-            user_id: str, authorization: str = Header()
-        ) -> dict[str, Any] | JSONResponse:
-            assert authorization.startswith("Bearer ")
+        @serve(router, client.COMPANY_BY_OWNER)
+        async def by_owner(user_id: str) -> dict[str, Any]:
             found = [c for c in self.companies.values() if c["ownerUserId"] == user_id]
-            return found[0] if found else self._missing()
+            if not found:
+                raise NotFound()
+            return found[0]
 
-        @app.get("/internal/clients/companies/{company_id}", response_model=None)
-        async def company(
-            company_id: str, authorization: str = Header()
-        ) -> dict[str, Any] | JSONResponse:
-            assert authorization.startswith("Bearer ")
-            return self.companies.get(company_id) or self._missing()
+        @serve(router, client.COMPANY)
+        async def company(company_id: str) -> dict[str, Any]:
+            if company_id not in self.companies:
+                raise NotFound()
+            return self.companies[company_id]
 
+        app.include_router(router)
         return app
 
     def contractor_app(self) -> FastAPI:
-        app = FastAPI()
+        app, router = self._app()
 
-        @app.get("/internal/contractors/by-user/{user_id}", response_model=None)
-        async def by_user(
-            user_id: str, authorization: str = Header()
-        ) -> dict[str, Any] | JSONResponse:
-            assert authorization.startswith("Bearer ")
+        @serve(router, contractor.CONTRACTOR_BY_USER)
+        async def by_user(user_id: str) -> dict[str, Any]:
             found = [c for c in self.contractors.values() if c["userId"] == user_id]
-            return found[0] if found else self._missing()
+            if not found:
+                raise NotFound()
+            return found[0]
 
-        @app.get("/internal/contractors/{contractor_id}", response_model=None)
-        async def contractor(
-            contractor_id: str, authorization: str = Header()
-        ) -> dict[str, Any] | JSONResponse:
-            assert authorization.startswith("Bearer ")
-            return self.contractors.get(contractor_id) or self._missing()
+        @serve(router, contractor.CONTRACTOR)
+        async def by_id(contractor_id: str) -> dict[str, Any]:
+            if contractor_id not in self.contractors:
+                raise NotFound()
+            return self.contractors[contractor_id]
 
+        app.include_router(router)
         return app
 
     def ledger_app(self) -> FastAPI:
-        app = FastAPI()
+        app, router = self._app()
 
-        @app.post("/internal/ledger/entries", response_model=None)
-        async def append(body: dict[str, Any], authorization: str = Header()) -> JSONResponse:
-            assert authorization.startswith("Bearer ")
+        @serve(router, ledger.APPEND)
+        async def append(body: AppendIn, response: Response) -> dict[str, Any]:
+            wire = body.model_dump(mode="json", by_alias=True)
             for entry in self.entries:
-                if entry["idempotencyKey"] == body["idempotencyKey"]:
+                if entry["idempotencyKey"] == wire["idempotencyKey"]:
                     assert (entry["kind"], entry["subject"], entry["data"]) == (
-                        body["kind"],
-                        body["subject"],
-                        body["data"],
+                        wire["kind"],
+                        wire["subject"],
+                        wire["data"],
                     ), "same key, other entry"
-                    return JSONResponse(entry["receipt"], status_code=200)
-            seq = len(self.entries) + 1
-            receipt = {
-                "seq": seq,
-                "entryHash": hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest(),
-                "recordedAt": "2026-03-02T10:00:00.000000Z",
-            }
-            self.entries.append({**body, "receipt": receipt})
-            return JSONResponse(receipt, status_code=201)
+                    response.status_code = 200
+                    receipt: dict[str, Any] = entry["receipt"]
+                    return receipt
+            content = hashlib.sha256(json.dumps(wire, sort_keys=True).encode()).hexdigest()
+            previous = self.entries[-1]["receipt"]["entryHash"] if self.entries else "0" * 64
+            receipt = AppendOut(
+                seq=len(self.entries) + 1,
+                entry_hash=hashlib.sha256((previous + content).encode()).hexdigest(),
+                content_hash=content,
+                prev_hash=previous,
+                recorded_at="2026-03-02T10:00:00.000000Z",
+            ).model_dump(mode="json", by_alias=True)
+            self.entries.append({**wire, "receipt": receipt})
+            return receipt
 
+        app.include_router(router)
         return app
+
+
+async def _unverified_caller(authorization: str = Header()) -> ServiceCaller:
+    scheme, _, token = authorization.partition(" ")
+    assert scheme == "Bearer", "stand-ins are called with a service token"
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return ServiceCaller(service=str(claims["sub"]), user=None)
 
 
 def registry(status: str) -> tuple[str, str, str]:
@@ -166,10 +188,12 @@ class Parties:
             self.directory.companies[company_id] = {
                 "id": company_id,
                 "legalName": name,
+                "tradingName": None,
                 "status": status,
                 "ownerUserId": user_id,
                 "jurisdictionCode": "gb",
                 "companyNumber": local_company().company_number,
+                "nameMismatch": False,
             }
             return ClientAccount(user_id, company_id, name, self.headers(user_id, "client"))
         user_id = await self._register("client", "Ada Owner")
@@ -237,7 +261,7 @@ class Parties:
         _step("accept the invitation", accepted, 200, 201)
         await fleet.deliver()
         found = await fleet.client("contractor").get(
-            f"/internal/contractors/by-user/{user_id}", headers=fleet.service_bearer("contract")
+            contractor.CONTRACTOR_BY_USER.fill(user_id), headers=fleet.service_bearer("contract")
         )
         _step("find the contractor by user", found, 200)
         contractor_id = str(found.json()["id"])
@@ -304,7 +328,7 @@ class Parties:
     async def document(self, contract_id: str, kind: str = "original") -> bytes:
         """The stored PDF, as the signature service reads it."""
         response = await self.fleet.client("contract").get(
-            f"/internal/contracts/{contract_id}/document",
+            contract.DOCUMENT.fill(contract_id),
             params={"kind": kind},
             headers=self.fleet.service_bearer("signature"),
         )

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from mindlinks_fleet.internal import auth, client, contractor, notification, operations, user
+from mindlinks_fleet.internal import (
+    auth,
+    client,
+    contract,
+    contractor,
+    kyc,
+    ledger,
+    notification,
+    operations,
+    payment,
+    signature,
+    user,
+)
 from mindlinks_kit.declaration import Route
 
 ROUTES: tuple[Route[Any], ...] = (
@@ -18,6 +30,11 @@ ROUTES: tuple[Route[Any], ...] = (
     *notification.ROUTES,
     *client.ROUTES,
     *contractor.ROUTES,
+    *kyc.ROUTES,
+    *contract.ROUTES,
+    *signature.ROUTES,
+    *ledger.ROUTES,
+    *payment.ROUTES,
 )
 TOKEN_ROUTE = auth.SERVICE_TOKENS
 

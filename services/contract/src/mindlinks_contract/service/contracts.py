@@ -27,7 +27,6 @@ from mindlinks_contract.domain import (
     DocumentNotFound,
     InvalidTransition,
     PdfKind,
-    Status,
     Template,
     TemplateNotFound,
     check_template,
@@ -42,6 +41,7 @@ from mindlinks_contract.pdf import ContractDocument, render_contract
 from mindlinks_contract.service.moves import ContractMoves
 from mindlinks_contract.store import ContractStore
 from mindlinks_fleet.events import ContractCreated, ContractParties, ContractVoided
+from mindlinks_fleet.internal.contract import Status
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, UnitOfWork
 

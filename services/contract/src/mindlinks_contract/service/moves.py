@@ -19,13 +19,13 @@ from mindlinks_contract.domain import (
     NotAPdf,
     PdfKind,
     ServiceNotAllowed,
-    Status,
     document_key,
     final_document_accepted,
     signature_may_move,
 )
 from mindlinks_contract.store import ContractStore
 from mindlinks_fleet.events import ContractActivated, PaymentReleased
+from mindlinks_fleet.internal.contract import Status
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 

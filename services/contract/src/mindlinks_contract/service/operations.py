@@ -10,8 +10,9 @@ No FastAPI here; callers commit the unit of work.
 
 from __future__ import annotations
 
-from mindlinks_contract.domain import Contract, Status
+from mindlinks_contract.domain import Contract
 from mindlinks_contract.service.contracts import Contracts
+from mindlinks_fleet.internal.contract import Status
 from mindlinks_kit.dynamo import CursorCodec, UnitOfWork
 
 

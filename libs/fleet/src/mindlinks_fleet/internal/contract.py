@@ -1,0 +1,136 @@
+"""The contract service's internal API: a contract for its peers, the operator's
+lists and voiding, and the signature service's documents and status moves."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, Strict, StringConstraints
+
+from mindlinks_kit.declaration import Call, Lookup
+from mindlinks_kit.schemas import MULTI_LINE, ApiModel, Id, Page
+
+Status = Literal[
+    "draft",
+    "sent_for_signature",
+    "client_signed",
+    "fully_signed",
+    "active",
+    "completed",
+    "declined",
+    "voided",
+]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), MULTI_LINE
+]
+
+
+class HistoryEntry(ApiModel):
+    from_: Status = Field(alias="from")
+    to: Status
+    at: str
+    actor_user_id: str | None = None
+    actor_service: str | None = None
+    reason: str | None = None
+
+
+class ContractOut(ApiModel):
+    id: str
+    status: Status
+    version: int
+    title: str
+    description: str
+    currency: str
+    start_date: str
+    terms: dict[str, Any]
+    total_minor: int
+    template_id: str | None
+    client_company_id: str
+    client_user_id: str
+    client_name: str
+    contractor_id: str
+    contractor_user_id: str
+    contractor_name: str
+    pdf_sha256: str
+    final_pdf_sha256: str | None
+    activated_at: str | None
+    ledger_entry_id: int | None
+    completed_at: str | None
+    history: list[HistoryEntry]
+    created_at: str
+    updated_at: str
+
+
+class AdminVoidIn(ApiModel):
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE
+    ]
+    actor_user_id: Id
+    """The admin user who decided it (recorded in the contract's history)."""
+
+
+class TransitionIn(ApiModel):
+    to: Literal["client_signed", "fully_signed", "declined"]
+    expected_version: Annotated[int, Strict(), Field(ge=1)]
+    actor_user_id: Id
+    reason: Reason | None = None
+
+
+class FinalDocumentOut(ApiModel):
+    sha256: str
+    version: int
+
+
+CONTRACTS = Call(
+    "contract",
+    "GET",
+    "/internal/contracts",
+    Page[ContractOut],
+    callers=("admin",),
+    summary="Contracts across tenants: by status, company or contractor.",
+)
+VOID = Call(
+    "contract",
+    "POST",
+    "/internal/contracts/{contract_id}/void",
+    ContractOut,
+    callers=("admin",),
+    body=AdminVoidIn,
+    summary="An admin voids a contract before it is fully signed.",
+)
+CONTRACT = Lookup(
+    "contract",
+    "GET",
+    "/internal/contracts/{contract_id}",
+    ContractOut,
+    callers=("admin", "ledger", "payment", "signature"),
+    summary="One contract, whoever's it is.",
+)
+DOCUMENT = Call(
+    "contract",
+    "GET",
+    "/internal/contracts/{contract_id}/document",
+    bytes,
+    callers=("signature",),
+    summary="The contract's PDF bytes (?kind=original|final).",
+)
+FINAL_DOCUMENT = Call(
+    "contract",
+    "PUT",
+    "/internal/contracts/{contract_id}/documents/final",
+    FinalDocumentOut,
+    callers=("signature",),
+    content_type="application/pdf",
+    summary="Store the signed document (raw PDF body).",
+)
+TRANSITION = Call(
+    "contract",
+    "POST",
+    "/internal/contracts/{contract_id}/transitions",
+    ContractOut,
+    callers=("signature",),
+    body=TransitionIn,
+    summary="Move a contract on a signature or a decline.",
+)
+
+ROUTES = (CONTRACTS, VOID, CONTRACT, DOCUMENT, FINAL_DOCUMENT, TRANSITION)
