@@ -9,8 +9,17 @@ import asyncio
 import httpx
 import pytest
 
-from mindlinks_admin.peers import Missing, PeerAnswer, one_source, read_page, refusal, settle
+from mindlinks_admin.peers import (
+    Missing,
+    PeerAnswer,
+    bad_answer,
+    one_source,
+    refusal,
+    settle,
+)
+from mindlinks_fleet.internal import contract
 from mindlinks_kit.errors import PeerUnavailable
+from mindlinks_kit.http import Peers, ServiceTokens
 
 
 def answer(status: int, body: object = None, text: str | None = None) -> httpx.Response:
@@ -38,14 +47,29 @@ def test_refusals_that_are_ours_to_fix_are_502(peer: int) -> None:
     assert body["detail"] == f"auth answered {peer} (forbidden): no"
 
 
-def test_odd_answers_never_leak_or_crash() -> None:
+async def test_odd_answers_never_leak_or_crash() -> None:
     body = refusal("user", answer(404, text="<html>nginx</html>")).body()
     assert (body["status"], body["code"], body["detail"]) == (404, "not-found", "user answered 404")
     weird = refusal("user", answer(409, {"code": "Not A Code!", "detail": 7})).body()
     assert (weird["code"], weird["detail"]) == ("conflict", "user answered 409")
+    peers = Peers(
+        template="http://{name}:{port}",
+        ports={"contract": 1},
+        allowed={"contract"},
+        client=httpx.AsyncClient(
+            transport=httpx.MockTransport(lambda _: answer(200, {"items": "nope"}))
+        ),
+        service="admin",
+    )
+    peers.tokens = ServiceTokens(token)
+    peers.refusal, peers.unreadable = refusal, bad_answer  # as the admin's setup does
     with pytest.raises(PeerAnswer) as raised:
-        read_page("contract", answer(200, {"items": "nope"}))
+        await peers.call(contract.CONTRACTS)
     assert raised.value.body()["status"] == 502
+
+
+async def token() -> tuple[str, float]:
+    return "service-token", 1e12
 
 
 async def test_settle_turns_failures_into_partial_entries() -> None:
