@@ -14,7 +14,7 @@ from httpx import ASGITransport, AsyncClient
 
 from mindlinks_kit.auth import ServiceCaller, service_caller
 from mindlinks_kit.declaration import EVERY_SERVICE, Call, Fleet, Lookup, Service
-from mindlinks_kit.errors import PeerRefused, install_handlers
+from mindlinks_kit.errors import Conflict, PeerRefused, install_handlers
 from mindlinks_kit.http import Peers, ServiceTokens
 from mindlinks_kit.internal import allowed_callers, check_mounted, serve
 from mindlinks_kit.schemas import ApiModel
@@ -29,9 +29,20 @@ class Resize(ApiModel):
     size: int
 
 
+class ThingLocked(Conflict):
+    code = "thing-locked"
+    title = "The thing is locked"
+
+
 THING = Lookup("alpha", "GET", "/internal/alphas/things/{thing_id}", Thing, callers=("beta",))
 RESIZE = Call(
-    "alpha", "POST", "/internal/alphas/things/{thing_id}/resize", Thing, ("beta",), body=Resize
+    "alpha",
+    "POST",
+    "/internal/alphas/things/{thing_id}/resize",
+    Thing,
+    ("beta",),
+    body=Resize,
+    refusals=(ThingLocked,),
 )
 RAW = Call("alpha", "GET", "/internal/alphas/things/{thing_id}/raw", bytes, callers=("beta",))
 PING = Call(EVERY_SERVICE, "GET", "/internal/ops/ping", Thing, callers=("beta",))
@@ -207,3 +218,13 @@ async def test_a_call_that_the_declaration_does_not_allow_is_not_sent() -> None:
     with pytest.raises(ValueError, match="name the peer"):
         await beta_peers(transport).call(PING)
     assert transport.requests == []
+
+
+async def test_a_declared_refusal_reaches_the_caller_as_the_declared_class() -> None:
+    locked = {"code": "thing-locked", "detail": "Locked by Ada until noon"}
+    with pytest.raises(ThingLocked) as raised:
+        await beta_peers(Recorder(409, locked)).call(RESIZE, "t", body=Resize(size=1))
+    assert raised.value.detail == "Locked by Ada until noon"
+    # The same code with another status is not that refusal: passed on as the peer's.
+    with pytest.raises(PeerRefused):
+        await beta_peers(Recorder(422, locked)).call(RESIZE, "t", body=Resize(size=1))

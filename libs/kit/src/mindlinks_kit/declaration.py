@@ -15,6 +15,8 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
+from mindlinks_kit.errors import Problem
+
 KeyType = Literal["S", "N"]
 Method = Literal["GET", "POST", "PUT", "DELETE"]
 A = TypeVar("A")
@@ -96,6 +98,10 @@ class Route(Generic[A]):
     ``content_type`` instead."""
     content_type: str | None = None
     status: int = 200
+    refusals: tuple[type[Problem], ...] = ()
+    """The refusals that mean something to callers: a peer's problem with one's
+    status and code is raised to the caller as that class (the owner raises
+    the same classes), so callers never map codes by hand."""
     authenticated: bool = True
     """False only for the route where a service gets its token."""
     summary: str = ""

@@ -96,6 +96,15 @@ def unreadable(peer: str, what: str) -> PeerRefused:
     )
 
 
+def _declared_refusal(route: Route[Any], response: httpx.Response) -> Problem | None:
+    """The route's declared refusal the peer answered, with the peer's detail."""
+    code, detail = peer_problem(response)
+    for declared in route.refusals:
+        if (declared.status, declared.code) == (response.status_code, code):
+            return declared(detail)
+    return None
+
+
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 
 
@@ -385,7 +394,7 @@ class Peers:
         if response.status_code == 404 and isinstance(route, Lookup):
             return None
         if not 200 <= response.status_code < 300:
-            raise self.refusal(target, response)
+            raise _declared_refusal(route, response) or self.refusal(target, response)
         return _read(route, target, response, self.unreadable)
 
     async def headers(

@@ -16,9 +16,12 @@ from typing import Literal
 
 from mindlinks_client.providers import RegistryCompany
 from mindlinks_client.vetting import Authority, Status
-from mindlinks_fleet.internal.client import Decision, Hold
+from mindlinks_fleet.internal.client import (  # the redeem route's declared refusals
+    Decision,
+    Hold,
+)
 from mindlinks_kit.address import Address
-from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
+from mindlinks_kit.errors import Conflict, NotFound
 
 
 class CompanyAlreadyRegistered(Conflict):
@@ -29,11 +32,6 @@ class CompanyAlreadyRegistered(Conflict):
 class NoCompany(NotFound):
     code = "company-not-registered"
     title = "This account has no company yet"
-
-
-class CompanyNotActive(Conflict):
-    code = "company-not-active"
-    title = "The company is not active (yet)"
 
 
 class NotPendingReview(Conflict):
@@ -54,37 +52,6 @@ class InvitationPending(Conflict):
 class AlreadyEngaged(Conflict):
     code = "contractor-already-engaged"
     title = "This contractor already accepted an invitation from the company"
-
-
-class InvitationNotFound(NotFound):
-    code = "invitation-not-found"
-    title = "No such invitation"
-
-
-class InvitationAccepted(Conflict):
-    code = "invitation-already-accepted"
-    title = "The invitation was already accepted"
-
-
-class InvitationUsed(Conflict):
-    code = "invitation-used"
-    title = "The invitation was already used"
-
-
-class InvitationRevoked(Conflict):
-    code = "invitation-revoked"
-    title = "The invitation was revoked"
-
-
-class InvitationExpired(Problem):
-    status = 410
-    code = "invitation-expired"
-    title = "The invitation has expired"
-
-
-class EmailMismatch(Forbidden):
-    code = "invitation-email-mismatch"
-    title = "The invitation was sent to another email address"
 
 
 DECIDED: dict[Decision, Status] = {"approved": "active", "rejected": "rejected"}

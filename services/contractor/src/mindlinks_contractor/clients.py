@@ -5,37 +5,10 @@ from __future__ import annotations
 
 import hashlib
 
-from mindlinks_contractor.domain import (
-    Account,
-    CompanyNotActive,
-    EmailMismatch,
-    InvitationExpired,
-    InvitationNotFound,
-    InvitationRevoked,
-    InvitationUsed,
-    Redeemed,
-)
+from mindlinks_contractor.domain import Account, Redeemed
 from mindlinks_fleet.internal import auth, client
-from mindlinks_fleet.internal.client import RedeemInvitation
-from mindlinks_kit.errors import PeerRefused, Problem
+from mindlinks_fleet.internal.client import InvitationAccepted, InvitationUsed, RedeemInvitation
 from mindlinks_kit.http import Peers
-
-_REDEEM_REFUSALS: dict[str, type[Problem]] = {
-    "invitation-not-found": InvitationNotFound,
-    "invitation-used": InvitationUsed,
-    "invitation-already-accepted": InvitationUsed,
-    "invitation-revoked": InvitationRevoked,
-    "invitation-expired": InvitationExpired,
-    "invitation-email-mismatch": EmailMismatch,
-    "company-not-active": CompanyNotActive,
-    "not-found": InvitationNotFound,
-}
-_BY_STATUS: dict[int, type[Problem]] = {
-    404: InvitationNotFound,
-    409: InvitationUsed,
-    410: InvitationExpired,
-    403: EmailMismatch,
-}
 
 
 class AuthAccounts:
@@ -70,13 +43,9 @@ class ClientCompanies:
                 body=body,
                 idempotency_key=f"redeem:{contractor_id}:{digest}",
             )
-        except PeerRefused as exc:
-            refused = _REDEEM_REFUSALS.get(exc.peer_code or "") or _BY_STATUS.get(
-                exc.peer_status or 0
-            )
-            if refused is None:
-                raise
-            raise refused() from None
+        except InvitationAccepted as accepted:
+            # To the contractor who redeems it, an accepted invitation is a used one.
+            raise InvitationUsed(accepted.detail) from None
         return Redeemed(
             invitation_id=answer.invitation_id,
             company_id=answer.company_id,

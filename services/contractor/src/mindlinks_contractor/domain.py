@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from mindlinks_contractor.vault import Sealed
 from mindlinks_fleet.internal.contractor import KycStatus, Scheme
 from mindlinks_kit.address import Address
-from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
+from mindlinks_kit.errors import Conflict, NotFound
 
 
 class ContractorNotOnboarded(NotFound):
@@ -31,37 +31,6 @@ class ContractorNotFound(NotFound):
 class AccountNotFound(NotFound):
     code = "account-not-found"
     title = "The account behind this token does not exist"
-
-
-class InvitationNotFound(NotFound):
-    code = "invitation-not-found"
-    title = "No such invitation"
-
-
-class InvitationUsed(Conflict):
-    code = "invitation-used"
-    title = "The invitation was already used"
-
-
-class InvitationRevoked(Conflict):
-    code = "invitation-revoked"
-    title = "The invitation was revoked"
-
-
-class CompanyNotActive(Conflict):
-    code = "company-not-active"
-    title = "The inviting company is not active"
-
-
-class InvitationExpired(Problem):
-    status = 410
-    code = "invitation-expired"
-    title = "The invitation has expired"
-
-
-class EmailMismatch(Forbidden):
-    code = "invitation-email-mismatch"
-    title = "The invitation was sent to another email address"
 
 
 class LegalNameLocked(Conflict):

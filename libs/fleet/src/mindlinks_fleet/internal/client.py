@@ -10,6 +10,7 @@ from pydantic import StringConstraints, model_validator
 
 from mindlinks_fleet.events import CompanyStatus
 from mindlinks_kit.declaration import Call, Lookup
+from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
 from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel, Id, Page
 
 Hold = Literal[
@@ -116,6 +117,42 @@ class Redeemed(ApiModel):
     """True: this contractor had already redeemed it; nothing changed."""
 
 
+class InvitationNotFound(NotFound):
+    code = "invitation-not-found"
+    title = "No such invitation"
+
+
+class InvitationAccepted(Conflict):
+    code = "invitation-already-accepted"
+    title = "The invitation was already accepted"
+
+
+class InvitationUsed(Conflict):
+    code = "invitation-used"
+    title = "The invitation was already used"
+
+
+class InvitationRevoked(Conflict):
+    code = "invitation-revoked"
+    title = "The invitation was revoked"
+
+
+class InvitationExpired(Problem):
+    status = 410
+    code = "invitation-expired"
+    title = "The invitation has expired"
+
+
+class EmailMismatch(Forbidden):
+    code = "invitation-email-mismatch"
+    title = "The invitation was sent to another email address"
+
+
+class CompanyNotActive(Conflict):
+    code = "company-not-active"
+    title = "The company is not active (yet)"
+
+
 COMPANIES = Call(
     "client",
     "GET",
@@ -165,6 +202,15 @@ REDEEM_INVITATION = Call(
     Redeemed,
     callers=("contractor",),
     body=RedeemInvitation,
+    refusals=(
+        InvitationNotFound,
+        InvitationAccepted,
+        InvitationUsed,
+        InvitationRevoked,
+        InvitationExpired,
+        EmailMismatch,
+        CompanyNotActive,
+    ),
     summary="Redeem an invitation token for a contractor, once (a repeat replays).",
 )
 

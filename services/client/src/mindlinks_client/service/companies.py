@@ -21,7 +21,6 @@ from mindlinks_client.domain import (
     EDITABLE,
     Company,
     CompanyAlreadyRegistered,
-    CompanyNotActive,
     NoCompany,
     NotPendingReview,
     NumberTaken,
@@ -33,7 +32,7 @@ from mindlinks_client.domain import (
 from mindlinks_client.providers import CompanyRegistry, RegistryCompany, RegistryUnavailable
 from mindlinks_client.vetting import Authority, Status, assess, authority, is_inactive
 from mindlinks_fleet.events import CompanyClaimContested, CompanyRegistered, CompanyReviewed
-from mindlinks_fleet.internal.client import Decision
+from mindlinks_fleet.internal.client import CompanyNotActive, Decision
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.errors import NotFound

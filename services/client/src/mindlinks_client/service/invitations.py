@@ -22,16 +22,9 @@ from pydantic import BaseModel
 from mindlinks_client.domain import (
     AlreadyEngaged,
     Company,
-    CompanyNotActive,
-    EmailMismatch,
     Guard,
     Invitation,
-    InvitationAccepted,
-    InvitationExpired,
-    InvitationNotFound,
     InvitationPending,
-    InvitationRevoked,
-    InvitationUsed,
     NewInvitation,
     Redemption,
     email_key,
@@ -41,6 +34,15 @@ from mindlinks_client.domain import (
 )
 from mindlinks_client.service.companies import Companies
 from mindlinks_fleet.events import InvitationCreated
+from mindlinks_fleet.internal.client import (
+    CompanyNotActive,
+    EmailMismatch,
+    InvitationAccepted,
+    InvitationExpired,
+    InvitationNotFound,
+    InvitationRevoked,
+    InvitationUsed,
+)
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 

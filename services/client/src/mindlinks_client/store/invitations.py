@@ -8,7 +8,8 @@ from __future__ import annotations
 import hashlib
 import time
 
-from mindlinks_client.domain import Guard, Invitation, InvitationPending, InvitationUsed
+from mindlinks_client.domain import Guard, Invitation, InvitationPending
+from mindlinks_fleet.internal.client import InvitationUsed
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, values
 
