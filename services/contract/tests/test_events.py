@@ -7,7 +7,7 @@ import hashlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from mindlinks_fleet.events import ContractActivated, PaymentReleased, ScheduleItem
+from mindlinks_fleet.events import PaymentReleased
 
 if TYPE_CHECKING:
     from conftest import Parties
@@ -44,27 +44,6 @@ async def _fully_signed(world: Parties) -> dict[str, Any]:
     return body
 
 
-def _activated(contract: dict[str, Any], seq: int = 7) -> ContractActivated:
-    return ContractActivated(
-        contract_id=contract["id"],
-        title=contract["title"],
-        client_company_id=contract["clientCompanyId"],
-        client_user_id=contract["clientUserId"],
-        contractor_id=contract["contractorId"],
-        contractor_user_id=contract["contractorUserId"],
-        currency=contract["currency"],
-        schedule=[
-            ScheduleItem(
-                item_id=f"{contract['id']}-0",
-                title=contract["title"],
-                amount_minor=contract["totalMinor"],
-                due_date=contract["terms"]["dueDate"],
-            )
-        ],
-        ledger_entry_id=seq,
-    )
-
-
 def _released(contract: dict[str, Any], all_released: bool) -> PaymentReleased:
     return PaymentReleased(
         contract_id=contract["id"],
@@ -92,7 +71,9 @@ async def _read(world: Parties, contract_id: str) -> dict[str, Any]:
 async def test_activation_then_completion_each_apply_once(world: Parties) -> None:
     contract = await _fully_signed(world)
     assert contract["finalPdfSha256"] == hashlib.sha256(FINAL).hexdigest()
-    event_id = await world.emit("ledger", "ledger.contract-activated", _activated(contract, 42))
+    event_id = await world.emit(
+        "ledger", "ledger.contract-activated", world.activated(contract, 42)
+    )
     active = await _read(world, contract["id"])
     assert (active["status"], active["ledgerEntryId"]) == ("active", 42)
     assert active["activatedAt"].endswith("Z")
@@ -107,8 +88,8 @@ async def test_activation_then_completion_each_apply_once(world: Parties) -> Non
 
     # Redelivered (same event id): the inbox drops it; a re-sent activation
     # (new id) finds the contract active and changes nothing either.
-    await world.emit("ledger", "ledger.contract-activated", _activated(contract, 42), event_id)
-    await world.emit("ledger", "ledger.contract-activated", _activated(contract, 43))
+    await world.emit("ledger", "ledger.contract-activated", world.activated(contract, 42), event_id)
+    await world.emit("ledger", "ledger.contract-activated", world.activated(contract, 43))
     assert await _read(world, contract["id"]) == active
 
     await world.emit("payment", "payment.released", _released(contract, all_released=False))
@@ -125,7 +106,7 @@ async def test_activation_then_completion_each_apply_once(world: Parties) -> Non
 async def test_an_activation_that_does_not_fit_is_not_applied(world: Parties) -> None:
     client, contractor = await world.shared_pair()
     draft = await world.draft(client, contractor)
-    await world.emit("ledger", "ledger.contract-activated", _activated(draft))
+    await world.emit("ledger", "ledger.contract-activated", world.activated(draft))
     assert (await _read(world, draft["id"]))["status"] == "draft"
     # A release before the activation is retried later (not applied now).
     signed = await _fully_signed(world)

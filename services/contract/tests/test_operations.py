@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from mindlinks_fleet.events import ContractActivated, PaymentReleased, ScheduleItem
+from mindlinks_fleet.events import PaymentReleased
 
 if TYPE_CHECKING:
     from conftest import ClientAccount, ContractorAccount, Parties
@@ -66,7 +66,7 @@ async def advance(
             assert put.status_code == 200, put.text
             await move({"to": status, "expectedVersion": 4, "actorUserId": contractor.user_id})
         elif status == "active":
-            await world.emit("ledger", "ledger.contract-activated", activated(contract))
+            await world.emit("ledger", "ledger.contract-activated", world.activated(contract, 9))
         elif status == "completed":
             await world.emit("payment", "payment.released", released(contract))
     if to == "declined":
@@ -74,27 +74,6 @@ async def advance(
     current = await read(world, cid)
     assert current["status"] == to, current
     return current
-
-
-def activated(contract: dict[str, Any]) -> ContractActivated:
-    return ContractActivated(
-        contract_id=contract["id"],
-        title=contract["title"],
-        client_company_id=contract["clientCompanyId"],
-        client_user_id=contract["clientUserId"],
-        contractor_id=contract["contractorId"],
-        contractor_user_id=contract["contractorUserId"],
-        currency=contract["currency"],
-        schedule=[
-            ScheduleItem(
-                item_id=f"{contract['id']}-0",
-                title=contract["title"],
-                amount_minor=contract["totalMinor"],
-                due_date=contract["terms"]["dueDate"],
-            )
-        ],
-        ledger_entry_id=9,
-    )
 
 
 def released(contract: dict[str, Any]) -> PaymentReleased:

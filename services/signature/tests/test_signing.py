@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from pypdf import PdfReader
 
-from mindlinks_fleet.events import ContractActivated, ScheduleItem
-
 if TYPE_CHECKING:
     from conftest import Parties
 
@@ -25,24 +23,7 @@ async def _activate(world: Parties, contract: dict[str, Any], completed: dict[st
     await world.emit(
         "ledger",
         "ledger.contract-activated",
-        ContractActivated(
-            contract_id=contract["id"],
-            title=contract["title"],
-            client_company_id=contract["clientCompanyId"],
-            client_user_id=contract["clientUserId"],
-            contractor_id=contract["contractorId"],
-            contractor_user_id=contract["contractorUserId"],
-            currency=contract["currency"],
-            schedule=[
-                ScheduleItem(
-                    item_id=f"{contract['id']}-0",
-                    title=contract["title"],
-                    amount_minor=contract["totalMinor"],
-                    due_date=contract["terms"]["dueDate"],
-                )
-            ],
-            ledger_entry_id=max(completed["ledgerEntryIds"]) + 1,
-        ),
+        world.activated(contract, max(completed["ledgerEntryIds"]) + 1),
     )
 
 

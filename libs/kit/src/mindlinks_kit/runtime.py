@@ -30,6 +30,11 @@ T = TypeVar("T")
 S = TypeVar("S", bound=ServiceSettings)
 
 
+Publish = Callable[[UnitOfWork, str, BaseModel], object]
+"""What a service object is given to publish an event in a unit of work
+(``Runtime.publish``); tests pass a recorder."""
+
+
 @dataclass
 class Runtime:
     settings: ServiceSettings

@@ -167,12 +167,7 @@ class QueueOut(ApiModel):
 
     @classmethod
     def of(cls, row: QueueRow) -> QueueOut:
-        return cls(
-            service=row.service,
-            depth=row.depth,
-            in_flight=row.in_flight,
-            dead_letters=row.dead_letters,
-        )
+        return cls.model_validate(row, from_attributes=True)
 
 
 class QueuesOut(ApiModel):
@@ -202,19 +197,7 @@ class ServiceHealth(ApiModel):
 
     @classmethod
     def of(cls, probe: Probe) -> ServiceHealth:
-        return cls(
-            service=probe.service,
-            live=probe.live,
-            ready=probe.ready,
-            version=probe.version,
-            latency_ms=probe.latency_ms,
-            breakers=probe.breakers,
-            outbox_backlog=probe.outbox_backlog,
-            queue=probe.queue,
-            revoked_subjects=probe.revoked_subjects,
-            error=probe.error,
-            details=probe.details,
-        )
+        return cls.model_validate(probe, from_attributes=True)
 
 
 class FleetOut(ApiModel):

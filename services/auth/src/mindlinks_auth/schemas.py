@@ -87,16 +87,7 @@ class Me(ApiModel):
 
     @classmethod
     def of(cls, user: User) -> Me:
-        return cls(
-            id=user.id,
-            email=user.email,
-            name=user.name,
-            role=user.role,
-            email_verified=user.email_verified,
-            mfa_enabled=user.mfa_enabled,
-            status=user.status,
-            created_at=user.created_at,
-        )
+        return cls.model_validate(user, from_attributes=True)
 
 
 class MfaSetup(ApiModel):
@@ -112,14 +103,7 @@ class MfaCodeRequest(ApiModel):
 
 
 def user_record(user: User) -> UserRecord:
-    return UserRecord(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        role=user.role,
-        status=user.status,
-        email_verified=user.email_verified,
-    )
+    return UserRecord.model_validate(user, from_attributes=True)
 
 
 def account_record(user: User) -> AccountRecord:

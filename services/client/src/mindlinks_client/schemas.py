@@ -84,13 +84,7 @@ class AddressOut(ApiModel):
 
     @classmethod
     def of(cls, address: Address) -> AddressOut:
-        return cls(
-            line1=address.line1,
-            line2=address.line2,
-            city=address.city,
-            postal_code=address.postal_code,
-            country=address.country,
-        )
+        return cls.model_validate(address, from_attributes=True)
 
 
 class RegisterCompany(ApiModel):
@@ -230,41 +224,19 @@ class EngagedContractor(ApiModel):
 
 
 def registry_out(record: RegistryRecord) -> RegistryOut:
-    return RegistryOut(
-        checked_at=record.checked_at,
-        reachable=record.reachable,
-        name=record.name,
-        status=record.status,
-        registered_address=record.registered_address,
-    )
+    return RegistryOut.model_validate(record, from_attributes=True)
 
 
 def company_record(company: Company) -> CompanyRecord:
-    return CompanyRecord(
-        id=company.id,
-        legal_name=company.legal_name,
-        trading_name=company.trading_name,
-        status=company.status,
-        owner_user_id=company.owner_user_id,
-        jurisdiction_code=company.jurisdiction_code,
-        company_number=company.company_number,
-        name_mismatch=company.name_mismatch,
-    )
+    return CompanyRecord.model_validate(company, from_attributes=True)
 
 
 def review_out(review: Review) -> ReviewOut:
-    return ReviewOut(
-        decision=review.decision,
-        reason=review.reason,
-        decided_by=review.decided_by,
-        decided_at=review.decided_at,
-    )
+    return ReviewOut.model_validate(review, from_attributes=True)
 
 
 def authority_out(authority: Authority) -> AuthorityOut:
-    return AuthorityOut(
-        check=authority.check, officer=authority.officer, position=authority.position
-    )
+    return AuthorityOut.model_validate(authority, from_attributes=True)
 
 
 def company_admin_record(company: Company) -> CompanyAdminRecord:

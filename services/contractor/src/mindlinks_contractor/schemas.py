@@ -150,12 +150,7 @@ class EngagementOut(ApiModel):
 
     @classmethod
     def of(cls, engagement: Engagement) -> EngagementOut:
-        return cls(
-            company_id=engagement.company_id,
-            company_name=engagement.company_name,
-            invitation_id=engagement.invitation_id,
-            since=engagement.since,
-        )
+        return cls.model_validate(engagement, from_attributes=True)
 
 
 class AcceptedInvitation(ApiModel):

@@ -46,13 +46,7 @@ class SessionCreated(ApiModel):
 
 
 def document_out(document: Document) -> DocumentOut:
-    return DocumentOut(
-        id=document.id,
-        kind=document.kind,
-        content_type=document.content_type,
-        size=document.size,
-        created_at=document.created_at,
-    )
+    return DocumentOut.model_validate(document, from_attributes=True)
 
 
 def session_out(

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import structlog
-from pydantic import BaseModel
 
 from mindlinks_fleet.events import KycDecided
 from mindlinks_fleet.internal.kyc import DocumentKind, DocumentType, Outcome, SessionStatus
 from mindlinks_kit.dynamo import Item, UnitOfWork
+from mindlinks_kit.runtime import Publish
 from mindlinks_kyc.domain import (
     EVENTS,
     OPEN,
@@ -46,7 +46,6 @@ from mindlinks_kyc.domain import (
 from mindlinks_kyc.providers import Applicant, Decision, DecisionStatus, KycProvider
 
 log = structlog.get_logger("mindlinks.kyc")
-Publish = Callable[[UnitOfWork, str, BaseModel], object]
 Clock = Callable[[], datetime]
 
 

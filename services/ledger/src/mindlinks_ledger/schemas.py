@@ -35,12 +35,7 @@ class ProofPart(ApiModel):
 
     @classmethod
     def of(cls, proof: Proof) -> ProofPart:
-        return cls(
-            leaf_index=proof.leaf_index,
-            tree_size=proof.tree_size,
-            audit_path=proof.audit_path,
-            root_hash=proof.root_hash,
-        )
+        return cls.model_validate(proof, from_attributes=True)
 
 
 class ProofOut(ProofPart):
@@ -133,7 +128,7 @@ class CheckOut(ApiModel):
 
     @classmethod
     def of(cls, check: Check) -> CheckOut:
-        return cls(name=check.name, ok=check.ok, detail=check.detail)
+        return cls.model_validate(check, from_attributes=True)
 
 
 class MatchOut(ApiModel):
@@ -153,13 +148,7 @@ class VerifyOut(ApiModel):
 
 
 def append_out(entry: Entry) -> AppendOut:
-    return AppendOut(
-        seq=entry.seq,
-        entry_hash=entry.entry_hash,
-        content_hash=entry.content_hash,
-        prev_hash=entry.prev_hash,
-        recorded_at=entry.recorded_at,
-    )
+    return AppendOut.model_validate(entry, from_attributes=True)
 
 
 def entry_out(entry: Entry) -> EntryOut:
@@ -171,9 +160,7 @@ def digest_out(digest: Digest) -> DigestOut:
 
 
 def anchor_out(anchored: Anchored) -> AnchorOut:
-    return AnchorOut(
-        key=anchored.key, lock_mode=anchored.lock_mode, retain_until=anchored.retain_until
-    )
+    return AnchorOut.model_validate(anchored, from_attributes=True)
 
 
 def anchored_digest_out(anchored: Anchored) -> AnchoredDigestOut:
@@ -198,4 +185,4 @@ def journal_verify_out(verification: Verification, checked_at: str) -> JournalVe
 
 
 def _break_out(found: Break) -> BreakOut:
-    return BreakOut(seq=found.seq, check=found.check, detail=found.detail)
+    return BreakOut.model_validate(found, from_attributes=True)

@@ -10,13 +10,7 @@ from mindlinks_notification.domain import InApp, Outcome
 
 
 def send_result(outcome: Outcome) -> SendResult:
-    return SendResult(
-        id=outcome.id,
-        skipped=outcome.skipped,
-        reason=outcome.reason,
-        channels=outcome.channels,
-        duplicate=outcome.duplicate,
-    )
+    return SendResult.model_validate(outcome, from_attributes=True)
 
 
 class NotificationOut(ApiModel):

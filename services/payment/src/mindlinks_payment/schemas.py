@@ -117,36 +117,11 @@ class LocalAccount(ApiModel):
 
 
 def transaction_out(t: Transaction) -> TransactionOut:
-    return TransactionOut(
-        id=t.id,
-        kind=t.kind,
-        contract_id=t.contract_id,
-        item_id=t.item_id,
-        escrow_id=t.escrow_id,
-        amount_minor=t.amount_minor,
-        currency=t.currency,
-        status=t.status,
-        payment_intent_id=t.payment_intent_id,
-        transfer_id=t.transfer_id,
-        failure_code=t.failure_code,
-        failure_message=t.failure_message,
-        created_at=t.created_at,
-        updated_at=t.updated_at,
-    )
+    return TransactionOut.model_validate(t, from_attributes=True)
 
 
 def escrow_out(e: Escrow) -> EscrowOut:
-    return EscrowOut(
-        id=e.id,
-        contract_id=e.contract_id,
-        item_id=e.item_id,
-        amount_minor=e.amount_minor,
-        currency=e.currency,
-        state=e.state,
-        transfer_id=e.transfer_id,
-        funded_at=e.funded_at,
-        released_at=e.released_at,
-    )
+    return EscrowOut.model_validate(e, from_attributes=True)
 
 
 def flag_out(f: Flag | None) -> FlagOut | None:

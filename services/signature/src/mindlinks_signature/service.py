@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable
-
-from pydantic import BaseModel
 
 from mindlinks_fleet.events import SignatureCompleted, SignatureDeclined, SignatureRecorded
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import Item, UnitOfWork
+from mindlinks_kit.runtime import Publish
 from mindlinks_signature.certificate import Certificate, Signer, append_certificate
 from mindlinks_signature.clients import ContractService, Ledger
 from mindlinks_signature.domain import (
@@ -47,8 +45,6 @@ from mindlinks_signature.domain import (
     signature_id,
 )
 from mindlinks_signature.store import SignatureStore
-
-Publish = Callable[[UnitOfWork, str, BaseModel], object]
 
 
 def _sha256(data: bytes) -> str:

@@ -97,19 +97,7 @@ class PreferencesIn(ApiModel):
 
 
 def profile_out(profile: Profile) -> ProfileOut:
-    return ProfileOut(
-        user_id=profile.user_id,
-        email=profile.email,
-        name=profile.name,
-        role=profile.role,
-        display_name=profile.display_name,
-        phone=profile.phone,
-        timezone=profile.timezone,
-        locale=profile.locale,
-        created_at=profile.created_at,
-        updated_at=profile.updated_at,
-        version=profile.version,
-    )
+    return ProfileOut.model_validate(profile, from_attributes=True)
 
 
 def preferences_out(preferences: Preferences) -> PreferencesOut:

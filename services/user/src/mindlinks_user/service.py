@@ -6,16 +6,16 @@ No FastAPI here; routes and the consumer commit the unit of work, never this.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Protocol
 
-from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
 from mindlinks_fleet.events import UserCreated, UserUpdated
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.runtime import Publish
 from mindlinks_user.domain import (
     DEFAULT_LOCALE,
     DEFAULT_TIMEZONE,
@@ -27,8 +27,6 @@ from mindlinks_user.domain import (
     changed_fields,
     check_version,
 )
-
-Publish = Callable[[UnitOfWork, str, BaseModel], object]
 
 
 class Store(Protocol):

@@ -24,7 +24,7 @@ from pypdf import PdfReader
 from mindlinks_dev.harness import Running, installed_services
 from mindlinks_dev.local_companies import local_company
 from mindlinks_dev.problem import problem
-from mindlinks_fleet.events import KycDecided
+from mindlinks_fleet.events import ContractActivated, KycDecided, ScheduleItem
 from mindlinks_fleet.internal import client, contract, contractor, ledger
 from mindlinks_fleet.internal.ledger import AppendIn, AppendOut
 from mindlinks_kit.auth import ServiceCaller, service_caller
@@ -336,6 +336,29 @@ class Parties:
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/pdf"
         return response.content
+
+    @staticmethod
+    def activated(contract: dict[str, Any], ledger_entry_id: int = 7) -> ContractActivated:
+        """``ledger.contract-activated`` for a contract as the contract service
+        answers it: one schedule item for the whole amount."""
+        return ContractActivated(
+            contract_id=contract["id"],
+            title=contract["title"],
+            client_company_id=contract["clientCompanyId"],
+            client_user_id=contract["clientUserId"],
+            contractor_id=contract["contractorId"],
+            contractor_user_id=contract["contractorUserId"],
+            currency=contract["currency"],
+            schedule=[
+                ScheduleItem(
+                    item_id=f"{contract['id']}-0",
+                    title=contract["title"],
+                    amount_minor=contract["totalMinor"],
+                    due_date=contract["terms"]["dueDate"],
+                )
+            ],
+            ledger_entry_id=ledger_entry_id,
+        )
 
     @staticmethod
     def pdf_text(data: bytes) -> str:

@@ -9,12 +9,11 @@ No FastAPI here; routes commit the unit of work, never this module.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Protocol
 
 import structlog
-from pydantic import BaseModel
 
 from mindlinks_client.domain import (
     DECIDED,
@@ -37,9 +36,9 @@ from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.errors import NotFound
 from mindlinks_kit.revisions import revise
+from mindlinks_kit.runtime import Publish
 
 log = structlog.get_logger("mindlinks.companies")
-Publish = Callable[[UnitOfWork, str, BaseModel], object]
 
 
 class Store(Protocol):

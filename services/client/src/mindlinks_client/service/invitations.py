@@ -11,13 +11,10 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlencode
-
-from pydantic import BaseModel
 
 from mindlinks_client.domain import (
     AlreadyEngaged,
@@ -45,8 +42,7 @@ from mindlinks_fleet.internal.client import (
 )
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
-
-Publish = Callable[[UnitOfWork, str, BaseModel], object]
+from mindlinks_kit.runtime import Publish
 
 
 class Store(Protocol):

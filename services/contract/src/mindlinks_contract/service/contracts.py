@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
-from pydantic import BaseModel
 
 from mindlinks_contract.documents import Documents, digest
 from mindlinks_contract.domain import (
@@ -44,9 +42,9 @@ from mindlinks_fleet.events import ContractCreated, ContractParties, ContractVoi
 from mindlinks_fleet.internal.contract import Status
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, UnitOfWork
+from mindlinks_kit.runtime import Publish
 
 log = structlog.get_logger("mindlinks.contracts")
-Publish = Callable[[UnitOfWork, str, BaseModel], object]
 SIGNED: tuple[Status, ...] = ("fully_signed", "active", "completed")
 
 

@@ -7,12 +7,11 @@ No FastAPI here; routes and the consumer commit the unit of work, never this.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Protocol
 
 import structlog
-from pydantic import BaseModel
 
 from mindlinks_contractor.domain import (
     EDITABLE,
@@ -34,9 +33,9 @@ from mindlinks_fleet.internal.contractor import KycStatus
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.revisions import revise
+from mindlinks_kit.runtime import Publish
 
 log = structlog.get_logger("mindlinks.contractors")
-Publish = Callable[[UnitOfWork, str, BaseModel], object]
 
 
 class Accounts(Protocol):

@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from pydantic import BaseModel
 
 from mindlinks_fleet.events import (
     ContractActivated,
@@ -29,6 +28,7 @@ from mindlinks_fleet.events import (
     SignatureCompleted,
 )
 from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.runtime import Publish
 from mindlinks_ledger.clients import Contracts, ContractView
 from mindlinks_ledger.domain import (
     ACTIVATED,
@@ -41,7 +41,6 @@ from mindlinks_ledger.domain import (
 from mindlinks_ledger.journal import Journal
 
 log = structlog.get_logger("mindlinks.ledger.activation")
-Publish = Callable[[UnitOfWork, str, BaseModel], object]
 ACTIVATABLE = ("fully_signed", "active")
 VOIDED = "voided"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")

@@ -13,7 +13,6 @@ from dataclasses import replace
 from typing import Protocol
 
 import structlog
-from pydantic import BaseModel
 
 from mindlinks_fleet.events import (
     ContractActivated,
@@ -23,6 +22,7 @@ from mindlinks_fleet.events import (
 )
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
+from mindlinks_kit.runtime import Publish
 from mindlinks_payment.domain import (
     Caller,
     ContractIdRequired,
@@ -42,7 +42,6 @@ from mindlinks_payment.domain import (
 from mindlinks_payment.providers import PaymentsProvider, Transfer
 
 log = structlog.get_logger("mindlinks.payments")
-Publish = Callable[[UnitOfWork, str, BaseModel], object]
 _PARTY_ATTRIBUTE = {"client": "clientUserId", "contractor": "contractorUserId"}
 
 

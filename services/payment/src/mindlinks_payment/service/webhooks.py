@@ -25,8 +25,8 @@ from mindlinks_fleet.events import PaymentConfirmed
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import Problem
+from mindlinks_kit.runtime import Publish
 from mindlinks_payment.domain import Escrow, Transaction
-from mindlinks_payment.service.payments import Publish
 
 
 class InvalidSignature(Problem):
