@@ -20,6 +20,8 @@ from mindlinks_kit.errors import Problem
 KeyType = Literal["S", "N"]
 Method = Literal["GET", "POST", "PUT", "DELETE"]
 A = TypeVar("A")
+INTERNAL_PREFIX = "/internal/"
+"""Where every internal route lives; the edge never routes it."""
 EVERY_SERVICE = "*"
 """As a route's owner: the kit mounts it on every service. As a caller: any
 service of the fleet may call it."""
@@ -250,8 +252,8 @@ class Fleet:
             if route.key() in seen:
                 raise ValueError(f"route {route.method} {route.path} is declared twice")
             seen.add(route.key())
-            if not route.path.startswith("/internal/"):
-                raise ValueError(f"internal route {route.path} must start with /internal/")
+            if not route.path.startswith(INTERNAL_PREFIX):
+                raise ValueError(f"internal route {route.path} must start with {INTERNAL_PREFIX}")
             if route.owner not in (*names, EVERY_SERVICE):
                 raise ValueError(f"route {route.path} has unknown owner {route.owner}")
             unknown = set(route.callers) - {*names, EVERY_SERVICE}

@@ -14,11 +14,10 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from mindlinks_kit.auth import ServiceCaller, service_caller
-from mindlinks_kit.declaration import EVERY_SERVICE, Fleet, Route
+from mindlinks_kit.declaration import EVERY_SERVICE, INTERNAL_PREFIX, Fleet, Route
 from mindlinks_kit.errors import Forbidden
 
 F = TypeVar("F", bound=Callable[..., Any])
-INTERNAL_PREFIX = "/internal/"
 
 
 def allowed_callers(route: Route[Any]) -> Callable[[ServiceCaller], Awaitable[ServiceCaller]]:
