@@ -27,7 +27,7 @@ SERVICES = [s.name for s in FLEET.services]
 
 def _outsider(route: Route[Any], owner: str) -> str:
     """A service the route does not allow (never the owner itself)."""
-    return next(s for s in SERVICES if s != owner and not FLEET.may_call(s, route))
+    return next(s for s in SERVICES if s != owner and not route.allows(s))
 
 
 def _path(route: Route[Any]) -> str:
@@ -48,7 +48,7 @@ async def test_internal_routes_refuse_a_service_not_declared_as_a_caller(
         )
         assert refused.status_code == 403, (route.path, outsider, refused.text)
         assert refused.json()["code"] == "forbidden"
-        callers = [s for s in SERVICES if s != owner and FLEET.may_call(s, route)]
+        callers = [s for s in SERVICES if s != owner and route.allows(s)]
         if route.method == "GET" and callers:  # a read has no side effect to fear
             caller = callers[0]
             allowed = await client.get(_path(route), headers=platform.service_bearer(caller))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote
 
@@ -108,9 +109,13 @@ class Route(Generic[A]):
     """False only for the route where a service gets its token."""
     summary: str = ""
 
-    @property
+    @cached_property
     def parameters(self) -> tuple[str, ...]:
         return tuple(_PARAMETER.findall(self.path))
+
+    def allows(self, caller: str) -> bool:
+        """Whether ``caller`` is a declared caller (every service may be)."""
+        return caller in self.callers or EVERY_SERVICE in self.callers
 
     def key(self) -> tuple[str, str]:
         return self.method, self.path
@@ -297,9 +302,6 @@ class Fleet:
     def routes_of(self, owner: str) -> tuple[Route[Any], ...]:
         """The internal routes ``owner`` mounts (its own and the kit's)."""
         return tuple(r for r in self.routes if r.owner in (owner, EVERY_SERVICE))
-
-    def may_call(self, caller: str, route: Route[Any]) -> bool:
-        return caller in route.callers or EVERY_SERVICE in route.callers
 
     def publishes(self, service: str) -> tuple[Event, ...]:
         return tuple(e for e in self.events if e.producer == service)

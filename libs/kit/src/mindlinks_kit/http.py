@@ -365,7 +365,7 @@ class Peers:
         order; the answer is read as the declared model (``None`` for a
         ``Lookup``'s 404); any other refusal raises ``self.refusal(...)``.
         ``peer`` names the service for a route every service mounts."""
-        if EVERY_SERVICE not in route.callers and self.service not in route.callers:
+        if not route.allows(self.service):
             raise ValueError(f"{self.service} is not a declared caller of {route.path}")
         target = route.owner if route.owner != EVERY_SERVICE else peer
         if target is None:

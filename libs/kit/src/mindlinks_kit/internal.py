@@ -25,7 +25,7 @@ def allowed_callers(route: Route[Any]) -> Callable[[ServiceCaller], Awaitable[Se
     compromised task can call no more than the declaration gives it."""
 
     async def check(caller: Annotated[ServiceCaller, Depends(service_caller)]) -> ServiceCaller:
-        if EVERY_SERVICE not in route.callers and caller.service not in route.callers:
+        if not route.allows(caller.service):
             raise Forbidden(f"Only {' or '.join(route.callers)} may call this")
         return caller
 
