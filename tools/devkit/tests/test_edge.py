@@ -141,7 +141,6 @@ async def test_routes_the_extra_public_paths(edge: httpx.AsyncClient) -> None:
     [
         "/internal/ops/status",
         "/internal/auth/service-tokens",
-        "/health/ready",
         "/health/live/",
         "/v1/auth/%2e%2e/%2e%2e/internal/ops/status",
         "/v1",
@@ -368,3 +367,34 @@ async def test_websockets_are_refused() -> None:
 
     await app({"type": "websocket", "path": "/v1/auth/ws", "headers": []}, receive, send)
     assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+async def test_health_ready_names_the_upstreams_it_cannot_route_to(
+    edge: httpx.AsyncClient, upstreams: Upstreams
+) -> None:
+    response = await edge.get("/health/ready")
+    body = assert_problem(response, 503, "not-ready")
+    assert response.headers["retry-after"] == "1"
+    assert body["upstreams"] == {
+        "auth": "ok",
+        "client": "failed: ConnectError",
+        "contract": "failed: ReadTimeout",
+        "user": "ok",
+    }
+    assert {call.url.path for call in upstreams.calls} == {"/health/live"}
+
+
+async def test_health_ready_when_every_upstream_answers(upstreams: Upstreams) -> None:
+    routes = routes_for(FLEET, ["auth", "user"], TEMPLATE)
+    app = create_edge(routes, EdgeSettings(rate_per_second=1, burst=1), transport=upstreams)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8080") as c:
+            assert (await c.get("/v1/auth/me")).status_code == 201  # spends the only token
+            for _ in range(3):  # readiness is probed often: never rate limited
+                response = await c.get("/health/ready")
+                assert response.status_code == 200
+                assert response.json() == {
+                    "status": "ready",
+                    "upstreams": {"auth": "ok", "user": "ok"},
+                }

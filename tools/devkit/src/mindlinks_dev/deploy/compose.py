@@ -167,7 +167,7 @@ def compose_document(fleet: Fleet) -> dict[str, Any]:
         "ports": [f"{EDGE_PORT}:{EDGE_PORT}"],
         "read_only": True,
         "tmpfs": ["/tmp"],  # noqa: S108
-        "healthcheck": _healthcheck(_python_probe(f"http://127.0.0.1:{EDGE_PORT}/health/live")),
+        "healthcheck": _healthcheck(_python_probe(f"http://127.0.0.1:{EDGE_PORT}/health/ready")),
         "depends_on": {s.name: {"condition": "service_healthy"} for s in built(fleet)},
     }
     return {"name": "mindlinks", "services": services}
@@ -228,7 +228,7 @@ def problems(document: Any, fleet: Fleet = FLEET) -> list[str]:
     for name in ("redis", "aws", "bootstrap", "edge"):
         if name not in services:
             found.append(f"{name}: missing")
-    for name, path in (("redis", "ping"), ("aws", "/moto-api/"), ("edge", "/health/live")):
+    for name, path in (("redis", "ping"), ("aws", "/moto-api/"), ("edge", "/health/ready")):
         if name in services and not _healthchecked(services[name], path):
             found.append(f"{name}: no healthcheck")
     for service in built(fleet):

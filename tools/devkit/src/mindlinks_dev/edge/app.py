@@ -133,6 +133,9 @@ class Edge:
         if path == "/health/live":
             await _json(send, 200, {"status": "ok", "service": "edge"}, cors, correlation)
             return
+        if path == "/health/ready":
+            await self._ready(send, cors, correlation, path)
+            return
         wait = self.limiter.acquire(_client_ip(scope))
         if wait:
             limited = TooManyRequests(
@@ -232,6 +235,33 @@ class Edge:
         if self.client is None:
             raise RuntimeError("the edge's lifespan has not run (serve it with uvicorn)")
         return self.client
+
+    async def _ready(self, send: Send, cors: RawHeaders, correlation: str, path: str) -> None:
+        """Ready when every upstream is routable: its process answers
+        ``/health/live``. (Each service's own ``/health/ready`` says whether its
+        dependencies answer; the edge only says whether it can route.)"""
+        upstreams = self.routes.upstreams
+
+        async def probe(upstream: Upstream) -> str:
+            try:
+                response = await self._client().get(f"{upstream.url}/health/live", timeout=2.0)
+            except httpx.HTTPError as exc:
+                return f"failed: {type(exc).__name__}"
+            return "ok" if response.status_code < 500 else f"failed: {response.status_code}"
+
+        results = dict(
+            zip(
+                (u.service.name for u in upstreams),
+                await asyncio.gather(*map(probe, upstreams)),
+                strict=True,
+            )
+        )
+        if all(result == "ok" for result in results.values()):
+            await _json(send, 200, {"status": "ready", "upstreams": results}, cors, correlation)
+            return
+        detail = "Not every service behind the edge answers"
+        body = problem(503, "not-ready", "The edge is not ready", detail, path, upstreams=results)
+        await _problem(send, body, [*cors, (b"retry-after", b"1")], correlation)
 
     async def _docs(self, path: str, send: Send, cors: RawHeaders, correlation: str) -> None:
         if path == "/docs":

@@ -1,0 +1,46 @@
+"""The embedded AWS counts every call by ``service:Action``."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aioboto3
+import httpx
+
+from mindlinks_dev.embedded import moto_server
+from mindlinks_dev.motoserver import COUNTS_PATH, call_name
+
+
+def test_call_names_from_signature_scope_target_action_and_method() -> None:
+    signed = "AWS4-HMAC-SHA256 Credential=local/20261203/eu-west-1/{}/aws4_request, Sig=x"
+    dynamodb = {
+        "HTTP_AUTHORIZATION": signed.format("dynamodb"),
+        "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.TransactWriteItems",
+    }
+    assert call_name(dynamodb) == "dynamodb:TransactWriteItems"
+    query = {"HTTP_AUTHORIZATION": signed.format("sqs"), "QUERY_STRING": "Action=SendMessage&V=1"}
+    assert call_name(query) == "sqs:SendMessage"
+    s3 = {"HTTP_AUTHORIZATION": signed.format("s3"), "REQUEST_METHOD": "PUT"}
+    assert call_name(s3) == "s3:PUT"
+    assert call_name({"REQUEST_METHOD": "GET"}) == "unsigned:GET"
+
+
+def test_a_real_server_counts_calls_and_resets() -> None:
+    async def calls(endpoint: str) -> None:
+        session = aioboto3.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name="eu-west-1"
+        )
+        async with session.client("sqs", endpoint_url=endpoint) as sqs:
+            await sqs.create_queue(QueueName="counted")
+            await sqs.list_queues()
+            await sqs.list_queues()
+
+    with moto_server() as endpoint:
+        httpx.delete(endpoint + COUNTS_PATH)
+        asyncio.run(calls(endpoint))
+        assert httpx.get(endpoint + COUNTS_PATH).json() == {
+            "sqs:CreateQueue": 1,
+            "sqs:ListQueues": 2,
+        }
+        httpx.delete(endpoint + COUNTS_PATH)
+        assert httpx.get(endpoint + COUNTS_PATH).json() == {}
