@@ -28,7 +28,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from moto.dynamodb.models import DynamoDBBackend
-from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
 from werkzeug.serving import run_simple
 
 ITEM_OPERATIONS = (
