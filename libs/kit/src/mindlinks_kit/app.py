@@ -211,6 +211,7 @@ def _runtime(
             settings.physical(fleet.bus),
             metrics,
             interval=settings.relay_interval_seconds,
+            idle_interval=settings.relay_idle_interval_seconds,
         )
         runtime.outbox = Outbox(tables["outbox"], service, catalog, runtime.relay)
     return runtime
@@ -257,8 +258,6 @@ def _start_background(
         tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
     if runtime.consumer is not None:
         tasks.append(asyncio.create_task(runtime.consumer.run(), name="event-consumer"))
-    if runtime.revocations is not None:
-        tasks.append(asyncio.create_task(runtime.revocations.run(), name="revocations"))
     for name, run in own.items():
         tasks.append(asyncio.create_task(run(), name=name))
     return tasks

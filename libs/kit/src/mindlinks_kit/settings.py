@@ -127,8 +127,12 @@ class ServiceSettings(BaseSettings):
     """Run the outbox relay and the queue consumer as background tasks; tests
     turn them off and move events deterministically (``Running.deliver``)."""
     relay_interval_seconds: float = 5.0
+    """The outbox sweep's interval after activity; it doubles while sweeps
+    find nothing, up to ``relay_idle_interval_seconds``."""
+    relay_idle_interval_seconds: float = 60.0
     revocation_refresh_seconds: float = 2.0
-    """How often each task reloads the revoked subjects its service recorded."""
+    """How old each task's copy of its service's revocations may be when it
+    checks a token; older, it reloads first."""
     revocation_retention_seconds: int = 3600
     """How long a revocation is kept: longer than any access token lives."""
     otel_exporter_endpoint: str | None = None

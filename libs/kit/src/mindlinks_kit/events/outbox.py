@@ -71,7 +71,13 @@ class Outbox:
 
 
 class Relay:
-    """Publishes pending outbox items; woken after each commit, sweeps periodically."""
+    """Publishes pending outbox items; woken after each commit, sweeps periodically.
+
+    The sweep catches what a wake-up did not: a publish that failed, or items a
+    crashed task committed but never sent. It runs every ``interval`` after
+    activity and backs off (doubling) to ``idle_interval`` while it finds
+    nothing, so an idle task costs one query a minute, not one every 5 s.
+    """
 
     def __init__(
         self,
@@ -80,12 +86,16 @@ class Relay:
         bus: str,
         metrics: Metrics,
         interval: float = 5.0,
+        idle_interval: float = 60.0,
     ) -> None:
         self.table = table
         self.events = events
         self.bus = bus
         self.metrics = metrics
         self.interval = interval
+        self.idle_interval = max(idle_interval, interval)
+        self.sweep_after = interval
+        """Seconds until the next sweep unless a commit wakes the relay first."""
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
 
@@ -138,18 +148,28 @@ class Relay:
         return sent
 
     async def run(self) -> None:
-        """Background loop: publish on wake-up, and sweep every ``interval``."""
+        """Background loop: publish on wake-up, and sweep (see the class)."""
         while True:
+            woken = False
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+                woken = await asyncio.wait_for(self._wake.wait(), timeout=self.sweep_after)
             self._wake.clear()
             try:
-                await self.flush()
+                sent = await self.flush()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox.relay_failed")
+                self.sweep_after = self.interval
                 await asyncio.sleep(1)
+                continue
+            self.sweep_after = self.next_sweep(woken=woken, sent=sent)
+
+    def next_sweep(self, *, woken: bool, sent: int) -> float:
+        """Back to ``interval`` after any activity; else twice as long, capped."""
+        if woken or sent:
+            return self.interval
+        return min(self.sweep_after * 2, self.idle_interval)
 
     async def backlog(self) -> int:
         return len(await self.pending())
