@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, StringConstraints
 
-from mindlinks_kit.schemas import ONE_LINE, ApiModel
+from mindlinks_kit.schemas import ONE_LINE, ApiModel, from_attributes
 
 
 def _upper(value: Any) -> Any:
@@ -48,14 +48,7 @@ class AddressIn(ApiModel):
     country: Country
 
     def value(self) -> Address:
-        return Address(
-            line1=self.line1,
-            line2=self.line2,
-            city=self.city,
-            region=self.region,
-            postal_code=self.postal_code,
-            country=self.country,
-        )
+        return from_attributes(Address, self)
 
 
 class AddressOut(ApiModel):
@@ -68,11 +61,4 @@ class AddressOut(ApiModel):
 
     @classmethod
     def of(cls, address: Address) -> AddressOut:
-        return cls(
-            line1=address.line1,
-            line2=address.line2,
-            city=address.city,
-            region=address.region,
-            postal_code=address.postal_code,
-            country=address.country,
-        )
+        return cls.model_validate(address, from_attributes=True)

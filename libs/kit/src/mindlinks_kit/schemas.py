@@ -4,14 +4,19 @@ And the input types every service shares, so one rule holds fleet-wide and is
 visible in the OpenAPI document (a generated client sends only what is accepted):
 ``Id`` for every id (path, query, body), ``Text``/``LongText`` for free text
 another party will see, ``Limit`` and ``Cursor`` for ``?limit=&cursor=``.
+
+And ``from_attributes``: one object's fields copied into a dataclass of the
+same field names (a wire answer into a service's value, a request into one),
+as ``Model.model_validate(x, from_attributes=True)`` does for a model.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from dataclasses import dataclass, fields
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, cast
 
 from fastapi import Query
 from pydantic import (
@@ -20,13 +25,18 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     StringConstraints,
+    TypeAdapter,
     WithJsonSchema,
 )
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 T = TypeVar("T")
+D = TypeVar("D", bound="DataclassInstance")
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
@@ -162,3 +172,24 @@ class ProblemDetails(BaseModel):
     code: str
     instance: str | None = None
     errors: list[FieldError] | None = None
+
+
+@cache
+def _adapter(kind: type[Any]) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def from_attributes(kind: type[D], source: object) -> D:
+    """A ``kind`` (a dataclass) of ``source``'s attributes named as its fields,
+    validated by pydantic (a list becomes a declared tuple; a value of the
+    wrong type is refused). What ``Model.model_validate(source,
+    from_attributes=True)`` does for a model, which pydantic does not do for a
+    dataclass (pydantic#9805). A field ``source`` has no attribute for takes
+    its default. Flat: a nested dataclass field is given as one already. A
+    copy that renames or computes a field is written out where it is made."""
+    values = {
+        field.name: getattr(source, field.name)
+        for field in fields(kind)
+        if field.init and hasattr(source, field.name)
+    }
+    return cast(D, _adapter(kind).validate_python(values))

@@ -51,11 +51,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def _tokens(tokens: Tokens, response: Response) -> TokenPair:
     response.headers.update(NO_STORE)
-    return TokenPair(
-        access_token=tokens.access_token,
-        refresh_token=tokens.refresh_token,
-        expires_in=tokens.expires_in,
-    )
+    return TokenPair.model_validate(tokens, from_attributes=True)
 
 
 @well_known.get("/.well-known/jwks.json")
@@ -218,9 +214,7 @@ async def get_user_record(user_id: Id, deps: Deps) -> UserRecord:
 @serve(internal, auth.INTROSPECT, response_model_exclude_none=True)
 async def introspect(body: IntrospectRequest, deps: Deps) -> IntrospectResponse:
     result = await deps.sessions.introspect(body.token)
-    return IntrospectResponse(
-        active=result.active, sub=result.sub, role=result.role, sid=result.sid, exp=result.exp
-    )
+    return IntrospectResponse.model_validate(result, from_attributes=True)
 
 
 @serve(internal, auth.SUSPEND)

@@ -23,7 +23,7 @@ from mindlinks_fleet.internal.client import (
     ReviewOut,
 )
 from mindlinks_kit.address import Address, City, Country, Line, PostalCode
-from mindlinks_kit.schemas import EMAIL_SCHEMA, ApiModel
+from mindlinks_kit.schemas import EMAIL_SCHEMA, ApiModel, from_attributes
 
 
 def _email(value: str) -> str:
@@ -66,13 +66,7 @@ class AddressIn(ApiModel):
     country: Country
 
     def value(self) -> Address:
-        return Address(
-            line1=self.line1,
-            line2=self.line2,
-            city=self.city,
-            postal_code=self.postal_code,
-            country=self.country,
-        )
+        return from_attributes(Address, self)
 
 
 class AddressOut(ApiModel):

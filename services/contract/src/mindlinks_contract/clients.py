@@ -8,6 +8,7 @@ from mindlinks_fleet.internal import client, contractor
 from mindlinks_fleet.internal.client import CompanyRecord
 from mindlinks_fleet.internal.contractor import ContractorRecord
 from mindlinks_kit.http import Peers
+from mindlinks_kit.schemas import from_attributes
 
 
 class Companies:
@@ -26,14 +27,7 @@ class Companies:
 
 
 def _company(found: CompanyRecord | None) -> Company | None:
-    if found is None:
-        return None
-    return Company(
-        id=found.id,
-        legal_name=found.legal_name,
-        status=found.status,
-        owner_user_id=found.owner_user_id,
-    )
+    return None if found is None else from_attributes(Company, found)
 
 
 class Contractors:
@@ -52,13 +46,4 @@ class Contractors:
 
 
 def _contractor(found: ContractorRecord | None) -> Contractor | None:
-    if found is None:
-        return None
-    return Contractor(
-        id=found.id,
-        user_id=found.user_id,
-        email=found.email,
-        kyc_status=found.kyc_status,
-        company_ids=tuple(found.company_ids),
-        verified_legal_name=found.verified_legal_name,
-    )
+    return None if found is None else from_attributes(Contractor, found)

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import hashlib
 
-from mindlinks_contractor.domain import Account, Redeemed
+from mindlinks_contractor.domain import Account
 from mindlinks_fleet.internal import auth, client
-from mindlinks_fleet.internal.client import InvitationAccepted, InvitationUsed, RedeemInvitation
+from mindlinks_fleet.internal.client import (
+    InvitationAccepted,
+    InvitationUsed,
+    Redeemed,
+    RedeemInvitation,
+)
 from mindlinks_kit.http import Peers
 
 
@@ -38,7 +43,7 @@ class ClientCompanies:
             token=token, contractor_id=contractor_id, user_id=user_id, email=email, name=name
         )
         try:
-            answer = await self.peers.call(
+            return await self.peers.call(
                 client.REDEEM_INVITATION,
                 body=body,
                 idempotency_key=f"redeem:{contractor_id}:{digest}",
@@ -46,14 +51,6 @@ class ClientCompanies:
         except InvitationAccepted as accepted:
             # To the contractor who redeems it, an accepted invitation is a used one.
             raise InvitationUsed(accepted.detail) from None
-        return Redeemed(
-            invitation_id=answer.invitation_id,
-            company_id=answer.company_id,
-            company_name=answer.company_name,
-            invited_by_user_id=answer.invited_by_user_id,
-            accepted_at=answer.accepted_at,
-            replayed=answer.replayed,
-        )
 
     async def company_of_owner(self, user_id: str) -> str | None:
         company = await self.peers.call(client.COMPANY_BY_OWNER, user_id)

@@ -105,16 +105,6 @@ class Account:
 
 
 @dataclass(frozen=True)
-class Redeemed:
-    invitation_id: str
-    company_id: str
-    company_name: str
-    invited_by_user_id: str
-    accepted_at: str
-    replayed: bool
-
-
-@dataclass(frozen=True)
 class Onboarded:
     profile: Profile
     engagement: Engagement

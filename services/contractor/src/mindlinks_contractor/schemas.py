@@ -27,7 +27,7 @@ from mindlinks_fleet.internal.contractor import (
     Scheme,
 )
 from mindlinks_kit.address import AddressIn, AddressOut, Country
-from mindlinks_kit.schemas import ONE_LINE, ApiModel
+from mindlinks_kit.schemas import ONE_LINE, ApiModel, from_attributes
 
 
 def _upper(value: Any) -> Any:
@@ -204,16 +204,7 @@ class BankDetailsIn(ApiModel):
         return self
 
     def value(self) -> BankAccount:
-        return BankAccount(
-            account_holder=self.account_holder,
-            country=self.country,
-            currency=self.currency,
-            bank_name=self.bank_name,
-            iban=self.iban,
-            account_number=self.account_number,
-            routing_number=self.routing_number,
-            sort_code=self.sort_code,
-        )
+        return from_attributes(BankAccount, self)
 
 
 def _check(problem: str | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mindlinks_fleet.internal import contractor
 from mindlinks_kit.http import Peers
+from mindlinks_kit.schemas import from_attributes
 from mindlinks_kyc.domain import Contractor
 
 
@@ -16,12 +17,4 @@ class ContractorDirectory:
     async def by_user(self, user_id: str) -> Contractor | None:
         """The user's contractor profile, or ``None`` when they have none."""
         found = await self.peers.call(contractor.CONTRACTOR_BY_USER, user_id)
-        if found is None:
-            return None
-        return Contractor(
-            id=found.id,
-            user_id=found.user_id,
-            name=found.name,
-            email=found.email,
-            kyc_status=found.kyc_status,
-        )
+        return None if found is None else from_attributes(Contractor, found)

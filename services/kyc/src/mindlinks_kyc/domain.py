@@ -133,11 +133,13 @@ def verified_name(applicant_name: str | None, document_name: str | None) -> str 
 
 @dataclass(frozen=True)
 class Contractor:
+    """What opening a session needs of the contractor's profile: whose it is,
+    and the name and email the provider's applicant is opened with."""
+
     id: str
     user_id: str
     name: str
     email: str
-    kyc_status: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@ what payment keeps of the answers."""
 
 from __future__ import annotations
 
-from mindlinks_fleet.internal import contract, contractor
+from mindlinks_fleet.internal import contract
 from mindlinks_kit.http import Peers
-from mindlinks_payment.domain import Contractor, Parties
+from mindlinks_payment.domain import Parties
 
 
 class ContractDirectory:
@@ -26,16 +26,3 @@ class ContractDirectory:
             contractor_id=found.contractor_id,
             contractor_user_id=found.contractor_user_id,
         )
-
-
-class ContractorDirectory:
-    """The contractor service's profiles."""
-
-    def __init__(self, peers: Peers) -> None:
-        self.peers = peers
-
-    async def by_user(self, user_id: str) -> Contractor | None:
-        found = await self.peers.call(contractor.CONTRACTOR_BY_USER, user_id)
-        if found is None:
-            return None
-        return Contractor(id=found.id, user_id=found.user_id, email=found.email, name=found.name)

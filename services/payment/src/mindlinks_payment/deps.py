@@ -8,9 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from mindlinks_fleet.internal import contractor
+from mindlinks_fleet.internal.contractor import ContractorRecord
 from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
-from mindlinks_payment.clients import ContractDirectory, ContractorDirectory
+from mindlinks_payment.clients import ContractDirectory
 from mindlinks_payment.listings import Listings
 from mindlinks_payment.providers import PaymentsProvider
 from mindlinks_payment.providers.local import WEBHOOK_PATH, LocalStripe
@@ -71,10 +73,13 @@ async def setup(runtime: Runtime) -> PaymentDeps:
     def stripe_key(kind: str, object_id: str) -> str:
         return f"{prefix}{kind}-{object_id}"
 
+    async def contractor_of(user_id: str) -> ContractorRecord | None:
+        return await runtime.peers.call(contractor.CONTRACTOR_BY_USER, user_id)
+
     payouts = Payouts(
         store=store,
         provider=provider,
-        contractors=ContractorDirectory(runtime.peers),
+        contractor_of=contractor_of,
         stripe_key=stripe_key,
         refresh_url=base + settings.payout_onboarding_refresh_path,
         return_url=base + settings.payout_onboarding_return_path,

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
-from mindlinks_fleet.events import ContractParties
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.errors import Conflict, InvalidInput, NotFound
 from mindlinks_payment.providers import ConnectedAccount
@@ -106,17 +105,6 @@ class Parties:
     contractor_id: str
     contractor_user_id: str
 
-    @classmethod
-    def of(cls, event: ContractParties) -> Parties:
-        return cls(
-            contract_id=event.contract_id,
-            title=event.title,
-            client_company_id=event.client_company_id,
-            client_user_id=event.client_user_id,
-            contractor_id=event.contractor_id,
-            contractor_user_id=event.contractor_user_id,
-        )
-
     def side(self, caller: Caller) -> Role | None:
         """How the caller sees this contract: as its client, its contractor, an admin, or not."""
         if caller.role == "admin":
@@ -203,14 +191,6 @@ class ScheduleView:
 def all_released(others: Sequence[Escrow]) -> bool:
     """Whether releasing one item pays out the contract: every other one is released."""
     return all(e.state == "released" for e in others)
-
-
-@dataclass(frozen=True)
-class Contractor:
-    id: str
-    user_id: str
-    email: str
-    name: str
 
 
 @dataclass(frozen=True)

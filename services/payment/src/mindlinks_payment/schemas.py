@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from mindlinks_fleet.internal.payment import (
     EscrowOut,
-    FlagOut,
     OperatorEscrowOut,
     OperatorTransactionOut,
-    PartiesOut,
     TransactionOut,
 )
 from mindlinks_kit.schemas import ApiModel
-from mindlinks_payment.domain import Escrow, Flag, PayoutAccount, ScheduleView, Transaction
+from mindlinks_payment.domain import Escrow, PayoutAccount, ScheduleView, Transaction
 from mindlinks_payment.providers import AccountLink
 
 
@@ -124,40 +122,9 @@ def escrow_out(e: Escrow) -> EscrowOut:
     return EscrowOut.model_validate(e, from_attributes=True)
 
 
-def flag_out(f: Flag | None) -> FlagOut | None:
-    if f is None:
-        return None
-    return FlagOut(reason=f.reason, flagged_by=f.flagged_by, flagged_at=f.flagged_at)
-
-
 def operator_transaction_out(t: Transaction) -> OperatorTransactionOut:
-    return OperatorTransactionOut(
-        **transaction_out(t).model_dump(),
-        parties=_parties(t),
-        flag=flag_out(t.flag),
-    )
+    return OperatorTransactionOut.model_validate(t, from_attributes=True)
 
 
 def operator_escrow_out(e: Escrow) -> OperatorEscrowOut:
-    return OperatorEscrowOut(
-        **escrow_out(e).model_dump(),
-        position=e.position,
-        title=e.title,
-        due_date=e.due_date,
-        transaction_id=e.transaction_id,
-        payment_intent_id=e.payment_intent_id,
-        charge_id=e.charge_id,
-        parties=_parties(e),
-        created_at=e.created_at,
-        updated_at=e.updated_at,
-    )
-
-
-def _parties(o: Transaction | Escrow) -> PartiesOut:
-    p = o.parties
-    return PartiesOut(
-        client_company_id=p.client_company_id,
-        client_user_id=p.client_user_id,
-        contractor_id=p.contractor_id,
-        contractor_user_id=p.contractor_user_id,
-    )
+    return OperatorEscrowOut.model_validate(e, from_attributes=True)

@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from mindlinks_fleet.internal import contract, ledger
-from mindlinks_fleet.internal.contract import ContractOut, TransitionIn
+from mindlinks_fleet.internal.contract import TransitionIn
 from mindlinks_fleet.internal.ledger import AppendIn
 from mindlinks_kit.dynamo import StaleVersion
 from mindlinks_kit.errors import PeerRefused
 from mindlinks_kit.http import Peers
+from mindlinks_kit.schemas import from_attributes
 from mindlinks_signature.domain import (
     ContractNotFound,
     ContractNotSignable,
@@ -27,23 +28,6 @@ timing out at the default 5 s, which re-queued the append and opened the
 breaker for every signer; two tries stay inside the edge's 29 s."""
 
 
-def _view(contract: ContractOut) -> ContractView:
-    return ContractView(
-        id=contract.id,
-        status=contract.status,
-        version=contract.version,
-        title=contract.title,
-        client_company_id=contract.client_company_id,
-        client_user_id=contract.client_user_id,
-        client_name=contract.client_name,
-        contractor_id=contract.contractor_id,
-        contractor_user_id=contract.contractor_user_id,
-        contractor_name=contract.contractor_name,
-        pdf_sha256=contract.pdf_sha256,
-        final_pdf_sha256=contract.final_pdf_sha256,
-    )
-
-
 class ContractService:
     """``/internal/contracts/...`` of the contract service."""
 
@@ -53,7 +37,7 @@ class ContractService:
 
     async def get(self, contract_id: str) -> ContractView | None:
         found = await self.peers.call(contract.CONTRACT, contract_id)
-        return None if found is None else _view(found)
+        return None if found is None else from_attributes(ContractView, found)
 
     async def original(self, contract_id: str) -> bytes:
         try:
@@ -87,7 +71,7 @@ class ContractService:
         except PeerRefused as exc:
             _refused(exc)
             raise
-        return _view(moved)
+        return from_attributes(ContractView, moved)
 
     async def store_final(self, contract_id: str, document: bytes) -> tuple[str, int]:
         """``PUT .../documents/final`` with the raw PDF (idempotent, so retried
@@ -127,6 +111,4 @@ class Ledger:
             timeout=LEDGER_APPEND_SECONDS,
             attempts=2,
         )
-        return Receipt(
-            seq=receipt.seq, entry_hash=receipt.entry_hash, recorded_at=receipt.recorded_at
-        )
+        return from_attributes(Receipt, receipt)

@@ -52,9 +52,7 @@ def signature_out(signature: Signature) -> SignatureOut:
         ip_address=signature.ip_address,
         user_agent=signature.user_agent,
         pdf_sha256=signature.pdf_sha256,
-        ledger_receipt=LedgerReceipt(
-            seq=receipt.seq, entry_hash=receipt.entry_hash, recorded_at=receipt.recorded_at
-        )
+        ledger_receipt=LedgerReceipt.model_validate(receipt, from_attributes=True)
         if receipt
         else None,
         final_pdf_sha256=signature.final_pdf_sha256,

@@ -24,11 +24,11 @@ from mindlinks_contractor.domain import (
     LegalNameLocked,
     Onboarded,
     Profile,
-    Redeemed,
     Visible,
     contractor_id_for,
 )
 from mindlinks_fleet.events import ContractorCreated, InvitationAccepted, KycDecided
+from mindlinks_fleet.internal.client import Redeemed
 from mindlinks_fleet.internal.contractor import KycStatus
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork

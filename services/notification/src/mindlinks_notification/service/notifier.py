@@ -13,6 +13,7 @@ from mindlinks_fleet.events import UserCreated
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.observability import Metrics
+from mindlinks_kit.schemas import from_attributes
 from mindlinks_notification.domain import (
     InApp,
     NotificationChoices,
@@ -148,7 +149,7 @@ class Notifier:
                 template="user.welcome",
                 origin="event:user.created",
                 dedupe_key=event_id,
-                recipient=Recipient(email=user.email, name=user.name, user_id=user.user_id),
+                recipient=from_attributes(Recipient, user),
                 data={"name": user.name, "dashboardUrl": self.dashboard_url},
                 channels=("email", "inApp"),
             ),

@@ -23,6 +23,7 @@ from mindlinks_fleet.events import (
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.runtime import Publish
+from mindlinks_kit.schemas import from_attributes
 from mindlinks_payment.domain import (
     Caller,
     ContractIdRequired,
@@ -117,7 +118,7 @@ class Payments:
         self, activated: ContractActivated, position: int, item: ScheduleItem, uow: UnitOfWork
     ) -> Escrow:
         """A PaymentIntent held by the platform, its escrow and its charge."""
-        parties = Parties.of(activated)
+        parties = from_attributes(Parties, activated)
         currency = activated.currency.upper()
         escrow = escrow_id(parties.contract_id, item.item_id)
         transaction = charge_id_for(parties.contract_id, item.item_id)

@@ -7,15 +7,15 @@ No FastAPI here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 import structlog
 
+from mindlinks_fleet.internal.contractor import ContractorRecord
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import ConditionFailed
 from mindlinks_payment.domain import (
-    Contractor,
     ContractorProfileMissing,
     PayoutAccount,
     PayoutAccountIncomplete,
@@ -33,8 +33,9 @@ class AccountStore(Protocol):
     async def save_account_status(self, account: PayoutAccount) -> None: ...
 
 
-class ContractorDirectory(Protocol):
-    async def by_user(self, user_id: str) -> Contractor | None: ...
+ContractorLookup = Callable[[str], Awaitable[ContractorRecord | None]]
+"""A user's contractor profile, or ``None`` when they have none: the contractor
+service's ``CONTRACTOR_BY_USER``."""
 
 
 class Payouts:
@@ -43,20 +44,20 @@ class Payouts:
         *,
         store: AccountStore,
         provider: PaymentsProvider,
-        contractors: ContractorDirectory,
+        contractor_of: ContractorLookup,
         stripe_key: Callable[[str, str], str],
         refresh_url: str,
         return_url: str,
     ) -> None:
         self.store = store
         self.provider = provider
-        self.contractors = contractors
+        self.contractor_of = contractor_of
         self.stripe_key = stripe_key
         self.refresh_url = refresh_url
         self.return_url = return_url
 
-    async def _contractor(self, user_id: str) -> Contractor:
-        contractor = await self.contractors.by_user(user_id)
+    async def _contractor(self, user_id: str) -> ContractorRecord:
+        contractor = await self.contractor_of(user_id)
         if contractor is None:
             raise ContractorProfileMissing()
         return contractor
@@ -76,7 +77,7 @@ class Payouts:
         )
         return account, link, created
 
-    async def _open(self, contractor: Contractor) -> PayoutAccount:
+    async def _open(self, contractor: ContractorRecord) -> PayoutAccount:
         metadata: Mapping[str, str] = {"contractorId": contractor.id, "userId": contractor.user_id}
         remote = await self.provider.create_express_account(
             email=contractor.email,
