@@ -19,8 +19,10 @@ import pytest
 
 from mindlinks_dev import totp
 from mindlinks_dev.harness import Running
-from mindlinks_dev.parties import PASSWORD, Directory, Parties
+from mindlinks_dev.parties import Parties
+from mindlinks_dev.people import PASSWORD
 from mindlinks_dev.problem import problem
+from mindlinks_dev.stand_ins import Directory
 
 
 class Desk:

@@ -17,6 +17,7 @@ from mindlinks_auth.settings import Settings
 from mindlinks_dev import totp
 from mindlinks_dev.bootstrap import Bootstrapped
 from mindlinks_dev.harness import Running, installed_services
+from mindlinks_dev.people import mailbox
 from mindlinks_dev.problem import problem
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_kit.dynamo import values
@@ -70,11 +71,7 @@ class Mailbox:
         if self.fake is not None:
             sent = [item for item in self.fake.sent if item["to"] == to]
         else:
-            response = await self.fleet.client("notification").get(
-                "/v1/notifications/dev/mailbox", params={"to": to}
-            )
-            assert response.status_code == 200, response.text
-            sent = response.json()["items"]
+            sent = await mailbox(self.fleet, to)
         return [item for item in sent if item["template"] == template]
 
     async def token(self, to: str, template: str) -> str:

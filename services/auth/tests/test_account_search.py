@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mindlinks_dev import lists
+
 if TYPE_CHECKING:
     from conftest import AuthTest
 
@@ -15,20 +17,7 @@ PATH = "/internal/auth/users"
 
 async def _all(t: AuthTest, limit: int, **params: str) -> list[dict[str, Any]]:
     """Every page of a list, following ``nextCursor``."""
-    headers = await t.service_headers("admin")
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    for _ in range(500):
-        query = {**params, "limit": str(limit), **({"cursor": cursor} if cursor else {})}
-        response = await t.auth.get(PATH, headers=headers, params=query)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert len(body["items"]) <= limit
-        items.extend(body["items"])
-        cursor = body["nextCursor"]
-        if cursor is None:
-            return items
-    raise AssertionError("the list never ended")
+    return await lists.read_all(t.auth, PATH, await t.service_headers("admin"), limit, **params)
 
 
 async def test_exact_email_lookup(t: AuthTest) -> None:

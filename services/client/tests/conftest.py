@@ -6,22 +6,20 @@ OpenCorporates adapter behind respx."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
+from mindlinks_dev import people
 from mindlinks_dev.harness import Running
 from mindlinks_dev.local_companies import local_company
-from mindlinks_dev.problem import problem
+from mindlinks_dev.people import Account, People
 from mindlinks_dev.pytest_plugin import StartServices
-from mindlinks_kit.dynamo import from_wire
 
-PASSWORD = "Correct-Horse-9-Battery"
+__all__ = ["Account", "World"]
+
 ADDRESS = {"line1": "1 Example Street", "city": "London", "postalCode": "EC1A 1AA", "country": "gb"}
 
 
@@ -31,40 +29,20 @@ async def fleet(start_services: StartServices) -> AsyncIterator[Running]:
         yield running
 
 
-@dataclass(frozen=True)
-class Account:
-    user_id: str
-    email: str
-    name: str
-    role: str
-    headers: dict[str, str]
-
-
-def new_email() -> str:
-    return f"u{uuid.uuid4().hex[:16]}@example.com"
-
-
-class World:
+class World(People):
     """Accounts made through auth's public API (user.created travels the real
     path), companies and invitations through the client service's API."""
 
     ADDRESS = ADDRESS
-    problem = staticmethod(problem)
 
     def __init__(self, fleet: Running) -> None:
-        self.fleet = fleet
+        super().__init__(fleet)
         self.client = fleet.client("client")
 
     async def account(self, role: str = "client", name: str = "Ada Lovelace") -> Account:
-        email = new_email()
-        response = await self.fleet.client("auth").post(
-            "/v1/auth/register",
-            json={"email": email, "password": PASSWORD, "name": name, "role": role},
-        )
-        assert response.status_code == 202, response.text
-        user_id = await self.fleet.user_id_of(email)
+        account = await people.register(self.fleet, role, name)
         await self.fleet.deliver()  # the profile (user) and the welcome (notification)
-        return Account(user_id, email, name, role, self.fleet.bearer(user_id, role))
+        return account
 
     async def register(
         self,
@@ -111,14 +89,6 @@ class World:
             "/v1/clients/invite-contractor", headers=owner.headers, json=body
         )
 
-    async def mailbox(self, to: str) -> list[dict[str, Any]]:
-        response = await self.fleet.client("notification").get(
-            "/v1/notifications/dev/mailbox", params={"to": to}
-        )
-        assert response.status_code == 200, response.text
-        items: list[dict[str, Any]] = response.json()["items"]
-        return items
-
     async def invitation_token(self, to: str) -> str:
         mails = [m for m in await self.mailbox(to) if m["template"] == "client.invitation"]
         assert mails, f"no invitation mailed to {to}"
@@ -148,24 +118,7 @@ class World:
 
     async def published(self, name: str) -> list[dict[str, Any]]:
         """The payloads of ``name`` events in the client service's outbox."""
-        client = self.fleet.runtime("client")
-        outbox = client.table("outbox")
-        found: list[dict[str, Any]] = []
-        paginator = client.aws.dynamodb.get_paginator("scan")
-        async for page in paginator.paginate(TableName=outbox.name):
-            for raw in page.get("Items", []):
-                item = from_wire(raw)
-                if item["detailType"] == name:
-                    found.append(json.loads(item["detail"])["data"])
-        return found
-
-    async def in_app(self, account: Account) -> list[dict[str, Any]]:
-        response = await self.fleet.client("notification").get(
-            "/v1/notifications/me", headers=account.headers, params={"limit": 100}
-        )
-        assert response.status_code == 200, response.text
-        items: list[dict[str, Any]] = response.json()["items"]
-        return items
+        return await self.fleet.published("client", name)
 
 
 @pytest.fixture

@@ -10,14 +10,11 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from mindlinks_dev.harness import Running
+from mindlinks_dev.people import new_email
 from mindlinks_kit.dynamo import values
 
 if TYPE_CHECKING:
     from conftest import Account, World
-
-
-def new_email() -> str:
-    return f"c{uuid.uuid4().hex[:16]}@example.com"
 
 
 async def invited(

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -80,16 +79,9 @@ def officers(*entries: dict[str, Any], page: int = 1, total_pages: int = 1) -> d
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
-def registry() -> Iterator[respx.MockRouter]:
-    """OpenCorporates' HTTP boundary; any other outbound call fails the test."""
-    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
-        yield router
+def registry(outside: respx.MockRouter) -> respx.MockRouter:
+    """OpenCorporates' HTTP boundary (the pytest plugin's ``outside``)."""
+    return outside
 
 
 def adapter(http: httpx.AsyncClient, fail_max: int = 5) -> OpenCorporates:

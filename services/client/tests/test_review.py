@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from mindlinks_dev import lists
 from mindlinks_dev.harness import Running
 from mindlinks_dev.local_companies import local_company
 
@@ -43,20 +44,8 @@ async def held(world: World, mismatch: bool = True) -> tuple[Account, dict[str, 
 
 async def read_all(fleet: Running, limit: int, **params: str) -> list[dict[str, Any]]:
     """Every page of the list, following ``nextCursor``."""
-    client = fleet.client("client")
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    for _ in range(500):
-        query = {**params, "limit": str(limit), **({"cursor": cursor} if cursor else {})}
-        response = await client.get(LIST, headers=fleet.service_bearer("admin"), params=query)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert len(body["items"]) <= limit
-        items.extend(body["items"])
-        cursor = body["nextCursor"]
-        if cursor is None:
-            return items
-    raise AssertionError("the list never ended")
+    client, admin = fleet.client("client"), fleet.service_bearer("admin")
+    return await lists.read_all(client, LIST, admin, limit, **params)
 
 
 async def review(fleet: Running, company_id: str, **body: Any) -> Any:

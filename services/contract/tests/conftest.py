@@ -18,10 +18,10 @@ from mindlinks_dev.parties import (
     REAL_PEERS,
     ClientAccount,
     ContractorAccount,
-    Directory,
     Parties,
 )
 from mindlinks_dev.pytest_plugin import StartServices
+from mindlinks_dev.stand_ins import Directory
 
 __all__ = ["ClientAccount", "ContractorAccount", "Parties"]
 

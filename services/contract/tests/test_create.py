@@ -300,13 +300,7 @@ async def test_the_contractor_is_named_by_the_verified_legal_name(world: Parties
     neither its stored parties, nor its PDF, nor a template's placeholder."""
     client, contractor = await world.pair()  # KYC-verified as "Grace Hopper"
     if REAL_PEERS:
-        profiles = world.fleet.client("contractor")
-        me = (await profiles.get("/v1/contractors/me", headers=contractor.headers)).json()
-        renamed = await profiles.patch(
-            "/v1/contractors/me",
-            headers=contractor.headers,
-            json={"name": "Mallory Mallet", "version": me["version"]},
-        )
+        renamed = await world.edit_profile(contractor, name="Mallory Mallet")
         world.problem(renamed, 409, "legal-name-locked")
     else:  # the stand-in's profile name drifts; the verified one does not
         world.directory.contractors[contractor.contractor_id]["name"] = "Mallory Mallet"

@@ -4,10 +4,7 @@ each exactly once, through the real path (EventBridge → SQS → consumer)."""
 from __future__ import annotations
 
 import hashlib
-import uuid
 from typing import TYPE_CHECKING, Any
-
-from mindlinks_fleet.events import PaymentReleased
 
 if TYPE_CHECKING:
     from conftest import Parties
@@ -44,37 +41,13 @@ async def _fully_signed(world: Parties) -> dict[str, Any]:
     return body
 
 
-def _released(contract: dict[str, Any], all_released: bool) -> PaymentReleased:
-    return PaymentReleased(
-        contract_id=contract["id"],
-        item_id=f"{contract['id']}-0",
-        escrow_id=uuid.uuid4().hex,
-        transfer_id=f"tr_{uuid.uuid4().hex[:12]}",
-        client_user_id=contract["clientUserId"],
-        contractor_user_id=contract["contractorUserId"],
-        contractor_id=contract["contractorId"],
-        amount_minor=contract["totalMinor"],
-        currency=contract["currency"],
-        all_released=all_released,
-    )
-
-
-async def _read(world: Parties, contract_id: str) -> dict[str, Any]:
-    response = await world.fleet.client("contract").get(
-        f"/internal/contracts/{contract_id}", headers=world.fleet.service_bearer("ledger")
-    )
-    assert response.status_code == 200
-    body: dict[str, Any] = response.json()
-    return body
-
-
 async def test_activation_then_completion_each_apply_once(world: Parties) -> None:
     contract = await _fully_signed(world)
     assert contract["finalPdfSha256"] == hashlib.sha256(FINAL).hexdigest()
     event_id = await world.emit(
         "ledger", "ledger.contract-activated", world.activated(contract, 42)
     )
-    active = await _read(world, contract["id"])
+    active = await world.contract(contract["id"])
     assert (active["status"], active["ledgerEntryId"]) == ("active", 42)
     assert active["activatedAt"].endswith("Z")
     assert active["history"][-1] == {
@@ -90,25 +63,25 @@ async def test_activation_then_completion_each_apply_once(world: Parties) -> Non
     # (new id) finds the contract active and changes nothing either.
     await world.emit("ledger", "ledger.contract-activated", world.activated(contract, 42), event_id)
     await world.emit("ledger", "ledger.contract-activated", world.activated(contract, 43))
-    assert await _read(world, contract["id"]) == active
+    assert await world.contract(contract["id"]) == active
 
-    await world.emit("payment", "payment.released", _released(contract, all_released=False))
-    assert await _read(world, contract["id"]) == active
-    released = await world.emit("payment", "payment.released", _released(contract, True))
-    completed = await _read(world, contract["id"])
+    await world.emit("payment", "payment.released", world.released(contract, all_released=False))
+    assert await world.contract(contract["id"]) == active
+    released = await world.emit("payment", "payment.released", world.released(contract, True))
+    completed = await world.contract(contract["id"])
     assert completed["status"] == "completed"
     assert completed["completedAt"].endswith("Z")
     assert completed["version"] == active["version"] + 1
-    await world.emit("payment", "payment.released", _released(contract, True), released)
-    assert await _read(world, contract["id"]) == completed
+    await world.emit("payment", "payment.released", world.released(contract, True), released)
+    assert await world.contract(contract["id"]) == completed
 
 
 async def test_an_activation_that_does_not_fit_is_not_applied(world: Parties) -> None:
     client, contractor = await world.shared_pair()
     draft = await world.draft(client, contractor)
     await world.emit("ledger", "ledger.contract-activated", world.activated(draft))
-    assert (await _read(world, draft["id"]))["status"] == "draft"
+    assert (await world.contract(draft["id"]))["status"] == "draft"
     # A release before the activation is retried later (not applied now).
     signed = await _fully_signed(world)
-    await world.emit("payment", "payment.released", _released(signed, True))
-    assert (await _read(world, signed["id"]))["status"] == "fully_signed"
+    await world.emit("payment", "payment.released", world.released(signed, True))
+    assert (await world.contract(signed["id"]))["status"] == "fully_signed"

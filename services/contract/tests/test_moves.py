@@ -16,16 +16,6 @@ if TYPE_CHECKING:
 FINAL = b"%PDF-1.4\n% the signed original with its certificate\n%%EOF\n"
 
 
-async def _sent(world: Parties) -> tuple[Any, Any, dict[str, Any]]:
-    client, contractor = await world.shared_pair()
-    contract = await world.draft(client, contractor)
-    response = await world.fleet.client("contract").post(
-        f"/v1/contracts/{contract['id']}/send", headers=client.headers
-    )
-    assert response.status_code == 200, response.text
-    return client, contractor, response.json()
-
-
 async def _transition(
     world: Parties, contract_id: str, service: str = "signature", **body: Any
 ) -> Any:
@@ -47,7 +37,7 @@ async def _put_final(
 
 
 async def test_send_moves_a_draft_and_announces_it(world: Parties) -> None:
-    client, contractor, contract = await _sent(world)
+    client, contractor, contract = await world.sent()
     assert (contract["status"], contract["version"]) == ("sent_for_signature", 2)
     [change] = contract["history"]
     assert (change["from"], change["to"], change["actorUserId"]) == (
@@ -139,7 +129,7 @@ async def test_void_needs_a_reason(world: Parties, body: dict[str, Any]) -> None
 
 
 async def test_the_signature_service_drives_the_signing_moves(world: Parties) -> None:
-    client, contractor, contract = await _sent(world)
+    client, contractor, contract = await world.sent()
     cid = contract["id"]
     signed = await _transition(
         world, cid, to="client_signed", expectedVersion=2, actorUserId=client.user_id
@@ -192,7 +182,7 @@ async def test_the_signature_service_drives_the_signing_moves(world: Parties) ->
 
 
 async def test_either_party_declines_through_the_signature_service(world: Parties) -> None:
-    client, contractor, contract = await _sent(world)
+    client, contractor, contract = await world.sent()
     outsider = uuid.uuid4().hex
     refused = await _transition(
         world, contract["id"], to="declined", expectedVersion=2, actorUserId=outsider
@@ -244,7 +234,7 @@ async def test_transitions_refuse_bad_input(world: Parties, body: dict[str, Any]
 
 
 async def test_only_the_signature_service_moves_and_stores(world: Parties) -> None:
-    client, _, contract = await _sent(world)
+    client, _, contract = await world.sent()
     for service in ("ledger", "payment"):
         moved = await _transition(
             world,
@@ -263,7 +253,7 @@ async def test_only_the_signature_service_moves_and_stores(world: Parties) -> No
 
 
 async def test_the_final_document_must_be_a_pdf_of_sensible_size(world: Parties) -> None:
-    client, _, contract = await _sent(world)
+    client, _, contract = await world.sent()
     signed = await _transition(
         world, contract["id"], to="client_signed", expectedVersion=2, actorUserId=client.user_id
     )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from mindlinks_fleet.events import PaymentReleased
+from mindlinks_dev import lists
 
 if TYPE_CHECKING:
     from conftest import ClientAccount, ContractorAccount, Parties
@@ -68,27 +68,12 @@ async def advance(
         elif status == "active":
             await world.emit("ledger", "ledger.contract-activated", world.activated(contract, 9))
         elif status == "completed":
-            await world.emit("payment", "payment.released", released(contract))
+            await world.emit("payment", "payment.released", world.released(contract))
     if to == "declined":
         await move({"to": "declined", "expectedVersion": 2, "actorUserId": contractor.user_id})
     current = await read(world, cid)
     assert current["status"] == to, current
     return current
-
-
-def released(contract: dict[str, Any]) -> PaymentReleased:
-    return PaymentReleased(
-        contract_id=contract["id"],
-        item_id=f"{contract['id']}-0",
-        escrow_id=uuid.uuid4().hex,
-        transfer_id=f"tr_{uuid.uuid4().hex[:12]}",
-        client_user_id=contract["clientUserId"],
-        contractor_user_id=contract["contractorUserId"],
-        contractor_id=contract["contractorId"],
-        amount_minor=contract["totalMinor"],
-        currency=contract["currency"],
-        all_released=True,
-    )
 
 
 async def read(world: Parties, contract_id: str) -> dict[str, Any]:
@@ -185,20 +170,7 @@ async def test_the_admin_void_checks_its_input_and_target(world: Parties) -> Non
 
 
 async def walk(world: Parties, limit: int, **params: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    for _ in range(500):
-        query: dict[str, Any] = {**params, "limit": limit, **({"cursor": cursor} if cursor else {})}
-        response = await world.fleet.client("contract").get(
-            LIST, params=query, headers=admin(world)
-        )
-        assert response.status_code == 200, response.text
-        assert len(response.json()["items"]) <= limit
-        items += response.json()["items"]
-        cursor = response.json()["nextCursor"]
-        if cursor is None:
-            return items
-    raise AssertionError("the list never ended")
+    return await lists.read_all(world.fleet.client("contract"), LIST, admin(world), limit, **params)
 
 
 async def test_contracts_across_tenants_by_each_index(world: Parties) -> None:

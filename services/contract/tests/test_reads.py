@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from mindlinks_dev.problem import NOT_A_JWT, needs_a_user_token
+
 if TYPE_CHECKING:
     from conftest import Parties
 
@@ -171,13 +173,8 @@ async def test_public_routes_need_a_user_token(
     world: Parties, method: str, path: str, body: object
 ) -> None:
     contract_api = world.fleet.client("contract")
-    for headers in (
-        {},
-        {"authorization": "Bearer not-a-jwt"},
-        world.fleet.service_bearer("signature"),
-    ):
-        response = await contract_api.request(method, path, json=body, headers=headers)
-        world.problem(response, 401, "unauthorized")
+    signature = world.fleet.service_bearer("signature")
+    await needs_a_user_token(contract_api, method, path, NOT_A_JWT, signature, json=body)
 
 
 @pytest.mark.parametrize(

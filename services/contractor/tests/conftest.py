@@ -7,23 +7,21 @@ outbox when it is installed, else they are put on the bus exactly as it would
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import BaseModel
 
+from mindlinks_dev import people
 from mindlinks_dev.harness import Running, installed_services
 from mindlinks_dev.local_companies import local_company
-from mindlinks_dev.problem import problem
+from mindlinks_dev.people import Account, People
 from mindlinks_dev.pytest_plugin import StartServices
-from mindlinks_kit.dynamo import from_wire
 
-PASSWORD = "Correct-Horse-9-Battery"
+__all__ = ["Account", "World"]
+
 ADDRESS = {"line1": "1 Example Street", "city": "London", "postalCode": "EC1A 1AA", "country": "GB"}
 STAND_INS = [name for name in ("kyc",) if name in installed_services()]
 
@@ -35,39 +33,18 @@ async def fleet(start_services: StartServices) -> AsyncIterator[Running]:
         yield running
 
 
-@dataclass(frozen=True)
-class Account:
-    user_id: str
-    email: str
-    name: str
-    role: str
-    headers: dict[str, str]
-
-
-def new_email() -> str:
-    return f"k{uuid.uuid4().hex[:16]}@example.com"
-
-
-class World:
-    problem = staticmethod(problem)
-
+class World(People):
     def __init__(self, fleet: Running) -> None:
-        self.fleet = fleet
+        super().__init__(fleet)
         self.contractor = fleet.client("contractor")
         self.client = fleet.client("client")
 
     async def account(
         self, role: str = "contractor", name: str = "Grace Hopper", email: str | None = None
     ) -> Account:
-        email = email or new_email()
-        response = await self.fleet.client("auth").post(
-            "/v1/auth/register",
-            json={"email": email, "password": PASSWORD, "name": name, "role": role},
-        )
-        assert response.status_code == 202, response.text
-        user_id = await self.fleet.user_id_of(email)
+        account = await people.register(self.fleet, role, name, email)
         await self.fleet.deliver()
-        return Account(user_id, email, name, role, self.fleet.bearer(user_id, role))
+        return account
 
     async def company_owner(self) -> Account:
         """A client owning an active company of its own (a fresh ``gb/ML``
@@ -114,34 +91,9 @@ class World:
         assert response.status_code == 200, response.text
         return owner, contractor, response.json()
 
-    async def mailbox(self, to: str) -> list[dict[str, Any]]:
-        response = await self.fleet.client("notification").get(
-            "/v1/notifications/dev/mailbox", params={"to": to}
-        )
-        assert response.status_code == 200, response.text
-        items: list[dict[str, Any]] = response.json()["items"]
-        return items
-
-    async def in_app(self, account: Account) -> list[dict[str, Any]]:
-        response = await self.fleet.client("notification").get(
-            "/v1/notifications/me", headers=account.headers, params={"limit": 100}
-        )
-        assert response.status_code == 200, response.text
-        items: list[dict[str, Any]] = response.json()["items"]
-        return items
-
     async def published(self, name: str) -> list[dict[str, Any]]:
         """The payloads of ``name`` events in the contractor service's outbox."""
-        runtime = self.fleet.runtime("contractor")
-        outbox = runtime.table("outbox")
-        found: list[dict[str, Any]] = []
-        paginator = runtime.aws.dynamodb.get_paginator("scan")
-        async for page in paginator.paginate(TableName=outbox.name):
-            for raw in page.get("Items", []):
-                item = from_wire(raw)
-                if item["detailType"] == name:
-                    found.append(json.loads(item["detail"])["data"])
-        return found
+        return await self.fleet.published("contractor", name)
 
     async def emit(self, name: str, payload: BaseModel) -> str:
         """Publish ``name`` as its producer would, then deliver everything."""

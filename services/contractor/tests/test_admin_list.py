@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from mindlinks_dev import lists
 from mindlinks_dev.harness import Running
 from mindlinks_fleet.events import KycDecided
 
@@ -45,20 +46,8 @@ async def verify(world: World, account: Account, contractor_id: str) -> None:
 
 async def read_all(fleet: Running, limit: int, **params: str) -> list[dict[str, Any]]:
     """Every page of the list, following ``nextCursor``."""
-    client = fleet.client("contractor")
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    for _ in range(500):
-        query = {**params, "limit": str(limit), **({"cursor": cursor} if cursor else {})}
-        response = await client.get(LIST, headers=fleet.service_bearer("admin"), params=query)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert len(body["items"]) <= limit
-        items.extend(body["items"])
-        cursor = body["nextCursor"]
-        if cursor is None:
-            return items
-    raise AssertionError("the list never ended")
+    contractors, admin = fleet.client("contractor"), fleet.service_bearer("admin")
+    return await lists.read_all(contractors, LIST, admin, limit, **params)
 
 
 async def test_by_kyc_status_newest_first(fleet: Running, world: World) -> None:

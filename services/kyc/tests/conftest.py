@@ -18,7 +18,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -30,6 +29,8 @@ from fastapi.responses import JSONResponse
 from mindlinks_dev import parties
 from mindlinks_dev.bootstrap import Bootstrapped
 from mindlinks_dev.harness import ENTRY_POINT_GROUP, Running, installed_services, run_services
+from mindlinks_dev.parties import ContractorAccount
+from mindlinks_dev.stand_ins import Directory
 from mindlinks_kit.dynamo import from_wire
 from mindlinks_kit.errors import Unauthorized
 from mindlinks_kit.runtime import Runtime
@@ -71,15 +72,6 @@ def contractor_stand_in(kyc: Runtime, by_user: dict[str, dict[str, Any]]) -> Fas
         return found[0] if found else JSONResponse({"code": "not-found"}, status_code=404)
 
     return app
-
-
-@dataclass(frozen=True)
-class ContractorAccount:
-    user_id: str
-    contractor_id: str
-    name: str
-    email: str
-    headers: dict[str, str]
 
 
 class Contractors:
@@ -124,10 +116,9 @@ class Contractors:
 
     async def _onboard(self, name: str) -> ContractorAccount:
         """Steps 1-3 of docs/lifecycle.md through public routes (mindlinks_dev.parties)."""
-        world = parties.Parties(self.fleet, parties.Directory())
+        world = parties.Parties(self.fleet, Directory())
         client = await world.client()
-        made = await world.contractor(client, kyc="not_started", name=name)
-        return ContractorAccount(made.user_id, made.contractor_id, name, made.email, made.headers)
+        return await world.contractor(client, kyc="not_started", name=name)
 
 
 StartKyc = Callable[..., AbstractAsyncContextManager[Running]]

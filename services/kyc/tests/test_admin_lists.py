@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from mindlinks_dev import lists
 from mindlinks_dev.harness import Running
 from mindlinks_dev.problem import problem
 from mindlinks_kyc.deps import KycDeps
@@ -65,21 +66,8 @@ async def in_review(fleet: Running, kyc: KycDeps, account: ContractorAccount) ->
 
 async def walk(fleet: Running, path: str, limit: int, **params: str) -> list[dict[str, Any]]:
     """Every page of a list, following ``nextCursor``."""
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    for _ in range(200):
-        query: dict[str, Any] = {**params, "limit": limit, **({"cursor": cursor} if cursor else {})}
-        response = await fleet.client("kyc").get(
-            path, params=query, headers=fleet.service_bearer("admin")
-        )
-        assert response.status_code == 200, response.text
-        page = response.json()
-        assert len(page["items"]) <= limit
-        items += page["items"]
-        cursor = page["nextCursor"]
-        if cursor is None:
-            return items
-    raise AssertionError("the list never ended")
+    kyc, admin = fleet.client("kyc"), fleet.service_bearer("admin")
+    return await lists.read_all(kyc, path, admin, limit, **params)
 
 
 async def decide(fleet: Running, session_id: str, decision: str, reason: str | None = None) -> Any:

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -53,12 +53,6 @@ async def fleet(
     async with start_kyc(directory, kyc=lambda: create(Settings(**PROVIDERS))) as running:
         assert running.deps("kyc").providers.local is None
         yield running
-
-
-@pytest.fixture
-def outside() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
-        yield router
 
 
 def veriff_session(provider_id: str) -> httpx.Response:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -22,19 +21,6 @@ ONFIDO = "https://api.eu.onfido.com/v3.6"
 GRACE = Applicant(
     contractor_id="c-1", name="Grace Brewster Hopper", email="grace@example.com", reference="s-1"
 )
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as http:
-        yield http
-
-
-@pytest.fixture
-def outside() -> Iterator[respx.MockRouter]:
-    """The providers' HTTP boundary; any other outbound call fails the test."""
-    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
-        yield router
 
 
 def veriff(client: httpx.AsyncClient, fail_max: int = 5) -> VeriffProvider:
@@ -86,7 +72,7 @@ def veriff_decision(status: str, **verification: Any) -> bytes:
 
 
 async def test_veriff_sessions_are_created_as_veriff_documents(
-    client: httpx.AsyncClient, outside: respx.MockRouter
+    http: httpx.AsyncClient, outside: respx.MockRouter
 ) -> None:
     route = outside.post(VERIFF_SESSIONS).mock(
         return_value=httpx.Response(
@@ -104,7 +90,7 @@ async def test_veriff_sessions_are_created_as_veriff_documents(
             },
         )
     )
-    opened = await veriff(client).create_session(GRACE)
+    opened = await veriff(http).create_session(GRACE)
     assert opened == ProviderSession(
         "f04bdb47-d3be-4b28-b028-a652feb060b5", "https://alchemy.veriff.com/v/eyJhbGciOi"
     )
@@ -121,13 +107,13 @@ async def test_veriff_sessions_are_created_as_veriff_documents(
     assert "grace@example.com" not in request.content.decode()  # no more than needed
 
     mononym = Applicant(contractor_id="c-2", name="Cher", email="c@example.com", reference="s")
-    await veriff(client).create_session(mononym)
+    await veriff(http).create_session(mononym)
     person = json.loads(route.calls.last.request.content)["verification"]["person"]
     assert person == {"firstName": "Cher"}
 
 
 async def test_veriff_refusals_and_outages_are_502_problems(
-    client: httpx.AsyncClient, outside: respx.MockRouter
+    http: httpx.AsyncClient, outside: respx.MockRouter
 ) -> None:
     route = outside.post(VERIFF_SESSIONS)
     route.mock(
@@ -141,21 +127,21 @@ async def test_veriff_refusals_and_outages_are_502_problems(
         )
     )
     with pytest.raises(ProviderFailed, match="Mandatory parameters") as raised:
-        await veriff(client).create_session(GRACE)
+        await veriff(http).create_session(GRACE)
     assert raised.value.status == 502
     assert raised.value.extensions == {"provider": "veriff", "providerStatus": 400}
 
     route.mock(return_value=httpx.Response(401, json={"status": "fail", "code": "1801"}))
     with pytest.raises(ProviderFailed, match="401"):
-        await veriff(client).create_session(GRACE)
+        await veriff(http).create_session(GRACE)
     route.mock(return_value=httpx.Response(200, json={"status": "success", "verification": {}}))
     with pytest.raises(ProviderFailed, match="without a session id"):
-        await veriff(client).create_session(GRACE)
+        await veriff(http).create_session(GRACE)
     route.mock(return_value=httpx.Response(200, text="<html>"))
     with pytest.raises(ProviderFailed, match="no JSON"):
-        await veriff(client).create_session(GRACE)
+        await veriff(http).create_session(GRACE)
 
-    provider = veriff(client, fail_max=2)
+    provider = veriff(http, fail_max=2)
     route.mock(return_value=httpx.Response(503, text="maintenance"))
     with pytest.raises(ProviderFailed, match="unavailable"):
         await provider.create_session(GRACE)
@@ -168,8 +154,8 @@ async def test_veriff_refusals_and_outages_are_502_problems(
     assert route.call_count == calls  # the breaker spared Veriff
 
 
-def test_veriff_decisions_verify_with_the_shared_secret(client: httpx.AsyncClient) -> None:
-    provider = veriff(client)
+def test_veriff_decisions_verify_with_the_shared_secret(http: httpx.AsyncClient) -> None:
+    provider = veriff(http)
     raw = veriff_decision("approved")
     headers = {
         "X-AUTH-CLIENT": "veriff-api-key",
@@ -219,7 +205,7 @@ def test_veriff_decisions_verify_with_the_shared_secret(client: httpx.AsyncClien
 
 
 async def test_onfido_sessions_are_an_applicant_and_a_workflow_run(
-    client: httpx.AsyncClient, outside: respx.MockRouter
+    http: httpx.AsyncClient, outside: respx.MockRouter
 ) -> None:
     applicants = outside.post(f"{ONFIDO}/applicants").mock(
         return_value=httpx.Response(
@@ -238,7 +224,7 @@ async def test_onfido_sessions_are_an_applicant_and_a_workflow_run(
             },
         )
     )
-    opened = await onfido(client).create_session(GRACE)
+    opened = await onfido(http).create_session(GRACE)
     assert opened == ProviderSession("wr-7f3b", "https://eu.onfido.app/l/abc123")
     for route in (applicants, runs):
         assert route.calls.last.request.headers["authorization"] == "Token token=api_sandbox.token"
@@ -256,7 +242,7 @@ async def test_onfido_sessions_are_an_applicant_and_a_workflow_run(
 
 
 async def test_onfido_refusals_are_502_problems(
-    client: httpx.AsyncClient, outside: respx.MockRouter
+    http: httpx.AsyncClient, outside: respx.MockRouter
 ) -> None:
     applicants = outside.post(f"{ONFIDO}/applicants")
     applicants.mock(
@@ -272,7 +258,7 @@ async def test_onfido_refusals_are_502_problems(
         )
     )
     with pytest.raises(ProviderFailed, match="validation_error: There was a validation") as raised:
-        await onfido(client).create_session(GRACE)
+        await onfido(http).create_session(GRACE)
     assert "invalid format" in raised.value.detail
     assert raised.value.extensions["providerStatus"] == 422
 
@@ -280,14 +266,14 @@ async def test_onfido_refusals_are_502_problems(
     runs = outside.post(f"{ONFIDO}/workflow_runs")
     runs.mock(return_value=httpx.Response(201, json={"id": "wr-1", "status": "awaiting_input"}))
     with pytest.raises(ProviderFailed, match="workflow run link"):
-        await onfido(client).create_session(GRACE)
+        await onfido(http).create_session(GRACE)
     runs.mock(
         return_value=httpx.Response(
             404, json={"error": {"type": "resource_not_found", "message": "Workflow not found"}}
         )
     )
     with pytest.raises(ProviderFailed, match="Workflow not found"):
-        await onfido(client).create_session(GRACE)
+        await onfido(http).create_session(GRACE)
 
 
 def onfido_event(action: str, **run: Any) -> bytes:
@@ -308,8 +294,8 @@ def onfido_event(action: str, **run: Any) -> bytes:
     ).encode()
 
 
-def test_onfido_webhooks_verify_with_the_webhook_token(client: httpx.AsyncClient) -> None:
-    provider = onfido(client)
+def test_onfido_webhooks_verify_with_the_webhook_token(http: httpx.AsyncClient) -> None:
+    provider = onfido(http)
 
     def signed(raw: bytes) -> dict[str, str]:
         return {"X-SHA2-Signature": hmac_hex("onfido-webhook-token", raw)}

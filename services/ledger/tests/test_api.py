@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mindlinks_dev.harness import Running
+from mindlinks_dev.problem import NOT_A_JWT, needs_a_user_token
 from mindlinks_ledger import merkle
 
 if TYPE_CHECKING:
@@ -126,13 +127,9 @@ async def test_strangers_learn_nothing_about_a_contract(
 )
 async def test_public_routes_need_a_user_token(ledger: Ledger, method: str, path: str) -> None:
     body = {"contractId": "c-1", "pdfSha256": "0" * 64} if method == "POST" else None
-    for headers in (
-        {},
-        ledger.service("admin"),
-        {"authorization": "Bearer not-a-jwt"},
-    ):
-        response = await ledger.client.request(method, path, json=body, headers=headers)
-        ledger.problem(response, 401, "unauthorized")
+    await needs_a_user_token(
+        ledger.client, method, path, ledger.service("admin"), NOT_A_JWT, json=body
+    )
 
 
 async def test_the_digest_is_the_merkle_root_of_every_entry(ledger: Ledger) -> None:

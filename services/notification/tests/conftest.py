@@ -5,9 +5,7 @@ the moto server and real Redis; mail lands in a per-session local mailbox."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +13,10 @@ import pytest
 
 from mindlinks_dev.bootstrap import Bootstrapped
 from mindlinks_dev.harness import Running
+from mindlinks_dev.people import Account, People
 from mindlinks_dev.pytest_plugin import StartServices
-from mindlinks_fleet.events import Role, UserCreated
+
+__all__ = ["Account", "Accounts"]
 
 
 @pytest.fixture(scope="session")
@@ -31,58 +31,9 @@ async def fleet(start_services: StartServices, mailbox_dir: Path) -> AsyncIterat
         yield running
 
 
-@dataclass(frozen=True)
-class Account:
-    user_id: str
-    email: str
-    name: str
-    token: str
-    event_id: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.token}"}
-
-
-class Accounts:
-    def __init__(self, fleet: Running) -> None:
-        self.fleet = fleet
-
-    def headers(self, user_id: str, role: str = "client") -> dict[str, str]:
-        return self.fleet.bearer(user_id, role)
-
+class Accounts(People):
     def service_headers(self, service: str = "auth") -> dict[str, str]:
         return self.fleet.service_bearer(service)
-
-    async def publish(self, role: Role = "client", name: str = "Ada Lovelace") -> Account:
-        user_id = uuid.uuid4().hex
-        email = f"{user_id}@example.com"
-        auth = self.fleet.runtime("auth")
-        uow = auth.uow()
-        detail = auth.publish(
-            uow, "user.created", UserCreated(user_id=user_id, email=email, name=name, role=role)
-        )
-        await uow.commit()
-        headers = self.headers(user_id, role)
-        return Account(user_id, email, name, headers["authorization"][7:], detail.id)
-
-    async def create(self, role: Role = "client", name: str = "Ada Lovelace") -> Account:
-        """user.created through the real path: the user service makes the profile
-        and preferences, the notification service the welcome."""
-        account = await self.publish(role, name)
-        await self.fleet.deliver()
-        return account
-
-    async def republish(self, event_id: str) -> int:
-        return await self.fleet.redeliver("auth", event_id)
-
-    async def mailbox(self, to: str) -> list[dict[str, Any]]:
-        response = await self.fleet.client("notification").get(
-            "/v1/notifications/dev/mailbox", params={"to": to}
-        )
-        assert response.status_code == 200, response.text
-        items: list[dict[str, Any]] = response.json()["items"]
-        return items
 
     async def send(self, body: dict[str, Any], service: str = "auth") -> Any:
         return await self.fleet.client("notification").post(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -32,16 +31,9 @@ MAIL = Mail(
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as http:
-        yield http
-
-
-@pytest.fixture
-def sendgrid() -> Iterator[respx.MockRouter]:
-    """SendGrid's HTTP boundary; any other outbound call fails the test."""
-    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
-        yield router
+def sendgrid(outside: respx.MockRouter) -> respx.MockRouter:
+    """SendGrid's HTTP boundary (the pytest plugin's ``outside``)."""
+    return outside
 
 
 def mailer(client: httpx.AsyncClient, fail_max: int = 5) -> SendGridMailer:
@@ -55,12 +47,12 @@ def mailer(client: httpx.AsyncClient, fail_max: int = 5) -> SendGridMailer:
 
 
 async def test_a_mail_is_posted_as_sendgrid_documents(
-    client: httpx.AsyncClient, sendgrid: respx.MockRouter
+    http: httpx.AsyncClient, sendgrid: respx.MockRouter
 ) -> None:
     route = sendgrid.post(URL).mock(
         return_value=httpx.Response(202, headers={"X-Message-Id": "abc"})
     )
-    await mailer(client).send(MAIL)
+    await mailer(http).send(MAIL)
     request = route.calls.last.request
     assert request.headers["authorization"] == "Bearer SG.test-key"
     assert request.headers["content-type"] == "application/json"
@@ -80,16 +72,16 @@ async def test_a_mail_is_posted_as_sendgrid_documents(
 
 
 async def test_essential_mail_is_never_link_tracked(
-    client: httpx.AsyncClient, sendgrid: respx.MockRouter
+    http: httpx.AsyncClient, sendgrid: respx.MockRouter
 ) -> None:
     route = sendgrid.post(URL).mock(return_value=httpx.Response(202))
-    await mailer(client).send(Mail(**{**MAIL.__dict__, "essential": True}))
+    await mailer(http).send(Mail(**{**MAIL.__dict__, "essential": True}))
     tracking = json.loads(route.calls.last.request.content)["tracking_settings"]
     assert tracking["click_tracking"] == {"enable": False, "enable_text": False}
 
 
 async def test_a_refusal_raises_with_sendgrids_reason(
-    client: httpx.AsyncClient, sendgrid: respx.MockRouter
+    http: httpx.AsyncClient, sendgrid: respx.MockRouter
 ) -> None:
     sendgrid.post(URL).mock(
         return_value=httpx.Response(
@@ -106,7 +98,7 @@ async def test_a_refusal_raises_with_sendgrids_reason(
         )
     )
     with pytest.raises(MailDeliveryFailed, match="verified Sender Identity") as raised:
-        await mailer(client).send(MAIL)
+        await mailer(http).send(MAIL)
     assert raised.value.status == 502
     assert raised.value.extensions["providerStatus"] == 400
 
@@ -121,14 +113,14 @@ async def test_a_refusal_raises_with_sendgrids_reason(
         )
     )
     with pytest.raises(MailDeliveryFailed, match=r"\(401\).*authorization grant"):
-        await mailer(client).send(MAIL)
+        await mailer(http).send(MAIL)
 
 
 async def test_outages_open_the_circuit(
-    client: httpx.AsyncClient, sendgrid: respx.MockRouter
+    http: httpx.AsyncClient, sendgrid: respx.MockRouter
 ) -> None:
     route = sendgrid.post(URL).mock(return_value=httpx.Response(503))
-    fragile = mailer(client, fail_max=2)
+    fragile = mailer(http, fail_max=2)
     for _ in range(2):
         with pytest.raises(MailDeliveryFailed, match="unavailable"):
             await fragile.send(MAIL)
@@ -136,7 +128,7 @@ async def test_outages_open_the_circuit(
         await fragile.send(MAIL)
     assert route.call_count == 2
 
-    timeout = mailer(client)
+    timeout = mailer(http)
     sendgrid.post(URL).mock(side_effect=httpx.ConnectTimeout("slow"))
     with pytest.raises(MailDeliveryFailed, match="ConnectTimeout"):
         await timeout.send(MAIL)

@@ -28,7 +28,7 @@ from fastapi import FastAPI, Header, HTTPException
 
 from mindlinks_dev.harness import Running
 from mindlinks_dev.problem import problem
-from mindlinks_dev.pytest_plugin import StartServices
+from mindlinks_dev.pytest_plugin import StartServices, http_boundary
 from mindlinks_fleet.events import ContractActivated, ScheduleItem
 from mindlinks_fleet.internal.contract import ContractOut
 from mindlinks_kit.dynamo import from_wire
@@ -361,7 +361,5 @@ def fake() -> type[StripeFake]:
 @pytest.fixture
 def stripe_api() -> Iterator[respx.MockRouter]:
     """Stripe's HTTP boundary; any other outbound call fails the test."""
-    with respx.mock(
-        base_url="https://api.stripe.com", assert_all_called=False, assert_all_mocked=True
-    ) as router:
+    with http_boundary("https://api.stripe.com") as router:
         yield router

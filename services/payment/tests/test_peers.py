@@ -16,6 +16,7 @@ import pytest
 
 from mindlinks_dev.harness import Running, installed_services
 from mindlinks_dev.local_companies import local_company
+from mindlinks_dev.people import register
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_fleet.events import KycDecided, ScheduleItem
 
@@ -26,8 +27,6 @@ REAL_PEERS = {"client", "contractor", "contract", "notification", "user"} <= set
     installed_services()
 )
 ONBOARDING = ("user", "notification", "client", "contractor", "contract") if REAL_PEERS else ()
-
-PASSWORD = "correct horse battery staple"
 
 
 def step(what: str, response: httpx.Response, *ok: int) -> None:
@@ -43,13 +42,7 @@ class Onboarding:
         self.fleet = fleet
 
     async def register(self, role: str, name: str, email: str | None = None) -> str:
-        email = email or f"{uuid.uuid4().hex}@example.com"
-        response = await self.fleet.client("auth").post(
-            "/v1/auth/register",
-            json={"email": email, "password": PASSWORD, "name": name, "role": role},
-        )
-        step(f"register a {role}", response, 202)
-        return await self.fleet.user_id_of(email)
+        return (await register(self.fleet, role, name, email)).user_id
 
     async def client(self) -> tuple[str, str, dict[str, str]]:
         """A client user owning an active company: (user id, company id, headers)."""

@@ -24,9 +24,9 @@ from mindlinks_dev.parties import (
     REAL_PEERS,
     ClientAccount,
     ContractorAccount,
-    Directory,
 )
 from mindlinks_dev.pytest_plugin import StartServices
+from mindlinks_dev.stand_ins import Directory
 
 __all__ = ["ClientAccount", "ContractorAccount", "Parties"]
 
@@ -35,16 +35,6 @@ REAL_LEDGER = "ledger" in installed_services() and not os.environ.get("MINDLINKS
 
 class Parties(parties.Parties):
     """The lifecycle's parties, plus signing."""
-
-    async def sent(self) -> tuple[ClientAccount, ContractorAccount, dict[str, Any]]:
-        """A contract sent for signature (between the module's shared pair)."""
-        client, contractor = await self.shared_pair()
-        contract = await self.draft(client, contractor)
-        response = await self.fleet.client("contract").post(
-            f"/v1/contracts/{contract['id']}/send", headers=client.headers
-        )
-        assert response.status_code == 200, response.text
-        return client, contractor, response.json()
 
     async def sign(
         self,
@@ -76,14 +66,6 @@ class Parties(parties.Parties):
             for e in response.json()["items"]
             if e["kind"] == "signature"
         ]
-
-    async def contract(self, contract_id: str) -> dict[str, Any]:
-        response = await self.fleet.client("contract").get(
-            f"/internal/contracts/{contract_id}", headers=self.fleet.service_bearer("ledger")
-        )
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
 
     async def events(
         self, name: str, contract_id: str, service: str = "signature"

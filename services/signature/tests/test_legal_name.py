@@ -31,19 +31,9 @@ def words(pdf: bytes) -> str:
 
 async def test_a_rename_after_verification_never_reaches_a_contract(world: Parties) -> None:
     client, contractor = await world.pair()  # verified as "Grace Hopper"
-    profiles = world.fleet.client("contractor")
-    me = (await profiles.get("/v1/contractors/me", headers=contractor.headers)).json()
-    renamed = await profiles.patch(
-        "/v1/contractors/me",
-        headers=contractor.headers,
-        json={"name": "Mallory Mallet", "version": me["version"]},
-    )
+    renamed = await world.edit_profile(contractor, name="Mallory Mallet")
     world.problem(renamed, 409, "legal-name-locked")
-    shown = await profiles.patch(
-        "/v1/contractors/me",
-        headers=contractor.headers,
-        json={"displayName": "Mallory Mallet", "version": me["version"]},
-    )
+    shown = await world.edit_profile(contractor, displayName="Mallory Mallet")
     assert shown.status_code == 200, shown.text
     assert (shown.json()["displayName"], shown.json()["verifiedLegalName"]) == (
         "Mallory Mallet",

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from mindlinks_dev.problem import NOT_A_JWT, needs_a_user_token
+
 if TYPE_CHECKING:
     from conftest import Parties
 
@@ -133,10 +135,5 @@ async def test_routes_need_a_user_token(
     world: Parties, method: str, path: str, body: object
 ) -> None:
     signature_api = world.fleet.client("signature")
-    for headers in (
-        {},
-        {"authorization": "Bearer not-a-jwt"},
-        world.fleet.service_bearer("contract"),
-    ):
-        response = await signature_api.request(method, path, json=body, headers=headers)
-        world.problem(response, 401, "unauthorized")
+    contract = world.fleet.service_bearer("contract")
+    await needs_a_user_token(signature_api, method, path, NOT_A_JWT, contract, json=body)

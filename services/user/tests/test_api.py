@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mindlinks_dev.harness import Running
-from mindlinks_dev.problem import problem
+from mindlinks_dev.problem import NOT_A_JWT, needs_a_user_token, problem
 
 if TYPE_CHECKING:
     from conftest import Accounts
@@ -202,17 +202,7 @@ async def test_public_routes_need_a_user_token(
     user = fleet.client("user")
     body = {"displayName": "x"} if method == "PATCH" else PREFERENCES
     json = body if method in {"PATCH", "PUT"} else None
-    problem(await user.request(method, path, json=json), 401, "unauthorized")
-    problem(
-        await user.request(method, path, json=json, headers=accounts.service_headers()),
-        401,
-        "unauthorized",
-    )
-    problem(
-        await user.request(method, path, json=json, headers={"authorization": "Bearer not-a-jwt"}),
-        401,
-        "unauthorized",
-    )
+    await needs_a_user_token(user, method, path, accounts.service_headers(), NOT_A_JWT, json=json)
 
 
 async def test_internal_routes_serve_services_only(fleet: Running, accounts: Accounts) -> None:

@@ -3,33 +3,28 @@ KYC-verified contractor engaged with it, made the production way through the
 real client and contractor services (steps 1-4 of docs/lifecycle.md) when
 they are installed, else answered by stand-ins implementing exactly their
 internal routes (``MINDLINKS_TEST_STAND_INS=1`` forces the stand-ins, which is
-faster). Shared by the contract and signature services' tests."""
+faster; ``mindlinks_dev.stand_ins``). Shared by the contract, signature, kyc
+and admin services' tests."""
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import jwt
-from fastapi import APIRouter, FastAPI, Header, Response
 from pydantic import BaseModel
 from pypdf import PdfReader
 
 from mindlinks_dev.harness import Running, installed_services
 from mindlinks_dev.local_companies import local_company
+from mindlinks_dev.people import register
 from mindlinks_dev.problem import problem
-from mindlinks_fleet.events import ContractActivated, KycDecided, ScheduleItem
-from mindlinks_fleet.internal import client, contract, contractor, ledger
-from mindlinks_fleet.internal.ledger import AppendIn, AppendOut
-from mindlinks_kit.auth import ServiceCaller, service_caller
-from mindlinks_kit.errors import NotFound, install_handlers
-from mindlinks_kit.internal import serve
+from mindlinks_dev.stand_ins import Directory
+from mindlinks_fleet.events import ContractActivated, KycDecided, PaymentReleased, ScheduleItem
+from mindlinks_fleet.internal import contract, contractor
 
 REAL_PEERS = {"client", "contractor"} <= set(installed_services()) and not os.environ.get(
     "MINDLINKS_TEST_STAND_INS"
@@ -38,7 +33,6 @@ REAL_PEERS = {"client", "contractor"} <= set(installed_services()) and not os.en
 contractors are made the production way (steps 1-4 of docs/lifecycle.md);
 otherwise stand-ins answer the peers' internal routes."""
 ONBOARDING = ("user", "notification", "client", "contractor") if REAL_PEERS else ()
-PASSWORD = "correct horse battery staple"  # noqa: S105 - throwaway test accounts
 
 
 @dataclass(frozen=True)
@@ -56,105 +50,6 @@ class ContractorAccount:
     name: str
     email: str
     headers: dict[str, str]
-
-
-@dataclass
-class Directory:
-    """Stand-ins for the client, contractor and ledger services' internal
-    routes, mounted from their declarations (``mindlinks_fleet.internal``):
-    the same paths, answer models and allowed callers as the real owners, so
-    they cannot drift from them."""
-
-    companies: dict[str, dict[str, Any]] = field(default_factory=dict)
-    contractors: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Records as the owners answer them (camelCase), which tests may edit."""
-    entries: list[dict[str, Any]] = field(default_factory=list)
-    """The ledger stand-in's journal: each appended body with its ``receipt``."""
-
-    def _app(self) -> tuple[FastAPI, APIRouter]:
-        app = FastAPI()
-        install_handlers(app)
-        # Who calls, from the service token's subject: the declared callers'
-        # check then runs as it does on the real owner (signatures are the
-        # real owners' business, not the stand-ins').
-        app.dependency_overrides[service_caller] = _unverified_caller
-        return app, APIRouter()
-
-    def client_app(self) -> FastAPI:
-        app, router = self._app()
-
-        @serve(router, client.COMPANY_BY_OWNER)
-        async def by_owner(user_id: str) -> dict[str, Any]:
-            found = [c for c in self.companies.values() if c["ownerUserId"] == user_id]
-            if not found:
-                raise NotFound()
-            return found[0]
-
-        @serve(router, client.COMPANY)
-        async def company(company_id: str) -> dict[str, Any]:
-            if company_id not in self.companies:
-                raise NotFound()
-            return self.companies[company_id]
-
-        app.include_router(router)
-        return app
-
-    def contractor_app(self) -> FastAPI:
-        app, router = self._app()
-
-        @serve(router, contractor.CONTRACTOR_BY_USER)
-        async def by_user(user_id: str) -> dict[str, Any]:
-            found = [c for c in self.contractors.values() if c["userId"] == user_id]
-            if not found:
-                raise NotFound()
-            return found[0]
-
-        @serve(router, contractor.CONTRACTOR)
-        async def by_id(contractor_id: str) -> dict[str, Any]:
-            if contractor_id not in self.contractors:
-                raise NotFound()
-            return self.contractors[contractor_id]
-
-        app.include_router(router)
-        return app
-
-    def ledger_app(self) -> FastAPI:
-        app, router = self._app()
-
-        @serve(router, ledger.APPEND)
-        async def append(body: AppendIn, response: Response) -> dict[str, Any]:
-            wire = body.model_dump(mode="json", by_alias=True)
-            for entry in self.entries:
-                if entry["idempotencyKey"] == wire["idempotencyKey"]:
-                    assert (entry["kind"], entry["subject"], entry["data"]) == (
-                        wire["kind"],
-                        wire["subject"],
-                        wire["data"],
-                    ), "same key, other entry"
-                    response.status_code = 200
-                    receipt: dict[str, Any] = entry["receipt"]
-                    return receipt
-            content = hashlib.sha256(json.dumps(wire, sort_keys=True).encode()).hexdigest()
-            previous = self.entries[-1]["receipt"]["entryHash"] if self.entries else "0" * 64
-            receipt = AppendOut(
-                seq=len(self.entries) + 1,
-                entry_hash=hashlib.sha256((previous + content).encode()).hexdigest(),
-                content_hash=content,
-                prev_hash=previous,
-                recorded_at="2026-03-02T10:00:00.000000Z",
-            ).model_dump(mode="json", by_alias=True)
-            self.entries.append({**wire, "receipt": receipt})
-            return receipt
-
-        app.include_router(router)
-        return app
-
-
-async def _unverified_caller(authorization: str = Header()) -> ServiceCaller:
-    scheme, _, token = authorization.partition(" ")
-    assert scheme == "Bearer", "stand-ins are called with a service token"
-    claims = jwt.decode(token, options={"verify_signature": False})
-    return ServiceCaller(service=str(claims["sub"]), user=None)
 
 
 def registry(status: str) -> tuple[str, str, str]:
@@ -196,8 +91,8 @@ class Parties:
                 "nameMismatch": False,
             }
             return ClientAccount(user_id, company_id, name, self.headers(user_id, "client"))
-        user_id = await self._register("client", "Ada Owner")
-        headers = self.headers(user_id, "client")
+        owner = await register(self.fleet, "client", "Ada Owner")
+        user_id, headers = owner.user_id, owner.headers
         jurisdiction, number, name = registry(status)
         response = await self.fleet.client("client").post(
             "/v1/clients/register",
@@ -254,8 +149,8 @@ class Parties:
         )
         _step("read the invitation mail", mailbox, 200)
         token = mailbox.json()["items"][0]["data"]["token"]
-        user_id = await self._register("contractor", name, email)
-        headers = self.headers(user_id, "contractor")
+        person = await register(self.fleet, "contractor", name, email)
+        user_id, headers = person.user_id, person.headers
         accepted = await fleet.client("contractor").post(
             "/v1/contractors/accept-invitation", headers=headers, json={"token": token}
         )
@@ -279,15 +174,6 @@ class Parties:
                 ),
             )
         return ContractorAccount(user_id, contractor_id, name, email, headers)
-
-    async def _register(self, role: str, name: str, email: str | None = None) -> str:
-        email = email or f"{uuid.uuid4().hex}@example.com"
-        response = await self.fleet.client("auth").post(
-            "/v1/auth/register",
-            json={"email": email, "password": PASSWORD, "name": name, "role": role},
-        )
-        _step(f"register a {role}", response, 202)
-        return await self.fleet.user_id_of(email)
 
     @staticmethod
     def fixed_terms(amount_minor: int = 150_000, due: str = "2026-03-31") -> dict[str, Any]:
@@ -314,6 +200,37 @@ class Parties:
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
         return body
+
+    async def sent(self) -> tuple[ClientAccount, ContractorAccount, dict[str, Any]]:
+        """A contract sent for signature (between the module's shared pair)."""
+        client, contractor = await self.shared_pair()
+        contract = await self.draft(client, contractor)
+        response = await self.fleet.client("contract").post(
+            f"/v1/contracts/{contract['id']}/send", headers=client.headers
+        )
+        assert response.status_code == 200, response.text
+        return client, contractor, response.json()
+
+    async def contract(self, contract_id: str) -> dict[str, Any]:
+        """The contract as the contract service answers the ledger."""
+        response = await self.fleet.client("contract").get(
+            contract.CONTRACT.fill(contract_id), headers=self.fleet.service_bearer("ledger")
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def edit_profile(self, contractor: ContractorAccount, **fields: Any) -> httpx.Response:
+        """The contractor's own ``PATCH /v1/contractors/me`` of ``fields``, at
+        the profile's current version (the real contractor service)."""
+        profiles = self.fleet.client("contractor")
+        me = await profiles.get("/v1/contractors/me", headers=contractor.headers)
+        assert me.status_code == 200, me.text
+        return await profiles.patch(
+            "/v1/contractors/me",
+            headers=contractor.headers,
+            json={**fields, "version": me.json()["version"]},
+        )
 
     async def pair(self) -> tuple[ClientAccount, ContractorAccount]:
         """An active company and a verified contractor engaged with it."""
@@ -358,6 +275,23 @@ class Parties:
                 )
             ],
             ledger_entry_id=ledger_entry_id,
+        )
+
+    @staticmethod
+    def released(contract: dict[str, Any], all_released: bool = True) -> PaymentReleased:
+        """``payment.released`` of the contract's one schedule item, to its
+        contractor (``all_released``: the last item the contract had)."""
+        return PaymentReleased(
+            contract_id=contract["id"],
+            item_id=f"{contract['id']}-0",
+            escrow_id=uuid.uuid4().hex,
+            transfer_id=f"tr_{uuid.uuid4().hex[:12]}",
+            client_user_id=contract["clientUserId"],
+            contractor_user_id=contract["contractorUserId"],
+            contractor_id=contract["contractorId"],
+            amount_minor=contract["totalMinor"],
+            currency=contract["currency"],
+            all_released=all_released,
         )
 
     @staticmethod

@@ -5,6 +5,8 @@
 - the real Redis (``MINDLINKS_TEST_REDIS_URL``, default database 9 of
   127.0.0.1:6379 — never the local runner's);
 - ``start_services``: real service apps in-process, peers wired by ASGI;
+- ``outside`` and ``http``: the outside world's HTTP boundary (respx) and a
+  plain client, for the tests of an adapter to an outside service;
 - the permission check: every AWS call a service makes in the session, in
   process or in a fleet the session starts, is recorded
   (``MINDLINKS_AWS_CALL_LOG``) and held against its task role at the end
@@ -21,8 +23,10 @@ from contextlib import AbstractAsyncContextManager
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
+import respx
 
 from mindlinks_dev.bootstrap import Bootstrapped, bootstrap
 from mindlinks_dev.embedded import aws_environment, moto_server
@@ -148,3 +152,23 @@ async def platform(start_services: StartServices) -> AsyncIterator[Running]:
     """Every installed service, started once per test session."""
     async with start_services(*installed_services()) as running:
         yield running
+
+
+def http_boundary(base_url: str | None = None) -> respx.MockRouter:
+    """An outside service's HTTP boundary (respx): a test mocks the routes it
+    expects to be called; any other outbound call fails the test."""
+    return respx.mock(base_url=base_url, assert_all_called=False, assert_all_mocked=True)
+
+
+@pytest.fixture
+def outside() -> Iterator[respx.MockRouter]:
+    """The outside world's HTTP boundary for one test (``http_boundary``)."""
+    with http_boundary() as router:
+        yield router
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    """A plain HTTP client, for an outside service's adapter under test."""
+    async with httpx.AsyncClient() as client:
+        yield client
