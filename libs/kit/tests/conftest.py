@@ -16,7 +16,7 @@ from mindlinks_dev.bootstrap import bootstrap
 from mindlinks_dev.harness import Running, run_services
 from mindlinks_kit.app import Transaction, create_app
 from mindlinks_kit.declaration import Event as EventSpec
-from mindlinks_kit.declaration import Fleet, Key, Service, Table
+from mindlinks_kit.declaration import Fleet, Index, Key, Service, Table
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import InvalidInput
 from mindlinks_kit.events.envelope import Delivered
@@ -39,7 +39,13 @@ TOY = Fleet(
             "alpha",
             port=4002,
             area="alphas",
-            tables=(Table("things", pk=Key("id")),),
+            tables=(
+                Table(
+                    "things",
+                    pk=Key("id"),
+                    indexes=(Index("by-batch", pk=Key("batch"), sk=Key("n", "N")),),
+                ),
+            ),
             peers=("beta",),
             idempotent_posts=True,
         ),

@@ -174,7 +174,7 @@ def _runtime(
         return document
 
     tables = {
-        t.name: Table(aws.dynamodb, settings.physical(f"{service}-{t.name}"))
+        t.name: Table(aws.dynamodb, settings.physical(f"{service}-{t.name}"), t)
         for t in fleet.tables(service)
     }
     runtime = Runtime(

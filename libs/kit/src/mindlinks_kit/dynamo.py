@@ -30,6 +30,8 @@ from mindlinks_kit.errors import Conflict, InvalidInput
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
+    from mindlinks_kit import declaration
+
 Item = dict[str, Any]
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -109,6 +111,8 @@ class Table:
 
     client: DynamoDBClient
     name: str
+    declared: declaration.Table | None = None
+    """Its keys and indexes as the fleet declares them (``pages`` reads them)."""
 
     async def get(self, key: Item, *, consistent: bool = True) -> Item | None:
         response = await self.client.get_item(
@@ -218,30 +222,6 @@ class Table:
 
     async def reachable(self) -> None:
         await self.client.describe_table(TableName=self.name)
-
-
-PageRead = Callable[[Item | None, int], Awaitable[tuple[list[Item], Item | None]]]
-"""One read of a page: ``(start, limit) → (items, last evaluated key)``."""
-MAX_PAGE_READS = 10
-
-
-async def filled_page(
-    read: PageRead, limit: int, start: Item | None, key: Callable[[Item], Item]
-) -> tuple[list[Item], Item | None]:
-    """Up to ``limit`` items from successive reads (a filter can thin a read
-    out, down to nothing), and where the next page starts: ``key(item)`` gives
-    the last returned item's position in the read's key space."""
-    found: list[Item] = []
-    last = start
-    for _ in range(MAX_PAGE_READS):
-        items, last = await read(last, limit + 1)
-        found.extend(items)
-        if len(found) > limit or last is None:
-            break
-    if len(found) > limit:
-        found = found[:limit]
-        return found, key(found[-1])
-    return found, last
 
 
 def _add_condition(

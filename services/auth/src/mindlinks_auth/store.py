@@ -14,91 +14,24 @@ from typing import Any
 
 from mindlinks_auth.domain import EmailTaken, Session, User
 from mindlinks_kit.clock import now_iso
-from mindlinks_kit.dynamo import (
-    ConditionFailed,
-    Item,
-    StaleVersion,
-    Table,
-    UnitOfWork,
-    filled_page,
-    values,
-)
+from mindlinks_kit.dynamo import ConditionFailed, Item, StaleVersion, Table, UnitOfWork, values
+from mindlinks_kit.pages import query_page, scan_page
+from mindlinks_kit.records import Record
 
 Changes = dict[str, Any]
 """Attribute name (storage, camelCase) → new value; ``None`` removes it."""
-"""Reads one page of a filtered list may take before it answers short."""
 
 
 def _claim_id(email: str) -> str:
     return f"email#{email}"
 
 
-def user_item(user: User) -> Item:
-    return {
-        "id": user.id,
-        "kind": "user",
-        "email": user.email,
-        "name": user.name,
-        "role": user.role,
-        "passwordHash": user.password_hash,
-        "createdAt": user.created_at,
-        "status": user.status,
-        "emailVerified": user.email_verified,
-        "mfaEnabled": user.mfa_enabled,
-        "mfaSecret": user.mfa_secret,
-        "mfaPending": user.mfa_pending,
-        "tokenEpoch": user.token_epoch,
-        "suspendedReason": user.suspended_reason,
-        "version": user.version,
-    }
+USERS = Record(User)
+SESSIONS = Record(Session, absent={"ip": "", "user_agent": "", "token_epoch": 0})
 
 
-def user_from_item(item: Item) -> User:
-    return User(
-        id=item["id"],
-        email=item["email"],
-        name=item["name"],
-        role=item["role"],
-        password_hash=item["passwordHash"],
-        created_at=item["createdAt"],
-        status=item.get("status", "active"),
-        email_verified=bool(item.get("emailVerified")),
-        mfa_enabled=bool(item.get("mfaEnabled")),
-        mfa_secret=item.get("mfaSecret"),
-        mfa_pending=item.get("mfaPending"),
-        token_epoch=int(item.get("tokenEpoch", 0)),
-        suspended_reason=item.get("suspendedReason"),
-        version=int(item.get("version", 1)),
-    )
-
-
-def session_item(session: Session) -> Item:
-    return {
-        "id": session.id,
-        "userId": session.user_id,
-        "createdAt": session.created_at,
-        "expiresAt": session.expires_at,
-        "ip": session.ip,
-        "userAgent": session.user_agent,
-        "tokenEpoch": session.token_epoch,
-        "status": session.status,
-        "amr": list(session.amr),
-    }
-
-
-def session_from_item(item: Item) -> Session:
-    return Session(
-        id=item["id"],
-        user_id=item["userId"],
-        created_at=item["createdAt"],
-        expires_at=int(item["expiresAt"]),
-        ip=item.get("ip", ""),
-        user_agent=item.get("userAgent", ""),
-        token_epoch=int(item.get("tokenEpoch", 0)),
-        status=item.get("status", "active"),
-        # Sessions from before ``amr`` was recorded count as password-only.
-        amr=tuple(item.get("amr", ("pwd",))),
-    )
+def _user_item(user: User) -> Item:
+    return {**USERS.item(user), "kind": "user"}
 
 
 def _update_expression(
@@ -147,7 +80,7 @@ class Store:
 
     async def user(self, user_id: str) -> User | None:
         item = await self.users.get({"id": user_id})
-        return user_from_item(item) if item and item.get("kind") == "user" else None
+        return USERS.read(item) if item and item.get("kind") == "user" else None
 
     async def user_by_email(self, email: str) -> User | None:
         claim = await self.users.get({"id": _claim_id(email)})
@@ -159,52 +92,17 @@ class Store:
         """Accounts newest first by role (``by-role``), else in scan order;
         ``status`` filters. Email-claim items carry no role and are skipped by
         the scan's filter."""
-        names = {"#kind": "kind"}
-        args: dict[str, Any] = {"kindUser": "user"}
-        conditions = ["#kind = :kindUser"]
-        if status is not None:
-            names["#status"] = "status"
-            args["status"] = status
-            conditions.append("#status = :status")
-        where = " AND ".join(conditions)
-
+        where = {"kind": "user", **({"status": status} if status is not None else {})}
         if role is not None:
-            names["#role"] = "role"
-
-            async def read(cursor: Item | None, size: int) -> tuple[list[Item], Item | None]:
-                return await self.users.query(
-                    "#role = :role",
-                    values=values(role=role, **args),
-                    names=names,
-                    index="by-role",
-                    limit=size,
-                    start=cursor,
-                    forward=False,
-                    filter_expression=where,
-                )
-
-            def key(item: Item) -> Item:
-                return {"id": item["id"], "role": item["role"], "createdAt": item["createdAt"]}
-
+            items, last = await query_page(
+                self.users, "by-role", {"role": role}, limit, start, forward=False, where=where
+            )
         else:
-
-            async def read(cursor: Item | None, size: int) -> tuple[list[Item], Item | None]:
-                return await self.users.scan(
-                    limit=size,
-                    start=cursor,
-                    filter_expression=where,
-                    names=names,
-                    values=values(**args),
-                )
-
-            def key(item: Item) -> Item:
-                return {"id": item["id"]}
-
-        items, last = await filled_page(read, limit, start, key)
-        return [user_from_item(item) for item in items], last
+            items, last = await scan_page(self.users, limit, start, where=where)
+        return [USERS.read(item) for item in items], last
 
     def add_user(self, uow: UnitOfWork, user: User) -> None:
-        uow.create(self.users, user_item(user), key="id")
+        uow.create(self.users, _user_item(user), key="id")
         uow.create(
             self.users,
             {
@@ -232,7 +130,7 @@ class Store:
         item = await self.users.update(
             {"id": user_id}, expression, condition=condition, names=names, values=args
         )
-        return user_from_item(item)
+        return USERS.read(item)
 
     def stage_user_update(
         self, uow: UnitOfWork, user: User, changes: Changes, *, bump_epoch: bool = False
@@ -253,11 +151,11 @@ class Store:
     # sessions ------------------------------------------------------------
 
     async def add_session(self, session: Session) -> None:
-        await self.sessions.put(session_item(session), condition="attribute_not_exists(id)")
+        await self.sessions.put(SESSIONS.item(session), condition="attribute_not_exists(id)")
 
     async def session(self, session_id: str) -> Session | None:
         item = await self.sessions.get({"id": session_id})
-        return session_from_item(item) if item else None
+        return SESSIONS.read(item) if item else None
 
     async def extend_session(self, session_id: str, expires_at: int) -> bool:
         """Record a refresh; False when the session was revoked meanwhile."""

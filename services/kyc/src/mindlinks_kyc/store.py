@@ -10,87 +10,25 @@ two concurrent requests from opening two sessions. Pointer items carry neither
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, values
+from mindlinks_kit.pages import query_page
+from mindlinks_kit.records import Record
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
 
-from mindlinks_fleet.internal.kyc import DocumentKind, DocumentType, SessionStatus
 from mindlinks_kyc.domain import Document, Session
 
 POINTER_PREFIX = "user:"
+SESSIONS = Record(Session)
+DOCUMENTS = Record(Document)
 
 
-def session_item(session: Session) -> Item:
-    return {
-        "id": session.id,
-        "contractorId": session.contractor_id,
-        "userId": session.user_id,
-        "provider": session.provider,
-        "providerSessionId": session.provider_session_id,
-        "verificationUrl": session.verification_url,
-        "status": session.status,
-        "reason": session.reason,
-        "decidedAt": session.decided_at,
-        "decidedBy": session.decided_by,
-        "decisionCode": session.decision_code,
-        "applicantName": session.applicant_name,
-        "verifiedLegalName": session.verified_legal_name,
-        "createdAt": session.created_at,
-        "updatedAt": session.updated_at,
-        "expiresAt": session.expires_at,
-        "version": session.version,
-    }
-
-
-def session_from(item: Item) -> Session:
-    return Session(
-        id=item["id"],
-        contractor_id=item["contractorId"],
-        user_id=item["userId"],
-        provider=item["provider"],
-        provider_session_id=item["providerSessionId"],
-        verification_url=item["verificationUrl"],
-        status=cast(SessionStatus, item["status"]),
-        created_at=item["createdAt"],
-        updated_at=item.get("updatedAt") or item["createdAt"],
-        expires_at=item["expiresAt"],
-        reason=item.get("reason"),
-        decided_at=item.get("decidedAt"),
-        decided_by=item.get("decidedBy"),
-        decision_code=item.get("decisionCode"),
-        applicant_name=item.get("applicantName"),
-        verified_legal_name=item.get("verifiedLegalName"),
-        version=int(item.get("version", 1)),
-    )
-
-
-def document_item(document: Document) -> Item:
-    return {
-        "id": document.id,
-        "sessionId": document.session_id,
-        "kind": document.kind,
-        "contentType": document.content_type,
-        "size": document.size,
-        "key": document.key,
-        "createdAt": document.created_at,
-        "uploadExpiresAt": document.upload_expires_at,
-    }
-
-
-def document_from(item: Item) -> Document:
-    return Document(
-        id=item["id"],
-        session_id=item["sessionId"],
-        kind=cast(DocumentKind, item["kind"]),
-        content_type=cast(DocumentType, item["contentType"]),
-        size=int(item["size"]),
-        key=item["key"],
-        created_at=item["createdAt"],
-        upload_expires_at=item["uploadExpiresAt"],
-    )
+def _session_from(item: Item) -> Session:
+    # Sessions from before updates were recorded.
+    return SESSIONS.read({"updatedAt": item["createdAt"], **item})
 
 
 class KycStore:
@@ -102,7 +40,7 @@ class KycStore:
         if session_id.startswith(POINTER_PREFIX):
             return None
         item = await self.sessions.get({"id": session_id})
-        return session_from(item) if item else None
+        return _session_from(item) if item else None
 
     async def sessions_page(
         self,
@@ -116,20 +54,10 @@ class KycStore:
     ) -> tuple[list[Session], Item | None]:
         """One page of an index (``createdAt`` its sort key); the next page's start
         key only when more items follow (read one beyond the page to know)."""
-        items, _ = await self.sessions.query(
-            "#k = :v",
-            names={"#k": key},
-            values=values(v=value),
-            index=index,
-            limit=limit + 1,
-            start=start,
-            forward=oldest_first,
+        items, last = await query_page(
+            self.sessions, index, {key: value}, limit, start, forward=oldest_first
         )
-        page = [session_from(i) for i in items[:limit]]
-        if len(items) <= limit:
-            return page, None
-        tail = items[limit - 1]
-        return page, {"id": tail["id"], key: tail[key], "createdAt": tail["createdAt"]}
+        return [_session_from(i) for i in items], last
 
     async def session_by_provider(self, provider_session_id: str) -> Session | None:
         items, _ = await self.sessions.query(
@@ -148,7 +76,7 @@ class KycStore:
         return await self.session(pointer["latestSessionId"]), int(pointer["version"])
 
     def add_session(self, uow: UnitOfWork, session: Session, pointer_version: int | None) -> None:
-        uow.create(self.sessions, session_item(session), key="id")
+        uow.create(self.sessions, SESSIONS.item(session), key="id")
         pointer = {
             "id": POINTER_PREFIX + session.user_id,
             "latestSessionId": session.id,
@@ -160,16 +88,16 @@ class KycStore:
             uow.replace(self.sessions, pointer, expected_version=pointer_version)
 
     def replace_session(self, uow: UnitOfWork, session: Session, *, expected_version: int) -> None:
-        uow.replace(self.sessions, session_item(session), expected_version=expected_version)
+        uow.replace(self.sessions, SESSIONS.item(session), expected_version=expected_version)
 
     async def documents(self, session_id: str, limit: int) -> list[Document]:
         items, _ = await self.documents_table.query(
             "sessionId = :s", values=values(s=session_id), index="by-session", limit=limit
         )
-        return sorted((document_from(i) for i in items), key=lambda d: d.created_at)
+        return sorted((DOCUMENTS.read(i) for i in items), key=lambda d: d.created_at)
 
     def add_document(self, uow: UnitOfWork, document: Document) -> None:
-        uow.create(self.documents_table, document_item(document), key="id")
+        uow.create(self.documents_table, DOCUMENTS.item(document), key="id")
 
 
 class DocumentBucket:

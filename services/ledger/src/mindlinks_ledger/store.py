@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from mindlinks_kit.dynamo import ConditionFailed, Item, Table, UnitOfWork, from_wire, values
+from mindlinks_kit.records import Record
 from mindlinks_ledger.chain import ZERO_HASH, Entry
 from mindlinks_ledger.domain import Tip
 
@@ -40,6 +41,14 @@ class KeyRecord:
     fingerprint: str
 
 
+TIPS = Record(
+    Tip,
+    names={"seq": "tipSeq", "hash": "tipHash", "recorded_at": "tipRecordedAt"},
+    absent={"recorded_at": ""},
+)
+KEYS = Record(KeyRecord, absent={"fingerprint": ""})
+
+
 def entry_of(item: Item) -> Entry:
     """An entry from its item; ``ValueError`` when the item is not one (tampered)."""
     return Entry.from_json(item)
@@ -56,15 +65,11 @@ class JournalStore:
 
     async def tip(self) -> Tip:
         item = await self.heads.get({"name": TIP})
-        if item is None:
-            return Tip(0, ZERO_HASH, "")
-        return Tip(int(item["tipSeq"]), str(item["tipHash"]), str(item.get("tipRecordedAt", "")))
+        return TIPS.read(item) if item else Tip(0, ZERO_HASH, "")
 
     async def key(self, idempotency_key: str) -> KeyRecord | None:
         item = await self.heads.get({"name": KEY_PREFIX + idempotency_key})
-        if item is None:
-            return None
-        return KeyRecord(int(item["seq"]), str(item.get("fingerprint", "")))
+        return KEYS.read(item) if item else None
 
     async def item(self, seq: int) -> Item | None:
         return await self.journal.get({"seq": seq})
@@ -83,9 +88,7 @@ class JournalStore:
         )
         tip = {
             "name": TIP,
-            "tipSeq": entry.seq,
-            "tipHash": entry.entry_hash,
-            "tipRecordedAt": entry.recorded_at,
+            **TIPS.item(Tip(entry.seq, entry.entry_hash, entry.recorded_at)),
             "updatedAt": at,
         }
         if expected_tip == 0:
@@ -108,8 +111,7 @@ class JournalStore:
             self.heads,
             {
                 "name": KEY_PREFIX + entry.idempotency_key,
-                "seq": entry.seq,
-                "fingerprint": fingerprint,
+                **KEYS.item(KeyRecord(entry.seq, fingerprint)),
                 "createdAt": at,
             },
             condition="attribute_not_exists(#n)",

@@ -13,6 +13,8 @@ from redis.asyncio import Redis
 
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import ConditionFailed, Item, Table, UnitOfWork, values
+from mindlinks_kit.pages import query_page
+from mindlinks_kit.records import Record
 from mindlinks_notification.domain import AlreadyRecorded, InApp
 from mindlinks_notification.templates import TemplateSpec
 
@@ -24,43 +26,12 @@ def _storable(data: Any) -> Any:
     return json.loads(json.dumps(data, default=str), parse_float=Decimal)
 
 
-def _notification_item(n: InApp) -> Item:
-    return {
-        "id": n.id,
-        "userId": n.user_id,
-        "createdAt": n.created_at,
-        "template": n.template,
-        "title": n.title,
-        "body": n.body,
-        "readAt": n.read_at,
-        "data": _storable(n.data),
-    }
+IN_APP = Record(InApp, absent={"data": {}})
+TEMPLATES = Record(TemplateSpec)
 
 
-def _notification_from(item: Item) -> InApp:
-    return InApp(
-        id=item["id"],
-        user_id=item["userId"],
-        created_at=item["createdAt"],
-        template=item["template"],
-        title=item["title"],
-        body=item["body"],
-        data=item.get("data") or {},
-        read_at=item.get("readAt"),
-    )
-
-
-def _template_from(item: Item) -> TemplateSpec:
-    return TemplateSpec(
-        name=item["name"],
-        subject=item["subject"],
-        text=item["text"],
-        html=item["html"],
-        channels=tuple(item.get("channels") or ("email",)),
-        variables=tuple(item.get("variables") or ()),
-        description=item.get("description", ""),
-        revision=int(item.get("revision", 1)),
-    )
+def _notification_item(notification: InApp) -> Item:
+    return {**IN_APP.item(notification), "data": _storable(notification.data)}
 
 
 class NotificationStore:
@@ -78,26 +49,16 @@ class NotificationStore:
 
     async def get(self, notification_id: str) -> InApp | None:
         item = await self.notifications.get({"id": notification_id})
-        return _notification_from(item) if item else None
+        return IN_APP.read(item) if item else None
 
     async def page(
         self, user_id: str, limit: int, start: Item | None
     ) -> tuple[list[InApp], Item | None]:
-        """Newest first. Reads one item more than asked so the last page has no
-        cursor (instead of a cursor to an empty page)."""
-        items, _ = await self.notifications.query(
-            "userId = :u",
-            values=values(u=user_id),
-            index="by-user",
-            limit=limit + 1,
-            start=start,
-            forward=False,
+        """Newest first."""
+        items, last = await query_page(
+            self.notifications, "by-user", {"userId": user_id}, limit, start, forward=False
         )
-        page = [_notification_from(i) for i in items[:limit]]
-        if len(items) <= limit:
-            return page, None
-        last = page[-1]
-        return page, {"id": last.id, "userId": last.user_id, "createdAt": last.created_at}
+        return [IN_APP.read(i) for i in items], last
 
     async def mark_read(self, notification_id: str, user_id: str, at: str) -> None:
         with contextlib.suppress(ConditionFailed):  # read concurrently: same outcome
@@ -110,25 +71,13 @@ class NotificationStore:
 
     async def template(self, name: str) -> TemplateSpec | None:
         item = await self.templates.get({"name": name}, consistent=False)
-        return _template_from(item) if item else None
+        return TEMPLATES.read(item) if item else None
 
     async def seed_template(self, spec: TemplateSpec) -> bool:
         """Write a default template unless a newer or hand-edited one is there."""
-        item: dict[str, Any] = {
-            "name": spec.name,
-            "subject": spec.subject,
-            "text": spec.text,
-            "html": spec.html,
-            "channels": list(spec.channels),
-            "variables": list(spec.variables),
-            "description": spec.description,
-            "revision": spec.revision,
-            "source": SEED,
-            "updatedAt": now_iso(),
-        }
         try:
             await self.templates.put(
-                item,
+                {**TEMPLATES.item(spec), "source": SEED, "updatedAt": now_iso()},
                 condition="attribute_not_exists(#n) OR (#s = :seed AND #r < :r)",
                 names={"#n": "name", "#s": "source", "#r": "revision"},
                 values=values(seed=SEED, r=spec.revision),

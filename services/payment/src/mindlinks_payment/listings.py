@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Generic, TypeVar
 
-from mindlinks_kit.dynamo import Item, PageRead, Table, filled_page, values
+from mindlinks_kit.dynamo import Item, Table, values
+from mindlinks_kit.pages import PageRead, filled_page
 from mindlinks_payment.domain import Escrow, Transaction
-from mindlinks_payment.store import escrow_from, transaction_from
+from mindlinks_payment.store import ESCROWS, TRANSACTIONS
 
 T = TypeVar("T")
 
@@ -41,8 +42,13 @@ class Listing(Generic[T]):
     sort: str
     parse: Callable[[Item], T]
 
+    @property
+    def position(self) -> tuple[str, str, str]:
+        """The attributes of an item's key in the index (the table's ``id`` too)."""
+        return ("id", self.partition, self.sort)
+
     def key(self, item: Item) -> Item:
-        return {"id": item["id"], self.partition: item[self.partition], self.sort: item[self.sort]}
+        return {name: item[name] for name in self.position}
 
     def _reader(
         self, value: str, newest_first: bool, before: str | None, where: Where | None
@@ -88,7 +94,7 @@ class Listing(Generic[T]):
     ) -> tuple[list[T], Item | None]:
         """One partition in ``sort`` order; ``before`` bounds the sort key (exclusive)."""
         read = self._reader(value, newest_first, before, where)
-        items, last = await filled_page(read, limit, start, self.key)
+        items, last = await filled_page(read, limit, start, self.position)
         return [self.parse(i) for i in items], last
 
     async def merged(
@@ -131,14 +137,14 @@ class Listings:
 
     def __init__(self, transactions: Table, escrow: Table) -> None:
         self.transactions_by_status: Listing[Transaction] = Listing(
-            transactions, "by-status", "status", "createdAt", transaction_from
+            transactions, "by-status", "status", "createdAt", TRANSACTIONS.read
         )
         self.transactions_by_contract: Listing[Transaction] = Listing(
-            transactions, "by-contract", "contractId", "createdAt", transaction_from
+            transactions, "by-contract", "contractId", "createdAt", TRANSACTIONS.read
         )
         self.escrow_by_state: Listing[Escrow] = Listing(
-            escrow, "by-state", "state", "createdAt", escrow_from
+            escrow, "by-state", "state", "createdAt", ESCROWS.read
         )
         self.escrow_by_contract: Listing[Escrow] = Listing(
-            escrow, "by-contract", "contractId", "itemId", escrow_from
+            escrow, "by-contract", "contractId", "itemId", ESCROWS.read
         )

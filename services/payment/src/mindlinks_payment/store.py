@@ -12,6 +12,8 @@ import time
 from typing import Any
 
 from mindlinks_kit.dynamo import ConditionFailed, Item, Table, UnitOfWork, values
+from mindlinks_kit.pages import query_page
+from mindlinks_kit.records import Record
 from mindlinks_payment.domain import (
     Escrow,
     Flag,
@@ -30,162 +32,12 @@ class EventAlreadyProcessed(ConditionFailed):
     title = "This Stripe event was already processed"
 
 
-def _parties_item(p: Parties) -> Item:
-    return {
-        "contractId": p.contract_id,
-        "contractTitle": p.title,
-        "clientCompanyId": p.client_company_id,
-        "clientUserId": p.client_user_id,
-        "contractorId": p.contractor_id,
-        "contractorUserId": p.contractor_user_id,
-    }
-
-
-def _parties(item: Item) -> Parties:
-    return Parties(
-        contract_id=item["contractId"],
-        title=item.get("contractTitle", ""),
-        client_company_id=item["clientCompanyId"],
-        client_user_id=item["clientUserId"],
-        contractor_id=item["contractorId"],
-        contractor_user_id=item["contractorUserId"],
-    )
-
-
-def escrow_item(e: Escrow) -> Item:
-    return {
-        "id": e.id,
-        **_parties_item(e.parties),
-        "itemId": e.item_id,
-        "position": e.position,
-        "title": e.title,
-        "amountMinor": e.amount_minor,
-        "currency": e.currency,
-        "dueDate": e.due_date,
-        "state": e.state,
-        "transactionId": e.transaction_id,
-        "paymentIntentId": e.payment_intent_id,
-        "chargeId": e.charge_id,
-        "transferId": e.transfer_id,
-        "fundedAt": e.funded_at,
-        "releasedAt": e.released_at,
-        "createdAt": e.created_at,
-        "updatedAt": e.updated_at,
-        "version": e.version,
-    }
-
-
-def escrow_from(item: Item) -> Escrow:
-    return Escrow(
-        id=item["id"],
-        parties=_parties(item),
-        item_id=item["itemId"],
-        position=int(item.get("position", 0)),
-        title=item["title"],
-        amount_minor=int(item["amountMinor"]),
-        currency=item["currency"],
-        due_date=item["dueDate"],
-        state=item["state"],
-        transaction_id=item["transactionId"],
-        payment_intent_id=item["paymentIntentId"],
-        charge_id=item.get("chargeId"),
-        transfer_id=item.get("transferId"),
-        funded_at=item.get("fundedAt"),
-        released_at=item.get("releasedAt"),
-        created_at=item["createdAt"],
-        updated_at=item["updatedAt"],
-        version=int(item.get("version", 1)),
-    )
-
-
-def transaction_item(t: Transaction) -> Item:
-    return {
-        "id": t.id,
-        "kind": t.kind,
-        **_parties_item(t.parties),
-        "itemId": t.item_id,
-        "escrowId": t.escrow_id,
-        "amountMinor": t.amount_minor,
-        "currency": t.currency,
-        "status": t.status,
-        "paymentIntentId": t.payment_intent_id,
-        "clientSecret": t.client_secret,
-        "chargeId": t.charge_id,
-        "transferId": t.transfer_id,
-        "destination": t.destination,
-        "failureCode": t.failure_code,
-        "failureMessage": t.failure_message,
-        "flag": _flag_item(t.flag) if t.flag else None,
-        "createdAt": t.created_at,
-        "updatedAt": t.updated_at,
-        "version": t.version,
-    }
-
-
-def _flag_item(f: Flag) -> Item:
-    return {"reason": f.reason, "flaggedBy": f.flagged_by, "flaggedAt": f.flagged_at}
-
-
-def _flag_from(item: Item | None) -> Flag | None:
-    if not item:
-        return None
-    return Flag(reason=item["reason"], flagged_by=item["flaggedBy"], flagged_at=item["flaggedAt"])
-
-
-def transaction_from(item: Item) -> Transaction:
-    return Transaction(
-        id=item["id"],
-        kind=item["kind"],
-        parties=_parties(item),
-        item_id=item["itemId"],
-        escrow_id=item["escrowId"],
-        amount_minor=int(item["amountMinor"]),
-        currency=item["currency"],
-        status=item["status"],
-        payment_intent_id=item.get("paymentIntentId"),
-        client_secret=item.get("clientSecret"),
-        charge_id=item.get("chargeId"),
-        transfer_id=item.get("transferId"),
-        destination=item.get("destination"),
-        failure_code=item.get("failureCode"),
-        failure_message=item.get("failureMessage"),
-        flag=_flag_from(item.get("flag")),
-        created_at=item["createdAt"],
-        updated_at=item["updatedAt"],
-        version=int(item.get("version", 1)),
-    )
-
-
-def account_item(a: PayoutAccount) -> Item:
-    return {
-        "contractorId": a.contractor_id,
-        "userId": a.user_id,
-        "accountId": a.account_id,
-        "email": a.email,
-        "chargesEnabled": a.charges_enabled,
-        "payoutsEnabled": a.payouts_enabled,
-        "detailsSubmitted": a.details_submitted,
-        "transfersActive": a.transfers_active,
-        "createdAt": a.created_at,
-        "updatedAt": a.updated_at,
-        "version": a.version,
-    }
-
-
-def account_from(item: Item) -> PayoutAccount:
-    return PayoutAccount(
-        contractor_id=item["contractorId"],
-        user_id=item["userId"],
-        account_id=item["accountId"],
-        email=item["email"],
-        charges_enabled=bool(item.get("chargesEnabled")),
-        payouts_enabled=bool(item.get("payoutsEnabled")),
-        details_submitted=bool(item.get("detailsSubmitted")),
-        transfers_active=bool(item.get("transfersActive")),
-        created_at=item["createdAt"],
-        updated_at=item["updatedAt"],
-        version=int(item.get("version", 1)),
-    )
+PARTIES = Record(Parties, names={"title": "contractTitle"}, absent={"title": ""})
+"""A contract's parties, stored in each escrow and transaction item beside the rest."""
+ESCROWS = Record(Escrow, embedded={"parties": PARTIES}, absent={"position": 0})
+TRANSACTIONS = Record(Transaction, embedded={"parties": PARTIES})
+FLAGS = Record(Flag)
+ACCOUNTS = Record(PayoutAccount)
 
 
 class PaymentStore:
@@ -200,7 +52,7 @@ class PaymentStore:
     # escrow
     async def escrow(self, escrow: str) -> Escrow | None:
         item = await self.escrows.get({"id": escrow})
-        return escrow_from(item) if item else None
+        return ESCROWS.read(item) if item else None
 
     async def escrows_of(self, contract_id: str) -> list[Escrow]:
         """Every escrow of a contract, in schedule order."""
@@ -214,15 +66,15 @@ class PaymentStore:
                 limit=100,
                 start=start,
             )
-            found.extend(escrow_from(i) for i in items)
+            found.extend(ESCROWS.read(i) for i in items)
             if start is None:
                 return sorted(found, key=lambda e: (e.position, e.item_id))
 
     def create_escrow(self, uow: UnitOfWork, escrow: Escrow) -> None:
-        uow.create(self.escrows, escrow_item(escrow), key="id")
+        uow.create(self.escrows, ESCROWS.item(escrow), key="id")
 
     def replace_escrow(self, uow: UnitOfWork, escrow: Escrow, expected_version: int) -> None:
-        uow.replace(self.escrows, escrow_item(escrow), expected_version=expected_version)
+        uow.replace(self.escrows, ESCROWS.item(escrow), expected_version=expected_version)
 
     def guard_not_released(self, uow: UnitOfWork, escrow: Escrow) -> None:
         """Commit only if ``escrow`` is still unreleased then (a no-op write)."""
@@ -239,22 +91,22 @@ class PaymentStore:
     # transactions
     async def transaction(self, transaction: str) -> Transaction | None:
         item = await self.transactions.get({"id": transaction})
-        return transaction_from(item) if item else None
+        return TRANSACTIONS.read(item) if item else None
 
     async def transaction_by_intent(self, intent_id: str) -> Transaction | None:
         items, _ = await self.transactions.query(
             "paymentIntentId = :p", values=values(p=intent_id), index="by-intent", limit=1
         )
-        return transaction_from(items[0]) if items else None
+        return TRANSACTIONS.read(items[0]) if items else None
 
     def create_transaction(self, uow: UnitOfWork, transaction: Transaction) -> None:
-        uow.create(self.transactions, transaction_item(transaction), key="id")
+        uow.create(self.transactions, TRANSACTIONS.item(transaction), key="id")
 
     def replace_transaction(
         self, uow: UnitOfWork, transaction: Transaction, expected_version: int
     ) -> None:
         uow.replace(
-            self.transactions, transaction_item(transaction), expected_version=expected_version
+            self.transactions, TRANSACTIONS.item(transaction), expected_version=expected_version
         )
 
     async def flag_transaction(self, transaction: str, flag: Flag) -> Transaction | None:
@@ -270,11 +122,11 @@ class PaymentStore:
                 "SET #flag = :flag ADD version :one",
                 condition="attribute_exists(id) AND attribute_not_exists(#flag)",
                 names={"#flag": "flag"},
-                values=values(flag=_flag_item(flag), one=1),
+                values=values(flag=FLAGS.item(flag), one=1),
             )
         except ConditionFailed:
             return await self.transaction(transaction)
-        return transaction_from(item)
+        return TRANSACTIONS.read(item)
 
     async def page_transactions(
         self,
@@ -285,38 +137,21 @@ class PaymentStore:
         start: Item | None,
         party: tuple[str, str] | None,
     ) -> tuple[list[Transaction], Item | None]:
-        """Newest first. Reads one more than asked so the last page has no cursor."""
-        names: dict[str, str] | None = None
-        filter_expression: str | None = None
-        expression_values = {"k": value}
-        if party is not None:
-            names = {"#party": party[0]}
-            filter_expression = "#party = :party"
-            expression_values["party"] = party[1]
-        items, _ = await self.transactions.query(
-            f"{key} = :k",
-            values=values(**expression_values),
-            names=names,
-            index=index,
-            limit=limit + 1,
-            start=start,
-            forward=False,
-            filter_expression=filter_expression,
+        """Newest first; with ``party`` (attribute, value), only that party's."""
+        where = dict([party]) if party else None
+        items, last = await query_page(
+            self.transactions, index, {key: value}, limit, start, forward=False, where=where
         )
-        page = [transaction_from(i) for i in items[:limit]]
-        if len(items) <= limit:
-            return page, None
-        last = items[limit - 1]
-        return page, {"id": last["id"], key: last[key], "createdAt": last["createdAt"]}
+        return [TRANSACTIONS.read(i) for i in items], last
 
     # accounts
     async def account(self, contractor_id: str) -> PayoutAccount | None:
         item = await self.accounts.get({"contractorId": contractor_id})
-        return account_from(item) if item else None
+        return ACCOUNTS.read(item) if item else None
 
     async def create_account(self, account: PayoutAccount) -> None:
         await self.accounts.put(
-            account_item(account),
+            ACCOUNTS.item(account),
             condition="attribute_not_exists(contractorId)",
         )
 

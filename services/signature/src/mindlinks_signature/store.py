@@ -8,6 +8,8 @@ An item is claimed ``pending`` before any outside effect and becomes
 from __future__ import annotations
 
 from mindlinks_kit.dynamo import ConditionFailed, Item, Table, UnitOfWork, values
+from mindlinks_kit.pages import query_page
+from mindlinks_kit.records import Record
 from mindlinks_signature.domain import (
     AlreadySigned,
     ContractNotSignable,
@@ -16,79 +18,34 @@ from mindlinks_signature.domain import (
     Signature,
 )
 
+SIGNATURES = Record(
+    Signature,
+    embedded={
+        "receipt": Record(
+            Receipt,
+            names={
+                "seq": "ledgerSeq",
+                "entry_hash": "ledgerEntryHash",
+                "recorded_at": "ledgerRecordedAt",
+            },
+        )
+    },
+)
+"""A signature, its ledger receipt as ``ledgerSeq``, ``ledgerEntryHash`` and
+``ledgerRecordedAt`` beside the rest; an empty ``party_name`` is not stored."""
+DECLINES = Record(Decline)
+
 
 def _signature_item(signature: Signature) -> Item:
-    receipt = signature.receipt
     return {
-        "id": signature.id,
+        **SIGNATURES.item(signature),
         "kind": "signature",
-        "contractId": signature.contract_id,
-        "role": signature.role,
-        "signerUserId": signature.signer_user_id,
-        "signatureName": signature.signature_name,
         "partyName": signature.party_name or None,
-        "signedAt": signature.signed_at,
-        "ipAddress": signature.ip_address,
-        "userAgent": signature.user_agent,
-        "pdfSha256": signature.pdf_sha256,
-        "state": signature.state,
-        "ledgerSeq": receipt.seq if receipt else None,
-        "ledgerEntryHash": receipt.entry_hash if receipt else None,
-        "ledgerRecordedAt": receipt.recorded_at if receipt else None,
-        "finalPdfSha256": signature.final_pdf_sha256,
     }
-
-
-def _signature_from(item: Item) -> Signature:
-    receipt = (
-        Receipt(
-            seq=int(item["ledgerSeq"]),
-            entry_hash=item["ledgerEntryHash"],
-            recorded_at=item["ledgerRecordedAt"],
-        )
-        if item.get("ledgerSeq") is not None
-        else None
-    )
-    return Signature(
-        id=item["id"],
-        contract_id=item["contractId"],
-        role=item["role"],
-        signer_user_id=item["signerUserId"],
-        signature_name=item["signatureName"],
-        signed_at=item["signedAt"],
-        ip_address=item.get("ipAddress"),
-        user_agent=item.get("userAgent"),
-        pdf_sha256=item["pdfSha256"],
-        state=item["state"],
-        receipt=receipt,
-        final_pdf_sha256=item.get("finalPdfSha256"),
-        party_name=item.get("partyName") or "",
-    )
 
 
 def _decline_item(decline: Decline) -> Item:
-    return {
-        "id": decline.id,
-        "kind": "decline",
-        "contractId": decline.contract_id,
-        "role": decline.role,
-        "userId": decline.user_id,
-        "reason": decline.reason,
-        "declinedAt": decline.declined_at,
-        "state": decline.state,
-    }
-
-
-def _decline_from(item: Item) -> Decline:
-    return Decline(
-        id=item["id"],
-        contract_id=item["contractId"],
-        role=item["role"],
-        user_id=item["userId"],
-        reason=item["reason"],
-        declined_at=item["declinedAt"],
-        state=item["state"],
-    )
+    return {**DECLINES.item(decline), "kind": "decline"}
 
 
 class SignatureStore:
@@ -97,7 +54,7 @@ class SignatureStore:
 
     async def signature(self, signature_id: str) -> Signature | None:
         item = await self.table.get({"id": signature_id})
-        return _signature_from(item) if item and item.get("kind") == "signature" else None
+        return SIGNATURES.read(item) if item and item.get("kind") == "signature" else None
 
     async def claim(self, signature: Signature) -> Signature:
         """Store a pending signature unless one exists; answers the stored one
@@ -127,7 +84,7 @@ class SignatureStore:
         items, _ = await self.table.query(
             "contractId = :c", values=values(c=contract_id), index="by-contract", limit=20
         )
-        return [_signature_from(i) for i in items if i.get("kind") == "signature"]
+        return [SIGNATURES.read(i) for i in items if i.get("kind") == "signature"]
 
     async def page_for_contract(
         self, contract_id: str, limit: int, start: Item | None
@@ -135,22 +92,14 @@ class SignatureStore:
         """One page of a contract's signatures in signing order (declines carry
         no ``signedAt``, so they are not in the index); the next page's start
         key only when more follow."""
-        items, _ = await self.table.query(
-            "contractId = :c",
-            values=values(c=contract_id),
-            index="by-contract",
-            limit=limit + 1,
-            start=start,
+        items, last = await query_page(
+            self.table, "by-contract", {"contractId": contract_id}, limit, start
         )
-        page = [_signature_from(i) for i in items[:limit]]
-        if len(items) <= limit:
-            return page, None
-        tail = items[limit - 1]
-        return page, {"id": tail["id"], "contractId": contract_id, "signedAt": tail["signedAt"]}
+        return [SIGNATURES.read(i) for i in items], last
 
     async def decline(self, decline_id: str) -> Decline | None:
         item = await self.table.get({"id": decline_id})
-        return _decline_from(item) if item and item.get("kind") == "decline" else None
+        return DECLINES.read(item) if item and item.get("kind") == "decline" else None
 
     async def claim_decline(self, decline: Decline) -> Decline:
         try:

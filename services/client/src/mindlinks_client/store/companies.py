@@ -6,123 +6,25 @@ attributes, so no list ever shows them. Nothing else reads or writes it."""
 
 from __future__ import annotations
 
-from typing import Any
+from mindlinks_client.domain import Company, CompanyAlreadyRegistered, NumberTaken, Review
+from mindlinks_client.vetting import Status
+from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, values
+from mindlinks_kit.pages import query_page, scan_page
+from mindlinks_kit.records import Record
 
-from mindlinks_client.domain import (
-    Company,
-    CompanyAlreadyRegistered,
-    NumberTaken,
-    RegistryRecord,
-    Review,
-)
-from mindlinks_client.vetting import Authority, Status
-from mindlinks_kit.address import Address
-from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, filled_page, values
+COMPANIES = Record(Company, absent={"name_mismatch": False})
+REVIEWS = Record(Review)
 
 
 def _company_item(company: Company) -> Item:
-    return {
-        "id": company.id,
-        "kind": "company",
-        "ownerUserId": company.owner_user_id,
-        "legalName": company.legal_name,
-        "tradingName": company.trading_name,
-        "jurisdictionCode": company.jurisdiction_code,
-        "companyNumber": company.company_number,
-        "address": {
-            "line1": company.address.line1,
-            "line2": company.address.line2,
-            "city": company.address.city,
-            "postalCode": company.address.postal_code,
-            "country": company.address.country,
-        },
-        "status": company.status,
-        "nameMismatch": company.name_mismatch,
-        "registry": {
-            "checkedAt": company.registry.checked_at,
-            "reachable": company.registry.reachable,
-            "name": company.registry.name,
-            "status": company.registry.status,
-            "registeredAddress": company.registry.registered_address,
-        },
-        "review": _review_item(company.review),
-        "holds": list(company.holds),
-        "authority": {
-            "check": company.authority.check,
-            "officer": company.authority.officer,
-            "position": company.authority.position,
-        },
-        "conflictsWith": company.conflicts_with,
-        "createdAt": company.created_at,
-        "updatedAt": company.updated_at,
-        "version": company.version,
-    }
-
-
-def _review_item(review: Review | None) -> Item | None:
-    if review is None:
-        return None
-    return {
-        "decision": review.decision,
-        "reason": review.reason,
-        "decidedBy": review.decided_by,
-        "decidedAt": review.decided_at,
-    }
-
-
-def _review_from(item: Item | None) -> Review | None:
-    if not item:
-        return None
-    return Review(
-        decision=item["decision"],
-        reason=item.get("reason"),
-        decided_by=item["decidedBy"],
-        decided_at=item["decidedAt"],
-    )
+    return {**COMPANIES.item(company), "kind": "company"}
 
 
 def _company_from(item: Item) -> Company:
-    address: dict[str, Any] = item["address"]
-    registry: dict[str, Any] = item.get("registry") or {}
-    authority: dict[str, Any] = item.get("authority") or {}
-    return Company(
-        id=item["id"],
-        owner_user_id=item["ownerUserId"],
-        legal_name=item["legalName"],
-        trading_name=item.get("tradingName"),
-        jurisdiction_code=item["jurisdictionCode"],
-        company_number=item["companyNumber"],
-        address=Address(
-            line1=address["line1"],
-            line2=address.get("line2"),
-            city=address["city"],
-            postal_code=address["postalCode"],
-            country=address["country"],
-        ),
-        status=item["status"],
-        name_mismatch=bool(item.get("nameMismatch")),
-        registry=RegistryRecord(
-            checked_at=registry.get("checkedAt") or item["createdAt"],
-            reachable=bool(registry.get("reachable", True)),
-            name=registry.get("name"),
-            status=registry.get("status"),
-            registered_address=registry.get("registeredAddress"),
-        ),
-        review=_review_from(item.get("review")),
-        holds=tuple(item.get("holds") or ()),
-        authority=Authority(
-            check=authority.get("check", "not-checked"),
-            officer=authority.get("officer"),
-            position=authority.get("position"),
-        ),
-        conflicts_with=item.get("conflictsWith"),
-        created_at=item["createdAt"],
-        updated_at=item.get("updatedAt") or item["createdAt"],
-        version=int(item.get("version", 1)),
-    )
-
-
-"""Reads one page of a filtered list may take before it answers short."""
+    created = item["createdAt"]
+    # Items from before the registry's answer and updates were recorded.
+    registry = {"checkedAt": created, "reachable": True, **(item.get("registry") or {})}
+    return COMPANIES.read({"updatedAt": created, **item, "registry": registry})
 
 
 class CompanyStore:
@@ -198,7 +100,7 @@ class CompanyStore:
             names={"#s": "status", "#review": "review", "#v": "version"},
             values=values(
                 status=company.status,
-                review=_review_item(company.review),
+                review=REVIEWS.item(company.review) if company.review else None,
                 at=company.updated_at,
                 one=1,
                 source=source,
@@ -212,34 +114,9 @@ class CompanyStore:
         """Of one status newest first (``by-status``), else in scan order
         without the owner guards."""
         if status is not None:
-
-            async def read(cursor: Item | None, size: int) -> tuple[list[Item], Item | None]:
-                return await self.table.query(
-                    "#s = :status",
-                    values=values(status=status),
-                    names={"#s": "status"},
-                    index="by-status",
-                    limit=size,
-                    start=cursor,
-                    forward=False,
-                )
-
-            def key(item: Item) -> Item:
-                return {"id": item["id"], "status": item["status"], "createdAt": item["createdAt"]}
-
+            items, last = await query_page(
+                self.table, "by-status", {"status": status}, limit, start, forward=False
+            )
         else:
-
-            async def read(cursor: Item | None, size: int) -> tuple[list[Item], Item | None]:
-                return await self.table.scan(
-                    limit=size,
-                    start=cursor,
-                    filter_expression="#kind = :company",
-                    names={"#kind": "kind"},
-                    values=values(company="company"),
-                )
-
-            def key(item: Item) -> Item:
-                return {"id": item["id"]}
-
-        items, last = await filled_page(read, limit, start, key)
+            items, last = await scan_page(self.table, limit, start, where={"kind": "company"})
         return [_company_from(item) for item in items], last

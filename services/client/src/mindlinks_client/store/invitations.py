@@ -12,56 +12,19 @@ from mindlinks_client.domain import Guard, Invitation, InvitationPending
 from mindlinks_fleet.internal.client import InvitationUsed
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, values
+from mindlinks_kit.pages import query_page
+from mindlinks_kit.records import Record
+
+INVITATIONS = Record(Invitation)
+GUARDS = Record(Guard)
 
 
 def _invitation_item(invitation: Invitation) -> Item:
-    return {
-        "id": invitation.id,
-        "kind": "invitation",
-        "companyId": invitation.company_id,
-        "companyName": invitation.company_name,
-        "email": invitation.email,
-        "name": invitation.name,
-        "tokenHash": invitation.token_hash,
-        "status": invitation.status,
-        "invitedByUserId": invitation.invited_by_user_id,
-        "createdAt": invitation.created_at,
-        "expiresAt": invitation.expires_at,
-        "version": invitation.version,
-    }
-
-
-def _invitation_from(item: Item) -> Invitation:
-    return Invitation(
-        id=item["id"],
-        company_id=item["companyId"],
-        company_name=item["companyName"],
-        email=item["email"],
-        name=item.get("name"),
-        token_hash=item["tokenHash"],
-        status=item["status"],
-        invited_by_user_id=item["invitedByUserId"],
-        created_at=item["createdAt"],
-        expires_at=item["expiresAt"],
-        accepted_at=item.get("acceptedAt"),
-        revoked_at=item.get("revokedAt"),
-        contractor_id=item.get("contractorId"),
-        contractor_user_id=item.get("contractorUserId"),
-        contractor_name=item.get("contractorName"),
-        version=int(item.get("version", 1)),
-    )
+    return {**INVITATIONS.item(invitation), "kind": "invitation"}
 
 
 def _guard_id(company_id: str, email: str) -> str:
     return f"email:{company_id}:{hashlib.sha256(email.encode()).hexdigest()[:40]}"
-
-
-def _page_key(invitation: Invitation) -> Item:
-    return {
-        "id": invitation.id,
-        "companyId": invitation.company_id,
-        "createdAt": invitation.created_at,
-    }
 
 
 class InvitationStore:
@@ -70,7 +33,7 @@ class InvitationStore:
 
     async def invitation(self, invitation_id: str) -> Invitation | None:
         item = await self.table.get({"id": invitation_id})
-        return _invitation_from(item) if item and item.get("kind") == "invitation" else None
+        return INVITATIONS.read(item) if item and item.get("kind") == "invitation" else None
 
     async def by_token(self, token_hash: str) -> Invitation | None:
         items, _ = await self.table.query(
@@ -81,13 +44,7 @@ class InvitationStore:
 
     async def guard(self, company_id: str, email: str) -> Guard | None:
         item = await self.table.get({"id": _guard_id(company_id, email)})
-        if item is None:
-            return None
-        return Guard(
-            invitation_id=item["invitationId"],
-            state=item["state"],
-            expires_epoch=int(item["expiresEpoch"]),
-        )
+        return GUARDS.read(item) if item else None
 
     def add(self, uow: UnitOfWork, invitation: Invitation, guard: Guard, retention: int) -> None:
         purge_at = guard.expires_epoch + retention
@@ -97,9 +54,7 @@ class InvitationStore:
             {
                 "id": _guard_id(invitation.company_id, invitation.email),
                 "kind": "guard",
-                "invitationId": guard.invitation_id,
-                "state": guard.state,
-                "expiresEpoch": guard.expires_epoch,
+                **GUARDS.item(guard),
                 "purgeAt": purge_at,
             },
             # Free, or held by a pending invitation that has expired.
@@ -168,24 +123,13 @@ class InvitationStore:
     ) -> tuple[list[Invitation], Item | None]:
         """Newest first; with ``accepted_only`` the filter may thin a page out,
         so it reads on until the page is full or the list ends."""
-        found: list[Item] = []
-        cursor = start
-        while True:
-            items, last = await self.table.query(
-                "companyId = :c",
-                values=values(c=company_id, **({"a": "accepted"} if accepted_only else {})),
-                names={"#s": "status"} if accepted_only else None,
-                filter_expression="#s = :a" if accepted_only else None,
-                index="by-company",
-                limit=limit + 1,
-                start=cursor,
-                forward=False,
-            )
-            found.extend(items)
-            if len(found) > limit or last is None:
-                break
-            cursor = last
-        page = [_invitation_from(i) for i in found[:limit]]
-        if len(found) <= limit:
-            return page, None
-        return page, _page_key(page[-1])
+        items, last = await query_page(
+            self.table,
+            "by-company",
+            {"companyId": company_id},
+            limit,
+            start,
+            forward=False,
+            where={"status": "accepted"} if accepted_only else None,
+        )
+        return [INVITATIONS.read(i) for i in items], last
