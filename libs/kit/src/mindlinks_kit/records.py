@@ -84,10 +84,10 @@ class Record(Generic[T]):
 
     - ``names``: field → stored attribute name, for the few that are not the
       field's camelCase; it applies to the fields of the dataclasses inside
-      too (a contract's history entries store ``from_status`` as ``from``).
+      too (entries of a list of maps storing ``from_status`` as ``from``).
     - ``embedded``: fields whose own record is stored in this item's top level
-      rather than as a map (a signature's ledger receipt as ``ledgerSeq``,
-      ``ledgerEntryHash``…); an optional one reads as absent when none of its
+      rather than as a map (its ``seq`` as ``ledgerSeq`` beside the item's
+      own attributes); an optional one reads as absent when none of its
       attributes are there.
     - ``absent``: field → value read when an item written before the field
       was stored lacks it, where that is not the field's default.
