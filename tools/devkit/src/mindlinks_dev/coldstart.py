@@ -10,9 +10,6 @@ the fleet with SIGINT as Ctrl-C does.
 
     python -m mindlinks_dev.coldstart               # one process for the fleet
     python -m mindlinks_dev.coldstart --processes   # one process per service
-
-Only the standard library: it measures any checkout's runner (give that
-checkout's interpreter), also one from before this module existed.
 """
 
 from __future__ import annotations
@@ -29,8 +26,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mindlinks_dev.load.fleet import cpu_seconds
+
 READY = "all parts ready"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MIB = 1024 * 1024
 
 
@@ -47,23 +45,12 @@ class Usage:
 
 def descendants(root: int) -> list[int]:
     """``root`` and every process under it."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
-    found, frontier = [root], [root]
-    while frontier:
-        children = [pid for pid, parent in parents.items() if parent in frontier]
-        found += children
-        frontier = children
+    found = [root]
+    for pid in found:  # grows while it is read: the children's children too
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):  # a thread that has just ended
+                found += [int(child) for child in (task / "children").read_text().split()]
     return found
-
-
-def _stat(pid: int) -> list[str]:
-    """``/proc/<pid>/stat`` from field 3 (the state) on."""
-    text = Path(f"/proc/{pid}/stat").read_text()
-    return text[text.rindex(")") + 2 :].split()
 
 
 def label(pid: int) -> str:
@@ -81,17 +68,16 @@ def label(pid: int) -> str:
     ):
         if module in command:
             return name
-    return Path(words[0]).name
+    return Path(words[0].split()[0]).name  # redis-server titles itself "<name> <address>"
 
 
 def usage(pid: int) -> Usage:
-    fields = _stat(pid)
     rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
     kib = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+):\s+(\d+) kB", rollup, re.M)}
     return Usage(
         pid=pid,
         name=label(pid),
-        cpu_seconds=(int(fields[11]) + int(fields[12])) / CLOCK_TICKS,
+        cpu_seconds=cpu_seconds(pid),
         rss=kib["Rss"] * 1024,
         pss=kib["Pss"] * 1024,
     )

@@ -54,13 +54,7 @@ import uvicorn
 from uvicorn.importer import import_from_string
 from uvicorn.loops.auto import auto_loop_factory
 
-from mindlinks_dev.supervisor import (
-    HOST,
-    RESTART_PAUSE,
-    RESTART_PAUSE_MAX,
-    STABLE_SECONDS,
-    sleep_unless,
-)
+from mindlinks_dev.supervisor import HOST, next_pause, sleep_unless
 from mindlinks_kit.observability import configure_logging
 
 GRACEFUL_SECONDS = 10
@@ -162,9 +156,7 @@ class Host:
                 await self._serve(app, built)
                 if self._stopping.is_set():
                     return
-            ran = time.monotonic() - started
-            pause = RESTART_PAUSE if ran >= STABLE_SECONDS or not pause else pause * 2
-            pause = min(pause, RESTART_PAUSE_MAX)
+            pause = next_pause(pause, ran=time.monotonic() - started)
             log.warning("host.restarting", app=app.name, pause_seconds=pause)
             if await sleep_unless(self._stopping, pause):
                 return

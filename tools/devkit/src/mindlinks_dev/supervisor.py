@@ -191,9 +191,7 @@ class Supervisor:
 
     def _next_pause(self, name: str) -> float:
         ran = time.monotonic() - self._started.get(name, 0.0)
-        previous = self._pause.get(name, 0.0)
-        pause = RESTART_PAUSE if ran >= STABLE_SECONDS or not previous else previous * 2
-        self._pause[name] = min(pause, RESTART_PAUSE_MAX)
+        self._pause[name] = next_pause(self._pause.get(name, 0.0), ran)
         return self._pause[name]
 
     def running(self) -> bool:
@@ -222,6 +220,13 @@ class Supervisor:
         return {
             name: p.returncode for name, p in self.processes.items() if p.returncode is not None
         }
+
+
+def next_pause(previous: float, ran: float) -> float:
+    """The pause before starting again what died after running ``ran``
+    seconds, the pause before that having been ``previous`` (0: none)."""
+    pause = RESTART_PAUSE if ran >= STABLE_SECONDS or not previous else previous * 2
+    return min(pause, RESTART_PAUSE_MAX)
 
 
 async def sleep_unless(stop: asyncio.Event, seconds: float) -> bool:
