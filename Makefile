@@ -12,6 +12,9 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
+# Bytecode is compiled once here: a Python told not to write it
+# (PYTHONDONTWRITEBYTECODE, as CI containers often are) otherwise compiles
+# every module it imports at every start — a third of a service's start-up.
 $(STAMP): constraints.txt requirements/dev.txt $(addsuffix pyproject.toml,$(PACKAGES))
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Python 3.11+ is required (found $$($(PYTHON) --version))"; exit 1; }
@@ -19,6 +22,7 @@ $(STAMP): constraints.txt requirements/dev.txt $(addsuffix pyproject.toml,$(PACK
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt \
 		-r requirements/dev.txt $(addprefix -e ,$(PACKAGES))
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib $(addsuffix src,$(PACKAGES))
 	touch $(STAMP)
 
 # The static infra checks' tools (tools/devkit/tests/deploy). checkov gets a
@@ -30,8 +34,9 @@ $(INFRA): $(STAMP) requirements/infra.txt requirements/checkov.txt
 	$(BIN)/uv pip install --quiet --python $(VENV)/tools/checkov/bin/python -r requirements/checkov.txt
 	touch $@
 
+# RUN_ARGS: mindlinks-local's options, e.g. RUN_ARGS="--processes --skip kyc".
 run: setup
-	$(BIN)/mindlinks-local
+	$(BIN)/mindlinks-local $(RUN_ARGS)
 
 # The lifecycle story against a running fleet (start it with `make run`).
 demo: setup

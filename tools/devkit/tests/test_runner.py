@@ -16,16 +16,18 @@ import pytest
 from mindlinks_dev import harness, runner
 from mindlinks_dev.edge import EdgeSettings
 from mindlinks_dev.embedded import free_port
-from mindlinks_dev.runner import (
+from mindlinks_dev.local_plan import (
+    AWS_READY,
     EDGE_TARGET,
     edge_environment,
+    plan_host,
     plan_parts,
     plan_services,
-    same_redis,
     service_environment,
     uvicorn_command,
 )
-from mindlinks_dev.supervisor import Part, Supervisor, busy_ports, readiness_table
+from mindlinks_dev.runner import same_redis
+from mindlinks_dev.supervisor import Endpoint, Part, Supervisor, busy_ports, readiness_table
 from mindlinks_fleet import FLEET
 from mindlinks_kit.settings import ServiceSettings
 
@@ -302,3 +304,112 @@ async def test_supervisor_without_restart_only_reports(tmp_path: Path) -> None:
     await watching
     assert reports == ["crash exited with code 3; see its log"]
     assert supervisor.restarts == []
+
+
+def test_without_processes_one_host_serves_the_edge_and_the_services(tmp_path: Path) -> None:
+    plan = plan_services(
+        FLEET, {"auth": "mindlinks_auth.app:create", "user": "mindlinks_user.app:create"}
+    )
+    host = plan_host(plan, run_dir=tmp_path, edge_port=8080, env={"A": "1"}, port_offset=100)
+    assert (host.name, host.env, host.log) == ("host", {"A": "1"}, tmp_path / "host.log")
+    assert [(e.name, e.url, e.probe, e.log) for e in host.endpoints] == [
+        ("edge", "http://127.0.0.1:8080", "/health/live", tmp_path / "edge.log"),
+        ("auth", "http://127.0.0.1:3101", "/health/ready", tmp_path / "auth.log"),
+        ("user", "http://127.0.0.1:3102", "/health/ready", tmp_path / "user.log"),
+    ]
+    assert host.command[:3] == (sys.executable, "-m", "mindlinks_dev.host")
+    options = " ".join(host.command[3:])
+    assert f"--serve edge 8080 {EDGE_TARGET}" in options
+    assert "--serve auth 3101 mindlinks_auth.app:create" in options
+    assert "--serve user 3102 mindlinks_user.app:create" in options
+    assert f"--after {tmp_path / AWS_READY}" in options
+    assert "--access-log edge" in options
+
+
+def _two_edges_in_one_host(tmp_path: Path) -> Part:
+    """The fleet host serving two edges (no services behind them): a real
+    host part that starts fast."""
+    serves = tuple(
+        Endpoint(name, f"http://127.0.0.1:{port}", "/health/live", tmp_path / f"{name}.log")
+        for name, port in (("edge", free_port()), ("edge2", free_port()))
+    )
+    command = [sys.executable, "-m", "mindlinks_dev.host", "--log-dir", str(tmp_path)]
+    for endpoint in serves:
+        command += ["--serve", endpoint.name, endpoint.url.rsplit(":", 1)[1], EDGE_TARGET]
+    env = {**os.environ, "MINDLINKS_EDGE_SERVICES": ""}
+    first = serves[0]
+    return Part("host", first.url, first.probe, tuple(command), env, tmp_path / "host.log", serves)
+
+
+async def test_supervisor_probes_each_app_of_a_host_and_restarts_the_host(tmp_path: Path) -> None:
+    host = _two_edges_in_one_host(tmp_path)
+    supervisor = Supervisor()
+    await supervisor.start(host)
+    stop = asyncio.Event()
+    restarted = asyncio.Event()
+    watching = asyncio.create_task(
+        supervisor.watch(stop, lambda _: None, on_restart=lambda _: restarted.set())
+    )
+    try:
+        assert await supervisor.wait_ready([host], timeout=60) == {
+            "edge": "ready",
+            "edge2": "ready",
+        }
+        os.kill(supervisor.processes["host"].pid, signal.SIGKILL)
+        await asyncio.wait_for(restarted.wait(), timeout=30)
+        assert await supervisor.wait_ready([host], timeout=60) == {
+            "edge": "ready",
+            "edge2": "ready",
+        }
+    finally:
+        stop.set()
+        await watching
+        codes = await supervisor.stop()
+    assert codes == {"host": 0}  # the host stops every app itself on SIGTERM
+    for name in ("edge", "edge2"):
+        log = (tmp_path / f"{name}.log").read_text()
+        assert log.count("Application startup complete") == 2  # appended across the restart
+        assert "Application shutdown complete" in log
+
+
+async def test_mindlinks_local_processes_runs_each_part_as_its_own_process(
+    tmp_path: Path,
+) -> None:
+    """``--processes --only ''``: the edge as its own uvicorn process."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    edge_port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "mindlinks_dev.runner", "--processes", "--only", ""),
+        *("--edge-port", str(edge_port), "--run-dir", str(tmp_path)),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+    )
+    assert process.stdout is not None
+    try:
+        output = await asyncio.wait_for(_until_ready(process.stdout), timeout=120)
+        assert output[-1] == "all parts ready", "\n".join(output)
+        assert "starting 0 services and the edge …" in output
+        state = json.loads((tmp_path / "state.json").read_text())
+        [edge] = state["parts"].values()
+        command = _command_of(edge["pid"])
+        assert "uvicorn" in command
+        assert EDGE_TARGET in command
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.stdout.read(), timeout=60)
+        code = await process.wait()
+    assert code == 0
+
+
+def _command_of(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+
+
+async def _until_ready(stream: asyncio.StreamReader) -> list[str]:
+    lines: list[str] = []
+    while not lines or lines[-1] not in ("all parts ready", "<exited>"):
+        line = await stream.readline()
+        lines.append(line.decode().strip() if line else "<exited>")
+    return lines

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mindlinks_dev.iam.policy import SIGNING_KEYS_SECRET
-from mindlinks_kit.declaration import Fleet, Table
+from mindlinks_kit.declaration import Bucket, Fleet, Service, Table
 
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 
@@ -70,6 +71,11 @@ def table_definition(physical: str, table: Table) -> dict[str, Any]:
     return definition
 
 
+WORKERS = 8
+"""Calls in flight at once: the embedded AWS answers on threads, and one call
+at a time left both it and the caller mostly waiting on the other."""
+
+
 def bootstrap(
     fleet: Fleet,
     *,
@@ -83,101 +89,143 @@ def bootstrap(
     def client(name: str) -> Any:
         return session.client(name, endpoint_url=endpoint_url)
 
+    # Clients are made here, one thread: boto3 sessions are not thread-safe, clients are.
     dynamodb, sqs, events, s3 = client("dynamodb"), client("sqs"), client("events"), client("s3")
     secrets_manager, kms = client("secretsmanager"), client("kms")
-    result = Bootstrapped(prefix=prefix)
-
-    for service in fleet.services:
-        for table in fleet.tables(service.name):
-            physical = f"{prefix}{service.name}-{table.name}"
-            _ignore(
-                ("ResourceInUseException",),
-                dynamodb.create_table,
-                **table_definition(physical, table),
-            )
-            if table.ttl_attribute:
-                dynamodb.update_time_to_live(
-                    TableName=physical,
-                    TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
-                )
-            result.tables.append(physical)
-        for bucket in service.buckets:
-            name = f"{prefix}{bucket.name}"
-            args: dict[str, Any] = {
-                "Bucket": name,
-                "ObjectLockEnabledForBucket": bucket.object_lock,
-                "CreateBucketConfiguration": {"LocationConstraint": region},
-            }
-            _ignore(("BucketAlreadyOwnedByYou", "BucketAlreadyExists"), s3.create_bucket, **args)
-            result.buckets.append(name)
-
     bus = f"{prefix}{fleet.bus}"
-    _ignore(("ResourceAlreadyExistsException",), events.create_event_bus, Name=bus)
-    for service in fleet.services:
-        if not service.queue:
-            continue
-        dlq_url = sqs.create_queue(
-            QueueName=f"{prefix}{service.queue}-dlq",
-            Attributes={"MessageRetentionPeriod": "1209600"},
-        )["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        queue_url = sqs.create_queue(
-            QueueName=f"{prefix}{service.queue}",
-            Attributes={
-                "VisibilityTimeout": "30",
-                # The consumer dead-letters itself (with the error) at max_receives;
-                # SQS's redrive is the safety net for a consumer that keeps crashing.
-                "RedrivePolicy": json.dumps(
-                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": service.max_receives + 2}
-                ),
-            },
-        )["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        rule = f"{prefix}{service.name}-subscriptions"
-        events.put_rule(
-            Name=rule,
-            EventBusName=bus,
-            EventPattern=json.dumps(
-                {
-                    "source": sorted(
-                        {f"mindlinks.{fleet.event(e).producer}" for e in service.consumes}
-                    ),
-                    "detail-type": sorted(service.consumes),
-                }
-            ),
+    tables = [
+        (f"{prefix}{service.name}-{table.name}", table)
+        for service in fleet.services
+        for table in fleet.tables(service.name)
+    ]
+    buckets = [bucket for service in fleet.services for bucket in service.buckets]
+    subscribers = [service for service in fleet.services if service.queue]
+    given = service_secrets or {}
+    with ThreadPoolExecutor(WORKERS) as pool:
+        bus_created = pool.submit(
+            _ignore, ("ResourceAlreadyExistsException",), events.create_event_bus, Name=bus
         )
-        events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
-        result.queues[service.name] = queue_url
+        signing_keys = pool.submit(_signing_keys, secrets_manager, prefix)
+        data_key = pool.submit(_data_key, kms, prefix)
+        made_tables = [pool.submit(_table, dynamodb, name, table) for name, table in tables]
+        made_buckets = [pool.submit(_bucket, s3, prefix, region, bucket) for bucket in buckets]
+        secrets_of = {
+            service.name: pool.submit(
+                _service_secret, secrets_manager, prefix, service.name, given.get(service.name)
+            )
+            for service in fleet.services
+        }
+        bus_created.result()  # the rules need their bus
+        queues = {
+            service.name: pool.submit(_subscription, sqs, events, fleet, prefix, bus, service)
+            for service in subscribers
+        }
+        for waiting in (signing_keys, data_key):
+            waiting.result()
+        return Bootstrapped(
+            prefix=prefix,
+            tables=[made.result() for made in made_tables],
+            queues={name: made.result() for name, made in queues.items()},
+            buckets=[made.result() for made in made_buckets],
+            service_secrets={name: made.result() for name, made in secrets_of.items()},
+        )
 
+
+def _table(dynamodb: Any, physical: str, table: Table) -> str:
+    _ignore(("ResourceInUseException",), dynamodb.create_table, **table_definition(physical, table))
+    if table.ttl_attribute:
+        dynamodb.update_time_to_live(
+            TableName=physical,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+        )
+    return physical
+
+
+def _bucket(s3: Any, prefix: str, region: str, bucket: Bucket) -> str:
+    name = f"{prefix}{bucket.name}"
+    args: dict[str, Any] = {
+        "Bucket": name,
+        "ObjectLockEnabledForBucket": bucket.object_lock,
+        "CreateBucketConfiguration": {"LocationConstraint": region},
+    }
+    _ignore(("BucketAlreadyOwnedByYou", "BucketAlreadyExists"), s3.create_bucket, **args)
+    return name
+
+
+def _subscription(
+    sqs: Any, events: Any, fleet: Fleet, prefix: str, bus: str, service: Service
+) -> str:
+    """The service's queue, its dead-letter queue and the bus rule that feeds
+    it; returns the queue's URL."""
+    dlq_url = sqs.create_queue(
+        QueueName=f"{prefix}{service.queue}-dlq",
+        Attributes={"MessageRetentionPeriod": "1209600"},
+    )["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url: str = sqs.create_queue(
+        QueueName=f"{prefix}{service.queue}",
+        Attributes={
+            "VisibilityTimeout": "30",
+            # The consumer dead-letters itself (with the error) at max_receives;
+            # SQS's redrive is the safety net for a consumer that keeps crashing.
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": service.max_receives + 2}
+            ),
+        },
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    rule = f"{prefix}{service.name}-subscriptions"
+    events.put_rule(
+        Name=rule,
+        EventBusName=bus,
+        EventPattern=json.dumps(
+            {
+                "source": sorted(
+                    {f"mindlinks.{fleet.event(e).producer}" for e in service.consumes}
+                ),
+                "detail-type": sorted(service.consumes),
+            }
+        ),
+    )
+    events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    return queue_url
+
+
+def _data_key(kms: Any, prefix: str) -> None:
     alias = f"alias/{prefix}data"
     if not any(a["AliasName"] == alias for a in kms.list_aliases()["Aliases"]):
         key_id = kms.create_key(Description=f"{prefix}data")["KeyMetadata"]["KeyId"]
         kms.create_alias(AliasName=alias, TargetKeyId=key_id)
-    given = service_secrets or {}
-    for service in fleet.services:
-        value = given.get(service.name) or secrets.token_urlsafe(32)
-        created = _ignore(
-            ("ResourceExistsException",),
-            secrets_manager.create_secret,
-            Name=f"{prefix}service/{service.name}",
-            SecretString=value,
-        )
-        if created is None:
-            value = secrets_manager.get_secret_value(SecretId=f"{prefix}service/{service.name}")[
-                "SecretString"
-            ]
-        result.service_secrets[service.name] = value
+
+
+def _service_secret(secrets_manager: Any, prefix: str, service: str, given: str | None) -> str:
+    """The service's credential for service tokens: ``given``, or a new one,
+    or the one an earlier bootstrap stored."""
+    value = given or secrets.token_urlsafe(32)
+    name = f"{prefix}service/{service}"
+    created = _ignore(
+        ("ResourceExistsException",),
+        secrets_manager.create_secret,
+        Name=name,
+        SecretString=value,
+    )
+    if created is None:
+        stored: str = secrets_manager.get_secret_value(SecretId=name)["SecretString"]
+        return stored
+    return value
+
+
+def _signing_keys(secrets_manager: Any, prefix: str) -> None:
     _ignore(
         ("ResourceExistsException",),
         secrets_manager.create_secret,
         Name=f"{prefix}{SIGNING_KEYS_SECRET}",
         SecretString=first_signing_keys(),
     )
-    return result
 
 
 def first_signing_keys() -> str:

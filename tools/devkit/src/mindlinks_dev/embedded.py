@@ -67,9 +67,9 @@ def moto_server(port: int | None = None, log: Path | None = None) -> Iterator[st
 
 
 @contextlib.contextmanager
-def redis_server(log: Path | None = None) -> Iterator[tuple[str, str]]:
+def redis_server(log: Path | None = None, port: int | None = None) -> Iterator[tuple[str, str]]:
     """A Redis of our own: yields (url, kind)."""
-    port = free_port()
+    port = port or free_port()
     binary = shutil.which("redis-server")
     if binary:
         process = subprocess.Popen(  # noqa: S603 - the installed redis-server

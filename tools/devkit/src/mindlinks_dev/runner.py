@@ -2,12 +2,20 @@
 
 Starts the embedded AWS (moto, every resource bootstrapped from the fleet
 declaration), a Redis of its own (or ``REDIS_URL``), every installed service
-as its own uvicorn process on its declared port, and the local edge on :8080;
-prints a readiness table; stops everything cleanly on Ctrl-C or SIGTERM.
+on its declared port and the local edge on :8080; prints a readiness table;
+stops everything cleanly on Ctrl-C or SIGTERM.
+
+By default the services and the edge share one process, the fleet host
+(``mindlinks_dev.host``): it imports the stack once, while the embedded AWS
+starts, and serves each app on its own port. ``--processes`` runs each as its
+own uvicorn process instead, as deployed: what ``make chaos``, ``make fuzz``,
+``make load`` and the end-to-end suite run, since they kill or measure
+single services.
 
 Everything a run leaves lives in ``.run/`` at the workspace root: one log per
-part, the local mailbox (``.run/mailbox``) and ``.run/state.json`` with the
-endpoints of the running parts (removed again on exit).
+service and for the edge (and ``host.log``, the fleet host's own lines), the
+local mailbox (``.run/mailbox``) and ``.run/state.json`` with the endpoints
+of the running parts (removed again on exit).
 """
 
 from __future__ import annotations
@@ -19,7 +27,6 @@ import json
 import os
 import shutil
 import signal
-import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -30,15 +37,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mindlinks_dev.bootstrap import bootstrap
-from mindlinks_dev.embedded import aws_environment, moto_server, redis_server
+from mindlinks_dev.embedded import free_port, moto_server, redis_server
+from mindlinks_dev.local_plan import (
+    AWS_READY,
+    PREFIX,
+    edge_environment,
+    plan_host,
+    plan_parts,
+    plan_services,
+    service_environment,
+)
 from mindlinks_dev.openapi import repo_root
 from mindlinks_dev.supervisor import HOST, Part, Supervisor, busy_ports, readiness_table
 from mindlinks_fleet import FLEET
-from mindlinks_kit.declaration import Fleet, Service
+from mindlinks_kit.declaration import Service
 
-PREFIX = "mindlinks-local-"
-PEER_URL_TEMPLATE = "http://127.0.0.1:{port}"
-EDGE_TARGET = "mindlinks_dev.edge:from_environment"
 SERVICES_GROUP = "mindlinks.services"
 """``harness.ENTRY_POINT_GROUP``, without importing the kit's runtime (a test keeps them equal)."""
 EDGE_RATE = 20.0
@@ -54,104 +67,6 @@ def installed() -> dict[str, str]:
     return {ep.name: f"{ep.module}:{ep.attr}" for ep in entry_points(group=SERVICES_GROUP)}
 
 
-def plan_services(
-    fleet: Fleet,
-    available: Mapping[str, str],
-    only: Sequence[str] | None = None,
-    skip: Sequence[str] = (),
-) -> list[tuple[Service, str]]:
-    """The services to start, in fleet order, each with its app factory target.
-    Raises ``LookupError`` for names that are not in the fleet or, when asked
-    for by ``only``, not installed."""
-    known = {s.name for s in fleet.services}
-    unknown = sorted({*(only or ()), *skip} - known)
-    if unknown:
-        raise LookupError(f"not services of the fleet: {', '.join(unknown)}")
-    if only is not None:
-        absent = sorted(set(only) - set(available))
-        if absent:
-            raise LookupError(f"not installed: {', '.join(absent)}")
-    wanted = set(only) if only is not None else known
-    return [
-        (s, available[s.name])
-        for s in fleet.services
-        if s.name in wanted and s.name in available and s.name not in skip
-    ]
-
-
-def uvicorn_command(target: str, port: int, *, access_log: bool = False) -> tuple[str, ...]:
-    """``python -m uvicorn --factory <target>`` on a loopback port."""
-    options = f"--host {HOST} --port {port} --timeout-graceful-shutdown 10 --lifespan on"
-    if not access_log:  # services log every request themselves
-        options += " --no-access-log"
-    return (sys.executable, "-m", "uvicorn", "--factory", target, *options.split())
-
-
-INHERITED_SETTINGS = ("MINDLINKS_AWS_CALL_LOG",)
-"""The caller's settings that a fleet it starts keeps: the test session's
-record of AWS calls (``mindlinks_dev.iam``) follows it into the fleet."""
-
-
-def without_settings(base: Mapping[str, str]) -> dict[str, str]:
-    """``base`` without the caller's ``MINDLINKS_*`` settings, which a started
-    fleet sets for itself, but with the ones it inherits."""
-    return {
-        k: v for k, v in base.items() if not k.startswith("MINDLINKS_") or k in INHERITED_SETTINGS
-    }
-
-
-def service_environment(
-    base: Mapping[str, str],
-    *,
-    aws_endpoint: str,
-    redis_url: str,
-    mailbox: Path,
-    public_url: str,
-    prefix: str = PREFIX,
-) -> dict[str, str]:
-    """What every service process reads (see ``ServiceSettings``)."""
-    return {
-        **base,
-        **aws_environment(aws_endpoint),
-        "MINDLINKS_ENVIRONMENT": "local",
-        "MINDLINKS_RESOURCE_PREFIX": prefix,
-        "MINDLINKS_REDIS_URL": redis_url,
-        "MINDLINKS_PEER_URL_TEMPLATE": PEER_URL_TEMPLATE,
-        "MINDLINKS_PUBLIC_BASE_URL": public_url,
-        "MINDLINKS_MAILBOX_DIR": str(mailbox),
-        "MINDLINKS_BACKGROUND_WORKERS": "true",
-        "MINDLINKS_TRUSTED_PROXY_HOPS": "1",  # the local edge appends X-Forwarded-For
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
-def edge_environment(
-    base: Mapping[str, str],
-    *,
-    services: Sequence[str],
-    cors_origins: Sequence[str] | None,
-    rate: float,
-    burst: int,
-    public_url: str,
-) -> dict[str, str]:
-    """What the edge process reads (see ``mindlinks_dev.edge.EdgeSettings``);
-    without ``cors_origins`` the edge keeps its default (or the caller's
-    ``MINDLINKS_EDGE_CORS_ORIGINS``)."""
-    origins = (
-        {} if cors_origins is None else {"MINDLINKS_EDGE_CORS_ORIGINS": ",".join(cors_origins)}
-    )
-    return {
-        **base,
-        **origins,
-        "MINDLINKS_EDGE_SERVICES": ",".join(services),
-        "MINDLINKS_EDGE_RATE_PER_SECOND": str(rate),
-        "MINDLINKS_EDGE_BURST": str(burst),
-        "MINDLINKS_EDGE_PUBLIC_URL": public_url,
-        "MINDLINKS_PEER_URL_TEMPLATE": PEER_URL_TEMPLATE,
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
 def same_redis(a: str, b: str) -> bool:
     """Whether two Redis URLs name the same database."""
 
@@ -162,37 +77,6 @@ def same_redis(a: str, b: str) -> bool:
         return host, parts.port or 6379, parts.path.strip("/") or "0"
 
     return key(a) == key(b)
-
-
-def plan_parts(
-    plan: Sequence[tuple[Service, str]],
-    *,
-    run_dir: Path,
-    edge_port: int,
-    env: Mapping[str, str],
-    edge_env: Mapping[str, str],
-    port_offset: int = 0,
-) -> list[Part]:
-    """The processes of a run: the edge first, then the planned services."""
-    edge_command = uvicorn_command(EDGE_TARGET, edge_port, access_log=True)
-    parts = [
-        Part(
-            "edge",
-            f"http://{HOST}:{edge_port}",
-            "/health/live",
-            edge_command,
-            edge_env,
-            run_dir / "edge.log",
-        )
-    ]
-    for service, target in plan:
-        port = service.port + port_offset
-        command = uvicorn_command(target, port)
-        url = f"http://{HOST}:{port}"
-        parts.append(
-            Part(service.name, url, "/health/ready", command, env, run_dir / f"{service.name}.log")
-        )
-    return parts
 
 
 def split_names(value: str) -> list[str]:
@@ -242,6 +126,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="edge requests per second per client IP (0: unlimited)",
     )
     parser.add_argument("--burst", type=int, default=EDGE_BURST)
+    parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="each service and the edge in a uvicorn process of its own (as deployed; "
+        "default: all in one process, the fleet host)",
+    )
     parser.add_argument("--ready-timeout", type=float, default=90.0, metavar="SECONDS")
     parser.add_argument(
         "--run-dir", type=Path, default=None, help="default: .run at the workspace root"
@@ -289,77 +179,113 @@ def _run(
     mailbox.mkdir(parents=True)
     for log in ("moto.log", "redis.log"):
         (run_dir / log).write_bytes(b"")
-    with contextlib.ExitStack() as infra:
-        _say("starting the embedded AWS (moto) …")
+    aws_ready = run_dir / AWS_READY
+    aws_ready.unlink(missing_ok=True)
+    # Every address is chosen now, so the fleet host can start before them.
+    aws_port = free_port()
+    aws = f"http://{HOST}:{aws_port}"
+    redis_port = None if redis_url else free_port()
+    redis_url = redis_url or f"redis://{HOST}:{redis_port}/0"
+    public_url = f"http://localhost:{args.edge_port}"
+    parts = _parts(args, plan, run_dir, aws=aws, redis_url=redis_url, public_url=public_url)
+    state: dict[str, Any] = {
+        "pid": os.getpid(),
+        "startedAt": datetime.now(UTC).isoformat(),
+        "edge": public_url,
+        "docs": f"{public_url}/docs",
+        "aws": {"endpoint": aws, "prefix": PREFIX},
+        "redis": {"url": redis_url, "kind": "REDIS_URL"},
+        "mailbox": str(mailbox),
+    }
+    supervisor = Supervisor(root)
+    with asyncio.Runner() as loop, contextlib.ExitStack() as infra:
         try:
-            aws = infra.enter_context(moto_server(log=run_dir / "moto.log"))
-        except TimeoutError:
-            _say(f"moto did not start; see {run_dir / 'moto.log'}")
-            return 1
-        with ThreadPoolExecutor(1) as pool:
-            created = pool.submit(bootstrap, FLEET, endpoint_url=aws, prefix=PREFIX)
-            redis_kind = "REDIS_URL"
-            if not redis_url:
-                redis_url, redis_kind = infra.enter_context(redis_server(log=run_dir / "redis.log"))
-            resources = created.result()
-        _say(
-            f"bootstrapped {len(resources.tables)} tables, {len(resources.queues)} queues, "
-            f"{len(resources.buckets)} buckets; redis: {redis_kind}"
-        )
-        public_url = f"http://localhost:{args.edge_port}"
-        offset = {"MINDLINKS_PORT_OFFSET": str(args.port_offset)}
-        env = (
-            service_environment(
-                os.environ,
-                aws_endpoint=aws,
-                redis_url=redis_url,
-                mailbox=mailbox,
-                public_url=public_url,
+            if not args.processes:
+                _say(f"starting the fleet host ({_counted(len(plan))} in one process) …")
+                loop.run(supervisor.start(parts[0]))  # it imports while the AWS starts
+            _say("starting the embedded AWS (moto) …")
+            try:
+                infra.enter_context(moto_server(aws_port, log=run_dir / "moto.log"))
+            except TimeoutError:
+                _say(f"moto did not start; see {run_dir / 'moto.log'}")
+                return 1
+            with ThreadPoolExecutor(1) as pool:
+                created = pool.submit(bootstrap, FLEET, endpoint_url=aws, prefix=PREFIX)
+                if redis_port:
+                    _, state["redis"]["kind"] = infra.enter_context(
+                        redis_server(log=run_dir / "redis.log", port=redis_port)
+                    )
+                resources = created.result()
+            aws_ready.touch()
+            _say(
+                f"bootstrapped {len(resources.tables)} tables, {len(resources.queues)} queues, "
+                f"{len(resources.buckets)} buckets; redis: {state['redis']['kind']}"
             )
-            | offset
-        )
-        edge_env = (
-            edge_environment(
-                os.environ,
-                services=[s.name for s, _ in plan],
-                cors_origins=args.cors_origins,
-                rate=args.rate,
-                burst=args.burst,
-                public_url=public_url,
-            )
-            | offset
-        )
-        parts = plan_parts(
-            plan,
-            run_dir=run_dir,
-            edge_port=args.edge_port,
-            env=env,
-            edge_env=edge_env,
-            port_offset=args.port_offset,
-        )
-        state = {
-            "pid": os.getpid(),
-            "startedAt": datetime.now(UTC).isoformat(),
-            "edge": public_url,
-            "docs": f"{public_url}/docs",
-            "aws": {"endpoint": aws, "prefix": PREFIX},
-            "redis": {"url": redis_url, "kind": redis_kind},
-            "mailbox": str(mailbox),
-        }
-        asyncio.run(_supervise(parts, state, run_dir, root, args.ready_timeout))
-        # The event loop restored the default handlers: let the cleanup finish.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            loop.run(_supervise(supervisor, parts, state, run_dir, args.ready_timeout))
+        finally:
+            if supervisor.running():  # interrupted before supervising: the host is up
+                loop.run(supervisor.stop())
+            aws_ready.unlink(missing_ok=True)
+        # The event loop keeps its signal handlers: the cleanup cannot be interrupted.
         _say("stopping the embedded AWS and Redis …")
     _say("stopped")
     return 0
 
 
+def _parts(
+    args: argparse.Namespace,
+    plan: Sequence[tuple[Service, str]],
+    run_dir: Path,
+    *,
+    aws: str,
+    redis_url: str,
+    public_url: str,
+) -> list[Part]:
+    """The processes of the run: the fleet host, or with ``--processes`` the
+    edge and each service."""
+    offset = {"MINDLINKS_PORT_OFFSET": str(args.port_offset)}
+    mailbox = run_dir / "mailbox"
+    env = (
+        service_environment(
+            os.environ,
+            aws_endpoint=aws,
+            redis_url=redis_url,
+            mailbox=mailbox,
+            public_url=public_url,
+        )
+        | offset
+    )
+    edge_env = (
+        edge_environment(
+            os.environ if args.processes else env,  # the host serves both: it reads both
+            services=[s.name for s, _ in plan],
+            cors_origins=args.cors_origins,
+            rate=args.rate,
+            burst=args.burst,
+            public_url=public_url,
+        )
+        | offset
+    )
+    port, ports = args.edge_port, args.port_offset
+    if args.processes:
+        return plan_parts(
+            plan, run_dir=run_dir, edge_port=port, env=env, edge_env=edge_env, port_offset=ports
+        )
+    return [plan_host(plan, run_dir=run_dir, edge_port=port, env=edge_env, port_offset=ports)]
+
+
+def _counted(services: int) -> str:
+    return f"{services} service{'s' if services != 1 else ''} and the edge"
+
+
 async def _supervise(
-    parts: Sequence[Part], state: dict[str, Any], run_dir: Path, cwd: Path, timeout: float
+    supervisor: Supervisor,
+    parts: Sequence[Part],
+    state: dict[str, Any],
+    run_dir: Path,
+    timeout: float,
 ) -> None:
     stop = asyncio.Event()
-    supervisor = Supervisor(cwd)
 
     def on_signal() -> None:
         if stop.is_set():  # a second Ctrl-C: no more waiting
@@ -370,8 +296,10 @@ async def _supervise(
         asyncio.get_running_loop().add_signal_handler(signum, on_signal)
     state_file = run_dir / "state.json"
     try:
-        _say(f"starting {len(parts) - 1} services and the edge …")
-        await asyncio.gather(*(supervisor.start(part) for part in parts))
+        waiting = [part for part in parts if part.name not in supervisor.processes]
+        if waiting:
+            _say(f"starting {_counted(len(waiting) - 1)} …")
+        await asyncio.gather(*(supervisor.start(part) for part in waiting))
         _write_state(state_file, state, parts, supervisor, {})
         ready = asyncio.create_task(supervisor.wait_ready(parts, timeout))
         stopping = asyncio.create_task(stop.wait())
@@ -406,13 +334,14 @@ def _write_state(
         **state,
         "status": overall,
         "parts": {
-            p.name: {
-                "url": p.url,
-                "pid": supervisor.processes[p.name].pid,
-                "log": str(p.log),
-                "status": statuses.get(p.name, "starting"),
+            endpoint.name: {
+                "url": endpoint.url,
+                "pid": supervisor.processes[part.name].pid,
+                "log": str(endpoint.log),
+                "status": statuses.get(endpoint.name, "starting"),
             }
-            for p in parts
+            for part in parts
+            for endpoint in part.endpoints
         },
     }
     path.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
@@ -426,7 +355,9 @@ def _report(
         ("redis", state["redis"]["url"], f"ready ({state['redis']['kind']})"),
     ]
     rows += [
-        (p.name, state["edge"] if p.name == "edge" else p.url, statuses[p.name]) for p in parts
+        (e.name, state["edge"] if e.name == "edge" else e.url, statuses[e.name])
+        for part in parts
+        for e in part.endpoints
     ]
     _say("\n" + readiness_table(rows) + "\n")
     waiting = [name for name, status in statuses.items() if status != "ready"]

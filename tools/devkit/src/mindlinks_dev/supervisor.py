@@ -1,6 +1,9 @@
 """The processes of a local run: started concurrently, probed until ready,
 watched while they run (a part that dies is restarted, with a growing pause
-if it keeps dying), and stopped in order (SIGTERM, wait, SIGKILL)."""
+if it keeps dying), and stopped in order (SIGTERM, wait, SIGKILL).
+
+A part is one process; it serves one app or, as the fleet host
+(``mindlinks_dev.host``), several, each probed on its own port."""
 
 from __future__ import annotations
 
@@ -26,8 +29,20 @@ STABLE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """An app a part serves: a row of the readiness table."""
+
+    name: str
+    url: str
+    probe: str
+    """The path that answers 200 once the app is ready."""
+    log: Path
+
+
+@dataclass(frozen=True)
 class Part:
-    """One process of the run."""
+    """One process of the run. It serves one app, at ``url``, or, given
+    ``serves``, each of those apps (``url`` and ``probe`` are then its first's)."""
 
     name: str
     url: str
@@ -36,6 +51,11 @@ class Part:
     command: tuple[str, ...]
     env: Mapping[str, str]
     log: Path
+    serves: tuple[Endpoint, ...] = ()
+
+    @property
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        return self.serves or (Endpoint(self.name, self.url, self.probe, self.log),)
 
 
 def busy_ports(ports: Mapping[str, int]) -> dict[str, int]:
@@ -85,6 +105,9 @@ class Supervisor:
         returns once it is spawned."""
         self.parts[part.name] = part
         self._started[part.name] = time.monotonic()
+        if not append:
+            for endpoint in part.serves:  # the host appends to each app's log
+                endpoint.log.write_bytes(b"")
         with part.log.open("ab" if append else "wb") as log:
             # A session of its own: a Ctrl-C in the terminal reaches only the
             # runner, which then stops the children itself, SIGTERM first.
@@ -99,18 +122,19 @@ class Supervisor:
             )
 
     async def wait_ready(self, parts: Sequence[Part], timeout: float) -> dict[str, str]:
-        """Probe every part concurrently until it answers 200, exits or time is
-        up; returns each part's status (``ready`` or why not)."""
+        """Probe every endpoint of every part concurrently until it answers
+        200, its process exits or time is up; returns each endpoint's status
+        (``ready`` or why not) by name."""
         deadline = time.monotonic() + timeout
 
-        async def probe(client: httpx.AsyncClient, part: Part) -> str:
+        async def probe(client: httpx.AsyncClient, part: Part, endpoint: Endpoint) -> str:
             process = self.processes[part.name]
             last = "not answering"
             while True:
                 if process.returncode is not None:
                     return f"exited ({process.returncode})"
                 with contextlib.suppress(httpx.HTTPError):
-                    response = await client.get(part.url + part.probe, timeout=2.0)
+                    response = await client.get(endpoint.url + endpoint.probe, timeout=2.0)
                     if response.status_code == 200:
                         return "ready"
                     last = f"not ready ({response.status_code})"
@@ -118,9 +142,12 @@ class Supervisor:
                     return last
                 await asyncio.sleep(0.2)
 
+        probes = [(part, endpoint) for part in parts for endpoint in part.endpoints]
         async with httpx.AsyncClient() as client:
-            statuses = await asyncio.gather(*(probe(client, part) for part in parts))
-        return dict(zip((part.name for part in parts), statuses, strict=True))
+            statuses = await asyncio.gather(*(probe(client, *each) for each in probes))
+        return {
+            endpoint.name: status for (_, endpoint), status in zip(probes, statuses, strict=True)
+        }
 
     async def watch(
         self,
@@ -150,7 +177,7 @@ class Supervisor:
                     pause = self._next_pause(name)
                     report(f"{name} exited with code {code}; restarting in {pause:.1f}s")
                     died = Restart(name, code, time.monotonic())
-                    if await _sleep_unless(stop, pause):
+                    if await sleep_unless(stop, pause):
                         break
                     await self.start(self.parts[name], append=True)
                     died.pid = self.processes[name].pid
@@ -164,10 +191,12 @@ class Supervisor:
 
     def _next_pause(self, name: str) -> float:
         ran = time.monotonic() - self._started.get(name, 0.0)
-        previous = self._pause.get(name, 0.0)
-        pause = RESTART_PAUSE if ran >= STABLE_SECONDS or not previous else previous * 2
-        self._pause[name] = min(pause, RESTART_PAUSE_MAX)
+        self._pause[name] = next_pause(self._pause.get(name, 0.0), ran)
         return self._pause[name]
+
+    def running(self) -> bool:
+        """Whether a part's process is still running."""
+        return any(process.returncode is None for process in self.processes.values())
 
     def kill(self) -> None:
         """SIGKILL to every part still running."""
@@ -193,7 +222,14 @@ class Supervisor:
         }
 
 
-async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:
+def next_pause(previous: float, ran: float) -> float:
+    """The pause before starting again what died after running ``ran``
+    seconds, the pause before that having been ``previous`` (0: none)."""
+    pause = RESTART_PAUSE if ran >= STABLE_SECONDS or not previous else previous * 2
+    return min(pause, RESTART_PAUSE_MAX)
+
+
+async def sleep_unless(stop: asyncio.Event, seconds: float) -> bool:
     """Sleep ``seconds``; True if ``stop`` was set meanwhile."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)

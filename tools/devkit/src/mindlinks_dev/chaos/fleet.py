@@ -17,16 +17,16 @@ from pathlib import Path
 from mindlinks_dev.bootstrap import bootstrap
 from mindlinks_dev.chaos.proxy import FaultProxy
 from mindlinks_dev.embedded import free_port, moto_server, redis_server
-from mindlinks_dev.runner import (
+from mindlinks_dev.local_plan import (
     PREFIX,
     edge_environment,
-    installed,
     plan_parts,
     plan_services,
     service_environment,
     uvicorn_command,
     without_settings,
 )
+from mindlinks_dev.runner import installed
 from mindlinks_dev.supervisor import HOST, Part, Restart, Supervisor
 from mindlinks_fleet import FLEET
 

@@ -1,7 +1,8 @@
-"""The fleet ``make fuzz`` attacks: ``mindlinks-local`` as real processes on
-its own port offset, with the edge's rate limit off (this measures the fleet,
-not the edge's defence) and an Onfido webhook configured, so both KYC
-webhooks can be attacked; stopped by the suite itself."""
+"""The fleet ``make fuzz`` attacks: ``mindlinks-local --processes`` (one
+process per service, as deployed) on its own port offset, with the edge's
+rate limit off (this measures the fleet, not the edge's defence) and an
+Onfido webhook configured, so both KYC webhooks can be attacked; stopped by
+the suite itself."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import Any
 import httpx
 
 from mindlinks_dev.harness import installed_services
-from mindlinks_dev.runner import without_settings
+from mindlinks_dev.local_plan import without_settings
 from mindlinks_fleet import FLEET
 
 ONFIDO_WEBHOOK_TOKEN = "local-fuzz-onfido-webhook-token"  # noqa: S105 - local fleet only
@@ -115,6 +116,7 @@ def running_fleet(port_offset: int, edge_port: int, run_dir: Path) -> Iterator[R
         str(run_dir),
         "--rate",
         "0",
+        "--processes",  # the end-to-end suite kills a single service (test_chaos_smoke)
     ]
     for attempt in range(1, START_ATTEMPTS + 1):
         (run_dir / "state.json").unlink(missing_ok=True)  # a killed run's, read by _exited

@@ -1,6 +1,7 @@
 """The fleet a load run measures: started with ``mindlinks_dev.runner`` as
-real processes, a second edge with ``make run``'s default limits in front of
-the same services, and CPU samples of every part from ``/proc``."""
+real processes (``--processes``: one per service), a second edge with
+``make run``'s default limits in front of the same services, and CPU samples
+of every part from ``/proc``."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 import redis
 
-from mindlinks_dev.runner import (
+from mindlinks_dev.local_plan import (
     EDGE_TARGET,
     edge_environment,
     uvicorn_command,
@@ -149,7 +150,7 @@ def _environment() -> dict[str, str]:
 
 @contextlib.contextmanager
 def running_fleet(run_dir: Path, port_offset: int, edge_port: int) -> Iterator[Fleet]:
-    """The whole fleet (``python -m mindlinks_dev.runner --rate 0``), ready;
+    """The whole fleet (``python -m mindlinks_dev.runner --rate 0 --processes``), ready;
     stopped with SIGINT afterwards like Ctrl-C stops ``make run``."""
     run_dir.mkdir(parents=True, exist_ok=True)
     state_file = run_dir / "state.json"
@@ -158,6 +159,7 @@ def running_fleet(run_dir: Path, port_offset: int, edge_port: int) -> Iterator[F
     env = _environment() | {"MOTO_RECORDER_FILEPATH": str(run_dir / "moto-recording.jsonl")}
     command = [sys.executable, "-m", "mindlinks_dev.runner", "--port-offset", str(port_offset)]
     command += ["--edge-port", str(edge_port), "--run-dir", str(run_dir), "--rate", "0"]
+    command += ["--processes"]  # CPU is sampled per service, as deployed
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
