@@ -141,8 +141,8 @@ def _activation_rows(f: Figures, baseline: Baseline) -> list[Row]:
     waited = (
         f"{count} at once: the emulator used {many['motoCpuSeconds']:.0f} CPU-s, the services "
         f"{many['servicesCpuSeconds']:.0f}, in {many['wall']:.0f} s (machine "
-        f"{many['machineCores']:.2f} cores busy); one read waited {many['probeP50']:.0f} ms p50 "
-        f"(idle {alone['probeIdleP50']:.0f} ms)"
+        f"{many['machineCores']:.2f} cores busy); one read waited "
+        f"{many['probeP50'] or 0:.0f} ms p50 (idle {alone['probeIdleP50']:.0f} ms)"
     )
     hops = sum(alone["activationCalls"].values())
     calls = sum(alone["calls"].values())
