@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
+from mindlinks_dev.bench.outside import median_by
 from mindlinks_dev.bench.report import BASELINE, Baseline, document, idle_floor, rows
 from mindlinks_dev.bench.rows import FAIL, NOT_MEASURED, PASS
+from mindlinks_dev.load.activation import Alone
 from mindlinks_fleet import FLEET
 
 
@@ -52,6 +55,9 @@ def test_every_row_of_the_issue_and_the_three_more_in_order(figures: dict[str, A
     assert by_name["an internal call"].verdict == PASS  # 3.0 / 2.5 = 1.2
     assert by_name["the edge's CPU per proxied request"].verdict == FAIL  # 0.5 ms
     assert all(r.bound for r in table)
+    assert by_name["activation, one lifecycle alone"].what == (
+        "activation, one lifecycle alone (one alone: 1.0 s)"
+    )
 
 
 def test_without_a_baseline_this_runs_count_is_its_own_floor(figures: dict[str, Any]) -> None:
@@ -83,3 +89,21 @@ def test_lifecycles_that_did_not_complete_are_not_measured_not_passed(
     p50, p99 = rows(figures, FLEET)[5:7]
     assert p50.verdict == p99.verdict == NOT_MEASURED
     assert "0 of 10 completed" in p99.what
+
+
+def test_lifecycles_alone_are_reported_by_their_median(figures: dict[str, Any]) -> None:
+    figures["fleet"]["alone"] |= {"runs": [0.8, 1.0, 4.1], "callCounts": [305, 31, 365]}
+    table = rows(figures, FLEET)
+    assert table[5].floor_what == "the median of 3 alone, this run"
+    assert table[7].what.endswith("alone (the median of 3 alone: 0.8, 1.0, 4.1 s)")
+    assert table[8].what.endswith("(the median of 3 alone: 305, 31, 365)")
+
+
+def test_the_median_run_is_the_middle_one() -> None:
+    runs = [
+        Alone(seconds, Counter({"x": n}), Counter(), 0.0, [], Counter())
+        for seconds, n in ((4.1, 10), (0.8, 30), (1.0, 20))
+    ]
+    assert median_by(runs, lambda a: a.seconds).seconds == 1.0
+    assert median_by(runs, lambda a: a.calls_lifecycle["x"]).calls_lifecycle["x"] == 20
+    assert median_by(runs[:2], lambda a: a.seconds).seconds == 0.8

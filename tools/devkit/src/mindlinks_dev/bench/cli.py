@@ -82,7 +82,11 @@ def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     slowest = max(run.meanwhile, key=run.meanwhile.__getitem__)
     say(f"where {slowest}'s import goes …")
     breakdown = processes.import_breakdown(processes.module_of(_target(slowest)))
-    figures = summary(run.alone, run.many)
+    # The middle of the lifecycles alone: by activation for its time and the
+    # calls between the last signature and active, by total for its calls.
+    timed = outside.median_by(run.alone, lambda a: a.seconds)
+    counted = outside.median_by(run.alone, lambda a: sum(a.calls_lifecycle.values()))
+    figures = summary(timed, run.many)
     return {
         "costs": asdict(costs),
         "imports": run.meanwhile,
@@ -97,10 +101,12 @@ def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
             "idleCalls": dict(run.idle.calls),
             "idleCores": {k: round(v, 4) for k, v in run.idle_cores.items()},
             "alone": {
-                "seconds": run.alone.seconds,
-                "calls": dict(run.alone.calls_lifecycle),
-                "activationCalls": dict(run.alone.calls_activation),
-                "requests": run.alone.requests,
+                "seconds": timed.seconds,
+                "runs": [a.seconds for a in run.alone],
+                "callCounts": [sum(a.calls_lifecycle.values()) for a in run.alone],
+                "calls": dict(counted.calls_lifecycle),
+                "activationCalls": dict(timed.calls_activation),
+                "requests": counted.requests,
                 "probeIdleP50": figures["probeIdleP50"] or 0.0,
             },
             "edge": asdict(run.edge),

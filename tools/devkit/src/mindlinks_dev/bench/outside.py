@@ -5,14 +5,15 @@ through the edge with the demo's story.
 One fleet, in this order: its start (runner to every part ready); a settle
 while the relays back off to their idle pace (the caller's other work runs
 meanwhile); the idle fleet (its AWS calls, its CPU, every part's memory);
-one lifecycle alone (its AWS calls, its public requests, activation); the
-edge's own CPU per proxied request; then several lifecycles at once.
+lifecycles alone, one after another (their AWS calls, public requests and
+activation: the median of a few, as one is noisy); the edge's own CPU per
+proxied request; then several lifecycles at once.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -50,6 +51,8 @@ class Plan:
     idle_seconds: float
     lifecycles: int
     """How many run at once."""
+    alone: int = 3
+    """How many run alone, one after another."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class FleetRun(Generic[T]):
     idle: Idle
     idle_cores: Mapping[str, float]
     """Cores each part used while idle."""
-    alone: Alone
+    alone: tuple[Alone, ...]
     edge: EdgeCost
     many: Together
     meanwhile: T
@@ -103,10 +106,10 @@ def measure(
         quiet = activation.idle(fleet, plan.idle_seconds)
         cpu.stop()
         rss = resident({k: v for k, v in pids.items() if k not in INFRASTRUCTURE[1:]})
-        say("one lifecycle alone …")
-        one = activation.lifecycle_alone(fleet, quiet)
-        assert one.client is not None
-        edge = edge_cost(fleet, one.client)
+        say(f"{plan.alone} lifecycles alone, one after another …")
+        alone = tuple(activation.lifecycle_alone(fleet, quiet) for _ in range(plan.alone))
+        assert alone[0].client is not None
+        edge = edge_cost(fleet, alone[0].client)
         say(f"{plan.lifecycles} lifecycles at once …")
         many = activation.together(fleet, plan.lifecycles, say)
         services = tuple(n for n in fleet.state["parts"] if n != "edge")
@@ -116,11 +119,16 @@ def measure(
         rss=rss,
         idle=quiet,
         idle_cores=dict(cpu.cores or {}),
-        alone=one,
+        alone=alone,
         edge=edge,
         many=many,
         meanwhile=done,
     )
+
+
+def median_by(runs: Sequence[Alone], key: Callable[[Alone], float]) -> Alone:
+    """The run in the middle by ``key`` (the lower middle of an even count)."""
+    return sorted(runs, key=key)[(len(runs) - 1) // 2]
 
 
 def cpu_per_lifecycle(many: Together) -> dict[str, float]:
