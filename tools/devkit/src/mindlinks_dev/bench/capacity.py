@@ -235,6 +235,12 @@ def _bill(lines: list[Billed], per_lifecycle: float) -> list[str]:
         f"- {b.kind}: {b.calls:.0f} calls, {b.units:.0f} units, ${b.usd * 1000:.4f} per 1,000"
         for b in lines[:10]
     ]
+    if any(b.kind.startswith("dynamodb:Scan ") for b in lines):
+        out += [
+            "",
+            "A scan is priced here at one unit, as on the bench's near-empty tables; what it "
+            "costs as its table grows is under Scans below.",
+        ]
     unpriced = sorted({b.kind for b in lines if not b.price})
     if unpriced:
         out += ["", f"Not billed per request (control plane): {', '.join(unpriced)}."]

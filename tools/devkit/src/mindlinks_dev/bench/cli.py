@@ -136,6 +136,10 @@ def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     }
 
 
+def _load_average() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def _target(service: str) -> str:
     return installed()[service]
 
@@ -156,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "commit": _commit(root),
         "machine": {
             "cpus": os.cpu_count() or 1,
-            "loadAverage": " ".join(f"{v:.1f}" for v in os.getloadavg()),
+            "loadAverage": _load_average(),
         },
     }
     try:
@@ -164,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FleetFailed, TimeoutError, AssertionError, OSError) as exc:
         say(f"bench: a measurement broke: {exc!r}")
         return 1
+    figures["machine"]["loadAverageAtEnd"] = _load_average()
     rows = report.rows(figures, FLEET)
     figures["rows"] = [row.as_json() for row in rows]
     print("\n".join(table(rows)))
