@@ -44,18 +44,6 @@ class EdgeCost:
 
 
 @dataclass(frozen=True)
-class Plan:
-    port_offset: int
-    settle: float
-    """Seconds from ready to idle: the relays back off to their idle pace."""
-    idle_seconds: float
-    lifecycles: int
-    """How many run at once."""
-    alone: int = 3
-    """How many run alone, one after another."""
-
-
-@dataclass(frozen=True)
 class FleetRun(Generic[T]):
     ready_seconds: float
     services: tuple[str, ...]
@@ -69,6 +57,19 @@ class FleetRun(Generic[T]):
     many: Together
     meanwhile: T
     """What the caller's work during the settle returned."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A run: the fleet at ``port_offset``; ``settle`` seconds from ready to
+    idle (the relays back off to their idle pace), ``idle_seconds`` idle;
+    ``alone`` lifecycles one after another, then ``lifecycles`` at once."""
+
+    port_offset: int
+    settle: float
+    idle_seconds: float
+    lifecycles: int
+    alone: int = 3
 
 
 def edge_cost(fleet: Fleet, person: Person, n: int = 400) -> EdgeCost:
