@@ -8,7 +8,7 @@ PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml tools/*/pyproject.toml
 MODULES := $(sort $(notdir $(wildcard libs/*/src/mindlinks_* tools/*/src/mindlinks_* services/*/src/mindlinks_*)))
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo images test check lint typecheck imports security pytest fmt openapi docs generate constraints bench chaos fuzz load clean
+.PHONY: setup run demo images test check lint typecheck imports security pytest fmt openapi docs generate constraints bench capacity ci-timed chaos fuzz load clean
 
 setup: $(STAMP)
 
@@ -90,8 +90,21 @@ generate: docs
 constraints: setup
 	$(BIN)/uv pip freeze --python $(BIN)/python --exclude-editable | sort > constraints.txt
 
+# Speed and size against issue 13's targets (≤ 10 min): request costs
+# in-process, process floors, then a fleet of its own (ports +22000, edge
+# :30080). Prints one table (pass/fail per row; exits 0 unless a measurement
+# breaks) and rewrites docs/performance.md, docs/bench.json, docs/capacity.md.
 bench: setup
-	$(BIN)/python -m mindlinks_dev.bench
+	$(BIN)/python -m mindlinks_dev.bench $(BENCH_ARGS)
+
+# docs/capacity.md again from docs/bench.json, without measuring.
+capacity: setup
+	$(BIN)/python -m mindlinks_dev.bench.capacity
+
+# .ci/run, timed from a clean clone's start (set-up included): its duration
+# recorded in .run/ci-run.json, where make bench reads it.
+ci-timed:
+	$(PYTHON) tools/devkit/src/mindlinks_dev/bench/ci.py
 
 # Fault injection: 50 lifecycles through the edge of a fleet of its own
 # (ports +10000) while services are killed and AWS, Redis and a peer vanish;

@@ -1,17 +1,16 @@
 """The load suite's arithmetic: nearest-rank percentiles, per-route
-summaries, the judgement of a ramp step, the docs block and how recorded AWS
-calls are named."""
+summaries, the judgement of a ramp step, the docs block and the fleet's AWS calls
+without the probe's."""
 
 from __future__ import annotations
 
-import base64
-import json
 import random
+from collections import Counter
 
 import httpx
 import pytest
 
-from mindlinks_dev.load.activation import classify
+from mindlinks_dev.load.activation import PROBE_CALL, without_probe
 from mindlinks_dev.load.driver import limited_problem
 from mindlinks_dev.load.fleet import CpuSample
 from mindlinks_dev.load.ramp import Step, judge
@@ -130,30 +129,8 @@ def test_only_the_load_block_is_rewritten() -> None:
         replace_block("# nothing here\n", "x")
 
 
-def test_recorded_aws_calls_are_named_by_operation_and_resource() -> None:
-    def entry(target: str, body: dict[str, object], encoded: bool = False) -> dict[str, object]:
-        raw = json.dumps(body)
-        text = base64.b64encode(raw.encode()).decode() if encoded else raw
-        return {
-            "headers": {"X-Amz-Target": target},
-            "method": "POST",
-            "url": "http://127.0.0.1:5000/",
-            "body": text,
-            "body_encoded": encoded,
-        }
-
-    query = entry("DynamoDB_20120810.Query", {"TableName": "mindlinks-local-contract-outbox"})
-    assert classify(query) == "DynamoDB.Query contract-outbox"
-    transact = entry(
-        "DynamoDB_20120810.TransactWriteItems",
-        {"TransactItems": [{"Put": {"TableName": "mindlinks-local-ledger-journal"}}]},
-        encoded=True,
-    )
-    assert classify(transact) == "DynamoDB.TransactWriteItems ledger-journal"
-    receive = entry(
-        "AmazonSQS.ReceiveMessage", {"QueueUrl": "http://x/123/mindlinks-local-contract"}
-    )
-    assert classify(receive) == "SQS.ReceiveMessage contract"
-    assert classify(entry("AWSEvents.PutEvents", {"Entries": []})) == "Events.PutEvents"
-    s3 = {"headers": {}, "method": "PUT", "url": "http://h/bucket/key?x=1", "body": ""}
-    assert classify(s3) == "S3/other PUT http://h/bucket/key"
+def test_the_probes_reads_are_not_counted_as_the_fleets() -> None:
+    outbox = "dynamodb:Query contract-outbox"
+    counted = Counter({PROBE_CALL: 7, outbox: 3})
+    assert without_probe(counted, 5) == Counter({PROBE_CALL: 2, outbox: 3})
+    assert without_probe(counted, 7) == Counter({outbox: 3})

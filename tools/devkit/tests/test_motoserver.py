@@ -1,4 +1,4 @@
-"""The embedded AWS counts every call by ``service:Action``."""
+"""The embedded AWS counts every call by ``service:Action`` and by resource."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import aioboto3
 import httpx
 
 from mindlinks_dev.embedded import moto_server
-from mindlinks_dev.motoserver import COUNTS_PATH, call_name
+from mindlinks_dev.motoserver import COUNTS_PATH, call_name, resource_of
 
 
 def test_call_names_from_signature_scope_target_action_and_method() -> None:
@@ -23,6 +23,23 @@ def test_call_names_from_signature_scope_target_action_and_method() -> None:
     s3 = {"HTTP_AUTHORIZATION": signed.format("s3"), "REQUEST_METHOD": "PUT"}
     assert call_name(s3) == "s3:PUT"
     assert call_name({"REQUEST_METHOD": "GET"}) == "unsigned:GET"
+
+
+def test_resources_are_the_table_queue_events_or_bucket_a_call_names() -> None:
+    table = "mindlinks-local-ledger-journal"
+    assert resource_of({}, {"TableName": "mindlinks-local-contract-outbox"}) == (
+        "mindlinks-local-contract-outbox"
+    )
+    transact = {"TransactItems": [{"Put": {"TableName": table}}, {"Update": {"TableName": "x"}}]}
+    assert resource_of({}, transact) == table
+    assert resource_of({}, {"RequestItems": {"b": [], "a": []}}) == "a+b"
+    queue = {"QueueUrl": "http://127.0.0.1:5000/123456789012/mindlinks-local-contract"}
+    assert resource_of({}, queue) == "mindlinks-local-contract"
+    events = {"Entries": [{"DetailType": "b.x"}, {"DetailType": "a.y"}, {"DetailType": "b.x"}]}
+    assert resource_of({}, events) == "a.y+b.x"
+    assert resource_of({}, {"SecretId": "arn:aws:secretsmanager:eu-west-1:1:secret/s"}) == "s"
+    assert resource_of({"PATH_INFO": "/bucket/some/key"}, None) == "bucket"
+    assert resource_of({"QUERY_STRING": "Action=ListQueues"}, None) == ""
 
 
 def test_a_real_server_counts_calls_and_resets() -> None:
@@ -44,3 +61,24 @@ def test_a_real_server_counts_calls_and_resets() -> None:
         }
         httpx.delete(endpoint + COUNTS_PATH)
         assert httpx.get(endpoint + COUNTS_PATH).json() == {}
+
+
+def test_a_real_server_counts_by_resource_and_moto_still_reads_the_body() -> None:
+    async def calls(endpoint: str) -> dict[str, object]:
+        session = aioboto3.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name="eu-west-1"
+        )
+        async with session.client("sqs", endpoint_url=endpoint) as sqs:
+            created = await sqs.create_queue(QueueName="by-resource")
+            await sqs.send_message(QueueUrl=created["QueueUrl"], MessageBody="kept")
+            received = await sqs.receive_message(QueueUrl=created["QueueUrl"])
+            return dict(received["Messages"][0])
+
+    with moto_server() as endpoint:
+        httpx.delete(endpoint + COUNTS_PATH)
+        assert asyncio.run(calls(endpoint))["Body"] == "kept"
+        assert httpx.get(endpoint + COUNTS_PATH, params={"by": "resource"}).json() == {
+            "sqs:CreateQueue": 1,
+            "sqs:SendMessage by-resource": 1,
+            "sqs:ReceiveMessage by-resource": 1,
+        }

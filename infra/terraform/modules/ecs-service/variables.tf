@@ -128,7 +128,7 @@ variable "scale_in_percent" {
 }
 
 # Turns a task's vCPU share into requests per minute at capacity. Measured
-# (README "Measured"): an authenticated DynamoDB read costs 2.5 ms of CPU;
+# (README "Performance"): an authenticated DynamoDB read costs 2.5 ms of CPU;
 # writes add a transaction with the outbox item and TLS adds its share, so
 # 5 ms. Replace it with production's CPU-per-request once there is traffic.
 variable "cpu_ms_per_request" {

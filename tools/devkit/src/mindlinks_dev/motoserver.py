@@ -9,15 +9,20 @@ atomic, so every item operation here runs under one process-wide lock. The
 server stays threaded, so SQS long polls still do not block other calls.
 
 Every call is counted by ``service:Action`` (``dynamodb:GetItem``,
-``sqs:ReceiveMessage``, ``s3:PUT``…): ``GET /_mindlinks/calls`` answers the
-counts as JSON and ``DELETE`` resets them. That is how the benchmarks count
-what an idle fleet, or one contract's lifecycle, costs in AWS requests.
+``sqs:ReceiveMessage``, ``s3:PUT``…) and by the resource it names (a table,
+a queue, a bucket, the events it puts): ``GET /_mindlinks/calls`` answers the
+counts as JSON, ``GET /_mindlinks/calls?by=resource`` the same split by
+resource (``"dynamodb:Query mindlinks-local-contract-outbox": 3``), and
+``DELETE`` resets them. That is how ``make load`` and ``make bench`` count
+what an idle fleet, or one contract's lifecycle, costs in AWS requests —
+cheaper than moto's own request recorder, which writes every body to a file.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import io
 import json
 import os
 import re
@@ -72,6 +77,58 @@ def make_atomic() -> None:
             setattr(DynamoDBBackend, name, _serialized(original))
 
 
+def _tail(value: str) -> str:
+    return value.rstrip("/").rsplit("/", 1)[-1]
+
+
+def resource_of(environ: Environ, payload: Any) -> str:
+    """The resource one AWS request names: a DynamoDB table (the first of a
+    transaction's, every one of a batch's), an SQS queue, the detail types an
+    EventBridge ``PutEvents`` carries, a secret or key, else an S3 bucket (the
+    path's first segment); ``""`` when it names none."""
+    if isinstance(payload, dict):
+        if payload.get("TableName"):
+            return str(payload["TableName"])
+        if payload.get("TransactItems"):
+            first: dict[str, Any] = next(iter(payload["TransactItems"][0].values()), {})
+            return str(first.get("TableName", ""))
+        if isinstance(payload.get("RequestItems"), dict):
+            return "+".join(sorted(payload["RequestItems"]))
+        if payload.get("QueueUrl"):
+            return _tail(str(payload["QueueUrl"]))
+        entries = payload.get("Entries")
+        if isinstance(entries, list):
+            kinds = {str(e.get("DetailType", "")) for e in entries if isinstance(e, dict)}
+            return "+".join(sorted(kinds - {""}))
+        for field in ("SecretId", "KeyId", "Name"):
+            if payload.get(field):
+                return _tail(str(payload[field]))
+        return ""
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    if query.get("QueueUrl"):
+        return _tail(query["QueueUrl"][0])
+    if "Action" in query:
+        return ""
+    return str(environ.get("PATH_INFO", "")).lstrip("/").split("/", 1)[0]
+
+
+def _json_payload(environ: Environ) -> Any:
+    """The JSON body of a JSON-protocol request (DynamoDB, SQS, EventBridge…),
+    put back for moto to read; ``None`` for any other request."""
+    if not environ.get("HTTP_X_AMZ_TARGET"):
+        return None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
+
+
 def call_name(environ: Environ) -> str:
     """``service:Action`` of one AWS request, from its signature's scope and
     its JSON target (DynamoDB, SQS), its query action, or its HTTP method (S3)."""
@@ -91,20 +148,29 @@ class CallCounter:
 
     def __init__(self, app: WsgiApp) -> None:
         self.app = app
-        self.counts: Counter[str] = Counter()
+        self.counts: Counter[tuple[str, str]] = Counter()
+        """(``service:Action``, resource) → calls."""
         self._lock = threading.Lock()
+
+    def answer(self, by_resource: bool) -> dict[str, int]:
+        totals: Counter[str] = Counter()
+        with self._lock:
+            for (name, resource), n in self.counts.items():
+                totals[f"{name} {resource}".strip() if by_resource else name] += n
+        return dict(totals)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == COUNTS_PATH:
-            with self._lock:
-                if environ.get("REQUEST_METHOD") == "DELETE":
+            if environ.get("REQUEST_METHOD") == "DELETE":
+                with self._lock:
                     self.counts.clear()
-                body = json.dumps(dict(self.counts)).encode()
+            by = parse_qs(environ.get("QUERY_STRING", "")).get("by", [""])[0]
+            body = json.dumps(self.answer(by_resource=by == "resource")).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
-        name = call_name(environ)
+        key = (call_name(environ), resource_of(environ, _json_payload(environ)))
         with self._lock:
-            self.counts[name] += 1
+            self.counts[key] += 1
         return self.app(environ, start_response)
 
 

@@ -5,73 +5,65 @@ onboarding with KYC, contract, both signatures, activation, payment intents,
 funding, release). The time from the last signature's answer to the
 contract read back ``active`` is measured for one lifecycle alone and for
 several at once. What bounds it is measured at the embedded AWS: every call
-the fleet makes there is counted per operation and table (moto's request
-recorder, for one lifecycle alone), the emulator's CPU is sampled against
-the services', and a probe times one cheap DynamoDB read every half second
-while the lifecycles run (how long any call waits at the emulator).
+the fleet makes there is counted per operation and resource (its call
+counter, ``mindlinks_dev.motoserver``), the emulator's CPU is sampled
+against the services', and a probe times one cheap DynamoDB read every half
+second while the lifecycles run (how long any call waits at the emulator).
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
 
 from mindlinks_dev.bootstrap import LOCAL_CREDENTIALS
-from mindlinks_dev.demo import Story
+from mindlinks_dev.demo import Person, Story
 from mindlinks_dev.load.fleet import CpuSample, Fleet
 from mindlinks_dev.load.ramp import SATURATED_CORES
 from mindlinks_dev.load.stats import percentile
+from mindlinks_dev.motoserver import COUNTS_PATH
 
 PREFIX = "mindlinks-local-"
+PROBE_TABLE = "contract-templates"
+PROBE_CALL = f"dynamodb:GetItem {PROBE_TABLE}"
+"""What one probe read is counted as (taken out of the fleet's own calls)."""
 
 
-def classify(entry: dict[str, Any]) -> str:
-    """``service operation`` of one recorded AWS request, e.g. ``contract
-    DynamoDB.Query outbox`` or ``- SQS.ReceiveMessage contract``."""
-    headers = {k.lower(): v for k, v in entry.get("headers", {}).items()}
-    body: Any = entry.get("body") or ""
-    if entry.get("body_encoded"):
-        body = base64.b64decode(body).decode("utf-8", "replace")
-    try:
-        payload: dict[str, Any] = json.loads(body) if body else {}
-    except ValueError:
-        payload = {}
-    target = headers.get("x-amz-target", "")
-    if target:
-        service, _, operation = target.partition(".")
-        api = {"DynamoDB_20120810": "DynamoDB", "AmazonSQS": "SQS", "AWSEvents": "Events"}
-        name = f"{api.get(service, service)}.{operation}"
-    else:
-        name = f"{entry.get('method', '?')} {str(entry.get('url', '?')).split('?')[0]}"
-        return f"S3/other {name[:60]}"
-    resource = payload.get("TableName") or payload.get("QueueUrl", "").rsplit("/", 1)[-1]
-    if not resource and payload.get("TransactItems"):
-        first = next(iter(payload["TransactItems"][0].values()))
-        resource = first.get("TableName", "")
-    return f"{name} {resource.removeprefix(PREFIX)}".strip()
+def calls(fleet: Fleet) -> Counter[str]:
+    """Every AWS call the embedded AWS has answered so far, by kind:
+    ``service:Action resource`` (``dynamodb:Query contract-outbox``)."""
+    response = httpx.get(
+        f"{fleet.state['aws']['endpoint']}{COUNTS_PATH}", params={"by": "resource"}, timeout=10
+    )
+    response.raise_for_status()
+    return Counter({kind.replace(PREFIX, ""): int(n) for kind, n in response.json().items()})
 
 
-def recorded(path: Path, start: int = 0, end: int | None = None) -> Counter[str]:
-    """Recorded AWS calls (lines ``start``..``end`` of moto's recording), by kind."""
-    if not path.exists():
-        return Counter()
-    lines = path.read_text().splitlines()[start:end]
-    return Counter(classify(json.loads(line)) for line in lines if line.strip())
+def without_probe(counted: Counter[str], probes: int) -> Counter[str]:
+    """``counted`` less ``probes`` reads of the probe's table (never below 0)."""
+    own = Counter(counted)
+    own[PROBE_CALL] -= probes
+    return +own
 
 
-def _lines(path: Path) -> int:
-    return len(path.read_text().splitlines()) if path.exists() else 0
+@dataclass
+class Idle:
+    seconds: float
+    calls: Counter[str]
+    """What the fleet asked of AWS while nobody used it (its polling)."""
+    probe_ms: list[float]
+
+    @property
+    def per_second(self) -> float:
+        return sum(self.calls.values()) / self.seconds
 
 
 @dataclass
@@ -83,6 +75,10 @@ class Alone:
     """Calls a second the fleet makes when nobody uses it (polling)."""
     idle_probe_ms: list[float]
     calls_idle: Counter[str]
+    client: Person | None = None
+    """The lifecycle's client, signed in (a caller for further measurements)."""
+    requests: int = 0
+    """The public requests the lifecycle made (the demo's polling included)."""
 
 
 @dataclass
@@ -94,37 +90,51 @@ class Together:
     moto_requests: int
     probe_ms: list[float]
     failures: list[str] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)
+    """The fleet's AWS calls by kind while they ran (the probe's left out)."""
 
 
-def _moto(fleet: Fleet, action: str) -> None:
-    httpx.post(f"{fleet.state['aws']['endpoint']}/moto-api/recorder/{action}", timeout=10)
+def idle(fleet: Fleet, seconds: float = 5.0) -> Idle:
+    """The fleet's AWS calls during ``seconds`` in which nobody uses it."""
+    probe = Probe(fleet)  # before counting: its set-up is not the fleet's call
+    before = calls(fleet)
+    with probe:
+        time.sleep(seconds)
+    after = calls(fleet)
+    return Idle(seconds, without_probe(after - before, len(probe.ms)), probe.ms)
 
 
 def alone(fleet: Fleet, idle_seconds: float = 5.0) -> Alone:
-    """One lifecycle with moto recording every call it receives."""
-    recording = fleet.run_dir / "moto-recording.jsonl"
-    _moto(fleet, "reset-recording")
-    _moto(fleet, "start-recording")
-    with Probe(fleet) as probe:
-        time.sleep(idle_seconds)
-    started = _lines(recording)
-    idle = started - len(probe.ms) - 1  # the probe's own calls are not the fleet's
-    marks: dict[str, int] = {}
-    try:
-        with httpx.Client(base_url=fleet.edge, timeout=30) as api:
-            story = Story(api, lambda _: None, poll=0.1)
-            story.on_mark = lambda name: marks.__setitem__(name, _lines(recording))
-            facts = story.run()
-        end = _lines(recording)
-    finally:
-        _moto(fleet, "stop-recording")
+    """The fleet idle for ``idle_seconds``, then one lifecycle alone."""
+    return lifecycle_alone(fleet, idle(fleet, idle_seconds))
+
+
+def lifecycle_alone(fleet: Fleet, quiet: Idle) -> Alone:
+    """One lifecycle alone, its AWS calls counted in all and between the last
+    signature and ``active``, and its public requests (the local-only
+    ``/dev/`` routes aside); ``quiet`` is what the idle fleet did before it."""
+    marks: dict[str, Counter[str]] = {}
+    requests = 0
+
+    def count(request: httpx.Request) -> None:
+        nonlocal requests
+        requests += "/dev/" not in request.url.path
+
+    started = calls(fleet)
+    with httpx.Client(base_url=fleet.edge, timeout=30, event_hooks={"request": [count]}) as api:
+        story = Story(api, lambda _: None, poll=0.1)
+        story.on_mark = lambda name: marks.__setitem__(name, calls(fleet))
+        facts = story.run()
+    ended = calls(fleet)
     return Alone(
         seconds=facts["activationSeconds"],
-        calls_lifecycle=recorded(recording, started, end),
-        calls_activation=recorded(recording, marks["signed"], marks["active"]),
-        idle_per_second=idle / idle_seconds,
-        idle_probe_ms=probe.ms,
-        calls_idle=recorded(recording, 0, started),
+        calls_lifecycle=ended - started,
+        calls_activation=marks["active"] - marks["signed"],
+        idle_per_second=quiet.per_second,
+        idle_probe_ms=quiet.probe_ms,
+        calls_idle=quiet.calls,
+        client=facts["client"],
+        requests=requests,
     )
 
 
@@ -140,7 +150,7 @@ class Probe:
             region_name="eu-west-1",
             **LOCAL_CREDENTIALS,
         )
-        self.table = f"{PREFIX}contract-templates"
+        self.table = f"{PREFIX}{PROBE_TABLE}"
         schema = self.dynamodb.describe_table(TableName=self.table)["Table"]["KeySchema"]
         self.key = {schema[0]["AttributeName"]: {"S": "load-probe"}}
         self.ms: list[float] = []
@@ -164,7 +174,6 @@ class Probe:
 
 def together(fleet: Fleet, count: int, say: Callable[[str], None] = print) -> Together:
     """``count`` whole lifecycles at once, each on its own thread."""
-    moto_log = fleet.run_dir / "moto.log"
     failures: list[str] = []
 
     def lifecycle(_: int) -> float | None:
@@ -177,16 +186,18 @@ def together(fleet: Fleet, count: int, say: Callable[[str], None] = print) -> To
         seconds: float = facts["activationSeconds"]
         return seconds
 
-    before = _lines(moto_log)
+    probe = Probe(fleet)
+    before = calls(fleet)
     cpu = CpuSample(fleet.processes()).start()
     began = time.monotonic()
-    with Probe(fleet) as probe, ThreadPoolExecutor(count) as pool:
+    with probe, ThreadPoolExecutor(count) as pool:
         results = list(pool.map(lifecycle, range(count)))
     wall = time.monotonic() - began
     cpu.stop()
+    during = without_probe(calls(fleet) - before, len(probe.ms))
     activations = sorted(r for r in results if r is not None)
     say(f"{len(activations)} of {count} lifecycles completed in {wall:.1f} s")
-    return Together(count, activations, wall, cpu, _lines(moto_log) - before, probe.ms, failures)
+    return Together(count, activations, wall, cpu, sum(during.values()), probe.ms, failures, during)
 
 
 def summary(one: Alone, many: Together) -> dict[str, Any]:
@@ -203,11 +214,7 @@ def summary(one: Alone, many: Together) -> dict[str, Any]:
         "idleCallsPerSecond": one.idle_per_second,
         "topActivationCalls": one.calls_activation.most_common(8),
         "topLifecycleCalls": one.calls_lifecycle.most_common(8),
-        "topIdleCalls": [
-            (kind, n)
-            for kind, n in one.calls_idle.most_common(6)
-            if "contract-templates" not in kind
-        ],
+        "topIdleCalls": one.calls_idle.most_common(6),
         "p50": percentile(many.activations, 50) if many.activations else None,
         "p99": percentile(many.activations, 99) if many.activations else None,
         "min": many.activations[0] if many.activations else None,

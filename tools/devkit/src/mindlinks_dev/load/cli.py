@@ -10,16 +10,14 @@ import os
 import random
 import shlex
 import sys
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from mindlinks_dev.load import activation
 from mindlinks_dev.load.defences import DefenceReport, defences
-from mindlinks_dev.load.fleet import Fleet, FleetFailed, limited_edge, running_fleet
+from mindlinks_dev.load.fleet import FleetFailed, fleet_with_retries, limited_edge
 from mindlinks_dev.load.mix import Mix
 from mindlinks_dev.load.parties import make_pairs
 from mindlinks_dev.load.ramp import Step, ramp, saturation
@@ -31,7 +29,6 @@ from mindlinks_dev.runner import EDGE_BURST, EDGE_RATE
 OVERLOAD_STATUSES = {"503", "504", "ReadTimeout", "ConnectTimeout", "PoolTimeout"}
 """What a saturated fleet may answer at the first step it does not hold; any
 other error (a 500, an unexpected 4xx) is a defect and fails the run."""
-ATTEMPTS = 6
 DEFAULT_PORT_OFFSET = "24000"
 """Services on 27001-27011, edges on 32080/32081: under Linux's ephemeral
 range (32768-60999), so no outgoing connection can take them as it starts."""
@@ -67,29 +64,6 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--docs", type=Path, default=None, help="default: docs/reliability.md")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite the docs block")
     return parser.parse_args(argv)
-
-
-@contextmanager
-def fleet_with_retries(run_dir: Path, offset: int, edge_port: int) -> Iterator[Fleet]:
-    """The fleet. When its ports sit in the kernel's ephemeral range, another
-    connection may hold one for a while (also one of the fleet's own, made
-    while it starts): wait and try again."""
-    for attempt in range(ATTEMPTS):
-        try:
-            with running_fleet(run_dir, offset, edge_port) as fleet:
-                yield fleet
-                return
-        except FleetFailed as exc:
-            text = str(exc)
-            busy = "ports in use" in text or _bind_failed(run_dir)
-            if not busy or attempt == ATTEMPTS - 1:
-                raise
-            say(f"a port was busy (attempt {attempt + 1}), retrying in 10 s")
-            time.sleep(10)
-
-
-def _bind_failed(run_dir: Path) -> bool:
-    return any("address already in use" in log.read_text() for log in run_dir.glob("*.log"))
 
 
 def defects(steps: Sequence[Step]) -> list[str]:
@@ -136,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     steps: list[Step] = []
     figures: dict[str, Any] | None = None
     try:
-        with fleet_with_retries(run_dir, args.port_offset, edge_port) as fleet:
+        with fleet_with_retries(run_dir, args.port_offset, edge_port, say) as fleet:
             say(f"fleet ready; making {args.pairs} client/contractor pairs …")
             mix = Mix(make_pairs(fleet.edge, args.pairs), random.Random(seed))  # noqa: S311 - a reproducible mix, not a secret
             say(f"pass 1: the defences as configured ({EDGE_RATE:.0f} req/s, burst {EDGE_BURST})")

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from mindlinks_dev.local_plan import (
 )
 
 READY_SECONDS = 150.0
+ATTEMPTS = 6
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -43,6 +44,8 @@ class Fleet:
     """The runner's edge (started with ``--rate 0``: no per-address limit)."""
     state: Mapping[str, Any]
     port_offset: int
+    ready_seconds: float = 0.0
+    """From starting the runner to every part answering ready."""
 
     def processes(self) -> dict[str, int]:
         """Every part's pid: the edge and services (``state.json``), the
@@ -156,19 +159,46 @@ def running_fleet(run_dir: Path, port_offset: int, edge_port: int) -> Iterator[F
     state_file = run_dir / "state.json"
     state_file.unlink(missing_ok=True)
     log = run_dir / "runner.log"
-    env = _environment() | {"MOTO_RECORDER_FILEPATH": str(run_dir / "moto-recording.jsonl")}
+    env = _environment()
     command = [sys.executable, "-m", "mindlinks_dev.runner", "--port-offset", str(port_offset)]
     command += ["--edge-port", str(edge_port), "--run-dir", str(run_dir), "--rate", "0"]
     command += ["--processes"]  # CPU is sampled per service, as deployed
+    began = time.monotonic()
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
     try:
         state = _wait_ready(state_file, process, log)
-        yield Fleet(process.pid, run_dir, f"http://127.0.0.1:{edge_port}", state, port_offset)
+        ready = time.monotonic() - began
+        edge = f"http://127.0.0.1:{edge_port}"
+        yield Fleet(process.pid, run_dir, edge, state, port_offset, ready)
     finally:
         _stop(process)
+
+
+@contextlib.contextmanager
+def fleet_with_retries(
+    run_dir: Path, offset: int, edge_port: int, say: Callable[[str], None] = print
+) -> Iterator[Fleet]:
+    """The fleet. When its ports sit in the kernel's ephemeral range, another
+    connection may hold one for a while (also one of the fleet's own, made
+    while it starts): wait and try again."""
+    for attempt in range(ATTEMPTS):
+        try:
+            with running_fleet(run_dir, offset, edge_port) as fleet:
+                yield fleet
+                return
+        except FleetFailed as exc:
+            busy = "ports in use" in str(exc) or _bind_failed(run_dir)
+            if not busy or attempt == ATTEMPTS - 1:
+                raise
+            say(f"a port was busy (attempt {attempt + 1}), retrying in 10 s")
+            time.sleep(10)
+
+
+def _bind_failed(run_dir: Path) -> bool:
+    return any("address already in use" in log.read_text() for log in run_dir.glob("*.log"))
 
 
 def _wait_ready(state_file: Path, process: subprocess.Popen[bytes], log: Path) -> dict[str, Any]:
@@ -182,7 +212,7 @@ def _wait_ready(state_file: Path, process: subprocess.Popen[bytes], log: Path) -
                 return state
             if state["status"] == "degraded":
                 raise FleetFailed(f"the fleet is degraded:\n{log.read_text()[-2000:]}")
-        time.sleep(0.5)
+        time.sleep(0.1)
     raise FleetFailed(f"the fleet was not ready in {READY_SECONDS:.0f}s: see {log}")
 
 

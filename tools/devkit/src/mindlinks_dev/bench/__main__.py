@@ -1,0 +1,3 @@
+from mindlinks_dev.bench.cli import main
+
+raise SystemExit(main())
