@@ -20,7 +20,8 @@ from pathlib import Path
 import httpx
 
 from mindlinks_dev.embedded import free_port
-from mindlinks_dev.runner import installed, uvicorn_command
+from mindlinks_dev.local_plan import uvicorn_command
+from mindlinks_dev.runner import installed
 
 BARE_TARGET = "mindlinks_dev.bench.bare:create"
 FLOOR_IMPORT = "fastapi, uvicorn, mindlinks_dev.bench.bare"
