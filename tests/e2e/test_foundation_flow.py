@@ -68,12 +68,17 @@ def test_the_edge_never_routes_internal_or_health_routes(edge: httpx.Client) -> 
     for path in (
         "/internal/auth/users/x",
         "/v1/auth/../internal/ops/status",
-        "/health/ready",
         "/v1/unknown-area/x",
     ):
         response = edge.get(path)
         assert response.status_code == 404, path
         assert response.headers["content-type"] == "application/problem+json"
+    # The edge answers its own readiness (every upstream routable), never a
+    # service's: no table, queue or Redis check leaks through it.
+    ready = edge.get("/health/ready")
+    assert ready.status_code == 200
+    assert set(ready.json()) == {"status", "upstreams"}
+    assert set(ready.json()["upstreams"].values()) == {"ok"}
 
 
 def test_jwks_is_public_through_the_edge(edge: httpx.Client) -> None:
