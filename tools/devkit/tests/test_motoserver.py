@@ -82,3 +82,37 @@ def test_a_real_server_counts_by_resource_and_moto_still_reads_the_body() -> Non
             "sqs:SendMessage by-resource": 1,
             "sqs:ReceiveMessage by-resource": 1,
         }
+
+
+def test_a_retried_transaction_with_its_token_commits_once() -> None:
+    """A retry of a committed transaction (same ClientRequestToken) answers
+    success, as DynamoDB does; another token meets the condition it wrote."""
+
+    async def run(endpoint: str) -> str:
+        session = aioboto3.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name="eu-west-1"
+        )
+        async with session.client("dynamodb", endpoint_url=endpoint) as dynamodb:
+            await dynamodb.create_table(
+                TableName="once",
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            put = {
+                "Put": {
+                    "TableName": "once",
+                    "Item": {"id": {"S": "a"}},
+                    "ConditionExpression": "attribute_not_exists(id)",
+                }
+            }
+            await dynamodb.transact_write_items(TransactItems=[put], ClientRequestToken="t1")
+            await dynamodb.transact_write_items(TransactItems=[put], ClientRequestToken="t1")
+            try:
+                await dynamodb.transact_write_items(TransactItems=[put], ClientRequestToken="t2")
+            except dynamodb.exceptions.TransactionCanceledException:
+                return "refused"
+            return "applied twice"
+
+    with moto_server() as endpoint:
+        assert asyncio.run(run(endpoint)) == "refused"

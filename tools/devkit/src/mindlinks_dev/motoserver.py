@@ -8,6 +8,13 @@ decisions racing, two deliveries of one event) rely on conditions being
 atomic, so every item operation here runs under one process-wide lock. The
 server stays threaded, so SQS long polls still do not block other calls.
 
+Like DynamoDB, and unlike moto, a ``TransactWriteItems`` that carries a
+``ClientRequestToken`` already committed (within 10 minutes) answers success
+again instead of running twice: the SDK retries a call that timed out, and
+on an overloaded emulator the first attempt may have committed — its retry
+would then fail its own conditions (``attribute_not_exists``) and a
+register answered 409.
+
 Every call is counted by ``service:Action`` (``dynamodb:GetItem``,
 ``sqs:ReceiveMessage``, ``s3:PUT``…) and by the resource it names (a table,
 a queue, a bucket, the events it puts): ``GET /_mindlinks/calls`` answers the
@@ -27,12 +34,15 @@ import json
 import os
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.responses import DynamoHandler
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -75,6 +85,33 @@ def make_atomic() -> None:
         original = getattr(DynamoDBBackend, name)
         if not getattr(original, "__wrapped__", None):
             setattr(DynamoDBBackend, name, _serialized(original))
+    handler = DynamoHandler.transact_write_items
+    if not getattr(handler, "__wrapped__", None):
+        DynamoHandler.transact_write_items = _idempotent(handler)  # type: ignore[method-assign,assignment]
+
+
+TOKEN_SECONDS = 600
+"""How long DynamoDB remembers a transaction's ``ClientRequestToken``."""
+_committed: dict[str, float] = {}
+
+
+def _idempotent(transact: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:
+    @functools.wraps(transact)
+    def once(handler: DynamoHandler) -> Any:
+        token = handler.body.get("ClientRequestToken")
+        if not token:
+            return transact(handler)
+        with _lock:
+            now = time.monotonic()
+            for old in [t for t, at in _committed.items() if now - at > TOKEN_SECONDS]:
+                del _committed[old]
+            if token in _committed:
+                return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+            result = transact(handler)
+            _committed[token] = now
+            return result
+
+    return once
 
 
 def _tail(value: str) -> str:
