@@ -52,9 +52,11 @@ def recorded(root: Path) -> CiRun:
     return CiRun(seconds, f"recorded by `make ci-timed` {when}, {status}")
 
 
-def _git(*args: str) -> str:
+def git(*args: str, cwd: Path | None = None) -> str:
+    """git's answer (empty when it fails): the bench names the commit it measured."""
     found = subprocess.run(  # noqa: S603 - git, to name what was measured
         [_GIT, *args],
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
@@ -63,8 +65,8 @@ def _git(*args: str) -> str:
 
 
 def main() -> int:
-    root = Path(_git("rev-parse", "--show-toplevel") or ".")
-    commit = _git("rev-parse", "HEAD")
+    root = Path(git("rev-parse", "--show-toplevel") or ".")
+    commit = git("rev-parse", "HEAD")
     began = time.monotonic()
     code = subprocess.run([str(root / ".ci" / "run")], cwd=root, check=False).returncode  # noqa: S603 - the repo's CI entry point
     seconds = time.monotonic() - began

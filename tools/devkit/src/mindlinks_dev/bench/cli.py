@@ -13,8 +13,6 @@ import asyncio
 import json
 import os
 import shlex
-import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -33,10 +31,6 @@ from mindlinks_fleet import FLEET
 DEFAULT_PORT_OFFSET = 22000
 """Services on 25001-25011, the edge on 30080: beside ``make run`` (0), the
 e2e suite (20000), ``make load`` (24000) and under the kernel's ephemeral range."""
-
-
-_GIT = shutil.which("git") or "git"
-"""git by its full path (what the bench names as measured is a commit)."""
 
 
 def say(message: str) -> None:
@@ -58,17 +52,6 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--docs", type=Path, default=None, help="default: docs/")
     parser.add_argument("--no-docs", action="store_true", help="print only")
     return parser.parse_args(argv)
-
-
-def _commit(root: Path) -> str:
-    found = subprocess.run(  # noqa: S603 - git, to name the measured commit
-        [_GIT, "rev-parse", "--short", "HEAD"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return found.stdout.strip() or "unknown"
 
 
 def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
@@ -162,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = {
         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": command,
-        "commit": _commit(root),
+        "commit": ci.git("rev-parse", "--short", "HEAD", cwd=root) or "unknown",
         "machine": {
             "cpus": os.cpu_count() or 1,
             "loadAverage": _load_average(),
