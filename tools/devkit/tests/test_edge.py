@@ -398,3 +398,13 @@ async def test_health_ready_when_every_upstream_answers(upstreams: Upstreams) ->
                     "status": "ready",
                     "upstreams": {"auth": "ok", "user": "ok"},
                 }
+
+
+async def test_a_header_value_with_trailing_space_reaches_the_service_trimmed(
+    edge: httpx.AsyncClient,
+) -> None:
+    """``Authorization: Bearer `` (empty token) is the service's 401 to give,
+    not a 502 because the edge could not forward the header."""
+    response = await edge.get("/v1/auth/me", headers={"x-note": "kept "})
+    assert response.status_code == 201
+    assert seen_headers(response)["x-note"] == ["kept"]

@@ -126,7 +126,10 @@ def forward_headers(
         elif key == b"host":
             host = value
         elif key not in HOP_BY_HOP and key not in _SET_BY_EDGE and key not in skip:
-            headers.append((key, value))
+            # A field value has no surrounding white space (RFC 9110 5.5); the
+            # client library refuses to send one that does (``Bearer ``), which
+            # answered a client's malformed header with a 502.
+            headers.append((key, value.strip(b" \t")))
     forwarded_for.append(client.encode("latin-1"))
     headers += [
         (b"x-forwarded-for", b", ".join(forwarded_for)),
