@@ -116,3 +116,35 @@ def test_a_retried_transaction_with_its_token_commits_once() -> None:
 
     with moto_server() as endpoint:
         assert asyncio.run(run(endpoint)) == "refused"
+
+
+def test_each_json_target_is_dispatched_to_its_own_service_once_looked_up() -> None:
+    """The dispatcher's memory is keyed by signing service and target prefix:
+    DynamoDB, SQS and Secrets Manager calls, interleaved, each reach their
+    own backend every time."""
+
+    async def run(endpoint: str) -> tuple[list[str], list[str], str]:
+        session = aioboto3.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name="eu-west-1"
+        )
+        async with (
+            session.client("dynamodb", endpoint_url=endpoint) as dynamodb,
+            session.client("sqs", endpoint_url=endpoint) as sqs,
+            session.client("secretsmanager", endpoint_url=endpoint) as secrets,
+        ):
+            for round_ in range(2):
+                await dynamodb.create_table(
+                    TableName=f"t{round_}",
+                    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                    AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                    BillingMode="PAY_PER_REQUEST",
+                )
+                await sqs.create_queue(QueueName=f"q{round_}")
+                await secrets.create_secret(Name=f"s{round_}", SecretString=str(round_))
+            tables = (await dynamodb.list_tables())["TableNames"]
+            queues = [url.rsplit("/", 1)[-1] for url in (await sqs.list_queues())["QueueUrls"]]
+            secret = (await secrets.get_secret_value(SecretId="s1"))["SecretString"]
+            return tables, queues, secret
+
+    with moto_server() as endpoint:
+        assert asyncio.run(run(endpoint)) == (["t0", "t1"], ["q0", "q1"], "1")

@@ -23,6 +23,13 @@ resource (``"dynamodb:Query mindlinks-local-contract-outbox": 3``), and
 ``DELETE`` resets them. That is how ``make load`` and ``make bench`` count
 what an idle fleet, or one contract's lifecycle, costs in AWS requests —
 cheaper than moto's own request recorder, which writes every body to a file.
+
+Two costs of moto's server are left out, found by profiling the emulator under
+ten lifecycles at once (docs/performance.md): an access-log line per request
+(15 % of its CPU, mostly threads queueing on the log handler's lock) and the
+dispatch of each request to its service's app (9 %, under one global lock),
+which for JSON-protocol calls depends only on the signature's service and the
+``X-Amz-Target`` prefix, so it is looked up once per pair.
 """
 
 from __future__ import annotations
@@ -211,6 +218,32 @@ class CallCounter:
         return self.app(environ, start_response)
 
 
+class QuietRequestHandler(MotoRequestHandler):
+    """No access-log line per request; errors are still logged."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
+
+
+class Dispatcher(DomainDispatcherApplication):
+    """moto's dispatcher, remembering the app of each JSON-protocol target."""
+
+    def __init__(self) -> None:
+        super().__init__(create_backend_app)
+        self._by_target: dict[tuple[str, str], Any] = {}
+
+    def get_application(self, environ: Environ) -> Any:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if not target or not scope:
+            return super().get_application(environ)
+        key = (scope.group(1), target.partition(".")[0])
+        app = self._by_target.get(key)
+        if app is None:
+            app = self._by_target[key] = super().get_application(environ)
+        return app
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -218,8 +251,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds queue URLs from it
     make_atomic()
-    app = CallCounter(DomainDispatcherApplication(create_backend_app))
-    run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    app = CallCounter(Dispatcher())
+    run_simple(args.host, args.port, app, threaded=True, request_handler=QuietRequestHandler)
 
 
 if __name__ == "__main__":
