@@ -148,3 +148,69 @@ def test_each_json_target_is_dispatched_to_its_own_service_once_looked_up() -> N
 
     with moto_server() as endpoint:
         assert asyncio.run(run(endpoint)) == (["t0", "t1"], ["q0", "q1"], "1")
+
+
+def test_a_cancelled_transaction_leaves_every_item_it_named_as_it_was() -> None:
+    """Rolled back from copies of its items: a put, an update and a delete
+    applied before a failing condition are all undone; other items stay."""
+
+    async def run(endpoint: str) -> list[dict[str, object]]:
+        session = aioboto3.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name="eu-west-1"
+        )
+        async with session.client("dynamodb", endpoint_url=endpoint) as dynamodb:
+            await dynamodb.create_table(
+                TableName="rows",
+                KeySchema=[
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            for sk in ("kept", "updated", "deleted"):
+                await dynamodb.put_item(
+                    TableName="rows", Item={"pk": {"S": "a"}, "sk": {"S": sk}, "n": {"N": "1"}}
+                )
+
+            def key(sk: str) -> dict[str, dict[str, str]]:
+                return {"pk": {"S": "a"}, "sk": {"S": sk}}
+
+            try:
+                await dynamodb.transact_write_items(
+                    TransactItems=[
+                        {"Put": {"TableName": "rows", "Item": key("new") | {"n": {"N": "9"}}}},
+                        {
+                            "Update": {
+                                "TableName": "rows",
+                                "Key": key("updated"),
+                                "UpdateExpression": "SET n = :n",
+                                "ExpressionAttributeValues": {":n": {"N": "9"}},
+                            }
+                        },
+                        {"Delete": {"TableName": "rows", "Key": key("deleted")}},
+                        {
+                            "ConditionCheck": {
+                                "TableName": "rows",
+                                "Key": key("kept"),
+                                "ConditionExpression": "n = :two",
+                                "ExpressionAttributeValues": {":two": {"N": "2"}},
+                            }
+                        },
+                    ]
+                )
+            except dynamodb.exceptions.TransactionCanceledException:
+                pass
+            else:
+                raise AssertionError("the condition should have cancelled the transaction")
+            scanned = await dynamodb.scan(TableName="rows")
+            return sorted(scanned["Items"], key=lambda item: str(item["sk"]))
+
+    with moto_server() as endpoint:
+        assert asyncio.run(run(endpoint)) == [
+            {"pk": {"S": "a"}, "sk": {"S": sk}, "n": {"N": "1"}}
+            for sk in ("deleted", "kept", "updated")
+        ]
