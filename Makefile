@@ -8,7 +8,7 @@ PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml tools/*/pyproject.toml
 MODULES := $(sort $(notdir $(wildcard libs/*/src/mindlinks_* tools/*/src/mindlinks_* services/*/src/mindlinks_*)))
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo images test check lint typecheck imports security pytest fmt openapi docs generate constraints bench capacity ci-timed chaos fuzz load clean
+.PHONY: setup run demo images test check lint typecheck imports security pytest fmt openapi docs generate constraints bench capacity profile ci-timed chaos fuzz load clean
 
 setup: $(STAMP)
 
@@ -100,6 +100,12 @@ bench: setup
 # docs/capacity.md again from docs/bench.json, without measuring.
 capacity: setup
 	$(BIN)/python -m mindlinks_dev.bench.capacity
+
+# Where the CPU goes (≈ 3 min): py-spy samples a fleet of its own (ports +8000)
+# under the hottest route and under ten lifecycles at once, and rewrites the
+# generated part of docs/profiles.md. Needs ptrace (root, or CAP_SYS_PTRACE).
+profile: setup
+	$(BIN)/python -m mindlinks_dev.bench.profile $(PROFILE_ARGS)
 
 # .ci/run, timed from a clean clone's start (set-up included): its duration
 # recorded in .run/ci-run.json, where make bench reads it.

@@ -24,16 +24,20 @@ resource (``"dynamodb:Query mindlinks-local-contract-outbox": 3``), and
 what an idle fleet, or one contract's lifecycle, costs in AWS requests —
 cheaper than moto's own request recorder, which writes every body to a file.
 
-Two costs of moto's server are left out, found by profiling the emulator under
-ten lifecycles at once (docs/performance.md): an access-log line per request
-(15 % of its CPU, mostly threads queueing on the log handler's lock) and the
-dispatch of each request to its service's app (9 %, under one global lock),
-which for JSON-protocol calls depends only on the signature's service and the
-``X-Amz-Target`` prefix, so it is looked up once per pair. Two more grow with
-use: moto copies every table a transaction touches, whole, to roll it back
-(8 % of its CPU with a few hundred items, and more as tables fill), where a
-copy of each item the transaction names is enough; and EventBridge builds a
-JSONPath parser for each path of each delivery, where one per path is.
+What moto's own server costs was found by profiling the emulator under ten
+lifecycles at once (docs/profiles.md). Its werkzeug server closes the
+connection after every answer, so each AWS call from a service opened a TCP
+connection (up to a fifth of a service's CPU) and a thread here, and wrote an
+access-log line (15 % of the emulator's CPU, threads queueing on the log
+handler's lock): waitress serves the same WSGI app from a pool of threads,
+keeping connections alive and logging nothing per request. The dispatch of
+each request to its service's app (9 %, under one global lock) depends, for
+JSON-protocol calls, only on the signature's service and the ``X-Amz-Target``
+prefix, so it is looked up once per pair. Two more costs grew with use: moto
+copies every table a transaction touches, whole, to roll it back (8 % with a
+few hundred items, and more as tables fill), where a copy of each item the
+transaction names is enough; and EventBridge builds a JSONPath parser for
+each path of each delivery, where one per path is.
 """
 
 from __future__ import annotations
@@ -61,10 +65,9 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
-    MotoRequestHandler,
     create_backend_app,
 )
-from werkzeug.serving import run_simple
+from waitress import serve
 
 ITEM_OPERATIONS = (
     "batch_get_item",
@@ -79,6 +82,9 @@ ITEM_OPERATIONS = (
     "update_item",
 )
 COUNTS_PATH = "/_mindlinks/calls"
+THREADS = 64
+"""Request threads: each SQS long poll holds one for up to 20 s (a fleet has
+eleven queues), the rest answer everything else."""
 _lock = threading.RLock()
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
@@ -292,13 +298,6 @@ class CallCounter:
         return self.app(environ, start_response)
 
 
-class QuietRequestHandler(MotoRequestHandler):
-    """No access-log line per request; errors are still logged."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return
-
-
 class Dispatcher(DomainDispatcherApplication):
     """moto's dispatcher, remembering the app of each JSON-protocol target."""
 
@@ -326,7 +325,16 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds queue URLs from it
     make_atomic()
     app = CallCounter(Dispatcher())
-    run_simple(args.host, args.port, app, threaded=True, request_handler=QuietRequestHandler)
+    serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=THREADS,
+        connection_limit=1000,
+        channel_timeout=120,
+        ident=None,
+        _quiet=True,
+    )
 
 
 if __name__ == "__main__":
