@@ -112,7 +112,10 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
-            aws = await stack.enter_async_context(Aws(settings, service, fleet.name))
+            spec = fleet.service(service)
+            aws = await stack.enter_async_context(
+                Aws(settings, service, fleet.name, s3=bool(spec.buckets))
+            )
             http = await stack.enter_async_context(
                 httpx.AsyncClient(
                     limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),

@@ -125,7 +125,8 @@ def _start_rows(f: Figures, fleet: Fleet) -> list[Row]:
             "a bare uvicorn process",
             TARGETS["rss"],
             f"services {min(services.values()):.0f} to {max(services.values()):.0f} MiB; the rest "
-            "above the floor is what each imports (the import row)",
+            "above the floor is what each imports (the import row) and its AWS clients' API "
+            "models (botocore keeps each it loads)",
         ),
         Row(
             f"idle RSS of the fleet (`make run`'s default: one fleet host for {len(services)} "
