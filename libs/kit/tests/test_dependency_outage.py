@@ -55,7 +55,7 @@ async def _bug() -> None:
 
 def _app(failure: Callable[[], Awaitable[None]]) -> FastAPI:
     app = FastAPI()
-    install_handlers(app)
+    install_handlers(app, redis=True)
 
     @app.get("/thing")
     async def thing() -> None:

@@ -103,5 +103,5 @@ async def test_a_route_whose_peer_hangs_answers_503_problem(toy: Running) -> Non
         assert hanging.headers[0]["x-correlation-id"] == "c-1"
         assert "x-amzn-trace-id" in hanging.headers[0]
     finally:
-        alpha.peers.breakers["beta"].breaker.close()
+        alpha.peers.breakers["beta"].close()
         alpha.peers.mount("beta", httpx.ASGITransport(app=toy.apps["beta"]))

@@ -79,7 +79,7 @@ class Desk:
         finally:
             peers.ports = ports
             peers.mount(service, httpx.ASGITransport(app=self.fleet.apps[service]))
-            peers.breakers[service].breaker.close()
+            peers.breakers[service].close()
 
     @contextmanager
     def failing(self, service: str, method: str, path: str) -> Iterator[None]:
@@ -92,7 +92,7 @@ class Desk:
             yield
         finally:
             peers.mount(service, app)
-            peers.breakers[service].breaker.close()
+            peers.breakers[service].close()
 
     def stopped(self, service: str) -> AbstractContextManager[None]:
         """``service`` as the admin sees a stopped one: its port refuses connections."""

@@ -245,7 +245,7 @@ async def test_a_live_service_that_is_not_ready(desk: Desk) -> None:
         response = await desk.get("/fleet")
     finally:
         peers.mount("signature", httpx.ASGITransport(app=desk.fleet.apps["signature"]))
-        peers.breakers["signature"].breaker.close()
+        peers.breakers["signature"].close()
     health = {s["service"]: s for s in response.json()["services"]}["signature"]
     assert (health["live"], health["ready"], health["version"]) == (True, False, "9.9.9")
     assert health["error"] is None

@@ -95,7 +95,7 @@ async def test_a_stopped_service_is_named_in_partial(desk: Desk, pair: Any) -> N
 
 async def test_an_open_breaker_is_named_in_partial(desk: Desk, pair: Any) -> None:
     client, _, _ = pair
-    breaker = desk.fleet.runtime("admin").peers.breakers["contract"].breaker
+    breaker = desk.fleet.runtime("admin").peers.breakers["contract"]
     breaker.open()
     try:
         response = await desk.get(f"/users/{client.user_id}")

@@ -112,7 +112,7 @@ def stopped(fleet: Running, service: str) -> Iterator[None]:
     finally:
         peers.ports = ports
         peers.mount(service, httpx.ASGITransport(app=fleet.apps[service]))
-        peers.breakers[service].breaker.close()
+        peers.breakers[service].close()
 
 
 async def test_fleet_status(ops: Cli, operator: Operator) -> None:

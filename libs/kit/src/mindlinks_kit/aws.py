@@ -165,7 +165,9 @@ def session(region: str) -> aioboto3.Session:
 class Aws:
     """An app's AWS clients; open with ``async with Aws(settings) as aws``.
     ``caller`` is the service and ``fleet`` its fleet (its calls are recorded
-    under those names when ``settings.aws_call_log`` is set)."""
+    under those names when ``settings.aws_call_log`` is set). ``s3``: open an
+    S3 client (a service that declares buckets); without it there is no
+    ``s3`` attribute — S3's API model is 6 MiB of every process that holds one."""
 
     dynamodb: DynamoDBClient
     sqs: SQSClient
@@ -174,8 +176,11 @@ class Aws:
     secrets: SecretsManagerClient
     kms: KMSClient
 
-    def __init__(self, settings: ServiceSettings, caller: str, fleet: str) -> None:
+    def __init__(
+        self, settings: ServiceSettings, caller: str, fleet: str, *, s3: bool = True
+    ) -> None:
         self.settings = settings
+        self._with_s3 = s3
         self.session = session(settings.aws_region)
         self._stack = AsyncExitStack()
         self._log = (
@@ -194,12 +199,7 @@ class Aws:
                 args["verify"] = False
         return args
 
-    async def __aenter__(self) -> Aws:
-        enter = self._stack.enter_async_context
-        args = self._client_args()
-        self.dynamodb = await enter(self.session.client("dynamodb", **args))
-        self.sqs = await enter(self.session.client("sqs", **{**args, "config": _SQS_CONFIG}))
-        self.events = await enter(self.session.client("events", **args))
+    def _s3_args(self, args: dict[str, Any]) -> dict[str, Any]:
         # SigV4 (S3 refuses SigV2 presigned policies on buckets created since 2020)
         # and the regional endpoint, so presigned URLs work as issued.
         s3_config = _CONFIG.merge(
@@ -210,12 +210,23 @@ class Aws:
         )
         s3_args = {**args, "config": s3_config}
         s3_args.setdefault("endpoint_url", f"https://s3.{self.settings.aws_region}.amazonaws.com")
-        self.s3 = await enter(self.session.client("s3", **s3_args))
+        return s3_args
+
+    async def __aenter__(self) -> Aws:
+        enter = self._stack.enter_async_context
+        args = self._client_args()
+        self.dynamodb = await enter(self.session.client("dynamodb", **args))
+        self.sqs = await enter(self.session.client("sqs", **{**args, "config": _SQS_CONFIG}))
+        self.events = await enter(self.session.client("events", **args))
+        if self._with_s3:
+            self.s3 = await enter(self.session.client("s3", **self._s3_args(args)))
         self.secrets = await enter(self.session.client("secretsmanager", **args))
         self.kms = await enter(self.session.client("kms", **args))
         if self._log is not None:
-            for client in (self.dynamodb, self.sqs, self.events, self.s3, self.secrets, self.kms):
+            for client in (self.dynamodb, self.sqs, self.events, self.secrets, self.kms):
                 self._log.watch(client)
+            if self._with_s3:
+                self._log.watch(self.s3)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -130,22 +130,29 @@ def is_transient(exc: BaseException) -> bool:
     throttling) rather than a bug."""
     from botocore.exceptions import ClientError, HTTPClientError
     from botocore.exceptions import ConnectionError as AwsConnectionError
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
 
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(
-            current,
-            AwsConnectionError | HTTPClientError | RedisConnectionError | RedisTimeoutError,
-        ):
+        if isinstance(current, AwsConnectionError | HTTPClientError) or _redis_outage(current):
             return True
         if isinstance(current, ClientError):
             return current.response.get("Error", {}).get("Code") in AWS_TRANSIENT_CODES
         current = current.__cause__ or current.__context__
     return False
+
+
+_REDIS_OUTAGES = frozenset(
+    {("redis.exceptions", "ConnectionError"), ("redis.exceptions", "TimeoutError")}
+)
+
+
+def _redis_outage(exc: BaseException) -> bool:
+    """A redis connection error or timeout (or a subclass), recognised by its
+    class's name: importing redis to compare classes would load it into every
+    service, and only auth and notification use it."""
+    return any((kind.__module__, kind.__qualname__) in _REDIS_OUTAGES for kind in type(exc).__mro__)
 
 
 class PeerRefused(Problem):
@@ -194,14 +201,14 @@ def allowed_methods(routes: Any, scope: Any) -> str:
     )
 
 
-def install_handlers(app: Any) -> None:
-    """Render every error as problem+json; nothing internal leaks."""
+def install_handlers(app: Any, *, redis: bool = False) -> None:
+    """Render every error as problem+json; nothing internal leaks. ``redis``:
+    the app uses Redis, so its errors are answered like AWS's (imported only then)."""
     import structlog
     from botocore.exceptions import BotoCoreError, ClientError
     from fastapi import Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
-    from redis.exceptions import RedisError
     from starlette.exceptions import HTTPException
     from starlette.requests import ClientDisconnect
 
@@ -291,6 +298,10 @@ def install_handlers(app: Any) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(ClientDisconnect, on_client_gone)
-    for store_error in (BotoCoreError, ClientError, RedisError):
+    for store_error in (BotoCoreError, ClientError):
         app.add_exception_handler(store_error, on_store_error)
+    if redis:
+        from redis.exceptions import RedisError
+
+        app.add_exception_handler(RedisError, on_store_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -13,11 +13,9 @@ import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from contextlib import suppress
 from typing import Any, TypeVar, overload
 
 import httpx
-import pybreaker
 import structlog
 from opentelemetry import propagate
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -28,6 +26,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from mindlinks_kit.breaker import AsyncBreaker, CircuitOpen
 from mindlinks_kit.context import current
 from mindlinks_kit.declaration import EVERY_SERVICE, Call, Lookup, Route
 from mindlinks_kit.errors import (
@@ -138,51 +137,10 @@ def peer_problem(response: httpx.Response) -> tuple[str | None, str | None]:
     )
 
 
-class CircuitOpen(Exception):
-    """The breaker is open: the call was not attempted."""
-
-
 class _Retryable(Exception):
     def __init__(self, reason: str, response: httpx.Response | None = None) -> None:
         super().__init__(reason)
         self.response = response
-
-
-class AsyncBreaker:
-    """pybreaker's state machine driven from async code.
-
-    pybreaker guards generator calls: its state checks run before the
-    generator starts and success/failure is recorded when it ends, which lets
-    an awaited call sit in between.
-    """
-
-    def __init__(self, name: str, fail_max: int, reset_timeout: float) -> None:
-        self.breaker = pybreaker.CircuitBreaker(
-            fail_max=fail_max, reset_timeout=reset_timeout, name=name
-        )
-
-    @property
-    def state(self) -> str:
-        return str(self.breaker.current_state)
-
-    async def call(self, fn: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
-        def suspended() -> Any:
-            yield
-
-        try:
-            gate = self.breaker.call(suspended)
-        except pybreaker.CircuitBreakerError:
-            raise CircuitOpen(self.breaker.name) from None
-        next(gate)
-        try:
-            result = await fn()
-        except Exception as exc:
-            with suppress(Exception):
-                gate.throw(exc)
-            raise
-        with suppress(StopIteration):
-            gate.send(None)
-        return result
 
 
 class ServiceTokens:

@@ -6,12 +6,11 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 import jwt
 from pydantic import BaseModel
-from redis.asyncio import Redis
 
 from mindlinks_kit.auth import TokenVerifier
 from mindlinks_kit.aws import Aws
@@ -25,6 +24,9 @@ from mindlinks_kit.idempotency import Idempotency
 from mindlinks_kit.observability import Metrics
 from mindlinks_kit.revocations import Revocations
 from mindlinks_kit.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis  # only auth and notification import redis
 
 T = TypeVar("T")
 S = TypeVar("S", bound=ServiceSettings)

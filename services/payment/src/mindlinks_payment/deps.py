@@ -16,7 +16,6 @@ from mindlinks_payment.clients import ContractDirectory
 from mindlinks_payment.listings import Listings
 from mindlinks_payment.providers import PaymentsProvider
 from mindlinks_payment.providers.local import WEBHOOK_PATH, LocalStripe
-from mindlinks_payment.providers.stripe_api import StripeProvider
 from mindlinks_payment.service.oversight import Oversight
 from mindlinks_payment.service.payments import Payments
 from mindlinks_payment.service.payouts import Payouts
@@ -40,6 +39,9 @@ class PaymentDeps:
 
 def provider_for(settings: Settings, runtime: Runtime) -> PaymentsProvider:
     if settings.stripe_api_key is not None:
+        # Stripe's SDK is imported only by a process that talks to Stripe.
+        from mindlinks_payment.providers.stripe_api import StripeProvider
+
         return StripeProvider.connect(
             api_key=settings.stripe_api_key.get_secret_value(),
             http=runtime.http,

@@ -5,6 +5,9 @@ ledger entries that record the signatures — appended to the signed original
 
 Deterministic: the same signatures give the same bytes, so a retried signing
 stores the same final document. CPU-bound: call through ``asyncio.to_thread``.
+
+reportlab and pypdf are imported by the first rendering, not with the service
+(about a third of a second of its start, for a page made once per contract).
 """
 
 from __future__ import annotations
@@ -12,17 +15,13 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 # Escaping only, nothing is parsed (bandit's B406 is about XML parsers).
 from xml.sax.saxutils import escape  # nosec B406
 
-from pypdf import PdfReader, PdfWriter
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from reportlab.platypus.flowables import Flowable
+if TYPE_CHECKING:
+    from reportlab.platypus.flowables import Flowable
 
 TITLE = "Certificate of completion"
 
@@ -54,6 +53,12 @@ def _text(value: str) -> str:
 
 
 def certificate_page(certificate: Certificate) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
     styles = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=styles["BodyText"])
     mono = ParagraphStyle("mono", parent=body, fontName="Courier", fontSize=8, leading=10)
@@ -122,6 +127,8 @@ def certificate_page(certificate: Certificate) -> bytes:
 
 def append_certificate(original: bytes, certificate: Certificate) -> bytes:
     """The original's pages followed by the certificate page, as one PDF."""
+    from pypdf import PdfReader, PdfWriter
+
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(original)))
     writer.append(PdfReader(io.BytesIO(certificate_page(certificate))))
     out = io.BytesIO()

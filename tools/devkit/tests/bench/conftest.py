@@ -36,6 +36,13 @@ def figures() -> dict[str, Any]:
         "importFloor": 1.2,
         "importBreakdown": {"aiohttp": 0.6, "redis": 0.5, "pydantic": 0.4},
         "bare": {"seconds": 10.0, "rss": [50.0] * 12},
+        "host": {
+            "readySeconds": 12.0,
+            "rss": 400.0,
+            "awsRss": 150.0,
+            "cpuToReady": {"host": 6.0, "aws (moto)": 3.0},
+            "bare": {"seconds": 3.0, "rss": [80.0]},
+        },
         "fleet": {
             "readySeconds": 40.0,
             "rss": rss,

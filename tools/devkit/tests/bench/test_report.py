@@ -15,7 +15,7 @@ from mindlinks_fleet import FLEET
 def test_every_row_of_the_issue_and_the_three_more_in_order(figures: dict[str, Any]) -> None:
     table = rows(figures, FLEET, Baseline(100, "2026-12-03", "abc1234"))
     order = [
-        "`make run` (after set-up) to all parts ready",
+        "`make run` (after set-up",
         "one service's import",
         "idle RSS per service",
         "idle RSS of the fleet",
@@ -34,16 +34,14 @@ def test_every_row_of_the_issue_and_the_three_more_in_order(figures: dict[str, A
     assert len(table) == len(order)
     assert all(r.what.startswith(name) for r, name in zip(table, order, strict=True))
     by_name = dict(zip(order, table, strict=True))
-    start = by_name["`make run` (after set-up) to all parts ready"]
-    assert (start.value, start.floor, start.ratio, start.verdict) == (40.0, 10.0, 4.0, FAIL)
-    assert "12 bare uvicorn processes" in start.floor_what
+    start = by_name["`make run` (after set-up"]
+    assert (start.value, start.floor, start.ratio, start.verdict) == (12.0, 3.0, 4.0, PASS)
     imports = by_name["one service's import"]
     assert imports.value == 4.5
     assert "signature" in imports.what
     assert "aiohttp 0.6 s" in imports.bound
     fleet_rss = by_name["idle RSS of the fleet"]
-    assert fleet_rss.value == 11 * 120 + 100
-    assert fleet_rss.floor == 600
+    assert (fleet_rss.value, fleet_rss.floor, fleet_rss.verdict) == (400.0, 80.0, PASS)
     calls = by_name["AWS calls per complete lifecycle"]
     assert calls.value == 31
     assert calls.ratio == 0.31
@@ -55,9 +53,28 @@ def test_every_row_of_the_issue_and_the_three_more_in_order(figures: dict[str, A
     assert by_name["an internal call"].verdict == PASS  # 3.0 / 2.5 = 1.2
     assert by_name["the edge's CPU per proxied request"].verdict == FAIL  # 0.5 ms
     assert all(r.bound for r in table)
+    per_service = by_name["idle RSS per service"]
+    assert per_service.value == 120.0
+    assert per_service.floor == 50.0
     assert by_name["activation, one lifecycle alone"].what == (
         "activation, one lifecycle alone (one alone: 1.0 s)"
     )
+
+
+def test_the_start_and_fleet_memory_rows_measure_make_runs_default_and_say_so(
+    figures: dict[str, Any],
+) -> None:
+    """``make run`` hosts every service in one process by default; the rows per
+    service sample the fleet of one process per service, and each row says which."""
+    table = {r.what.split(" (")[0]: r for r in rows(figures, FLEET)}
+    start = table["`make run`"]
+    assert "one fleet host" in start.what
+    assert start.floor_what == "one fleet host serving 12 bare apps"
+    assert "`--processes`): 40.0 s" in start.bound
+    fleet_rss = table["idle RSS of the fleet"]
+    assert "`make run`'s default: one fleet host" in fleet_rss.what
+    assert "`--processes`): 1420 MiB (12 bare processes: 600)" in fleet_rss.bound
+    assert "one process each, `--processes`" in table["idle RSS per service"].what
 
 
 def test_without_a_baseline_this_runs_count_is_its_own_floor(figures: dict[str, Any]) -> None:

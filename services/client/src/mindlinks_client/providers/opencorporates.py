@@ -23,7 +23,7 @@ from mindlinks_client.providers import (
     parse_company,
     parse_officers,
 )
-from mindlinks_kit.http import AsyncBreaker, CircuitOpen
+from mindlinks_kit.breaker import AsyncBreaker, CircuitOpen
 
 log = structlog.get_logger("mindlinks.opencorporates")
 OFFICER_PAGES = 3

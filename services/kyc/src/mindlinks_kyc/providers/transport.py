@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import structlog
 
-from mindlinks_kit.http import AsyncBreaker, CircuitOpen
+from mindlinks_kit.breaker import AsyncBreaker, CircuitOpen
 from mindlinks_kyc.providers import ProviderFailed
 
 log = structlog.get_logger("mindlinks.kyc.providers")

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from mindlinks_kit.http import AsyncBreaker
+from mindlinks_kit.breaker import AsyncBreaker
 from mindlinks_kyc.providers import (
     Applicant,
     Decision,

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import structlog
 
-from mindlinks_kit.http import AsyncBreaker, CircuitOpen
+from mindlinks_kit.breaker import AsyncBreaker, CircuitOpen
 from mindlinks_notification.providers import Mail, MailDeliveryFailed
 
 log = structlog.get_logger("mindlinks.sendgrid")

@@ -22,7 +22,6 @@ from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
 import httpx
-import stripe
 import structlog
 
 from mindlinks_kit.errors import Conflict, NotFound, Problem
@@ -80,6 +79,8 @@ def sign(payload: str, secret: str, timestamp: int) -> str:
 
 def stripe_event(event_type: str, obj: Mapping[str, Any]) -> dict[str, Any]:
     """An Event object exactly as Stripe sends it to a webhook endpoint."""
+    import stripe  # its API version only, on the first event (the SDK is slow to import)
+
     return {
         "id": f"evt_local_{secrets.token_hex(12)}",
         "object": "event",

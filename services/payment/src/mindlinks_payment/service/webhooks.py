@@ -17,7 +17,6 @@ import time
 from dataclasses import replace
 from typing import Any, Literal, Protocol
 
-import stripe
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -97,6 +96,8 @@ def verify(
     """Stripe's own verifier (HMAC-SHA256 over ``t.payload``, not older than
     ``tolerance``), plus the check it lacks: not more than ``tolerance`` ahead
     of our clock (a pre-signed event would otherwise stay valid until then)."""
+    import stripe  # on the first webhook: the SDK is a third of a second of import
+
     try:
         event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
     except stripe.SignatureVerificationError:

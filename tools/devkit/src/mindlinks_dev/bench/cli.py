@@ -2,8 +2,10 @@
 its figures (``docs/bench.json``) and ``docs/capacity.md``.
 
 Measures in this order, each on a quiet fleet of its own: the in-process
-request costs, the floor processes, then the real fleet (whose settle time
-also imports every service in fresh interpreters). About seven minutes here.
+request costs, the floor processes, ``make run``'s default fleet (one fleet
+host: its start and memory), then the fleet of one process per service
+(whose settle time also imports every service in fresh interpreters). About
+eight minutes here.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "--settle", type=float, default=80.0, help="seconds after start before idle"
     )
     parser.add_argument("--idle-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--host-settle",
+        type=float,
+        default=20.0,
+        help="seconds from the fleet host's ready to reading its idle memory",
+    )
     parser.add_argument("--lifecycles", type=int, default=10)
     parser.add_argument("--docs", type=Path, default=None, help="default: docs/")
     parser.add_argument("--no-docs", action="store_true", help="print only")
@@ -59,12 +67,15 @@ def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     say("in-process request costs …")
     costs = asyncio.run(asgi.measure(args.calls, args.logins))
     parts = len(FLEET.services) + 1
-    say(f"{parts} bare processes at once (the start and memory floors) …")
+    say(f"{parts} bare processes at once, then one host of {parts} bare apps (the floors) …")
     bare = processes.start_bare(parts)
+    bare_host = processes.start_bare_host(parts)
     floor = processes.import_cpu(processes.FLOOR_IMPORT)
 
     run_dir = (args.run_dir or root / ".run" / "bench").resolve()
-    say(f"the fleet at offset {args.port_offset} ({run_dir}) …")
+    say(f"`make run`'s default fleet (one fleet host) at offset {args.port_offset} …")
+    host = outside.host_start(run_dir, args.port_offset, args.host_settle, say)
+    say(f"the fleet of one process per service at offset {args.port_offset} ({run_dir}) …")
     plan = outside.Plan(args.port_offset, args.settle, args.idle_seconds, args.lifecycles)
     run = outside.measure(run_dir, plan, processes.import_cpu_by_service, say)
     slowest = max(run.meanwhile, key=run.meanwhile.__getitem__)
@@ -81,6 +92,13 @@ def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         "importFloor": floor,
         "importBreakdown": {k: round(v, 3) for k, v in list(breakdown.items())[:8]},
         "bare": {"seconds": bare.seconds, "rss": list(bare.rss)},
+        "host": {
+            "readySeconds": host.ready_seconds,
+            "rss": host.rss,
+            "awsRss": host.aws_rss,
+            "cpuToReady": {k: round(v, 2) for k, v in host.cpu_to_ready.items()},
+            "bare": {"seconds": bare_host.seconds, "rss": list(bare_host.rss)},
+        },
         "fleet": {
             "readySeconds": run.ready_seconds,
             "rss": dict(run.rss),

@@ -2,7 +2,10 @@
 on loopback (the load tool's fleet, at a port offset of its own), driven
 through the edge with the demo's story.
 
-One fleet, in this order: its start (runner to every part ready); a settle
+First ``make run``'s default, one fleet host (``host_start``): its start to
+every part ready and its idle memory. Then one process per service
+(``--processes``, as deployed, so CPU and memory are read per service), in
+this order: its start (runner to every part ready); a settle
 while the relays back off to their idle pace (the caller's other work runs
 meanwhile); the idle fleet (its AWS calls, its CPU, every part's memory);
 lifecycles alone, one after another (their AWS calls, public requests and
@@ -29,6 +32,20 @@ from mindlinks_dev.load.fleet import CpuSample, Fleet, cpu_seconds, fleet_with_r
 T = TypeVar("T")
 INFRASTRUCTURE = ("aws (moto)", "redis", "load driver")
 """Processes of a local run that are not the fleet's own (AWS, Redis, us)."""
+AWS = INFRASTRUCTURE[0]
+
+
+@dataclass(frozen=True)
+class HostStart:
+    """``make run``'s default: every service and the edge in one fleet host."""
+
+    ready_seconds: float
+    """From starting the runner to every part answering ready."""
+    rss: float
+    """The host's resident MiB once idle (every service and the edge)."""
+    aws_rss: float
+    cpu_to_ready: Mapping[str, float]
+    """CPU-seconds the host and the embedded AWS had used when all were ready."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,25 @@ def edge_cost(fleet: Fleet, person: Person, n: int = 400) -> EdgeCost:
         user = (cpu_seconds(pids["user"]) - before) * 1000 / (n + 20)
         own = per_request("/health/live", {}, pids["edge"])
     return EdgeCost(proxied, own, user)
+
+
+def host_start(
+    run_dir: Path, port_offset: int, settle: float, say: Callable[[str], None]
+) -> HostStart:
+    """Start the fleet as ``make run`` does by default, time it to every part
+    ready, read its memory ``settle`` seconds later, stop it."""
+    edge_port = port_offset + 8080
+    with fleet_with_retries(run_dir, port_offset, edge_port, say, processes=False) as fleet:
+        pids = fleet.processes()
+        hosts = {int(part["pid"]) for part in fleet.state["parts"].values()}
+        if len(hosts) != 1:
+            raise AssertionError(f"expected one fleet host, found processes {sorted(hosts)}")
+        pids["host"] = hosts.pop()
+        cpu = {name: cpu_seconds(pids[name]) for name in ("host", AWS) if name in pids}
+        say(f"the fleet host is ready in {fleet.ready_seconds:.1f} s; settling {settle:.0f} s …")
+        time.sleep(settle)
+        rss = resident({name: pids[name] for name in ("host", AWS) if name in pids})
+    return HostStart(fleet.ready_seconds, rss["host"], rss.get(AWS, 0.0), cpu)
 
 
 def measure(

@@ -2,7 +2,9 @@
 service, the wall time for processes to start answering, and their memory.
 
 Each figure comes with its floor from the same kind of process: Python with
-uvicorn and a bare FastAPI app (``bare.create``), started the same way.
+uvicorn and a bare FastAPI app (``bare.create``), started the same way — one
+uvicorn process per app (``--processes``, as deployed), or one fleet host
+serving them all (``make run``'s default).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -104,18 +107,38 @@ class Started:
 
 def start_bare(count: int, ready_timeout: float = 120.0, settle: float = 2.0) -> Started:
     """``count`` uvicorn processes of a bare FastAPI app started at once,
-    each on its own loopback port, as the runner starts the services; their
-    wall time to all answering, then their memory ``settle`` seconds later."""
+    each on its own loopback port, as the runner starts the services with
+    ``--processes``; their wall time to all answering, then their memory
+    ``settle`` seconds later."""
     ports = [free_port() for _ in range(count)]
+    commands = [uvicorn_command(BARE_TARGET, port) for port in ports]
+    return _started(commands, ports, ready_timeout, settle)
+
+
+def start_bare_host(count: int, ready_timeout: float = 120.0, settle: float = 2.0) -> Started:
+    """One fleet host (``mindlinks_dev.host``, as ``make run`` starts it by
+    default) serving ``count`` bare apps, each on its own port; its wall time
+    to all answering, then its memory ``settle`` seconds later."""
+    ports = [free_port() for _ in range(count)]
+    with tempfile.TemporaryDirectory(prefix="bench-host-") as logs:
+        command = [sys.executable, "-m", "mindlinks_dev.host", "--log-dir", logs]
+        for number, port in enumerate(ports):
+            command += ["--serve", f"bare{number}", str(port), BARE_TARGET]
+        return _started([command], ports, ready_timeout, settle)
+
+
+def _started(
+    commands: Sequence[Sequence[str]], ports: Sequence[int], ready_timeout: float, settle: float
+) -> Started:
     began = time.monotonic()
     processes = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            uvicorn_command(BARE_TARGET, port),
+            command,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        for port in ports
+        for command in commands
     ]
     try:
         _wait_answering([f"http://127.0.0.1:{port}/ping" for port in ports], ready_timeout)
@@ -140,7 +163,7 @@ def _wait_answering(urls: Sequence[str], timeout: float) -> None:
     with httpx.Client(timeout=1) as client:
         while waiting:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(waiting)} bare processes were not up in {timeout:.0f} s")
+                raise TimeoutError(f"{len(waiting)} bare apps were not up in {timeout:.0f} s")
             with contextlib.suppress(httpx.HTTPError):
                 if client.get(waiting[0]).status_code == 200:
                     waiting.pop(0)

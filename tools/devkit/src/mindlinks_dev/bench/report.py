@@ -82,23 +82,31 @@ def rows(f: Figures, fleet: Fleet, baseline: Baseline = BASELINE) -> list[Row]:
 
 
 def _start_rows(f: Figures, fleet: Fleet) -> list[Row]:
-    run, imports, bare = f["fleet"], f["imports"], f["bare"]
+    """The start and memory rows: ``make run``'s default (one fleet host) for
+    the start and the fleet's memory; one process per service (``--processes``,
+    as deployed) for what each service costs on its own."""
+    run, imports, bare, host = f["fleet"], f["imports"], f["bare"], f["host"]
     parts = len(run["rss"]) - 1  # the emulator is not a part of the fleet
     services = {k: v for k, v in run["rss"].items() if k not in ("edge", "aws (moto)")}
     slowest = max(imports, key=imports.__getitem__)
     cpus = f["machine"]["cpus"]
     floor, declared = idle_floor(fleet)
     largest = max(services, key=services.__getitem__)
+    cpu = host["cpuToReady"]
+    processes_rss = sum(v for k, v in run["rss"].items() if k != "aws (moto)")
     return [
         Row(
-            "`make run` (after set-up) to all parts ready",
-            run["readySeconds"],
+            "`make run` (after set-up; its default: one fleet host) to all parts ready",
+            host["readySeconds"],
             "s",
-            bare["seconds"],
-            f"{parts} bare uvicorn processes started at once",
+            host["bare"]["seconds"],
+            f"one fleet host serving {parts} bare apps",
             TARGETS["start"],
-            f"{parts} processes import their service ({sum(imports.values()):.0f} CPU-s in "
-            f"all) on {cpus} cores: ≥ {sum(imports.values()) / cpus:.0f} s of imports alone",
+            f"one process imports the stack and starts {len(services)} services and the edge "
+            f"({cpu.get('host', 0):.1f} CPU-s by ready) beside the embedded AWS's start and "
+            f"bootstrap ({cpu.get('aws (moto)', 0):.1f} CPU-s) on {cpus} cores; one process per "
+            f"service (`--processes`): {run['readySeconds']:.1f} s, their imports "
+            f"{sum(imports.values()):.0f} CPU-s in all",
         ),
         Row(
             f"one service's import (CPU; slowest: {slowest})",
@@ -110,24 +118,28 @@ def _start_rows(f: Figures, fleet: Fleet) -> list[Row]:
             f"{slowest}'s import by package (-X importtime): {top(f['importBreakdown'], 4, ' s')}",
         ),
         Row(
-            f"idle RSS per service (largest: {largest})",
+            f"idle RSS per service (one process each, `--processes`; largest: {largest})",
             services[largest],
             "MiB",
             statistics.median(bare["rss"]),
             "a bare uvicorn process",
             TARGETS["rss"],
             f"services {min(services.values()):.0f} to {max(services.values()):.0f} MiB; the rest "
-            "above the floor is what each imports (the import row)",
+            "above the floor is what each imports (the import row) and its AWS clients' API "
+            "models (botocore keeps each it loads)",
         ),
         Row(
-            f"idle RSS of the fleet ({len(services)} services and the edge)",
-            sum(v for k, v in run["rss"].items() if k != "aws (moto)"),
+            f"idle RSS of the fleet (`make run`'s default: one fleet host for {len(services)} "
+            "services and the edge)",
+            host["rss"],
             "MiB",
-            sum(bare["rss"]),
-            f"{len(bare['rss'])} bare processes",
+            sum(host["bare"]["rss"]),
+            f"one fleet host serving {parts} bare apps",
             TARGETS["fleet rss"],
-            f"one process per service; the embedded AWS adds {run['rss'].get('aws (moto)', 0):.0f} "
-            "MiB (not counted)",
+            f"the stack imported once, each app's own state; one process per service "
+            f"(`--processes`): {processes_rss:.0f} MiB ({len(bare['rss'])} bare processes: "
+            f"{sum(bare['rss']):.0f}); the embedded AWS adds {host['awsRss']:.0f} MiB "
+            "(not counted)",
         ),
         Row(
             "idle fleet's calls to the embedded AWS",
@@ -309,9 +321,15 @@ def _how() -> list[str]:
         "the ASGI boundary; a figure is the process CPU per call, the median of 5 rounds.",
         "- Processes (`mindlinks_dev.bench.processes`): each service's app module imported in a "
         "fresh interpreter (its CPU time); as many bare uvicorn processes as the fleet has "
-        "parts, started at once, give the start and memory floors.",
-        "- The fleet (`mindlinks_dev.bench.outside`): the load tool's fleet (`make run`'s runner "
-        "at a port offset) started and timed to every part ready; after a settle, its idle "
+        "parts, started at once, and one fleet host serving as many bare apps give the start "
+        "and memory floors of each mode.",
+        "- `make run`'s default (`mindlinks_dev.bench.outside.host_start`): the runner at a port "
+        "offset, without `--processes` — the services and the edge in one fleet host — timed "
+        "from its start to every part ready; the host's memory after a settle. The start row "
+        "and the fleet's memory row.",
+        "- One process per service (`mindlinks_dev.bench.outside`): the load tool's fleet "
+        "(`make run --processes`, as deployed, so CPU and memory are read per service) "
+        "started and timed to every part ready; after a settle, its idle "
         "AWS calls (the embedded AWS counts every call by kind), CPU and memory; one lifecycle "
         "alone and then several at once (the demo's story, as `make load` runs it); the edge's "
         "and the user service's CPU per request from `/proc`.",
@@ -327,13 +345,22 @@ def _details(f: Figures) -> list[str]:
     run = f["fleet"]
     alone, many = run["alone"], run["together"]
     per_lifecycle = many["cpuPerLifecycle"]
+    host = f["host"]
     return [
         "## Details",
+        "",
+        f"Start to all parts ready: one fleet host (`make run`) {host['readySeconds']:.1f} s "
+        f"(floor {host['bare']['seconds']:.1f} s); one process per service (`--processes`) "
+        f"{run['readySeconds']:.1f} s (floor: {len(f['bare']['rss'])} bare processes at once, "
+        f"{f['bare']['seconds']:.1f} s).",
+        "",
+        f"Idle memory of the fleet host (MiB): {host['rss']:.0f} (floor "
+        f"{sum(host['bare']['rss']):.0f}); of the embedded AWS beside it: {host['awsRss']:.0f}.",
         "",
         "Import CPU per service (s): "
         + ", ".join(f"{k} {v:.2f}" for k, v in sorted(f["imports"].items())),
         "",
-        "Idle memory per part (MiB): "
+        "Idle memory per part, one process per service (MiB): "
         + ", ".join(f"{k} {v:.0f}" for k, v in sorted(run["rss"].items())),
         "",
         f"Idle AWS calls in {run['idleSeconds']:.0f} s: {top(run['idleCalls'], 8)}.",

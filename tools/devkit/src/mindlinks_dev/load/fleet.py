@@ -1,7 +1,8 @@
 """The fleet a load run measures: started with ``mindlinks_dev.runner`` as
-real processes (``--processes``: one per service), a second edge with
-``make run``'s default limits in front of the same services, and CPU samples
-of every part from ``/proc``."""
+real processes (``--processes``: one per service, so CPU is sampled per
+service; or, for the bench's start row, ``make run``'s default: one fleet
+host), a second edge with ``make run``'s default limits in front of the same
+services, and CPU samples of every part from ``/proc``."""
 
 from __future__ import annotations
 
@@ -152,8 +153,11 @@ def _environment() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_fleet(run_dir: Path, port_offset: int, edge_port: int) -> Iterator[Fleet]:
-    """The whole fleet (``python -m mindlinks_dev.runner --rate 0 --processes``), ready;
+def running_fleet(
+    run_dir: Path, port_offset: int, edge_port: int, *, processes: bool = True
+) -> Iterator[Fleet]:
+    """The whole fleet (``python -m mindlinks_dev.runner --rate 0 --processes``;
+    without ``processes``, in one fleet host as ``make run`` by default), ready;
     stopped with SIGINT afterwards like Ctrl-C stops ``make run``."""
     run_dir.mkdir(parents=True, exist_ok=True)
     state_file = run_dir / "state.json"
@@ -162,7 +166,8 @@ def running_fleet(run_dir: Path, port_offset: int, edge_port: int) -> Iterator[F
     env = _environment()
     command = [sys.executable, "-m", "mindlinks_dev.runner", "--port-offset", str(port_offset)]
     command += ["--edge-port", str(edge_port), "--run-dir", str(run_dir), "--rate", "0"]
-    command += ["--processes"]  # CPU is sampled per service, as deployed
+    if processes:
+        command += ["--processes"]  # CPU is sampled per service, as deployed
     began = time.monotonic()
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -179,14 +184,19 @@ def running_fleet(run_dir: Path, port_offset: int, edge_port: int) -> Iterator[F
 
 @contextlib.contextmanager
 def fleet_with_retries(
-    run_dir: Path, offset: int, edge_port: int, say: Callable[[str], None] = print
+    run_dir: Path,
+    offset: int,
+    edge_port: int,
+    say: Callable[[str], None] = print,
+    *,
+    processes: bool = True,
 ) -> Iterator[Fleet]:
     """The fleet. When its ports sit in the kernel's ephemeral range, another
     connection may hold one for a while (also one of the fleet's own, made
     while it starts): wait and try again."""
     for attempt in range(ATTEMPTS):
         try:
-            with running_fleet(run_dir, offset, edge_port) as fleet:
+            with running_fleet(run_dir, offset, edge_port, processes=processes) as fleet:
                 yield fleet
                 return
         except FleetFailed as exc:
