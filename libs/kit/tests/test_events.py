@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from mindlinks_dev.harness import Running
+from mindlinks_kit.dynamo import UnitOfWork, values
+from mindlinks_kit.events.consumer import replay_safe
+from mindlinks_kit.events.envelope import Delivered
 from mindlinks_kit.events.outbox import Relay
 
 
@@ -15,6 +19,32 @@ async def test_event_travels_outbox_eventbridge_sqs_consumer(toy: Running) -> No
     seen = await toy.runtime("beta").table("seen").get({"id": thing_id})
     assert seen is not None
     assert await toy.runtime("alpha").relay.backlog() == 0  # type: ignore[union-attr]
+
+
+async def test_a_commit_hands_its_event_to_the_relay_which_publishes_it_without_a_query(
+    toy: Running,
+) -> None:
+    alpha = toy.runtime("alpha")
+    relay = alpha.relay
+    assert relay is not None
+    queries: list[object] = []
+    query = relay.table.query
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        queries.append(args)
+        return await query(*args, **kwargs)
+
+    relay.table.query = counted  # type: ignore[method-assign]
+    try:
+        response = await toy.client("alpha").post("/v1/alphas/make", json={"size": 4})
+        assert response.status_code == 201
+        assert await relay.publish_handed() == 0
+        assert queries == []
+    finally:
+        del relay.table.query
+    assert await relay.backlog() == 0  # published and marked sent
+    assert await toy.runtime("beta").consumer.drain() >= 1  # type: ignore[union-attr]
+    assert await toy.runtime("beta").table("seen").get({"id": response.json()["id"]})
 
 
 async def test_relay_republishes_after_a_crash_before_publishing(toy: Running) -> None:
@@ -43,6 +73,38 @@ async def test_duplicate_delivery_has_no_second_effect(toy: Running) -> None:
     before = len(calls)
     assert await beta.consumer.drain() == 2  # type: ignore[union-attr]
     assert len(calls) - before == 1
+
+
+async def test_a_replay_safe_handler_runs_again_on_a_duplicate_and_changes_nothing(
+    toy: Running,
+) -> None:
+    """Without the inbox read first, a duplicate runs the handler again; the
+    inbox record's condition cancels its whole unit of work."""
+    response = await toy.client("alpha").post("/v1/alphas/make", json={"size": 8})
+    thing_id = response.json()["id"]
+    alpha, beta = toy.runtime("alpha"), toy.runtime("beta")
+    consumer = beta.consumer
+    assert consumer is not None and alpha.relay is not None
+    seen = beta.table("seen")
+    runs: list[str] = []
+
+    async def count(event: Delivered[Any], uow: UnitOfWork) -> None:
+        runs.append(event.id)
+        key = {"id": f"count-{event.payload.thing_id}"}
+        uow.update(seen, key, "ADD n :one", values=values(one=1))
+
+    original = consumer.handlers
+    consumer.handlers = {**original, "thing.happened": replay_safe(count)}
+    try:
+        pending = await alpha.relay.pending()
+        await alpha.relay._publish(pending)
+        await alpha.relay._publish(pending)
+        assert await consumer.drain() == 2
+    finally:
+        consumer.handlers = original
+    assert len(runs) == 2 and runs[0] == runs[1]
+    counted = await seen.get({"id": f"count-{thing_id}"})
+    assert counted is not None and counted["n"] == 1
 
 
 async def test_poison_and_failing_events_land_in_the_dead_letter_queue(toy: Running) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from mindlinks_fleet.events import UserCreated
 from mindlinks_kit.dynamo import UnitOfWork
-from mindlinks_kit.events.consumer import Handler
+from mindlinks_kit.events.consumer import Handler, replay_safe
 from mindlinks_kit.events.envelope import Delivered
 from mindlinks_notification.clients import UserDirectory
 from mindlinks_notification.deps import NotificationDeps
@@ -30,4 +30,7 @@ def handlers(deps: NotificationDeps) -> dict[str, Handler]:
         deps.settings.public_base_url,
         deps.runtime.metrics,
     )
-    return {"user.created": on_user_created, **flows.handlers()}
+    # In-app items are conditional creates in the unit of work; each email is
+    # claimed in Redis by notification id (event id and recipient) before it is sent.
+    every = {"user.created": on_user_created, **flows.handlers()}
+    return {name: replay_safe(handler) for name, handler in every.items()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mindlinks_fleet.events import UserCreated
 from mindlinks_kit.dynamo import UnitOfWork
-from mindlinks_kit.events.consumer import Handler
+from mindlinks_kit.events.consumer import Handler, replay_safe
 from mindlinks_kit.events.envelope import Delivered
 from mindlinks_user.deps import UserDeps
 
@@ -18,4 +18,5 @@ def handlers(deps: UserDeps) -> dict[str, Handler]:
     async def on_user_created(event: Delivered[UserCreated], uow: UnitOfWork) -> None:
         await deps.users.on_user_created(event.payload, uow)
 
-    return {"user.created": on_user_created}
+    # Reads, then conditional creates in the unit of work.
+    return {"user.created": replay_safe(on_user_created)}

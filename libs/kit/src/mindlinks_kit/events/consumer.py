@@ -5,6 +5,13 @@ Exactly once in effect: the handler's writes and the inbox record of the event
 id commit in one transaction, so a redelivered event finds its id already
 recorded and changes nothing. Side effects outside DynamoDB (sending an email)
 must de-duplicate by ``event.id`` themselves.
+
+The inbox record is the transaction's first write, conditioned on being new:
+a duplicate's commit is cancelled by that condition (``AlreadyHandled``),
+whatever else it held. A handler marked ``replay_safe`` — every effect in the
+unit of work, or de-duplicated by itself — is therefore run without reading
+the inbox first (one read less per event); any other handler is only run
+after a read found the event new, as before (ADR 0008).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from pydantic import ValidationError
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.context import RequestContext, current
 from mindlinks_kit.declaration import Event
-from mindlinks_kit.dynamo import ConditionFailed, Table, UnitOfWork
+from mindlinks_kit.dynamo import Table, UnitOfWork
 from mindlinks_kit.events.envelope import Delivered, Detail
 from mindlinks_kit.observability import Metrics
 
@@ -37,6 +44,30 @@ INBOX_RETENTION_SECONDS = 14 * 24 * 3600  # beyond SQS's longest retention
 
 class Poison(Exception):
     """A message that no retry can fix (unparseable, unknown, invalid payload)."""
+
+
+class AlreadyHandled(Exception):
+    """The event's inbox record exists: another delivery committed it first."""
+
+
+REPLAY_SAFE = "__mindlinks_replay_safe__"
+
+
+def replay_safe(handler: Handler) -> Handler:
+    """``handler``, marked safe to run again for an event already handled: its
+    writes go into the unit of work (cancelled with a duplicate's commit) and
+    anything else it does is de-duplicated by itself (a claim by event id, an
+    idempotency key). The consumer then does not read the inbox before it."""
+
+    async def run(event: Delivered[Any], uow: UnitOfWork) -> None:
+        await handler(event, uow)
+
+    setattr(run, REPLAY_SAFE, True)
+    return run
+
+
+def is_replay_safe(handler: Handler) -> bool:
+    return bool(getattr(handler, REPLAY_SAFE, False))
 
 
 class Consumer:
@@ -150,11 +181,13 @@ class Consumer:
         return Delivered(name, str(envelope.get("source", "")), detail, payload)
 
     async def _process(self, delivered: Delivered[Any]) -> None:
-        if await self.inbox.get({"eventId": delivered.id}):
+        handler = self.handlers[delivered.name]
+        if not is_replay_safe(handler) and await self.inbox.get({"eventId": delivered.id}):
             self.metrics.count("EventsDuplicate", event=delivered.name)
             return
         uow = UnitOfWork(self.dynamodb)
-        await self.handlers[delivered.name](delivered, uow)
+        # First, so that a duplicate's commit fails on it (UnitOfWork raises the
+        # first failed condition's exception), not on a handler's own condition.
         uow.create(
             self.inbox,
             {
@@ -164,14 +197,16 @@ class Consumer:
                 "expiresAt": int(time.time()) + INBOX_RETENTION_SECONDS,
             },
             key="eventId",
+            on_conflict=AlreadyHandled(),
         )
+        await handler(delivered, uow)
         try:
             await uow.commit()
-        except ConditionFailed:
-            # Our inbox write or a handler's condition lost a race with a
-            # concurrent delivery of the same event: already applied.
-            if not await self.inbox.get({"eventId": delivered.id}):
-                raise
+        except AlreadyHandled:
+            # A redelivery, or a concurrent delivery of the same event that
+            # committed first: already applied, and this commit changed nothing.
+            self.metrics.count("EventsDuplicate", event=delivered.name)
+            return
         self.metrics.count("EventsHandled", event=delivered.name)
 
     async def _dead_letter(self, message: MessageTypeDef, error: str, receives: int) -> None:

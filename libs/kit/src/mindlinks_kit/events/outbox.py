@@ -31,6 +31,7 @@ log = structlog.get_logger("mindlinks.outbox")
 PENDING = "p"
 SENT_RETENTION_SECONDS = 7 * 24 * 3600
 _BATCH = 10  # PutEvents takes at most ten entries
+_HANDED = 1000
 
 
 class Outbox:
@@ -54,29 +55,31 @@ class Outbox:
             correlation_id=correlation_id(),
             data=payload.model_dump(mode="json", by_alias=True),
         )
-        uow.put(
-            self.table,
-            {
-                "id": detail.id,
-                "pendingShard": PENDING,
-                "createdAt": detail.occurred_at,
-                "detailType": name,
-                "source": self.source,
-                "detail": detail.model_dump_json(by_alias=True),
-            },
-            condition="attribute_not_exists(id)",
-        )
-        uow.after_commit.append(self.relay.wake)
+        item = {
+            "id": detail.id,
+            "pendingShard": PENDING,
+            "createdAt": detail.occurred_at,
+            "detailType": name,
+            "source": self.source,
+            "detail": detail.model_dump_json(by_alias=True),
+        }
+        uow.put(self.table, item, condition="attribute_not_exists(id)")
+        uow.after_commit.append(lambda: self.relay.hand(item))
         return detail
 
 
 class Relay:
-    """Publishes pending outbox items; woken after each commit, sweeps periodically.
+    """Publishes pending outbox items; handed each one by its commit, sweeps periodically.
 
-    The sweep catches what a wake-up did not: a publish that failed, or items a
-    crashed task committed but never sent. It runs every ``interval`` after
-    activity and backs off (doubling) to ``idle_interval`` while it finds
-    nothing, so an idle task costs one query a minute, not one every 5 s.
+    A commit hands the relay the items it wrote, and the relay publishes them
+    without querying the outbox for them (the query cost a call per commit and
+    another for the sweep a few seconds later). The sweep catches what that
+    did not send: a publish that failed (a sweep follows it within
+    ``interval``), or items a crashed task committed but never sent (its
+    replacement sweeps ``interval`` after it starts). It runs every
+    ``interval`` after it found work and backs off (doubling) to
+    ``idle_interval`` while it finds nothing, so an idle task costs one query
+    a minute, not one every 5 s.
     """
 
     def __init__(
@@ -98,9 +101,27 @@ class Relay:
         """Seconds until the next sweep unless a commit wakes the relay first."""
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._handed: list[dict[str, Any]] = []
+        """Committed items not yet published (at most ``_HANDED``; the sweep
+        finds any beyond, e.g. where nothing runs the relay)."""
 
     def wake(self) -> None:
         self._wake.set()
+
+    def hand(self, item: dict[str, Any]) -> None:
+        """A committed outbox item to publish now."""
+        if len(self._handed) < _HANDED:
+            self._handed.append(item)
+        self._wake.set()
+
+    async def publish_handed(self) -> int:
+        """Publish the items commits handed over; returns how many failed."""
+        async with self._lock:
+            handed, self._handed = self._handed, []
+            sent = 0
+            for start in range(0, len(handed), _BATCH):
+                sent += await self._publish(handed[start : start + _BATCH])
+        return len(handed) - sent
 
     async def pending(self, limit: int = 100) -> list[dict[str, Any]]:
         items, _ = await self.table.query(
@@ -113,6 +134,8 @@ class Relay:
         sent = 0
         async with self._lock:
             while batch := await self.pending():
+                found = {item["id"] for item in batch}
+                self._handed = [item for item in self._handed if item["id"] not in found]
                 for start in range(0, len(batch), _BATCH):
                     sent += await self._publish(batch[start : start + _BATCH])
                 if len(batch) < 100:
@@ -148,22 +171,30 @@ class Relay:
         return sent
 
     async def run(self) -> None:
-        """Background loop: publish on wake-up, and sweep (see the class)."""
+        """Background loop: publish what commits hand over, and sweep (see the class)."""
+        sweep_at = time.monotonic() + self.sweep_after
         while True:
             woken = False
             with contextlib.suppress(TimeoutError):
-                woken = await asyncio.wait_for(self._wake.wait(), timeout=self.sweep_after)
+                wait = max(0.0, sweep_at - time.monotonic())
+                woken = await asyncio.wait_for(self._wake.wait(), timeout=wait)
             self._wake.clear()
             try:
+                if woken:
+                    if await self.publish_handed():
+                        sweep_at = min(sweep_at, time.monotonic() + self.interval)
+                    continue
                 sent = await self.flush()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox.relay_failed")
                 self.sweep_after = self.interval
+                sweep_at = time.monotonic() + self.interval
                 await asyncio.sleep(1)
                 continue
-            self.sweep_after = self.next_sweep(woken=woken, sent=sent)
+            self.sweep_after = self.next_sweep(woken=False, sent=sent)
+            sweep_at = time.monotonic() + self.sweep_after
 
     def next_sweep(self, *, woken: bool, sent: int) -> float:
         """Back to ``interval`` after any activity; else twice as long, capped."""

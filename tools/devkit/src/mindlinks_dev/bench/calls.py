@@ -34,7 +34,9 @@ def say(message: str) -> None:
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m mindlinks_dev.bench.calls", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m mindlinks_dev.bench.calls", description=__doc__
+    )
     offset = int(os.environ.get("BENCH_PORT_OFFSET", DEFAULT_PORT_OFFSET))
     parser.add_argument("--port-offset", type=int, default=offset)
     parser.add_argument("--run-dir", type=Path, default=None, help="default: .run/bench-calls")
@@ -70,10 +72,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     total = sum(counted.calls_lifecycle.values())
     polls = sum(counted.calls_polls.values())
     print(f"runs: {[sum(r.calls_lifecycle.values()) for r in runs]}")
-    print(f"median lifecycle: {total} AWS calls; of them the driver's polls ≈ {polls} "
-          f"({counted.polls} poll requests), the fleet's own ≈ {total - polls}")
-    print(f"activation: median of {len(runs)} alone {timed.seconds:.2f} s, "
-          f"{sum(timed.calls_activation.values())} calls between the last signature and active")
+    print(
+        f"median lifecycle: {total} AWS calls; of them the driver's polls ≈ {polls} "
+        f"({counted.polls} poll requests), the fleet's own ≈ {total - polls}"
+    )
+    print(
+        f"activation: median of {len(runs)} alone {timed.seconds:.2f} s, "
+        f"{sum(timed.calls_activation.values())} calls between the last signature and active"
+    )
     for kind, n in counted.calls_lifecycle.most_common():
         print(f"  {n:4d}  {kind}  (polls {counted.calls_polls.get(kind, 0)})")
     if args.compare:
