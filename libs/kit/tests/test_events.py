@@ -84,7 +84,8 @@ async def test_a_replay_safe_handler_runs_again_on_a_duplicate_and_changes_nothi
     thing_id = response.json()["id"]
     alpha, beta = toy.runtime("alpha"), toy.runtime("beta")
     consumer = beta.consumer
-    assert consumer is not None and alpha.relay is not None
+    assert consumer is not None
+    assert alpha.relay is not None
     seen = beta.table("seen")
     runs: list[str] = []
 
@@ -102,9 +103,11 @@ async def test_a_replay_safe_handler_runs_again_on_a_duplicate_and_changes_nothi
         assert await consumer.drain() == 2
     finally:
         consumer.handlers = original
-    assert len(runs) == 2 and runs[0] == runs[1]
+    assert len(runs) == 2
+    assert runs[0] == runs[1]
     counted = await seen.get({"id": f"count-{thing_id}"})
-    assert counted is not None and counted["n"] == 1
+    assert counted is not None
+    assert counted["n"] == 1
 
 
 async def test_poison_and_failing_events_land_in_the_dead_letter_queue(toy: Running) -> None:
