@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mindlinks_fleet.internal import user
 from mindlinks_kit.http import Peers
-from mindlinks_notification.domain import Contact, NotificationChoices
+from mindlinks_notification.domain import Addressee, Contact, NotificationChoices
 
 
 class UserDirectory:
@@ -24,6 +26,30 @@ class UserDirectory:
             "email": choices.email.model_dump(by_alias=True),
             "inApp": choices.in_app.model_dump(by_alias=True),
         }
+
+    async def addressees(self, user_ids: Sequence[str]) -> dict[str, Addressee]:
+        """Contact and opt-ins of each known user among ``user_ids``, in one call
+        (one read at the user service): whom one event notifies."""
+        wanted = list(dict.fromkeys(user_ids))
+        found: dict[str, Addressee] = {}
+        for start in range(0, len(wanted), user.RECIPIENTS_AT_ONCE):
+            chunk = wanted[start : start + user.RECIPIENTS_AT_ONCE]
+            answer = await self.peers.call(user.RECIPIENTS, params={"userId": chunk})
+            for item in answer.items:
+                profile, preferences = item.profile, item.preferences
+                choices: NotificationChoices | None = None
+                if preferences is not None:
+                    choices = {
+                        "email": preferences.notifications.email.model_dump(by_alias=True),
+                        "inApp": preferences.notifications.in_app.model_dump(by_alias=True),
+                    }
+                contact = Contact(
+                    user_id=profile.user_id,
+                    email=profile.email,
+                    name=profile.display_name or profile.name,
+                )
+                found[profile.user_id] = Addressee(contact, choices)
+        return found
 
     async def contact(self, user_id: str) -> Contact | None:
         """Where and how to address a user, or ``None`` for an unknown user."""
