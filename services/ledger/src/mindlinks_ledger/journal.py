@@ -220,6 +220,14 @@ class Journal:
         except ValueError as exc:
             raise JournalBroken(f"entry {seq} is malformed: {exc}", seq=seq) from None
 
+    async def entries(self, seqs: list[int]) -> dict[int, Entry]:
+        """The entries of ``seqs`` that exist, read together."""
+        found = await self.store.items(seqs)
+        try:
+            return {seq: entry_of(item) for seq, item in found.items()}
+        except ValueError as exc:
+            raise JournalBroken(f"an entry of {seqs} is malformed: {exc}") from None
+
     async def subject_page(
         self, subject: str, limit: int, start: Item | None
     ) -> tuple[list[Entry], Item | None]:

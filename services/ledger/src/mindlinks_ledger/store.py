@@ -139,8 +139,12 @@ class JournalStore:
 
     async def range(self, first: int, last: int, projection: str | None = None) -> dict[int, Item]:
         """Items ``first..last`` by seq (consistent reads); absent ones are missing."""
+        return await self.items(list(range(first, last + 1)), projection)
+
+    async def items(self, seqs: list[int], projection: str | None = None) -> dict[int, Item]:
+        """Items by seq, a hundred a call (consistent reads); absent ones are missing."""
         found: dict[int, Item] = {}
-        seqs = list(range(first, last + 1))
+        seqs = list(dict.fromkeys(seqs))
         for start in range(0, len(seqs), _BATCH_GET):
             keys: list[dict[str, Any]] = [{"seq": {"N": str(s)}} for s in seqs[start : start + 100]]
             read: dict[str, Any] = {"Keys": keys, "ConsistentRead": True}

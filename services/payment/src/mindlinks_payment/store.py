@@ -54,6 +54,11 @@ class PaymentStore:
         item = await self.escrows.get({"id": escrow})
         return ESCROWS.read(item) if item else None
 
+    async def escrows_by_id(self, ids: list[str]) -> list[Escrow | None]:
+        """Escrows by id, read together (``None`` where there is none)."""
+        items = await self.escrows.get_many([{"id": i} for i in ids])
+        return [ESCROWS.read(item) if item else None for item in items]
+
     async def escrows_of(self, contract_id: str) -> list[Escrow]:
         """Every escrow of a contract, in schedule order."""
         found: list[Escrow] = []
@@ -92,6 +97,11 @@ class PaymentStore:
     async def transaction(self, transaction: str) -> Transaction | None:
         item = await self.transactions.get({"id": transaction})
         return TRANSACTIONS.read(item) if item else None
+
+    async def transactions_by_id(self, ids: list[str]) -> list[Transaction | None]:
+        """Transactions by id, read together (``None`` where there is none)."""
+        items = await self.transactions.get_many([{"id": i} for i in ids])
+        return [TRANSACTIONS.read(item) if item else None for item in items]
 
     async def transaction_by_intent(self, intent_id: str) -> Transaction | None:
         items, _ = await self.transactions.query(

@@ -154,21 +154,30 @@ class Relay:
                 for item in items
             ]
         )
-        sent = 0
+        published = []
         for item, entry in zip(items, response["Entries"], strict=True):
             if entry.get("ErrorCode"):
                 log.warning(
                     "outbox.publish_failed", event_id=item["id"], error=entry.get("ErrorCode")
                 )
                 continue
-            await self.table.update(
-                {"id": item["id"]},
-                "REMOVE pendingShard SET sentAt = :now, expiresAt = :ttl",
-                values=values(now=now_iso(), ttl=int(time.time()) + SENT_RETENTION_SECONDS),
-            )
-            sent += 1
-        self.metrics.count("EventsPublished", sent)
-        return sent
+            published.append(item)
+        await self._mark_sent(published)
+        self.metrics.count("EventsPublished", len(published))
+        return len(published)
+
+    async def _mark_sent(self, items: list[dict[str, Any]]) -> None:
+        """Take published items off the pending index: one call for the batch
+        (a transaction of updates when there are several)."""
+        expression = "REMOVE pendingShard SET sentAt = :now, expiresAt = :ttl"
+        marks = values(now=now_iso(), ttl=int(time.time()) + SENT_RETENTION_SECONDS)
+        if len(items) == 1:
+            await self.table.update({"id": items[0]["id"]}, expression, values=marks)
+        elif items:
+            uow = UnitOfWork(self.table.client)
+            for item in items:
+                uow.update(self.table, {"id": item["id"]}, expression, values=marks)
+            await uow.commit()
 
     async def run(self) -> None:
         """Background loop: publish what commits hand over, and sweep (see the class)."""

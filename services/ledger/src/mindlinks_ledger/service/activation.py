@@ -35,7 +35,6 @@ from mindlinks_ledger.domain import (
     SCHEDULED,
     SIGNATURE,
     ActivationRefused,
-    EntryNotFound,
     schedule_from_terms,
 )
 from mindlinks_ledger.journal import Journal
@@ -198,11 +197,11 @@ class Activations:
         """The signature entries the event names are this contract's, over its PDF."""
         if not seqs:
             raise ActivationRefused("the event names no signature entries")
+        found = await self.journal.entries(seqs)
         for seq in seqs:
-            try:
-                entry = await self.journal.entry(seq)
-            except EntryNotFound:
-                raise ActivationRefused(f"signature entry {seq} is not in the journal") from None
+            entry = found.get(seq)
+            if entry is None:
+                raise ActivationRefused(f"signature entry {seq} is not in the journal")
             if entry.subject != contract_id or entry.kind != SIGNATURE:
                 raise ActivationRefused(f"entry {seq} is not a signature of {contract_id}")
             if entry.data.get("pdfSha256") != pdf_sha256:

@@ -13,6 +13,7 @@ second while the lifecycles run (how long any call waits at the emulator).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter
@@ -31,6 +32,8 @@ from mindlinks_dev.load.ramp import SATURATED_CORES
 from mindlinks_dev.load.stats import percentile
 from mindlinks_dev.motoserver import COUNTS_PATH
 
+TRACE = os.environ.get("MOTO_CALL_TRACE")
+"""Where the embedded AWS logs every call, if anywhere: the driver's requests go there too."""
 PREFIX = "mindlinks-local-"
 PROBE_TABLE = "contract-templates"
 PROBE_CALL = f"dynamodb:GetItem {PROBE_TABLE}"
@@ -127,6 +130,9 @@ def lifecycle_alone(fleet: Fleet, quiet: Idle) -> Alone:
     def count(request: httpx.Request) -> None:
         nonlocal requests
         requests += "/dev/" not in request.url.path
+        if TRACE:
+            with open(TRACE, "a") as out:
+                out.write(f"{time.time():.3f} >>> {request.method} {request.url.path}\n")
         if polling and request.method == "GET":
             auth = request.headers.get("authorization", "")
             polled[str(request.url), (("authorization", auth),) if auth else ()] += 1
