@@ -140,3 +140,46 @@ async def test_poison_and_failing_events_land_in_the_dead_letter_queue(toy: Runn
     assert bodies[0]["detail"]["data"]["size"] == -1
     assert "negative" in dead["Messages"][0]["MessageAttributes"]["error"]["StringValue"]
     assert dead["Messages"][0]["MessageAttributes"]["receives"]["StringValue"] == "2"
+
+
+class _CountingSqs:
+    """The consumer's SQS client, counting its deletes."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.deletes: list[tuple[str, int]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self.real, name)
+        if not name.startswith("delete_message"):
+            return attribute
+
+        async def counted(**kwargs: Any) -> Any:
+            self.deletes.append((name, len(kwargs.get("Entries", [None]))))
+            return await attribute(**kwargs)
+
+        return counted
+
+
+async def test_messages_handled_together_are_deleted_in_one_call(toy: Running) -> None:
+    alpha, beta = toy.runtime("alpha"), toy.runtime("beta")
+    assert alpha.relay is not None
+    consumer = beta.consumer
+    assert consumer is not None
+    await alpha.relay.flush()
+    await consumer.drain()
+    for size in (11, 12, 13):
+        response = await toy.client("alpha").post("/v1/alphas/make", json={"size": size})
+        assert response.status_code == 201
+    assert await alpha.relay.flush() == 3  # one PutEvents; marked sent in one call
+    assert await alpha.relay.backlog() == 0
+    spy = _CountingSqs(consumer.sqs)
+    consumer.sqs = spy
+    try:
+        assert await consumer.drain() == 3
+    finally:
+        consumer.sqs = spy.real
+    assert sum(n for _, n in spy.deletes) == 3
+    assert len(spy.deletes) < 3  # at least two went in one DeleteMessageBatch
+    left = await spy.real.receive_message(QueueUrl=consumer.queue_url, WaitTimeSeconds=0)
+    assert not left.get("Messages")

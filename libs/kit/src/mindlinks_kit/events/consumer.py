@@ -17,6 +17,7 @@ after a read found the event new, as before (ADR 0008).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -40,6 +41,12 @@ if TYPE_CHECKING:
 Handler = Callable[[Delivered[Any], UnitOfWork], Awaitable[None]]
 log = structlog.get_logger("mindlinks.consumer")
 INBOX_RETENTION_SECONDS = 14 * 24 * 3600  # beyond SQS's longest retention
+DELETE_LINGER_SECONDS = 1.0
+"""How long a handled message waits to be deleted together with the next ones
+(one ``DeleteMessageBatch`` for up to ten): far inside the queue's visibility
+timeout, so it never comes back meanwhile; if the task dies first, it comes
+back after the timeout and the inbox finds it handled."""
+_DELETE_BATCH = 10
 
 
 class Poison(Exception):
@@ -95,6 +102,10 @@ class Consumer:
         self.metrics = metrics
         self.backoff: Callable[[int], int] = lambda receives: min(2**receives, 300)
         """Seconds a failed message stays invisible before its next delivery."""
+        self.delete_linger = DELETE_LINGER_SECONDS
+        self._handled: list[str] = []
+        """Receipt handles of handled messages not deleted yet."""
+        self._deleting: asyncio.Task[None] | None = None
 
     async def receive_once(self, wait_seconds: int = 20) -> int:
         response = await self.sqs.receive_message(
@@ -117,6 +128,7 @@ class Consumer:
             if not handled:
                 break
             total += handled
+        await self.flush_deletes()
         return total
 
     async def run(self) -> None:
@@ -124,6 +136,8 @@ class Consumer:
             try:
                 await self.receive_once()
             except asyncio.CancelledError:
+                with contextlib.suppress(Exception):  # else they come back, deduplicated
+                    await asyncio.wait_for(self.flush_deletes(), timeout=5)
                 raise
             except Exception:
                 log.exception("consumer.receive_failed")
@@ -162,7 +176,35 @@ class Consumer:
             return
         finally:
             current.reset(token)
-        await self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
+        await self._delete_soon(receipt)
+
+    async def _delete_soon(self, receipt: str) -> None:
+        self._handled.append(receipt)
+        if len(self._handled) >= _DELETE_BATCH:
+            await self.flush_deletes()
+        elif self._deleting is None or self._deleting.done():
+            self._deleting = asyncio.create_task(self._delete_later())
+
+    async def _delete_later(self) -> None:
+        await asyncio.sleep(self.delete_linger)
+        try:
+            await self.flush_deletes()
+        except Exception:
+            log.exception("consumer.delete_failed")
+
+    async def flush_deletes(self) -> None:
+        """Delete every handled message now: one call per ten."""
+        while self._handled:
+            batch, self._handled = self._handled[:_DELETE_BATCH], self._handled[_DELETE_BATCH:]
+            if len(batch) == 1:
+                await self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=batch[0])
+                continue
+            response = await self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(n), "ReceiptHandle": r} for n, r in enumerate(batch)],
+            )
+            for failed in response.get("Failed", []):
+                log.warning("consumer.delete_failed", error=failed.get("Code"))
 
     def _parse(self, body: str) -> Delivered[Any]:
         try:

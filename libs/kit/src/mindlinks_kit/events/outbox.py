@@ -32,6 +32,11 @@ PENDING = "p"
 SENT_RETENTION_SECONDS = 7 * 24 * 3600
 _BATCH = 10  # PutEvents takes at most ten entries
 _HANDED = 1000
+MARK_LINGER_SECONDS = 1.0
+"""How long a published item waits to be marked sent together with the next
+ones (one call for all): a task that dies meanwhile leaves them pending, and
+its replacement's sweep publishes them again (consumers deduplicate)."""
+_MARKS = 100  # a transaction's writes
 
 
 class Outbox:
@@ -104,6 +109,10 @@ class Relay:
         self._handed: list[dict[str, Any]] = []
         """Committed items not yet published (at most ``_HANDED``; the sweep
         finds any beyond, e.g. where nothing runs the relay)."""
+        self.mark_linger = MARK_LINGER_SECONDS
+        self._published: list[str] = []
+        """Ids of published items not marked sent yet."""
+        self._marking: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -124,6 +133,9 @@ class Relay:
         return len(handed) - sent
 
     async def pending(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Items committed and not yet published (those published meanwhile
+        are marked first)."""
+        await self.flush_marks()
         items, _ = await self.table.query(
             "pendingShard = :p", values=values(p=PENDING), index="pending", limit=limit
         )
@@ -140,6 +152,7 @@ class Relay:
                     sent += await self._publish(batch[start : start + _BATCH])
                 if len(batch) < 100:
                     break
+            await self.flush_marks()
         return sent
 
     async def _publish(self, items: list[dict[str, Any]]) -> int:
@@ -161,22 +174,33 @@ class Relay:
                     "outbox.publish_failed", event_id=item["id"], error=entry.get("ErrorCode")
                 )
                 continue
-            published.append(item)
-        await self._mark_sent(published)
+            published.append(item["id"])
         self.metrics.count("EventsPublished", len(published))
+        self._published.extend(published)
+        if self._published and (self._marking is None or self._marking.done()):
+            self._marking = asyncio.create_task(self._mark_later())
         return len(published)
 
-    async def _mark_sent(self, items: list[dict[str, Any]]) -> None:
-        """Take published items off the pending index: one call for the batch
-        (a transaction of updates when there are several)."""
+    async def _mark_later(self) -> None:
+        await asyncio.sleep(self.mark_linger)
+        try:
+            await self.flush_marks()
+        except Exception:
+            log.exception("outbox.mark_failed")  # the next sweep publishes them again
+
+    async def flush_marks(self) -> None:
+        """Take published items off the pending index now: one call for up to
+        a hundred (a transaction of updates when there are several)."""
         expression = "REMOVE pendingShard SET sentAt = :now, expiresAt = :ttl"
-        marks = values(now=now_iso(), ttl=int(time.time()) + SENT_RETENTION_SECONDS)
-        if len(items) == 1:
-            await self.table.update({"id": items[0]["id"]}, expression, values=marks)
-        elif items:
+        while self._published:
+            ids, self._published = self._published[:_MARKS], self._published[_MARKS:]
+            marks = values(now=now_iso(), ttl=int(time.time()) + SENT_RETENTION_SECONDS)
+            if len(ids) == 1:
+                await self.table.update({"id": ids[0]}, expression, values=marks)
+                continue
             uow = UnitOfWork(self.table.client)
-            for item in items:
-                uow.update(self.table, {"id": item["id"]}, expression, values=marks)
+            for item_id in dict.fromkeys(ids):
+                uow.update(self.table, {"id": item_id}, expression, values=marks)
             await uow.commit()
 
     async def run(self) -> None:
@@ -212,4 +236,5 @@ class Relay:
         return min(self.sweep_after * 2, self.idle_interval)
 
     async def backlog(self) -> int:
+        """Items committed and not yet published."""
         return len(await self.pending())
