@@ -42,8 +42,10 @@ from mindlinks_ledger.domain import (
     Verification,
     fingerprint,
 )
-from mindlinks_ledger.store import Contended, JournalStore, entry_of
+from mindlinks_ledger.store import CHAIN_AT_ONCE, Contended, JournalStore, entry_of
 
+Request = tuple[str, str, dict[str, Any], str]
+"""An append: kind, subject, data, idempotency key."""
 SCAN_FROM = 1000
 """Entries a process has not read yet beyond which it reads the journal's hashes
 with one parallel scan instead of batch gets (its first proof, in practice)."""
@@ -197,6 +199,46 @@ class Journal:
                 self._tip = Tip(entry.seq, entry.entry_hash, entry.recorded_at)
                 return Appended(entry, True, True)
         raise JournalBusy(f"the append lost the race for the tip {self.attempts} times")
+
+    async def append_together(
+        self, first: Request, then: Callable[[int], list[Request]]
+    ) -> list[Entry] | None:
+        """``first`` and the entries ``then(first's seq)`` names after it, as
+        consecutive entries in one transaction (one call for all). None when
+        that cannot be: a key already used, the tip moved meanwhile, too many
+        entries — the caller then appends them one by one (``append``)."""
+        async with self._lock:
+            tip = self._tip or await self.store.tip()
+            requests = [first, *then(tip.seq + 1)]
+            if len(requests) > CHAIN_AT_ONCE:
+                return None
+            now = self.clock()
+            entries: list[Entry] = []
+            before = tip
+            for kind, subject, data, key in requests:
+                try:
+                    check_data(data, self.max_data_bytes)
+                except InvalidEntryData as exc:
+                    raise InvalidData(str(exc)) from None
+                entry = Entry.create(
+                    seq=before.seq + 1,
+                    kind=kind,
+                    subject=subject,
+                    data=data,
+                    recorded_at=max(now, before.recorded_at),
+                    idempotency_key=key,
+                    prev_hash=before.hash if before.seq else ZERO_HASH,
+                )
+                entries.append(entry)
+                before = Tip(entry.seq, entry.entry_hash, entry.recorded_at)
+            prints = [fingerprint(kind, subject, data) for kind, subject, data, _ in requests]
+            try:
+                await self.store.append_chain(entries, tip.seq, prints, now)
+            except Contended:
+                self._tip = None
+                return None
+            self._tip = before
+            return entries
 
     async def appended(self, idempotency_key: str) -> Entry | None:
         """The entry an idempotency key appended, if it did."""
