@@ -1,7 +1,9 @@
 """Events in and out of the user service.
 
-Publishes ``user.updated`` {userId, changed} when a profile changes (through
-the outbox, in the change's own transaction: see ``domain.Users.update_profile``).
+Publishes ``user.updated`` {userId, changed} when a profile changes
+(``changed``: the profile's changed fields) or the preferences do
+(``changed``: ``["preferences"]``), through the outbox, in the change's own
+transaction (``service.Users.update_profile`` and ``replace_preferences``).
 Consumes ``user.created`` → the profile and default preferences.
 """
 

@@ -165,4 +165,6 @@ class Users:
         ):
             return current
         self.store.replace_preferences(uow, updated, expected_version=current.version)
+        # Notification keeps recipients' opt-ins for a while: this tells it to read again.
+        self.publish(uow, "user.updated", UserUpdated(user_id=user_id, changed=["preferences"]))
         return updated
