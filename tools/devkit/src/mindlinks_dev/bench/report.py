@@ -197,9 +197,29 @@ def _activation_rows(f: Figures, baseline: Baseline) -> list[Row]:
             if baseline.calls
             else "no baseline yet: this run's count becomes it",
             TARGETS["calls"],
-            f"most: {top(alone['calls'], 3)}",
+            f"most: {top(alone['calls'], 3)}{_polled(alone)}",
         ),
     ]
+
+
+def _polled(alone: dict[str, Any]) -> str:
+    """What the demo's reads while it waits for events cost of a lifecycle's calls."""
+    if "pollCalls" not in alone:
+        return ""
+    return (
+        f"; of them the demo's {alone['polls']} reads while it waited for events "
+        f"≈ {sum(alone['pollCalls'].values())}, the fleet's own work the rest"
+    )
+
+
+def _poll_detail(alone: dict[str, Any]) -> str:
+    if "pollCalls" not in alone:
+        return ""
+    return (
+        f". The {alone['polls']} requests it made while waiting for events (each replayed on "
+        f"the quiet fleet afterwards, times how often it was made) cost about "
+        f"{sum(alone['pollCalls'].values())} of those calls: {top(alone['pollCalls'], 8)}"
+    )
 
 
 def _cost_rows(f: Figures) -> list[Row]:
@@ -340,7 +360,7 @@ def _details(f: Figures) -> list[str]:
         "",
         f"One lifecycle's {sum(alone['calls'].values())} AWS calls by kind: "
         f"{top(alone['calls'], 40)}; it made {alone['requests']} public requests (the demo's "
-        "polling included).",
+        f"polling included){_poll_detail(alone)}.",
         "",
         f"CPU seconds per lifecycle with {many['count']} at once, by process: "
         f"{top({k: round(v, 2) for k, v in per_lifecycle.items()}, 20, ' s')}.",
