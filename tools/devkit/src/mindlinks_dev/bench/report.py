@@ -334,7 +334,11 @@ def _how() -> list[str]:
         "at a port offset) started and timed to every part ready; after a settle, its idle "
         "AWS calls (the embedded AWS counts every call by kind), CPU and memory; one lifecycle "
         "alone and then several at once (the demo's story, as `make load` runs it); the edge's "
-        "and the user service's CPU per request from `/proc`.",
+        "and the user service's CPU per request from `/proc`. What the demo's reads while it "
+        "waits for events cost of a lifecycle's calls is told apart: each such read is replayed "
+        "on the quiet fleet afterwards and its calls counted (the count itself is unchanged). "
+        "How the calls were cut: [ADR 0008](adr/0008-fewer-aws-calls-per-event.md); "
+        "`python -m mindlinks_dev.bench.calls` counts only this row, in about a minute.",
         "- `.ci/run` takes far longer than a bench run: the row reads the newest record of "
         "`make ci-timed` (`.run/ci-run.json`), else quotes the last figure written down.",
         "- A missed target is a FAIL with what bounds it; `make bench` reports, it does not gate "
