@@ -44,3 +44,17 @@ async def test_create_is_unique_and_replace_is_optimistically_locked(toy: Runnin
     with pytest.raises(StaleVersion):
         await second.commit()
     assert await things.get({"id": "locked-1"}) == {"id": "locked-1", "size": 10, "version": 2}
+
+
+async def test_get_many_answers_in_the_keys_order_with_none_where_absent(toy: Running) -> None:
+    things = toy.runtime("alpha").table("things")
+    for n in range(3):
+        await things.put({"id": f"many-{n}", "size": n})
+    keys = [{"id": "many-2"}, {"id": "many-absent"}, {"id": "many-0"}, {"id": "many-2"}]
+    found = await things.get_many(keys)
+    assert [item["size"] if item else None for item in found] == [2, None, 0, 2]
+    assert await things.get_many([]) == []
+    # More keys than one BatchGetItem takes.
+    many = await things.get_many([{"id": f"many-{n}"} for n in range(150)])
+    assert len(many) == 150
+    assert [item["size"] for item in many if item] == [0, 1, 2]

@@ -12,6 +12,8 @@ from mindlinks_dev.harness import Running
 from mindlinks_fleet.events import SignatureCompleted
 from mindlinks_kit.events.envelope import Delivered, Detail
 from mindlinks_ledger.domain import ActivationRefused, schedule_from_terms
+from mindlinks_ledger.journal import Journal
+from mindlinks_ledger.store import JournalStore
 
 if TYPE_CHECKING:
     from conftest import Ledger
@@ -99,6 +101,39 @@ async def test_completion_records_the_activation_and_schedule(ledger: Ledger) ->
         }
         for e in scheduled
     ]
+
+
+async def test_the_activation_and_its_schedule_are_one_transaction(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chains: list[list[str]] = []
+    append_chain = JournalStore.append_chain
+
+    async def spy(store: JournalStore, entries: list[Any], *args: Any) -> None:
+        chains.append([e.kind for e in entries])
+        await append_chain(store, entries, *args)
+
+    monkeypatch.setattr(JournalStore, "append_chain", spy)
+    contract, _, _ = await ledger.activate(MILESTONES)
+    assert ["contract-activated", *["payment-scheduled"] * 3] in chains
+    kinds = [e["kind"] for e in await ledger.history(contract.id)]
+    assert kinds == ["signature", "signature", "contract-activated", *["payment-scheduled"] * 3]
+
+
+async def test_without_one_transaction_the_schedule_is_appended_one_by_one(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def cannot(*args: Any) -> None:
+        return None  # a used key or a moved tip, as append_together answers then
+
+    monkeypatch.setattr(Journal, "append_together", cannot)
+    contract, _, _ = await ledger.activate(MILESTONES)
+    entries = await ledger.history(contract.id)
+    kinds = [e["kind"] for e in entries]
+    assert kinds == ["signature", "signature", "contract-activated", *["payment-scheduled"] * 3]
+    assert all(e["data"]["activationSeq"] == entries[2]["seq"] for e in entries[3:])
+    payments = await ledger.published("ledger.payment-scheduled", contract.id)
+    assert sorted(p["ledgerEntryId"] for p in payments) == [e["seq"] for e in entries[3:]]
 
 
 async def test_a_fixed_price_contract_has_one_item(ledger: Ledger) -> None:

@@ -96,6 +96,53 @@ async def test_racing_processes_never_fork_the_chain(ledger: Ledger) -> None:
     assert not any(a.created for a in again)
 
 
+async def test_a_stale_remembered_tip_still_appends_in_order(ledger: Ledger) -> None:
+    """Two processes take turns: each one's remembered tip is stale at every
+    append but its first, so each append's condition fails once, it re-reads
+    the tip and appends after the other's entry."""
+    one = await ledger.fresh_journal()
+    two = type(one)(one.store)
+    appended = []
+    for i in range(6):
+        appended.append(await (one, two)[i % 2].append("note", "turns", {"i": i}, f"turn-{i}"))
+    assert [a.entry.seq for a in appended] == list(range(1, 7))
+    assert all(a.created for a in appended)
+    assert await one.verify() is None
+    # Concurrently, both stale: still one contiguous chain.
+    more = await asyncio.gather(
+        *((one, two)[i % 2].append("note", "turns", {"i": i}, f"turn-{i}") for i in range(6, 16))
+    )
+    assert sorted(a.entry.seq for a in more) == list(range(7, 17))
+    assert await two.verify() is None
+    # A used key behind a fresh remembered tip answers its entry, appending nothing.
+    again = await one.append("note", "turns", {"i": 0}, "turn-0")
+    assert (again.entry.seq, again.created, again.same_request) == (1, False, True)
+    assert (await one.tip()).seq == 16
+
+
+async def test_an_uncontended_append_reads_neither_the_tip_nor_the_key(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = await ledger.fresh_journal()
+    await journal.append("note", "s", {"n": 0}, "first")  # learns the tip
+    reads: list[str] = []
+    tip, key = JournalStore.tip, JournalStore.key
+
+    async def read_tip(store: JournalStore) -> Any:
+        reads.append("tip")
+        return await tip(store)
+
+    async def read_key(store: JournalStore, idempotency_key: str) -> Any:
+        reads.append("key")
+        return await key(store, idempotency_key)
+
+    monkeypatch.setattr(JournalStore, "tip", read_tip)
+    monkeypatch.setattr(JournalStore, "key", read_key)
+    second = await journal.append("note", "s", {"n": 1}, "second")
+    assert second.entry.seq == 2
+    assert reads == []
+
+
 async def test_an_append_that_always_loses_gives_up_with_503(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:

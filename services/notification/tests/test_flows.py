@@ -435,6 +435,33 @@ async def test_opt_outs_apply_to_lifecycle_mail(
     assert await mails(accounts, contractor, "contract.sign-requested") == []
 
 
+async def test_an_opt_out_after_a_first_notification_applies_to_the_next(
+    fleet: Running, accounts: Accounts, events: Events
+) -> None:
+    """Notification keeps a recipient's opt-ins between events; the user
+    service's ``user.updated`` makes it read them again."""
+    client = await accounts.create("client")
+    contractor = await accounts.create("contractor")
+    both = parties(client.user_id, contractor.user_id)
+    await events.emit("contract.sent-for-signature", ContractParties(**both))
+    assert len(await mails(accounts, contractor, "contract.sign-requested")) == 1
+    await accounts.set_preferences(contractor, contractUpdates=False)
+    await fleet.deliver()  # user.updated reaches notification
+    await events.emit(
+        "signature.client-signed",
+        SignatureRecorded(
+            **both,
+            signature_id=uuid.uuid4().hex,
+            signer_user_id=client.user_id,
+            signer_role="client",
+            pdf_sha256="a" * 64,
+            ledger_entry_id=1,
+        ),
+    )
+    assert len(await notes(fleet, contractor, "contract.client-signed")) == 1  # in-app stays
+    assert await mails(accounts, contractor, "contract.client-signed") == []
+
+
 async def test_an_unknown_recipient_is_skipped_and_the_others_notified(
     fleet: Running, accounts: Accounts, events: Events
 ) -> None:

@@ -232,3 +232,28 @@ async def test_internal_routes_serve_services_only(fleet: Running, accounts: Acc
         problem(await user.get(path, headers=account.headers), 401, "unauthorized")
         admin = accounts.headers(account.user_id, role="admin")
         problem(await user.get(path, headers=admin), 401, "unauthorized")
+
+
+async def test_recipients_answers_profiles_and_preferences_of_many_users_at_once(
+    fleet: Running, accounts: Accounts
+) -> None:
+    first, second = await accounts.create(), await accounts.create()
+    user = fleet.client("user")
+    service = accounts.service_headers("notification")
+    unknown = uuid.uuid4().hex
+    asked = [first.user_id, unknown, second.user_id, first.user_id]
+    found = await user.get("/internal/recipients", params={"userId": asked}, headers=service)
+    assert found.status_code == 200, found.text
+    items = found.json()["items"]
+    assert [i["profile"]["userId"] for i in items] == [first.user_id, second.user_id]
+    assert items[0]["profile"]["email"] == first.email
+    assert items[1]["preferences"]["notifications"]["email"]["marketing"] is False
+    too_many = [uuid.uuid4().hex for _ in range(26)]
+    problem(
+        await user.get("/internal/recipients", params={"userId": too_many}, headers=service),
+        422,
+        "too-many-recipients",
+    )
+    path = f"/internal/recipients?userId={first.user_id}"
+    problem(await user.get(path, headers=accounts.service_headers("contract")), 403, "forbidden")
+    problem(await user.get(path, headers=first.headers), 401, "unauthorized")

@@ -231,6 +231,7 @@ SERVICES: tuple[Service, ...] = (
         consumes=(
             *REVOCATION_EVENTS,
             "user.created",
+            "user.updated",
             "company.reviewed",
             "company.claim-contested",
             "invitation.created",

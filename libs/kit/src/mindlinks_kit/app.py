@@ -20,7 +20,7 @@ from mindlinks_kit.aws import Aws
 from mindlinks_kit.declaration import Fleet
 from mindlinks_kit.dynamo import CursorCodec, Table, UnitOfWork
 from mindlinks_kit.errors import install_handlers
-from mindlinks_kit.events.consumer import Consumer, Handler
+from mindlinks_kit.events.consumer import Consumer, Handler, replay_safe
 from mindlinks_kit.events.outbox import Outbox, Relay
 from mindlinks_kit.health import health
 from mindlinks_kit.http import Peers, ServiceTokens
@@ -240,7 +240,8 @@ async def _wire_events(runtime: Runtime, own: Mapping[str, Handler]) -> None:
     handlers = dict(own)
     if runtime.revocations is not None:
         for event in runtime.revocations.rules:
-            handlers.setdefault(event, runtime.revocations.handle)
+            # Its one write joins the unit of work; noting in memory repeats harmlessly.
+            handlers.setdefault(event, replay_safe(runtime.revocations.handle))
     if set(handlers) != set(spec.consumes):
         raise RuntimeError(
             f"{spec.name} handles {sorted(handlers)} but the fleet declares {sorted(spec.consumes)}"

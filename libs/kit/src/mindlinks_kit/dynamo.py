@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 Item = dict[str, Any]
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+
+_BATCH_GET_KEYS = 100  # what one BatchGetItem takes
 
 
 def _plain(value: Any) -> Any:
@@ -120,6 +123,29 @@ class Table:
         )
         raw = response.get("Item")
         return from_wire(raw) if raw else None
+
+    async def get_many(self, keys: Sequence[Item], *, consistent: bool = True) -> list[Item | None]:
+        """Items by key in ``keys``' order (``None`` where absent): one
+        ``BatchGetItem`` call per hundred keys instead of a ``GetItem`` each."""
+        if not keys:
+            return []
+        names = tuple(keys[0])
+
+        def ident(item: Item) -> tuple[Any, ...]:
+            return tuple(item[name] for name in names)
+
+        unique = list({ident(key): key for key in keys}.values())
+        found: dict[tuple[Any, ...], Item] = {}
+        for start in range(0, len(unique), _BATCH_GET_KEYS):
+            chunk = [to_wire(key) for key in unique[start : start + _BATCH_GET_KEYS]]
+            request: dict[str, Any] = {self.name: {"Keys": chunk, "ConsistentRead": consistent}}
+            while request:
+                response = await self.client.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self.name, []):
+                    item = from_wire(raw)
+                    found[ident(item)] = item
+                request = response.get("UnprocessedKeys") or {}
+        return [found.get(ident(key)) for key in keys]
 
     async def put(
         self,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from mindlinks_contract.deps import ContractDeps
 from mindlinks_fleet.events import ContractActivated, PaymentReleased
 from mindlinks_kit.dynamo import UnitOfWork
-from mindlinks_kit.events.consumer import Handler
+from mindlinks_kit.events.consumer import Handler, replay_safe
 from mindlinks_kit.events.envelope import Delivered
 
 
@@ -28,4 +28,8 @@ def handlers(deps: ContractDeps) -> dict[str, Handler]:
     async def on_released(event: Delivered[PaymentReleased], uow: UnitOfWork) -> None:
         await deps.contracts.on_released(event.payload, uow)
 
-    return {"ledger.contract-activated": on_activated, "payment.released": on_released}
+    # Both only read and then write through the unit of work.
+    return {
+        "ledger.contract-activated": replay_safe(on_activated),
+        "payment.released": replay_safe(on_released),
+    }

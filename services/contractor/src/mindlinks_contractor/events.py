@@ -15,7 +15,7 @@ from __future__ import annotations
 from mindlinks_contractor.deps import ContractorDeps
 from mindlinks_fleet.events import KycDecided
 from mindlinks_kit.dynamo import UnitOfWork
-from mindlinks_kit.events.consumer import Handler
+from mindlinks_kit.events.consumer import Handler, replay_safe
 from mindlinks_kit.events.envelope import Delivered
 
 
@@ -28,4 +28,5 @@ def handlers(deps: ContractorDeps) -> dict[str, Handler]:
     async def on_rejected(event: Delivered[KycDecided], uow: UnitOfWork) -> None:
         await contractors.kyc_decided(event.payload, "rejected", event.detail.occurred_at, uow)
 
-    return {"kyc.verified": on_verified, "kyc.rejected": on_rejected}
+    # Both read the profile and replace it through the unit of work.
+    return {"kyc.verified": replay_safe(on_verified), "kyc.rejected": replay_safe(on_rejected)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from mindlinks_fleet.events import SignatureCompleted
 from mindlinks_kit.dynamo import UnitOfWork
-from mindlinks_kit.events.consumer import Handler
+from mindlinks_kit.events.consumer import Handler, replay_safe
 from mindlinks_kit.events.envelope import Delivered
 from mindlinks_ledger.deps import LedgerDeps
 
@@ -19,4 +19,6 @@ def handlers(deps: LedgerDeps) -> dict[str, Handler]:
     async def on_signature_completed(event: Delivered[SignatureCompleted], uow: UnitOfWork) -> None:
         await deps.activations.on_signature_completed(event.id, event.payload, uow)
 
-    return {"signature.completed": on_signature_completed}
+    # Its journal appends are idempotent by key (a replay finds its entries);
+    # its events join the unit of work.
+    return {"signature.completed": replay_safe(on_signature_completed)}

@@ -1,9 +1,11 @@
 """The append-only journal: appends serialized by one DynamoDB transaction per
 entry, reads, the Merkle tree over entry hashes, proofs and full verification.
 
-Appends race on the tip: each reads it, builds entry ``tip + 1`` and commits
-entry + tip + idempotency key in one transaction conditioned on the tip being
-unchanged; the loser re-reads and retries (bounded, with jitter). Within one
+Appends race on the tip: each builds entry ``tip + 1`` and commits entry +
+tip + idempotency key in one transaction conditioned on the tip being
+unchanged and the key being new; the loser re-reads the key and the tip and
+retries (bounded, with jitter). A process remembers the tip its last append
+wrote and tries that first, so an uncontended append is one call. Within one
 process appends also queue on a lock, so they rarely race at all.
 """
 
@@ -40,11 +42,22 @@ from mindlinks_ledger.domain import (
     Verification,
     fingerprint,
 )
-from mindlinks_ledger.store import Contended, JournalStore, entry_of
+from mindlinks_ledger.store import CHAIN_AT_ONCE, Contended, JournalStore, entry_of
 
+Request = tuple[str, str, dict[str, Any], str]
+"""An append: kind, subject, data, idempotency key."""
 SCAN_FROM = 1000
 """Entries a process has not read yet beyond which it reads the journal's hashes
 with one parallel scan instead of batch gets (its first proof, in practice)."""
+SEGMENT_ENTRIES = 2000
+"""Entries per parallel scan segment of a full verification (at most four)."""
+
+
+def scan_segments(entries: int) -> int:
+    """Parallel scan segments for a journal of ``entries``: one scan call reads
+    about a thousand, so a small journal takes one call, a large one up to four
+    segments at once."""
+    return min(4, 1 + entries // SEGMENT_ENTRIES)
 
 
 def leaf_hashes(items: Sequence[Item], size: int, after: int = 0) -> list[bytes]:
@@ -129,6 +142,9 @@ class Journal:
         self.clock = clock
         self.digest_cache_seconds = digest_cache_seconds
         self._lock = asyncio.Lock()
+        self._tip: Tip | None = None
+        """The tip as this process's last append left it (another process's
+        append makes it stale: the next append's condition finds out)."""
         # Leaf hashes of entries 1..n as this process first read them, and the
         # complete subtrees over them: the journal only grows, so proofs and
         # digests read only entries appended since, never the whole journal
@@ -149,12 +165,18 @@ class Journal:
             raise InvalidData(str(exc)) from None
         request = fingerprint(kind, subject, data)
         async with self._lock:
+            # The first attempt trusts this process's last tip and a new key:
+            # the transaction's conditions catch a stale tip or a used key, and
+            # only then do we read both (two reads saved per append).
+            tip, cached = self._tip, self._tip is not None
             for attempt in range(self.attempts):
-                known = await self.store.key(idempotency_key)
-                if known is not None:
-                    entry = await self._keyed(known.seq)
-                    return Appended(entry, False, known.fingerprint == request)
-                tip = await self.store.tip()
+                if not cached:
+                    known = await self.store.key(idempotency_key)
+                    if known is not None:
+                        entry = await self._keyed(known.seq)
+                        return Appended(entry, False, known.fingerprint == request)
+                    tip = await self.store.tip()
+                assert tip is not None
                 now = self.clock()
                 entry = Entry.create(
                     seq=tip.seq + 1,
@@ -168,11 +190,55 @@ class Journal:
                 try:
                     await self.store.append(entry, tip.seq, request, now)
                 except Contended:
-                    jitter = random.uniform(0, min(0.25, 0.004 * 2**attempt))  # noqa: S311
-                    await asyncio.sleep(jitter)
+                    self._tip = None
+                    if not cached:  # a real race, not just our stale tip or a used key
+                        jitter = random.uniform(0, min(0.25, 0.004 * 2**attempt))  # noqa: S311
+                        await asyncio.sleep(jitter)
+                    cached = False
                     continue
+                self._tip = Tip(entry.seq, entry.entry_hash, entry.recorded_at)
                 return Appended(entry, True, True)
         raise JournalBusy(f"the append lost the race for the tip {self.attempts} times")
+
+    async def append_together(
+        self, first: Request, then: Callable[[int], list[Request]]
+    ) -> list[Entry] | None:
+        """``first`` and the entries ``then(first's seq)`` names after it, as
+        consecutive entries in one transaction (one call for all). None when
+        that cannot be: a key already used, the tip moved meanwhile, too many
+        entries — the caller then appends them one by one (``append``)."""
+        async with self._lock:
+            tip = self._tip or await self.store.tip()
+            requests = [first, *then(tip.seq + 1)]
+            if len(requests) > CHAIN_AT_ONCE:
+                return None
+            now = self.clock()
+            entries: list[Entry] = []
+            before = tip
+            for kind, subject, data, key in requests:
+                try:
+                    check_data(data, self.max_data_bytes)
+                except InvalidEntryData as exc:
+                    raise InvalidData(str(exc)) from None
+                entry = Entry.create(
+                    seq=before.seq + 1,
+                    kind=kind,
+                    subject=subject,
+                    data=data,
+                    recorded_at=max(now, before.recorded_at),
+                    idempotency_key=key,
+                    prev_hash=before.hash if before.seq else ZERO_HASH,
+                )
+                entries.append(entry)
+                before = Tip(entry.seq, entry.entry_hash, entry.recorded_at)
+            prints = [fingerprint(kind, subject, data) for kind, subject, data, _ in requests]
+            try:
+                await self.store.append_chain(entries, tip.seq, prints, now)
+            except Contended:
+                self._tip = None
+                return None
+            self._tip = before
+            return entries
 
     async def appended(self, idempotency_key: str) -> Entry | None:
         """The entry an idempotency key appended, if it did."""
@@ -195,6 +261,14 @@ class Journal:
             return entry_of(item)
         except ValueError as exc:
             raise JournalBroken(f"entry {seq} is malformed: {exc}", seq=seq) from None
+
+    async def entries(self, seqs: list[int]) -> dict[int, Entry]:
+        """The entries of ``seqs`` that exist, read together."""
+        found = await self.store.items(seqs)
+        try:
+            return {seq: entry_of(item) for seq, item in found.items()}
+        except ValueError as exc:
+            raise JournalBroken(f"an entry of {seqs} is malformed: {exc}") from None
 
     async def subject_page(
         self, subject: str, limit: int, start: Item | None
@@ -316,11 +390,13 @@ class Journal:
         """The first broken link of the journal, or None (see ``verification``)."""
         return (await self.verification(anchor)).broken
 
-    async def verification(self, anchor: Digest | None = None) -> Verification:
-        """Re-hash every entry and link up to the tip; then check the journal
-        still produces the anchored digest."""
-        tip = await self.store.tip()
-        items = await self.store.scan()
+    async def verification(
+        self, anchor: Digest | None = None, tip: Tip | None = None
+    ) -> Verification:
+        """Re-hash every entry and link up to the tip (``tip``, when the caller
+        has just read it); then check the journal still produces the anchored digest."""
+        tip = tip or await self.store.tip()
+        items = await self.store.scan(segments=scan_segments(tip.seq))
 
         issued_at = self.clock()
 

@@ -28,6 +28,8 @@ LATEST_DIGEST = "digest#latest"
 _BATCH_GET = 100
 HASH_PROJECTION = "#s, entryHash"
 HASHES = {"#s": "seq"}
+CHAIN_AT_ONCE = 49
+"""Entries one transaction appends: two writes each and the tip, of 100."""
 _CONTENDED = ("TransactionCanceledException", "TransactionConflictException")
 
 
@@ -78,17 +80,29 @@ class JournalStore:
         """One transaction: the entry (must be new), the tip (must still be
         ``expected_tip``) and the idempotency key (must be new). ``Contended``
         when any condition fails or a concurrent transaction conflicts."""
+        await self.append_chain([entry], expected_tip, [fingerprint], at)
+
+    async def append_chain(
+        self, entries: list[Entry], expected_tip: int, fingerprints: list[str], at: str
+    ) -> None:
+        """``append`` for consecutive entries at once: each entry and its key
+        (all new), the tip moved from ``expected_tip`` to the last, in one
+        transaction (at most ``CHAIN_AT_ONCE`` entries)."""
+        if not 0 < len(entries) <= CHAIN_AT_ONCE:
+            raise ValueError(f"one transaction appends 1 to {CHAIN_AT_ONCE} entries")
         uow = UnitOfWork(self.client)
-        uow.put(
-            self.journal,
-            entry.as_json(),
-            condition="attribute_not_exists(#s)",
-            names={"#s": "seq"},
-            on_conflict=Contended("seq taken"),
-        )
+        for entry in entries:
+            uow.put(
+                self.journal,
+                entry.as_json(),
+                condition="attribute_not_exists(#s)",
+                names={"#s": "seq"},
+                on_conflict=Contended("seq taken"),
+            )
+        last = entries[-1]
         tip = {
             "name": TIP,
-            **TIPS.item(Tip(entry.seq, entry.entry_hash, entry.recorded_at)),
+            **TIPS.item(Tip(last.seq, last.entry_hash, last.recorded_at)),
             "updatedAt": at,
         }
         if expected_tip == 0:
@@ -107,17 +121,18 @@ class JournalStore:
                 values=values(expected=expected_tip),
                 on_conflict=Contended("tip moved"),
             )
-        uow.put(
-            self.heads,
-            {
-                "name": KEY_PREFIX + entry.idempotency_key,
-                **KEYS.item(KeyRecord(entry.seq, fingerprint)),
-                "createdAt": at,
-            },
-            condition="attribute_not_exists(#n)",
-            names={"#n": "name"},
-            on_conflict=Contended("key taken"),
-        )
+        for entry, fingerprint in zip(entries, fingerprints, strict=True):
+            uow.put(
+                self.heads,
+                {
+                    "name": KEY_PREFIX + entry.idempotency_key,
+                    **KEYS.item(KeyRecord(entry.seq, fingerprint)),
+                    "createdAt": at,
+                },
+                condition="attribute_not_exists(#n)",
+                names={"#n": "name"},
+                on_conflict=Contended("key taken"),
+            )
         try:
             await uow.commit()
         except ClientError as exc:
@@ -139,8 +154,12 @@ class JournalStore:
 
     async def range(self, first: int, last: int, projection: str | None = None) -> dict[int, Item]:
         """Items ``first..last`` by seq (consistent reads); absent ones are missing."""
+        return await self.items(list(range(first, last + 1)), projection)
+
+    async def items(self, seqs: list[int], projection: str | None = None) -> dict[int, Item]:
+        """Items by seq, a hundred a call (consistent reads); absent ones are missing."""
         found: dict[int, Item] = {}
-        seqs = list(range(first, last + 1))
+        seqs = list(dict.fromkeys(seqs))
         for start in range(0, len(seqs), _BATCH_GET):
             keys: list[dict[str, Any]] = [{"seq": {"N": str(s)}} for s in seqs[start : start + 100]]
             read: dict[str, Any] = {"Keys": keys, "ConsistentRead": True}

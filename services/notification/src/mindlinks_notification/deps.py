@@ -28,6 +28,8 @@ class NotificationDeps:
     notifier: Notifier
     mailbox: LocalMailbox | None
     """The local mailbox (local mode only), for the dev route."""
+    directory: UserDirectory
+    """The user service, whose answers about recipients the handlers share."""
 
 
 def mailer_for(settings: Settings, runtime: Runtime) -> Mailer:
@@ -55,11 +57,12 @@ async def setup(runtime: Runtime) -> NotificationDeps:
     renderer = Renderer()
     await seed(store, SEEDS, renderer)
     mailer = mailer_for(settings, runtime)
+    directory = UserDirectory(runtime.peers, keep_seconds=settings.recipient_cache_seconds)
     notifier = Notifier(
         store=store,
         catalog=TemplateCatalog(store, renderer, ttl=settings.template_cache_seconds),
         mailer=mailer,
-        directory=UserDirectory(runtime.peers),
+        directory=directory,
         claims=EmailClaims(
             runtime.redis, runtime.redis_key("sent", ""), settings.dedupe_ttl_seconds
         ),
@@ -68,7 +71,13 @@ async def setup(runtime: Runtime) -> NotificationDeps:
         dashboard_url=settings.public_base_url,
     )
     mailbox = LocalMailbox(settings.mailbox_dir) if settings.local_mode else None
-    return NotificationDeps(runtime=runtime, settings=settings, notifier=notifier, mailbox=mailbox)
+    return NotificationDeps(
+        runtime=runtime,
+        settings=settings,
+        notifier=notifier,
+        mailbox=mailbox,
+        directory=directory,
+    )
 
 
 Deps = Annotated[NotificationDeps, Depends(service_deps)]

@@ -134,3 +134,12 @@ class Contact:
     user_id: str
     email: str
     name: str
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Whom a notification goes to: where and how to address them, and their
+    opt-ins (``None`` when they have none yet: the defaults apply)."""
+
+    contact: Contact
+    choices: NotificationChoices | None

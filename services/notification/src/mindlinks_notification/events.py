@@ -1,9 +1,11 @@
 """Events in and out of the notification service.
 
 Publishes nothing. Consumes ``user.created`` → the welcome, in the app and by
-email, and the lifecycle events of ``flows.EventNotifications`` (company
-reviews, invitations, KYC decisions, contracts, signatures, payments) → their
-recipients, resolved through the user service. In-app notifications commit
+email; ``user.updated`` → forget the user's address and opt-ins kept from the
+user service (``clients.UserDirectory``); and the lifecycle events of
+``flows.EventNotifications`` (company reviews, invitations, KYC decisions,
+contracts, signatures, payments) → their recipients, resolved through the user
+service. In-app notifications commit
 with the consumer's inbox record (a redelivery changes nothing); emails are
 claimed in Redis by event id and recipient first, so a redelivery after a
 failed commit does not mail twice.
@@ -11,11 +13,10 @@ failed commit does not mail twice.
 
 from __future__ import annotations
 
-from mindlinks_fleet.events import UserCreated
+from mindlinks_fleet.events import UserCreated, UserUpdated
 from mindlinks_kit.dynamo import UnitOfWork
-from mindlinks_kit.events.consumer import Handler
+from mindlinks_kit.events.consumer import Handler, replay_safe
 from mindlinks_kit.events.envelope import Delivered
-from mindlinks_notification.clients import UserDirectory
 from mindlinks_notification.deps import NotificationDeps
 from mindlinks_notification.service.flows import EventNotifications
 
@@ -24,10 +25,20 @@ def handlers(deps: NotificationDeps) -> dict[str, Handler]:
     async def on_user_created(event: Delivered[UserCreated], uow: UnitOfWork) -> None:
         await deps.notifier.welcome(event.payload, event.id, uow)
 
+    async def on_user_updated(event: Delivered[UserUpdated], uow: UnitOfWork) -> None:
+        deps.directory.forget(event.payload.user_id)  # read their address and opt-ins again
+
     flows = EventNotifications(
         deps.notifier,
-        UserDirectory(deps.runtime.peers),
+        deps.directory,
         deps.settings.public_base_url,
         deps.runtime.metrics,
     )
-    return {"user.created": on_user_created, **flows.handlers()}
+    # In-app items are conditional creates in the unit of work; each email is
+    # claimed in Redis by notification id (event id and recipient) before it is sent.
+    every: dict[str, Handler] = {
+        "user.created": on_user_created,
+        "user.updated": on_user_updated,
+        **flows.handlers(),
+    }
+    return {name: replay_safe(handler) for name, handler in every.items()}

@@ -26,6 +26,10 @@ class Settings(ServiceSettings):
     dedupe_ttl_seconds: int = 7 * 24 * 3600
     """How long a dedupe key (or an event id) suppresses a second email."""
     template_cache_seconds: float = 60.0
+    recipient_cache_seconds: float = 30.0
+    """How long a recipient's address and opt-ins, once read from the user
+    service, serve later events: ``user.updated`` forgets them at once on the
+    task that handles it, so this bounds how late another task sees a change."""
 
     @model_validator(mode="after")
     def _mail_needs_a_provider_when_deployed(self) -> Settings:

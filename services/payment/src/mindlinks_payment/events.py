@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from mindlinks_fleet.events import ContractActivated
 from mindlinks_kit.dynamo import UnitOfWork
-from mindlinks_kit.events.consumer import Handler
+from mindlinks_kit.events.consumer import Handler, replay_safe
 from mindlinks_kit.events.envelope import Delivered
 from mindlinks_payment.deps import PaymentDeps
 
@@ -37,4 +37,6 @@ def handlers(deps: PaymentDeps) -> dict[str, Handler]:
         for position, item in pending:
             await deps.payments.open_item(activated, position, item, uow)
 
-    return {"ledger.contract-activated": on_contract_activated}
+    # A replay finds every item opened (or opens it under the same Stripe
+    # idempotency key and conditional ids): nothing twice.
+    return {"ledger.contract-activated": replay_safe(on_contract_activated)}

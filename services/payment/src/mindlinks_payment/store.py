@@ -54,6 +54,11 @@ class PaymentStore:
         item = await self.escrows.get({"id": escrow})
         return ESCROWS.read(item) if item else None
 
+    async def escrows_by_id(self, ids: list[str]) -> list[Escrow | None]:
+        """Escrows by id, read together (``None`` where there is none)."""
+        items = await self.escrows.get_many([{"id": i} for i in ids])
+        return [ESCROWS.read(item) if item else None for item in items]
+
     async def escrows_of(self, contract_id: str) -> list[Escrow]:
         """Every escrow of a contract, in schedule order."""
         found: list[Escrow] = []
@@ -92,6 +97,11 @@ class PaymentStore:
     async def transaction(self, transaction: str) -> Transaction | None:
         item = await self.transactions.get({"id": transaction})
         return TRANSACTIONS.read(item) if item else None
+
+    async def transactions_by_id(self, ids: list[str]) -> list[Transaction | None]:
+        """Transactions by id, read together (``None`` where there is none)."""
+        items = await self.transactions.get_many([{"id": i} for i in ids])
+        return [TRANSACTIONS.read(item) if item else None for item in items]
 
     async def transaction_by_intent(self, intent_id: str) -> Transaction | None:
         items, _ = await self.transactions.query(
@@ -192,25 +202,44 @@ class PaymentStore:
         )
 
 
+_SEEN_AT_MOST = 10_000
+
+
 class LocalObjects:
     """The local provider's "Stripe side": its objects as JSON documents in the
-    service's own table, so local payments survive a restart."""
+    service's own table, so local payments survive a restart. The local Stripe
+    lives in the one payment process of a local fleet, which writes every
+    object it holds: it keeps what it wrote or read and reads the table only
+    for what it has not seen (after a restart, say)."""
 
     def __init__(self, table: Table) -> None:
         self.table = table
+        self._seen: dict[str, str] = {}
+        """Object id → its JSON document as last written or read here (forgotten
+        all at once past ``_SEEN_AT_MOST``: a long load run stays small)."""
+
+    def _remember(self, object_id: str, raw: str) -> str:
+        if len(self._seen) >= _SEEN_AT_MOST:
+            self._seen.clear()
+        self._seen[object_id] = raw
+        return raw
 
     async def get(self, object_id: str) -> dict[str, Any] | None:
-        item = await self.table.get({"key": LOCAL_PREFIX + object_id})
-        if item is None:
-            return None
-        document: dict[str, Any] = json.loads(item["document"])
+        raw = self._seen.get(object_id)
+        if raw is None:
+            item = await self.table.get({"key": LOCAL_PREFIX + object_id})
+            if item is None:
+                return None
+            raw = self._remember(object_id, str(item["document"]))
+        document: dict[str, Any] = json.loads(raw)
         return document
 
     async def create(self, object_id: str, document: dict[str, Any]) -> dict[str, Any]:
         """Store a new object; if one exists under that id, return it instead."""
+        raw = json.dumps(document)
         try:
             await self.table.put(
-                {"key": LOCAL_PREFIX + object_id, "document": json.dumps(document)},
+                {"key": LOCAL_PREFIX + object_id, "document": raw},
                 condition="attribute_not_exists(#k)",
                 names={"#k": "key"},
             )
@@ -219,7 +248,10 @@ class LocalObjects:
             if existing is None:
                 raise
             return existing
+        self._remember(object_id, raw)
         return document
 
     async def put(self, object_id: str, document: dict[str, Any]) -> None:
-        await self.table.put({"key": LOCAL_PREFIX + object_id, "document": json.dumps(document)})
+        raw = json.dumps(document)
+        await self.table.put({"key": LOCAL_PREFIX + object_id, "document": raw})
+        self._remember(object_id, raw)

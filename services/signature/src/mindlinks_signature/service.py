@@ -25,6 +25,7 @@ import hashlib
 from mindlinks_fleet.events import SignatureCompleted, SignatureDeclined, SignatureRecorded
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import Item, UnitOfWork
+from mindlinks_kit.errors import Problem
 from mindlinks_kit.runtime import Publish
 from mindlinks_signature.certificate import Certificate, Signer, append_certificate
 from mindlinks_signature.clients import ContractService, Ledger
@@ -90,8 +91,17 @@ class Signatures:
     ) -> Signed:
         contract = await self._contract(contract_id)
         role = party_role(contract, caller.user_id, caller.role)
-        mine = await self.store.signature(signature_id(contract.id, role))
-        check_signable(contract.status, role, mine)
+        mine: Signature | None = None
+        try:
+            check_signable(contract.status, role, None)
+        except Problem:
+            # Refused by the status alone, unless an attempt of ours moved it and
+            # stopped: only then is our record worth a read. Otherwise the claim
+            # below finds it (one write instead of a read and a write).
+            mine = await self.store.signature(signature_id(contract.id, role))
+            if mine is None:
+                raise
+            check_signable(contract.status, role, mine)
 
         original = await self.contracts.original(contract.id)
         sha256 = await asyncio.to_thread(_sha256, original)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from mindlinks_fleet.internal import user as user_api
-from mindlinks_fleet.internal.user import PreferencesOut, ProfileOut
+from mindlinks_fleet.internal.user import (
+    PreferencesOut,
+    ProfileOut,
+    RecipientOut,
+    RecipientsOut,
+)
 from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import CurrentUser
 from mindlinks_kit.internal import serve
@@ -70,3 +77,20 @@ async def internal_profile(user_id: Id, deps: Deps) -> ProfileOut:
 async def internal_preferences(user_id: Id, deps: Deps) -> PreferencesOut:
     """Peers (notification) read this to respect opt-outs."""
     return preferences_out(await deps.users.preferences(user_id))
+
+
+@serve(internal, user_api.RECIPIENTS)
+async def internal_recipients(
+    deps: Deps, user_ids: Annotated[list[Id], Query(alias="userId")]
+) -> RecipientsOut:
+    """Whom an event notifies, in one read (notification)."""
+    found = await deps.users.recipients(user_ids)
+    return RecipientsOut(
+        items=[
+            RecipientOut(
+                profile=profile_out(profile),
+                preferences=preferences_out(preferences) if preferences else None,
+            )
+            for profile, preferences in found
+        ]
+    )

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from mindlinks_kit.dynamo import StaleVersion
-from mindlinks_kit.errors import NotFound
+from mindlinks_kit.errors import InvalidInput, NotFound
 
 
 class ProfileNotReady(NotFound):
@@ -24,6 +24,11 @@ class ProfileNotReady(NotFound):
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail)
         self.headers["Retry-After"] = "1"
+
+
+class TooManyRecipients(InvalidInput):
+    code = "too-many-recipients"
+    title = "Too many users asked for at once"
 
 
 class UserNotFound(NotFound):

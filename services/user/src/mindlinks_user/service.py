@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from pydantic.alias_generators import to_camel
 
 from mindlinks_fleet.events import UserCreated, UserUpdated
+from mindlinks_fleet.internal.user import RECIPIENTS_AT_ONCE
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.runtime import Publish
@@ -23,6 +24,7 @@ from mindlinks_user.domain import (
     Preferences,
     Profile,
     ProfileNotReady,
+    TooManyRecipients,
     UserNotFound,
     changed_fields,
     check_version,
@@ -34,6 +36,9 @@ class Store(Protocol):
 
     async def profile(self, user_id: str) -> Profile | None: ...
     async def preferences(self, user_id: str) -> Preferences | None: ...
+    async def profiles_and_preferences(
+        self, user_ids: list[str]
+    ) -> list[tuple[Profile, Preferences | None]]: ...
     def add_profile(self, uow: UnitOfWork, profile: Profile) -> None: ...
     def add_preferences(self, uow: UnitOfWork, preferences: Preferences) -> None: ...
     def replace_profile(
@@ -127,6 +132,12 @@ class Users:
             raise UserNotFound()
         return preferences
 
+    async def recipients(self, user_ids: list[str]) -> list[tuple[Profile, Preferences | None]]:
+        """Profile and preferences of each known user among ``user_ids``."""
+        if len(set(user_ids)) > RECIPIENTS_AT_ONCE:
+            raise TooManyRecipients(f"At most {RECIPIENTS_AT_ONCE} users at once")
+        return await self.store.profiles_and_preferences(user_ids)
+
     async def replace_preferences(
         self,
         user_id: str,
@@ -154,4 +165,6 @@ class Users:
         ):
             return current
         self.store.replace_preferences(uow, updated, expected_version=current.version)
+        # Notification keeps recipients' opt-ins for a while: this tells it to read again.
+        self.publish(uow, "user.updated", UserUpdated(user_id=user_id, changed=["preferences"]))
         return updated

@@ -275,6 +275,10 @@ class CallCounter:
         self.counts: Counter[tuple[str, str]] = Counter()
         """(``service:Action``, resource) → calls."""
         self._lock = threading.Lock()
+        trace = os.environ.get("MOTO_CALL_TRACE")
+        self.log = open(trace, "a") if trace else None  # noqa: SIM115 - for the process's life
+        """Every call with its time, when ``MOTO_CALL_TRACE`` names a file
+        (to find which request or event made which calls)."""
 
     def answer(self, by_resource: bool) -> dict[str, int]:
         totals: Counter[str] = Counter()
@@ -295,6 +299,9 @@ class CallCounter:
         key = (call_name(environ), resource_of(environ, _json_payload(environ)))
         with self._lock:
             self.counts[key] += 1
+            if self.log is not None:
+                self.log.write(f"{time.time():.3f} {key[0]} {key[1]}\n")
+                self.log.flush()
         return self.app(environ, start_response)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import StrictBool
 
-from mindlinks_kit.declaration import Lookup
+from mindlinks_kit.declaration import Call, Lookup
 from mindlinks_kit.schemas import ApiModel
 
 
@@ -44,6 +44,19 @@ class PreferencesOut(ApiModel):
     version: int
 
 
+class RecipientOut(ApiModel):
+    profile: ProfileOut
+    preferences: PreferencesOut | None
+
+
+class RecipientsOut(ApiModel):
+    items: list[RecipientOut]
+    """The users asked for that exist (an unknown id is left out)."""
+
+
+RECIPIENTS_AT_ONCE = 25
+"""User ids one ``RECIPIENTS`` call takes (``userId`` repeated)."""
+
 PROFILE = Lookup(
     "user",
     "GET",
@@ -61,4 +74,16 @@ PREFERENCES = Lookup(
     summary="A user's locale, time zone and notification opt-ins.",
 )
 
-ROUTES = (PROFILE, PREFERENCES)
+RECIPIENTS = Call(
+    "user",
+    "GET",
+    "/internal/recipients",
+    RecipientsOut,
+    callers=("notification",),
+    summary=(
+        "Profiles and notification preferences of up to 25 users (`userId` repeated), "
+        "in one read: whom one event notifies."
+    ),
+)
+
+ROUTES = (PROFILE, PREFERENCES, RECIPIENTS)

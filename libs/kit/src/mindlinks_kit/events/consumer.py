@@ -5,11 +5,19 @@ Exactly once in effect: the handler's writes and the inbox record of the event
 id commit in one transaction, so a redelivered event finds its id already
 recorded and changes nothing. Side effects outside DynamoDB (sending an email)
 must de-duplicate by ``event.id`` themselves.
+
+The inbox record is the transaction's first write, conditioned on being new:
+a duplicate's commit is cancelled by that condition (``AlreadyHandled``),
+whatever else it held. A handler marked ``replay_safe`` — every effect in the
+unit of work, or de-duplicated by itself — is therefore run without reading
+the inbox first (one read less per event); any other handler is only run
+after a read found the event new, as before (ADR 0008).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -21,7 +29,7 @@ from pydantic import ValidationError
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.context import RequestContext, current
 from mindlinks_kit.declaration import Event
-from mindlinks_kit.dynamo import ConditionFailed, Table, UnitOfWork
+from mindlinks_kit.dynamo import Table, UnitOfWork
 from mindlinks_kit.events.envelope import Delivered, Detail
 from mindlinks_kit.observability import Metrics
 
@@ -33,10 +41,40 @@ if TYPE_CHECKING:
 Handler = Callable[[Delivered[Any], UnitOfWork], Awaitable[None]]
 log = structlog.get_logger("mindlinks.consumer")
 INBOX_RETENTION_SECONDS = 14 * 24 * 3600  # beyond SQS's longest retention
+DELETE_LINGER_SECONDS = 1.0
+"""How long a handled message waits to be deleted together with the next ones
+(one ``DeleteMessageBatch`` for up to ten): far inside the queue's visibility
+timeout, so it never comes back meanwhile; if the task dies first, it comes
+back after the timeout and the inbox finds it handled."""
+_DELETE_BATCH = 10
 
 
 class Poison(Exception):
     """A message that no retry can fix (unparseable, unknown, invalid payload)."""
+
+
+class AlreadyHandled(Exception):
+    """The event's inbox record exists: another delivery committed it first."""
+
+
+REPLAY_SAFE = "__mindlinks_replay_safe__"
+
+
+def replay_safe(handler: Handler) -> Handler:
+    """``handler``, marked safe to run again for an event already handled: its
+    writes go into the unit of work (cancelled with a duplicate's commit) and
+    anything else it does is de-duplicated by itself (a claim by event id, an
+    idempotency key). The consumer then does not read the inbox before it."""
+
+    async def run(event: Delivered[Any], uow: UnitOfWork) -> None:
+        await handler(event, uow)
+
+    setattr(run, REPLAY_SAFE, True)
+    return run
+
+
+def is_replay_safe(handler: Handler) -> bool:
+    return bool(getattr(handler, REPLAY_SAFE, False))
 
 
 class Consumer:
@@ -64,6 +102,10 @@ class Consumer:
         self.metrics = metrics
         self.backoff: Callable[[int], int] = lambda receives: min(2**receives, 300)
         """Seconds a failed message stays invisible before its next delivery."""
+        self.delete_linger = DELETE_LINGER_SECONDS
+        self._handled: list[str] = []
+        """Receipt handles of handled messages not deleted yet."""
+        self._deleting: asyncio.Task[None] | None = None
 
     async def receive_once(self, wait_seconds: int = 20) -> int:
         response = await self.sqs.receive_message(
@@ -86,6 +128,7 @@ class Consumer:
             if not handled:
                 break
             total += handled
+        await self.flush_deletes()
         return total
 
     async def run(self) -> None:
@@ -93,6 +136,8 @@ class Consumer:
             try:
                 await self.receive_once()
             except asyncio.CancelledError:
+                with contextlib.suppress(Exception):  # else they come back, deduplicated
+                    await asyncio.wait_for(self.flush_deletes(), timeout=5)
                 raise
             except Exception:
                 log.exception("consumer.receive_failed")
@@ -131,7 +176,35 @@ class Consumer:
             return
         finally:
             current.reset(token)
-        await self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
+        await self._delete_soon(receipt)
+
+    async def _delete_soon(self, receipt: str) -> None:
+        self._handled.append(receipt)
+        if len(self._handled) >= _DELETE_BATCH:
+            await self.flush_deletes()
+        elif self._deleting is None or self._deleting.done():
+            self._deleting = asyncio.create_task(self._delete_later())
+
+    async def _delete_later(self) -> None:
+        await asyncio.sleep(self.delete_linger)
+        try:
+            await self.flush_deletes()
+        except Exception:
+            log.exception("consumer.delete_failed")
+
+    async def flush_deletes(self) -> None:
+        """Delete every handled message now: one call per ten."""
+        while self._handled:
+            batch, self._handled = self._handled[:_DELETE_BATCH], self._handled[_DELETE_BATCH:]
+            if len(batch) == 1:
+                await self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=batch[0])
+                continue
+            response = await self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(n), "ReceiptHandle": r} for n, r in enumerate(batch)],
+            )
+            for failed in response.get("Failed", []):
+                log.warning("consumer.delete_failed", error=failed.get("Code"))
 
     def _parse(self, body: str) -> Delivered[Any]:
         try:
@@ -150,11 +223,13 @@ class Consumer:
         return Delivered(name, str(envelope.get("source", "")), detail, payload)
 
     async def _process(self, delivered: Delivered[Any]) -> None:
-        if await self.inbox.get({"eventId": delivered.id}):
+        handler = self.handlers[delivered.name]
+        if not is_replay_safe(handler) and await self.inbox.get({"eventId": delivered.id}):
             self.metrics.count("EventsDuplicate", event=delivered.name)
             return
         uow = UnitOfWork(self.dynamodb)
-        await self.handlers[delivered.name](delivered, uow)
+        # First, so that a duplicate's commit fails on it (UnitOfWork raises the
+        # first failed condition's exception), not on a handler's own condition.
         uow.create(
             self.inbox,
             {
@@ -164,14 +239,16 @@ class Consumer:
                 "expiresAt": int(time.time()) + INBOX_RETENTION_SECONDS,
             },
             key="eventId",
+            on_conflict=AlreadyHandled(),
         )
+        await handler(delivered, uow)
         try:
             await uow.commit()
-        except ConditionFailed:
-            # Our inbox write or a handler's condition lost a race with a
-            # concurrent delivery of the same event: already applied.
-            if not await self.inbox.get({"eventId": delivered.id}):
-                raise
+        except AlreadyHandled:
+            # A redelivery, or a concurrent delivery of the same event that
+            # committed first: already applied, and this commit changed nothing.
+            self.metrics.count("EventsDuplicate", event=delivered.name)
+            return
         self.metrics.count("EventsHandled", event=delivered.name)
 
     async def _dead_letter(self, message: MessageTypeDef, error: str, receives: int) -> None:

@@ -31,6 +31,12 @@ log = structlog.get_logger("mindlinks.outbox")
 PENDING = "p"
 SENT_RETENTION_SECONDS = 7 * 24 * 3600
 _BATCH = 10  # PutEvents takes at most ten entries
+_HANDED = 1000
+MARK_LINGER_SECONDS = 1.0
+"""How long a published item waits to be marked sent together with the next
+ones (one call for all): a task that dies meanwhile leaves them pending, and
+its replacement's sweep publishes them again (consumers deduplicate)."""
+_MARKS = 100  # a transaction's writes
 
 
 class Outbox:
@@ -54,29 +60,31 @@ class Outbox:
             correlation_id=correlation_id(),
             data=payload.model_dump(mode="json", by_alias=True),
         )
-        uow.put(
-            self.table,
-            {
-                "id": detail.id,
-                "pendingShard": PENDING,
-                "createdAt": detail.occurred_at,
-                "detailType": name,
-                "source": self.source,
-                "detail": detail.model_dump_json(by_alias=True),
-            },
-            condition="attribute_not_exists(id)",
-        )
-        uow.after_commit.append(self.relay.wake)
+        item = {
+            "id": detail.id,
+            "pendingShard": PENDING,
+            "createdAt": detail.occurred_at,
+            "detailType": name,
+            "source": self.source,
+            "detail": detail.model_dump_json(by_alias=True),
+        }
+        uow.put(self.table, item, condition="attribute_not_exists(id)")
+        uow.after_commit.append(lambda: self.relay.hand(item))
         return detail
 
 
 class Relay:
-    """Publishes pending outbox items; woken after each commit, sweeps periodically.
+    """Publishes pending outbox items; handed each one by its commit, sweeps periodically.
 
-    The sweep catches what a wake-up did not: a publish that failed, or items a
-    crashed task committed but never sent. It runs every ``interval`` after
-    activity and backs off (doubling) to ``idle_interval`` while it finds
-    nothing, so an idle task costs one query a minute, not one every 5 s.
+    A commit hands the relay the items it wrote, and the relay publishes them
+    without querying the outbox for them (the query cost a call per commit and
+    another for the sweep a few seconds later). The sweep catches what that
+    did not send: a publish that failed (a sweep follows it within
+    ``interval``), or items a crashed task committed but never sent (its
+    replacement sweeps ``interval`` after it starts). It runs every
+    ``interval`` after it found work and backs off (doubling) to
+    ``idle_interval`` while it finds nothing, so an idle task costs one query
+    a minute, not one every 5 s.
     """
 
     def __init__(
@@ -98,11 +106,36 @@ class Relay:
         """Seconds until the next sweep unless a commit wakes the relay first."""
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._handed: list[dict[str, Any]] = []
+        """Committed items not yet published (at most ``_HANDED``; the sweep
+        finds any beyond, e.g. where nothing runs the relay)."""
+        self.mark_linger = MARK_LINGER_SECONDS
+        self._published: list[str] = []
+        """Ids of published items not marked sent yet."""
+        self._marking: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         self._wake.set()
 
+    def hand(self, item: dict[str, Any]) -> None:
+        """A committed outbox item to publish now."""
+        if len(self._handed) < _HANDED:
+            self._handed.append(item)
+        self._wake.set()
+
+    async def publish_handed(self) -> int:
+        """Publish the items commits handed over; returns how many failed."""
+        async with self._lock:
+            handed, self._handed = self._handed, []
+            sent = 0
+            for start in range(0, len(handed), _BATCH):
+                sent += await self._publish(handed[start : start + _BATCH])
+        return len(handed) - sent
+
     async def pending(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Items committed and not yet published (those published meanwhile
+        are marked first)."""
+        await self.flush_marks()
         items, _ = await self.table.query(
             "pendingShard = :p", values=values(p=PENDING), index="pending", limit=limit
         )
@@ -113,10 +146,13 @@ class Relay:
         sent = 0
         async with self._lock:
             while batch := await self.pending():
+                found = {item["id"] for item in batch}
+                self._handed = [item for item in self._handed if item["id"] not in found]
                 for start in range(0, len(batch), _BATCH):
                     sent += await self._publish(batch[start : start + _BATCH])
                 if len(batch) < 100:
                     break
+            await self.flush_marks()
         return sent
 
     async def _publish(self, items: list[dict[str, Any]]) -> int:
@@ -131,39 +167,67 @@ class Relay:
                 for item in items
             ]
         )
-        sent = 0
+        published = []
         for item, entry in zip(items, response["Entries"], strict=True):
             if entry.get("ErrorCode"):
                 log.warning(
                     "outbox.publish_failed", event_id=item["id"], error=entry.get("ErrorCode")
                 )
                 continue
-            await self.table.update(
-                {"id": item["id"]},
-                "REMOVE pendingShard SET sentAt = :now, expiresAt = :ttl",
-                values=values(now=now_iso(), ttl=int(time.time()) + SENT_RETENTION_SECONDS),
-            )
-            sent += 1
-        self.metrics.count("EventsPublished", sent)
-        return sent
+            published.append(item["id"])
+        self.metrics.count("EventsPublished", len(published))
+        self._published.extend(published)
+        if self._published and (self._marking is None or self._marking.done()):
+            self._marking = asyncio.create_task(self._mark_later())
+        return len(published)
+
+    async def _mark_later(self) -> None:
+        await asyncio.sleep(self.mark_linger)
+        try:
+            await self.flush_marks()
+        except Exception:
+            log.exception("outbox.mark_failed")  # the next sweep publishes them again
+
+    async def flush_marks(self) -> None:
+        """Take published items off the pending index now: one call for up to
+        a hundred (a transaction of updates when there are several)."""
+        expression = "REMOVE pendingShard SET sentAt = :now, expiresAt = :ttl"
+        while self._published:
+            ids, self._published = self._published[:_MARKS], self._published[_MARKS:]
+            marks = values(now=now_iso(), ttl=int(time.time()) + SENT_RETENTION_SECONDS)
+            if len(ids) == 1:
+                await self.table.update({"id": ids[0]}, expression, values=marks)
+                continue
+            uow = UnitOfWork(self.table.client)
+            for item_id in dict.fromkeys(ids):
+                uow.update(self.table, {"id": item_id}, expression, values=marks)
+            await uow.commit()
 
     async def run(self) -> None:
-        """Background loop: publish on wake-up, and sweep (see the class)."""
+        """Background loop: publish what commits hand over, and sweep (see the class)."""
+        sweep_at = time.monotonic() + self.sweep_after
         while True:
             woken = False
             with contextlib.suppress(TimeoutError):
-                woken = await asyncio.wait_for(self._wake.wait(), timeout=self.sweep_after)
+                wait = max(0.0, sweep_at - time.monotonic())
+                woken = await asyncio.wait_for(self._wake.wait(), timeout=wait)
             self._wake.clear()
             try:
+                if woken:
+                    if await self.publish_handed():
+                        sweep_at = min(sweep_at, time.monotonic() + self.interval)
+                    continue
                 sent = await self.flush()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox.relay_failed")
                 self.sweep_after = self.interval
+                sweep_at = time.monotonic() + self.interval
                 await asyncio.sleep(1)
                 continue
-            self.sweep_after = self.next_sweep(woken=woken, sent=sent)
+            self.sweep_after = self.next_sweep(woken=False, sent=sent)
+            sweep_at = time.monotonic() + self.sweep_after
 
     def next_sweep(self, *, woken: bool, sent: int) -> float:
         """Back to ``interval`` after any activity; else twice as long, capped."""
@@ -172,4 +236,5 @@ class Relay:
         return min(self.sweep_after * 2, self.idle_interval)
 
     async def backlog(self) -> int:
+        """Items committed and not yet published."""
         return len(await self.pending())

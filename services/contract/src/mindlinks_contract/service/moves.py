@@ -49,6 +49,13 @@ class ContractMoves:
     # -- the signature service's moves -------------------------------------------
 
     async def document(self, contract_id: str, kind: PdfKind) -> bytes:
+        if kind == "original":
+            # Drafting stores the original under the contract's id, once, before
+            # the contract commits: read it without the contract (a read saved
+            # per signature); the contract only explains a miss.
+            data = await self.documents.get(document_key(contract_id, "original"))
+            if data is not None:
+                return data
         contract = await self.get(contract_id)
         key = contract.pdf_key if kind == "original" else contract.final_pdf_key
         data = await self.documents.get(key) if key else None

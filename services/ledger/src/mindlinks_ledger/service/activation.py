@@ -29,16 +29,16 @@ from mindlinks_fleet.events import (
 )
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.runtime import Publish
+from mindlinks_ledger.chain import Entry
 from mindlinks_ledger.clients import Contracts, ContractView
 from mindlinks_ledger.domain import (
     ACTIVATED,
     SCHEDULED,
     SIGNATURE,
     ActivationRefused,
-    EntryNotFound,
     schedule_from_terms,
 )
-from mindlinks_ledger.journal import Journal
+from mindlinks_ledger.journal import Journal, Request
 
 log = structlog.get_logger("mindlinks.ledger.activation")
 ACTIVATABLE = ("fully_signed", "active")
@@ -60,6 +60,31 @@ def _parties(contract: ContractView) -> dict[str, str]:
     }
 
 
+def _schedule_appends(
+    contract_id: str, recorded: dict[str, Any], activation_seq: int
+) -> list[Request]:
+    """One ``payment-scheduled`` entry per item of an activation's schedule."""
+    return [
+        (
+            SCHEDULED,
+            contract_id,
+            {
+                "contractId": contract_id,
+                "itemId": item.item_id,
+                "title": item.title,
+                "amountMinor": item.amount_minor,
+                "currency": recorded["currency"],
+                "dueDate": item.due_date,
+                "activationSeq": activation_seq,
+            },
+            f"{SCHEDULED}:{contract_id}:{index}",
+        )
+        for index, item in enumerate(
+            ScheduleItem.model_validate(raw) for raw in recorded["schedule"]
+        )
+    ]
+
+
 class Activations:
     def __init__(
         self,
@@ -78,14 +103,28 @@ class Activations:
     ) -> None:
         contract_id = event.contract_id
         activation = await self.journal.appended(f"{ACTIVATED}:{contract_id}")
+        together: list[Entry] = []
         if activation is None:
-            data = await self._activation_data(event_id, event)
-            if data is None:
+            found = await self._activation_data(event_id, event)
+            if found is None:
                 return
-            appended = await self.journal.append(
-                ACTIVATED, contract_id, data, f"{ACTIVATED}:{contract_id}"
+            data = found
+            # The activation and its schedule in one transaction when nothing
+            # stands in the way; else one by one below, each by its key.
+            together = (
+                await self.journal.append_together(
+                    (ACTIVATED, contract_id, data, f"{ACTIVATED}:{contract_id}"),
+                    lambda seq: _schedule_appends(contract_id, data, seq),
+                )
+                or []
             )
-            activation = appended.entry
+            if together:
+                activation = together[0]
+            else:
+                appended = await self.journal.append(
+                    ACTIVATED, contract_id, data, f"{ACTIVATED}:{contract_id}"
+                )
+                activation = appended.entry
         recorded = activation.data
         if recorded.get("eventId") != event_id:
             log.info(
@@ -97,22 +136,13 @@ class Activations:
             return
         schedule = [ScheduleItem.model_validate(item) for item in recorded["schedule"]]
         parties = recorded["parties"]
-        for index, item in enumerate(schedule):
-            scheduled = await self.journal.append(
-                SCHEDULED,
-                contract_id,
-                {
-                    "contractId": contract_id,
-                    "itemId": item.item_id,
-                    "title": item.title,
-                    "amountMinor": item.amount_minor,
-                    "currency": recorded["currency"],
-                    "dueDate": item.due_date,
-                    "activationSeq": activation.seq,
-                },
-                f"{SCHEDULED}:{contract_id}:{index}",
-            )
-            entry = scheduled.entry.data
+        appends = _schedule_appends(contract_id, recorded, activation.seq)
+        for index, (kind, subject, body, key) in enumerate(appends):
+            if together:
+                scheduled_entry = together[1 + index]
+            else:
+                scheduled_entry = (await self.journal.append(kind, subject, body, key)).entry
+            entry = scheduled_entry.data
             self.publish(
                 uow,
                 "ledger.payment-scheduled",
@@ -122,7 +152,7 @@ class Activations:
                     amount_minor=entry["amountMinor"],
                     currency=entry["currency"],
                     due_date=entry["dueDate"],
-                    ledger_entry_id=scheduled.entry.seq,
+                    ledger_entry_id=scheduled_entry.seq,
                 ),
             )
         self.publish(
@@ -198,11 +228,11 @@ class Activations:
         """The signature entries the event names are this contract's, over its PDF."""
         if not seqs:
             raise ActivationRefused("the event names no signature entries")
+        found = await self.journal.entries(seqs)
         for seq in seqs:
-            try:
-                entry = await self.journal.entry(seq)
-            except EntryNotFound:
-                raise ActivationRefused(f"signature entry {seq} is not in the journal") from None
+            entry = found.get(seq)
+            if entry is None:
+                raise ActivationRefused(f"signature entry {seq} is not in the journal")
             if entry.subject != contract_id or entry.kind != SIGNATURE:
                 raise ActivationRefused(f"entry {seq} is not a signature of {contract_id}")
             if entry.data.get("pdfSha256") != pdf_sha256:

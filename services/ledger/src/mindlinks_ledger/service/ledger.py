@@ -35,6 +35,7 @@ from mindlinks_ledger.domain import (
     Proof,
     ReservedKind,
     SignatureWithoutPdfHash,
+    Tip,
     TreeSizeOutOfRange,
     Verdict,
     Verification,
@@ -235,17 +236,18 @@ class Ledger:
         """The first broken link of the whole journal, or None (``verification``)."""
         return (await self.verification()).broken
 
-    async def verification(self) -> Verification:
-        """The whole journal: hashes, links, tip and the newest anchored digest."""
+    async def verification(self, read: tuple[Anchored | None, Tip] | None = None) -> Verification:
+        """The whole journal: hashes, links, tip and the newest anchored digest
+        (``read``: the newest anchored digest and the tip, when just read)."""
         try:
-            latest = await self.archive.latest()
+            latest, tip = read if read is not None else (await self.archive.latest(), None)
         except JournalBroken as exc:
             # The anchor itself is unreadable: no entry to blame (seq 0).
             found = Verification(
                 await self.journal.tip(), 0, Break(0, "anchored-digest", exc.detail)
             )
         else:
-            found = await self.journal.verification(latest.digest if latest else None)
+            found = await self.journal.verification(latest.digest if latest else None, tip)
         if found.broken is not None:
             self._broken(found.broken)
         return found
@@ -260,8 +262,8 @@ class Ledger:
         async with self._anchoring:
             return await self._anchor()
 
-    async def _anchor(self) -> Anchored:
-        verified = await self.verification()
+    async def _anchor(self, read: tuple[Anchored | None, Tip] | None = None) -> Anchored:
+        verified = await self.verification(read)
         if verified.broken is not None or verified.digest is None:
             broken = verified.broken or Break(verified.tip.seq, "tip", "no digest")
             raise JournalIntegrity(
@@ -281,7 +283,7 @@ class Ledger:
             tip = await self.journal.tip()
             if latest is not None and latest.digest.tree_size >= tip.seq:
                 return None
-            return await self._anchor()
+            return await self._anchor((latest, tip))
 
     async def anchor_after_activation(self) -> None:
         """Wake the digest task to anchor the activation just appended. The

@@ -1,17 +1,18 @@
 """Lifecycle events → notifications: who hears about what, on which
 channels, under which opt-out category.
 
-Recipients are user ids; their address and name come from the user service
-(``People``). Each (event, recipient) pair is one notification whose id is
-derived from the event id, so a redelivered event neither mails twice (the
-email is claimed in Redis) nor lists twice (the in-app item is a
-conditional create committed with the consumer's inbox record). A recipient
+Recipients are user ids; their address, name and opt-ins come from the user
+service (``People``), all of one event's recipients in one call. Each (event,
+recipient) pair is one notification whose id is derived from the event id,
+so a redelivered event neither mails twice (the email is claimed in Redis)
+nor lists twice (the in-app item is a conditional create committed with the
+consumer's inbox record). A recipient
 the user service does not know is skipped (logged), never retried forever.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import structlog
@@ -34,7 +35,7 @@ from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.consumer import Handler
 from mindlinks_kit.events.envelope import Delivered
 from mindlinks_kit.observability import Metrics
-from mindlinks_notification.domain import Contact, Recipient, SendRequest, format_money
+from mindlinks_notification.domain import Addressee, Recipient, SendRequest, format_money
 from mindlinks_notification.service.notifier import Notifier
 
 log = structlog.get_logger("mindlinks.notifications.flows")
@@ -42,7 +43,7 @@ BOTH: tuple[str, ...] = ("email", "inApp")
 
 
 class People(Protocol):
-    async def contact(self, user_id: str) -> Contact | None: ...
+    async def addressees(self, user_ids: Sequence[str]) -> Mapping[str, Addressee]: ...
 
 
 class EventNotifications:
@@ -78,13 +79,17 @@ class EventNotifications:
         uow: UnitOfWork,
         channels: tuple[str, ...] = BOTH,
         essential: bool = False,
+        known: Mapping[str, Addressee] | None = None,
     ) -> bool:
-        """One notification of ``event`` to one user; False when the user is unknown."""
-        contact = await self.people.contact(user_id)
-        if contact is None:
+        """One notification of ``event`` to one user; False when the user is
+        unknown. ``known``: the event's recipients, read together beforehand."""
+        found = known if known is not None else await self.people.addressees([user_id])
+        addressee = found.get(user_id)
+        if addressee is None:
             log.warning("notification.unknown_recipient", event_name=event.name, user_id=user_id)
             self.metrics.count("NotificationsUnknownRecipient", event=event.name)
             return False
+        contact = addressee.contact
         await self.notifier.send(
             SendRequest(
                 template=template,
@@ -97,6 +102,7 @@ class EventNotifications:
                 essential=essential,
             ),
             uow,
+            addressee,
         )
         return True
 
@@ -116,8 +122,10 @@ class EventNotifications:
         category: Category,
         uow: UnitOfWork,
     ) -> None:
+        known = await self.people.addressees([client_user_id, contractor_user_id])
         for role, user_id in (("client", client_user_id), ("contractor", contractor_user_id)):
-            await self.notify(event, user_id, template, {**data, "role": role}, category, uow)
+            data_for = {**data, "role": role}
+            await self.notify(event, user_id, template, data_for, category, uow, known=known)
 
     # clients and contractors ---------------------------------------------------
 
@@ -175,14 +183,21 @@ class EventNotifications:
     ) -> None:
         """To the client who invited: who joined."""
         p = event.payload
-        joined = await self.people.contact(p.contractor_user_id)
+        known = await self.people.addressees([p.contractor_user_id, p.invited_by_user_id])
+        joined = known[p.contractor_user_id].contact if p.contractor_user_id in known else None
         data = {
             "contractorName": joined.name if joined else "Your invited contractor",
             "contractorEmail": joined.email if joined else "",
             "contractorUrl": f"{self.base_url}/contractors/{p.contractor_id}",
         }
         await self.notify(
-            event, p.invited_by_user_id, "client.contractor-joined", data, "productUpdates", uow
+            event,
+            p.invited_by_user_id,
+            "client.contractor-joined",
+            data,
+            "productUpdates",
+            uow,
+            known=known,
         )
 
     async def kyc_verified(self, event: Delivered[KycDecided], uow: UnitOfWork) -> None:

@@ -15,6 +15,7 @@ from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.observability import Metrics
 from mindlinks_kit.schemas import from_attributes
 from mindlinks_notification.domain import (
+    Addressee,
     InApp,
     NotificationChoices,
     NotificationNotFound,
@@ -72,10 +73,13 @@ class Notifier:
         self.metrics = metrics
         self.dashboard_url = dashboard_url
 
-    async def send(self, request: SendRequest, uow: UnitOfWork) -> Outcome:
+    async def send(
+        self, request: SendRequest, uow: UnitOfWork, addressee: Addressee | None = None
+    ) -> Outcome:
         """Render and deliver. In-app is added to ``uow`` (a repeat fails its
         commit with ``AlreadyRecorded``); email is claimed in Redis first, so a
-        repeat of the same request or event never mails twice."""
+        repeat of the same request or event never mails twice. ``addressee``:
+        the recipient's opt-ins as the caller just read them (else asked for)."""
         template = await self.catalog.get(request.template)
         unsupported = sorted(set(request.channels) - set(template.spec.channels))
         if unsupported:
@@ -84,7 +88,7 @@ class Notifier:
             raise RecipientNotAUser()
         rendered = template.render(request.data)
         notification = notification_id(request.origin, request.dedupe_key)
-        channels, reason = await self._permitted(request)
+        channels, reason = await self._permitted(request, addressee)
         if not channels:
             self.metrics.count("NotificationsSkipped", template=request.template)
             return Outcome(id=notification, channels=[], skipped=True, reason=reason)
@@ -107,11 +111,16 @@ class Notifier:
             duplicate = not await self._email(notification, request, rendered)
         return Outcome(id=notification, channels=channels, duplicate=duplicate)
 
-    async def _permitted(self, request: SendRequest) -> tuple[list[str], str | None]:
+    async def _permitted(
+        self, request: SendRequest, addressee: Addressee | None
+    ) -> tuple[list[str], str | None]:
         choices = None
         user_id = request.recipient.user_id
         if not request.essential and request.category is not None and user_id:
-            choices = await self.directory.notification_choices(user_id)
+            if addressee is not None and addressee.contact.user_id == user_id:
+                choices = addressee.choices
+            else:
+                choices = await self.directory.notification_choices(user_id)
         return permitted_channels(
             request.channels,
             essential=request.essential,

@@ -7,7 +7,6 @@ No FastAPI here; routes and the consumer commit the unit of work, never this.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
@@ -49,10 +48,12 @@ _PARTY_ATTRIBUTE = {"client": "clientUserId", "contractor": "contractorUserId"}
 class Store(Protocol):
     async def escrow(self, escrow: str) -> Escrow | None: ...
     async def escrows_of(self, contract_id: str) -> list[Escrow]: ...
+    async def escrows_by_id(self, ids: list[str]) -> list[Escrow | None]: ...
     def create_escrow(self, uow: UnitOfWork, escrow: Escrow) -> None: ...
     def replace_escrow(self, uow: UnitOfWork, escrow: Escrow, expected_version: int) -> None: ...
     def guard_not_released(self, uow: UnitOfWork, escrow: Escrow) -> None: ...
     async def transaction(self, transaction: str) -> Transaction | None: ...
+    async def transactions_by_id(self, ids: list[str]) -> list[Transaction | None]: ...
     def create_transaction(self, uow: UnitOfWork, transaction: Transaction) -> None: ...
     async def page_transactions(
         self,
@@ -101,8 +102,8 @@ class Payments:
     async def unopened(self, activated: ContractActivated) -> list[tuple[int, ScheduleItem]]:
         """Schedule items (with their position) that have no escrow yet."""
         contract = activated.contract_id
-        found = await asyncio.gather(
-            *(self.store.escrow(escrow_id(contract, i.item_id)) for i in activated.schedule)
+        found = await self.store.escrows_by_id(
+            [escrow_id(contract, i.item_id) for i in activated.schedule]
         )
         pending: list[tuple[int, ScheduleItem]] = []
         for position, (item, existing) in enumerate(zip(activated.schedule, found, strict=True)):
@@ -195,9 +196,7 @@ class Payments:
             raise ScheduleNotFound()
         charges: list[Transaction | None] = [None] * len(escrows)
         if side == "client":
-            charges = list(
-                await asyncio.gather(*(self.store.transaction(e.transaction_id) for e in escrows))
-            )
+            charges = await self.store.transactions_by_id([e.transaction_id for e in escrows])
         return ScheduleView(contract_id, side, list(zip(escrows, charges, strict=True)))
 
     async def transactions(

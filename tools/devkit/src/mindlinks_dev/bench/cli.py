@@ -113,6 +113,8 @@ def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
                 "calls": dict(counted.calls_lifecycle),
                 "activationCalls": dict(timed.calls_activation),
                 "requests": counted.requests,
+                "polls": counted.polls,
+                "pollCalls": dict(counted.calls_polls),
                 "probeIdleP50": figures["probeIdleP50"] or 0.0,
             },
             "edge": asdict(run.edge),

@@ -209,9 +209,29 @@ def _activation_rows(f: Figures, baseline: Baseline) -> list[Row]:
             if baseline.calls
             else "no baseline yet: this run's count becomes it",
             TARGETS["calls"],
-            f"most: {top(alone['calls'], 3)}",
+            f"most: {top(alone['calls'], 3)}{_polled(alone)}",
         ),
     ]
+
+
+def _polled(alone: dict[str, Any]) -> str:
+    """What the demo's reads while it waits for events cost of a lifecycle's calls."""
+    if "pollCalls" not in alone:
+        return ""
+    return (
+        f"; of them the demo's {alone['polls']} reads while it waited for events "
+        f"≈ {sum(alone['pollCalls'].values())}, the fleet's own work the rest"
+    )
+
+
+def _poll_detail(alone: dict[str, Any]) -> str:
+    if "pollCalls" not in alone:
+        return ""
+    return (
+        f". The {alone['polls']} requests it made while waiting for events (each replayed on "
+        f"the quiet fleet afterwards, times how often it was made) cost about "
+        f"{sum(alone['pollCalls'].values())} of those calls: {top(alone['pollCalls'], 8)}"
+    )
 
 
 def _cost_rows(f: Figures) -> list[Row]:
@@ -332,7 +352,11 @@ def _how() -> list[str]:
         "started and timed to every part ready; after a settle, its idle "
         "AWS calls (the embedded AWS counts every call by kind), CPU and memory; one lifecycle "
         "alone and then several at once (the demo's story, as `make load` runs it); the edge's "
-        "and the user service's CPU per request from `/proc`.",
+        "and the user service's CPU per request from `/proc`. What the demo's reads while it "
+        "waits for events cost of a lifecycle's calls is told apart: each such read is replayed "
+        "on the quiet fleet afterwards and its calls counted (the count itself is unchanged). "
+        "How the calls were cut: [ADR 0008](adr/0008-fewer-aws-calls-per-event.md); "
+        "`python -m mindlinks_dev.bench.calls` counts only this row, in about a minute.",
         "- `.ci/run` takes far longer than a bench run: the row reads the newest record of "
         "`make ci-timed` (`.run/ci-run.json`), else quotes the last figure written down.",
         "- A missed target is a FAIL with what bounds it; `make bench` reports, it does not gate "
@@ -367,7 +391,7 @@ def _details(f: Figures) -> list[str]:
         "",
         f"One lifecycle's {sum(alone['calls'].values())} AWS calls by kind: "
         f"{top(alone['calls'], 40)}; it made {alone['requests']} public requests (the demo's "
-        "polling included).",
+        f"polling included){_poll_detail(alone)}.",
         "",
         f"CPU seconds per lifecycle with {many['count']} at once, by process: "
         f"{top({k: round(v, 2) for k, v in per_lifecycle.items()}, 20, ' s')}.",

@@ -29,6 +29,7 @@ ITEM_READS = ("dynamodb:GetItem", "dynamodb:Query")
 ITEM_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 TABLE_ACTIONS = (
     *ITEM_READS,
+    "dynamodb:BatchGetItem",
     *ITEM_WRITES,
     "dynamodb:Scan",
     "dynamodb:ConditionCheckItem",

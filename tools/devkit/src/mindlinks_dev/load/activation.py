@@ -13,6 +13,7 @@ second while the lifecycles run (how long any call waits at the emulator).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter
@@ -31,6 +32,8 @@ from mindlinks_dev.load.ramp import SATURATED_CORES
 from mindlinks_dev.load.stats import percentile
 from mindlinks_dev.motoserver import COUNTS_PATH
 
+TRACE = os.environ.get("MOTO_CALL_TRACE")
+"""Where the embedded AWS logs every call, if anywhere: the driver's requests go there too."""
 PREFIX = "mindlinks-local-"
 PROBE_TABLE = "contract-templates"
 PROBE_CALL = f"dynamodb:GetItem {PROBE_TABLE}"
@@ -79,6 +82,12 @@ class Alone:
     """The lifecycle's client, signed in (a caller for further measurements)."""
     requests: int = 0
     """The public requests the lifecycle made (the demo's polling included)."""
+    polls: int = 0
+    """The requests the driver made while it waited for events (``Story.until``)."""
+    calls_polls: Counter[str] = field(default_factory=Counter)
+    """Of ``calls_lifecycle``, about what those polls cost: each distinct poll
+    replayed on the quiet fleet afterwards, its calls a request times how
+    often it was polled."""
 
 
 @dataclass
@@ -115,17 +124,37 @@ def lifecycle_alone(fleet: Fleet, quiet: Idle) -> Alone:
     ``/dev/`` routes aside); ``quiet`` is what the idle fleet did before it."""
     marks: dict[str, Counter[str]] = {}
     requests = 0
+    polling = False
+    polled: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
 
     def count(request: httpx.Request) -> None:
         nonlocal requests
         requests += "/dev/" not in request.url.path
+        if TRACE:
+            with open(TRACE, "a") as out:
+                out.write(f"{time.time():.3f} >>> {request.method} {request.url.path}\n")
+        if polling and request.method == "GET":
+            auth = request.headers.get("authorization", "")
+            polled[str(request.url), (("authorization", auth),) if auth else ()] += 1
 
     started = calls(fleet)
     with httpx.Client(base_url=fleet.edge, timeout=30, event_hooks={"request": [count]}) as api:
         story = Story(api, lambda _: None, poll=0.1)
         story.on_mark = lambda name: marks.__setitem__(name, calls(fleet))
+        waiting = story.until
+
+        def until(probe: Callable[[], Any], what: str) -> Any:
+            nonlocal polling
+            polling = True
+            try:
+                return waiting(probe, what)
+            finally:
+                polling = False
+
+        story.until = until  # type: ignore[method-assign]
         facts = story.run()
-    ended = calls(fleet)
+        ended = calls(fleet)
+        cost = poll_cost(fleet, api, polled)
     return Alone(
         seconds=facts["activationSeconds"],
         calls_lifecycle=ended - started,
@@ -135,7 +164,30 @@ def lifecycle_alone(fleet: Fleet, quiet: Idle) -> Alone:
         calls_idle=quiet.calls,
         client=facts["client"],
         requests=requests,
+        polls=sum(polled.values()),
+        calls_polls=cost,
     )
+
+
+def poll_cost(
+    fleet: Fleet,
+    api: httpx.Client,
+    polled: Counter[tuple[str, tuple[tuple[str, str], ...]]],
+    replays: int = 3,
+) -> Counter[str]:
+    """What ``polled`` (request → times polled) cost at the embedded AWS:
+    each request replayed ``replays`` times, its calls a request (rounded, so
+    a long poll that returned meanwhile is not counted) times its polls."""
+    total: Counter[str] = Counter()
+    for (url, headers), times in polled.items():
+        before = calls(fleet)
+        for _ in range(replays):
+            api.get(url, headers=dict(headers))
+        each = calls(fleet) - before
+        for kind, n in each.items():
+            if round(n / replays):
+                total[kind] += round(n / replays) * times
+    return total
 
 
 class Probe:
