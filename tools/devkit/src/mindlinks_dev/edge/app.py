@@ -1,4 +1,5 @@
-"""The edge app: pure ASGI (``@app.middleware`` would cost ~10x per request)."""
+"""The edge app: pure ASGI (``@app.middleware`` would cost ~10x per request),
+proxying through its own small client (``mindlinks_dev.edge.wire``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -18,6 +18,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
+from mindlinks_dev.edge.forwarding import (
+    Forwarder,
+    TimedOut,
+    TransportForwarder,
+    Unreachable,
+    UpstreamError,
+)
 from mindlinks_dev.edge.limits import RateLimiter
 from mindlinks_dev.edge.routing import (
     RawHeaders,
@@ -28,6 +35,7 @@ from mindlinks_dev.edge.routing import (
     response_headers,
     routes_for,
 )
+from mindlinks_dev.edge.wire import WireForwarder
 from mindlinks_dev.openapi import merge_openapi
 from mindlinks_kit.errors import PROBLEM_JSON, NotFound, PeerUnavailable, TooManyRequests
 from mindlinks_kit.errors import problem_body as problem
@@ -37,6 +45,7 @@ from mindlinks_kit.middleware import CORRELATION_HEADER
 DEFAULT_ORIGINS = ("http://localhost:3000", "http://localhost:3100", "http://localhost:3200")
 ALLOWED_METHODS = b"GET, POST, PUT, PATCH, DELETE, OPTIONS"
 EXPOSED_HEADERS = b"x-correlation-id, retry-after, location, content-disposition"
+CONNECT_SECONDS = 2.0
 
 
 def split_names(value: str) -> list[str]:
@@ -91,6 +100,9 @@ class Edge:
         self.origins = frozenset(origin.rstrip("/") for origin in settings.cors_origins)
         self.limiter = RateLimiter(settings.rate_per_second, settings.burst, clock)
         self.client: httpx.AsyncClient | None = None
+        """For the edge's own calls: readiness probes and the services' OpenAPI."""
+        self.forwarder: Forwarder | None = None
+        """For what it proxies."""
         self._openapi: dict[str, Any] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -105,18 +117,21 @@ class Edge:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.client = httpx.AsyncClient(
-                    transport=self.transport,
-                    timeout=httpx.Timeout(self.settings.timeout_seconds, connect=2.0),
-                    limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-                    # One client for every caller: it must keep no caller's cookies.
-                    cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+                timeout = httpx.Timeout(self.settings.timeout_seconds, connect=CONNECT_SECONDS)
+                self.client = httpx.AsyncClient(transport=self.transport, timeout=timeout)
+                self.forwarder = (
+                    WireForwarder(timeout=timeout.read or 0.0, connect_timeout=CONNECT_SECONDS)
+                    if self.transport is None
+                    else TransportForwarder(self.transport, timeout)
                 )
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.client is not None:
                     await self.client.aclose()
                     self.client = None
+                if self.forwarder is not None:
+                    await self.forwarder.aclose()
+                    self.forwarder = None
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -206,30 +221,27 @@ class Edge:
             return
         raw_path: bytes = scope.get("raw_path") or quote(path).encode("ascii")
         query: bytes = scope.get("query_string", b"")
-        target = raw_path + (b"?" + query if query else b"")
-        url = httpx.URL(upstream.url).copy_with(raw_path=target)
+        target = raw_path + b"?" + query if query else raw_path
         client, scheme = _client_ip(scope), scope["scheme"]
         forwarded = forward_headers(
             scope["headers"], client=client, scheme=scheme, correlation=correlation
         )
-        # Built by hand, not by the client: its default headers (user agent,
-        # accept-encoding) must not be added to what the caller sent.
-        request = httpx.Request(scope["method"], url, headers=forwarded, content=body)
+        if self.forwarder is None:
+            raise RuntimeError("the edge's lifespan has not run (serve it with uvicorn)")
         try:
-            response = await self._client().send(request, stream=True)
-            try:
-                content = await _read_raw(response)
-            finally:
-                await response.aclose()
-        except httpx.HTTPError as exc:
+            answer = await self.forwarder.forward(
+                upstream.url, scope["method"], target, forwarded, body
+            )
+        except UpstreamError as exc:
             failure, extra = _upstream_failure(exc, upstream.service.name, path)
             await _problem(send, failure, [*cors, *extra], correlation)
             return
-        length = None if scope["method"] == "HEAD" else len(content)
-        out = response_headers(response.headers.raw, length=length, correlation=correlation)
-        start = {"type": "http.response.start", "status": response.status_code}
-        await send({**start, "headers": [*out, *cors]})
-        await send({"type": "http.response.body", "body": content})
+        length = None if scope["method"] == "HEAD" else len(answer.body)
+        out = response_headers(answer.headers, length=length, correlation=correlation)
+        if cors:
+            out += cors
+        await send({"type": "http.response.start", "status": answer.status, "headers": out})
+        await send({"type": "http.response.body", "body": answer.body})
 
     def _client(self) -> httpx.AsyncClient:
         if self.client is None:
@@ -331,12 +343,12 @@ def _client_ip(scope: Scope) -> str:
 
 
 def _upstream_failure(
-    exc: httpx.HTTPError, service: str, path: str
+    exc: UpstreamError, service: str, path: str
 ) -> tuple[dict[str, Any], RawHeaders]:
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+    if isinstance(exc, Unreachable):
         down = PeerUnavailable(f"The {service} service is not answering", service=service)
         return down.body(path), [(b"retry-after", b"5")]
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, TimedOut):
         detail = f"The {service} service did not answer in time"
         return problem(504, "gateway-timeout", "Gateway timeout", detail, path, service=service), []
     detail = f"The {service} service answered with a broken response"
@@ -388,9 +400,3 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         if not message.get("more_body", False):
             return b"".join(chunks)
 
-
-async def _read_raw(response: httpx.Response) -> bytes:
-    """The body as sent (still compressed if it was): the caller decodes it."""
-    if response.is_stream_consumed:  # an in-memory response (httpx.MockTransport)
-        return response.content
-    return b"".join([chunk async for chunk in response.aiter_raw()])
