@@ -1,13 +1,17 @@
 """The edge alone, measured and profiled: ``python -m mindlinks_dev.bench.edge``.
 
 Starts the edge as ``mindlinks-local --processes`` does (its own uvicorn
-process with its access log; no rate limit, as the bench's fleet runs it) in
+process, writing its access log; no rate limit, as the bench's fleet runs it) in
 front of a stand-in user service (a plain ASGI app answering
 ``GET /v1/users/me`` as the real one does, so no service CPU is mixed in),
 then measures the edge's CPU per request from ``/proc`` the way the bench's
 row does (``outside.edge_cost``): a proxied ``GET /v1/users/me`` against the
 edge's own ``/health/live``. ``--profile FILE`` has py-spy sample the edge
 over more proxied requests and prints where the CPU went (docs/profiles.md).
+
+``--fleet`` measures the bench's own way instead: the whole fleet as
+``make bench`` starts it, at ``--port-offset``, and ``outside.edge_cost``
+with a person just signed up.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -29,8 +34,10 @@ from typing import Any
 
 import httpx
 
+from mindlinks_dev.bench.outside import edge_cost
+from mindlinks_dev.demo import Person, Story, expect
 from mindlinks_dev.embedded import free_port, wait_for
-from mindlinks_dev.load.fleet import cpu_seconds
+from mindlinks_dev.load.fleet import cpu_seconds, fleet_with_retries
 from mindlinks_dev.local_plan import (
     EDGE_TARGET,
     edge_environment,
@@ -98,7 +105,7 @@ def edge_alone(log_dir: Path) -> Iterator[tuple[str, int]]:
         ):
             out = stack.enter_context((log_dir / log).open("wb"))
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                uvicorn_command(target, port, access_log=log == "edge.log"),
+                uvicorn_command(target, port),  # the edge writes its access log itself
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=environment,
@@ -164,12 +171,38 @@ def profile(api: httpx.Client, pid: int, requests: int, samples: Path) -> None:
     recorder.wait(timeout=60)
 
 
+def in_the_fleet(port_offset: int, run_dir: Path) -> None:
+    """``outside.edge_cost`` in the fleet as the bench runs it."""
+    with fleet_with_retries(run_dir, port_offset, port_offset + 8080) as fleet:
+        print(f"fleet ready in {fleet.ready_seconds:.0f} s", flush=True)
+        person = Person(f"edge-{uuid.uuid4().hex[:8]}@example.com", "Edge Bench", "client")
+        with httpx.Client(base_url=fleet.edge, timeout=30) as api:
+            story = Story(api, print)
+            story.sign_up(person)
+            story.until(
+                lambda: api.get("/v1/users/me", headers=person.auth).status_code == 200,
+                "the user's profile",
+            )
+            expect(api.get("/v1/users/me", headers=person.auth), 200)
+        cost = edge_cost(fleet, person)
+    print(
+        f"edge_cost: proxied {cost.proxied:.3f} ms, own {cost.own:.3f} ms, "
+        f"hop {cost.proxied - cost.own:.3f} ms (the user service {cost.user:.3f} ms)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=2000, help="per route and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path, help="py-spy's raw samples go here")
+    parser.add_argument("--fleet", action="store_true", help="the whole fleet, edge_cost")
+    parser.add_argument("--port-offset", type=int, default=14000, help="the fleet's")
     args = parser.parse_args(argv)
+    if args.fleet:
+        with tempfile.TemporaryDirectory() as run_dir:
+            in_the_fleet(args.port_offset, Path(run_dir))
+        return 0
     with (
         tempfile.TemporaryDirectory() as logs,
         edge_alone(Path(logs)) as (url, pid),

@@ -6,18 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 from fastapi.openapi.docs import get_swagger_ui_html
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from starlette.datastructures import Headers
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from mindlinks_dev.edge.access import access_line
 from mindlinks_dev.edge.forwarding import (
     Forwarder,
     TimedOut,
@@ -35,49 +35,16 @@ from mindlinks_dev.edge.routing import (
     response_headers,
     routes_for,
 )
+from mindlinks_dev.edge.settings import EdgeSettings
 from mindlinks_dev.edge.wire import WireForwarder
 from mindlinks_dev.openapi import merge_openapi
 from mindlinks_kit.errors import PROBLEM_JSON, NotFound, PeerUnavailable, TooManyRequests
 from mindlinks_kit.errors import problem_body as problem
 from mindlinks_kit.middleware import CORRELATION_HEADER
 
-# The three dashboards' dev servers (3001-3011 are the services' own ports).
-DEFAULT_ORIGINS = ("http://localhost:3000", "http://localhost:3100", "http://localhost:3200")
 ALLOWED_METHODS = b"GET, POST, PUT, PATCH, DELETE, OPTIONS"
 EXPOSED_HEADERS = b"x-correlation-id, retry-after, location, content-disposition"
 CONNECT_SECONDS = 2.0
-
-
-def split_names(value: str) -> list[str]:
-    """``"a, b,"`` → ``["a", "b"]``."""
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
-class EdgeSettings(BaseSettings):
-    """The edge's configuration, from ``MINDLINKS_EDGE_*`` variables."""
-
-    model_config = SettingsConfigDict(env_prefix="MINDLINKS_EDGE_", extra="ignore")
-
-    services: Annotated[list[str] | None, NoDecode] = None
-    """Comma-separated services behind the edge; unset: the whole fleet."""
-    cors_origins: Annotated[list[str], NoDecode] = list(DEFAULT_ORIGINS)
-    rate_per_second: float = 20.0
-    """Per client IP; 0 turns rate limiting off."""
-    burst: int = 40
-    public_url: str = "http://localhost:8080"
-    timeout_seconds: float = 29.0
-    """API Gateway's integration timeout."""
-    max_body_bytes: int = 10 * 1024 * 1024
-    """API Gateway's payload limit."""
-    peer_url_template: str = Field(
-        "http://127.0.0.1:{port}", validation_alias="MINDLINKS_PEER_URL_TEMPLATE"
-    )
-    port_offset: int = Field(0, validation_alias="MINDLINKS_PORT_OFFSET")
-
-    @field_validator("services", "cors_origins", mode="before")
-    @classmethod
-    def _comma_separated(cls, value: Any) -> Any:
-        return split_names(value) if isinstance(value, str) else value
 
 
 class _ClientGone(Exception):
@@ -107,7 +74,20 @@ class Edge:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            await self._http(scope, receive, send)
+            if not self.settings.access_log:
+                await self._http(scope, receive, send)
+                return
+            status = 0
+
+            async def answer(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            await self._http(scope, receive, answer)
+            if status:
+                sys.stdout.write(access_line(scope, status))
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         else:  # websockets are not routed
@@ -399,4 +379,3 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
-
