@@ -17,6 +17,7 @@ with a person just signed up.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import collections
 import json
 import os
@@ -59,12 +60,16 @@ ME = json.dumps(
         "updatedAt": "2026-12-03T21:31:00Z",
     }
 ).encode()
+UPSTREAM_MS = "MINDLINKS_BENCH_UPSTREAM_MS"
 TOKEN = "Bearer " + "eyJhbGciOiJSUzI1NiJ9." + "e" * 420 + "." + "s" * 342
 """As long as an access token of auth's (an RS256 JWT)."""
 
 
 def stand_in() -> Any:
-    """The uvicorn factory of the stand-in user service."""
+    """The uvicorn factory of the stand-in user service; it answers after
+    ``MINDLINKS_BENCH_UPSTREAM_MS`` (the edge's CPU per request grows with
+    the time it waits: its caches go cold while the machine runs others)."""
+    delay = float(os.environ.get(UPSTREAM_MS, "0")) / 1000
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -74,6 +79,8 @@ def stand_in() -> Any:
             return
         while (await receive()).get("more_body"):
             pass
+        if delay:
+            await asyncio.sleep(delay)
         correlation = dict(scope["headers"]).get(b"x-correlation-id", b"-")
         headers = [
             (b"content-type", b"application/json"),
@@ -87,8 +94,9 @@ def stand_in() -> Any:
 
 
 @contextmanager
-def edge_alone(log_dir: Path) -> Iterator[tuple[str, int]]:
-    """The edge in front of the stand-in user service; its URL and pid."""
+def edge_alone(log_dir: Path, upstream_ms: float = 0.0) -> Iterator[tuple[str, int]]:
+    """The edge in front of the stand-in user service answering after
+    ``upstream_ms``; the edge's URL and pid."""
     service_port, edge_port = free_port(), free_port()
     env = edge_environment(
         without_settings(os.environ),
@@ -98,9 +106,10 @@ def edge_alone(log_dir: Path) -> Iterator[tuple[str, int]]:
         burst=40,
         public_url=f"http://127.0.0.1:{edge_port}",
     ) | {"MINDLINKS_PORT_OFFSET": str(service_port - FLEET.service("user").port)}
+    stand_in_env = {**os.environ, UPSTREAM_MS: str(upstream_ms)}
     with ExitStack() as stack:
         for target, port, environment, log in (
-            ("mindlinks_dev.bench.edge:stand_in", service_port, os.environ, "user.log"),
+            ("mindlinks_dev.bench.edge:stand_in", service_port, stand_in_env, "user.log"),
             (EDGE_TARGET, edge_port, env, "edge.log"),
         ):
             out = stack.enter_context((log_dir / log).open("wb"))
@@ -196,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000, help="per route and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path, help="py-spy's raw samples go here")
+    parser.add_argument(
+        "--upstream-ms", type=float, default=0.0, help="the stand-in answers after this long"
+    )
     parser.add_argument("--fleet", action="store_true", help="the whole fleet, edge_cost")
     parser.add_argument("--port-offset", type=int, default=14000, help="the fleet's")
     args = parser.parse_args(argv)
@@ -205,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with (
         tempfile.TemporaryDirectory() as logs,
-        edge_alone(Path(logs)) as (url, pid),
+        edge_alone(Path(logs), args.upstream_ms) as (url, pid),
         httpx.Client(base_url=url, timeout=30) as api,
     ):
         proxied, own = measure(api, pid, args.requests, args.rounds)
