@@ -177,6 +177,20 @@ async def test_a_kept_connection_closed_under_a_request_is_retried_only_if_idemp
     assert len(server.requests) == 4
 
 
+async def test_a_kept_connection_that_is_closing_is_passed_over() -> None:
+    """Closed on this side, its loss not yet delivered by the loop: a POST
+    takes a new connection rather than failing on that one."""
+    async with scripted(await always(OK)) as server:
+        forwarder, base = wire(), f"http://127.0.0.1:{server.port}"
+        await forwarder.forward(base, "POST", b"/", [], b"{}")
+        for kept in forwarder._idle[base]:
+            assert kept.transport is not None
+            kept.transport.close()
+        assert (await forwarder.forward(base, "POST", b"/", [], b"{}")).body == b"hi"
+        await forwarder.aclose()
+    assert server.connections == 2
+
+
 @asynccontextmanager
 async def edge_to(port: int, **settings: float) -> AsyncIterator[httpx.AsyncClient]:
     """The edge as it runs (no injected transport), with user on ``port``."""

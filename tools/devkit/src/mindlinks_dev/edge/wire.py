@@ -35,6 +35,10 @@ class _Closed(Broken):
     """The connection closed before any byte of the answer."""
 
 
+class _NotSent(_Closed):
+    """The connection was closing: the request never went out."""
+
+
 class _Connection(asyncio.Protocol):
     """One keep-alive connection to a service, one exchange at a time."""
 
@@ -59,13 +63,23 @@ class _Connection(asyncio.Protocol):
         self._waiter = waiter
         self._head, self._started, self._status = head, False, 0
         self._headers, self._chunks = [], []
-        self.transport.write(request)
+        try:
+            self.transport.write(request)
+        except (OSError, RuntimeError) as exc:  # closing, its loss not yet delivered
+            self._waiter = None
+            raise _NotSent(f"closed before the request went out: {exc!r}") from exc
         timer = loop.call_later(timeout, self._time_out)
         try:
             return await waiter
         finally:
             timer.cancel()
             self._waiter = None
+
+    @property
+    def usable(self) -> bool:
+        """Open, as far as the loop has told (a closing one has not yet)."""
+        transport = self.transport
+        return not self.closed and transport is not None and not transport.is_closing()
 
     def close(self) -> None:
         self.closed = True
@@ -182,12 +196,12 @@ class WireForwarder:
         idle = self._idle.setdefault(base_url, deque())
         while idle:
             connection = idle.pop()
-            if connection.closed:
+            if not connection.usable:
                 continue
             try:
                 return await self._exchange(idle, connection, request, head)
-            except _Closed:
-                if method not in IDEMPOTENT:
+            except _Closed as closed:
+                if method not in IDEMPOTENT and not isinstance(closed, _NotSent):
                     raise
                 break  # it went stale under us: once more on a new connection
         connection = await self._connect(host, port)
