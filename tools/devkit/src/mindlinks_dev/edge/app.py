@@ -77,7 +77,7 @@ class Edge:
             if not self.settings.access_log:
                 await self._http(scope, receive, send)
                 return
-            status = 0
+            status = 0  # for the access line (uvicorn's, through logging, cost as much as the hop)
 
             async def answer(message: Message) -> None:
                 nonlocal status
@@ -100,7 +100,9 @@ class Edge:
                 timeout = httpx.Timeout(self.settings.timeout_seconds, connect=CONNECT_SECONDS)
                 self.client = httpx.AsyncClient(transport=self.transport, timeout=timeout)
                 self.forwarder = (
-                    WireForwarder(timeout=timeout.read or 0.0, connect_timeout=CONNECT_SECONDS)
+                    WireForwarder(
+                        timeout=self.settings.timeout_seconds, connect_timeout=CONNECT_SECONDS
+                    )
                     if self.transport is None
                     else TransportForwarder(self.transport, timeout)
                 )
