@@ -408,3 +408,19 @@ async def test_a_header_value_with_trailing_space_reaches_the_service_trimmed(
     response = await edge.get("/v1/auth/me", headers={"x-note": "kept "})
     assert response.status_code == 201
     assert seen_headers(response)["x-note"] == ["kept"]
+
+
+async def test_an_access_line_per_answered_request(
+    edge: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """uvicorn's access log is off for the edge (``--no-access-log``): it
+    writes the same line itself, for its own answers and proxied ones."""
+    capsys.readouterr()
+    await edge.get("/v1/auth/me?x=1%202")
+    await edge.get("/health/live")
+    await edge.get("/v1/clients/c1")  # down
+    assert capsys.readouterr().out.splitlines() == [
+        'INFO:     203.0.113.7:50000 - "GET /v1/auth/me?x=1%202 HTTP/1.1" 201 Created',
+        'INFO:     203.0.113.7:50000 - "GET /health/live HTTP/1.1" 200 OK',
+        'INFO:     203.0.113.7:50000 - "GET /v1/clients/c1 HTTP/1.1" 503 Service Unavailable',
+    ]

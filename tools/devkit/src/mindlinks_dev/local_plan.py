@@ -131,7 +131,7 @@ def plan_parts(
     port_offset: int = 0,
 ) -> list[Part]:
     """The processes of a run: the edge first, then the planned services."""
-    edge_command = uvicorn_command(EDGE_TARGET, edge_port, access_log=True)
+    edge_command = uvicorn_command(EDGE_TARGET, edge_port)  # it writes its own access log
     parts = [
         Part(
             "edge",
@@ -166,7 +166,7 @@ def plan_host(
     apps = [("edge", edge_port, EDGE_TARGET, "/health/live")]
     apps += [(s.name, s.port + port_offset, target, "/health/ready") for s, target in plan]
     command = [sys.executable, "-m", "mindlinks_dev.host", "--log-dir", str(run_dir)]
-    command += ["--after", str(run_dir / AWS_READY), "--access-log", "edge"]
+    command += ["--after", str(run_dir / AWS_READY)]  # the edge writes its own access log
     for name, port, target, _ in apps:
         command += ["--serve", name, str(port), target]
     serves = tuple(

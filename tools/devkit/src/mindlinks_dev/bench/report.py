@@ -275,7 +275,9 @@ def _cost_rows(f: Figures) -> list[Row]:
             edge["own"],
             "the edge's own /health/live",
             TARGETS["edge"],
-            f"the proxy hop adds {edge['proxied'] - edge['own']:.2f} ms to the edge's own route",
+            f"the proxy hop adds {edge['proxied'] - edge['own']:.2f} ms to the edge's own route: "
+            "a write and a read to the service and a wake after its answer, costlier the longer "
+            "the edge sleeps meanwhile (profiles.md)",
         ),
         Row(
             "login (`POST /v1/auth/login`)",
@@ -361,6 +363,8 @@ def _how() -> list[str]:
         "`make ci-timed` (`.run/ci-run.json`), else quotes the last figure written down.",
         "- A missed target is a FAIL with what bounds it; `make bench` reports, it does not gate "
         "(it exits 0 unless a measurement breaks).",
+        "- Where the CPU of a row goes, profiled with py-spy before and after what changed it, "
+        "is written by hand in [profiles.md](profiles.md).",
         "",
     ]
 

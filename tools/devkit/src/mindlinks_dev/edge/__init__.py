@@ -7,17 +7,11 @@ turns a service that is down into problem+json; serves the merged OpenAPI at
 ``/openapi.json`` with Swagger UI at ``/docs``, and its own ``/health/live``.
 
 ``mindlinks-local`` runs it as
-``uvicorn --factory mindlinks_dev.edge:from_environment``.
+``uvicorn --factory mindlinks_dev.edge:from_environment --no-access-log``
+(the edge writes its own access log).
 """
 
-from mindlinks_dev.edge.app import (
-    DEFAULT_ORIGINS,
-    Edge,
-    EdgeSettings,
-    create_edge,
-    from_environment,
-    split_names,
-)
+from mindlinks_dev.edge.app import Edge, create_edge, from_environment
 from mindlinks_dev.edge.limits import RateLimiter
 from mindlinks_dev.edge.routing import (
     Routes,
@@ -27,6 +21,7 @@ from mindlinks_dev.edge.routing import (
     response_headers,
     routes_for,
 )
+from mindlinks_dev.edge.settings import DEFAULT_ORIGINS, EdgeSettings, split_names
 
 __all__ = [
     "DEFAULT_ORIGINS",

@@ -1,23 +1,30 @@
-"""The edge app: pure ASGI (``@app.middleware`` would cost ~10x per request)."""
+"""The edge app: pure ASGI (``@app.middleware`` would cost ~10x per request),
+proxying through its own small client (``mindlinks_dev.edge.wire``)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import math
+import sys
 import time
 from collections.abc import Callable, Mapping
-from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 from fastapi.openapi.docs import get_swagger_ui_html
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from starlette.datastructures import Headers
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from mindlinks_dev.edge.access import access_line
+from mindlinks_dev.edge.forwarding import (
+    Forwarder,
+    TimedOut,
+    TransportForwarder,
+    Unreachable,
+    UpstreamError,
+)
 from mindlinks_dev.edge.limits import RateLimiter
 from mindlinks_dev.edge.routing import (
     RawHeaders,
@@ -28,47 +35,16 @@ from mindlinks_dev.edge.routing import (
     response_headers,
     routes_for,
 )
+from mindlinks_dev.edge.settings import EdgeSettings
+from mindlinks_dev.edge.wire import WireForwarder
 from mindlinks_dev.openapi import merge_openapi
 from mindlinks_kit.errors import PROBLEM_JSON, NotFound, PeerUnavailable, TooManyRequests
 from mindlinks_kit.errors import problem_body as problem
 from mindlinks_kit.middleware import CORRELATION_HEADER
 
-# The three dashboards' dev servers (3001-3011 are the services' own ports).
-DEFAULT_ORIGINS = ("http://localhost:3000", "http://localhost:3100", "http://localhost:3200")
 ALLOWED_METHODS = b"GET, POST, PUT, PATCH, DELETE, OPTIONS"
 EXPOSED_HEADERS = b"x-correlation-id, retry-after, location, content-disposition"
-
-
-def split_names(value: str) -> list[str]:
-    """``"a, b,"`` → ``["a", "b"]``."""
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
-class EdgeSettings(BaseSettings):
-    """The edge's configuration, from ``MINDLINKS_EDGE_*`` variables."""
-
-    model_config = SettingsConfigDict(env_prefix="MINDLINKS_EDGE_", extra="ignore")
-
-    services: Annotated[list[str] | None, NoDecode] = None
-    """Comma-separated services behind the edge; unset: the whole fleet."""
-    cors_origins: Annotated[list[str], NoDecode] = list(DEFAULT_ORIGINS)
-    rate_per_second: float = 20.0
-    """Per client IP; 0 turns rate limiting off."""
-    burst: int = 40
-    public_url: str = "http://localhost:8080"
-    timeout_seconds: float = 29.0
-    """API Gateway's integration timeout."""
-    max_body_bytes: int = 10 * 1024 * 1024
-    """API Gateway's payload limit."""
-    peer_url_template: str = Field(
-        "http://127.0.0.1:{port}", validation_alias="MINDLINKS_PEER_URL_TEMPLATE"
-    )
-    port_offset: int = Field(0, validation_alias="MINDLINKS_PORT_OFFSET")
-
-    @field_validator("services", "cors_origins", mode="before")
-    @classmethod
-    def _comma_separated(cls, value: Any) -> Any:
-        return split_names(value) if isinstance(value, str) else value
+CONNECT_SECONDS = 2.0
 
 
 class _ClientGone(Exception):
@@ -91,11 +67,27 @@ class Edge:
         self.origins = frozenset(origin.rstrip("/") for origin in settings.cors_origins)
         self.limiter = RateLimiter(settings.rate_per_second, settings.burst, clock)
         self.client: httpx.AsyncClient | None = None
+        """For the edge's own calls: readiness probes and the services' OpenAPI."""
+        self.forwarder: Forwarder | None = None
+        """For what it proxies."""
         self._openapi: dict[str, Any] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            await self._http(scope, receive, send)
+            if not self.settings.access_log:
+                await self._http(scope, receive, send)
+                return
+            status = 0  # for the access line (uvicorn's, through logging, cost as much as the hop)
+
+            async def answer(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            await self._http(scope, receive, answer)
+            if status:
+                sys.stdout.write(access_line(scope, status))
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         else:  # websockets are not routed
@@ -105,18 +97,23 @@ class Edge:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.client = httpx.AsyncClient(
-                    transport=self.transport,
-                    timeout=httpx.Timeout(self.settings.timeout_seconds, connect=2.0),
-                    limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-                    # One client for every caller: it must keep no caller's cookies.
-                    cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+                timeout = httpx.Timeout(self.settings.timeout_seconds, connect=CONNECT_SECONDS)
+                self.client = httpx.AsyncClient(transport=self.transport, timeout=timeout)
+                self.forwarder = (
+                    WireForwarder(
+                        timeout=self.settings.timeout_seconds, connect_timeout=CONNECT_SECONDS
+                    )
+                    if self.transport is None
+                    else TransportForwarder(self.transport, timeout)
                 )
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.client is not None:
                     await self.client.aclose()
                     self.client = None
+                if self.forwarder is not None:
+                    await self.forwarder.aclose()
+                    self.forwarder = None
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -206,30 +203,27 @@ class Edge:
             return
         raw_path: bytes = scope.get("raw_path") or quote(path).encode("ascii")
         query: bytes = scope.get("query_string", b"")
-        target = raw_path + (b"?" + query if query else b"")
-        url = httpx.URL(upstream.url).copy_with(raw_path=target)
+        target = raw_path + b"?" + query if query else raw_path
         client, scheme = _client_ip(scope), scope["scheme"]
         forwarded = forward_headers(
             scope["headers"], client=client, scheme=scheme, correlation=correlation
         )
-        # Built by hand, not by the client: its default headers (user agent,
-        # accept-encoding) must not be added to what the caller sent.
-        request = httpx.Request(scope["method"], url, headers=forwarded, content=body)
+        if self.forwarder is None:
+            raise RuntimeError("the edge's lifespan has not run (serve it with uvicorn)")
         try:
-            response = await self._client().send(request, stream=True)
-            try:
-                content = await _read_raw(response)
-            finally:
-                await response.aclose()
-        except httpx.HTTPError as exc:
+            answer = await self.forwarder.forward(
+                upstream.url, scope["method"], target, forwarded, body
+            )
+        except UpstreamError as exc:
             failure, extra = _upstream_failure(exc, upstream.service.name, path)
             await _problem(send, failure, [*cors, *extra], correlation)
             return
-        length = None if scope["method"] == "HEAD" else len(content)
-        out = response_headers(response.headers.raw, length=length, correlation=correlation)
-        start = {"type": "http.response.start", "status": response.status_code}
-        await send({**start, "headers": [*out, *cors]})
-        await send({"type": "http.response.body", "body": content})
+        length = None if scope["method"] == "HEAD" else len(answer.body)
+        out = response_headers(answer.headers, length=length, correlation=correlation)
+        if cors:
+            out += cors
+        await send({"type": "http.response.start", "status": answer.status, "headers": out})
+        await send({"type": "http.response.body", "body": answer.body})
 
     def _client(self) -> httpx.AsyncClient:
         if self.client is None:
@@ -331,12 +325,12 @@ def _client_ip(scope: Scope) -> str:
 
 
 def _upstream_failure(
-    exc: httpx.HTTPError, service: str, path: str
+    exc: UpstreamError, service: str, path: str
 ) -> tuple[dict[str, Any], RawHeaders]:
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+    if isinstance(exc, Unreachable):
         down = PeerUnavailable(f"The {service} service is not answering", service=service)
         return down.body(path), [(b"retry-after", b"5")]
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, TimedOut):
         detail = f"The {service} service did not answer in time"
         return problem(504, "gateway-timeout", "Gateway timeout", detail, path, service=service), []
     detail = f"The {service} service answered with a broken response"
@@ -387,10 +381,3 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-async def _read_raw(response: httpx.Response) -> bytes:
-    """The body as sent (still compressed if it was): the caller decodes it."""
-    if response.is_stream_consumed:  # an in-memory response (httpx.MockTransport)
-        return response.content
-    return b"".join([chunk async for chunk in response.aiter_raw()])
