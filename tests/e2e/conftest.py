@@ -21,18 +21,9 @@ from mindlinks_fleet import FLEET
 PORT_OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "20000"))
 WORKER_PORTS = 500
 """What each pytest-xdist worker adds to the offset, should two start a fleet
-(the suite is one ``xdist_group``, so one worker runs it all)."""
+(``xdist_group_dirs`` names this directory: one worker runs it all)."""
 HIGHEST_PORT = 32767
 """Below Linux's ephemeral ports, which outgoing connections may hold."""
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist names the group in each test id
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test here on one worker: the fleet starts once (``make pytest``)."""
-    here = Path(__file__).parent
-    for item in items:
-        if item.path.is_relative_to(here):
-            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@
 - under pytest-xdist (``make pytest``: ``-n auto --dist loadgroup``), every
   session-scoped part above is per worker (its own moto server on a free
   port, resource prefix, Redis database and temporary directory), and the
-  work is shared out a module or an ``xdist_group`` at a time
-  (``mindlinks_dev.xdist_schedule``).
+  work is shared out a module, or a directory of ``xdist_group_dirs``, at a
+  time (``mindlinks_dev.xdist_schedule``).
 """
 
 from __future__ import annotations
@@ -48,6 +48,15 @@ REDIS_DATABASES = 16
 CALL_LOG = "MINDLINKS_AWS_CALL_LOG"
 CALL_LOG_KEY = pytest.StashKey[str]()
 IAM_REPORT_KEY = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "xdist_group_dirs",
+        "directories whose tests one xdist worker runs together (a fleet they share)",
+        type="linelist",
+        default=[],
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -102,7 +111,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
         return None
     from mindlinks_dev.xdist_schedule import ModulesAndGroups  # xdist is installed: it asks
 
-    return ModulesAndGroups(config, log)
+    return ModulesAndGroups(config, log, groups=config.getini("xdist_group_dirs"))
 
 
 def worker_index() -> int:
