@@ -66,8 +66,12 @@ imports: setup
 security: setup
 	$(BIN)/bandit -c pyproject.toml -q -r services libs tools
 
+# One xdist worker per core (PYTEST_WORKERS=0: none), each with its own moto
+# server, Redis database and resource prefix; a worker takes a whole module or
+# a whole xdist_group at a time (the end-to-end suite: one fleet).
+PYTEST_WORKERS ?= auto
 pytest: setup $(INFRA)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 fmt: setup
 	$(BIN)/ruff format .

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 from pathlib import Path
 
@@ -22,12 +21,10 @@ from mindlinks_dev.load.mix import Mix
 from mindlinks_dev.load.parties import make_pairs
 from mindlinks_dev.load.stats import ERROR, LIMITED, OK, Recorder, percentile
 
-PORT_OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "20000"))
 
-
-def _fleet(edge: httpx.Client, run_dir: Path) -> Fleet:
+def _fleet(edge: httpx.Client, run_dir: Path, port_offset: int) -> Fleet:
     state = json.loads((run_dir / "state.json").read_text())
-    return Fleet(state["pid"], run_dir, str(edge.base_url).rstrip("/"), state, PORT_OFFSET)
+    return Fleet(state["pid"], run_dir, str(edge.base_url).rstrip("/"), state, port_offset)
 
 
 def _check_accounting(recorder: Recorder, sent: int) -> None:
@@ -43,9 +40,9 @@ def _check_accounting(recorder: Recorder, sent: int) -> None:
 
 
 def test_the_load_driver_counts_every_request_and_every_429(
-    edge: httpx.Client, fleet_run_dir: Path
+    edge: httpx.Client, fleet_run_dir: Path, port_offset: int
 ) -> None:
-    fleet = _fleet(edge, fleet_run_dir)
+    fleet = _fleet(edge, fleet_run_dir, port_offset)
     mix = Mix(make_pairs(fleet.edge, 2, parallel=2), random.Random(1))
 
     async def unlimited() -> tuple[Recorder, Recorder]:

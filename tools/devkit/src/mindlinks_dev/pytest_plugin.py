@@ -3,14 +3,20 @@
 - one moto server per test session, over HTTP, with the whole fleet
   bootstrapped under a unique prefix;
 - the real Redis (``MINDLINKS_TEST_REDIS_URL``, default database 9 of
-  127.0.0.1:6379 — never the local runner's);
+  127.0.0.1:6379 — never the local runner's; xdist's worker k uses the
+  database k after it);
 - ``start_services``: real service apps in-process, peers wired by ASGI;
 - ``outside`` and ``http``: the outside world's HTTP boundary (respx) and a
   plain client, for the tests of an adapter to an outside service;
 - the permission check: every AWS call a service makes in the session, in
   process or in a fleet the session starts, is recorded
   (``MINDLINKS_AWS_CALL_LOG``) and held against its task role at the end
-  (``mindlinks_dev.iam``); a call the role refuses fails the session.
+  (``mindlinks_dev.iam``); a call the role refuses fails the session;
+- under pytest-xdist (``make pytest``: ``-n auto --dist loadgroup``), every
+  session-scoped part above is per worker (its own moto server on a free
+  port, resource prefix, Redis database and temporary directory), and the
+  work is shared out a module, or a directory of ``xdist_group_dirs``, at a
+  time (``mindlinks_dev.xdist_schedule``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from importlib.metadata import entry_points
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -36,9 +43,20 @@ from mindlinks_dev.iam.check import check, report, unused_lines
 from mindlinks_fleet import FLEET
 
 DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/9"
+REDIS_DATABASES = 16
+"""redis-server's default ``databases``."""
 CALL_LOG = "MINDLINKS_AWS_CALL_LOG"
 CALL_LOG_KEY = pytest.StashKey[str]()
 IAM_REPORT_KEY = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "xdist_group_dirs",
+        "directories whose tests one xdist worker runs together (a fleet they share)",
+        type="linelist",
+        default=[],
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,6 +104,33 @@ def pytest_terminal_summary(
         terminalreporter.write_line(text)
 
 
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadgroup``: whole modules and whole groups to a worker."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from mindlinks_dev.xdist_schedule import ModulesAndGroups  # xdist is installed: it asks
+
+    return ModulesAndGroups(config, log, groups=config.getini("xdist_group_dirs"))
+
+
+def worker_index() -> int:
+    """This process's pytest-xdist worker number (``gw1`` → 1); 0 without xdist."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
+def worker_redis_url(base: str, worker: int) -> str:
+    """Worker k's database: the base's number plus k. Keys are namespaced by
+    each session's resource prefix, so past the last database a worker
+    shares the base's rather than wrap onto another's (database 0 is often
+    someone's)."""
+    parts = urlsplit(base)
+    database = int(parts.path.strip("/") or 0) + worker
+    if database >= REDIS_DATABASES:
+        return base
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
 @pytest.fixture(scope="session")
 def aws_endpoint() -> Iterator[str]:
     with moto_server() as endpoint:
@@ -96,7 +141,8 @@ def aws_endpoint() -> Iterator[str]:
 def test_redis_url() -> str:
     """Not flushed: concurrent test sessions share it, and every key a service
     writes is namespaced by the session's unique resource prefix."""
-    url = os.environ.get("MINDLINKS_TEST_REDIS_URL", DEFAULT_TEST_REDIS)
+    base = os.environ.get("MINDLINKS_TEST_REDIS_URL", DEFAULT_TEST_REDIS)
+    url = worker_redis_url(base, worker_index())
     redis.Redis.from_url(url).ping()
     return url
 
