@@ -28,17 +28,17 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from mindlinks_dev.bench.outside import edge_cost
+from mindlinks_dev.bench.outside import cpu_per_request, edge_cost
 from mindlinks_dev.demo import Person, Story, expect
 from mindlinks_dev.embedded import free_port, wait_for
-from mindlinks_dev.load.fleet import cpu_seconds, fleet_with_retries
+from mindlinks_dev.load.fleet import fleet_with_retries
 from mindlinks_dev.local_plan import (
     EDGE_TARGET,
     edge_environment,
@@ -128,18 +128,6 @@ def edge_alone(log_dir: Path, upstream_ms: float = 0.0) -> Iterator[tuple[str, i
 def _stop(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGINT)
     process.wait(timeout=30)
-
-
-def cpu_per_request(
-    api: httpx.Client, path: str, headers: Mapping[str, str], pid: int, n: int
-) -> float:
-    """CPU ms of ``pid`` per ``GET path``, as ``outside.edge_cost`` measures it."""
-    for _ in range(20):
-        api.get(path, headers=headers).raise_for_status()
-    before = cpu_seconds(pid)
-    for _ in range(n):
-        api.get(path, headers=headers).raise_for_status()
-    return (cpu_seconds(pid) - before) * 1000 / n
 
 
 def top_frames(collapsed: Path, count: int = 25) -> list[tuple[float, str]]:

@@ -89,22 +89,25 @@ class Plan:
     alone: int = 3
 
 
+def cpu_per_request(
+    api: httpx.Client, path: str, headers: Mapping[str, str], pid: int, n: int
+) -> float:
+    """CPU ms of ``pid`` per ``GET path`` (from ``/proc``, after 20 to warm up)."""
+    for _ in range(20):
+        api.get(path, headers=headers).raise_for_status()
+    before = cpu_seconds(pid)
+    for _ in range(n):
+        api.get(path, headers=headers).raise_for_status()
+    return (cpu_seconds(pid) - before) * 1000 / n
+
+
 def edge_cost(fleet: Fleet, person: Person, n: int = 400) -> EdgeCost:
     pids = {name: int(part["pid"]) for name, part in fleet.state["parts"].items()}
     with httpx.Client(base_url=fleet.edge, timeout=30) as api:
-
-        def per_request(path: str, headers: Mapping[str, str], pid: int) -> float:
-            for _ in range(20):
-                api.get(path, headers=headers).raise_for_status()
-            before = cpu_seconds(pid)
-            for _ in range(n):
-                api.get(path, headers=headers).raise_for_status()
-            return (cpu_seconds(pid) - before) * 1000 / n
-
         before = cpu_seconds(pids["user"])
-        proxied = per_request("/v1/users/me", person.auth, pids["edge"])
+        proxied = cpu_per_request(api, "/v1/users/me", person.auth, pids["edge"], n)
         user = (cpu_seconds(pids["user"]) - before) * 1000 / (n + 20)
-        own = per_request("/health/live", {}, pids["edge"])
+        own = cpu_per_request(api, "/health/live", {}, pids["edge"], n)
     return EdgeCost(proxied, own, user)
 
 
