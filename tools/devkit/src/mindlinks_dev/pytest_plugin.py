@@ -43,6 +43,11 @@ from mindlinks_dev.iam.check import check, report, unused_lines
 from mindlinks_fleet import FLEET
 
 DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/9"
+TEST_FLEET_DEADLINE_SECONDS = 5.0
+"""The admin's fleet view in tests waits this long for each probe (1.5 s in a
+deployment): the suite's in-process fleet shares two cores with another
+xdist worker and its emulator, and a healthy service missing 1.5 s there
+says nothing about the service."""
 REDIS_DATABASES = 16
 """redis-server's default ``databases``."""
 CALL_LOG = "MINDLINKS_AWS_CALL_LOG"
@@ -164,6 +169,7 @@ def fleet_resources(
         "MINDLINKS_HTTP_ATTEMPTS": "2",
         "MINDLINKS_LOG_LEVEL": "WARNING",
         "MINDLINKS_MAILBOX_DIR": str(tmp_path_factory.mktemp("mailbox")),
+        "MINDLINKS_FLEET_DEADLINE_SECONDS": str(TEST_FLEET_DEADLINE_SECONDS),
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
