@@ -15,7 +15,7 @@ from asgi_lifespan import LifespanManager
 
 from mindlinks_dev.edge import EdgeSettings, create_edge, routes_for
 from mindlinks_dev.edge.forwarding import Broken, TimedOut, Unreachable
-from mindlinks_dev.edge.wire import WireForwarder
+from mindlinks_dev.edge.wire import IDLE_SECONDS, WireForwarder
 from mindlinks_fleet import FLEET
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nhi"
@@ -186,6 +186,21 @@ async def test_a_kept_connection_that_is_closing_is_passed_over() -> None:
         for kept in forwarder._idle[base]:
             assert kept.transport is not None
             kept.transport.close()
+        assert (await forwarder.forward(base, "POST", b"/", [], b"{}")).body == b"hi"
+        await forwarder.aclose()
+    assert server.connections == 2
+
+
+async def test_a_connection_idle_near_the_services_keep_alive_is_not_used_again() -> None:
+    """A service's uvicorn closes a connection after 5 s idle; one idle for
+    ``IDLE_SECONDS`` is closed here first, so a POST never races that close."""
+    async with scripted(await always(OK)) as server:
+        forwarder, base = wire(), f"http://127.0.0.1:{server.port}"
+        await forwarder.forward(base, "POST", b"/", [], b"{}")
+        await forwarder.forward(base, "POST", b"/", [], b"{}")
+        assert server.connections == 1
+        for kept in forwarder._idle[base]:
+            kept.idle_since -= IDLE_SECONDS
         assert (await forwarder.forward(base, "POST", b"/", [], b"{}")).body == b"hi"
         await forwarder.aclose()
     assert server.connections == 2

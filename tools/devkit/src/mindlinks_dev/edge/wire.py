@@ -11,6 +11,7 @@ auth, decoding or header validation (uvicorn has parsed what it forwards).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from functools import lru_cache
 from typing import cast
@@ -29,6 +30,9 @@ from mindlinks_dev.edge.forwarding import (
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 """Methods sent again on a fresh connection when a kept-alive one turns out
 closed before any answer (RFC 9110 9.2.2); others answer 502 then."""
+IDLE_SECONDS = 4.0
+"""A connection idle longer is not used again: a service's uvicorn closes
+one after 5 s idle, and a POST sent as it closes could only answer 502."""
 
 
 class _Closed(Broken):
@@ -46,6 +50,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.reusable = True
+        self.idle_since = 0.0
         self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[Answer] | None = None
         self._head = False
@@ -77,9 +82,11 @@ class _Connection(asyncio.Protocol):
 
     @property
     def usable(self) -> bool:
-        """Open, as far as the loop has told (a closing one has not yet)."""
+        """Open, as far as the loop has told (a closing one has not yet), and
+        not idle so long that the service may be closing it."""
         transport = self.transport
-        return not self.closed and transport is not None and not transport.is_closing()
+        fresh = time.monotonic() - self.idle_since < IDLE_SECONDS
+        return fresh and not self.closed and transport is not None and not transport.is_closing()
 
     def close(self) -> None:
         self.closed = True
@@ -197,6 +204,7 @@ class WireForwarder:
         while idle:
             connection = idle.pop()
             if not connection.usable:
+                connection.close()
                 continue
             try:
                 return await self._exchange(idle, connection, request, head)
@@ -216,6 +224,7 @@ class WireForwarder:
             connection.close()
             raise
         if connection.reusable and not connection.closed and len(idle) < self.keep:
+            connection.idle_since = time.monotonic()
             idle.append(connection)
         else:
             connection.close()
