@@ -31,6 +31,7 @@ from mindlinks_kit.context import RequestContext, current
 from mindlinks_kit.declaration import Event
 from mindlinks_kit.dynamo import Table, UnitOfWork
 from mindlinks_kit.events.envelope import Delivered, Detail
+from mindlinks_kit.events.lingering import Lingering
 from mindlinks_kit.observability import Metrics
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ DELETE_LINGER_SECONDS = 1.0
 (one ``DeleteMessageBatch`` for up to ten): far inside the queue's visibility
 timeout, so it never comes back meanwhile; if the task dies first, it comes
 back after the timeout and the inbox finds it handled."""
-_DELETE_BATCH = 10
 
 
 class Poison(Exception):
@@ -102,10 +102,8 @@ class Consumer:
         self.metrics = metrics
         self.backoff: Callable[[int], int] = lambda receives: min(2**receives, 300)
         """Seconds a failed message stays invisible before its next delivery."""
-        self.delete_linger = DELETE_LINGER_SECONDS
-        self._handled: list[str] = []
-        """Receipt handles of handled messages not deleted yet."""
-        self._deleting: asyncio.Task[None] | None = None
+        self.deletes = Lingering(self._delete, linger=DELETE_LINGER_SECONDS, size=10)
+        """Receipt handles of handled messages, deleted together."""
 
     async def receive_once(self, wait_seconds: int = 20) -> int:
         response = await self.sqs.receive_message(
@@ -128,7 +126,7 @@ class Consumer:
             if not handled:
                 break
             total += handled
-        await self.flush_deletes()
+        await self.deletes.flush()
         return total
 
     async def run(self) -> None:
@@ -137,7 +135,7 @@ class Consumer:
                 await self.receive_once()
             except asyncio.CancelledError:
                 with contextlib.suppress(Exception):  # else they come back, deduplicated
-                    await asyncio.wait_for(self.flush_deletes(), timeout=5)
+                    await asyncio.wait_for(self.deletes.flush(), timeout=5)
                 raise
             except Exception:
                 log.exception("consumer.receive_failed")
@@ -176,35 +174,19 @@ class Consumer:
             return
         finally:
             current.reset(token)
-        await self._delete_soon(receipt)
+        await self.deletes.add(receipt)
 
-    async def _delete_soon(self, receipt: str) -> None:
-        self._handled.append(receipt)
-        if len(self._handled) >= _DELETE_BATCH:
-            await self.flush_deletes()
-        elif self._deleting is None or self._deleting.done():
-            self._deleting = asyncio.create_task(self._delete_later())
-
-    async def _delete_later(self) -> None:
-        await asyncio.sleep(self.delete_linger)
-        try:
-            await self.flush_deletes()
-        except Exception:
-            log.exception("consumer.delete_failed")
-
-    async def flush_deletes(self) -> None:
-        """Delete every handled message now: one call per ten."""
-        while self._handled:
-            batch, self._handled = self._handled[:_DELETE_BATCH], self._handled[_DELETE_BATCH:]
-            if len(batch) == 1:
-                await self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=batch[0])
-                continue
-            response = await self.sqs.delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": str(n), "ReceiptHandle": r} for n, r in enumerate(batch)],
-            )
-            for failed in response.get("Failed", []):
-                log.warning("consumer.delete_failed", error=failed.get("Code"))
+    async def _delete(self, receipts: list[str]) -> None:
+        """One call for up to ten handled messages."""
+        if len(receipts) == 1:
+            await self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipts[0])
+            return
+        response = await self.sqs.delete_message_batch(
+            QueueUrl=self.queue_url,
+            Entries=[{"Id": str(n), "ReceiptHandle": r} for n, r in enumerate(receipts)],
+        )
+        for failed in response.get("Failed", []):
+            log.warning("consumer.delete_failed", error=failed.get("Code"))
 
     def _parse(self, body: str) -> Delivered[Any]:
         try:

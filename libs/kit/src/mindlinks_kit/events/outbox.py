@@ -22,6 +22,7 @@ from mindlinks_kit.context import correlation_id
 from mindlinks_kit.declaration import Event
 from mindlinks_kit.dynamo import Table, UnitOfWork, values
 from mindlinks_kit.events.envelope import SOURCE_PREFIX, Detail
+from mindlinks_kit.events.lingering import Lingering
 from mindlinks_kit.observability import Metrics
 
 if TYPE_CHECKING:
@@ -109,10 +110,8 @@ class Relay:
         self._handed: list[dict[str, Any]] = []
         """Committed items not yet published (at most ``_HANDED``; the sweep
         finds any beyond, e.g. where nothing runs the relay)."""
-        self.mark_linger = MARK_LINGER_SECONDS
-        self._published: list[str] = []
-        """Ids of published items not marked sent yet."""
-        self._marking: asyncio.Task[None] | None = None
+        self.marks = Lingering(self._mark_sent, linger=MARK_LINGER_SECONDS, size=_MARKS)
+        """Ids of published items, marked sent together."""
 
     def wake(self) -> None:
         self._wake.set()
@@ -135,7 +134,7 @@ class Relay:
     async def pending(self, limit: int = 100) -> list[dict[str, Any]]:
         """Items committed and not yet published (those published meanwhile
         are marked first)."""
-        await self.flush_marks()
+        await self.marks.flush()
         items, _ = await self.table.query(
             "pendingShard = :p", values=values(p=PENDING), index="pending", limit=limit
         )
@@ -152,7 +151,7 @@ class Relay:
                     sent += await self._publish(batch[start : start + _BATCH])
                 if len(batch) < 100:
                     break
-            await self.flush_marks()
+            await self.marks.flush()
         return sent
 
     async def _publish(self, items: list[dict[str, Any]]) -> int:
@@ -176,32 +175,21 @@ class Relay:
                 continue
             published.append(item["id"])
         self.metrics.count("EventsPublished", len(published))
-        self._published.extend(published)
-        if self._published and (self._marking is None or self._marking.done()):
-            self._marking = asyncio.create_task(self._mark_later())
+        await self.marks.add(*published)
         return len(published)
 
-    async def _mark_later(self) -> None:
-        await asyncio.sleep(self.mark_linger)
-        try:
-            await self.flush_marks()
-        except Exception:
-            log.exception("outbox.mark_failed")  # the next sweep publishes them again
-
-    async def flush_marks(self) -> None:
-        """Take published items off the pending index now: one call for up to
-        a hundred (a transaction of updates when there are several)."""
+    async def _mark_sent(self, ids: list[str]) -> None:
+        """Take published items off the pending index: one call for up to a
+        hundred (a transaction of updates when there are several)."""
         expression = "REMOVE pendingShard SET sentAt = :now, expiresAt = :ttl"
-        while self._published:
-            ids, self._published = self._published[:_MARKS], self._published[_MARKS:]
-            marks = values(now=now_iso(), ttl=int(time.time()) + SENT_RETENTION_SECONDS)
-            if len(ids) == 1:
-                await self.table.update({"id": ids[0]}, expression, values=marks)
-                continue
-            uow = UnitOfWork(self.table.client)
-            for item_id in dict.fromkeys(ids):
-                uow.update(self.table, {"id": item_id}, expression, values=marks)
-            await uow.commit()
+        marks = values(now=now_iso(), ttl=int(time.time()) + SENT_RETENTION_SECONDS)
+        if len(ids) == 1:
+            await self.table.update({"id": ids[0]}, expression, values=marks)
+            return
+        uow = UnitOfWork(self.table.client)
+        for item_id in dict.fromkeys(ids):
+            uow.update(self.table, {"id": item_id}, expression, values=marks)
+        await uow.commit()
 
     async def run(self) -> None:
         """Background loop: publish what commits hand over, and sweep (see the class)."""
