@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 
 from mindlinks_dev.bench.outside import cpu_per_request, edge_cost
+from mindlinks_dev.bench.profile import stacks
 from mindlinks_dev.demo import Person, Story, expect
 from mindlinks_dev.embedded import free_port, wait_for
 from mindlinks_dev.load.fleet import fleet_with_retries
@@ -135,12 +136,10 @@ def top_frames(collapsed: Path, count: int = 25) -> list[tuple[float, str]]:
     output: ``frame;frame;... samples`` per line), largest first."""
     inclusive: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in collapsed.read_text().splitlines():
-        stack, _, samples = line.rpartition(" ")
-        frames = {re.sub(r":\d+\)$", ")", f) for f in stack.split(";") if "(" in f}
-        total += int(samples)
-        for frame in frames:
-            inclusive[frame] += int(samples)
+    for stack, samples in stacks(collapsed.read_text()):
+        total += samples
+        for frame in {re.sub(r":\d+\)$", ")", f) for f in stack if "(" in f}:
+            inclusive[frame] += samples
     shares = [(n / max(total, 1), frame) for frame, n in inclusive.most_common()]
     return [(share, frame) for share, frame in shares if share < 0.995][:count]  # not the loop's
 

@@ -68,19 +68,24 @@ def package_of(frame: str) -> str:
     return "stdlib" if top in sys.stdlib_module_names else top
 
 
-def summarise(raw: str, top: int = 8) -> Summary:
-    """A summary of py-spy's ``--format raw`` (one ``a;b;c count`` per stack)."""
-    packages: Counter[str] = Counter()
-    functions: Counter[str] = Counter()
-    samples = 0
+def stacks(raw: str) -> Iterator[tuple[list[str], int]]:
+    """Each stack of py-spy's ``--format raw`` (one ``a;b;c count`` per line),
+    outermost frame first, without py-spy's process and thread frames."""
     for line in raw.splitlines():
         stack, _, count = line.rstrip().rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        n = int(count)
         frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
-        if not frames:
-            continue
+        if frames:
+            yield frames, int(count)
+
+
+def summarise(raw: str, top: int = 8) -> Summary:
+    """A summary of py-spy's ``--format raw``: by package and by function."""
+    packages: Counter[str] = Counter()
+    functions: Counter[str] = Counter()
+    samples = 0
+    for frames, n in stacks(raw):
         samples += n
         own = [p for p in map(package_of, frames) if p != "stdlib"]
         packages[own[-1] if own else "stdlib"] += n
