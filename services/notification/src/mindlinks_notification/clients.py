@@ -32,13 +32,7 @@ class UserDirectory:
         """The user's opt-ins, or ``None`` when the user has none yet (unknown, or
         the profile is still being created)."""
         preferences = await self.peers.call(user.PREFERENCES, user_id)
-        if preferences is None:
-            return None
-        choices = preferences.notifications
-        return {
-            "email": choices.email.model_dump(by_alias=True),
-            "inApp": choices.in_app.model_dump(by_alias=True),
-        }
+        return None if preferences is None else _choices(preferences)
 
     async def addressees(self, user_ids: Sequence[str]) -> dict[str, Addressee]:
         """Contact and opt-ins of each known user among ``user_ids``, in one call
@@ -57,18 +51,8 @@ class UserDirectory:
             answer = await self.peers.call(user.RECIPIENTS, params={"userId": chunk})
             for item in answer.items:
                 profile, preferences = item.profile, item.preferences
-                choices: NotificationChoices | None = None
-                if preferences is not None:
-                    choices = {
-                        "email": preferences.notifications.email.model_dump(by_alias=True),
-                        "inApp": preferences.notifications.in_app.model_dump(by_alias=True),
-                    }
-                contact = Contact(
-                    user_id=profile.user_id,
-                    email=profile.email,
-                    name=profile.display_name or profile.name,
-                )
-                found[profile.user_id] = Addressee(contact, choices)
+                choices = None if preferences is None else _choices(preferences)
+                found[profile.user_id] = Addressee(_contact(profile), choices)
                 if self.keep_seconds > 0:
                     if len(self._kept) >= _KEPT_AT_MOST:
                         self._kept.clear()
@@ -78,8 +62,18 @@ class UserDirectory:
     async def contact(self, user_id: str) -> Contact | None:
         """Where and how to address a user, or ``None`` for an unknown user."""
         profile = await self.peers.call(user.PROFILE, user_id)
-        if profile is None:
-            return None
-        return Contact(
-            user_id=user_id, email=profile.email, name=profile.display_name or profile.name
-        )
+        return None if profile is None else _contact(profile)
+
+
+def _choices(preferences: user.PreferencesOut) -> NotificationChoices:
+    channels = preferences.notifications
+    return {
+        "email": channels.email.model_dump(by_alias=True),
+        "inApp": channels.in_app.model_dump(by_alias=True),
+    }
+
+
+def _contact(profile: user.ProfileOut) -> Contact:
+    return Contact(
+        user_id=profile.user_id, email=profile.email, name=profile.display_name or profile.name
+    )
