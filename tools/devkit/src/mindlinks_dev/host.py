@@ -39,7 +39,6 @@ import argparse
 import asyncio
 import contextlib
 import io
-import logging
 import signal
 import sys
 import time
@@ -74,9 +73,6 @@ class Hosted:
     port: int
     factory: Callable[[], Any]
     """Builds the ASGI app; called again for each restart."""
-    access_log: bool = False
-    """uvicorn's line per request: the edge's only log (services log every
-    request themselves, as ``--no-access-log`` leaves them in a process)."""
 
 
 class _Server(uvicorn.Server):
@@ -101,14 +97,11 @@ class Host:
         self.servers: dict[str, uvicorn.Server] = {}
         self._open = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._access = _AccessLogOf({app.name for app in apps if app.access_log})
 
     async def run(self, after: Path | None = None) -> None:
         """Build every app, then (once ``after`` exists, when given) serve
         each until ``stop()``. Building first lets the imports overlap the
         embedded AWS's start-up; serving needs its resources."""
-        access = logging.getLogger("uvicorn.access")
-        access.addFilter(self._access)
         tasks = [asyncio.create_task(self._keep_serving(app), name=app.name) for app in self.apps]
         try:
             await asyncio.sleep(0)  # each task builds its app before it first waits
@@ -122,7 +115,6 @@ class Host:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            access.removeFilter(self._access)
 
     async def _until_exists(self, path: Path) -> None:
         """A file offers nothing to wait on but its appearance: poll."""
@@ -177,6 +169,7 @@ class Host:
             port=app.port,
             lifespan="on",
             log_config=None,  # the host's logging: its dictConfig would reset every server's
+            access_log=False,  # services log each request themselves, the edge writes its own
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
         )
         server = _Server(config)
@@ -187,18 +180,6 @@ class Host:
             log.error("host.start_failed", app=app.name, code=exited.code)
         finally:
             del self.servers[app.name]
-
-
-class _AccessLogOf(logging.Filter):
-    """uvicorn's access log is one logger for every server: keep the lines
-    of the apps that asked for it."""
-
-    def __init__(self, names: set[str]) -> None:
-        super().__init__()
-        self.names = names
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return serving.get() in self.names
 
 
 class LogsByApp(io.TextIOBase):
@@ -237,9 +218,6 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--log-dir", type=Path, required=True, help="where <name>.log goes")
     parser.add_argument(
-        "--access-log", action="append", default=[], metavar="NAME", help="apps to access-log"
-    )
-    parser.add_argument(
         "--after", type=Path, default=None, help="serve once this file exists (build before)"
     )
     return parser.parse_args(argv)
@@ -247,10 +225,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
-    apps = [
-        Hosted(name, int(port), _factory(target), access_log=name in args.access_log)
-        for name, port, target in args.serve
-    ]
+    apps = [Hosted(name, int(port), _factory(target)) for name, port, target in args.serve]
     with contextlib.ExitStack() as files:
         logs = {
             app.name: files.enter_context(
@@ -261,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = LogsByApp(logs, sys.stdout)
         sys.stderr = LogsByApp(logs, sys.stderr)
         # As every app will: the host's own lines are JSON from the start,
-        # and uvicorn's (the edge's access log) have a handler without a service.
+        # and uvicorn's have a handler without a service.
         configure_logging("host")
         with asyncio.Runner(loop_factory=auto_loop_factory(use_subprocess=False)) as runner:
             runner.run(_serve_until_signalled(apps, args.after))

@@ -48,11 +48,11 @@ def plan_services(
     ]
 
 
-def uvicorn_command(target: str, port: int, *, access_log: bool = False) -> tuple[str, ...]:
-    """``python -m uvicorn --factory <target>`` on a loopback port."""
+def uvicorn_command(target: str, port: int) -> tuple[str, ...]:
+    """``python -m uvicorn --factory <target>`` on a loopback port, without
+    uvicorn's access log (services log every request, the edge its own line)."""
     options = f"--host {HOST} --port {port} --timeout-graceful-shutdown 10 --lifespan on"
-    if not access_log:  # services log every request themselves
-        options += " --no-access-log"
+    options += " --no-access-log"
     return (sys.executable, "-m", "uvicorn", "--factory", target, *options.split())
 
 
