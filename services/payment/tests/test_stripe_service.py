@@ -50,14 +50,16 @@ async def test_the_service_moves_money_through_stripe(
     items = (await payments.schedule(contract, contract.client))["items"]
     # One intent per item, each under its item's key. A delivery retried (a
     # loaded machine can time a first attempt out) asks again with the same
-    # keys and bodies, and Stripe answers with the first intents.
+    # keys and bodies, and Stripe answers with the first intents; an earlier
+    # test's retried activation may reach Stripe meanwhile, under its own keys.
     first: dict[str, httpx.Request] = {}
     for call in intents.calls:
         key = call.request.headers["idempotency-key"]
         assert call.request.content == first.setdefault(key, call.request).content
-    assert list(first) == [f"{prefix}intent-{i['transactionId']}" for i in items]
+    keys = [f"{prefix}intent-{i['transactionId']}" for i in items]
+    assert [key for key in first if key in keys] == keys
     assert [i["paymentIntentId"] for i in items] == [
-        fake.intent(request).json()["id"] for request in first.values()
+        fake.intent(first[key]).json()["id"] for key in keys
     ]
     assert items[0]["clientSecret"].startswith(items[0]["paymentIntentId"] + "_secret_")
 
