@@ -20,9 +20,12 @@ KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
+PUBLIC = KEY.public_key()
+
+
 class StaticKeys:
     async def key(self, kid: str) -> Any:
-        return KEY.public_key() if kid == "k1" else None
+        return PUBLIC if kid == "k1" else None
 
 
 def make(
@@ -165,6 +168,85 @@ async def test_jwks_cache_refetches_an_unknown_kid_at_most_once_per_interval() -
     assert await keys.key("rotated") is None  # an unknown kid refetches once…
     assert await keys.key("rotated-again") is None  # …and not again within the interval
     assert fetches == 2
+
+
+class MutableKeys:
+    def __init__(self) -> None:
+        self.keys: dict[str, Any] = {"k1": PUBLIC}
+
+    async def key(self, kid: str) -> Any:
+        return self.keys.get(kid)
+
+
+async def test_a_verified_token_is_remembered_not_verified_again(
+    verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = make()
+    first = await verifier.user(token)
+    decodes = 0
+    real = jwt.decode
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal decodes
+        decodes += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    assert await verifier.user(token) == first
+    assert decodes == 0
+    await verifier.user(make({"sub": "u2"}))  # another token is verified
+    assert decodes == 1
+
+
+async def test_a_remembered_token_still_expires(
+    verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = time.time()
+    token = make({"exp": int(now) + 5})
+    await verifier.user(token)
+    monkeypatch.setattr(time, "time", lambda: now + 30)  # past exp and the leeway
+    with pytest.raises(Unauthorized) as refused:
+        await verifier.user(token)
+    assert refused.value.extensions["reason"] == "expired"
+
+
+async def test_a_key_dropped_from_the_jwks_ends_its_remembered_tokens() -> None:
+    keys = MutableKeys()
+    verifier = TokenVerifier(keys, ISSUER, AUDIENCE)
+    token = make()
+    await verifier.user(token)
+    del keys.keys["k1"]
+    with pytest.raises(Unauthorized):
+        await verifier.user(token)
+    keys.keys["k1"] = OTHER_KEY.public_key()  # the kid now names another key
+    with pytest.raises(Unauthorized):
+        await verifier.user(token)
+
+
+async def test_a_remembered_token_is_still_checked_for_revocation(
+    verifier: TokenVerifier,
+) -> None:
+    revoked: set[str] = set()
+
+    async def check(claims: dict[str, Any]) -> bool:
+        return claims["sub"] in revoked
+
+    verifier.revocation_checks.append(check)
+    token = make()
+    await verifier.user(token)
+    revoked.add("u1")
+    with pytest.raises(Unauthorized) as refused:
+        await verifier.user(token)
+    assert refused.value.extensions["reason"] == "revoked"
+
+
+async def test_a_token_remembered_for_one_audience_does_not_pass_another(
+    verifier: TokenVerifier,
+) -> None:
+    token = make()
+    await verifier.user(token)
+    with pytest.raises(Unauthorized):
+        await verifier.service(token)
 
 
 def test_bearer_parsing() -> None:

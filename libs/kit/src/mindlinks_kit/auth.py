@@ -26,6 +26,10 @@ from mindlinks_kit.http import USER_TOKEN_HEADER
 
 INTERNAL_AUDIENCE = "internal"
 ALGORITHM = "RS256"
+LEEWAY_SECONDS = 10
+"""Clock skew allowed between the issuer and a verifier."""
+VERIFIED_TOKENS = 4096
+"""Verified tokens remembered per process (about 1 KiB each)."""
 
 
 class KeySource(Protocol):
@@ -107,6 +111,13 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class _Verified:
+    kid: str
+    key: Any
+    claims: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ServiceCaller:
     service: str
     user: Principal | None
@@ -127,15 +138,37 @@ class TokenVerifier:
         """Roles whose tokens are refused unless the sign-in used a second factor."""
         self.revocation_checks: list[Callable[[dict[str, Any]], Awaitable[bool]]] = []
         """Checks beyond expiry (a revoked subject, an ended session)."""
+        self._verified: dict[tuple[str, str], _Verified] = {}
 
     async def claims(self, token: str, audience: str, *, revocable: bool = True) -> dict[str, Any]:
+        claims = await self._signed_claims(token, audience)
+        for revoked in self.revocation_checks if revocable else ():
+            if await revoked(claims):
+                raise Unauthorized("Token revoked", reason="revoked")
+        return claims
+
+    async def _signed_claims(self, token: str, audience: str) -> dict[str, Any]:
+        """The claims of a token whose signature, issuer and audience hold and
+        which has not expired. A token verified once is remembered until it
+        expires: a dashboard sends the same token with every request for its
+        15 minutes, and its RS256 check was most of a cheap route's CPU. The
+        entry holds the key that verified it, so a key dropped from the JWKS
+        ends its tokens at once. Revocation is checked by the caller every time."""
+        verified = self._verified.get((token, audience))
+        if verified is not None:
+            if await self.keys.key(verified.kid) is verified.key:
+                if time.time() > verified.claims["exp"] + LEEWAY_SECONDS:
+                    raise Unauthorized("Token expired", reason="expired")
+                return verified.claims
+            del self._verified[(token, audience)]
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise Unauthorized("Malformed token") from None
-        if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
+        kid = header.get("kid")
+        if header.get("alg") != ALGORITHM or not isinstance(kid, str):
             raise Unauthorized("Unsupported token")
-        key = await self.keys.key(header["kid"])
+        key = await self.keys.key(kid)
         if key is None:
             raise Unauthorized("Unknown signing key")
         try:
@@ -146,15 +179,18 @@ class TokenVerifier:
                 audience=audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
-                leeway=10,
+                leeway=LEEWAY_SECONDS,
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("Token expired", reason="expired") from None
         except jwt.PyJWTError:
             raise Unauthorized("Invalid token") from None
-        for revoked in self.revocation_checks if revocable else ():
-            if await revoked(claims):
-                raise Unauthorized("Token revoked", reason="revoked")
+        if len(self._verified) >= VERIFIED_TOKENS:
+            # Oldest first (insertion order): a flood of valid tokens only
+            # costs their own verification again.
+            for stale in list(self._verified)[: VERIFIED_TOKENS // 4]:
+                del self._verified[stale]
+        self._verified[(token, audience)] = _Verified(kid, key, claims)
         return claims
 
     async def user(self, token: str, *, step_up: bool = True) -> Principal:

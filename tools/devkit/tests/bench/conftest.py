@@ -24,7 +24,7 @@ def figures() -> dict[str, Any]:
             "bare": 0.05,
             "health": 0.2,
             "users_me": 2.5,
-            "rs256": 0.1,
+            "token_check": 0.003,
             "dynamodb_get": 1.5,
             "argon2": 20.0,
             "login": 30.0,

@@ -246,8 +246,9 @@ def _cost_rows(f: Figures) -> list[Row]:
             c["bare"],
             "a bare FastAPI route",
             TARGETS["me"],
-            f"one DynamoDB GetItem through aioboto3 {c['dynamodb_get']:.2f} ms, RS256 "
-            f"{c['rs256']:.2f} ms, the kit {c['health'] - c['bare']:.2f} ms; the user process "
+            f"one DynamoDB GetItem through aioboto3 {c['dynamodb_get']:.2f} ms, the token "
+            f"{c['token_check']:.3f} ms (RS256 verified once per token), the kit "
+            f"{c['health'] - c['bare']:.2f} ms; the user process "
             f"over real HTTP: {edge['user']:.2f} ms",
         ),
         Row(
@@ -340,7 +341,8 @@ def _how() -> list[str]:
         "",
         "- In-process (`mindlinks_dev.bench.asgi`): auth, user and notification run their real "
         "lifespans in the bench's process against an embedded AWS and Redis and are driven at "
-        "the ASGI boundary; a figure is the process CPU per call, the median of 5 rounds.",
+        "the ASGI boundary; a figure is the process CPU per call, the least of 7 rounds "
+        "(noise only slows a round).",
         "- Processes (`mindlinks_dev.bench.processes`): each service's app module imported in a "
         "fresh interpreter (its CPU time); as many bare uvicorn processes as the fleet has "
         "parts, started at once, and one fleet host serving as many bare apps give the start "
