@@ -24,7 +24,7 @@ import json
 import random
 import ssl
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -273,17 +273,18 @@ class DynamoWire:
             self._key = (secret, day, key)
         return self._key[2]
 
-    async def _send(self, signed: dict[str, str], body: bytes) -> tuple[int, bytes, dict[str, str]]:
+    async def _send(
+        self, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes, Mapping[str, str]]:
         assert self._http is not None, "open the wire with async with"
         url = self.endpoint
-        headers = {**signed, "Accept-Encoding": "identity"}
+        headers["Accept-Encoding"] = "identity"  # unsigned, as botocore adds it
         try:
             async with self._http.post(
                 url, data=body, headers=headers, proxy=self._proxy
             ) as response:
                 answer = await response.read()
-                received = {k.lower(): v for k, v in response.headers.items()}
-                return response.status, answer, received
+                return response.status, answer, response.headers  # case-insensitive
         except aiohttp.ClientSSLError as exc:
             raise _Retryable(SSLError(endpoint_url=url, error=exc)) from exc
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
@@ -301,7 +302,7 @@ class DynamoWire:
             raise _Retryable(ReadTimeoutError(endpoint_url=url, error=exc), timeout=True) from exc
 
     def _error(
-        self, operation: str, status: int, answer: bytes, received: dict[str, str], attempt: int
+        self, operation: str, status: int, answer: bytes, received: Mapping[str, str], attempt: int
     ) -> ClientError:
         """The client's exception for an error answer, shaped as botocore's
         JSON parser shapes it (``Error.Code`` without the namespace)."""
@@ -319,7 +320,7 @@ class DynamoWire:
             "ResponseMetadata": {
                 "RequestId": received.get("x-amzn-requestid", ""),
                 "HTTPStatusCode": status,
-                "HTTPHeaders": received,
+                "HTTPHeaders": {k.lower(): v for k, v in received.items()},
                 "RetryAttempts": attempt - 1,
             },
         }
