@@ -246,7 +246,7 @@ def _cost_rows(f: Figures) -> list[Row]:
             c["bare"],
             "a bare FastAPI route",
             TARGETS["me"],
-            f"one DynamoDB GetItem through aioboto3 {c['dynamodb_get']:.2f} ms, RS256 "
+            f"one DynamoDB GetItem (the kit's signed request) {c['dynamodb_get']:.2f} ms, RS256 "
             f"{c['rs256']:.2f} ms, the kit {c['health'] - c['bare']:.2f} ms; the user process "
             f"over real HTTP: {edge['user']:.2f} ms",
         ),
