@@ -331,3 +331,61 @@ async def test_each_call_is_told_to_the_observer(aws_endpoint: str) -> None:
         async with wire:
             await Table(client, name, None, wire).get({"id": "x"})
     assert seen == [("GetItem", name)]
+
+
+async def test_task_role_credentials_come_from_the_sessions_own_chain(
+    aws_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On ECS the session finds the task role at the container credentials
+    endpoint; the wire signs with what the session found, as its clients do."""
+    asked: list[str] = []
+
+    async def role(request: web.Request) -> web.Response:
+        asked.append(request.headers.get("Authorization", ""))
+        expiry = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=6)
+        return web.json_response(
+            {
+                "AccessKeyId": "ASIATASKROLE",
+                "SecretAccessKey": SECRET,
+                "Token": "task-role-token",
+                "Expiration": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        )
+
+    app = web.Application()
+    app.router.add_get("/role", role)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"http://127.0.0.1:{port}/role")
+    monkeypatch.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-agent-token")
+    try:
+        session = get_session()
+        credentials = await session.get_credentials()
+        assert credentials is not None
+        assert credentials.method == "container-role"
+        async with session.create_client(
+            "dynamodb", endpoint_url=aws_endpoint, region_name=REGION, config=_CONFIG
+        ) as client:
+            name = await _table(client)
+            async with DynamoWire(client, credentials) as wire:
+                wire_headers: list[dict[str, str]] = []
+                signing = wire.sign
+
+                def noted(*args: Any) -> dict[str, str]:
+                    wire_headers.append(signing(*args))
+                    return wire_headers[-1]
+
+                wire.sign = noted  # type: ignore[method-assign]
+                await wire.call("GetItem", {"TableName": name, "Key": {"id": {"S": "x"}}})
+    finally:
+        await runner.cleanup()
+    assert asked == ["ecs-agent-token"]  # fetched once: the client and the wire share it
+    assert "Credential=ASIATASKROLE/" in wire_headers[0]["Authorization"]
+    assert wire_headers[0]["X-Amz-Security-Token"] == "task-role-token"
