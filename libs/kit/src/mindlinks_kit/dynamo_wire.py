@@ -142,6 +142,9 @@ class DynamoWire:
         observe: Observer | None = None,
     ) -> None:
         meta = client.meta
+        if urlsplit(meta.endpoint_url).path.strip("/"):
+            # The signature below is for POST / only; DynamoDB's endpoints have no path.
+            raise ValueError(f"a DynamoDB endpoint has no path: {meta.endpoint_url}")
         self.endpoint = meta.endpoint_url.rstrip("/") + "/"
         self.region = meta.region_name
         self.exceptions = client.exceptions
@@ -237,7 +240,7 @@ class DynamoWire:
     ) -> dict[str, str]:
         """``headers`` with SigV4's: what botocore's ``SigV4Auth`` computes for
         this one shape of request (POST to ``/``, no query; the tests hold the
-        two equal), a fifth of its CPU: it keeps the day's signing key."""
+        two equal), for a fraction of its CPU: it keeps the day's signing key."""
         stamp, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
         signed = {**headers, "X-Amz-Date": stamp}
         if credentials.token:
