@@ -433,6 +433,9 @@ async def test_the_ledger_never_rewrites_a_journal_item(ledger: Ledger) -> None:
 
     events = ledger.runtime.aws.dynamodb.meta.events
     events.register("before-parameter-build.dynamodb", record)
+    wire = ledger.runtime.aws.dynamo_wire  # the tables' reads (ADR 0009)
+    observed = wire.observe
+    wire.observe = lambda operation, params: calls.append((operation, params))
     try:
         contract, _, _ = await ledger.activate()
         seq = contract.signature_seqs[0]
@@ -456,6 +459,7 @@ async def test_the_ledger_never_rewrites_a_journal_item(ledger: Ledger) -> None:
         ).status_code == 201
     finally:
         events.unregister("before-parameter-build.dynamodb", record)
+        wire.observe = observed
 
     touching: list[tuple[str, dict[str, Any]]] = []
     for operation, params in calls:
@@ -469,6 +473,7 @@ async def test_the_ledger_never_rewrites_a_journal_item(ledger: Ledger) -> None:
                     touching.append((action, spec))
     kinds = {operation for operation, _ in touching}
     assert kinds <= {"GetItem", "BatchGetItem", "Query", "Scan", "Put"}, kinds
+    assert kinds & {"GetItem", "Query"}  # the wire's reads are seen too
     puts = [spec for operation, spec in touching if operation == "Put"]
     assert len(puts) >= 4  # two signatures, the activation, its schedule item
     assert all(spec["ConditionExpression"] == "attribute_not_exists(#s)" for spec in puts)

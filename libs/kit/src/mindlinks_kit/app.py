@@ -192,7 +192,7 @@ def _runtime(
         return document
 
     tables = {
-        t.name: Table(aws.dynamodb, settings.physical(f"{service}-{t.name}"), t)
+        t.name: Table(aws.dynamodb, settings.physical(f"{service}-{t.name}"), t, aws.dynamo_wire)
         for t in fleet.tables(service)
     }
     runtime = Runtime(

@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aioboto3
+from aiobotocore.session import AioSession, get_session
 from botocore.config import Config
 
+from mindlinks_kit.dynamo_wire import DynamoWire
 from mindlinks_kit.settings import ServiceSettings
 
 if TYPE_CHECKING:
@@ -143,23 +145,41 @@ class CallLog:
         self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
     ) -> None:
         context[_KEY_ALIAS] = params.get("KeyId")
+        self.note(
+            model.service_model.service_id.hyphenize(),
+            model.name,
+            params,
+            presigned=bool(context.get("is_presign_request")),
+        )
+
+    def note(
+        self, api: str, operation: str, params: dict[str, Any], *, presigned: bool = False
+    ) -> None:
+        """One call, made through a client or not (``DynamoWire``)."""
         if made_by_a_test():
             return
         self._write(
             {
-                "api": model.service_model.service_id.hyphenize(),
-                "operation": model.name,
-                "presigned": bool(context.get("is_presign_request")),
+                "api": api,
+                "operation": operation,
+                "presigned": presigned,
                 "targets": call_targets(params),
             }
         )
 
 
 @functools.cache
+def botocore_session(region: str) -> AioSession:
+    """The botocore session behind ``session(region)``: its credentials are
+    the ones every client signs with (and refreshes, from a task role)."""
+    return get_session()
+
+
+@functools.cache
 def session(region: str) -> aioboto3.Session:
     """The process's session for ``region``: its loader keeps every API model
     it has read (about 0.2 s of CPU for an app's six clients, the first time)."""
-    return aioboto3.Session(region_name=region)
+    return aioboto3.Session(botocore_session=botocore_session(region), region_name=region)
 
 
 class Aws:
@@ -175,6 +195,9 @@ class Aws:
     s3: S3Client
     secrets: SecretsManagerClient
     kms: KMSClient
+    dynamo_wire: DynamoWire
+    """DynamoDB's hot reads without the SDK's per-call machinery (same
+    endpoint, credentials, config, errors as ``dynamodb``)."""
 
     def __init__(
         self, settings: ServiceSettings, caller: str, fleet: str, *, s3: bool = True
@@ -216,6 +239,15 @@ class Aws:
         enter = self._stack.enter_async_context
         args = self._client_args()
         self.dynamodb = await enter(self.session.client("dynamodb", **args))
+        credentials = await botocore_session(self.settings.aws_region).get_credentials()
+        log = self._log
+        self.dynamo_wire = await enter(
+            DynamoWire(
+                self.dynamodb,
+                credentials,
+                observe=None if log is None else functools.partial(log.note, "dynamodb"),
+            )
+        )
         self.sqs = await enter(self.session.client("sqs", **{**args, "config": _SQS_CONFIG}))
         self.events = await enter(self.session.client("events", **args))
         if self._with_s3:

@@ -17,12 +17,13 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from mindlinks_kit.errors import Conflict, InvalidInput
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
     from mindlinks_kit import declaration
+    from mindlinks_kit.dynamo_wire import DynamoWire
 
 Item = dict[str, Any]
 _serializer = TypeSerializer()
@@ -116,10 +118,18 @@ class Table:
     name: str
     declared: declaration.Table | None = None
     """Its keys and indexes as the fleet declares them (``pages`` reads them)."""
+    wire: DynamoWire | None = None
+    """Where reads go when set: the same requests without the SDK's per-call
+    CPU (docs/adr/0009-hot-dynamodb-reads.md); writes always use ``client``."""
+
+    async def _read(self, operation: str, params: dict[str, Any]) -> Any:
+        if self.wire is not None:
+            return await self.wire.call(operation, params)
+        return await getattr(self.client, xform_name(operation))(**params)
 
     async def get(self, key: Item, *, consistent: bool = True) -> Item | None:
-        response = await self.client.get_item(
-            TableName=self.name, Key=to_wire(key), ConsistentRead=consistent
+        response = await self._read(
+            "GetItem", {"TableName": self.name, "Key": to_wire(key), "ConsistentRead": consistent}
         )
         raw = response.get("Item")
         return from_wire(raw) if raw else None
@@ -140,7 +150,7 @@ class Table:
             chunk = [to_wire(key) for key in unique[start : start + _BATCH_GET_KEYS]]
             request: dict[str, Any] = {self.name: {"Keys": chunk, "ConsistentRead": consistent}}
             while request:
-                response = await self.client.batch_get_item(RequestItems=request)
+                response = await self._read("BatchGetItem", {"RequestItems": request})
                 for raw in response.get("Responses", {}).get(self.name, []):
                     item = from_wire(raw)
                     found[ident(item)] = item
@@ -209,7 +219,7 @@ class Table:
             args["IndexName"] = index
         if filter_expression:
             args["FilterExpression"] = filter_expression
-        return await self._page(self.client.query, args, start)
+        return await self._page("Query", args, start)
 
     async def scan(
         self,
@@ -229,16 +239,15 @@ class Table:
             args["ExpressionAttributeNames"] = names
         if values:
             args["ExpressionAttributeValues"] = values
-        return await self._page(self.client.scan, args, start)
+        return await self._page("Scan", args, start)
 
-    @staticmethod
     async def _page(
-        read: Callable[..., Awaitable[Any]], args: dict[str, Any], start: Item | None
+        self, operation: str, args: dict[str, Any], start: Item | None
     ) -> tuple[list[Item], Item | None]:
         if start:
             args["ExclusiveStartKey"] = to_wire(start)
         try:
-            response = await read(**args)
+            response = await self._read(operation, args)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ValidationException" and start:
                 raise InvalidCursor() from exc  # a cursor of another list or a forged one
