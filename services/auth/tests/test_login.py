@@ -131,3 +131,26 @@ async def test_admins_are_made_by_operators_only(t: AuthTest) -> None:
     me = await t.auth.get("/v1/auth/me", headers=t.bearer(tokens["accessToken"]))
     assert me.json()["role"] == "admin"
     assert me.json()["emailVerified"] is True
+
+
+async def test_a_sign_in_after_the_first_reads_the_user_alone(t: AuthTest) -> None:
+    """Email claims never change, so the user id one names is remembered; the
+    user item still has to carry the address for a remembered id to count."""
+    user = await t.user()
+    await t.login(user)  # the claim is read and its user id remembered
+    users = t.deps.store.users
+    claim = {"id": {"S": f"email#{user['email']}"}}
+    await users.client.delete_item(TableName=users.name, Key=claim)
+    # Without the claim, only a remembered id can find the user.
+    await t.login(user)
+    # The user item no longer carries the address: the remembered id no longer
+    # counts, and with the claim gone nobody has the address.
+    await t.deps.store.update_user(user["id"], {"email": t.new_email()})
+    t.problem(
+        await t.auth.post(
+            "/v1/auth/login", json={"email": user["email"], "password": user["password"]}
+        ),
+        401,
+        "invalid-credentials",
+    )
+    assert await t.deps.store.user_by_email(user["email"]) is None
