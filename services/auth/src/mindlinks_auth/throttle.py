@@ -194,7 +194,9 @@ class LoginThrottle:
         keys, args = self._forgive_call(attempt, signed_in=signed_in)
         await self._forgive(keys=keys, args=args)
 
-    def _forgive_call(self, attempt: Attempt, *, signed_in: bool) -> tuple[list[str], list[object]]:
+    def _forgive_call(
+        self, attempt: Attempt, *, signed_in: bool
+    ) -> tuple[list[str], list[str | int]]:
         return self._keys(attempt.account, attempt.ip), [
             _now_ms(),
             attempt.id,
