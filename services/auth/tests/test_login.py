@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import jwt
+import pytest
 from pwdlib.hashers.bcrypt import BcryptHasher
+
+from mindlinks_auth import store
 
 if TYPE_CHECKING:
     from conftest import AuthTest
@@ -154,3 +157,20 @@ async def test_a_sign_in_after_the_first_reads_the_user_alone(t: AuthTest) -> No
         "invalid-credentials",
     )
     assert await t.deps.store.user_by_email(user["email"]) is None
+
+
+async def test_the_remembered_claims_are_bounded_least_recently_used_first(
+    t: AuthTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "REMEMBERED_EMAILS", 2)
+    first, second, third = [await t.user() for _ in range(3)]
+    found = t.deps.store.user_by_email
+    for user in (first, second, first, third):  # ``second`` is the least recently used
+        assert await found(user["email"]) is not None
+    users = t.deps.store.users
+    for user in (first, second, third):
+        claim = {"id": {"S": f"email#{user['email']}"}}
+        await users.client.delete_item(TableName=users.name, Key=claim)
+    assert await found(first["email"]) is not None
+    assert await found(third["email"]) is not None
+    assert await found(second["email"]) is None  # forgotten, and its claim is gone

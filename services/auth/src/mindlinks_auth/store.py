@@ -99,7 +99,7 @@ class Store:
         if remembered is not None:
             user = await self.user(remembered)
             if user is not None and user.email == email:
-                self._ids.move_to_end(email)
+                self._remember(email, user.id)
                 return user
             self._ids.pop(email, None)
         claim = await self.users.get({"id": _claim_id(email)})
@@ -107,10 +107,15 @@ class Store:
             return None  # never remembered: the address may be registered any moment
         user = await self.user(claim["userId"])
         if user is not None and user.email == email:
-            self._ids[email] = user.id
-            if len(self._ids) > REMEMBERED_EMAILS:
-                self._ids.popitem(last=False)
+            self._remember(email, user.id)
         return user
+
+    def _remember(self, email: str, user_id: str) -> None:
+        # Re-inserted rather than moved: a concurrent sign-in may have dropped it.
+        self._ids.pop(email, None)
+        self._ids[email] = user_id
+        if len(self._ids) > REMEMBERED_EMAILS:
+            self._ids.popitem(last=False)
 
     async def users_page(
         self, *, role: str | None, status: str | None, limit: int, start: Item | None
