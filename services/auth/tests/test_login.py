@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import jwt
+import pytest
 from pwdlib.hashers.bcrypt import BcryptHasher
+
+from mindlinks_auth import store
 
 if TYPE_CHECKING:
     from conftest import AuthTest
@@ -131,3 +134,43 @@ async def test_admins_are_made_by_operators_only(t: AuthTest) -> None:
     me = await t.auth.get("/v1/auth/me", headers=t.bearer(tokens["accessToken"]))
     assert me.json()["role"] == "admin"
     assert me.json()["emailVerified"] is True
+
+
+async def test_a_sign_in_after_the_first_reads_the_user_alone(t: AuthTest) -> None:
+    """Email claims never change, so the user id one names is remembered; the
+    user item still has to carry the address for a remembered id to count."""
+    user = await t.user()
+    await t.login(user)  # the claim is read and its user id remembered
+    users = t.deps.store.users
+    claim = {"id": {"S": f"email#{user['email']}"}}
+    await users.client.delete_item(TableName=users.name, Key=claim)
+    # Without the claim, only a remembered id can find the user.
+    await t.login(user)
+    # The user item no longer carries the address: the remembered id no longer
+    # counts, and with the claim gone nobody has the address.
+    await t.deps.store.update_user(user["id"], {"email": t.new_email()})
+    t.problem(
+        await t.auth.post(
+            "/v1/auth/login", json={"email": user["email"], "password": user["password"]}
+        ),
+        401,
+        "invalid-credentials",
+    )
+    assert await t.deps.store.user_by_email(user["email"]) is None
+
+
+async def test_the_remembered_claims_are_bounded_least_recently_used_first(
+    t: AuthTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "REMEMBERED_EMAILS", 2)
+    first, second, third = [await t.user() for _ in range(3)]
+    found = t.deps.store.user_by_email
+    for user in (first, second, first, third):  # ``second`` is the least recently used
+        assert await found(user["email"]) is not None
+    users = t.deps.store.users
+    for user in (first, second, third):
+        claim = {"id": {"S": f"email#{user['email']}"}}
+        await users.client.delete_item(TableName=users.name, Key=claim)
+    assert await found(first["email"]) is not None
+    assert await found(third["email"]) is not None
+    assert await found(second["email"]) is None  # forgotten, and its claim is gone

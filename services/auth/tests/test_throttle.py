@@ -181,3 +181,27 @@ async def test_a_known_password_buys_no_extra_second_factor_guesses(t: AuthTest)
             # failure, and does not reset the pair either.
             t.problem(await guess(None), 401, "mfa-required")
     throttled(t, await guess(None))
+
+
+async def test_a_sign_in_is_forgiven_when_redis_has_lost_the_throttle_script(
+    t: AuthTest,
+) -> None:
+    """Forgiving the attempt shares a round trip with the new session's refresh
+    tokens and calls the script by digest only; a digest Redis does not know
+    (as after a restart) falls back to loading the script."""
+    user = await t.user()
+    throttle = t.deps.sessions.throttle
+    async with from_address(t, "203.0.113.9") as client:
+        assert (await sign_in(client, user["email"], WRONG)).status_code == 401
+        throttle._forgive.sha = "0" * 40  # what Redis answers NOSCRIPT to
+        signed_in = await sign_in(client, user["email"], user["password"])
+    assert signed_in.status_code == 200, signed_in.text
+    redis = t.fleet.runtime("auth").redis
+    assert redis is not None
+    pairs, _, _, known = throttle._keys(throttle._account(user["email"]), "203.0.113.9")
+    assert await redis.exists(known) == 1  # signed in: the pair is known now
+    assert await redis.hget(pairs, "n:203.0.113.9") is None  # and its failures cleared
+    refreshed = await t.auth.post(
+        "/v1/auth/refresh", json={"refreshToken": signed_in.json()["refreshToken"]}
+    )
+    assert refreshed.status_code == 200, refreshed.text

@@ -5,11 +5,14 @@ A GSI cannot enforce uniqueness, so each user comes with an item
 ``email#<address>`` created in the same transaction with a condition that it
 does not exist yet; it is also how sign-in finds a user by email (one
 strongly consistent read instead of an eventually consistent index query).
+A claim is never changed or deleted, so the user id it names is remembered
+per process: a sign-in after the first reads the user item alone.
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from typing import Any
 
 from mindlinks_auth.domain import EmailTaken, Session, User
@@ -25,6 +28,9 @@ Changes = dict[str, Any]
 def _claim_id(email: str) -> str:
     return f"email#{email}"
 
+
+REMEMBERED_EMAILS = 10_000
+"""Email → user id pairs a process keeps (least recently used dropped): about 3 MB."""
 
 USERS = Record(User)
 SESSIONS = Record(Session, absent={"ip": "", "user_agent": "", "token_epoch": 0})
@@ -75,6 +81,8 @@ class Store:
     def __init__(self, users: Table, sessions: Table) -> None:
         self.users = users
         self.sessions = sessions
+        self._ids: OrderedDict[str, str] = OrderedDict()
+        """Claims read before: email → user id."""
 
     # users ---------------------------------------------------------------
 
@@ -83,8 +91,31 @@ class Store:
         return USERS.read(item) if item and item.get("kind") == "user" else None
 
     async def user_by_email(self, email: str) -> User | None:
+        """The user who claimed ``email``. The user item is always read (strongly
+        consistent); the claim only when this process has not read it before. A
+        remembered id counts only while the user item still carries the address,
+        so a claim that ever did change could not send a sign-in elsewhere."""
+        remembered = self._ids.get(email)
+        if remembered is not None:
+            user = await self.user(remembered)
+            if user is not None and user.email == email:
+                self._remember(email, user.id)
+                return user
+            self._ids.pop(email, None)
         claim = await self.users.get({"id": _claim_id(email)})
-        return await self.user(claim["userId"]) if claim else None
+        if not claim:
+            return None  # never remembered: the address may be registered any moment
+        user = await self.user(claim["userId"])
+        if user is not None and user.email == email:
+            self._remember(email, user.id)
+        return user
+
+    def _remember(self, email: str, user_id: str) -> None:
+        # Re-inserted rather than moved: a concurrent sign-in may have dropped it.
+        self._ids.pop(email, None)
+        self._ids[email] = user_id
+        if len(self._ids) > REMEMBERED_EMAILS:
+            self._ids.popitem(last=False)
 
     async def users_page(
         self, *, role: str | None, status: str | None, limit: int, start: Item | None

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from mindlinks_auth.settings import Settings
 from mindlinks_auth.tokens import digest
@@ -182,20 +183,30 @@ class LoginThrottle:
         remembered as known (it then skips the account and address limits)."""
         await self._undo(attempt, signed_in=True)
 
+    def stage_signed_in(self, pipe: Pipeline, attempt: Attempt) -> None:
+        """``signed_in`` queued on ``pipe``, to share a round trip. The script is
+        called by its digest only (no ``SCRIPT EXISTS`` first): when Redis has
+        lost it, ``execute`` raises ``NoScriptError`` and ``signed_in`` loads it."""
+        keys, args = self._forgive_call(attempt, signed_in=True)
+        pipe.evalsha(self._forgive.sha, len(keys), *keys, *args)
+
     async def _undo(self, attempt: Attempt, *, signed_in: bool) -> None:
-        await self._forgive(
-            keys=self._keys(attempt.account, attempt.ip),
-            args=[
-                _now_ms(),
-                attempt.id,
-                attempt.ip,
-                attempt.started,
-                int(attempt.charged),
-                int(self.settings.login_address_interval_seconds * 1000),
-                int(signed_in),
-                self.settings.login_known_pair_seconds,
-            ],
-        )
+        keys, args = self._forgive_call(attempt, signed_in=signed_in)
+        await self._forgive(keys=keys, args=args)
+
+    def _forgive_call(
+        self, attempt: Attempt, *, signed_in: bool
+    ) -> tuple[list[str], list[str | int]]:
+        return self._keys(attempt.account, attempt.ip), [
+            _now_ms(),
+            attempt.id,
+            attempt.ip,
+            attempt.started,
+            int(attempt.charged),
+            int(self.settings.login_address_interval_seconds * 1000),
+            int(signed_in),
+            self.settings.login_known_pair_seconds,
+        ]
 
     async def reset(self, email: str) -> None:
         """A password reset proves the owner: lift the ceiling and every pair's

@@ -14,6 +14,7 @@ import secrets
 from typing import Literal
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 Rotation = Literal["rotated", "reused", "unknown"]
 _FAMILY_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -66,12 +67,18 @@ class RefreshTokens:
         return f"{family}.{secrets.token_urlsafe(32)}"
 
     async def start(self, family: str, user_id: str) -> str:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            token = self.stage_start(pipe, family, user_id)
+            await pipe.execute()
+        return token
+
+    def stage_start(self, pipe: Pipeline, family: str, user_id: str) -> str:
+        """``start`` queued on a transaction ``pipe`` (the family is written
+        whole, with its lifetime, or not at all); the first token."""
         token = self._new(family)
         key = self._key(family)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping={"uid": user_id, "current": digest(token)})
-            pipe.expire(key, self.ttl)
-            await pipe.execute()
+        pipe.hset(key, mapping={"uid": user_id, "current": digest(token)})
+        pipe.expire(key, self.ttl)
         return token
 
     async def rotate(self, token: str) -> tuple[Rotation, str | None, str | None]:

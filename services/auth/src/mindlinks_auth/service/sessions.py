@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from redis.exceptions import NoScriptError
+
 from mindlinks_auth import events
 from mindlinks_auth.domain import (
     Introspection,
@@ -36,7 +38,7 @@ from mindlinks_auth.mfa import MfaInvalid, MfaRequired, SecretBox, spend_code
 from mindlinks_auth.passwords import Passwords
 from mindlinks_auth.settings import Settings
 from mindlinks_auth.store import Store
-from mindlinks_auth.throttle import LoginThrottle
+from mindlinks_auth.throttle import Attempt, LoginThrottle
 from mindlinks_auth.tokens import Flags, RefreshTokens
 from mindlinks_kit.auth import Principal, TokenVerifier
 from mindlinks_kit.clock import now_iso
@@ -92,10 +94,9 @@ class Sessions:
         except Problem:
             await self.throttle.passed(attempt)  # the password was no guess
             raise
-        await self.throttle.signed_in(attempt)
         if rehashed:
             user = await self._store_rehash(user, rehashed)
-        return await self._start(user, ip, user_agent, sign_in_methods(user.mfa_enabled))
+        return await self._start(user, attempt, ip, user_agent, sign_in_methods(user.mfa_enabled))
 
     async def _second_factor(self, user: User, code: str | None) -> None:
         if not code:
@@ -113,7 +114,9 @@ class Sessions:
         except ConditionFailed:  # the password changed meanwhile: keep the new one
             return user
 
-    async def _start(self, user: User, ip: str, user_agent: str, amr: tuple[str, ...]) -> Tokens:
+    async def _start(
+        self, user: User, attempt: Attempt, ip: str, user_agent: str, amr: tuple[str, ...]
+    ) -> Tokens:
         session = Session(
             id=new_id(),
             user_id=user.id,
@@ -124,9 +127,23 @@ class Sessions:
             token_epoch=user.token_epoch,
             amr=amr,
         )
+        refresh = await self._signed_in(attempt, session)
         await self.store.add_session(session)
-        refresh = await self.refresh.start(session.id, user.id)
         return await self._tokens(user, session, refresh)
+
+    async def _signed_in(self, attempt: Attempt, session: Session) -> str:
+        """The attempt forgiven (``LoginThrottle.signed_in``) and the session's
+        refresh-token family started, in one Redis round trip; the first
+        refresh token. Nobody holds the token before the session is stored, and
+        a family without a session is refused at its first rotation."""
+        async with self.refresh.redis.pipeline(transaction=True) as pipe:
+            self.throttle.stage_signed_in(pipe, attempt)
+            refresh = self.refresh.stage_start(pipe, session.id, session.user_id)
+            try:
+                await pipe.execute()
+            except NoScriptError:  # Redis lost the script (a restart): the family is written
+                await self.throttle.signed_in(attempt)
+        return refresh
 
     async def _tokens(self, user: User, session: Session, refresh: str) -> Tokens:
         ttl = self.settings.access_token_ttl_seconds
