@@ -246,8 +246,8 @@ def _cost_rows(f: Figures) -> list[Row]:
             c["bare"],
             "a bare FastAPI route",
             TARGETS["me"],
-            f"one DynamoDB GetItem (the kit's signed request) {c['dynamodb_get']:.2f} ms, the token "
-            f"{c['token_check']:.3f} ms (RS256 verified once per token), the kit "
+            f"one DynamoDB GetItem (the kit's signed request) {c['dynamodb_get']:.2f} ms, "
+            f"the token {c['token_check']:.3f} ms (RS256 verified once per token), the kit "
             f"{c['health'] - c['bare']:.2f} ms; the user process "
             f"over real HTTP: {edge['user']:.2f} ms",
         ),
