@@ -157,9 +157,10 @@ class TokenVerifier:
         verified = self._verified.get((token, audience))
         if verified is not None:
             if await self.keys.key(verified.kid) is verified.key:
-                if time.time() > verified.claims["exp"] + LEEWAY_SECONDS:
-                    raise Unauthorized("Token expired", reason="expired")
-                return verified.claims
+                if time.time() <= verified.claims["exp"] + LEEWAY_SECONDS:
+                    return verified.claims
+                del self._verified[(token, audience)]
+                raise Unauthorized("Token expired", reason="expired")
             del self._verified[(token, audience)]
         try:
             header = jwt.get_unverified_header(token)
