@@ -146,6 +146,29 @@ async def test_replay_all_and_discard_with_a_reason(platform: Running, outage: O
     assert not {d["eventId"] for d in await _dead_letters(platform)} & set(ids)
 
 
+async def test_the_look_reaches_past_the_first_ten_and_leaves_the_queue_as_it_was(
+    platform: Running,
+) -> None:
+    # A receive without a hold returns the same first ten every time: a look
+    # that did so missed every letter behind them (a flaky CI failure once).
+    consumer = platform.runtime("user").consumer
+    assert consumer is not None
+    bodies = [f"{{filler {uuid.uuid4().hex}" for _ in range(23)]
+    for body in bodies:
+        await consumer.sqs.send_message(QueueUrl=consumer.dead_letter_url, MessageBody=body)
+    first = {d["body"] for d in await _dead_letters(platform)}
+    assert set(bodies) <= first
+    again = {d["body"] for d in await _dead_letters(platform)}
+    assert set(bodies) <= again  # released at once, not hidden for the hold
+    ids = [d["messageId"] for d in await _dead_letters(platform) if d["body"] in bodies]
+    dropped = await platform.client("user").post(
+        f"{OPS}/dead-letters/discard",
+        headers=platform.service_bearer("admin"),
+        json={"messageIds": ids, "reason": "test filler"},
+    )
+    assert len(dropped.json()["discarded"]) == len(bodies)
+
+
 async def test_only_the_operator_service_may_use_operations_routes(platform: Running) -> None:
     user = platform.client("user")
     assert (await user.get(f"{OPS}/status")).status_code == 401

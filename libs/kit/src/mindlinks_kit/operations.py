@@ -143,17 +143,24 @@ async def _queue_status(runtime: Runtime) -> QueueStatus | None:
 async def dead_letters(
     request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 50
 ) -> DeadLetters:
-    """A look at the dead letters without taking them: messages are received
-    with no visibility timeout, so the queue is left as it was."""
+    """A look at the dead letters without taking them. Each receive holds its
+    messages for a moment so the next receive reaches past them (a receive
+    with no hold returns the same first ten again and again); everything is
+    released at once afterwards, so the queue is left as it was."""
     sqs, dlq, _ = _queues(_runtime(request))
     seen: dict[str, DeadLetter] = {}
-    for _ in range(max(2, limit // 5)):
-        batch = await _receive(sqs, dlq, visibility=0)
-        fresh = [m for m in batch if m["MessageId"] not in seen]
-        for message in fresh:
-            seen[message["MessageId"]] = _describe(message)
-        if not fresh or len(seen) >= limit:
-            break
+    held: list[MessageTypeDef] = []
+    try:
+        while len(seen) < limit:
+            batch = await _receive(sqs, dlq, visibility=HOLD_SECONDS)
+            held.extend(batch)
+            fresh = [m for m in batch if m["MessageId"] not in seen]
+            for message in fresh:
+                seen[message["MessageId"]] = _describe(message)
+            if not fresh:
+                break
+    finally:
+        await _release(sqs, dlq, held)
     return DeadLetters(items=sorted(seen.values(), key=lambda d: d.failed_at or "")[:limit])
 
 
@@ -228,16 +235,22 @@ async def _take(
                 else:
                     held.append(message)
     finally:
-        await asyncio.gather(
-            *(
-                sqs.change_message_visibility(
-                    QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
-                )
-                for m in held
-            ),
-            return_exceptions=True,
-        )
+        await _release(sqs, queue_url, held)
     return done, sorted(remaining or ())
+
+
+async def _release(sqs: SQSClient, queue_url: str, held: list[MessageTypeDef]) -> None:
+    """Make held messages visible again at once; one that is already gone
+    (taken by a concurrent replay) is no matter."""
+    await asyncio.gather(
+        *(
+            sqs.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
+            )
+            for m in held
+        ),
+        return_exceptions=True,
+    )
 
 
 def _describe(message: MessageTypeDef) -> DeadLetter:
