@@ -57,6 +57,19 @@ class CompanyRegistered(ApiModel):
     name_mismatch: bool = False
 
 
+class CompanyMemberChanged(ApiModel):
+    """A member added, re-roled or removed. ``role`` is the new role (``None``
+    once removed), ``previousRole`` the one before (``None`` when added)."""
+
+    company_id: str
+    company_name: str
+    user_id: str
+    role: str | None
+    previous_role: str | None
+    actor_user_id: str
+    """Who made the change (the member themself, accepting an invitation)."""
+
+
 class CompanyReviewed(ApiModel):
     """An admin's decision on a company held for registry review."""
 
@@ -222,6 +235,9 @@ CATALOG: tuple[Event, ...] = (
     Event("company.registered", producer="client", payload=CompanyRegistered),
     Event("company.reviewed", producer="client", payload=CompanyReviewed),
     Event("company.claim-contested", producer="client", payload=CompanyClaimContested),
+    Event("company.member-added", producer="client", payload=CompanyMemberChanged),
+    Event("company.member-role-changed", producer="client", payload=CompanyMemberChanged),
+    Event("company.member-removed", producer="client", payload=CompanyMemberChanged),
     Event("invitation.created", producer="client", payload=InvitationCreated),
     Event("invitation.accepted", producer="contractor", payload=InvitationAccepted),
     Event("contractor.created", producer="contractor", payload=ContractorCreated),

@@ -6,11 +6,17 @@ differs from the callers declared in ``mindlinks_fleet.internal``."""
 
 from __future__ import annotations
 
+from mindlinks_fleet.teams import MEMBER_CLAIM
 from mindlinks_kit.declaration import Bucket, Index, Key, Revocation, Service, Sizing, Table
 
 REVOCATIONS = (
     Revocation("user.suspended", claim="sub", field="userId"),
     Revocation("session.ended", claim="sid", field="sessionId", permanent=True),
+    # No token carries the ``member`` claim: these refuse no token, they make
+    # every service drop its cached memberships of the user (mindlinks_kit.tenancy).
+    Revocation("company.member-added", claim=MEMBER_CLAIM, field="userId"),
+    Revocation("company.member-role-changed", claim=MEMBER_CLAIM, field="userId"),
+    Revocation("company.member-removed", claim=MEMBER_CLAIM, field="userId"),
 )
 """Every service consumes them: a suspended user's, or an ended session's,
 live access tokens stop working everywhere within seconds, not at expiry
@@ -68,6 +74,19 @@ SERVICES: tuple[Service, ...] = (
             ),
             Table(
                 "invitations",
+                pk=Key("id"),
+                indexes=(
+                    Index("by-company", pk=Key("companyId"), sk=Key("createdAt")),
+                    Index("by-token", pk=Key("tokenHash")),
+                ),
+                ttl_attribute="purgeAt",
+            ),
+            # An adjacency list: ``company#C``/``user#U`` and ``user#U``/``company#C``
+            # for each member, written together, so both a company's members
+            # and a user's companies are consistent reads (a GSI lags).
+            Table("members", pk=Key("pk"), sk=Key("sk")),
+            Table(
+                "member-invitations",
                 pk=Key("id"),
                 indexes=(
                     Index("by-company", pk=Key("companyId"), sk=Key("createdAt")),
@@ -161,7 +180,7 @@ SERVICES: tuple[Service, ...] = (
                 indexes=(Index("by-contract", pk=Key("contractId"), sk=Key("signedAt")),),
             ),
         ),
-        peers=("contract", "ledger"),
+        peers=("client", "contract", "ledger"),
         consumes=REVOCATION_EVENTS,
         idempotent_posts=True,
     ),
@@ -210,7 +229,7 @@ SERVICES: tuple[Service, ...] = (
             ),
             Table("accounts", pk=Key("contractorId")),
         ),
-        peers=("contract", "contractor"),
+        peers=("client", "contract", "contractor"),
         consumes=(*REVOCATION_EVENTS, "ledger.contract-activated"),
         idempotent_posts=True,
         sizing=Sizing(cpu=512, memory=1024, min_tasks=2, max_tasks=10),

@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import httpx
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.routing import APIRoute
 
 from mindlinks_kit.auth import JwksKeys, TokenVerifier
 from mindlinks_kit.aws import Aws
 from mindlinks_kit.declaration import Fleet
 from mindlinks_kit.dynamo import CursorCodec, Table, UnitOfWork
 from mindlinks_kit.errors import install_handlers
-from mindlinks_kit.events.consumer import Consumer, Handler, replay_safe
+from mindlinks_kit.events.consumer import Consumer, Handler, is_replay_safe, replay_safe
+from mindlinks_kit.events.envelope import Delivered
 from mindlinks_kit.events.outbox import Outbox, Relay
 from mindlinks_kit.health import health
 from mindlinks_kit.http import Peers, ServiceTokens
@@ -32,6 +34,7 @@ from mindlinks_kit.operations import operations
 from mindlinks_kit.revocations import Revocations
 from mindlinks_kit.runtime import Runtime, remote_service_token
 from mindlinks_kit.settings import ServiceSettings
+from mindlinks_kit.tenancy import Members, declared_actions, peer_source
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -159,9 +162,26 @@ def create_app(
             app.include_router(router, responses=PROBLEM_RESPONSES)
     if fleet.routes:
         check_mounted(app, fleet, service)
+    check_actions(app, fleet, service)
     document_problems(app)
     app.add_middleware(RequestMiddleware, tracer=tracer, metrics=metrics)
     return app
+
+
+def check_actions(app: FastAPI, fleet: Fleet, service: str) -> None:
+    """Refuse to start when a route names an action the fleet's permission
+    table does not have, or the service may not look memberships up."""
+    used = declared_actions([r for r in app.routes if isinstance(r, APIRoute)])
+    if not used:
+        return
+    tenancy = fleet.tenancy
+    if tenancy is None:
+        raise RuntimeError(f"{service} checks actions {sorted(used)} but the fleet has no tenancy")
+    unknown = used - set(tenancy.permissions)
+    if unknown:
+        raise RuntimeError(f"{service} checks undeclared actions {sorted(unknown)}")
+    if service != tenancy.owner and not tenancy.lookup.allows(service):
+        raise RuntimeError(f"{service} checks actions but may not call {tenancy.lookup.path}")
 
 
 def _runtime(
@@ -221,6 +241,16 @@ def _runtime(
             refresh_seconds=settings.revocation_refresh_seconds,
         )
         runtime.verifier.revocation_checks.append(runtime.revocations.is_revoked)
+    tenancy = fleet.tenancy
+    if tenancy is not None and (service == tenancy.owner or tenancy.lookup.allows(service)):
+        lookup = tenancy.lookup
+        runtime.members = Members(
+            tenancy,
+            # The owner keeps memberships: its setup gives its own source.
+            None if service == tenancy.owner else peer_source(lambda u: peers.call(lookup, u)),
+            runtime.revocations,
+            ttl_seconds=0 if service == tenancy.owner else settings.membership_ttl_seconds,
+        )
     catalog = {e.name: e for e in fleet.events}
     if fleet.publishes(service):
         runtime.relay = Relay(
@@ -235,13 +265,28 @@ def _runtime(
     return runtime
 
 
+def _both(first: Handler, then: Handler) -> Handler:
+    async def run(event: Delivered[Any], uow: UnitOfWork) -> None:
+        await first(event, uow)
+        await then(event, uow)
+
+    if is_replay_safe(then):
+        return replay_safe(run)
+    return run
+
+
 async def _wire_events(runtime: Runtime, own: Mapping[str, Handler]) -> None:
     spec = runtime.service
     handlers = dict(own)
     if runtime.revocations is not None:
+        revoke = runtime.revocations.handle
         for event in runtime.revocations.rules:
-            # Its one write joins the unit of work; noting in memory repeats harmlessly.
-            handlers.setdefault(event, replay_safe(runtime.revocations.handle))
+            own_handler = handlers.get(event)
+            # Its one write joins the unit of work; noting in memory repeats
+            # harmlessly. A service's own handler of the event runs after it.
+            handlers[event] = (
+                replay_safe(revoke) if own_handler is None else _both(revoke, own_handler)
+            )
     if set(handlers) != set(spec.consumes):
         raise RuntimeError(
             f"{spec.name} handles {sorted(handlers)} but the fleet declares {sorted(spec.consumes)}"

@@ -14,6 +14,8 @@ class RequestContext:
     user_token: str | None = None
     """The end user's bearer token, forwarded beside service tokens to peers."""
     user_id: str | None = None
+    tenant_id: str | None = None
+    """The tenant a member's request acts for (``mindlinks_kit.tenancy``)."""
 
 
 current: ContextVar[RequestContext | None] = ContextVar("mindlinks_request", default=None)

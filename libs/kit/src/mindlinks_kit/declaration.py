@@ -9,6 +9,7 @@ are just shapes.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Generic, Literal, TypeVar
@@ -167,6 +168,38 @@ class Revocation:
 
 
 @dataclass(frozen=True)
+class Tenancy:
+    """Accounts that act for a tenant (an organisation with members), each
+    with a role there, and which tenant roles may do which action. The kit's
+    ``acting(action)`` enforces it; the owner serves ``lookup`` (a user's
+    memberships) and publishes a revocation of ``claim`` for the user on
+    every membership change, so each service's cached copy is dropped."""
+
+    owner: str
+    """The service that keeps memberships."""
+    lookup: Call[Any]
+    """Owner's route: one user's memberships; its answer has ``memberships()``
+    giving (tenant id, role) pairs."""
+    header: str
+    """Names the tenant a request acts for, when the account has several."""
+    account_role: str
+    """The platform role of every member's account."""
+    roles: tuple[str, ...]
+    permissions: Mapping[str, tuple[str, ...]]
+    """Action → tenant roles allowed."""
+    claim: str
+    """The revocation claim that says a user's memberships changed."""
+    none: type[Problem]
+    """Raised when the account belongs to no tenant."""
+    ambiguous: type[Problem]
+    """Raised when it belongs to several and the header is missing."""
+    not_found: type[Problem]
+    """Raised for a tenant the account is not a member of (as for an unknown one)."""
+    refused: type[Problem]
+    """Raised when the member's role does not allow the action."""
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     port: int
@@ -222,6 +255,8 @@ class Fleet:
     """The internal API: every ``/internal`` route, its owner and its callers."""
     token_route: Call[Any] | None = None
     """The route (among ``routes``) where a service gets its service token."""
+    tenancy: Tenancy | None = None
+    """Members acting for tenants, with roles (``mindlinks_kit.tenancy``)."""
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.services]
@@ -250,6 +285,22 @@ class Fleet:
             if unknown_peers:
                 raise ValueError(f"{service.name} names unknown peers {sorted(unknown_peers)}")
         self._check_routes(names)
+        self._check_tenancy(names)
+
+    def _check_tenancy(self, names: list[str]) -> None:
+        tenancy = self.tenancy
+        if tenancy is None:
+            return
+        if tenancy.owner not in names or tenancy.lookup.owner != tenancy.owner:
+            raise ValueError("the tenancy's owner must be a service and serve its lookup")
+        if tenancy.lookup not in self.routes:
+            raise ValueError("the tenancy's lookup must be one of the fleet's routes")
+        for action, allowed in tenancy.permissions.items():
+            unknown = set(allowed) - set(tenancy.roles)
+            if unknown or not allowed:
+                raise ValueError(f"action {action} names unknown tenant roles {sorted(unknown)}")
+        if not any(r.claim == tenancy.claim for r in self.revocations):
+            raise ValueError(f"no revocation event names the tenancy's claim {tenancy.claim}")
 
     def _check_routes(self, names: list[str]) -> None:
         seen: set[tuple[str, str]] = set()

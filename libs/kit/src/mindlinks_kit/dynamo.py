@@ -205,7 +205,9 @@ class Table:
         start: Item | None = None,
         forward: bool = True,
         filter_expression: str | None = None,
+        consistent: bool = False,
     ) -> tuple[list[Item], Item | None]:
+        """One page. ``consistent`` reads the table's latest writes (not on an index)."""
         args: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": key_condition,
@@ -213,6 +215,8 @@ class Table:
             "Limit": limit,
             "ScanIndexForward": forward,
         }
+        if consistent:
+            args["ConsistentRead"] = True
         if names:
             args["ExpressionAttributeNames"] = names
         if index:

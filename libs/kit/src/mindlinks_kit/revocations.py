@@ -90,6 +90,11 @@ class Revocations:
                 return True
         return False
 
+    def revoked_at_ms(self, claim: str, value: str) -> int | None:
+        """When ``claim``/``value`` was last revoked, per the copy in memory
+        (``fresh()`` first for one at most ``refresh_seconds`` old)."""
+        return self._revoked_ms.get((claim, value))
+
     def note(self, claim: str, value: str, revoked_ms: int) -> None:
         if revoked_ms > self._revoked_ms.get((claim, value), -1):
             self._revoked_ms[(claim, value)] = revoked_ms

@@ -24,6 +24,7 @@ from mindlinks_kit.idempotency import Idempotency
 from mindlinks_kit.observability import Metrics
 from mindlinks_kit.revocations import Revocations
 from mindlinks_kit.settings import ServiceSettings
+from mindlinks_kit.tenancy import Members
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis  # only auth and notification import redis
@@ -54,6 +55,8 @@ class Runtime:
     relay: Relay | None = None
     consumer: Consumer | None = None
     revocations: Revocations | None = None
+    members: Members | None = None
+    """Tenant memberships (fleets that declare a tenancy)."""
 
     @property
     def idempotency(self) -> Idempotency:

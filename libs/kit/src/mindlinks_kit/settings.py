@@ -134,6 +134,9 @@ class ServiceSettings(BaseSettings):
     """How old each task's copy of its service's revocations may be when it
     checks a token; older, it reloads first."""
     revocation_retention_seconds: int = 3600
+    membership_ttl_seconds: float = 60.0
+    """How long a service keeps a user's tenant memberships. A change is
+    applied sooner: it is a revocation event (``mindlinks_kit.tenancy``)."""
     """How long a revocation is kept: longer than any access token lives."""
     otel_exporter_endpoint: str | None = None
     log_level: str = "INFO"

@@ -24,6 +24,8 @@ from mindlinks_fleet.internal import client
 from mindlinks_fleet.internal.client import (
     CompanyAdminRecord,
     CompanyRecord,
+    MemberRecord,
+    Memberships,
     Redeemed,
     RedeemInvitation,
     ReviewCompany,
@@ -164,6 +166,13 @@ async def company_by_owner(user_id: Id, deps: Deps) -> CompanyRecord:
 @serve(internal, client.COMPANY)
 async def company(company_id: Id, deps: Deps) -> CompanyRecord:
     return company_record(await deps.companies.get(company_id))
+
+
+@serve(internal, client.MEMBERSHIPS)
+async def memberships(user_id: Id, deps: Deps) -> Memberships:
+    """What every other service's ``acting(action)`` checks a member against."""
+    found = await deps.members.of_user(user_id)
+    return Memberships(items=[MemberRecord(company_id=m.company_id, role=m.role) for m in found])
 
 
 @serve(internal, client.REDEEM_INVITATION)

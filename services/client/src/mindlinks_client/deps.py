@@ -17,8 +17,10 @@ from mindlinks_client.service.invitations import Invitations
 from mindlinks_client.settings import Settings
 from mindlinks_client.store.companies import CompanyStore
 from mindlinks_client.store.invitations import InvitationStore
+from mindlinks_client.store.members import MemberStore
 from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
+from mindlinks_kit.tenancy import Membership, Source
 
 
 @dataclass
@@ -27,6 +29,7 @@ class ClientDeps:
     settings: Settings
     companies: Companies
     invitations: Invitations
+    members: MemberStore
 
 
 def registry_for(settings: Settings, runtime: Runtime) -> CompanyRegistry:
@@ -44,15 +47,28 @@ def registry_for(settings: Settings, runtime: Runtime) -> CompanyRegistry:
     return LocalRegistry()
 
 
+def memberships_from(store: MemberStore) -> Source:
+    """The client service is the tenancy's owner: it reads its own table."""
+
+    async def source(user_id: str) -> list[Membership]:
+        return [Membership(m.company_id, m.role.value) for m in await store.of_user(user_id)]
+
+    return source
+
+
 async def setup(runtime: Runtime) -> ClientDeps:
     settings = runtime.settings_as(Settings)
     names = AuthUsers(runtime.peers)
+    members = MemberStore(runtime.table("members"))
+    if runtime.members is not None:
+        runtime.members.source = memberships_from(members)
     companies = Companies(
         CompanyStore(runtime.table("companies")),
         registry_for(settings, runtime),
         runtime.publish,
         runtime.cursors,
         names,
+        members,
     )
     invitations = Invitations(
         InvitationStore(runtime.table("invitations")),
@@ -70,6 +86,7 @@ async def setup(runtime: Runtime) -> ClientDeps:
         settings=settings,
         companies=companies,
         invitations=invitations,
+        members=members,
     )
 
 

@@ -20,6 +20,7 @@ from mindlinks_fleet.internal.client import (  # the redeem route's declared ref
     Decision,
     Hold,
 )
+from mindlinks_fleet.teams import CompanyRole
 from mindlinks_kit.address import Address
 from mindlinks_kit.errors import Conflict, NotFound
 
@@ -103,6 +104,25 @@ class Company:
     @property
     def number(self) -> str:
         return f"{self.jurisdiction_code}/{self.company_number}"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One account's role in one company. The registering account is the
+    company's first ``owner``; a company always keeps at least one owner."""
+
+    company_id: str
+    user_id: str
+    role: CompanyRole
+    added_at: str
+    added_by_user_id: str
+    updated_at: str | None = None
+    version: int = 1
+
+
+class AlreadyMember(Conflict):
+    code = "already-member"
+    title = "This account is already a member of the company"
 
 
 @dataclass(frozen=True)

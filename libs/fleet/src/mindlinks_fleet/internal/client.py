@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import StringConstraints, model_validator
 
 from mindlinks_fleet.events import CompanyStatus
+from mindlinks_fleet.teams import CompanyRole
 from mindlinks_kit.declaration import Call, Lookup
 from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
 from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel, Id, Page
@@ -214,4 +215,36 @@ REDEEM_INVITATION = Call(
     summary="Redeem an invitation token for a contractor, once (a repeat replays).",
 )
 
-ROUTES = (COMPANIES, REVIEW, REVOKE, COMPANY_BY_OWNER, COMPANY, REDEEM_INVITATION)
+
+class MemberRecord(ApiModel):
+    company_id: str
+    role: CompanyRole
+
+
+class Memberships(ApiModel):
+    """Every company a user is a member of, with their role there."""
+
+    items: list[MemberRecord]
+
+    def memberships(self) -> list[tuple[str, str]]:
+        return [(m.company_id, m.role.value) for m in self.items]
+
+
+MEMBERSHIPS = Call(
+    "client",
+    "GET",
+    "/internal/clients/members/{user_id}",
+    Memberships,
+    callers=("admin", "contract", "contractor", "payment", "signature"),
+    summary="The companies a user is a member of, and their role in each (empty: none).",
+)
+
+ROUTES = (
+    COMPANIES,
+    REVIEW,
+    REVOKE,
+    COMPANY_BY_OWNER,
+    COMPANY,
+    REDEEM_INVITATION,
+    MEMBERSHIPS,
+)

@@ -20,6 +20,7 @@ from mindlinks_client.domain import (
     EDITABLE,
     Company,
     CompanyAlreadyRegistered,
+    Member,
     NoCompany,
     NotPendingReview,
     NumberTaken,
@@ -30,8 +31,14 @@ from mindlinks_client.domain import (
 )
 from mindlinks_client.providers import CompanyRegistry, RegistryCompany, RegistryUnavailable
 from mindlinks_client.vetting import Authority, Status, assess, authority, is_inactive
-from mindlinks_fleet.events import CompanyClaimContested, CompanyRegistered, CompanyReviewed
+from mindlinks_fleet.events import (
+    CompanyClaimContested,
+    CompanyMemberChanged,
+    CompanyRegistered,
+    CompanyReviewed,
+)
 from mindlinks_fleet.internal.client import CompanyNotActive, Decision
+from mindlinks_fleet.teams import CompanyRole
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, UnitOfWork
 from mindlinks_kit.errors import NotFound
@@ -54,6 +61,10 @@ class Store(Protocol):
     ) -> tuple[list[Company], Item | None]: ...
 
 
+class MemberWrites(Protocol):
+    def add(self, uow: UnitOfWork, member: Member, on_conflict: Exception) -> None: ...
+
+
 class Names(Protocol):
     async def name(self, user_id: str) -> str | None: ...
 
@@ -66,8 +77,10 @@ class Companies:
         publish: Publish,
         cursors: CursorCodec,
         names: Names,
+        members: MemberWrites,
     ) -> None:
         self.store = store
+        self.members = members
         self.registry = registry
         self.publish = publish
         self.cursors = cursors
@@ -140,6 +153,21 @@ class Companies:
             updated_at=at,
         )
         self.store.add(uow, company)  # conditional on the owner (and the number if active)
+        # The registering account is the first owner, in the same transaction.
+        owner = Member(company.id, owner_user_id, CompanyRole.OWNER, at, owner_user_id)
+        self.members.add(uow, owner, on_conflict=CompanyAlreadyRegistered())
+        self.publish(
+            uow,
+            "company.member-added",
+            CompanyMemberChanged(
+                company_id=company.id,
+                company_name=company.trading_name or company.legal_name,
+                user_id=owner_user_id,
+                role=CompanyRole.OWNER,
+                previous_role=None,
+                actor_user_id=owner_user_id,
+            ),
+        )
         self.publish(
             uow,
             "company.registered",

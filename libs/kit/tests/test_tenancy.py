@@ -1,0 +1,151 @@
+"""Members acting for tenants: which tenant a request acts for, which roles
+an action allows, and how long a process may trust what it was told."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from mindlinks_kit.auth import Principal
+from mindlinks_kit.declaration import Call, Fleet, Service, Tenancy
+from mindlinks_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from mindlinks_kit.schemas import ApiModel
+from mindlinks_kit.tenancy import Members, Membership, resolve
+
+
+class Answer(ApiModel):
+    items: list[tuple[str, str]]
+
+    def memberships(self) -> list[tuple[str, str]]:
+        return self.items
+
+
+class NoTenant(Conflict):
+    code = "no-tenant"
+
+
+class Which(InvalidInput):
+    code = "which-tenant"
+
+
+class UnknownTenant(NotFound):
+    code = "tenant-not-found"
+
+
+class RoleRefused(Forbidden):
+    code = "role-refused"
+
+
+LOOKUP = Call("org", "GET", "/internal/org/members/{user_id}", Answer, callers=("app",))
+TENANCY = Tenancy(
+    owner="org",
+    lookup=LOOKUP,
+    header="X-Tenant",
+    account_role="member",
+    roles=("boss", "clerk"),
+    permissions={"books.read": ("boss", "clerk"), "books.write": ("boss",)},
+    claim="tenant-member",
+    none=NoTenant,
+    ambiguous=Which,
+    not_found=UnknownTenant,
+    refused=RoleRefused,
+)
+
+
+class Clock:
+    """Membership changes as a ``Revocations`` copy reports them."""
+
+    def __init__(self) -> None:
+        self.changed: dict[str, int] = {}
+        self.refreshed = 0
+
+    async def fresh(self) -> None:
+        self.refreshed += 1
+
+    def revoked_at_ms(self, claim: str, value: str) -> int | None:
+        assert claim == "tenant-member"
+        return self.changed.get(value)
+
+
+class Source:
+    def __init__(self) -> None:
+        self.known: dict[str, list[Membership]] = {}
+        self.asked = 0
+
+    async def __call__(self, user_id: str) -> Sequence[Membership]:
+        self.asked += 1
+        return list(self.known.get(user_id, []))
+
+
+def _principal(user_id: str = "u1", role: str = "member") -> Principal:
+    return Principal(user_id=user_id, role=role, session_id=None, token="t")
+
+
+async def test_one_membership_needs_no_header_and_the_role_decides() -> None:
+    source = Source()
+    source.known["u1"] = [Membership("t1", "clerk")]
+    members = Members(TENANCY, source, None, ttl_seconds=60)
+    acting = await resolve(members, _principal(), "books.read", None)
+    assert (acting.tenant_id, acting.role, acting.user_id) == ("t1", "clerk", "u1")
+    with pytest.raises(RoleRefused) as refused:
+        await resolve(members, _principal(), "books.write", None)
+    assert "books.write needs the role boss; yours is clerk" in refused.value.detail
+
+
+async def test_several_memberships_need_the_header_and_a_stranger_tenant_is_unknown() -> None:
+    source = Source()
+    source.known["u1"] = [Membership("t1", "clerk"), Membership("t2", "boss")]
+    members = Members(TENANCY, source, None, ttl_seconds=60)
+    with pytest.raises(Which):
+        await resolve(members, _principal(), "books.read", None)
+    assert (await resolve(members, _principal(), "books.write", "t2")).tenant_id == "t2"
+    with pytest.raises(UnknownTenant):
+        await resolve(members, _principal(), "books.read", "t3")
+    with pytest.raises(NoTenant):
+        await resolve(members, _principal("u2"), "books.read", None)
+    with pytest.raises(UnknownTenant):
+        await resolve(members, _principal("u2"), "books.read", "t1")
+
+
+async def test_answers_are_kept_until_they_expire_or_the_user_changes() -> None:
+    source, changes = Source(), Clock()
+    source.known["u1"] = [Membership("t1", "boss")]
+    members = Members(TENANCY, source, changes, ttl_seconds=60)
+    await members.of("u1")
+    await members.of("u1")
+    assert source.asked == 1
+    source.known["u1"] = []  # removed, and the removal is a revocation event
+    changes.changed["u1"] = int(time.time() * 1000)
+    assert await members.of("u1") == ()
+    assert source.asked == 2
+    assert changes.refreshed >= 2
+    await members.of("u1")
+    assert source.asked == 3  # a change in the same second as the read counts as newer
+    changes.changed["u1"] -= 5000
+    await members.of("u1")
+    assert source.asked == 3  # an entry read well after the change stays
+    expired = Members(TENANCY, source, changes, ttl_seconds=0)
+    await expired.of("u1")
+    await expired.of("u1")
+    assert source.asked == 5  # ttl 0: the owner reads its own table every time
+
+
+async def test_the_cache_is_bounded() -> None:
+    source = Source()
+    members = Members(TENANCY, source, None, ttl_seconds=60, max_users=2)
+    for user in ("a", "b", "c"):
+        await members.of(user)
+    await members.of("a")
+    assert source.asked == 4  # "a" was the oldest, dropped for "c"
+
+
+def test_the_fleet_refuses_a_tenancy_that_does_not_add_up() -> None:
+    services = (Service("org", 1, "org"), Service("app", 2, "app", peers=("org",)))
+    kwargs = {"name": "f", "services": services, "events": (), "routes": (LOOKUP,)}
+    with pytest.raises(ValueError, match="claim"):
+        Fleet(**kwargs, tenancy=TENANCY)  # type: ignore[arg-type]
+    bad = Tenancy(**{**TENANCY.__dict__, "permissions": {"x": ("nobody",)}})
+    with pytest.raises(ValueError, match="unknown tenant roles"):
+        Fleet(**kwargs, tenancy=bad)  # type: ignore[arg-type]
