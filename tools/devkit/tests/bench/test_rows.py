@@ -51,3 +51,13 @@ def test_the_table_has_a_line_per_row_and_escapes_pipes() -> None:
     assert lines[2].startswith("| a \\| b | 16.0 s | 8.0 s (floor) | 2.00x | ≤ 15 s | **FAIL** |")
     assert "| — | — | ≤ 7 min | **FAIL** | recorded |" in lines[3]
     assert tally(rows) == {PASS: 0, FAIL: 2, NOT_MEASURED: 0}
+
+
+def test_a_miss_says_what_was_tried_and_a_pass_does_not() -> None:
+    target = Target(1.0, "≤ 1 s", tried="lazy imports")
+    missed = Row("what", 2.0, "s", 1.0, "the floor", target, bound="the stack")
+    met = Row("what", 0.5, "s", 1.0, "the floor", target, bound="the stack")
+    assert missed.explained == "the stack. Tried: lazy imports"
+    assert met.explained == "the stack"
+    assert "Tried: lazy imports" in table([missed])[2]
+    assert "Tried" not in table([met])[2]

@@ -23,6 +23,8 @@ class Target:
     text: str
     """As the issue states it: ``≤ 15 s``, ``≤ 1.2 x one hash``."""
     on: Literal["value", "ratio"] = "value"
+    tried: str = ""
+    """What was tried against it, said beside what bounds it when it is missed."""
 
     def met(self, value: float, ratio: float | None) -> bool | None:
         """Whether it is met; ``None`` when what it bounds was not measured."""
@@ -48,6 +50,13 @@ class Row:
         if self.value is None or self.floor is None or self.floor <= 0:
             return None
         return self.value / self.floor
+
+    @property
+    def explained(self) -> str:
+        """What bounds it, and for a miss what was tried against it."""
+        if self.verdict == FAIL and self.target.tried:
+            return f"{self.bound}. Tried: {self.target.tried}"
+        return self.bound
 
     def as_json(self) -> dict[str, Any]:
         return {**asdict(self), "ratio": self.ratio, "verdict": self.verdict}
@@ -106,7 +115,7 @@ def table(rows: Sequence[Row]) -> list[str]:
             ratio_text(row.ratio),
             row.target.text,
             f"**{row.verdict}**",
-            row.bound,
+            row.explained,
         )
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return lines
