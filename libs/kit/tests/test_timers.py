@@ -4,6 +4,7 @@ service's own queue, the fleet clock moved by the test."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -142,7 +143,8 @@ async def set_lap(fleet: Running, key: str, seconds: float, note: str = "n", **m
 
 
 async def fire_due(fleet: Running) -> int:
-    """Sweep, then handle what the queue holds; returns timers handed over."""
+    """Sweep, then handle what the queue holds (``deliver`` sweeps too);
+    returns the timers handed over."""
     handed = await timers(fleet).sweep()
     await fleet.deliver()
     return handed
@@ -453,3 +455,31 @@ async def test_in_aws_the_sweep_fires_only_what_a_lost_schedule_left_overdue(
     finally:
         found.grace = timedelta(0)
     assert len(fired(clocked, key)) == 1
+
+
+async def test_the_background_loop_sweeps_and_schedules_on_its_own(
+    clocked: Running, scheduled: TimerSchedules
+) -> None:
+    found = timers(clocked)
+    found.tick_seconds = 0.05
+    swept, scheduled_key = uuid.uuid4().hex, uuid.uuid4().hex
+    loop = asyncio.create_task(found.run())
+    try:
+        await set_lap(clocked, scheduled_key, 3600)  # the commit wakes it: scheduled
+        await set_lap(clocked, swept, 0)  # due at once: swept onto the queue
+        for _ in range(100):
+            stored = await found.pending("lap.due", swept)
+            if stored is None or "sentAt" in stored:
+                break
+            await asyncio.sleep(0.05)
+        assert await schedule_of(scheduled, scheduled_key)
+    finally:
+        loop.cancel()
+        found.tick_seconds = 5.0
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+    await clocked.deliver()
+    assert len(fired(clocked, swept)) == 1
+    response = await clocked.client("gamma").delete(f"/v1/gammas/laps/{scheduled_key}")
+    assert response.status_code == 204
+    await scheduled.publish_handed()

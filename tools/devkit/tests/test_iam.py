@@ -259,7 +259,7 @@ def test_a_service_with_timers_may_touch_its_own_schedules_and_pass_only_the_tim
         GroupName=f"{PREFIX}timers",
     )
     found = check(fleet, [own])
-    assert found.ok, report(found)
+    assert found.ok, report(fleet, found, with_unused=False)
     assert Need(
         "iam:PassRole", "role/timers", (("iam:PassedToService", "scheduler.amazonaws.com"),)
     ) in needs(own)
