@@ -89,6 +89,9 @@ def gamma_app(settings: ServiceSettings) -> FastAPI:
         async def on_lap(lap: Fired[Lap], uow: UnitOfWork) -> None:
             fired.append((lap.key, lap.token, lap.payload.note))
             uow.put(runtime.table("effects"), {"id": f"fired#{lap.key}#{lap.token}"})
+            if lap.payload.note == "cancel itself":
+                assert runtime.timers is not None  # as a handler that ends a series would
+                runtime.timers.cancel(uow, "lap.due", lap.key)
             if lap.payload.again:
                 again = Lap(note=lap.payload.note, again=lap.payload.again - 1)
                 assert runtime.timers is not None
@@ -298,6 +301,18 @@ async def test_a_handler_that_sets_its_own_timer_again_fires_each_one_once(
     assert await timers(clocked).pending("lap.due", key) is None
 
 
+async def test_a_handler_that_cancels_its_own_timer_fires_once(
+    clocked: Running, fleet_clock: FleetClock
+) -> None:
+    key = uuid.uuid4().hex
+    token = await set_lap(clocked, key, 60, note="cancel itself")
+    fleet_clock.advance(61)
+    assert await fire_due(clocked) == 1
+    assert not await timers(clocked).fire(Firing("lap.due", key, token, "again"))
+    assert fired(clocked, key) == [(key, token, "cancel itself")]
+    assert await timers(clocked).pending("lap.due", key) is None
+
+
 async def test_a_firing_of_an_undeclared_timer_is_dead_lettered(clocked: Running) -> None:
     consumer = clocked.runtime("gamma").consumer
     assert consumer is not None
@@ -387,7 +402,8 @@ async def test_a_committed_timer_gets_one_schedule_that_sends_its_firing_to_the_
     assert "scheduleShard" not in stored  # off the unscheduled index
     found = await schedule_of(scheduled, key)
     due = datetime.fromisoformat(stored["dueAt"].replace("Z", "+00:00"))
-    assert found["ScheduleExpression"] == f"at({due:%Y-%m-%dT%H:%M:%S})"
+    at = due.replace(microsecond=0) + timedelta(seconds=1 if due.microsecond else 0)
+    assert found["ScheduleExpression"] == f"at({at:%Y-%m-%dT%H:%M:%S})"  # never early
     assert found["Target"]["Arn"] == scheduled.queue_arn
     assert found["Target"]["RoleArn"] == scheduled.role_arn
     firing = Firing.of(json.loads(found["Target"]["Input"]))

@@ -79,7 +79,6 @@ SCHEDULE_ACTIONS = (
     "scheduler:CreateSchedule",
     "scheduler:UpdateSchedule",
     "scheduler:DeleteSchedule",
-    "scheduler:GetSchedule",
 )
 QUEUE_CONSUMER = (
     "sqs:ReceiveMessage",
@@ -181,7 +180,8 @@ def task_policy(fleet: Fleet, service: str) -> tuple[Statement, ...]:
     if spec.queue:
         queue, dead_letters = f"queue/{spec.queue}", f"queue/{spec.queue}-dlq"
         statements.append(Statement("ConsumeOwnQueue", QUEUE_CONSUMER, (queue,)))
-        # The operator's replay (kit/operations.py) sends a dead letter back.
+        # The operator's replay (kit/operations.py) sends a dead letter back;
+        # the timers' sweep sends the firings of timers past due (kit/timers.py).
         statements.append(Statement("ReplayIntoOwnQueue", ("sqs:SendMessage",), (queue,)))
         # The consumer dead-letters a message itself after max_receives; the
         # operator lists, replays and discards what is there.
