@@ -275,13 +275,18 @@ def _runtime(
         )
         runtime.outbox = Outbox(tables["outbox"], service, catalog, runtime.relay)
     if spec.timers:
+        # Locally the sweep is the delivery; in AWS only the safety net, which
+        # need not look more often than a tenth of the lateness it catches.
+        local = settings.local_mode
         runtime.timers = Timers(
             tables["timers"],
             spec,
             aws.dynamodb,
             metrics,
-            tick_seconds=settings.timer_tick_seconds,
-            grace_seconds=0.0 if settings.local_mode else settings.timer_grace_seconds,
+            tick_seconds=settings.timer_tick_seconds
+            if local
+            else max(settings.timer_tick_seconds, settings.timer_grace_seconds / 10),
+            grace_seconds=0.0 if local else settings.timer_grace_seconds,
         )
     return runtime
 

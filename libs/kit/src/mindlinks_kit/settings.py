@@ -132,7 +132,8 @@ class ServiceSettings(BaseSettings):
     relay_idle_interval_seconds: float = 60.0
     timer_tick_seconds: float = 5.0
     """How often each task sweeps its service's timers table for timers past
-    due (and, in AWS, timers still without a schedule)."""
+    due (in AWS at least every ``timer_grace_seconds / 10``, also re-creating
+    missing schedules: there the sweep is only the safety net)."""
     timer_grace_seconds: float = 900.0
     """In AWS: how late past due a timer must be before the sweep fires it
     itself (EventBridge Scheduler lost it). Local mode has no scheduler, and
