@@ -499,3 +499,18 @@ async def test_the_background_loop_sweeps_and_schedules_on_its_own(
     response = await clocked.client("gamma").delete(f"/v1/gammas/laps/{scheduled_key}")
     assert response.status_code == 204
     await scheduled.publish_handed()
+
+
+async def test_an_app_must_handle_exactly_the_timers_it_declares(
+    clocked_settings: ServiceSettings,
+) -> None:
+    app = create_app(
+        fleet=CLOCKED,
+        service="gamma",
+        settings=clocked_settings,
+        routers=[],
+        timers=lambda deps: {"lap.due": lambda fired, uow: asyncio.sleep(0)},
+    )
+    with pytest.raises(RuntimeError, match=r"handles timers \['lap.due'\] but declares"):
+        async with run_services({"gamma": lambda: app}):
+            pass
