@@ -242,7 +242,7 @@ MEMBERSHIPS = Call(
 
 class BackfillMembers(ApiModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    cursor: Annotated[str, StringConstraints(max_length=2048)] | None = None
 
 
 class MembersBackfilled(ApiModel):
