@@ -20,7 +20,9 @@ from mindlinks_client.schemas import (
     MembershipOut,
     MembershipsOut,
 )
+from mindlinks_client.service.member_invitations import Joined
 from mindlinks_kit.app import Transaction
+from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_kit.tenancy import Acting, acting
 
@@ -97,11 +99,17 @@ async def revoke_member_invitation(
 
 @router.post("/member-invitations/accept")
 async def accept_member_invitation(
-    body: AcceptMemberInvitation, user: ClientUser, deps: Deps, uow: Transaction
+    body: AcceptMemberInvitation, user: ClientUser, deps: Deps
 ) -> MembershipOut:
     """Join the company that invited the caller's email address, in the
     invitation's role (once; the same account again gets the same answer)."""
-    joined = await deps.member_invitations.accept(body.token, user.user_id, uow)
+
+    async def stage(uow: UnitOfWork) -> Joined:
+        # Staged again when a concurrent accept came first: it finds the
+        # invitation accepted, by this account (the same answer) or not.
+        return await deps.member_invitations.accept(body.token, user.user_id, uow)
+
+    joined = await deps.runtime.commit_retrying(stage, attempts=2)
     return MembershipOut.of(joined.company, joined.member.role)
 
 

@@ -11,7 +11,6 @@ import time
 
 from mindlinks_client.domain import parse_iso
 from mindlinks_client.teams import MemberInvitation, MemberInvitationPending
-from mindlinks_fleet.internal.client import InvitationUsed
 from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, values
 from mindlinks_kit.pages import query_page
 from mindlinks_kit.records import Record
@@ -103,7 +102,9 @@ class MemberInvitationStore:
                 one=1,
                 pending="pending",
             ),
-            on_conflict=InvitationUsed(),
+            # Accepted (or expired) since it was read: the use case reads again
+            # and answers a replay, ``invitation-used`` or ``-expired``.
+            on_conflict=StaleVersion(),
         )
         self._release(uow, invitation)
 
