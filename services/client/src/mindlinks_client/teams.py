@@ -124,10 +124,21 @@ def check_grant(actor_role: CompanyRole, role: CompanyRole) -> None:
         raise OwnerRoleReserved()
 
 
+def check_manage(actor: Member) -> None:
+    """``members.manage``, checked again on the member's role as stored (the
+    route's check may have used a membership cached a few seconds)."""
+    if not may(actor.role, "members.manage"):
+        allowed = " or ".join(PERMISSIONS["members.manage"])
+        raise CompanyRoleNotAllowed(
+            f"members.manage needs the role {allowed}; yours is {actor.role}"
+        )
+
+
 def check_role_change(
     actor: Member, target: Member, role: CompanyRole, members: Sequence[Member]
 ) -> None:
-    """``actor`` (allowed ``members.manage``) sets ``target``'s role to ``role``."""
+    """``actor`` sets ``target``'s role to ``role``."""
+    check_manage(actor)
     if actor.user_id == target.user_id and RANK[role] < RANK[target.role]:
         raise OwnRoleNotRaised()
     check_grant(actor.role, role)
@@ -141,11 +152,7 @@ def check_role_change(
 def check_removal(actor: Member, target: Member, members: Sequence[Member]) -> None:
     """``actor`` removes ``target`` (themself: leaving)."""
     if actor.user_id != target.user_id:
-        if not may(actor.role, "members.manage"):
-            allowed = " or ".join(PERMISSIONS["members.manage"])
-            raise CompanyRoleNotAllowed(
-                f"members.manage needs the role {allowed}; yours is {actor.role}"
-            )
+        check_manage(actor)
         if target.role == CompanyRole.OWNER and actor.role != CompanyRole.OWNER:
             raise OwnerRoleReserved()
     if target.role == CompanyRole.OWNER and owners(members) <= 1:

@@ -25,6 +25,7 @@ from mindlinks_client.teams import (
     MemberInvitationNotFound,
     MemberInvitationPending,
     check_grant,
+    check_manage,
 )
 from mindlinks_fleet.internal.client import (
     EmailMismatch,
@@ -93,6 +94,7 @@ class MemberInvitations:
         A concurrent invitation of the same address fails the commit (409)."""
         company = await self.companies.get(company_id)
         actor = await self.members.acting_member(company_id, actor_user_id)
+        check_manage(actor)
         check_grant(actor.role, role)
         address = email_key(email)
         everyone = await self.members.store.of_company(company_id)
