@@ -7,9 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
+from mindlinks_client.teams import LastOwner
 from mindlinks_dev.harness import Running
 from mindlinks_dev.people import new_email
+from mindlinks_fleet.teams import CompanyRole
 
 if TYPE_CHECKING:
     from conftest import Account, World
@@ -297,3 +300,36 @@ async def test_the_company_routes_follow_the_role(world: World) -> None:
             "/v1/clients/me/members",
         ):
             assert (await world.client.get(path, headers=member.headers)).status_code == 200
+
+
+async def test_two_owners_demoting_each_other_at_once_leave_one_owner(
+    fleet: Running, world: World
+) -> None:
+    first = await world.company_owner()
+    company_id = await world.company_id(first)
+    second = await world.member(first, "owner")
+    deps = fleet.deps("client")
+    runtime = fleet.runtime("client")
+    # Both read the team with two owners, then commit one after the other.
+    one, other = runtime.uow(), runtime.uow()
+    await deps.members.change_role(
+        company_id, first.user_id, second.user_id, CompanyRole.ADMIN, 1, one
+    )
+    await deps.members.change_role(
+        company_id, second.user_id, first.user_id, CompanyRole.ADMIN, 1, other
+    )
+    await one.commit()
+    with pytest.raises(LastOwner):
+        await other.commit()
+    listed = await members(world, first)
+    assert listed[first.user_id]["role"] == "owner"
+    assert listed[second.user_id]["role"] == "admin"
+    # The same for two owners removing each other.
+    third = await world.member(first, "owner")
+    one, other = runtime.uow(), runtime.uow()
+    await deps.members.remove(company_id, first.user_id, third.user_id, one)
+    await deps.members.remove(company_id, third.user_id, first.user_id, other)
+    await one.commit()
+    with pytest.raises(LastOwner):
+        await other.commit()
+    assert set(await members(world, first)) == {first.user_id, second.user_id}
