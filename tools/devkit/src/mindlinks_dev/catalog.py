@@ -36,8 +36,19 @@ def _calls(dependant: Any) -> Iterator[Any]:
         yield from _calls(dependency)
 
 
-def who(route: APIRoute) -> str:
+def action_of(route: APIRoute) -> Any:
+    """The ``acting(...)``/``acting_or(...)`` dependency of a route that acts
+    for a tenant (its ``tenant_action`` and ``other_roles``), else ``None``."""
+    return next((c for c in _calls(route.dependant) if getattr(c, "tenant_action", None)), None)
+
+
+def who(route: APIRoute, account_role: str = "client") -> str:
+    """The platform roles let in (a tenant's member's account, for a route
+    that acts for a tenant: the API map adds the action)."""
     calls = list(_calls(route.dependant))
+    acting = action_of(route)
+    if acting is not None:
+        return " or ".join(dict.fromkeys((account_role, *acting.other_roles)))
     for call in calls:
         allowed = getattr(call, "allowed_roles", None)
         if allowed:
@@ -65,6 +76,8 @@ class PublicRoute:
     """Who may call it, as the API map says (``who(route)``)."""
     local_only: bool
     summary: str
+    action: str | None = None
+    """The tenant action the route names (``acting(action)``), if any."""
 
 
 def public_routes(fleet: Fleet) -> list[PublicRoute]:
@@ -75,6 +88,7 @@ def public_routes(fleet: Fleet) -> list[PublicRoute]:
 
     os.environ.setdefault("MINDLINKS_LOG_LEVEL", "WARNING")
     factories = installed_services()
+    account_role = fleet.tenancy.account_role if fleet.tenancy else "client"
     found: list[PublicRoute] = []
     for service in fleet.services:
         if service.name not in factories:
@@ -93,10 +107,18 @@ def public_routes(fleet: Fleet) -> list[PublicRoute]:
         )
         for route in routes:
             local = f"/v1/{service.area}/dev/" in route.path
+            acting = action_of(route)
+            action = str(acting.tenant_action) if acting is not None else None
             for method in sorted((route.methods or set()) - {"HEAD"}):
                 found.append(
                     PublicRoute(
-                        service.name, method, route.path, who(route), local, _summary(route)
+                        service.name,
+                        method,
+                        route.path,
+                        who(route, account_role),
+                        local,
+                        _summary(route),
+                        action,
                     )
                 )
     return found
@@ -104,10 +126,16 @@ def public_routes(fleet: Fleet) -> list[PublicRoute]:
 
 def api_map(fleet: Fleet) -> str:
     lines = ["| service | method | path | who | what |", "|---|---|---|---|---|"]
+    permissions = fleet.tenancy.permissions if fleet.tenancy else {}
     for route in public_routes(fleet):
         local = " (local only)" if route.local_only else ""
+        who = route.who
+        if route.action is not None:
+            # A member whose company role allows the action (``X-Company-Id``).
+            roles = ", ".join(permissions.get(route.action, ()))
+            who = f"{who}: `{route.action}` ({roles})"
         lines.append(
-            f"| {route.service} | {route.method} | `{route.path}` | {route.who}{local} "
+            f"| {route.service} | {route.method} | `{route.path}` | {who}{local} "
             f"| {route.summary} |"
         )
     return "\n".join(lines) + "\n"
