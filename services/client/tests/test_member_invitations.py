@@ -331,3 +331,30 @@ async def test_the_backfill_gives_old_companies_their_owner(fleet: Running, worl
         422,
         "invalid-input",
     )
+
+
+async def test_the_backfill_never_brings_back_an_owner_who_left(
+    fleet: Running, world: World
+) -> None:
+    owner = await world.company_owner()
+    company_id = await world.company_id(owner)
+    second = await world.member(owner, "owner")
+    left = await world.client.delete(
+        f"/v1/clients/me/members/{owner.user_id}", headers=owner.headers
+    )
+    assert left.status_code == 204, left.text
+    await fleet.deliver()
+    cursor = None
+    while True:  # every page: the company is somewhere among the session's
+        response = await world.client.post(
+            "/internal/clients/members/backfill",
+            headers=fleet.service_bearer("admin"),
+            json={"limit": 100, **({"cursor": cursor} if cursor else {})},
+        )
+        assert response.status_code == 200, response.text
+        cursor = response.json()["nextCursor"]
+        if cursor is None:
+            break
+    members = fleet.runtime("client").table("members")
+    assert await members.get({"pk": f"company#{company_id}", "sk": f"user#{owner.user_id}"}) is None
+    assert await members.get({"pk": f"company#{company_id}", "sk": f"user#{second.user_id}"})

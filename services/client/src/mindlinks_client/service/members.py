@@ -276,7 +276,10 @@ class Backfill:
         )
         added = 0
         for company in found:
-            if await self.store.member(company.id, company.owner_user_id) is not None:
+            # Any member at all means the company has its team already (the
+            # registering account may since have left or been removed: it must
+            # not come back as an owner).
+            if await self.store.of_company(company.id):
                 continue
             owner = Member(
                 company.id,
