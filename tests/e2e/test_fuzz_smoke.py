@@ -1,6 +1,6 @@
 """The hostile-input suite in small (``make fuzz`` runs it in full against a
 fleet of its own): the token and webhook attack table in full, a sample of
-the authorization matrix, hostile bytes on a few routes, and a few
+the authorization matrix, the company-role matrix in full, hostile bytes on a few routes, and a few
 schemathesis examples per role, against this session's fleet."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from mindlinks_dev.catalog import public_routes
-from mindlinks_dev.fuzz import attacks, hostile, matrix, schema_smoke
+from mindlinks_dev.fuzz import attacks, company, hostile, matrix, schema_smoke
 from mindlinks_dev.fuzz.cast import ROLES, Cast, assemble
 from mindlinks_dev.fuzz.stored import Tables
 from mindlinks_fleet import FLEET
@@ -44,6 +44,16 @@ def test_a_sample_of_the_authorization_matrix_holds(cast: Cast) -> None:
     verdict = matrix.run(cast, chosen)
     assert verdict.sent > 20
     assert not verdict.failures, verdict.failures
+
+
+def test_every_company_role_meets_exactly_its_permissions_and_nothing_leaks(cast: Cast) -> None:
+    chosen = company.the_cells()
+    routes = {(c.route.method, c.route.path) for c in chosen}
+    assert ("GET", "/v1/clients/me/members") in routes, "no client route acts for a company"
+    verdict = company.run(cast, chosen)
+    assert verdict.statuses[403], verdict.statuses
+    assert verdict.statuses[404], verdict.statuses
+    assert not verdict.failures, "\n".join(verdict.failures)
 
 
 def test_path_tricks_and_control_characters_get_a_clear_4xx(cast: Cast) -> None:

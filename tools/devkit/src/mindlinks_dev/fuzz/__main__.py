@@ -2,8 +2,8 @@
 
 bandit over the code; then a fleet of its own (real processes, on its own
 port offset), the cast made through the edge, and against it: the token and
-webhook attack table, hostile bytes, the authorization matrix and
-schemathesis once per role. The fleet is stopped, a summary printed (its
+webhook attack table, hostile bytes, the authorization matrix, the
+company-role matrix and schemathesis once per role. The fleet is stopped, a summary printed (its
 last line says pass or fail), and the fuzz block of docs/reliability.md
 rewritten with the figures, the command and the seed.
 """
@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 
 from mindlinks_dev.catalog import public_routes
-from mindlinks_dev.fuzz import attacks, hostile, matrix, schema_run
-from mindlinks_dev.fuzz.cast import ROLES, assemble
+from mindlinks_dev.fuzz import attacks, company, hostile, matrix, schema_run
+from mindlinks_dev.fuzz.cast import COMPANY_ROLES, ROLES, assemble
 from mindlinks_dev.fuzz.fleet import running_fleet
 from mindlinks_dev.fuzz.report import Part, Report, write_block
 from mindlinks_dev.fuzz.stored import Tables
@@ -89,6 +89,17 @@ def _matrix_part(verdict: matrix.Verdict, routes: int) -> Part:
     )
 
 
+def _company_part(verdict: matrix.Verdict, routes: int) -> Part:
+    statuses = ", ".join(f"{s}x{n}" for s, n in sorted(verdict.statuses.items()))
+    return Part(
+        "company-role matrix",
+        f"{routes} routes acting for a company x {len(COMPANY_ROLES)} company roles x "
+        f"own company/another company's object/another company = {verdict.cells} cells, "
+        f"{verdict.sent} requests ({statuses})",
+        verdict.failures,
+    )
+
+
 def _schema_part(run: schema_run.RoleRun, root: Path) -> Part:
     failures = [f"{title}: {', '.join(ops)}" for title, ops in run.failures.items()]
     failures += [f"schemathesis error: {e}" for e in run.errors]
@@ -139,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = matrix.the_cells()
         checked = len({(c.route.method, c.route.path) for c in chosen})
         report.parts.append(_matrix_part(matrix.run(cast, chosen), checked))
+        print("company-role matrix", flush=True)
+        team_cells = company.the_cells()
+        acting = len({(c.route.method, c.route.path) for c in team_cells})
+        report.parts.append(_company_part(company.run(cast, team_cells), acting))
         for role in ROLES:  # the admin last: its run may suspend the cast
             print(f"schemathesis as {role} ({args.schema_seconds} s)", flush=True)
             run = schema_run.run_role(cast, role, run_dir, seed, args.schema_seconds)

@@ -2,8 +2,9 @@
 the production way through the edge: two tenants, each the whole demo story
 (client, company, invited and KYC-verified contractor, an active contract,
 its escrow funded and released), a contractor of tenant A whose KYC session
-is still open (what a forged decision would want to change), and an admin
-made by the operator CLI and signed in with a TOTP code."""
+is still open (what a forged decision would want to change), an admin
+made by the operator CLI and signed in with a TOTP code, and tenant A's
+team: one member per company role, invited and accepted through the edge."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ import httpx
 
 from mindlinks_dev import totp
 from mindlinks_dev.demo import Person, Story, expect
+from mindlinks_dev.members import add_member, company
 from mindlinks_dev.outside import ADMIN_PASSWORD, Admin, bearer, create_admin, login
+from mindlinks_fleet.teams import CompanyRole
 
 ROLES = ("anonymous", "client", "contractor", "admin")
+COMPANY_ROLES = tuple(role.value for role in CompanyRole)
 
 
 @dataclass
@@ -44,6 +48,21 @@ class Tenant:
 
 
 @dataclass
+class Team:
+    """Tenant A's company with one member per company role (its owner is the
+    tenant's client, who registered it), beside tenant B's company."""
+
+    members: dict[str, Party]
+    """Company role → a member of company A with that role (``ids``: A's)."""
+    own_company: str
+    other_company: str
+
+    def headers(self, role: str, company_id: str) -> dict[str, str]:
+        """What ``role``'s member of A sends acting for ``company_id``."""
+        return self.members[role].headers | company(company_id)
+
+
+@dataclass
 class Cast:
     edge: httpx.Client
     run_dir: Path
@@ -53,6 +72,7 @@ class Cast:
     pending_kyc: Party
     """A contractor of tenant A whose KYC session is open (``ids['session_id']``,
     ``ids['provider_session_id']``)."""
+    team: Team
 
     def admin_party(self, tenant: Tenant) -> Party:
         """The admin, with ``tenant``'s ids: admins may see every tenant's objects."""
@@ -143,8 +163,22 @@ def _pending_kyc(edge: httpx.Client, owner: Party) -> Party:
     return Party("contractor", person.email, person.user_id, person.auth, ids)
 
 
+def _team(edge: httpx.Client, a: Tenant, b: Tenant) -> Team:
+    """Company A's owner invites one member per other company role; each
+    signs up and accepts through the edge."""
+    story = Story(edge, lambda _: None)
+    owner = a.client
+    members = {CompanyRole.OWNER.value: Party("owner", owner.email, owner.user_id, owner.headers)}
+    for role in COMPANY_ROLES[1:]:
+        person = add_member(story, owner.headers, role, name=f"{role.title()} Member")
+        members[role] = Party(role, person.email, person.user_id, person.auth)
+    for member in members.values():
+        member.ids = dict(owner.ids)
+    return Team(members, owner.ids["company_id"], b.client.ids["company_id"])
+
+
 def assemble(edge: httpx.Client, run_dir: Path) -> Cast:
     a = _tenant(edge)
     b = _tenant(edge)
     admin = create_admin(edge, run_dir, name="Grace Hopper")
-    return Cast(edge, run_dir, a, b, admin, _pending_kyc(edge, a.client))
+    return Cast(edge, run_dir, a, b, admin, _pending_kyc(edge, a.client), _team(edge, a, b))

@@ -2,7 +2,10 @@
 client, contractor, admin) x the object its path names (the caller's own,
 another tenant's, an unknown id), judged against the route's declared "who"
 — read from the code by ``mindlinks_dev.catalog.public_routes``, the source
-of the README's API map.
+of the README's API map; a route that acts for a company admits a member's
+account and the platform roles its ``acting_or`` names
+(``mindlinks_dev.fuzz.actions``). The company roles themselves are
+``mindlinks_dev.fuzz.company``'s matrix.
 
 A cell whose role the route does not admit must be refused (anonymous
 ``401``, a signed-in role ``403``), whatever its method. A cell on another
@@ -26,6 +29,7 @@ from typing import Any
 import httpx
 
 from mindlinks_dev.catalog import PublicRoute, public_routes
+from mindlinks_dev.fuzz import actions
 from mindlinks_dev.fuzz.cast import ROLES, Cast, Party
 from mindlinks_fleet import FLEET
 
@@ -69,6 +73,9 @@ class Verdict:
 
 
 def admitted(route: PublicRoute) -> set[str]:
+    rule = actions.rules().get((route.method, route.path))
+    if rule is not None:
+        return set(rule.platform_roles)
     if route.who == "public":
         return set(ROLES)
     if route.who == "signed in":
