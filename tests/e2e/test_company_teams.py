@@ -178,7 +178,7 @@ def test_a_finance_member_cannot_sign_draft_or_invite(edge: httpx.Client, acme: 
     )
     # Still unsigned by the company: the refusal changed nothing.
     contract = expect(edge.get(f"/v1/contracts/{second}", headers=acme.owner.auth), 200)
-    assert contract["status"] == "sent", contract
+    assert contract["status"] == "sent_for_signature", contract
 
 
 def test_a_viewer_can_only_read(edge: httpx.Client, acme: Acme) -> None:
