@@ -42,6 +42,8 @@ class Acme:
     contract_id: str
     finance: Person
     viewer: Person
+    company_signature: dict[str, Any]
+    """The owner's answer to signing ``contract_id`` for the company."""
 
     def draft_and_send(self) -> str:
         """Another contract, drafted and sent for signature by the owner."""
@@ -97,10 +99,10 @@ def acme(edge: httpx.Client) -> Acme:
     contractor_id = story.onboard_contractor(owner, contractor)
     finance = add_member(story, owner.auth, "finance", name="Fiona Finance")
     viewer = add_member(story, owner.auth, "viewer", name="Victor Viewer")
-    acme = Acme(story, owner, company_id, contractor, contractor_id, "", finance, viewer)
+    acme = Acme(story, owner, company_id, contractor, contractor_id, "", finance, viewer, {})
     acme.contract_id = acme.draft_and_send()
-    for signer in (owner, contractor):
-        expect(sign(edge, signer, acme.contract_id), 201)
+    acme.company_signature = expect(sign(edge, owner, acme.contract_id), 201)
+    expect(sign(edge, contractor, acme.contract_id), 201)
 
     def scheduled() -> list[dict[str, Any]]:
         items = acme.schedule(owner)
@@ -122,6 +124,32 @@ def test_the_owner_sees_the_invited_members_with_their_roles(
     }
     mine = expect(edge.get("/v1/clients/memberships", headers=acme.finance.auth), 200)
     assert [(m["companyId"], m["role"]) for m in mine["items"]] == [(acme.company_id, "finance")]
+
+
+def test_each_member_is_told_by_mail_which_company_and_role(acme: Acme) -> None:
+    for member, role in ((acme.finance, "finance"), (acme.viewer, "viewer")):
+        told = acme.story.mail(member.email, "company.member-added")
+        assert told["data"]["role"] == role, told
+
+
+def test_the_company_signature_records_the_member_who_signed(
+    edge: httpx.Client, acme: Acme
+) -> None:
+    signed = acme.company_signature
+    assert (signed["signerUserId"], signed["signerCompanyId"], signed["signerCompanyRole"]) == (
+        acme.owner.user_id,
+        acme.company_id,
+        "owner",
+    )
+    history = expect(
+        edge.get(f"/v1/ledger/contracts/{acme.contract_id}/history", headers=acme.owner.auth), 200
+    )
+    [entry] = [
+        e
+        for e in history["items"]
+        if e["kind"] == "signature" and e["data"].get("signerUserId") == acme.owner.user_id
+    ]
+    assert (entry["data"]["companyId"], entry["data"]["companyRole"]) == (acme.company_id, "owner")
 
 
 def test_a_finance_member_funds_and_releases(edge: httpx.Client, acme: Acme) -> None:
@@ -277,6 +305,7 @@ def test_a_removed_member_is_refused_within_seconds(edge: httpx.Client, acme: Ac
     )
     page = expect(edge.get("/v1/clients/me/members", headers=acme.owner.auth), 200)
     assert leaver.email not in {m["email"] for m in page["items"]}
+    acme.story.mail(leaver.email, "company.member-removed")
 
 
 def test_an_accountant_in_two_companies_names_the_company_each_request_acts_for(
