@@ -135,8 +135,9 @@ chaos: setup
 
 # Hostile input against a fleet of its own (ports +30000, edge :38080), about
 # ten minutes: bandit, token and webhook attacks, hostile bytes, the
-# authorization matrix, schemathesis per role. Rewrites docs/reliability.md's
-# fuzz block. FUZZ_SEED=<n> reruns a seed; FUZZ_SCHEMA_SECONDS per role.
+# authorization matrix, the company-role matrix, schemathesis per role.
+# Rewrites docs/reliability.md's fuzz block. FUZZ_SEED=<n> reruns a seed;
+# FUZZ_SCHEMA_SECONDS per role.
 FUZZ_SEED ?=
 FUZZ_SCHEMA_SECONDS ?= 90
 fuzz: setup
