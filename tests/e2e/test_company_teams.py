@@ -1,5 +1,6 @@
 """Company teams (issue 14), through the public edge only: an owner invites
-a finance member, who funds and releases but cannot sign or invite; a viewer
+a finance member, who funds and releases but cannot sign or invite; a
+manager drafts and invites contractors but neither signs nor pays; a viewer
 can only read; a removed member is refused within seconds by every service;
 an accountant in two companies names the one each request acts for and sees
 only that company's data."""
@@ -207,6 +208,45 @@ def test_a_finance_member_cannot_sign_draft_or_invite(edge: httpx.Client, acme: 
     # Still unsigned by the company: the refusal changed nothing.
     contract = expect(edge.get(f"/v1/contracts/{second}", headers=acme.owner.auth), 200)
     assert contract["status"] == "sent_for_signature", contract
+
+
+def test_a_manager_drafts_and_invites_contractors_but_neither_signs_nor_pays(
+    edge: httpx.Client, acme: Acme
+) -> None:
+    manager = add_member(acme.story, acme.owner.auth, "manager", name="Hank Hiring")
+    drafted = expect(
+        edge.post(
+            "/v1/contracts",
+            headers=manager.auth | {"Idempotency-Key": uuid.uuid4().hex},
+            json=contract_draft(acme.contractor_id, "Hiring manager's draft"),
+        ),
+        201,
+    )
+    expect(edge.post(f"/v1/contracts/{drafted['id']}/send", headers=manager.auth), 200)
+    expect(
+        edge.post(
+            "/v1/clients/invite-contractor",
+            headers=manager.auth,
+            json={"email": f"hire-{uuid.uuid4().hex[:8]}@contractor.example"},
+        ),
+        201,
+    )
+    # The contract is the company's: the owner reads it and may sign it.
+    read = expect(edge.get(f"/v1/contracts/{drafted['id']}", headers=acme.owner.auth), 200)
+    assert read["status"] == "sent_for_signature"
+    not_allowed(sign(edge, manager, drafted["id"]))
+    escrow = acme.schedule(acme.owner)[-1]["escrowId"]
+    not_allowed(
+        edge.post(
+            f"/v1/payments/escrow/{escrow}/release",
+            headers=manager.auth | {"Idempotency-Key": uuid.uuid4().hex},
+        )
+    )
+    not_allowed(
+        edge.post(
+            INVITATIONS, headers=manager.auth, json={"email": "m@team.example", "role": "viewer"}
+        )
+    )
 
 
 def test_a_viewer_can_only_read(edge: httpx.Client, acme: Acme) -> None:
