@@ -1,7 +1,8 @@
 """The hostile-input suite in small (``make fuzz`` runs it in full against a
 fleet of its own): the token and webhook attack table in full, a sample of
-the authorization matrix, the company-role matrix in full, hostile bytes on a few routes, and a few
-schemathesis examples per role, against this session's fleet."""
+the authorization matrix, the company-role matrix in full, hostile bytes on
+a few routes, and a few schemathesis examples per role, against this
+session's fleet."""
 
 from __future__ import annotations
 
