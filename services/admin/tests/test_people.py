@@ -343,3 +343,13 @@ async def test_a_kyc_decision_goes_ahead_when_its_before_cannot_be_read(
         "partial": [{"service": "kyc", "detail": "kyc did not answer (server error)"}]
     }
     assert done["after"]["session"]["status"] == "approved"
+
+
+async def test_a_backfill_cursor_that_cannot_be_one_is_refused_before_it_is_audited(
+    desk: Desk,
+) -> None:
+    before = len(await desk.audit(action="company.backfill-members"))
+    for cursor in ("short", "a\x01" * 20, "x" * 3000):
+        refused = await desk.post("/companies/backfill-members", {"cursor": cursor})
+        desk.problem(refused, 422, "invalid-input")
+    assert len(await desk.audit(action="company.backfill-members")) == before

@@ -19,7 +19,7 @@ from mindlinks_admin.domain import (
 )
 from mindlinks_admin.peers import Missing
 from mindlinks_fleet import FLEET
-from mindlinks_kit.schemas import MULTI_LINE, ApiModel
+from mindlinks_kit.schemas import CURSOR_PATTERN, MULTI_LINE, ApiModel
 
 Record = dict[str, Any]
 Reason = Annotated[
@@ -53,8 +53,9 @@ class OptionalReasonIn(ApiModel):
 
 class BackfillIn(ApiModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, StringConstraints(max_length=2048)] | None = None
-    """The ``nextCursor`` of the previous call."""
+    cursor: Annotated[str, StringConstraints(pattern=CURSOR_PATTERN)] | None = None
+    """The ``nextCursor`` of the previous call: refused before anything is audited
+    when it cannot be one."""
 
 
 class ReplayIn(ApiModel):
