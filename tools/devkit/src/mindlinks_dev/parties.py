@@ -114,6 +114,42 @@ class Parties:
         assert company["status"] == status, company
         return ClientAccount(user_id, company["id"], company["legalName"], headers)
 
+    async def member(
+        self, client: ClientAccount, role: str, user_id: str | None = None
+    ) -> ClientAccount:
+        """A ``client`` account with ``role`` in ``client``'s company: a new one,
+        or ``user_id``'s (a member of several companies then). Written where
+        the client service keeps members (its ``members`` table, both sides of
+        the adjacency list) or into the stand-in's directory; every running
+        service then forgets the user's cached memberships, as the
+        ``company.member-added`` revocation makes them do."""
+        user_id = user_id or uuid.uuid4().hex
+        if REAL_PEERS:
+            at = "2026-03-01T10:00:00.000000Z"
+            member = {
+                "companyId": client.company_id,
+                "userId": user_id,
+                "role": role,
+                "addedAt": at,
+                "addedByUserId": client.user_id,
+                "version": 1,
+            }
+            members = self.fleet.runtime("client").table("members")
+            for pk, sk in (
+                (f"company#{client.company_id}", f"user#{user_id}"),
+                (f"user#{user_id}", f"company#{client.company_id}"),
+            ):
+                await members.put({**member, "pk": pk, "sk": sk})
+        else:
+            self.directory.members.setdefault(user_id, {})[client.company_id] = role
+        for name in self.fleet.apps:
+            known = self.fleet.runtime(name).members
+            if known is not None:
+                known.forget(user_id)
+        return ClientAccount(
+            user_id, client.company_id, client.legal_name, self.headers(user_id, "client")
+        )
+
     async def contractor(
         self, client: ClientAccount, kyc: str = "verified", name: str = "Grace Hopper"
     ) -> ContractorAccount:
