@@ -56,13 +56,6 @@ class Directory:
     def client_app(self) -> FastAPI:
         app, router = self._app()
 
-        @serve(router, client.COMPANY_BY_OWNER)
-        async def by_owner(user_id: str) -> dict[str, Any]:
-            found = [c for c in self.companies.values() if c["ownerUserId"] == user_id]
-            if not found:
-                raise NotFound()
-            return found[0]
-
         @serve(router, client.MEMBERSHIPS)
         async def memberships(user_id: str) -> Memberships:
             found = self.memberships(user_id)
