@@ -3,7 +3,10 @@
 ``python -m mindlinks_dev.catalog --write`` rewrites the generated blocks
 of README.md; ``--check`` (a test) fails when they drift. The API map lists
 every public route of every installed service with who may call it, read from
-each route's auth dependencies (``roles(...)``, ``CurrentUser``, none); the
+each route's auth dependencies (``roles(...)``, ``acting(action)``,
+``CurrentUser``, none), and for a route acting for a company the company
+roles its action allows (``Fleet.tenancy.permissions``), whose table is
+printed once beside it; the
 internal API lists every declared ``/internal`` route with its owner and
 allowed callers from ``FLEET.routes``; the event catalog lists each event's
 producer and consumers from ``FLEET``.
@@ -26,6 +29,7 @@ from mindlinks_dev.openapi import repo_root
 from mindlinks_kit.auth import current_user, current_user_any_factor, service_caller
 from mindlinks_kit.declaration import EVERY_SERVICE, Fleet, Lookup
 from mindlinks_kit.internal import api_routes
+from mindlinks_kit.openapi import tenant_action
 
 BLOCK = re.compile(r"(<!-- (?P<name>[a-z-]+):start -->\n).*?(<!-- (?P=name):end -->)", re.S)
 
@@ -36,12 +40,15 @@ def _calls(dependant: Any) -> Iterator[Any]:
         yield from _calls(dependency)
 
 
-def who(route: APIRoute) -> str:
+def who(route: APIRoute, account_role: str = "client") -> str:
     calls = list(_calls(route.dependant))
     for call in calls:
         allowed = getattr(call, "allowed_roles", None)
         if allowed:
             return " or ".join(allowed)
+        if getattr(call, "tenant_action", None) is not None:
+            # A member (an account of the tenancy's role) or the other roles let in.
+            return " or ".join((account_role, *call.other_roles))
     if current_user in calls or current_user_any_factor in calls:
         return "signed in"
     if service_caller in calls:
@@ -65,6 +72,10 @@ class PublicRoute:
     """Who may call it, as the API map says (``who(route)``)."""
     local_only: bool
     summary: str
+    action: str | None = None
+    """The company action the route names (``acting(action)``), if it acts for a company."""
+    company_roles: tuple[str, ...] = ()
+    """The company roles that action allows (``Fleet.tenancy.permissions``)."""
 
 
 def public_routes(fleet: Fleet) -> list[PublicRoute]:
@@ -91,25 +102,53 @@ def public_routes(fleet: Fleet) -> list[PublicRoute]:
             ),
             key=lambda r: (r.path, sorted(r.methods or ())),
         )
+        tenancy = fleet.tenancy
+        account_role = tenancy.account_role if tenancy else "client"
         for route in routes:
             local = f"/v1/{service.area}/dev/" in route.path
+            action = tenant_action(route)
+            allowed = tuple(tenancy.permissions[action]) if tenancy and action else ()
             for method in sorted((route.methods or set()) - {"HEAD"}):
                 found.append(
                     PublicRoute(
-                        service.name, method, route.path, who(route), local, _summary(route)
+                        service.name,
+                        method,
+                        route.path,
+                        who(route, account_role),
+                        local,
+                        _summary(route),
+                        action,
+                        allowed,
                     )
                 )
     return found
 
 
 def api_map(fleet: Fleet) -> str:
-    lines = ["| service | method | path | who | what |", "|---|---|---|---|---|"]
+    lines = [
+        "| service | method | path | who | company roles | what |",
+        "|---|---|---|---|---|---|",
+    ]
     for route in public_routes(fleet):
         local = " (local only)" if route.local_only else ""
+        roles = f"{', '.join(route.company_roles)} (`{route.action}`)" if route.action else "—"
         lines.append(
             f"| {route.service} | {route.method} | `{route.path}` | {route.who}{local} "
-            f"| {route.summary} |"
+            f"| {roles} | {route.summary} |"
         )
+    return "\n".join(lines) + "\n"
+
+
+def company_roles(fleet: Fleet) -> str:
+    """The permission table: each action, the company roles allowed it."""
+    tenancy = fleet.tenancy
+    if tenancy is None:
+        return "No tenancy is declared.\n"
+    header = "| action | " + " | ".join(tenancy.roles) + " |"
+    lines = [header, "|---|" + "---|" * len(tenancy.roles)]
+    for action, allowed in tenancy.permissions.items():
+        marks = " | ".join("yes" if role in allowed else "—" for role in tenancy.roles)
+        lines.append(f"| `{action}` | {marks} |")
     return "\n".join(lines) + "\n"
 
 
@@ -160,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     current = readme.read_text(encoding="utf-8")
     blocks = {
         "api-map": api_map(FLEET),
+        "company-roles": company_roles(FLEET),
         "internal-api": internal_api(FLEET),
         "event-catalog": event_catalog(FLEET),
     }
