@@ -1,9 +1,10 @@
 """The payment service's storage: ``escrow`` (one item per schedule item,
 listed per contract through ``by-contract``), ``transactions`` (charges and
 transfers, listed per contract, per client company (``by-client-company``)
-and per contractor, found by PaymentIntent through ``by-intent``), ``accounts`` (connected accounts per
-contractor), and in the derived ``idempotency`` table the processed Stripe
-event ids (``stripe-event:<id>``, with a TTL) and the local provider's objects."""
+and per contractor, found by PaymentIntent through ``by-intent``),
+``accounts`` (connected accounts per contractor), and in the derived
+``idempotency`` table the processed Stripe event ids (``stripe-event:<id>``,
+with a TTL) and the local provider's objects."""
 
 from __future__ import annotations
 
