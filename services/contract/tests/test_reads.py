@@ -68,7 +68,9 @@ async def test_lists_hold_only_the_callers_contracts(world: Parties) -> None:
         "/v1/contracts", headers=world.headers(uuid.uuid4().hex, "contractor")
     )
     assert empty.json() == {"items": [], "nextCursor": None}
-    lonely = await contract_api.get("/v1/contracts", headers=world.headers(uuid.uuid4().hex))
+    lonely = await contract_api.get(
+        "/v1/contracts", headers=world.headers(uuid.uuid4().hex, "client")
+    )
     world.problem(lonely, 409, "company-required")
 
 
