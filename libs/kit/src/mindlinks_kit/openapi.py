@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from mindlinks_kit.declaration import Tenancy
 from mindlinks_kit.errors import PROBLEM_JSON
 from mindlinks_kit.internal import api_routes
-from mindlinks_kit.schemas import ProblemDetails
+from mindlinks_kit.schemas import ID_PATTERN, ProblemDetails
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"model": ProblemDetails, "description": "The request is not valid"},
@@ -65,7 +65,7 @@ def _document_tenancy(
                 "name": tenancy.header,
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "pattern": ID_PATTERN},
                 "description": (
                     f"The tenant this request acts for; needed only by a member of several. "
                     f"Action `{action}`: roles {allowed}{others}."
