@@ -8,7 +8,7 @@ PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml tools/*/pyproject.toml
 MODULES := $(sort $(notdir $(wildcard libs/*/src/mindlinks_* tools/*/src/mindlinks_* services/*/src/mindlinks_*)))
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo images test check lint typecheck imports security pytest fmt openapi docs generate constraints bench capacity profile ci-timed chaos fuzz load clean
+.PHONY: setup run clock demo images test check lint typecheck imports security pytest fmt openapi docs generate constraints bench capacity profile ci-timed chaos fuzz load clean
 
 setup: $(STAMP)
 
@@ -37,6 +37,12 @@ $(INFRA): $(STAMP) requirements/infra.txt requirements/checkov.txt
 # RUN_ARGS: mindlinks-local's options, e.g. RUN_ARGS="--processes --skip kyc".
 run: setup
 	$(BIN)/mindlinks-local $(RUN_ARGS)
+
+# Move the running local fleet's clock forward (timers due by then fire):
+# `make clock BY=14d`; `mindlinks-local clock show|reset` too.
+BY ?= 1d
+clock: setup
+	$(BIN)/mindlinks-local clock advance $(BY)
 
 # The lifecycle story against a running fleet (start it with `make run`).
 demo: setup

@@ -13,7 +13,7 @@ import pytest
 
 from mindlinks_dev.embedded import free_port
 from mindlinks_dev.fuzz.fleet import FleetFailed, running_fleet
-from mindlinks_dev.pytest_plugin import worker_index
+from mindlinks_dev.pytest_plugin import FleetClock, worker_index
 from mindlinks_fleet import FLEET
 
 # Beside a developer's `make run` on the declared ports; E2E_PORT_OFFSET lets
@@ -53,3 +53,13 @@ def edge(fleet_run_dir: Path, port_offset: int) -> Iterator[httpx.Client]:
         except FleetFailed as failed:
             pytest.fail(str(failed))
         yield stack.enter_context(httpx.Client(base_url=fleet.edge_url, timeout=10))
+
+
+@pytest.fixture
+def fleet_clock(edge: httpx.Client, fleet_run_dir: Path) -> Iterator[FleetClock]:
+    """The running fleet's clock (``<run dir>/clock``, which every service
+    process reads): moved forward by the test, back to the real time after."""
+    moved = FleetClock(fleet_run_dir / "clock")
+    moved.reset()
+    yield moved
+    moved.reset()

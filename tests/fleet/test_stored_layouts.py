@@ -14,13 +14,14 @@ optional attributes are pinned too; a map's keys are pinned as
 from __future__ import annotations
 
 import dataclasses
+import enum
 import types
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import pytest
 
 from mindlinks_auth import store as auth
-from mindlinks_client.store import companies, invitations
+from mindlinks_client.store import companies, invitations, member_invitations, members
 from mindlinks_contract import store as contract
 from mindlinks_contractor import store as contractor
 from mindlinks_kit.records import Record
@@ -69,6 +70,19 @@ LAYOUTS: dict[str, tuple[Record[Any], str]] = {
         " expiresAt version acceptedAt revokedAt contractorId contractorUserId contractorName",
     ),
     "client email guards": (invitations.GUARDS, "invitationId state expiresEpoch"),
+    "client members (both sides of the adjacency list)": (
+        members.MEMBERS,
+        "companyId userId role addedAt addedByUserId updatedAt version",
+    ),
+    "client member invitations (accept and revoke update the last three)": (
+        member_invitations.MEMBER_INVITATIONS,
+        "id companyId companyName email role tokenHash status invitedByUserId createdAt"
+        " expiresAt version acceptedAt acceptedByUserId revokedAt",
+    ),
+    "client member changes (append-only)": (
+        members.CHANGES,
+        "companyId changeId change userId role previousRole actorUserId at",
+    ),
     "contractor profiles": (
         contractor.PROFILES,
         "id userId name email createdAt updatedAt kycStatus phone country taxId kycDecidedAt"
@@ -157,6 +171,8 @@ def populated(kind: Any, name: str = "value") -> Any:
         return kind(**{f.name: populated(hints[f.name], f.name) for f in fields})
     if origin is Literal:
         return args[0]
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return next(iter(kind))
     if origin in (Union, types.UnionType):
         return populated(next(a for a in args if a is not type(None)), name)
     if origin in (tuple, list):

@@ -290,6 +290,14 @@ data "aws_iam_policy_document" "deploy_data" {
     ]
   }
   statement {
+    sid = "OwnScheduleGroup"
+    actions = [
+      "scheduler:CreateScheduleGroup", "scheduler:DeleteScheduleGroup", "scheduler:GetScheduleGroup",
+      "scheduler:TagResource", "scheduler:UntagResource", "scheduler:ListTagsForResource",
+    ]
+    resources = ["${local.arn.scheduler}:schedule-group/${each.value.prefix}*"]
+  }
+  statement {
     sid = "OwnQueues"
     actions = [
       "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
@@ -393,6 +401,16 @@ data "aws_iam_policy_document" "deploy_iam" {
       test     = "StringEquals"
       variable = "iam:PassedToService"
       values   = ["ecs.amazonaws.com"]
+    }
+  }
+  statement {
+    sid       = "PassTimersRole"
+    actions   = ["iam:PassRole"]
+    resources = ["${local.iam}:role/${each.value.name}-timers"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["scheduler.amazonaws.com"]
     }
   }
   statement {

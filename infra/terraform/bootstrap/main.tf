@@ -76,7 +76,7 @@ locals {
     for service in [
       "acm", "application-autoscaling", "backup", "cloudtrail", "cloudwatch", "dynamodb", "ec2",
       "ecr", "ecs", "elasticache", "elasticloadbalancing", "events", "kms", "logs",
-      "secretsmanager", "servicediscovery", "sns", "sqs", "ssm", "wafv2",
+      "scheduler", "secretsmanager", "servicediscovery", "sns", "sqs", "ssm", "wafv2",
     ] : service => "arn:${local.partition}:${service}:${var.region}:${var.account_id}"
   }
   iam        = "arn:${local.partition}:iam::${var.account_id}"

@@ -167,6 +167,11 @@ data "aws_iam_policy_document" "plan_data" {
     resources = ["${local.arn.sqs}:${each.value.prefix}*"]
   }
   statement {
+    sid       = "ReadOwnScheduleGroup"
+    actions   = ["scheduler:GetScheduleGroup", "scheduler:ListTagsForResource"]
+    resources = ["${local.arn.scheduler}:schedule-group/${each.value.prefix}*"]
+  }
+  statement {
     sid = "ReadOwnBusRulesArchive"
     actions = [
       "events:DescribeEventBus", "events:DescribeRule", "events:ListTargetsByRule", "events:DescribeArchive",

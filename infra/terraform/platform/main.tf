@@ -34,8 +34,12 @@ locals {
   # The generated service entries with this environment's providers.
   services = {
     for name, service in var.services : name => merge(service, {
-      environment = merge(service.environment, lookup(var.service_environment, name, {}))
-      secrets     = merge(service.secrets, { for secret in lookup(var.provider_secrets, name, []) : secret => "provider" })
+      environment = merge(
+        service.environment,
+        service.timers ? { MINDLINKS_TIMER_SCHEDULER_ROLE_ARN = module.events.timers_role_arn } : {},
+        lookup(var.service_environment, name, {}),
+      )
+      secrets = merge(service.secrets, { for secret in lookup(var.provider_secrets, name, []) : secret => "provider" })
     })
   }
 
@@ -119,6 +123,7 @@ module "backup" {
 
 module "events" {
   source          = "../modules/events"
+  name            = local.name
   resource_prefix = var.resource_prefix
   bus             = var.bus
   subscriptions   = var.subscriptions

@@ -18,6 +18,13 @@ locals {
     { for name, arn in module.security.service_secret_arns : "secret/service/${name}" => arn },
     { "secret/auth/signing-keys" = module.security.signing_keys_secret_arn },
     { for purpose, arn in module.security.kms_key_arns : "key/${purpose}" => arn },
+    # A service's timers' schedules (their names start with the service's).
+    {
+      for name, queue in var.subscriptions : "schedule/timers/${name}-*" =>
+      "arn:${data.aws_partition.current.partition}:scheduler:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:schedule/${var.resource_prefix}timers/${name}-*"
+      if queue.timers
+    },
+    module.events.timers_role_arn == null ? {} : { "role/timers" = module.events.timers_role_arn },
   )
   task_policies = {
     for name in keys(local.services) : name => [

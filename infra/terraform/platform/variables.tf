@@ -153,6 +153,7 @@ variable "services" {
     tables                = list(string)
     buckets               = list(string)
     consumes              = bool
+    timers                = bool
     publishes             = bool
     issues_service_tokens = bool
     peers                 = list(string)
@@ -201,8 +202,10 @@ variable "buckets" {
 }
 
 variable "subscriptions" {
+  description = "Services with a queue (generated): the pattern of the events they consume (null: none), SQS maxReceiveCount, whether their timers fire there."
   type = map(object({
     event_pattern     = string
     max_receive_count = number
+    timers            = bool
   }))
 }

@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from botocore.exceptions import ClientError
 
 from mindlinks_dev.harness import Running
-from mindlinks_kit.dynamo import ConditionFailed, CursorCodec, InvalidCursor, StaleVersion
+from mindlinks_kit.dynamo import (
+    ConditionFailed,
+    CursorCodec,
+    InvalidCursor,
+    StaleVersion,
+    Table,
+    UnitOfWork,
+)
 
 
 def test_cursors_round_trip_and_cannot_be_forged_or_moved() -> None:
@@ -58,3 +68,25 @@ async def test_get_many_answers_in_the_keys_order_with_none_where_absent(toy: Ru
     many = await things.get_many([{"id": f"many-{n}"} for n in range(150)])
     assert len(many) == 150
     assert [item["size"] for item in many if item] == [0, 1, 2]
+
+
+class Contended:
+    """A DynamoDB client whose transactions lose to a concurrent one."""
+
+    async def transact_write_items(self, **_: Any) -> None:
+        raise ClientError(
+            {
+                "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
+            },
+            "TransactWriteItems",
+        )
+
+
+async def test_a_transaction_that_lost_to_a_concurrent_one_is_a_stale_read() -> None:
+    uow = UnitOfWork(Contended())  # type: ignore[arg-type]
+    table = Table(Contended(), "things")  # type: ignore[arg-type]
+    uow.put(table, {"id": "a"})
+    uow.put(table, {"id": "b"})
+    with pytest.raises(StaleVersion):
+        await uow.commit()

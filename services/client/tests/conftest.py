@@ -116,6 +116,55 @@ class World(People):
             },
         )
 
+    # teams ---------------------------------------------------------------------
+
+    async def company_id(self, owner: Account) -> str:
+        response = await self.client.get("/v1/clients/me", headers=owner.headers)
+        assert response.status_code == 200, response.text
+        company_id: str = response.json()["id"]
+        return company_id
+
+    async def invite_member(
+        self, actor: Account, email: str, role: str, company_id: str | None = None
+    ) -> httpx.Response:
+        return await self.client.post(
+            "/v1/clients/me/member-invitations",
+            headers=self.acting(actor, company_id),
+            json={"email": email, "role": role},
+        )
+
+    async def member_token(self, to: str) -> str:
+        mails = [m for m in await self.mailbox(to) if m["template"] == "client.member-invitation"]
+        assert mails, f"no member invitation mailed to {to}"
+        token: str = mails[0]["data"]["token"]
+        return token
+
+    async def accept(self, account: Account, token: str) -> httpx.Response:
+        return await self.client.post(
+            "/v1/clients/member-invitations/accept", headers=account.headers, json={"token": token}
+        )
+
+    async def member(
+        self, owner: Account, role: str, name: str = "Grace Hopper", company_id: str | None = None
+    ) -> Account:
+        """A new client account that accepted ``owner``'s invitation in ``role``."""
+        email = people.new_email()
+        response = await self.invite_member(owner, email, role, company_id)
+        assert response.status_code == 201, response.text
+        account = await people.register(self.fleet, "client", name, email=email)
+        await self.fleet.deliver()
+        joined = await self.accept(account, await self.member_token(email))
+        assert joined.status_code == 200, joined.text
+        await self.fleet.deliver()
+        return account
+
+    @staticmethod
+    def acting(account: Account, company_id: str | None) -> dict[str, str]:
+        """``account``'s headers, acting for ``company_id`` when given."""
+        if company_id is None:
+            return account.headers
+        return {**account.headers, "X-Company-Id": company_id}
+
     async def published(self, name: str) -> list[dict[str, Any]]:
         """The payloads of ``name`` events in the client service's outbox."""
         return await self.fleet.published("client", name)

@@ -125,10 +125,11 @@ async def test_unknown_and_inactive_companies_are_refused(
 ) -> None:
     owner = await world.account()
     world.problem(await world.register(owner, number, "Whatever Ltd"), 422, code)
+    # No company was registered, so the account is a member of none.
     world.problem(
         await world.client.get("/v1/clients/me", headers=owner.headers),
-        404,
-        "company-not-registered",
+        409,
+        "company-required",
     )
 
 
@@ -241,14 +242,14 @@ async def test_me_needs_a_client_with_a_company(fleet: Running, world: World) ->
     stranger = await world.account()
     world.problem(
         await world.client.get("/v1/clients/me", headers=stranger.headers),
-        404,
-        "company-not-registered",
+        409,
+        "company-required",
     )
     patch = {"tradingName": "X", "version": 1}
     world.problem(
         await world.client.patch("/v1/clients/me", headers=stranger.headers, json=patch),
-        404,
-        "company-not-registered",
+        409,
+        "company-required",
     )
     contractor = await world.account("contractor")
     world.problem(

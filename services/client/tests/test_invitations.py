@@ -106,7 +106,7 @@ async def test_only_an_active_company_invites(world: World) -> None:
     assert response.json()["status"] == "pending_review"
     world.problem(await world.invite(reviewed, new_email()), 409, "company-not-active")
     nobody = await world.account()
-    world.problem(await world.invite(nobody, new_email()), 404, "company-not-registered")
+    world.problem(await world.invite(nobody, new_email()), 409, "company-required")
 
 
 async def test_invite_needs_a_client_and_a_valid_address(fleet: Running, world: World) -> None:

@@ -15,6 +15,7 @@ from mindlinks_dev.iam.check import check, decision, report, unused_grants
 from mindlinks_dev.iam.policy import Condition, Statement, task_policy
 from mindlinks_fleet import FLEET
 from mindlinks_kit.aws import CallLog, call_targets, made_by_a_test
+from mindlinks_kit.declaration import Timer
 
 PREFIX = "t1234abcd-"
 
@@ -243,3 +244,33 @@ def test_read_calls_keeps_the_fleets_own_and_resolves_keys(tmp_path: Path) -> No
     [decrypt] = read_calls(tmp_path, FLEET.name)
     assert decrypt.targets == {"KeyId": f"alias/{PREFIX}data"}
     assert needs(decrypt) == [Need("kms:Decrypt", "key/data")]
+
+
+def test_a_service_with_timers_may_touch_its_own_schedules_and_pass_only_the_timers_role() -> None:
+    timed = dataclasses.replace(FLEET.service("payment"), timers=(Timer("some.deadline"),))
+    fleet = dataclasses.replace(
+        FLEET, services=tuple(timed if s.name == "payment" else s for s in FLEET.services)
+    )
+    own = call(
+        "payment",
+        "scheduler",
+        "CreateSchedule",
+        Name="payment-0123abcd",
+        GroupName=f"{PREFIX}timers",
+    )
+    found = check(fleet, [own])
+    assert found.ok, report(fleet, found, with_unused=False)
+    assert Need(
+        "iam:PassRole", "role/timers", (("iam:PassedToService", "scheduler.amazonaws.com"),)
+    ) in needs(own)
+    theirs = call(
+        "payment",
+        "scheduler",
+        "DeleteSchedule",
+        Name="ledger-0123abcd",
+        GroupName=f"{PREFIX}timers",
+    )
+    assert not check(fleet, [theirs]).ok
+    # Without declared timers, no scheduler grant at all.
+    assert not check(FLEET, [own]).ok
+    assert not any(s.sid == "OwnTimerSchedules" for s in task_policy(FLEET, "payment"))

@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,9 +27,10 @@ from mindlinks_dev.local_plan import (
     service_environment,
     uvicorn_command,
 )
-from mindlinks_dev.runner import same_redis
+from mindlinks_dev.runner import main, same_redis
 from mindlinks_dev.supervisor import Endpoint, Part, Supervisor, busy_ports, readiness_table
 from mindlinks_fleet import FLEET
+from mindlinks_kit import clock
 from mindlinks_kit.settings import ServiceSettings
 
 ALL = {s.name: f"mindlinks_{s.name}.app:create" for s in FLEET.services}
@@ -414,3 +416,31 @@ async def _until_ready(stream: asyncio.StreamReader) -> list[str]:
         line = await stream.readline()
         lines.append(line.decode().strip() if line else "<exited>")
     return lines
+
+
+def test_the_clock_command_moves_the_fleet_clock_that_services_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock_file = tmp_path / "clock"
+    env = service_environment(
+        {},
+        aws_endpoint="http://127.0.0.1:5000",
+        redis_url="redis://127.0.0.1:7000/0",
+        mailbox=tmp_path / "mailbox",
+        public_url="http://localhost:8080",
+        clock_file=clock_file,
+    )
+    assert env[clock.CLOCK_FILE] == str(clock_file)
+    assert main(["clock", "advance", "14d", "--run-dir", str(tmp_path)]) == 0
+    assert main(["clock", "advance", "12h", "--run-dir", str(tmp_path)]) == 0
+    assert float(clock_file.read_text()) == 14.5 * 86400
+    assert "+14.500 days" in capsys.readouterr().out
+    monkeypatch.setenv(clock.CLOCK_FILE, env[clock.CLOCK_FILE])
+    monkeypatch.setenv("MINDLINKS_ENVIRONMENT", "local")
+    ahead = clock.now() - datetime.now(UTC)
+    assert timedelta(days=14.5) - timedelta(seconds=5) < ahead < timedelta(days=14.5, seconds=5)
+    assert main(["clock", "reset", "--run-dir", str(tmp_path)]) == 0
+    assert not clock_file.exists()
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
+    with pytest.raises(SystemExit):
+        main(["clock", "advance", "soon", "--run-dir", str(tmp_path)])

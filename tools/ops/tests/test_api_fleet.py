@@ -21,8 +21,11 @@ import pytest
 
 from mindlinks_auth.mfa import code_matches
 from mindlinks_auth.service import sessions as auth_sessions
+from mindlinks_dev import people
 from mindlinks_dev.harness import Running
+from mindlinks_dev.local_companies import local_company
 from mindlinks_fleet import FLEET
+from mindlinks_kit.dynamo import to_wire
 from mindlinks_kit.events.envelope import Detail
 from mindlinks_ops.cli import run
 from mindlinks_ops.console import Console
@@ -284,3 +287,48 @@ async def test_a_token_without_the_second_factor(
     result = await ops("ledger", "verify")
     assert result.code == 1
     assert result.err.startswith("Sign in again with your second factor: ")
+
+
+async def test_backfill_members_gives_old_companies_their_owner(
+    ops: Cli, operator: Operator
+) -> None:
+    fleet = operator.fleet
+    owner = await people.register(fleet, "client", "Ada Lovelace")
+    await fleet.deliver()
+    local = local_company()
+    registered = await fleet.client("client").post(
+        "/v1/clients/register",
+        headers=owner.headers,
+        json={
+            "legalName": local.legal_name,
+            "jurisdictionCode": "gb",
+            "companyNumber": local.company_number,
+            "address": {
+                "line1": "1 Example Street",
+                "city": "London",
+                "postalCode": "EC1A 1AA",
+                "country": "gb",
+            },
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    company_id = registered.json()["id"]
+    # As before teams: the company has no member items.
+    members = fleet.runtime("client").table("members")
+    sides = (
+        {"pk": f"company#{company_id}", "sk": f"user#{owner.user_id}"},
+        {"pk": f"user#{owner.user_id}", "sk": f"company#{company_id}"},
+    )
+    for key in sides:
+        await members.client.delete_item(TableName=members.name, Key=to_wire(key))  # type: ignore[arg-type]
+
+    first = await ops("companies", "backfill-members", "--email", operator.email, "--json")
+    assert first.code == 0, first.err
+    assert json.loads(first.out)["added"] >= 1
+    for key in sides:
+        assert (await members.get(key) or {}).get("role") == "owner"
+    again = await ops("companies", "backfill-members", "--email", operator.email)
+    assert again.code == 0, again.err
+    assert again.out.endswith("owner members added: 0\n")
+    records = await audit(operator, action="company.backfill-members")
+    assert {r["phase"] for r in records} >= {"requested", "succeeded"}

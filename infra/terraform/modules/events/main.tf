@@ -1,7 +1,15 @@
 # The event bus (<prefix>mindlinks), an archive of everything published on it,
-# and per consuming service one rule selecting the detail-types it consumes →
-# its SQS queue, with a dead-letter queue and SQS redrive as the safety net
-# (the consumer dead-letters a failing message itself at max_receives).
+# and per service with a queue its SQS queue, with a dead-letter queue and SQS
+# redrive as the safety net (the consumer dead-letters a failing message
+# itself at max_receives), fed by one rule selecting the detail-types it
+# consumes (if any). Services with timers: the schedule group <prefix>timers,
+# where their tasks create one-time schedules, and the role EventBridge
+# Scheduler assumes to send each firing to its service's queue (ADR 0011).
+variable "name" {
+  description = "The environment's name (roles are named <name>-…)."
+  type        = string
+}
+
 variable "resource_prefix" {
   type = string
 }
@@ -12,11 +20,17 @@ variable "bus" {
 }
 
 variable "subscriptions" {
-  description = "Consuming services (generated): service => event pattern, SQS maxReceiveCount."
+  description = "Services with a queue (generated): service => event pattern (null: consumes none), SQS maxReceiveCount, whether its timers fire there."
   type = map(object({
     event_pattern     = string
     max_receive_count = number
+    timers            = bool
   }))
+}
+
+locals {
+  consumers    = { for name, queue in var.subscriptions : name => queue if queue.event_pattern != null }
+  timer_queues = toset([for name, queue in var.subscriptions : name if queue.timers])
 }
 
 variable "kms_key_arn" {
@@ -72,7 +86,7 @@ resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
 }
 
 resource "aws_cloudwatch_event_rule" "this" {
-  for_each       = var.subscriptions
+  for_each       = local.consumers
   name           = "${var.resource_prefix}${each.key}-subscriptions"
   description    = "Events ${each.key} consumes"
   event_bus_name = aws_cloudwatch_event_bus.this.name
@@ -80,7 +94,7 @@ resource "aws_cloudwatch_event_rule" "this" {
 }
 
 resource "aws_cloudwatch_event_target" "this" {
-  for_each       = var.subscriptions
+  for_each       = local.consumers
   rule           = aws_cloudwatch_event_rule.this[each.key].name
   event_bus_name = aws_cloudwatch_event_bus.this.name
   target_id      = "queue"
@@ -88,7 +102,7 @@ resource "aws_cloudwatch_event_target" "this" {
 }
 
 data "aws_iam_policy_document" "queue" {
-  for_each = var.subscriptions
+  for_each = local.consumers
   statement {
     sid       = "FromItsRuleOnly"
     actions   = ["sqs:SendMessage"]
@@ -106,9 +120,68 @@ data "aws_iam_policy_document" "queue" {
 }
 
 resource "aws_sqs_queue_policy" "this" {
-  for_each  = var.subscriptions
+  for_each  = local.consumers
   queue_url = aws_sqs_queue.this[each.key].id
   policy    = data.aws_iam_policy_document.queue[each.key].json
+}
+
+data "aws_caller_identity" "current" {}
+
+resource "aws_scheduler_schedule_group" "timers" {
+  count = length(local.timer_queues) > 0 ? 1 : 0
+  name  = "${var.resource_prefix}timers"
+}
+
+data "aws_iam_policy_document" "scheduler_trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "timers" {
+  count              = length(local.timer_queues) > 0 ? 1 : 0
+  name               = "${var.name}-timers"
+  description        = "EventBridge Scheduler: sends each timer's firing to its service's queue"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_trust.json
+}
+
+data "aws_iam_policy_document" "timers" {
+  count = length(local.timer_queues) > 0 ? 1 : 0
+  statement {
+    sid       = "SendFiringsToTimerQueues"
+    actions   = ["sqs:SendMessage"]
+    resources = [for name in local.timer_queues : aws_sqs_queue.this[name].arn]
+  }
+  statement {
+    sid       = "EncryptForTheQueues"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "timers" {
+  count  = length(local.timer_queues) > 0 ? 1 : 0
+  name   = "send-timer-firings"
+  role   = aws_iam_role.timers[0].id
+  policy = data.aws_iam_policy_document.timers[0].json
+}
+
+output "timers_role_arn" {
+  description = "The role a service passes to EventBridge Scheduler (null when no service has timers)."
+  value       = one(aws_iam_role.timers[*].arn)
+}
+
+output "schedule_group_name" {
+  value = one(aws_scheduler_schedule_group.timers[*].name)
 }
 
 output "bus_arn" {

@@ -94,6 +94,9 @@ SERVICES: tuple[Service, ...] = (
                 ),
                 ttl_attribute="purgeAt",
             ),
+            # Append-only audit of membership changes; ``changeId`` is the ISO
+            # time and a random suffix, so a company's changes sort by time.
+            Table("member-changes", pk=Key("companyId"), sk=Key("changeId")),
         ),
         peers=("auth", "notification"),
         consumes=REVOCATION_EVENTS,

@@ -34,6 +34,8 @@ from mindlinks_kit.revocations import Revocations
 from mindlinks_kit.runtime import Runtime, remote_service_token
 from mindlinks_kit.settings import ServiceSettings
 from mindlinks_kit.tenancy import Members, declared_actions, peer_source
+from mindlinks_kit.timer_schedules import SCHEDULE_GROUP, TimerSchedules
+from mindlinks_kit.timers import TimerHandler, Timers
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("mindlinks.app")
 Setup = Callable[[Runtime], Awaitable[Any]]
 Handlers = Callable[[Any], Mapping[str, Handler]]
+TimerHandlers = Callable[[Any], Mapping[str, TimerHandler]]
 Background = Callable[[Any], Mapping[str, Callable[[], Coroutine[Any, Any, None]]]]
 
 
@@ -99,14 +102,16 @@ def create_app(
     dev_routers: Sequence[APIRouter] = (),
     setup: Setup | None = None,
     handlers: Handlers | None = None,
+    timers: TimerHandlers | None = None,
     background: Background | None = None,
     description: str = "",
 ) -> FastAPI:
     """Build a service's app. ``setup(runtime)`` returns the service's own
     dependencies (stored as ``app.state.deps``); ``handlers(deps)`` maps each
-    consumed event to its handler and must match the fleet declaration;
-    ``background(deps)`` names the service's own long-running tasks (run, like
-    the relay and consumer, only with ``background_workers``)."""
+    consumed event to its handler and must match the fleet declaration, as
+    ``timers(deps)`` must for each declared timer; ``background(deps)``
+    names the service's own long-running tasks (run, like the relay and
+    consumer, only with ``background_workers``)."""
     configure_logging(service, settings.log_level)
     tracer = configure_tracing(service, settings.version, settings.otel_exporter_endpoint)
     metrics = Metrics(service)
@@ -116,7 +121,13 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             spec = fleet.service(service)
             aws = await stack.enter_async_context(
-                Aws(settings, service, fleet.name, s3=bool(spec.buckets))
+                Aws(
+                    settings,
+                    service,
+                    fleet.name,
+                    s3=bool(spec.buckets),
+                    scheduler=bool(spec.timers),
+                )
             )
             http = await stack.enter_async_context(
                 httpx.AsyncClient(
@@ -132,6 +143,7 @@ def create_app(
             deps = await setup(runtime) if setup else None
             app.state.deps = deps
             await _wire_events(runtime, handlers(deps) if handlers else {})
+            await _wire_timers(runtime, timers(deps) if timers else {})
             tasks = _start_background(runtime, background(deps) if background else {})
             log.info("service.started", version=settings.version, environment=settings.environment)
             try:
@@ -261,6 +273,20 @@ def _runtime(
             idle_interval=settings.relay_idle_interval_seconds,
         )
         runtime.outbox = Outbox(tables["outbox"], service, catalog, runtime.relay)
+    if spec.timers:
+        # Locally the sweep is the delivery; in AWS only the safety net, which
+        # need not look more often than a tenth of the lateness it catches.
+        local = settings.local_mode
+        runtime.timers = Timers(
+            tables["timers"],
+            spec,
+            aws.dynamodb,
+            metrics,
+            tick_seconds=settings.timer_tick_seconds
+            if local
+            else max(settings.timer_tick_seconds, settings.timer_grace_seconds / 10),
+            grace_seconds=0.0 if local else settings.timer_grace_seconds,
+        )
     return runtime
 
 
@@ -303,10 +329,45 @@ async def _wire_events(runtime: Runtime, own: Mapping[str, Handler]) -> None:
         dynamodb=runtime.aws.dynamodb,
         queue_url=queue_url,
         dead_letter_url=dlq_url,
-        inbox=runtime.table("inbox"),
+        inbox=runtime.tables.get("inbox"),
         handlers=handlers,
         catalog={e.name: e for e in runtime.fleet.events},
         max_receives=spec.max_receives,
+        metrics=runtime.metrics,
+    )
+
+
+async def _wire_timers(runtime: Runtime, own: Mapping[str, TimerHandler]) -> None:
+    """The timers' handlers and queue; outside local mode, EventBridge Scheduler."""
+    spec = runtime.service
+    declared = {t.name for t in spec.timers}
+    if set(own) != declared:
+        raise RuntimeError(
+            f"{spec.name} handles timers {sorted(own)} but declares {sorted(declared)}"
+        )
+    timers, consumer = runtime.timers, runtime.consumer
+    if timers is None or consumer is None:
+        return
+    timers.handlers = dict(own)
+    timers.queue = (consumer.sqs, consumer.queue_url)
+    consumer.timers = timers
+    settings = runtime.settings
+    if settings.local_mode:
+        return  # the sweep alone delivers (no scheduler here)
+    if not settings.timer_scheduler_role_arn:
+        raise RuntimeError(
+            "MINDLINKS_TIMER_SCHEDULER_ROLE_ARN is required by a service with timers"
+        )
+    attributes = await consumer.sqs.get_queue_attributes(
+        QueueUrl=consumer.queue_url, AttributeNames=["QueueArn"]
+    )
+    timers.schedules = TimerSchedules(
+        runtime.aws.scheduler,
+        timers.table,
+        service=spec.name,
+        group=settings.physical(SCHEDULE_GROUP),
+        role_arn=settings.timer_scheduler_role_arn,
+        queue_arn=attributes["Attributes"]["QueueArn"],
         metrics=runtime.metrics,
     )
 
@@ -321,6 +382,8 @@ def _start_background(
         tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
     if runtime.consumer is not None:
         tasks.append(asyncio.create_task(runtime.consumer.run(), name="event-consumer"))
+    if runtime.timers is not None:
+        tasks.append(asyncio.create_task(runtime.timers.run(), name="timers"))
     for name, run in own.items():
         tasks.append(asyncio.create_task(run(), name=name))
     return tasks

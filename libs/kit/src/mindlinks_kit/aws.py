@@ -58,6 +58,7 @@ NAMED_PARAMETERS = (
     "Bucket",
     "SecretId",
     "Name",
+    "GroupName",
     "KeyId",
 )
 """The request parameters that name what a call touches (never its data)."""
@@ -195,15 +196,24 @@ class Aws:
     s3: S3Client
     secrets: SecretsManagerClient
     kms: KMSClient
+    scheduler: Any
+    """EventBridge Scheduler (only with ``scheduler=True``: a service with timers)."""
     dynamo_wire: DynamoWire
     """DynamoDB's hot reads without the SDK's per-call machinery (same
     endpoint, credentials, config, errors as ``dynamodb``)."""
 
     def __init__(
-        self, settings: ServiceSettings, caller: str, fleet: str, *, s3: bool = True
+        self,
+        settings: ServiceSettings,
+        caller: str,
+        fleet: str,
+        *,
+        s3: bool = True,
+        scheduler: bool = False,
     ) -> None:
         self.settings = settings
         self._with_s3 = s3
+        self._with_scheduler = scheduler
         self.session = session(settings.aws_region)
         self._stack = AsyncExitStack()
         self._log = (
@@ -254,11 +264,15 @@ class Aws:
             self.s3 = await enter(self.session.client("s3", **self._s3_args(args)))
         self.secrets = await enter(self.session.client("secretsmanager", **args))
         self.kms = await enter(self.session.client("kms", **args))
+        if self._with_scheduler:
+            self.scheduler = await enter(self.session.client("scheduler", **args))
         if self._log is not None:
             for client in (self.dynamodb, self.sqs, self.events, self.secrets, self.kms):
                 self._log.watch(client)
             if self._with_s3:
                 self._log.watch(self.s3)
+            if self._with_scheduler:
+                self._log.watch(self.scheduler)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -28,6 +28,7 @@ EVERY_SERVICE = "*"
 """As a route's owner: the kit mounts it on every service. As a caller: any
 service of the fleet may call it."""
 _PARAMETER = re.compile(r"\{([a-z_]+)\}")
+_TIMER_NAME = re.compile(r"[a-z][a-z0-9.-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,20 @@ class Event:
     producer: str
     payload: type[BaseModel]
     version: int = 1
+
+
+class NoPayload(BaseModel):
+    """A timer's payload when it carries none."""
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A durable timer a service sets and handles itself (``mindlinks_kit.timers``):
+    at most one pending per (name, key); it fires its handler once at its due
+    time, through the service's own queue."""
+
+    name: str
+    payload: type[BaseModel] = NoPayload
 
 
 @dataclass(frozen=True)
@@ -150,6 +165,16 @@ OUTBOX = Table(
 INBOX = Table("inbox", pk=Key("eventId"), ttl_attribute="expiresAt")
 IDEMPOTENCY = Table("idempotency", pk=Key("key"), ttl_attribute="expiresAt")
 REVOCATIONS = Table("revocations", pk=Key("subject"), ttl_attribute="expiresAt")
+TIMERS = Table(
+    "timers",
+    pk=Key("id"),
+    indexes=(
+        # Sparse: an item is on "due" until it is handed to the queue by the
+        # sweep, on "unscheduled" until its schedule exists (AWS only).
+        Index("due", pk=Key("dueShard"), sk=Key("dueAt")),
+        Index("unscheduled", pk=Key("scheduleShard"), sk=Key("dueAt")),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -217,6 +242,9 @@ class Service:
     """Deliveries of one message before it is dead-lettered."""
     idempotent_posts: bool = False
     """Accepts ``Idempotency-Key`` on creating POSTs (gets an ``idempotency`` table)."""
+    timers: tuple[Timer, ...] = ()
+    """The durable timers it sets and handles (gets a ``timers`` table, and a
+    queue even when it consumes no event: its timers fire there)."""
 
     def owned_tables(self, publishes: bool, revocations: tuple[str, ...] = ()) -> tuple[Table, ...]:
         derived: list[Table] = []
@@ -228,11 +256,19 @@ class Service:
             derived.append(REVOCATIONS)
         if self.idempotent_posts:
             derived.append(IDEMPOTENCY)
+        if self.timers:
+            derived.append(TIMERS)
         return self.tables + tuple(derived)
 
     @property
     def queue(self) -> str | None:
-        return self.name if self.consumes else None
+        return self.name if self.consumes or self.timers else None
+
+    def timer(self, name: str) -> Timer:
+        for timer in self.timers:
+            if timer.name == name:
+                return timer
+        raise KeyError(f"{self.name} declares no timer {name!r}")
 
 
 @dataclass(frozen=True)
@@ -281,6 +317,9 @@ class Fleet:
             for revocation in self.revocations:
                 if revocation.event not in service.consumes:
                     raise ValueError(f"{service.name} must consume {revocation.event}")
+            timers = [t.name for t in service.timers]
+            if len(set(timers)) != len(timers) or not all(_TIMER_NAME.fullmatch(t) for t in timers):
+                raise ValueError(f"{service.name}'s timer names must be unique, like a.b-c")
             unknown_peers = set(service.peers) - set(names)
             if unknown_peers:
                 raise ValueError(f"{service.name} names unknown peers {sorted(unknown_peers)}")

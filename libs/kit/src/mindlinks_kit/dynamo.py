@@ -387,6 +387,10 @@ class UnitOfWork:
             for write, reason in zip(self.writes, reasons, strict=False):
                 if reason.get("Code") == "ConditionalCheckFailed":
                     raise write.on_condition_failed from exc
+            if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+                # A concurrent transaction on one of the items was first (DynamoDB
+                # cancels rather than waits): what was read may be stale, read again.
+                raise StaleVersion("A concurrent change came first; read again") from exc
             raise
         finally:
             self.writes.clear()

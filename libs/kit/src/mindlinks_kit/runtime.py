@@ -25,6 +25,7 @@ from mindlinks_kit.observability import Metrics
 from mindlinks_kit.revocations import Revocations
 from mindlinks_kit.settings import ServiceSettings
 from mindlinks_kit.tenancy import Members
+from mindlinks_kit.timers import Timers
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis  # only auth and notification import redis
@@ -57,6 +58,9 @@ class Runtime:
     revocations: Revocations | None = None
     members: Members | None = None
     """Tenant memberships (fleets that declare a tenancy)."""
+    timers: Timers | None = None
+    """Its durable timers (services that declare timers): ``set``/``cancel``
+    in a unit of work."""
 
     @property
     def idempotency(self) -> Idempotency:

@@ -130,6 +130,18 @@ class ServiceSettings(BaseSettings):
     """The outbox sweep's interval after activity; it doubles while sweeps
     find nothing, up to ``relay_idle_interval_seconds``."""
     relay_idle_interval_seconds: float = 60.0
+    timer_tick_seconds: float = 5.0
+    """How often each task sweeps its service's timers table for timers past
+    due (in AWS at least every ``timer_grace_seconds / 10``, also re-creating
+    missing schedules: there the sweep is only the safety net)."""
+    timer_grace_seconds: float = 900.0
+    """In AWS: how late past due a timer must be before the sweep fires it
+    itself (EventBridge Scheduler lost it). Local mode has no scheduler, and
+    the sweep fires every timer as soon as it is due."""
+    timer_scheduler_role_arn: str | None = None
+    """The role EventBridge Scheduler assumes to send a timer's firing to its
+    service's queue (Terraform's ``timers`` role); required in AWS by a
+    service that declares timers."""
     revocation_refresh_seconds: float = 2.0
     """How old each task's copy of its service's revocations may be when it
     checks a token; older, it reloads first."""

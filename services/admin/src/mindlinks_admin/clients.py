@@ -23,7 +23,7 @@ from mindlinks_fleet.internal import (
     signature,
     user,
 )
-from mindlinks_fleet.internal.client import ReviewCompany, RevokeCompany
+from mindlinks_fleet.internal.client import BackfillMembers, ReviewCompany, RevokeCompany
 from mindlinks_fleet.internal.contract import AdminVoidIn
 from mindlinks_fleet.internal.kyc import AdminDecision
 from mindlinks_fleet.internal.payment import FlagRequest
@@ -101,6 +101,11 @@ class Companies(_Peer):
         body = RevokeCompany(reason=reason, decided_by=by)
         company = await self.peers.call(client.REVOKE, company_id, body=body)
         return record_of(company)
+
+    async def backfill_members(self, limit: int, cursor: str | None) -> Record:
+        body = BackfillMembers(limit=limit, cursor=cursor)
+        done = await self.peers.call(client.BACKFILL_MEMBERS, body=body)
+        return record_of(done)
 
 
 class Contractors(_Peer):

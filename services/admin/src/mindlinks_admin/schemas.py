@@ -51,6 +51,12 @@ class OptionalReasonIn(ApiModel):
     reason: Reason | None = None
 
 
+class BackfillIn(ApiModel):
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    """The ``nextCursor`` of the previous call."""
+
+
 class ReplayIn(ApiModel):
     service: ServiceName
     message_ids: Annotated[list[MessageId], Field(max_length=100), UNIQUE] = []

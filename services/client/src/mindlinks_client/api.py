@@ -22,9 +22,11 @@ from mindlinks_client.schemas import (
 from mindlinks_client.vetting import Status
 from mindlinks_fleet.internal import client
 from mindlinks_fleet.internal.client import (
+    BackfillMembers,
     CompanyAdminRecord,
     CompanyRecord,
     MemberRecord,
+    MembersBackfilled,
     Memberships,
     Redeemed,
     RedeemInvitation,
@@ -37,6 +39,7 @@ from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import Forbidden
 from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
+from mindlinks_kit.tenancy import Acting, acting
 
 public = APIRouter(prefix="/v1/clients", tags=["clients"])
 internal = APIRouter()
@@ -56,57 +59,81 @@ async def register(body: RegisterCompany, user: ClientUser, deps: Deps) -> Compa
     return CompanyOut.of(await deps.runtime.commit_retrying(stage, attempts=2))
 
 
+def company_of(actor: Acting) -> str:
+    """The company a member acts for (``acting`` always resolves one here)."""
+    assert actor.tenant_id is not None
+    return actor.tenant_id
+
+
 @public.get("/me")
-async def my_company(user: ClientUser, deps: Deps) -> CompanyOut:
-    """The caller's company."""
-    return CompanyOut.of(await deps.companies.own(user.user_id))
+async def my_company(
+    actor: Annotated[Acting, Depends(acting("company.read"))], deps: Deps
+) -> CompanyOut:
+    """The company the caller acts for."""
+    return CompanyOut.of(await deps.companies.get(company_of(actor)))
 
 
 @public.patch("/me")
 async def update_my_company(
-    body: CompanyPatch, user: ClientUser, deps: Deps, uow: Transaction
+    body: CompanyPatch,
+    actor: Annotated[Acting, Depends(acting("company.update"))],
+    deps: Deps,
+    uow: Transaction,
 ) -> CompanyOut:
     """Change the company's trading name or address (optimistic locking with ``version``)."""
-    company = await deps.companies.update(user.user_id, body.changes(), body.version, uow)
+    company = await deps.companies.update(company_of(actor), body.changes(), body.version, uow)
     return CompanyOut.of(company)
 
 
 @public.post("/invite-contractor", status_code=201)
 async def invite_contractor(
-    body: InviteContractor, user: ClientUser, deps: Deps, uow: Transaction
+    body: InviteContractor,
+    actor: Annotated[Acting, Depends(acting("contractors.invite"))],
+    deps: Deps,
+    uow: Transaction,
 ) -> InvitationOut:
     """Mail a single-use invitation (valid 7 days) to a contractor."""
-    invitation = await deps.invitations.invite(user.user_id, body.email, body.name, uow)
+    invitation = await deps.invitations.invite(
+        company_of(actor), actor.user_id, body.email, body.name, uow
+    )
     return InvitationOut.of(invitation)
 
 
 @public.get("/invitations")
 async def invitations(
-    user: ClientUser, deps: Deps, limit: Limit = 20, cursor: Cursor = None
+    actor: Annotated[Acting, Depends(acting("contractors.read"))],
+    deps: Deps,
+    limit: Limit = 20,
+    cursor: Cursor = None,
 ) -> Page[InvitationOut]:
     """The company's invitations, newest first."""
-    company = await deps.companies.own(user.user_id)
-    items, next_cursor = await deps.invitations.page(company.id, limit, cursor)
+    items, next_cursor = await deps.invitations.page(company_of(actor), limit, cursor)
     return Page[InvitationOut](items=[InvitationOut.of(i) for i in items], next_cursor=next_cursor)
 
 
 @public.delete("/invitations/{invitation_id}", status_code=204)
 async def revoke_invitation(
-    invitation_id: Id, user: ClientUser, deps: Deps, uow: Transaction
+    invitation_id: Id,
+    actor: Annotated[Acting, Depends(acting("contractors.invite"))],
+    deps: Deps,
+    uow: Transaction,
 ) -> Response:
     """Revoke a pending invitation; its token stops working."""
-    company = await deps.companies.own(user.user_id)
-    await deps.invitations.revoke(company.id, invitation_id, uow)
+    await deps.invitations.revoke(company_of(actor), invitation_id, uow)
     return Response(status_code=204)
 
 
 @public.get("/contractors")
 async def contractors(
-    user: ClientUser, deps: Deps, limit: Limit = 20, cursor: Cursor = None
+    actor: Annotated[Acting, Depends(acting("contractors.read"))],
+    deps: Deps,
+    limit: Limit = 20,
+    cursor: Cursor = None,
 ) -> Page[EngagedContractor]:
     """The contractors who accepted the company's invitations."""
-    company = await deps.companies.own(user.user_id)
-    items, next_cursor = await deps.invitations.page(company.id, limit, cursor, accepted_only=True)
+    items, next_cursor = await deps.invitations.page(
+        company_of(actor), limit, cursor, accepted_only=True
+    )
     return Page[EngagedContractor](
         items=[EngagedContractor.of(i) for i in items], next_cursor=next_cursor
     )
@@ -168,10 +195,18 @@ async def company(company_id: Id, deps: Deps) -> CompanyRecord:
     return company_record(await deps.companies.get(company_id))
 
 
+@serve(internal, client.BACKFILL_MEMBERS)
+async def backfill_members(body: BackfillMembers, deps: Deps) -> MembersBackfilled:
+    """The operator's migration: the owner member of each company registered
+    before teams (``mindlinks-ops companies backfill-members``)."""
+    done = await deps.backfill.page(body.limit, body.cursor)
+    return MembersBackfilled(scanned=done.scanned, added=done.added, next_cursor=done.next_cursor)
+
+
 @serve(internal, client.MEMBERSHIPS)
 async def memberships(user_id: Id, deps: Deps) -> Memberships:
     """What every other service's ``acting(action)`` checks a member against."""
-    found = await deps.members.of_user(user_id)
+    found = await deps.members.store.of_user(user_id)
     return Memberships(items=[MemberRecord(company_id=m.company_id, role=m.role) for m in found])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from mindlinks_client import api
+from mindlinks_client import api, api_members
 from mindlinks_client.deps import setup
 from mindlinks_client.settings import Settings
 from mindlinks_fleet import FLEET
@@ -17,7 +17,10 @@ def create(settings: Settings | None = None) -> FastAPI:
         fleet=FLEET,
         service="client",
         settings=settings or from_environment(Settings),
-        routers=[api.public, api.internal],
+        routers=[api.public, api_members.router, api.internal],
         setup=setup,
-        description="Client companies (checked against OpenCorporates) and contractor invitations.",
+        description=(
+            "Client companies (checked against OpenCorporates), their teams and "
+            "contractor invitations."
+        ),
     )

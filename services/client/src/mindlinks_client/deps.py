@@ -14,10 +14,13 @@ from mindlinks_client.providers.fixtures import LocalRegistry
 from mindlinks_client.providers.opencorporates import OpenCorporates
 from mindlinks_client.service.companies import Companies
 from mindlinks_client.service.invitations import Invitations
+from mindlinks_client.service.member_invitations import MemberInvitations
+from mindlinks_client.service.members import Backfill, MemberChanges, Members
 from mindlinks_client.settings import Settings
 from mindlinks_client.store.companies import CompanyStore
 from mindlinks_client.store.invitations import InvitationStore
-from mindlinks_client.store.members import MemberStore
+from mindlinks_client.store.member_invitations import MemberInvitationStore
+from mindlinks_client.store.members import ChangeStore, MemberStore
 from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
 from mindlinks_kit.tenancy import Membership, Source
@@ -29,7 +32,9 @@ class ClientDeps:
     settings: Settings
     companies: Companies
     invitations: Invitations
-    members: MemberStore
+    members: Members
+    member_invitations: MemberInvitations
+    backfill: Backfill
 
 
 def registry_for(settings: Settings, runtime: Runtime) -> CompanyRegistry:
@@ -60,6 +65,9 @@ async def setup(runtime: Runtime) -> ClientDeps:
     settings = runtime.settings_as(Settings)
     names = AuthUsers(runtime.peers)
     members = MemberStore(runtime.table("members"))
+    changes = ChangeStore(runtime.table("member-changes"))
+    forget = runtime.members.forget if runtime.members is not None else None
+    writes = MemberChanges(members, changes, runtime.publish, forget)
     if runtime.members is not None:
         runtime.members.source = memberships_from(members)
     companies = Companies(
@@ -68,7 +76,7 @@ async def setup(runtime: Runtime) -> ClientDeps:
         runtime.publish,
         runtime.cursors,
         names,
-        members,
+        writes,
     )
     invitations = Invitations(
         InvitationStore(runtime.table("invitations")),
@@ -81,12 +89,26 @@ async def setup(runtime: Runtime) -> ClientDeps:
         ttl=settings.invitation_ttl_seconds,
         retention=settings.invitation_retention_seconds,
     )
+    team = Members(members, changes, writes, companies, names, runtime.cursors)
+    member_invitations = MemberInvitations(
+        MemberInvitationStore(runtime.table("member-invitations")),
+        team,
+        writes,
+        companies,
+        runtime.cursors,
+        mail=Mailer(runtime.peers),
+        accept_url=settings.public_base_url.rstrip("/") + "/join-company",
+        ttl=settings.invitation_ttl_seconds,
+        retention=settings.invitation_retention_seconds,
+    )
     return ClientDeps(
         runtime=runtime,
         settings=settings,
         companies=companies,
         invitations=invitations,
-        members=members,
+        members=team,
+        member_invitations=member_invitations,
+        backfill=Backfill(runtime.uow, companies, members, writes, runtime.cursors),
     )
 
 

@@ -9,9 +9,19 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from mindlinks_client.domain import Company, Invitation, Registration, RegistryRecord, Review, Shown
+from mindlinks_client.domain import (
+    Company,
+    Invitation,
+    Member,
+    Registration,
+    RegistryRecord,
+    Review,
+    Shown,
+)
+from mindlinks_client.teams import ChangeKind, MemberChange, MemberInvitation, ShownStatus
 from mindlinks_client.vetting import Authority
 from mindlinks_fleet.events import CompanyStatus
+from mindlinks_fleet.internal.auth import UserRecord
 from mindlinks_fleet.internal.client import (
     AuthorityOut,
     CompanyAdminRecord,
@@ -22,6 +32,7 @@ from mindlinks_fleet.internal.client import (
     RegistryOut,
     ReviewOut,
 )
+from mindlinks_fleet.teams import CompanyRole
 from mindlinks_kit.address import Address, City, Country, Line, PostalCode
 from mindlinks_kit.schemas import EMAIL_SCHEMA, ApiModel, from_attributes
 
@@ -255,3 +266,103 @@ def redeemed(invitation: Invitation, replayed: bool) -> Redeemed:
         accepted_at=invitation.accepted_at,
         replayed=replayed,
     )
+
+
+# teams ------------------------------------------------------------------------
+
+
+class MemberOut(ApiModel):
+    user_id: str
+    email: str | None
+    """``None``: the account no longer exists at auth."""
+    name: str | None
+    role: CompanyRole
+    added_at: str
+    version: int
+
+    @classmethod
+    def of(cls, member: Member, user: UserRecord | None) -> MemberOut:
+        return cls(
+            user_id=member.user_id,
+            email=user.email if user else None,
+            name=user.name if user else None,
+            role=member.role,
+            added_at=member.added_at,
+            version=member.version,
+        )
+
+
+class MemberPatch(ApiModel):
+    role: CompanyRole
+    version: int = Field(ge=1)
+    """The member's version last read (optimistic locking)."""
+
+
+class InviteMember(ApiModel):
+    email: Email
+    role: CompanyRole
+
+
+class MemberInvitationOut(ApiModel):
+    id: str
+    email: str
+    role: CompanyRole
+    status: ShownStatus
+    invited_by_user_id: str
+    expires_at: str
+    created_at: str
+    accepted_at: str | None
+    revoked_at: str | None
+
+    @classmethod
+    def of(cls, invitation: MemberInvitation) -> MemberInvitationOut:
+        return cls(
+            id=invitation.id,
+            email=invitation.email,
+            role=invitation.role,
+            status=invitation.shown_status,
+            invited_by_user_id=invitation.invited_by_user_id,
+            expires_at=invitation.expires_at,
+            created_at=invitation.created_at,
+            accepted_at=invitation.accepted_at,
+            revoked_at=invitation.revoked_at,
+        )
+
+
+class AcceptMemberInvitation(ApiModel):
+    token: Annotated[str, StringConstraints(min_length=16, max_length=256)]
+
+
+class MembershipOut(ApiModel):
+    company_id: str
+    company_name: str
+    role: CompanyRole
+
+    @classmethod
+    def of(cls, company: Company, role: CompanyRole) -> MembershipOut:
+        return cls(
+            company_id=company.id,
+            company_name=company.trading_name or company.legal_name,
+            role=role,
+        )
+
+
+class MembershipsOut(ApiModel):
+    items: list[MembershipOut]
+
+
+class MemberChangeOut(ApiModel):
+    change_id: str
+    change: ChangeKind
+    """``added``, ``role-changed`` or ``removed``."""
+    user_id: str
+    role: CompanyRole | None
+    """The new role; ``None`` once removed."""
+    previous_role: CompanyRole | None
+    actor_user_id: str
+    """Who made the change (the member themself when accepting or leaving)."""
+    at: str
+
+    @classmethod
+    def of(cls, change: MemberChange) -> MemberChangeOut:
+        return cls.model_validate(change, from_attributes=True)

@@ -4,7 +4,8 @@ Publishes nothing. Consumes ``user.created`` → the welcome, in the app and by
 email; ``user.updated`` → forget the user's address and opt-ins kept from the
 user service (``clients.UserDirectory``); and the lifecycle events of
 ``flows.EventNotifications`` (company reviews, invitations, KYC decisions,
-contracts, signatures, payments) → their recipients, resolved through the user
+contracts, signatures, payments) and ``teams.TeamNotifications`` (company
+membership changes) → their recipients, resolved through the user
 service. In-app notifications commit
 with the consumer's inbox record (a redelivery changes nothing); emails are
 claimed in Redis by event id and recipient first, so a redelivery after a
@@ -19,6 +20,7 @@ from mindlinks_kit.events.consumer import Handler, replay_safe
 from mindlinks_kit.events.envelope import Delivered
 from mindlinks_notification.deps import NotificationDeps
 from mindlinks_notification.service.flows import EventNotifications
+from mindlinks_notification.service.teams import TeamNotifications
 
 
 def handlers(deps: NotificationDeps) -> dict[str, Handler]:
@@ -40,5 +42,6 @@ def handlers(deps: NotificationDeps) -> dict[str, Handler]:
         "user.created": on_user_created,
         "user.updated": on_user_updated,
         **flows.handlers(),
+        **TeamNotifications(flows).handlers(),
     }
     return {name: replay_safe(handler) for name, handler in every.items()}

@@ -8,29 +8,10 @@ picks the new text up on its next start (templates edited at runtime, whose
 
 from __future__ import annotations
 
+from mindlinks_notification.layout import button as _button
+from mindlinks_notification.layout import layout as _layout
+from mindlinks_notification.team_seeds import TEAM_SEEDS
 from mindlinks_notification.templates import TemplateSpec
-
-
-def _layout(body: str) -> str:
-    """A plain, email-client-safe HTML frame around a body (inline styles only)."""
-    return (
-        '<!doctype html>\n<html><body style="margin:0;padding:24px;background:#f5f5f7;'
-        'font-family:Helvetica,Arial,sans-serif;color:#1d1d1f">\n'
-        '<div style="max-width:560px;margin:0 auto;background:#ffffff;padding:32px;'
-        'border-radius:8px">\n'
-        f"{body}\n"
-        '<p style="margin-top:32px;font-size:12px;color:#6e6e73">Mind-Links</p>\n'
-        "</div>\n</body></html>\n"
-    )
-
-
-def _button(url_variable: str, label: str) -> str:
-    return (
-        f'<p><a href="{{{{ {url_variable} }}}}" style="display:inline-block;'
-        "padding:12px 20px;background:#0a58ca;color:#ffffff;text-decoration:none;"
-        f'border-radius:6px">{label}</a></p>'
-    )
-
 
 VERIFY_EMAIL = TemplateSpec(
     name="auth.verify-email",
@@ -462,4 +443,5 @@ SEEDS: tuple[TemplateSpec, ...] = (
     ACTIVATED,
     PAYMENT_FUNDED,
     PAYMENT_RELEASED,
+    *TEAM_SEEDS,
 )

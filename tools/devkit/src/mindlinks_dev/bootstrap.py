@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mindlinks_dev.iam.policy import SIGNING_KEYS_SECRET
 from mindlinks_kit.declaration import Bucket, Fleet, Service, Table
+from mindlinks_kit.timer_schedules import SCHEDULE_GROUP
 
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 
@@ -106,6 +107,18 @@ def bootstrap(
             _ignore, ("ResourceAlreadyExistsException",), events.create_event_bus, Name=bus
         )
         signing_keys = pool.submit(_signing_keys, secrets_manager, prefix)
+        waits = [signing_keys]
+        if any(service.timers for service in fleet.services):
+            # Nothing schedules there locally (the sweep delivers); made so the
+            # scheduler path can be exercised against the emulator too.
+            waits.append(
+                pool.submit(
+                    _ignore,
+                    ("ConflictException",),
+                    client("scheduler").create_schedule_group,
+                    Name=f"{prefix}{SCHEDULE_GROUP}",
+                )
+            )
         data_key = pool.submit(_data_key, kms, prefix)
         made_tables = [pool.submit(_table, dynamodb, name, table) for name, table in tables]
         made_buckets = [pool.submit(_bucket, s3, prefix, region, bucket) for bucket in buckets]
@@ -120,7 +133,7 @@ def bootstrap(
             service.name: pool.submit(_subscription, sqs, events, fleet, prefix, bus, service)
             for service in subscribers
         }
-        for waiting in (signing_keys, data_key):
+        for waiting in (*waits, data_key):
             waiting.result()
         return Bootstrapped(
             prefix=prefix,
@@ -156,7 +169,7 @@ def _subscription(
     sqs: Any, events: Any, fleet: Fleet, prefix: str, bus: str, service: Service
 ) -> str:
     """The service's queue, its dead-letter queue and the bus rule that feeds
-    it; returns the queue's URL."""
+    it (when it consumes events); returns the queue's URL."""
     dlq_url = sqs.create_queue(
         QueueName=f"{prefix}{service.queue}-dlq",
         Attributes={"MessageRetentionPeriod": "1209600"},
@@ -178,6 +191,8 @@ def _subscription(
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
+    if not service.consumes:
+        return queue_url  # only its own timers fire there
     rule = f"{prefix}{service.name}-subscriptions"
     events.put_rule(
         Name=rule,

@@ -29,7 +29,6 @@ from mindlinks_dev.openapi import repo_root
 from mindlinks_kit.auth import current_user, current_user_any_factor, service_caller
 from mindlinks_kit.declaration import EVERY_SERVICE, Fleet, Lookup
 from mindlinks_kit.internal import api_routes
-from mindlinks_kit.openapi import tenant_action
 
 BLOCK = re.compile(r"(<!-- (?P<name>[a-z-]+):start -->\n).*?(<!-- (?P=name):end -->)", re.S)
 
@@ -40,15 +39,23 @@ def _calls(dependant: Any) -> Iterator[Any]:
         yield from _calls(dependency)
 
 
+def action_of(route: APIRoute) -> Any:
+    """The ``acting(...)``/``acting_or(...)`` dependency of a route that acts
+    for a tenant (its ``tenant_action`` and ``other_roles``), else ``None``."""
+    return next((c for c in _calls(route.dependant) if getattr(c, "tenant_action", None)), None)
+
+
 def who(route: APIRoute, account_role: str = "client") -> str:
+    """The platform roles let in (a tenant's member's account, for a route
+    that acts for a tenant: the API map adds the action)."""
     calls = list(_calls(route.dependant))
+    acting = action_of(route)
+    if acting is not None:
+        return " or ".join(dict.fromkeys((account_role, *acting.other_roles)))
     for call in calls:
         allowed = getattr(call, "allowed_roles", None)
         if allowed:
             return " or ".join(allowed)
-        if getattr(call, "tenant_action", None) is not None:
-            # A member (an account of the tenancy's role) or the other roles let in.
-            return " or ".join((account_role, *call.other_roles))
     if current_user in calls or current_user_any_factor in calls:
         return "signed in"
     if service_caller in calls:
@@ -73,7 +80,7 @@ class PublicRoute:
     local_only: bool
     summary: str
     action: str | None = None
-    """The company action the route names (``acting(action)``), if it acts for a company."""
+    """The tenant action the route names (``acting(action)``), if any."""
     company_roles: tuple[str, ...] = ()
     """The company roles that action allows (``Fleet.tenancy.permissions``)."""
 
@@ -86,6 +93,8 @@ def public_routes(fleet: Fleet) -> list[PublicRoute]:
 
     os.environ.setdefault("MINDLINKS_LOG_LEVEL", "WARNING")
     factories = installed_services()
+    account_role = fleet.tenancy.account_role if fleet.tenancy else "client"
+    permissions = fleet.tenancy.permissions if fleet.tenancy else {}
     found: list[PublicRoute] = []
     for service in fleet.services:
         if service.name not in factories:
@@ -102,12 +111,11 @@ def public_routes(fleet: Fleet) -> list[PublicRoute]:
             ),
             key=lambda r: (r.path, sorted(r.methods or ())),
         )
-        tenancy = fleet.tenancy
-        account_role = tenancy.account_role if tenancy else "client"
         for route in routes:
             local = f"/v1/{service.area}/dev/" in route.path
-            action = tenant_action(route)
-            allowed = tuple(tenancy.permissions[action]) if tenancy and action else ()
+            acting = action_of(route)
+            action = str(acting.tenant_action) if acting is not None else None
+            allowed = tuple(permissions[action]) if action is not None else ()
             for method in sorted((route.methods or set()) - {"HEAD"}):
                 found.append(
                     PublicRoute(
@@ -131,6 +139,7 @@ def api_map(fleet: Fleet) -> str:
     ]
     for route in public_routes(fleet):
         local = " (local only)" if route.local_only else ""
+        # A member whose company role allows the action (``X-Company-Id``).
         roles = f"{', '.join(route.company_roles)} (`{route.action}`)" if route.action else "—"
         lines.append(
             f"| {route.service} | {route.method} | `{route.path}` | {route.who}{local} "

@@ -150,7 +150,8 @@ class Running:
         return found
 
     async def deliver(self, rounds: int = 10) -> int:
-        """Relay every outbox and drain every queue until nothing moves."""
+        """Relay every outbox, hand every due timer to its queue (due by the
+        fleet clock: ``fleet_clock``) and drain every queue until nothing moves."""
         moved_total = 0
         for _ in range(rounds):
             moved = 0
@@ -158,6 +159,8 @@ class Running:
                 runtime = self.runtime(name)
                 if runtime.relay is not None:
                     moved += await runtime.relay.flush()
+                if runtime.timers is not None:
+                    moved += await runtime.timers.sweep()
             for name in self.apps:
                 runtime = self.runtime(name)
                 if runtime.consumer is not None:

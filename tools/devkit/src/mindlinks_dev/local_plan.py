@@ -11,6 +11,7 @@ from pathlib import Path
 
 from mindlinks_dev.embedded import aws_environment
 from mindlinks_dev.supervisor import HOST, Endpoint, Part
+from mindlinks_kit.clock import CLOCK_FILE
 from mindlinks_kit.declaration import Fleet, Service
 
 PREFIX = "mindlinks-local-"
@@ -77,8 +78,11 @@ def service_environment(
     mailbox: Path,
     public_url: str,
     prefix: str = PREFIX,
+    clock_file: Path | None = None,
 ) -> dict[str, str]:
-    """What every service process reads (see ``ServiceSettings``)."""
+    """What every service process reads (see ``ServiceSettings``); with
+    ``clock_file``, the fleet clock's offset (``mindlinks_kit.clock``)."""
+    moved = {} if clock_file is None else {CLOCK_FILE: str(clock_file)}
     return {
         **base,
         **aws_environment(aws_endpoint),
@@ -91,6 +95,7 @@ def service_environment(
         "MINDLINKS_BACKGROUND_WORKERS": "true",
         "MINDLINKS_TRUSTED_PROXY_HOPS": "1",  # the local edge appends X-Forwarded-For
         "PYTHONUNBUFFERED": "1",
+        **moved,
     }
 
 

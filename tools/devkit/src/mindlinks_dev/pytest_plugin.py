@@ -6,6 +6,8 @@
   127.0.0.1:6379 — never the local runner's; xdist's worker k uses the
   database k after it);
 - ``start_services``: real service apps in-process, peers wired by ASGI;
+- ``fleet_clock``: the fleet's clock, moved forward by a test (every app
+  of the session reads ``MINDLINKS_CLOCK_FILE``) and back after it;
 - ``outside`` and ``http``: the outside world's HTTP boundary (respx) and a
   plain client, for the tests of an adapter to an outside service;
 - the permission check: every AWS call a service makes in the session, in
@@ -41,6 +43,7 @@ from mindlinks_dev.harness import ENTRY_POINT_GROUP, Running, installed_services
 from mindlinks_dev.iam.calls import read_calls
 from mindlinks_dev.iam.check import check, report, unused_lines
 from mindlinks_fleet import FLEET
+from mindlinks_kit import clock
 
 DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/9"
 TEST_FLEET_DEADLINE_SECONDS = 5.0
@@ -170,6 +173,7 @@ def fleet_resources(
         "MINDLINKS_LOG_LEVEL": "WARNING",
         "MINDLINKS_MAILBOX_DIR": str(tmp_path_factory.mktemp("mailbox")),
         "MINDLINKS_FLEET_DEADLINE_SECONDS": str(TEST_FLEET_DEADLINE_SECONDS),
+        clock.CLOCK_FILE: str(tmp_path_factory.mktemp("clock") / "offset"),
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -179,6 +183,31 @@ def fleet_resources(
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+class FleetClock:
+    """The session's clock file: ``advance("14d")`` moves every app's
+    ``mindlinks_kit.clock.now()`` forward."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def advance(self, by: str | float) -> float:
+        """Forward by seconds or a duration (``14d``); returns the offset."""
+        seconds = clock.parse_duration(by) if isinstance(by, str) else float(by)
+        return clock.advance(self.path, seconds)
+
+    def reset(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def fleet_clock(fleet_resources: Bootstrapped) -> Iterator[FleetClock]:
+    """The fleet's clock for one test, set back to the real time after it."""
+    moved = FleetClock(Path(os.environ[clock.CLOCK_FILE]))
+    moved.reset()
+    yield moved
+    moved.reset()
 
 
 StartServices = Callable[..., AbstractAsyncContextManager[Running]]

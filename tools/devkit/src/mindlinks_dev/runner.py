@@ -15,7 +15,10 @@ single services.
 Everything a run leaves lives in ``.run/`` at the workspace root: one log per
 service and for the edge (and ``host.log``, the fleet host's own lines), the
 local mailbox (``.run/mailbox``) and ``.run/state.json`` with the endpoints
-of the running parts (removed again on exit).
+of the running parts (removed again on exit), and ``.run/clock``, the fleet
+clock's offset: every run starts on the real time, and
+``mindlinks-local clock advance 14d`` (``make clock BY=14d``) moves every
+service's clock forward at once, so a fourteen-day timer fires now.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ import json
 import os
 import shutil
 import signal
+import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import FrameType
@@ -50,6 +54,7 @@ from mindlinks_dev.local_plan import (
 from mindlinks_dev.openapi import repo_root
 from mindlinks_dev.supervisor import HOST, Part, Supervisor, busy_ports, readiness_table
 from mindlinks_fleet import FLEET
+from mindlinks_kit import clock
 from mindlinks_kit.declaration import Service
 
 SERVICES_GROUP = "mindlinks.services"
@@ -139,8 +144,42 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+CLOCK = "clock"
+"""The fleet clock's file in the run directory (``mindlinks_kit.clock``)."""
+
+
+def clock_main(argv: Sequence[str]) -> int:
+    """``mindlinks-local clock {show,advance DURATION,reset} [--run-dir DIR]``."""
+    parser = argparse.ArgumentParser(
+        prog="mindlinks-local clock",
+        description="Move the local fleet's clock (timers fire when it reaches them).",
+    )
+    parser.add_argument("action", choices=("show", "advance", "reset"))
+    parser.add_argument("duration", nargs="?", help="with advance: e.g. 14d, 2h, 15m, 90s")
+    parser.add_argument("--run-dir", type=Path, default=None, help="default: .run")
+    args = parser.parse_args(argv)
+    path = (args.run_dir or repo_root(Path.cwd()) / ".run") / CLOCK
+    if args.action == "advance":
+        if not args.duration:
+            parser.error("advance takes a duration, e.g. 14d")
+        try:
+            seconds = clock.parse_duration(args.duration)
+        except ValueError as exc:
+            parser.error(str(exc))
+        clock.advance(path, seconds)
+    elif args.action == "reset":
+        path.unlink(missing_ok=True)
+    offset = float(path.read_text(encoding="utf-8")) if path.exists() else 0.0
+    moved = datetime.now(UTC) + timedelta(seconds=offset)
+    _say(f"fleet clock: {clock.iso(moved)} ({offset / 86400:+.3f} days)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parse(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == [CLOCK]:
+        return clock_main(given[1:])
+    args = _parse(given)
     try:
         plan = plan_services(FLEET, installed(), args.only, args.skip)
     except LookupError as exc:
@@ -177,6 +216,7 @@ def _run(
     mailbox = run_dir / "mailbox"
     shutil.rmtree(mailbox, ignore_errors=True)  # moto starts empty: so does the mailbox
     mailbox.mkdir(parents=True)
+    (run_dir / CLOCK).unlink(missing_ok=True)  # and the clock, on the real time
     for log in ("moto.log", "redis.log"):
         (run_dir / log).write_bytes(b"")
     aws_ready = run_dir / AWS_READY
@@ -252,6 +292,7 @@ def _parts(
             redis_url=redis_url,
             mailbox=mailbox,
             public_url=public_url,
+            clock_file=run_dir / CLOCK,
         )
         | offset
     )

@@ -71,7 +71,7 @@ def healthy(request: httpx.Request) -> httpx.Response:
     if path in ANSWERS:
         return httpx.Response(200, json=ANSWERS[path])
     if path == "/v1/clients/me":
-        return problem(404, "company-not-registered")
+        return problem(409, "company-required")
     if path == "/v1/contractors/me":
         return problem(404, "contractor-not-onboarded")
     if path.startswith("/v1/signatures/contracts/"):

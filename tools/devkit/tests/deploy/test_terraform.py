@@ -3,6 +3,7 @@ fleet variables, least-privilege IAM, encryption everywhere, checkov clean."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from mindlinks_dev.deploy import checks, hclfmt, terraform, validate
 from mindlinks_dev.iam import rules
 from mindlinks_fleet import FLEET
+from mindlinks_kit.declaration import Timer
 
 from .conftest import replace_in
 
@@ -157,3 +159,33 @@ def test_a_rewritable_append_only_table_is_caught(root: Path, terraform_copy: Pa
     )
     assert "data: the append-only resource policy does not deny ['dynamodb:DeleteItem']" in problems
     assert "data: puts on append-only tables are not left to the owner's task role" in problems
+
+
+def test_a_service_with_timers_gets_its_schedules_and_the_schedulers_role(
+    terraform_root: Path,
+) -> None:
+    timed_payment = dataclasses.replace(FLEET.service("payment"), timers=(Timer("some.deadline"),))
+    timed = dataclasses.replace(
+        FLEET,
+        services=tuple(timed_payment if s.name == "payment" else s for s in FLEET.services),
+    )
+    variables = terraform.variables(timed)
+    assert variables["services"]["payment"]["timers"] is True
+    assert variables["subscriptions"]["payment"]["timers"] is True
+    assert variables["subscriptions"]["ledger"]["timers"] is False
+    assert "payment-timers" in variables["services"]["payment"]["tables"]
+    assert rules.problems(variables, timed) == []
+    refs = {
+        ref for statement in variables["task_policies"]["payment"] for ref in statement["resources"]
+    }
+    assert {"schedule/timers/payment-*", "role/timers"} <= refs
+    # The platform resolves both references (task_roles.tf, resource_arns).
+    resolver = (terraform_root / "platform" / "task_roles.tf").read_text(encoding="utf-8")
+    assert '"schedule/timers/${name}-*"' in resolver
+    assert '"role/timers"' in resolver
+    assert "if queue.timers" in resolver
+    # The scheduler's role may only be passed, and only to the scheduler.
+    for statement in variables["task_policies"]["payment"]:
+        if "role/timers" in statement["resources"]:
+            statement["conditions"] = []
+    assert any("beyond iam:PassRole" in p for p in rules.problems(variables, timed))

@@ -170,6 +170,23 @@ def parser() -> argparse.ArgumentParser:
         "verify", parents=[api], help="verify the whole journal; exit 2 if it is broken"
     )
     verify.set_defaults(run=_api(lambda c, a, o: commands.ledger_verify(c, o, as_json=a.json)))
+
+    companies = sub.add_parser("companies", help="client companies").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    backfill = companies.add_parser(
+        "backfill-members",
+        parents=[api],
+        help="give every company registered before teams its owner member (idempotent)",
+    )
+    backfill.add_argument(
+        "--page-size", type=_limit, default=50, help="companies per call (1-100, default 50)"
+    )
+    backfill.set_defaults(
+        run=_api(
+            lambda c, a, o: commands.backfill_members(c, o, page_size=a.page_size, as_json=a.json)
+        )
+    )
     return root
 
 

@@ -238,6 +238,35 @@ def _tip(tip: Any) -> str:
     return "none" if tip is None else str(tip)
 
 
+# companies ----------------------------------------------------------------------
+
+
+async def backfill_members(
+    api: AdminApi, console: Console, *, page_size: int, as_json: bool
+) -> int:
+    """Every page of companies, until the last: each company without its
+    owner member gets one (conditional writes, so running it again, or two
+    runs at once, add nothing twice)."""
+    scanned = added = pages = 0
+    cursor: str | None = None
+    while True:
+        request: dict[str, Any] = {"limit": page_size}
+        if cursor is not None:
+            request["cursor"] = cursor
+        body = await api.post("/v1/admin/companies/backfill-members", request)
+        pages += 1
+        scanned += int(body.get("scanned", 0))
+        added += int(body.get("added", 0))
+        cursor = body.get("nextCursor")
+        if cursor is None:
+            break
+    if as_json:
+        console.json({"pages": pages, "scanned": scanned, "added": added})
+    else:
+        console.say(f"companies read: {scanned}; owner members added: {added}")
+    return OK
+
+
 # shared -------------------------------------------------------------------------
 
 

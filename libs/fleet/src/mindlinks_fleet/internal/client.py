@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from mindlinks_fleet.events import CompanyStatus
 from mindlinks_fleet.teams import CompanyRole
@@ -239,6 +239,31 @@ MEMBERSHIPS = Call(
     summary="The companies a user is a member of, and their role in each (empty: none).",
 )
 
+
+class BackfillMembers(ApiModel):
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Annotated[str, StringConstraints(max_length=2048)] | None = None
+
+
+class MembersBackfilled(ApiModel):
+    scanned: int
+    """Companies read in this page."""
+    added: int
+    """Owners written (the companies that had none)."""
+    next_cursor: str | None
+    """``None``: every company was read."""
+
+
+BACKFILL_MEMBERS = Call(
+    "client",
+    "POST",
+    "/internal/clients/members/backfill",
+    MembersBackfilled,
+    callers=("admin",),
+    body=BackfillMembers,
+    summary="Give one page of companies registered before teams their owner member (idempotent).",
+)
+
 ROUTES = (
     COMPANIES,
     REVIEW,
@@ -247,4 +272,5 @@ ROUTES = (
     COMPANY,
     REDEEM_INVITATION,
     MEMBERSHIPS,
+    BACKFILL_MEMBERS,
 )

@@ -12,6 +12,9 @@ whatever else it held. A handler marked ``replay_safe`` — every effect in the
 unit of work, or de-duplicated by itself — is therefore run without reading
 the inbox first (one read less per event); any other handler is only run
 after a read found the event new, as before (ADR 0008).
+
+The queue also carries the service's own timer firings (``mindlinks_kit.timers``):
+those run through ``Timers.fire``, with the same retries and dead letters.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from mindlinks_kit.dynamo import Table, UnitOfWork
 from mindlinks_kit.events.envelope import Delivered, Detail
 from mindlinks_kit.events.lingering import Lingering
 from mindlinks_kit.observability import Metrics
+from mindlinks_kit.timers import FIRING, Firing, Timers
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -85,13 +89,15 @@ class Consumer:
         dynamodb: DynamoDBClient,
         queue_url: str,
         dead_letter_url: str,
-        inbox: Table,
+        inbox: Table | None,
         handlers: Mapping[str, Handler],
         catalog: Mapping[str, Event],
         max_receives: int,
         metrics: Metrics,
+        timers: Timers | None = None,
     ) -> None:
         self.sqs = sqs
+        self.timers = timers
         self.dynamodb = dynamodb
         self.queue_url = queue_url
         self.dead_letter_url = dead_letter_url
@@ -149,11 +155,15 @@ class Consumer:
         except Poison as exc:
             await self._dead_letter(message, f"poison: {exc}", receives)
             return
-        token = current.set(
-            RequestContext(correlation_id=delivered.detail.correlation_id or delivered.id)
-        )
+        correlation = delivered.id
+        if isinstance(delivered, Delivered):
+            correlation = delivered.detail.correlation_id or delivered.id
+        token = current.set(RequestContext(correlation_id=correlation))
         try:
-            await self._process(delivered)
+            if isinstance(delivered, Firing):
+                await self._fire(delivered)
+            else:
+                await self._process(delivered)
         except Exception as exc:
             log.warning(
                 "consumer.handler_failed",
@@ -188,9 +198,11 @@ class Consumer:
         for failed in response.get("Failed", []):
             log.warning("consumer.delete_failed", error=failed.get("Code"))
 
-    def _parse(self, body: str) -> Delivered[Any]:
+    def _parse(self, body: str) -> Delivered[Any] | Firing:
         try:
             envelope = json.loads(body)
+            if isinstance(envelope, dict) and FIRING in envelope:
+                return self._firing(envelope)
             name = envelope["detail-type"]
             detail = Detail.model_validate(envelope["detail"])
         except (ValueError, KeyError, TypeError, ValidationError) as exc:
@@ -204,8 +216,26 @@ class Consumer:
             raise Poison(f"invalid {name} payload: {exc.errors()[:3]}") from exc
         return Delivered(name, str(envelope.get("source", "")), detail, payload)
 
+    def _firing(self, envelope: dict[str, Any]) -> Firing:
+        try:
+            firing = Firing.of(envelope)
+        except (KeyError, TypeError) as exc:
+            raise Poison(f"not a timer firing: {exc!r}"[:300]) from exc
+        if self.timers is None or firing.name not in self.timers.handlers:
+            raise Poison(f"no handler for timer {firing.name!r}")
+        return firing
+
+    async def _fire(self, firing: Firing) -> None:
+        assert self.timers is not None  # _firing checked
+        if not await self.timers.fire(firing):
+            self.metrics.count("EventsDuplicate", event=firing.name)
+            return
+        self.metrics.count("EventsHandled", event=firing.name)
+
     async def _process(self, delivered: Delivered[Any]) -> None:
         handler = self.handlers[delivered.name]
+        if self.inbox is None:
+            raise RuntimeError("a service that consumes events has an inbox")
         if not is_replay_safe(handler) and await self.inbox.get({"eventId": delivered.id}):
             self.metrics.count("EventsDuplicate", event=delivered.name)
             return

@@ -9,6 +9,7 @@ from fastapi import Query
 from mindlinks_admin.api.common import AdminActor, admin_router, page_of
 from mindlinks_admin.deps import Deps
 from mindlinks_admin.schemas import (
+    BackfillIn,
     CompanyOut,
     ContractorOut,
     OptionalReasonIn,
@@ -99,6 +100,14 @@ async def revoke_company(company_id: Id, body: ReasonIn, actor: AdminActor, deps
     """An active company is taken out of service (``rejected``, its owner told
     why) and its registry number freed, e.g. for a claim held for it. Audited."""
     return await deps.people.revoke_company(actor, company_id, body.reason)
+
+
+@router.post("/companies/backfill-members")
+async def backfill_members(body: BackfillIn, actor: AdminActor, deps: Deps) -> dict[str, Any]:
+    """Companies registered before teams get their registering account as
+    owner member: one page of companies per call (``nextCursor`` until
+    ``null``); running it again adds nothing. Audited."""
+    return await deps.people.backfill_members(actor, body.limit, body.cursor)
 
 
 @router.get("/contractors")

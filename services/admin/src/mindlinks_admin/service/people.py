@@ -196,6 +196,18 @@ class People:
             apply=lambda: self.companies.revoke(company_id, reason, actor.user_id),
         )
 
+    async def backfill_members(self, actor: Actor, limit: int, cursor: str | None) -> Record:
+        """One page of companies registered before teams get their owner
+        member (idempotent; the operator's migration). Audited."""
+        return await self.audit.change(
+            actor,
+            "company.backfill-members",
+            "companies",
+            reason=None,
+            before={"cursor": cursor, "limit": limit},
+            apply=lambda: self.companies.backfill_members(limit, cursor),
+        )
+
     # contractors and KYC ----------------------------------------------------------
 
     async def contractor_page(

@@ -33,7 +33,6 @@ from mindlinks_client.providers import CompanyRegistry, RegistryCompany, Registr
 from mindlinks_client.vetting import Authority, Status, assess, authority, is_inactive
 from mindlinks_fleet.events import (
     CompanyClaimContested,
-    CompanyMemberChanged,
     CompanyRegistered,
     CompanyReviewed,
 )
@@ -62,7 +61,9 @@ class Store(Protocol):
 
 
 class MemberWrites(Protocol):
-    def add(self, uow: UnitOfWork, member: Member, on_conflict: Exception) -> None: ...
+    def add(
+        self, uow: UnitOfWork, company: Company, member: Member, on_conflict: Exception
+    ) -> None: ...
 
 
 class Names(Protocol):
@@ -154,20 +155,9 @@ class Companies:
         )
         self.store.add(uow, company)  # conditional on the owner (and the number if active)
         # The registering account is the first owner, in the same transaction.
+        # Audited and announced (company.member-added) like every membership change.
         owner = Member(company.id, owner_user_id, CompanyRole.OWNER, at, owner_user_id)
-        self.members.add(uow, owner, on_conflict=CompanyAlreadyRegistered())
-        self.publish(
-            uow,
-            "company.member-added",
-            CompanyMemberChanged(
-                company_id=company.id,
-                company_name=company.trading_name or company.legal_name,
-                user_id=owner_user_id,
-                role=CompanyRole.OWNER,
-                previous_role=None,
-                actor_user_id=owner_user_id,
-            ),
-        )
+        self.members.add(uow, company, owner, on_conflict=CompanyAlreadyRegistered())
         self.publish(
             uow,
             "company.registered",
@@ -218,12 +208,13 @@ class Companies:
 
     async def update(
         self,
-        owner_user_id: str,
+        company_id: str,
         changes: Mapping[str, Any],
         expected_version: int,
         uow: UnitOfWork,
     ) -> Company:
-        current = await self.own(owner_user_id)
+        """A member's edit (``company.update``) of the company they act for."""
+        current = await self.get(company_id)
         updated = revise(
             current, changes, editable=EDITABLE, expected_version=expected_version, noun="company"
         )

@@ -103,13 +103,13 @@ class Invitations:
         self.retention = retention
 
     async def invite(
-        self, owner_user_id: str, email: str, name: str | None, uow: UnitOfWork
+        self, company_id: str, inviter_user_id: str, email: str, name: str | None, uow: UnitOfWork
     ) -> Invitation:
         """Mail the token first and only then record the invitation (in ``uow``):
         a failed mail leaves nothing behind, so the client can simply retry."""
-        company = await self.companies.own(owner_user_id)
-        new = await self.prepare(company, email, name, owner_user_id)
-        inviter = await self.names.name(owner_user_id) or company.legal_name
+        company = await self.companies.get(company_id)
+        new = await self.prepare(company, email, name, inviter_user_id)
+        inviter = await self.names.name(inviter_user_id) or company.legal_name
         await self.mail.invitation(
             invitation_id=new.invitation.id,
             email=new.invitation.email,

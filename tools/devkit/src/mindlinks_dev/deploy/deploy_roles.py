@@ -319,6 +319,7 @@ NAMED = {
     "aws_ecs_cluster": ("name", "arn:ecs:cluster/{}"),
     "aws_ecs_task_definition": ("family", "arn:ecs:task-definition/{}:1"),
     "aws_cloudwatch_event_bus": ("name", "arn:events:event-bus/{}"),
+    "aws_scheduler_schedule_group": ("name", "arn:scheduler:schedule-group/{}"),
     "aws_cloudtrail": ("name", "arn:cloudtrail:trail/{}"),
     "aws_backup_vault": ("name", "arn:backup:backup-vault:{}"),
     "aws_elasticache_replication_group": (

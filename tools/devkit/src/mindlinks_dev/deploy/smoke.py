@@ -65,9 +65,7 @@ class Read:
 READS: Mapping[str, Read] = {
     "auth": Read("client", "/v1/auth/me", fields=("id", "email", "role")),
     "user": Read("client", "/v1/users/me", fields=("userId", "email")),
-    "client": Read(
-        "client", "/v1/clients/me", fields=("id",), problems=("company-not-registered",)
-    ),
+    "client": Read("client", "/v1/clients/me", fields=("id",), problems=("company-required",)),
     "contractor": Read(
         "contractor", "/v1/contractors/me", fields=("id",), problems=("contractor-not-onboarded",)
     ),

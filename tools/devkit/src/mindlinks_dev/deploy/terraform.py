@@ -8,9 +8,10 @@ the platform module's ``for_each`` over ``services``, ``tables``, ``buckets``
 and ``subscriptions`` creates one ECS service, target group, listener rule,
 task role, log group and alarm set per service, one DynamoDB table per table
 (derived outbox/inbox/idempotency included), one bucket per bucket and one
-rule + queue + DLQ per consuming service. ``task_policies`` holds each service's
-task role (``mindlinks_dev.iam.policy``), with references the platform turns
-into ARNs. Physical names follow the local
+queue + DLQ per service with a queue (a rule feeding it when it consumes
+events; EventBridge Scheduler's role may send to it when it has timers).
+``task_policies`` holds each service's task role (``mindlinks_dev.iam.policy``),
+with references the platform turns into ARNs. Physical names follow the local
 bootstrap: ``<prefix><service>-<table>``, queues ``<prefix><service>`` and
 ``-dlq``, rules ``<prefix><service>-subscriptions``, buckets ``<prefix><bucket>``.
 """
@@ -66,8 +67,11 @@ def table_variables(service: str, table: Table) -> dict[str, Any]:
     }
 
 
-def event_pattern(fleet: Fleet, service: Service) -> str:
-    """The EventBridge pattern of a consumer's rule, as the bootstrap writes it."""
+def event_pattern(fleet: Fleet, service: Service) -> str | None:
+    """The EventBridge pattern of a consumer's rule, as the bootstrap writes
+    it; None for a queue only its own timers fire to."""
+    if not service.consumes:
+        return None
     pattern = {
         "source": sorted({f"mindlinks.{fleet.event(e).producer}" for e in service.consumes}),
         "detail-type": sorted(service.consumes),
@@ -90,6 +94,7 @@ def service_variables(fleet: Fleet, service: Service, priority: int) -> dict[str
         "tables": [f"{service.name}-{t.name}" for t in fleet.tables(service.name)],
         "buckets": [b.name for b in service.buckets],
         "consumes": bool(service.queue),
+        "timers": bool(service.timers),
         "publishes": bool(fleet.publishes(service.name)),
         "issues_service_tokens": service.name == TOKEN_ISSUER,
         "peers": list(service.peers),
@@ -127,6 +132,7 @@ def variables(fleet: Fleet) -> dict[str, Any]:
                 "event_pattern": event_pattern(fleet, s),
                 # as the bootstrap: the consumer dead-letters at max_receives itself
                 "max_receive_count": s.max_receives + 2,
+                "timers": bool(s.timers),
             }
             for s in fleet.services
             if s.queue

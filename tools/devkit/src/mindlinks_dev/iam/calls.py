@@ -11,7 +11,9 @@ same name unless AWS says otherwise:
 - batches, listings and heads map to their action (``SendMessageBatch`` →
   ``sqs:SendMessage``, ``ListObjectsV2`` → ``s3:ListBucket``, ``HeadObject`` →
   ``s3:GetObject``); a presigned POST is a ``PutObject`` by whoever signed it;
-- a query or scan of an index is on ``table/<name>/index/<index>``.
+- a query or scan of an index is on ``table/<name>/index/<index>``;
+- a schedule is ``schedule/<group>/<name>``, and creating or changing one
+  passes the scheduler its role (``iam:PassRole`` on ``role/timers``).
 
 Encryption adds KMS uses the emulator cannot show: every table, bucket and
 secret and the queues are encrypted with a customer managed key
@@ -30,6 +32,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from mindlinks_dev.iam.policy import SCHEDULER_ROLE
+
 IAM_PREFIX = {
     "dynamodb": "dynamodb",
     "sqs": "sqs",
@@ -37,7 +41,9 @@ IAM_PREFIX = {
     "s3": "s3",
     "secrets-manager": "secretsmanager",
     "kms": "kms",
+    "scheduler": "scheduler",
 }
+PASSES_THE_SCHEDULER_ROLE = frozenset({"CreateSchedule", "UpdateSchedule"})
 RENAMED = {
     ("sqs", "SendMessageBatch"): "SendMessage",
     ("sqs", "DeleteMessageBatch"): "DeleteMessage",
@@ -211,6 +217,9 @@ def direct_needs(call: Call) -> list[tuple[str, str]]:
         return [(action, f"secret/{_logical(secret, call.prefix)}")]
     if prefix == "kms":
         return [(action, _key_ref(targets["KeyId"], call.prefix))]
+    if prefix == "scheduler":
+        group = _logical(targets.get("GroupName", "default"), call.prefix)
+        return [(action, f"schedule/{group}/{targets.get('Name', '*')}")]
     return [(action, "*")]
 
 
@@ -235,4 +244,7 @@ def needs(call: Call) -> list[Need]:
     for action, ref in direct_needs(call):
         found.append(Need(action, ref))
         found.extend(encryption_needs(action, ref))
+    if call.api == "scheduler" and call.operation in PASSES_THE_SCHEDULER_ROLE:
+        passed = (("iam:PassedToService", "scheduler.amazonaws.com"),)
+        found.append(Need("iam:PassRole", SCHEDULER_ROLE, passed))
     return list(dict.fromkeys(found))

@@ -4,7 +4,9 @@ The statements name resources by reference, not by ARN: ``table/<service>-<table
 (``/index/*`` for its indexes), ``bucket/<name>`` (``/*`` for its objects),
 ``queue/<service>`` and ``queue/<service>-dlq``, ``bus/<bus>``,
 ``secret/<name>`` (``service/<name>``, ``auth/signing-keys``), ``key/<purpose>``
-(``data``, ``secrets``, ``messaging``) and ``*``. Terraform resolves them to the
+(``data``, ``secrets``, ``messaging``), ``schedule/timers/<service>-*`` (its
+timers' schedules), ``role/timers`` (the role EventBridge Scheduler sends
+firings with) and ``*``. Terraform resolves them to the
 environment's ARNs (``infra/terraform/platform``, ``local.resource_arns``); the
 permission check resolves the AWS calls the services make in the test suite to
 the same references (``mindlinks_dev.iam.calls``), so both read one policy.
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mindlinks_kit.declaration import Fleet
+from mindlinks_kit.timer_schedules import SCHEDULE_GROUP
 
 TOKEN_ISSUER = "auth"  # noqa: S105 - a service name
 """Mints service tokens: reads every service's secret (``service/<name>``) and
@@ -69,6 +72,14 @@ REWRITES = (
 )
 """What may never touch an append-only table, denied explicitly: a deny wins
 over any allow that a later policy might add to the role."""
+SCHEDULER_ROLE = "role/timers"
+"""The role EventBridge Scheduler assumes to deliver timer firings (Terraform's
+``modules/events``): allowed to send to the queue of each service with timers."""
+SCHEDULE_ACTIONS = (
+    "scheduler:CreateSchedule",
+    "scheduler:UpdateSchedule",
+    "scheduler:DeleteSchedule",
+)
 QUEUE_CONSUMER = (
     "sqs:ReceiveMessage",
     "sqs:DeleteMessage",
@@ -169,12 +180,27 @@ def task_policy(fleet: Fleet, service: str) -> tuple[Statement, ...]:
     if spec.queue:
         queue, dead_letters = f"queue/{spec.queue}", f"queue/{spec.queue}-dlq"
         statements.append(Statement("ConsumeOwnQueue", QUEUE_CONSUMER, (queue,)))
-        # The operator's replay (kit/operations.py) sends a dead letter back.
+        # The operator's replay (kit/operations.py) sends a dead letter back;
+        # the timers' sweep sends the firings of timers past due (kit/timers.py).
         statements.append(Statement("ReplayIntoOwnQueue", ("sqs:SendMessage",), (queue,)))
         # The consumer dead-letters a message itself after max_receives; the
         # operator lists, replays and discards what is there.
         statements.append(
             Statement("OwnDeadLetterQueue", ("sqs:SendMessage", *QUEUE_CONSUMER), (dead_letters,))
+        )
+    if spec.timers:
+        # Its own schedules only: every schedule name starts with the service's.
+        schedules = (f"schedule/{SCHEDULE_GROUP}/{service}-*",)
+        statements.append(Statement("OwnTimerSchedules", SCHEDULE_ACTIONS, schedules))
+        statements.append(
+            Statement(
+                "PassTheTimersRole",
+                ("iam:PassRole",),
+                (SCHEDULER_ROLE,),
+                conditions=(
+                    Condition("StringEquals", "iam:PassedToService", ("scheduler.amazonaws.com",)),
+                ),
+            )
         )
     if publishes:
         statements.append(

@@ -8,7 +8,8 @@
 - every resource is one of the service's own: its tables and their indexes,
   its buckets, its queue and dead-letter queue, the bus when it publishes, its
   own service secret (the token issuer: every service's, and the signing
-  keys), a platform key;
+  keys), a platform key, and with timers its own schedules and the role the
+  scheduler sends firings with (passed to the scheduler only);
 - an append-only table is allowed no rewriting action and explicitly denied
   every one (``policy.REWRITES``).
 
@@ -22,10 +23,22 @@ import fnmatch
 from collections.abc import Mapping
 from typing import Any
 
-from mindlinks_dev.iam.policy import REWRITES, TOKEN_ISSUER
+from mindlinks_dev.iam.policy import REWRITES, SCHEDULER_ROLE, TOKEN_ISSUER
 from mindlinks_kit.declaration import Fleet
+from mindlinks_kit.timer_schedules import SCHEDULE_GROUP
 
-DATA_STORES = ("dynamodb", "s3", "sqs", "secretsmanager", "kms", "events", "ssm", "elasticache")
+DATA_STORES = (
+    "dynamodb",
+    "s3",
+    "sqs",
+    "secretsmanager",
+    "kms",
+    "events",
+    "ssm",
+    "elasticache",
+    "scheduler",
+    "iam",
+)
 NO_RESOURCE_LEVEL = ("xray:", "ecr:GetAuthorizationToken")
 """Actions AWS authorises only on ``"*"``."""
 KEYS = ("key/data", "key/secrets", "key/messaging")
@@ -54,6 +67,8 @@ def own_resources(fleet: Fleet, service: str) -> set[str]:
     if fleet.publishes(service):
         own.add(f"bus/{fleet.bus}")
     own.add(f"secret/service/{service}")
+    if spec.timers:
+        own |= {f"schedule/{SCHEDULE_GROUP}/{service}-*", SCHEDULER_ROLE}
     if service == TOKEN_ISSUER:
         own |= {f"secret/service/{s.name}" for s in fleet.services}
         own.add("secret/auth/signing-keys")
@@ -62,6 +77,14 @@ def own_resources(fleet: Fleet, service: str) -> set[str]:
 
 def _covers(patterns: list[str], value: str) -> bool:
     return any(fnmatch.fnmatchcase(value.lower(), p.lower()) for p in patterns)
+
+
+def _passed_to_the_scheduler(statement: Mapping[str, Any]) -> bool:
+    """Only ``iam:PassRole``, and only to EventBridge Scheduler."""
+    return statement["actions"] == ["iam:PassRole"] and any(
+        c["variable"] == "iam:PassedToService" and c["values"] == ["scheduler.amazonaws.com"]
+        for c in statement.get("conditions", [])
+    )
 
 
 def problems(variables: Mapping[str, Any], fleet: Fleet) -> list[str]:
@@ -96,6 +119,8 @@ def problems(variables: Mapping[str, Any], fleet: Fleet) -> list[str]:
                         found.append(f"{name}: {sid}: '*' resource for {actions}")
                 elif resource not in own:
                     found.append(f"{name}: {sid}: {resource} is not one of the service's own")
+                elif resource == SCHEDULER_ROLE and not _passed_to_the_scheduler(statement):
+                    found.append(f"{name}: {sid}: {resource} beyond iam:PassRole to the scheduler")
                 elif resource in append_only:
                     for action in REWRITES:
                         if _covers(actions, action):

@@ -174,15 +174,16 @@ def wiring_problems(root: Path, tree: Tree, fleet: Fleet) -> list[str]:
             f"observability: {key[0]}.{key[1]} not for_each {for_each}",
         )
     events = resources_in(tree, root / "modules" / "events")
-    for key in (
-        ("aws_sqs_queue", "this"),
-        ("aws_sqs_queue", "dlq"),
-        ("aws_cloudwatch_event_rule", "this"),
-        ("aws_sqs_queue_policy", "this"),
+    for key, each in (
+        (("aws_sqs_queue", "this"), "${var.subscriptions}"),
+        (("aws_sqs_queue", "dlq"), "${var.subscriptions}"),
+        # A rule only where the service consumes events (not for timers alone).
+        (("aws_cloudwatch_event_rule", "this"), "${local.consumers}"),
+        (("aws_sqs_queue_policy", "this"), "${local.consumers}"),
     ):
         expect(
             found,
-            events.get(key, {}).get("for_each") == "${var.subscriptions}",
+            events.get(key, {}).get("for_each") == each,
             f"events: {key[0]}.{key[1]} not per subscription",
         )
     data = resources_in(tree, root / "modules" / "data")
