@@ -15,8 +15,12 @@ from mindlinks_dev.demo import Person, Story
 
 @pytest.fixture(scope="module")
 def person(edge: httpx.Client) -> Person:
+    """A client owning a company: routes acting for a company check the
+    membership before the input (a client of none hears ``company-required``)."""
     someone = Person(f"input-{uuid.uuid4().hex[:8]}@example.com", "Ida Input", "client")
-    Story(edge, lambda _: None).sign_up(someone)
+    story = Story(edge, lambda _: None)
+    story.sign_up(someone)
+    story.register_company(someone)
     return someone
 
 

@@ -123,7 +123,8 @@ LAYOUTS: dict[str, tuple[Record[Any], str]] = {
     "signature signatures": (
         signature.SIGNATURES,
         "id contractId role signerUserId signatureName signedAt ipAddress userAgent pdfSha256"
-        " state ledgerSeq ledgerEntryHash ledgerRecordedAt finalPdfSha256 partyName",
+        " state ledgerSeq ledgerEntryHash ledgerRecordedAt finalPdfSha256 partyName"
+        " companyId companyRole",
     ),
     "signature declines": (
         signature.DECLINES,

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Annotated
 
 import pytest
+from fastapi import APIRouter, Depends, FastAPI
 
+from mindlinks_kit.app import check_actions
 from mindlinks_kit.auth import Principal
 from mindlinks_kit.declaration import Call, Fleet, Service, Tenancy
 from mindlinks_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from mindlinks_kit.internal import api_routes
+from mindlinks_kit.openapi import document_problems, tenant_action
 from mindlinks_kit.schemas import ApiModel
-from mindlinks_kit.tenancy import Members, Membership, resolve
+from mindlinks_kit.tenancy import Acting, Members, Membership, acting, acting_or, resolve
 
 
 class Answer(ApiModel):
@@ -27,6 +33,7 @@ class NoTenant(Conflict):
 
 
 class Which(InvalidInput):
+    status = 400
     code = "which-tenant"
 
 
@@ -149,3 +156,72 @@ def test_the_fleet_refuses_a_tenancy_that_does_not_add_up() -> None:
     bad = Tenancy(**{**TENANCY.__dict__, "permissions": {"x": ("nobody",)}})
     with pytest.raises(ValueError, match="unknown tenant roles"):
         Fleet(**kwargs, tenancy=bad)  # type: ignore[arg-type]
+
+
+def test_routes_acting_for_a_tenant_document_its_header_and_refusals() -> None:
+    app = FastAPI()
+    router = APIRouter()
+
+    @router.post("/books")
+    async def write(who: Annotated[Acting, Depends(acting("books.write"))]) -> None:
+        """A boss writes the books."""
+
+    @router.get("/books")
+    async def read(who: Annotated[Acting, Depends(acting_or("books.read", "auditor"))]) -> None:
+        """Anyone of the tenant reads them, and so does an auditor."""
+
+    @router.get("/open")
+    async def open_route() -> None:
+        """No tenant here."""
+
+    app.include_router(router)
+    document_problems(app, TENANCY)
+    paths = app.openapi()["paths"]
+    written = paths["/books"]["post"]
+    [header] = [p for p in written["parameters"] if p["in"] == "header"]
+    assert (header["name"], header["required"]) == ("X-Tenant", False)
+    assert "`books.write`: roles boss." in header["description"]
+    assert written["x-tenant-action"] == "books.write"
+    for status, code in (("400", "which-tenant"), ("403", "role-refused")):
+        assert f"`{code}`" in written["responses"][status]["description"]
+    for status, code in (("404", "tenant-not-found"), ("409", "no-tenant")):
+        response = written["responses"][status]
+        assert f"`{code}`" in response["description"]
+        assert "application/problem+json" in response["content"]
+    assert (
+        "auditor accounts act as themselves"
+        in paths["/books"]["get"]["parameters"][0]["description"]
+    )
+    opened = paths["/open"]["get"]
+    assert "parameters" not in opened
+    assert "x-tenant-action" not in opened
+    assert "400" not in opened["responses"]
+    assert [tenant_action(r) for r in api_routes(app.routes)] == [
+        "books.write",
+        "books.read",
+        None,
+    ]
+
+
+def test_a_route_naming_an_undeclared_action_stops_the_start() -> None:
+    """Routers included lazily are checked too (their routes are not the app's own)."""
+    app = FastAPI()
+    router = APIRouter()
+
+    @router.get("/books/burn")
+    async def burn(who: Annotated[Acting, Depends(acting("books.burn"))]) -> None:
+        """Not in the permission table."""
+
+    app.include_router(router)
+    fleet = SimpleNamespace(tenancy=TENANCY)
+    with pytest.raises(RuntimeError, match=r"undeclared actions \['books.burn'\]"):
+        check_actions(app, fleet, "app")  # type: ignore[arg-type]
+    router.routes.clear()
+
+    @router.get("/books")
+    async def read(who: Annotated[Acting, Depends(acting("books.read"))]) -> None:
+        """Declared, and ``app`` may ask ``org`` for memberships."""
+
+    check_actions(app, fleet, "app")  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="may not call"):
+        check_actions(app, fleet, "stranger")  # type: ignore[arg-type]

@@ -275,8 +275,9 @@ async def test_internal_company_routes(fleet: Running, world: World) -> None:
     service = fleet.service_bearer("contract")
     by_id = await world.client.get(f"/internal/clients/companies/{company['id']}", headers=service)
     assert (by_id.status_code, by_id.json()) == (200, record)
+    admin = fleet.service_bearer("admin")  # by owner: the admin service's lookup only
     by_owner = await world.client.get(
-        f"/internal/clients/companies/by-owner/{owner.user_id}", headers=service
+        f"/internal/clients/companies/by-owner/{owner.user_id}", headers=admin
     )
     assert (by_owner.status_code, by_owner.json()) == (200, record)
 
@@ -295,7 +296,7 @@ async def test_internal_company_routes(fleet: Running, world: World) -> None:
     )
     world.problem(
         await world.client.get(
-            f"/internal/clients/companies/by-owner/{uuid.uuid4().hex}", headers=service
+            f"/internal/clients/companies/by-owner/{uuid.uuid4().hex}", headers=admin
         ),
         404,
         "company-not-registered",

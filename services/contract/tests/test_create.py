@@ -158,7 +158,7 @@ async def test_the_company_must_be_active(world: Parties) -> None:
     response = await world.fleet.client("contract").post(
         "/v1/contracts", json=world.body(contractor), headers=nobody
     )
-    world.problem(response, 409, "company-not-active")
+    world.problem(response, 409, "company-required")
 
 
 async def test_the_contractor_must_work_with_the_company(world: Parties) -> None:

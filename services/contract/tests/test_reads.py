@@ -62,12 +62,16 @@ async def test_lists_hold_only_the_callers_contracts(world: Parties) -> None:
     for headers in (other_client.headers, other_contractor.headers):
         listed = await contract_api.get("/v1/contracts", headers=headers)
         assert mine["id"] not in [c["id"] for c in listed.json()["items"]]
-    # A client without a company and a contractor without a profile have none.
-    for role in ("client", "contractor"):
-        empty = await contract_api.get(
-            "/v1/contracts", headers=world.headers(uuid.uuid4().hex, role)
-        )
-        assert empty.json() == {"items": [], "nextCursor": None}
+    # A contractor without a profile has none; a client without a company is
+    # told to register one (or join a team).
+    empty = await contract_api.get(
+        "/v1/contracts", headers=world.headers(uuid.uuid4().hex, "contractor")
+    )
+    assert empty.json() == {"items": [], "nextCursor": None}
+    lonely = await contract_api.get(
+        "/v1/contracts", headers=world.headers(uuid.uuid4().hex, "client")
+    )
+    world.problem(lonely, 409, "company-required")
 
 
 async def test_a_cursor_only_works_for_its_own_list(world: Parties) -> None:

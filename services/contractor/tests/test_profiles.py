@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mindlinks_dev.harness import Running
+from mindlinks_dev.parties import add_member
 from mindlinks_dev.problem import needs_a_user_token
+from mindlinks_fleet.teams import COMPANY_HEADER
 
 if TYPE_CHECKING:
     from conftest import World
@@ -136,10 +138,13 @@ async def test_who_sees_a_contractor(fleet: Running, world: World) -> None:
     }
 
     other_owner = await world.company_owner()  # a company, but not engaged with them
-    companyless = await world.account("client")
     other_contractor = await world.account()
-    for headers in (other_owner.headers, companyless.headers, other_contractor.headers):
+    for headers in (other_owner.headers, other_contractor.headers):
         world.problem(await world.contractor.get(path, headers=headers), 404, "not-found")
+    companyless = await world.account("client")
+    world.problem(
+        await world.contractor.get(path, headers=companyless.headers), 409, "company-required"
+    )
     world.problem(
         await world.contractor.get(
             f"/v1/contractors/{uuid.uuid4().hex}", headers=contractor.headers
@@ -153,6 +158,50 @@ async def test_who_sees_a_contractor(fleet: Running, world: World) -> None:
         401,
         "unauthorized",
     )
+
+
+async def company_of(world: World, owner_headers: dict[str, str]) -> str:
+    me = await world.client.get("/v1/clients/me", headers=owner_headers)
+    assert me.status_code == 200, me.text
+    return str(me.json()["id"])
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "manager", "finance", "viewer"])
+async def test_every_member_of_an_engaged_company_sees_the_contractor(
+    fleet: Running, world: World, role: str
+) -> None:
+    """``contractors.read`` is every company role's: each sees the engaged
+    contractor without private fields, as the owner does."""
+    owner, _, accepted = await world.onboarded()
+    path = f"/v1/contractors/{accepted['contractor']['id']}"
+    company = await company_of(world, owner.headers)
+    member = uuid.uuid4().hex
+    await add_member(fleet, company, member, role, owner.user_id)
+    seen = await world.contractor.get(path, headers=fleet.bearer(member, "client"))
+    assert seen.status_code == 200, seen.text
+    assert seen.json() == (await world.contractor.get(path, headers=owner.headers)).json()
+    assert seen.json()["taxId"] is None
+
+
+async def test_a_member_of_two_companies_names_the_one_it_acts_for(
+    fleet: Running, world: World
+) -> None:
+    owner, _, accepted = await world.onboarded()
+    path = f"/v1/contractors/{accepted['contractor']['id']}"
+    engaged = await company_of(world, owner.headers)
+    other_owner = await world.company_owner()
+    other = await company_of(world, other_owner.headers)
+    # The other company's owner is also a viewer of the engaged one.
+    await add_member(fleet, engaged, other_owner.user_id, "viewer", owner.user_id)
+    headers = other_owner.headers
+    world.problem(await world.contractor.get(path, headers=headers), 400, "company-header-required")
+    as_engaged = await world.contractor.get(path, headers={**headers, COMPANY_HEADER: engaged})
+    assert as_engaged.status_code == 200, as_engaged.text
+    as_other = await world.contractor.get(path, headers={**headers, COMPANY_HEADER: other})
+    world.problem(as_other, 404, "not-found")
+    # A company the caller is not a member of answers as an unknown one.
+    unknown = {**headers, COMPANY_HEADER: uuid.uuid4().hex}
+    world.problem(await world.contractor.get(path, headers=unknown), 404, "company-not-found")
 
 
 async def test_internal_records(fleet: Running, world: World) -> None:

@@ -36,13 +36,17 @@ from mindlinks_kit.events.envelope import Detail
 
 
 class StandIns:
-    """The contract and contractor services' internal routes that payment calls
-    (``GET /internal/contracts/{id}``, ``GET /internal/contractors/by-user/{userId}``),
-    answering from what a test gives them."""
+    """The contract, contractor and client services' internal routes that
+    payment calls (``GET /internal/contracts/{id}``,
+    ``GET /internal/contractors/by-user/{userId}``,
+    ``GET /internal/clients/members/{userId}``), answering from what a test
+    gives them."""
 
     def __init__(self) -> None:
         self.contracts: dict[str, dict[str, Any]] = {}
         self.contractors_by_user: dict[str, dict[str, Any]] = {}
+        self.members: dict[str, dict[str, str]] = {}
+        """user id → {company id: role}."""
         self.callers: list[str] = []
         """The ``sub`` of every service token presented (who called)."""
 
@@ -65,6 +69,19 @@ class StandIns:
             if contract_id not in self.contracts:
                 raise HTTPException(404)
             return self.contracts[contract_id]
+
+        return app
+
+    def client_app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/internal/clients/members/{user_id}")
+        async def members(
+            user_id: str, authorization: str | None = Header(default=None)
+        ) -> dict[str, Any]:
+            self._caller(authorization)
+            found = self.members.get(user_id, {})
+            return {"items": [{"companyId": c, "role": r} for c, r in found.items()]}
 
         return app
 
@@ -93,6 +110,7 @@ async def fleet(start_services: StartServices) -> AsyncIterator[Running]:
 def wire(running: Running, stand_ins: StandIns) -> None:
     """Peers → stand-ins; the local Stripe's webhooks → the app itself."""
     runtime = running.runtime("payment")
+    runtime.peers.mount("client", httpx.ASGITransport(app=stand_ins.client_app()))
     runtime.peers.mount("contract", httpx.ASGITransport(app=stand_ins.contract_app()))
     runtime.peers.mount("contractor", httpx.ASGITransport(app=stand_ins.contractor_app()))
     running.apps["payment"].state.stand_ins = stand_ins
@@ -201,7 +219,18 @@ class Payments:
         contract.client = self.headers(contract.client_user_id, "client")
         contract.contractor = self.headers(contract.contractor_user_id, "contractor")
         self.stand_ins.contracts[contract.id] = contract.document()
+        self.stand_ins.members[contract.client_user_id] = {contract.client_company_id: "owner"}
         return contract
+
+    def member(self, contract: Contract, role: str, user_id: str | None = None) -> dict[str, str]:
+        """Headers of a ``client`` account with ``role`` in the contract's client
+        company (a new account, or ``user_id``'s: then a member of several)."""
+        user_id = user_id or uuid.uuid4().hex
+        self.stand_ins.members.setdefault(user_id, {})[contract.client_company_id] = role
+        members = self.fleet.runtime("payment").members
+        if members is not None:
+            members.forget(user_id)  # as the company.member-added revocation does
+        return self.headers(user_id, "client")
 
     async def publish(self, contract: Contract, event_id: str | None = None) -> str:
         """``ledger.contract-activated`` on the bus, in the ledger's envelope."""

@@ -59,12 +59,15 @@ def test_ids_are_stable_per_item_and_distinct() -> None:
 
 
 def test_who_sees_a_contract_and_how() -> None:
-    assert PARTIES.side(Caller("u-client", "client")) == "client"
+    # Any member of the client company is on its side, whoever drafted it.
+    assert PARTIES.side(Caller("u-client", "client", company_id="co-1")) == "client"
+    assert PARTIES.side(Caller("another", "client", company_id="co-1")) == "client"
     assert PARTIES.side(Caller("u-contractor", "contractor")) == "contractor"
     assert PARTIES.side(Caller("anyone", "admin")) == "admin"
     assert PARTIES.side(Caller("u-client", "contractor")) is None
     assert PARTIES.side(Caller("u-contractor", "client")) is None
-    assert PARTIES.side(Caller("other", "client")) is None
+    assert PARTIES.side(Caller("u-client", "client")) is None  # acting for no company
+    assert PARTIES.side(Caller("u-client", "client", company_id="co-2")) is None
 
 
 def test_the_last_release_pays_out_the_contract() -> None:

@@ -140,7 +140,7 @@ async def world(
         payments = connect(running)
         if REAL_PEERS:  # the real peers replace the stand-ins wire() mounted
             peers = running.runtime("payment").peers
-            for name in ("contract", "contractor"):
+            for name in ("client", "contract", "contractor"):
                 peers.mount(name, httpx.ASGITransport(app=running.apps[name]))
         yield payments
 
@@ -182,12 +182,16 @@ async def test_before_activation_the_contract_service_names_the_parties(
     for headers in (contract.client, contract.contractor):
         body = await payments.schedule(contract, headers)
         assert body == {"contractId": contract.id, "items": [], "allReleased": False}
-    for role in ("client", "contractor"):
-        stranger = payments.headers(uuid.uuid4().hex, role)
-        response = await payments.client.get(
-            f"/v1/payments/contracts/{contract.id}/schedule", headers=stranger
-        )
-        payments.problem(response, 404, "not-found")
+    lonely = payments.headers(uuid.uuid4().hex, "client")
+    response = await payments.client.get(
+        f"/v1/payments/contracts/{contract.id}/schedule", headers=lonely
+    )
+    payments.problem(response, 409, "company-required")
+    stranger = payments.headers(uuid.uuid4().hex, "contractor")
+    response = await payments.client.get(
+        f"/v1/payments/contracts/{contract.id}/schedule", headers=stranger
+    )
+    payments.problem(response, 404, "not-found")
     unknown = await payments.client.get(
         f"/v1/payments/contracts/{uuid.uuid4().hex}/schedule", headers=contract.client
     )

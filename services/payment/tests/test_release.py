@@ -195,7 +195,16 @@ async def test_a_simultaneous_release_of_the_last_two_items_cannot_both_say_not_
     first, second = await escrows(payments, contract)
     deps = fleet.deps("payment")
     uow = deps.runtime.uow()
-    await deps.payments.release(Caller(contract.client_user_id, "client"), first["escrowId"], uow)
+    await deps.payments.release(
+        Caller(
+            contract.client_user_id,
+            "client",
+            company_id=contract.client_company_id,
+            moves_money=True,
+        ),
+        first["escrowId"],
+        uow,
+    )
     assert (await release(payments, second["escrowId"], contract.client, key())).status_code == 200
     with pytest.raises(ReleaseConflict):
         await uow.commit()
@@ -219,7 +228,9 @@ async def test_release_authorization(fleet: Running, payments: Payments) -> None
     payments.problem(await post(path, headers={**contract.contractor, **key()}), 403, "forbidden")
     admin = payments.headers(uuid.uuid4().hex, "admin")
     payments.problem(await post(path, headers={**admin, **key()}), 403, "forbidden")
-    stranger = payments.headers(uuid.uuid4().hex, "client")
+    lonely = payments.headers(uuid.uuid4().hex, "client")
+    payments.problem(await post(path, headers={**lonely, **key()}), 409, "company-required")
+    stranger = payments.contract().client  # the owner of another company
     foreign = payments.problem(await post(path, headers={**stranger, **key()}), 404, "not-found")
     unknown = payments.problem(
         await post("/v1/payments/escrow/esc_unknown/release", headers={**contract.client, **key()}),

@@ -47,8 +47,8 @@ async def test_parties_page_through_their_transactions(payments: Payments) -> No
 
 async def test_nobody_lists_another_tenants_transactions(payments: Payments) -> None:
     contract = await payments.activate((100,))
-    for role in ("client", "contractor"):
-        stranger = payments.headers(uuid.uuid4().hex, role)
+    # Another company's owner, a contractor of none of its contracts.
+    for stranger in (payments.contract().client, payments.headers(uuid.uuid4().hex, "contractor")):
         mine = await payments.client.get(PATH, headers=stranger)
         assert mine.json() == {"items": [], "nextCursor": None}
         theirs = await payments.client.get(
@@ -83,9 +83,7 @@ async def test_a_cursor_only_works_for_the_list_it_came_from(payments: Payments)
     [{"limit": 0}, {"limit": 101}, {"limit": "x"}, {"contractId": "has space"}, {"contractId": ""}],
 )
 async def test_bad_queries_are_refused(payments: Payments, params: dict[str, str | int]) -> None:
-    response = await payments.client.get(
-        PATH, params=params, headers=payments.headers(uuid.uuid4().hex, "client")
-    )
+    response = await payments.client.get(PATH, params=params, headers=payments.contract().client)
     payments.problem(response, 422, "invalid-input")
 
 

@@ -82,6 +82,9 @@ async def world(start_services: StartServices) -> AsyncIterator[Parties]:
             peers = fleet.runtime("contract").peers
             peers.mount("client", httpx.ASGITransport(app=directory.client_app()))
             peers.mount("contractor", httpx.ASGITransport(app=directory.contractor_app()))
+            fleet.runtime("signature").peers.mount(
+                "client", httpx.ASGITransport(app=directory.client_app())
+            )
         if not REAL_LEDGER:
             fleet.runtime("signature").peers.mount(
                 "ledger", httpx.ASGITransport(app=directory.ledger_app())

@@ -25,6 +25,8 @@ FIELDS = {
     "pdfSha256",
     "ledgerReceipt",
     "finalPdfSha256",
+    "signerCompanyId",
+    "signerCompanyRole",
     "state",
 }
 
@@ -63,6 +65,10 @@ async def test_a_contracts_signatures_in_signing_order_with_cursors(world: Parti
     [by_client] = first.json()["items"]
     assert set(by_client) == FIELDS  # a typed name and evidence; no image, no bytes
     assert (by_client["signerRole"], by_client["state"]) == ("client", "recorded")
+    assert (by_client["signerCompanyId"], by_client["signerCompanyRole"]) == (
+        client.company_id,
+        "owner",
+    )
     assert isinstance(by_client["ledgerReceipt"]["seq"], int)
     cursor = first.json()["nextCursor"]
     rest = await listed(world, contractId=cid, limit=1, cursor=cursor)

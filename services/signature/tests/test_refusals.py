@@ -107,14 +107,15 @@ async def test_only_the_parties_sign(world: Parties) -> None:
     for outsider in (other_client, other_contractor):
         world.problem(await world.sign(outsider, contract["id"]), 404, "contract-not-found")
     world.problem(await world.sign(client, uuid.uuid4().hex), 404, "contract-not-found")
-    # A party's user id with the other role's token is still not that party.
+    # A party's user id with the other role's token is still not that party:
+    # as a client account it is a member of no company.
     impostor = world.headers(contractor.user_id, "client")
     response = await signature_api.post(
         f"/v1/signatures/contracts/{contract['id']}/sign",
         json={"consent": True, "signatureName": "x"},
         headers=impostor,
     )
-    world.problem(response, 404, "contract-not-found")
+    world.problem(response, 409, "company-required")
     admin = await signature_api.post(
         f"/v1/signatures/contracts/{contract['id']}/sign",
         json={"consent": True, "signatureName": "x"},

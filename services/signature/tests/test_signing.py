@@ -89,7 +89,7 @@ async def test_the_whole_signing_story(world: Parties) -> None:
     certificate = " ".join(final_reader.pages[-1].extract_text().split())
     for expected in (
         "Certificate of completion",
-        "Ada Owner",
+        f"signed for {client.legal_name} by Ada Owner (owner)",
         "Grace B. Hopper",
         contract["pdfSha256"],
         "203.0.113.7",

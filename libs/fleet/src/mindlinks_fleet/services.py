@@ -218,6 +218,7 @@ SERVICES: tuple[Service, ...] = (
                     Index("by-contract", pk=Key("contractId"), sk=Key("createdAt")),
                     Index("by-intent", pk=Key("paymentIntentId")),
                     Index("by-client", pk=Key("clientUserId"), sk=Key("createdAt")),
+                    Index("by-client-company", pk=Key("clientCompanyId"), sk=Key("createdAt")),
                     Index("by-contractor", pk=Key("contractorUserId"), sk=Key("createdAt")),
                     Index("by-status", pk=Key("status"), sk=Key("createdAt")),
                 ),

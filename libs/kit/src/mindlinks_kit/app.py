@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import httpx
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.routing import APIRoute
 
 from mindlinks_kit.auth import JwksKeys, TokenVerifier
 from mindlinks_kit.aws import Aws
@@ -26,7 +25,7 @@ from mindlinks_kit.events.envelope import Delivered
 from mindlinks_kit.events.outbox import Outbox, Relay
 from mindlinks_kit.health import health
 from mindlinks_kit.http import Peers, ServiceTokens
-from mindlinks_kit.internal import check_mounted
+from mindlinks_kit.internal import api_routes, check_mounted
 from mindlinks_kit.middleware import RequestMiddleware
 from mindlinks_kit.observability import Metrics, configure_logging, configure_tracing
 from mindlinks_kit.openapi import PROBLEM_RESPONSES, document_problems
@@ -175,7 +174,7 @@ def create_app(
     if fleet.routes:
         check_mounted(app, fleet, service)
     check_actions(app, fleet, service)
-    document_problems(app)
+    document_problems(app, fleet.tenancy)
     app.add_middleware(RequestMiddleware, tracer=tracer, metrics=metrics)
     return app
 
@@ -183,7 +182,7 @@ def create_app(
 def check_actions(app: FastAPI, fleet: Fleet, service: str) -> None:
     """Refuse to start when a route names an action the fleet's permission
     table does not have, or the service may not look memberships up."""
-    used = declared_actions([r for r in app.routes if isinstance(r, APIRoute)])
+    used = declared_actions(list(api_routes(app.routes)))
     if not used:
         return
     tenancy = fleet.tenancy

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mindlinks_contract.deps import ContractDeps, Deps
-from mindlinks_contract.domain import Contract, PdfKind
+from mindlinks_contract.domain import Contract, PdfKind, Reader
 from mindlinks_contract.schemas import (
     ContractIn,
     DocumentLink,
@@ -27,17 +27,29 @@ from mindlinks_fleet.internal.contract import (
     TransitionIn,
 )
 from mindlinks_kit.app import Transaction
-from mindlinks_kit.auth import CurrentUser, Internal, Principal, roles
+from mindlinks_kit.auth import Internal
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
 from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
+from mindlinks_kit.tenancy import Acting, acting, acting_or
 
 public = APIRouter(prefix="/v1/contracts", tags=["contracts"])
 internal = APIRouter()
-Client = Annotated[Principal, Depends(roles("client"))]
-Party = Annotated[Principal, Depends(roles("client", "contractor"))]
+Drafter = Annotated[Acting, Depends(acting("contracts.draft"))]
+"""A member whose company role drafts, sends and voids its contracts."""
+Party = Annotated[Acting, Depends(acting_or("contracts.read", "contractor"))]
+Reading = Annotated[Acting, Depends(acting_or("contracts.read", "contractor", "admin"))]
+
+
+def _company(user: Acting) -> str:
+    assert user.tenant_id is not None  # acting(...) lets members only in
+    return user.tenant_id
+
+
+def _reader(user: Acting) -> Reader:
+    return Reader(user.user_id, user.principal.role, user.tenant_id)
 
 
 class DocumentTooLarge(Problem):
@@ -48,26 +60,28 @@ class DocumentTooLarge(Problem):
 
 @public.get("/templates")
 async def list_templates(
-    user: Client, deps: Deps, limit: Limit = 20, cursor: Cursor = None
+    user: Drafter, deps: Deps, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[TemplateOut]:
     """The caller's company's templates, newest first."""
-    items, next_cursor = await deps.contracts.templates(user.user_id, limit, cursor)
+    items, next_cursor = await deps.contracts.templates(_company(user), limit, cursor)
     return Page[TemplateOut](items=[TemplateOut.of(t) for t in items], next_cursor=next_cursor)
 
 
 @public.post("/templates", status_code=201)
 async def create_template(
-    body: TemplateIn, user: Client, deps: Deps, uow: Transaction
+    body: TemplateIn, user: Drafter, deps: Deps, uow: Transaction
 ) -> TemplateOut:
     """A template for the company's contracts: ``{{clientName}}``,
     ``{{contractorName}}``, ``{{title}}`` and ``{{startDate}}`` are filled in."""
-    template = await deps.contracts.add_template(user.user_id, body.name, body.body, uow)
+    template = await deps.contracts.add_template(
+        _company(user), user.user_id, body.name, body.body, uow
+    )
     return TemplateOut.of(template)
 
 
 @public.post("", status_code=201, response_model=ContractOut)
 async def create_contract(
-    body: ContractIn, request: Request, user: Client, deps: Deps, key: IdempotencyKey = None
+    body: ContractIn, request: Request, user: Drafter, deps: Deps, key: IdempotencyKey = None
 ) -> JSONResponse:
     """Draft a contract with a contractor engaged with (and verified for) the
     caller's active company; its PDF is rendered and stored. Repeat safely with
@@ -84,12 +98,12 @@ async def create_contract(
     )
 
     async def action(uow: UnitOfWork) -> tuple[int, Any]:
-        contract = await deps.contracts.draft(user.user_id, draft, uow)
+        contract = await deps.contracts.draft(_company(user), user.user_id, draft, uow)
         return 201, contract_out(contract).model_dump(mode="json", by_alias=True)
 
     return await deps.runtime.idempotency.run(
         key,
-        scope=user.user_id,
+        scope=f"{user.user_id}:{_company(user)}",
         request_fingerprint=fingerprint("POST", request.url.path, wire),
         action=action,
     )
@@ -104,54 +118,57 @@ async def list_contracts(
     cursor: Cursor = None,
 ) -> Page[ContractOut]:
     """A client's company's contracts or a contractor's own, newest first."""
-    items, next_cursor = await deps.contracts.page(user.user_id, user.role, status, limit, cursor)
+    items, next_cursor = await deps.contracts.page(_reader(user), status, limit, cursor)
     return Page[ContractOut](items=[contract_out(c) for c in items], next_cursor=next_cursor)
 
 
 @public.get("/{contract_id}")
-async def get_contract(contract_id: Id, user: CurrentUser, deps: Deps) -> ContractOut:
-    """A party's or an admin's; anyone else gets 404, as for an unknown id."""
-    return contract_out(await deps.contracts.visible(user.user_id, user.role, contract_id))
+async def get_contract(contract_id: Id, user: Reading, deps: Deps) -> ContractOut:
+    """The client company's members, the contractor's or an admin's; anyone
+    else gets 404, as for an unknown id."""
+    return contract_out(await deps.contracts.visible(_reader(user), contract_id))
 
 
 @public.get("/{contract_id}/pdf")
 async def get_pdf(
     contract_id: Id,
-    user: CurrentUser,
+    user: Reading,
     deps: Deps,
     kind: Annotated[PdfKind, Query()] = "original",
 ) -> DocumentLink:
     """A presigned download link (valid 5 minutes) and the document's SHA-256;
     ``kind=final`` is the signed document with its certificate of completion."""
-    url, expires_at, sha256 = await deps.contracts.link(user.user_id, user.role, contract_id, kind)
+    url, expires_at, sha256 = await deps.contracts.link(_reader(user), contract_id, kind)
     return DocumentLink(url=url, expires_at=expires_at, sha256=sha256, kind=kind)
 
 
 @public.post("/{contract_id}/send")
-async def send_contract(contract_id: Id, user: Client, deps: Deps) -> ContractOut:
+async def send_contract(contract_id: Id, user: Drafter, deps: Deps) -> ContractOut:
     """``draft`` → ``sent_for_signature``."""
     uow = deps.runtime.uow()
-    contract = await deps.contracts.send(user.user_id, contract_id, uow)
-    await _commit_move(deps, uow, user.user_id, contract_id, "sent_for_signature")
+    contract = await deps.contracts.send(_company(user), user.user_id, contract_id, uow)
+    await _commit_move(deps, uow, user, contract_id, "sent_for_signature")
     return contract_out(contract)
 
 
 @public.post("/{contract_id}/void")
-async def void_contract(contract_id: Id, body: VoidIn, user: Client, deps: Deps) -> ContractOut:
+async def void_contract(contract_id: Id, body: VoidIn, user: Drafter, deps: Deps) -> ContractOut:
     """``draft``/``sent_for_signature``/``client_signed`` → ``voided``."""
     uow = deps.runtime.uow()
-    contract = await deps.contracts.void(user.user_id, contract_id, body.reason, uow)
-    await _commit_move(deps, uow, user.user_id, contract_id, "voided")
+    contract = await deps.contracts.void(
+        _company(user), user.user_id, contract_id, body.reason, uow
+    )
+    await _commit_move(deps, uow, user, contract_id, "voided")
     return contract_out(contract)
 
 
 async def _commit_move(
-    deps: ContractDeps, uow: UnitOfWork, user_id: str, contract_id: str, to: Status
+    deps: ContractDeps, uow: UnitOfWork, user: Acting, contract_id: str, to: Status
 ) -> None:
     try:
         await uow.commit()
     except StaleVersion:
-        await deps.contracts.lost_race(user_id, contract_id, to)
+        await deps.contracts.lost_race(_company(user), user.user_id, contract_id, to)
         raise
 
 
@@ -240,6 +257,7 @@ async def internal_transition(
         to=body.to,
         expected_version=body.expected_version,
         actor_user_id=body.actor_user_id,
+        actor_company_id=body.actor_company_id,
         reason=body.reason,
         uow=uow,
     )

@@ -17,10 +17,6 @@ class Companies:
     def __init__(self, peers: Peers) -> None:
         self.peers = peers
 
-    async def by_owner(self, user_id: str) -> Company | None:
-        found = await self.peers.call(client.COMPANY_BY_OWNER, user_id)
-        return _company(found)
-
     async def get(self, company_id: str) -> Company | None:
         found = await self.peers.call(client.COMPANY, company_id)
         return _company(found)

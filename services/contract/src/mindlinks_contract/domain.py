@@ -20,11 +20,6 @@ class CompanyNotActive(Conflict):
     title = "Your company must be registered and active to draft contracts"
 
 
-class CompanyRequired(Conflict):
-    code = "company-required"
-    title = "Register your company first"
-
-
 class ContractorNotFound(NotFound):
     """Unknown contractors and contractors not engaged with the caller's company
     answer alike: the caller learns nothing about other companies' contractors."""
@@ -263,6 +258,16 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Reader:
+    """Who reads: a member of a company (``company_id``), a contractor or an
+    admin (``company_id`` ``None``)."""
+
+    user_id: str
+    role: str
+    company_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Contract:
     id: str
     status: Status
@@ -294,8 +299,13 @@ class Contract:
     def is_party(self, user_id: str) -> bool:
         return user_id in (self.client_user_id, self.contractor_user_id)
 
-    def visible_to(self, user_id: str, role: str) -> bool:
-        return role == "admin" or self.is_party(user_id)
+    def visible_to(self, reader: Reader) -> bool:
+        """Its client company's members (whoever drafted it), its contractor, admins."""
+        if reader.role == "admin":
+            return True
+        if reader.company_id is not None:
+            return reader.company_id == self.client_company_id
+        return reader.role == "contractor" and reader.user_id == self.contractor_user_id
 
     def moved(
         self,

@@ -28,17 +28,15 @@ from mindlinks_fleet.internal.contractor import (
     PayoutDetails,
 )
 from mindlinks_kit.app import Transaction
-from mindlinks_kit.auth import (
-    CurrentUser,
-    Principal,
-    roles,
-)
+from mindlinks_kit.auth import Principal, roles
 from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
+from mindlinks_kit.tenancy import Acting, acting_or
 
 public = APIRouter(prefix="/v1/contractors", tags=["contractors"])
 internal = APIRouter()
 ContractorUser = Annotated[Principal, Depends(roles("contractor"))]
+Viewer = Annotated[Acting, Depends(acting_or("contractors.read", "contractor", "admin"))]
 
 
 @public.post("/accept-invitation")
@@ -97,10 +95,12 @@ async def get_bank_details(user: ContractorUser, deps: Deps) -> BankDetailsOut:
 
 
 @public.get("/{contractor_id}")
-async def get_contractor(contractor_id: Id, user: CurrentUser, deps: Deps) -> ContractorOut:
-    """The contractor themself, an admin, or a client whose company is engaged
+async def get_contractor(contractor_id: Id, user: Viewer, deps: Deps) -> ContractorOut:
+    """The contractor themself, an admin, or a member of a company engaged
     with them (without private fields); anyone else gets 404."""
-    visible = await deps.contractors.visible(contractor_id, user.user_id, user.role)
+    visible = await deps.contractors.visible(
+        contractor_id, user.user_id, user.principal.role, user.tenant_id
+    )
     return ContractorOut.of(visible.profile, private=visible.private)
 
 

@@ -28,7 +28,7 @@ class AuthAccounts:
 
 
 class ClientCompanies:
-    """client: invitations redeemed, companies by owner."""
+    """client: invitations redeemed."""
 
     def __init__(self, peers: Peers) -> None:
         self.peers = peers
@@ -51,7 +51,3 @@ class ClientCompanies:
         except InvitationAccepted as accepted:
             # To the contractor who redeems it, an accepted invitation is a used one.
             raise InvitationUsed(accepted.detail) from None
-
-    async def company_of_owner(self, user_id: str) -> str | None:
-        company = await self.peers.call(client.COMPANY_BY_OWNER, user_id)
-        return None if company is None else company.id

@@ -15,6 +15,7 @@ from mindlinks_fleet.internal.payment import (
     OperatorTransactionOut,
     TransactionOut,
 )
+from mindlinks_fleet.teams import PERMISSIONS
 from mindlinks_kit.auth import Principal, roles
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import UnitOfWork
@@ -22,6 +23,7 @@ from mindlinks_kit.errors import NotFound
 from mindlinks_kit.idempotency import REQUIRED_KEY, RequiredIdempotencyKey, fingerprint
 from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
+from mindlinks_kit.tenancy import Acting, acting, acting_or
 from mindlinks_payment.deps import Deps, PaymentDeps
 from mindlinks_payment.domain import Caller, ChargeStatus, EscrowState
 from mindlinks_payment.providers.local import LocalStripe, WebhookDeliveryFailed
@@ -47,20 +49,29 @@ and Stripe's hosted onboarding, played by the local provider."""
 internal = APIRouter()
 
 ContractFilter = Annotated[Id | None, Query(alias="contractId")]
-Party = Annotated[Principal, Depends(roles("client", "contractor", "admin"))]
-Client = Annotated[Principal, Depends(roles("client"))]
+Party = Annotated[Acting, Depends(acting_or("payments.read", "contractor", "admin"))]
+"""A member of a client company, a contractor or an admin."""
+Payer = Annotated[Acting, Depends(acting("payments.move"))]
+"""A member whose company role moves the company's money."""
 ContractorUser = Annotated[Principal, Depends(roles("contractor"))]
+MOVES_MONEY = frozenset(PERMISSIONS["payments.move"])
 
 
-def _caller(user: Principal) -> Caller:
-    return Caller(user.user_id, user.role)
+def _caller(user: Acting) -> Caller:
+    return Caller(
+        user.user_id,
+        user.principal.role,
+        company_id=user.tenant_id,
+        moves_money=user.role in MOVES_MONEY,
+    )
 
 
 @public.get("/contracts/{contract_id}/schedule")
 async def schedule(contract_id: Id, user: Party, deps: Deps) -> ScheduleOut:
-    """A contract's payment schedule, for its parties and admins. The client
-    party also gets each unpaid item's ``clientSecret`` (to confirm the
-    PaymentIntent with Stripe.js); nobody else ever does."""
+    """A contract's payment schedule, for its parties (the client company's
+    members, the contractor) and admins. Members whose company role moves
+    money (``payments.move``) also get each unpaid item's ``clientSecret``
+    (to confirm the PaymentIntent with Stripe.js); nobody else ever does."""
     return ScheduleOut.of(await deps.payments.schedule(_caller(user), contract_id))
 
 
@@ -72,7 +83,8 @@ async def transactions(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[TransactionOut]:
-    """The caller's charges and transfers, newest first (admins: one contract's)."""
+    """The caller's company's or own charges and transfers, newest first
+    (admins: one contract's)."""
     found, next_cursor = await deps.payments.transactions(_caller(user), contract_id, limit, cursor)
     return Page[TransactionOut](items=[transaction_out(t) for t in found], next_cursor=next_cursor)
 
@@ -84,16 +96,17 @@ async def transactions(
     openapi_extra=REQUIRED_KEY,
 )
 async def release(
-    escrow_id: Id, user: Client, deps: Deps, idempotency_key: RequiredIdempotencyKey = None
+    escrow_id: Id, user: Payer, deps: Deps, idempotency_key: RequiredIdempotencyKey = None
 ) -> JSONResponse:
-    """Release a funded item to the contractor's payout account (client party
-    only; ``Idempotency-Key`` required: a repeat answers the first response)."""
+    """Release a funded item to the contractor's payout account (a member of
+    the client company whose role moves money; ``Idempotency-Key`` required:
+    a repeat answers the first response)."""
 
     async def action(uow: UnitOfWork) -> tuple[int, Any]:
         released = await deps.payments.release(_caller(user), escrow_id, uow)
         return 200, escrow_out(released).model_dump(mode="json", by_alias=True)
 
-    scope = f"release:{user.user_id}"
+    scope = f"release:{user.user_id}:{user.tenant_id}"
     request = fingerprint("POST", f"/v1/payments/escrow/{escrow_id}/release", None)
     # A lost race at commit frees the key's claim (the kit does), so the same
     # key may retry at once.

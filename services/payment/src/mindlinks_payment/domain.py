@@ -94,6 +94,11 @@ def transfer_id_for(escrow: str) -> str:
 class Caller:
     user_id: str
     role: str
+    company_id: str | None = None
+    """The company a member acts for (``None``: a contractor or an admin)."""
+    moves_money: bool = False
+    """Whether the member's company role moves money (``payments.move``):
+    only then do they see the client secrets that pay the company's charges."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ class Parties:
         """How the caller sees this contract: as its client, its contractor, an admin, or not."""
         if caller.role == "admin":
             return "admin"
-        if caller.role == "client" and caller.user_id == self.client_user_id:
+        if caller.company_id is not None and caller.company_id == self.client_company_id:
             return "client"
         if caller.role == "contractor" and caller.user_id == self.contractor_user_id:
             return "contractor"

@@ -1,9 +1,10 @@
 """The payment service's storage: ``escrow`` (one item per schedule item,
 listed per contract through ``by-contract``), ``transactions`` (charges and
-transfers, listed per contract, per client and per contractor, found by
-PaymentIntent through ``by-intent``), ``accounts`` (connected accounts per
-contractor), and in the derived ``idempotency`` table the processed Stripe
-event ids (``stripe-event:<id>``, with a TTL) and the local provider's objects."""
+transfers, listed per contract, per client company (``by-client-company``)
+and per contractor, found by PaymentIntent through ``by-intent``),
+``accounts`` (connected accounts per contractor), and in the derived
+``idempotency`` table the processed Stripe event ids (``stripe-event:<id>``,
+with a TTL) and the local provider's objects."""
 
 from __future__ import annotations
 
@@ -33,7 +34,13 @@ class EventAlreadyProcessed(ConditionFailed):
 
 
 PARTIES = Record(Parties, names={"title": "contractTitle"}, absent={"title": ""})
-"""A contract's parties, stored in each escrow and transaction item beside the rest."""
+"""A contract's parties, stored in each escrow and transaction item beside the
+rest. Every item has carried ``clientCompanyId`` since the first one was
+written, so the ``by-client-company`` index (added with company roles) holds
+every stored transaction: DynamoDB fills a new index from the items already
+there, and no backfill is needed. ``by-client`` (per drafting user) is no
+longer read; it goes in a later change, once the new index is active (one
+index is created or deleted per table update)."""
 ESCROWS = Record(Escrow, embedded={"parties": PARTIES}, absent={"position": 0})
 TRANSACTIONS = Record(Transaction, embedded={"parties": PARTIES})
 FLAGS = Record(Flag)

@@ -10,11 +10,12 @@ from fastapi.responses import JSONResponse
 from mindlinks_fleet.internal import signature
 from mindlinks_fleet.internal.signature import SignatureOut, SignatureRecord
 from mindlinks_kit.app import Transaction
-from mindlinks_kit.auth import ClientIp, CurrentUser, Principal, roles
+from mindlinks_kit.auth import ClientIp
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
 from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
+from mindlinks_kit.tenancy import Acting, acting_or
 from mindlinks_signature.deps import Deps
 from mindlinks_signature.domain import Caller
 from mindlinks_signature.schemas import (
@@ -28,16 +29,21 @@ from mindlinks_signature.schemas import (
 
 public = APIRouter(prefix="/v1/signatures", tags=["signatures"])
 internal = APIRouter()
-Party = Annotated[Principal, Depends(roles("client", "contractor"))]
+Signer = Annotated[Acting, Depends(acting_or("contracts.sign", "contractor"))]
+"""The contractor, or a member whose company role signs for the company
+(and so may decline for it)."""
+Reader = Annotated[Acting, Depends(acting_or("contracts.read", "contractor", "admin"))]
 
 
-def _caller(user: Principal, request: Request, ip: str) -> Caller:
+def _caller(user: Acting, request: Request, ip: str) -> Caller:
     agent = request.headers.get("user-agent")
     return Caller(
         user_id=user.user_id,
-        role=user.role,
+        role=user.principal.role,
         ip_address=ip,
         user_agent=agent[:512] if agent else None,
+        company_id=user.tenant_id,
+        company_role=user.role,
     )
 
 
@@ -46,14 +52,15 @@ async def sign(
     contract_id: Id,
     body: SignIn,
     request: Request,
-    user: Party,
+    user: Signer,
     ip: ClientIp,
     deps: Deps,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Sign the contract's document as it is now (client first, then the
-    contractor). Records a ledger entry; the contractor's signature completes
-    the contract with a certificate of completion. Repeat safely with an
+    """Sign the contract's document as it is now: the client first (an owner
+    or admin of the client company signs for it), then the contractor.
+    Records a ledger entry; the contractor's signature completes the contract
+    with a certificate of completion. Repeat safely with an
     ``Idempotency-Key`` (or simply again: an interrupted signing is finished)."""
     caller = _caller(user, request, ip)
 
@@ -66,7 +73,7 @@ async def sign(
 
     return await deps.runtime.idempotency.run(
         key,
-        scope=user.user_id,
+        scope=f"{user.user_id}:{user.tenant_id or '-'}",
         request_fingerprint=fingerprint("POST", request.url.path, body.wire()),
         action=action,
     )
@@ -77,7 +84,7 @@ async def decline(
     contract_id: Id,
     body: DeclineIn,
     request: Request,
-    user: Party,
+    user: Signer,
     ip: ClientIp,
     deps: Deps,
     uow: Transaction,
@@ -91,7 +98,7 @@ async def decline(
 
 @public.get("/contracts/{contract_id}")
 async def signatures(
-    contract_id: Id, request: Request, user: CurrentUser, ip: ClientIp, deps: Deps
+    contract_id: Id, request: Request, user: Reader, ip: ClientIp, deps: Deps
 ) -> Page[SignatureOut]:
     """The contract's signatures with their ledger receipts (parties and admins)."""
     found = await deps.signatures.listed(contract_id, _caller(user, request, ip))

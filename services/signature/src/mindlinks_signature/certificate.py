@@ -36,6 +36,17 @@ class Signer:
     user_agent: str | None
     ledger_seq: int
     ledger_entry_hash: str
+    party_name: str = ""
+    """The legal name of the party signed for (``""``: not recorded)."""
+    company_role: str | None = None
+    """A client signer's role in the company signed for."""
+
+    @property
+    def signed_for(self) -> str | None:
+        """``signed for <company> by <name> (<role>)``, for a signature made for a company."""
+        if self.company_role is None or not self.party_name:
+            return None
+        return f"signed for {self.party_name} by {self.signature_name} ({self.company_role})"
 
 
 @dataclass(frozen=True)
@@ -108,7 +119,10 @@ def certificate_page(certificate: Certificate) -> bytes:
                 ]
             )
         )
-        story += [Paragraph(_text(f"Signature: {signer.role}"), styles["Heading3"]), table]
+        story.append(Paragraph(_text(f"Signature: {signer.role}"), styles["Heading3"]))
+        if signer.signed_for is not None:
+            story.append(Paragraph(_text(signer.signed_for), body))
+        story.append(table)
     story += [
         Spacer(1, 6 * mm),
         Paragraph(

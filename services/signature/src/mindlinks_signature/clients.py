@@ -56,6 +56,7 @@ class ContractService:
         to: Literal["client_signed", "fully_signed", "declined"],
         expected_version: int,
         actor_user_id: str,
+        actor_company_id: str | None = None,
         reason: str | None = None,
     ) -> ContractView:
         move: dict[str, Any] = {
@@ -63,6 +64,8 @@ class ContractService:
             "expected_version": expected_version,
             "actor_user_id": actor_user_id,
         }
+        if actor_company_id is not None:
+            move["actor_company_id"] = actor_company_id
         if reason is not None:
             move["reason"] = reason
         body = TransitionIn.model_validate(move)

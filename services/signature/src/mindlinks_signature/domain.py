@@ -108,6 +108,10 @@ class Signature:
     party_name: str = ""
     """The party's legal name on the contract when signed (``""``: claimed
     before names were recorded)."""
+    company_id: str | None = None
+    """The client's signature: the company its signer signed for, and their
+    role there (``None``: the contractor's, or claimed before company roles)."""
+    company_role: str | None = None
 
     def ledger_data(self) -> dict[str, Any]:
         """What the ledger entry records: everything that makes this signature
@@ -128,6 +132,10 @@ class Signature:
         if self.party_name:
             # Absent on a claim from before: a retry must append the same data.
             data["partyName"] = self.party_name
+        if self.company_id is not None:
+            # Likewise absent on a claim from before company roles.
+            data["companyId"] = self.company_id
+            data["companyRole"] = self.company_role
         return data
 
     def recorded(self, receipt: Receipt, final_pdf_sha256: str | None = None) -> Signature:
@@ -155,11 +163,12 @@ def decline_id(contract_id: str, role: Role) -> str:
     return f"{contract_id}-decline-{role}"
 
 
-def party_role(contract: ContractView, user_id: str, caller_role: str) -> Role:
-    """The caller's side of the contract; anyone else gets 404."""
-    if caller_role == "client" and user_id == contract.client_user_id:
+def party_role(contract: ContractView, caller: Caller) -> Role:
+    """The caller's side of the contract: a member of its client company
+    (whoever drafted it) or its contractor; anyone else gets 404."""
+    if caller.company_id is not None and caller.company_id == contract.client_company_id:
         return "client"
-    if caller_role == "contractor" and user_id == contract.contractor_user_id:
+    if caller.role == "contractor" and caller.user_id == contract.contractor_user_id:
         return "contractor"
     raise ContractNotFound()
 
@@ -194,6 +203,9 @@ class Caller:
     role: str
     ip_address: str | None = None
     user_agent: str | None = None
+    company_id: str | None = None
+    """The company a member acts for, and their role there (``None``: not a member)."""
+    company_role: str | None = None
 
 
 @dataclass(frozen=True)

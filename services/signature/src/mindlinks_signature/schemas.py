@@ -56,6 +56,8 @@ def signature_out(signature: Signature) -> SignatureOut:
         if receipt
         else None,
         final_pdf_sha256=signature.final_pdf_sha256,
+        signer_company_id=signature.company_id,
+        signer_company_role=signature.company_role,
     )
 
 

@@ -63,6 +63,8 @@ def _signer(signature: Signature) -> Signer:
         user_agent=signature.user_agent,
         ledger_seq=signature.receipt.seq,
         ledger_entry_hash=signature.receipt.entry_hash,
+        party_name=signature.party_name,
+        company_role=signature.company_role,
     )
 
 
@@ -90,7 +92,7 @@ class Signatures:
         self, contract_id: str, caller: Caller, signature_name: str, uow: UnitOfWork
     ) -> Signed:
         contract = await self._contract(contract_id)
-        role = party_role(contract, caller.user_id, caller.role)
+        role = party_role(contract, caller)
         mine: Signature | None = None
         try:
             check_signable(contract.status, role, None)
@@ -120,6 +122,8 @@ class Signatures:
                     ip_address=caller.ip_address,
                     user_agent=caller.user_agent,
                     pdf_sha256=sha256,
+                    company_id=caller.company_id if role == "client" else None,
+                    company_role=caller.company_role if role == "client" else None,
                 )
             )
             check_signable(contract.status, role, mine)  # a twin may have finished first
@@ -145,6 +149,7 @@ class Signatures:
             to="client_signed",
             expected_version=contract.version,
             actor_user_id=signature.signer_user_id,
+            actor_company_id=signature.company_id or None,
         )
         self.store.record(uow, signature)
         self.publish(
@@ -212,7 +217,7 @@ class Signatures:
     ) -> Decline:
         """Either party, while the contract awaits signatures: → ``declined``."""
         contract = await self._contract(contract_id)
-        role: Role = party_role(contract, caller.user_id, caller.role)
+        role: Role = party_role(contract, caller)
         mine = await self.store.decline(decline_id(contract.id, role))
         check_declinable(contract.status, mine)
         if mine is None:
@@ -231,7 +236,8 @@ class Signatures:
             contract.id,
             to="declined",
             expected_version=contract.version,
-            actor_user_id=caller.user_id,
+            actor_user_id=mine.user_id,
+            actor_company_id=caller.company_id if role == "client" else None,
             reason=mine.reason,
         )
         self.store.record_decline(uow, mine)
@@ -258,5 +264,5 @@ class Signatures:
         """A contract's recorded signatures, for its parties and admins."""
         contract = await self._contract(contract_id)
         if caller.role != "admin":
-            party_role(contract, caller.user_id, caller.role)
+            party_role(contract, caller)
         return [s for s in await self.store.for_contract(contract.id) if s.state == "recorded"]

@@ -3,7 +3,10 @@
 ``python -m mindlinks_dev.catalog --write`` rewrites the generated blocks
 of README.md; ``--check`` (a test) fails when they drift. The API map lists
 every public route of every installed service with who may call it, read from
-each route's auth dependencies (``roles(...)``, ``CurrentUser``, none); the
+each route's auth dependencies (``roles(...)``, ``acting(action)``,
+``CurrentUser``, none), and for a route acting for a company the company
+roles its action allows (``Fleet.tenancy.permissions``), whose table is
+printed once beside it; the
 internal API lists every declared ``/internal`` route with its owner and
 allowed callers from ``FLEET.routes``; the event catalog lists each event's
 producer and consumers from ``FLEET``.
@@ -78,6 +81,8 @@ class PublicRoute:
     summary: str
     action: str | None = None
     """The tenant action the route names (``acting(action)``), if any."""
+    company_roles: tuple[str, ...] = ()
+    """The company roles that action allows (``Fleet.tenancy.permissions``)."""
 
 
 def public_routes(fleet: Fleet) -> list[PublicRoute]:
@@ -89,6 +94,7 @@ def public_routes(fleet: Fleet) -> list[PublicRoute]:
     os.environ.setdefault("MINDLINKS_LOG_LEVEL", "WARNING")
     factories = installed_services()
     account_role = fleet.tenancy.account_role if fleet.tenancy else "client"
+    permissions = fleet.tenancy.permissions if fleet.tenancy else {}
     found: list[PublicRoute] = []
     for service in fleet.services:
         if service.name not in factories:
@@ -109,6 +115,7 @@ def public_routes(fleet: Fleet) -> list[PublicRoute]:
             local = f"/v1/{service.area}/dev/" in route.path
             acting = action_of(route)
             action = str(acting.tenant_action) if acting is not None else None
+            allowed = tuple(permissions[action]) if action is not None else ()
             for method in sorted((route.methods or set()) - {"HEAD"}):
                 found.append(
                     PublicRoute(
@@ -119,25 +126,38 @@ def public_routes(fleet: Fleet) -> list[PublicRoute]:
                         local,
                         _summary(route),
                         action,
+                        allowed,
                     )
                 )
     return found
 
 
 def api_map(fleet: Fleet) -> str:
-    lines = ["| service | method | path | who | what |", "|---|---|---|---|---|"]
-    permissions = fleet.tenancy.permissions if fleet.tenancy else {}
+    lines = [
+        "| service | method | path | who | company roles | what |",
+        "|---|---|---|---|---|---|",
+    ]
     for route in public_routes(fleet):
         local = " (local only)" if route.local_only else ""
-        who = route.who
-        if route.action is not None:
-            # A member whose company role allows the action (``X-Company-Id``).
-            roles = ", ".join(permissions.get(route.action, ()))
-            who = f"{who}: `{route.action}` ({roles})"
+        # A member whose company role allows the action (``X-Company-Id``).
+        roles = f"{', '.join(route.company_roles)} (`{route.action}`)" if route.action else "—"
         lines.append(
-            f"| {route.service} | {route.method} | `{route.path}` | {who}{local} "
-            f"| {route.summary} |"
+            f"| {route.service} | {route.method} | `{route.path}` | {route.who}{local} "
+            f"| {roles} | {route.summary} |"
         )
+    return "\n".join(lines) + "\n"
+
+
+def company_roles(fleet: Fleet) -> str:
+    """The permission table: each action, the company roles allowed it."""
+    tenancy = fleet.tenancy
+    if tenancy is None:
+        return "No tenancy is declared.\n"
+    header = "| action | " + " | ".join(tenancy.roles) + " |"
+    lines = [header, "|---|" + "---|" * len(tenancy.roles)]
+    for action, allowed in tenancy.permissions.items():
+        marks = " | ".join("yes" if role in allowed else "—" for role in tenancy.roles)
+        lines.append(f"| `{action}` | {marks} |")
     return "\n".join(lines) + "\n"
 
 
@@ -188,6 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     current = readme.read_text(encoding="utf-8")
     blocks = {
         "api-map": api_map(FLEET),
+        "company-roles": company_roles(FLEET),
         "internal-api": internal_api(FLEET),
         "event-catalog": event_catalog(FLEET),
     }

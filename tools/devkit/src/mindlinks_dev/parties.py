@@ -52,6 +52,37 @@ class ContractorAccount:
     headers: dict[str, str]
 
 
+async def add_member(
+    fleet: Running, company_id: str, user_id: str, role: str, added_by_user_id: str
+) -> None:
+    """``user_id`` a member of ``company_id`` with ``role``, written where the
+    running client service keeps members (its ``members`` table, both sides
+    of the adjacency list); then every running service forgets the user's
+    cached memberships, as the ``company.member-added`` revocation makes them do."""
+    member = {
+        "companyId": company_id,
+        "userId": user_id,
+        "role": role,
+        "addedAt": "2026-03-01T10:00:00.000000Z",
+        "addedByUserId": added_by_user_id,
+        "version": 1,
+    }
+    members = fleet.runtime("client").table("members")
+    for pk, sk in (
+        (f"company#{company_id}", f"user#{user_id}"),
+        (f"user#{user_id}", f"company#{company_id}"),
+    ):
+        await members.put({**member, "pk": pk, "sk": sk})
+    forget_memberships(fleet, user_id)
+
+
+def forget_memberships(fleet: Running, user_id: str) -> None:
+    for name in fleet.apps:
+        known = fleet.runtime(name).members
+        if known is not None:
+            known.forget(user_id)
+
+
 def registry(status: str) -> tuple[str, str, str]:
     """A registration the real client service's local registry answers with
     ``status``, on a fresh ``gb/ML`` number (one active company per number, so
@@ -113,6 +144,25 @@ class Parties:
         company = response.json()
         assert company["status"] == status, company
         return ClientAccount(user_id, company["id"], company["legalName"], headers)
+
+    async def member(
+        self, client: ClientAccount, role: str, user_id: str | None = None
+    ) -> ClientAccount:
+        """A ``client`` account with ``role`` in ``client``'s company: a new one,
+        or ``user_id``'s (a member of several companies then). Written where
+        the client service keeps members (its ``members`` table, both sides of
+        the adjacency list) or into the stand-in's directory; every running
+        service then forgets the user's cached memberships, as the
+        ``company.member-added`` revocation makes them do."""
+        user_id = user_id or uuid.uuid4().hex
+        if REAL_PEERS:
+            await add_member(self.fleet, client.company_id, user_id, role, client.user_id)
+        else:
+            self.directory.members.setdefault(user_id, {})[client.company_id] = role
+            forget_memberships(self.fleet, user_id)
+        return ClientAccount(
+            user_id, client.company_id, client.legal_name, self.headers(user_id, "client")
+        )
 
     async def contractor(
         self, client: ClientAccount, kyc: str = "verified", name: str = "Grace Hopper"

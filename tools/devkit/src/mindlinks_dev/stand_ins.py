@@ -15,7 +15,9 @@ import jwt
 from fastapi import APIRouter, FastAPI, Header, Response
 
 from mindlinks_fleet.internal import client, contractor, ledger
+from mindlinks_fleet.internal.client import MemberRecord, Memberships
 from mindlinks_fleet.internal.ledger import AppendIn, AppendOut
+from mindlinks_fleet.teams import CompanyRole
 from mindlinks_kit.auth import ServiceCaller, service_caller
 from mindlinks_kit.errors import NotFound, install_handlers
 from mindlinks_kit.internal import serve
@@ -33,6 +35,14 @@ class Directory:
     """Records as the owners answer them (camelCase), which tests may edit."""
     entries: list[dict[str, Any]] = field(default_factory=list)
     """The ledger stand-in's journal: each appended body with its ``receipt``."""
+    members: dict[str, dict[str, str]] = field(default_factory=dict)
+    """user id → {company id: role}: memberships beside each company's owner
+    (who is its ``owner`` member without being listed here)."""
+
+    def memberships(self, user_id: str) -> dict[str, str]:
+        """The user's companies and roles, as the client service keeps them."""
+        owned = {c["id"]: "owner" for c in self.companies.values() if c["ownerUserId"] == user_id}
+        return {**owned, **self.members.get(user_id, {})}
 
     def _app(self) -> tuple[FastAPI, APIRouter]:
         app = FastAPI()
@@ -46,12 +56,12 @@ class Directory:
     def client_app(self) -> FastAPI:
         app, router = self._app()
 
-        @serve(router, client.COMPANY_BY_OWNER)
-        async def by_owner(user_id: str) -> dict[str, Any]:
-            found = [c for c in self.companies.values() if c["ownerUserId"] == user_id]
-            if not found:
-                raise NotFound()
-            return found[0]
+        @serve(router, client.MEMBERSHIPS)
+        async def memberships(user_id: str) -> Memberships:
+            found = self.memberships(user_id)
+            return Memberships(
+                items=[MemberRecord(company_id=c, role=CompanyRole(r)) for c, r in found.items()]
+            )
 
         @serve(router, client.COMPANY)
         async def company(company_id: str) -> dict[str, Any]:

@@ -185,7 +185,7 @@ COMPANY_BY_OWNER = Lookup(
     "GET",
     "/internal/clients/companies/by-owner/{user_id}",
     CompanyRecord,
-    callers=("admin", "contract", "contractor"),
+    callers=("admin",),
     summary="The company a user owns.",
 )
 COMPANY = Lookup(

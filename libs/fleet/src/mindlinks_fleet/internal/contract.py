@@ -73,6 +73,9 @@ class TransitionIn(ApiModel):
     to: Literal["client_signed", "fully_signed", "declined"]
     expected_version: Annotated[int, Strict(), Field(ge=1)]
     actor_user_id: Id
+    actor_company_id: Id | None = None
+    """The client company the actor moves it for (a member the signature
+    service checked); ``None``: the contractor."""
     reason: Reason | None = None
 
 

@@ -28,6 +28,11 @@ class SignatureOut(ApiModel):
     pdf_sha256: str
     ledger_receipt: LedgerReceipt | None
     final_pdf_sha256: str | None = None
+    signer_company_id: str | None = None
+    """The client's signature: the company signed for (``None`` for the
+    contractor's, and for client signatures from before company roles)."""
+    signer_company_role: str | None = None
+    """The signer's role in that company when they signed (owner or admin)."""
 
 
 class SignatureRecord(SignatureOut):

@@ -18,13 +18,13 @@ import structlog
 from mindlinks_contract.documents import Documents, digest
 from mindlinks_contract.domain import (
     Company,
-    CompanyRequired,
     Contract,
     ContractNotFound,
     Contractor,
     DocumentNotFound,
     InvalidTransition,
     PdfKind,
+    Reader,
     Template,
     TemplateNotFound,
     check_template,
@@ -49,7 +49,7 @@ SIGNED: tuple[Status, ...] = ("fully_signed", "active", "completed")
 
 
 class CompanyDirectory(Protocol):
-    async def by_owner(self, user_id: str) -> Company | None: ...
+    async def get(self, company_id: str) -> Company | None: ...
 
 
 class ContractorDirectory(Protocol):
@@ -102,12 +102,13 @@ class Contracts(ContractMoves):
 
     # -- the client drafts ---------------------------------------------------
 
-    async def draft(self, user_id: str, draft: Draft, uow: UnitOfWork) -> Contract:
+    async def draft(self, company_id: str, user_id: str, draft: Draft, uow: UnitOfWork) -> Contract:
         """Check the parties, render and store the PDF, add the contract and
-        ``contract.created`` to ``uow``. The PDF is stored before the commit: a
-        failed commit leaves an unreferenced object under a fresh id, never a
-        contract without its document."""
-        company = company_for_drafting(await self.companies.by_owner(user_id))
+        ``contract.created`` to ``uow``: the company's contract, drafted by
+        ``user_id``. The PDF is stored before the commit: a failed commit
+        leaves an unreferenced object under a fresh id, never a contract
+        without its document."""
+        company = company_for_drafting(await self.companies.get(company_id))
         contractor = contractor_for(company, await self.contractors.get(draft.contractor_id))
         agreement = None
         if draft.template_id is not None:
@@ -178,31 +179,32 @@ class Contracts(ContractMoves):
 
     # -- reading -------------------------------------------------------------
 
-    async def visible(self, user_id: str, role: str, contract_id: str) -> Contract:
+    async def visible(self, reader: Reader, contract_id: str) -> Contract:
         """A party's or an admin's; anyone else learns nothing, not even that it exists."""
         contract = await self.store.contract(contract_id)
-        if contract is None or not contract.visible_to(user_id, role):
+        if contract is None or not contract.visible_to(reader):
             raise ContractNotFound()
         return contract
 
-    async def owned(self, user_id: str, contract_id: str) -> Contract:
-        """The drafting client's own contract."""
+    async def owned(self, company_id: str, contract_id: str) -> Contract:
+        """The company's own contract (whichever member drafted it)."""
         contract = await self.store.contract(contract_id)
-        if contract is None or contract.client_user_id != user_id:
+        if contract is None or contract.client_company_id != company_id:
             raise ContractNotFound()
         return contract
 
     async def page(
-        self, user_id: str, role: str, status: str | None, limit: int, cursor: str | None
+        self, reader: Reader, status: str | None, limit: int, cursor: str | None
     ) -> tuple[list[Contract], str | None]:
-        """A client's company's contracts or a contractor's own, newest first."""
-        if role == "client":
-            company = await self.companies.by_owner(user_id)
-            owner = ("by-company", "clientCompanyId", company.id) if company else None
+        """A member's company's contracts or a contractor's own, newest first."""
+        owner: tuple[str, str, str] | None
+        if reader.company_id is not None:
+            owner = ("by-company", "clientCompanyId", reader.company_id)
         else:
-            contractor = await self.contractors.by_user(user_id)
+            contractor = await self.contractors.by_user(reader.user_id)
             owner = ("by-contractor", "contractorId", contractor.id) if contractor else None
-        scope = f"contracts:{user_id}:{role}:{status or '*'}"
+        who = reader.company_id or reader.user_id
+        scope = f"contracts:{who}:{reader.role}:{status or '*'}"
         start = self.cursors.decode(cursor, scope)
         if owner is None:
             return [], None
@@ -217,11 +219,9 @@ class Contracts(ContractMoves):
         )
         return items, self.cursors.encode(last, scope)
 
-    async def link(
-        self, user_id: str, role: str, contract_id: str, kind: PdfKind
-    ) -> tuple[str, str, str]:
+    async def link(self, reader: Reader, contract_id: str, kind: PdfKind) -> tuple[str, str, str]:
         """A short-lived download link: (url, expiresAt, sha256)."""
-        contract = await self.visible(user_id, role, contract_id)
+        contract = await self.visible(reader, contract_id)
         if kind == "original":
             key, sha256 = contract.pdf_key, contract.pdf_sha256
         elif (
@@ -237,23 +237,27 @@ class Contracts(ContractMoves):
 
     # -- the client's moves ----------------------------------------------------
 
-    async def send(self, user_id: str, contract_id: str, uow: UnitOfWork) -> Contract:
-        contract = await self.owned(user_id, contract_id)
+    async def send(
+        self, company_id: str, user_id: str, contract_id: str, uow: UnitOfWork
+    ) -> Contract:
+        contract = await self.owned(company_id, contract_id)
         moved = contract.moved("sent_for_signature", at=now_iso(), actor_user_id=user_id)
         self.store.replace(uow, moved, expected_version=contract.version)
         self.publish(uow, "contract.sent-for-signature", ContractParties(**parties(moved)))
         return moved
 
-    async def lost_race(self, user_id: str, contract_id: str, to: Status) -> None:
+    async def lost_race(self, company_id: str, user_id: str, contract_id: str, to: Status) -> None:
         """After a move's commit lost to a concurrent write: when that write was
         this same move by this same user (a retry racing its first attempt),
         say so as a second move would hear it; else let the stale version stand."""
-        contract = await self.owned(user_id, contract_id)
+        contract = await self.owned(company_id, contract_id)
         if contract.already_moved_by(to, user_id):
             raise InvalidTransition(f"The contract is already {to}")
 
-    async def void(self, user_id: str, contract_id: str, reason: str, uow: UnitOfWork) -> Contract:
-        contract = await self.owned(user_id, contract_id)
+    async def void(
+        self, company_id: str, user_id: str, contract_id: str, reason: str, uow: UnitOfWork
+    ) -> Contract:
+        contract = await self.owned(company_id, contract_id)
         return self.move_to_voided(contract, reason, uow, user_id)
 
     def move_to_voided(
@@ -281,24 +285,20 @@ class Contracts(ContractMoves):
     # -- templates -----------------------------------------------------------------
 
     async def templates(
-        self, user_id: str, limit: int, cursor: str | None
+        self, company_id: str, limit: int, cursor: str | None
     ) -> tuple[list[Template], str | None]:
-        scope = f"templates:{user_id}"
+        scope = f"templates:{company_id}"
         start = self.cursors.decode(cursor, scope)
-        company = await self.companies.by_owner(user_id)
-        if company is None:
-            return [], None
-        items, last = await self.store.templates_page(company.id, limit, start)
+        items, last = await self.store.templates_page(company_id, limit, start)
         return items, self.cursors.encode(last, scope)
 
-    async def add_template(self, user_id: str, name: str, body: str, uow: UnitOfWork) -> Template:
+    async def add_template(
+        self, company_id: str, user_id: str, name: str, body: str, uow: UnitOfWork
+    ) -> Template:
         check_template(body)
-        company = await self.companies.by_owner(user_id)
-        if company is None:
-            raise CompanyRequired()
         template = Template(
             id=uuid.uuid4().hex,
-            company_id=company.id,
+            company_id=company_id,
             name=name,
             body=body,
             created_by_user_id=user_id,

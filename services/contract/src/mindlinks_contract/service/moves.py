@@ -29,6 +29,14 @@ from mindlinks_fleet.internal.contract import Status
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 
+PARTY_MOVES = {
+    ("client", "client_signed"),
+    ("client", "declined"),
+    ("contractor", "fully_signed"),
+    ("contractor", "declined"),
+}
+"""Which side may make which of the signature service's moves."""
+
 
 class UnexpectedEvent(Exception):
     """An event that does not fit the contract (yet): retried, then dead-lettered."""
@@ -99,9 +107,13 @@ class ContractMoves:
         actor_user_id: str,
         reason: str | None,
         uow: UnitOfWork,
+        actor_company_id: str | None = None,
     ) -> Contract:
         """Move for the signature service. The same move repeated by the same
-        actor (a retry after a crash) answers the contract as it is."""
+        actor (a retry after a crash) answers the contract as it is. The
+        client's side is moved by a member of the client company (the
+        signature service checked their role), the contractor's by the
+        contractor."""
         if service != SIGNATURE_SERVICE:
             raise ServiceNotAllowed()
         contract = await self.get(contract_id)
@@ -110,11 +122,14 @@ class ContractMoves:
         if contract.version != expected_version:
             raise StaleVersion(f"The contract is at version {contract.version}")
         signature_may_move(contract, to)
-        signer = {
-            "client_signed": contract.client_user_id,
-            "fully_signed": contract.contractor_user_id,
-        }.get(to)
-        if not contract.is_party(actor_user_id) or signer not in (None, actor_user_id):
+        side: str | None = None
+        if actor_company_id is not None:
+            side = "client" if actor_company_id == contract.client_company_id else None
+        elif actor_user_id == contract.contractor_user_id:
+            side = "contractor"
+        elif actor_user_id == contract.client_user_id:
+            side = "client"  # a move sent before company roles named the company
+        if side is None or (side, to) not in PARTY_MOVES:
             raise InvalidTransition(f"This user is not the party who moves it to {to}")
         moved = contract.moved(
             to,

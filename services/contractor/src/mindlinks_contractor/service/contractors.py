@@ -46,7 +46,6 @@ class Clients(Protocol):
     async def redeem(
         self, token: str, *, contractor_id: str, user_id: str, email: str, name: str
     ) -> Redeemed: ...
-    async def company_of_owner(self, user_id: str) -> str | None: ...
 
 
 class Store(Protocol):
@@ -161,17 +160,18 @@ class Contractors:
     async def by_user(self, user_id: str) -> Profile:
         return await self.get(contractor_id_for(user_id))
 
-    async def visible(self, contractor_id: str, caller_id: str, caller_role: str) -> Visible:
-        """The contractor themself, an admin, or the owner of a company engaged
-        with them; anyone else learns nothing, not even that they exist."""
+    async def visible(
+        self, contractor_id: str, caller_id: str, caller_role: str, company_id: str | None
+    ) -> Visible:
+        """The contractor themself, an admin, or a member of a company engaged
+        with them (``company_id``, the company they act for); anyone else
+        learns nothing, not even that they exist."""
         if caller_role == "contractor" and contractor_id == contractor_id_for(caller_id):
             return Visible(await self.get(contractor_id), private=True)
         if caller_role == "admin":
             return Visible(await self.get(contractor_id), private=True)
-        if caller_role == "client":
-            company_id = await self.clients.company_of_owner(caller_id)
-            if company_id and await self.store.engagement(contractor_id, company_id):
-                return Visible(await self.get(contractor_id), private=False)
+        if company_id is not None and await self.store.engagement(contractor_id, company_id):
+            return Visible(await self.get(contractor_id), private=False)
         raise ContractorNotFound()
 
     async def update(

@@ -42,7 +42,6 @@ from mindlinks_payment.domain import (
 from mindlinks_payment.providers import PaymentsProvider, Transfer
 
 log = structlog.get_logger("mindlinks.payments")
-_PARTY_ATTRIBUTE = {"client": "clientUserId", "contractor": "contractorUserId"}
 
 
 class Store(Protocol):
@@ -195,17 +194,25 @@ class Payments:
         if side is None:
             raise ScheduleNotFound()
         charges: list[Transaction | None] = [None] * len(escrows)
-        if side == "client":
+        if side == "client" and caller.moves_money:
             charges = await self.store.transactions_by_id([e.transaction_id for e in escrows])
         return ScheduleView(contract_id, side, list(zip(escrows, charges, strict=True)))
 
     async def transactions(
         self, caller: Caller, contract_id: str | None, limit: int, cursor: str | None
     ) -> tuple[list[Transaction], str | None]:
-        """The caller's transactions, newest first; an admin lists one contract's."""
-        scope = f"transactions:{caller.role}:{caller.user_id}:{contract_id or '*'}"
+        """The caller's transactions, newest first: a member's company's, a
+        contractor's own; an admin lists one contract's."""
+        owner = caller.company_id or caller.user_id
+        scope = f"transactions:{caller.role}:{owner}:{contract_id or '*'}"
         start = self.cursors.decode(cursor, scope)
-        party = _PARTY_ATTRIBUTE.get(caller.role)
+        party: tuple[str, str] | None
+        if caller.company_id is not None:
+            party = ("clientCompanyId", caller.company_id)
+        elif caller.role == "contractor":
+            party = ("contractorUserId", caller.user_id)
+        else:
+            party = None
         if caller.role == "admin":
             if contract_id is None:
                 raise ContractIdRequired()
@@ -217,12 +224,12 @@ class Payments:
         elif contract_id is not None:
             # One contract's items all share its parties: all pass the filter or none.
             found, last = await self.store.page_transactions(
-                "by-contract", "contractId", contract_id, limit, start, (party, caller.user_id)
+                "by-contract", "contractId", contract_id, limit, start, party
             )
         else:
-            index = "by-client" if caller.role == "client" else "by-contractor"
+            index = "by-client-company" if caller.company_id is not None else "by-contractor"
             found, last = await self.store.page_transactions(
-                index, party, caller.user_id, limit, start, None
+                index, party[0], party[1], limit, start, None
             )
         return found, self.cursors.encode(last, scope)
 
