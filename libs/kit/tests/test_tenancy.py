@@ -225,3 +225,29 @@ def test_a_route_naming_an_undeclared_action_stops_the_start() -> None:
     check_actions(app, fleet, "app")  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="may not call"):
         check_actions(app, fleet, "stranger")  # type: ignore[arg-type]
+
+
+async def test_a_missing_membership_is_asked_again_at_most_once_a_second() -> None:
+    # Joining is not a revocation event: a company the remembered answer lacks
+    # (or an empty answer) is asked again, so a new member acts at once.
+    source = Source()
+    members = Members(TENANCY, source, Clock(), ttl_seconds=60)
+    with pytest.raises(NoTenant):
+        await resolve(members, _principal(), "books.read", None)
+    assert source.asked == 1  # the first answer is fresh: not asked twice
+    source.known["u1"] = [Membership("t1", "clerk")]
+    await members.of("u1", max_age=0)  # as if a second had passed
+    source.known["u1"].append(Membership("t2", "boss"))
+    members._known["u1"] = (
+        time.monotonic() + 60,
+        time.monotonic() - 2,
+        0,
+        (Membership("t1", "clerk"),),
+    )
+    acting = await resolve(members, _principal(), "books.write", "t2")
+    assert acting.tenant_id == "t2"
+    asked = source.asked
+    for _ in range(5):  # probing a foreign tenant: the answer is young, not asked again
+        with pytest.raises(UnknownTenant):
+            await resolve(members, _principal(), "books.read", "t9")
+    assert source.asked == asked

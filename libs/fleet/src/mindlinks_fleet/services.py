@@ -14,7 +14,8 @@ REVOCATIONS = (
     Revocation("session.ended", claim="sid", field="sessionId", permanent=True),
     # No token carries the ``member`` claim: these refuse no token, they make
     # every service drop its cached memberships of the user (mindlinks_kit.tenancy).
-    Revocation("company.member-added", claim=MEMBER_CLAIM, field="userId"),
+    # Joining is not one: a missing membership is asked again instead, so a
+    # registration does not fan out to every service.
     Revocation("company.member-role-changed", claim=MEMBER_CLAIM, field="userId"),
     Revocation("company.member-removed", claim=MEMBER_CLAIM, field="userId"),
 )
@@ -257,6 +258,7 @@ SERVICES: tuple[Service, ...] = (
             "user.updated",
             "company.reviewed",
             "company.claim-contested",
+            "company.member-added",
             "invitation.created",
             "invitation.accepted",
             "kyc.verified",

@@ -68,14 +68,19 @@ class Members:
         self.revocations = revocations
         self.ttl_seconds = ttl_seconds
         self.max_users = max_users
-        self._known: OrderedDict[str, tuple[float, int, tuple[Membership, ...]]] = OrderedDict()
+        self._known: OrderedDict[str, tuple[float, float, int, tuple[Membership, ...]]] = (
+            OrderedDict()
+        )
 
-    async def of(self, user_id: str) -> tuple[Membership, ...]:
+    async def of(self, user_id: str, *, max_age: float | None = None) -> tuple[Membership, ...]:
+        """The user's memberships: remembered, unless older than ``max_age``
+        seconds (when given), expired, or changed since they were read."""
         now = time.monotonic()
         known = self._known.get(user_id)
         if known is not None:
-            expires, fetched_ms, memberships = known
-            if now < expires and not await self._changed_since(user_id, fetched_ms):
+            expires, read_at, fetched_ms, memberships = known
+            young = max_age is None or now - read_at <= max_age
+            if now < expires and young and not await self._changed_since(user_id, fetched_ms):
                 return memberships
         # Stamped before the read: a change during the read is newer, so the
         # next check asks again rather than keeping what the read missed.
@@ -84,7 +89,7 @@ class Members:
             raise RuntimeError("the tenancy's owner gives its members their source at setup")
         memberships = tuple(await self.source(user_id))
         if self.ttl_seconds > 0:
-            self._known[user_id] = (now + self.ttl_seconds, fetched_ms, memberships)
+            self._known[user_id] = (now + self.ttl_seconds, now, fetched_ms, memberships)
             self._known.move_to_end(user_id)
             while len(self._known) > self.max_users:
                 self._known.popitem(last=False)
@@ -140,12 +145,26 @@ def _members(request: Request) -> Members:
     return members
 
 
+RECHECK_SECONDS = 1.0
+"""How old a remembered answer may be before a missing membership is asked again."""
+
+
+def _tenants(memberships: Sequence[Membership]) -> set[str]:
+    return {m.tenant_id for m in memberships}
+
+
 async def resolve(
     members: Members, principal: Principal, action: str, wanted: str | None
 ) -> Acting:
     """The membership a request acts through, or the tenancy's refusal."""
     tenancy = members.tenancy
     memberships = await members.of(principal.user_id)
+    if not memberships or (wanted is not None and wanted not in _tenants(memberships)):
+        # Joining a company is not a revocation event (it would fan out to
+        # every service at each registration): what is missing is asked
+        # again instead, at most once a second per user, so probing foreign
+        # ids cannot turn into a call per request.
+        memberships = await members.of(principal.user_id, max_age=RECHECK_SECONDS)
     if wanted is not None:
         chosen = next((m for m in memberships if m.tenant_id == wanted), None)
         if chosen is None:
