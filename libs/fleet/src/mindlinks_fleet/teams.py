@@ -5,10 +5,11 @@ role in that company. Every client-side route names one action below, and the
 kit's ``acting(action)`` checks the caller's membership against this table, so
 the table is the whole authorization story for company data — the README's
 API map prints it per route. Membership is read from the client service (its
-``members`` table) and cached briefly by each service; a membership change
-is a revocation event for the ``member`` claim, which every service applies
-within seconds (``mindlinks_kit.revocations``), so a removed member is refused
-at once without carrying memberships in the token."""
+``members`` table) and cached briefly by each service; a removal or role
+change is a revocation event for the ``member`` claim, which every service
+applies within seconds (``mindlinks_kit.revocations``), so a removed member is
+refused at once without carrying memberships in the token. Joining is not:
+a company missing from a cached answer is asked again (ADR 0010)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ COMPANY_HEADER = "X-Company-Id"
 """Names the company a client-side request acts for. Needed only by an account
 that belongs to several companies; with one membership it may be left out."""
 MEMBER_CLAIM = "member"
-"""The revocation claim of membership changes. No token carries it, so no
+"""The revocation claim of removals and role changes. No token carries it, so no
 token is refused: it tells every service to forget its cached memberships of
 that user."""
 
