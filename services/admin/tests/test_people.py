@@ -350,6 +350,14 @@ async def test_a_backfill_cursor_that_cannot_be_one_is_refused_before_it_is_audi
 ) -> None:
     before = len(await desk.audit(action="company.backfill-members"))
     for cursor in ("short", "a\x01" * 20, "x" * 3000):
-        refused = await desk.post("/companies/backfill-members", {"cursor": cursor})
+        refused = await desk.post("/company-members/backfill", {"cursor": cursor})
         desk.problem(refused, 422, "invalid-input")
     assert len(await desk.audit(action="company.backfill-members")) == before
+
+
+async def test_the_backfill_path_is_its_own_and_allows_only_post(desk: Desk) -> None:
+    # Under /companies it was taken for a company id too: OPTIONS answered
+    # "GET, POST" where the API says POST (schemathesis ST205).
+    response = await desk.http.options("/v1/admin/company-members/backfill", headers=desk.headers)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"

@@ -253,7 +253,7 @@ async def backfill_members(
         request: dict[str, Any] = {"limit": page_size}
         if cursor is not None:
             request["cursor"] = cursor
-        body = await api.post("/v1/admin/companies/backfill-members", request)
+        body = await api.post("/v1/admin/company-members/backfill", request)
         pages += 1
         scanned += int(body.get("scanned", 0))
         added += int(body.get("added", 0))

@@ -102,7 +102,7 @@ async def revoke_company(company_id: Id, body: ReasonIn, actor: AdminActor, deps
     return await deps.people.revoke_company(actor, company_id, body.reason)
 
 
-@router.post("/companies/backfill-members")
+@router.post("/company-members/backfill")
 async def backfill_members(body: BackfillIn, actor: AdminActor, deps: Deps) -> dict[str, Any]:
     """Companies registered before teams get their registering account as
     owner member: one page of companies per call (``nextCursor`` until
