@@ -23,7 +23,8 @@ def _invitation_item(invitation: Invitation) -> Item:
     return {**INVITATIONS.item(invitation), "kind": "invitation"}
 
 
-def _guard_id(company_id: str, email: str) -> str:
+def guard_id(company_id: str, email: str) -> str:
+    """One pending invitation per company and address: the guard item's id."""
     return f"email:{company_id}:{hashlib.sha256(email.encode()).hexdigest()[:40]}"
 
 
@@ -43,7 +44,7 @@ class InvitationStore:
         return await self.invitation(items[0]["id"]) if items else None
 
     async def guard(self, company_id: str, email: str) -> Guard | None:
-        item = await self.table.get({"id": _guard_id(company_id, email)})
+        item = await self.table.get({"id": guard_id(company_id, email)})
         return GUARDS.read(item) if item else None
 
     def add(self, uow: UnitOfWork, invitation: Invitation, guard: Guard, retention: int) -> None:
@@ -52,7 +53,7 @@ class InvitationStore:
         uow.put(
             self.table,
             {
-                "id": _guard_id(invitation.company_id, invitation.email),
+                "id": guard_id(invitation.company_id, invitation.email),
                 "kind": "guard",
                 **GUARDS.item(guard),
                 "purgeAt": purge_at,
@@ -77,7 +78,7 @@ class InvitationStore:
         if release_guard:
             uow.delete(
                 self.table,
-                {"id": _guard_id(invitation.company_id, invitation.email)},
+                {"id": guard_id(invitation.company_id, invitation.email)},
                 condition="invitationId = :id",
                 values=values(id=invitation.id),
             )
@@ -110,7 +111,7 @@ class InvitationStore:
         )
         uow.update(
             self.table,
-            {"id": _guard_id(invitation.company_id, invitation.email)},
+            {"id": guard_id(invitation.company_id, invitation.email)},
             "SET #s = :accepted REMOVE purgeAt",
             condition="invitationId = :id",
             names={"#s": "state"},

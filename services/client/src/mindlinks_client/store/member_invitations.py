@@ -6,20 +6,16 @@ shows them. Nothing else reads or writes it."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 from mindlinks_client.domain import parse_iso
+from mindlinks_client.store.invitations import guard_id
 from mindlinks_client.teams import MemberInvitation, MemberInvitationPending
 from mindlinks_kit.dynamo import Item, StaleVersion, Table, UnitOfWork, values
 from mindlinks_kit.pages import query_page
 from mindlinks_kit.records import Record
 
 MEMBER_INVITATIONS = Record(MemberInvitation)
-
-
-def _guard_id(company_id: str, email: str) -> str:
-    return f"email:{company_id}:{hashlib.sha256(email.encode()).hexdigest()[:40]}"
 
 
 class MemberInvitationStore:
@@ -41,7 +37,7 @@ class MemberInvitationStore:
 
     async def pending_for(self, company_id: str, email: str) -> bool:
         """Whether a pending, unexpired invitation holds the address."""
-        guard = await self.table.get({"id": _guard_id(company_id, email)})
+        guard = await self.table.get({"id": guard_id(company_id, email)})
         return guard is not None and int(guard["expiresEpoch"]) > time.time()
 
     def add(self, uow: UnitOfWork, invitation: MemberInvitation, retention: int) -> None:
@@ -52,7 +48,7 @@ class MemberInvitationStore:
         uow.put(
             self.table,
             {
-                "id": _guard_id(invitation.company_id, invitation.email),
+                "id": guard_id(invitation.company_id, invitation.email),
                 "kind": "guard",
                 "invitationId": invitation.id,
                 "expiresEpoch": expires_epoch,
@@ -68,7 +64,7 @@ class MemberInvitationStore:
         """The address's guard, only while it is this invitation's."""
         uow.delete(
             self.table,
-            {"id": _guard_id(invitation.company_id, invitation.email)},
+            {"id": guard_id(invitation.company_id, invitation.email)},
             condition="attribute_not_exists(id) OR invitationId = :id",
             values=values(id=invitation.id),
         )
