@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from mindlinks_contractor.schemas import ContractorPatch
 from mindlinks_dev.harness import Running
 from mindlinks_dev.parties import add_member
 from mindlinks_dev.problem import needs_a_user_token
@@ -235,3 +236,11 @@ async def test_internal_records(fleet: Running, world: World) -> None:
             401,
             "unauthorized",
         )
+
+
+def test_the_published_patch_schema_offers_no_null_name() -> None:
+    """The route refuses ``name: null``, so the OpenAPI must not offer it: a
+    client generated from the spec (or schemathesis) would send it."""
+    name = ContractorPatch.model_json_schema(by_alias=True)["properties"]["name"]
+    assert "anyOf" not in name, name
+    assert name.get("type") == "string", name

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from mindlinks_contractor.domain import (
     BankAccount,
@@ -111,16 +112,14 @@ class ContractorOut(ApiModel):
         )
 
 
-_NOT_NULL = ("name",)
-
-
 class ContractorPatch(ApiModel):
     """Only the fields present change; ``displayName``, ``phone``, ``address``,
     ``country`` and ``taxId`` may be ``null`` to clear them. ``version`` is the
     version last read (optimistic locking). ``name`` (the legal name) cannot
     change once KYC has verified it: ``409 legal-name-locked``."""
 
-    name: Name | None = None
+    # Omitted, not null: the schema offers no ``null`` for it (a null is refused below).
+    name: Name | SkipJsonSchema[None] = None
     display_name: DisplayName | None = None
     phone: Phone | None = None
     address: AddressIn | None = None
