@@ -22,7 +22,6 @@ No cell may answer ``5xx``; every refusal is problem+json."""
 
 from __future__ import annotations
 
-import random
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +31,15 @@ import httpx
 from mindlinks_dev.catalog import PublicRoute, public_routes
 from mindlinks_dev.fuzz import actions
 from mindlinks_dev.fuzz.cast import COMPANY_ROLES, Cast
-from mindlinks_dev.fuzz.matrix import BODIES, PROBLEM, REASON, WRITES, Verdict, parameters
+from mindlinks_dev.fuzz.matrix import (
+    BODIES,
+    PROBLEM,
+    REASON,
+    WRITES,
+    Verdict,
+    parameters,
+    sampled,
+)
 from mindlinks_fleet import FLEET
 from mindlinks_fleet.teams import CompanyNotFound, CompanyRoleNotAllowed
 
@@ -71,12 +78,7 @@ def cells(routes: list[PublicRoute]) -> list[Cell]:
 
 def the_cells(sample: float = 1.0, seed: int = 0) -> list[Cell]:
     """Every cell, or a ``sample`` fraction of them chosen by ``seed``."""
-    everything = cells(public_routes(FLEET))
-    if sample >= 1.0:
-        return everything
-    picker = random.Random(seed)  # noqa: S311 - a reproducible sample, not a secret
-    chosen = picker.sample(everything, max(1, int(len(everything) * sample)))
-    return sorted(chosen, key=everything.index)
+    return sampled(cells(public_routes(FLEET)), sample, seed)
 
 
 def expectation(cell: Cell) -> str:

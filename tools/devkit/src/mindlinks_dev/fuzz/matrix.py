@@ -24,7 +24,7 @@ import random
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -32,6 +32,8 @@ from mindlinks_dev.catalog import PublicRoute, public_routes
 from mindlinks_dev.fuzz import actions
 from mindlinks_dev.fuzz.cast import ROLES, Cast, Party
 from mindlinks_fleet import FLEET
+
+C = TypeVar("C")
 
 PROBLEM = "application/problem+json"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -99,14 +101,18 @@ def cells(routes: list[PublicRoute]) -> list[Cell]:
     return found
 
 
-def the_cells(sample: float = 1.0, seed: int = 0) -> list[Cell]:
-    """Every cell, or a ``sample`` fraction of them chosen by ``seed``."""
-    everything = cells(public_routes(FLEET))
+def sampled(everything: list[C], sample: float, seed: int) -> list[C]:
+    """Every cell, or a ``sample`` fraction of them chosen by ``seed``, in order."""
     if sample >= 1.0:
         return everything
     picker = random.Random(seed)  # noqa: S311 - a reproducible sample, not a secret
     chosen = picker.sample(everything, max(1, int(len(everything) * sample)))
     return sorted(chosen, key=everything.index)
+
+
+def the_cells(sample: float = 1.0, seed: int = 0) -> list[Cell]:
+    """Every cell, or a ``sample`` fraction of them chosen by ``seed``."""
+    return sampled(cells(public_routes(FLEET)), sample, seed)
 
 
 def _ids(cast: Cast, role: str, target: str) -> dict[str, str]:
