@@ -265,28 +265,20 @@ class Story:
         self.say(f"payout account {payout['accountId']} opened and onboarded")
         return str(contractor_id)
 
-    def run(self) -> dict[str, Any]:
-        run_id = uuid.uuid4().hex[:8]
-        client = Person(f"owner-{run_id}@acme.example", "Olivia Owner", "client")
-        contractor = Person(f"dev-{run_id}@contractor.example", "Dev Contractor", "contractor")
-        self.sign_up(client)
-
-        company = self.register_company(client)
-        self.say(f"company {company['legalName']} registered: {company['status']}")
-        if company["status"] != "active":
-            raise StoryFailed(f"company is {company['status']}, not active")
-
-        contractor_id = self.onboard_contractor(client, contractor)
-
+    def activate(
+        self, client: Person, contractor: Person, draft: dict[str, Any], key: str
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """Draft, send and sign ``draft`` (client first), wait for the events
+        to make it active and open its payment schedule: (contract id, items)."""
         contract = expect(
             self.api.post(
                 "/v1/contracts",
-                headers={**client.auth, "Idempotency-Key": f"demo-{run_id}-contract"},
-                json=contract_draft(contractor_id),
+                headers={**client.auth, "Idempotency-Key": f"{key}-contract"},
+                json=draft,
             ),
             201,
         )
-        contract_id = contract["id"]
+        contract_id: str = contract["id"]
         self.say(f"contract {contract_id} drafted with its PDF ({contract['status']})")
         expect(
             self.api.post(f"/v1/contracts/{contract_id}/send", headers=client.auth),
@@ -297,7 +289,7 @@ class Story:
             expect(
                 self.api.post(
                     f"/v1/signatures/contracts/{contract_id}/sign",
-                    headers={**signer.auth, "Idempotency-Key": f"demo-{run_id}-{signer.role}"},
+                    headers={**signer.auth, "Idempotency-Key": f"{key}-{signer.role}"},
                     json={"consent": True, "signatureName": signer.name},
                 ),
                 201,
@@ -314,33 +306,56 @@ class Story:
         self.mark("active")
         self.say("the ledger recorded the activation; the contract is active")
 
-        def schedule() -> list[dict[str, Any]]:
-            found = self.api.get(
-                f"/v1/payments/contracts/{contract_id}/schedule", headers=client.auth
-            )
-            items: list[dict[str, Any]] = expect(found, 200)["items"]
+        def opened() -> list[dict[str, Any]]:
+            items = self.schedule(contract_id, client)
             return items if items and all(i.get("paymentIntentId") for i in items) else []
 
-        items = self.until(schedule, "the payment schedule")
+        items: list[dict[str, Any]] = self.until(opened, "the payment schedule")
         self.say(f"payment schedule: {len(items)} escrowed items")
+        return contract_id, items
 
-        first = items[0]
+    def schedule(self, contract_id: str, person: Person) -> list[dict[str, Any]]:
+        found = self.api.get(f"/v1/payments/contracts/{contract_id}/schedule", headers=person.auth)
+        items: list[dict[str, Any]] = expect(found, 200)["items"]
+        return items
+
+    def item(self, contract_id: str, person: Person, item_id: str) -> dict[str, Any]:
+        """One schedule item as ``person`` sees it now."""
+        return next(i for i in self.schedule(contract_id, person) if i["itemId"] == item_id)
+
+    def fund(self, contract_id: str, client: Person, item: dict[str, Any]) -> None:
+        """The card holder pays ``item`` (the local Stripe plays the card and
+        sends its signed webhook); waits until the escrow is funded."""
         expect(
             self.api.post(
-                f"/v1/payments/dev/intents/{first['paymentIntentId']}/succeed", headers=client.auth
+                f"/v1/payments/dev/intents/{item['paymentIntentId']}/succeed", headers=client.auth
             ),
             202,
             replayed=frozenset({"intent-already-succeeded"}),
         )
-
-        def funded() -> bool:
-            return any(
-                i["itemId"] == first["itemId"] and i["escrowState"] == "funded" for i in schedule()
-            )
-
-        self.until(funded, "the first item to be funded")
+        self.until(
+            lambda: self.item(contract_id, client, item["itemId"])["escrowState"] == "funded",
+            f"item {item['itemId']} to be funded",
+        )
         self.say("payment confirmed by Stripe's signed webhook; escrow funded")
 
+    def run(self) -> dict[str, Any]:
+        run_id = uuid.uuid4().hex[:8]
+        client = Person(f"owner-{run_id}@acme.example", "Olivia Owner", "client")
+        contractor = Person(f"dev-{run_id}@contractor.example", "Dev Contractor", "contractor")
+        self.sign_up(client)
+
+        company = self.register_company(client)
+        self.say(f"company {company['legalName']} registered: {company['status']}")
+        if company["status"] != "active":
+            raise StoryFailed(f"company is {company['status']}, not active")
+
+        contractor_id = self.onboard_contractor(client, contractor)
+        contract_id, items = self.activate(
+            client, contractor, contract_draft(contractor_id), f"demo-{run_id}"
+        )
+        first = items[0]
+        self.fund(contract_id, client, first)
         released = expect(
             self.api.post(
                 f"/v1/payments/escrow/{first['escrowId']}/release",
