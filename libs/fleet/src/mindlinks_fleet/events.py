@@ -182,6 +182,33 @@ class ContractActivated(ContractParties):
     currency: str
     schedule: list[ScheduleItem]
     ledger_entry_id: int
+    review_days: int = 14
+    """Days the client has to answer a submission before it releases on its own."""
+    notice_days: int = 0
+    """Days of notice a termination gives (0: it may end the contract at once)."""
+
+
+Side = Literal["client", "contractor"]
+
+
+class ContractTerminationScheduled(ContractParties):
+    """A party gave notice: the contract ends on ``ends_at`` (issue 15)."""
+
+    by_user_id: str
+    by_side: Side
+    reason: str
+    notice_days: int
+    ends_at: str
+
+
+class ContractTerminated(ContractParties):
+    """The contract ended early (at once, or when its notice ran out)."""
+
+    by_user_id: str
+    by_side: Side
+    reason: str
+    notice_days: int
+    ended_at: str
 
 
 class PaymentScheduled(ApiModel):
@@ -222,8 +249,92 @@ class PaymentReleased(ApiModel):
     contractor_user_id: str
     contractor_id: str
     amount_minor: int
+    """What moved to the contractor: the whole item, or a split's part of it."""
     currency: str
     all_released: bool
+    reason: str = "approved"
+    """``approved``, ``auto-release``, ``agreed`` (a split both parties agreed),
+    ``dispute`` (an admin's resolution)."""
+
+
+class EscrowStep(ApiModel):
+    """Which escrowed item a step is about, and whose it is."""
+
+    contract_id: str
+    item_id: str
+    escrow_id: str
+    client_company_id: str
+    client_user_id: str
+    contractor_id: str
+    contractor_user_id: str
+    amount_minor: int
+    currency: str
+
+
+class WorkSubmitted(EscrowStep):
+    submission_no: int
+    submitted_by_user_id: str
+    file_count: int
+    review_due_at: str
+    """When the item releases on its own unless the client answers (or a dispute opens)."""
+
+
+class ChangesRequested(EscrowStep):
+    submission_no: int
+    requested_by_user_id: str
+    reason: str
+
+
+class ReviewReminder(EscrowStep):
+    review_due_at: str
+    days_left: int
+
+
+class EscrowDisputed(EscrowStep):
+    opened_by_user_id: str
+    opened_by_side: Side
+    reason: str
+    frozen_state: str
+    """The state the item was frozen in (``funded``, ``submitted``, ``changes_requested``)."""
+
+
+class PaymentRefunded(EscrowStep):
+    refund_id: str
+    refunded_minor: int
+    reason: str
+    """``terminated``, ``agreed``, ``dispute``."""
+
+
+SettlementOutcome = Literal["released", "refunded", "split", "cancelled"]
+
+
+class EscrowSettled(EscrowStep):
+    """An item reached its final state: all its money went one way, or both."""
+
+    outcome: SettlementOutcome
+    released_minor: int
+    refunded_minor: int
+    reason: str
+    by_user_id: str | None
+    """``None`` when no one acted: an auto-release, a termination's own effect."""
+    all_settled: bool
+    """Every item of the contract is now in a final state."""
+
+
+class InvoiceIssued(ApiModel):
+    invoice_id: str
+    number: str
+    """Per contractor, in sequence."""
+    escrow_id: str
+    contract_id: str
+    contractor_id: str
+    contractor_user_id: str
+    client_company_id: str
+    client_user_id: str
+    amount_minor: int
+    currency: str
+    pdf_sha256: str
+    issued_at: str
 
 
 CATALOG: tuple[Event, ...] = (
@@ -254,4 +365,15 @@ CATALOG: tuple[Event, ...] = (
     Event("payment.intent-created", producer="payment", payload=PaymentIntentCreated),
     Event("payment.confirmed", producer="payment", payload=PaymentConfirmed),
     Event("payment.released", producer="payment", payload=PaymentReleased),
+    Event("payment.work-submitted", producer="payment", payload=WorkSubmitted),
+    Event("payment.changes-requested", producer="payment", payload=ChangesRequested),
+    Event("payment.review-reminder", producer="payment", payload=ReviewReminder),
+    Event("payment.disputed", producer="payment", payload=EscrowDisputed),
+    Event("payment.refunded", producer="payment", payload=PaymentRefunded),
+    Event("payment.item-settled", producer="payment", payload=EscrowSettled),
+    Event("payment.invoice-issued", producer="payment", payload=InvoiceIssued),
+    Event(
+        "contract.termination-scheduled", producer="contract", payload=ContractTerminationScheduled
+    ),
+    Event("contract.terminated", producer="contract", payload=ContractTerminated),
 )

@@ -3,7 +3,7 @@ across tenants, and flagging a transaction for follow-up."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
@@ -82,6 +82,50 @@ class OperatorEscrowOut(EscrowOut):
     updated_at: str
 
 
+class EscrowHistoryStep(ApiModel):
+    """One step of an escrowed item's history (append-only, in order)."""
+
+    at: str
+    action: str
+    """``opened``, ``funded``, ``submitted``, ``changes-requested``, ``reminded``,
+    ``disputed``, ``settling``, ``released``, ``refunded``, ``split``,
+    ``cancelled``, ``agreement-proposed``, ``agreement-accepted``, ..."""
+    from_state: str | None = None
+    to_state: str
+    by_user_id: str | None = None
+    """``None`` when no one acted (a webhook, a timer, a termination's effect)."""
+    by_side: str | None = None
+    """``client``, ``contractor``, ``admin`` or ``system``."""
+    reason: str | None = None
+    released_minor: int | None = None
+    refunded_minor: int | None = None
+    submission_no: int | None = None
+
+
+class OperatorEscrowDetail(OperatorEscrowOut):
+    """One item as the admin's escrow view shows it: its state and its history."""
+
+    history: list[EscrowHistoryStep]
+
+
+Outcome = Literal["release", "refund", "split"]
+
+
+class ResolutionRequest(ApiModel):
+    """An admin's resolution of a disputed item: all to the contractor, all
+    back to the client, or a split in minor units (``releasedMinor`` to the
+    contractor, the rest refunded)."""
+
+    outcome: Outcome
+    released_minor: int | None = None
+    """Required for ``split``: strictly between 0 and the item's amount."""
+    note: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), MULTI_LINE
+    ]
+    resolved_by: Id
+    """The admin user who resolves it."""
+
+
 TRANSACTIONS = Call(
     "payment",
     "GET",
@@ -116,4 +160,22 @@ FLAG = Call(
     summary="Flag a transaction for follow-up (its status and money stay as they are).",
 )
 
-ROUTES = (TRANSACTIONS, TRANSACTION, ESCROW, FLAG)
+ESCROW_DETAIL = Call(
+    "payment",
+    "GET",
+    "/internal/payments/escrow/{escrow_id}",
+    OperatorEscrowDetail,
+    callers=("admin",),
+    summary="One escrowed item with its whole history.",
+)
+RESOLVE = Call(
+    "payment",
+    "POST",
+    "/internal/payments/escrow/{escrow_id}/resolution",
+    OperatorEscrowDetail,
+    callers=("admin",),
+    body=ResolutionRequest,
+    summary="Resolve a disputed item: release, refund, or split in minor units.",
+)
+
+ROUTES = (TRANSACTIONS, TRANSACTION, ESCROW, FLAG, ESCROW_DETAIL, RESOLVE)
