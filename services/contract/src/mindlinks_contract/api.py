@@ -14,6 +14,7 @@ from mindlinks_contract.schemas import (
     DocumentLink,
     TemplateIn,
     TemplateOut,
+    TerminationIn,
     VoidIn,
     contract_out,
 )
@@ -41,6 +42,8 @@ Drafter = Annotated[Acting, Depends(acting("contracts.draft"))]
 """A member whose company role drafts, sends and voids its contracts."""
 Party = Annotated[Acting, Depends(acting_or("contracts.read", "contractor"))]
 Reading = Annotated[Acting, Depends(acting_or("contracts.read", "contractor", "admin"))]
+Terminating = Annotated[Acting, Depends(acting_or("contracts.draft", "contractor"))]
+"""A member whose company role manages its contracts, or a contractor (its own only)."""
 
 
 def _company(user: Acting) -> str:
@@ -95,6 +98,8 @@ async def create_contract(
         start_date=wire["startDate"],
         terms=wire["terms"],
         template_id=body.template_id,
+        review_days=body.review_days,
+        notice_days=body.notice_days,
     )
 
     async def action(uow: UnitOfWork) -> tuple[int, Any]:
@@ -160,6 +165,24 @@ async def void_contract(contract_id: Id, body: VoidIn, user: Drafter, deps: Deps
     )
     await _commit_move(deps, uow, user, contract_id, "voided")
     return contract_out(contract)
+
+
+@public.post("/{contract_id}/termination")
+async def terminate_contract(
+    contract_id: Id, body: TerminationIn, user: Terminating, deps: Deps
+) -> ContractOut:
+    """Either party ends an ``active`` contract: at once (``atOnce``, or the
+    contract gives no notice) → ``terminated``; otherwise it stays ``active``
+    until ``terminationEndsAt`` (now + ``noticeDays``) and ends then. While a
+    notice runs only ``atOnce`` is accepted, which ends it now (else 409
+    ``termination-already-scheduled``)."""
+
+    async def stage(uow: UnitOfWork) -> Contract:
+        return await deps.endings.terminate(
+            _reader(user), contract_id, body.reason, at_once=body.at_once, uow=uow
+        )
+
+    return contract_out(await deps.runtime.commit_retrying(stage))
 
 
 async def _commit_move(

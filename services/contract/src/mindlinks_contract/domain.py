@@ -1,5 +1,6 @@
 """The contract rules: who may draft a contract with whom, the status machine
-(docs/lifecycle.md) and who may move it, money and template text.
+(docs/lifecycle.md) and who may move it, how an active contract ends, money
+and template text.
 
 No FastAPI here; routes and consumers commit the unit of work, never this.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from mindlinks_fleet.internal.contract import Status
@@ -75,6 +77,11 @@ class ServiceNotAllowed(Forbidden):
     title = "This service may not call this route"
 
 
+class TerminationScheduled(Conflict):
+    code = "termination-already-scheduled"
+    title = "This contract's termination is already scheduled; only ending it at once is left"
+
+
 class InvalidTemplate(InvalidInput):
     code = "invalid-template"
     title = "The template uses placeholders that do not exist"
@@ -89,6 +96,7 @@ STATUSES: tuple[Status, ...] = (
     "completed",
     "declined",
     "voided",
+    "terminated",
 )
 
 TRANSITIONS: Mapping[Status, frozenset[Status]] = {
@@ -96,10 +104,11 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     "sent_for_signature": frozenset({"client_signed", "declined", "voided"}),
     "client_signed": frozenset({"fully_signed", "declined", "voided"}),
     "fully_signed": frozenset({"active"}),
-    "active": frozenset({"completed"}),
+    "active": frozenset({"completed", "terminated"}),
     "completed": frozenset(),
     "declined": frozenset(),
     "voided": frozenset(),
+    "terminated": frozenset(),
 }
 """The status machine of docs/lifecycle.md: these transitions and no others."""
 
@@ -114,6 +123,13 @@ SIGNATURE_TRANSITIONS: frozenset[tuple[Status, Status]] = frozenset(
 """The transitions the signature service drives (``POST /internal/.../transitions``)."""
 
 SIGNATURE_SERVICE = "signature"
+
+REVIEW_DAYS = 14
+"""The default review period: days the client has to answer a submitted item."""
+MAX_REVIEW_DAYS = 90
+NOTICE_DAYS = 0
+"""The default notice: a termination may end the contract at once."""
+MAX_NOTICE_DAYS = 180
 
 # ISO 4217 codes we accept, with their minor-unit exponent.
 CURRENCIES: Mapping[str, int] = {
@@ -257,6 +273,19 @@ class Change:
     actor_service: str | None = None
 
 
+Side = Literal["client", "contractor"]
+
+
+@dataclass(frozen=True)
+class Termination:
+    """A party's request to end an active contract."""
+
+    reason: str
+    by_user_id: str
+    by_side: Side
+    requested_at: str
+
+
 @dataclass(frozen=True)
 class Reader:
     """Who reads: a member of a company (``company_id``), a contractor or an
@@ -293,6 +322,12 @@ class Contract:
     activated_at: str | None = None
     ledger_entry_id: int | None = None
     completed_at: str | None = None
+    review_days: int = REVIEW_DAYS
+    notice_days: int = NOTICE_DAYS
+    termination: Termination | None = None
+    termination_ends_at: str | None = None
+    """Set while a termination's notice runs (the contract is still ``active``)."""
+    terminated_at: str | None = None
     history: tuple[Change, ...] = field(default_factory=tuple)
     version: int = 1
 
@@ -338,6 +373,53 @@ class Contract:
             and last is not None
             and last.to_status == to
             and last.actor_user_id == actor_user_id
+        )
+
+    def side_of(self, reader: Reader) -> Side | None:
+        """Which party ``reader`` acts for: a member of its client company
+        (whose role the route checked) or its contractor; ``None``: neither."""
+        if reader.company_id is not None:
+            return "client" if reader.company_id == self.client_company_id else None
+        if reader.role == "contractor" and reader.user_id == self.contractor_user_id:
+            return "contractor"
+        return None
+
+    def notice_end(self, *, at_once: bool, now: datetime) -> datetime | None:
+        """When a termination asked for now ends this contract; ``None``: at once.
+
+        Only an ``active`` contract ends early. While a notice runs, a second
+        request may only end it at once (shorten the notice); anything else
+        would move a date the other party has already been told."""
+        if self.status != "active":
+            raise InvalidTransition(f"A {self.status} contract cannot be terminated")
+        if self.termination_ends_at is not None and not at_once:
+            raise TerminationScheduled(
+                f"It ends on {self.termination_ends_at}; ask to end it at once (atOnce) instead"
+            )
+        if at_once or self.notice_days == 0:
+            return None
+        return now + timedelta(days=self.notice_days)
+
+    def with_notice(self, termination: Termination, ends_at: str) -> Contract:
+        """Still ``active``, ending on ``ends_at``."""
+        return replace(
+            self,
+            termination=termination,
+            termination_ends_at=ends_at,
+            updated_at=termination.requested_at,
+            version=self.version + 1,
+        )
+
+    def terminated(self, termination: Termination, *, at: str) -> Contract:
+        """``terminated`` as ``termination`` asked (at once, or when its notice ran out)."""
+        return self.moved(
+            "terminated",
+            at=at,
+            actor_user_id=termination.by_user_id,
+            reason=termination.reason,
+            termination=termination,
+            termination_ends_at=None,
+            terminated_at=at,
         )
 
 

@@ -17,6 +17,8 @@ import structlog
 
 from mindlinks_contract.documents import Documents, digest
 from mindlinks_contract.domain import (
+    NOTICE_DAYS,
+    REVIEW_DAYS,
     Company,
     Contract,
     ContractNotFound,
@@ -45,7 +47,7 @@ from mindlinks_kit.dynamo import CursorCodec, UnitOfWork
 from mindlinks_kit.runtime import Publish
 
 log = structlog.get_logger("mindlinks.contracts")
-SIGNED: tuple[Status, ...] = ("fully_signed", "active", "completed")
+SIGNED: tuple[Status, ...] = ("fully_signed", "active", "completed", "terminated")
 
 
 class CompanyDirectory(Protocol):
@@ -66,6 +68,8 @@ class Draft:
     start_date: str
     terms: dict[str, Any]
     template_id: str | None = None
+    review_days: int = REVIEW_DAYS
+    notice_days: int = NOTICE_DAYS
 
 
 def parties(contract: Contract) -> dict[str, str]:
@@ -143,6 +147,8 @@ class Contracts(ContractMoves):
                 total_minor=total,
                 issued_at=at[:10],
                 agreement=agreement,
+                review_days=draft.review_days,
+                notice_days=draft.notice_days,
             ),
         )
         sha256 = await digest(pdf)
@@ -168,6 +174,8 @@ class Contracts(ContractMoves):
             pdf_sha256=sha256,
             created_at=at,
             updated_at=at,
+            review_days=draft.review_days,
+            notice_days=draft.notice_days,
         )
         self.store.add(uow, contract)
         self.publish(
