@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING
 # Escaping only, nothing is parsed (bandit's B406 is about XML parsers).
 from xml.sax.saxutils import escape  # nosec B406
 
-from mindlinks_contract.domain import NOTICE_DAYS, REVIEW_DAYS, Line, format_money
+from mindlinks_contract.terms import (
+    NOTICE_DAYS,
+    REVIEW_DAYS,
+    Line,
+    format_money,
+)
 
 if TYPE_CHECKING:
     from reportlab.lib.styles import ParagraphStyle

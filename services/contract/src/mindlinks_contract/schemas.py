@@ -17,15 +17,17 @@ from pydantic import (
 )
 
 from mindlinks_contract.domain import (
+    Change,
+    Contract,
+    Template,
+)
+from mindlinks_contract.terms import (
     CURRENCIES,
     MAX_NOTICE_DAYS,
     MAX_REVIEW_DAYS,
     NOTICE_DAYS,
     PLACEHOLDERS,
     REVIEW_DAYS,
-    Change,
-    Contract,
-    Template,
     unknown_placeholders,
 )
 from mindlinks_fleet.internal.contract import ContractOut, HistoryEntry, Reason, TerminationOut

@@ -17,8 +17,6 @@ import structlog
 
 from mindlinks_contract.documents import Documents, digest
 from mindlinks_contract.domain import (
-    NOTICE_DAYS,
-    REVIEW_DAYS,
     Company,
     Contract,
     ContractNotFound,
@@ -29,17 +27,21 @@ from mindlinks_contract.domain import (
     Reader,
     Template,
     TemplateNotFound,
-    check_template,
     company_for_drafting,
     contractor_for,
     document_key,
-    fill_template,
-    schedule,
-    total_minor,
 )
 from mindlinks_contract.pdf import ContractDocument, render_contract
 from mindlinks_contract.service.moves import ContractMoves
 from mindlinks_contract.store import ContractStore
+from mindlinks_contract.terms import (
+    NOTICE_DAYS,
+    REVIEW_DAYS,
+    check_template,
+    fill_template,
+    schedule,
+    total_minor,
+)
 from mindlinks_fleet.events import ContractCreated, ContractParties, ContractVoided
 from mindlinks_fleet.internal.contract import Status
 from mindlinks_kit.clock import now_iso
