@@ -319,3 +319,31 @@ async def test_only_an_active_contract_is_terminated(world: Contracting) -> None
     response = await terminate(world, draft["id"], client.headers, atOnce=True)
     world.problem(response, 409, "invalid-transition")
     assert (await world.contract(draft["id"]))["status"] == "draft"
+
+
+async def test_cutting_a_notice_short_as_it_runs_out_ends_the_contract_once(
+    world: Contracting, fleet_clock: FleetClock
+) -> None:
+    client, contractor = await world.shared_pair()
+    contract = await active(world, client, contractor, noticeDays=3)
+    cid = contract["id"]
+    assert (await terminate(world, cid, client.headers)).status_code == 200
+    fleet_clock.advance("4d")
+    pending = await timers(world).pending(TERMINATION_DUE, cid)
+    assert pending is not None
+    fired, response = await asyncio.gather(
+        timers(world).fire(firing_of(pending)),
+        terminate(world, cid, contractor.headers, reason="Now, please.", atOnce=True),
+    )
+    await world.fleet.deliver()
+    ended = await world.contract(cid)
+    assert ended["status"] == "terminated"
+    assert ended["version"] == contract["version"] + 2  # the notice, then the end
+    [event] = await world.events("contract.terminated", cid)
+    if response.status_code == 200:  # the request won: the timer found nothing to do
+        assert (event["reason"], event["noticeDays"]) == ("Now, please.", 0)
+    else:  # the notice ran out first: the request finds it ended
+        world.problem(response, 409, "invalid-transition")
+        assert fired
+        assert (event["reason"], event["noticeDays"]) == ("The project was cancelled.", 3)
+    assert await timers(world).pending(TERMINATION_DUE, cid) is None
