@@ -12,6 +12,7 @@ from mindlinks_contract.domain import Contract, PdfKind, Reader
 from mindlinks_contract.schemas import (
     ContractIn,
     DocumentLink,
+    DraftTermsIn,
     TemplateIn,
     TemplateOut,
     TerminationIn,
@@ -145,6 +146,26 @@ async def get_pdf(
     ``kind=final`` is the signed document with its certificate of completion."""
     url, expires_at, sha256 = await deps.contracts.link(_reader(user), contract_id, kind)
     return DocumentLink(url=url, expires_at=expires_at, sha256=sha256, kind=kind)
+
+
+@public.patch("/{contract_id}")
+async def change_draft_terms(
+    contract_id: Id, body: DraftTermsIn, user: Drafter, deps: Deps
+) -> ContractOut:
+    """Change a draft's ``reviewDays`` and/or ``noticeDays`` at the ``version``
+    last read (409 ``stale-version`` otherwise); its PDF is rendered again.
+    Once sent it is what the parties sign: 409 ``contract-not-draft``."""
+    uow = deps.runtime.uow()
+    contract = await deps.contracts.change_terms(
+        _company(user),
+        contract_id,
+        version=body.version,
+        review_days=body.review_days,
+        notice_days=body.notice_days,
+        uow=uow,
+    )
+    await uow.commit()
+    return contract_out(contract)
 
 
 @public.post("/{contract_id}/send")

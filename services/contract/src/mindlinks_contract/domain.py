@@ -77,6 +77,11 @@ class ServiceNotAllowed(Forbidden):
     title = "This service may not call this route"
 
 
+class ContractNotDraft(Conflict):
+    code = "contract-not-draft"
+    title = "Only a draft's terms can change: once sent, the document is what is signed"
+
+
 class TerminationScheduled(Conflict):
     code = "termination-already-scheduled"
     title = "This contract's termination is already scheduled; only ending it at once is left"
@@ -367,3 +372,10 @@ PdfKind = Literal["original", "final"]
 
 def document_key(contract_id: str, kind: PdfKind) -> str:
     return f"contracts/{contract_id}/{kind}.pdf"
+
+
+def redrafted_key(contract_id: str, version: int) -> str:
+    """Where a draft's re-rendered original goes: never over the first one,
+    which the commit of the change might not follow (``document_key``'s
+    object is the original only while the contract names it)."""
+    return f"contracts/{contract_id}/original-v{version}.pdf"

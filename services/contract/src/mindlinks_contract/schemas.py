@@ -201,6 +201,20 @@ def contract_out(contract: Contract) -> ContractOut:
     )
 
 
+class DraftTermsIn(ApiModel):
+    """A draft's escrow terms, changed at the version last read."""
+
+    version: Annotated[int, Strict(), Field(ge=1)]
+    review_days: ReviewDays | None = None
+    notice_days: NoticeDays | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> DraftTermsIn:
+        if self.review_days is None and self.notice_days is None:
+            raise ValueError("give reviewDays, noticeDays or both")
+        return self
+
+
 class VoidIn(ApiModel):
     reason: Reason
 

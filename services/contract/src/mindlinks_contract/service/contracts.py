@@ -32,6 +32,7 @@ from mindlinks_contract.domain import (
     document_key,
 )
 from mindlinks_contract.pdf import ContractDocument, render_contract
+from mindlinks_contract.service.drafts import DraftChanges
 from mindlinks_contract.service.moves import ContractMoves
 from mindlinks_contract.store import ContractStore
 from mindlinks_contract.terms import (
@@ -85,9 +86,10 @@ def parties(contract: Contract) -> dict[str, str]:
     }
 
 
-class Contracts(ContractMoves):
-    """The client's use cases here; reading one contract and the moves other
-    services drive come from ``ContractMoves``."""
+class Contracts(DraftChanges, ContractMoves):
+    """The client's use cases here; changing a draft's terms comes from
+    ``DraftChanges``, reading one contract and the moves other services drive
+    from ``ContractMoves``."""
 
     def __init__(
         self,
@@ -252,6 +254,7 @@ class Contracts(ContractMoves):
     ) -> Contract:
         contract = await self.owned(company_id, contract_id)
         moved = contract.moved("sent_for_signature", at=now_iso(), actor_user_id=user_id)
+        await self.forget_first_original(contract)
         self.store.replace(uow, moved, expected_version=contract.version)
         self.publish(uow, "contract.sent-for-signature", ContractParties(**parties(moved)))
         return moved

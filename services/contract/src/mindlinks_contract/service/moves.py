@@ -61,7 +61,8 @@ class ContractMoves:
         if kind == "original":
             # Drafting stores the original under the contract's id, once, before
             # the contract commits: read it without the contract (a read saved
-            # per signature); the contract only explains a miss.
+            # per signature); the contract only explains a miss. A draft whose
+            # terms changed names another key, and sending it removed this one.
             data = await self.documents.get(document_key(contract_id, "original"))
             if data is not None:
                 return data
