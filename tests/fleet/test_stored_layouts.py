@@ -114,7 +114,9 @@ LAYOUTS: dict[str, tuple[Record[Any], str]] = {
         " clientCompanyId clientUserId clientName contractorId contractorUserId contractorName"
         " pdfKey pdfSha256 createdAt updatedAt finalPdfKey finalPdfSha256 activatedAt"
         " ledgerEntryId completedAt version history history.from history.to history.at"
-        " history.actorUserId history.reason history.actorService",
+        " history.actorUserId history.reason history.actorService reviewDays noticeDays"
+        " termination termination.reason termination.byUserId termination.bySide"
+        " termination.requestedAt terminationEndsAt terminatedAt",
     ),
     "contract templates": (
         contract.TEMPLATES,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import pytest
@@ -17,15 +18,20 @@ from mindlinks_contract.domain import (
     ContractorNotVerified,
     FinalDocumentLocked,
     FinalDocumentMissing,
-    InvalidTemplate,
     InvalidTransition,
+    Reader,
     Status,
-    check_template,
+    Termination,
+    TerminationScheduled,
     contractor_for,
-    fill_template,
     final_document_accepted,
-    schedule,
     signature_may_move,
+)
+from mindlinks_contract.terms import (
+    InvalidTemplate,
+    check_template,
+    fill_template,
+    schedule,
     total_minor,
     unknown_placeholders,
 )
@@ -36,6 +42,7 @@ LIFECYCLE = {
     ("client_signed", "fully_signed"),
     ("fully_signed", "active"),
     ("active", "completed"),
+    ("active", "terminated"),
     ("sent_for_signature", "declined"),
     ("client_signed", "declined"),
     ("draft", "voided"),
@@ -185,3 +192,44 @@ def test_a_contract_names_its_contractor_by_the_verified_legal_name() -> None:
             contractor_for(company, unverified)
     with pytest.raises(ContractorNotFound):
         contractor_for(company, replace(found, company_ids=("co-2",)))
+
+
+NOW = datetime(2026, 4, 1, 9, 30, tzinfo=UTC)
+
+
+def test_either_party_and_no_one_else_is_a_side() -> None:
+    contract = _contract("active")
+    assert contract.side_of(Reader("anyone", "client", "co")) == "client"
+    assert contract.side_of(Reader("contractor-user", "contractor")) == "contractor"
+    assert contract.side_of(Reader("anyone", "client", "other-co")) is None
+    assert contract.side_of(Reader("other-contractor", "contractor")) is None
+    assert contract.side_of(Reader("contractor-user", "admin")) is None
+
+
+def test_the_notice_comes_from_the_terms_unless_it_ends_at_once() -> None:
+    assert _contract("active").notice_end(at_once=False, now=NOW) is None
+    noticed = _contract("active", notice_days=30)
+    assert noticed.notice_end(at_once=False, now=NOW) == NOW + timedelta(days=30)
+    assert noticed.notice_end(at_once=True, now=NOW) is None
+
+
+@pytest.mark.parametrize("status", [s for s in STATUSES if s != "active"])
+def test_only_an_active_contract_is_terminated(status: Status) -> None:
+    with pytest.raises(InvalidTransition):
+        _contract(status).notice_end(at_once=True, now=NOW)
+
+
+def test_a_running_notice_may_only_be_cut_short() -> None:
+    termination = Termination("Budget cut", "client-user", "client", "2026-04-01T09:30:00Z")
+    running = _contract("active", notice_days=30).with_notice(termination, "2026-05-01T09:30:00Z")
+    assert (running.status, running.version) == ("active", 2)
+    with pytest.raises(TerminationScheduled):
+        running.notice_end(at_once=False, now=NOW)
+    assert running.notice_end(at_once=True, now=NOW) is None
+    ended = running.terminated(termination, at="2026-04-02T00:00:00Z")
+    assert (ended.status, ended.terminated_at, ended.termination_ends_at) == (
+        "terminated",
+        "2026-04-02T00:00:00Z",
+        None,
+    )
+    assert ended.history[-1].reason == "Budget cut"

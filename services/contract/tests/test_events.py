@@ -1,5 +1,6 @@
-"""ledger.contract-activated → active; payment.released (all) → completed;
-each exactly once, through the real path (EventBridge → SQS → consumer)."""
+"""ledger.contract-activated → active; payment.item-settled (all settled) →
+completed; each exactly once, through the real path (EventBridge → SQS →
+consumer)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from conftest import Parties
+    from conftest import Contracting, Parties
 
 FINAL = b"%PDF-1.4\n% signed\n%%EOF\n"
 
@@ -41,7 +42,7 @@ async def _fully_signed(world: Parties) -> dict[str, Any]:
     return body
 
 
-async def test_activation_then_completion_each_apply_once(world: Parties) -> None:
+async def test_activation_then_completion_each_apply_once(world: Contracting) -> None:
     contract = await _fully_signed(world)
     assert contract["finalPdfSha256"] == hashlib.sha256(FINAL).hexdigest()
     event_id = await world.emit(
@@ -65,23 +66,30 @@ async def test_activation_then_completion_each_apply_once(world: Parties) -> Non
     await world.emit("ledger", "ledger.contract-activated", world.activated(contract, 43))
     assert await world.contract(contract["id"]) == active
 
-    await world.emit("payment", "payment.released", world.released(contract, all_released=False))
+    # A release alone completes nothing any more: the settlement does.
+    await world.emit("payment", "payment.released", world.released(contract, True))
+    await world.emit("payment", "payment.item-settled", world.settled(contract, all_settled=False))
     assert await world.contract(contract["id"]) == active
-    released = await world.emit("payment", "payment.released", world.released(contract, True))
+    # The last item refunded (not released) still settles the contract.
+    settled = await world.emit(
+        "payment", "payment.item-settled", world.settled(contract, outcome="refunded")
+    )
     completed = await world.contract(contract["id"])
     assert completed["status"] == "completed"
     assert completed["completedAt"].endswith("Z")
     assert completed["version"] == active["version"] + 1
-    await world.emit("payment", "payment.released", world.released(contract, True), released)
+    assert completed["history"][-1]["actorService"] == "payment"
+    await world.emit("payment", "payment.item-settled", world.settled(contract), settled)
+    await world.emit("payment", "payment.item-settled", world.settled(contract))
     assert await world.contract(contract["id"]) == completed
 
 
-async def test_an_activation_that_does_not_fit_is_not_applied(world: Parties) -> None:
+async def test_an_activation_that_does_not_fit_is_not_applied(world: Contracting) -> None:
     client, contractor = await world.shared_pair()
     draft = await world.draft(client, contractor)
     await world.emit("ledger", "ledger.contract-activated", world.activated(draft))
     assert (await world.contract(draft["id"]))["status"] == "draft"
-    # A release before the activation is retried later (not applied now).
+    # A settlement before the activation is retried later (not applied now).
     signed = await _fully_signed(world)
-    await world.emit("payment", "payment.released", world.released(signed, True))
+    await world.emit("payment", "payment.item-settled", world.settled(signed))
     assert (await world.contract(signed["id"]))["status"] == "fully_signed"

@@ -13,7 +13,7 @@ import pytest
 from mindlinks_dev import lists
 
 if TYPE_CHECKING:
-    from conftest import ClientAccount, ContractorAccount, Parties
+    from conftest import ClientAccount, Contracting, ContractorAccount
 
 FINAL = b"%PDF-1.4\n% signed by both\n%%EOF\n"
 LIST = "/internal/contracts"
@@ -27,12 +27,12 @@ PATH: list[str] = [
 ]
 
 
-def admin(world: Parties) -> dict[str, str]:
+def admin(world: Contracting) -> dict[str, str]:
     return world.fleet.service_bearer("admin")
 
 
 async def advance(
-    world: Parties,
+    world: Contracting,
     client: ClientAccount,
     contractor: ContractorAccount,
     to: str,
@@ -68,7 +68,7 @@ async def advance(
         elif status == "active":
             await world.emit("ledger", "ledger.contract-activated", world.activated(contract, 9))
         elif status == "completed":
-            await world.emit("payment", "payment.released", world.released(contract))
+            await world.emit("payment", "payment.item-settled", world.settled(contract))
     if to == "declined":
         await move({"to": "declined", "expectedVersion": 2, "actorUserId": contractor.user_id})
     current = await read(world, cid)
@@ -76,7 +76,7 @@ async def advance(
     return current
 
 
-async def read(world: Parties, contract_id: str) -> dict[str, Any]:
+async def read(world: Contracting, contract_id: str) -> dict[str, Any]:
     response = await world.fleet.client("contract").get(
         f"/internal/contracts/{contract_id}", headers=admin(world)
     )
@@ -86,7 +86,7 @@ async def read(world: Parties, contract_id: str) -> dict[str, Any]:
 
 
 async def void(
-    world: Parties, contract_id: str, headers: dict[str, str] | None = None, **body: Any
+    world: Contracting, contract_id: str, headers: dict[str, str] | None = None, **body: Any
 ) -> httpx.Response:
     return await world.fleet.client("contract").post(
         f"/internal/contracts/{contract_id}/void",
@@ -99,7 +99,7 @@ async def void(
 
 
 @pytest.mark.parametrize("status", ["draft", "sent_for_signature", "client_signed"])
-async def test_an_admin_voids_until_it_is_fully_signed(world: Parties, status: str) -> None:
+async def test_an_admin_voids_until_it_is_fully_signed(world: Contracting, status: str) -> None:
     client, contractor = await world.shared_pair()
     contract = await advance(world, client, contractor, status)
     voided = await void(world, contract["id"])
@@ -126,7 +126,7 @@ async def test_an_admin_voids_until_it_is_fully_signed(world: Parties, status: s
 
 
 @pytest.mark.parametrize("status", ["fully_signed", "active", "completed", "declined"])
-async def test_no_void_once_fully_signed_or_ended(world: Parties, status: str) -> None:
+async def test_no_void_once_fully_signed_or_ended(world: Contracting, status: str) -> None:
     client, contractor = await world.shared_pair()
     contract = await advance(world, client, contractor, status)
     world.problem(await void(world, contract["id"]), 409, "invalid-transition")
@@ -134,7 +134,7 @@ async def test_no_void_once_fully_signed_or_ended(world: Parties, status: str) -
     assert await world.events("contract.voided", contract["id"]) == []
 
 
-async def test_a_void_racing_the_clients_lands_once(world: Parties) -> None:
+async def test_a_void_racing_the_clients_lands_once(world: Contracting) -> None:
     client, contractor = await world.shared_pair()
     contract = await advance(world, client, contractor, "sent_for_signature")
     by_client, by_admin = await asyncio.gather(
@@ -150,7 +150,7 @@ async def test_a_void_racing_the_clients_lands_once(world: Parties) -> None:
     assert len(await world.events("contract.voided", contract["id"])) == 1
 
 
-async def test_the_admin_void_checks_its_input_and_target(world: Parties) -> None:
+async def test_the_admin_void_checks_its_input_and_target(world: Contracting) -> None:
     client, contractor = await world.shared_pair()
     contract = await world.draft(client, contractor)
     for body in (
@@ -169,11 +169,11 @@ async def test_the_admin_void_checks_its_input_and_target(world: Parties) -> Non
 # -- contracts across tenants ---------------------------------------------------------
 
 
-async def walk(world: Parties, limit: int, **params: str) -> list[dict[str, Any]]:
+async def walk(world: Contracting, limit: int, **params: str) -> list[dict[str, Any]]:
     return await lists.read_all(world.fleet.client("contract"), LIST, admin(world), limit, **params)
 
 
-async def test_contracts_across_tenants_by_each_index(world: Parties) -> None:
+async def test_contracts_across_tenants_by_each_index(world: Contracting) -> None:
     client, contractor = await world.pair()
     other_contractor = await world.contractor(client, name="Katherine Johnson")
     drafts = [await world.draft(client, contractor) for _ in range(3)]
@@ -208,7 +208,7 @@ async def test_contracts_across_tenants_by_each_index(world: Parties) -> None:
     assert set(newest_first) <= set(everything)
 
 
-async def test_list_cursors_belong_to_their_filter(world: Parties) -> None:
+async def test_list_cursors_belong_to_their_filter(world: Contracting) -> None:
     client, contractor = await world.pair()
     for _ in range(2):
         await world.draft(client, contractor)
@@ -228,7 +228,7 @@ async def test_list_cursors_belong_to_their_filter(world: Parties) -> None:
         )
 
 
-async def test_list_input_is_checked(world: Parties) -> None:
+async def test_list_input_is_checked(world: Contracting) -> None:
     api = world.fleet.client("contract")
     for params in (
         {"status": "lost"},
@@ -244,7 +244,7 @@ async def test_list_input_is_checked(world: Parties) -> None:
 
 
 @pytest.mark.parametrize("route", ["list", "void"])
-async def test_only_the_admin_service_may_call(world: Parties, route: str) -> None:
+async def test_only_the_admin_service_may_call(world: Contracting, route: str) -> None:
     client, contractor = await world.shared_pair()
     contract = await world.draft(client, contractor)
     api = world.fleet.client("contract")

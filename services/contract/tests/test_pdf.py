@@ -6,8 +6,12 @@ import io
 
 from pypdf import PdfReader
 
-from mindlinks_contract.domain import Line, fill_template, format_money
 from mindlinks_contract.pdf import FOOTER, ContractDocument, render_contract
+from mindlinks_contract.terms import (
+    Line,
+    fill_template,
+    format_money,
+)
 
 
 def _document(**overrides: object) -> ContractDocument:

@@ -134,8 +134,10 @@ class Ledger:
         return body
 
     async def add_contract(
-        self, terms: dict[str, Any] | None = None, status: str = "fully_signed"
+        self, terms: dict[str, Any] | None = None, status: str = "fully_signed", **fields: Any
     ) -> Contract:
+        """A contract as the contract service answers it; ``fields`` (camelCase)
+        add to or replace its documented ones."""
         contract_id = f"c-{uuid.uuid4().hex[:12]}"
         client, contractor = uuid.uuid4().hex, uuid.uuid4().hex
         body: dict[str, Any] = {
@@ -154,6 +156,7 @@ class Ledger:
             "clientName": "Acme Ltd",
             "contractorName": "Ada Lovelace",
             "createdAt": "2030-01-01T00:00:00.000000Z",
+            **fields,
         }
         contract = Contract(contract_id, client, contractor, body)
         await self.store_contract(contract)
@@ -251,9 +254,9 @@ class Ledger:
         return await self.fleet.deliver()
 
     async def activate(
-        self, terms: dict[str, Any] | None = None
+        self, terms: dict[str, Any] | None = None, **fields: Any
     ) -> tuple[Contract, SignatureCompleted, str]:
-        contract = await self.add_contract(terms)
+        contract = await self.add_contract(terms, **fields)
         await self.sign(contract)
         payload = self.completed(contract)
         event_id = await self.publish_completed(payload)

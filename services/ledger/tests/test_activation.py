@@ -29,7 +29,7 @@ MILESTONES = {
 
 
 async def test_completion_records_the_activation_and_schedule(ledger: Ledger) -> None:
-    contract, payload, event_id = await ledger.activate(MILESTONES)
+    contract, payload, event_id = await ledger.activate(MILESTONES, reviewDays=21, noticeDays=30)
     entries = await ledger.history(contract.id)
     kinds = [e["kind"] for e in entries]
     assert kinds == ["signature", "signature", "contract-activated", *["payment-scheduled"] * 3]
@@ -70,6 +70,8 @@ async def test_completion_records_the_activation_and_schedule(ledger: Ledger) ->
             },
         ],
         "totalMinor": 150000,
+        "reviewDays": 21,
+        "noticeDays": 30,
         "eventId": event_id,
     }
     assert activation["idempotencyKey"] == f"contract-activated:{contract.id}"
@@ -88,6 +90,8 @@ async def test_completion_records_the_activation_and_schedule(ledger: Ledger) ->
         "currency": "EUR",
         "schedule": activation["data"]["schedule"],
         "ledgerEntryId": activation["seq"],
+        "reviewDays": 21,
+        "noticeDays": 30,
     }
     payments = await ledger.published("ledger.payment-scheduled", contract.id)
     assert sorted(payments, key=lambda p: p["itemId"]) == [
@@ -139,6 +143,8 @@ async def test_without_one_transaction_the_schedule_is_appended_one_by_one(
 async def test_a_fixed_price_contract_has_one_item(ledger: Ledger) -> None:
     contract, _, _ = await ledger.activate()
     [activated] = await ledger.published("ledger.contract-activated", contract.id)
+    # A contract that names no terms has the defaults.
+    assert (activated["reviewDays"], activated["noticeDays"]) == (14, 0)
     assert activated["schedule"] == [
         {
             "itemId": f"{contract.id}-0",

@@ -7,7 +7,16 @@ differs from the callers declared in ``mindlinks_fleet.internal``."""
 from __future__ import annotations
 
 from mindlinks_fleet.teams import MEMBER_CLAIM
-from mindlinks_kit.declaration import Bucket, Index, Key, Revocation, Service, Sizing, Table
+from mindlinks_kit.declaration import (
+    Bucket,
+    Index,
+    Key,
+    Revocation,
+    Service,
+    Sizing,
+    Table,
+    Timer,
+)
 
 REVOCATIONS = (
     Revocation("user.suspended", claim="sub", field="userId"),
@@ -169,8 +178,10 @@ SERVICES: tuple[Service, ...] = (
         ),
         buckets=(Bucket("contract-documents"),),
         peers=("client", "contractor"),
-        consumes=(*REVOCATION_EVENTS, "ledger.contract-activated", "payment.released"),
+        consumes=(*REVOCATION_EVENTS, "ledger.contract-activated", "payment.item-settled"),
         idempotent_posts=True,
+        # Ends a contract whose termination notice ran out (key: the contract id).
+        timers=(Timer("contract.termination-due"),),
         sizing=Sizing(cpu=512, memory=1024, min_tasks=2, max_tasks=10),
     ),
     Service(

@@ -45,7 +45,7 @@ PERMISSIONS: dict[str, tuple[CompanyRole, ...]] = {
     "payments.move": (OWNER, ADMIN, FINANCE),
 }
 """Action → the company roles allowed to do it. ``contracts.draft`` covers
-drafting, templates, sending for signature and voiding; ``payments.move``
+drafting, templates, sending for signature, voiding and terminating; ``payments.move``
 funding, approving and releasing."""
 
 ACCOUNT_ROLE = "client"

@@ -12,8 +12,10 @@ from mindlinks_contract.domain import Contract, PdfKind, Reader
 from mindlinks_contract.schemas import (
     ContractIn,
     DocumentLink,
+    DraftTermsIn,
     TemplateIn,
     TemplateOut,
+    TerminationIn,
     VoidIn,
     contract_out,
 )
@@ -41,6 +43,8 @@ Drafter = Annotated[Acting, Depends(acting("contracts.draft"))]
 """A member whose company role drafts, sends and voids its contracts."""
 Party = Annotated[Acting, Depends(acting_or("contracts.read", "contractor"))]
 Reading = Annotated[Acting, Depends(acting_or("contracts.read", "contractor", "admin"))]
+Terminating = Annotated[Acting, Depends(acting_or("contracts.draft", "contractor"))]
+"""A member whose company role manages its contracts, or a contractor (its own only)."""
 
 
 def _company(user: Acting) -> str:
@@ -95,6 +99,8 @@ async def create_contract(
         start_date=wire["startDate"],
         terms=wire["terms"],
         template_id=body.template_id,
+        review_days=body.review_days,
+        notice_days=body.notice_days,
     )
 
     async def action(uow: UnitOfWork) -> tuple[int, Any]:
@@ -142,6 +148,26 @@ async def get_pdf(
     return DocumentLink(url=url, expires_at=expires_at, sha256=sha256, kind=kind)
 
 
+@public.patch("/{contract_id}")
+async def change_draft_terms(
+    contract_id: Id, body: DraftTermsIn, user: Drafter, deps: Deps
+) -> ContractOut:
+    """Change a draft's ``reviewDays`` and/or ``noticeDays`` at the ``version``
+    last read (409 ``stale-version`` otherwise); its PDF is rendered again.
+    Once sent it is what the parties sign: 409 ``contract-not-draft``."""
+    uow = deps.runtime.uow()
+    contract = await deps.contracts.change_terms(
+        _company(user),
+        contract_id,
+        version=body.version,
+        review_days=body.review_days,
+        notice_days=body.notice_days,
+        uow=uow,
+    )
+    await uow.commit()
+    return contract_out(contract)
+
+
 @public.post("/{contract_id}/send")
 async def send_contract(contract_id: Id, user: Drafter, deps: Deps) -> ContractOut:
     """``draft`` → ``sent_for_signature``."""
@@ -160,6 +186,24 @@ async def void_contract(contract_id: Id, body: VoidIn, user: Drafter, deps: Deps
     )
     await _commit_move(deps, uow, user, contract_id, "voided")
     return contract_out(contract)
+
+
+@public.post("/{contract_id}/termination")
+async def terminate_contract(
+    contract_id: Id, body: TerminationIn, user: Terminating, deps: Deps
+) -> ContractOut:
+    """Either party ends an ``active`` contract: at once (``atOnce``, or the
+    contract gives no notice) → ``terminated``; otherwise it stays ``active``
+    until ``terminationEndsAt`` (now + ``noticeDays``) and ends then. While a
+    notice runs only ``atOnce`` is accepted, which ends it now (else 409
+    ``termination-already-scheduled``)."""
+
+    async def stage(uow: UnitOfWork) -> Contract:
+        return await deps.endings.terminate(
+            _reader(user), contract_id, body.reason, at_once=body.at_once, uow=uow
+        )
+
+    return contract_out(await deps.runtime.commit_retrying(stage))
 
 
 async def _commit_move(

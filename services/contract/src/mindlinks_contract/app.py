@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from mindlinks_contract import api
 from mindlinks_contract.deps import setup
-from mindlinks_contract.events import handlers
+from mindlinks_contract.events import handlers, timers
 from mindlinks_contract.settings import Settings
 from mindlinks_fleet import FLEET
 from mindlinks_kit.app import create_app
@@ -21,5 +21,8 @@ def create(settings: Settings | None = None) -> FastAPI:
         routers=[api.public, api.internal],
         setup=setup,
         handlers=handlers,
-        description="Contracts: drafting, the PDF, templates and the contract status machine.",
+        timers=timers,
+        description=(
+            "Contracts: drafting, the PDF, templates, the contract status machine and termination."
+        ),
     )

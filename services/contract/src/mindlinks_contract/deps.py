@@ -10,6 +10,7 @@ from fastapi import Depends
 from mindlinks_contract.clients import Companies, Contractors
 from mindlinks_contract.documents import Documents
 from mindlinks_contract.service.contracts import Contracts
+from mindlinks_contract.service.endings import Endings
 from mindlinks_contract.service.operations import Operations
 from mindlinks_contract.settings import Settings
 from mindlinks_contract.store import ContractStore
@@ -25,6 +26,7 @@ class ContractDeps:
     settings: Settings
     contracts: Contracts
     operations: Operations
+    endings: Endings
 
 
 async def setup(runtime: Runtime) -> ContractDeps:
@@ -40,11 +42,14 @@ async def setup(runtime: Runtime) -> ContractDeps:
         publish=runtime.publish,
         cursors=runtime.cursors,
     )
+    if runtime.timers is None:
+        raise RuntimeError("the contract service declares its termination timer")
     return ContractDeps(
         runtime=runtime,
         settings=settings,
         contracts=contracts,
         operations=Operations(contracts, runtime.cursors),
+        endings=Endings(contracts, runtime.timers),
     )
 
 

@@ -42,6 +42,10 @@ class Documents:
             Metadata={"sha256": sha256},
         )
 
+    async def delete(self, key: str) -> None:
+        """Gone (S3 answers a missing key alike: deleting again is fine)."""
+        await self.s3.delete_object(Bucket=self.bucket, Key=key)
+
     async def get(self, key: str) -> bytes | None:
         try:
             response = await self.s3.get_object(Bucket=self.bucket, Key=key)

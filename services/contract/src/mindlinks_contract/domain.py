@@ -1,16 +1,18 @@
 """The contract rules: who may draft a contract with whom, the status machine
-(docs/lifecycle.md) and who may move it, money and template text.
+(docs/lifecycle.md) and who may move it, how an active contract ends. Money,
+payment lines, the escrow terms and template text are ``terms``'.
 
 No FastAPI here; routes and consumers commit the unit of work, never this.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from mindlinks_contract.terms import NOTICE_DAYS, REVIEW_DAYS
 from mindlinks_fleet.internal.contract import Status
 from mindlinks_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -75,9 +77,14 @@ class ServiceNotAllowed(Forbidden):
     title = "This service may not call this route"
 
 
-class InvalidTemplate(InvalidInput):
-    code = "invalid-template"
-    title = "The template uses placeholders that do not exist"
+class ContractNotDraft(Conflict):
+    code = "contract-not-draft"
+    title = "Only a draft's terms can change: once sent, the document is what is signed"
+
+
+class TerminationScheduled(Conflict):
+    code = "termination-already-scheduled"
+    title = "This contract's termination is already scheduled; only ending it at once is left"
 
 
 STATUSES: tuple[Status, ...] = (
@@ -89,6 +96,7 @@ STATUSES: tuple[Status, ...] = (
     "completed",
     "declined",
     "voided",
+    "terminated",
 )
 
 TRANSITIONS: Mapping[Status, frozenset[Status]] = {
@@ -96,10 +104,11 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     "sent_for_signature": frozenset({"client_signed", "declined", "voided"}),
     "client_signed": frozenset({"fully_signed", "declined", "voided"}),
     "fully_signed": frozenset({"active"}),
-    "active": frozenset({"completed"}),
+    "active": frozenset({"completed", "terminated"}),
     "completed": frozenset(),
     "declined": frozenset(),
     "voided": frozenset(),
+    "terminated": frozenset(),
 }
 """The status machine of docs/lifecycle.md: these transitions and no others."""
 
@@ -114,94 +123,6 @@ SIGNATURE_TRANSITIONS: frozenset[tuple[Status, Status]] = frozenset(
 """The transitions the signature service drives (``POST /internal/.../transitions``)."""
 
 SIGNATURE_SERVICE = "signature"
-
-# ISO 4217 codes we accept, with their minor-unit exponent.
-CURRENCIES: Mapping[str, int] = {
-    "EUR": 2,
-    "USD": 2,
-    "GBP": 2,
-    "CHF": 2,
-    "CAD": 2,
-    "AUD": 2,
-    "NZD": 2,
-    "SEK": 2,
-    "NOK": 2,
-    "DKK": 2,
-    "PLN": 2,
-    "CZK": 2,
-    "HUF": 2,
-    "RON": 2,
-    "SGD": 2,
-    "HKD": 2,
-    "INR": 2,
-    "BRL": 2,
-    "MXN": 2,
-    "ZAR": 2,
-    "AED": 2,
-    "JPY": 0,
-}
-
-
-def format_money(amount_minor: int, currency: str) -> str:
-    """``150000, "EUR"`` → ``EUR 1,500.00`` (integer arithmetic, never floats)."""
-    exponent = CURRENCIES.get(currency, 2)
-    sign = "-" if amount_minor < 0 else ""
-    major, minor = divmod(abs(amount_minor), 10**exponent)
-    if exponent == 0:
-        return f"{currency} {sign}{major:,}"
-    return f"{currency} {sign}{major:,}.{minor:0{exponent}d}"
-
-
-@dataclass(frozen=True)
-class Line:
-    """One payment of the schedule: a fixed fee is one line, milestones many."""
-
-    title: str
-    amount_minor: int
-    due_date: str
-
-
-def schedule(terms: Mapping[str, Any], title: str) -> list[Line]:
-    """The payment lines of ``terms`` (the wire shape: ``{"kind": ...}``)."""
-    if terms["kind"] == "fixed":
-        return [Line(title, int(terms["amountMinor"]), str(terms["dueDate"]))]
-    return [
-        Line(str(m["title"]), int(m["amountMinor"]), str(m["dueDate"])) for m in terms["milestones"]
-    ]
-
-
-def total_minor(terms: Mapping[str, Any]) -> int:
-    return sum(line.amount_minor for line in schedule(terms, ""))
-
-
-# Templates: ``{{name}}`` placeholders from an allow-list, substituted as plain
-# text (the PDF renderer escapes everything afterwards). Not a template engine.
-PLACEHOLDERS = ("clientName", "contractorName", "title", "startDate")
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.]*)\s*\}\}")
-
-
-def unknown_placeholders(body: str) -> list[str]:
-    return sorted({name for name in _PLACEHOLDER.findall(body) if name not in PLACEHOLDERS})
-
-
-def check_template(body: str) -> None:
-    unknown = unknown_placeholders(body)
-    if unknown:
-        raise InvalidTemplate(
-            f"Unknown placeholders: {', '.join(unknown) or '(empty)'}; "
-            f"allowed: {', '.join(PLACEHOLDERS)}",
-            allowed=list(PLACEHOLDERS),
-        )
-
-
-def fill_template(body: str, values: Mapping[str, str]) -> str:
-    """Replace allowed placeholders with their values; anything else is left as written."""
-
-    def substitute(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return values[name] if name in PLACEHOLDERS and name in values else match.group(0)
-
-    return _PLACEHOLDER.sub(substitute, body)
 
 
 @dataclass(frozen=True)
@@ -257,6 +178,19 @@ class Change:
     actor_service: str | None = None
 
 
+Side = Literal["client", "contractor"]
+
+
+@dataclass(frozen=True)
+class Termination:
+    """A party's request to end an active contract."""
+
+    reason: str
+    by_user_id: str
+    by_side: Side
+    requested_at: str
+
+
 @dataclass(frozen=True)
 class Reader:
     """Who reads: a member of a company (``company_id``), a contractor or an
@@ -293,6 +227,12 @@ class Contract:
     activated_at: str | None = None
     ledger_entry_id: int | None = None
     completed_at: str | None = None
+    review_days: int = REVIEW_DAYS
+    notice_days: int = NOTICE_DAYS
+    termination: Termination | None = None
+    termination_ends_at: str | None = None
+    """Set while a termination's notice runs (the contract is still ``active``)."""
+    terminated_at: str | None = None
     history: tuple[Change, ...] = field(default_factory=tuple)
     version: int = 1
 
@@ -340,6 +280,53 @@ class Contract:
             and last.actor_user_id == actor_user_id
         )
 
+    def side_of(self, reader: Reader) -> Side | None:
+        """Which party ``reader`` acts for: a member of its client company
+        (whose role the route checked) or its contractor; ``None``: neither."""
+        if reader.company_id is not None:
+            return "client" if reader.company_id == self.client_company_id else None
+        if reader.role == "contractor" and reader.user_id == self.contractor_user_id:
+            return "contractor"
+        return None
+
+    def notice_end(self, *, at_once: bool, now: datetime) -> datetime | None:
+        """When a termination asked for now ends this contract; ``None``: at once.
+
+        Only an ``active`` contract ends early. While a notice runs, a second
+        request may only end it at once (shorten the notice); anything else
+        would move a date the other party has already been told."""
+        if self.status != "active":
+            raise InvalidTransition(f"A {self.status} contract cannot be terminated")
+        if self.termination_ends_at is not None and not at_once:
+            raise TerminationScheduled(
+                f"It ends on {self.termination_ends_at}; ask to end it at once (atOnce) instead"
+            )
+        if at_once or self.notice_days == 0:
+            return None
+        return now + timedelta(days=self.notice_days)
+
+    def with_notice(self, termination: Termination, ends_at: str) -> Contract:
+        """Still ``active``, ending on ``ends_at``."""
+        return replace(
+            self,
+            termination=termination,
+            termination_ends_at=ends_at,
+            updated_at=termination.requested_at,
+            version=self.version + 1,
+        )
+
+    def terminated(self, termination: Termination, *, at: str) -> Contract:
+        """``terminated`` as ``termination`` asked (at once, or when its notice ran out)."""
+        return self.moved(
+            "terminated",
+            at=at,
+            actor_user_id=termination.by_user_id,
+            reason=termination.reason,
+            termination=termination,
+            termination_ends_at=None,
+            terminated_at=at,
+        )
+
 
 def signature_may_move(contract: Contract, to: Status) -> None:
     if (contract.status, to) not in SIGNATURE_TRANSITIONS:
@@ -385,3 +372,10 @@ PdfKind = Literal["original", "final"]
 
 def document_key(contract_id: str, kind: PdfKind) -> str:
     return f"contracts/{contract_id}/{kind}.pdf"
+
+
+def redrafted_key(contract_id: str, version: int) -> str:
+    """Where a draft's re-rendered original goes: never over the first one,
+    which the commit of the change might not follow (``document_key``'s
+    object is the original only while the contract names it)."""
+    return f"contracts/{contract_id}/original-v{version}.pdf"

@@ -1,35 +1,52 @@
 """Events in and out of the contract service.
 
-Publishes (in the change's own transaction, see ``contracts.Contracts``):
-``contract.created`` (ContractCreated), ``contract.sent-for-signature``
-(ContractParties), ``contract.voided`` (ContractVoided).
+Publishes (in the change's own transaction, see ``contracts.Contracts`` and
+``endings.Endings``): ``contract.created`` (ContractCreated),
+``contract.sent-for-signature`` (ContractParties), ``contract.voided``
+(ContractVoided), ``contract.termination-scheduled``
+(ContractTerminationScheduled) and ``contract.terminated`` (ContractTerminated).
 
 Consumes ``ledger.contract-activated`` → ``active`` (with ``activatedAt`` and
-the ledger entry id) and ``payment.released`` with ``allReleased`` →
-``completed``. Both are idempotent beyond the inbox (an already moved contract
-is left alone); an event that does not fit the contract yet (a release before
-the activation) raises, so it is retried with backoff and dead-lettered if it
+the ledger entry id) and ``payment.item-settled`` with ``allSettled`` →
+``completed`` (a terminated contract stays ``terminated``). Both are
+idempotent beyond the inbox (an already moved contract is left alone); an
+event that does not fit the contract yet (a settlement before the
+activation) raises, so it is retried with backoff and dead-lettered if it
 never fits.
+
+Handles the timer ``contract.termination-due`` (key: the contract id): a
+notice ran out → ``terminated``, once (the kit's claim on the timer).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from mindlinks_contract.deps import ContractDeps
-from mindlinks_fleet.events import ContractActivated, PaymentReleased
+from mindlinks_contract.service.endings import TERMINATION_DUE
+from mindlinks_fleet.events import ContractActivated, EscrowSettled
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.consumer import Handler, replay_safe
 from mindlinks_kit.events.envelope import Delivered
+from mindlinks_kit.timers import Fired, TimerHandler
 
 
 def handlers(deps: ContractDeps) -> dict[str, Handler]:
     async def on_activated(event: Delivered[ContractActivated], uow: UnitOfWork) -> None:
         await deps.contracts.on_activated(event.payload, uow)
 
-    async def on_released(event: Delivered[PaymentReleased], uow: UnitOfWork) -> None:
-        await deps.contracts.on_released(event.payload, uow)
+    async def on_settled(event: Delivered[EscrowSettled], uow: UnitOfWork) -> None:
+        await deps.endings.on_settled(event.payload, uow)
 
     # Both only read and then write through the unit of work.
     return {
         "ledger.contract-activated": replay_safe(on_activated),
-        "payment.released": replay_safe(on_released),
+        "payment.item-settled": replay_safe(on_settled),
     }
+
+
+def timers(deps: ContractDeps) -> dict[str, TimerHandler]:
+    async def on_termination_due(fired: Fired[Any], uow: UnitOfWork) -> None:
+        await deps.endings.on_termination_due(fired.key, uow)
+
+    return {TERMINATION_DUE: on_termination_due}

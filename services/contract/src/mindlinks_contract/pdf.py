@@ -1,5 +1,6 @@
 """The contract PDF (reportlab): parties, title, description, the agreement
-text, the payment terms and the contract id, with a footer saying that the
+text, the payment terms (with the review period and the termination notice)
+and the contract id, with a footer saying that the
 document's SHA-256 is recorded on signing.
 
 Every piece of caller-provided text is escaped before reportlab's paragraph
@@ -20,7 +21,12 @@ from typing import TYPE_CHECKING
 # Escaping only, nothing is parsed (bandit's B406 is about XML parsers).
 from xml.sax.saxutils import escape  # nosec B406
 
-from mindlinks_contract.domain import Line, format_money
+from mindlinks_contract.terms import (
+    NOTICE_DAYS,
+    REVIEW_DAYS,
+    Line,
+    format_money,
+)
 
 if TYPE_CHECKING:
     from reportlab.lib.styles import ParagraphStyle
@@ -46,6 +52,30 @@ class ContractDocument:
     issued_at: str
     agreement: str | None = None
     """The template's text with its placeholders filled, when a template was used."""
+    review_days: int = REVIEW_DAYS
+    notice_days: int = NOTICE_DAYS
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+def escrow_terms(review_days: int, notice_days: int) -> str:
+    """The payment terms' rules in words: review, auto-release, termination."""
+    notice = (
+        "Either party may terminate the contract at once."
+        if notice_days == 0
+        else f"Either party may terminate the contract with {_days(notice_days)}' notice."
+    )
+    return (
+        "Amounts are held in escrow by Mind-Links once funded. The contractor submits the "
+        "work for each payment; the client approves it, which releases the payment to the "
+        "contractor, or asks for changes. Submitted work the client has not answered within "
+        f"{_days(review_days)} is released on its own. {notice} Funded payments whose work "
+        "has not been submitted when the contract ends are refunded to the client unless "
+        "the parties agree otherwise. Both parties sign this document electronically; a "
+        "certificate of completion is appended when both have signed."
+    )
 
 
 def _text(value: str) -> str:
@@ -145,14 +175,7 @@ def render_contract(doc: ContractDocument) -> bytes:
         Paragraph(f"Payment terms ({escape(doc.currency)})", heading),
         payments,
         Spacer(1, 8 * mm),
-        Paragraph(
-            _text(
-                "Amounts are held in escrow by Mind-Links once funded and released to the "
-                "contractor by the client. Both parties sign this document electronically; "
-                "a certificate of completion is appended when both have signed."
-            ),
-            small,
-        ),
+        Paragraph(_text(escrow_terms(doc.review_days, doc.notice_days)), small),
     ]
     template.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()

@@ -17,14 +17,20 @@ from pydantic import (
 )
 
 from mindlinks_contract.domain import (
-    CURRENCIES,
-    PLACEHOLDERS,
     Change,
     Contract,
     Template,
+)
+from mindlinks_contract.terms import (
+    CURRENCIES,
+    MAX_NOTICE_DAYS,
+    MAX_REVIEW_DAYS,
+    NOTICE_DAYS,
+    PLACEHOLDERS,
+    REVIEW_DAYS,
     unknown_placeholders,
 )
-from mindlinks_fleet.internal.contract import ContractOut, HistoryEntry, Reason
+from mindlinks_fleet.internal.contract import ContractOut, HistoryEntry, Reason, TerminationOut
 from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel, Id
 
 _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -78,6 +84,8 @@ def _whole(value: Any) -> Any:
 
 
 AmountMinor = Annotated[int, Strict(), Field(gt=0, le=MAX_AMOUNT_MINOR), BeforeValidator(_whole)]
+ReviewDays = Annotated[int, Strict(), Field(ge=1, le=MAX_REVIEW_DAYS), BeforeValidator(_whole)]
+NoticeDays = Annotated[int, Strict(), Field(ge=0, le=MAX_NOTICE_DAYS), BeforeValidator(_whole)]
 
 
 class FixedTerms(ApiModel):
@@ -108,6 +116,10 @@ class ContractIn(ApiModel):
     start_date: Day
     template_id: Id | None = None
     terms: Terms
+    review_days: ReviewDays = REVIEW_DAYS
+    """Days the client has to answer submitted work before it releases on its own."""
+    notice_days: NoticeDays = NOTICE_DAYS
+    """Days of notice a termination gives; 0: either party may end it at once."""
 
     @model_validator(mode="after")
     def _dates_and_total(self) -> ContractIn:
@@ -169,14 +181,48 @@ def contract_out(contract: Contract) -> ContractOut:
         activated_at=contract.activated_at,
         ledger_entry_id=contract.ledger_entry_id,
         completed_at=contract.completed_at,
+        review_days=contract.review_days,
+        notice_days=contract.notice_days,
+        termination=(
+            None
+            if contract.termination is None
+            else TerminationOut(
+                reason=contract.termination.reason,
+                by_user_id=contract.termination.by_user_id,
+                by_side=contract.termination.by_side,
+                requested_at=contract.termination.requested_at,
+            )
+        ),
+        termination_ends_at=contract.termination_ends_at,
+        terminated_at=contract.terminated_at,
         history=[history_entry(c) for c in contract.history],
         created_at=contract.created_at,
         updated_at=contract.updated_at,
     )
 
 
+class DraftTermsIn(ApiModel):
+    """A draft's escrow terms, changed at the version last read."""
+
+    version: Annotated[int, Strict(), Field(ge=1)]
+    review_days: ReviewDays | None = None
+    notice_days: NoticeDays | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> DraftTermsIn:
+        if self.review_days is None and self.notice_days is None:
+            raise ValueError("give reviewDays, noticeDays or both")
+        return self
+
+
 class VoidIn(ApiModel):
     reason: Reason
+
+
+class TerminationIn(ApiModel):
+    reason: Reason
+    at_once: Annotated[bool, Strict()] = False
+    """End it now whatever notice the contract gives (also cuts a running notice short)."""
 
 
 class DocumentLink(ApiModel):

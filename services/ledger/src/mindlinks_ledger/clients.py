@@ -32,6 +32,10 @@ class ContractView(BaseModel):
     """The client company's legal name, as the contract names it."""
     contractor_name: str = ""
     """The contractor's KYC-verified legal name, as the contract names it."""
+    review_days: int = 14
+    """The contract's review period (days), carried into ``ledger.contract-activated``."""
+    notice_days: int = 0
+    """The contract's termination notice (days), carried likewise."""
 
     def is_party(self, user_id: str) -> bool:
         return user_id in (self.client_user_id, self.contractor_user_id)

@@ -19,6 +19,7 @@ Status = Literal[
     "completed",
     "declined",
     "voided",
+    "terminated",
 ]
 Reason = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), MULTI_LINE
@@ -32,6 +33,15 @@ class HistoryEntry(ApiModel):
     actor_user_id: str | None = None
     actor_service: str | None = None
     reason: str | None = None
+
+
+class TerminationOut(ApiModel):
+    """Who ended (or gave notice to end) an active contract, and why."""
+
+    reason: str
+    by_user_id: str
+    by_side: Literal["client", "contractor"]
+    requested_at: str
 
 
 class ContractOut(ApiModel):
@@ -56,6 +66,14 @@ class ContractOut(ApiModel):
     activated_at: str | None
     ledger_entry_id: int | None
     completed_at: str | None
+    review_days: int = 14
+    """Days the client has to answer a submission before it releases on its own."""
+    notice_days: int = 0
+    """Days of notice a termination gives (0: it ends the contract at once)."""
+    termination: TerminationOut | None = None
+    termination_ends_at: str | None = None
+    """When a termination with notice ends the contract (``active`` until then)."""
+    terminated_at: str | None = None
     history: list[HistoryEntry]
     created_at: str
     updated_at: str

@@ -27,17 +27,22 @@ from mindlinks_contract.domain import (
     Reader,
     Template,
     TemplateNotFound,
-    check_template,
     company_for_drafting,
     contractor_for,
     document_key,
+)
+from mindlinks_contract.pdf import ContractDocument, render_contract
+from mindlinks_contract.service.drafts import DraftChanges
+from mindlinks_contract.service.moves import ContractMoves
+from mindlinks_contract.store import ContractStore
+from mindlinks_contract.terms import (
+    NOTICE_DAYS,
+    REVIEW_DAYS,
+    check_template,
     fill_template,
     schedule,
     total_minor,
 )
-from mindlinks_contract.pdf import ContractDocument, render_contract
-from mindlinks_contract.service.moves import ContractMoves
-from mindlinks_contract.store import ContractStore
 from mindlinks_fleet.events import ContractCreated, ContractParties, ContractVoided
 from mindlinks_fleet.internal.contract import Status
 from mindlinks_kit.clock import now_iso
@@ -45,7 +50,7 @@ from mindlinks_kit.dynamo import CursorCodec, UnitOfWork
 from mindlinks_kit.runtime import Publish
 
 log = structlog.get_logger("mindlinks.contracts")
-SIGNED: tuple[Status, ...] = ("fully_signed", "active", "completed")
+SIGNED: tuple[Status, ...] = ("fully_signed", "active", "completed", "terminated")
 
 
 class CompanyDirectory(Protocol):
@@ -66,6 +71,8 @@ class Draft:
     start_date: str
     terms: dict[str, Any]
     template_id: str | None = None
+    review_days: int = REVIEW_DAYS
+    notice_days: int = NOTICE_DAYS
 
 
 def parties(contract: Contract) -> dict[str, str]:
@@ -79,9 +86,10 @@ def parties(contract: Contract) -> dict[str, str]:
     }
 
 
-class Contracts(ContractMoves):
-    """The client's use cases here; reading one contract and the moves other
-    services drive come from ``ContractMoves``."""
+class Contracts(DraftChanges, ContractMoves):
+    """The client's use cases here; changing a draft's terms comes from
+    ``DraftChanges``, reading one contract and the moves other services drive
+    from ``ContractMoves``."""
 
     def __init__(
         self,
@@ -143,6 +151,8 @@ class Contracts(ContractMoves):
                 total_minor=total,
                 issued_at=at[:10],
                 agreement=agreement,
+                review_days=draft.review_days,
+                notice_days=draft.notice_days,
             ),
         )
         sha256 = await digest(pdf)
@@ -168,6 +178,8 @@ class Contracts(ContractMoves):
             pdf_sha256=sha256,
             created_at=at,
             updated_at=at,
+            review_days=draft.review_days,
+            notice_days=draft.notice_days,
         )
         self.store.add(uow, contract)
         self.publish(
@@ -242,6 +254,7 @@ class Contracts(ContractMoves):
     ) -> Contract:
         contract = await self.owned(company_id, contract_id)
         moved = contract.moved("sent_for_signature", at=now_iso(), actor_user_id=user_id)
+        await self.forget_first_original(contract)
         self.store.replace(uow, moved, expected_version=contract.version)
         self.publish(uow, "contract.sent-for-signature", ContractParties(**parties(moved)))
         return moved

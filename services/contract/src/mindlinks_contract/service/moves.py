@@ -1,6 +1,7 @@
 """The moves other services drive: the signature service's (its documents,
-its transitions) and those the ledger's and payment's events drive
-(``active``, ``completed``). ``Contracts`` takes them from ``ContractMoves``.
+its transitions) and the ledger's activation (``active``). ``Contracts``
+takes them from ``ContractMoves``; how an active contract ends (termination,
+completion) is ``service.endings``'.
 
 No FastAPI here; callers commit the unit of work.
 """
@@ -24,7 +25,7 @@ from mindlinks_contract.domain import (
     signature_may_move,
 )
 from mindlinks_contract.store import ContractStore
-from mindlinks_fleet.events import ContractActivated, PaymentReleased
+from mindlinks_fleet.events import ContractActivated
 from mindlinks_fleet.internal.contract import Status
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
@@ -60,7 +61,8 @@ class ContractMoves:
         if kind == "original":
             # Drafting stores the original under the contract's id, once, before
             # the contract commits: read it without the contract (a read saved
-            # per signature); the contract only explains a miss.
+            # per signature); the contract only explains a miss. A draft whose
+            # terms changed names another key, and sending it removed this one.
             data = await self.documents.get(document_key(contract_id, "original"))
             if data is not None:
                 return data
@@ -148,7 +150,7 @@ class ContractMoves:
         contract = await self.store.contract(event.contract_id)
         if contract is None:
             raise UnexpectedEvent(f"unknown contract {event.contract_id}")
-        if contract.status in ("active", "completed"):
+        if contract.status in ("active", "completed", "terminated"):
             return
         if contract.status != "fully_signed":
             raise UnexpectedEvent(f"activation of a {contract.status} contract")
@@ -160,23 +162,5 @@ class ContractMoves:
             actor_service="ledger",
             activated_at=at,
             ledger_entry_id=event.ledger_entry_id,
-        )
-        self.store.replace(uow, moved, expected_version=contract.version)
-
-    async def on_released(self, event: PaymentReleased, uow: UnitOfWork) -> None:
-        """``payment.released`` with every item released → ``completed`` (once)."""
-        if not event.all_released:
-            return
-        contract = await self.store.contract(event.contract_id)
-        if contract is None:
-            raise UnexpectedEvent(f"unknown contract {event.contract_id}")
-        if contract.status == "completed":
-            return
-        if contract.status != "active":
-            # Events can overtake each other: the activation may still be on its way.
-            raise UnexpectedEvent(f"completion of a {contract.status} contract")
-        at = now_iso()
-        moved = contract.moved(
-            "completed", at=at, actor_user_id=None, actor_service="payment", completed_at=at
         )
         self.store.replace(uow, moved, expected_version=contract.version)

@@ -168,6 +168,9 @@ class Activations:
                 currency=recorded["currency"],
                 schedule=schedule,
                 ledger_entry_id=activation.seq,
+                # An activation recorded before the terms existed has the defaults.
+                review_days=recorded.get("reviewDays", 14),
+                notice_days=recorded.get("noticeDays", 0),
             ),
         )
         # An activation creates money obligations: anchor them now rather than
@@ -221,6 +224,8 @@ class Activations:
             "signatureEntryIds": list(event.ledger_entry_ids),
             "schedule": [item.model_dump(by_alias=True) for item in schedule],
             "totalMinor": sum(item.amount_minor for item in schedule),
+            "reviewDays": contract.review_days,
+            "noticeDays": contract.notice_days,
             "eventId": event_id,
         }
 
