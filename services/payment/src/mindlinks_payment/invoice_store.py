@@ -59,18 +59,18 @@ class InvoiceStore:
         uow.create(
             self.invoices, INVOICES.item(invoice), key="id", on_conflict=InvoiceAlreadyIssued()
         )
+        bound = values(n=invoice.sequence, id=invoice.id, at=invoice.issued_at)
         if previous == 0:
             condition = "attribute_not_exists(contractorId)"
-            bound = values(n=invoice.sequence, at=invoice.issued_at)
         else:
             condition = "lastSequence = :previous"
-            bound = values(n=invoice.sequence, at=invoice.issued_at, previous=previous)
+            bound.update(values(previous=previous))
         uow.update(
             self.counters,
             {"contractorId": invoice.parties.contractor_id},
             "SET lastSequence = :n, lastInvoiceId = :id, updatedAt = :at",
             condition=condition,
-            values={**bound, **values(id=invoice.id)},
+            values=bound,
             on_conflict=NumberTaken(),
         )
 
