@@ -28,6 +28,7 @@ from mindlinks_kit.records import Record
 from mindlinks_kyc import store as kyc
 from mindlinks_ledger import store as ledger
 from mindlinks_notification import store as notification
+from mindlinks_payment import invoice_store as invoices
 from mindlinks_payment import store as payment
 from mindlinks_signature import store as signature
 from mindlinks_user import store as user
@@ -150,6 +151,19 @@ LAYOUTS: dict[str, tuple[Record[Any], str]] = {
         payment.ACCOUNTS,
         "contractorId userId accountId email createdAt updatedAt chargesEnabled payoutsEnabled"
         " detailsSubmitted transfersActive version",
+    ),
+    "payment invoices": (
+        invoices.INVOICES,
+        f"{PARTIES} id number sequence escrowId itemId itemTitle transferId reason amountMinor"
+        " itemAmountMinor currency issuedAt pdfKey pdfSha256 pdfSize version issuer"
+        " issuer.contractorId issuer.legalName issuer.email issuer.address issuer.country"
+        " issuer.taxId recipient recipient.companyId recipient.legalName"
+        " recipient.jurisdictionCode recipient.companyNumber recipient.address "
+        + " ".join(
+            f"{party}.address.{part}"
+            for party in ("issuer", "recipient")
+            for part in ("line1", "line2", "city", "postalCode", "country", "region")
+        ),
     ),
     "notification in-app": (
         notification.IN_APP,

@@ -16,6 +16,15 @@ if TYPE_CHECKING:
     from conftest import World
 
 ADDRESS = {"line1": "1 Example Street", "city": "London", "postalCode": "EC1A 1AA", "country": "gb"}
+REGISTERED_ADDRESS = {
+    "line1": "1 Example Street",
+    "line2": None,
+    "city": "London",
+    "region": None,
+    "postalCode": "EC1A 1AA",
+    "country": "GB",
+}
+"""The address given at registration, as peers read it."""
 
 
 async def test_a_registered_active_company(fleet: Running, world: World) -> None:
@@ -271,10 +280,17 @@ async def test_internal_company_routes(fleet: Running, world: World) -> None:
         "jurisdictionCode": "gb",
         "companyNumber": company["companyNumber"],
         "nameMismatch": False,
+        "address": REGISTERED_ADDRESS,
     }
     service = fleet.service_bearer("contract")
     by_id = await world.client.get(f"/internal/clients/companies/{company['id']}", headers=service)
     assert (by_id.status_code, by_id.json()) == (200, record)
+    # The payment service reads it for the invoices billed to the company.
+    invoicing = fleet.service_bearer("payment")
+    by_payment = await world.client.get(
+        f"/internal/clients/companies/{company['id']}", headers=invoicing
+    )
+    assert (by_payment.status_code, by_payment.json()) == (200, record)
     admin = fleet.service_bearer("admin")  # by owner: the admin service's lookup only
     by_owner = await world.client.get(
         f"/internal/clients/companies/by-owner/{owner.user_id}", headers=admin

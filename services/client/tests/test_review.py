@@ -19,6 +19,16 @@ from mindlinks_dev.local_companies import local_company
 if TYPE_CHECKING:
     from conftest import Account, World
 
+REGISTERED_ADDRESS = {
+    "line1": "1 Example Street",
+    "line2": None,
+    "city": "London",
+    "region": None,
+    "postalCode": "EC1A 1AA",
+    "country": "GB",
+}
+"""The address given at registration, as peers read it."""
+
 LIST = "/internal/clients/companies"
 
 
@@ -81,6 +91,7 @@ async def test_held_companies_newest_first(fleet: Running, world: World) -> None
         "jurisdictionCode": "gb",
         "companyNumber": "99999999",
         "nameMismatch": False,
+        "address": REGISTERED_ADDRESS,
         "registry": {
             "checkedAt": made[1]["createdAt"],
             "reachable": False,

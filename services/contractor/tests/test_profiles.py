@@ -217,6 +217,9 @@ async def test_internal_records(fleet: Running, world: World) -> None:
         "email": contractor.email,
         "kycStatus": "not_started",
         "companyIds": [accepted["engagement"]["companyId"]],
+        "address": None,
+        "country": None,
+        "taxId": None,
     }
     service = fleet.service_bearer("contract")
     by_id = await world.contractor.get(f"/internal/contractors/{contractor_id}", headers=service)
@@ -225,6 +228,23 @@ async def test_internal_records(fleet: Running, world: World) -> None:
         f"/internal/contractors/by-user/{contractor.user_id}", headers=service
     )
     assert (by_user.status_code, by_user.json()) == (200, record)
+    # The contractor's own address and tax id: the invoices they issue print them.
+    edited = await world.contractor.patch(
+        "/v1/contractors/me",
+        headers=contractor.headers,
+        json={"address": ADDRESS, "country": "FR", "taxId": "FR 12 345 678 901", "version": 1},
+    )
+    assert edited.status_code == 200, edited.text
+    by_payment = await world.contractor.get(
+        f"/internal/contractors/by-user/{contractor.user_id}",
+        headers=fleet.service_bearer("payment"),
+    )
+    assert by_payment.json() == {
+        **record,
+        "address": ADDRESS,
+        "country": "FR",
+        "taxId": "FR 12 345 678 901",
+    }
     for path in (
         f"/internal/contractors/{uuid.uuid4().hex}",
         f"/internal/contractors/by-user/{owner.user_id}",

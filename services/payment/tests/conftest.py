@@ -39,11 +39,13 @@ class StandIns:
     """The contract, contractor and client services' internal routes that
     payment calls (``GET /internal/contracts/{id}``,
     ``GET /internal/contractors/by-user/{userId}``,
-    ``GET /internal/clients/members/{userId}``), answering from what a test
-    gives them."""
+    ``GET /internal/clients/members/{userId}``,
+    ``GET /internal/clients/companies/{id}``), answering from what a test
+    gives them (a company unknown to it is a registered one named after its id)."""
 
     def __init__(self) -> None:
         self.contracts: dict[str, dict[str, Any]] = {}
+        self.companies: dict[str, dict[str, Any]] = {}
         self.contractors_by_user: dict[str, dict[str, Any]] = {}
         self.members: dict[str, dict[str, str]] = {}
         """user id → {company id: role}."""
@@ -82,6 +84,22 @@ class StandIns:
             self._caller(authorization)
             found = self.members.get(user_id, {})
             return {"items": [{"companyId": c, "role": r} for c, r in found.items()]}
+
+        @app.get("/internal/clients/companies/{company_id}")
+        async def company(
+            company_id: str, authorization: str | None = Header(default=None)
+        ) -> dict[str, Any]:
+            self._caller(authorization)
+            return self.companies.get(company_id) or {
+                "id": company_id,
+                "legalName": f"Company {company_id[:8]} Ltd",
+                "tradingName": None,
+                "status": "active",
+                "ownerUserId": "owner",
+                "jurisdictionCode": "gb",
+                "companyNumber": "ML000042",
+                "nameMismatch": False,
+            }
 
         return app
 

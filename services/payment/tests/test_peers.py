@@ -227,3 +227,18 @@ async def test_a_contractor_known_to_the_contractor_service_is_paid(
     assert released.status_code == 200, released.text
     (event,) = await payments.published("payment.released", contract.id)
     assert (event["contractorId"], event["allReleased"]) == (contract.contractor_id, True)
+
+    # The release's invoice names both parties as their services register them.
+    await payments.fleet.deliver()
+    listed = await payments.client.get("/v1/payments/invoices", headers=contract.client)
+    (invoice,) = listed.json()["items"]
+    assert (invoice["escrowId"], invoice["amountMinor"]) == (item["escrowId"], 150000)
+    assert invoice["issuer"]["contractorId"] == contract.contractor_id
+    assert invoice["issuer"]["legalName"] == "Grace Hopper"
+    recipient = invoice["recipient"]
+    assert (recipient["companyId"], recipient["jurisdictionCode"]) == (
+        contract.client_company_id,
+        "gb",
+    )
+    if REAL_PEERS:
+        assert recipient["address"]["line1"] == "1 Example Street"

@@ -244,9 +244,22 @@ SERVICES: tuple[Service, ...] = (
                 ),
             ),
             Table("accounts", pk=Key("contractorId")),
+            Table(
+                "invoices",
+                pk=Key("id"),
+                indexes=(
+                    Index("by-contract", pk=Key("contractId"), sk=Key("issuedAt")),
+                    Index("by-client-company", pk=Key("clientCompanyId"), sk=Key("issuedAt")),
+                    Index("by-contractor", pk=Key("contractorUserId"), sk=Key("issuedAt")),
+                ),
+            ),
+            # One item per contractor: the last invoice number issued, raised
+            # conditionally in each invoice's transaction (no gaps, no repeats).
+            Table("invoice-counters", pk=Key("contractorId")),
         ),
+        buckets=(Bucket("payment-invoices"),),
         peers=("client", "contract", "contractor"),
-        consumes=(*REVOCATION_EVENTS, "ledger.contract-activated"),
+        consumes=(*REVOCATION_EVENTS, "ledger.contract-activated", "payment.released"),
         idempotent_posts=True,
         sizing=Sizing(cpu=512, memory=1024, min_tasks=2, max_tasks=10),
     ),

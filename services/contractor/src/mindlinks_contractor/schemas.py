@@ -256,6 +256,9 @@ def contractor_record(profile: Profile, company_ids: list[str]) -> ContractorRec
         email=profile.email,
         kyc_status=profile.kyc_status,
         company_ids=company_ids,
+        address=AddressOut.of(profile.address) if profile.address else None,
+        country=profile.country,
+        tax_id=profile.tax_id,
     )
 
 

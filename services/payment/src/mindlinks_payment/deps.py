@@ -12,10 +12,12 @@ from mindlinks_fleet.internal import contractor
 from mindlinks_fleet.internal.contractor import ContractorRecord
 from mindlinks_kit.app import service_deps
 from mindlinks_kit.runtime import Runtime
-from mindlinks_payment.clients import ContractDirectory
+from mindlinks_payment.clients import ContractDirectory, RegisteredParties
+from mindlinks_payment.invoice_store import InvoiceFiles, InvoiceStore
 from mindlinks_payment.listings import Listings
 from mindlinks_payment.providers import PaymentsProvider
 from mindlinks_payment.providers.local import WEBHOOK_PATH, LocalStripe
+from mindlinks_payment.service.invoicing import Invoicing
 from mindlinks_payment.service.oversight import Oversight
 from mindlinks_payment.service.payments import Payments
 from mindlinks_payment.service.payouts import Payouts
@@ -33,6 +35,7 @@ class PaymentDeps:
     payouts: Payouts
     webhooks: StripeEvents
     oversight: Oversight
+    invoicing: Invoicing
     local_stripe: LocalStripe | None
     """The local Stripe (local mode without a key), for the dev routes."""
 
@@ -105,6 +108,15 @@ async def setup(runtime: Runtime) -> PaymentDeps:
         oversight=Oversight(
             listings=Listings(store.transactions, store.escrows),
             store=store,
+            cursors=runtime.cursors,
+        ),
+        invoicing=Invoicing(
+            store=InvoiceStore(runtime.table("invoices"), runtime.table("invoice-counters")),
+            files=InvoiceFiles(runtime.aws.s3, settings.physical("payment-invoices")),
+            escrows=store,
+            parties=RegisteredParties(runtime.peers),
+            publish=runtime.publish,
+            uow=runtime.uow,
             cursors=runtime.cursors,
         ),
         local_stripe=provider if isinstance(provider, LocalStripe) else None,

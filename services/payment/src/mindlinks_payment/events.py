@@ -6,13 +6,16 @@ the item), its escrow and its charge, created conditionally under ids derived
 from the item, with ``payment.intent-created``. A redelivered event finds its
 id in the inbox; another event for the same contract finds the items opened.
 
-Publishes ``payment.intent-created``, ``payment.confirmed`` (webhooks) and
-``payment.released`` (releases).
+Consumes its own ``payment.released``: each release's invoice, issued once
+(``service.invoicing``).
+
+Publishes ``payment.intent-created``, ``payment.confirmed`` (webhooks),
+``payment.released`` (releases) and ``payment.invoice-issued``.
 """
 
 from __future__ import annotations
 
-from mindlinks_fleet.events import ContractActivated
+from mindlinks_fleet.events import ContractActivated, PaymentReleased
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.consumer import Handler, replay_safe
 from mindlinks_kit.events.envelope import Delivered
@@ -37,6 +40,13 @@ def handlers(deps: PaymentDeps) -> dict[str, Handler]:
         for position, item in pending:
             await deps.payments.open_item(activated, position, item, uow)
 
+    async def on_released(event: Delivered[PaymentReleased], _: UnitOfWork) -> None:
+        await deps.invoicing.issue(event.payload)
+
     # A replay finds every item opened (or opens it under the same Stripe
-    # idempotency key and conditional ids): nothing twice.
-    return {"ledger.contract-activated": replay_safe(on_contract_activated)}
+    # idempotency key and conditional ids): nothing twice. An invoice's id
+    # derives from its escrow item: a replay finds it issued.
+    return {
+        "ledger.contract-activated": replay_safe(on_contract_activated),
+        "payment.released": replay_safe(on_released),
+    }

@@ -10,6 +10,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from mindlinks_fleet.events import CompanyStatus
 from mindlinks_fleet.teams import CompanyRole
+from mindlinks_kit.address import AddressOut
 from mindlinks_kit.declaration import Call, Lookup
 from mindlinks_kit.errors import Conflict, Forbidden, NotFound, Problem
 from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel, Id, Page
@@ -48,6 +49,8 @@ class CompanyRecord(ApiModel):
     jurisdiction_code: str
     company_number: str
     name_mismatch: bool
+    address: AddressOut | None = None
+    """The registered address given at registration (on invoices)."""
 
 
 class ReviewOut(ApiModel):
@@ -193,7 +196,7 @@ COMPANY = Lookup(
     "GET",
     "/internal/clients/companies/{company_id}",
     CompanyRecord,
-    callers=("admin", "contract"),
+    callers=("admin", "contract", "payment"),
     summary="What a peer may know about one company.",
 )
 REDEEM_INVITATION = Call(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from mindlinks_kit.address import AddressOut
 from mindlinks_kit.declaration import Call, Lookup
 from mindlinks_kit.schemas import ApiModel, Page
 
@@ -24,6 +25,11 @@ class ContractorRecord(ApiModel):
     email: str
     kyc_status: KycStatus
     company_ids: list[str]
+    address: AddressOut | None = None
+    country: str | None = None
+    tax_id: str | None = None
+    """The contractor's own address and tax id: printed on the invoices the
+    contractor issues (the payment service's); engaged clients see them nowhere else."""
 
 
 class ContractorListItem(ContractorRecord):

@@ -99,6 +99,25 @@ def money_moves_once(fleet: Endpoints, found: Findings) -> None:
     found.counts["transfers at the local Stripe"] = len(transfers)
 
 
+def invoices_once_in_sequence(fleet: Endpoints, found: Findings) -> None:
+    """Every transfer has one invoice, and each contractor's numbers run 1..n
+    without a gap or a repeat."""
+    invoices = scan(fleet, "payment", "invoices")
+    for escrow in duplicates(i["escrowId"] for i in invoices):
+        found.fail(f"escrow {escrow} was invoiced more than once")
+    transactions = scan(fleet, "payment", "transactions")
+    released = {t["escrowId"] for t in transactions if t["kind"] == "transfer"}
+    for escrow in sorted(released - {i["escrowId"] for i in invoices}):
+        found.fail(f"escrow {escrow} was released without an invoice")
+    numbers: defaultdict[str, list[int]] = defaultdict(list)
+    for invoice in invoices:
+        numbers[invoice["contractorId"]].append(int(invoice["sequence"]))
+    for contractor, issued in numbers.items():
+        if sorted(issued) != list(range(1, len(issued) + 1)):
+            found.fail(f"contractor {contractor}'s invoice numbers are {sorted(issued)}")
+    found.counts["invoices issued"] = len(invoices)
+
+
 def events_took_effect(fleet: Endpoints, found: Findings) -> None:
     """Every published event reached every consumer once (its inbox holds its
     id, written in the same transaction as the handler's effect); nothing is
@@ -156,6 +175,7 @@ def check_all(fleet: Endpoints, edge: httpx.Client, admin: dict[str, str]) -> Fi
     checks: list[Callable[[Endpoints, Findings], None]] = [
         contracts_and_schedules,
         money_moves_once,
+        invoices_once_in_sequence,
         events_took_effect,
     ]
     for check in checks:

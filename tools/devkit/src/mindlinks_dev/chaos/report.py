@@ -45,12 +45,14 @@ Then the invariants, read from the fleet's own tables in the embedded AWS
 both signatures recorded is `active` with exactly one scheduled item per
 milestone; no escrow has two charges or two transfers, no intent backs two
 charges, and the local Stripe holds at most one intent and one transfer per
-escrow; every event in every outbox was published and is in the inbox of
-every consumer (the inbox row commits with the handler's effect, so once
-means once), and no queue or dead-letter queue holds anything; the ledger
-verifies end to end (through the admin API). A request that took 35 s or more
-counts as hung. The run fails on any failed lifecycle, unrecovered fault,
-accepted forgery, hung request or breached invariant.
+escrow; every transfer has exactly one invoice and each contractor's invoice
+numbers run 1..n without a gap or a repeat; every event in every outbox was
+published and is in the inbox of every consumer (the inbox row commits with
+the handler's effect, so once means once), and no queue or dead-letter queue
+holds anything; the ledger verifies end to end (through the admin API). A
+request that took 35 s or more counts as hung. The run fails on any failed
+lifecycle, unrecovered fault, accepted forgery, hung request or breached
+invariant.
 """
 
 

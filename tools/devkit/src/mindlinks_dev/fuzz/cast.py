@@ -120,6 +120,8 @@ def _tenant(edge: httpx.Client) -> Tenant:
         "notification_id": _first(edge, "/v1/notifications/me", client.auth),
         "escrow_id": facts["schedule"][0]["escrowId"],
         "transaction_id": _first(edge, "/v1/payments/transactions", client.auth),
+        # Issued once the release's event is consumed: maybe not yet (then an unknown id).
+        "invoice_id": _first(edge, "/v1/payments/invoices", client.auth),
     }
     kyc = expect(edge.get("/v1/kyc/me", headers=contractor.auth), 200)
     contractor_ids = {
