@@ -10,7 +10,6 @@ from mindlinks_contract.pdf import FOOTER, ContractDocument, render_contract
 from mindlinks_contract.terms import (
     Line,
     fill_template,
-    format_money,
 )
 
 
@@ -98,11 +97,3 @@ def test_long_schedules_flow_onto_more_pages() -> None:
     assert "Milestone 49" in text
     assert "EUR 5,000.00" in text
     assert all(FOOTER in page.extract_text() for page in reader.pages)
-
-
-def test_money_is_formatted_from_minor_units() -> None:
-    assert format_money(150_000, "EUR") == "EUR 1,500.00"
-    assert format_money(5, "USD") == "USD 0.05"
-    assert format_money(123_456_789, "GBP") == "GBP 1,234,567.89"
-    assert format_money(150_000, "JPY") == "JPY 150,000"
-    assert format_money(-250, "EUR") == "EUR -2.50"

@@ -31,7 +31,6 @@ from mindlinks_fleet.events import (
     SignatureRecorded,
 )
 from mindlinks_kit.clock import now_iso
-from mindlinks_notification.domain import format_money
 
 if TYPE_CHECKING:
     from conftest import Account, Accounts
@@ -479,17 +478,3 @@ async def test_an_unknown_recipient_is_skipped_and_the_others_notified(
     assert len(await notes(fleet, contractor, "contract.fully-signed")) == 1
     inbox = fleet.runtime("notification").table("inbox")
     assert await inbox.get({"eventId": event_id}) is not None  # handled, not retried
-
-
-@pytest.mark.parametrize(
-    ("minor", "currency", "shown"),
-    [
-        (150000, "EUR", "EUR 1,500.00"),
-        (5, "usd", "USD 0.05"),
-        (1500, "JPY", "JPY 1,500"),
-        (1500, "KWD", "KWD 1.500"),
-        (0, "GBP", "GBP 0.00"),
-    ],
-)
-def test_money_is_shown_in_major_units(minor: int, currency: str, shown: str) -> None:
-    assert format_money(minor, currency) == shown

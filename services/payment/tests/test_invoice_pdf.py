@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-import pytest
 from pypdf import PdfReader
 
 from mindlinks_kit.address import Address
@@ -18,7 +17,6 @@ from mindlinks_payment.invoices import (
     Issuer,
     Recipient,
     address_lines,
-    format_money,
     invoice_id_for,
     invoice_number,
 )
@@ -54,20 +52,6 @@ INVOICE = Invoice(
     ),
     issued_at="2030-05-06T07:08:09Z",
 )
-
-
-@pytest.mark.parametrize(
-    ("minor", "currency", "shown"),
-    [
-        (150000, "EUR", "EUR 1,500.00"),
-        (5, "USD", "USD 0.05"),
-        (0, "GBP", "GBP 0.00"),
-        (150000, "JPY", "JPY 150,000"),
-        (-250, "EUR", "EUR -2.50"),
-    ],
-)
-def test_money_is_formatted_from_minor_units(minor: int, currency: str, shown: str) -> None:
-    assert format_money(minor, currency) == shown
 
 
 def test_ids_and_numbers() -> None:

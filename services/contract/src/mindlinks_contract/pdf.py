@@ -25,8 +25,8 @@ from mindlinks_contract.terms import (
     NOTICE_DAYS,
     REVIEW_DAYS,
     Line,
-    format_money,
 )
+from mindlinks_fleet.money import format_money
 
 if TYPE_CHECKING:
     from reportlab.lib.styles import ParagraphStyle

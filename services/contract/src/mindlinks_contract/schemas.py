@@ -22,7 +22,6 @@ from mindlinks_contract.domain import (
     Template,
 )
 from mindlinks_contract.terms import (
-    CURRENCIES,
     MAX_NOTICE_DAYS,
     MAX_REVIEW_DAYS,
     NOTICE_DAYS,
@@ -31,6 +30,7 @@ from mindlinks_contract.terms import (
     unknown_placeholders,
 )
 from mindlinks_fleet.internal.contract import ContractOut, HistoryEntry, Reason, TerminationOut
+from mindlinks_fleet.money import CURRENCIES
 from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel, Id
 
 _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")

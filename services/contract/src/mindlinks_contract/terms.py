@@ -1,5 +1,4 @@
-"""What a contract says besides its parties: money in minor units (the
-currencies and their exponents), the payment lines its terms give, the escrow
+"""What a contract says besides its parties: the payment lines its terms give, the escrow
 terms (review period, termination notice) and template text.
 
 No FastAPI here, no I/O.
@@ -26,42 +25,6 @@ MAX_REVIEW_DAYS = 90
 NOTICE_DAYS = 0
 """The default notice: a termination may end the contract at once."""
 MAX_NOTICE_DAYS = 180
-
-# ISO 4217 codes we accept, with their minor-unit exponent.
-CURRENCIES: Mapping[str, int] = {
-    "EUR": 2,
-    "USD": 2,
-    "GBP": 2,
-    "CHF": 2,
-    "CAD": 2,
-    "AUD": 2,
-    "NZD": 2,
-    "SEK": 2,
-    "NOK": 2,
-    "DKK": 2,
-    "PLN": 2,
-    "CZK": 2,
-    "HUF": 2,
-    "RON": 2,
-    "SGD": 2,
-    "HKD": 2,
-    "INR": 2,
-    "BRL": 2,
-    "MXN": 2,
-    "ZAR": 2,
-    "AED": 2,
-    "JPY": 0,
-}
-
-
-def format_money(amount_minor: int, currency: str) -> str:
-    """``150000, "EUR"`` → ``EUR 1,500.00`` (integer arithmetic, never floats)."""
-    exponent = CURRENCIES.get(currency, 2)
-    sign = "-" if amount_minor < 0 else ""
-    major, minor = divmod(abs(amount_minor), 10**exponent)
-    if exponent == 0:
-        return f"{currency} {sign}{major:,}"
-    return f"{currency} {sign}{major:,}.{minor:0{exponent}d}"
 
 
 @dataclass(frozen=True)

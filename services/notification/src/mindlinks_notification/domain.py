@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from mindlinks_kit.dynamo import ConditionFailed
@@ -110,23 +109,6 @@ class InApp:
     body: str
     data: Mapping[str, Any]
     read_at: str | None = None
-
-
-_ZERO_DECIMAL = frozenset({
-    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
-    "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF",
-})  # fmt: skip
-
-
-_THREE_DECIMAL = frozenset(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"])
-
-
-def format_money(amount_minor: int, currency: str) -> str:
-    """``150000, "EUR"`` → ``EUR 1,500.00`` (ISO 4217 minor units)."""
-    code = currency.upper()
-    exponent = 0 if code in _ZERO_DECIMAL else 3 if code in _THREE_DECIMAL else 2
-    amount = Decimal(amount_minor).scaleb(-exponent)
-    return f"{code} {amount:,.{exponent}f}"
 
 
 @dataclass(frozen=True)

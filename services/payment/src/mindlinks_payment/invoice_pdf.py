@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 # Escaping only, nothing is parsed (bandit's B406 is about XML parsers).
 from xml.sax.saxutils import escape  # nosec B406
 
-from mindlinks_payment.invoices import Invoice, address_lines, format_money
+from mindlinks_fleet.money import format_money
+from mindlinks_payment.invoices import Invoice, address_lines
 
 if TYPE_CHECKING:
     from reportlab.lib.styles import ParagraphStyle

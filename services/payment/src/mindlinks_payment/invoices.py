@@ -41,13 +41,6 @@ class InvoicePartyUnknown(RuntimeError):
 
 
 _IDS = uuid.UUID("6a1f0e3c-2b7d-4c55-9f0e-8d2b51c7a9e4")
-ZERO_DECIMAL = frozenset(
-    {
-        "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA",
-        "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF",
-    }
-)  # fmt: skip
-"""Stripe's zero-decimal currencies: their minor unit is the major one."""
 REASONS = {
     "approved": "Approved by the client",
     "auto-release": "Released automatically at the end of the review period",
@@ -64,16 +57,6 @@ def invoice_id_for(escrow_id: str) -> str:
 
 def invoice_number(sequence: int) -> str:
     return f"INV-{sequence:06d}"
-
-
-def format_money(amount_minor: int, currency: str) -> str:
-    """``150000, "EUR"`` → ``EUR 1,500.00`` (integer arithmetic, never floats)."""
-    exponent = 0 if currency in ZERO_DECIMAL else 2
-    sign = "-" if amount_minor < 0 else ""
-    major, minor = divmod(abs(amount_minor), 10**exponent)
-    if exponent == 0:
-        return f"{currency} {sign}{major:,}"
-    return f"{currency} {sign}{major:,}.{minor:0{exponent}d}"
 
 
 def pdf_key(invoice_id: str, sha256: str) -> str:

@@ -31,11 +31,12 @@ from mindlinks_fleet.events import (
     SignatureRecorded,
 )
 from mindlinks_fleet.internal.notification import Category
+from mindlinks_fleet.money import format_money
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.consumer import Handler
 from mindlinks_kit.events.envelope import Delivered
 from mindlinks_kit.observability import Metrics
-from mindlinks_notification.domain import Addressee, Recipient, SendRequest, format_money
+from mindlinks_notification.domain import Addressee, Recipient, SendRequest
 from mindlinks_notification.service.notifier import Notifier
 
 log = structlog.get_logger("mindlinks.notifications.flows")
