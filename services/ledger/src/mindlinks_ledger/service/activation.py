@@ -30,7 +30,7 @@ from mindlinks_fleet.events import (
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.runtime import Publish
 from mindlinks_ledger.chain import Entry
-from mindlinks_ledger.clients import Contracts, ContractView
+from mindlinks_ledger.clients import DEFAULT_REVIEW_DAYS, Contracts, ContractView
 from mindlinks_ledger.domain import (
     ACTIVATED,
     SCHEDULED,
@@ -168,6 +168,9 @@ class Activations:
                 currency=recorded["currency"],
                 schedule=schedule,
                 ledger_entry_id=activation.seq,
+                # An activation recorded before issue 15 has neither: the defaults.
+                review_days=recorded.get("reviewDays", DEFAULT_REVIEW_DAYS),
+                notice_days=recorded.get("noticeDays", 0),
             ),
         )
         # An activation creates money obligations: anchor them now rather than
@@ -221,6 +224,8 @@ class Activations:
             "signatureEntryIds": list(event.ledger_entry_ids),
             "schedule": [item.model_dump(by_alias=True) for item in schedule],
             "totalMinor": sum(item.amount_minor for item in schedule),
+            "reviewDays": contract.review_days,
+            "noticeDays": contract.notice_days,
             "eventId": event_id,
         }
 
