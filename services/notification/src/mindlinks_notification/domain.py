@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -127,6 +128,30 @@ def format_money(amount_minor: int, currency: str) -> str:
     exponent = 0 if code in _ZERO_DECIMAL else 3 if code in _THREE_DECIMAL else 2
     amount = Decimal(amount_minor).scaleb(-exponent)
     return f"{code} {amount:,.{exponent}f}"
+
+
+def format_when(iso: str) -> str:
+    """``2030-02-15T10:00:00.000000Z`` → ``2030-02-15 10:00 UTC`` (a date alone stays one)."""
+    try:
+        at = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if "T" not in iso:
+        return at.date().isoformat()
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def settled_sides(outcome: str, reason: str) -> tuple[str, ...]:
+    """Who hears that an escrowed item is settled: whom no other mail told.
+
+    A plain release is told to both by ``payment.released``, a plain refund
+    to the client by ``payment.refunded`` (so only the contractor hears it
+    here); a dispute's resolution, a split and a cancellation to both."""
+    if reason != "dispute" and outcome == "released":
+        return ()
+    if reason != "dispute" and outcome == "refunded":
+        return ("contractor",)
+    return ("client", "contractor")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ picks the new text up on its next start (templates edited at runtime, whose
 
 from __future__ import annotations
 
+from mindlinks_notification.escrow_seeds import ESCROW_SEEDS
 from mindlinks_notification.layout import button as _button
 from mindlinks_notification.layout import layout as _layout
 from mindlinks_notification.team_seeds import TEAM_SEEDS
@@ -444,4 +445,5 @@ SEEDS: tuple[TemplateSpec, ...] = (
     PAYMENT_FUNDED,
     PAYMENT_RELEASED,
     *TEAM_SEEDS,
+    *ESCROW_SEEDS,
 )
