@@ -205,15 +205,13 @@ async def test_a_refused_resolution_exits_1(cli: Cli, api: respx.MockRouter) -> 
         return_value=problem(
             409,
             "escrow-state-conflict",
-            "The escrowed item is not in a state that allows this",
+            "Conflict with the current state",
             "payment: the item is released",
         )
     )
     result = await cli("escrow", "resolve", "esc-1", "--refund", "--note", "too late?")
     assert (result.code, result.out) == (1, "")
-    assert result.err == (
-        "The escrowed item is not in a state that allows this: payment: the item is released\n"
-    )
+    assert result.err == "Conflict with the current state: payment: the item is released\n"
 
 
 def test_escrow_argument_errors(cli: Cli) -> None:
