@@ -18,6 +18,7 @@ from mindlinks_fleet.events import (
     EscrowSettled,
     InvoiceIssued,
     PaymentRefunded,
+    PaymentReleased,
     ReviewReminder,
     Side,
     WorkSubmitted,
@@ -167,6 +168,54 @@ async def test_a_dispute_tells_the_other_party(
     assert "Not what we agreed" in mail["text"]
     assert "frozen, until a Mind-Links admin resolves the dispute" in mail["text"]
     assert await mails(accounts, opener, "escrow.disputed") == []
+
+
+@pytest.mark.parametrize(
+    ("reason", "to_client", "to_contractor"),
+    [
+        (
+            "approved",
+            "You released EUR 1,500.00 to your contractor.",
+            "Your client released EUR 1,500.00 to you; it is on its way to your bank account.",
+        ),
+        (
+            "auto-release",
+            "EUR 1,500.00 was released to your contractor: the client's review period ended "
+            "without an answer.",
+            "EUR 1,500.00 was released to you: the client's review period ended without an "
+            "answer; it is on its way to your bank account.",
+        ),
+        (
+            "dispute",
+            "EUR 1,500.00 was released to your contractor by a Mind-Links admin's resolution "
+            "of the dispute.",
+            "EUR 1,500.00 was released to you by a Mind-Links admin's resolution of the "
+            "dispute; it is on its way to your bank account.",
+        ),
+    ],
+)
+async def test_a_release_says_how_it_happened(
+    fleet: Running, accounts: Accounts, pair: Pair, reason: str, to_client: str, to_contractor: str
+) -> None:
+    s = pair.step()
+    released = PaymentReleased(
+        contract_id=s["contract_id"],
+        item_id=s["item_id"],
+        escrow_id=pair.escrow_id,
+        transfer_id="tr_1",
+        client_user_id=pair.client.user_id,
+        contractor_user_id=pair.contractor.user_id,
+        contractor_id="k-1",
+        amount_minor=150000,
+        currency="EUR",
+        all_released=False,
+        reason=reason,
+    )
+    await fleet.emit("payment.released", released)
+    [client_mail] = await mails(accounts, pair.client, "payment.released")
+    [contractor_mail] = await mails(accounts, pair.contractor, "payment.released")
+    assert to_client in client_mail["text"]
+    assert to_contractor in contractor_mail["text"]
 
 
 async def test_a_refund_tells_the_client(fleet: Running, accounts: Accounts, pair: Pair) -> None:

@@ -288,12 +288,14 @@ class EventNotifications:
         )
 
     async def payment_released(self, event: Delivered[PaymentReleased], uow: UnitOfWork) -> None:
-        """Both parties: the escrowed payment went to the contractor."""
+        """Both parties: the escrowed payment went to the contractor, and how
+        (approved, released on its own, agreed, an admin's resolution)."""
         p = event.payload
         data = {
             "amount": format_money(p.amount_minor, p.currency),
             "contractUrl": self.contract_url(p.contract_id),
             "allReleased": p.all_released,
+            "reason": p.reason,
         }
         await self._both(
             event,
