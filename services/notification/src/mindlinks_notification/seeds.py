@@ -381,19 +381,22 @@ PAYMENT_FUNDED = TemplateSpec(
     description="payment.confirmed → to both parties: funded and held in escrow.",
     channels=("email", "inApp"),
     variables=("name", "amount", "contractUrl"),
+    revision=2,
     subject="{{ amount }} is held in escrow",
     text=(
         "Hello {{ name }},\n\n"
         "{% if role|default('') == 'client' %}Your payment of {{ amount }} was received"
         "{% else %}Your client funded a payment of {{ amount }}{% endif %}. "
-        "It is held in escrow until the client releases it.\n\n"
+        "It is held in escrow until the client approves the work the contractor submits "
+        "(unanswered, it is released when the review period ends).\n\n"
         "{{ contractUrl }}\n"
     ),
     html=_layout(
         "<p>Hello {{ name }},</p>\n"
         "<p>{% if role|default('') == 'client' %}Your payment of <strong>{{ amount }}</strong> was "
         "received{% else %}Your client funded a payment of <strong>{{ amount }}</strong>"
-        "{% endif %}. It is held in escrow until the client releases it.</p>\n"
+        "{% endif %}. It is held in escrow until the client approves the work the contractor "
+        "submits (unanswered, it is released when the review period ends).</p>\n"
         + _button("contractUrl", "View the contract")
     ),
 )
