@@ -141,15 +141,17 @@ def format_when(iso: str) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def settled_sides(outcome: str, reason: str) -> tuple[str, ...]:
+def settled_sides(outcome: str) -> tuple[str, ...]:
     """Who hears that an escrowed item is settled: whom no other mail told.
 
-    A plain release is told to both by ``payment.released``, a plain refund
-    to the client by ``payment.refunded`` (so only the contractor hears it
-    here); a dispute's resolution, a split and a cancellation to both."""
-    if reason != "dispute" and outcome == "released":
+    Money that moved is told by its own mail, with how it was decided (an
+    approval, the review period's end, an agreement, an admin's resolution):
+    ``payment.released`` to both parties, ``payment.refunded`` to the client.
+    So a release needs no more; a refund, or a split's refunded part, is news
+    to the contractor only; a cancellation (nothing moved) to both."""
+    if outcome == "released":
         return ()
-    if reason != "dispute" and outcome == "refunded":
+    if outcome in ("refunded", "split"):
         return ("contractor",)
     return ("client", "contractor")
 

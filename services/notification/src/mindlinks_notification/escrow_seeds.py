@@ -153,7 +153,7 @@ SETTLED = TemplateSpec(
     name="escrow.settled",
     description=(
         "payment.item-settled → the item's final outcome, to whom no other mail told it "
-        "(a plain release is told by payment.released)."
+        "(payment.released and payment.refunded tell the money that moved)."
     ),
     channels=("email", "inApp"),
     variables=(

@@ -128,7 +128,7 @@ class EscrowNotifications:
     async def settled(self, event: Delivered[EscrowSettled], uow: UnitOfWork) -> None:
         p = event.payload
         users = {"client": p.client_user_id, "contractor": p.contractor_user_id}
-        sides = {side: users[side] for side in settled_sides(p.outcome, p.reason)}
+        sides = {side: users[side] for side in settled_sides(p.outcome)}
         if not sides:
             return
         data = {
