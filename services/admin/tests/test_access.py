@@ -36,7 +36,7 @@ def concrete(path: str) -> str:
 
 
 def test_the_api_has_the_documented_routes() -> None:
-    assert len(ROUTES) == 28
+    assert len(ROUTES) == 30
     assert ("GET", "/v1/admin/fleet") in ROUTES
     assert ("GET", "/v1/admin/audit") in ROUTES
 

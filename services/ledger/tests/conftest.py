@@ -236,11 +236,12 @@ class Ledger:
         return detail.id
 
     async def put_on_bus(self, detail: Detail, name: str = "signature.completed") -> None:
+        """``detail`` as ``name``'s producer publishes it (its source)."""
         await self.runtime.aws.events.put_events(
             Entries=[
                 {
                     "EventBusName": self.runtime.settings.physical(FLEET.bus),
-                    "Source": "mindlinks.signature",
+                    "Source": f"mindlinks.{FLEET.event(name).producer}",
                     "DetailType": name,
                     "Detail": detail.model_dump_json(by_alias=True),
                 }

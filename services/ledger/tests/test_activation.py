@@ -156,6 +156,28 @@ async def test_a_fixed_price_contract_has_one_item(ledger: Ledger) -> None:
     assert len(await ledger.published("ledger.payment-scheduled", contract.id)) == 1
 
 
+async def test_the_review_and_notice_days_of_the_contract_travel_with_the_activation(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: the contract's terms say how long a review and a notice last;
+    payment and contract read them from ``ledger.contract-activated``."""
+    contracts = ledger.fleet.deps("ledger").activations.contracts
+    read = contracts.get
+
+    async def with_terms(contract_id: str) -> Any:
+        found = await read(contract_id)
+        return found.model_copy(update={"review_days": 5, "notice_days": 30}) if found else None
+
+    monkeypatch.setattr(contracts, "get", with_terms)
+    contract, _, _ = await ledger.activate()
+    [activation] = [
+        e for e in await ledger.history(contract.id) if e["kind"] == "contract-activated"
+    ]
+    assert (activation["data"]["reviewDays"], activation["data"]["noticeDays"]) == (5, 30)
+    [activated] = await ledger.published("ledger.contract-activated", contract.id)
+    assert (activated["reviewDays"], activated["noticeDays"]) == (5, 30)
+
+
 async def test_a_redelivered_event_appends_and_publishes_nothing(ledger: Ledger) -> None:
     contract, payload, event_id = await ledger.activate(MILESTONES)
     before = await ledger.history(contract.id)

@@ -22,6 +22,7 @@ import pytest
 from mindlinks_auth.mfa import code_matches
 from mindlinks_auth.service import sessions as auth_sessions
 from mindlinks_dev import people
+from mindlinks_dev.escrow_stand_in import EscrowStandIn, in_front_of_payment
 from mindlinks_dev.harness import Running
 from mindlinks_dev.local_companies import local_company
 from mindlinks_fleet import FLEET
@@ -332,3 +333,60 @@ async def test_backfill_members_gives_old_companies_their_owner(
     assert again.out.endswith("owner members added: 0\n")
     records = await audit(operator, action="company.backfill-members")
     assert {r["phase"] for r in records} >= {"requested", "succeeded"}
+
+
+async def test_escrow_show_and_resolve_through_the_admin_service(
+    ops: Cli, operator: Operator
+) -> None:
+    """Payment's escrow detail and resolution are the stand-in's (issue 15's
+    routes, from their declarations); the admin service, its audit and the
+    ledger are real."""
+    with in_front_of_payment(operator.fleet, EscrowStandIn()) as escrow:
+        item = escrow.add()
+        shown = await ops("escrow", "show", item.id, "--email", operator.email)
+        assert shown.code == 0, shown.err
+        assert shown.out.startswith(f"escrow {item.id}: disputed\n")
+        assert "funded → disputed" in shown.out
+        assert shown.out.endswith("ledger: 0 entries\n")
+
+        resolved = await ops(
+            "escrow", "resolve", item.id, "--split", "100000",
+            "--note", "Two of three pages", "--email", operator.email,
+        )  # fmt: skip
+        assert resolved.code == 0, resolved.err
+        assert resolved.out == (
+            f"resolved escrow {item.id}: split\n"
+            "  to the contractor: 100000 EUR\n"
+            "  back to the client: 50000 EUR\n"
+        )
+        assert escrow.resolutions[-1][1]["resolvedBy"] == operator.user_id
+
+        again = await ops(
+            "escrow", "resolve", item.id, "--refund", "--note", "Once more", "--email",
+            operator.email,
+        )  # fmt: skip
+        assert (again.code, again.out, again.err) == (
+            1,
+            "",
+            "Conflict with the current state: payment: the item is split\n",
+        )
+
+        unknown = await ops("escrow", "show", "esc-unknown", "--email", operator.email)
+        assert (unknown.code, unknown.err) == (
+            1,
+            "No such escrowed item: No escrowed item esc-unknown\n",
+        )
+    audit = await operator.fleet.client("admin").get(
+        "/v1/admin/audit",
+        params={"target": f"escrow:{item.id}"},
+        headers=operator.fleet.bearer(uuid.uuid4().hex, "admin"),
+    )
+    assert audit.status_code == 200, audit.text
+    records = audit.json()["items"]
+    assert [(r["actorUserId"], r["action"], r["phase"]) for r in reversed(records)] == [
+        (operator.user_id, "escrow.view", "viewed"),
+        (operator.user_id, "escrow.resolve", "requested"),
+        (operator.user_id, "escrow.resolve", "succeeded"),
+        (operator.user_id, "escrow.resolve", "requested"),
+        (operator.user_id, "escrow.resolve", "failed"),
+    ]

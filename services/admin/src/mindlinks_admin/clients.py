@@ -26,7 +26,7 @@ from mindlinks_fleet.internal import (
 from mindlinks_fleet.internal.client import BackfillMembers, ReviewCompany, RevokeCompany
 from mindlinks_fleet.internal.contract import AdminVoidIn
 from mindlinks_fleet.internal.kyc import AdminDecision
-from mindlinks_fleet.internal.payment import FlagRequest
+from mindlinks_fleet.internal.payment import FlagRequest, ResolutionRequest
 from mindlinks_kit.http import Peers
 
 Page = tuple[list[Record], str | None]
@@ -224,3 +224,17 @@ class Payments(_Peer):
         body = FlagRequest(reason=reason, flagged_by=by)
         flagged = await self.peers.call(payment.FLAG, transaction_id, body=body)
         return record_of(flagged)
+
+    async def escrow_item(self, escrow_id: str) -> Record:
+        """One item with its history (an unknown one is payment's 404)."""
+        found = await self.peers.call(payment.ESCROW_DETAIL, escrow_id)
+        return record_of(found)
+
+    async def resolve(
+        self, escrow_id: str, outcome: str, released_minor: int | None, note: str, by: str
+    ) -> Record:
+        body = ResolutionRequest.model_validate(
+            {"outcome": outcome, "releasedMinor": released_minor, "note": note, "resolvedBy": by}
+        )
+        resolved = await self.peers.call(payment.RESOLVE, escrow_id, body=body)
+        return record_of(resolved)

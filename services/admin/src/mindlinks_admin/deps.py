@@ -24,6 +24,7 @@ from mindlinks_admin.ops import Ops
 from mindlinks_admin.peers import bad_answer, refusal
 from mindlinks_admin.service.audit import Audit
 from mindlinks_admin.service.business import Business
+from mindlinks_admin.service.escrow import EscrowDesk
 from mindlinks_admin.service.operations import Operations
 from mindlinks_admin.service.people import People
 from mindlinks_admin.settings import Settings
@@ -39,6 +40,7 @@ class AdminDeps:
     audit: Audit
     people: People
     business: Business
+    escrow: EscrowDesk
     operations: Operations
     ops: Ops
 
@@ -52,6 +54,7 @@ async def setup(runtime: Runtime, own_app: Callable[[], ASGIApp]) -> AdminDeps:
     audit = Audit(AuditStore(runtime.table("audit")), runtime.cursors, settings.audit_days_per_page)
     contracts = Contracts(peers)
     ledger = Ledger(peers)
+    payments = Payments(peers)
     ops = Ops(peers, runtime.service.name, own_app)
     return AdminDeps(
         runtime=runtime,
@@ -71,7 +74,13 @@ async def setup(runtime: Runtime, own_app: Callable[[], ASGIApp]) -> AdminDeps:
             contracts=contracts,
             signatures=Signatures(peers),
             ledger=ledger,
-            payments=Payments(peers),
+            payments=payments,
+            audit=audit,
+            deadline=settings.view_deadline_seconds,
+        ),
+        escrow=EscrowDesk(
+            payments=payments,
+            ledger=ledger,
             audit=audit,
             deadline=settings.view_deadline_seconds,
         ),

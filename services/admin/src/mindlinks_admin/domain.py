@@ -40,6 +40,16 @@ class ContractNotFound(NotFound):
     title = "No such contract"
 
 
+class EscrowNotFound(NotFound):
+    code = "escrow-not-found"
+    title = "No such escrowed item"
+
+
+class InvalidSplit(InvalidInput):
+    code = "invalid-split"
+    title = "A split releases part of the item: more than 0, less than its amount"
+
+
 class UnknownQueue(InvalidInput):
     code = "unknown-queue"
     title = "No such service queue"
@@ -69,6 +79,27 @@ class ContractorView:
     account: Record | None
     kyc: list[Record] | None
     partial: list[Missing] = field(default_factory=list)
+
+
+@dataclass
+class EscrowView:
+    escrow: Record
+    """The item as payment holds it, with its history (``OperatorEscrowDetail``)."""
+    journal: list[Record] | None
+    """The item's ledger entries, oldest first."""
+    partial: list[Missing] = field(default_factory=list)
+
+
+def split_fault(outcome: str, released_minor: int | None, amount_minor: Any) -> str | None:
+    """What is wrong with a resolution's amounts, if anything (``amount_minor``:
+    the item's, when payment told it)."""
+    if outcome != "split":
+        return None if released_minor is None else "releasedMinor goes only with a split"
+    if released_minor is None:
+        return "a split needs releasedMinor: what the contractor gets"
+    if isinstance(amount_minor, int) and not 0 < released_minor < amount_minor:
+        return f"releasedMinor must be more than 0 and less than the item's {amount_minor}"
+    return None
 
 
 @dataclass

@@ -12,6 +12,7 @@ from mindlinks_admin.domain import (
     CompanyView,
     ContractorView,
     ContractView,
+    EscrowView,
     FleetView,
     Probe,
     QueueRow,
@@ -164,6 +165,33 @@ class ContractOut(ApiModel):
             history=view.history,
             partial=_partial(view.partial),
         )
+
+
+class EscrowItemOut(ApiModel):
+    escrow: Record
+    """The item as payment holds it: state, amounts, parties and ``history``
+    (each step: ``at``, ``action``, ``fromState``, ``toState``, ``byUserId``,
+    ``bySide``, ``reason``, ``releasedMinor``, ``refundedMinor``, ``submissionNo``)."""
+    journal: list[Record] | None
+    """The item's ledger entries, oldest first."""
+    partial: list[PartialOut]
+
+    @classmethod
+    def of(cls, view: EscrowView) -> EscrowItemOut:
+        return cls(escrow=view.escrow, journal=view.journal, partial=_partial(view.partial))
+
+
+class ResolutionIn(ApiModel):
+    """All to the contractor (``release``), all back to the client
+    (``refund``), or ``split``: ``releasedMinor`` to the contractor, the rest
+    refunded (minor units, more than 0 and less than the item's amount)."""
+
+    outcome: Literal["release", "refund", "split"]
+    released_minor: int | None = Field(default=None, gt=0, le=2**53 - 1)
+    note: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000), MULTI_LINE
+    ]
+    """Why: kept in the audit and in the item's history."""
 
 
 class QueueOut(ApiModel):

@@ -61,6 +61,22 @@ async def contract_history(
     )
 
 
+@public.get("/escrow/{escrow_id}/history")
+async def escrow_history(
+    escrow_id: Id, user: CurrentUser, deps: Deps, limit: Limit = 50, cursor: Cursor = None
+) -> Page[EntryOut]:
+    """An escrowed item's steps, oldest first: funded, submitted, changes
+    requested, reminded, disputed, released or refunded, settled, invoiced
+    (its contract's parties and admins; anyone else: 404)."""
+    scope = f"escrow-history:{escrow_id}:{user.user_id}"
+    start = deps.runtime.cursors.decode(cursor, scope)
+    entries, last = await deps.ledger.item_history(user, escrow_id, limit, start)
+    return Page(
+        items=[entry_out(e) for e in entries],
+        next_cursor=deps.runtime.cursors.encode(last, scope),
+    )
+
+
 @public.get("/digest")
 async def current_digest(user: CurrentUser, deps: Deps) -> DigestOut:
     """The journal's digest (not yet anchored): Merkle root and tip, computed at
@@ -165,8 +181,8 @@ async def append_entry(
 async def subject_entries(
     subject: Token, caller: Internal, deps: Deps, limit: Limit = 100, cursor: Cursor = None
 ) -> Page[EntryOut]:
-    """A subject's entries (a contract's: its signatures, activation and
-    schedule), oldest first."""
+    """A subject's entries (a contract's: its signatures, activation, schedule
+    and early end; an escrowed item's: its money steps), oldest first."""
     scope = f"subject:{subject}:{caller.service}"
     start = deps.runtime.cursors.decode(cursor, scope)
     entries, last = await deps.journal.subject_page(subject, limit, start)

@@ -7,9 +7,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from mindlinks_fleet.events import ContractActivated
 from mindlinks_fleet.internal import contract
 from mindlinks_kit.errors import PeerRefused
 from mindlinks_kit.http import Peers
+
+DEFAULT_REVIEW_DAYS: int = ContractActivated.model_fields["review_days"].default
 
 
 class ContractView(BaseModel):
@@ -32,10 +35,10 @@ class ContractView(BaseModel):
     """The client company's legal name, as the contract names it."""
     contractor_name: str = ""
     """The contractor's KYC-verified legal name, as the contract names it."""
-    review_days: int = 14
-    """The contract's review period (days), carried into ``ledger.contract-activated``."""
+    review_days: int = DEFAULT_REVIEW_DAYS
+    """Days the client has to answer a submission (the contract's terms; issue 15)."""
     notice_days: int = 0
-    """The contract's termination notice (days), carried likewise."""
+    """Days of notice a termination gives (the contract's terms; issue 15)."""
 
     def is_party(self, user_id: str) -> bool:
         return user_id in (self.client_user_id, self.contractor_user_id)

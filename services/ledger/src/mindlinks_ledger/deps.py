@@ -15,6 +15,7 @@ from mindlinks_ledger.anchoring import DigestArchive, periodically
 from mindlinks_ledger.clients import Contracts
 from mindlinks_ledger.journal import Journal
 from mindlinks_ledger.service.activation import Activations
+from mindlinks_ledger.service.escrow import MoneySteps
 from mindlinks_ledger.service.ledger import Ledger
 from mindlinks_ledger.settings import Settings
 from mindlinks_ledger.store import JournalStore
@@ -30,6 +31,7 @@ class LedgerDeps:
     archive: DigestArchive
     ledger: Ledger
     activations: Activations
+    steps: MoneySteps
 
 
 async def setup(runtime: Runtime) -> LedgerDeps:
@@ -61,6 +63,7 @@ async def setup(runtime: Runtime) -> LedgerDeps:
         activations=Activations(
             journal, contracts, runtime.publish, after_activation=ledger.anchor_after_activation
         ),
+        steps=MoneySteps(journal),
     )
 
 

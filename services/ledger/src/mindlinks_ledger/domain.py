@@ -102,6 +102,43 @@ SCHEDULED = "payment-scheduled"
 SIGNATURE = "signature"
 
 
+TERMINATED = "terminated"
+"""The final state a ``contract-terminated`` entry records."""
+
+
+STEP_EVENTS = (
+    "payment.confirmed",
+    "payment.work-submitted",
+    "payment.changes-requested",
+    "payment.review-reminder",
+    "payment.disputed",
+    "payment.released",
+    "payment.refunded",
+    "payment.item-settled",
+    "payment.invoice-issued",
+    "contract.terminated",
+)
+"""The events the ledger records as money steps (``service.escrow``)."""
+
+
+def step_kind(event_name: str) -> str:
+    """An event's entry kind: ``payment.work-submitted`` → ``payment-work-submitted``."""
+    return event_name.replace(".", "-")
+
+
+STEP_KINDS = frozenset(step_kind(name) for name in STEP_EVENTS)
+ITEM_KINDS = STEP_KINDS - {step_kind("contract.terminated")}
+"""Kinds whose subject is an escrowed item: the contract is the ``contractId`` they record."""
+
+
+def contract_of(entry: Entry) -> str:
+    """The contract an entry belongs to (whose parties may read it): its
+    subject, or for an escrowed item's step the contract the step records."""
+    if entry.kind in ITEM_KINDS:
+        return str(entry.data.get("contractId", ""))
+    return entry.subject
+
+
 MAX_ITEMS = 90
 """A schedule's events commit in one transaction with the inbox record (100 writes)."""
 
@@ -200,7 +237,7 @@ APPENDERS = frozenset(ledger.APPEND.callers)
 declared callers."""
 
 
-RESERVED_KINDS = frozenset({ACTIVATED, SCHEDULED})
+RESERVED_KINDS = frozenset({ACTIVATED, SCHEDULED, *STEP_KINDS})
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from mindlinks_kit.dynamo import ConditionFailed
@@ -109,6 +110,32 @@ class InApp:
     body: str
     data: Mapping[str, Any]
     read_at: str | None = None
+
+
+def format_when(iso: str) -> str:
+    """``2030-02-15T10:00:00.000000Z`` → ``2030-02-15 10:00 UTC`` (a date alone stays one)."""
+    try:
+        at = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if "T" not in iso:
+        return at.date().isoformat()
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def settled_sides(outcome: str) -> tuple[str, ...]:
+    """Who hears that an escrowed item is settled: whom no other mail told.
+
+    Money that moved is told by its own mail, with how it was decided (an
+    approval, the review period's end, an agreement, an admin's resolution):
+    ``payment.released`` to both parties, ``payment.refunded`` to the client.
+    So a release needs no more; a refund, or a split's refunded part, is news
+    to the contractor only; a cancellation (nothing moved) to both."""
+    if outcome == "released":
+        return ()
+    if outcome in ("refunded", "split"):
+        return ("contractor",)
+    return ("client", "contractor")
 
 
 @dataclass(frozen=True)

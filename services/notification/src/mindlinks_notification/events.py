@@ -4,12 +4,13 @@ Publishes nothing. Consumes ``user.created`` → the welcome, in the app and by
 email; ``user.updated`` → forget the user's address and opt-ins kept from the
 user service (``clients.UserDirectory``); and the lifecycle events of
 ``flows.EventNotifications`` (company reviews, invitations, KYC decisions,
-contracts, signatures, payments) and ``teams.TeamNotifications`` (company
-membership changes) → their recipients, resolved through the user
-service. In-app notifications commit
-with the consumer's inbox record (a redelivery changes nothing); emails are
-claimed in Redis by event id and recipient first, so a redelivery after a
-failed commit does not mail twice.
+contracts, signatures, payments), ``teams.TeamNotifications`` (company
+membership changes) and ``escrow.EscrowNotifications`` (submissions, reviews,
+disputes, refunds, settlements, invoices, terminations) → their recipients,
+resolved through the user service. In-app notifications commit with the
+consumer's inbox record (a redelivery changes nothing); emails are claimed in
+Redis by event id and recipient first, so a redelivery after a failed commit
+does not mail twice.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.consumer import Handler, replay_safe
 from mindlinks_kit.events.envelope import Delivered
 from mindlinks_notification.deps import NotificationDeps
+from mindlinks_notification.service.escrow import EscrowNotifications
 from mindlinks_notification.service.flows import EventNotifications
 from mindlinks_notification.service.teams import TeamNotifications
 
@@ -43,5 +45,6 @@ def handlers(deps: NotificationDeps) -> dict[str, Handler]:
         "user.updated": on_user_updated,
         **flows.handlers(),
         **TeamNotifications(flows).handlers(),
+        **EscrowNotifications(flows).handlers(),
     }
     return {name: replay_safe(handler) for name, handler in every.items()}

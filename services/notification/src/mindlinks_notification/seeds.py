@@ -8,6 +8,7 @@ picks the new text up on its next start (templates edited at runtime, whose
 
 from __future__ import annotations
 
+from mindlinks_notification.escrow_seeds import ESCROW_SEEDS
 from mindlinks_notification.layout import button as _button
 from mindlinks_notification.layout import layout as _layout
 from mindlinks_notification.team_seeds import TEAM_SEEDS
@@ -380,46 +381,68 @@ PAYMENT_FUNDED = TemplateSpec(
     description="payment.confirmed → to both parties: funded and held in escrow.",
     channels=("email", "inApp"),
     variables=("name", "amount", "contractUrl"),
+    revision=2,
     subject="{{ amount }} is held in escrow",
     text=(
         "Hello {{ name }},\n\n"
         "{% if role|default('') == 'client' %}Your payment of {{ amount }} was received"
         "{% else %}Your client funded a payment of {{ amount }}{% endif %}. "
-        "It is held in escrow until the client releases it.\n\n"
+        "It is held in escrow until the client approves the work the contractor submits "
+        "(unanswered, it is released when the review period ends).\n\n"
         "{{ contractUrl }}\n"
     ),
     html=_layout(
         "<p>Hello {{ name }},</p>\n"
         "<p>{% if role|default('') == 'client' %}Your payment of <strong>{{ amount }}</strong> was "
         "received{% else %}Your client funded a payment of <strong>{{ amount }}</strong>"
-        "{% endif %}. It is held in escrow until the client releases it.</p>\n"
+        "{% endif %}. It is held in escrow until the client approves the work the contractor "
+        "submits (unanswered, it is released when the review period ends).</p>\n"
         + _button("contractUrl", "View the contract")
     ),
 )
 
+
+def _released(amount: str) -> str:
+    """How the money went: the client's approval, the review period's end, an
+    agreement, or an admin's resolution of a dispute (``reason``)."""
+    return (
+        "{% set how = reason|default('approved') %}"
+        "{% if how == 'approved' %}{% if role|default('') == 'client' %}You released "
+        + amount
+        + " to your contractor{% else %}Your client released "
+        + amount
+        + " to you{% endif %}{% else %}"
+        + amount
+        + " was released to {{ 'your contractor' if role|default('') == 'client' else 'you' }}"
+        "{% if how == 'auto-release' %}: the client's review period ended without an answer"
+        "{% elif how == 'agreed' %}, as you and the other party agreed"
+        "{% elif how == 'dispute' %} by a Mind-Links admin's resolution of the dispute"
+        "{% endif %}{% endif %}"
+        "{% if role|default('') != 'client' %}; it is on its way to your bank account{% endif %}."
+    )
+
+
 PAYMENT_RELEASED = TemplateSpec(
     name="payment.released",
-    description="payment.released → to both parties: the escrowed payment went out.",
+    description="payment.released → to both parties: the escrowed payment went out (how).",
     channels=("email", "inApp"),
     variables=("name", "amount", "contractUrl"),
+    revision=2,
     subject=(
         "{{ amount }} released to {{ 'the contractor' if role|default('') == 'client' else 'you' }}"
     ),
     text=(
         "Hello {{ name }},\n\n"
-        "{% if role|default('') == 'client' %}You released {{ amount }} to your contractor"
-        "{% else %}Your client released {{ amount }} to you; it is on its way to your "
-        "bank account{% endif %}."
-        "{% if allReleased|default(false) %} Every payment of this contract is now "
+        + _released("{{ amount }}")
+        + "{% if allReleased|default(false) %} Every payment of this contract is now "
         "released.{% endif %}\n\n"
         "{{ contractUrl }}\n"
     ),
     html=_layout(
         "<p>Hello {{ name }},</p>\n"
-        "<p>{% if role|default('') == 'client' %}You released <strong>{{ amount }}</strong> "
-        "to your contractor{% else %}Your client released <strong>{{ amount }}</strong> to you; it "
-        "is on its way to your bank account{% endif %}."
-        "{% if allReleased|default(false) %} Every payment of this contract is now "
+        "<p>"
+        + _released("<strong>{{ amount }}</strong>")
+        + "{% if allReleased|default(false) %} Every payment of this contract is now "
         "released.{% endif %}</p>\n" + _button("contractUrl", "View the contract")
     ),
 )
@@ -444,4 +467,5 @@ SEEDS: tuple[TemplateSpec, ...] = (
     PAYMENT_FUNDED,
     PAYMENT_RELEASED,
     *TEAM_SEEDS,
+    *ESCROW_SEEDS,
 )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from mindlinks_ops import commands
+from mindlinks_ops import commands, escrow
 from mindlinks_ops.client import DEFAULT_API, AdminApi, CommandFailed, Login
 from mindlinks_ops.console import Console
 from mindlinks_ops.create_admin import at_the_terminal, auth_app, create_admin, read_password
@@ -25,6 +25,8 @@ from mindlinks_ops.create_admin import at_the_terminal, auth_app, create_admin, 
 ApiCommand = Callable[[AdminApi, argparse.Namespace, Console], Awaitable[int]]
 NAME_MAX_LENGTH = 200
 """As auth's public ``Name``."""
+NOTE_MIN_LENGTH = 3
+"""As the admin API's resolution ``note``."""
 
 
 def _name(raw: str) -> str:
@@ -48,6 +50,23 @@ def _text(raw: str) -> str:
     if not raw.strip():
         raise argparse.ArgumentTypeError("must not be empty")
     return raw.strip()
+
+
+def _minor_units(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a whole number of minor units") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("give at least 1 (minor units to the contractor)")
+    return value
+
+
+def _note(raw: str) -> str:
+    note = raw.strip()
+    if len(note) < NOTE_MIN_LENGTH:
+        raise argparse.ArgumentTypeError(f"give at least {NOTE_MIN_LENGTH} characters")
+    return note
 
 
 def parser() -> argparse.ArgumentParser:
@@ -170,6 +189,51 @@ def parser() -> argparse.ArgumentParser:
         "verify", parents=[api], help="verify the whole journal; exit 2 if it is broken"
     )
     verify.set_defaults(run=_api(lambda c, a, o: commands.ledger_verify(c, o, as_json=a.json)))
+
+    items = sub.add_parser("escrow", help="escrowed items and their disputes").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    show = items.add_parser(
+        "show", parents=[api], help="an item's state, history and ledger entries"
+    )
+    show.add_argument("escrow_id", metavar="ID")
+    show.set_defaults(
+        run=_api(lambda c, a, o: escrow.escrow_show(c, o, escrow_id=a.escrow_id, as_json=a.json))
+    )
+    resolve = items.add_parser(
+        "resolve",
+        parents=[api],
+        help="resolve a disputed item: release, refund, or split (audited)",
+        description="Resolve a disputed item: all to the contractor (--release), all back to "
+        "the client (--refund), or --split N: N minor units to the contractor and the rest "
+        "back to the client.",
+    )
+    resolve.add_argument("escrow_id", metavar="ID")
+    outcome = resolve.add_mutually_exclusive_group(required=True)
+    outcome.add_argument("--release", action="store_true", help="all to the contractor")
+    outcome.add_argument("--refund", action="store_true", help="all back to the client")
+    outcome.add_argument(
+        "--split",
+        type=_minor_units,
+        metavar="RELEASED_MINOR",
+        help="this many minor units to the contractor, the rest back to the client",
+    )
+    resolve.add_argument(
+        "--note", required=True, type=_note, help="why (kept in the audit and the item's history)"
+    )
+    resolve.set_defaults(
+        run=_api(
+            lambda c, a, o: escrow.escrow_resolve(
+                c,
+                o,
+                escrow_id=a.escrow_id,
+                outcome="release" if a.release else "refund" if a.refund else "split",
+                released_minor=a.split,
+                note=a.note,
+                as_json=a.json,
+            )
+        )
+    )
 
     companies = sub.add_parser("companies", help="client companies").add_subparsers(
         dest="action", required=True, metavar="ACTION"

@@ -23,7 +23,7 @@ async def fleet_status(api: AdminApi, console: Console, *, as_json: bool) -> int
     """Exit 1 when any service is not ready or could not be asked."""
     body = await api.get("/v1/admin/fleet")
     services: list[dict[str, Any]] = body.get("services", [])
-    partial = _partial(body)
+    partial = partial_of(body)
     if as_json:
         console.json(body)
     else:
@@ -52,7 +52,7 @@ async def fleet_status(api: AdminApi, console: Console, *, as_json: bool) -> int
             reasons = [str(service.get("error") or "not ready")]
         console.warn(f"{service.get('service', '?')}: {'; '.join(reasons)}")
     named = {s.get("service") for s in troubled}
-    _warn_partial(console, [p for p in partial if p.get("service") not in named])
+    warn_partial(console, [p for p in partial if p.get("service") not in named])
     return FAILED if troubled or partial else OK
 
 
@@ -114,7 +114,7 @@ async def dlq_list(
         services = [service]
     else:
         queues = await api.get("/v1/admin/events/queues")
-        partial = _partial(queues)
+        partial = partial_of(queues)
         services = [str(q["service"]) for q in queues.get("items", []) if q.get("deadLetters") != 0]
     items: list[dict[str, Any]] = []
     for name in services:
@@ -141,7 +141,7 @@ async def dlq_list(
                 ],
             )
         )
-    _warn_partial(console, partial)
+    warn_partial(console, partial)
     return FAILED if partial else OK
 
 
@@ -270,11 +270,11 @@ async def backfill_members(
 # shared -------------------------------------------------------------------------
 
 
-def _partial(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def partial_of(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [p for p in body.get("partial") or [] if isinstance(p, Mapping)]
 
 
-def _warn_partial(console: Console, partial: Sequence[Mapping[str, Any]]) -> None:
+def warn_partial(console: Console, partial: Sequence[Mapping[str, Any]]) -> None:
     for missing in partial:
         console.warn(
             f"incomplete: {missing.get('service', '?')}: {missing.get('detail', 'no answer')}"

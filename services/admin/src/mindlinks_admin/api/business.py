@@ -1,4 +1,4 @@
-"""Contracts and payments across tenants."""
+"""Contracts and payments across tenants, and escrowed items' disputes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import Query
 
 from mindlinks_admin.api.common import AdminActor, admin_router, page_of
 from mindlinks_admin.deps import Deps
-from mindlinks_admin.schemas import ContractOut, ReasonIn, Record
+from mindlinks_admin.schemas import ContractOut, EscrowItemOut, ReasonIn, Record, ResolutionIn
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 router = admin_router("admin: business")
@@ -23,7 +23,18 @@ ContractStatus = Literal[
     "voided",
 ]
 ChargeStatus = Literal["requires_payment", "processing", "succeeded", "failed"]
-EscrowState = Literal["pending_funding", "funded", "released"]
+EscrowState = Literal[
+    "pending_funding",
+    "funded",
+    "submitted",
+    "changes_requested",
+    "disputed",
+    "settling",
+    "released",
+    "refunded",
+    "split",
+    "cancelled",
+]
 
 
 @router.get("/contracts")
@@ -111,3 +122,20 @@ async def flag_transaction(
     """Flag a stuck transaction for follow-up (flagging again keeps the first
     flag). Audited."""
     return await deps.business.flag(actor, transaction_id, body.reason)
+
+
+@router.get("/escrow/{escrow_id}")
+async def escrow_item(escrow_id: Id, actor: AdminActor, deps: Deps) -> EscrowItemOut:
+    """One escrowed item: its state and history from payment, its ledger
+    entries (``partial`` names what did not answer). Audited as ``viewed``."""
+    return EscrowItemOut.of(await deps.escrow.item(actor, escrow_id))
+
+
+@router.post("/escrow/{escrow_id}/resolution")
+async def resolve_escrow(
+    escrow_id: Id, body: ResolutionIn, actor: AdminActor, deps: Deps
+) -> Record:
+    """Resolve a disputed item: ``release``, ``refund`` or ``split``
+    (``releasedMinor`` to the contractor, the rest back to the client). Only a
+    disputed item, once: ``409`` otherwise. Audited on ``escrow:<id>``."""
+    return await deps.escrow.resolve(actor, escrow_id, body.outcome, body.released_minor, body.note)

@@ -30,7 +30,7 @@ from mindlinks_fleet.events import (
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.runtime import Publish
 from mindlinks_ledger.chain import Entry
-from mindlinks_ledger.clients import Contracts, ContractView
+from mindlinks_ledger.clients import DEFAULT_REVIEW_DAYS, Contracts, ContractView
 from mindlinks_ledger.domain import (
     ACTIVATED,
     SCHEDULED,
@@ -168,8 +168,8 @@ class Activations:
                 currency=recorded["currency"],
                 schedule=schedule,
                 ledger_entry_id=activation.seq,
-                # An activation recorded before the terms existed has the defaults.
-                review_days=recorded.get("reviewDays", 14),
+                # An activation recorded before issue 15 has neither: the defaults.
+                review_days=recorded.get("reviewDays", DEFAULT_REVIEW_DAYS),
                 notice_days=recorded.get("noticeDays", 0),
             ),
         )

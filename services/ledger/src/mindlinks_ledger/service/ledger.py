@@ -39,6 +39,7 @@ from mindlinks_ledger.domain import (
     TreeSizeOutOfRange,
     Verdict,
     Verification,
+    contract_of,
 )
 from mindlinks_ledger.journal import Journal
 from mindlinks_ledger.verification import (
@@ -100,15 +101,29 @@ class Ledger:
         await self.visible_contract(caller, contract_id)
         return await self.journal.subject_page(contract_id, limit, start)
 
+    async def item_history(
+        self, caller: Caller, escrow_id: str, limit: int, start: Item | None
+    ) -> tuple[list[Entry], Item | None]:
+        """An escrowed item's steps, for its contract's parties and admins
+        (the contract is the one its first step records; no steps: 404)."""
+        first, _ = await self.journal.subject_page(escrow_id, 1, None)
+        if not first:
+            raise EntryNotFound()
+        try:
+            await self.visible_contract(caller, contract_of(first[0]))
+        except ContractNotFound:
+            raise EntryNotFound() from None
+        return await self.journal.subject_page(escrow_id, limit, start)
+
     async def visible_entry(self, caller: Caller, seq: int) -> Entry:
-        """An entry, for the parties of its subject contract and admins."""
+        """An entry, for the parties of its contract (``contract_of``) and admins."""
         tip = await self.journal.tip()
         if not 1 <= seq <= tip.seq:
             raise EntryNotFound()
         entry = await self.journal.entry(seq)
         if caller.role != "admin":
             try:
-                await self.visible_contract(caller, entry.subject)
+                await self.visible_contract(caller, contract_of(entry))
             except ContractNotFound:
                 raise EntryNotFound() from None
         return entry

@@ -107,11 +107,11 @@ class EventNotifications:
         )
         return True
 
-    def _contract_url(self, contract_id: str) -> str:
+    def contract_url(self, contract_id: str) -> str:
         return f"{self.base_url}/contracts/{contract_id}"
 
-    def _contract(self, parties: ContractParties) -> dict[str, Any]:
-        return {"title": parties.title, "contractUrl": self._contract_url(parties.contract_id)}
+    def contract(self, parties: ContractParties) -> dict[str, Any]:
+        return {"title": parties.title, "contractUrl": self.contract_url(parties.contract_id)}
 
     async def _both(
         self,
@@ -218,7 +218,7 @@ class EventNotifications:
             event,
             p.contractor_user_id,
             "contract.sign-requested",
-            self._contract(p),
+            self.contract(p),
             "contractUpdates",
             uow,
         )
@@ -230,7 +230,7 @@ class EventNotifications:
             event,
             p.contractor_user_id,
             "contract.client-signed",
-            self._contract(p),
+            self.contract(p),
             "contractUpdates",
             uow,
         )
@@ -244,7 +244,7 @@ class EventNotifications:
             p.client_user_id,
             p.contractor_user_id,
             "contract.fully-signed",
-            self._contract(p),
+            self.contract(p),
             "contractUpdates",
             uow,
         )
@@ -255,7 +255,7 @@ class EventNotifications:
         p = event.payload
         total = sum(item.amount_minor for item in p.schedule)
         data = {
-            **self._contract(p),
+            **self.contract(p),
             "total": format_money(total, p.currency),
             "payments": len(p.schedule),
         }
@@ -276,7 +276,7 @@ class EventNotifications:
         p = event.payload
         data = {
             "amount": format_money(p.amount_minor, p.currency),
-            "contractUrl": self._contract_url(p.contract_id),
+            "contractUrl": self.contract_url(p.contract_id),
         }
         await self._both(
             event,
@@ -289,12 +289,14 @@ class EventNotifications:
         )
 
     async def payment_released(self, event: Delivered[PaymentReleased], uow: UnitOfWork) -> None:
-        """Both parties: the escrowed payment went to the contractor."""
+        """Both parties: the escrowed payment went to the contractor, and how
+        (approved, released on its own, agreed, an admin's resolution)."""
         p = event.payload
         data = {
             "amount": format_money(p.amount_minor, p.currency),
-            "contractUrl": self._contract_url(p.contract_id),
+            "contractUrl": self.contract_url(p.contract_id),
             "allReleased": p.all_released,
+            "reason": p.reason,
         }
         await self._both(
             event,
