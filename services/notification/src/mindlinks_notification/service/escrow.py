@@ -26,10 +26,11 @@ from mindlinks_fleet.events import (
     WorkSubmitted,
 )
 from mindlinks_fleet.internal.notification import Category
+from mindlinks_fleet.money import format_money
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.consumer import Handler
 from mindlinks_kit.events.envelope import Delivered
-from mindlinks_notification.domain import format_money, format_when, settled_sides
+from mindlinks_notification.domain import format_when, settled_sides
 from mindlinks_notification.service.flows import EventNotifications
 
 PAYMENTS: Category = "paymentUpdates"
