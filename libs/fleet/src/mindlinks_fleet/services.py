@@ -7,7 +7,16 @@ differs from the callers declared in ``mindlinks_fleet.internal``."""
 from __future__ import annotations
 
 from mindlinks_fleet.teams import MEMBER_CLAIM
-from mindlinks_kit.declaration import Bucket, Index, Key, Revocation, Service, Sizing, Table
+from mindlinks_kit.declaration import (
+    Bucket,
+    Index,
+    Key,
+    Revocation,
+    Service,
+    Sizing,
+    Table,
+    Timer,
+)
 
 REVOCATIONS = (
     Revocation("user.suspended", claim="sub", field="userId"),
@@ -233,9 +242,18 @@ SERVICES: tuple[Service, ...] = (
                 ),
             ),
             Table("accounts", pk=Key("contractorId")),
+            # Append-only history of each escrowed item; ``stepId`` is the
+            # escrow's version after the step, zero-padded, so steps sort in order.
+            Table("escrow-history", pk=Key("escrowId"), sk=Key("stepId"), append_only=True),
+        ),
+        buckets=(Bucket("escrow-submissions"),),
+        timers=(
+            Timer("escrow.review-due"),
+            Timer("escrow.review-reminder"),
+            Timer("escrow.settle-retry"),
         ),
         peers=("client", "contract", "contractor"),
-        consumes=(*REVOCATION_EVENTS, "ledger.contract-activated"),
+        consumes=(*REVOCATION_EVENTS, "ledger.contract-activated", "contract.terminated"),
         idempotent_posts=True,
         sizing=Sizing(cpu=512, memory=1024, min_tasks=2, max_tasks=10),
     ),

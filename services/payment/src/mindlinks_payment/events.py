@@ -6,20 +6,30 @@ the item), its escrow and its charge, created conditionally under ids derived
 from the item, with ``payment.intent-created``. A redelivered event finds its
 id in the inbox; another event for the same contract finds the items opened.
 
-Publishes ``payment.intent-created``, ``payment.confirmed`` (webhooks) and
-``payment.released`` (releases).
+Consumes ``contract.terminated``: unpaid items are cancelled, funded and
+unsubmitted ones refunded (``service.escrow_effects``).
+
+Publishes ``payment.intent-created``, ``payment.confirmed`` (webhooks), and
+the escrow steps' ``payment.work-submitted``, ``payment.changes-requested``,
+``payment.review-reminder``, ``payment.disputed``, ``payment.released``,
+``payment.refunded`` and ``payment.item-settled``.
+
+Handles its timers ``escrow.review-due``, ``escrow.review-reminder`` and
+``escrow.settle-retry`` (``timers``).
 """
 
 from __future__ import annotations
 
-from mindlinks_fleet.events import ContractActivated
+from mindlinks_fleet.events import ContractActivated, ContractTerminated
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.consumer import Handler, replay_safe
 from mindlinks_kit.events.envelope import Delivered
+from mindlinks_kit.timers import TimerHandler
 from mindlinks_payment.deps import PaymentDeps
 
-ITEMS_PER_COMMIT = 30
-"""Three writes per item (escrow, charge, event): a DynamoDB transaction holds 100."""
+ITEMS_PER_COMMIT = 24
+"""Four writes per item (escrow, its first history step, charge, event): a
+DynamoDB transaction holds 100."""
 
 
 def handlers(deps: PaymentDeps) -> dict[str, Handler]:
@@ -37,6 +47,21 @@ def handlers(deps: PaymentDeps) -> dict[str, Handler]:
         for position, item in pending:
             await deps.payments.open_item(activated, position, item, uow)
 
+    async def on_contract_terminated(event: Delivered[ContractTerminated], uow: UnitOfWork) -> None:
+        await deps.effects.on_terminated(event.id, event.payload)
+
     # A replay finds every item opened (or opens it under the same Stripe
-    # idempotency key and conditional ids): nothing twice.
-    return {"ledger.contract-activated": replay_safe(on_contract_activated)}
+    # idempotency key and conditional ids): nothing twice. A replayed
+    # termination finds the items it settled settled (each commits its own).
+    return {
+        "ledger.contract-activated": replay_safe(on_contract_activated),
+        "contract.terminated": replay_safe(on_contract_terminated),
+    }
+
+
+def timers(deps: PaymentDeps) -> dict[str, TimerHandler]:
+    return {
+        "escrow.review-due": deps.effects.on_review_due,
+        "escrow.review-reminder": deps.effects.on_review_reminder,
+        "escrow.settle-retry": deps.effects.on_settle_retry,
+    }

@@ -23,6 +23,7 @@ from mindlinks_payment.providers import (
     PaymentDeclined,
     ProviderRefused,
     ProviderUnavailable,
+    Refund,
     Transfer,
 )
 
@@ -189,6 +190,33 @@ class StripeProvider:
             currency=transfer.currency.upper(),
             destination=_id(transfer.destination) or destination,
         )
+
+    async def create_refund(
+        self,
+        *,
+        payment_intent: str,
+        amount_minor: int,
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> Refund:
+        with stripe_errors("refund the payment"):
+            refund = await self.client.v1.refunds.create_async(
+                {
+                    "payment_intent": payment_intent,
+                    "amount": amount_minor,
+                    "metadata": dict(metadata),
+                },
+                {"idempotency_key": idempotency_key},
+            )
+        return Refund(id=refund.id, amount_minor=refund.amount, status=refund.status or "pending")
+
+    async def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> None:
+        with stripe_errors("cancel the payment"):
+            await self.client.v1.payment_intents.cancel_async(
+                intent_id,
+                {"cancellation_reason": "abandoned"},
+                {"idempotency_key": idempotency_key},
+            )
 
     async def create_express_account(
         self, *, email: str, metadata: Mapping[str, str], idempotency_key: str
