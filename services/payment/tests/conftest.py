@@ -29,7 +29,7 @@ from fastapi import FastAPI, Header, HTTPException
 from mindlinks_dev.harness import Running
 from mindlinks_dev.problem import problem
 from mindlinks_dev.pytest_plugin import StartServices, http_boundary
-from mindlinks_fleet.events import ContractActivated, ScheduleItem
+from mindlinks_fleet.events import ContractActivated, ContractTerminated, ScheduleItem
 from mindlinks_fleet.internal.contract import ContractOut
 from mindlinks_kit.dynamo import from_wire
 from mindlinks_kit.events.envelope import Detail
@@ -477,7 +477,24 @@ class Escrows:
         assert response["FailedEntryCount"] == 0
         return detail.id
 
-    async def stripe_object(self, kind: str, escrow_id: str) -> dict[str, Any] | None:
+    @staticmethod
+    def terminated(contract: Contract) -> ContractTerminated:
+        """The contract service's ``contract.terminated`` for ``contract``, at once."""
+        return ContractTerminated(
+            contract_id=contract.id,
+            title="Website redesign",
+            client_company_id=contract.client_company_id,
+            client_user_id=contract.client_user_id,
+            contractor_id=contract.contractor_id,
+            contractor_user_id=contract.contractor_user_id,
+            by_user_id=contract.client_user_id,
+            by_side="client",
+            reason="Budget cut",
+            notice_days=0,
+            ended_at="2030-02-01T00:00:00.000000Z",
+        )
+
+    async def stripe_object(self, kind: str, escrow_id: str) -> Any:
         """The local Stripe's transfer (``tr``) or refund (``re``) of an item, if made."""
         deps = self.fleet.deps("payment")
         prefix = deps.settings.resource_prefix

@@ -5,7 +5,7 @@ the parties read; who may take each step, and bad input."""
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 def idempotency() -> dict[str, str]:
     return {"Idempotency-Key": uuid.uuid4().hex}
+
 
 PDF = b"%PDF-1.7\n" + b"0" * 2048
 
@@ -43,7 +44,8 @@ async def test_submit_ask_for_changes_resubmit_approve(
     assert approved.status_code == 200, approved.text
     assert approved.json()["state"] == "released"
     transfer = await escrows.stripe_object("tr", escrow_id)
-    assert transfer is not None and transfer["amount"] == 10000
+    assert transfer is not None
+    assert transfer["amount"] == 10000
 
     detail = await escrows.detail(escrow_id, contract.contractor)
     assert detail["state"] == "released"
@@ -59,7 +61,8 @@ async def test_submit_ask_for_changes_resubmit_approve(
     )
     async with httpx.AsyncClient() as http:
         downloaded = await http.get(stored["downloadUrl"])
-    assert downloaded.status_code == 200 and downloaded.content == PDF
+    assert downloaded.status_code == 200
+    assert downloaded.content == PDF
     assert [h["action"] for h in detail["history"]] == [
         "opened",
         "funded",
@@ -122,10 +125,10 @@ async def test_who_may_take_each_step(fleet: Running, payments: Payments, escrow
     stranger_contractor = stranger_contract.contractor
     reader = payments.member(contract, "viewer")  # a member whose role reads, never moves money
     admin = payments.headers(uuid.uuid4().hex, "admin")
-    upload = {"contentType": "application/pdf", "size": 10}
-    submit = {"note": "x"}
-    reason = {"reason": "r"}
-    refund = {"refundMinor": 100}
+    upload: Any = {"contentType": "application/pdf", "size": 10}
+    submit: Any = {"note": "x"}
+    reason: Any = {"reason": "r"}
+    refund: Any = {"refundMinor": 100}
 
     # The client's steps: not the contractor, not another company, not a reader.
     for step, body in (("changes-requests", reason), ("approve", None)):
@@ -166,6 +169,7 @@ async def test_who_may_take_each_step(fleet: Running, payments: Payments, escrow
 async def test_bad_input_is_refused_with_problems(payments: Payments, escrows: Escrows) -> None:
     contract, (escrow_id,) = await escrows.funded((10000,), payout=False)
     problem = payments.problem
+    body: Any
     for body in (
         {"contentType": "text/html", "size": 10},
         {"contentType": "application/pdf", "size": 0},
