@@ -7,18 +7,48 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from mindlinks_dev.harness import Running
 from mindlinks_dev.pytest_plugin import FleetClock
+from mindlinks_kit.clock import iso
+from mindlinks_kit.dynamo import values
 from mindlinks_kit.timers import Firing, Timers
 from mindlinks_payment.providers import ProviderUnavailable
 
 if TYPE_CHECKING:
     from conftest import Escrows, Payments
+
+
+@pytest.fixture(autouse=True)
+async def back_to_real_time(fleet: Running) -> AsyncIterator[None]:
+    """Records written while the fleet clock was ahead are dated in the
+    future; put them back on the real clock after each test, so that other
+    modules' "newest first" lists across tenants are not led by them."""
+    yield
+    transactions = fleet.runtime("payment").table("transactions")
+    now = datetime.now(UTC)
+    ahead = iso(now + timedelta(minutes=1))
+    start: Any = None
+    while True:
+        items, start = await transactions.scan(
+            filter_expression="createdAt > :ahead",
+            values=values(ahead=ahead),
+            limit=500,
+            start=start,
+        )
+        for item in items:
+            await transactions.update(
+                {"id": item["id"]},
+                "SET createdAt = :now, updatedAt = :now",
+                values=values(now=iso(now)),
+            )
+        if start is None:
+            return
 
 
 def timers(fleet: Running) -> Timers:
