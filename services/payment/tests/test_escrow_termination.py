@@ -8,7 +8,10 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+import pytest
+
 from mindlinks_dev.harness import Running
+from mindlinks_payment.service.escrow_effects import TerminationDeferred
 
 if TYPE_CHECKING:
     from conftest import Escrows, Payments
@@ -80,17 +83,29 @@ async def test_a_termination_settles_each_item_by_its_state(
     assert [s["allSettled"] for s in settled][-1] is True
 
 
-async def test_an_item_paid_as_it_is_cancelled_stays_funded(
+async def test_an_item_paid_as_it_is_cancelled_is_refunded_once_funded(
     fleet: Running, payments: Payments, escrows: Escrows
 ) -> None:
-    """Stripe refuses to cancel an intent that succeeded: the item is left to
-    its webhook, not cancelled over money that did arrive."""
-    contract = await payments.activate((1000,))
-    (item,) = (await payments.schedule(contract, contract.client))["items"]
+    """Stripe refuses to cancel an intent that was just paid: the termination
+    waits (its event is delivered again) until the payment's webhook has
+    funded the item, and then refunds it."""
+    contract = await payments.activate((1000, 2000))
+    first, second = (await payments.schedule(contract, contract.client))["items"]
     local = fleet.deps("payment").local_stripe
-    intent = await local.objects.get(item["paymentIntentId"])
+    intent = await local.objects.get(first["paymentIntentId"])
     intent["status"] = "succeeded"  # paid; its webhook not delivered yet
-    await local.objects.put(item["paymentIntentId"], intent)
-    await escrows.event("contract.terminated", "contract", escrows.terminated(contract))
-    await fleet.deliver()
-    assert (await escrows.detail(item["escrowId"], contract.client))["state"] == "pending_funding"
+    await local.objects.put(first["paymentIntentId"], intent)
+    event = escrows.terminated(contract)
+    effects = fleet.deps("payment").effects
+    with pytest.raises(TerminationDeferred):
+        await effects.on_terminated("evt-1", event)
+    assert (await escrows.detail(first["escrowId"], contract.client))["state"] == "pending_funding"
+    assert (await escrows.detail(second["escrowId"], contract.client))["state"] == "cancelled"
+
+    await payments.fund(contract, 0)  # the webhook arrives
+    await effects.on_terminated("evt-1", event)  # the event, delivered again
+    detail = await escrows.detail(first["escrowId"], contract.client)
+    assert (detail["state"], detail["settlement"]["reason"]) == ("refunded", "terminated")
+    assert (await escrows.stripe_object("re", first["escrowId"]))["amount"] == 1000
+    await effects.on_terminated("evt-1", event)
+    assert len(await payments.published("payment.refunded", contract.id)) == 1

@@ -38,6 +38,10 @@ RETRY_BACKOFF = timedelta(minutes=15)
 """How long a settlement that Stripe refused or could not take waits to try again."""
 
 
+class TerminationDeferred(Exception):
+    """A termination that must wait for an item's payment to arrive."""
+
+
 class Store(Protocol):
     async def escrow(self, escrow: str) -> Escrow | None: ...
     async def escrows_of(self, contract_id: str) -> list[Escrow]: ...
@@ -127,29 +131,36 @@ class EscrowEffects:
         disputed ones wait for the admin. Each item commits on its own, so a
         redelivery finds the done ones done and completes the rest."""
         escrows = await self.store.escrows_of(terminated.contract_id)
+        paid_meanwhile = []
         for escrow in escrows:
             others = [e for e in escrows if e.id != escrow.id]
             if escrow.state == "pending_funding":
-                await self._cancel(escrow, others)
+                if not await self._cancel(escrow, others):
+                    paid_meanwhile.append(escrow.id)
             elif escrow.state in ("funded", "changes_requested") or (
                 escrow.state == "settling" and _claimed_by(escrow, event_id)
             ):
                 await self._refund(escrow, event_id)
+        if paid_meanwhile:
+            # Stripe would not cancel an intent paid at this very moment: the
+            # event is delivered again (with backoff) until the payment's
+            # webhook has funded the item, which is then refunded.
+            raise TerminationDeferred(f"paid while terminated: {', '.join(paid_meanwhile)}")
 
-    async def _cancel(self, escrow: Escrow, others: list[Escrow]) -> None:
+    async def _cancel(self, escrow: Escrow, others: list[Escrow]) -> bool:
+        """Cancel the item's intent, then the item; False when Stripe says it was paid."""
         try:
             await self.settlements.provider.cancel_intent(
                 escrow.payment_intent_id,
                 idempotency_key=self.settlements.stripe_key("cancel", escrow.id),
             )
         except ProviderRefused:
-            # Paid at the last moment: its webhook funds it; the lead's rule
-            # for such items is in docs/lifecycle.md.
             log.warning("escrow.cancel_refused", escrow_id=escrow.id)
-            return
+            return False
         uow = self.new_uow()
         self.settlements.stage_cancel(uow, escrow, "terminated", others)
         await uow.commit()
+        return True
 
     async def _refund(self, escrow: Escrow, event_id: str) -> None:
         settlement = Settlement(
