@@ -215,3 +215,37 @@ async def test_the_claims_own_retry_completes_it(
     assert retried.status_code == 200, retried.text
     assert retried.json()["state"] == "released"
     assert len(await payments.published("payment.released", contract.id)) == 1
+
+
+async def test_a_retry_a_day_later_finds_the_transfer_stripe_made(
+    fleet: Running,
+    payments: Payments,
+    escrows: Escrows,
+    fleet_clock: FleetClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stripe made the transfer but its answer was lost, and the retry comes
+    after Stripe forgot the idempotency key: the retry finds the transfer
+    instead of making a second one."""
+    contract, (escrow_id,) = await escrows.funded((10000,))
+    local = fleet.deps("payment").local_stripe
+    real = local.create_transfer
+
+    async def made_but_lost(**params: Any) -> Any:
+        await real(**params)
+        raise ProviderUnavailable("Stripe is unavailable (APIConnectionError)")
+
+    monkeypatch.setattr(local, "create_transfer", made_but_lost)
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    payments.problem(await escrows.post(escrow_id, "approve", {**contract.client, **key}), 503)
+
+    async def never(**_: Any) -> Any:
+        raise AssertionError("a second transfer was asked for")
+
+    monkeypatch.setattr(local, "create_transfer", never)
+    fleet_clock.advance("25h")
+    await fleet.deliver()
+    detail = await escrows.detail(escrow_id, contract.client)
+    assert detail["state"] == "released"
+    assert detail["transferId"] == (await escrows.stripe_object("tr", escrow_id))["id"]
+    assert len(await payments.published("payment.released", contract.id)) == 1

@@ -346,3 +346,71 @@ async def test_a_refund_stripe_cannot_take_is_an_outage(
         await provider.create_refund(
             payment_intent="pi_3Test", amount_minor=1, metadata={}, idempotency_key="k"
         )
+
+
+async def test_a_late_retry_finds_what_an_earlier_attempt_made(
+    provider: StripeProvider, stripe_api: respx.MockRouter
+) -> None:
+    transfers = stripe_api.get("/v1/transfers").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "object": "list",
+                "has_more": False,
+                "data": [
+                    {
+                        "id": "tr_other",
+                        "object": "transfer",
+                        "amount": 1,
+                        "currency": "eur",
+                        "destination": "acct_1",
+                        "metadata": {"escrowId": "esc_other"},
+                    },
+                    {
+                        "id": "tr_mine",
+                        "object": "transfer",
+                        "amount": 7000,
+                        "currency": "eur",
+                        "destination": "acct_1",
+                        "metadata": {"escrowId": "esc_1"},
+                    },
+                ],
+            },
+        )
+    )
+    found = await provider.find_transfer(transfer_group="contract-1", escrow_id="esc_1")
+    assert found is not None
+    assert (found.id, found.amount_minor, found.currency) == ("tr_mine", 7000, "EUR")
+    assert transfers.calls.last.request.url.params["transfer_group"] == "contract-1"
+    assert await provider.find_transfer(transfer_group="contract-1", escrow_id="esc_2") is None
+
+    refunds = stripe_api.get("/v1/refunds").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "object": "list",
+                "has_more": False,
+                "data": [
+                    {
+                        "id": "re_mine",
+                        "object": "refund",
+                        "amount": 3000,
+                        "status": "succeeded",
+                        "metadata": {"escrowId": "esc_1"},
+                    },
+                    {
+                        "id": "re_bare",
+                        "object": "refund",
+                        "amount": 5,
+                        "status": "succeeded",
+                        "metadata": {},
+                    },
+                ],
+            },
+        )
+    )
+    refund = await provider.find_refund(payment_intent="pi_3Test", escrow_id="esc_1")
+    assert refund is not None
+    assert (refund.id, refund.amount_minor, refund.status) == ("re_mine", 3000, "succeeded")
+    assert refunds.calls.last.request.url.params["payment_intent"] == "pi_3Test"
+    assert await provider.find_refund(payment_intent="pi_3Test", escrow_id="esc_9") is None

@@ -121,6 +121,15 @@ class PaymentsProvider(Protocol):
         """Cancel an intent nobody paid (a succeeded one: ``ProviderRefused``)."""
         ...
 
+    async def find_transfer(self, *, transfer_group: str, escrow_id: str) -> Transfer | None:
+        """The transfer made for an escrow (by its ``metadata[escrowId]``), if any:
+        Stripe forgets idempotency keys after 24 hours, so a late retry looks first."""
+        ...
+
+    async def find_refund(self, *, payment_intent: str, escrow_id: str) -> Refund | None:
+        """The refund made for an escrow on its intent, if any (as ``find_transfer``)."""
+        ...
+
     async def create_express_account(
         self, *, email: str, metadata: Mapping[str, str], idempotency_key: str
     ) -> ConnectedAccount: ...

@@ -117,6 +117,19 @@ def _account(document: Mapping[str, Any]) -> ConnectedAccount:
     )
 
 
+def _transfer(document: Mapping[str, Any]) -> Transfer:
+    return Transfer(
+        id=document["id"],
+        amount_minor=document["amount"],
+        currency=document["currency"].upper(),
+        destination=document["destination"],
+    )
+
+
+def _refund(document: Mapping[str, Any]) -> Refund:
+    return Refund(id=document["id"], amount_minor=document["amount"], status=document["status"])
+
+
 class LocalStripe:
     def __init__(
         self,
@@ -205,12 +218,8 @@ class LocalStripe:
                 "created": int(time.time()),
             },
         )
-        return Transfer(
-            id=document["id"],
-            amount_minor=document["amount"],
-            currency=document["currency"].upper(),
-            destination=document["destination"],
-        )
+        await self._point(f"transfer:{metadata.get('escrowId')}", transfer_id)
+        return _transfer(document)
 
     async def create_refund(
         self,
@@ -254,7 +263,24 @@ class LocalStripe:
                 "status": "pending",
             },
         )
-        return Refund(id=document["id"], amount_minor=document["amount"], status=document["status"])
+        await self._point(f"refund:{metadata.get('escrowId')}", refund_id)
+        return _refund(document)
+
+    async def _point(self, name: str, object_id: str) -> None:
+        """What Stripe's list filters find: the object made for an escrow."""
+        await self.objects.create(f"by-escrow:{name}", {"id": object_id})
+
+    async def _pointed(self, name: str) -> dict[str, Any] | None:
+        pointer = await self.objects.get(f"by-escrow:{name}")
+        return await self.objects.get(pointer["id"]) if pointer else None
+
+    async def find_transfer(self, *, transfer_group: str, escrow_id: str) -> Transfer | None:
+        found = await self._pointed(f"transfer:{escrow_id}")
+        return _transfer(found) if found and found["transfer_group"] == transfer_group else None
+
+    async def find_refund(self, *, payment_intent: str, escrow_id: str) -> Refund | None:
+        found = await self._pointed(f"refund:{escrow_id}")
+        return _refund(found) if found and found["payment_intent"] == payment_intent else None
 
     async def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> None:
         intent = await self.objects.get(intent_id)

@@ -107,6 +107,12 @@ def _id(field: Any) -> str | None:
     return str(field.id)
 
 
+def _escrow_of(obj: Any) -> str | None:
+    """The ``metadata[escrowId]`` we put on a transfer or refund."""
+    metadata = obj.metadata or {}
+    return str(metadata["escrowId"]) if "escrowId" in metadata else None
+
+
 def connected_account(account: stripe.Account) -> ConnectedAccount:
     capabilities = account.capabilities
     return ConnectedAccount(
@@ -217,6 +223,31 @@ class StripeProvider:
                 {"cancellation_reason": "abandoned"},
                 {"idempotency_key": idempotency_key},
             )
+
+    async def find_transfer(self, *, transfer_group: str, escrow_id: str) -> Transfer | None:
+        with stripe_errors("look up the transfer"):
+            found = await self.client.v1.transfers.list_async(
+                {"transfer_group": transfer_group, "limit": 100}
+            )
+        for transfer in found.data:
+            if _escrow_of(transfer) == escrow_id:
+                return Transfer(
+                    id=transfer.id,
+                    amount_minor=transfer.amount,
+                    currency=transfer.currency.upper(),
+                    destination=_id(transfer.destination) or "",
+                )
+        return None
+
+    async def find_refund(self, *, payment_intent: str, escrow_id: str) -> Refund | None:
+        with stripe_errors("look up the refund"):
+            found = await self.client.v1.refunds.list_async(
+                {"payment_intent": payment_intent, "limit": 100}
+            )
+        for refund in found.data:
+            if _escrow_of(refund) == escrow_id:
+                return Refund(refund.id, refund.amount, refund.status or "pending")
+        return None
 
     async def create_express_account(
         self, *, email: str, metadata: Mapping[str, str], idempotency_key: str

@@ -75,8 +75,11 @@ class EscrowEffects:
         escrow = await self.store.escrow(fired.key)
         if escrow is None or escrow.state != "submitted" or escrow.review_due_at is None:
             return  # answered, disputed or settled meanwhile: its timers were cancelled
-        if parse(escrow.review_due_at) > clock.now():
-            return  # a stale firing of an earlier submission's review
+        due = parse(escrow.review_due_at)
+        if due > clock.now():
+            # Fired early (a clock behind the one that set it): set it again.
+            self.timers.set(uow, "escrow.review-due", escrow.id, due)
+            return
         settlement = Settlement(
             released_minor=escrow.amount_minor,
             refunded_minor=0,

@@ -42,6 +42,7 @@ from mindlinks_payment.lifecycle import (
     EscrowStateConflict,
     advance,
     history_step,
+    parse,
     refuse_unless,
     step_of,
     transfer_deadline,
@@ -53,6 +54,9 @@ REVIEW_TIMERS = ("escrow.review-due", "escrow.review-reminder")
 SETTLE_RETRY = "escrow.settle-retry"
 RETRY_AFTER = timedelta(minutes=2)
 """A claim's own request normally completes well before this."""
+LOOK_FIRST_AFTER = timedelta(hours=1)
+"""A settlement claimed this long ago asks Stripe for what an earlier attempt
+made before making it: Stripe keeps idempotency keys for 24 hours only."""
 REFUND_STATUS = {"succeeded": "succeeded", "failed": "failed", "canceled": "failed"}
 
 
@@ -224,7 +228,16 @@ class Settlements:
         )
         return cancelled
 
+    def _late(self, settlement: Settlement) -> bool:
+        return clock.now() - parse(settlement.claimed_at) > LOOK_FIRST_AFTER
+
     async def _transfer(self, escrow: Escrow, settlement: Settlement) -> Transfer:
+        if self._late(settlement):
+            made = await self.provider.find_transfer(
+                transfer_group=escrow.contract_id, escrow_id=escrow.id
+            )
+            if made is not None:
+                return made
         destination = await self.destinations.ready_destination(escrow.parties.contractor_id)
         deadline = transfer_deadline(escrow, self.transfer_window_days)
         # Past the window the charge's funds have long been available in the
@@ -241,6 +254,12 @@ class Settlements:
         )
 
     async def _refund(self, escrow: Escrow, settlement: Settlement) -> Refund:
+        if self._late(settlement):
+            made = await self.provider.find_refund(
+                payment_intent=escrow.payment_intent_id, escrow_id=escrow.id
+            )
+            if made is not None:
+                return made
         return await self.provider.create_refund(
             payment_intent=escrow.payment_intent_id,
             amount_minor=settlement.refunded_minor,
