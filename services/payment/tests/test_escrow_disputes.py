@@ -233,3 +233,29 @@ async def test_a_failed_refund_is_recorded_for_an_operator(
     )
     (record,) = [t for t in mine.json()["items"] if t["kind"] == "refund"]
     assert record["status"] == "failed"
+
+
+async def test_only_the_admin_service_reads_an_item_and_its_history(
+    fleet: Running, escrows: Escrows
+) -> None:
+    contract, (escrow_id,) = await escrows.funded((10000,), payout=False)
+    client = fleet.client("payment")
+    read = await client.get(DETAIL.format(escrow_id), headers=fleet.service_bearer("admin"))
+    assert read.status_code == 200, read.text
+    assert [h["action"] for h in read.json()["history"]] == ["opened", "funded"]
+    for caller in ("contract", "ledger", "notification"):
+        refused = await client.get(DETAIL.format(escrow_id), headers=fleet.service_bearer(caller))
+        assert refused.status_code == 403, refused.text
+    assert (await client.get(DETAIL.format(escrow_id))).status_code == 401
+    as_user = await client.get(DETAIL.format(escrow_id), headers=contract.client)
+    assert as_user.status_code == 401
+    bad = await client.get(DETAIL.format("has space"), headers=fleet.service_bearer("admin"))
+    escrows.payments.problem(bad, 422)
+
+
+async def test_the_local_refund_routes_refuse_unknown_refunds(payments: Payments) -> None:
+    for outcome in ("succeed", "fail"):
+        unknown = await payments.client.post(f"/v1/payments/dev/refunds/re_local_none/{outcome}")
+        payments.problem(unknown, 404)
+        bad = await payments.client.post(f"/v1/payments/dev/refunds/has space/{outcome}")
+        payments.problem(bad, 422)
