@@ -138,12 +138,26 @@ LAYOUTS: dict[str, tuple[Record[Any], str]] = {
     "payment escrow": (
         payment.ESCROWS,
         f"{PARTIES} id itemId position title amountMinor currency dueDate state transactionId"
-        " paymentIntentId createdAt updatedAt version chargeId transferId fundedAt releasedAt",
+        " paymentIntentId createdAt updatedAt version chargeId transferId fundedAt releasedAt"
+        " reviewDays reviewDueAt refundId settledAt submissions submissions.no submissions.note"
+        " submissions.submittedByUserId submissions.submittedAt submissions.answer"
+        " submissions.files submissions.files.id submissions.files.name"
+        " submissions.files.contentType submissions.files.size submissions.files.key dispute"
+        " dispute.openedByUserId dispute.openedBySide dispute.reason dispute.openedAt"
+        " dispute.frozenState proposal proposal.refundMinor proposal.proposedByUserId"
+        " proposal.proposedBySide proposal.proposedAt settlement settlement.releasedMinor"
+        " settlement.refundedMinor settlement.reason settlement.claim settlement.claimedAt"
+        " settlement.byUserId settlement.bySide settlement.note",
+    ),
+    "payment escrow history": (
+        payment.HISTORY,
+        "escrowId stepId at action toState fromState byUserId bySide reason releasedMinor"
+        " refundedMinor submissionNo",
     ),
     "payment transactions": (
         payment.TRANSACTIONS,
         f"{PARTIES} id kind itemId escrowId amountMinor currency status createdAt updatedAt"
-        " version paymentIntentId clientSecret chargeId transferId destination failureCode"
+        " version paymentIntentId clientSecret chargeId transferId refundId destination failureCode"
         " failureMessage flag flag.reason flag.flaggedBy flag.flaggedAt",
     ),
     "payment flags (set by flagging)": (payment.FLAGS, "reason flaggedBy flaggedAt"),

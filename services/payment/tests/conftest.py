@@ -29,10 +29,11 @@ from fastapi import FastAPI, Header, HTTPException
 from mindlinks_dev.harness import Running
 from mindlinks_dev.problem import problem
 from mindlinks_dev.pytest_plugin import StartServices, http_boundary
-from mindlinks_fleet.events import ContractActivated, ScheduleItem
+from mindlinks_fleet.events import ContractActivated, ContractTerminated, ScheduleItem
 from mindlinks_fleet.internal.contract import ContractOut
 from mindlinks_kit.dynamo import from_wire
 from mindlinks_kit.events.envelope import Detail
+from mindlinks_payment.providers.local import local_id
 
 
 class StandIns:
@@ -410,3 +411,116 @@ def stripe_api() -> Iterator[respx.MockRouter]:
     """Stripe's HTTP boundary; any other outbound call fails the test."""
     with http_boundary("https://api.stripe.com") as router:
         yield router
+
+
+class Escrows:
+    """Drives an item's lifecycle through the public routes, as the dashboards do."""
+
+    def __init__(self, payments: Payments) -> None:
+        self.payments = payments
+        self.client = payments.client
+        self.fleet = payments.fleet
+
+    async def funded(
+        self, amounts: tuple[int, ...] = (10000,), payout: bool = True
+    ) -> tuple[Contract, list[str]]:
+        """An active contract whose items are all paid in; their escrow ids."""
+        contract = await self.payments.activate(amounts)
+        for index in range(len(amounts)):
+            await self.payments.fund(contract, index)
+        if payout:
+            await self.payments.payout_ready(contract)
+        items = (await self.payments.schedule(contract, contract.client))["items"]
+        return contract, [i["escrowId"] for i in items]
+
+    async def post(
+        self, escrow_id: str, step: str, headers: dict[str, str], body: Any = None
+    ) -> httpx.Response:
+        return await self.client.post(
+            f"/v1/payments/escrow/{escrow_id}/{step}", headers=headers, json=body
+        )
+
+    async def upload(self, escrow_id: str, contract: Contract, content: bytes) -> str:
+        """The contractor uploads a file through its presigned POST; its id."""
+        asked = await self.post(
+            escrow_id,
+            "uploads",
+            contract.contractor,
+            {"contentType": "application/pdf", "size": len(content)},
+        )
+        assert asked.status_code == 201, asked.text
+        upload = asked.json()["upload"]
+        async with httpx.AsyncClient() as http:
+            sent = await http.post(
+                upload["url"],
+                data=upload["fields"],
+                files={"file": ("work.pdf", content, "application/pdf")},
+            )
+        assert sent.status_code in (200, 201, 204), sent.text
+        file_id: str = asked.json()["fileId"]
+        return file_id
+
+    async def submit(
+        self, escrow_id: str, contract: Contract, note: str = "Done", files: Any = ()
+    ) -> dict[str, Any]:
+        response = await self.post(
+            escrow_id, "submissions", contract.contractor, {"note": note, "files": list(files)}
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def detail(self, escrow_id: str, headers: dict[str, str]) -> dict[str, Any]:
+        response = await self.client.get(f"/v1/payments/escrow/{escrow_id}", headers=headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def event(self, name: str, source: str, payload: Any) -> str:
+        """``name`` on the bus in its producer's envelope; its event id."""
+        detail = Detail(
+            data=payload.model_dump(mode="json", by_alias=True), correlation_id=uuid.uuid4().hex
+        )
+        runtime = self.fleet.runtime("payment")
+        response = await runtime.aws.events.put_events(
+            Entries=[
+                {
+                    "EventBusName": runtime.settings.physical(runtime.fleet.bus),
+                    "Source": f"mindlinks.{source}",
+                    "DetailType": name,
+                    "Detail": detail.model_dump_json(by_alias=True),
+                }
+            ]
+        )
+        assert response["FailedEntryCount"] == 0
+        return detail.id
+
+    @staticmethod
+    def terminated(contract: Contract) -> ContractTerminated:
+        """The contract service's ``contract.terminated`` for ``contract``, at once."""
+        return ContractTerminated(
+            contract_id=contract.id,
+            title="Website redesign",
+            client_company_id=contract.client_company_id,
+            client_user_id=contract.client_user_id,
+            contractor_id=contract.contractor_id,
+            contractor_user_id=contract.contractor_user_id,
+            by_user_id=contract.client_user_id,
+            by_side="client",
+            reason="Budget cut",
+            notice_days=0,
+            ended_at="2030-02-01T00:00:00.000000Z",
+        )
+
+    async def stripe_object(self, kind: str, escrow_id: str) -> Any:
+        """The local Stripe's transfer (``tr``) or refund (``re``) of an item, if made."""
+        deps = self.fleet.deps("payment")
+        prefix = deps.settings.resource_prefix
+        key = f"{prefix}{'transfer' if kind == 'tr' else 'refund'}-{escrow_id}"
+        found: dict[str, Any] | None = await deps.local_stripe.objects.get(local_id(kind, key))
+        return found
+
+
+@pytest.fixture
+def escrows(payments: Payments) -> Escrows:
+    return Escrows(payments)

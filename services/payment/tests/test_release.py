@@ -78,6 +78,7 @@ async def test_releasing_every_item_pays_out_the_contract(
             "amountMinor": 150000,
             "currency": "EUR",
             "allReleased": False,
+            "reason": "approved",
         }
     ]
     last = await release(payments, second["escrowId"], contract.client, key())
@@ -195,24 +196,26 @@ async def test_a_simultaneous_release_of_the_last_two_items_cannot_both_say_not_
     first, second = await escrows(payments, contract)
     deps = fleet.deps("payment")
     uow = deps.runtime.uow()
-    await deps.payments.release(
-        Caller(
-            contract.client_user_id,
-            "client",
-            company_id=contract.client_company_id,
-            moves_money=True,
-        ),
-        first["escrowId"],
-        uow,
+    caller = Caller(
+        contract.client_user_id, "client", company_id=contract.client_company_id, moves_money=True
     )
+    await deps.escrow.approve(caller, first["escrowId"], "claim-a", uow)
     assert (await release(payments, second["escrowId"], contract.client, key())).status_code == 200
     with pytest.raises(ReleaseConflict):
         await uow.commit()
-    retried = await release(payments, first["escrowId"], contract.client, key())
-    assert retried.status_code == 200, retried.text
+    # The first item stays claimed by its request: another request is refused,
+    # the claim's own retry completes it (the same transfer).
+    payments.problem(
+        await release(payments, first["escrowId"], contract.client, key()),
+        409,
+        "escrow-state-conflict",
+    )
+    again = deps.runtime.uow()
+    retried = await deps.escrow.approve(caller, first["escrowId"], "claim-a", again)
+    await again.commit()
     events = await payments.published("payment.released", contract.id)
     assert [e["allReleased"] for e in events] == [False, True]
-    assert events[1]["transferId"] == retried.json()["transferId"]
+    assert events[1]["transferId"] == retried.transfer_id
 
 
 async def test_release_authorization(fleet: Running, payments: Payments) -> None:

@@ -276,3 +276,141 @@ async def test_retries_repeat_the_same_idempotency_key(
         )
     assert made.id == "tr_1"
     assert [c.request.headers["idempotency-key"] for c in route.calls] == ["t-transfer-esc_9"] * 2
+
+
+async def test_a_refund_is_created_as_stripe_documents(
+    provider: StripeProvider, stripe_api: respx.MockRouter, fake: type[StripeFake]
+) -> None:
+    route = stripe_api.post("/v1/refunds").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "id": "re_3Test",
+                "object": "refund",
+                "amount": 4000,
+                "currency": "eur",
+                "payment_intent": "pi_3Test",
+                "status": "pending",
+                "metadata": {"escrowId": "esc_1"},
+            },
+        )
+    )
+    refund = await provider.create_refund(
+        payment_intent="pi_3Test",
+        amount_minor=4000,
+        metadata={"escrowId": "esc_1", "transactionId": "txn_1"},
+        idempotency_key="t-refund-esc_1",
+    )
+    request = route.calls.last.request
+    assert request.headers["idempotency-key"] == "t-refund-esc_1"
+    assert fake.form(request) == {
+        "payment_intent": "pi_3Test",
+        "amount": "4000",
+        "metadata[escrowId]": "esc_1",
+        "metadata[transactionId]": "txn_1",
+    }
+    assert (refund.id, refund.amount_minor, refund.status) == ("re_3Test", 4000, "pending")
+
+
+async def test_an_unpaid_intent_is_cancelled_and_a_paid_one_refused(
+    provider: StripeProvider, stripe_api: respx.MockRouter, fake: type[StripeFake]
+) -> None:
+    route = stripe_api.post("/v1/payment_intents/pi_3Open/cancel").mock(
+        return_value=httpx.Response(
+            200, json={"id": "pi_3Open", "object": "payment_intent", "status": "canceled"}
+        )
+    )
+    await provider.cancel_intent("pi_3Open", idempotency_key="t-cancel-esc_1")
+    request = route.calls.last.request
+    assert request.headers["idempotency-key"] == "t-cancel-esc_1"
+    assert fake.form(request) == {"cancellation_reason": "abandoned"}
+
+    stripe_api.post("/v1/payment_intents/pi_3Paid/cancel").mock(
+        return_value=fake.error(
+            400,
+            "invalid_request_error",
+            "You cannot cancel this PaymentIntent because it has a status of succeeded.",
+            code="payment_intent_unexpected_state",
+        )
+    )
+    with pytest.raises(ProviderRefused) as refused:
+        await provider.cancel_intent("pi_3Paid", idempotency_key="t-cancel-esc_2")
+    assert refused.value.extensions["providerCode"] == "payment_intent_unexpected_state"
+
+
+async def test_a_refund_stripe_cannot_take_is_an_outage(
+    provider: StripeProvider, stripe_api: respx.MockRouter, fake: type[StripeFake]
+) -> None:
+    stripe_api.post("/v1/refunds").mock(return_value=fake.error(500, "api_error", "boom"))
+    with pytest.raises(ProviderUnavailable):
+        await provider.create_refund(
+            payment_intent="pi_3Test", amount_minor=1, metadata={}, idempotency_key="k"
+        )
+
+
+async def test_a_late_retry_finds_what_an_earlier_attempt_made(
+    provider: StripeProvider, stripe_api: respx.MockRouter
+) -> None:
+    transfers = stripe_api.get("/v1/transfers").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "object": "list",
+                "has_more": False,
+                "data": [
+                    {
+                        "id": "tr_other",
+                        "object": "transfer",
+                        "amount": 1,
+                        "currency": "eur",
+                        "destination": "acct_1",
+                        "metadata": {"escrowId": "esc_other"},
+                    },
+                    {
+                        "id": "tr_mine",
+                        "object": "transfer",
+                        "amount": 7000,
+                        "currency": "eur",
+                        "destination": "acct_1",
+                        "metadata": {"escrowId": "esc_1"},
+                    },
+                ],
+            },
+        )
+    )
+    found = await provider.find_transfer(transfer_group="contract-1", escrow_id="esc_1")
+    assert found is not None
+    assert (found.id, found.amount_minor, found.currency) == ("tr_mine", 7000, "EUR")
+    assert transfers.calls.last.request.url.params["transfer_group"] == "contract-1"
+    assert await provider.find_transfer(transfer_group="contract-1", escrow_id="esc_2") is None
+
+    refunds = stripe_api.get("/v1/refunds").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "object": "list",
+                "has_more": False,
+                "data": [
+                    {
+                        "id": "re_mine",
+                        "object": "refund",
+                        "amount": 3000,
+                        "status": "succeeded",
+                        "metadata": {"escrowId": "esc_1"},
+                    },
+                    {
+                        "id": "re_bare",
+                        "object": "refund",
+                        "amount": 5,
+                        "status": "succeeded",
+                        "metadata": {},
+                    },
+                ],
+            },
+        )
+    )
+    refund = await provider.find_refund(payment_intent="pi_3Test", escrow_id="esc_1")
+    assert refund is not None
+    assert (refund.id, refund.amount_minor, refund.status) == ("re_mine", 3000, "succeeded")
+    assert refunds.calls.last.request.url.params["payment_intent"] == "pi_3Test"
+    assert await provider.find_refund(payment_intent="pi_3Test", escrow_id="esc_9") is None

@@ -272,5 +272,9 @@ def test_a_service_with_timers_may_touch_its_own_schedules_and_pass_only_the_tim
     )
     assert not check(fleet, [theirs]).ok
     # Without declared timers, no scheduler grant at all.
-    assert not check(FLEET, [own]).ok
-    assert not any(s.sid == "OwnTimerSchedules" for s in task_policy(FLEET, "payment"))
+    untimed = dataclasses.replace(FLEET.service("payment"), timers=())
+    plain = dataclasses.replace(
+        FLEET, services=tuple(untimed if s.name == "payment" else s for s in FLEET.services)
+    )
+    assert not check(plain, [own]).ok
+    assert not any(s.sid == "OwnTimerSchedules" for s in task_policy(plain, "payment"))

@@ -270,10 +270,23 @@ SERVICES: tuple[Service, ...] = (
             # One item per contractor: the last invoice number issued, raised
             # conditionally in each invoice's transaction (no gaps, no repeats).
             Table("invoice-counters", pk=Key("contractorId")),
+            # Append-only history of each escrowed item; ``stepId`` is the
+            # escrow's version after the step, zero-padded, so steps sort in order.
+            Table("escrow-history", pk=Key("escrowId"), sk=Key("stepId"), append_only=True),
         ),
-        buckets=(Bucket("payment-invoices"),),
+        buckets=(Bucket("escrow-submissions"), Bucket("payment-invoices")),
+        timers=(
+            Timer("escrow.review-due"),
+            Timer("escrow.review-reminder"),
+            Timer("escrow.settle-retry"),
+        ),
         peers=("client", "contract", "contractor"),
-        consumes=(*REVOCATION_EVENTS, "ledger.contract-activated", "payment.released"),
+        consumes=(
+            *REVOCATION_EVENTS,
+            "ledger.contract-activated",
+            "contract.terminated",
+            "payment.released",
+        ),
         idempotent_posts=True,
         sizing=Sizing(cpu=512, memory=1024, min_tasks=2, max_tasks=10),
     ),

@@ -100,13 +100,17 @@ async def release(
 ) -> JSONResponse:
     """Release a funded item to the contractor's payout account (a member of
     the client company whose role moves money; ``Idempotency-Key`` required:
-    a repeat answers the first response)."""
-
-    async def action(uow: UnitOfWork) -> tuple[int, Any]:
-        released = await deps.payments.release(_caller(user), escrow_id, uow)
-        return 200, escrow_out(released).model_dump(mode="json", by_alias=True)
+    a repeat answers the first response). The same as approving the work
+    (``POST .../approve``): allowed while funded, submitted or changes are asked."""
 
     scope = f"release:{user.user_id}:{user.tenant_id}"
+
+    async def action(uow: UnitOfWork) -> tuple[int, Any]:
+        # The claim is named after the key: its retry completes what it claimed.
+        claim = f"{scope}:{idempotency_key}"
+        released = await deps.escrow.approve(_caller(user), escrow_id, claim, uow)
+        return 200, escrow_out(released).model_dump(mode="json", by_alias=True)
+
     request = fingerprint("POST", f"/v1/payments/escrow/{escrow_id}/release", None)
     # A lost race at commit frees the key's claim (the kit does), so the same
     # key may retry at once.

@@ -17,13 +17,16 @@ from mindlinks_payment.invoice_store import InvoiceFiles, InvoiceStore
 from mindlinks_payment.listings import Listings
 from mindlinks_payment.providers import PaymentsProvider
 from mindlinks_payment.providers.local import WEBHOOK_PATH, LocalStripe
+from mindlinks_payment.service.escrow import EscrowSteps, Policy
+from mindlinks_payment.service.escrow_effects import EscrowEffects
 from mindlinks_payment.service.invoicing import Invoicing
 from mindlinks_payment.service.oversight import Oversight
 from mindlinks_payment.service.payments import Payments
 from mindlinks_payment.service.payouts import Payouts
+from mindlinks_payment.service.settlement import Settlements
 from mindlinks_payment.service.webhooks import StripeEvents
 from mindlinks_payment.settings import Settings
-from mindlinks_payment.store import LocalObjects, PaymentStore
+from mindlinks_payment.store import LocalObjects, PaymentStore, SubmissionBucket
 
 
 @dataclass
@@ -35,6 +38,8 @@ class PaymentDeps:
     payouts: Payouts
     webhooks: StripeEvents
     oversight: Oversight
+    escrow: EscrowSteps
+    effects: EscrowEffects
     invoicing: Invoicing
     local_stripe: LocalStripe | None
     """The local Stripe (local mode without a key), for the dev routes."""
@@ -70,6 +75,7 @@ async def setup(runtime: Runtime) -> PaymentDeps:
         runtime.table("transactions"),
         runtime.table("accounts"),
         runtime.table("idempotency"),
+        history=runtime.table("escrow-history"),
     )
     provider = provider_for(settings, runtime)
     base = settings.public_base_url.rstrip("/")
@@ -93,10 +99,21 @@ async def setup(runtime: Runtime) -> PaymentDeps:
         store=store,
         provider=provider,
         contracts=ContractDirectory(runtime.peers),
-        destinations=payouts,
         publish=runtime.publish,
         cursors=runtime.cursors,
         stripe_key=stripe_key,
+    )
+    timers = runtime.timers
+    assert timers is not None  # the fleet declares payment's timers
+    settlements = Settlements(
+        store=store,
+        provider=provider,
+        destinations=payouts,
+        timers=timers,
+        publish=runtime.publish,
+        stripe_key=stripe_key,
+        new_uow=runtime.uow,
+        transfer_window_days=settings.transfer_window_days,
     )
     return PaymentDeps(
         runtime=runtime,
@@ -118,6 +135,21 @@ async def setup(runtime: Runtime) -> PaymentDeps:
             publish=runtime.publish,
             uow=runtime.uow,
             cursors=runtime.cursors,
+        ),
+        escrow=EscrowSteps(
+            store=store,
+            settlements=settlements,
+            bucket=SubmissionBucket(runtime.aws.s3, settings.physical("escrow-submissions")),
+            timers=timers,
+            publish=runtime.publish,
+            policy=Policy(transfer_window_days=settings.transfer_window_days),
+        ),
+        effects=EscrowEffects(
+            store=store,
+            settlements=settlements,
+            timers=timers,
+            publish=runtime.publish,
+            new_uow=runtime.uow,
         ),
         local_stripe=provider if isinstance(provider, LocalStripe) else None,
     )

@@ -67,7 +67,19 @@ class PayoutAccountIncomplete(Conflict):
 
 
 Role = Literal["client", "contractor", "admin"]
-EscrowState = Literal["pending_funding", "funded", "released"]
+EscrowState = Literal[
+    "pending_funding",
+    "funded",
+    "submitted",
+    "changes_requested",
+    "disputed",
+    "settling",
+    "released",
+    "refunded",
+    "split",
+    "cancelled",
+]
+"""docs/lifecycle.md draws the machine; ``lifecycle`` holds its rules."""
 ChargeStatus = Literal["requires_payment", "processing", "succeeded", "failed"]
 CHARGE_STATUSES: tuple[ChargeStatus, ...] = get_args(ChargeStatus)
 ESCROW_STATES: tuple[EscrowState, ...] = get_args(EscrowState)
@@ -88,6 +100,10 @@ def charge_id_for(contract_id: str, item_id: str) -> str:
 
 def transfer_id_for(escrow: str) -> str:
     return "txn_" + uuid.uuid5(_IDS, f"transfer\0{escrow}").hex
+
+
+def refund_id_for(escrow: str) -> str:
+    return "txn_" + uuid.uuid5(_IDS, f"refund\0{escrow}").hex
 
 
 @dataclass(frozen=True)
@@ -121,6 +137,76 @@ class Parties:
         return None
 
 
+Side = Literal["client", "contractor", "admin", "system"]
+
+
+@dataclass(frozen=True)
+class SubmissionFile:
+    id: str
+    name: str
+    content_type: str
+    size: int
+    key: str
+    """Its object in the ``escrow-submissions`` bucket."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    no: int
+    note: str
+    submitted_by_user_id: str
+    submitted_at: str
+    files: tuple[SubmissionFile, ...] = ()
+    answer: str | None = None
+    """The client's reason when it asked for changes to this submission."""
+
+
+@dataclass(frozen=True)
+class Dispute:
+    opened_by_user_id: str
+    opened_by_side: Side
+    reason: str
+    opened_at: str
+    frozen_state: EscrowState
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One party's offer to settle the item by agreement: ``refund_minor`` back
+    to the client, the rest to the contractor; the other party accepts it."""
+
+    refund_minor: int
+    proposed_by_user_id: str
+    proposed_by_side: Side
+    proposed_at: str
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Where the item's money goes, fixed when the settlement is claimed:
+    ``released_minor + refunded_minor`` is the item's amount."""
+
+    released_minor: int
+    refunded_minor: int
+    reason: str
+    """``approved``, ``auto-release``, ``agreed``, ``dispute``, ``terminated``."""
+    claim: str
+    """Who claimed it (a request's idempotency key, a timer, an event): a retry
+    of the same claim completes it, any other request is refused."""
+    claimed_at: str
+    by_user_id: str | None = None
+    by_side: Side = "system"
+    note: str | None = None
+
+    @property
+    def outcome(self) -> Literal["released", "refunded", "split"]:
+        if self.refunded_minor == 0:
+            return "released"
+        if self.released_minor == 0:
+            return "refunded"
+        return "split"
+
+
 @dataclass(frozen=True)
 class Escrow:
     id: str
@@ -141,10 +227,37 @@ class Escrow:
     transfer_id: str | None = None
     funded_at: str | None = None
     released_at: str | None = None
+    review_days: int = 14
+    submissions: tuple[Submission, ...] = ()
+    review_due_at: str | None = None
+    """While submitted: when it releases on its own."""
+    dispute: Dispute | None = None
+    proposal: Proposal | None = None
+    settlement: Settlement | None = None
+    refund_id: str | None = None
+    settled_at: str | None = None
 
     @property
     def contract_id(self) -> str:
         return self.parties.contract_id
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    """One step of an item's history, written with the state change it records."""
+
+    escrow_id: str
+    step_id: str
+    at: str
+    action: str
+    to_state: EscrowState
+    from_state: EscrowState | None = None
+    by_user_id: str | None = None
+    by_side: Side | None = None
+    reason: str | None = None
+    released_minor: int | None = None
+    refunded_minor: int | None = None
+    submission_no: int | None = None
 
 
 @dataclass(frozen=True)
@@ -159,7 +272,7 @@ class Flag:
 @dataclass(frozen=True)
 class Transaction:
     id: str
-    kind: Literal["charge", "transfer"]
+    kind: Literal["charge", "transfer", "refund"]
     parties: Parties
     item_id: str
     escrow_id: str
@@ -174,6 +287,7 @@ class Transaction:
     """Lets the client's dashboard confirm the intent; shown to the client party only."""
     charge_id: str | None = None
     transfer_id: str | None = None
+    refund_id: str | None = None
     destination: str | None = None
     failure_code: str | None = None
     failure_message: str | None = None

@@ -6,23 +6,31 @@ the item), its escrow and its charge, created conditionally under ids derived
 from the item, with ``payment.intent-created``. A redelivered event finds its
 id in the inbox; another event for the same contract finds the items opened.
 
-Consumes its own ``payment.released``: each release's invoice, issued once
-(``service.invoicing``).
+Consumes ``contract.terminated``: unpaid items are cancelled, funded and
+unsubmitted ones refunded (``service.escrow_effects``); and its own
+``payment.released``: each release's invoice, issued once (``service.invoicing``).
 
-Publishes ``payment.intent-created``, ``payment.confirmed`` (webhooks),
-``payment.released`` (releases) and ``payment.invoice-issued``.
+Publishes ``payment.intent-created``, ``payment.confirmed`` (webhooks), the
+escrow steps' ``payment.work-submitted``, ``payment.changes-requested``,
+``payment.review-reminder``, ``payment.disputed``, ``payment.released``,
+``payment.refunded`` and ``payment.item-settled``, and ``payment.invoice-issued``.
+
+Handles its timers ``escrow.review-due``, ``escrow.review-reminder`` and
+``escrow.settle-retry`` (``timers``).
 """
 
 from __future__ import annotations
 
-from mindlinks_fleet.events import ContractActivated, PaymentReleased
+from mindlinks_fleet.events import ContractActivated, ContractTerminated, PaymentReleased
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.events.consumer import Handler, replay_safe
 from mindlinks_kit.events.envelope import Delivered
+from mindlinks_kit.timers import TimerHandler
 from mindlinks_payment.deps import PaymentDeps
 
-ITEMS_PER_COMMIT = 30
-"""Three writes per item (escrow, charge, event): a DynamoDB transaction holds 100."""
+ITEMS_PER_COMMIT = 24
+"""Four writes per item (escrow, its first history step, charge, event): a
+DynamoDB transaction holds 100."""
 
 
 def handlers(deps: PaymentDeps) -> dict[str, Handler]:
@@ -43,10 +51,23 @@ def handlers(deps: PaymentDeps) -> dict[str, Handler]:
     async def on_released(event: Delivered[PaymentReleased], _: UnitOfWork) -> None:
         await deps.invoicing.issue(event.payload)
 
+    async def on_contract_terminated(event: Delivered[ContractTerminated], uow: UnitOfWork) -> None:
+        await deps.effects.on_terminated(event.id, event.payload)
+
     # A replay finds every item opened (or opens it under the same Stripe
-    # idempotency key and conditional ids): nothing twice. An invoice's id
-    # derives from its escrow item: a replay finds it issued.
+    # idempotency key and conditional ids): nothing twice. A replayed
+    # termination finds the items it settled settled (each commits its own).
+    # An invoice's id derives from its escrow item: a replay finds it issued.
     return {
         "ledger.contract-activated": replay_safe(on_contract_activated),
+        "contract.terminated": replay_safe(on_contract_terminated),
         "payment.released": replay_safe(on_released),
+    }
+
+
+def timers(deps: PaymentDeps) -> dict[str, TimerHandler]:
+    return {
+        "escrow.review-due": deps.effects.on_review_due,
+        "escrow.review-reminder": deps.effects.on_review_reminder,
+        "escrow.settle-retry": deps.effects.on_settle_retry,
     }

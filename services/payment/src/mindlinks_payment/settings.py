@@ -33,6 +33,10 @@ class Settings(ServiceSettings):
     payout_onboarding_return_path: str = "/payouts/onboarding/complete"
     payout_onboarding_refresh_path: str = "/payouts/onboarding/refresh"
     """Dashboard pages (on ``public_base_url``) Stripe's onboarding returns to."""
+    transfer_window_days: int = Field(default=90, ge=3, le=730)
+    """How long after its charge an item's transfer still names the charge as
+    its ``source_transaction``; a review period ends two days before it
+    (docs/lifecycle.md, "Stripe's limits")."""
     local_webhook_url: str | None = None
     """Where the local provider delivers its signed webhooks; default: this
     process on loopback (``http://127.0.0.1:<port + port_offset>``)."""

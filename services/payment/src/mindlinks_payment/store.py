@@ -2,7 +2,9 @@
 listed per contract through ``by-contract``), ``transactions`` (charges and
 transfers, listed per contract, per client company (``by-client-company``)
 and per contractor, found by PaymentIntent through ``by-intent``),
-``accounts`` (connected accounts per contractor), and in the derived
+``accounts`` (connected accounts per contractor), ``escrow-history`` (each
+item's steps, append-only), the ``escrow-submissions`` bucket (the files of
+submitted work), and in the derived
 ``idempotency`` table the processed Stripe event ids (``stripe-event:<id>``,
 with a TTL) and the local provider's objects."""
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mindlinks_kit.dynamo import ConditionFailed, Item, Table, UnitOfWork, values
 from mindlinks_kit.pages import query_page
@@ -18,11 +20,15 @@ from mindlinks_kit.records import Record
 from mindlinks_payment.domain import (
     Escrow,
     Flag,
+    HistoryStep,
     Parties,
     PayoutAccount,
     ReleaseConflict,
     Transaction,
 )
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
 
 EVENT_PREFIX = "stripe-event:"
 LOCAL_PREFIX = "local-stripe:"
@@ -45,16 +51,25 @@ ESCROWS = Record(Escrow, embedded={"parties": PARTIES}, absent={"position": 0})
 TRANSACTIONS = Record(Transaction, embedded={"parties": PARTIES})
 FLAGS = Record(Flag)
 ACCOUNTS = Record(PayoutAccount)
+HISTORY = Record(HistoryStep)
+FINAL_STATES = ("released", "refunded", "split", "cancelled")
 
 
 class PaymentStore:
     def __init__(
-        self, escrow: Table, transactions: Table, accounts: Table, idempotency: Table
+        self,
+        escrow: Table,
+        transactions: Table,
+        accounts: Table,
+        idempotency: Table,
+        *,
+        history: Table,
     ) -> None:
         self.escrows = escrow
         self.transactions = transactions
         self.accounts = accounts
         self.idempotency = idempotency
+        self.history = history
 
     # escrow
     async def escrow(self, escrow: str) -> Escrow | None:
@@ -85,20 +100,39 @@ class PaymentStore:
     def create_escrow(self, uow: UnitOfWork, escrow: Escrow) -> None:
         uow.create(self.escrows, ESCROWS.item(escrow), key="id")
 
-    def replace_escrow(self, uow: UnitOfWork, escrow: Escrow, expected_version: int) -> None:
-        uow.replace(self.escrows, ESCROWS.item(escrow), expected_version=expected_version)
+    def advance_escrow(self, uow: UnitOfWork, before: Escrow, after: Escrow) -> None:
+        """Write ``after`` if the item is still as ``before`` was read (its version)."""
+        uow.replace(self.escrows, ESCROWS.item(after), expected_version=before.version)
 
-    def guard_not_released(self, uow: UnitOfWork, escrow: Escrow) -> None:
-        """Commit only if ``escrow`` is still unreleased then (a no-op write)."""
+    def guard_unsettled(self, uow: UnitOfWork, escrow: Escrow) -> None:
+        """Commit only if ``escrow`` is still not in a final state then (a no-op
+        write): what ``allSettled`` says of the others holds at commit."""
         uow.update(
             self.escrows,
             {"id": escrow.id},
             "SET #s = #s",
-            condition="attribute_exists(id) AND #s <> :released",
+            condition="attribute_exists(id) AND NOT #s IN (:a, :b, :c, :d)",
             names={"#s": "state"},
-            values=values(released="released"),
+            values=values(
+                a=FINAL_STATES[0], b=FINAL_STATES[1], c=FINAL_STATES[2], d=FINAL_STATES[3]
+            ),
             on_conflict=ReleaseConflict(),
         )
+
+    # history
+    def add_step(self, uow: UnitOfWork, step: HistoryStep) -> None:
+        uow.create(self.history, HISTORY.item(step), key="escrowId")
+
+    async def history_of(self, escrow_id: str) -> list[HistoryStep]:
+        found: list[HistoryStep] = []
+        start: Item | None = None
+        while True:
+            items, start = await self.history.query(
+                "escrowId = :e", values=values(e=escrow_id), limit=100, start=start
+            )
+            found.extend(HISTORY.read(i) for i in items)
+            if start is None:
+                return sorted(found, key=lambda s: s.step_id)
 
     # transactions
     async def transaction(self, transaction: str) -> Transaction | None:
@@ -207,6 +241,50 @@ class PaymentStore:
             key="key",
             on_conflict=EventAlreadyProcessed(),
         )
+
+
+class SubmissionBucket:
+    """``escrow-submissions``: contractors upload their work straight to S3
+    with a presigned POST admitting exactly the declared file (type and size);
+    the parties read it back through short-lived presigned GETs."""
+
+    def __init__(self, s3: S3Client, name: str) -> None:
+        self.s3 = s3
+        self.name = name
+
+    async def presigned_post(
+        self, key: str, content_type: str, size: int, expires_in: int
+    ) -> tuple[str, dict[str, str]]:
+        post: dict[str, Any] = await self.s3.generate_presigned_post(
+            Bucket=self.name,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", size, size]],
+            ExpiresIn=expires_in,
+        )
+        return str(post["url"]), {str(k): str(v) for k, v in post["fields"].items()}
+
+    async def uploaded(self, key: str) -> tuple[str, int] | None:
+        """The object's (content type, size) as S3 holds it, or ``None``."""
+        try:
+            head = await self.s3.head_object(Bucket=self.name, Key=key)
+        except self.s3.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return str(head.get("ContentType", "")), int(head["ContentLength"])
+
+    async def download_url(self, key: str, filename: str, expires_in: int) -> str:
+        url: str = await self.s3.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.name,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            },
+            ExpiresIn=expires_in,
+        )
+        return url
 
 
 _SEEN_AT_MOST = 10_000

@@ -2,7 +2,8 @@
 
 Stripe, in the "separate charges and transfers" model: a PaymentIntent per
 schedule item settles to the platform balance (the escrow); a release is a
-Transfer to the contractor's Express connected account. ``StripeProvider`` is
+Transfer to the contractor's Express connected account; a refund gives
+(part of) the charge back to the client. ``StripeProvider`` is
 the real adapter (Stripe's own SDK on its async httpx client);
 ``LocalStripe`` stands in for Stripe in local mode and drives the same
 signed webhooks. Both implement ``PaymentsProvider``.
@@ -55,6 +56,14 @@ class Transfer:
 
 
 @dataclass(frozen=True)
+class Refund:
+    id: str
+    amount_minor: int
+    status: str
+    """Stripe's: ``pending``, ``requires_action``, ``succeeded``, ``failed`` or ``canceled``."""
+
+
+@dataclass(frozen=True)
 class ConnectedAccount:
     id: str
     charges_enabled: bool = False
@@ -96,6 +105,30 @@ class PaymentsProvider(Protocol):
         metadata: Mapping[str, str],
         idempotency_key: str,
     ) -> Transfer: ...
+
+    async def create_refund(
+        self,
+        *,
+        payment_intent: str,
+        amount_minor: int,
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> Refund:
+        """Give ``amount_minor`` of a succeeded intent's charge back to the payer."""
+        ...
+
+    async def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> None:
+        """Cancel an intent nobody paid (a succeeded one: ``ProviderRefused``)."""
+        ...
+
+    async def find_transfer(self, *, transfer_group: str, escrow_id: str) -> Transfer | None:
+        """The transfer made for an escrow (by its ``metadata[escrowId]``), if any:
+        Stripe forgets idempotency keys after 24 hours, so a late retry looks first."""
+        ...
+
+    async def find_refund(self, *, payment_intent: str, escrow_id: str) -> Refund | None:
+        """The refund made for an escrow on its intent, if any (as ``find_transfer``)."""
+        ...
 
     async def create_express_account(
         self, *, email: str, metadata: Mapping[str, str], idempotency_key: str

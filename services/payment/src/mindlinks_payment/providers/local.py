@@ -5,7 +5,9 @@ Ids look like Stripe's (``pi_local_…``, ``tr_local_…``, ``acct_local_…``) 
 are derived from the idempotency key, so a repeated request returns the first
 object, as Stripe does. The dev routes drive what a card holder or Stripe's
 onboarding would: ``settle`` makes an intent succeed (or fail) and delivers
-the ``payment_intent.*`` event signed with Stripe's scheme
+the ``payment_intent.*`` event, ``settle_refund`` makes a refund succeed (or
+fail) and delivers ``refund.updated`` and ``charge.refunded`` (or
+``refund.failed``), each signed with Stripe's scheme
 (``Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<payload>")>``)
 over HTTP to the service's own webhook route, where Stripe's SDK verifies it.
 """
@@ -30,6 +32,7 @@ from mindlinks_payment.providers import (
     ConnectedAccount,
     Intent,
     ProviderRefused,
+    Refund,
     Transfer,
 )
 
@@ -51,6 +54,16 @@ class WebhookDeliveryFailed(Problem):
 class IntentAlreadySucceeded(Conflict):
     code = "intent-already-succeeded"
     title = "This payment already succeeded"
+
+
+class IntentCanceled(Conflict):
+    code = "intent-canceled"
+    title = "This payment was canceled"
+
+
+class RefundAlreadySettled(Conflict):
+    code = "refund-already-settled"
+    title = "This refund already succeeded or failed"
 
 
 log = structlog.get_logger("mindlinks.local_stripe")
@@ -102,6 +115,19 @@ def _account(document: Mapping[str, Any]) -> ConnectedAccount:
         details_submitted=bool(document["details_submitted"]),
         transfers_active=document["capabilities"].get("transfers") == "active",
     )
+
+
+def _transfer(document: Mapping[str, Any]) -> Transfer:
+    return Transfer(
+        id=document["id"],
+        amount_minor=document["amount"],
+        currency=document["currency"].upper(),
+        destination=document["destination"],
+    )
+
+
+def _refund(document: Mapping[str, Any]) -> Refund:
+    return Refund(id=document["id"], amount_minor=document["amount"], status=document["status"])
 
 
 class LocalStripe:
@@ -192,12 +218,84 @@ class LocalStripe:
                 "created": int(time.time()),
             },
         )
-        return Transfer(
-            id=document["id"],
-            amount_minor=document["amount"],
-            currency=document["currency"].upper(),
-            destination=document["destination"],
+        await self._point(f"transfer:{metadata.get('escrowId')}", transfer_id)
+        return _transfer(document)
+
+    async def create_refund(
+        self,
+        *,
+        payment_intent: str,
+        amount_minor: int,
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> Refund:
+        refund_id = local_id("re", idempotency_key)
+        intent = await self.objects.get(payment_intent)
+        if intent is None or intent.get("object") != "payment_intent":
+            raise ProviderRefused(f"No such payment_intent: '{payment_intent}'", providerStatus=400)
+        existing = await self.objects.get(refund_id)
+        if existing is None:
+            if intent["status"] != "succeeded":
+                raise ProviderRefused(
+                    "This PaymentIntent does not have a successful charge to refund",
+                    providerStatus=400,
+                )
+            refunded = int(intent.get("amount_refunded", 0))
+            if amount_minor < 1 or refunded + amount_minor > intent["amount"]:
+                raise ProviderRefused(
+                    f"Refund amount ({amount_minor}) is greater than unrefunded amount",
+                    providerStatus=400,
+                )
+            # Stripe counts a refund against the charge when it is created.
+            intent["amount_refunded"] = refunded + amount_minor
+            await self.objects.put(payment_intent, intent)
+        document = await self.objects.create(
+            refund_id,
+            {
+                "id": refund_id,
+                "object": "refund",
+                "amount": amount_minor,
+                "charge": intent["latest_charge"],
+                "currency": intent["currency"],
+                "created": int(time.time()),
+                "metadata": dict(metadata),
+                "payment_intent": payment_intent,
+                "status": "pending",
+            },
         )
+        await self._point(f"refund:{metadata.get('escrowId')}", refund_id)
+        return _refund(document)
+
+    async def _point(self, name: str, object_id: str) -> None:
+        """What Stripe's list filters find: the object made for an escrow."""
+        await self.objects.create(f"by-escrow:{name}", {"id": object_id})
+
+    async def _pointed(self, name: str) -> dict[str, Any] | None:
+        pointer = await self.objects.get(f"by-escrow:{name}")
+        return await self.objects.get(pointer["id"]) if pointer else None
+
+    async def find_transfer(self, *, transfer_group: str, escrow_id: str) -> Transfer | None:
+        found = await self._pointed(f"transfer:{escrow_id}")
+        return _transfer(found) if found and found["transfer_group"] == transfer_group else None
+
+    async def find_refund(self, *, payment_intent: str, escrow_id: str) -> Refund | None:
+        found = await self._pointed(f"refund:{escrow_id}")
+        return _refund(found) if found and found["payment_intent"] == payment_intent else None
+
+    async def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> None:
+        intent = await self.objects.get(intent_id)
+        if intent is None or intent.get("object") != "payment_intent":
+            raise ProviderRefused(f"No such payment_intent: '{intent_id}'", providerStatus=404)
+        if intent["status"] == "canceled":
+            return
+        if intent["status"] == "succeeded":
+            raise ProviderRefused(
+                "You cannot cancel this PaymentIntent because it has a status of succeeded",
+                providerStatus=400,
+                providerCode="payment_intent_unexpected_state",
+            )
+        intent.update(status="canceled", cancellation_reason="abandoned")
+        await self.objects.put(intent_id, intent)
 
     async def create_express_account(
         self, *, email: str, metadata: Mapping[str, str], idempotency_key: str
@@ -260,6 +358,8 @@ class LocalStripe:
         intent = await self.objects.get(intent_id)
         if intent is None or intent.get("object") != "payment_intent":
             raise LocalObjectNotFound()
+        if intent["status"] == "canceled":
+            raise IntentCanceled()
         if intent["status"] == "succeeded":
             if outcome == "failed":
                 raise IntentAlreadySucceeded()
@@ -288,6 +388,54 @@ class LocalStripe:
         event = stripe_event(event_type, intent)
         await self.objects.put(f"{intent_id}:{event_type}", event)
         return event["id"], False, await self.deliver(event)
+
+    async def settle_refund(
+        self, refund_id: str, outcome: Settlement
+    ) -> list[tuple[str, bool, int]]:
+        """The bank returns the money (or cannot): Stripe tells the webhook with
+        ``refund.updated`` and ``charge.refunded`` (or ``refund.failed``).
+        Settling a settled refund again redelivers the same events. Returns
+        (event id, redelivered, webhook status) per event."""
+        refund = await self.objects.get(refund_id)
+        if refund is None or refund.get("object") != "refund":
+            raise LocalObjectNotFound()
+        names = (
+            ("refund.updated", "charge.refunded") if outcome == "succeeded" else ("refund.failed",)
+        )
+        if refund["status"] != "pending":
+            if refund["status"] != outcome:
+                raise RefundAlreadySettled()
+            delivered = []
+            for name in names:
+                event = await self.objects.get(f"{refund_id}:{name}")
+                if event is not None:
+                    delivered.append((event["id"], True, await self.deliver(event)))
+            return delivered
+        refund["status"] = outcome
+        if outcome == "failed":
+            refund["failure_reason"] = "expired_or_canceled_card"
+        await self.objects.put(refund_id, refund)
+        intent = await self.objects.get(refund["payment_intent"]) or {}
+        if outcome == "failed":
+            # A failed refund's amount returns to the charge's refundable balance.
+            intent["amount_refunded"] = int(intent.get("amount_refunded", 0)) - refund["amount"]
+            await self.objects.put(refund["payment_intent"], intent)
+        charge = {
+            "id": refund["charge"],
+            "object": "charge",
+            "amount": intent.get("amount", refund["amount"]),
+            "amount_refunded": intent.get("amount_refunded", refund["amount"]),
+            "currency": intent.get("currency", refund["currency"]),
+            "payment_intent": refund["payment_intent"],
+            "refunded": intent.get("amount_refunded") == intent.get("amount"),
+            "refunds": {"object": "list", "data": [refund]},
+        }
+        delivered = []
+        for name in names:
+            event = stripe_event(name, charge if name.startswith("charge.") else refund)
+            await self.objects.put(f"{refund_id}:{name}", event)
+            delivered.append((event["id"], False, await self.deliver(event)))
+        return delivered
 
     async def deliver(self, event: Mapping[str, Any]) -> int:
         """POST the event to the webhook, freshly signed (as each Stripe attempt is)."""

@@ -23,6 +23,7 @@ from mindlinks_payment.providers import (
     PaymentDeclined,
     ProviderRefused,
     ProviderUnavailable,
+    Refund,
     Transfer,
 )
 
@@ -104,6 +105,12 @@ def _id(field: Any) -> str | None:
     if field is None or isinstance(field, str):
         return field
     return str(field.id)
+
+
+def _escrow_of(obj: Any) -> str | None:
+    """The ``metadata[escrowId]`` we put on a transfer or refund."""
+    metadata = obj.metadata or {}
+    return str(metadata["escrowId"]) if "escrowId" in metadata else None
 
 
 def connected_account(account: stripe.Account) -> ConnectedAccount:
@@ -189,6 +196,58 @@ class StripeProvider:
             currency=transfer.currency.upper(),
             destination=_id(transfer.destination) or destination,
         )
+
+    async def create_refund(
+        self,
+        *,
+        payment_intent: str,
+        amount_minor: int,
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> Refund:
+        with stripe_errors("refund the payment"):
+            refund = await self.client.v1.refunds.create_async(
+                {
+                    "payment_intent": payment_intent,
+                    "amount": amount_minor,
+                    "metadata": dict(metadata),
+                },
+                {"idempotency_key": idempotency_key},
+            )
+        return Refund(id=refund.id, amount_minor=refund.amount, status=refund.status or "pending")
+
+    async def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> None:
+        with stripe_errors("cancel the payment"):
+            await self.client.v1.payment_intents.cancel_async(
+                intent_id,
+                {"cancellation_reason": "abandoned"},
+                {"idempotency_key": idempotency_key},
+            )
+
+    async def find_transfer(self, *, transfer_group: str, escrow_id: str) -> Transfer | None:
+        with stripe_errors("look up the transfer"):
+            found = await self.client.v1.transfers.list_async(
+                {"transfer_group": transfer_group, "limit": 100}
+            )
+        for transfer in found.data:
+            if _escrow_of(transfer) == escrow_id:
+                return Transfer(
+                    id=transfer.id,
+                    amount_minor=transfer.amount,
+                    currency=transfer.currency.upper(),
+                    destination=_id(transfer.destination) or "",
+                )
+        return None
+
+    async def find_refund(self, *, payment_intent: str, escrow_id: str) -> Refund | None:
+        with stripe_errors("look up the refund"):
+            found = await self.client.v1.refunds.list_async(
+                {"payment_intent": payment_intent, "limit": 100}
+            )
+        for refund in found.data:
+            if _escrow_of(refund) == escrow_id:
+                return Refund(refund.id, refund.amount, refund.status or "pending")
+        return None
 
     async def create_express_account(
         self, *, email: str, metadata: Mapping[str, str], idempotency_key: str

@@ -1,6 +1,6 @@
 """The payment use cases: one PaymentIntent and one escrow per schedule
-item, created once; who sees a schedule and its client secrets; what may be
-released, and when the whole contract is paid out.
+item, created once; who sees a schedule and its client secrets. What
+happens to an item once paid is ``service.escrow`` and ``service.settlement``.
 
 No FastAPI here; routes and the consumer commit the unit of work, never this.
 """
@@ -8,7 +8,6 @@ No FastAPI here; routes and the consumer commit the unit of work, never this.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Protocol
 
 import structlog
@@ -16,7 +15,6 @@ import structlog
 from mindlinks_fleet.events import (
     ContractActivated,
     PaymentIntentCreated,
-    PaymentReleased,
     ScheduleItem,
 )
 from mindlinks_kit.clock import now_iso
@@ -27,19 +25,16 @@ from mindlinks_payment.domain import (
     Caller,
     ContractIdRequired,
     Escrow,
-    EscrowAlreadyReleased,
-    EscrowNotFound,
-    EscrowNotFunded,
+    HistoryStep,
     Parties,
     ScheduleNotFound,
     ScheduleView,
     Transaction,
-    all_released,
     charge_id_for,
     escrow_id,
-    transfer_id_for,
 )
-from mindlinks_payment.providers import PaymentsProvider, Transfer
+from mindlinks_payment.lifecycle import history_step
+from mindlinks_payment.providers import PaymentsProvider
 
 log = structlog.get_logger("mindlinks.payments")
 
@@ -49,8 +44,7 @@ class Store(Protocol):
     async def escrows_of(self, contract_id: str) -> list[Escrow]: ...
     async def escrows_by_id(self, ids: list[str]) -> list[Escrow | None]: ...
     def create_escrow(self, uow: UnitOfWork, escrow: Escrow) -> None: ...
-    def replace_escrow(self, uow: UnitOfWork, escrow: Escrow, expected_version: int) -> None: ...
-    def guard_not_released(self, uow: UnitOfWork, escrow: Escrow) -> None: ...
+    def add_step(self, uow: UnitOfWork, step: HistoryStep) -> None: ...
     async def transaction(self, transaction: str) -> Transaction | None: ...
     async def transactions_by_id(self, ids: list[str]) -> list[Transaction | None]: ...
     def create_transaction(self, uow: UnitOfWork, transaction: Transaction) -> None: ...
@@ -69,12 +63,6 @@ class Contracts(Protocol):
     async def parties(self, contract_id: str) -> Parties | None: ...
 
 
-class PayoutDestinations(Protocol):
-    async def ready_destination(self, contractor_id: str) -> str:
-        """The contractor's connected account id, ready for transfers (or a 409)."""
-        ...
-
-
 class Payments:
     def __init__(
         self,
@@ -82,7 +70,6 @@ class Payments:
         store: Store,
         provider: PaymentsProvider,
         contracts: Contracts,
-        destinations: PayoutDestinations,
         publish: Publish,
         cursors: CursorCodec,
         stripe_key: Callable[[str, str], str],
@@ -90,7 +77,6 @@ class Payments:
         self.store = store
         self.provider = provider
         self.contracts = contracts
-        self.destinations = destinations
         self.publish = publish
         self.cursors = cursors
         self.stripe_key = stripe_key
@@ -149,8 +135,10 @@ class Payments:
             payment_intent_id=intent.id,
             created_at=now,
             updated_at=now,
+            review_days=activated.review_days,
         )
         self.store.create_escrow(uow, opened)
+        self.store.add_step(uow, history_step(None, opened, "opened", by_side="system"))
         self.store.create_transaction(
             uow,
             Transaction(
@@ -232,79 +220,3 @@ class Payments:
                 index, party[0], party[1], limit, start, None
             )
         return found, self.cursors.encode(last, scope)
-
-    # -- release ------------------------------------------------------------
-
-    async def release(self, caller: Caller, escrow_ref: str, uow: UnitOfWork) -> Escrow:
-        """Transfer a funded item to the contractor's connected account.
-
-        The transfer's Stripe idempotency key is derived from the escrow, so
-        two attempts (a retry, a concurrent request with another key) move the
-        money once; the escrow's optimistic lock lets one of them commit.
-        ``allReleased`` is guarded too: the other items must still be unreleased
-        at commit for this release to claim that it is not the last one."""
-        escrow = await self.store.escrow(escrow_ref)
-        if escrow is None or escrow.parties.side(caller) != "client":
-            raise EscrowNotFound()
-        if escrow.state == "released":
-            raise EscrowAlreadyReleased()
-        if escrow.state != "funded":
-            raise EscrowNotFunded()
-        destination = await self.destinations.ready_destination(escrow.parties.contractor_id)
-        transfer = await self.provider.create_transfer(
-            amount_minor=escrow.amount_minor,
-            currency=escrow.currency,
-            destination=destination,
-            transfer_group=escrow.contract_id,
-            source_transaction=escrow.charge_id,
-            metadata={
-                "contractId": escrow.contract_id,
-                "itemId": escrow.item_id,
-                "escrowId": escrow.id,
-            },
-            idempotency_key=self.stripe_key("transfer", escrow.id),
-        )
-        now = now_iso()
-        released = replace(
-            escrow, state="released", transfer_id=transfer.id, released_at=now, updated_at=now
-        )
-        self.store.replace_escrow(uow, released, escrow.version)
-        self.store.create_transaction(uow, _transfer_record(released, transfer, now))
-        others = [e for e in await self.store.escrows_of(escrow.contract_id) if e.id != escrow.id]
-        for other in others:
-            if other.state != "released":
-                self.store.guard_not_released(uow, other)
-        self.publish(
-            uow,
-            "payment.released",
-            PaymentReleased(
-                contract_id=escrow.contract_id,
-                item_id=escrow.item_id,
-                escrow_id=escrow.id,
-                transfer_id=transfer.id,
-                client_user_id=escrow.parties.client_user_id,
-                contractor_user_id=escrow.parties.contractor_user_id,
-                contractor_id=escrow.parties.contractor_id,
-                amount_minor=escrow.amount_minor,
-                currency=escrow.currency,
-                all_released=all_released(others),
-            ),
-        )
-        return released
-
-
-def _transfer_record(escrow: Escrow, transfer: Transfer, now: str) -> Transaction:
-    return Transaction(
-        id=transfer_id_for(escrow.id),
-        kind="transfer",
-        parties=escrow.parties,
-        item_id=escrow.item_id,
-        escrow_id=escrow.id,
-        amount_minor=escrow.amount_minor,
-        currency=escrow.currency,
-        status="succeeded",
-        created_at=now,
-        updated_at=now,
-        transfer_id=transfer.id,
-        destination=transfer.destination,
-    )

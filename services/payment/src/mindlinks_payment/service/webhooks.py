@@ -6,6 +6,10 @@ Stripe event id, and turned into escrow states and our events.
 - ``payment_intent.processing`` → the charge is processing (bank debits);
 - ``payment_intent.payment_failed`` → the charge failed (the client may retry
   with the same client secret); no event;
+- ``refund.updated``, ``refund.failed`` and ``charge.refunded`` (with the
+  refund in it) → the refund record's status (the escrow was settled when the
+  refund was created; a failed refund is for an operator: the transactions
+  list shows it);
 - anything else is acknowledged and ignored.
 
 No FastAPI here; the route records the event id and commits.
@@ -25,7 +29,9 @@ from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import Problem
 from mindlinks_kit.runtime import Publish
-from mindlinks_payment.domain import Escrow, Transaction
+from mindlinks_payment.domain import Escrow, HistoryStep, Transaction
+from mindlinks_payment.lifecycle import advance, history_step
+from mindlinks_payment.service.settlement import with_status
 
 
 class InvalidSignature(Problem):
@@ -82,6 +88,23 @@ class PaymentIntentObject(_Tolerant):
         return charge
 
 
+class RefundObject(_Tolerant):
+    id: str
+    status: str | None = None
+    payment_intent: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+
+class RefundList(_Tolerant):
+    data: list[RefundObject] = Field(default_factory=list)
+
+
+class ChargeObject(_Tolerant):
+    id: str
+    payment_intent: str | None = None
+    refunds: RefundList | None = None
+
+
 def signed_at(signature: str) -> int:
     """The timestamp Stripe's verifier checked the signature over, read exactly
     as it reads it (the first ``t=``; reading another would let a second
@@ -117,12 +140,13 @@ def verify(
 
 class Store(Protocol):
     async def escrow(self, escrow: str) -> Escrow | None: ...
-    def replace_escrow(self, uow: UnitOfWork, escrow: Escrow, expected_version: int) -> None: ...
     async def transaction(self, transaction: str) -> Transaction | None: ...
     async def transaction_by_intent(self, intent_id: str) -> Transaction | None: ...
     def replace_transaction(
         self, uow: UnitOfWork, transaction: Transaction, expected_version: int
     ) -> None: ...
+    def advance_escrow(self, uow: UnitOfWork, before: Escrow, after: Escrow) -> None: ...
+    def add_step(self, uow: UnitOfWork, step: HistoryStep) -> None: ...
 
 
 class StripeEvents:
@@ -131,6 +155,8 @@ class StripeEvents:
         self.publish = publish
 
     async def apply(self, event: StripeEvent, uow: UnitOfWork) -> Outcome:
+        if event.type in ("refund.updated", "refund.failed", "charge.refunded"):
+            return await self._refund_event(event, uow)
         handlers = {
             "payment_intent.succeeded": self._succeeded,
             "payment_intent.processing": self._processing,
@@ -191,17 +217,9 @@ class StripeEvents:
             charge.version,
         )
         if escrow.state == "pending_funding":
-            self.store.replace_escrow(
-                uow,
-                replace(
-                    escrow,
-                    state="funded",
-                    charge_id=intent.charge_id,
-                    funded_at=now,
-                    updated_at=now,
-                ),
-                escrow.version,
-            )
+            funded = advance(escrow, now, state="funded", charge_id=intent.charge_id, funded_at=now)
+            self.store.advance_escrow(uow, escrow, funded)
+            self.store.add_step(uow, history_step(escrow, funded, "funded", by_side="system"))
         self.publish(
             uow,
             "payment.confirmed",
@@ -253,3 +271,33 @@ class StripeEvents:
             code=error.decline_code or error.code,
         )
         return "applied"
+
+    async def _refund_event(self, event: StripeEvent, uow: UnitOfWork) -> Outcome:
+        """A refund's new status, from the refund itself or from its charge."""
+        try:
+            if event.type == "charge.refunded":
+                charge = ChargeObject.model_validate(event.data.object)
+                refunds = charge.refunds.data if charge.refunds else []
+            else:
+                refunds = [RefundObject.model_validate(event.data.object)]
+        except ValidationError:
+            log.warning("stripe.unreadable_refund", event_id=event.id, event_type=event.type)
+            return "ignored"
+        applied: Outcome = "ignored"
+        for refund in refunds:
+            record = await self._refund_record(refund)
+            if record is None or refund.status is None:
+                continue
+            updated = with_status(record, refund.status, now_iso())
+            if updated is not None:
+                self.store.replace_transaction(uow, updated, record.version)
+                log.info("refund.status", refund_id=refund.id, status=updated.status)
+                applied = "applied"
+        return applied
+
+    async def _refund_record(self, refund: RefundObject) -> Transaction | None:
+        reference = refund.metadata.get("transactionId")
+        record = await self.store.transaction(reference) if reference else None
+        if record is None or record.kind != "refund" or record.refund_id != refund.id:
+            return None
+        return record
