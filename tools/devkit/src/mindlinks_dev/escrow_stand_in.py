@@ -34,7 +34,15 @@ from mindlinks_kit.auth import ServiceCaller, service_caller
 from mindlinks_kit.errors import Conflict, InvalidInput, NotFound, install_handlers
 from mindlinks_kit.internal import serve
 
-ROUTED = re.compile(r"^/internal/payments/escrow/[^/]+(/resolution)?$")
+ROUTED = re.compile(
+    "^(?:"
+    + "|".join(
+        re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(route.path))
+        for route in (payment.ESCROW_DETAIL, payment.RESOLVE)
+    )
+    + ")$"
+)
+"""The two routes' paths, from their declarations."""
 AT = "2030-02-20T10:00:00.000000Z"
 FINAL = {"release": "released", "refund": "refunded", "split": "split"}
 
