@@ -5,7 +5,9 @@ A client registers and verifies, registers its company, invites a contractor
 (the token read from the local mailbox); the contractor registers, accepts and
 passes KYC; a contract is created, sent and signed by both; the contract
 becomes active and its payment schedule exists because the events flowed; a
-payment is confirmed by a signed webhook and the escrow is released.
+payment is confirmed by a signed webhook; the contractor submits the work, the
+client asks for changes, the contractor submits again and the client approves,
+which releases the escrow (issue 15's first story).
 
 The end-to-end suite runs this same story (``tests/e2e``).
 """
@@ -339,7 +341,76 @@ class Story:
         )
         self.say("payment confirmed by Stripe's signed webhook; escrow funded")
 
-    def run(self) -> dict[str, Any]:
+    def escrow(self, escrow_id: str, person: Person) -> dict[str, Any]:
+        """The escrowed item with its submissions and history, as ``person`` sees it."""
+        found: dict[str, Any] = expect(
+            self.api.get(f"/v1/payments/escrow/{escrow_id}", headers=person.auth), 200
+        )
+        return found
+
+    def submit(self, contractor: Person, escrow_id: str, note: str, file: bytes | None) -> None:
+        """The contractor submits work: ``file`` uploaded first, straight to
+        storage with the presigned POST the service hands out."""
+        files = []
+        if file is not None:
+            upload = expect(
+                self.api.post(
+                    f"/v1/payments/escrow/{escrow_id}/uploads",
+                    headers=contractor.auth,
+                    json={"contentType": "text/plain", "size": len(file)},
+                ),
+                201,
+            )
+            posted = httpx.post(
+                upload["upload"]["url"],
+                data=upload["upload"]["fields"],
+                files={"file": ("delivery.txt", file, "text/plain")},
+                timeout=30,
+            )
+            if posted.status_code not in (200, 201, 204):
+                raise StoryFailed(f"the upload answered {posted.status_code}: {posted.text[:300]}")
+            files.append({"fileId": upload["fileId"], "name": "delivery.txt"})
+        expect(
+            self.api.post(
+                f"/v1/payments/escrow/{escrow_id}/submissions",
+                headers=contractor.auth,
+                json={"note": note, "files": files},
+            ),
+            201,
+        )
+
+    def review(self, client: Person, contractor: Person, item: dict[str, Any], key: str) -> Any:
+        """Issue 15's first story on a funded item: the contractor submits
+        work, the client asks for changes, the contractor submits again, the
+        client approves and the item is released."""
+        escrow_id = item["escrowId"]
+        self.submit(contractor, escrow_id, "First cut of the designs.", b"wireframes v1\n")
+        self.say("the contractor submitted the work; the client's review period started")
+        expect(
+            self.api.post(
+                f"/v1/payments/escrow/{escrow_id}/changes-requests",
+                headers=client.auth,
+                json={"reason": "Please add the mobile layouts."},
+            ),
+            200,
+        )
+        self.say("the client asked for changes")
+        self.submit(contractor, escrow_id, "Mobile layouts added.", b"wireframes v2\n")
+        self.say("the contractor submitted again")
+        approved = expect(
+            self.api.post(
+                f"/v1/payments/escrow/{escrow_id}/approve",
+                headers={**client.auth, "Idempotency-Key": f"{key}-approve"},
+            ),
+            200,
+        )
+        self.say(f"the client approved: the item is {approved['state']}")
+        return approved
+
+    def run(self, review: bool = False) -> dict[str, Any]:
+        """The whole story; ``review``: the first item is submitted, sent back
+        for changes, submitted again and approved (``make demo``), else the
+        client releases it at once (the load test's lifecycle, as measured)."""
         run_id = uuid.uuid4().hex[:8]
         client = Person(f"owner-{run_id}@acme.example", "Olivia Owner", "client")
         contractor = Person(f"dev-{run_id}@contractor.example", "Dev Contractor", "contractor")
@@ -356,14 +427,17 @@ class Story:
         )
         first = items[0]
         self.fund(contract_id, client, first)
-        released = expect(
-            self.api.post(
-                f"/v1/payments/escrow/{first['escrowId']}/release",
-                headers={**client.auth, "Idempotency-Key": f"demo-{run_id}-release"},
-            ),
-            200,
-        )
-        self.say(f"escrow released to the contractor: {released.get('state', released)}")
+        if review:
+            released = self.review(client, contractor, first, f"demo-{run_id}")
+        else:
+            released = expect(
+                self.api.post(
+                    f"/v1/payments/escrow/{first['escrowId']}/release",
+                    headers={**client.auth, "Idempotency-Key": f"demo-{run_id}-release"},
+                ),
+                200,
+            )
+            self.say(f"escrow released to the contractor: {released.get('state', released)}")
 
         history = expect(
             self.api.get(f"/v1/ledger/contracts/{contract_id}/history", headers=client.auth), 200
@@ -396,11 +470,14 @@ def main(argv: list[str] | None = None) -> int:
 
     with httpx.Client(base_url=args.base_url, timeout=30) as api:
         try:
-            facts = Story(api, say).run()
+            facts = Story(api, say).run(review=True)
         except (StoryFailed, httpx.HTTPError) as exc:
             print(f"demo failed: {exc}", file=sys.stderr)
             return 1
-    print(f"\ncontract {facts['contractId']} is active; first milestone released.")
+    print(
+        f"\ncontract {facts['contractId']} is active; the first milestone was submitted, "
+        "sent back for changes, submitted again, approved and released."
+    )
     return 0
 
 
