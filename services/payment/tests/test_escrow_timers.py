@@ -268,3 +268,16 @@ async def test_the_contracts_own_review_period_is_kept(
     fleet_clock.advance("1d")
     await fleet.deliver()
     assert (await escrows.detail(escrow_id, contract.client))["state"] == "released"
+
+
+async def test_a_reminder_delivered_past_the_review_says_nothing(
+    fleet: Running, payments: Payments, escrows: Escrows, fleet_clock: FleetClock
+) -> None:
+    """The clock jumps past the whole review: no "7 days left" after the end,
+    only the release."""
+    contract, (escrow_id,) = await escrows.funded((10000,))
+    await escrows.submit(escrow_id, contract)
+    fleet_clock.advance("15d")
+    await fleet.deliver()
+    assert (await escrows.detail(escrow_id, contract.client))["state"] == "released"
+    assert await payments.published("payment.review-reminder", contract.id) == []
