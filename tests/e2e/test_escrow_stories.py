@@ -121,6 +121,12 @@ def test_1_submit_changes_resubmit_approve(edge: httpx.Client, parties: Parties)
         lambda: mails(edge, parties.contractor, "escrow.changes-requested"),
         "the changes-requested mail to the contractor",
     )
+    # The contractor cannot approve its own work.
+    refused = edge.post(
+        f"/v1/payments/escrow/{first['escrowId']}/approve",
+        headers=parties.contractor.auth | {"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert refused.status_code == 403, refused.text
     invoices = expect(edge.get("/v1/payments/invoices", headers=parties.contractor.auth), 200)
     assert [i["escrowId"] for i in invoices["items"]] == [first["escrowId"]]
 

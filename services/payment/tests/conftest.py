@@ -148,6 +148,7 @@ class Contract:
     currency: str
     schedule: list[ScheduleItem]
     event_id: str = ""
+    review_days: int = 14
     client: dict[str, str] = field(default_factory=dict)
     contractor: dict[str, str] = field(default_factory=dict)
 
@@ -162,6 +163,7 @@ class Contract:
             currency=self.currency,
             schedule=self.schedule,
             ledger_entry_id=7,
+            review_days=self.review_days,
         )
 
     def document(self) -> dict[str, Any]:
@@ -273,8 +275,11 @@ class Payments:
         assert response["FailedEntryCount"] == 0
         return detail.id
 
-    async def activate(self, amounts: tuple[int, ...] = (150000, 50000)) -> Contract:
+    async def activate(
+        self, amounts: tuple[int, ...] = (150000, 50000), review_days: int = 14
+    ) -> Contract:
         contract = self.contract(amounts)
+        contract.review_days = review_days
         contract.event_id = await self.publish(contract)
         await self.fleet.deliver()
         return contract
@@ -422,10 +427,10 @@ class Escrows:
         self.fleet = payments.fleet
 
     async def funded(
-        self, amounts: tuple[int, ...] = (10000,), payout: bool = True
+        self, amounts: tuple[int, ...] = (10000,), payout: bool = True, review_days: int = 14
     ) -> tuple[Contract, list[str]]:
         """An active contract whose items are all paid in; their escrow ids."""
-        contract = await self.payments.activate(amounts)
+        contract = await self.payments.activate(amounts, review_days)
         for index in range(len(amounts)):
             await self.payments.fund(contract, index)
         if payout:

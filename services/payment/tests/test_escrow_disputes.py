@@ -90,6 +90,7 @@ async def test_a_dispute_freezes_the_item_until_an_admin_splits_it(
     assert [h["action"] for h in body["history"]][-3:] == ["disputed", "settling", "split"]
     assert body["history"][-1]["byUserId"] == "admin-1"
     assert body["history"][-1]["bySide"] == "admin"
+    assert body["history"][-1]["reason"] == "Both sides heard"  # the admin's note
     assert (body["history"][-1]["releasedMinor"], body["history"][-1]["refundedMinor"]) == (
         7000,
         3000,

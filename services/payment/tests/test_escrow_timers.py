@@ -249,3 +249,35 @@ async def test_a_retry_a_day_later_finds_the_transfer_stripe_made(
     assert detail["state"] == "released"
     assert detail["transferId"] == (await escrows.stripe_object("tr", escrow_id))["id"]
     assert len(await payments.published("payment.released", contract.id)) == 1
+
+
+async def test_the_contracts_own_review_period_is_kept(
+    fleet: Running, payments: Payments, escrows: Escrows, fleet_clock: FleetClock
+) -> None:
+    """Three days of review (from ``ContractActivated.reviewDays``): only the
+    one-day reminder, then the release."""
+    contract, (escrow_id,) = await escrows.funded((10000,), review_days=3)
+    assert (await escrows.detail(escrow_id, contract.client))["reviewDays"] == 3
+    await escrows.submit(escrow_id, contract)
+    fleet_clock.advance("2d")
+    fleet_clock.advance(60)
+    await fleet.deliver()
+    reminders = await payments.published("payment.review-reminder", contract.id)
+    assert [r["daysLeft"] for r in reminders] == [1]
+    assert (await escrows.detail(escrow_id, contract.client))["state"] == "submitted"
+    fleet_clock.advance("1d")
+    await fleet.deliver()
+    assert (await escrows.detail(escrow_id, contract.client))["state"] == "released"
+
+
+async def test_a_reminder_delivered_past_the_review_says_nothing(
+    fleet: Running, payments: Payments, escrows: Escrows, fleet_clock: FleetClock
+) -> None:
+    """The clock jumps past the whole review: no "7 days left" after the end,
+    only the release."""
+    contract, (escrow_id,) = await escrows.funded((10000,))
+    await escrows.submit(escrow_id, contract)
+    fleet_clock.advance("15d")
+    await fleet.deliver()
+    assert (await escrows.detail(escrow_id, contract.client))["state"] == "released"
+    assert await payments.published("payment.review-reminder", contract.id) == []

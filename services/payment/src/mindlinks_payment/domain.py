@@ -197,6 +197,7 @@ class Settlement:
     by_user_id: str | None = None
     by_side: Side = "system"
     note: str | None = None
+    """An admin's note on a resolution: the history's reason for its steps."""
 
     @property
     def outcome(self) -> Literal["released", "refunded", "split"]:

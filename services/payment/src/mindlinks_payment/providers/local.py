@@ -14,8 +14,6 @@ over HTTP to the service's own webhook route, where Stripe's SDK verifies it.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -34,6 +32,14 @@ from mindlinks_payment.providers import (
     ProviderRefused,
     Refund,
     Transfer,
+)
+from mindlinks_payment.providers.local_wire import (
+    account_of,
+    local_id,
+    refund_of,
+    sign,
+    stripe_event,
+    transfer_of,
 )
 
 
@@ -66,6 +72,14 @@ class RefundAlreadySettled(Conflict):
     title = "This refund already succeeded or failed"
 
 
+__all__ = [
+    "WEBHOOK_PATH",
+    "LocalStripe",
+    "WebhookDeliveryFailed",
+    "local_id",
+    "sign",
+    "stripe_event",
+]
 log = structlog.get_logger("mindlinks.local_stripe")
 Settlement = Literal["succeeded", "failed"]
 WEBHOOK_PATH = "/v1/payments/webhooks/stripe"
@@ -78,56 +92,6 @@ class Objects(Protocol):
     async def get(self, object_id: str) -> dict[str, Any] | None: ...
     async def create(self, object_id: str, document: dict[str, Any]) -> dict[str, Any]: ...
     async def put(self, object_id: str, document: dict[str, Any]) -> None: ...
-
-
-def local_id(prefix: str, seed: str) -> str:
-    return f"{prefix}_local_{hashlib.sha256(seed.encode()).hexdigest()[:24]}"
-
-
-def sign(payload: str, secret: str, timestamp: int) -> str:
-    """The ``Stripe-Signature`` header value, by Stripe's documented scheme."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
-def stripe_event(event_type: str, obj: Mapping[str, Any]) -> dict[str, Any]:
-    """An Event object exactly as Stripe sends it to a webhook endpoint."""
-    import stripe  # its API version only, on the first event (the SDK is slow to import)
-
-    return {
-        "id": f"evt_local_{secrets.token_hex(12)}",
-        "object": "event",
-        "api_version": stripe.api_version,
-        "created": int(time.time()),
-        "data": {"object": dict(obj)},
-        "livemode": False,
-        "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None},
-        "type": event_type,
-    }
-
-
-def _account(document: Mapping[str, Any]) -> ConnectedAccount:
-    return ConnectedAccount(
-        id=document["id"],
-        charges_enabled=bool(document["charges_enabled"]),
-        payouts_enabled=bool(document["payouts_enabled"]),
-        details_submitted=bool(document["details_submitted"]),
-        transfers_active=document["capabilities"].get("transfers") == "active",
-    )
-
-
-def _transfer(document: Mapping[str, Any]) -> Transfer:
-    return Transfer(
-        id=document["id"],
-        amount_minor=document["amount"],
-        currency=document["currency"].upper(),
-        destination=document["destination"],
-    )
-
-
-def _refund(document: Mapping[str, Any]) -> Refund:
-    return Refund(id=document["id"], amount_minor=document["amount"], status=document["status"])
 
 
 class LocalStripe:
@@ -219,7 +183,7 @@ class LocalStripe:
             },
         )
         await self._point(f"transfer:{metadata.get('escrowId')}", transfer_id)
-        return _transfer(document)
+        return transfer_of(document)
 
     async def create_refund(
         self,
@@ -264,7 +228,7 @@ class LocalStripe:
             },
         )
         await self._point(f"refund:{metadata.get('escrowId')}", refund_id)
-        return _refund(document)
+        return refund_of(document)
 
     async def _point(self, name: str, object_id: str) -> None:
         """What Stripe's list filters find: the object made for an escrow."""
@@ -276,11 +240,11 @@ class LocalStripe:
 
     async def find_transfer(self, *, transfer_group: str, escrow_id: str) -> Transfer | None:
         found = await self._pointed(f"transfer:{escrow_id}")
-        return _transfer(found) if found and found["transfer_group"] == transfer_group else None
+        return transfer_of(found) if found and found["transfer_group"] == transfer_group else None
 
     async def find_refund(self, *, payment_intent: str, escrow_id: str) -> Refund | None:
         found = await self._pointed(f"refund:{escrow_id}")
-        return _refund(found) if found and found["payment_intent"] == payment_intent else None
+        return refund_of(found) if found and found["payment_intent"] == payment_intent else None
 
     async def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> None:
         intent = await self.objects.get(intent_id)
@@ -316,7 +280,7 @@ class LocalStripe:
                 "created": int(time.time()),
             },
         )
-        return _account(document)
+        return account_of(document)
 
     async def create_account_link(
         self, *, account_id: str, refresh_url: str, return_url: str
@@ -333,7 +297,7 @@ class LocalStripe:
         document = await self.objects.get(account_id)
         if document is None:
             raise ProviderRefused(f"No such account: '{account_id}'", providerStatus=404)
-        return _account(document)
+        return account_of(document)
 
     # -- what the dev routes drive ---------------------------------------------
 
@@ -349,7 +313,7 @@ class LocalStripe:
             details_submitted=True,
         )
         await self.objects.put(account_id, document)
-        return _account(document)
+        return account_of(document)
 
     async def settle(self, intent_id: str, outcome: Settlement) -> tuple[str, bool, int]:
         """The card holder pays (or is declined); Stripe tells the webhook.

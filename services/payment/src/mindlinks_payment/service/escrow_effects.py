@@ -94,7 +94,10 @@ class EscrowEffects:
         if escrow is None or escrow.state != "submitted" or escrow.review_due_at is None:
             return
         due = parse(escrow.review_due_at)
-        days_left = days_left_at(due, fired.due)
+        at = max(fired.due, clock.now())
+        if at >= due:
+            return  # delivered late, past the review's end: the release says it all
+        days_left = days_left_at(due, at)
         now = clock.now_iso()
         reminded = advance(escrow, now)
         self.store.advance_escrow(uow, escrow, reminded)
@@ -102,7 +105,7 @@ class EscrowEffects:
             uow,
             history_step(escrow, reminded, "reminded", by_side="system", reason=f"{days_left}d"),
         )
-        following = next_reminder(due, fired.due + timedelta(seconds=1))
+        following = next_reminder(due, at + timedelta(seconds=1))
         if following is not None:
             self.timers.set(uow, "escrow.review-reminder", escrow.id, following[0])
         self.publish(

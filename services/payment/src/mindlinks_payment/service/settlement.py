@@ -125,7 +125,7 @@ class Settlements:
                 "settling",
                 by_user_id=settlement.by_user_id,
                 by_side=settlement.by_side,
-                reason=settlement.reason,
+                reason=settlement.note or settlement.reason,
                 settlement=settlement,
             ),
         )
@@ -177,7 +177,7 @@ class Settlements:
                 settlement.outcome,
                 by_user_id=settlement.by_user_id,
                 by_side=settlement.by_side,
-                reason=settlement.reason,
+                reason=settlement.note or settlement.reason,
                 settlement=settlement,
             ),
         )
