@@ -179,6 +179,54 @@ async def test_a_timer_fires_once_when_the_fleet_clock_reaches_it(
     assert fired(clocked, key) == [(key, token, "two weeks")]
 
 
+async def test_locally_an_idle_loop_queries_nothing_until_a_timer_can_be_due(
+    clocked: Running, fleet_clock: FleetClock
+) -> None:
+    """Without a scheduler the loop looks every tick but queries only after a
+    set here, when the clock reaches the earliest due time, or once in
+    ``idle_sweep_seconds``: an idle service costs no AWS call a tick."""
+    found = timers(clocked)
+    await fire_due(clocked)  # nothing left over from other tests
+    swept: list[int] = []
+    sweep = found.sweep
+
+    async def counted() -> int:
+        handed = await sweep()
+        swept.append(handed)
+        return handed
+
+    found.sweep = counted  # type: ignore[method-assign]
+    found.tick_seconds = 0.05
+    loop = asyncio.create_task(found.run())
+    try:
+        await asyncio.sleep(0.3)
+        assert len(swept) == 1, swept  # the start's, then nothing while idle
+        key = uuid.uuid4().hex
+        await set_lap(clocked, key, 3600)
+        for _ in range(40):
+            if len(swept) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert swept == [0, 0]  # the commit woke it; not due yet
+        assert found.next_due is not None
+        await asyncio.sleep(0.3)
+        assert len(swept) == 2
+        fleet_clock.advance(3601)
+        for _ in range(40):
+            if sum(swept) == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert sum(swept) == 1, swept
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+        found.tick_seconds = 5.0
+        del found.sweep
+    await clocked.deliver()
+    assert len(fired(clocked, key)) == 1
+
+
 async def test_the_clock_offset_moves_now_in_local_mode_only(
     fleet_clock: FleetClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

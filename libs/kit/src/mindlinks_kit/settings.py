@@ -130,10 +130,12 @@ class ServiceSettings(BaseSettings):
     """The outbox sweep's interval after activity; it doubles while sweeps
     find nothing, up to ``relay_idle_interval_seconds``."""
     relay_idle_interval_seconds: float = 60.0
-    timer_tick_seconds: float = 5.0
-    """How often each task sweeps its service's timers table for timers past
-    due (in AWS at least every ``timer_grace_seconds / 10``, also re-creating
-    missing schedules: there the sweep is only the safety net)."""
+    timer_tick_seconds: float = 1.0
+    """Locally: how often each task looks whether a timer can be due (the
+    clock against the earliest due time it knows; a query only then, after a
+    set here, or once a minute). In AWS the sweep queries at least every
+    ``timer_grace_seconds / 10``, also re-creating missing schedules: there
+    it is only the safety net."""
     timer_grace_seconds: float = 900.0
     """In AWS: how late past due a timer must be before the sweep fires it
     itself (EventBridge Scheduler lost it). Local mode has no scheduler, and

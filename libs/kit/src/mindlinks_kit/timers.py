@@ -116,6 +116,7 @@ class Timers:
         *,
         tick_seconds: float = 5.0,
         grace_seconds: float = 0.0,
+        idle_sweep_seconds: float = 60.0,
     ) -> None:
         self.table = table
         self.service = service
@@ -126,6 +127,13 @@ class Timers:
         """How late past due an item must be before the sweep fires it itself:
         0 where nothing else delivers (local mode); in AWS long enough that
         only a lost schedule is caught."""
+        self.idle_sweep_seconds = idle_sweep_seconds
+        """Without a scheduler (local mode) the sweep queries only when a timer
+        is due by the clock, one was set or cancelled here, or this long has
+        passed (a timer written by another process): an idle fleet's timers
+        cost one query a minute, not one a tick."""
+        self.next_due: datetime | None = None
+        """The earliest due time the last sweep left pending (None: none)."""
         self.handlers: dict[str, TimerHandler] = {}
         self.schedules: TimerSchedules | None = None
         """EventBridge Scheduler delivery (AWS); None: the sweep alone delivers."""
@@ -163,7 +171,7 @@ class Timers:
             item["scheduleShard"] = UNSCHEDULED
             schedules = self.schedules
             uow.after_commit.append(lambda: schedules.hand(item))
-            uow.after_commit.append(self._wake.set)
+        uow.after_commit.append(self._wake.set)
         uow.put(self.table, item)
         return str(item["token"])
 
@@ -175,7 +183,7 @@ class Timers:
         if self.schedules is not None:
             schedules = self.schedules
             uow.after_commit.append(lambda: schedules.hand_cancel(item_id(name, key)))
-            uow.after_commit.append(self._wake.set)
+        uow.after_commit.append(self._wake.set)
 
     async def pending(self, name: str, key: str) -> dict[str, Any] | None:
         """The timer (name, key) as stored, while it has not fired."""
@@ -199,7 +207,7 @@ class Timers:
             values=values(token=firing.token),
             on_conflict=AlreadyFired(),
         )
-        due = datetime.fromisoformat(item["dueAt"].replace("Z", "+00:00"))
+        due = _parse(item["dueAt"])
         await handler(Fired(firing.name, firing.key, due, firing.token, payload), uow)
         _merge_claim(uow, self.table.name, identity)
         try:
@@ -211,21 +219,29 @@ class Timers:
         return True
 
     async def sweep(self) -> int:
-        """Hand every timer past due by more than ``grace`` to the queue;
-        returns how many."""
+        """Hand every timer past due by more than ``grace`` to the queue and
+        note the earliest still pending (``next_due``); returns how many."""
         if self.queue is None:
             raise RuntimeError(f"{self.service.name}'s timers have no queue")
         sqs, queue_url = self.queue
         cutoff = clock.iso(clock.now() - self.grace)
         handed = 0
+        start: dict[str, Any] | None = None
+        self.next_due = None
         while True:
-            items, _ = await self.table.query(
-                "dueShard = :due AND dueAt <= :cutoff",
-                values=values(due=DUE, cutoff=cutoff),
+            # In due order: what is past the cutoff ends the sweep and is the next due.
+            items, start = await self.table.query(
+                "dueShard = :due",
+                values=values(due=DUE),
                 index="due",
                 limit=_SWEEP_PAGE,
+                start=start,
             )
             for item in items:
+                if item["dueAt"] > cutoff:
+                    self.next_due = _parse(item["dueAt"])
+                    start = None
+                    break
                 await sqs.send_message(QueueUrl=queue_url, MessageBody=firing_of(item).body())
                 # Off the index; a crash before this sends it again, and the
                 # second firing finds it fired (or still fires it once).
@@ -238,29 +254,45 @@ class Timers:
                         values=values(now=clock.now_iso(), token=item["token"]),
                     )
                 handed += 1
-            if len(items) < _SWEEP_PAGE:
+            if start is None:
                 break
         if handed:
             self.metrics.count("TimersSwept", handed)
         return handed
 
+    def _sweep_due(self, woken: bool, since_sweep: float) -> bool:
+        """Whether the local loop must query now (see ``idle_sweep_seconds``)."""
+        if woken or since_sweep >= self.idle_sweep_seconds:
+            return True
+        return self.next_due is not None and clock.now() - self.grace >= self.next_due
+
     async def run(self) -> None:
-        """Background loop: schedule what commits hand over at once; every
-        ``tick_seconds``, re-create missing schedules and sweep."""
+        """Background loop. In AWS: schedule what commits hand over at once;
+        every ``tick_seconds``, re-create missing schedules and sweep. Locally:
+        every ``tick_seconds`` (and at once after a set or cancel here), sweep
+        if anything can be due (``_sweep_due``): a moved fleet clock is seen
+        within a tick, and an idle service makes no call."""
         loop = asyncio.get_running_loop()
         next_tick = loop.time() + self.tick_seconds
+        swept_at = loop.time() - self.idle_sweep_seconds  # at start: whatever is due
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(0.0, next_tick - loop.time()))
             woken = self._wake.is_set()
             self._wake.clear()
             try:
-                if woken and self.schedules is not None:
-                    await self.schedules.publish_handed()
+                if self.schedules is not None:
+                    if woken:
+                        await self.schedules.publish_handed()
+                    if loop.time() >= next_tick:
+                        next_tick = loop.time() + self.tick_seconds
+                        await self.schedules.flush()
+                        await self.sweep()
+                    continue
                 if loop.time() >= next_tick:
                     next_tick = loop.time() + self.tick_seconds
-                    if self.schedules is not None:
-                        await self.schedules.flush()
+                if self._sweep_due(woken, loop.time() - swept_at):
+                    swept_at = loop.time()
                     await self.sweep()
             except asyncio.CancelledError:
                 raise
@@ -287,6 +319,10 @@ def _merge_claim(uow: UnitOfWork, table: str, identity: str) -> None:
         uow.writes[0] = write
         del uow.writes[index]
         return
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def due_in(seconds: float) -> datetime:

@@ -14,6 +14,7 @@ from mindlinks_dev.bench.rows import Row, Target, summary_line, table
 from mindlinks_kit.declaration import Fleet
 from mindlinks_kit.events.consumer import Consumer
 from mindlinks_kit.settings import ServiceSettings
+from mindlinks_kit.timers import Timers
 
 Figures = Mapping[str, Any]
 
@@ -106,15 +107,19 @@ TARGETS = {
 
 def idle_floor(fleet: Fleet) -> tuple[float, str]:
     """The fewest AWS calls a second an idle fleet can make as built: one
-    long poll per queue and one sweep per outbox at the relay's idle pace."""
+    long poll per queue, one sweep per outbox at the relay's idle pace and
+    one per timers table at the timers' idle pace."""
     wait = inspect.signature(Consumer.receive_once).parameters["wait_seconds"].default
     sweep = ServiceSettings.model_fields["relay_idle_interval_seconds"].default
+    timer_sweep = inspect.signature(Timers).parameters["idle_sweep_seconds"].default
     queues = sum(1 for s in fleet.services if s.queue)
     outboxes = sum(1 for s in fleet.services if fleet.publishes(s.name))
+    timers = sum(1 for s in fleet.services if s.timers)
     return (
-        queues / wait + outboxes / sweep,
+        queues / wait + outboxes / sweep + timers / timer_sweep,
         f"declared: {queues} queues long-polled every {wait} s, "
-        f"{outboxes} outboxes swept every {sweep:.0f} s",
+        f"{outboxes} outboxes swept every {sweep:.0f} s, "
+        f"{timers} timers tables swept every {timer_sweep:.0f} s when idle",
     )
 
 
