@@ -83,12 +83,15 @@ def test_without_a_baseline_this_runs_count_is_its_own_floor(figures: dict[str, 
     assert "no baseline yet" in calls.floor_what
 
 
-def test_the_idle_floor_is_one_long_poll_per_queue_and_one_sweep_per_outbox() -> None:
+def test_the_idle_floor_is_one_long_poll_per_queue_and_one_sweep_per_outbox_and_timers() -> None:
     floor, text = idle_floor(FLEET)
     queues = sum(1 for s in FLEET.services if s.queue)
     outboxes = sum(1 for s in FLEET.services if FLEET.publishes(s.name))
-    assert floor == queues / 20 + outboxes / 60
+    timers = sum(1 for s in FLEET.services if s.timers)
+    assert timers >= 2  # payment's escrow timers, contract's termination
+    assert floor == queues / 20 + outboxes / 60 + timers / 60
     assert f"{queues} queues long-polled every 20 s" in text
+    assert f"{timers} timers tables swept every 60 s when idle" in text
 
 
 def test_the_document_names_its_command_and_holds_the_table(figures: dict[str, Any]) -> None:
