@@ -183,12 +183,12 @@ async def test_a_ledger_with_a_queue_of_appends_does_not_fail_the_signers(world:
     # The real ledger, or its stand-in (``MINDLINKS_TEST_STAND_INS``).
     app = world.fleet.apps.get("ledger") or world.directory.ledger_app()
     peers.mount("ledger", Queued(app, seconds=6.0))
+    # One signing shows it: with the old 5 s timeout each attempt failed, and
+    # the signing with them (503), whatever the breaker did.
     try:
-        signed = []
-        for _ in range(3):
-            client, _, contract = await world.sent()
-            signed.append(await world.sign(client, contract["id"]))
+        client, _, contract = await world.sent()
+        signed = await world.sign(client, contract["id"])
     finally:
         peers.mount("ledger", httpx.ASGITransport(app=app))
-    assert [response.status_code for response in signed] == [201, 201, 201]
+    assert signed.status_code == 201, signed.text
     assert peers.breaker_states()["ledger"] == "closed"
