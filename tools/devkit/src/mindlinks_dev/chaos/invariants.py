@@ -70,9 +70,11 @@ def contracts_and_schedules(fleet: Endpoints, found: Findings) -> None:
 
 
 def money_moves_once(fleet: Endpoints, found: Findings) -> None:
-    """No intent, charge or transfer exists twice."""
+    """No intent, charge, transfer or refund exists twice, and what left the
+    platform for an item (its transfer and refunds at the local Stripe) never
+    exceeds what its intent took."""
     transactions = scan(fleet, "payment", "transactions")
-    for kind in ("charge", "transfer"):
+    for kind in ("charge", "transfer", "refund"):
         of_kind = [t for t in transactions if t["kind"] == kind]
         for escrow in duplicates(t["escrowId"] for t in of_kind):
             found.fail(f"escrow {escrow} has more than one {kind}")
@@ -95,8 +97,19 @@ def money_moves_once(fleet: Endpoints, found: Findings) -> None:
         found.fail(f"the local Stripe holds more than one intent for escrow {escrow}")
     for escrow in duplicates(d.get("metadata", {}).get("escrowId") for d in transfers):
         found.fail(f"the local Stripe holds more than one transfer for escrow {escrow}")
+    refunds = [d for d in documents if d.get("object") == "refund"]
+    for escrow in duplicates(d.get("metadata", {}).get("escrowId") for d in refunds):
+        found.fail(f"the local Stripe holds more than one refund for escrow {escrow}")
+    paid = {d.get("metadata", {}).get("escrowId"): int(d["amount"]) for d in intents}
+    out: defaultdict[str, int] = defaultdict(int)
+    for document in (*transfers, *refunds):
+        out[document.get("metadata", {}).get("escrowId")] += int(document["amount"])
+    for escrow, amount in sorted(out.items()):
+        if amount > paid.get(escrow, 0):
+            found.fail(f"escrow {escrow} paid out {amount} of the {paid.get(escrow, 0)} it took")
     found.counts["intents at the local Stripe"] = len(intents)
     found.counts["transfers at the local Stripe"] = len(transfers)
+    found.counts["refunds at the local Stripe"] = len(refunds)
 
 
 def invoices_once_in_sequence(fleet: Endpoints, found: Findings) -> None:
