@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
+# Re-exported: the states are the internal API's words, declared once.
+from mindlinks_fleet.internal.payment import ChargeStatus as ChargeStatus
+from mindlinks_fleet.internal.payment import EscrowState as EscrowState
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.errors import Conflict, InvalidInput, NotFound
 from mindlinks_payment.providers import ConnectedAccount
@@ -67,20 +70,6 @@ class PayoutAccountIncomplete(Conflict):
 
 
 Role = Literal["client", "contractor", "admin"]
-EscrowState = Literal[
-    "pending_funding",
-    "funded",
-    "submitted",
-    "changes_requested",
-    "disputed",
-    "settling",
-    "released",
-    "refunded",
-    "split",
-    "cancelled",
-]
-"""docs/lifecycle.md draws the machine; ``lifecycle`` holds its rules."""
-ChargeStatus = Literal["requires_payment", "processing", "succeeded", "failed"]
 CHARGE_STATUSES: tuple[ChargeStatus, ...] = get_args(ChargeStatus)
 ESCROW_STATES: tuple[EscrowState, ...] = get_args(EscrowState)
 UNSETTLED: tuple[ChargeStatus, ...] = ("requires_payment", "processing", "failed")
@@ -115,6 +104,37 @@ class Caller:
     moves_money: bool = False
     """Whether the member's company role moves money (``payments.move``):
     only then do they see the client secrets that pay the company's charges."""
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Where a caller's list (transactions, invoices) is read: an index, its
+    key and value, and the party an item must name (``None``: all of them)."""
+
+    index: str
+    key: str
+    value: str
+    party: tuple[str, str] | None = None
+
+
+def listing(caller: Caller, contract_id: str | None) -> Listing | None:
+    """A member reads its company's, a contractor its own, an admin one
+    contract's (``ContractIdRequired`` without one); ``None``: nothing to list."""
+    if caller.role == "admin":
+        if contract_id is None:
+            raise ContractIdRequired()
+        return Listing("by-contract", "contractId", contract_id)
+    if caller.company_id is not None:
+        party = ("clientCompanyId", caller.company_id)
+    elif caller.role == "contractor":
+        party = ("contractorUserId", caller.user_id)
+    else:
+        return None
+    if contract_id is not None:
+        # One contract's items all share its parties: all pass the filter or none.
+        return Listing("by-contract", "contractId", contract_id, party)
+    index = "by-client-company" if caller.company_id is not None else "by-contractor"
+    return Listing(index, *party)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,22 @@ from pydantic import StringConstraints
 from mindlinks_kit.declaration import Call
 from mindlinks_kit.schemas import MULTI_LINE, ApiModel, Id, Page
 
+EscrowState = Literal[
+    "pending_funding",
+    "funded",
+    "submitted",
+    "changes_requested",
+    "disputed",
+    "settling",
+    "released",
+    "refunded",
+    "split",
+    "cancelled",
+]
+"""An escrowed item's states (docs/lifecycle.md draws the machine): the
+admin's filters and payment's rules speak the same words."""
+ChargeStatus = Literal["requires_payment", "processing", "succeeded", "failed"]
+
 
 class TransactionOut(ApiModel):
     id: str

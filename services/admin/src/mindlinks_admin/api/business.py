@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Query
 
 from mindlinks_admin.api.common import AdminActor, admin_router, page_of
 from mindlinks_admin.deps import Deps
 from mindlinks_admin.schemas import ContractOut, EscrowItemOut, ReasonIn, Record, ResolutionIn
+from mindlinks_fleet.internal.contract import Status as ContractStatus
+from mindlinks_fleet.internal.payment import ChargeStatus, EscrowState
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
 router = admin_router("admin: business")
-ContractStatus = Literal[
-    "draft",
-    "sent_for_signature",
-    "client_signed",
-    "fully_signed",
-    "active",
-    "completed",
-    "declined",
-    "voided",
-]
-ChargeStatus = Literal["requires_payment", "processing", "succeeded", "failed"]
-EscrowState = Literal[
-    "pending_funding",
-    "funded",
-    "submitted",
-    "changes_requested",
-    "disputed",
-    "settling",
-    "released",
-    "refunded",
-    "split",
-    "cancelled",
-]
 
 
 @router.get("/contracts")

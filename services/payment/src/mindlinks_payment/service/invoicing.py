@@ -29,7 +29,7 @@ from mindlinks_fleet.events import InvoiceIssued, PaymentReleased
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, Item, StaleVersion, UnitOfWork
 from mindlinks_kit.runtime import Publish
-from mindlinks_payment.domain import Caller, ContractIdRequired, Escrow
+from mindlinks_payment.domain import Caller, Escrow, listing
 from mindlinks_payment.invoice_pdf import render_invoice
 from mindlinks_payment.invoice_store import InvoiceAlreadyIssued
 from mindlinks_payment.invoices import (
@@ -169,26 +169,12 @@ class Invoicing:
         owner = caller.company_id or caller.user_id
         scope = f"invoices:{caller.role}:{owner}:{contract_id or '*'}"
         start = self.cursors.decode(cursor, scope)
-        party: tuple[str, str] | None = None
-        if caller.company_id is not None:
-            party = ("clientCompanyId", caller.company_id)
-        elif caller.role == "contractor":
-            party = ("contractorUserId", caller.user_id)
-        if caller.role == "admin":
-            if contract_id is None:
-                raise ContractIdRequired()
-            found, last = await self.store.page(
-                "by-contract", "contractId", contract_id, limit, start, None
-            )
-        elif party is None:
+        where = listing(caller, contract_id)
+        if where is None:
             return [], None
-        elif contract_id is not None:
-            found, last = await self.store.page(
-                "by-contract", "contractId", contract_id, limit, start, party
-            )
-        else:
-            index = "by-client-company" if caller.company_id is not None else "by-contractor"
-            found, last = await self.store.page(index, party[0], party[1], limit, start, None)
+        found, last = await self.store.page(
+            where.index, where.key, where.value, limit, start, where.party
+        )
         return found, self.cursors.encode(last, scope)
 
     async def invoice(self, caller: Caller, invoice_id: str) -> Invoice:

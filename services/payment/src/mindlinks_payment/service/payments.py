@@ -23,7 +23,6 @@ from mindlinks_kit.runtime import Publish
 from mindlinks_kit.schemas import from_attributes
 from mindlinks_payment.domain import (
     Caller,
-    ContractIdRequired,
     Escrow,
     HistoryStep,
     Parties,
@@ -32,6 +31,7 @@ from mindlinks_payment.domain import (
     Transaction,
     charge_id_for,
     escrow_id,
+    listing,
 )
 from mindlinks_payment.lifecycle import history_step
 from mindlinks_payment.providers import PaymentsProvider
@@ -194,29 +194,10 @@ class Payments:
         owner = caller.company_id or caller.user_id
         scope = f"transactions:{caller.role}:{owner}:{contract_id or '*'}"
         start = self.cursors.decode(cursor, scope)
-        party: tuple[str, str] | None
-        if caller.company_id is not None:
-            party = ("clientCompanyId", caller.company_id)
-        elif caller.role == "contractor":
-            party = ("contractorUserId", caller.user_id)
-        else:
-            party = None
-        if caller.role == "admin":
-            if contract_id is None:
-                raise ContractIdRequired()
-            found, last = await self.store.page_transactions(
-                "by-contract", "contractId", contract_id, limit, start, None
-            )
-        elif party is None:
+        where = listing(caller, contract_id)
+        if where is None:
             return [], None
-        elif contract_id is not None:
-            # One contract's items all share its parties: all pass the filter or none.
-            found, last = await self.store.page_transactions(
-                "by-contract", "contractId", contract_id, limit, start, party
-            )
-        else:
-            index = "by-client-company" if caller.company_id is not None else "by-contractor"
-            found, last = await self.store.page_transactions(
-                index, party[0], party[1], limit, start, None
-            )
+        found, last = await self.store.page_transactions(
+            where.index, where.key, where.value, limit, start, where.party
+        )
         return found, self.cursors.encode(last, scope)
