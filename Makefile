@@ -54,11 +54,12 @@ demo: setup
 load: setup
 	$(BIN)/python -m mindlinks_dev.load $(LOAD_ARGS)
 
-# The checks run beside the suite (two jobs at a time): mypy's single-core
-# minute overlaps pytest's first instead of preceding it. Lines, not jobs,
-# are kept whole in the output, so the suite's progress still shows as it runs.
+# The checks run beside the suite (two jobs at a time): the suite starts
+# first, and mypy's single-core minute, then the quick checks, share the
+# other slot instead of delaying it. Lines, not jobs, are kept whole in the
+# output, so the suite's progress still shows as it runs.
 test: setup $(INFRA)
-	$(MAKE) --no-print-directory --output-sync=line -j2 lint typecheck imports security pytest
+	$(MAKE) --no-print-directory --output-sync=line -j2 pytest typecheck lint imports security
 
 check: lint typecheck imports security
 
