@@ -9,7 +9,7 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, Path
-from pydantic import BaseModel, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, ValidationError
 
 from mindlinks_kit.errors import Conflict, InvalidInput, NotFound, install_handlers
 from mindlinks_kit.http import Peers, ServiceTokens, refusal
@@ -26,6 +26,7 @@ from mindlinks_kit.schemas import (
     Id,
     LongText,
     Text,
+    one_line_without,
 )
 
 
@@ -221,6 +222,15 @@ def two_route_app() -> FastAPI:
     async def act(thing_id: Id) -> dict[str, str]:
         return {}
 
+    # A fixed path beside a parameter that would also match it.
+    @reads.get("/things/templates")
+    async def templates() -> dict[str, str]:
+        return {}
+
+    @writes.put("/things/templates")
+    async def add_template() -> dict[str, str]:
+        return {}
+
     app.include_router(reads)
     app.include_router(writes)
     return app
@@ -234,6 +244,8 @@ def two_route_app() -> FastAPI:
         ("OPTIONS", "/v1/me", "GET, PATCH"),
         ("GET", "/v1/me/things/abc", "POST"),
         ("OPTIONS", "/v1/me/things/abc", "POST"),
+        # Its own methods only, as the OpenAPI lists them: not the parameter's.
+        ("OPTIONS", "/v1/me/things/templates", "GET, PUT"),
     ],
 )
 async def test_a_wrong_method_answers_405_with_every_allowed_method(
@@ -245,3 +257,20 @@ async def test_a_wrong_method_answers_405_with_every_allowed_method(
     assert response.status_code == 405
     assert response.headers["allow"] == allow
     assert response.json()["code"] == "method-not-allowed"
+
+
+def test_one_line_without_refuses_its_characters_and_says_so_in_one_pattern() -> None:
+    name = Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1),
+        one_line_without(r"/\\:", "path characters"),
+    ]
+    adapter = TypeAdapter(name)
+    assert adapter.validate_python(" report.pdf ") == "report.pdf"
+    for bad in ("a/b", "a\\b", "c:d", "line\nbreak", "\u202eexe.pdf", "   "):
+        with pytest.raises(ValidationError):
+            adapter.validate_python(bad)
+    pattern = re.compile(adapter.json_schema()["pattern"])
+    assert pattern.match("report.pdf")
+    assert not pattern.match("a/b")
+    assert not pattern.match("   ")

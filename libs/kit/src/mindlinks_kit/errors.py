@@ -191,14 +191,28 @@ def allowed_methods(routes: Any, scope: Any) -> str:
     """``Allow`` for a path: every method some route takes there, not only the
     first matching route's (Starlette's own 405 names one route's methods, so
     ``GET`` and ``PATCH`` on one path, as two routes, would hide each other).
-    Asked of the routes themselves (``matches``), so included routers count."""
+    Asked of the routes themselves (``matches``), so included routers count.
+    Only the most specific paths count, as in the OpenAPI: ``/templates``
+    answers its own methods, not those of a ``/{id}`` that would also match."""
     from starlette.routing import Match
 
-    return ", ".join(
-        method
-        for method in _METHODS
-        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
-    )
+    def takes(route: Any, method: str) -> bool:
+        return bool(route.matches({**scope, "method": method})[0] is Match.FULL)
+
+    def fixed(route: Any) -> int:
+        return sum(1 for part in str(getattr(route, "path", "")).split("/") if "{" not in part)
+
+    def flat(found: Any) -> Any:
+        for route in found:
+            inner = getattr(route, "original_router", None)  # included lazily
+            yield from flat(inner.routes) if inner is not None else (route,)
+
+    matching = [r for r in flat(routes) if any(takes(r, m) for m in _METHODS)]
+    if not matching:
+        return ""
+    best = max(fixed(r) for r in matching)
+    chosen = [r for r in matching if fixed(r) == best]
+    return ", ".join(m for m in _METHODS if any(takes(r, m) for r in chosen))
 
 
 def install_handlers(app: Any, *, redis: bool = False) -> None:

@@ -116,6 +116,19 @@ ONE_LINE = _Displayable(
 MULTI_LINE = _Displayable(
     LONG_TEXT_PATTERN, FILLED_LONG_TEXT_PATTERN, "control characters or bidirectional controls"
 )
+
+
+def one_line_without(characters: str, named: str) -> _Displayable:
+    """``ONE_LINE`` that also refuses ``characters`` (a regex character-class
+    body, e.g. ``r'/\\:'``), in one pattern the JSON schema shows whole."""
+    excluded = _TEXT_EXCLUDED + characters
+    return _Displayable(
+        rf"^[^{excluded}]*$",
+        rf"^[^{excluded}]*[^{excluded}\s][^{excluded}]*$",
+        f"control characters, line breaks, bidirectional controls or {named}",
+    )
+
+
 # With other constraints, put these last: ``Annotated[str, StringConstraints(
 # strip_whitespace=True, max_length=200), ONE_LINE]``; constraints after them
 # would be checked before the whitespace is stripped.

@@ -11,7 +11,7 @@ from mindlinks_fleet.internal.payment import (
     OperatorEscrowDetail,
     PartiesOut,
 )
-from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel, Id
+from mindlinks_kit.schemas import MULTI_LINE, ApiModel, Id, one_line_without
 from mindlinks_payment.domain import Escrow, HistoryStep
 from mindlinks_payment.service.escrow import EscrowView, Upload
 
@@ -23,10 +23,9 @@ Reason = Annotated[
 ]
 FileName = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=200, pattern=r'^[^/\\"<>|:*?]+$'
-    ),
-    ONE_LINE,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    # One pattern, so the schema says which characters a name may not hold.
+    one_line_without(r'/\\"<>|:*?', 'the characters / \\ " < > | : * ?'),
 ]
 
 

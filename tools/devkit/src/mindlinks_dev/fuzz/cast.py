@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from mindlinks_dev import totp
-from mindlinks_dev.demo import Person, Story, expect
+from mindlinks_dev.demo import Person, Story, expect, until
 from mindlinks_dev.members import add_member, company
 from mindlinks_dev.outside import ADMIN_PASSWORD, Admin, bearer, create_admin, login
 from mindlinks_fleet.teams import CompanyRole
@@ -120,8 +120,12 @@ def _tenant(edge: httpx.Client) -> Tenant:
         "notification_id": _first(edge, "/v1/notifications/me", client.auth),
         "escrow_id": facts["schedule"][0]["escrowId"],
         "transaction_id": _first(edge, "/v1/payments/transactions", client.auth),
-        # Issued once the release's event is consumed: maybe not yet (then an unknown id).
-        "invoice_id": _first(edge, "/v1/payments/invoices", client.auth),
+        # Issued once the release's event is consumed: waited for, so "own"
+        # cells name a real invoice.
+        "invoice_id": until(
+            lambda: _first(edge, "/v1/payments/invoices", client.auth),
+            "the first release's invoice",
+        ),
     }
     kyc = expect(edge.get("/v1/kyc/me", headers=contractor.auth), 200)
     contractor_ids = {

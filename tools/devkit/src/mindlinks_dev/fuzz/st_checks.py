@@ -111,6 +111,20 @@ ALLOWED_REFUSALS: dict[tuple[str, str], list[Allowed]] = {
         ),
     ],
     ("POST", "/v1/clients/invite-contractor"): [MAIL_DOMAIN],
+    ("POST", "/v1/clients/me/member-invitations"): [MAIL_DOMAIN],
+    ("GET", "/v1/payments/invoices"): [
+        Allowed(
+            "contract-id-required",
+            "a rule by role: admins list one contract's invoices (a schema has no roles)",
+        ),
+    ],
+    ("POST", "/v1/admin/escrow/{escrow_id}/resolution"): [
+        Allowed(
+            "invalid-split",
+            "a rule across fields and against the item: releasedMinor goes with a split "
+            "only, and below the item's amount",
+        ),
+    ],
     ("POST", "/v1/auth/register"): [
         Allowed("weak-password", "password strength beyond its length (character classes)"),
         MAIL_DOMAIN,
