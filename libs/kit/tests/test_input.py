@@ -274,3 +274,19 @@ def test_one_line_without_refuses_its_characters_and_says_so_in_one_pattern() ->
     assert pattern.match("report.pdf")
     assert not pattern.match("a/b")
     assert not pattern.match("   ")
+
+
+def test_a_longer_minimum_is_in_the_pattern_once_stripped() -> None:
+    """``min_length`` counts what is left after stripping; ``minLength`` alone
+    would promise that "\\r ab" (3 characters, 2 once stripped) is accepted."""
+    text = TypeAdapter(
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=3), MULTI_LINE]
+    )
+    pattern = re.compile(text.json_schema()["pattern"])
+    for value in ("abc", "a b", " a  b "):
+        assert pattern.match(value)
+        assert text.validate_python(value)
+    for value in ("\r ab", " ab ", "ab"):
+        assert not pattern.match(value)
+        with pytest.raises(ValidationError):
+            text.validate_python(value)

@@ -106,8 +106,20 @@ class _Displayable:
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         document = handler(schema)
-        document["pattern"] = self.filled if document.get("minLength", 0) >= 1 else self.pattern
+        least = document.get("minLength", 0)
+        if least >= 2:
+            document["pattern"] = self.at_least(least)
+        else:
+            document["pattern"] = self.filled if least == 1 else self.pattern
         return document
+
+    def at_least(self, length: int) -> str:
+        """``length`` characters or more once stripped: from the first to the
+        last character that is not white space (spaces around them allowed).
+        Narrower than what the service takes (tabs around, say), never wider."""
+        excluded = self.pattern.removeprefix("^[^").removesuffix("]*$")
+        inner = f"[^{excluded}]{{{length - 2},}}"
+        return rf"^ *[^{excluded}\s]{inner}[^{excluded}\s] *$"
 
 
 ONE_LINE = _Displayable(
