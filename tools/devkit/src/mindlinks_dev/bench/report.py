@@ -69,7 +69,17 @@ TARGETS = {
     ),
     "p99": Target(3.0, "p99 ≤ 3 s", tried="as for the p50 (the same queue at the emulator)"),
     "alone": Target(1.5, "≤ 1.5 s (the p50 target: ten at once cannot beat one alone)"),
-    "calls": Target(CUT, "≤ 60 % of the baseline (cut by ≥ 40 %)", on="ratio"),
+    "calls": Target(
+        CUT,
+        "≤ 60 % of the baseline (cut by ≥ 40 %)",
+        tried="ADR 0008's cuts took the same lifecycle from 323 to 186 calls (591a690); the "
+        "escrow lifecycle (issue 15) then made it do more: the release's invoice (the parties' "
+        "two reads, its numbered transaction, its PDF in S3, its mail) and the ledger's money "
+        "steps (funded and released journalled, with their inbox writes and polls). Next: the "
+        "settle-retry timer's set and cancel each wake a local sweep query (2 calls) that an "
+        "in-process due time would spare",
+        on="ratio",
+    ),
     "me": Target(
         1.2,
         "≤ 1.2 ms",
