@@ -128,12 +128,15 @@ class Timers:
         0 where nothing else delivers (local mode); in AWS long enough that
         only a lost schedule is caught."""
         self.idle_sweep_seconds = idle_sweep_seconds
-        """Without a scheduler (local mode) the sweep queries only when a timer
-        is due by the clock, one was set or cancelled here, or this long has
-        passed (a timer written by another process): an idle fleet's timers
-        cost one query a minute, not one a tick."""
+        """Without a scheduler (local mode) the sweep queries only when the
+        clock reaches a due time it knows (the last sweep's, or one set here
+        since), or this long has passed (a timer written by another process):
+        an idle fleet's timers cost one query a minute, not one a tick, and a
+        set or a cancel none."""
         self.next_due: datetime | None = None
         """The earliest due time the last sweep left pending (None: none)."""
+        self.set_due: datetime | None = None
+        """The earliest due time set in this process since the last sweep began."""
         self.handlers: dict[str, TimerHandler] = {}
         self.schedules: TimerSchedules | None = None
         """EventBridge Scheduler delivery (AWS); None: the sweep alone delivers."""
@@ -171,7 +174,10 @@ class Timers:
             item["scheduleShard"] = UNSCHEDULED
             schedules = self.schedules
             uow.after_commit.append(lambda: schedules.hand(item))
-        uow.after_commit.append(self._wake.set)
+            uow.after_commit.append(self._wake.set)
+        else:
+            # Locally the loop learns the due time here, not by a query.
+            uow.after_commit.append(lambda: self._note_due(due))
         uow.put(self.table, item)
         return str(item["token"])
 
@@ -183,7 +189,7 @@ class Timers:
         if self.schedules is not None:
             schedules = self.schedules
             uow.after_commit.append(lambda: schedules.hand_cancel(item_id(name, key)))
-        uow.after_commit.append(self._wake.set)
+            uow.after_commit.append(self._wake.set)
 
     async def pending(self, name: str, key: str) -> dict[str, Any] | None:
         """The timer (name, key) as stored, while it has not fired."""
@@ -228,6 +234,7 @@ class Timers:
         handed = 0
         start: dict[str, Any] | None = None
         self.next_due = None
+        self.set_due = None  # what is set from now on may be missing from the query
         while True:
             # In due order: what is past the cutoff ends the sweep and is the next due.
             items, start = await self.table.query(
@@ -260,18 +267,24 @@ class Timers:
             self.metrics.count("TimersSwept", handed)
         return handed
 
+    def _note_due(self, due: datetime) -> None:
+        self.set_due = due if self.set_due is None else min(self.set_due, due)
+
     def _sweep_due(self, woken: bool, since_sweep: float) -> bool:
-        """Whether the local loop must query now (see ``idle_sweep_seconds``)."""
+        """Whether the local loop must query now: the clock reached a due time
+        it knows (the last sweep's, or one set here since), or it has not
+        looked for ``idle_sweep_seconds`` (a timer another process wrote)."""
         if woken or since_sweep >= self.idle_sweep_seconds:
             return True
-        return self.next_due is not None and clock.now() - self.grace >= self.next_due
+        known = [due for due in (self.next_due, self.set_due) if due is not None]
+        return bool(known) and clock.now() - self.grace >= min(known)
 
     async def run(self) -> None:
         """Background loop. In AWS: schedule what commits hand over at once;
         every ``tick_seconds``, re-create missing schedules and sweep. Locally:
-        every ``tick_seconds`` (and at once after a set or cancel here), sweep
-        if anything can be due (``_sweep_due``): a moved fleet clock is seen
-        within a tick, and an idle service makes no call."""
+        every ``tick_seconds``, sweep if anything can be due (``_sweep_due``):
+        a moved fleet clock is seen within a tick, and an idle service makes
+        no call."""
         loop = asyncio.get_running_loop()
         next_tick = loop.time() + self.tick_seconds
         swept_at = loop.time() - self.idle_sweep_seconds  # at start: whatever is due

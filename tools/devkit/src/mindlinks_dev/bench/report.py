@@ -75,9 +75,9 @@ TARGETS = {
         tried="ADR 0008's cuts took the same lifecycle from 323 to 186 calls (591a690); the "
         "escrow lifecycle (issue 15) then made it do more: the release's invoice (the parties' "
         "two reads, its numbered transaction, its PDF in S3, its mail) and the ledger's money "
-        "steps (funded and released journalled, with their inbox writes and polls). Next: the "
-        "settle-retry timer's set and cancel each wake a local sweep query (2 calls) that an "
-        "in-process due time would spare",
+        "steps (funded and released journalled, with their inbox writes and polls). The "
+        "settle-retry timer's set and cancel each woke a local sweep query (2 calls); since "
+        "this run a set hands the loop its due time instead",
         on="ratio",
     ),
     "me": Target(
