@@ -59,6 +59,11 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def parse(stamp: str) -> datetime:
+    """A time as the wire writes it (``...Z`` or an offset) back to an aware one."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
 def now_iso() -> str:
     return iso(now())
 

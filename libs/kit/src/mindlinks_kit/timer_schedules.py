@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -40,7 +40,7 @@ def schedule_name(service: str, identity: str) -> str:
 def at_expression(due_at: str) -> str:
     """Scheduler's one-time expression (UTC), to the second: rounded up, so
     a timer never fires before its due time."""
-    due = datetime.fromisoformat(due_at.replace("Z", "+00:00"))
+    due = clock.parse(due_at)
     if due.microsecond:
         due = due.replace(microsecond=0) + timedelta(seconds=1)
     return f"at({due.strftime('%Y-%m-%dT%H:%M:%S')})"

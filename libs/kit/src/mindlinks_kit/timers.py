@@ -213,7 +213,7 @@ class Timers:
             values=values(token=firing.token),
             on_conflict=AlreadyFired(),
         )
-        due = _parse(item["dueAt"])
+        due = clock.parse(item["dueAt"])
         await handler(Fired(firing.name, firing.key, due, firing.token, payload), uow)
         _merge_claim(uow, self.table.name, identity)
         try:
@@ -246,7 +246,7 @@ class Timers:
             )
             for item in items:
                 if item["dueAt"] > cutoff:
-                    self.next_due = _parse(item["dueAt"])
+                    self.next_due = clock.parse(item["dueAt"])
                     start = None
                     break
                 await sqs.send_message(QueueUrl=queue_url, MessageBody=firing_of(item).body())
@@ -332,10 +332,6 @@ def _merge_claim(uow: UnitOfWork, table: str, identity: str) -> None:
         uow.writes[0] = write
         del uow.writes[index]
         return
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def due_in(seconds: float) -> datetime:

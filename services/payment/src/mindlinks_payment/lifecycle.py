@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mindlinks_fleet.events import EscrowStep
+from mindlinks_kit import clock
 from mindlinks_kit.errors import Conflict, Forbidden, InvalidInput
 from mindlinks_payment.domain import (
     Escrow,
@@ -152,7 +153,7 @@ def transfer_deadline(escrow: Escrow, window_days: int) -> datetime | None:
     ``source_transaction`` (``None`` while unpaid)."""
     if escrow.funded_at is None:
         return None
-    return parse(escrow.funded_at) + timedelta(days=window_days)
+    return clock.parse(escrow.funded_at) + timedelta(days=window_days)
 
 
 def review_due(
@@ -187,7 +188,3 @@ def split_of(amount_minor: int, released_minor: int) -> tuple[int, int]:
     if not 0 < released_minor < amount_minor:
         raise InvalidSplit(f"releasedMinor must be between 1 and {amount_minor - 1}")
     return released_minor, amount_minor - released_minor
-
-
-def parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -26,7 +26,6 @@ from mindlinks_payment.lifecycle import (
     days_left_at,
     history_step,
     next_reminder,
-    parse,
     split_of,
     step_of,
 )
@@ -75,7 +74,7 @@ class EscrowEffects:
         escrow = await self.store.escrow(fired.key)
         if escrow is None or escrow.state != "submitted" or escrow.review_due_at is None:
             return  # answered, disputed or settled meanwhile: its timers were cancelled
-        due = parse(escrow.review_due_at)
+        due = clock.parse(escrow.review_due_at)
         if due > clock.now():
             # Fired early (a clock behind the one that set it): set it again.
             self.timers.set(uow, "escrow.review-due", escrow.id, due)
@@ -93,7 +92,7 @@ class EscrowEffects:
         escrow = await self.store.escrow(fired.key)
         if escrow is None or escrow.state != "submitted" or escrow.review_due_at is None:
             return
-        due = parse(escrow.review_due_at)
+        due = clock.parse(escrow.review_due_at)
         at = max(fired.due, clock.now())
         if at >= due:
             return  # delivered late, past the review's end: the release says it all

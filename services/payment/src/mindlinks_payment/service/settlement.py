@@ -42,7 +42,6 @@ from mindlinks_payment.lifecycle import (
     EscrowStateConflict,
     advance,
     history_step,
-    parse,
     refuse_unless,
     step_of,
     transfer_deadline,
@@ -229,7 +228,7 @@ class Settlements:
         return cancelled
 
     def _late(self, settlement: Settlement) -> bool:
-        return clock.now() - parse(settlement.claimed_at) > LOOK_FIRST_AFTER
+        return clock.now() - clock.parse(settlement.claimed_at) > LOOK_FIRST_AFTER
 
     async def _transfer(self, escrow: Escrow, settlement: Settlement) -> Transfer:
         if self._late(settlement):
