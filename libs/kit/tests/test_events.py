@@ -10,6 +10,19 @@ from mindlinks_kit.events.envelope import Delivered
 from mindlinks_kit.events.outbox import Relay
 
 
+async def quiet(toy: Running) -> None:
+    """The toy fleet is shared by the session: publish and consume what earlier
+    tests left behind, so a count below sees only this test's events."""
+    await toy.runtime("alpha").relay.flush()  # type: ignore[union-attr]
+    await toy.runtime("beta").consumer.drain()  # type: ignore[union-attr]
+
+
+async def pending_for(toy: Running, thing_id: str) -> list[dict[str, Any]]:
+    """This test's committed, unpublished outbox items."""
+    items = await toy.runtime("alpha").relay.pending()  # type: ignore[union-attr]
+    return [item for item in items if thing_id in item["detail"]]
+
+
 async def test_event_travels_outbox_eventbridge_sqs_consumer(toy: Running) -> None:
     response = await toy.client("alpha").post("/v1/alphas/make", json={"size": 3})
     assert response.status_code == 201, response.text
@@ -61,10 +74,11 @@ async def test_relay_republishes_after_a_crash_before_publishing(toy: Running) -
 
 
 async def test_duplicate_delivery_has_no_second_effect(toy: Running) -> None:
+    await quiet(toy)
     response = await toy.client("alpha").post("/v1/alphas/make", json={"size": 7})
     assert response.status_code == 201
     alpha, beta = toy.runtime("alpha"), toy.runtime("beta")
-    pending = await alpha.relay.pending()  # type: ignore[union-attr]
+    pending = await pending_for(toy, response.json()["id"])
     assert len(pending) == 1
     # Publish the same outbox item twice (a crash between publish and mark-sent).
     await alpha.relay._publish(pending)  # type: ignore[union-attr]
@@ -80,6 +94,7 @@ async def test_a_replay_safe_handler_runs_again_on_a_duplicate_and_changes_nothi
 ) -> None:
     """Without the inbox read first, a duplicate runs the handler again; the
     inbox record's condition cancels its whole unit of work."""
+    await quiet(toy)
     response = await toy.client("alpha").post("/v1/alphas/make", json={"size": 8})
     thing_id = response.json()["id"]
     alpha, beta = toy.runtime("alpha"), toy.runtime("beta")
@@ -97,7 +112,8 @@ async def test_a_replay_safe_handler_runs_again_on_a_duplicate_and_changes_nothi
     original = consumer.handlers
     consumer.handlers = {**original, "thing.happened": replay_safe(count)}
     try:
-        pending = await alpha.relay.pending()
+        pending = await pending_for(toy, thing_id)
+        assert len(pending) == 1
         await alpha.relay._publish(pending)
         await alpha.relay._publish(pending)
         assert await consumer.drain() == 2
