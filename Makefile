@@ -8,7 +8,7 @@ PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml tools/*/pyproject.toml
 MODULES := $(sort $(notdir $(wildcard libs/*/src/mindlinks_* tools/*/src/mindlinks_* services/*/src/mindlinks_*)))
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run clock demo images test check lint typecheck imports security pytest fmt openapi docs generate constraints bench capacity profile ci-timed chaos fuzz load clean
+.PHONY: setup run clock demo images test check lint typecheck imports security pytest fmt openapi docs generate constraints bench capacity profile ci-timed chaos fuzz load clean sdk sdk-lifecycle
 
 setup: $(STAMP)
 
@@ -34,6 +34,28 @@ $(INFRA): $(STAMP) requirements/infra.txt requirements/checkov.txt
 	$(BIN)/uv pip install --quiet --python $(VENV)/tools/checkov/bin/python -r requirements/checkov.txt
 	touch $@
 
+# The TypeScript client (clients/typescript): Node 20+ from the machine, else
+# from PyPI into the virtualenv; its npm packages exactly as package-lock.json
+# pins them (the lock names no registry: the package's .npmrc).
+TS := clients/typescript
+TS_MODULES := $(TS)/node_modules/.package-lock.json
+WITH_NODE := PATH="$(abspath $(BIN)):$$PATH"
+$(TS_MODULES): $(TS)/package.json $(TS)/package-lock.json | $(STAMP)
+	@$(WITH_NODE) node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' 2>/dev/null || \
+		{ echo "no Node 20+ on this machine: installing it into $(VENV)"; \
+		  $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/node.txt; }
+	cd $(TS) && $(WITH_NODE) npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The client's generated types, from docs/openapi.json (a test fails on drift).
+sdk: $(TS_MODULES) openapi
+	$(BIN)/python -m mindlinks_dev.sdk --write
+
+# The lifecycle story through the TypeScript client, against `make run`'s fleet
+# (MINDLINKS_BASE_URL to point it elsewhere).
+sdk-lifecycle: $(TS_MODULES)
+	cd $(TS) && $(WITH_NODE) npm run --silent lifecycle
+
 # RUN_ARGS: mindlinks-local's options, e.g. RUN_ARGS="--processes --skip kyc".
 run: setup
 	$(BIN)/mindlinks-local $(RUN_ARGS)
@@ -58,7 +80,7 @@ load: setup
 # first, and mypy's single-core minute, then the quick checks, share the
 # other slot instead of delaying it. Lines, not jobs, are kept whole in the
 # output, so the suite's progress still shows as it runs.
-test: setup $(INFRA)
+test: setup $(INFRA) $(TS_MODULES)
 	$(MAKE) --no-print-directory --output-sync=line -j2 pytest typecheck lint imports security
 
 check: lint typecheck imports security
@@ -84,7 +106,7 @@ security: setup
 # emulators: two workers kept 1.6 of 2 cores busy; three took the suite from
 # 6 min 43 s to 6 min 23 s here.
 PYTEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
-pytest: setup $(INFRA)
+pytest: setup $(INFRA) $(TS_MODULES)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 fmt: setup
@@ -99,10 +121,12 @@ docs: openapi
 	$(BIN)/python -m mindlinks_dev.catalog --write
 
 # Everything derived from the fleet declaration: OpenAPI, README blocks,
-# docker-compose.yml and the Terraform variables (tests fail on drift).
-generate: docs
+# docker-compose.yml, the Terraform variables and the TypeScript client's
+# types (tests fail on drift).
+generate: docs $(TS_MODULES)
 	$(BIN)/python -m mindlinks_dev.deploy.compose --write
 	$(BIN)/python -m mindlinks_dev.deploy.terraform --write
+	$(BIN)/python -m mindlinks_dev.sdk --write
 
 # Re-pin after changing a dependency: every installed version, no URLs.
 constraints: setup

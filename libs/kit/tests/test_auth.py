@@ -208,6 +208,8 @@ async def test_a_remembered_token_still_expires(
     with pytest.raises(Unauthorized) as refused:
         await verifier.user(token)
     assert refused.value.extensions["reason"] == "expired"
+    assert refused.value.code == "token-expired"  # what a client refreshes on
+    assert 'error="invalid_token"' in refused.value.headers["WWW-Authenticate"]
 
 
 async def test_a_key_dropped_from_the_jwks_ends_its_remembered_tokens() -> None:

@@ -135,3 +135,17 @@ def test_no_pydantic_constraint_leaks_into_the_schema(spec: dict[str, Any]) -> N
     0``, which a misplaced validator had left as ``"gt": 0``)."""
     leaked = {"gt", "ge", "lt", "le"} & set(_keys(spec["components"]))
     assert not leaked
+
+
+def test_every_answer_with_a_body_declares_its_schema(spec: dict[str, Any]) -> None:
+    """A success the client cannot type is a cast at the call site: every 2xx
+    states its content, but ``204`` and the ``202`` that answer nothing (the
+    mail-me-again routes; the TypeScript client's ``done``)."""
+    bare = [
+        f"{method.upper()} {path} {status}"
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        for status, response in operation.get("responses", {}).items()
+        if status.startswith("2") and status not in ("202", "204") and not response.get("content")
+    ]
+    assert bare == []

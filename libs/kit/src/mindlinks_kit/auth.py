@@ -79,6 +79,21 @@ MULTI_FACTOR = "mfa"
 """The ``amr`` value (RFC 8176) of a sign-in that used more than one factor."""
 
 
+class TokenExpired(Unauthorized):
+    """Told apart from the other refusals: a client refreshes its tokens once
+    and retries (the TypeScript client does), instead of signing the user out."""
+
+    code = "token-expired"
+    title = "The access token has expired"
+
+    def __init__(self) -> None:
+        super().__init__("Token expired", reason="expired")
+        # RFC 6750 §3.1's error for an expired token.
+        self.headers["WWW-Authenticate"] = (
+            'Bearer error="invalid_token", error_description="The access token expired"'
+        )
+
+
 class StepUpRequired(Forbidden):
     code = "mfa-required"
     title = "Sign in again with your second factor"
@@ -160,7 +175,7 @@ class TokenVerifier:
                 if time.time() <= verified.claims["exp"] + LEEWAY_SECONDS:
                     return verified.claims
                 del self._verified[(token, audience)]
-                raise Unauthorized("Token expired", reason="expired")
+                raise TokenExpired()
             del self._verified[(token, audience)]
         try:
             header = jwt.get_unverified_header(token)
@@ -183,7 +198,7 @@ class TokenVerifier:
                 leeway=LEEWAY_SECONDS,
             )
         except jwt.ExpiredSignatureError:
-            raise Unauthorized("Token expired", reason="expired") from None
+            raise TokenExpired() from None
         except jwt.PyJWTError:
             raise Unauthorized("Invalid token") from None
         if len(self._verified) >= VERIFIED_TOKENS:

@@ -122,7 +122,10 @@ async def release(
 @public.post(
     "/payout-account",
     response_model=PayoutAccountOut,
-    responses={201: {"description": "Opened"}, 200: {"description": "Already open"}},
+    responses={
+        201: {"description": "Opened", "model": PayoutAccountOut},
+        200: {"description": "Already open"},
+    },
 )
 async def open_payout_account(user: ContractorUser, deps: Deps) -> JSONResponse:
     """Open the contractor's Stripe Express account (once) and return a fresh

@@ -29,7 +29,12 @@ TITLE = "Mind-Links API"
 VERSION = "v1"
 SERVERS: tuple[dict[str, str], ...] = ({"url": "https://api.mindlinks.com"},)
 DOCUMENT = Path("docs/openapi.json")
+LOCAL_DOCUMENT = Path("docs/openapi.local.json")
+"""Only the local-only stand-ins for the outside world (``/v1/<area>/dev/...``:
+the mailbox, a KYC decision, a card payment), for the tools and examples that
+drive a local fleet (the TypeScript client's ``local`` types); never deployed."""
 _COMPONENTS = "#/components/"
+_LOCAL_ONLY = re.compile(r"^/v1/[^/]+/dev(/|$)")
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 Renames = dict[tuple[str, str], str]
@@ -221,9 +226,9 @@ def render(document: Mapping[str, Any]) -> str:
     return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def build(fleet: Fleet) -> tuple[dict[str, Any], list[str]]:
-    """The merged document of every installed service (apps are built, not
-    started: no I/O), and the fleet's services that are not installed."""
+def _service_documents(fleet: Fleet) -> tuple[list[tuple[Service, dict[str, Any]]], list[str]]:
+    """Every installed service's own document (apps are built, not started:
+    no I/O), and the fleet's services that are not installed."""
     from mindlinks_dev.harness import installed_services
 
     # Settings refuse local defaults outside local environments, and local is
@@ -237,7 +242,40 @@ def build(fleet: Fleet) -> tuple[dict[str, Any], list[str]]:
         for name, factory in sorted(factories.items())
         if name in known
     ]
-    return merge_openapi(documents), sorted(known - set(factories))
+    return documents, sorted(known - set(factories))
+
+
+def local_only(merged: Mapping[str, Any]) -> dict[str, Any]:
+    """``merged`` (with its ``/dev/`` routes) cut to those routes and what they reach."""
+    paths = {path: item for path, item in merged["paths"].items() if _LOCAL_ONLY.match(path)}
+    document = {**merged, "paths": paths}
+    components = _reachable(paths, merged.get("components", {}))
+    document.pop("components", None)
+    if components:
+        document["components"] = components
+    document["info"] = {
+        **merged["info"],
+        "title": f"{merged['info']['title']}: local stand-ins",
+        "description": "Local mode only: the stand-ins for the outside world. Never deployed.",
+    }
+    return document
+
+
+def build(fleet: Fleet) -> tuple[dict[str, Any], list[str]]:
+    """The merged public document of every installed service, and the fleet's
+    services that are not installed."""
+    documents, missing = _service_documents(fleet)
+    return merge_openapi(documents), missing
+
+
+def build_both(fleet: Fleet) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """The public document and the local stand-ins' one, from one build of the apps."""
+    documents, missing = _service_documents(fleet)
+    return (
+        merge_openapi(documents),
+        local_only(merge_openapi(documents, include_dev=True)),
+        missing,
+    )
 
 
 def repo_root(start: Path) -> Path:
@@ -267,28 +305,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from mindlinks_fleet import FLEET
 
-    output: Path = args.output or repo_root(Path.cwd()) / DOCUMENT
-    document, missing = build(FLEET)
+    root = repo_root(Path.cwd())
+    public, local, missing = build_both(FLEET)
     if missing:
         print(f"not installed (left out): {', '.join(missing)}", file=sys.stderr)
-    text = render(document)
-    if args.write:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-        print(f"wrote {output} ({len(document['paths'])} paths)", file=sys.stderr)
+    outputs = {args.output or root / DOCUMENT: public, root / LOCAL_DOCUMENT: local}
+    if not (args.write or args.check):
+        sys.stdout.write(render(public))
         return 0
-    if args.check:
-        current = output.read_text(encoding="utf-8") if output.exists() else ""
-        if current != text:
-            print(
-                f"{output} is out of date: run python -m mindlinks_dev.openapi --write",
-                file=sys.stderr,
-            )
-            return 1
-        print(f"{output} is up to date", file=sys.stderr)
-        return 0
-    sys.stdout.write(text)
-    return 0
+    stale = []
+    for output, document in outputs.items():
+        text = render(document)
+        if args.write:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+            print(f"wrote {output} ({len(document['paths'])} paths)", file=sys.stderr)
+        elif (output.read_text(encoding="utf-8") if output.exists() else "") != text:
+            stale.append(output)
+    for output in stale:
+        print(f"{output} is out of date: run `make openapi`", file=sys.stderr)
+    if args.check and not stale:
+        print("the OpenAPI documents are up to date", file=sys.stderr)
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":
