@@ -342,6 +342,21 @@ async def test_docs_and_the_merged_openapi_of_the_services_behind_it() -> None:
             assert docs.status_code == 200
             assert "swagger" in docs.text.lower()
             assert "/openapi.json" in docs.text
+            # Swagger UI's files come from the edge itself, never a CDN.
+            assert "cdn" not in docs.text.lower()
+            assert "https://" not in docs.text
+            for asset, kind in (
+                ("swagger-ui-bundle.js", "text/javascript"),
+                ("swagger-ui.css", "text/css"),
+            ):
+                assert f'"/docs/assets/{asset}"' in docs.text
+                served = await c.get(f"/docs/assets/{asset}")
+                assert served.status_code == 200
+                assert served.headers["content-type"].startswith(kind)
+                assert len(served.content) > 100_000
+            unknown = await c.get("/docs/assets/../../etc/passwd")
+            assert unknown.status_code == 404
+            assert unknown.headers["content-type"] == "application/problem+json"
             spec = (await c.get("/openapi.json")).json()
             assert sorted(spec["paths"]) == [
                 "/.well-known/jwks.json",

@@ -5,6 +5,7 @@ suite (``tests/e2e/test_typescript_client.py``)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,12 @@ def test_the_lock_file_names_no_registry() -> None:
     lock = (ROOT / PACKAGE / "package-lock.json").read_text()
     assert '"resolved"' not in lock
     assert "omit-lockfile-registry-resolved=true" in (ROOT / PACKAGE / ".npmrc").read_text()
+
+
+def test_the_readme_typescript_is_the_type_checked_example() -> None:
+    """The README's "Try it" in TypeScript is ``examples/try-it.ts`` (which
+    ``tsc --strict`` checks above), word for word."""
+    readme = (ROOT / "README.md").read_text()
+    (block,) = re.findall(r"```ts\n(.*?)```", readme, flags=re.DOTALL)
+    example = (ROOT / PACKAGE / "examples/try-it.ts").read_text()
+    assert example.endswith(block), "README's TypeScript and examples/try-it.ts differ"

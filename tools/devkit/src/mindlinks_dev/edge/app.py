@@ -13,11 +13,11 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 
 from mindlinks_dev.edge.access import access_line
+from mindlinks_dev.edge.docs import DOCS_ASSETS, swagger_asset, swagger_page
 from mindlinks_dev.edge.forwarding import (
     Forwarder,
     TimedOut,
@@ -141,7 +141,10 @@ class Edge:
             retry = [(k.lower().encode(), v.encode()) for k, v in limited.headers.items()]
             await _problem(send, limited.body(path), [*cors, *retry], correlation)
             return
-        if path in ("/docs", "/openapi.json") and method in ("GET", "HEAD"):
+        if (path in ("/docs", "/openapi.json") or path.startswith(DOCS_ASSETS)) and method in (
+            "GET",
+            "HEAD",
+        ):
             await self._docs(path, send, cors, correlation)
             return
         upstream = self.routes.resolve(path)
@@ -259,9 +262,22 @@ class Edge:
 
     async def _docs(self, path: str, send: Send, cors: RawHeaders, correlation: str) -> None:
         if path == "/docs":
-            page = get_swagger_ui_html(openapi_url="/openapi.json", title="Mind-Links API (local)")
             html = [(b"content-type", b"text/html; charset=utf-8"), *cors]
-            await _send(send, 200, bytes(page.body), html, correlation)
+            await _send(send, 200, swagger_page(), html, correlation)
+            return
+        if path.startswith(DOCS_ASSETS):
+            asset = swagger_asset(path.removeprefix(DOCS_ASSETS))
+            if asset is None:
+                missing = NotFound(f"No such documentation asset: {path}")
+                await _problem(send, missing.body(path), cors, correlation)
+                return
+            content, media_type = asset
+            headers = [
+                (b"content-type", media_type.encode()),
+                (b"cache-control", b"public, max-age=86400"),
+                *cors,
+            ]
+            await _send(send, 200, content, headers, correlation)
             return
         await _json(send, 200, await self.openapi(), cors, correlation)
 
