@@ -188,13 +188,21 @@ def test_a_path_served_twice_is_an_error() -> None:
 
 def test_write_then_check(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     document = merge_openapi([(AUTH, auth_app().openapi())])
-    monkeypatch.setattr(openapi, "build", lambda fleet: (document, ["user"]))
+    local = openapi.local_only(merge_openapi([(AUTH, auth_app().openapi())], include_dev=True))
+    monkeypatch.setattr(openapi, "build_both", lambda fleet: (document, local, ["user"]))
     output = tmp_path / "docs" / "openapi.json"
     assert openapi.main(["--check", "--output", str(output)]) == 1  # missing
     assert openapi.main(["--write", "--output", str(output)]) == 0
     assert output.read_text() == render(document)
+    stand_ins = output.parent / "openapi.local.json"
+    assert stand_ins.read_text() == render(local)
+    assert list(local["paths"]) == ["/v1/auth/dev/mailbox"]  # only the local stand-ins
+    assert "/v1/auth/dev/mailbox" not in document["paths"]
     assert openapi.main(["--check", "--output", str(output)]) == 0
     output.write_text(output.read_text().replace("Mind-Links API", "Old API"))
+    assert openapi.main(["--check", "--output", str(output)]) == 1
+    output.write_text(render(document))
+    stand_ins.write_text("{}")
     assert openapi.main(["--check", "--output", str(output)]) == 1
 
 

@@ -300,7 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--check", action="store_true", help="exit 1 when the committed document differs"
     )
     parser.add_argument(
-        "--output", type=Path, default=None, help=f"default: {DOCUMENT} at the workspace root"
+        "--output",
+        type=Path,
+        default=None,
+        help=f"default: {DOCUMENT} at the workspace root ({LOCAL_DOCUMENT.name} beside it)",
     )
     args = parser.parse_args(argv)
     from mindlinks_fleet import FLEET
@@ -309,7 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     public, local, missing = build_both(FLEET)
     if missing:
         print(f"not installed (left out): {', '.join(missing)}", file=sys.stderr)
-    outputs = {args.output or root / DOCUMENT: public, root / LOCAL_DOCUMENT: local}
+    output: Path = args.output or root / DOCUMENT
+    outputs = {output: public, output.parent / LOCAL_DOCUMENT.name: local}
     if not (args.write or args.check):
         sys.stdout.write(render(public))
         return 0

@@ -57,7 +57,7 @@ class Expected:
     status: int
     code: str
     reason: str | None = None
-    """``reason`` of a revoked token's problem."""
+    """``reason`` of the problem: a revoked or an expired token's."""
 
 
 @dataclass
@@ -177,7 +177,7 @@ TABLE: list[Row] = [
         UNAUTHORIZED,
         forged("algorithm confusion (HS256 keyed with the public key)"),
     ),
-    ("token: expired", UNAUTHORIZED, forged("expired")),
+    ("token: expired", Expected(401, "token-expired", "expired"), forged("expired")),
     ("token: wrong audience", UNAUTHORIZED, forged("wrong audience")),
     ("token: wrong issuer", UNAUTHORIZED, forged("wrong issuer")),
     ("token: tampered claims", UNAUTHORIZED, forged("tampered claims")),
