@@ -41,7 +41,7 @@ TS := clients/typescript
 TS_MODULES := $(TS)/node_modules/.package-lock.json
 WITH_NODE := PATH="$(abspath $(BIN)):$$PATH"
 $(TS_MODULES): $(TS)/package.json $(TS)/package-lock.json | $(STAMP)
-	@$(WITH_NODE) node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' 2>/dev/null || \
+	@$(WITH_NODE) node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null || \
 		{ echo "no Node 20+ on this machine: installing it into $(VENV)"; \
 		  $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/node.txt; }
 	cd $(TS) && $(WITH_NODE) npm ci --no-audit --no-fund --loglevel=error
