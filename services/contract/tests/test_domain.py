@@ -48,6 +48,8 @@ LIFECYCLE = {
     ("draft", "voided"),
     ("sent_for_signature", "voided"),
     ("client_signed", "voided"),
+    ("sent_for_signature", "expired"),
+    ("client_signed", "expired"),
 }
 """docs/lifecycle.md, transcribed."""
 

@@ -211,6 +211,38 @@ class ContractTerminated(ContractParties):
     ended_at: str
 
 
+class SigningReminder(ContractParties):
+    """Whoever must sign next is reminded (issue 16): by the schedule, or by
+    the client at once (``manual``)."""
+
+    to_side: Side
+    to_user_id: str
+    """The contractor's user, or the client user who sent the contract (any
+    member whose role signs may sign for the company)."""
+    signing_deadline: str
+    reminder_no: int
+    """1, 2, … per contract, scheduled and manual ones together."""
+    manual: bool = False
+
+
+class SigningDeadlineExtended(ContractParties):
+    """The client moved the signing deadline before it passed."""
+
+    signing_deadline: str
+    previous_deadline: str
+    by_user_id: str
+
+
+class ContractExpired(ContractParties):
+    """The signing deadline passed with signatures missing: the contract is
+    ``expired`` and can no longer be signed."""
+
+    signing_deadline: str
+    expired_at: str
+    waiting_for: Side
+    """Whose signature was missing."""
+
+
 class PaymentScheduled(ApiModel):
     contract_id: str
     item_id: str
@@ -376,4 +408,9 @@ CATALOG: tuple[Event, ...] = (
         "contract.termination-scheduled", producer="contract", payload=ContractTerminationScheduled
     ),
     Event("contract.terminated", producer="contract", payload=ContractTerminated),
+    Event("contract.signing-reminder", producer="contract", payload=SigningReminder),
+    Event(
+        "contract.signing-deadline-extended", producer="contract", payload=SigningDeadlineExtended
+    ),
+    Event("contract.expired", producer="contract", payload=ContractExpired),
 )

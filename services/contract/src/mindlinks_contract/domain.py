@@ -97,18 +97,20 @@ STATUSES: tuple[Status, ...] = (
     "declined",
     "voided",
     "terminated",
+    "expired",
 )
 
 TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     "draft": frozenset({"sent_for_signature", "voided"}),
-    "sent_for_signature": frozenset({"client_signed", "declined", "voided"}),
-    "client_signed": frozenset({"fully_signed", "declined", "voided"}),
+    "sent_for_signature": frozenset({"client_signed", "declined", "voided", "expired"}),
+    "client_signed": frozenset({"fully_signed", "declined", "voided", "expired"}),
     "fully_signed": frozenset({"active"}),
     "active": frozenset({"completed", "terminated"}),
     "completed": frozenset(),
     "declined": frozenset(),
     "voided": frozenset(),
     "terminated": frozenset(),
+    "expired": frozenset(),
 }
 """The status machine of docs/lifecycle.md: these transitions and no others."""
 

@@ -20,6 +20,7 @@ Status = Literal[
     "declined",
     "voided",
     "terminated",
+    "expired",
 ]
 Reason = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), MULTI_LINE
