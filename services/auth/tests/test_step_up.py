@@ -91,6 +91,7 @@ async def test_an_emailed_code_grants_a_step_up_token_for_its_purpose(t: AuthTes
     assert code.isdigit()
     mail = (await t.mailbox.items(user["email"], CODE))[0]
     assert mail["data"]["action"] == "sign a contract"
+    assert mail["data"]["reference"] == wanted.partition(":")[2]
     # Only its digest, salted with the secret challenge id, is kept.
     redis = t.fleet.runtime("auth").redis
     assert redis is not None

@@ -66,11 +66,11 @@ class Notifications:
         )
 
     async def step_up_code(
-        self, user: User, code: str, *, action: str, minutes: int, key: str
+        self, user: User, code: str, *, action: str, reference: str, minutes: int, key: str
     ) -> bool:
         return await self.send(
             "auth.step-up-code",
             user,
-            {"code": code, "action": action, "minutes": minutes},
+            {"code": code, "action": action, "reference": reference, "minutes": minutes},
             idempotency_key=key,
         )

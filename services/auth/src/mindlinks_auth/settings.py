@@ -56,6 +56,7 @@ class Settings(ServiceSettings):
     """Wrong codes one challenge takes before it is void (ask for a new one)."""
     step_up_token_ttl_seconds: int = 300
     """A step-up token's lifetime: long enough to review and sign, no longer."""
-    step_up_challenges_per_window: int = 5
-    """Challenges one user may open per window (each email one mails a code)..."""
+    step_up_challenges_per_window: int = 20
+    """Mailed codes one user may ask for per window (a company owner signing a
+    batch of contracts needs one each; a mail bomb needs more)..."""
     step_up_challenge_window_seconds: int = 600

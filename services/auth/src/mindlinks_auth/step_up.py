@@ -113,8 +113,8 @@ class Challenges:
         return f"{self.prefix}c:{digest(challenge_id)}"
 
     async def allow(self, user_id: str) -> None:
-        """Count a new challenge of ``user_id``; refuse past the window's
-        allowance (each mailed code is a mail: no bombing one's own inbox)."""
+        """Count a mailed code for ``user_id``; refuse past the window's
+        allowance (no bombing an inbox with codes)."""
         key = f"{self.prefix}n:{user_id}"
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(key, 0, ex=self.window, nx=True)  # the window starts with the first

@@ -90,18 +90,18 @@ ACCOUNT_EXISTS = TemplateSpec(
 STEP_UP_CODE = TemplateSpec(
     name="auth.step-up-code",
     description="Sent by auth when a user asks for a one-time code to confirm an action.",
-    variables=("name", "code", "action", "minutes"),
+    variables=("name", "code", "action", "reference", "minutes"),
     subject="Your Mind-Links confirmation code: {{ code }}",
     text=(
         "Hello {{ name }},\n\n"
-        "Your code to {{ action }} is: {{ code }}\n\n"
+        "Your code to {{ action }} ({{ reference }}) is: {{ code }}\n\n"
         "It works once, for {{ minutes }} minutes.\n\n"
         "If you did not ask for it, do not share it with anyone, and change your "
         "password: someone may be signed in as you.\n"
     ),
     html=_layout(
         "<p>Hello {{ name }},</p>\n"
-        "<p>Your code to {{ action }} is: <strong>{{ code }}</strong></p>\n"
+        "<p>Your code to {{ action }} ({{ reference }}) is: <strong>{{ code }}</strong></p>\n"
         "<p>It works once, for {{ minutes }} minutes.</p>\n"
         "<p>If you did not ask for it, do not share it with anyone, and change your "
         "password: someone may be signed in as you.</p>"

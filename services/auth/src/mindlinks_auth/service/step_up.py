@@ -78,15 +78,18 @@ class StepUps:
                 "Your account has no authenticator app: ask for the code by email "
                 '(method "email"), or turn two-factor authentication on first.'
             )
-        await self.challenges.allow(user.id)
+        if method == "email":
+            await self.challenges.allow(user.id)  # each one is a mail
         challenge, code = await self.challenges.open(
             user.id, principal.session_id, method, purpose, int(time.time())
         )
         if code is not None:
+            kind, _, subject = purpose.partition(":")
             sent = await self.notifications.step_up_code(
                 user,
                 code,
-                action=PURPOSES[purpose.partition(":")[0]],
+                action=PURPOSES[kind],
+                reference=subject,
                 minutes=self.settings.step_up_code_ttl_seconds // 60,
                 key=f"auth.step-up-code:{digest(challenge.id)[:32]}",
             )
