@@ -9,14 +9,16 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from pypdf import PdfReader
 
 from mindlinks_dev import totp
 from mindlinks_dev.parties import REAL_PEERS
 from mindlinks_dev.problem import problem
 from mindlinks_fleet.events import SessionEnded
-from mindlinks_fleet.step_up import CONTRACT_SIGN, purpose
+from mindlinks_fleet.step_up import CONTRACT_SIGN, STEP_UP_AUDIENCE, purpose
 
 if TYPE_CHECKING:
     from conftest import ClientAccount, ContractorAccount, Parties
@@ -82,6 +84,33 @@ async def test_an_access_token_is_no_step_up_token(world: Parties) -> None:
     service = world.fleet.service_bearer("contract")["authorization"].removeprefix("Bearer ")
     refused(await world.sign(client, cid, stepUpToken=service), cid)
     refused(await world.sign(client, cid, stepUpToken="not-a-jwt"), cid)
+    await still_sent(world, cid)
+
+
+async def test_a_forged_step_up_token_is_refused(world: Parties) -> None:
+    """Claims a step-up token would carry, signed with a key that is not auth's
+    (under the ``kid`` of auth's signing key): the JWKS check refuses it."""
+    client, _, contract = await world.sent()
+    cid = contract["id"]
+    now = int(time.time())
+    keys = world.fleet.deps("auth").keys
+    forged = jwt.encode(
+        {
+            "iss": keys.issuer,
+            "aud": STEP_UP_AUDIENCE,
+            "sub": client.user_id,
+            "typ": "step-up",
+            "purpose": purpose(CONTRACT_SIGN, cid),
+            "method": "totp",
+            "auth_time": now,
+            "iat": now,
+            "exp": now + 300,
+        },
+        rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        algorithm="RS256",
+        headers={"kid": keys.active.kid},
+    )
+    refused(await world.sign(client, cid, stepUpToken=forged), cid)
     await still_sent(world, cid)
 
 
