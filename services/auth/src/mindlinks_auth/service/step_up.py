@@ -102,9 +102,11 @@ class StepUps:
         self, principal: Principal, challenge_id: str, code: str, ip: str
     ) -> StepUpGranted:
         user = await self._user(principal)
-        # Counted as a failed sign-in until the code proves right.
-        attempt = await self.throttle.begin(user.email, ip)
+        # An unknown id is no guess worth counting (256 random bits); an
+        # answer to a real challenge counts as a failed sign-in until the code
+        # proves right.
         challenge = await self.challenges.get(challenge_id, user.id)
+        attempt = await self.throttle.begin(user.email, ip)
         totp_ok = False
         if challenge.method == "totp":
             if not user.mfa_enabled or user.mfa_secret is None:
