@@ -91,7 +91,7 @@ STEP_UP_CODE = TemplateSpec(
     name="auth.step-up-code",
     description="Sent by auth when a user asks for a one-time code to confirm an action.",
     variables=("name", "code", "action", "reference", "minutes"),
-    subject="Your Mind-Links confirmation code: {{ code }}",
+    subject="Your Mind-Links confirmation code",  # not the code: lock screens show subjects
     text=(
         "Hello {{ name }},\n\n"
         "Your code to {{ action }} ({{ reference }}) is: {{ code }}\n\n"
