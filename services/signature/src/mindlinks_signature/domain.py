@@ -43,7 +43,7 @@ class DocumentChanged(Conflict):
     title = "The document no longer matches the one recorded for this contract"
 
 
-class StepUpRequired(Forbidden):
+class SigningStepUpRequired(Forbidden):
     """403, not RFC 9470's 401: the access token is good (a 401 sends
     clients to refresh or sign in again, losing the signer's place); what is
     missing is a second proof for this one action. The challenge header is
@@ -135,16 +135,16 @@ class StepUp:
 def step_up_of(claims: dict[str, Any], user_id: str, contract_id: str) -> StepUp:
     """The evidence of a verified step-up token (signature, issuer, audience
     and expiry already checked), if it is the caller's, for signing this
-    contract; ``StepUpRequired`` otherwise."""
+    contract; ``SigningStepUpRequired`` otherwise."""
     if claims.get("typ") != STEP_UP_TYPE:
-        raise StepUpRequired(contract_id, "not a step-up token")
+        raise SigningStepUpRequired(contract_id, "not a step-up token")
     if claims.get("sub") != user_id:
-        raise StepUpRequired(contract_id, "the token is another user's")
+        raise SigningStepUpRequired(contract_id, "the token is another user's")
     if claims.get("purpose") != purpose(CONTRACT_SIGN, contract_id):
-        raise StepUpRequired(contract_id, "the token is for another action")
+        raise SigningStepUpRequired(contract_id, "the token is for another action")
     method, verified_at = claims.get("method"), claims.get("auth_time")
     if method not in ("email", "totp") or not isinstance(verified_at, int):
-        raise StepUpRequired(contract_id, "not a step-up token")
+        raise SigningStepUpRequired(contract_id, "not a step-up token")
     return StepUp(method=method, verified_at=iso(datetime.fromtimestamp(verified_at, UTC)))
 
 

@@ -41,8 +41,8 @@ from mindlinks_signature.domain import (
     Role,
     Signature,
     Signed,
+    SigningStepUpRequired,
     StepUp,
-    StepUpRequired,
     check_declinable,
     check_signable,
     decline_id,
@@ -102,12 +102,12 @@ class Signatures:
         contract: a step-up token from auth (its keys, its issuer, the
         step-up audience, unexpired, its session not ended)."""
         if token is None:
-            raise StepUpRequired(contract_id, "no stepUpToken was sent")
+            raise SigningStepUpRequired(contract_id, "no stepUpToken was sent")
         try:
             claims = await self.verifier.claims(token, STEP_UP_AUDIENCE)
         except Unauthorized as exc:
             reason = exc.extensions.get("reason")
-            raise StepUpRequired(
+            raise SigningStepUpRequired(
                 contract_id, f"the token is {reason}" if reason else "the token is not valid"
             ) from None
         return step_up_of(claims, caller.user_id, contract_id)
