@@ -71,10 +71,15 @@ class Acme:
 
 
 def sign(edge: httpx.Client, person: Person, contract_id: str) -> httpx.Response:
+    """``person`` signs after confirming a mailed code (whatever their company role)."""
     return edge.post(
         f"/v1/signatures/contracts/{contract_id}/sign",
         headers=person.auth | {"Idempotency-Key": uuid.uuid4().hex},
-        json={"consent": True, "signatureName": person.name},
+        json={
+            "consent": True,
+            "signatureName": person.name,
+            "stepUpToken": Story(edge, lambda _: None).step_up(person, contract_id),
+        },
     )
 
 

@@ -147,7 +147,11 @@ def test_a_verified_legal_name_is_the_one_contracts_and_the_ledger_carry(
             edge.post(
                 f"/v1/signatures/contracts/{cid}/sign",
                 headers=signer.auth,
-                json={"consent": True, "signatureName": typed},
+                json={
+                    "consent": True,
+                    "signatureName": typed,
+                    "stepUpToken": story.step_up(signer, cid),
+                },
             ),
             201,
         )

@@ -127,7 +127,7 @@ LAYOUTS: dict[str, tuple[Record[Any], str]] = {
         signature.SIGNATURES,
         "id contractId role signerUserId signatureName signedAt ipAddress userAgent pdfSha256"
         " state ledgerSeq ledgerEntryHash ledgerRecordedAt finalPdfSha256 partyName"
-        " companyId companyRole",
+        " companyId companyRole stepUp stepUp.method stepUp.verifiedAt",
     ),
     "signature declines": (
         signature.DECLINES,

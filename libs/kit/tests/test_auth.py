@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from mindlinks_kit.auth import JwksKeys, StepUpRequired, TokenVerifier, bearer
+from mindlinks_kit.auth import STEP_UP_AUDIENCE, JwksKeys, StepUpRequired, TokenVerifier, bearer
 from mindlinks_kit.errors import Unauthorized
 
 ISSUER, AUDIENCE = "https://issuer.test", "api"
@@ -150,6 +150,21 @@ async def test_service_tokens_need_the_internal_audience(verifier: TokenVerifier
     assert await verifier.service(token) == "contract"
     with pytest.raises(Unauthorized):
         await verifier.service(make())  # a user's access token is not a service token
+
+
+async def test_step_up_tokens_and_access_tokens_never_pass_for_each_other(
+    verifier: TokenVerifier,
+) -> None:
+    step_up = make({"aud": STEP_UP_AUDIENCE, "typ": "step-up", "purpose": "contract-sign:c1"})
+    claims = await verifier.claims(step_up, STEP_UP_AUDIENCE)
+    assert claims["purpose"] == "contract-sign:c1"
+    with pytest.raises(Unauthorized):
+        await verifier.user(step_up)  # not an access token...
+    with pytest.raises(Unauthorized):
+        await verifier.claims(make(), STEP_UP_AUDIENCE)  # ...nor the reverse
+    # Even an access-audience token that calls itself step-up opens no route.
+    with pytest.raises(Unauthorized):
+        await verifier.user(make({"typ": "step-up", "role": None}))
 
 
 async def test_jwks_cache_refetches_an_unknown_kid_at_most_once_per_interval() -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mindlinks_dev.parties import ClientAccount, ContractorAccount
+from mindlinks_fleet.step_up import CONTRACT_SIGN, purpose
 
 if TYPE_CHECKING:
     from conftest import Desk
@@ -28,7 +29,13 @@ async def active(desk: Desk) -> tuple[ClientAccount, ContractorAccount, dict[str
     for account, name in ((client, "Ada Owner"), (contractor, contractor.name)):
         signed = await fleet.client("signature").post(
             f"/v1/signatures/contracts/{contract['id']}/sign",
-            json={"consent": True, "signatureName": name},
+            json={
+                "consent": True,
+                "signatureName": name,
+                "stepUpToken": fleet.step_up_token(
+                    account.user_id, purpose(CONTRACT_SIGN, contract["id"])
+                ),
+            },
             headers=account.headers,
         )
         assert signed.status_code in (200, 201), signed.text

@@ -44,6 +44,7 @@ class FakeNotification:
             "auth.verify-email",
             "auth.reset-password",
             "auth.account-exists",
+            "auth.step-up-code",
         }
         assert set(body["recipient"]) == {"userId", "email", "name"}
         assert body["essential"] is True

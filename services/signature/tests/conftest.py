@@ -27,6 +27,7 @@ from mindlinks_dev.parties import (
 )
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_dev.stand_ins import Directory
+from mindlinks_fleet.step_up import CONTRACT_SIGN, purpose
 
 __all__ = ["ClientAccount", "ContractorAccount", "Parties"]
 
@@ -43,10 +44,24 @@ class Parties(parties.Parties):
         headers: dict[str, str] | None = None,
         **body: Any,
     ) -> httpx.Response:
+        """Sign as ``account``, with a fresh step-up token of theirs for this
+        contract unless ``body`` gives ``stepUpToken`` (``None``: none sent)."""
+        if "stepUpToken" not in body:
+            body["stepUpToken"] = self.step_up(account, contract_id)
+        elif body["stepUpToken"] is None:
+            del body["stepUpToken"]
         return await self.fleet.client("signature").post(
             f"/v1/signatures/contracts/{contract_id}/sign",
             json={"consent": True, "signatureName": _name(account), **body},
             headers={**account.headers, **(headers or {})},
+        )
+
+    def step_up(
+        self, account: ClientAccount | ContractorAccount, contract_id: str, **options: Any
+    ) -> str:
+        """A step-up token auth would grant ``account`` for signing ``contract_id``."""
+        return self.fleet.step_up_token(
+            account.user_id, purpose(CONTRACT_SIGN, contract_id), **options
         )
 
     async def ledger_entries(self, contract_id: str) -> list[dict[str, Any]]:

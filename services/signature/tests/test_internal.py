@@ -27,6 +27,7 @@ FIELDS = {
     "finalPdfSha256",
     "signerCompanyId",
     "signerCompanyRole",
+    "stepUp",
     "state",
 }
 

@@ -25,6 +25,9 @@ from mindlinks_kit.errors import Forbidden, Unauthorized
 from mindlinks_kit.http import USER_TOKEN_HEADER
 
 INTERNAL_AUDIENCE = "internal"
+STEP_UP_AUDIENCE = "step-up"
+"""The audience of a step-up token (a fresh proof for one action, never an
+access token): ``TokenVerifier.claims(token, STEP_UP_AUDIENCE)`` checks one."""
 ALGORITHM = "RS256"
 LEEWAY_SECONDS = 10
 """Clock skew allowed between the issuer and a verifier."""

@@ -21,6 +21,10 @@ from mindlinks_auth.schemas import (
     RegisterRequest,
     RegistrationAccepted,
     ResetPasswordRequest,
+    StepUpChallenge,
+    StepUpChallengeRequest,
+    StepUpGrant,
+    StepUpRequest,
     TokenPair,
     TokenRequest,
     VerifiedEmail,
@@ -39,7 +43,8 @@ from mindlinks_fleet.internal.auth import (
     SuspendRequest,
     UserRecord,
 )
-from mindlinks_kit.auth import AnyFactorUser, ClientIp
+from mindlinks_kit.auth import AnyFactorUser, ClientIp, CurrentUser
+from mindlinks_kit.clock import iso
 from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 
@@ -174,6 +179,43 @@ async def mfa_disable(
     """Turn MFA off with a current code."""
     await deps.accounts.mfa_disable(principal.user_id, body.code, ip)
     return Response(status_code=204)
+
+
+# step-up --------------------------------------------------------------------
+
+
+def _iso(seconds: float) -> str:
+    return iso(datetime.fromtimestamp(seconds, UTC))
+
+
+@public.post("/step-up/challenges", status_code=201)
+async def step_up_challenge(
+    body: StepUpChallengeRequest, principal: CurrentUser, deps: Deps, response: Response
+) -> StepUpChallenge:
+    """Ask for a one-time code before a sensitive action (``purpose``): mailed
+    now (``email``) or from the authenticator app (``totp``, with two-factor
+    authentication on). Confirm it with ``POST /v1/auth/step-up``."""
+    challenge = await deps.step_ups.challenge(principal, body.method, body.purpose)
+    response.headers.update(NO_STORE)
+    return StepUpChallenge(
+        challenge_id=challenge.id, method=challenge.method, expires_at=_iso(challenge.expires_at)
+    )
+
+
+@public.post("/step-up")
+async def step_up(
+    body: StepUpRequest, principal: CurrentUser, ip: ClientIp, deps: Deps, response: Response
+) -> StepUpGrant:
+    """Confirm a challenge's code: a step-up token (5 minutes) for its purpose
+    only. A code works once; wrong ones are throttled like sign-ins."""
+    granted = await deps.step_ups.confirm(principal, body.challenge_id, body.code, ip)
+    response.headers.update(NO_STORE)
+    return StepUpGrant(
+        step_up_token=granted.token,
+        method=granted.method,
+        verified_at=_iso(granted.verified_at),
+        expires_at=_iso(granted.expires_at),
+    )
 
 
 # internal -------------------------------------------------------------------

@@ -16,7 +16,9 @@ from mindlinks_kit.errors import PeerRefused, PeerUnavailable
 from mindlinks_kit.http import Peers
 
 log = structlog.get_logger("mindlinks.auth.notification")
-Template = Literal["auth.verify-email", "auth.reset-password", "auth.account-exists"]
+Template = Literal[
+    "auth.verify-email", "auth.reset-password", "auth.account-exists", "auth.step-up-code"
+]
 
 
 class Notifications:
@@ -60,5 +62,15 @@ class Notifications:
             "auth.account-exists",
             user,
             {"signInUrl": sign_in_url, "resetUrl": reset_url},
+            idempotency_key=key,
+        )
+
+    async def step_up_code(
+        self, user: User, code: str, *, action: str, reference: str, minutes: int, key: str
+    ) -> bool:
+        return await self.send(
+            "auth.step-up-code",
+            user,
+            {"code": code, "action": action, "reference": reference, "minutes": minutes},
             idempotency_key=key,
         )

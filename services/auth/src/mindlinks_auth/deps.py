@@ -13,8 +13,10 @@ from mindlinks_auth.mfa import SecretBox
 from mindlinks_auth.passwords import Passwords
 from mindlinks_auth.service.accounts import Accounts
 from mindlinks_auth.service.sessions import Sessions
+from mindlinks_auth.service.step_up import StepUps
 from mindlinks_auth.service_tokens import ServiceCredentials
 from mindlinks_auth.settings import Settings
+from mindlinks_auth.step_up import Challenges
 from mindlinks_auth.store import Store
 from mindlinks_auth.throttle import LoginThrottle
 from mindlinks_auth.tokens import Flags, OneTimeTokens, RefreshTokens
@@ -32,6 +34,7 @@ class AuthDeps:
     store: Store
     sessions: Sessions
     accounts: Accounts
+    step_ups: StepUps
 
 
 async def setup(runtime: Runtime) -> AuthDeps:
@@ -94,6 +97,23 @@ async def setup(runtime: Runtime) -> AuthDeps:
         flags=flags,
         box=box,
     )
+    step_ups = StepUps(
+        settings=settings,
+        store=store,
+        keys=keys,
+        challenges=Challenges(
+            redis,
+            prefix,
+            ttl_seconds=settings.step_up_code_ttl_seconds,
+            max_attempts=settings.step_up_max_attempts,
+            per_window=settings.step_up_challenges_per_window,
+            window_seconds=settings.step_up_challenge_window_seconds,
+        ),
+        throttle=throttle,
+        notifications=accounts.notifications,
+        flags=flags,
+        box=box,
+    )
     return AuthDeps(
         runtime=runtime,
         settings=settings,
@@ -102,6 +122,7 @@ async def setup(runtime: Runtime) -> AuthDeps:
         store=store,
         sessions=sessions,
         accounts=accounts,
+        step_ups=step_ups,
     )
 
 

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from mindlinks_fleet.step_up import STEP_UP_AUDIENCE, STEP_UP_TYPE
 from mindlinks_kit.auth import ALGORITHM, INTERNAL_AUDIENCE
 from mindlinks_kit.aws import Aws
 
@@ -253,3 +254,28 @@ class KeySet:
 
     def service_token(self, service: str, ttl_seconds: int) -> tuple[str, float]:
         return self.sign({"sub": service, "aud": INTERNAL_AUDIENCE, "typ": "service"}, ttl_seconds)
+
+    def step_up_token(
+        self,
+        user_id: str,
+        session_id: str | None,
+        purpose: str,
+        method: str,
+        verified_at: int,
+        ttl_seconds: int,
+    ) -> tuple[str, float]:
+        """A proof that ``user_id`` confirmed a one-time code (``method``) at
+        ``verified_at`` for ``purpose`` only. Its audience is never an access
+        token's, so no route takes it as one (nor an access token for it)."""
+        claims = {
+            "sub": user_id,
+            "aud": STEP_UP_AUDIENCE,
+            "typ": STEP_UP_TYPE,
+            "purpose": purpose,
+            "method": method,
+            "amr": ["otp"],
+            "auth_time": verified_at,
+        }
+        if session_id is not None:
+            claims["sid"] = session_id  # ending the session ends the proof too
+        return self.sign(claims, ttl_seconds)

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 from mindlinks_auth.domain import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, User, normalize_email
 from mindlinks_fleet.events import Role
 from mindlinks_fleet.internal.auth import AccountRecord, UserRecord
+from mindlinks_fleet.step_up import PURPOSE_PATTERN, Method
 from mindlinks_kit.schemas import EMAIL_SCHEMA, ONE_LINE, ApiModel
 
 Email = Annotated[
@@ -97,6 +98,45 @@ class MfaSetup(ApiModel):
 
 class MfaCodeRequest(ApiModel):
     code: Code
+
+
+# step-up -------------------------------------------------------------------
+
+Purpose = Annotated[
+    str,
+    StringConstraints(pattern=PURPOSE_PATTERN),
+    Field(examples=["contract-sign:3f2a9c0e5b7d4e1f8a6c2b9d0e4f7a1c"]),
+]
+ChallengeId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{32,64}$")]
+
+
+class StepUpChallengeRequest(ApiModel):
+    method: Method
+    """``email``: a code is mailed now; ``totp``: the authenticator app's code
+    (only with two-factor authentication on)."""
+    purpose: Purpose
+    """The one action the step-up token will allow: ``contract-sign:<contractId>``."""
+
+
+class StepUpChallenge(ApiModel):
+    challenge_id: str
+    method: Method
+    expires_at: str
+    """Until when the code can be confirmed."""
+
+
+class StepUpRequest(ApiModel):
+    challenge_id: ChallengeId
+    code: Code
+
+
+class StepUpGrant(ApiModel):
+    step_up_token: str
+    """Send it with the action (e.g. ``stepUpToken`` in the sign body); it is
+    no access token and works for its purpose only."""
+    method: Method
+    verified_at: str
+    expires_at: str
 
 
 # internal: the wire models are declared in mindlinks_fleet.internal.auth ----

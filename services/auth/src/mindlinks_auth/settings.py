@@ -48,3 +48,15 @@ class Settings(ServiceSettings):
     than ``signing_keys_reload_seconds`` plus the verifiers' JWKS refresh, so no
     service meets a token whose key it cannot know yet."""
     mfa_issuer: str = "Mind-Links"
+
+    # Step-up before a sensitive action (``step_up``; the numbers and why: the README).
+    step_up_code_ttl_seconds: int = 600
+    """How long a step-up challenge (and the code mailed for it) can be answered."""
+    step_up_max_attempts: int = 5
+    """Wrong codes one challenge takes before it is void (ask for a new one)."""
+    step_up_token_ttl_seconds: int = 300
+    """A step-up token's lifetime: long enough to review and sign, no longer."""
+    step_up_challenges_per_window: int = 20
+    """Mailed codes one user may ask for per window (a company owner signing a
+    batch of contracts needs one each; a mail bomb needs more)..."""
+    step_up_challenge_window_seconds: int = 600

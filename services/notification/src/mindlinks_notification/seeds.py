@@ -86,6 +86,28 @@ ACCOUNT_EXISTS = TemplateSpec(
     ),
 )
 
+# Issue 16, signer step-up: the one-time code auth mails before a signature.
+STEP_UP_CODE = TemplateSpec(
+    name="auth.step-up-code",
+    description="Sent by auth when a user asks for a one-time code to confirm an action.",
+    variables=("name", "code", "action", "reference", "minutes"),
+    subject="Your Mind-Links confirmation code",  # not the code: lock screens show subjects
+    text=(
+        "Hello {{ name }},\n\n"
+        "Your code to {{ action }} ({{ reference }}) is: {{ code }}\n\n"
+        "It works once, for {{ minutes }} minutes.\n\n"
+        "If you did not ask for it, do not share it with anyone, and change your "
+        "password: someone may be signed in as you.\n"
+    ),
+    html=_layout(
+        "<p>Hello {{ name }},</p>\n"
+        "<p>Your code to {{ action }} ({{ reference }}) is: <strong>{{ code }}</strong></p>\n"
+        "<p>It works once, for {{ minutes }} minutes.</p>\n"
+        "<p>If you did not ask for it, do not share it with anyone, and change your "
+        "password: someone may be signed in as you.</p>"
+    ),
+)
+
 WELCOME = TemplateSpec(
     name="user.welcome",
     description="Sent on user.created: a welcome in the app and by email.",
@@ -451,6 +473,7 @@ SEEDS: tuple[TemplateSpec, ...] = (
     VERIFY_EMAIL,
     RESET_PASSWORD,
     ACCOUNT_EXISTS,
+    STEP_UP_CODE,
     WELCOME,
     CLIENT_INVITATION,
     INVITATION_SENT,

@@ -58,14 +58,19 @@ async def sign(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Sign the contract's document as it is now: the client first (an owner
-    or admin of the client company signs for it), then the contractor.
+    or admin of the client company signs for it), then the contractor. Needs
+    a ``stepUpToken`` (``POST /v1/auth/step-up`` for
+    ``contract-sign:<contractId>``), else ``403 step-up-required``.
     Records a ledger entry; the contractor's signature completes the contract
     with a certificate of completion. Repeat safely with an
     ``Idempotency-Key`` (or simply again: an interrupted signing is finished)."""
     caller = _caller(user, request, ip)
+    # Before anything else, a retry too: whoever sends this request now must
+    # have just confirmed a code (an idempotent replay is still a signing act).
+    step_up = await deps.signatures.step_up(body.step_up_token, caller, contract_id)
 
     async def action(uow: UnitOfWork) -> tuple[int, Any]:
-        signed = await deps.signatures.sign(contract_id, caller, body.signature_name, uow)
+        signed = await deps.signatures.sign(contract_id, caller, body.signature_name, step_up, uow)
         out = SignedOut(
             **signature_out(signed.signature).model_dump(), contract_status=signed.contract_status
         )

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from reportlab.platypus.flowables import Flowable
 
 TITLE = "Certificate of completion"
+STEP_UP_METHODS = {"email": "by email", "totp": "from an authenticator app"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,18 @@ class Signer:
     """The legal name of the party signed for (``""``: not recorded)."""
     company_role: str | None = None
     """A client signer's role in the company signed for."""
+    step_up_method: str | None = None
+    """How the signer confirmed a one-time code before signing (``email``,
+    ``totp``; ``None``: signed before step-up), and when."""
+    step_up_verified_at: str | None = None
+
+    @property
+    def identity_check(self) -> str | None:
+        """The step-up row: ``one-time code by email, confirmed at <time>``."""
+        if self.step_up_method is None:
+            return None
+        how = STEP_UP_METHODS.get(self.step_up_method, self.step_up_method)
+        return f"one-time code {how}, confirmed at {self.step_up_verified_at}"
 
     @property
     def signed_for(self) -> str | None:
@@ -109,6 +122,8 @@ def certificate_page(certificate: Certificate) -> bytes:
             ["Ledger entry", f"#{signer.ledger_seq}"],
             ["Entry hash", Paragraph(_text(signer.ledger_entry_hash), mono)],
         ]
+        if signer.identity_check is not None:
+            rows.insert(4, ["Identity check", Paragraph(_text(signer.identity_check), body)])
         table = Table(rows, colWidths=[35 * mm, 135 * mm])
         table.setStyle(
             TableStyle(

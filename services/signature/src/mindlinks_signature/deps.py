@@ -28,6 +28,7 @@ async def setup(runtime: Runtime) -> SignatureDeps:
         contracts=ContractService(runtime.peers, settings.document_timeout_seconds),
         ledger=Ledger(runtime.peers),
         publish=runtime.publish,
+        verifier=runtime.verifier,
     )
     return SignatureDeps(runtime=runtime, signatures=signatures)
 

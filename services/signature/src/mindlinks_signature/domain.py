@@ -7,10 +7,13 @@ No FastAPI here; routes commit the unit of work, never this.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from mindlinks_fleet.internal.signature import State
-from mindlinks_kit.errors import Conflict, NotFound
+from mindlinks_fleet.step_up import CONTRACT_SIGN, STEP_UP_TYPE, Method, purpose
+from mindlinks_kit.clock import iso
+from mindlinks_kit.errors import Conflict, Forbidden, NotFound
 
 
 class ContractNotFound(NotFound):
@@ -38,6 +41,36 @@ class AlreadySigned(Conflict):
 class DocumentChanged(Conflict):
     code = "document-changed"
     title = "The document no longer matches the one recorded for this contract"
+
+
+class SigningStepUpRequired(Forbidden):
+    """403, not RFC 9470's 401: the access token is good (a 401 sends
+    clients to refresh or sign in again, losing the signer's place); what is
+    missing is a second proof for this one action. The challenge header is
+    RFC 9470's, for clients that speak it; the body says what to do."""
+
+    code = "step-up-required"
+    title = "Confirm a one-time code before signing"
+
+    def __init__(self, contract_id: str, reason: str) -> None:
+        wanted = purpose(CONTRACT_SIGN, contract_id)
+        super().__init__(
+            f"Signing needs a fresh one-time code ({reason}): ask for one with "
+            f'POST /v1/auth/step-up/challenges {{"method": "email" or "totp", '
+            f'"purpose": "{wanted}"}}, confirm it with POST /v1/auth/step-up, and '
+            "send the stepUpToken it returns with the signature.",
+            reason=reason,
+            stepUp={
+                "purpose": wanted,
+                "methods": ["email", "totp"],
+                "challenge": "/v1/auth/step-up/challenges",
+                "confirm": "/v1/auth/step-up",
+            },
+        )
+        self.headers["WWW-Authenticate"] = (
+            'Bearer error="insufficient_user_authentication", '
+            'error_description="A one-time code confirmed for this signature is required"'
+        )
 
 
 Role = Literal["client", "contractor"]
@@ -92,6 +125,30 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class StepUp:
+    """How and when the signer confirmed a one-time code for this signature."""
+
+    method: Method
+    verified_at: str
+
+
+def step_up_of(claims: dict[str, Any], user_id: str, contract_id: str) -> StepUp:
+    """The evidence of a verified step-up token (signature, issuer, audience
+    and expiry already checked), if it is the caller's, for signing this
+    contract; ``SigningStepUpRequired`` otherwise."""
+    if claims.get("typ") != STEP_UP_TYPE:
+        raise SigningStepUpRequired(contract_id, "not a step-up token")
+    if claims.get("sub") != user_id:
+        raise SigningStepUpRequired(contract_id, "the token is another user's")
+    if claims.get("purpose") != purpose(CONTRACT_SIGN, contract_id):
+        raise SigningStepUpRequired(contract_id, "the token is for another action")
+    method, verified_at = claims.get("method"), claims.get("auth_time")
+    if method not in ("email", "totp") or not isinstance(verified_at, int):
+        raise SigningStepUpRequired(contract_id, "not a step-up token")
+    return StepUp(method=method, verified_at=iso(datetime.fromtimestamp(verified_at, UTC)))
+
+
+@dataclass(frozen=True)
 class Signature:
     id: str
     contract_id: str
@@ -112,13 +169,15 @@ class Signature:
     """The client's signature: the company its signer signed for, and their
     role there (``None``: the contractor's, or claimed before company roles)."""
     company_role: str | None = None
+    step_up: StepUp | None = None
+    """The one-time code confirmed before signing (``None``: claimed before step-up)."""
 
     def ledger_data(self) -> dict[str, Any]:
         """What the ledger entry records: everything that makes this signature
         verifiable later (the exact document signed, who — by account, by the
         legal name the contract gives the party and by the typed name —, when,
         from where)."""
-        data = {
+        data: dict[str, Any] = {
             "signatureId": self.id,
             "contractId": self.contract_id,
             "signerUserId": self.signer_user_id,
@@ -136,6 +195,12 @@ class Signature:
             # Likewise absent on a claim from before company roles.
             data["companyId"] = self.company_id
             data["companyRole"] = self.company_role
+        if self.step_up is not None:
+            # Likewise absent on a claim from before step-up.
+            data["stepUp"] = {
+                "method": self.step_up.method,
+                "verifiedAt": self.step_up.verified_at,
+            }
         return data
 
     def recorded(self, receipt: Receipt, final_pdf_sha256: str | None = None) -> Signature:

@@ -6,7 +6,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, StringConstraints
 
-from mindlinks_fleet.internal.signature import LedgerReceipt, SignatureOut, SignatureRecord
+from mindlinks_fleet.internal.signature import (
+    LedgerReceipt,
+    SignatureOut,
+    SignatureRecord,
+    StepUpEvidence,
+)
 from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel
 from mindlinks_signature.domain import Decline, Signature
 
@@ -27,13 +32,22 @@ Reason = Annotated[
 ]
 
 
+StepUpToken = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+
+
 class SignIn(ApiModel):
     consent: Consent
     """The signer agrees to sign electronically; must be literally ``true``."""
     signature_name: SignatureName
+    step_up_token: StepUpToken | None = None
+    """From ``POST /v1/auth/step-up`` for ``contract-sign:<contractId>``: required
+    (without it, ``403 step-up-required`` says how to get one); optional in
+    the schema only so that its absence gets that guidance, not a 422."""
 
     def wire(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
+        """What an ``Idempotency-Key`` binds: the signature, not the step-up
+        token (a retry after the token expired carries a new one)."""
+        return self.model_dump(mode="json", by_alias=True, exclude={"step_up_token"})
 
 
 class DeclineIn(ApiModel):
@@ -58,6 +72,9 @@ def signature_out(signature: Signature) -> SignatureOut:
         final_pdf_sha256=signature.final_pdf_sha256,
         signer_company_id=signature.company_id,
         signer_company_role=signature.company_role,
+        step_up=StepUpEvidence.model_validate(signature.step_up, from_attributes=True)
+        if signature.step_up
+        else None,
     )
 
 

@@ -23,9 +23,11 @@ import asyncio
 import hashlib
 
 from mindlinks_fleet.events import SignatureCompleted, SignatureDeclined, SignatureRecorded
+from mindlinks_fleet.step_up import STEP_UP_AUDIENCE
+from mindlinks_kit.auth import TokenVerifier
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import Item, UnitOfWork
-from mindlinks_kit.errors import Problem
+from mindlinks_kit.errors import Problem, Unauthorized
 from mindlinks_kit.runtime import Publish
 from mindlinks_signature.certificate import Certificate, Signer, append_certificate
 from mindlinks_signature.clients import ContractService, Ledger
@@ -39,11 +41,14 @@ from mindlinks_signature.domain import (
     Role,
     Signature,
     Signed,
+    SigningStepUpRequired,
+    StepUp,
     check_declinable,
     check_signable,
     decline_id,
     party_role,
     signature_id,
+    step_up_of,
 )
 from mindlinks_signature.store import SignatureStore
 
@@ -65,6 +70,8 @@ def _signer(signature: Signature) -> Signer:
         ledger_entry_hash=signature.receipt.entry_hash,
         party_name=signature.party_name,
         company_role=signature.company_role,
+        step_up_method=signature.step_up.method if signature.step_up else None,
+        step_up_verified_at=signature.step_up.verified_at if signature.step_up else None,
     )
 
 
@@ -76,7 +83,9 @@ class Signatures:
         contracts: ContractService,
         ledger: Ledger,
         publish: Publish,
+        verifier: TokenVerifier,
     ) -> None:
+        self.verifier = verifier
         self.store = store
         self.contracts = contracts
         self.ledger = ledger
@@ -88,8 +97,28 @@ class Signatures:
             raise ContractNotFound()
         return contract
 
+    async def step_up(self, token: str | None, caller: Caller, contract_id: str) -> StepUp:
+        """The caller's proof of a fresh one-time code for signing this
+        contract: a step-up token from auth (its keys, its issuer, the
+        step-up audience, unexpired, its session not ended)."""
+        if token is None:
+            raise SigningStepUpRequired(contract_id, "no stepUpToken was sent")
+        try:
+            claims = await self.verifier.claims(token, STEP_UP_AUDIENCE)
+        except Unauthorized as exc:
+            reason = exc.extensions.get("reason")
+            raise SigningStepUpRequired(
+                contract_id, f"the token is {reason}" if reason else "the token is not valid"
+            ) from None
+        return step_up_of(claims, caller.user_id, contract_id)
+
     async def sign(
-        self, contract_id: str, caller: Caller, signature_name: str, uow: UnitOfWork
+        self,
+        contract_id: str,
+        caller: Caller,
+        signature_name: str,
+        step_up: StepUp,
+        uow: UnitOfWork,
     ) -> Signed:
         contract = await self._contract(contract_id)
         role = party_role(contract, caller)
@@ -124,6 +153,7 @@ class Signatures:
                     pdf_sha256=sha256,
                     company_id=caller.company_id if role == "client" else None,
                     company_role=caller.company_role if role == "client" else None,
+                    step_up=step_up,
                 )
             )
             check_signable(contract.status, role, mine)  # a twin may have finished first

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -67,6 +68,23 @@ class Running:
 
     def bearer(self, user_id: str, role: str = "client") -> dict[str, str]:
         return {"authorization": f"Bearer {self.access_token(user_id, role)}"}
+
+    def step_up_token(
+        self,
+        user_id: str,
+        purpose: str,
+        method: str = "email",
+        *,
+        ttl_seconds: int = 300,
+        session_id: str = "s-1",
+    ) -> str:
+        """A real step-up token (issue 16) signed by the running auth service's
+        active key, as ``POST /v1/auth/step-up`` answers after a confirmed code;
+        a negative ``ttl_seconds`` gives one already expired."""
+        token, _ = self.deps("auth").keys.step_up_token(
+            user_id, session_id, purpose, method, int(time.time()), ttl_seconds
+        )
+        return str(token)
 
     def service_bearer(self, service: str) -> dict[str, str]:
         """Headers carrying a real service token of ``service`` (for /internal routes)."""

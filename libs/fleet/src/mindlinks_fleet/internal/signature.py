@@ -16,6 +16,13 @@ class LedgerReceipt(ApiModel):
     recorded_at: str
 
 
+class StepUpEvidence(ApiModel):
+    """How the signer confirmed who they are right before signing (issue 16)."""
+
+    method: Literal["email", "totp"]
+    verified_at: str
+
+
 class SignatureOut(ApiModel):
     id: str
     contract_id: str
@@ -33,6 +40,8 @@ class SignatureOut(ApiModel):
     contractor's, and for client signatures from before company roles)."""
     signer_company_role: str | None = None
     """The signer's role in that company when they signed (owner or admin)."""
+    step_up: StepUpEvidence | None = None
+    """The one-time code the signer confirmed (``None``: signed before step-up)."""
 
 
 class SignatureRecord(SignatureOut):

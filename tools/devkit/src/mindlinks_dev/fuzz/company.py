@@ -39,6 +39,7 @@ from mindlinks_dev.fuzz.matrix import (
     Verdict,
     parameters,
     sampled,
+    with_step_up,
 )
 from mindlinks_fleet import FLEET
 from mindlinks_fleet.teams import CompanyNotFound, CompanyRoleNotAllowed
@@ -114,6 +115,8 @@ def request(cast: Cast, cell: Cell) -> tuple[str, str, dict[str, str], dict[str,
     method = cell.route.method
     key = (method, cell.route.path)
     body = MEMBER_BODIES.get(key) or BODIES.get(key, REASON)
+    if expectation(cell) in ("not-found", "allowed"):
+        body = with_step_up(cast.edge, key, path, team.members[cell.role], body)
     headers = team.headers(cell.role, company_id) | {"idempotency-key": uuid.uuid4().hex}
     return method, path, headers, body if method in WRITES else None
 

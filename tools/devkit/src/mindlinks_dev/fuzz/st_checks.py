@@ -72,6 +72,12 @@ ALLOWED_REFUSALS: dict[tuple[str, str], list[Allowed]] = {
     ("POST", "/v1/auth/verify-email"): [
         Allowed("invalid-token", "the token is the one mailed; it cannot be generated"),
     ],
+    ("POST", "/v1/auth/step-up"): [
+        Allowed(
+            "step-up-code-invalid",
+            "the code is the one mailed or the authenticator app's; it cannot be generated",
+        ),
+    ],
     ("POST", "/v1/auth/refresh"): [
         Allowed("invalid-token", "a refresh token is one auth issued; it cannot be generated"),
     ],

@@ -3,7 +3,9 @@ at once, one request per operation.
 
 Reads dominate (profiles, contract lists and pages, payment schedules);
 logins with the right password; and contracts moving through their whole
-life — created (with an ``Idempotency-Key``), sent, signed by both parties,
+life — created (with an ``Idempotency-Key``), sent, signed by both parties
+(each signer first steps up: a challenge, the mailed code read from the local
+mailbox, its confirmation — one request per step, like the others),
 seen active, their payment intents confirmed by the local Stripe and their
 escrow released. A contract is taken out of its pool while a request moves
 it on, so two operations never race for the same step; a step that fails
@@ -32,6 +34,9 @@ CONTRACT = "GET /v1/contracts/{id}"
 CREATE = "POST /v1/contracts"
 SEND = "POST /v1/contracts/{id}/send"
 SIGN = "POST /v1/signatures/contracts/{id}/sign"
+CHALLENGE = "POST /v1/auth/step-up/challenges"
+STEP_UP = "POST /v1/auth/step-up"
+MAILBOX = "GET /v1/notifications/dev/mailbox"
 SCHEDULE = "GET /v1/payments/contracts/{id}/schedule"
 SUCCEED = "POST /v1/payments/dev/intents/{id}/succeed"
 RELEASE = "POST /v1/payments/escrow/{id}/release"
@@ -44,6 +49,9 @@ WEIGHTS: Mapping[str, int] = {
     CONTRACT: 14,
     CREATE: 5,
     SEND: 5,
+    CHALLENGE: 10,
+    MAILBOX: 10,
+    STEP_UP: 10,
     SIGN: 10,
     SCHEDULE: 10,
     SUCCEED: 6,
@@ -67,6 +75,11 @@ class Deal:
     id: str
     pair: Pair
     signed_by: int = 0
+    signer: Person | None = None
+    """Who is stepping up to sign it now, and how far they got."""
+    challenge_id: str = ""
+    code: str = ""
+    step_up_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,12 @@ class Mix:
     sent: deque[Deal] = field(default_factory=deque)
     signing: deque[Deal] = field(default_factory=deque)
     """Signed by the client, waiting for the contractor."""
+    challenged: deque[Deal] = field(default_factory=deque)
+    """Its signer asked for a step-up code (``Deal.signer``)..."""
+    coded: deque[Deal] = field(default_factory=deque)
+    """...read the code from the mailbox..."""
+    stepped_up: deque[Deal] = field(default_factory=deque)
+    """...and holds a step-up token: ready to sign."""
     signed: list[Deal] = field(default_factory=list)
     """Fully signed, not yet seen active."""
     active: list[Deal] = field(default_factory=list)
@@ -115,7 +134,10 @@ class Mix:
         pools: dict[str, Sequence[object]] = {
             CONTRACT: self.signed or self.active or self.drafts or self.sent,
             SEND: self.drafts,
-            SIGN: self.sent or self.signing,
+            CHALLENGE: self.sent or self.signing,
+            MAILBOX: self.challenged,
+            STEP_UP: self.coded,
+            SIGN: self.stepped_up,
             SCHEDULE: self.active,
             SUCCEED: self.unpaid,
             RELEASE: self.funded,
@@ -131,6 +153,9 @@ class Mix:
             CONTRACT: self.contract,
             CREATE: self.create,
             SEND: self.send,
+            CHALLENGE: self.challenge,
+            MAILBOX: self.mailbox,
+            STEP_UP: self.step_up,
             SIGN: self.sign,
             SCHEDULE: self.schedule,
             SUCCEED: self.succeed,
@@ -191,16 +216,79 @@ class Mix:
         else:
             self.drafts.append(deal)
 
-    async def sign(self, call: Caller) -> None:
+    def _restart(self, deal: Deal) -> None:
+        """A signing step failed: the deal goes back to await its signer."""
+        first = deal.signer is deal.pair.client
+        deal.signer, deal.challenge_id, deal.code, deal.step_up_token = None, "", "", ""
+        (self.sent if first else self.signing).append(deal)
+
+    async def challenge(self, call: Caller) -> None:
+        """A signer asks for a one-time code by email (issue 16)."""
         first = bool(self.sent) and (not self.signing or self.rng.random() < 0.5)
         deal = self.sent.popleft() if first else self.signing.popleft()
-        signer = deal.pair.client if first else deal.pair.contractor
-        body = {"consent": True, "signatureName": signer.name}
+        deal.signer = deal.pair.client if first else deal.pair.contractor
+        body = {"method": "email", "purpose": f"contract-sign:{deal.id}"}
+        url = "/v1/auth/step-up/challenges"
+        opened = await call(
+            "POST", CHALLENGE, url, expect=(201,), headers=deal.signer.auth, json=body
+        )
+        if opened is None:
+            self._restart(deal)
+            return
+        deal.challenge_id = opened.json()["challengeId"]
+        self.challenged.append(deal)
+
+    async def mailbox(self, call: Caller) -> None:
+        """The signer reads the code: auth mailed it before it answered, so
+        the newest code mailed for this contract is the challenge's (one
+        signer steps up for a deal at a time)."""
+        deal = self.challenged.popleft()
+        assert deal.signer is not None
+        params = {"to": deal.signer.email, "limit": 20}
+        url = "/v1/notifications/dev/mailbox"
+        found = await call("GET", MAILBOX, url, expect=(200,), params=params)
+        codes = [
+            m["data"]["code"]
+            for m in (found.json()["items"] if found is not None else [])
+            if m["template"] == "auth.step-up-code" and m["data"].get("reference") == deal.id
+        ]
+        if not codes:
+            self.challenged.append(deal)
+            return
+        deal.code = codes[0]
+        self.coded.append(deal)
+
+    async def step_up(self, call: Caller) -> None:
+        deal = self.coded.popleft()
+        assert deal.signer is not None
+        body = {"challengeId": deal.challenge_id, "code": deal.code}
+        url = "/v1/auth/step-up"
+        granted = await call(
+            "POST", STEP_UP, url, expect=(200,), headers=deal.signer.auth, json=body
+        )
+        if granted is None:
+            self._restart(deal)
+            return
+        deal.step_up_token = granted.json()["stepUpToken"]
+        self.stepped_up.append(deal)
+
+    async def sign(self, call: Caller) -> None:
+        deal = self.stepped_up.popleft()
+        signer = deal.signer
+        assert signer is not None
+        first = signer is deal.pair.client
+        body = {
+            "consent": True,
+            "signatureName": signer.name,
+            "stepUpToken": deal.step_up_token,
+        }
         url = f"/v1/signatures/contracts/{deal.id}/sign"
         signed = await call("POST", SIGN, url, expect=(201,), headers=signer.auth, json=body)
         if not signed:
-            (self.sent if first else self.signing).append(deal)
-        elif first:
+            self._restart(deal)
+            return
+        deal.signer, deal.challenge_id, deal.code, deal.step_up_token = None, "", "", ""
+        if first:
             self.signing.append(deal)
         else:
             self.signed.append(deal)
