@@ -31,6 +31,15 @@ class Settings(ServiceSettings):
     service, serve later events: ``user.updated`` forgets them at once on the
     task that handles it, so this bounds how late another task sees a change."""
 
+    webhook_timeout_seconds: float = 10.0
+    """A webhook attempt's whole budget (connecting: at most 5 s of it)."""
+    data_key_id: str | None = None
+    """The KMS key that encrypts webhook secrets (default: the fleet's data key)."""
+
+    @property
+    def data_key(self) -> str:
+        return self.data_key_id or f"alias/{self.resource_prefix}data"
+
     @model_validator(mode="after")
     def _mail_needs_a_provider_when_deployed(self) -> Settings:
         if not self.local_mode and self.sendgrid_api_key is None:
