@@ -39,7 +39,9 @@ class SecretBox:
         if kept is not None and now - kept[0] < self.keep_seconds:
             return kept[1]
         answer = await self.kms.decrypt(
-            CiphertextBlob=base64.b64decode(ciphertext), EncryptionContext=_context(endpoint_id)
+            CiphertextBlob=base64.b64decode(ciphertext),
+            EncryptionContext=_context(endpoint_id),
+            KeyId=self.key_id,  # only this key may have sealed it
         )
         secret = answer["Plaintext"].decode()
         if len(self._kept) >= _KEPT_AT_MOST:
