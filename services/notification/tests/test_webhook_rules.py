@@ -269,5 +269,10 @@ def test_an_endpoint_is_disabled_only_after_three_days_without_a_success() -> No
 
 
 def test_the_public_types_are_those_the_api_accepts() -> None:
-    assert set(typing.get_args(schemas.EventType)) == set(catalog.TYPE_NAMES)
+    body = {"url": "https://hooks.example.com", "eventTypes": list(catalog.TYPE_NAMES)}
+    assert schemas.CreateEndpoint.model_validate(body).event_types == list(catalog.TYPE_NAMES)
+    with pytest.raises(ValueError, match="not one of"):
+        schemas.CreateEndpoint.model_validate({**body, "eventTypes": ["user.created"]})
+    documented = schemas.CreateEndpoint.model_json_schema()["properties"]["eventTypes"]
+    assert documented["items"]["enum"] == list(catalog.TYPE_NAMES)
     assert len({t.source for t in catalog.PUBLIC_TYPES}) == len(catalog.PUBLIC_TYPES)

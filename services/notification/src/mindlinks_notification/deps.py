@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from mindlinks_kit.app import service_deps
+from mindlinks_kit.app import service_deps, tls
 from mindlinks_kit.runtime import Runtime
 from mindlinks_notification.clients import UserDirectory
 from mindlinks_notification.providers import Mailer
@@ -110,7 +110,7 @@ def webhooks_for(
         store=store,
         timers=runtime.timers,
         box=box,
-        client=guarded_client(policy, settings.webhook_timeout_seconds),
+        client=guarded_client(policy, settings.webhook_timeout_seconds, tls()),
         claims=EmailClaims(
             runtime.redis, runtime.redis_key("webhook-attempt", ""), ATTEMPT_CLAIM_SECONDS
         ),

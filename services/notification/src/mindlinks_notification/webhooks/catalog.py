@@ -4,8 +4,9 @@ from a fleet event: which company it is about, and its public ``data``.
 The public payload is a stable, documented shape (``docs/webhooks.md``): only
 what the company itself may read through the API about its own contracts and
 payments — never user ids, ledger internals or another party's data. Adding a
-type is one ``PublicType`` line here (and its consumed event in the fleet's
-``services.py``).
+type (``contract.amended``, say) is one ``PublicType`` line here with its
+``data`` function, and its source event among notification's ``consumes`` in
+the fleet's ``services.py``; the routes accept it from then on.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from pydantic import BaseModel
 
 from mindlinks_fleet.events import (
     ContractActivated,
@@ -113,7 +112,3 @@ PUBLIC_TYPES: tuple[PublicType, ...] = (
 BY_NAME: Mapping[str, PublicType] = {t.name: t for t in PUBLIC_TYPES}
 BY_SOURCE: Mapping[str, PublicType] = {t.source: t for t in PUBLIC_TYPES}
 TYPE_NAMES: tuple[str, ...] = tuple(BY_NAME)
-
-
-def public_data(kind: PublicType, payload: BaseModel) -> Data:
-    return kind.data(payload)

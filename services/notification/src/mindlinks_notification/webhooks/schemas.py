@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, WithJsonSchema
 
 from mindlinks_kit.schemas import ONE_LINE, ApiModel
+from mindlinks_notification.webhooks.catalog import TYPE_NAMES
 from mindlinks_notification.webhooks.domain import Attempt, Delivery, Endpoint
 
-EventType = Literal[
-    "contract.signed",
-    "contract.activated",
-    "contract.expired",
-    "payment.funded",
-    "payment.released",
+
+def _known_type(name: str) -> str:
+    if name not in TYPE_NAMES:
+        raise ValueError(f"not one of {', '.join(TYPE_NAMES)}")
+    return name
+
+
+EventType = Annotated[
+    str,
+    AfterValidator(_known_type),
+    WithJsonSchema({"type": "string", "enum": list(TYPE_NAMES)}),
 ]
-"""``catalog.TYPE_NAMES`` (a test holds the two equal)."""
+"""One of ``catalog.TYPE_NAMES``: a type added there is accepted here."""
 Url = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2048), ONE_LINE
 ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -110,10 +111,15 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with its connection pool on a ``GuardedBackend``
     (httpx takes no network backend of its own, so the pool is replaced)."""
 
-    def __init__(self, backend: GuardedBackend, max_connections: int = 50) -> None:
+    def __init__(
+        self,
+        backend: GuardedBackend,
+        ssl_context: ssl.SSLContext | None = None,
+        max_connections: int = 50,
+    ) -> None:
         super().__init__(trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
             max_connections=max_connections,
             max_keepalive_connections=10,
             keepalive_expiry=30.0,
@@ -121,9 +127,12 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         )
 
 
-def guarded_client(policy: AddressPolicy, timeout_seconds: float) -> httpx.AsyncClient:
+def guarded_client(
+    policy: AddressPolicy, timeout_seconds: float, ssl_context: ssl.SSLContext | None = None
+) -> httpx.AsyncClient:
+    """The only client webhooks are sent with (ADR 0013)."""
     return httpx.AsyncClient(
-        transport=GuardedTransport(GuardedBackend(policy)),
+        transport=GuardedTransport(GuardedBackend(policy), ssl_context),
         follow_redirects=False,
         trust_env=False,
         timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 5.0)),
