@@ -1,9 +1,9 @@
 """Outbound webhooks (issue 16) through the public edge only: a company's
-owner subscribes a receiver on 127.0.0.1 (local mode allows loopback), the
+admin subscribes a receiver on 127.0.0.1 (local mode allows loopback), the
 demo lifecycle runs, and the receiver gets the company's ``contract.signed``,
 ``contract.activated``, ``payment.funded`` and ``payment.released``, each
 signed with the endpoint's secret as docs/webhooks.md says; the delivery log
-shows them delivered."""
+shows them delivered. A viewer of the company may not manage webhooks."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from mindlinks_dev.demo import Person, Story, contract_draft, expect
+from mindlinks_dev.members import add_member
 
 WEBHOOKS = "/v1/notifications/webhooks"
 LIFECYCLE = ["contract.signed", "contract.activated", "payment.funded", "payment.released"]
@@ -74,16 +75,19 @@ def test_a_company_receives_its_lifecycle_signed(
     story.sign_up(client)
     company = story.register_company(client)
 
+    admin = add_member(story, client.auth, "admin", name="Ada Admin")
+    viewer = add_member(story, client.auth, "viewer", name="Vic Viewer")
+    body = {"url": url, "eventTypes": LIFECYCLE}
+    assert edge.post(WEBHOOKS, headers=viewer.auth, json=body).status_code == 403
+
     refused = edge.post(
         WEBHOOKS,
-        headers=client.auth,
+        headers=admin.auth,
         json={"url": "https://169.254.169.254/latest", "eventTypes": LIFECYCLE},
     )
     assert refused.status_code == 422
     assert refused.json()["code"] == "webhook-url-refused"
-    endpoint = expect(
-        edge.post(WEBHOOKS, headers=client.auth, json={"url": url, "eventTypes": LIFECYCLE}), 201
-    )
+    endpoint = expect(edge.post(WEBHOOKS, headers=admin.auth, json=body), 201)
     secret = endpoint["secret"]
 
     contractor_id = story.onboard_contractor(client, contractor)
@@ -117,7 +121,7 @@ def test_a_company_receives_its_lifecycle_signed(
     assert by_type["payment.released"]["data"]["itemId"] == first["itemId"]
     assert len(by_type["contract.activated"]["data"]["schedule"]) == 2
 
-    log = expect(edge.get(f"{WEBHOOKS}/{endpoint['id']}/deliveries", headers=client.auth), 200)
+    log = expect(edge.get(f"{WEBHOOKS}/{endpoint['id']}/deliveries", headers=admin.auth), 200)
     assert sorted(d["eventType"] for d in log["items"]) == sorted(LIFECYCLE)
     assert {d["status"] for d in log["items"]} == {"delivered"}
     contractor_view = edge.get(WEBHOOKS, headers=contractor.auth)
