@@ -5,10 +5,12 @@ endpoint is disabled. No test here opens a connection to a private address."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import ipaddress
 import ssl
+import time
 import typing
 from dataclasses import replace
 from datetime import timedelta
@@ -36,7 +38,12 @@ from mindlinks_notification.webhooks.domain import (
     next_attempt,
     signature_header,
 )
-from mindlinks_notification.webhooks.transport import GuardedBackend, GuardedTransport, post
+from mindlinks_notification.webhooks.transport import (
+    GuardedBackend,
+    GuardedTransport,
+    guarded_client,
+    post,
+)
 
 DEPLOYED = AddressPolicy(allow_loopback=False)
 LOCAL = AddressPolicy(allow_loopback=True)
@@ -276,3 +283,22 @@ def test_the_public_types_are_those_the_api_accepts() -> None:
     documented = schemas.CreateEndpoint.model_json_schema()["properties"]["eventTypes"]
     assert documented["items"]["enum"] == list(catalog.TYPE_NAMES)
     assert len({t.source for t in catalog.PUBLIC_TYPES}) == len(catalog.PUBLIC_TYPES)
+
+
+async def test_an_attempt_ends_by_its_deadline_however_slowly_the_receiver_answers() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)
+        await asyncio.sleep(5)  # never answers in time
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with guarded_client(LOCAL, timeout_seconds=30) as client:
+            started = time.monotonic()
+            sent = await post(client, f"http://127.0.0.1:{port}/", b"{}", {}, 0.3)
+        assert time.monotonic() - started < 2
+        assert sent.error == "timeout"
+        assert not sent.delivered
+    finally:
+        server.close()

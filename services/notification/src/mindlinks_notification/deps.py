@@ -27,8 +27,8 @@ from mindlinks_notification.webhooks.secrets import SecretBox
 from mindlinks_notification.webhooks.store import WebhookStore
 from mindlinks_notification.webhooks.transport import guarded_client
 
-ATTEMPT_CLAIM_SECONDS = 600
-"""How long a webhook attempt's claim holds: longer than any attempt takes."""
+ATTEMPT_CLAIM_MARGIN_SECONDS = 10
+"""A webhook attempt's claim holds its deadline plus this (``webhooks.deliveries``)."""
 
 
 @dataclass
@@ -112,10 +112,13 @@ def webhooks_for(
         box=box,
         client=guarded_client(policy, settings.webhook_timeout_seconds, tls()),
         claims=EmailClaims(
-            runtime.redis, runtime.redis_key("webhook-attempt", ""), ATTEMPT_CLAIM_SECONDS
+            runtime.redis,
+            runtime.redis_key("webhook-attempt", ""),
+            int(settings.webhook_timeout_seconds) + ATTEMPT_CLAIM_MARGIN_SECONDS,
         ),
         notice=EndpointDisabledNotice(runtime.peers, directory, notifier, settings.public_base_url),
         metrics=runtime.metrics,
+        deadline_seconds=settings.webhook_timeout_seconds,
     )
     endpoints = Endpoints(
         store=store,

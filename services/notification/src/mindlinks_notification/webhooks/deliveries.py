@@ -3,7 +3,10 @@ company, and each attempt is one firing of the ``webhook.attempt`` timer.
 
 Exactly once per attempt: the attempt's number is claimed in Redis before the
 POST (a second delivery of the same firing finds the claim and is retried by
-the queue later, by when the first has committed and the firing is stale);
+the queue later, by when the first has committed and the firing is stale).
+The claim outlives an attempt (its deadline plus 10 s) but not the queue's
+retries of a firing (2 + 4 + 8 + 16 s before the dead-letter queue), so the
+firing of a worker that died mid-attempt is sent by a retry, not lost;
 the attempt's record and the next attempt's timer commit with the firing's
 claim (``mindlinks_kit.timers``). The failing streak is written beside the
 transaction with commutative updates, so a burst of deliveries to one endpoint
@@ -110,6 +113,7 @@ class Deliveries:
         claims: Claims,
         notice: DisabledNotice,
         metrics: Metrics,
+        deadline_seconds: float = 10.0,
     ) -> None:
         self.store = store
         self.timers = timers
@@ -118,6 +122,7 @@ class Deliveries:
         self.claims = claims
         self.notice = notice
         self.metrics = metrics
+        self.deadline_seconds = deadline_seconds
 
     def schedule(self, uow: UnitOfWork, delivery: Delivery) -> None:
         """Stage a new delivery and its first attempt, due now."""
@@ -162,6 +167,7 @@ class Deliveries:
             endpoint.url,
             delivery.body.encode(),
             await self._headers(endpoint, delivery, now),
+            self.deadline_seconds,
         )
         attempt = Attempt(
             no=number,

@@ -152,20 +152,31 @@ class Sent:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-async def post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]) -> Sent:
+async def post(
+    client: httpx.AsyncClient,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    deadline_seconds: float = 10.0,
+) -> Sent:
     """One POST; any 2xx is a delivery. Only the status is read: the
-    response body is neither read nor kept (a redirect is a failure)."""
+    response body is neither read nor kept (a redirect is a failure). The
+    whole attempt ends by ``deadline_seconds`` (httpx's timeouts are per
+    phase: a receiver answering a byte at a time would outlast them)."""
     started = time.monotonic()
 
     def elapsed() -> int:
         return int((time.monotonic() - started) * 1000)
 
     try:
-        async with client.stream("POST", url, content=body, headers=headers) as response:
+        async with (
+            asyncio.timeout(deadline_seconds),
+            client.stream("POST", url, content=body, headers=headers) as response,
+        ):
             status = response.status_code
     except AddressRefused:
         return Sent(None, elapsed(), "address-refused", refused=True)
-    except httpx.TimeoutException:
+    except (httpx.TimeoutException, TimeoutError):
         return Sent(None, elapsed(), "timeout")
     except httpx.HTTPError as exc:
         return Sent(None, elapsed(), f"connection-failed: {type(exc).__name__}")
