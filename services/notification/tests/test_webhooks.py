@@ -18,9 +18,17 @@ from mindlinks_dev.parties import ClientAccount, Parties
 from mindlinks_dev.people import mailbox
 from mindlinks_dev.pytest_plugin import FleetClock, StartServices
 from mindlinks_dev.stand_ins import Directory
-from mindlinks_fleet.events import PaymentConfirmed, PaymentReleased, SignatureCompleted
+from mindlinks_fleet.events import (
+    ContractActivated,
+    ContractExpired,
+    PaymentConfirmed,
+    PaymentReleased,
+    ScheduleItem,
+    SignatureCompleted,
+)
 from mindlinks_kit.events.envelope import Delivered, Detail
 from mindlinks_kit.timers import Firing, Timers
+from mindlinks_notification.webhooks.catalog import TYPE_NAMES
 from mindlinks_notification.webhooks.domain import delivery_id as webhook_delivery_id
 
 if TYPE_CHECKING:
@@ -449,3 +457,66 @@ async def test_each_attempt_is_made_once_even_when_its_firing_arrives_twice(
     assert await timers(fleet).fire(firing) is False
     await fleet.deliver()
     assert len(receiver.received) == 1
+
+
+async def test_every_public_type_has_its_documented_shape(
+    fleet: Running, parties: Parties, receiver: Receiver
+) -> None:
+    owner = await parties.client()
+    every = list(TYPE_NAMES)
+    await subscribe(fleet, owner, receiver.url, every)
+    parties_of = {
+        "contract_id": uuid.uuid4().hex,
+        "title": "Shape check",
+        "client_company_id": owner.company_id,
+        "client_user_id": uuid.uuid4().hex,
+        "contractor_id": uuid.uuid4().hex,
+        "contractor_user_id": uuid.uuid4().hex,
+    }
+    activated = ContractActivated(
+        **parties_of,
+        currency="EUR",
+        schedule=[
+            ScheduleItem(item_id="i-1", title="Design", amount_minor=1000, due_date="2027-01-01")
+        ],
+        ledger_entry_id=3,
+    )
+    expired = ContractExpired(
+        **parties_of,
+        signing_deadline="2027-01-15T00:00:00Z",
+        expired_at="2027-01-15T00:00:01Z",
+        waiting_for="contractor",
+    )
+    await fleet.emit("ledger.contract-activated", activated)
+    await fleet.emit("contract.expired", expired)
+    await fleet.emit("payment.released", _released(owner.company_id))
+    by_type = {r.json()["type"]: r.json()["data"] for r in receiver.received}
+    assert by_type["contract.activated"] == {
+        "contractId": activated.contract_id,
+        "title": "Shape check",
+        "contractorId": activated.contractor_id,
+        "currency": "EUR",
+        "schedule": [
+            {
+                "itemId": "i-1",
+                "title": "Design",
+                "amount": {"amountMinor": 1000, "currency": "EUR"},
+                "dueDate": "2027-01-01",
+            }
+        ],
+    }
+    assert by_type["contract.expired"] == {
+        "contractId": expired.contract_id,
+        "title": "Shape check",
+        "contractorId": expired.contractor_id,
+        "signingDeadline": "2027-01-15T00:00:00Z",
+        "expiredAt": "2027-01-15T00:00:01Z",
+        "waitingFor": "contractor",
+    }
+    assert set(by_type["payment.released"]) == {
+        "contractId",
+        "itemId",
+        "amount",
+        "allReleased",
+        "reason",
+    }
