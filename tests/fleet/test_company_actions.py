@@ -17,6 +17,10 @@ WITHOUT_A_COMPANY = {
     ("POST", "/v1/clients/register"): "an account registers its own company",
     ("POST", "/v1/clients/member-invitations/accept"): "it joins a company, by invitation",
     ("GET", "/v1/clients/memberships"): "the account's companies, before choosing one",
+    # Notification looks memberships up for its webhooks (issue 16); a user's
+    # own in-app notifications are theirs, not a company's.
+    ("GET", "/v1/notifications/me"): "the account's own in-app notifications",
+    ("POST", "/v1/notifications/{notification_id}/read"): "one of the account's own",
 }
 """Routes a client account calls for no company (the spec's exceptions)."""
 

@@ -4,8 +4,13 @@ the moto server and real Redis; mail lands in a per-session local mailbox."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
+import json
 import os
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +21,7 @@ from mindlinks_dev.harness import Running
 from mindlinks_dev.people import Account, People
 from mindlinks_dev.pytest_plugin import StartServices
 
-__all__ = ["Account", "Accounts"]
+__all__ = ["Account", "Accounts", "Received", "Receiver"]
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +63,77 @@ class Accounts(People):
 @pytest.fixture
 def accounts(fleet: Running) -> Accounts:
     return Accounts(fleet)
+
+
+@dataclass(frozen=True)
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def signature(self) -> tuple[int, list[str]]:
+        fields = [part.split("=", 1) for part in self.headers["mindlinks-signature"].split(",")]
+        (stamp,) = [v for k, v in fields if k == "t"]
+        return int(stamp), [v for k, v in fields if k == "v1"]
+
+    def signed_by(self, secret: str) -> bool:
+        """Checked here independently of the service's code: HMAC-SHA256 of ``t.body``."""
+        stamp, given = self.signature()
+        expected = hmac.new(
+            secret.encode(), f"{stamp}.".encode() + self.body, hashlib.sha256
+        ).hexdigest()
+        return expected in given
+
+
+class Receiver:
+    """A webhook receiver: a real HTTP server on 127.0.0.1 in the test's event
+    loop (deliveries run in the same loop, inside ``fleet.deliver()``),
+    answering a status the test sets and keeping what it received."""
+
+    def __init__(self) -> None:
+        self.status = 204
+        self.received: list[Received] = []
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks"
+
+    async def __aenter__(self) -> Receiver:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+            line, *lines = head.split("\r\n")
+            headers = {}
+            for header in lines:
+                if ":" in header:
+                    name, value = header.split(":", 1)
+                    headers[name.strip().lower()] = value.strip()
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            self.received.append(Received(line.split(" ")[1], headers, body))
+            writer.write(
+                f"HTTP/1.1 {self.status} Status\r\nContent-Length: 9\r\n"
+                "Connection: close\r\n\r\nnot kept.".encode()
+            )
+            await writer.drain()
+        finally:
+            writer.close()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with Receiver() as running:
+        yield running

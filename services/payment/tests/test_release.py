@@ -79,6 +79,7 @@ async def test_releasing_every_item_pays_out_the_contract(
             "currency": "EUR",
             "allReleased": False,
             "reason": "approved",
+            "clientCompanyId": contract.client_company_id,
         }
     ]
     last = await release(payments, second["escrowId"], contract.client, key())

@@ -95,6 +95,7 @@ async def test_a_succeeded_payment_funds_the_escrow(payments: Payments) -> None:
             "contractorUserId": contract.contractor_user_id,
             "amountMinor": first["amountMinor"],
             "currency": "EUR",
+            "clientCompanyId": contract.client_company_id,
         }
     ]
     charges = await payments.client.get(

@@ -270,6 +270,8 @@ class PaymentConfirmed(ApiModel):
     contractor_user_id: str
     amount_minor: int
     currency: str
+    client_company_id: str | None = None
+    """The paying company (whose webhooks hear of it); ``None`` from older producers."""
 
 
 class PaymentReleased(ApiModel):
@@ -287,6 +289,8 @@ class PaymentReleased(ApiModel):
     reason: str = "approved"
     """``approved``, ``auto-release``, ``agreed`` (a split both parties agreed),
     ``dispute`` (an admin's resolution)."""
+    client_company_id: str | None = None
+    """The paying company (whose webhooks hear of it); ``None`` from older producers."""
 
 
 class EscrowStep(ApiModel):

@@ -301,8 +301,23 @@ SERVICES: tuple[Service, ...] = (
                 indexes=(Index("by-user", pk=Key("userId"), sk=Key("createdAt")),),
             ),
             Table("templates", pk=Key("name")),
+            # Outbound webhooks (issue 16): a company's endpoints, and each
+            # delivery of an event to one with its attempts, newest first.
+            Table(
+                "webhook-endpoints",
+                pk=Key("id"),
+                indexes=(Index("by-company", pk=Key("companyId"), sk=Key("createdAt")),),
+            ),
+            Table(
+                "webhook-deliveries",
+                pk=Key("id"),
+                indexes=(Index("by-endpoint", pk=Key("endpointId"), sk=Key("createdAt")),),
+                ttl_attribute="purgeAt",
+            ),
         ),
-        peers=("user",),
+        # The next attempt of a webhook delivery (key: the delivery id).
+        timers=(Timer("webhook.attempt"),),
+        peers=("user", "client"),
         consumes=(
             *REVOCATION_EVENTS,
             "user.created",
@@ -329,6 +344,8 @@ SERVICES: tuple[Service, ...] = (
             "payment.invoice-issued",
             "contract.termination-scheduled",
             "contract.terminated",
+            # Only for webhooks (mindlinks_notification.webhooks.catalog).
+            "contract.expired",
         ),
         redis=True,
     ),

@@ -43,10 +43,12 @@ PERMISSIONS: dict[str, tuple[CompanyRole, ...]] = {
     "contracts.sign": (OWNER, ADMIN),
     "payments.read": EVERYONE,
     "payments.move": (OWNER, ADMIN, FINANCE),
+    "webhooks.manage": (OWNER, ADMIN),
 }
 """Action → the company roles allowed to do it. ``contracts.draft`` covers
 drafting, templates, sending for signature, voiding and terminating; ``payments.move``
-funding, approving and releasing."""
+funding, approving and releasing; ``webhooks.manage`` the company's outbound
+webhook endpoints, their secrets, delivery logs and replays."""
 
 ACCOUNT_ROLE = "client"
 """The platform role of every member's account."""

@@ -24,6 +24,8 @@ from mindlinks_fleet.internal import client
 from mindlinks_fleet.internal.client import (
     BackfillMembers,
     CompanyAdminRecord,
+    CompanyMember,
+    CompanyMembers,
     CompanyRecord,
     MemberRecord,
     MembersBackfilled,
@@ -208,6 +210,13 @@ async def memberships(user_id: Id, deps: Deps) -> Memberships:
     """What every other service's ``acting(action)`` checks a member against."""
     found = await deps.members.store.of_user(user_id)
     return Memberships(items=[MemberRecord(company_id=m.company_id, role=m.role) for m in found])
+
+
+@serve(internal, client.COMPANY_MEMBERS)
+async def company_members(company_id: Id, deps: Deps) -> CompanyMembers:
+    """Whom a company-wide notice goes to (notification: a disabled webhook)."""
+    found = await deps.members.store.of_company(company_id)
+    return CompanyMembers(items=[CompanyMember(user_id=m.user_id, role=m.role) for m in found])
 
 
 @serve(internal, client.REDEEM_INVITATION)

@@ -9,8 +9,9 @@ from mindlinks_kit.app import create_app
 from mindlinks_kit.settings import from_environment
 from mindlinks_notification import api
 from mindlinks_notification.deps import setup
-from mindlinks_notification.events import handlers
+from mindlinks_notification.events import handlers, timers
 from mindlinks_notification.settings import Settings
+from mindlinks_notification.webhooks import api as webhooks_api
 
 
 def create(settings: Settings | None = None) -> FastAPI:
@@ -18,9 +19,10 @@ def create(settings: Settings | None = None) -> FastAPI:
         fleet=FLEET,
         service="notification",
         settings=settings or from_environment(Settings),
-        routers=[api.public, api.internal],
+        routers=[webhooks_api.router, api.public, api.internal],
         dev_routers=[api.dev],
         setup=setup,
         handlers=handlers,
+        timers=timers,
         description="Templated email (SendGrid) and in-app notifications.",
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from mindlinks_kit.app import service_deps
+from mindlinks_kit.app import service_deps, tls
 from mindlinks_kit.runtime import Runtime
 from mindlinks_notification.clients import UserDirectory
 from mindlinks_notification.providers import Mailer
@@ -19,6 +19,16 @@ from mindlinks_notification.service.notifier import Notifier
 from mindlinks_notification.settings import Settings
 from mindlinks_notification.store import EmailClaims, NotificationStore
 from mindlinks_notification.templates import Renderer, TemplateCatalog, seed
+from mindlinks_notification.webhooks.addresses import AddressPolicy
+from mindlinks_notification.webhooks.deliveries import Deliveries
+from mindlinks_notification.webhooks.endpoints import Endpoints
+from mindlinks_notification.webhooks.notice import EndpointDisabledNotice
+from mindlinks_notification.webhooks.secrets import SecretBox
+from mindlinks_notification.webhooks.store import WebhookStore
+from mindlinks_notification.webhooks.transport import guarded_client
+
+ATTEMPT_CLAIM_MARGIN_SECONDS = 10
+"""A webhook attempt's claim holds its deadline plus this (``webhooks.deliveries``)."""
 
 
 @dataclass
@@ -30,6 +40,10 @@ class NotificationDeps:
     """The local mailbox (local mode only), for the dev route."""
     directory: UserDirectory
     """The user service, whose answers about recipients the handlers share."""
+    webhooks: Endpoints
+    """Outbound webhooks: endpoints, secrets, the delivery log, replays."""
+    deliveries: Deliveries
+    """Outbound webhooks: events fanned out to endpoints, and each attempt."""
 
 
 def mailer_for(settings: Settings, runtime: Runtime) -> Mailer:
@@ -71,13 +85,50 @@ async def setup(runtime: Runtime) -> NotificationDeps:
         dashboard_url=settings.public_base_url,
     )
     mailbox = LocalMailbox(settings.mailbox_dir) if settings.local_mode else None
+    webhooks, deliveries = webhooks_for(runtime, settings, notifier, directory)
     return NotificationDeps(
         runtime=runtime,
         settings=settings,
         notifier=notifier,
         mailbox=mailbox,
         directory=directory,
+        webhooks=webhooks,
+        deliveries=deliveries,
     )
+
+
+def webhooks_for(
+    runtime: Runtime, settings: Settings, notifier: Notifier, directory: UserDirectory
+) -> tuple[Endpoints, Deliveries]:
+    if runtime.timers is None or runtime.redis is None:
+        raise RuntimeError("the fleet must declare notification's webhook.attempt timer and Redis")
+    store = WebhookStore(runtime.table("webhook-endpoints"), runtime.table("webhook-deliveries"))
+    box = SecretBox(runtime.aws.kms, settings.data_key)
+    # Loopback only in local mode: a developer's receiver on this machine.
+    policy = AddressPolicy(allow_loopback=settings.local_mode)
+    deliveries = Deliveries(
+        store=store,
+        timers=runtime.timers,
+        box=box,
+        client=guarded_client(policy, settings.webhook_timeout_seconds, tls()),
+        claims=EmailClaims(
+            runtime.redis,
+            runtime.redis_key("webhook-attempt", ""),
+            int(settings.webhook_timeout_seconds) + ATTEMPT_CLAIM_MARGIN_SECONDS,
+        ),
+        notice=EndpointDisabledNotice(runtime.peers, directory, notifier, settings.public_base_url),
+        metrics=runtime.metrics,
+        deadline_seconds=settings.webhook_timeout_seconds,
+    )
+    endpoints = Endpoints(
+        store=store,
+        box=box,
+        deliveries=deliveries,
+        policy=policy,
+        cursors=runtime.cursors,
+        new_uow=runtime.uow,
+    )
+    return endpoints, deliveries
 
 
 Deps = Annotated[NotificationDeps, Depends(service_deps)]

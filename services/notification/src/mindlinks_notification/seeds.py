@@ -13,6 +13,7 @@ from mindlinks_notification.layout import button as _button
 from mindlinks_notification.layout import layout as _layout
 from mindlinks_notification.team_seeds import TEAM_SEEDS
 from mindlinks_notification.templates import TemplateSpec
+from mindlinks_notification.webhooks.seeds import WEBHOOK_SEEDS
 
 VERIFY_EMAIL = TemplateSpec(
     name="auth.verify-email",
@@ -491,4 +492,5 @@ SEEDS: tuple[TemplateSpec, ...] = (
     PAYMENT_RELEASED,
     *TEAM_SEEDS,
     *ESCROW_SEEDS,
+    *WEBHOOK_SEEDS,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from mindlinks_kit.settings import ServiceSettings
 
@@ -30,6 +30,17 @@ class Settings(ServiceSettings):
     """How long a recipient's address and opt-ins, once read from the user
     service, serve later events: ``user.updated`` forgets them at once on the
     task that handles it, so this bounds how late another task sees a change."""
+
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=15)
+    """A webhook attempt's whole budget (connecting: at most 5 s of it). At
+    most 15 s: an attempt's claim (this plus 10 s) must expire within the
+    queue's retries of its firing (30 s)."""
+    data_key_id: str | None = None
+    """The KMS key that encrypts webhook secrets (default: the fleet's data key)."""
+
+    @property
+    def data_key(self) -> str:
+        return self.data_key_id or f"alias/{self.resource_prefix}data"
 
     @model_validator(mode="after")
     def _mail_needs_a_provider_when_deployed(self) -> Settings:

@@ -15,7 +15,12 @@ import jwt
 from fastapi import APIRouter, FastAPI, Header, Response
 
 from mindlinks_fleet.internal import client, contractor, ledger
-from mindlinks_fleet.internal.client import MemberRecord, Memberships
+from mindlinks_fleet.internal.client import (
+    CompanyMember,
+    CompanyMembers,
+    MemberRecord,
+    Memberships,
+)
 from mindlinks_fleet.internal.ledger import AppendIn, AppendOut
 from mindlinks_fleet.teams import CompanyRole
 from mindlinks_kit.auth import ServiceCaller, service_caller
@@ -61,6 +66,16 @@ class Directory:
             found = self.memberships(user_id)
             return Memberships(
                 items=[MemberRecord(company_id=c, role=CompanyRole(r)) for c, r in found.items()]
+            )
+
+        @serve(router, client.COMPANY_MEMBERS)
+        async def company_members(company_id: str) -> CompanyMembers:
+            found = {u: m[company_id] for u, m in self.members.items() if company_id in m}
+            owner = self.companies.get(company_id, {}).get("ownerUserId")
+            if owner is not None:
+                found.setdefault(owner, "owner")
+            return CompanyMembers(
+                items=[CompanyMember(user_id=u, role=CompanyRole(r)) for u, r in found.items()]
             )
 
         @serve(router, client.COMPANY)

@@ -238,7 +238,7 @@ MEMBERSHIPS = Call(
     "GET",
     "/internal/clients/members/{user_id}",
     Memberships,
-    callers=("admin", "contract", "contractor", "payment", "signature"),
+    callers=("admin", "contract", "contractor", "notification", "payment", "signature"),
     summary="The companies a user is a member of, and their role in each (empty: none).",
 )
 
@@ -267,6 +267,27 @@ BACKFILL_MEMBERS = Call(
     summary="Give one page of companies registered before teams their owner member (idempotent).",
 )
 
+
+class CompanyMember(ApiModel):
+    user_id: str
+    role: CompanyRole
+
+
+class CompanyMembers(ApiModel):
+    """A company's members and their roles (empty: an unknown company)."""
+
+    items: list[CompanyMember]
+
+
+COMPANY_MEMBERS = Call(
+    "client",
+    "GET",
+    "/internal/clients/companies/{company_id}/members",
+    CompanyMembers,
+    callers=("notification",),
+    summary="A company's members and their roles: whom a company-wide notice goes to.",
+)
+
 ROUTES = (
     COMPANIES,
     REVIEW,
@@ -276,4 +297,5 @@ ROUTES = (
     REDEEM_INVITATION,
     MEMBERSHIPS,
     BACKFILL_MEMBERS,
+    COMPANY_MEMBERS,
 )

@@ -286,6 +286,7 @@ class Settlements:
                     currency=final.currency,
                     all_released=all(o.state == "released" for o in others),
                     reason=settlement.reason,
+                    client_company_id=final.parties.client_company_id,
                 ),
             )
         if final.refund_id is not None:

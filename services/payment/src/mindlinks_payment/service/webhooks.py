@@ -232,6 +232,7 @@ class StripeEvents:
                 contractor_user_id=charge.parties.contractor_user_id,
                 amount_minor=charge.amount_minor,
                 currency=charge.currency,
+                client_company_id=charge.parties.client_company_id,
             ),
         )
         log.info("payment.funded", escrow_id=escrow.id, intent_id=intent.id)

@@ -101,6 +101,17 @@ def _first(edge: httpx.Client, path: str, headers: dict[str, str], key: str = "i
     return str(items[0][key]) if items else ""
 
 
+def _webhook_endpoint(edge: httpx.Client, owner: Person) -> str:
+    """A webhook endpoint of the owner's company (issue 16), subscribed to an
+    event the fuzz never causes, on a loopback port nothing listens on."""
+    made = edge.post(
+        "/v1/notifications/webhooks",
+        headers=owner.auth,
+        json={"url": "http://127.0.0.1:9/fuzz", "eventTypes": ["contract.expired"]},
+    )
+    return str(expect(made, 201)["id"])
+
+
 def _tenant(edge: httpx.Client) -> Tenant:
     facts = Story(edge, lambda _: None).run()
     client: Person = facts["client"]
@@ -126,6 +137,7 @@ def _tenant(edge: httpx.Client) -> Tenant:
             lambda: _first(edge, "/v1/payments/invoices", client.auth),
             "the first release's invoice",
         ),
+        "endpoint_id": _webhook_endpoint(edge, client),
     }
     kyc = expect(edge.get("/v1/kyc/me", headers=contractor.auth), 200)
     contractor_ids = {
