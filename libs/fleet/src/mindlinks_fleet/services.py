@@ -181,7 +181,13 @@ SERVICES: tuple[Service, ...] = (
         consumes=(*REVOCATION_EVENTS, "ledger.contract-activated", "payment.item-settled"),
         idempotent_posts=True,
         # Ends a contract whose termination notice ran out (key: the contract id).
-        timers=(Timer("contract.termination-due"),),
+        timers=(
+            Timer("contract.termination-due"),
+            # Issue 16 (key: the contract id): the next reminder to whoever must
+            # sign, and the signing deadline that expires an unsigned contract.
+            Timer("contract.signing-reminder-due"),
+            Timer("contract.signing-deadline-due"),
+        ),
         sizing=Sizing(cpu=512, memory=1024, min_tasks=2, max_tasks=10),
     ),
     Service(
