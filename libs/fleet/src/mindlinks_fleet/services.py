@@ -335,6 +335,10 @@ SERVICES: tuple[Service, ...] = (
             "payment.invoice-issued",
             "contract.termination-scheduled",
             "contract.terminated",
+            # Issue 16: the signing deadline's reminders, extension and expiry.
+            "contract.signing-reminder",
+            "contract.signing-deadline-extended",
+            "contract.expired",
         ),
         redis=True,
     ),

@@ -6,7 +6,9 @@ user service (``clients.UserDirectory``); and the lifecycle events of
 ``flows.EventNotifications`` (company reviews, invitations, KYC decisions,
 contracts, signatures, payments), ``teams.TeamNotifications`` (company
 membership changes) and ``escrow.EscrowNotifications`` (submissions, reviews,
-disputes, refunds, settlements, invoices, terminations) → their recipients,
+disputes, refunds, settlements, invoices, terminations) and
+``signing.SigningNotifications`` (signing reminders, a moved deadline, an
+expiry) → their recipients,
 resolved through the user service. In-app notifications commit with the
 consumer's inbox record (a redelivery changes nothing); emails are claimed in
 Redis by event id and recipient first, so a redelivery after a failed commit
@@ -22,6 +24,7 @@ from mindlinks_kit.events.envelope import Delivered
 from mindlinks_notification.deps import NotificationDeps
 from mindlinks_notification.service.escrow import EscrowNotifications
 from mindlinks_notification.service.flows import EventNotifications
+from mindlinks_notification.service.signing import SigningNotifications
 from mindlinks_notification.service.teams import TeamNotifications
 
 
@@ -46,5 +49,6 @@ def handlers(deps: NotificationDeps) -> dict[str, Handler]:
         **flows.handlers(),
         **TeamNotifications(flows).handlers(),
         **EscrowNotifications(flows).handlers(),
+        **SigningNotifications(flows).handlers(),
     }
     return {name: replay_safe(handler) for name, handler in every.items()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from mindlinks_notification.escrow_seeds import ESCROW_SEEDS
 from mindlinks_notification.layout import button as _button
 from mindlinks_notification.layout import layout as _layout
+from mindlinks_notification.signing_seeds import SIGNING_SEEDS
 from mindlinks_notification.team_seeds import TEAM_SEEDS
 from mindlinks_notification.templates import TemplateSpec
 
@@ -468,4 +469,5 @@ SEEDS: tuple[TemplateSpec, ...] = (
     PAYMENT_RELEASED,
     *TEAM_SEEDS,
     *ESCROW_SEEDS,
+    *SIGNING_SEEDS,
 )
