@@ -17,6 +17,7 @@ from mindlinks_contract.service.deadlines import DEADLINE_DUE, REMINDER_DUE
 from mindlinks_dev.pytest_plugin import FleetClock
 from mindlinks_fleet.teams import PERMISSIONS, CompanyRole
 from mindlinks_kit import clock
+from mindlinks_kit.dynamo import StaleVersion
 from mindlinks_kit.timers import Timers, firing_of
 
 if TYPE_CHECKING:
@@ -231,7 +232,7 @@ async def test_a_reminder_reaches_whoever_signs_next_once_per_firing(
     fleet_clock.advance("2d")
     assert await fire(world, REMINDER_DUE, cid) == [False, True]
     events = await world.events("contract.signing-reminder", cid)
-    assert [(e["reminderNo"], e["toSide"], e["toUserId"]) for e in events] == [
+    assert sorted((e["reminderNo"], e["toSide"], e["toUserId"]) for e in events) == [
         (1, "client", manager.user_id),
         (2, "contractor", contractor.user_id),
     ]
@@ -295,6 +296,23 @@ async def test_the_client_reminds_at_once_but_not_twice_a_day(
     again = await remind(world, cid, client.headers)
     assert again.status_code == 202, again.text
     assert again.json()["reminderNo"] == 2
+
+
+async def test_a_reminder_repeated_with_its_idempotency_key_is_the_same_one(
+    world: Contracting,
+) -> None:
+    client, contractor = await world.shared_pair()
+    contract = await send(world, client, contractor)
+    cid = contract["id"]
+    keyed = {**client.headers, "Idempotency-Key": f"remind-{cid}"}
+    first = await remind(world, cid, keyed)
+    assert first.status_code == 202, first.text
+    again = await remind(world, cid, keyed)  # a retry after a lost answer
+    assert again.status_code == 202, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert len(await world.events("contract.signing-reminder", cid)) == 1
+    world.problem(await remind(world, cid, client.headers), 409, "reminder-too-soon")
 
 
 async def test_a_scheduled_reminder_right_after_the_clients_is_skipped(
@@ -501,58 +519,116 @@ async def test_a_deadline_that_passed_before_its_timer_fired_is_passed(
     )
 
 
-async def test_a_signature_racing_the_deadline_either_wins_or_hears_it_expired(
+async def test_a_signature_that_loses_to_the_deadline_hears_it_expired(
     world: Contracting, fleet_clock: FleetClock
+) -> None:
+    """The signature service read the contract before the deadline; the expiry
+    commits first; its move at the version it read is refused as expired."""
+    client, contractor = await world.shared_pair()
+    contract = await send(world, client, contractor, signingDays=2)
+    cid = contract["id"]
+    signed = await move(world, contract, "client_signed", client.user_id, client.company_id)
+    assert signed.status_code == 200, signed.text
+    read_by_signature = signed.json()
+    fleet_clock.advance("2d")
+    fleet_clock.advance(1)
+    assert await fire(world, DEADLINE_DUE, cid) == [False, True]
+    # The contractor's signature stores the final document, then moves the contract.
+    service = world.fleet.service_bearer("signature")
+    put = await api(world).put(
+        f"/internal/contracts/{cid}/documents/final", content=FINAL, headers=service
+    )
+    world.problem(put, 409, "contract-expired")
+    late = await api(world).post(
+        f"/internal/contracts/{cid}/transitions",
+        json={
+            "to": "fully_signed",
+            "expectedVersion": read_by_signature["version"],
+            "actorUserId": contractor.user_id,
+        },
+        headers=service,
+    )
+    world.problem(late, 409, "contract-expired")
+    expired = await world.contract(cid)
+    assert expired["status"] == "expired"
+    [event] = await world.events("contract.expired", cid)
+    assert event["waitingFor"] == "contractor"
+
+
+def commit_between_read_and_write(
+    world: Contracting, monkeypatch: pytest.MonkeyPatch, signature: Any
+) -> None:
+    """The deadline's handler reads and stages the expiry; ``signature``
+    commits before the firing's transaction does."""
+    handlers = timers(world).handlers
+    expiry = handlers[DEADLINE_DUE]
+
+    async def racing(fired: Any, uow: Any) -> None:
+        await expiry(fired, uow)
+        await signature()
+
+    monkeypatch.setitem(handlers, DEADLINE_DUE, racing)
+
+
+async def test_the_last_signature_that_beats_the_deadline_wins(
+    world: Contracting, fleet_clock: FleetClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, contractor = await world.shared_pair()
     contract = await send(world, client, contractor, signingDays=2)
     cid = contract["id"]
     signed = await move(world, contract, "client_signed", client.user_id, client.company_id)
     assert signed.status_code == 200, signed.text
-    put = await api(world).put(
-        f"/internal/contracts/{cid}/documents/final",
-        content=FINAL,
-        headers=world.fleet.service_bearer("signature"),
-    )
-    assert put.status_code == 200, put.text
-    before = await world.contract(cid)
+    answers: list[httpx.Response] = []
+
+    async def contractor_signs() -> None:
+        answers.append(await move(world, signed.json(), "fully_signed", contractor.user_id))
+
+    commit_between_read_and_write(world, monkeypatch, contractor_signs)
     fleet_clock.advance("2d")
     fleet_clock.advance(1)
     pending = await timers(world).pending(DEADLINE_DUE, cid)
     assert pending is not None
-
-    async def expire() -> bool | Exception:
-        try:
-            return await timers(world).fire(firing_of(pending))
-        except Exception as exc:  # lost the race: the queue would deliver it again
-            return exc
-
-    body = {
-        "to": "fully_signed",
-        "expectedVersion": before["version"],
-        "actorUserId": contractor.user_id,
-    }
-    fired, response = await asyncio.gather(
-        expire(),
-        api(world).post(
-            f"/internal/contracts/{cid}/transitions",
-            json=body,
-            headers=world.fleet.service_bearer("signature"),
-        ),
-    )
+    # The signature cancelled the timer and moved the version: the expiry commits nothing.
+    assert not await timers(world).fire(firing_of(pending))
+    [answer] = answers
+    assert answer.status_code == 200, answer.text
+    assert not await timers(world).fire(firing_of(pending))  # redelivered: still nothing
     after = await world.contract(cid)
-    if response.status_code == 200:  # the signature won; the firing finds it signed
-        assert after["status"] == "fully_signed"
-        assert fired is not True
-        assert not await timers(world).fire(firing_of(pending))  # redelivered: cancelled
-        assert await world.events("contract.expired", cid) == []
-    else:  # the deadline won
-        world.problem(response, 409, "contract-expired")
-        assert fired is True
-        assert after["status"] == "expired"
-        [event] = await world.events("contract.expired", cid)
-        assert event["waitingFor"] == "contractor"
-    assert after["version"] == before["version"] + 1
+    assert after["status"] == "fully_signed"
+    assert await world.events("contract.expired", cid) == []
+
+
+async def test_the_clients_signature_beating_the_deadline_still_leaves_it_expired(
+    world: Contracting, fleet_clock: FleetClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client's signature wins the race, but the contractor's is still
+    missing past the deadline: the firing, delivered again, expires it."""
+    client, contractor = await world.shared_pair()
+    contract = await send(world, client, contractor, signingDays=2)
+    cid = contract["id"]
+    answers: list[httpx.Response] = []
+
+    async def client_signs() -> None:
+        answers.append(
+            await move(world, contract, "client_signed", client.user_id, client.company_id)
+        )
+
+    commit_between_read_and_write(world, monkeypatch, client_signs)
+    fleet_clock.advance("2d")
+    fleet_clock.advance(1)
+    pending = await timers(world).pending(DEADLINE_DUE, cid)
+    assert pending is not None
+    with pytest.raises(StaleVersion):  # the consumer's retry delivers it again
+        await timers(world).fire(firing_of(pending))
+    [answer] = answers
+    assert answer.status_code == 200, answer.text
+    monkeypatch.undo()
+    assert await timers(world).fire(firing_of(pending))
+    expired = await world.contract(cid)
+    assert expired["status"] == "expired"
+    assert expired["history"][-2]["to"] == "client_signed"
+    [event] = await world.events("contract.expired", cid)
+    assert event["waitingFor"] == "contractor"
 
 
 # -- timers of contracts that no longer wait ---------------------------------------------

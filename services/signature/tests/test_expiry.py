@@ -82,10 +82,17 @@ async def test_the_contractor_is_refused_once_the_clients_signature_expired(
     assert await world.events("signature.completed", contract["id"]) == []
 
 
+@pytest.mark.parametrize("signer", ["client", "contractor"])
 async def test_a_deadline_passing_mid_signature_is_said_as_expired(
-    world: Parties, fleet_clock: FleetClock, monkeypatch: pytest.MonkeyPatch
+    world: Parties, fleet_clock: FleetClock, monkeypatch: pytest.MonkeyPatch, signer: str
 ) -> None:
-    client, _, contract = await world.sent()
+    """The signature read the contract before the deadline; the contract
+    service refuses what comes after (the contractor's final document, or the
+    move) as expired."""
+    client, contractor, contract = await world.sent()
+    if signer == "contractor":
+        assert (await world.sign(client, contract["id"])).status_code == 201
+    account = client if signer == "client" else contractor
     contracts = world.fleet.deps("signature").signatures.contracts
     original = contracts.original
 
@@ -94,6 +101,7 @@ async def test_a_deadline_passing_mid_signature_is_said_as_expired(
         return await original(contract_id)
 
     monkeypatch.setattr(contracts, "original", read_while_the_deadline_passes)
-    world.problem(await world.sign(client, contract["id"]), 409, "contract-expired")
+    world.problem(await world.sign(account, contract["id"]), 409, "contract-expired")
     assert (await world.contract(contract["id"]))["status"] == "expired"
-    assert await world.events("signature.client-signed", contract["id"]) == []
+    signed = "signature.client-signed" if signer == "client" else "signature.completed"
+    assert await world.events(signed, contract["id"]) == []

@@ -214,26 +214,45 @@ async def terminate_contract(
     return contract_out(await deps.runtime.commit_retrying(stage))
 
 
-@public.post("/{contract_id}/reminders", status_code=202)
-async def send_reminder(contract_id: Id, user: Drafter, deps: Deps) -> ReminderOut:
+@public.post("/{contract_id}/reminders", status_code=202, response_model=ReminderOut)
+async def send_reminder(
+    contract_id: Id, request: Request, user: Drafter, deps: Deps, key: IdempotencyKey = None
+) -> JSONResponse:
     """Remind whoever must sign next now (the member who sent it, then the
     contractor); the mail follows. Not within 24 hours of the last reminder,
     scheduled or not: 409 ``reminder-too-soon``. Only while a signature is
     awaited: 409 ``contract-not-awaiting-signature``, or ``contract-expired``
-    once the deadline has passed."""
+    once the deadline has passed. Repeat safely with an ``Idempotency-Key``
+    (the same reminder again, not a 409)."""
 
     async def stage(uow: UnitOfWork) -> tuple[Contract, SigningReminder]:
         return await deps.deadlines.remind_now(_company(user), contract_id, uow)
 
-    contract, reminder = await deps.runtime.commit_retrying(stage)
-    return ReminderOut(
-        contract_id=contract.id,
-        reminder_no=reminder.reminder_no,
-        to_side=reminder.to_side,
-        to_user_id=reminder.to_user_id,
-        signing_deadline=reminder.signing_deadline,
-        manual=True,
-        sent_at=contract.last_reminder_at or "",
+    def answer(staged: tuple[Contract, SigningReminder]) -> dict[str, Any]:
+        contract, reminder = staged
+        out = ReminderOut(
+            contract_id=contract.id,
+            reminder_no=reminder.reminder_no,
+            to_side=reminder.to_side,
+            to_user_id=reminder.to_user_id,
+            signing_deadline=reminder.signing_deadline,
+            manual=reminder.manual,
+            sent_at=contract.last_reminder_at or "",
+        )
+        return out.model_dump(mode="json", by_alias=True)
+
+    if key is None:
+        # A reminder firing meanwhile changes the version: read again, decide again.
+        return JSONResponse(answer(await deps.runtime.commit_retrying(stage)), status_code=202)
+
+    async def action(uow: UnitOfWork) -> tuple[int, Any]:
+        return 202, answer(await stage(uow))
+
+    return await deps.runtime.idempotency.run(
+        key,
+        scope=f"reminders:{user.user_id}:{_company(user)}",
+        request_fingerprint=fingerprint("POST", request.url.path, {}),
+        action=action,
     )
 
 

@@ -377,6 +377,8 @@ def final_document_accepted(contract: Contract, sha256: str) -> bool:
     """Whether the final document may be (re)stored: replaced freely while the
     contractor's signature is in progress; afterwards only the same bytes
     (a retry) are accepted, and they change nothing. Returns whether to write."""
+    if contract.status == "expired":
+        raise DeadlinePassed(f"The signing deadline was {contract.signing_deadline}")
     if contract.status == "client_signed":
         return contract.final_pdf_sha256 != sha256
     if contract.final_pdf_sha256 == sha256:
