@@ -178,7 +178,8 @@ async def change_draft_terms(
 
 @public.post("/{contract_id}/send")
 async def send_contract(contract_id: Id, user: Drafter, deps: Deps) -> ContractOut:
-    """``draft`` → ``sent_for_signature``."""
+    """``draft`` → ``sent_for_signature``; the signing deadline (now +
+    ``signingDays``) and the reminders' cadence start."""
     uow = deps.runtime.uow()
     contract = await deps.contracts.send(_company(user), user.user_id, contract_id, uow)
     await _commit_move(deps, uow, user, contract_id, "sent_for_signature")
