@@ -117,7 +117,10 @@ LAYOUTS: dict[str, tuple[Record[Any], str]] = {
         " ledgerEntryId completedAt version history history.from history.to history.at"
         " history.actorUserId history.reason history.actorService reviewDays noticeDays"
         " termination termination.reason termination.byUserId termination.bySide"
-        " termination.requestedAt terminationEndsAt terminatedAt",
+        " termination.requestedAt terminationEndsAt terminatedAt"
+        # Issue 16: the signing deadline and its reminders.
+        " signingDays reminderAfterDays reminderEveryDays sentAt sentByUserId"
+        " signingDeadline nextReminderAt remindersSent lastReminderAt expiredAt",
     ),
     "contract templates": (
         contract.TEMPLATES,

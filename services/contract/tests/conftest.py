@@ -7,6 +7,7 @@ mounted in their place (``mindlinks_dev.parties``), so the tests read the same."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -25,8 +26,11 @@ from mindlinks_dev.parties import (
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_dev.stand_ins import Directory
 from mindlinks_fleet.events import EscrowSettled, SettlementOutcome
+from mindlinks_kit.timers import Timers, firing_of
 
 __all__ = ["ClientAccount", "Contracting", "ContractorAccount", "Parties"]
+FINAL = b"%PDF-1.4\n% signed\n%%EOF\n"
+"""A final document as the signature service stores it."""
 
 
 class Contracting(Parties):
@@ -59,6 +63,77 @@ class Contracting(Parties):
             reason="approved" if outcome == "released" else "terminated",
             by_user_id=None,
             all_settled=all_settled,
+        )
+
+    # -- the signing deadline (issue 16) -------------------------------------
+
+    def contract_api(self) -> httpx.AsyncClient:
+        return self.fleet.client("contract")
+
+    def contract_timers(self) -> Timers:
+        found = self.fleet.runtime("contract").timers
+        assert found is not None
+        return found
+
+    async def send_draft(
+        self, client: ClientAccount, contractor: ContractorAccount, **overrides: Any
+    ) -> dict[str, Any]:
+        """A new draft between the two (``overrides``: its body's), sent."""
+        contract = await self.draft(client, contractor, **overrides)
+        response = await self.contract_api().post(
+            f"/v1/contracts/{contract['id']}/send", headers=client.headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def signature_move(
+        self, contract: dict[str, Any], to: str, actor: str, company: str | None = None
+    ) -> httpx.Response:
+        """The signature service's move at the contract's version as read
+        (``fully_signed``: the final document stored first, as it does)."""
+        service = self.fleet.service_bearer("signature")
+        cid = contract["id"]
+        if to == "fully_signed":
+            put = await self.contract_api().put(
+                f"/internal/contracts/{cid}/documents/final", content=FINAL, headers=service
+            )
+            assert put.status_code == 200, put.text
+            contract = await self.contract(cid)
+        body: dict[str, Any] = {
+            "to": to,
+            "expectedVersion": contract["version"],
+            "actorUserId": actor,
+        }
+        if company is not None:
+            body["actorCompanyId"] = company
+        return await self.contract_api().post(
+            f"/internal/contracts/{cid}/transitions", json=body, headers=service
+        )
+
+    async def fire_twice(self, name: str, contract_id: str) -> list[bool]:
+        """The pending timer delivered twice at once (a schedule and a sweep,
+        say), then a third time late: the sorted outcomes of the first two."""
+        timers = self.contract_timers()
+        pending = await timers.pending(name, contract_id)
+        assert pending is not None, name
+        firing = firing_of(pending)
+        outcomes = await asyncio.gather(timers.fire(firing), timers.fire(firing))
+        assert not await timers.fire(firing)
+        return sorted(outcomes)
+
+    async def remind(self, contract_id: str, headers: dict[str, str]) -> httpx.Response:
+        return await self.contract_api().post(
+            f"/v1/contracts/{contract_id}/reminders", headers=headers
+        )
+
+    async def extend_deadline(
+        self, contract_id: str, headers: dict[str, str], deadline: Any
+    ) -> httpx.Response:
+        return await self.contract_api().post(
+            f"/v1/contracts/{contract_id}/signing-deadline",
+            headers=headers,
+            json={"signingDeadline": deadline},
         )
 
 

@@ -231,6 +231,9 @@ class SigningDeadlineExtended(ContractParties):
     signing_deadline: str
     previous_deadline: str
     by_user_id: str
+    to_side: Side
+    to_user_id: str
+    """Whoever must sign next, who is told (as ``SigningReminder``'s)."""
 
 
 class ContractExpired(ContractParties):

@@ -181,7 +181,13 @@ SERVICES: tuple[Service, ...] = (
         consumes=(*REVOCATION_EVENTS, "ledger.contract-activated", "payment.item-settled"),
         idempotent_posts=True,
         # Ends a contract whose termination notice ran out (key: the contract id).
-        timers=(Timer("contract.termination-due"),),
+        timers=(
+            Timer("contract.termination-due"),
+            # Issue 16 (key: the contract id): the next reminder to whoever must
+            # sign, and the signing deadline that expires an unsigned contract.
+            Timer("contract.signing-reminder-due"),
+            Timer("contract.signing-deadline-due"),
+        ),
         sizing=Sizing(cpu=512, memory=1024, min_tasks=2, max_tasks=10),
     ),
     Service(
@@ -344,7 +350,10 @@ SERVICES: tuple[Service, ...] = (
             "payment.invoice-issued",
             "contract.termination-scheduled",
             "contract.terminated",
-            # Only for webhooks (mindlinks_notification.webhooks.catalog).
+            # Issue 16: the signing deadline's reminders, extension and expiry
+            # (the expiry also for webhooks: mindlinks_notification.webhooks.catalog).
+            "contract.signing-reminder",
+            "contract.signing-deadline-extended",
             "contract.expired",
         ),
         redis=True,

@@ -13,6 +13,8 @@ from mindlinks_contract.schemas import (
     ContractIn,
     DocumentLink,
     DraftTermsIn,
+    ReminderOut,
+    SigningDeadlineIn,
     TemplateIn,
     TemplateOut,
     TerminationIn,
@@ -20,6 +22,7 @@ from mindlinks_contract.schemas import (
     contract_out,
 )
 from mindlinks_contract.service.contracts import Draft
+from mindlinks_fleet.events import SigningReminder
 from mindlinks_fleet.internal import contract
 from mindlinks_fleet.internal.contract import (
     AdminVoidIn,
@@ -101,6 +104,7 @@ async def create_contract(
         template_id=body.template_id,
         review_days=body.review_days,
         notice_days=body.notice_days,
+        cadence=body.cadence(),
     )
 
     async def action(uow: UnitOfWork) -> tuple[int, Any]:
@@ -152,9 +156,10 @@ async def get_pdf(
 async def change_draft_terms(
     contract_id: Id, body: DraftTermsIn, user: Drafter, deps: Deps
 ) -> ContractOut:
-    """Change a draft's ``reviewDays`` and/or ``noticeDays`` at the ``version``
-    last read (409 ``stale-version`` otherwise); its PDF is rendered again.
-    Once sent it is what the parties sign: 409 ``contract-not-draft``."""
+    """Change a draft's ``reviewDays``, ``noticeDays`` (its PDF is rendered
+    again), ``signingDays``, ``reminderAfterDays`` or ``reminderEveryDays``
+    at the ``version`` last read (409 ``stale-version`` otherwise). Once sent
+    it is what the parties sign: 409 ``contract-not-draft``."""
     uow = deps.runtime.uow()
     contract = await deps.contracts.change_terms(
         _company(user),
@@ -162,6 +167,9 @@ async def change_draft_terms(
         version=body.version,
         review_days=body.review_days,
         notice_days=body.notice_days,
+        signing_days=body.signing_days,
+        reminder_after_days=body.reminder_after_days,
+        reminder_every_days=body.reminder_every_days,
         uow=uow,
     )
     await uow.commit()
@@ -170,7 +178,8 @@ async def change_draft_terms(
 
 @public.post("/{contract_id}/send")
 async def send_contract(contract_id: Id, user: Drafter, deps: Deps) -> ContractOut:
-    """``draft`` → ``sent_for_signature``."""
+    """``draft`` → ``sent_for_signature``; the signing deadline (now +
+    ``signingDays``) and the reminders' cadence start."""
     uow = deps.runtime.uow()
     contract = await deps.contracts.send(_company(user), user.user_id, contract_id, uow)
     await _commit_move(deps, uow, user, contract_id, "sent_for_signature")
@@ -201,6 +210,65 @@ async def terminate_contract(
     async def stage(uow: UnitOfWork) -> Contract:
         return await deps.endings.terminate(
             _reader(user), contract_id, body.reason, at_once=body.at_once, uow=uow
+        )
+
+    return contract_out(await deps.runtime.commit_retrying(stage))
+
+
+@public.post("/{contract_id}/reminders", status_code=202, response_model=ReminderOut)
+async def send_reminder(
+    contract_id: Id, request: Request, user: Drafter, deps: Deps, key: IdempotencyKey = None
+) -> JSONResponse:
+    """Remind whoever must sign next now (the member who sent it, then the
+    contractor); the mail follows. Not within 24 hours of the last reminder,
+    scheduled or not: 409 ``reminder-too-soon``. Only while a signature is
+    awaited: 409 ``contract-not-awaiting-signature``, or ``contract-expired``
+    once the deadline has passed. Repeat safely with an ``Idempotency-Key``
+    (the same reminder again, not a 409)."""
+
+    async def stage(uow: UnitOfWork) -> tuple[Contract, SigningReminder]:
+        return await deps.deadlines.remind_now(_company(user), contract_id, uow)
+
+    def answer(staged: tuple[Contract, SigningReminder]) -> dict[str, Any]:
+        contract, reminder = staged
+        out = ReminderOut(
+            contract_id=contract.id,
+            reminder_no=reminder.reminder_no,
+            to_side=reminder.to_side,
+            to_user_id=reminder.to_user_id,
+            signing_deadline=reminder.signing_deadline,
+            manual=reminder.manual,
+            sent_at=contract.last_reminder_at or "",
+        )
+        return out.model_dump(mode="json", by_alias=True)
+
+    if key is None:
+        # A reminder firing meanwhile changes the version: read again, decide again.
+        return JSONResponse(answer(await deps.runtime.commit_retrying(stage)), status_code=202)
+
+    async def action(uow: UnitOfWork) -> tuple[int, Any]:
+        return 202, answer(await stage(uow))
+
+    return await deps.runtime.idempotency.run(
+        key,
+        scope=f"reminders:{user.user_id}:{_company(user)}",
+        request_fingerprint=fingerprint("POST", request.url.path, {}),
+        action=action,
+    )
+
+
+@public.post("/{contract_id}/signing-deadline")
+async def extend_signing_deadline(
+    contract_id: Id, body: SigningDeadlineIn, user: Drafter, deps: Deps
+) -> ContractOut:
+    """Move the signing deadline later before it passes: later than the
+    current one, in the future, at most 90 days from now (422
+    ``invalid-signing-deadline``); 409 ``contract-expired`` once it has passed.
+    The reminders go on to the new deadline; whoever must sign next is told."""
+
+    async def stage(uow: UnitOfWork) -> Contract:
+        return await deps.deadlines.extend(
+            _company(user), user.user_id, contract_id, body.signing_deadline, uow
         )
 
     return contract_out(await deps.runtime.commit_retrying(stage))

@@ -10,6 +10,7 @@ from fastapi import Depends
 from mindlinks_contract.clients import Companies, Contractors
 from mindlinks_contract.documents import Documents
 from mindlinks_contract.service.contracts import Contracts
+from mindlinks_contract.service.deadlines import Deadlines, SigningTimers
 from mindlinks_contract.service.endings import Endings
 from mindlinks_contract.service.operations import Operations
 from mindlinks_contract.settings import Settings
@@ -27,29 +28,34 @@ class ContractDeps:
     contracts: Contracts
     operations: Operations
     endings: Endings
+    deadlines: Deadlines
 
 
 async def setup(runtime: Runtime) -> ContractDeps:
     settings = runtime.settings_as(Settings)
+    if runtime.timers is None:
+        raise RuntimeError("the contract service declares its termination and signing timers")
+    signing = SigningTimers(runtime.timers)
+    store = ContractStore(runtime.table("contracts"), runtime.table("templates"))
     documents = Documents(
         runtime.aws.s3, settings.physical(BUCKET), link_ttl_seconds=settings.document_link_seconds
     )
     contracts = Contracts(
-        store=ContractStore(runtime.table("contracts"), runtime.table("templates")),
+        store=store,
         documents=documents,
         companies=Companies(runtime.peers),
         contractors=Contractors(runtime.peers),
         publish=runtime.publish,
         cursors=runtime.cursors,
+        signing=signing,
     )
-    if runtime.timers is None:
-        raise RuntimeError("the contract service declares its termination timer")
     return ContractDeps(
         runtime=runtime,
         settings=settings,
         contracts=contracts,
         operations=Operations(contracts, runtime.cursors),
         endings=Endings(contracts, runtime.timers),
+        deadlines=Deadlines(store, runtime.publish, signing),
     )
 
 

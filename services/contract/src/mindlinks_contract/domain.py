@@ -12,6 +12,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from mindlinks_contract.signing import (
+    REMINDER_AFTER_DAYS,
+    REMINDER_EVERY_DAYS,
+    SIGNING_DAYS,
+    Cadence,
+    DeadlinePassed,
+    Signer,
+    next_signer,
+)
 from mindlinks_contract.terms import NOTICE_DAYS, REVIEW_DAYS
 from mindlinks_fleet.internal.contract import Status
 from mindlinks_kit.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -235,8 +244,33 @@ class Contract:
     termination_ends_at: str | None = None
     """Set while a termination's notice runs (the contract is still ``active``)."""
     terminated_at: str | None = None
+    signing_days: int = SIGNING_DAYS
+    reminder_after_days: int = REMINDER_AFTER_DAYS
+    reminder_every_days: int = REMINDER_EVERY_DAYS
+    sent_at: str | None = None
+    sent_by_user_id: str | None = None
+    signing_deadline: str | None = None
+    """Set when sent: ``sent_at`` + ``signing_days``, or what the client extended it to."""
+    next_reminder_at: str | None = None
+    """The next scheduled reminder while one is left before the deadline."""
+    reminders_sent: int = 0
+    """Reminders so far, scheduled and manual: the next one's number is this + 1."""
+    last_reminder_at: str | None = None
+    expired_at: str | None = None
     history: tuple[Change, ...] = field(default_factory=tuple)
     version: int = 1
+
+    @property
+    def cadence(self) -> Cadence:
+        return Cadence(self.signing_days, self.reminder_after_days, self.reminder_every_days)
+
+    def signer(self) -> Signer | None:
+        """Whoever must sign next (``None``: no signature is awaited)."""
+        return next_signer(
+            self.status,
+            sent_by_user_id=self.sent_by_user_id or self.client_user_id,
+            contractor_user_id=self.contractor_user_id,
+        )
 
     def is_party(self, user_id: str) -> bool:
         return user_id in (self.client_user_id, self.contractor_user_id)
@@ -331,6 +365,8 @@ class Contract:
 
 
 def signature_may_move(contract: Contract, to: Status) -> None:
+    if contract.status == "expired":
+        raise DeadlinePassed(f"The signing deadline was {contract.signing_deadline}")
     if (contract.status, to) not in SIGNATURE_TRANSITIONS:
         raise InvalidTransition(f"The signature service cannot move {contract.status} to {to}")
     if to == "fully_signed" and contract.final_pdf_sha256 is None:
@@ -341,6 +377,8 @@ def final_document_accepted(contract: Contract, sha256: str) -> bool:
     """Whether the final document may be (re)stored: replaced freely while the
     contractor's signature is in progress; afterwards only the same bytes
     (a retry) are accepted, and they change nothing. Returns whether to write."""
+    if contract.status == "expired":
+        raise DeadlinePassed(f"The signing deadline was {contract.signing_deadline}")
     if contract.status == "client_signed":
         return contract.final_pdf_sha256 != sha256
     if contract.final_pdf_sha256 == sha256:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BeforeValidator,
     Field,
     Strict,
@@ -20,6 +21,14 @@ from mindlinks_contract.domain import (
     Change,
     Contract,
     Template,
+)
+from mindlinks_contract.signing import (
+    MAX_REMINDER_DAYS,
+    MAX_SIGNING_DAYS,
+    REMINDER_AFTER_DAYS,
+    REMINDER_EVERY_DAYS,
+    SIGNING_DAYS,
+    Cadence,
 )
 from mindlinks_contract.terms import (
     MAX_NOTICE_DAYS,
@@ -86,6 +95,8 @@ def _whole(value: Any) -> Any:
 AmountMinor = Annotated[int, Strict(), Field(gt=0, le=MAX_AMOUNT_MINOR), BeforeValidator(_whole)]
 ReviewDays = Annotated[int, Strict(), Field(ge=1, le=MAX_REVIEW_DAYS), BeforeValidator(_whole)]
 NoticeDays = Annotated[int, Strict(), Field(ge=0, le=MAX_NOTICE_DAYS), BeforeValidator(_whole)]
+SigningDays = Annotated[int, Strict(), Field(ge=1, le=MAX_SIGNING_DAYS), BeforeValidator(_whole)]
+ReminderDays = Annotated[int, Strict(), Field(ge=1, le=MAX_REMINDER_DAYS), BeforeValidator(_whole)]
 
 
 class FixedTerms(ApiModel):
@@ -120,6 +131,15 @@ class ContractIn(ApiModel):
     """Days the client has to answer submitted work before it releases on its own."""
     notice_days: NoticeDays = NOTICE_DAYS
     """Days of notice a termination gives; 0: either party may end it at once."""
+    signing_days: SigningDays = SIGNING_DAYS
+    """Days from sending to the signing deadline; unsigned then, it expires."""
+    reminder_after_days: ReminderDays = REMINDER_AFTER_DAYS
+    """Days after sending of the first reminder to whoever must sign next."""
+    reminder_every_days: ReminderDays = REMINDER_EVERY_DAYS
+    """Days between the reminders after the first (none at or after the deadline)."""
+
+    def cadence(self) -> Cadence:
+        return Cadence(self.signing_days, self.reminder_after_days, self.reminder_every_days)
 
     @model_validator(mode="after")
     def _dates_and_total(self) -> ContractIn:
@@ -195,6 +215,15 @@ def contract_out(contract: Contract) -> ContractOut:
         ),
         termination_ends_at=contract.termination_ends_at,
         terminated_at=contract.terminated_at,
+        signing_days=contract.signing_days,
+        reminder_after_days=contract.reminder_after_days,
+        reminder_every_days=contract.reminder_every_days,
+        sent_at=contract.sent_at,
+        signing_deadline=contract.signing_deadline,
+        next_reminder_at=contract.next_reminder_at,
+        reminders_sent=contract.reminders_sent,
+        last_reminder_at=contract.last_reminder_at,
+        expired_at=contract.expired_at,
         history=[history_entry(c) for c in contract.history],
         created_at=contract.created_at,
         updated_at=contract.updated_at,
@@ -202,17 +231,49 @@ def contract_out(contract: Contract) -> ContractOut:
 
 
 class DraftTermsIn(ApiModel):
-    """A draft's escrow terms, changed at the version last read."""
+    """A draft's escrow and signing terms, changed at the version last read."""
 
     version: Annotated[int, Strict(), Field(ge=1)]
     review_days: ReviewDays | None = None
     notice_days: NoticeDays | None = None
+    signing_days: SigningDays | None = None
+    reminder_after_days: ReminderDays | None = None
+    reminder_every_days: ReminderDays | None = None
 
     @model_validator(mode="after")
     def _something(self) -> DraftTermsIn:
-        if self.review_days is None and self.notice_days is None:
-            raise ValueError("give reviewDays, noticeDays or both")
+        given = (
+            self.review_days,
+            self.notice_days,
+            self.signing_days,
+            self.reminder_after_days,
+            self.reminder_every_days,
+        )
+        if all(value is None for value in given):
+            raise ValueError(
+                "give one or more of reviewDays, noticeDays, signingDays, "
+                "reminderAfterDays, reminderEveryDays"
+            )
         return self
+
+
+class SigningDeadlineIn(ApiModel):
+    """A later signing deadline."""
+
+    signing_deadline: AwareDatetime
+    """Later than the current deadline, in the future, at most 90 days from now."""
+
+
+class ReminderOut(ApiModel):
+    """A reminder sent to whoever must sign next."""
+
+    contract_id: str
+    reminder_no: int
+    to_side: Literal["client", "contractor"]
+    to_user_id: str
+    signing_deadline: str
+    manual: bool
+    sent_at: str
 
 
 class VoidIn(ApiModel):

@@ -6,13 +6,14 @@ user service (``clients.UserDirectory``); and the lifecycle events of
 ``flows.EventNotifications`` (company reviews, invitations, KYC decisions,
 contracts, signatures, payments), ``teams.TeamNotifications`` (company
 membership changes) and ``escrow.EscrowNotifications`` (submissions, reviews,
-disputes, refunds, settlements, invoices, terminations) → their recipients,
-resolved through the user service; the public event types' sources
-(``webhooks.catalog``) → a delivery to each subscribed webhook endpoint of the
-company concerned, in the same unit of work as its notifications. In-app
-notifications commit with the consumer's inbox record (a redelivery changes
-nothing); emails are claimed in Redis by event id and recipient first, so a
-redelivery after a failed commit does not mail twice.
+disputes, refunds, settlements, invoices, terminations) and
+``signing.SigningNotifications`` (signing reminders, a moved deadline, an
+expiry) → their recipients, resolved through the user service; the public
+event types' sources (``webhooks.catalog``) → a delivery to each subscribed
+webhook endpoint of the company concerned, in the same unit of work as its
+notifications. In-app notifications commit with the consumer's inbox record
+(a redelivery changes nothing); emails are claimed in Redis by event id and
+recipient first, so a redelivery after a failed commit does not mail twice.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from mindlinks_kit.timers import TimerHandler
 from mindlinks_notification.deps import NotificationDeps
 from mindlinks_notification.service.escrow import EscrowNotifications
 from mindlinks_notification.service.flows import EventNotifications
+from mindlinks_notification.service.signing import SigningNotifications
 from mindlinks_notification.service.teams import TeamNotifications
 from mindlinks_notification.webhooks.catalog import BY_SOURCE
 from mindlinks_notification.webhooks.deliveries import ATTEMPT
@@ -53,6 +55,7 @@ def handlers(deps: NotificationDeps) -> dict[str, Handler]:
         **flows.handlers(),
         **TeamNotifications(flows).handlers(),
         **EscrowNotifications(flows).handlers(),
+        **SigningNotifications(flows).handlers(),
     }
     for source in BY_SOURCE:
         every[source] = _also(every.get(source), deps.deliveries.on_event)

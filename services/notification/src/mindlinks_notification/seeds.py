@@ -11,6 +11,7 @@ from __future__ import annotations
 from mindlinks_notification.escrow_seeds import ESCROW_SEEDS
 from mindlinks_notification.layout import button as _button
 from mindlinks_notification.layout import layout as _layout
+from mindlinks_notification.signing_seeds import SIGNING_SEEDS
 from mindlinks_notification.team_seeds import TEAM_SEEDS
 from mindlinks_notification.templates import TemplateSpec
 from mindlinks_notification.webhooks.seeds import WEBHOOK_SEEDS
@@ -493,4 +494,5 @@ SEEDS: tuple[TemplateSpec, ...] = (
     *TEAM_SEEDS,
     *ESCROW_SEEDS,
     *WEBHOOK_SEEDS,
+    *SIGNING_SEEDS,
 )

@@ -14,6 +14,7 @@ from mindlinks_kit.errors import PeerRefused
 from mindlinks_kit.http import Peers
 from mindlinks_kit.schemas import from_attributes
 from mindlinks_signature.domain import (
+    ContractExpired,
     ContractNotFound,
     ContractNotSignable,
     ContractView,
@@ -91,6 +92,8 @@ def _refused(exc: PeerRefused) -> None:
     """Raise the contract service's refusal of a move in this service's terms."""
     if exc.peer_status == 404:
         raise ContractNotFound() from None
+    if exc.peer_status == 409 and exc.peer_code == "contract-expired":
+        raise ContractExpired() from None  # the deadline passed since we read it
     if exc.peer_status == 409 and exc.peer_code == "stale-version":
         raise StaleVersion("The contract changed meanwhile; try again") from None
     if exc.peer_status == 409:

@@ -28,6 +28,14 @@ class ContractNotSignable(Conflict):
     title = "This contract cannot be signed or declined in its current status"
 
 
+class ContractExpired(Conflict):
+    """Issue 16: the contract's signing deadline passed unsigned. Said apart
+    from ``contract-not-signable`` so a signer learns why, not just that."""
+
+    code = "contract-expired"
+    title = "The signing deadline has passed: the contract can no longer be signed or declined"
+
+
 class ClientMustSignFirst(Conflict):
     code = "client-must-sign-first"
     title = "The client signs first; the contractor signs after"
@@ -241,6 +249,8 @@ def party_role(contract: ContractView, caller: Caller) -> Role:
 def check_signable(status: str, role: Role, mine: Signature | None) -> None:
     """Whether ``role`` may sign a contract in ``status``, given its own
     signature record so far (``pending``: an attempt that stopped midway)."""
+    if status == "expired":
+        raise ContractExpired()
     if status in NOT_SIGNABLE:
         raise ContractNotSignable(f"The contract is {status.replace('_', ' ')}")
     if mine is not None and mine.state == "recorded":
@@ -254,6 +264,8 @@ def check_signable(status: str, role: Role, mine: Signature | None) -> None:
 
 
 def check_declinable(status: str, mine: Decline | None) -> None:
+    if status == "expired":
+        raise ContractExpired()
     if mine is not None and mine.state == "recorded":
         raise ContractNotSignable("You have already declined this contract")
     if mine is not None and status == "declined":

@@ -75,6 +75,19 @@ class ContractOut(ApiModel):
     termination_ends_at: str | None = None
     """When a termination with notice ends the contract (``active`` until then)."""
     terminated_at: str | None = None
+    signing_days: int = 14
+    """Days from sending to the signing deadline (issue 16)."""
+    reminder_after_days: int = 3
+    """Days after sending of the first reminder to whoever must sign next."""
+    reminder_every_days: int = 2
+    """Days between later reminders (none at or after the deadline)."""
+    sent_at: str | None = None
+    signing_deadline: str | None = None
+    """Set when sent; unsigned by then, the contract is ``expired``."""
+    next_reminder_at: str | None = None
+    reminders_sent: int = 0
+    last_reminder_at: str | None = None
+    expired_at: str | None = None
     history: list[HistoryEntry]
     created_at: str
     updated_at: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
@@ -32,8 +32,10 @@ from mindlinks_contract.domain import (
     document_key,
 )
 from mindlinks_contract.pdf import ContractDocument, render_contract
+from mindlinks_contract.service.deadlines import SigningTimers, sent
 from mindlinks_contract.service.drafts import DraftChanges
 from mindlinks_contract.service.moves import ContractMoves
+from mindlinks_contract.signing import Cadence
 from mindlinks_contract.store import ContractStore
 from mindlinks_contract.terms import (
     NOTICE_DAYS,
@@ -45,6 +47,7 @@ from mindlinks_contract.terms import (
 )
 from mindlinks_fleet.events import ContractCreated, ContractParties, ContractVoided
 from mindlinks_fleet.internal.contract import Status
+from mindlinks_kit import clock
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, UnitOfWork
 from mindlinks_kit.runtime import Publish
@@ -73,6 +76,7 @@ class Draft:
     template_id: str | None = None
     review_days: int = REVIEW_DAYS
     notice_days: int = NOTICE_DAYS
+    cadence: Cadence = field(default_factory=Cadence)
 
 
 def parties(contract: Contract) -> dict[str, str]:
@@ -100,6 +104,7 @@ class Contracts(DraftChanges, ContractMoves):
         contractors: ContractorDirectory,
         publish: Publish,
         cursors: CursorCodec,
+        signing: SigningTimers,
     ) -> None:
         self.store = store
         self.documents = documents
@@ -107,6 +112,7 @@ class Contracts(DraftChanges, ContractMoves):
         self.contractors = contractors
         self.publish = publish
         self.cursors = cursors
+        self.signing = signing
 
     # -- the client drafts ---------------------------------------------------
 
@@ -180,6 +186,9 @@ class Contracts(DraftChanges, ContractMoves):
             updated_at=at,
             review_days=draft.review_days,
             notice_days=draft.notice_days,
+            signing_days=draft.cadence.signing_days,
+            reminder_after_days=draft.cadence.reminder_after_days,
+            reminder_every_days=draft.cadence.reminder_every_days,
         )
         self.store.add(uow, contract)
         self.publish(
@@ -252,10 +261,20 @@ class Contracts(DraftChanges, ContractMoves):
     async def send(
         self, company_id: str, user_id: str, contract_id: str, uow: UnitOfWork
     ) -> Contract:
+        """``draft`` → ``sent_for_signature``: its signing deadline and first
+        reminder run from now (their timers set in the same transaction)."""
         contract = await self.owned(company_id, contract_id)
-        moved = contract.moved("sent_for_signature", at=now_iso(), actor_user_id=user_id)
+        now = clock.now()
+        moved = contract.moved(
+            "sent_for_signature",
+            at=clock.iso(now),
+            actor_user_id=user_id,
+            sent_by_user_id=user_id,
+            **sent(contract, now),
+        )
         await self.forget_first_original(contract)
         self.store.replace(uow, moved, expected_version=contract.version)
+        self.signing.start(uow, moved)
         self.publish(uow, "contract.sent-for-signature", ContractParties(**parties(moved)))
         return moved
 
@@ -292,6 +311,7 @@ class Contracts(DraftChanges, ContractMoves):
             actor_service="admin" if by_admin else None,
         )
         self.store.replace(uow, moved, expected_version=contract.version)
+        self.signing.stop(uow, contract)
         self.publish(uow, "contract.voided", ContractVoided(**parties(moved), reason=reason))
         return moved
 

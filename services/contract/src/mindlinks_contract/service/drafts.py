@@ -1,6 +1,7 @@
 """Changing a draft: its escrow terms (``reviewDays``, ``noticeDays``), with
-the PDF rendered again since it states them. ``Contracts`` takes it from
-``DraftChanges``.
+the PDF rendered again since it states them, and its signing terms
+(``signingDays`` and the reminders' cadence, issue 16), which the PDF does
+not state. ``Contracts`` takes it from ``DraftChanges``.
 
 The new PDF goes under a key of its own (``redrafted_key``) before the
 commit, as drafting stores the first one: a failed commit leaves an
@@ -28,6 +29,7 @@ from mindlinks_contract.domain import (
     redrafted_key,
 )
 from mindlinks_contract.pdf import ContractDocument, render_contract
+from mindlinks_contract.signing import Cadence
 from mindlinks_contract.store import ContractStore
 from mindlinks_contract.terms import fill_template, schedule
 from mindlinks_kit.clock import now_iso
@@ -51,6 +53,9 @@ class DraftChanges:
         review_days: int | None,
         notice_days: int | None,
         uow: UnitOfWork,
+        signing_days: int | None = None,
+        reminder_after_days: int | None = None,
+        reminder_every_days: int | None = None,
     ) -> Contract:
         """The company's draft at ``version`` with the terms given (``None``:
         as they are) and its PDF rendered again; unchanged terms change nothing."""
@@ -63,16 +68,29 @@ class DraftChanges:
             raise StaleVersion(f"The contract is at version {contract.version}")
         review = contract.review_days if review_days is None else review_days
         notice = contract.notice_days if notice_days is None else notice_days
-        if (review, notice) == (contract.review_days, contract.notice_days):
+        cadence = Cadence(
+            contract.signing_days if signing_days is None else signing_days,
+            contract.reminder_after_days if reminder_after_days is None else reminder_after_days,
+            contract.reminder_every_days if reminder_every_days is None else reminder_every_days,
+        )
+        unchanged = (contract.review_days, contract.notice_days, contract.cadence)
+        if (review, notice, cadence) == unchanged:
             return contract
         at = now_iso()
         changed = replace(
             contract,
             review_days=review,
             notice_days=notice,
+            signing_days=cadence.signing_days,
+            reminder_after_days=cadence.reminder_after_days,
+            reminder_every_days=cadence.reminder_every_days,
             updated_at=at,
             version=contract.version + 1,
         )
+        if (review, notice) == (contract.review_days, contract.notice_days):
+            # The document does not state the signing terms: it stays as it is.
+            self.store.replace(uow, changed, expected_version=contract.version)
+            return changed
         pdf = await asyncio.to_thread(render_contract, await self._document(changed, at))
         sha256 = await digest(pdf)
         key = redrafted_key(contract.id, changed.version)

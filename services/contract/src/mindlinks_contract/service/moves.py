@@ -24,6 +24,8 @@ from mindlinks_contract.domain import (
     final_document_accepted,
     signature_may_move,
 )
+from mindlinks_contract.service.deadlines import SigningTimers
+from mindlinks_contract.signing import DeadlinePassed
 from mindlinks_contract.store import ContractStore
 from mindlinks_fleet.events import ContractActivated
 from mindlinks_fleet.internal.contract import Status
@@ -46,6 +48,7 @@ class UnexpectedEvent(Exception):
 class ContractMoves:
     store: ContractStore
     documents: Documents
+    signing: SigningTimers
 
     # -- reading one -----------------------------------------------------------
 
@@ -121,6 +124,9 @@ class ContractMoves:
         contract = await self.get(contract_id)
         if contract.already_moved_by(to, actor_user_id):
             return contract
+        if contract.status == "expired":
+            # Before the version: a signature that lost to the deadline says so.
+            raise DeadlinePassed(f"The signing deadline was {contract.signing_deadline}")
         if contract.version != expected_version:
             raise StaleVersion(f"The contract is at version {contract.version}")
         signature_may_move(contract, to)
@@ -141,6 +147,10 @@ class ContractMoves:
             actor_service=service,
         )
         self.store.replace(uow, moved, expected_version=contract.version)
+        if to != "client_signed":
+            # Fully signed or declined: no reminder, no expiry (the contractor's
+            # turn keeps both running).
+            self.signing.stop(uow, contract)
         return moved
 
     # -- moves driven by events -----------------------------------------------------

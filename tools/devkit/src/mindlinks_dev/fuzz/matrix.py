@@ -48,6 +48,9 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "consent": True,
         "signatureName": "Matrix Probe",
     },
+    ("POST", "/v1/contracts/{contract_id}/signing-deadline"): {
+        "signingDeadline": "2099-01-01T00:00:00Z",
+    },
     ("POST", "/v1/kyc/sessions/{session_id}/documents"): {
         "kind": "passport",
         "contentType": "image/png",

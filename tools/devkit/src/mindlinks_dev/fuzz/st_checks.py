@@ -156,6 +156,13 @@ ALLOWED_REFUSALS: dict[tuple[str, str], list[Allowed]] = {
             "value_error",
         ),
     ],
+    ("POST", "/v1/contracts/{contract_id}/signing-deadline"): [
+        Allowed(
+            "invalid-signing-deadline",
+            "bounds against the contract and the clock: later than its current deadline, "
+            "in the future, at most 90 days away (issue 16)",
+        ),
+    ],
 }
 """(method, path template) → the refusals a schema-valid request may get.
 ``(ANY, ANY)`` applies to every operation."""
