@@ -89,7 +89,16 @@ async def world(start_services: StartServices) -> AsyncIterator[Parties]:
             fleet.runtime("signature").peers.mount(
                 "ledger", httpx.ASGITransport(app=directory.ledger_app())
             )
-        yield Parties(fleet, directory)
+        # The seal's time-stamp request goes to this service's own local TSA
+        # route: in process here, as the peers are (no sockets in tests).
+        sealer = fleet.deps("signature").sealer
+        sealer.timestamps.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=fleet.apps["signature"])
+        )
+        try:
+            yield Parties(fleet, directory)
+        finally:
+            await sealer.timestamps.http.aclose()
 
 
 @pytest.fixture
