@@ -66,7 +66,8 @@ async def _pyhanko_verdict(fleet: Running, pdf: bytes) -> Any:
 def _one_byte_changed(pdf: bytes) -> bytes:
     """The header's binary comment (line 2), inside the sealed byte range:
     still a readable PDF, no longer the sealed bytes."""
-    assert pdf.startswith(b"%PDF-") and pdf[9:10] == b"%", pdf[:16]
+    assert pdf.startswith(b"%PDF-"), pdf[:16]
+    assert pdf[9:10] == b"%", pdf[:16]
     changed = bytearray(pdf)
     changed[11] ^= 0x01
     return bytes(changed)
@@ -79,12 +80,13 @@ async def test_pyhanko_accepts_the_seal_and_its_time_stamp(
     original = await world.document(signed["contractId"])
     assert final.startswith(original[:8])  # the certificate is appended, then sealed
     status = await _pyhanko_verdict(world.fleet, final)
-    assert status.intact and status.valid and status.trusted, status.pretty_print_details()
+    assert (status.intact, status.valid, status.trusted) == (True, True, True)
     assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     assert status.docmdp_ok is not False
     assert status.bottom_line, status.pretty_print_details()
     stamp = status.timestamp_validity
-    assert stamp is not None and stamp.intact and stamp.valid and stamp.trusted
+    assert stamp is not None
+    assert (stamp.intact, stamp.valid, stamp.trusted) == (True, True, True)
     assert "time-stamp authority" in stamp.signing_cert.subject.human_friendly
     # Signed by the KMS key: the certificate carries its public key.
     kms = world.fleet.runtime("signature").aws.kms
@@ -97,7 +99,8 @@ async def test_one_byte_changed_fails_pyhanko(
     world: Parties, sealed: tuple[dict[str, Any], bytes]
 ) -> None:
     status = await _pyhanko_verdict(world.fleet, _one_byte_changed(sealed[1]))
-    assert not status.intact and not status.bottom_line
+    assert not status.intact
+    assert not status.bottom_line
 
 
 async def test_verify_by_upload_needs_no_account_and_says_what_the_pdf_prints(
@@ -116,7 +119,8 @@ async def test_verify_by_upload_needs_no_account_and_says_what_the_pdf_prints(
         True,
         True,
     )
-    assert seal["timestamp"]["valid"] and seal["timestamp"]["time"].endswith("Z")
+    assert seal["timestamp"]["valid"] is True
+    assert seal["timestamp"]["time"].endswith("Z")
     assert [s["role"] for s in body["signatures"]] == ["client", "contractor"]
     contractor = body["signatures"][1]
     assert contractor["ledgerSeq"] == signed["ledgerReceipt"]["seq"]

@@ -44,10 +44,12 @@ class LocalTimestampAuthority:
             from pyhanko_certvalidator.registry import SimpleCertificateStore
 
             chain = load_certificates(self.chain)
+            issuers = SimpleCertificateStore()  # type: ignore[no-untyped-call]  # unannotated
+            issuers.register_multiple(chain[1:])
             self._stamper = DummyTimeStamper(
                 tsa_cert=chain[0],
                 tsa_key=load_private_key_from_pemder_data(self.key_pem.encode(), None),
-                certs_to_embed=SimpleCertificateStore.from_certs(chain[1:]),
+                certs_to_embed=issuers,
             )
         return self._stamper
 

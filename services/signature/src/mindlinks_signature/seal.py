@@ -28,7 +28,7 @@ import io
 import json
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import httpx
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 SEAL_FIELD = "MindLinksSeal"
-KMS_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256"
+KMS_ALGORITHM: Final = "RSASSA_PKCS1_V1_5_SHA_256"
 TIMESTAMP_QUERY = "application/timestamp-query"
 TIMESTAMP_REPLY = "application/timestamp-reply"
 
@@ -123,9 +123,11 @@ def kms_signer(
                 return bytes(size)
             return await bridge.call(_kms_sign(kms, key_id, data))
 
+    issuers = SimpleCertificateStore()  # type: ignore[no-untyped-call]  # unannotated __init__
+    issuers.register_multiple(certificates[1:])
     return KmsSigner(
         signing_cert=leaf,
-        cert_registry=SimpleCertificateStore.from_certs(certificates[1:]),
+        cert_registry=issuers,
         signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}),
     )
 
@@ -147,7 +149,7 @@ def http_timestamper(post: Callable[[bytes], Awaitable[bytes]], bridge: LoopBrid
         async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
             return tsp.TimeStampResp.load(await bridge.call(_coroutine(post(req.dump()))))
 
-    return HttpTimeStamper()
+    return HttpTimeStamper()  # type: ignore[no-untyped-call]  # pyhanko's __init__ is unannotated
 
 
 async def _coroutine(awaitable: Awaitable[T]) -> T:

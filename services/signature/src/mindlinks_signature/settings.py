@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, model_validator
 
 from mindlinks_kit.settings import ServiceSettings
@@ -11,6 +13,7 @@ SEAL_CERTIFICATES_SECRET = "signature/seal-certificates"  # noqa: S105 - a secre
 
 
 class Settings(ServiceSettings):
+    uses_redis: ClassVar[bool] = True
     document_timeout_seconds: float = 15.0
     """Deadline of the final document's upload to the contract service."""
     seal_key_id: str | None = None
