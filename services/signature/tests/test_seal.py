@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import uuid
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -19,13 +21,33 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from mindlinks_dev.harness import Running
-from mindlinks_ledger import merkle
 
 if TYPE_CHECKING:
     from conftest import Parties
 
 VERIFY = "/v1/signatures/verify"
 PDF = {"content-type": "application/pdf"}
+
+
+def _included(proof: dict[str, Any]) -> bool:
+    """RFC 9162 §2.1.3.2, written here from the RFC (not the ledger's code):
+    the entry hash's leaf, hashed up its audit path, gives the root."""
+    leaf = hashlib.sha256(b"\x00" + bytes.fromhex(proof["entryHash"])).digest()
+    index, last = proof["leafIndex"], proof["treeSize"] - 1
+    if index > last:
+        return False
+    node = leaf
+    for sibling in (bytes.fromhex(h) for h in proof["auditPath"]):
+        if last == 0:
+            return False
+        if index % 2 == 1 or index == last:
+            node = hashlib.sha256(b"\x01" + sibling + node).digest()
+            while index % 2 == 0 and index != 0:
+                index, last = index >> 1, last >> 1
+        else:
+            node = hashlib.sha256(b"\x01" + node + sibling).digest()
+        index, last = index >> 1, last >> 1
+    return last == 0 and node.hex() == proof["rootHash"]
 
 
 async def _completed(world: Parties) -> tuple[dict[str, Any], bytes]:
@@ -37,6 +59,15 @@ async def _completed(world: Parties) -> tuple[dict[str, Any], bytes]:
     final = await world.document(contract["id"], "final")
     assert hashlib.sha256(final).hexdigest() == signed.json()["finalPdfSha256"]
     return signed.json(), final
+
+
+@pytest.fixture(autouse=True)
+def unthrottled(world: Parties) -> Iterator[None]:
+    """Every test here uploads from the same address: the limit is its own test's."""
+    throttle = world.fleet.deps("signature").throttle
+    limit, throttle.limit = throttle.limit, 10_000
+    yield
+    throttle.limit = limit
 
 
 @pytest.fixture(scope="module")
@@ -142,13 +173,21 @@ async def test_verify_by_upload_needs_no_account_and_says_what_the_pdf_prints(
         if "ledger" not in world.fleet.apps:
             continue  # the stand-in ledger keeps no tree
         assert proof["entryHash"] == signature["ledgerEntryHash"]
-        assert merkle.verify_inclusion(
-            merkle.leaf_hash(bytes.fromhex(proof["entryHash"])),
-            proof["leafIndex"],
-            proof["treeSize"],
-            [bytes.fromhex(h) for h in proof["auditPath"]],
-            bytes.fromhex(proof["rootHash"]),
-        )
+        assert _included(proof), proof
+        assert not _included({**proof, "entryHash": "00" * 32})
+
+
+async def test_a_token_unlocks_nothing_more(
+    world: Parties, sealed: tuple[dict[str, Any], bytes]
+) -> None:
+    """Signed in or not, a party or a stranger (or an admin): the same answer."""
+    signatures = world.fleet.client("signature")
+    anonymous = await signatures.post(VERIFY, content=sealed[1], headers=PDF)
+    for role in ("client", "contractor", "admin"):
+        who = world.fleet.bearer(uuid.uuid4().hex, role)
+        seen = await signatures.post(VERIFY, content=sealed[1], headers={**PDF, **who})
+        assert seen.status_code == 200, seen.text
+        assert seen.json() == anonymous.json()
 
 
 async def test_an_altered_or_unknown_pdf_reveals_nothing(
@@ -180,6 +219,7 @@ async def test_verify_refuses_what_is_not_a_pdf_body(world: Parties) -> None:
 
 async def test_verify_is_limited_per_address(world: Parties) -> None:
     throttle = world.fleet.deps("signature").throttle
+    throttle.limit = 3
     signatures = world.fleet.client("signature")
     settings = world.fleet.runtime("signature").settings
     settings.trusted_proxy_hops = 1
