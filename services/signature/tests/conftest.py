@@ -91,14 +91,8 @@ async def world(start_services: StartServices) -> AsyncIterator[Parties]:
             )
         # The seal's time-stamp request goes to this service's own local TSA
         # route: in process here, as the peers are (no sockets in tests).
-        sealer = fleet.deps("signature").sealer
-        sealer.timestamps.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=fleet.apps["signature"])
-        )
-        try:
-            yield Parties(fleet, directory)
-        finally:
-            await sealer.timestamps.http.aclose()
+        fleet.deps("signature").sealer.timestamps.use(fleet.client("signature"))
+        yield Parties(fleet, directory)
 
 
 @pytest.fixture

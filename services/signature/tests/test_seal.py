@@ -279,14 +279,14 @@ async def test_a_time_stamp_authority_that_fails_leaves_the_signing_to_retry(
     assert (await world.sign(client, contract["id"])).status_code == 201
     timestamps = world.fleet.deps("signature").sealer.timestamps
     working = timestamps.http
-    timestamps.http = httpx.AsyncClient(
+    async with httpx.AsyncClient(
         transport=httpx.MockTransport(lambda request: httpx.Response(502))
-    )
-    try:
-        down = await world.sign(contractor, contract["id"])
-    finally:
-        await timestamps.http.aclose()
-        timestamps.http = working
+    ) as broken:
+        timestamps.http = broken
+        try:
+            down = await world.sign(contractor, contract["id"])
+        finally:
+            timestamps.http = working
     assert (down.status_code, down.json()["code"]) == (503, "seal-unavailable")
     assert (await world.contract(contract["id"]))["status"] == "client_signed"
     again = await world.sign(contractor, contract["id"])

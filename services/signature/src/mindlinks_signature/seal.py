@@ -164,6 +164,12 @@ class TimestampClient:
         self.url = url
         self.timeout = timeout
 
+    def use(self, client: httpx.AsyncClient) -> None:
+        """Post through ``client`` to the same path (tests: the service's own
+        app in process, where the local TSA route has no socket)."""
+        self.http = client
+        self.url = httpx.URL(self.url).path
+
     async def post(self, query: bytes) -> bytes:
         try:
             response = await self.http.post(
