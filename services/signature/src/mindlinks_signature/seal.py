@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import httpx
+import structlog
 
 from mindlinks_kit.errors import Problem
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from pyhanko.sign.timestamps import TimeStamper
     from types_aiobotocore_kms import KMSClient
 
+log = structlog.get_logger("mindlinks.signature.seal")
 T = TypeVar("T")
 SEAL_FIELD = "MindLinksSeal"
 KMS_ALGORITHM: Final = "RSASSA_PKCS1_V1_5_SHA_256"
@@ -117,8 +119,8 @@ def kms_signer(
         async def async_sign_raw(
             self, data: bytes, digest_algorithm: str, dry_run: bool = False
         ) -> bytes:
-            if digest_algorithm != "sha256":
-                raise SealUnavailable(f"the seal key signs sha256 only, not {digest_algorithm}")
+            if digest_algorithm != "sha256":  # the seal's metadata asks for sha256
+                raise ValueError(f"the seal key signs sha256 only, not {digest_algorithm}")
             if dry_run:  # pyhanko sizes the signature container first
                 return bytes(size)
             return await bridge.call(_kms_sign(kms, key_id, data))
@@ -179,11 +181,13 @@ class TimestampClient:
                 timeout=self.timeout,
             )
         except httpx.HTTPError as exc:
-            raise SealUnavailable(f"the time-stamp authority is unreachable: {exc}") from None
+            log.warning("seal.tsa-unreachable", error=type(exc).__name__)
+            raise SealUnavailable("The time-stamp authority cannot be reached") from None
         if response.status_code != 200 or not response.headers.get("content-type", "").startswith(
             TIMESTAMP_REPLY
         ):
-            raise SealUnavailable(f"the time-stamp authority answered {response.status_code}")
+            log.warning("seal.tsa-refused", status=response.status_code)
+            raise SealUnavailable("The time-stamp authority refused the request")
         return response.content
 
 
@@ -227,7 +231,9 @@ class Sealer:
         except SealUnavailable:
             raise
         except Exception as exc:  # a KMS or PDF failure: the signing is not completed
-            raise SealUnavailable(f"sealing failed: {type(exc).__name__}: {exc}") from exc
+            # The details may name hosts and keys: logged, never answered.
+            log.exception("seal.failed", error=type(exc).__name__)
+            raise SealUnavailable() from exc
 
     async def _seal(self, pdf: bytes) -> bytes:
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
