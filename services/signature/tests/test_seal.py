@@ -292,3 +292,23 @@ async def test_a_time_stamp_authority_that_fails_leaves_the_signing_to_retry(
     again = await world.sign(contractor, contract["id"])
     assert again.status_code == 201, again.text
     assert again.json()["contractStatus"] == "fully_signed"
+
+
+async def test_the_kms_signer_signs_with_the_kms_key(world: Parties) -> None:
+    """pyhanko's raw-signature call, answered by KMS ``Sign`` on the moto
+    server (RSA 3072, PKCS #1 v1.5, SHA-256): the KMS public key verifies it."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    sealer = world.fleet.deps("signature").sealer
+    signer, _ = sealer.signers()
+    data = b"the DER of a seal's signed attributes"
+    signature = await signer.async_sign_raw(data, "sha256")
+    assert len(signature) == 384
+    assert await signer.async_sign_raw(data, "sha256", dry_run=True) == bytes(384)
+    public = await world.fleet.runtime("signature").aws.kms.get_public_key(KeyId=sealer.key_id)
+    key = serialization.load_der_public_key(public["PublicKey"])
+    assert isinstance(key, rsa.RSAPublicKey)
+    key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+    with pytest.raises(ValueError, match="sha256 only"):
+        await signer.async_sign_raw(data, "sha512")

@@ -209,7 +209,7 @@ class Sealer:
         self.timestamps = timestamps
         self._made: tuple[Signer, TimeStamper] | None = None
 
-    def _signers(self) -> tuple[Signer, TimeStamper]:
+    def signers(self) -> tuple[Signer, TimeStamper]:
         """Made on first use (imports pyhanko); the time-stamper keeps the
         size estimate pyhanko asks of it once (a first request to the TSA)."""
         if self._made is None:
@@ -250,7 +250,7 @@ class Sealer:
             reason="Sealed by Mind-Links: signed by every party; see the certificate page",
             name="Mind-Links",
         )
-        signer, timestamper = self._signers()
+        signer, timestamper = self.signers()
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper)
         out = await pdf_signer.async_sign_pdf(writer)
