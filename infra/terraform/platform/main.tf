@@ -65,6 +65,7 @@ module "security" {
   environment     = var.environment
   public_base_url = var.public_base_url
   services        = { for name, service in local.services : name => { secrets = service.secrets } }
+  signing_keys    = var.signing_keys
 }
 
 module "network" {

@@ -18,6 +18,11 @@ locals {
     { for name, arn in module.security.service_secret_arns : "secret/service/${name}" => arn },
     { "secret/auth/signing-keys" = module.security.signing_keys_secret_arn },
     { for purpose, arn in module.security.kms_key_arns : "key/${purpose}" => arn },
+    { for name, arn in module.security.signing_key_arns : "key/${name}" => arn },
+    {
+      for name, key in var.signing_keys : "secret/${key.certificates_secret}" =>
+      module.security.signing_certificates_secret_arns[name]
+    },
     # A service's timers' schedules (their names start with the service's).
     {
       for name, queue in var.subscriptions : "schedule/timers/${name}-*" =>

@@ -201,6 +201,14 @@ variable "buckets" {
   }))
 }
 
+variable "signing_keys" {
+  description = "Asymmetric KMS keys that one service alone signs with (generated), each with the secret holding its certificate chain."
+  type = map(object({
+    service             = string
+    certificates_secret = string
+  }))
+}
+
 variable "subscriptions" {
   description = "Services with a queue (generated): the pattern of the events they consume (null: none), SQS maxReceiveCount, whether their timers fire there."
   type = map(object({

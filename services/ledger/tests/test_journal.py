@@ -478,3 +478,40 @@ async def test_the_ledger_never_rewrites_a_journal_item(ledger: Ledger) -> None:
     assert len(puts) >= 4  # two signatures, the activation, its schedule item
     assert all(spec["ConditionExpression"] == "attribute_not_exists(#s)" for spec in puts)
     assert all(spec["ExpressionAttributeNames"] == {"#s": "seq"} for spec in puts)
+
+
+async def test_an_entrys_inclusion_proof_is_hashes_only_for_the_signature_service(
+    ledger: Ledger,
+) -> None:
+    """What the signature service's public verify-by-upload shows: the proof
+    of a printed entry hash, without the entry's content."""
+    from mindlinks_ledger import merkle
+
+    receipt = await ledger.append("note", data={"secret": "never in a proof"})
+    path = f"/internal/ledger/entries/{receipt['seq']}/inclusion"
+    answer = await ledger.client.get(path, headers=ledger.service("signature"))
+    assert answer.status_code == 200, answer.text
+    proof = answer.json()
+    assert set(proof) == {"seq", "entryHash", "leafIndex", "treeSize", "auditPath", "rootHash"}
+    assert (proof["seq"], proof["entryHash"]) == (receipt["seq"], receipt["entryHash"])
+    assert "never in a proof" not in answer.text
+    assert merkle.verify_inclusion(
+        merkle.leaf_hash(bytes.fromhex(proof["entryHash"])),
+        proof["leafIndex"],
+        proof["treeSize"],
+        [bytes.fromhex(h) for h in proof["auditPath"]],
+        bytes.fromhex(proof["rootHash"]),
+    )
+    beyond = f"/internal/ledger/entries/{proof['treeSize'] + 1000}/inclusion"
+    ledger.problem(
+        await ledger.client.get(beyond, headers=ledger.service("signature")), 404, "not-found"
+    )
+    bad = await ledger.client.get(
+        "/internal/ledger/entries/0/inclusion", headers=ledger.service("signature")
+    )
+    assert bad.status_code == 422
+    for service in ("admin", "payment", "contract"):
+        denied = await ledger.client.get(path, headers=ledger.service(service))
+        ledger.problem(denied, 403, "forbidden")
+    ledger.problem(await ledger.client.get(path), 401, "unauthorized")
+    ledger.problem(await ledger.client.get(path, headers=ledger.admin()), 401, "unauthorized")

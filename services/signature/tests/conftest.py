@@ -104,6 +104,9 @@ async def world(start_services: StartServices) -> AsyncIterator[Parties]:
             fleet.runtime("signature").peers.mount(
                 "ledger", httpx.ASGITransport(app=directory.ledger_app())
             )
+        # The seal's time-stamp request goes to this service's own local TSA
+        # route: in process here, as the peers are (no sockets in tests).
+        fleet.deps("signature").sealer.timestamps.use(fleet.client("signature"))
         yield Parties(fleet, directory)
 
 

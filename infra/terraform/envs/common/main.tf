@@ -74,6 +74,7 @@ module "platform" {
   tables                  = var.tables
   buckets                 = var.buckets
   subscriptions           = var.subscriptions
+  signing_keys            = var.signing_keys
 }
 
 output "api_url" {

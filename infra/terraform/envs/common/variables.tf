@@ -131,3 +131,7 @@ variable "buckets" {
 variable "subscriptions" {
   type = any
 }
+
+variable "signing_keys" {
+  type = any
+}

@@ -35,4 +35,6 @@ provider_secrets = {
 }
 service_environment = {
   kyc = { MINDLINKS_KYC_PROVIDER = "veriff" }
+  # The RFC 3161 time-stamp authority of the final PDFs' seal (docs/adr/0013-sealed-pdfs.md).
+  signature = { MINDLINKS_SEAL_TIMESTAMP_URL = "http://timestamp.digicert.com" }
 }

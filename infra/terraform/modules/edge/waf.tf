@@ -1,5 +1,5 @@
-# WAF on the stage: a rate limit per client IP, AWS's common and known-bad-
-# inputs rule sets. The common set's 8 KB body limit only counts: contract
+# WAF on the stage: a rate limit per client IP (a tighter one on the public
+# verify-by-upload), AWS's common and known-bad-inputs rule sets. The common set's 8 KB body limit only counts: contract
 # PDFs and KYC documents are larger (API Gateway caps bodies at 10 MB).
 resource "aws_wafv2_web_acl" "api" {
   name  = var.name
@@ -25,6 +25,43 @@ resource "aws_wafv2_web_acl" "api" {
     visibility_config {
       cloudwatch_metrics_enabled = true
       metric_name                = "${var.name}-rate-per-ip"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  # The public verify-by-upload takes a PDF from anyone without an account:
+  # a tighter limit per IP there, before a flood reaches the tasks. The
+  # signature service's own limit (Redis, shared by its tasks: 10 a minute
+  # per address by default) is the precise one; this is the outer fence.
+  rule {
+    name     = "verify-upload-rate-per-ip"
+    priority = 0
+    action {
+      block {}
+    }
+    statement {
+      rate_based_statement {
+        limit                 = 100
+        aggregate_key_type    = "IP"
+        evaluation_window_sec = 300
+        scope_down_statement {
+          byte_match_statement {
+            search_string         = "/v1/signatures/verify"
+            positional_constraint = "ENDS_WITH" # with or without a stage prefix
+            field_to_match {
+              uri_path {}
+            }
+            text_transformation {
+              priority = 0
+              type     = "NONE"
+            }
+          }
+        }
+      }
+    }
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.name}-verify-upload-rate-per-ip"
       sampled_requests_enabled   = true
     }
   }

@@ -26,3 +26,12 @@ output "image_tags" {
 output "image_tag_parameter_arns" {
   value = { for name, parameter in aws_ssm_parameter.image_tag : name => parameter.arn }
 }
+
+output "signing_key_arns" {
+  description = "<service>-<name> => the asymmetric signing key"
+  value       = { for name, key in aws_kms_key.signing : name => key.arn }
+}
+
+output "signing_certificates_secret_arns" {
+  value = { for name, secret in aws_secretsmanager_secret.signing_certificates : name => secret.arn }
+}

@@ -23,6 +23,15 @@ variable "services" {
   }))
 }
 
+variable "signing_keys" {
+  description = "<service>-<name> => the service that alone signs with it and its certificates secret (generated)."
+  type = map(object({
+    service             = string
+    certificates_secret = string
+  }))
+  default = {}
+}
+
 variable "secret_versions" {
   description = "Bump a value to write a new random value (service secrets, cursor secret) or a new first signing key. Write-only: no value is ever in the state."
   type = object({

@@ -198,12 +198,21 @@ SERVICES: tuple[Service, ...] = (
             Table(
                 "signatures",
                 pk=Key("id"),
-                indexes=(Index("by-contract", pk=Key("contractId"), sk=Key("signedAt")),),
+                indexes=(
+                    Index("by-contract", pk=Key("contractId"), sk=Key("signedAt")),
+                    # Sparse: only the completing signature carries the sealed
+                    # final document's hash (public verification by upload).
+                    Index("by-final-hash", pk=Key("finalPdfSha256")),
+                ),
             ),
         ),
         peers=("client", "contract", "ledger"),
         consumes=REVOCATION_EVENTS,
         idempotent_posts=True,
+        # Per-address limits of the public verify-by-upload route.
+        redis=True,
+        # Seals the final PDF (PAdES); only this service may sign with it.
+        signing_keys=("seal",),
     ),
     Service(
         "ledger",

@@ -245,6 +245,11 @@ class Service:
     timers: tuple[Timer, ...] = ()
     """The durable timers it sets and handles (gets a ``timers`` table, and a
     queue even when it consumes no event: its timers fire there)."""
+    signing_keys: tuple[str, ...] = ()
+    """Asymmetric KMS keys (RSA 3072, ``SIGN_VERIFY``) that this service alone
+    signs with, each as alias ``<prefix><service>-<name>``, with a secret
+    ``<service>/<name>-certificates`` holding the key's certificate chain
+    (configuration: the CA that certifies the key is outside the fleet)."""
 
     def owned_tables(self, publishes: bool, revocations: tuple[str, ...] = ()) -> tuple[Table, ...]:
         derived: list[Table] = []

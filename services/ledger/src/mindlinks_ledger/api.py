@@ -14,6 +14,7 @@ from mindlinks_fleet.internal.ledger import (
     AppendOut,
     DigestOut,
     EntryOut,
+    InclusionProofOut,
     JournalVerifyOut,
     Token,
 )
@@ -175,6 +176,22 @@ async def append_entry(
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     return append_out(appended.entry)
+
+
+@serve(internal, ledger.PROOF)
+async def inclusion_proof(seq: Seq, deps: Deps) -> InclusionProofOut:
+    """An entry's inclusion proof in the journal now, by hashes only: the
+    signature service's public verify-by-upload shows it to whoever holds the
+    sealed PDF, whose certificate page prints the entry's hash (not its content)."""
+    proof = await deps.journal.proof(seq)
+    return InclusionProofOut(
+        seq=proof.entry.seq,
+        entry_hash=proof.entry.entry_hash,
+        leaf_index=proof.leaf_index,
+        tree_size=proof.tree_size,
+        audit_path=proof.audit_path,
+        root_hash=proof.root_hash,
+    )
 
 
 @serve(internal, ledger.SUBJECT)

@@ -2,33 +2,40 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from mindlinks_fleet.internal import signature
 from mindlinks_fleet.internal.signature import SignatureOut, SignatureRecord
 from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import ClientIp
 from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.errors import Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
 from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_kit.tenancy import Acting, acting_or
 from mindlinks_signature.deps import Deps
 from mindlinks_signature.domain import Caller
+from mindlinks_signature.local_tsa import MAX_QUERY_BYTES
 from mindlinks_signature.schemas import (
     DeclineIn,
     DeclineOut,
     SignedOut,
     SignIn,
+    VerifyOut,
     signature_out,
     signature_record,
 )
+from mindlinks_signature.seal import TIMESTAMP_QUERY, TIMESTAMP_REPLY
 
 public = APIRouter(prefix="/v1/signatures", tags=["signatures"])
 internal = APIRouter()
+dev = APIRouter(prefix="/v1/signatures/dev", tags=["local only"])
+"""Mounted only in local mode: the local time-stamp authority."""
 Signer = Annotated[Acting, Depends(acting_or("contracts.sign", "contractor"))]
 """The contractor, or a member whose company role signs for the company
 (and so may decline for it)."""
@@ -99,6 +106,76 @@ async def decline(
         contract_id, _caller(user, request, ip), body.reason, uow
     )
     return DeclineOut.of(declined)
+
+
+class DocumentTooLarge(Problem):
+    status = 413
+    code = "document-too-large"
+    title = "The document is too large"
+
+
+class NotAPdf(Problem):
+    status = 415
+    code = "pdf-required"
+    title = "Send the PDF itself as the body, with Content-Type application/pdf"
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The raw body, refused past ``limit`` bytes before it is all read."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise DocumentTooLarge()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise DocumentTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@public.post(
+    "/verify",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def verify(request: Request, ip: ClientIp, deps: Deps) -> VerifyOut:
+    """Anyone, without an account: is this PDF a final document we sealed,
+    byte for byte? If so: the seal's and its time-stamp's validity (pyhanko),
+    the signatures as its certificate page prints them, and each one's ledger
+    inclusion proof. Anything else answers ``ours: false`` and nothing more.
+    The body is the PDF (``application/pdf``, at most
+    ``MINDLINKS_VERIFY_MAX_PDF_BYTES``); limited per address (429)."""
+    await deps.throttle.take(ip)
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/pdf":
+        raise NotAPdf()
+    pdf = await _body(request, deps.settings.verify_max_pdf_bytes)
+    return VerifyOut.of(await deps.verifications.verify(pdf))
+
+
+@dev.post(
+    "/timestamps",
+    response_class=Response,
+    responses={200: {"content": {TIMESTAMP_REPLY: {}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {TIMESTAMP_QUERY: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def local_timestamp(request: Request, deps: Deps) -> Response:
+    """The local time-stamp authority (RFC 3161 over HTTP: a DER
+    ``TimeStampReq`` in, a DER ``TimeStampResp`` out)."""
+    assert deps.local_tsa is not None  # mounted in local mode only
+    query = await _body(request, MAX_QUERY_BYTES)
+    reply = await asyncio.to_thread(deps.local_tsa.reply, query)
+    return Response(reply, media_type=TIMESTAMP_REPLY)
 
 
 @public.get("/contracts/{contract_id}")

@@ -19,6 +19,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         service="signature",
         settings=settings or from_environment(Settings),
         routers=[api.public, api.internal],
+        dev_routers=[api.dev],
         setup=setup,
         handlers=handlers,
         description="E-signatures: consent, ledger receipts, the certificate of completion.",

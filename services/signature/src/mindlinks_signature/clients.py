@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from mindlinks_fleet.internal import contract, ledger
 from mindlinks_fleet.internal.contract import TransitionIn
-from mindlinks_fleet.internal.ledger import AppendIn
+from mindlinks_fleet.internal.ledger import AppendIn, InclusionProofOut
 from mindlinks_kit.dynamo import StaleVersion
 from mindlinks_kit.errors import PeerRefused
 from mindlinks_kit.http import Peers
@@ -118,3 +118,8 @@ class Ledger:
             attempts=2,
         )
         return from_attributes(Receipt, receipt)
+
+    async def inclusion(self, seq: int) -> InclusionProofOut | None:
+        """The entry's inclusion proof in the journal now (hashes only); None
+        for an entry the journal does not have."""
+        return await self.peers.call(ledger.PROOF, str(seq))

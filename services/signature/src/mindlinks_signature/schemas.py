@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, StringConstraints
 
+from mindlinks_fleet.internal.ledger import InclusionProofOut
 from mindlinks_fleet.internal.signature import (
     LedgerReceipt,
     SignatureOut,
@@ -14,6 +15,7 @@ from mindlinks_fleet.internal.signature import (
 )
 from mindlinks_kit.schemas import MULTI_LINE, ONE_LINE, ApiModel
 from mindlinks_signature.domain import Decline, Signature
+from mindlinks_signature.verification import Verdict
 
 SignatureName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
@@ -102,4 +104,90 @@ class DeclineOut(ApiModel):
             declined_by_user_id=decline.user_id,
             reason=decline.reason,
             declined_at=decline.declined_at,
+        )
+
+
+class TimestampOut(ApiModel):
+    valid: bool
+    """Intact, cryptographically valid, and from a trusted time-stamp authority."""
+    time: str | None
+    authority: str | None
+
+
+class SealOut(ApiModel):
+    """pyhanko's validation of the seal (the PDF's ``MindLinksSeal`` signature)."""
+
+    intact: bool
+    valid: bool
+    trusted: bool
+    covers_whole_file: bool
+    sealed_by: str | None
+    timestamp: TimestampOut | None
+
+
+class VerifiedSignatureOut(ApiModel):
+    """A signature as the certificate page prints it, with its ledger proof."""
+
+    role: Literal["client", "contractor"]
+    signature_name: str
+    party_name: str | None
+    company_role: str | None
+    signed_at: str
+    ledger_seq: int
+    ledger_entry_hash: str
+    inclusion_proof: InclusionProofOut | None
+    """RFC 6962: leaf = SHA-256(0x00 ‖ entryHash); ``null`` if the journal cannot answer now."""
+
+
+class VerifyOut(ApiModel):
+    ours: bool
+    """The exact bytes of a final document we sealed and stored."""
+    intact: bool
+    """``ours``, and the seal and its time-stamp check out."""
+    sha256: str
+    """Of the upload."""
+    contract_id: str | None = None
+    seal: SealOut | None = None
+    signatures: list[VerifiedSignatureOut] = []
+
+    @classmethod
+    def of(cls, verdict: Verdict) -> VerifyOut:
+        if not verdict.ours:
+            return cls(ours=False, intact=False, sha256=verdict.sha256)
+        seal = verdict.seal
+        return cls(
+            ours=True,
+            intact=verdict.intact,
+            sha256=verdict.sha256,
+            contract_id=verdict.contract_id,
+            seal=None
+            if seal is None or not seal.present
+            else SealOut(
+                intact=seal.intact,
+                valid=seal.valid,
+                trusted=seal.trusted,
+                covers_whole_file=seal.covers_whole_file,
+                sealed_by=seal.sealed_by,
+                timestamp=None
+                if seal.timestamp is None
+                else TimestampOut(
+                    valid=seal.timestamp.valid,
+                    time=seal.timestamp.time,
+                    authority=seal.timestamp.authority,
+                ),
+            ),
+            signatures=[
+                VerifiedSignatureOut(
+                    role=s.signature.role,
+                    signature_name=s.signature.signature_name,
+                    party_name=s.signature.party_name or None,
+                    company_role=s.signature.company_role,
+                    signed_at=s.signature.signed_at,
+                    ledger_seq=s.signature.receipt.seq,
+                    ledger_entry_hash=s.signature.receipt.entry_hash,
+                    inclusion_proof=s.proof,
+                )
+                for s in verdict.signers
+                if s.signature.receipt is not None
+            ],
         )

@@ -9,8 +9,13 @@ is safe to retry with the same request (see the README):
    them, so every later step sees the same data;
 3. append to the ledger with the signature id as idempotency key (same key →
    same entry);
-4. contractor only: append the certificate (deterministic bytes) and store the
-   final document (replaceable until the contract is fully signed);
+4. contractor only: append the certificate (deterministic bytes), seal the
+   result (PAdES with the platform's KMS key and an RFC 3161 time-stamp: new
+   bytes on every attempt) and store the final document — replaceable until
+   the contract is fully signed, so an attempt that stops before the move
+   leaves a seal nobody was given, which the next attempt replaces; once the
+   contract is fully signed, a retry reuses the stored document's hash and
+   seals nothing;
 5. move the contract with optimistic locking (the contract service treats the
    same move by the same actor as done);
 6. mark the signature ``recorded`` and add its event — one transaction, which
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Awaitable, Callable
 
 from mindlinks_fleet.events import SignatureCompleted, SignatureDeclined, SignatureRecorded
 from mindlinks_fleet.step_up import STEP_UP_AUDIENCE
@@ -84,12 +90,15 @@ class Signatures:
         ledger: Ledger,
         publish: Publish,
         verifier: TokenVerifier,
+        seal: Callable[[bytes], Awaitable[bytes]],
     ) -> None:
         self.verifier = verifier
         self.store = store
         self.contracts = contracts
         self.ledger = ledger
         self.publish = publish
+        self.seal = seal
+        """Seals a final document (``seal.Sealer.seal``)."""
 
     async def _contract(self, contract_id: str) -> ContractView:
         contract = await self.contracts.get(contract_id)
@@ -218,6 +227,7 @@ class Signatures:
                     signers=[_signer(client), _signer(signature)],
                 ),
             )
+            final = await self.seal(final)
             final_sha256, version = await self.contracts.store_final(contract.id, final)
             moved = await self.contracts.transition(
                 contract.id,

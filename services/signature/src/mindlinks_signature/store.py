@@ -86,6 +86,17 @@ class SignatureStore:
         )
         return [SIGNATURES.read(i) for i in items if i.get("kind") == "signature"]
 
+    async def completing(self, final_pdf_sha256: str) -> Signature | None:
+        """The recorded signature that completed the contract whose sealed
+        final document has this SHA-256 (the sparse ``by-final-hash`` index)."""
+        items, _ = await self.table.query(
+            "finalPdfSha256 = :h", values=values(h=final_pdf_sha256), index="by-final-hash", limit=5
+        )
+        for item in items:
+            if item.get("kind") == "signature" and item.get("state") == "recorded":
+                return SIGNATURES.read(item)
+        return None
+
     async def page_for_contract(
         self, contract_id: str, limit: int, start: Item | None
     ) -> tuple[list[Signature], Item | None]:

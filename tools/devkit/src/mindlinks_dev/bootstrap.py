@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mindlinks_dev.iam.policy import SIGNING_KEYS_SECRET
+from mindlinks_dev.local_authority import make_signing_key
 from mindlinks_kit.declaration import Bucket, Fleet, Service, Table
 from mindlinks_kit.timer_schedules import SCHEDULE_GROUP
 
@@ -120,6 +121,11 @@ def bootstrap(
                 )
             )
         data_key = pool.submit(_data_key, kms, prefix)
+        waits += [
+            pool.submit(make_signing_key, kms, secrets_manager, prefix, service.name, key)
+            for service in fleet.services
+            for key in service.signing_keys
+        ]
         made_tables = [pool.submit(_table, dynamodb, name, table) for name, table in tables]
         made_buckets = [pool.submit(_bucket, s3, prefix, region, bucket) for bucket in buckets]
         secrets_of = {

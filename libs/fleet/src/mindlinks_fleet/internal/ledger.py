@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints
 
-from mindlinks_kit.declaration import Call
+from mindlinks_kit.declaration import Call, Lookup
 from mindlinks_kit.schemas import ApiModel, Page
 
 Kind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,63}$")]
@@ -93,6 +93,18 @@ class JournalVerifyOut(ApiModel):
     checked_at: str
 
 
+class InclusionProofOut(ApiModel):
+    """An entry's RFC 6962 inclusion proof, by hashes only: the leaf is
+    ``SHA-256(0x00 || entryHash)``; nothing of the entry's content."""
+
+    seq: int
+    entry_hash: str
+    leaf_index: int
+    tree_size: int
+    audit_path: list[str]
+    root_hash: str
+
+
 APPEND = Call(
     "ledger",
     "POST",
@@ -137,4 +149,13 @@ VERIFY = Call(
     summary="Every entry re-hashed and re-linked up to the tip, and the newest anchor.",
 )
 
-ROUTES = (APPEND, SUBJECT, ENTRIES, ANCHOR, VERIFY)
+PROOF = Lookup(
+    "ledger",
+    "GET",
+    "/internal/ledger/entries/{seq}/inclusion",
+    InclusionProofOut,
+    callers=("signature",),
+    summary="An entry's inclusion proof in the journal now, hashes only (public verification).",
+)
+
+ROUTES = (APPEND, SUBJECT, ENTRIES, ANCHOR, VERIFY, PROOF)

@@ -53,6 +53,10 @@ AWS_ONLY = frozenset({"MINDLINKS_OTEL_EXPORTER_ENDPOINT"})
 TRUSTED_PROXY_HOPS: dict[Target, str] = {"compose": "1", "aws": "2"}
 """Proxies appending to ``X-Forwarded-For`` in front of auth: the local edge in
 compose; API Gateway and the ALB on AWS."""
+CLIENT_ADDRESS_READERS = ("auth", "signature")
+"""Services that act on the caller's address: auth throttles sign-ins by it;
+signature limits the public verify-by-upload by it (and records it as a
+signer's evidence). Behind the proxies, the socket peer is the ALB."""
 
 SecretKind = Literal["cursor", "redis", "provider"]
 
@@ -113,7 +117,7 @@ def service_environment(service: Service, target: Target) -> ServiceEnvironment:
     """The environment-independent part of what ``service`` reads on ``target``
     (an environment adds its providers' secrets and settings)."""
     static = {"MINDLINKS_PEER_URL_TEMPLATE": PEER_URL_TEMPLATES[target]}
-    if service.name == "auth":
+    if service.name in CLIENT_ADDRESS_READERS:
         static["MINDLINKS_TRUSTED_PROXY_HOPS"] = TRUSTED_PROXY_HOPS[target]
     kinds: dict[str, SecretKind] = {"MINDLINKS_CURSOR_SECRET": "cursor"}
     if service.redis:

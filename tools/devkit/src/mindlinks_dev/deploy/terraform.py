@@ -25,6 +25,7 @@ from typing import Any
 from mindlinks_dev.deploy.artifact import main as artifact_main
 from mindlinks_dev.deploy.environment import provider_secrets, service_environment, settings_class
 from mindlinks_dev.iam.policy import TOKEN_ISSUER, task_policy
+from mindlinks_dev.local_authority import certificates_secret
 from mindlinks_fleet import FLEET
 from mindlinks_kit.declaration import Fleet, Service, Table
 
@@ -120,6 +121,15 @@ def variables(fleet: Fleet) -> dict[str, Any]:
             b.name: {"service": s.name, "object_lock": b.object_lock}
             for s in fleet.services
             for b in s.buckets
+        },
+        # Asymmetric KMS keys one service alone signs with (modules/security/signing.tf).
+        "signing_keys": {
+            f"{s.name}-{key}": {
+                "service": s.name,
+                "certificates_secret": certificates_secret(s.name, key),
+            }
+            for s in fleet.services
+            for key in s.signing_keys
         },
         # Apart from ``services``: checkov cannot evaluate a for_each over a map
         # whose entries hold lists of objects, and silently skips what it drives.

@@ -3,10 +3,11 @@
 The statements name resources by reference, not by ARN: ``table/<service>-<table>``
 (``/index/*`` for its indexes), ``bucket/<name>`` (``/*`` for its objects),
 ``queue/<service>`` and ``queue/<service>-dlq``, ``bus/<bus>``,
-``secret/<name>`` (``service/<name>``, ``auth/signing-keys``), ``key/<purpose>``
-(``data``, ``secrets``, ``messaging``), ``schedule/timers/<service>-*`` (its
-timers' schedules), ``role/timers`` (the role EventBridge Scheduler sends
-firings with) and ``*``. Terraform resolves them to the
+``secret/<name>`` (``service/<name>``, ``auth/signing-keys``,
+``<service>/<key>-certificates``), ``key/<purpose>`` (``data``, ``secrets``,
+``messaging``; ``<service>-<key>`` for a service's signing keys),
+``schedule/timers/<service>-*`` (its timers' schedules), ``role/timers``
+(the role EventBridge Scheduler sends firings with) and ``*``. Terraform resolves them to the
 environment's ARNs (``infra/terraform/platform``, ``local.resource_arns``); the
 permission check resolves the AWS calls the services make in the test suite to
 the same references (``mindlinks_dev.iam.calls``), so both read one policy.
@@ -17,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mindlinks_dev.local_authority import certificates_secret
 from mindlinks_kit.declaration import Fleet
 from mindlinks_kit.timer_schedules import SCHEDULE_GROUP
 
@@ -207,6 +209,8 @@ def task_policy(fleet: Fleet, service: str) -> tuple[Statement, ...]:
             Statement("PublishOnTheBus", ("events:PutEvents",), (f"bus/{fleet.bus}",))
         )
     secrets = [f"secret/service/{s.name}" for s in fleet.services] if issuer else []
+    # A signing key's certificate chain is configuration its service reads.
+    secrets += [f"secret/{certificates_secret(service, k)}" for k in spec.signing_keys]
     statements.append(
         Statement(
             "ReadServiceSecrets",
@@ -214,6 +218,16 @@ def task_policy(fleet: Fleet, service: str) -> tuple[Statement, ...]:
             tuple(dict.fromkeys([f"secret/service/{service}", *secrets])),
         )
     )
+    if spec.signing_keys:
+        # Sign only: the public key is in the certificate, and no other role
+        # may sign with these keys (nor this one with anyone else's).
+        statements.append(
+            Statement(
+                "SignWithOwnKeys",
+                ("kms:Sign",),
+                tuple(f"key/{service}-{k}" for k in spec.signing_keys),
+            )
+        )
     if issuer:
         statements.append(
             Statement(

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mindlinks_dev.iam.policy import REWRITES, SCHEDULER_ROLE, TOKEN_ISSUER
+from mindlinks_dev.local_authority import certificates_secret
 from mindlinks_kit.declaration import Fleet
 from mindlinks_kit.timer_schedules import SCHEDULE_GROUP
 
@@ -67,6 +68,8 @@ def own_resources(fleet: Fleet, service: str) -> set[str]:
     if fleet.publishes(service):
         own.add(f"bus/{fleet.bus}")
     own.add(f"secret/service/{service}")
+    for key in spec.signing_keys:  # its own signing keys and their certificates
+        own |= {f"key/{service}-{key}", f"secret/{certificates_secret(service, key)}"}
     if spec.timers:
         own |= {f"schedule/{SCHEDULE_GROUP}/{service}-*", SCHEDULER_ROLE}
     if service == TOKEN_ISSUER:

@@ -56,7 +56,10 @@ def encryption_problems(tree: Tree) -> list[str]:
         if body.get("type") != "SecureString":
             found.append(f"{where}: not a SecureString")
     for where, body in each("aws_kms_key"):
-        if body.get("enable_key_rotation") is not True:
+        # KMS rotates symmetric keys only; an asymmetric signing key is
+        # replaced with a new certificate instead (docs/security.md).
+        asymmetric = body.get("key_usage") == "SIGN_VERIFY"
+        if body.get("enable_key_rotation") is not True and not asymmetric:
             found.append(f"{where}: key rotation off")
     found += _bucket_problems(by_type)
     return found
