@@ -30,8 +30,8 @@ def test_the_lifecycle_story_runs_through_the_typescript_client(edge: httpx.Clie
         )
     assert told.returncode == 0, told.stdout + told.stderr
     steps = re.findall(r"^\s*\d+\. (.*)$", told.stdout, flags=re.MULTILINE)
-    assert "client signed" in steps
-    assert "contractor signed" in steps
+    assert "client confirmed a one-time code and signed" in steps
+    assert "contractor confirmed a one-time code and signed" in steps
     assert "the ledger recorded the activation; the contract is active" in steps
     assert any(s.startswith("escrow released to the contractor: released") for s in steps)
     assert any(s.startswith("a stranger is refused: 404 contract-not-found") for s in steps)

@@ -70,6 +70,29 @@ async function mailed(who: Person, template: string, field: string): Promise<str
   });
 }
 
+/** Before signing, the signer confirms a one-time code (mailed here; an
+ * authenticator app's works too): a short-lived token for this contract. */
+async function stepUp(who: Person, contractId: string): Promise<string> {
+  const purpose = `contract-sign:${contractId}`;
+  const challenge = await ok(
+    who.api.POST("/v1/auth/step-up/challenges", { body: { method: "email", purpose } }),
+  );
+  const code = await until(`the step-up code mailed to ${who.email}`, async () => {
+    const box = await ok(
+      who.local.GET("/v1/notifications/dev/mailbox", { params: { query: { to: who.email } } }),
+    );
+    const mail = box.items.find(
+      (m) => m.template === "auth.step-up-code" && m.data["reference"] === contractId,
+    );
+    const value = mail?.data["code"];
+    return typeof value === "string" ? value : undefined;
+  });
+  const confirmed = await ok(
+    who.api.POST("/v1/auth/step-up", { body: { challengeId: challenge.challengeId, code } }),
+  );
+  return confirmed.stepUpToken;
+}
+
 async function signUp(who: Person): Promise<string> {
   await ok(
     who.api.POST("/v1/auth/register", {
@@ -160,13 +183,14 @@ async function main(): Promise<void> {
   say(`contract ${contract.id} drafted with its PDF (${contract.status})`);
   await ok(client.api.POST("/v1/contracts/{contract_id}/send", { params: { path } }));
   for (const signer of [client, contractor]) {
+    const stepUpToken = await stepUp(signer, contract.id);
     await ok(
       signer.api.POST("/v1/signatures/contracts/{contract_id}/sign", {
         params: { path },
-        body: { consent: true, signatureName: signer.name },
+        body: { consent: true, signatureName: signer.name, stepUpToken },
       }),
     );
-    say(`${signer.role} signed`);
+    say(`${signer.role} confirmed a one-time code and signed`);
   }
   await until("the contract to become active", async () => {
     const found = await ok(client.api.GET("/v1/contracts/{contract_id}", { params: { path } }));

@@ -843,6 +843,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/step-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Step Up
+         * @description Confirm a challenge's code: a step-up token (5 minutes) for its purpose
+         *     only. A code works once; wrong ones are throttled like sign-ins.
+         */
+        post: operations["step_up_v1_auth_step_up_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/step-up/challenges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Step Up Challenge
+         * @description Ask for a one-time code before a sensitive action (``purpose``): mailed
+         *     now (``email``) or from the authenticator app (``totp``, with two-factor
+         *     authentication on). Confirm it with ``POST /v1/auth/step-up``.
+         */
+        post: operations["step_up_challenge_v1_auth_step_up_challenges_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/verify-email": {
         parameters: {
             query?: never;
@@ -1342,9 +1385,10 @@ export interface paths {
         head?: never;
         /**
          * Change Draft Terms
-         * @description Change a draft's ``reviewDays`` and/or ``noticeDays`` at the ``version``
-         *     last read (409 ``stale-version`` otherwise); its PDF is rendered again.
-         *     Once sent it is what the parties sign: 409 ``contract-not-draft``.
+         * @description Change a draft's ``reviewDays``, ``noticeDays`` (its PDF is rendered
+         *     again), ``signingDays``, ``reminderAfterDays`` or ``reminderEveryDays``
+         *     at the ``version`` last read (409 ``stale-version`` otherwise). Once sent
+         *     it is what the parties sign: 409 ``contract-not-draft``.
          */
         patch: operations["change_draft_terms_v1_contracts__contract_id__patch"];
         trace?: never;
@@ -1370,6 +1414,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/contracts/{contract_id}/reminders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send Reminder
+         * @description Remind whoever must sign next now (the member who sent it, then the
+         *     contractor); the mail follows. Not within 24 hours of the last reminder,
+         *     scheduled or not: 409 ``reminder-too-soon``. Only while a signature is
+         *     awaited: 409 ``contract-not-awaiting-signature``, or ``contract-expired``
+         *     once the deadline has passed. Repeat safely with an ``Idempotency-Key``
+         *     (the same reminder again, not a 409).
+         */
+        post: operations["send_reminder_v1_contracts__contract_id__reminders_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/contracts/{contract_id}/send": {
         parameters: {
             query?: never;
@@ -1381,9 +1450,33 @@ export interface paths {
         put?: never;
         /**
          * Send Contract
-         * @description ``draft`` → ``sent_for_signature``.
+         * @description ``draft`` → ``sent_for_signature``; the signing deadline (now +
+         *     ``signingDays``) and the reminders' cadence start.
          */
         post: operations["send_contract_v1_contracts__contract_id__send_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{contract_id}/signing-deadline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend Signing Deadline
+         * @description Move the signing deadline later before it passes: later than the
+         *     current one, in the future, at most 90 days from now (422
+         *     ``invalid-signing-deadline``); 409 ``contract-expired`` once it has passed.
+         *     The reminders go on to the new deadline; whoever must sign next is told.
+         */
+        post: operations["extend_signing_deadline_v1_contracts__contract_id__signing_deadline_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1733,6 +1826,132 @@ export interface paths {
         get: operations["my_notifications_v1_notifications_me_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Endpoints
+         * @description The company's endpoints, newest first (secrets are never shown again).
+         */
+        get: operations["list_endpoints_v1_notifications_webhooks_get"];
+        put?: never;
+        /**
+         * Create Endpoint
+         * @description Subscribe an endpoint; the answer holds its signing secret, shown only now.
+         */
+        post: operations["create_endpoint_v1_notifications_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications/webhooks/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Endpoint */
+        get: operations["get_endpoint_v1_notifications_webhooks__endpoint_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Endpoint */
+        delete: operations["delete_endpoint_v1_notifications_webhooks__endpoint_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Endpoint
+         * @description Change the URL, the event types, the description, or enable/disable it.
+         */
+        patch: operations["update_endpoint_v1_notifications_webhooks__endpoint_id__patch"];
+        trace?: never;
+    };
+    "/v1/notifications/webhooks/{endpoint_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deliveries
+         * @description The delivery log, newest first, with each attempt.
+         */
+        get: operations["deliveries_v1_notifications_webhooks__endpoint_id__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay Delivery
+         * @description Send one delivery again, as a new delivery with the same body.
+         */
+        post: operations["replay_delivery_v1_notifications_webhooks__endpoint_id__deliveries__delivery_id__replay_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications/webhooks/{endpoint_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay Range
+         * @description Send again the deliveries created in [since, until] (not replays themselves).
+         */
+        post: operations["replay_range_v1_notifications_webhooks__endpoint_id__replay_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications/webhooks/{endpoint_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate Secret
+         * @description A new secret, shown only now; the previous one keeps signing for 24 hours.
+         */
+        post: operations["rotate_secret_v1_notifications_webhooks__endpoint_id__rotate_secret_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2156,12 +2375,39 @@ export interface paths {
         /**
          * Sign
          * @description Sign the contract's document as it is now: the client first (an owner
-         *     or admin of the client company signs for it), then the contractor.
+         *     or admin of the client company signs for it), then the contractor. Needs
+         *     a ``stepUpToken`` (``POST /v1/auth/step-up`` for
+         *     ``contract-sign:<contractId>``), else ``403 step-up-required``.
          *     Records a ledger entry; the contractor's signature completes the contract
          *     with a certificate of completion. Repeat safely with an
          *     ``Idempotency-Key`` (or simply again: an interrupted signing is finished).
          */
         post: operations["sign_v1_signatures_contracts__contract_id__sign_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/signatures/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify
+         * @description Anyone, without an account: is this PDF a final document we sealed,
+         *     byte for byte? If so: the seal's and its time-stamp's validity (pyhanko),
+         *     the signatures as its certificate page prints them, and each one's ledger
+         *     inclusion proof. Anything else answers ``ours: false`` and nothing more.
+         *     The body is the PDF (``application/pdf``, at most
+         *     ``MINDLINKS_VERIFY_MAX_PDF_BYTES``); limited per address (429).
+         */
+        post: operations["verify_v1_signatures_verify_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2347,6 +2593,21 @@ export interface components {
             tipSeq: number;
             /** Treesize */
             treeSize: number;
+        };
+        /** AttemptOut */
+        AttemptOut: {
+            /** At */
+            at: string;
+            /** Error */
+            error: string | null;
+            /** Latencyms */
+            latencyMs: number;
+            /** No */
+            no: number;
+            /** Outcome */
+            outcome: string;
+            /** Statuscode */
+            statusCode: number | null;
         };
         /** AuditRecordOut */
         AuditRecordOut: {
@@ -2572,14 +2833,20 @@ export interface components {
             currency: string;
             /** Description */
             description: string;
+            /** Expiredat */
+            expiredAt?: string | null;
             /** Finalpdfsha256 */
             finalPdfSha256: string | null;
             /** History */
             history: components["schemas"]["HistoryEntry"][];
             /** Id */
             id: string;
+            /** Lastreminderat */
+            lastReminderAt?: string | null;
             /** Ledgerentryid */
             ledgerEntryId: number | null;
+            /** Nextreminderat */
+            nextReminderAt?: string | null;
             /**
              * Noticedays
              * @default 0
@@ -2588,17 +2855,41 @@ export interface components {
             /** Pdfsha256 */
             pdfSha256: string;
             /**
+             * Reminderafterdays
+             * @default 3
+             */
+            reminderAfterDays?: number;
+            /**
+             * Remindereverydays
+             * @default 2
+             */
+            reminderEveryDays?: number;
+            /**
+             * Reminderssent
+             * @default 0
+             */
+            remindersSent?: number;
+            /**
              * Reviewdays
              * @default 14
              */
             reviewDays?: number;
+            /** Sentat */
+            sentAt?: string | null;
+            /**
+             * Signingdays
+             * @default 14
+             */
+            signingDays?: number;
+            /** Signingdeadline */
+            signingDeadline?: string | null;
             /** Startdate */
             startDate: string;
             /**
              * Status
              * @enum {string}
              */
-            status: "draft" | "sent_for_signature" | "client_signed" | "fully_signed" | "active" | "completed" | "declined" | "voided" | "terminated";
+            status: "draft" | "sent_for_signature" | "client_signed" | "fully_signed" | "active" | "completed" | "declined" | "voided" | "terminated" | "expired";
             /** Templateid */
             templateId: string | null;
             /** Terminatedat */
@@ -2636,10 +2927,25 @@ export interface components {
              */
             noticeDays?: number;
             /**
+             * Reminderafterdays
+             * @default 3
+             */
+            reminderAfterDays?: number;
+            /**
+             * Remindereverydays
+             * @default 2
+             */
+            reminderEveryDays?: number;
+            /**
              * Reviewdays
              * @default 14
              */
             reviewDays?: number;
+            /**
+             * Signingdays
+             * @default 14
+             */
+            signingDays?: number;
             /**
              * Startdate
              * Format: date
@@ -2732,6 +3038,15 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** CreateEndpoint */
+        CreateEndpoint: {
+            /** Description */
+            description?: string | null;
+            /** Eventtypes */
+            eventTypes: ("contract.signed" | "contract.activated" | "contract.expired" | "payment.funded" | "payment.released")[];
+            /** Url */
+            url: string;
+        };
         /** DeadLettersOut */
         DeadLettersOut: {
             /** Items */
@@ -2767,6 +3082,27 @@ export interface components {
              * @constant
              */
             status?: "declined";
+        };
+        /** DeliveryOut */
+        DeliveryOut: {
+            /** Attempts */
+            attempts: components["schemas"]["AttemptOut"][];
+            /** Createdat */
+            createdAt: string;
+            /** Endpointid */
+            endpointId: string;
+            /** Eventid */
+            eventId: string;
+            /** Eventtype */
+            eventType: string;
+            /** Id */
+            id: string;
+            /** Nextattemptat */
+            nextAttemptAt: string | null;
+            /** Replayof */
+            replayOf: string | null;
+            /** Status */
+            status: string;
         };
         /** DigestDoc */
         DigestDoc: {
@@ -2877,13 +3213,19 @@ export interface components {
         };
         /**
          * DraftTermsIn
-         * @description A draft's escrow terms, changed at the version last read.
+         * @description A draft's escrow and signing terms, changed at the version last read.
          */
         DraftTermsIn: {
             /** Noticedays */
             noticeDays?: number | null;
+            /** Reminderafterdays */
+            reminderAfterDays?: number | null;
+            /** Remindereverydays */
+            reminderEveryDays?: number | null;
             /** Reviewdays */
             reviewDays?: number | null;
+            /** Signingdays */
+            signingDays?: number | null;
             /** Version */
             version: number;
         };
@@ -2891,6 +3233,58 @@ export interface components {
         EmailRequest: {
             /** Email */
             email: string;
+        };
+        /** EndpointOut */
+        EndpointOut: {
+            /** Createdat */
+            createdAt: string;
+            /** Description */
+            description: string | null;
+            /** Disabledat */
+            disabledAt: string | null;
+            /** Disabledreason */
+            disabledReason: string | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Eventtypes */
+            eventTypes: string[];
+            /** Failingsince */
+            failingSince: string | null;
+            /** Id */
+            id: string;
+            /** Previoussecretvaliduntil */
+            previousSecretValidUntil: string | null;
+            /** Updatedat */
+            updatedAt: string;
+            /** Url */
+            url: string;
+        };
+        /** EndpointWithSecret */
+        EndpointWithSecret: {
+            /** Createdat */
+            createdAt: string;
+            /** Description */
+            description: string | null;
+            /** Disabledat */
+            disabledAt: string | null;
+            /** Disabledreason */
+            disabledReason: string | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Eventtypes */
+            eventTypes: string[];
+            /** Failingsince */
+            failingSince: string | null;
+            /** Id */
+            id: string;
+            /** Previoussecretvaliduntil */
+            previousSecretValidUntil: string | null;
+            /** Secret */
+            secret: string;
+            /** Updatedat */
+            updatedAt: string;
+            /** Url */
+            url: string;
         };
         /** EngagedContractor */
         EngagedContractor: {
@@ -3134,14 +3528,33 @@ export interface components {
              * From
              * @enum {string}
              */
-            from: "draft" | "sent_for_signature" | "client_signed" | "fully_signed" | "active" | "completed" | "declined" | "voided" | "terminated";
+            from: "draft" | "sent_for_signature" | "client_signed" | "fully_signed" | "active" | "completed" | "declined" | "voided" | "terminated" | "expired";
             /** Reason */
             reason?: string | null;
             /**
              * To
              * @enum {string}
              */
-            to: "draft" | "sent_for_signature" | "client_signed" | "fully_signed" | "active" | "completed" | "declined" | "voided" | "terminated";
+            to: "draft" | "sent_for_signature" | "client_signed" | "fully_signed" | "active" | "completed" | "declined" | "voided" | "terminated" | "expired";
+        };
+        /**
+         * InclusionProofOut
+         * @description An entry's RFC 6962 inclusion proof, by hashes only: the leaf is
+         *     ``SHA-256(0x00 || entryHash)``; nothing of the entry's content.
+         */
+        InclusionProofOut: {
+            /** Auditpath */
+            auditPath: string[];
+            /** Entryhash */
+            entryHash: string;
+            /** Leafindex */
+            leafIndex: number;
+            /** Roothash */
+            rootHash: string;
+            /** Seq */
+            seq: number;
+            /** Treesize */
+            treeSize: number;
         };
         /** InvitationOut */
         InvitationOut: {
@@ -3256,6 +3669,21 @@ export interface components {
             recordedAt: string;
             /** Seq */
             seq: number;
+        };
+        /** VerifyOut */
+        LedgerVerifyOut: {
+            /** Anchored */
+            anchored?: boolean | null;
+            /** Checks */
+            checks: components["schemas"]["CheckOut"][];
+            /** Digestkey */
+            digestKey?: string | null;
+            /** Intact */
+            intact: boolean;
+            /** Matches */
+            matches?: components["schemas"]["MatchOut"][] | null;
+            /** Pdfsha256 */
+            pdfSha256?: string | null;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -3452,6 +3880,20 @@ export interface components {
         Page_ContractOut_: {
             /** Items */
             items: components["schemas"]["ContractContractOut"][];
+            /** Nextcursor */
+            nextCursor?: string | null;
+        };
+        /** Page[DeliveryOut] */
+        Page_DeliveryOut_: {
+            /** Items */
+            items: components["schemas"]["DeliveryOut"][];
+            /** Nextcursor */
+            nextCursor?: string | null;
+        };
+        /** Page[EndpointOut] */
+        Page_EndpointOut_: {
+            /** Items */
+            items: components["schemas"]["EndpointOut"][];
             /** Nextcursor */
             nextCursor?: string | null;
         };
@@ -3831,6 +4273,29 @@ export interface components {
             /** Status */
             status: string | null;
         };
+        /**
+         * ReminderOut
+         * @description A reminder sent to whoever must sign next.
+         */
+        ReminderOut: {
+            /** Contractid */
+            contractId: string;
+            /** Manual */
+            manual: boolean;
+            /** Reminderno */
+            reminderNo: number;
+            /** Sentat */
+            sentAt: string;
+            /** Signingdeadline */
+            signingDeadline: string;
+            /**
+             * Toside
+             * @enum {string}
+             */
+            toSide: "client" | "contractor";
+            /** Touserid */
+            toUserId: string;
+        };
         /** ReplayIn */
         ReplayIn: {
             /**
@@ -3850,6 +4315,24 @@ export interface components {
              * @enum {string}
              */
             service: "admin" | "auth" | "client" | "contract" | "contractor" | "kyc" | "ledger" | "notification" | "payment" | "signature" | "user";
+        };
+        /** ReplayRange */
+        ReplayRange: {
+            /**
+             * Onlyfailed
+             * @default false
+             */
+            onlyFailed?: boolean;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
         };
         /** ResetPasswordRequest */
         ResetPasswordRequest: {
@@ -3912,6 +4395,23 @@ export interface components {
             contractId: string;
             /** Items */
             items: components["schemas"]["ScheduleItemOut"][];
+        };
+        /**
+         * SealOut
+         * @description pyhanko's validation of the seal (the PDF's ``MindLinksSeal`` signature).
+         */
+        SealOut: {
+            /** Coverswholefile */
+            coversWholeFile: boolean;
+            /** Intact */
+            intact: boolean;
+            /** Sealedby */
+            sealedBy: string | null;
+            timestamp: components["schemas"]["TimestampOut"] | null;
+            /** Trusted */
+            trusted: boolean;
+            /** Valid */
+            valid: boolean;
         };
         /** ServiceHealth */
         ServiceHealth: {
@@ -4018,6 +4518,8 @@ export interface components {
             consent: true;
             /** Signaturename */
             signatureName: string;
+            /** Stepuptoken */
+            stepUpToken?: string | null;
         };
         /** SignatureOut */
         SignatureOut: {
@@ -4047,8 +4549,26 @@ export interface components {
             signerRole: "client" | "contractor";
             /** Signeruserid */
             signerUserId: string;
+            stepUp?: components["schemas"]["StepUpEvidence"] | null;
             /** Useragent */
             userAgent: string | null;
+        };
+        /** VerifyOut */
+        SignatureVerifyOut: {
+            /** Contractid */
+            contractId?: string | null;
+            /** Intact */
+            intact: boolean;
+            /** Ours */
+            ours: boolean;
+            seal?: components["schemas"]["SealOut"] | null;
+            /** Sha256 */
+            sha256: string;
+            /**
+             * Signatures
+             * @default []
+             */
+            signatures?: components["schemas"]["VerifiedSignatureOut"][];
         };
         /** SignedOut */
         SignedOut: {
@@ -4080,8 +4600,79 @@ export interface components {
             signerRole: "client" | "contractor";
             /** Signeruserid */
             signerUserId: string;
+            stepUp?: components["schemas"]["StepUpEvidence"] | null;
             /** Useragent */
             userAgent: string | null;
+        };
+        /**
+         * SigningDeadlineIn
+         * @description A later signing deadline.
+         */
+        SigningDeadlineIn: {
+            /**
+             * Signingdeadline
+             * Format: date-time
+             */
+            signingDeadline: string;
+        };
+        /** StepUpChallenge */
+        StepUpChallenge: {
+            /** Challengeid */
+            challengeId: string;
+            /** Expiresat */
+            expiresAt: string;
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "email" | "totp";
+        };
+        /** StepUpChallengeRequest */
+        StepUpChallengeRequest: {
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "email" | "totp";
+            /**
+             * Purpose
+             * @example contract-sign:3f2a9c0e5b7d4e1f8a6c2b9d0e4f7a1c
+             */
+            purpose: string;
+        };
+        /**
+         * StepUpEvidence
+         * @description How the signer confirmed who they are right before signing (issue 16).
+         */
+        StepUpEvidence: {
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "email" | "totp";
+            /** Verifiedat */
+            verifiedAt: string;
+        };
+        /** StepUpGrant */
+        StepUpGrant: {
+            /** Expiresat */
+            expiresAt: string;
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "email" | "totp";
+            /** Stepuptoken */
+            stepUpToken: string;
+            /** Verifiedat */
+            verifiedAt: string;
+        };
+        /** StepUpRequest */
+        StepUpRequest: {
+            /** Challengeid */
+            challengeId: string;
+            /** Code */
+            code: string;
         };
         /** SubmissionOut */
         SubmissionOut: {
@@ -4164,6 +4755,15 @@ export interface components {
             /** Requestedat */
             requestedAt: string;
         };
+        /** TimestampOut */
+        TimestampOut: {
+            /** Authority */
+            authority: string | null;
+            /** Time */
+            time: string | null;
+            /** Valid */
+            valid: boolean;
+        };
         /** TokenPair */
         TokenPair: {
             /** Accesstoken */
@@ -4215,6 +4815,17 @@ export interface components {
             /** Updatedat */
             updatedAt: string;
         };
+        /** UpdateEndpoint */
+        UpdateEndpoint: {
+            /** Description */
+            description?: string | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Eventtypes */
+            eventTypes?: ("contract.signed" | "contract.activated" | "contract.expired" | "payment.funded" | "payment.released")[] | null;
+            /** Url */
+            url?: string | null;
+        };
         /** UploadRequest */
         UploadRequest: {
             /**
@@ -4263,6 +4874,30 @@ export interface components {
             emailVerified?: boolean;
         };
         /**
+         * VerifiedSignatureOut
+         * @description A signature as the certificate page prints it, with its ledger proof.
+         */
+        VerifiedSignatureOut: {
+            /** Companyrole */
+            companyRole: string | null;
+            inclusionProof: components["schemas"]["InclusionProofOut"] | null;
+            /** Ledgerentryhash */
+            ledgerEntryHash: string;
+            /** Ledgerseq */
+            ledgerSeq: number;
+            /** Partyname */
+            partyName: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "client" | "contractor";
+            /** Signaturename */
+            signatureName: string;
+            /** Signedat */
+            signedAt: string;
+        };
+        /**
          * VerifyIn
          * @description Either ``{entry, proof, digest}`` (an export) or ``{contractId, pdfBase64 |
          *     pdfSha256}``. Extra fields are ignored, so an export can be posted as is.
@@ -4288,21 +4923,6 @@ export interface components {
             contractId: unknown;
             pdfSha256: unknown;
         });
-        /** VerifyOut */
-        VerifyOut: {
-            /** Anchored */
-            anchored?: boolean | null;
-            /** Checks */
-            checks: components["schemas"]["CheckOut"][];
-            /** Digestkey */
-            digestKey?: string | null;
-            /** Intact */
-            intact: boolean;
-            /** Matches */
-            matches?: components["schemas"]["MatchOut"][] | null;
-            /** Pdfsha256 */
-            pdfSha256?: string | null;
-        };
         /** VoidIn */
         VoidIn: {
             /** Reason */
@@ -4344,6 +4964,13 @@ export interface components {
             line2: string | null;
             /** Postalcode */
             postalCode: string;
+        };
+        /** Replayed */
+        mindlinks_notification__webhooks__schemas__Replayed: {
+            /** Items */
+            items: components["schemas"]["DeliveryOut"][];
+            /** Replayed */
+            replayed: number;
         };
     };
     responses: never;
@@ -4790,7 +5417,7 @@ export interface operations {
     contracts_v1_admin_contracts_get: {
         parameters: {
             query?: {
-                status?: ("draft" | "sent_for_signature" | "client_signed" | "fully_signed" | "active" | "completed" | "declined" | "voided" | "terminated") | null;
+                status?: ("draft" | "sent_for_signature" | "client_signed" | "fully_signed" | "active" | "completed" | "declined" | "voided" | "terminated" | "expired") | null;
                 companyId?: string | null;
                 contractorId?: string | null;
                 limit?: number;
@@ -6077,6 +6704,90 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    step_up_v1_auth_step_up_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepUpRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepUpGrant"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    step_up_challenge_v1_auth_step_up_challenges_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepUpChallengeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepUpChallenge"];
+                };
             };
             /** @description The request is not valid */
             422: {
@@ -7667,7 +8378,7 @@ export interface operations {
     list_contracts_v1_contracts_get: {
         parameters: {
             query?: {
-                status?: ("draft" | "sent_for_signature" | "client_signed" | "fully_signed" | "active" | "completed" | "declined" | "voided" | "terminated") | null;
+                status?: ("draft" | "sent_for_signature" | "client_signed" | "fully_signed" | "active" | "completed" | "declined" | "voided" | "terminated" | "expired") | null;
                 limit?: number;
                 /** @description The `nextCursor` of the previous page, as it was sent (signed base64url) */
                 cursor?: string | null;
@@ -8234,6 +8945,87 @@ export interface operations {
             };
         };
     };
+    send_reminder_v1_contracts__contract_id__reminders_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a request safely: same key + same body = same response */
+                "Idempotency-Key"?: string;
+                /** @description The tenant this request acts for; needed only by a member of several. Action `contracts.draft`: roles owner, admin, manager. */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                contract_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderOut"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     send_contract_v1_contracts__contract_id__send_post: {
         parameters: {
             query?: never;
@@ -8247,6 +9039,89 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContractContractOut"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    extend_signing_deadline_v1_contracts__contract_id__signing_deadline_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `contracts.draft`: roles owner, admin, manager. */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                contract_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SigningDeadlineIn"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -9033,7 +9908,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VerifyOut"];
+                    "application/json": components["schemas"]["LedgerVerifyOut"];
                 };
             };
             /** @description The request is not valid */
@@ -9076,6 +9951,732 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_NotificationOut_"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    list_endpoints_v1_notifications_webhooks_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, as it was sent (signed base64url) */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `webhooks.manage`: roles owner, admin. */
+                "X-Company-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_EndpointOut_"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    create_endpoint_v1_notifications_webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `webhooks.manage`: roles owner, admin. */
+                "X-Company-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEndpoint"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointWithSecret"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    get_endpoint_v1_notifications_webhooks__endpoint_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `webhooks.manage`: roles owner, admin. */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointOut"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    delete_endpoint_v1_notifications_webhooks__endpoint_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `webhooks.manage`: roles owner, admin. */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    update_endpoint_v1_notifications_webhooks__endpoint_id__patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `webhooks.manage`: roles owner, admin. */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEndpoint"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointOut"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    deliveries_v1_notifications_webhooks__endpoint_id__deliveries_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, as it was sent (signed base64url) */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `webhooks.manage`: roles owner, admin. */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DeliveryOut_"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    replay_delivery_v1_notifications_webhooks__endpoint_id__deliveries__delivery_id__replay_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `webhooks.manage`: roles owner, admin. */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                endpoint_id: string;
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryOut"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    replay_range_v1_notifications_webhooks__endpoint_id__replay_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `webhooks.manage`: roles owner, admin. */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayRange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["mindlinks_notification__webhooks__schemas__Replayed"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    rotate_secret_v1_notifications_webhooks__endpoint_id__rotate_secret_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `webhooks.manage`: roles owner, admin. */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointWithSecret"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The request is not valid */
@@ -10555,6 +12156,48 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    verify_v1_signatures_verify_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/pdf": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignatureVerifyOut"];
                 };
             };
             /** @description The request is not valid */

@@ -5,7 +5,7 @@ tokens) and the services that accept them.
 A step-up token is an RS256 JWT from auth's keys with the audience
 ``STEP_UP_AUDIENCE`` (never an access token's), ``typ`` ``step-up``, ``sub``
 the user, ``sid`` their session, ``purpose`` ``<kind>:<subject id>``, the
-``method`` used and ``auth_time`` (when the code was confirmed). See ADR 0013.
+``method`` used and ``auth_time`` (when the code was confirmed). See ADR 0014.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Step-up challenges in Redis: a one-time code asked for one action, answered
-once (ADR 0013).
+once (ADR 0014).
 
 A challenge is one hash under the SHA-256 of its id, with a lifetime: who
 asked (user, session), the method, the purpose, wrong answers so far and, for

@@ -130,7 +130,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 def guarded_client(
     policy: AddressPolicy, timeout_seconds: float, ssl_context: ssl.SSLContext | None = None
 ) -> httpx.AsyncClient:
-    """The only client webhooks are sent with (ADR 0013)."""
+    """The only client webhooks are sent with (ADR 0016)."""
     return httpx.AsyncClient(
         transport=GuardedTransport(GuardedBackend(policy), ssl_context),
         follow_redirects=False,
