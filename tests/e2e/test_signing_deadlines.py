@@ -51,7 +51,11 @@ def test_a_contract_unsigned_by_its_deadline_expires(
         return edge.post(
             f"/v1/signatures/contracts/{cid}/sign",
             headers={**person.auth, "Idempotency-Key": uuid.uuid4().hex},
-            json={"consent": True, "signatureName": person.name},
+            json={
+                "consent": True,
+                "signatureName": person.name,
+                "stepUpToken": story.step_up(person, cid),
+            },
         )
 
     def mailed(person: Person, template: str, count: int) -> list[dict[str, Any]]:
