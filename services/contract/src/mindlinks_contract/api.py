@@ -33,6 +33,7 @@ from mindlinks_fleet.internal.contract import (
 )
 from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import Internal
+from mindlinks_kit.bodies import read_limited
 from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
@@ -350,7 +351,7 @@ async def internal_store_final(
     contract_id: Id, request: Request, caller: Internal, deps: Deps
 ) -> FinalDocumentOut:
     """The signed document (raw PDF body); only the signature service."""
-    data = await _body(request, deps.settings.max_document_bytes)
+    data = await read_limited(request, deps.settings.max_document_bytes, DocumentTooLarge)
     uow = deps.runtime.uow()
     contract = await deps.contracts.store_final(caller.service, contract_id, data, uow)
     await uow.commit()
@@ -375,17 +376,3 @@ async def internal_transition(
     )
     await uow.commit()
     return contract_out(contract)
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise DocumentTooLarge()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise DocumentTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)

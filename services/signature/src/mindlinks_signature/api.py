@@ -12,6 +12,7 @@ from mindlinks_fleet.internal import signature
 from mindlinks_fleet.internal.signature import SignatureOut, SignatureRecord
 from mindlinks_kit.app import Transaction
 from mindlinks_kit.auth import ClientIp
+from mindlinks_kit.bodies import read_limited
 from mindlinks_kit.dynamo import UnitOfWork
 from mindlinks_kit.errors import Problem
 from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
@@ -120,21 +121,6 @@ class NotAPdf(Problem):
     title = "Send the PDF itself as the body, with Content-Type application/pdf"
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    """The raw body, refused past ``limit`` bytes before it is all read."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise DocumentTooLarge()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise DocumentTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @public.post(
     "/verify",
     openapi_extra={
@@ -154,7 +140,7 @@ async def verify(request: Request, ip: ClientIp, deps: Deps) -> VerifyOut:
     await deps.throttle.take(ip)
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/pdf":
         raise NotAPdf()
-    pdf = await _body(request, deps.settings.verify_max_pdf_bytes)
+    pdf = await read_limited(request, deps.settings.verify_max_pdf_bytes, DocumentTooLarge)
     return VerifyOut.of(await deps.verifications.verify(pdf))
 
 
@@ -173,7 +159,7 @@ async def local_timestamp(request: Request, deps: Deps) -> Response:
     """The local time-stamp authority (RFC 3161 over HTTP: a DER
     ``TimeStampReq`` in, a DER ``TimeStampResp`` out)."""
     assert deps.local_tsa is not None  # mounted in local mode only
-    query = await _body(request, MAX_QUERY_BYTES)
+    query = await read_limited(request, MAX_QUERY_BYTES, DocumentTooLarge)
     reply = await asyncio.to_thread(deps.local_tsa.reply, query)
     return Response(reply, media_type=TIMESTAMP_REPLY)
 
