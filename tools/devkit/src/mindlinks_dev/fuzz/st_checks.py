@@ -19,6 +19,10 @@ from schemathesis import CheckContext, Response
 from schemathesis.core.failures import Failure
 
 PROBLEM = "application/problem+json"
+
+# The public verify-by-upload takes the PDF itself as its body: sent as the
+# raw bytes schemathesis generates for any binary body.
+schemathesis.serializer.alias("application/pdf", "application/octet-stream")
 REFUSALS = (400, 413, 415, 422)
 
 
