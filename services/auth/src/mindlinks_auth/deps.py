@@ -16,7 +16,7 @@ from mindlinks_auth.service.sessions import Sessions
 from mindlinks_auth.service.step_up import StepUps
 from mindlinks_auth.service_tokens import ServiceCredentials
 from mindlinks_auth.settings import Settings
-from mindlinks_auth.step_up import Challenges
+from mindlinks_auth.challenges import Challenges
 from mindlinks_auth.store import Store
 from mindlinks_auth.throttle import LoginThrottle
 from mindlinks_auth.tokens import Flags, OneTimeTokens, RefreshTokens

@@ -18,7 +18,7 @@ from mindlinks_auth.domain import AccountSuspended, User, UserNotFound
 from mindlinks_auth.keys import KeySet
 from mindlinks_auth.mfa import MfaNotEnabled, SecretBox, spend_code
 from mindlinks_auth.settings import Settings
-from mindlinks_auth.step_up import (
+from mindlinks_auth.challenges import (
     Challenge,
     ChallengeNotFound,
     Challenges,
