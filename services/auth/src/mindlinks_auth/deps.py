@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from mindlinks_auth.challenges import Challenges
 from mindlinks_auth.clients import Notifications
 from mindlinks_auth.keys import KeySet
 from mindlinks_auth.mfa import SecretBox
@@ -16,7 +17,6 @@ from mindlinks_auth.service.sessions import Sessions
 from mindlinks_auth.service.step_up import StepUps
 from mindlinks_auth.service_tokens import ServiceCredentials
 from mindlinks_auth.settings import Settings
-from mindlinks_auth.challenges import Challenges
 from mindlinks_auth.store import Store
 from mindlinks_auth.throttle import LoginThrottle
 from mindlinks_auth.tokens import Flags, OneTimeTokens, RefreshTokens

@@ -13,11 +13,6 @@ from __future__ import annotations
 
 import time
 
-from mindlinks_auth.clients import Notifications
-from mindlinks_auth.domain import AccountSuspended, User, UserNotFound
-from mindlinks_auth.keys import KeySet
-from mindlinks_auth.mfa import MfaNotEnabled, SecretBox, spend_code
-from mindlinks_auth.settings import Settings
 from mindlinks_auth.challenges import (
     Challenge,
     ChallengeNotFound,
@@ -25,6 +20,11 @@ from mindlinks_auth.challenges import (
     CodeNotSent,
     StepUpCodeInvalid,
 )
+from mindlinks_auth.clients import Notifications
+from mindlinks_auth.domain import AccountSuspended, User, UserNotFound
+from mindlinks_auth.keys import KeySet
+from mindlinks_auth.mfa import MfaNotEnabled, SecretBox, spend_code
+from mindlinks_auth.settings import Settings
 from mindlinks_auth.store import Store
 from mindlinks_auth.throttle import LoginThrottle
 from mindlinks_auth.tokens import Flags, digest

@@ -24,7 +24,17 @@ EventType = Annotated[
 ]
 """One of ``catalog.TYPE_NAMES``: a type added there is accepted here."""
 Url = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2048), ONE_LINE
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=8,
+        max_length=2048,
+        # The shape a client can check before sending: http(s), a host (no
+        # user info), then visible ASCII only (an international domain name
+        # in its xn-- form). Which schemes and addresses are allowed is the
+        # server's rule (webhook-url-refused: https outside local mode, public hosts).
+        pattern=r"^[hH][tT][tT][pP][sS]?://[\x21\x22\x24-\x2e\x30-\x3e\x41-\x7e]+([/?#][\x21-\x7e]*)?$",
+    ),
 ]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), ONE_LINE]
 EventTypes = Annotated[list[EventType], Field(min_length=1, max_length=20)]

@@ -160,6 +160,19 @@ ALLOWED_REFUSALS: dict[tuple[str, str], list[Allowed]] = {
             "value_error",
         ),
     ],
+    ("POST", "/v1/notifications/webhooks"): [
+        Allowed(
+            "webhook-url-refused",
+            "the address rules: https outside local mode, a host that is not private, "
+            "loopback, link-local or reserved (issue 16)",
+        ),
+    ],
+    ("PATCH", "/v1/notifications/webhooks/{endpoint_id}"): [
+        Allowed("webhook-url-refused", "the same address rules as on creation"),
+    ],
+    ("POST", "/v1/notifications/webhooks/{endpoint_id}/replay"): [
+        Allowed("webhook-replay-range-invalid", "a rule across fields: until after since"),
+    ],
     ("POST", "/v1/contracts/{contract_id}/signing-deadline"): [
         Allowed(
             "invalid-signing-deadline",
