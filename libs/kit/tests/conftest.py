@@ -161,6 +161,11 @@ def beta_app(settings: ServiceSettings) -> FastAPI:
 
 
 @pytest.fixture(scope="session")
+def toy_fleet() -> Fleet:
+    return TOY
+
+
+@pytest.fixture(scope="session")
 def toy_settings(fleet_resources: Any, aws_endpoint: str) -> ServiceSettings:
     prefix = f"toy{uuid.uuid4().hex[:6]}-"
     bootstrap(TOY, endpoint_url=aws_endpoint, prefix=prefix)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mindlinks_dev.harness import Running
+from mindlinks_dev.harness import Running, run_services
+from mindlinks_kit.app import create_app
+from mindlinks_kit.declaration import Fleet
 from mindlinks_kit.runtime import Runtime
 from mindlinks_kit.settings import ServiceSettings
 
@@ -59,3 +61,30 @@ def test_settings_as_refuses_another_settings_class(toy: Running) -> None:
     expected = f"create the app with {__name__}.OtherSettings"
     with pytest.raises(TypeError, match=expected):
         runtime.settings_as(OtherSettings)
+
+
+async def test_what_setup_opened_is_closed_at_shutdown_newest_first(
+    toy_fleet: Fleet, toy_settings: ServiceSettings
+) -> None:
+    closed: list[str] = []
+
+    async def setup(runtime: Runtime) -> None:
+        async def first() -> None:
+            closed.append("first")
+
+        async def broken() -> None:
+            raise RuntimeError("a close that fails")
+
+        async def last() -> None:
+            closed.append("last")
+
+        for close in (first, broken, last):
+            runtime.close_at_shutdown(close)
+
+    # The toy's auth: no queue, so this short-lived app takes no other test's events.
+    app = create_app(
+        fleet=toy_fleet, service="auth", settings=toy_settings, routers=[], setup=setup
+    )
+    async with run_services({"auth": lambda: app}):
+        assert closed == []
+    assert closed == ["last", "first"]  # the failing one kept none of the others open

@@ -155,6 +155,11 @@ def create_app(
                 if runtime.relay is not None:
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(runtime.relay.flush(), timeout=5)
+                for close in reversed(runtime.closers):
+                    try:
+                        await close()
+                    except Exception:  # one that fails must not keep the others open
+                        log.warning("service.close_failed", exc_info=True)
                 log.info("service.stopped")
 
     app = FastAPI(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 import httpx
@@ -61,6 +61,13 @@ class Runtime:
     timers: Timers | None = None
     """Its durable timers (services that declare timers): ``set``/``cancel``
     in a unit of work."""
+    closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    """What the service's own ``setup`` opened (a client of its own), closed at
+    shutdown after the background tasks stop, newest first."""
+
+    def close_at_shutdown(self, close: Callable[[], Awaitable[object]]) -> None:
+        """Close something ``setup`` opened when the process stops."""
+        self.closers.append(close)
 
     @property
     def idempotency(self) -> Idempotency:

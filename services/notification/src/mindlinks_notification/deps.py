@@ -106,11 +106,13 @@ def webhooks_for(
     box = SecretBox(runtime.aws.kms, settings.data_key)
     # Loopback only in local mode: a developer's receiver on this machine.
     policy = AddressPolicy(allow_loopback=settings.local_mode)
+    client = guarded_client(policy, settings.webhook_timeout_seconds, tls())
+    runtime.close_at_shutdown(client.aclose)
     deliveries = Deliveries(
         store=store,
         timers=runtime.timers,
         box=box,
-        client=guarded_client(policy, settings.webhook_timeout_seconds, tls()),
+        client=client,
         claims=EmailClaims(
             runtime.redis,
             runtime.redis_key("webhook-attempt", ""),
