@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import json
 import time
 import uuid
+from typing import Any
+
+import pytest
 
 from mindlinks_dev.harness import Running
-from mindlinks_kit.idempotency import fingerprint
+from mindlinks_kit.dynamo import UnitOfWork
+from mindlinks_kit.errors import Contention
+from mindlinks_kit.idempotency import CONTENTION_ATTEMPTS, fingerprint
 
 
 async def test_same_key_and_body_replays_the_first_response(toy: Running) -> None:
@@ -73,3 +79,38 @@ async def test_a_key_still_in_flight_says_when_to_retry(toy: Running) -> None:
         "/v1/alphas/paid-things", json={"size": 3}, headers={"Idempotency-Key": key}
     )
     assert done.status_code == 201
+
+
+async def test_a_commit_that_loses_to_a_sibling_runs_again_before_the_caller_hears(
+    toy: Running,
+) -> None:
+    """``Contention`` (a concurrent change to other data than the request
+    names): the action runs again at once, up to ``CONTENTION_ATTEMPTS``
+    times; past them the 409 reaches the caller and the key is free again."""
+    idempotency = toy.runtime("alpha").idempotency
+    runs: list[int] = []
+
+    def action(fail_times: int) -> Any:
+        async def run(uow: UnitOfWork) -> tuple[int, Any]:
+            runs.append(1)
+            if len(runs) <= fail_times:
+                raise Contention("a sibling moved first")
+            return 201, {"runs": len(runs)}
+
+        return run
+
+    for key in (None, uuid.uuid4().hex):
+        runs.clear()
+        done = await idempotency.run(
+            key, scope="s", request_fingerprint="f", action=action(CONTENTION_ATTEMPTS - 1)
+        )
+        assert (done.status_code, json.loads(done.body)) == (201, {"runs": CONTENTION_ATTEMPTS})
+
+    key = uuid.uuid4().hex
+    runs.clear()
+    with pytest.raises(Contention):
+        await idempotency.run(key, scope="s", request_fingerprint="f", action=action(99))
+    assert len(runs) == CONTENTION_ATTEMPTS
+    runs.clear()
+    again = await idempotency.run(key, scope="s", request_fingerprint="f", action=action(0))
+    assert again.status_code == 201  # the key was released, not left pending

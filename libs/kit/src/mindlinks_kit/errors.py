@@ -82,6 +82,13 @@ class Conflict(Problem):
     title = "Conflict with the current state"
 
 
+class Contention(Conflict):
+    """A commit lost a race with a concurrent change to *other* data than the
+    request names (a sibling item): the request itself is valid, so
+    ``Idempotency.run`` runs it again at once, a few times, before the caller
+    hears the 409."""
+
+
 class TooManyRequests(Problem):
     status = 429
     code = "too-many-requests"

@@ -22,10 +22,12 @@ from pydantic.json_schema import SkipJsonSchema
 
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import ConditionFailed, Table, UnitOfWork, values
-from mindlinks_kit.errors import Conflict, InvalidInput
+from mindlinks_kit.errors import Conflict, Contention, InvalidInput
 
 RETENTION_SECONDS = 24 * 3600
 LEASE_SECONDS = 60
+CONTENTION_ATTEMPTS = 3
+"""Runs of an action whose commit lost a race with a sibling (``Contention``)."""
 """How long a claimed key blocks duplicates before a crashed attempt may be retried."""
 IN_FLIGHT_RETRY_SECONDS = 5
 """The ``Retry-After`` of a duplicate that meets its first attempt at work:
@@ -109,20 +111,38 @@ class Idempotency:
         if key is None:
             if required:
                 raise KeyRequired()
-            uow = self.new_uow()
-            status, body = await action(uow)
-            await uow.commit()
-            return JSONResponse(body, status_code=status)
+            for attempt in range(1, CONTENTION_ATTEMPTS + 1):
+                uow = self.new_uow()
+                try:
+                    status, body = await action(uow)
+                    await uow.commit()
+                except Contention:
+                    if attempt == CONTENTION_ATTEMPTS:
+                        raise
+                    continue
+                return JSONResponse(body, status_code=status)
         record_key = f"{scope}:{key}"
         replay = await self._claim(record_key, request_fingerprint)
         if replay is not None:
             return replay
+        for attempt in range(1, CONTENTION_ATTEMPTS + 1):
+            try:
+                return await self._attempt(record_key, request_fingerprint, action)
+            except Contention:
+                if attempt == CONTENTION_ATTEMPTS:
+                    await self._release(record_key)
+                    raise
+            except Exception:
+                await self._release(record_key)
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(
+        self, record_key: str, request_fingerprint: str, action: Action
+    ) -> JSONResponse:
+        """``action`` and the stored response, committed together."""
         uow = self.new_uow()
-        try:
-            status, body = await action(uow)
-        except Exception:
-            await self._release(record_key)
-            raise
+        status, body = await action(uow)
         uow.update(
             self.table,
             {"key": record_key},
@@ -138,11 +158,7 @@ class Idempotency:
                 fp=request_fingerprint,
             ),
         )
-        try:
-            await uow.commit()
-        except Exception:
-            await self._release(record_key)
-            raise
+        await uow.commit()
         return JSONResponse(body, status_code=status, headers={"Idempotent-Replayed": "false"})
 
     async def _release(self, record_key: str) -> None:

@@ -17,7 +17,7 @@ from typing import Literal, get_args
 from mindlinks_fleet.internal.payment import ChargeStatus as ChargeStatus
 from mindlinks_fleet.internal.payment import EscrowState as EscrowState
 from mindlinks_kit.clock import now_iso
-from mindlinks_kit.errors import Conflict, InvalidInput, NotFound
+from mindlinks_kit.errors import Conflict, Contention, InvalidInput, NotFound
 from mindlinks_payment.providers import ConnectedAccount
 
 
@@ -39,7 +39,10 @@ class EscrowAlreadyReleased(Conflict):
     title = "The item was already released to the contractor"
 
 
-class ReleaseConflict(Conflict):
+class ReleaseConflict(Contention):
+    """Another item of the contract settled between this settlement's read and
+    its commit; the request is run again at once (``Idempotency.run``)."""
+
     code = "release-conflict"
     title = "Another item of this contract was released at the same moment; retry"
 
