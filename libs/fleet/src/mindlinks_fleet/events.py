@@ -246,6 +246,66 @@ class ContractExpired(ContractParties):
     """Whose signature was missing."""
 
 
+class AmendmentProposed(ContractParties):
+    """A member of the client company proposed amendment ``number`` of an
+    active contract (issue 16): the client signs it first, then the
+    contractor; until both have, the contract's terms stay as they are."""
+
+    number: int
+    proposed_by_user_id: str
+    reason: str
+    currency: str
+    total_minor: int
+    previous_total_minor: int
+
+
+class AmendmentSignatureRecorded(SignatureRecorded):
+    """The client signed amendment ``amendment``: the contractor's turn."""
+
+    amendment: int
+
+
+class AmendmentDeclined(SignatureDeclined):
+    """Either party declined amendment ``amendment``: the contract's terms stay."""
+
+    amendment: int
+
+
+class AmendmentWithdrawn(ContractParties):
+    """The client withdrew amendment ``number`` before both had signed it."""
+
+    number: int
+    by_user_id: str
+    reason: str
+    client_signed: bool
+    """Whether the client had signed it (so the contractor had been asked to)."""
+
+
+class ContractAmended(ContractParties):
+    """Both parties signed amendment ``number``: its terms are the contract's
+    from ``amended_at``. ``schedule`` is the whole schedule now; items kept
+    keep their ids, ``added_item_ids`` are new, ``removed_item_ids`` are no
+    longer owed (payment cancels them if unfunded; a funded one is refunded,
+    never changed: ADR 0017)."""
+
+    number: int
+    terms_version: int
+    """1 is the contract as first signed; each amendment in force adds one."""
+    currency: str
+    total_minor: int
+    previous_total_minor: int
+    review_days: int
+    end_date: str | None = None
+    schedule: list[ScheduleItem]
+    added_item_ids: list[str]
+    removed_item_ids: list[str]
+    pdf_sha256: str
+    final_pdf_sha256: str
+    signature_ids: list[str]
+    ledger_entry_ids: list[int]
+    amended_at: str
+
+
 class PaymentScheduled(ApiModel):
     contract_id: str
     item_id: str
@@ -420,4 +480,13 @@ CATALOG: tuple[Event, ...] = (
         "contract.signing-deadline-extended", producer="contract", payload=SigningDeadlineExtended
     ),
     Event("contract.expired", producer="contract", payload=ContractExpired),
+    Event("contract.amendment-proposed", producer="contract", payload=AmendmentProposed),
+    Event(
+        "signature.amendment-client-signed",
+        producer="signature",
+        payload=AmendmentSignatureRecorded,
+    ),
+    Event("signature.amendment-declined", producer="signature", payload=AmendmentDeclined),
+    Event("contract.amendment-withdrawn", producer="contract", payload=AmendmentWithdrawn),
+    Event("contract.amended", producer="contract", payload=ContractAmended),
 )

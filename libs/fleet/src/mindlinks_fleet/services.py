@@ -175,9 +175,12 @@ SERVICES: tuple[Service, ...] = (
                 pk=Key("id"),
                 indexes=(Index("by-company", pk=Key("companyId"), sk=Key("createdAt")),),
             ),
+            # Issue 16: every amendment of a contract, in force or not (ADR 0017).
+            Table("amendments", pk=Key("contractId"), sk=Key("number", "N")),
         ),
         buckets=(Bucket("contract-documents"),),
-        peers=("client", "contractor"),
+        # payment: whether an amendment would change a funded item.
+        peers=("client", "contractor", "payment"),
         consumes=(*REVOCATION_EVENTS, "ledger.contract-activated", "payment.item-settled"),
         idempotent_posts=True,
         # Ends a contract whose termination notice ran out (key: the contract id).
@@ -245,6 +248,8 @@ SERVICES: tuple[Service, ...] = (
             "payment.item-settled",
             "payment.invoice-issued",
             "contract.terminated",
+            # Issue 16: every version of the terms (ADR 0017).
+            "contract.amended",
         ),
     ),
     Service(
@@ -301,6 +306,8 @@ SERVICES: tuple[Service, ...] = (
             "ledger.contract-activated",
             "contract.terminated",
             "payment.released",
+            # Issue 16: added items opened, removed ones cancelled (ADR 0017).
+            "contract.amended",
         ),
         idempotent_posts=True,
         sizing=Sizing(cpu=512, memory=1024, min_tasks=2, max_tasks=10),
@@ -364,6 +371,12 @@ SERVICES: tuple[Service, ...] = (
             "contract.signing-reminder",
             "contract.signing-deadline-extended",
             "contract.expired",
+            # Issue 16: amendments (contract.amended also for webhooks).
+            "contract.amendment-proposed",
+            "signature.amendment-client-signed",
+            "signature.amendment-declined",
+            "contract.amendment-withdrawn",
+            "contract.amended",
         ),
         redis=True,
     ),

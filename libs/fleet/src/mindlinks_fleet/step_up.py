@@ -15,6 +15,7 @@ from typing import Literal
 from mindlinks_kit.auth import STEP_UP_AUDIENCE
 
 __all__ = [
+    "AMENDMENT_SIGN",
     "CONTRACT_SIGN",
     "PURPOSES",
     "PURPOSE_PATTERN",
@@ -29,7 +30,12 @@ STEP_UP_TYPE = "step-up"
 """The ``typ`` claim of a step-up token."""
 
 CONTRACT_SIGN = "contract-sign"
-PURPOSES: dict[str, str] = {CONTRACT_SIGN: "sign a contract"}
+AMENDMENT_SIGN = "amendment-sign"
+"""Its subject: ``amendment_subject(contract id, number)``."""
+PURPOSES: dict[str, str] = {
+    CONTRACT_SIGN: "sign a contract",
+    AMENDMENT_SIGN: "sign a contract amendment",
+}
 """Each action a step-up token can be asked for, and how the code's mail names it."""
 PURPOSE_PATTERN = r"^(" + "|".join(PURPOSES) + r"):[A-Za-z0-9_-]{1,64}$"
 """``<kind>:<subject id>`` (the subject: an id as the fleet's ids are)."""
@@ -39,3 +45,8 @@ def purpose(kind: str, subject_id: str) -> str:
     """The purpose a step-up token must name for ``kind`` on ``subject_id``."""
     assert kind in PURPOSES, kind
     return f"{kind}:{subject_id}"
+
+
+def amendment_subject(contract_id: str, number: int) -> str:
+    """The subject id of amendment ``number`` of a contract (``<id>-a<number>``)."""
+    return f"{contract_id}-a{number}"

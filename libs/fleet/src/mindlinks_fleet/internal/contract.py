@@ -168,4 +168,87 @@ TRANSITION = Call(
     summary="Move a contract on a signature or a decline.",
 )
 
-ROUTES = (CONTRACTS, VOID, CONTRACT, DOCUMENT, FINAL_DOCUMENT, TRANSITION)
+AmendmentStatus = Literal[
+    "sent_for_signature", "client_signed", "fully_signed", "declined", "withdrawn"
+]
+"""An amendment's life (issue 16, ADR 0017): signed in order like the
+contract; ``fully_signed`` is in force."""
+
+
+class AmendmentOut(ApiModel):
+    """An amendment as the signature service signs it: its own status, version
+    and documents, and the contract's parties and names."""
+
+    contract_id: str
+    number: int
+    status: AmendmentStatus
+    version: int
+    title: str
+    client_company_id: str
+    client_user_id: str
+    client_name: str
+    contractor_id: str
+    contractor_user_id: str
+    contractor_name: str
+    pdf_sha256: str
+    final_pdf_sha256: str | None
+
+
+class AmendmentTransitionIn(TransitionIn):
+    """A move of an amendment; the contractor's signature (``fully_signed``)
+    names both signatures and their ledger entries, which ``contract.amended``
+    carries."""
+
+    signature_ids: list[Id] = Field(default_factory=list, max_length=2)
+    ledger_entry_ids: list[Annotated[int, Strict(), Field(ge=1)]] = Field(
+        default_factory=list, max_length=2
+    )
+
+
+AMENDMENT = Lookup(
+    "contract",
+    "GET",
+    "/internal/contracts/{contract_id}/amendments/{number}",
+    AmendmentOut,
+    callers=("signature",),
+    summary="One amendment of a contract, for signing.",
+)
+AMENDMENT_DOCUMENT = Call(
+    "contract",
+    "GET",
+    "/internal/contracts/{contract_id}/amendments/{number}/document",
+    bytes,
+    callers=("signature",),
+    summary="The amendment's PDF bytes (?kind=original|final).",
+)
+AMENDMENT_FINAL_DOCUMENT = Call(
+    "contract",
+    "PUT",
+    "/internal/contracts/{contract_id}/amendments/{number}/documents/final",
+    FinalDocumentOut,
+    callers=("signature",),
+    content_type="application/pdf",
+    summary="Store the amendment's signed document (raw PDF body).",
+)
+AMENDMENT_TRANSITION = Call(
+    "contract",
+    "POST",
+    "/internal/contracts/{contract_id}/amendments/{number}/transitions",
+    AmendmentOut,
+    callers=("signature",),
+    body=AmendmentTransitionIn,
+    summary="Move an amendment on a signature or a decline; fully signed puts it in force.",
+)
+
+ROUTES = (
+    CONTRACTS,
+    VOID,
+    CONTRACT,
+    DOCUMENT,
+    FINAL_DOCUMENT,
+    TRANSITION,
+    AMENDMENT,
+    AMENDMENT_DOCUMENT,
+    AMENDMENT_FINAL_DOCUMENT,
+    AMENDMENT_TRANSITION,
+)

@@ -194,4 +194,27 @@ RESOLVE = Call(
     summary="Resolve a disputed item: release, refund, or split in minor units.",
 )
 
-ROUTES = (TRANSACTIONS, TRANSACTION, ESCROW, FLAG, ESCROW_DETAIL, RESOLVE)
+
+class ItemStateOut(ApiModel):
+    item_id: str
+    state: EscrowState
+    amount_minor: int
+
+
+class ContractItemsOut(ApiModel):
+    """Where each of a contract's escrowed items stands (none before activation)."""
+
+    contract_id: str
+    items: list[ItemStateOut]
+
+
+CONTRACT_ITEMS = Call(
+    "payment",
+    "GET",
+    "/internal/payments/contracts/{contract_id}/items",
+    ContractItemsOut,
+    callers=("contract",),
+    summary="A contract's items and their escrow states (for amendments).",
+)
+
+ROUTES = (TRANSACTIONS, TRANSACTION, ESCROW, FLAG, ESCROW_DETAIL, RESOLVE, CONTRACT_ITEMS)
