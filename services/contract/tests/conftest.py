@@ -65,6 +65,36 @@ class Contracting(Parties):
             all_settled=all_settled,
         )
 
+    async def active(
+        self, client: ClientAccount, contractor: ContractorAccount, **overrides: Any
+    ) -> dict[str, Any]:
+        """A contract between the two, moved to ``active`` the way production moves it."""
+        contract = await self.draft(client, contractor, **overrides)
+        cid = contract["id"]
+        api = self.contract_api()
+        service = self.fleet.service_bearer("signature")
+        sent = await api.post(f"/v1/contracts/{cid}/send", headers=client.headers)
+        assert sent.status_code == 200, sent.text
+        for to, version, actor in (
+            ("client_signed", 2, client.user_id),
+            ("fully_signed", 4, contractor.user_id),
+        ):
+            if to == "fully_signed":
+                put = await api.put(
+                    f"/internal/contracts/{cid}/documents/final", content=FINAL, headers=service
+                )
+                assert put.status_code == 200, put.text
+            moved = await api.post(
+                f"/internal/contracts/{cid}/transitions",
+                json={"to": to, "expectedVersion": version, "actorUserId": actor},
+                headers=service,
+            )
+            assert moved.status_code == 200, moved.text
+        await self.emit("ledger", "ledger.contract-activated", self.activated(moved.json()))
+        activated = await self.contract(cid)
+        assert activated["status"] == "active"
+        return activated
+
     # -- the signing deadline (issue 16) -------------------------------------
 
     def contract_api(self) -> httpx.AsyncClient:
@@ -141,6 +171,10 @@ class Contracting(Parties):
 async def world(start_services: StartServices) -> AsyncIterator[Contracting]:
     async with start_services("auth", *ONBOARDING, "contract") as fleet:
         directory = Directory()
+        # Payment is not started here: its stand-in says where items stand.
+        fleet.runtime("contract").peers.mount(
+            "payment", httpx.ASGITransport(app=directory.payment_app())
+        )
         if not REAL_PEERS:
             peers = fleet.runtime("contract").peers
             peers.mount("client", httpx.ASGITransport(app=directory.client_app()))

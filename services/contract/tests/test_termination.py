@@ -43,31 +43,7 @@ def when(text: str) -> datetime:
 async def active(
     world: Contracting, client: ClientAccount, contractor: ContractorAccount, **overrides: Any
 ) -> dict[str, Any]:
-    """A contract between the two, moved to ``active`` the way production moves it."""
-    contract = await world.draft(client, contractor, **overrides)
-    cid = contract["id"]
-    service = world.fleet.service_bearer("signature")
-    sent = await api(world).post(f"/v1/contracts/{cid}/send", headers=client.headers)
-    assert sent.status_code == 200, sent.text
-    for to, version, actor in (
-        ("client_signed", 2, client.user_id),
-        ("fully_signed", 4, contractor.user_id),
-    ):
-        if to == "fully_signed":
-            put = await api(world).put(
-                f"/internal/contracts/{cid}/documents/final", content=FINAL, headers=service
-            )
-            assert put.status_code == 200, put.text
-        moved = await api(world).post(
-            f"/internal/contracts/{cid}/transitions",
-            json={"to": to, "expectedVersion": version, "actorUserId": actor},
-            headers=service,
-        )
-        assert moved.status_code == 200, moved.text
-    await world.emit("ledger", "ledger.contract-activated", world.activated(moved.json()))
-    activated = await world.contract(cid)
-    assert activated["status"] == "active"
-    return activated
+    return await world.active(client, contractor, **overrides)
 
 
 async def terminate(

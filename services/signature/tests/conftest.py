@@ -27,7 +27,7 @@ from mindlinks_dev.parties import (
 )
 from mindlinks_dev.pytest_plugin import StartServices
 from mindlinks_dev.stand_ins import Directory
-from mindlinks_fleet.step_up import CONTRACT_SIGN, purpose
+from mindlinks_fleet.step_up import AMENDMENT_SIGN, CONTRACT_SIGN, amendment_subject, purpose
 
 __all__ = ["ClientAccount", "ContractorAccount", "Parties"]
 
@@ -64,6 +64,25 @@ class Parties(parties.Parties):
             account.user_id, purpose(CONTRACT_SIGN, contract_id), **options
         )
 
+    async def sign_amendment(
+        self,
+        account: ClientAccount | ContractorAccount,
+        contract_id: str,
+        number: int,
+        **body: Any,
+    ) -> httpx.Response:
+        """Sign amendment ``number`` as ``account``, stepped up for it unless
+        ``body`` gives ``stepUpToken``."""
+        if "stepUpToken" not in body:
+            body["stepUpToken"] = self.fleet.step_up_token(
+                account.user_id, purpose(AMENDMENT_SIGN, amendment_subject(contract_id, number))
+            )
+        return await self.fleet.client("signature").post(
+            f"/v1/signatures/contracts/{contract_id}/amendments/{number}/sign",
+            json={"consent": True, "signatureName": _name(account), **body},
+            headers=account.headers,
+        )
+
     async def ledger_entries(self, contract_id: str) -> list[dict[str, Any]]:
         """The signature entries journaled for the contract (real ledger or stand-in)."""
         if not REAL_LEDGER:
@@ -93,6 +112,11 @@ async def world(start_services: StartServices) -> AsyncIterator[Parties]:
     ledger = ("ledger",) if REAL_LEDGER else ()
     async with start_services("auth", *ONBOARDING, "contract", "signature", *ledger) as fleet:
         directory = Directory()
+        # Payment is not started here: its stand-in says where items stand
+        # when an amendment is proposed and put in force.
+        fleet.runtime("contract").peers.mount(
+            "payment", httpx.ASGITransport(app=directory.payment_app())
+        )
         if not REAL_PEERS:
             peers = fleet.runtime("contract").peers
             peers.mount("client", httpx.ASGITransport(app=directory.client_app()))

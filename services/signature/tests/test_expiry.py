@@ -96,9 +96,9 @@ async def test_a_deadline_passing_mid_signature_is_said_as_expired(
     contracts = world.fleet.deps("signature").signatures.contracts
     original = contracts.original
 
-    async def read_while_the_deadline_passes(contract_id: str) -> bytes:
+    async def read_while_the_deadline_passes(contract_id: str, amendment: int | None) -> bytes:
         await expire(world, fleet_clock, contract)  # after the status check, before the move
-        return await original(contract_id)
+        return await original(contract_id, amendment)
 
     monkeypatch.setattr(contracts, "original", read_while_the_deadline_passes)
     world.problem(await world.sign(account, contract["id"]), 409, "contract-expired")

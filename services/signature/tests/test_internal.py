@@ -28,6 +28,7 @@ FIELDS = {
     "signerCompanyId",
     "signerCompanyRole",
     "stepUp",
+    "amendment",
     "state",
 }
 

@@ -202,6 +202,7 @@ async def test_an_altered_or_unknown_pdf_reveals_nothing(
             "intact": False,
             "sha256": hashlib.sha256(upload).hexdigest(),
             "contractId": None,
+            "amendment": None,
             "seal": None,
             "signatures": [],
         }

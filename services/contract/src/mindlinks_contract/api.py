@@ -51,12 +51,12 @@ Terminating = Annotated[Acting, Depends(acting_or("contracts.draft", "contractor
 """A member whose company role manages its contracts, or a contractor (its own only)."""
 
 
-def _company(user: Acting) -> str:
+def company_of(user: Acting) -> str:
     assert user.tenant_id is not None  # acting(...) lets members only in
     return user.tenant_id
 
 
-def _reader(user: Acting) -> Reader:
+def reader_of(user: Acting) -> Reader:
     return Reader(user.user_id, user.principal.role, user.tenant_id)
 
 
@@ -71,7 +71,7 @@ async def list_templates(
     user: Drafter, deps: Deps, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[TemplateOut]:
     """The caller's company's templates, newest first."""
-    items, next_cursor = await deps.contracts.templates(_company(user), limit, cursor)
+    items, next_cursor = await deps.contracts.templates(company_of(user), limit, cursor)
     return Page[TemplateOut](items=[TemplateOut.of(t) for t in items], next_cursor=next_cursor)
 
 
@@ -82,7 +82,7 @@ async def create_template(
     """A template for the company's contracts: ``{{clientName}}``,
     ``{{contractorName}}``, ``{{title}}`` and ``{{startDate}}`` are filled in."""
     template = await deps.contracts.add_template(
-        _company(user), user.user_id, body.name, body.body, uow
+        company_of(user), user.user_id, body.name, body.body, uow
     )
     return TemplateOut.of(template)
 
@@ -101,6 +101,7 @@ async def create_contract(
         description=body.description,
         currency=body.currency,
         start_date=wire["startDate"],
+        end_date=wire.get("endDate"),
         terms=wire["terms"],
         template_id=body.template_id,
         review_days=body.review_days,
@@ -109,12 +110,12 @@ async def create_contract(
     )
 
     async def action(uow: UnitOfWork) -> tuple[int, Any]:
-        contract = await deps.contracts.draft(_company(user), user.user_id, draft, uow)
+        contract = await deps.contracts.draft(company_of(user), user.user_id, draft, uow)
         return 201, contract_out(contract).model_dump(mode="json", by_alias=True)
 
     return await deps.runtime.idempotency.run(
         key,
-        scope=f"{user.user_id}:{_company(user)}",
+        scope=f"{user.user_id}:{company_of(user)}",
         request_fingerprint=fingerprint("POST", request.url.path, wire),
         action=action,
     )
@@ -129,7 +130,7 @@ async def list_contracts(
     cursor: Cursor = None,
 ) -> Page[ContractOut]:
     """A client's company's contracts or a contractor's own, newest first."""
-    items, next_cursor = await deps.contracts.page(_reader(user), status, limit, cursor)
+    items, next_cursor = await deps.contracts.page(reader_of(user), status, limit, cursor)
     return Page[ContractOut](items=[contract_out(c) for c in items], next_cursor=next_cursor)
 
 
@@ -137,7 +138,7 @@ async def list_contracts(
 async def get_contract(contract_id: Id, user: Reading, deps: Deps) -> ContractOut:
     """The client company's members, the contractor's or an admin's; anyone
     else gets 404, as for an unknown id."""
-    return contract_out(await deps.contracts.visible(_reader(user), contract_id))
+    return contract_out(await deps.contracts.visible(reader_of(user), contract_id))
 
 
 @public.get("/{contract_id}/pdf")
@@ -149,7 +150,7 @@ async def get_pdf(
 ) -> DocumentLink:
     """A presigned download link (valid 5 minutes) and the document's SHA-256;
     ``kind=final`` is the signed document with its certificate of completion."""
-    url, expires_at, sha256 = await deps.contracts.link(_reader(user), contract_id, kind)
+    url, expires_at, sha256 = await deps.contracts.link(reader_of(user), contract_id, kind)
     return DocumentLink(url=url, expires_at=expires_at, sha256=sha256, kind=kind)
 
 
@@ -163,7 +164,7 @@ async def change_draft_terms(
     it is what the parties sign: 409 ``contract-not-draft``."""
     uow = deps.runtime.uow()
     contract = await deps.contracts.change_terms(
-        _company(user),
+        company_of(user),
         contract_id,
         version=body.version,
         review_days=body.review_days,
@@ -182,7 +183,7 @@ async def send_contract(contract_id: Id, user: Drafter, deps: Deps) -> ContractO
     """``draft`` → ``sent_for_signature``; the signing deadline (now +
     ``signingDays``) and the reminders' cadence start."""
     uow = deps.runtime.uow()
-    contract = await deps.contracts.send(_company(user), user.user_id, contract_id, uow)
+    contract = await deps.contracts.send(company_of(user), user.user_id, contract_id, uow)
     await _commit_move(deps, uow, user, contract_id, "sent_for_signature")
     return contract_out(contract)
 
@@ -192,7 +193,7 @@ async def void_contract(contract_id: Id, body: VoidIn, user: Drafter, deps: Deps
     """``draft``/``sent_for_signature``/``client_signed`` → ``voided``."""
     uow = deps.runtime.uow()
     contract = await deps.contracts.void(
-        _company(user), user.user_id, contract_id, body.reason, uow
+        company_of(user), user.user_id, contract_id, body.reason, uow
     )
     await _commit_move(deps, uow, user, contract_id, "voided")
     return contract_out(contract)
@@ -210,7 +211,7 @@ async def terminate_contract(
 
     async def stage(uow: UnitOfWork) -> Contract:
         return await deps.endings.terminate(
-            _reader(user), contract_id, body.reason, at_once=body.at_once, uow=uow
+            reader_of(user), contract_id, body.reason, at_once=body.at_once, uow=uow
         )
 
     return contract_out(await deps.runtime.commit_retrying(stage))
@@ -228,7 +229,7 @@ async def send_reminder(
     (the same reminder again, not a 409)."""
 
     async def stage(uow: UnitOfWork) -> tuple[Contract, SigningReminder]:
-        return await deps.deadlines.remind_now(_company(user), contract_id, uow)
+        return await deps.deadlines.remind_now(company_of(user), contract_id, uow)
 
     def answer(staged: tuple[Contract, SigningReminder]) -> dict[str, Any]:
         contract, reminder = staged
@@ -252,7 +253,7 @@ async def send_reminder(
 
     return await deps.runtime.idempotency.run(
         key,
-        scope=f"reminders:{user.user_id}:{_company(user)}",
+        scope=f"reminders:{user.user_id}:{company_of(user)}",
         request_fingerprint=fingerprint("POST", request.url.path, {}),
         action=action,
     )
@@ -269,7 +270,7 @@ async def extend_signing_deadline(
 
     async def stage(uow: UnitOfWork) -> Contract:
         return await deps.deadlines.extend(
-            _company(user), user.user_id, contract_id, body.signing_deadline, uow
+            company_of(user), user.user_id, contract_id, body.signing_deadline, uow
         )
 
     return contract_out(await deps.runtime.commit_retrying(stage))
@@ -281,7 +282,7 @@ async def _commit_move(
     try:
         await uow.commit()
     except StaleVersion:
-        await deps.contracts.lost_race(_company(user), user.user_id, contract_id, to)
+        await deps.contracts.lost_race(company_of(user), user.user_id, contract_id, to)
         raise
 
 

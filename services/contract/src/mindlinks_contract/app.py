@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from mindlinks_contract import api
+from mindlinks_contract import amendment_api, api
 from mindlinks_contract.deps import setup
 from mindlinks_contract.events import handlers, timers
 from mindlinks_contract.settings import Settings
@@ -18,11 +18,12 @@ def create(settings: Settings | None = None) -> FastAPI:
         fleet=FLEET,
         service="contract",
         settings=settings or from_environment(Settings),
-        routers=[api.public, api.internal],
+        routers=[api.public, amendment_api.public, api.internal, amendment_api.internal],
         setup=setup,
         handlers=handlers,
         timers=timers,
         description=(
-            "Contracts: drafting, the PDF, templates, the contract status machine and termination."
+            "Contracts: drafting, the PDF, templates, the contract status machine, "
+            "amendments and termination."
         ),
     )

@@ -1,10 +1,11 @@
-"""Typed calls to the contract service's peers: the client service (companies)
-and the contractor service (profiles, engagements, KYC status)."""
+"""Typed calls to the contract service's peers: the client service (companies),
+the contractor service (profiles, engagements, KYC status) and the payment
+service (where a contract's items stand, for amendments)."""
 
 from __future__ import annotations
 
 from mindlinks_contract.domain import Company, Contractor
-from mindlinks_fleet.internal import client, contractor
+from mindlinks_fleet.internal import client, contractor, payment
 from mindlinks_fleet.internal.client import CompanyRecord
 from mindlinks_fleet.internal.contractor import ContractorRecord
 from mindlinks_kit.http import Peers
@@ -43,3 +44,15 @@ class Contractors:
 
 def _contractor(found: ContractorRecord | None) -> Contractor | None:
     return None if found is None else from_attributes(Contractor, found)
+
+
+class Payments:
+    """The payment service's view of a contract's items."""
+
+    def __init__(self, peers: Peers) -> None:
+        self.peers = peers
+
+    async def item_states(self, contract_id: str) -> dict[str, str]:
+        """Item id → escrow state (an item payment has not opened is absent)."""
+        found = await self.peers.call(payment.CONTRACT_ITEMS, contract_id)
+        return {item.item_id: item.state for item in found.items}

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from mindlinks_contract.clients import Companies, Contractors
+from mindlinks_contract.clients import Companies, Contractors, Payments
 from mindlinks_contract.documents import Documents
+from mindlinks_contract.service.amendments import Amendments
 from mindlinks_contract.service.contracts import Contracts
 from mindlinks_contract.service.deadlines import Deadlines, SigningTimers
 from mindlinks_contract.service.endings import Endings
@@ -29,6 +30,7 @@ class ContractDeps:
     operations: Operations
     endings: Endings
     deadlines: Deadlines
+    amendments: Amendments
 
 
 async def setup(runtime: Runtime) -> ContractDeps:
@@ -36,7 +38,9 @@ async def setup(runtime: Runtime) -> ContractDeps:
     if runtime.timers is None:
         raise RuntimeError("the contract service declares its termination and signing timers")
     signing = SigningTimers(runtime.timers)
-    store = ContractStore(runtime.table("contracts"), runtime.table("templates"))
+    store = ContractStore(
+        runtime.table("contracts"), runtime.table("templates"), runtime.table("amendments")
+    )
     documents = Documents(
         runtime.aws.s3, settings.physical(BUCKET), link_ttl_seconds=settings.document_link_seconds
     )
@@ -56,6 +60,14 @@ async def setup(runtime: Runtime) -> ContractDeps:
         operations=Operations(contracts, runtime.cursors),
         endings=Endings(contracts, runtime.timers),
         deadlines=Deadlines(store, runtime.publish, signing),
+        amendments=Amendments(
+            contracts=contracts,
+            store=store,
+            documents=documents,
+            payments=Payments(runtime.peers),
+            publish=runtime.publish,
+            cursors=runtime.cursors,
+        ),
     )
 
 

@@ -257,6 +257,17 @@ class Contract:
     """Reminders so far, scheduled and manual: the next one's number is this + 1."""
     last_reminder_at: str | None = None
     expired_at: str | None = None
+    end_date: str | None = None
+    """The last day of the work, when the contract gives one (due dates fall before)."""
+    terms_version: int = 1
+    """1: the terms as first signed; each amendment in force adds one (ADR 0017)."""
+    item_ids: tuple[str, ...] = ()
+    """The payment items of ``terms``' lines once an amendment named them
+    (empty: as activation named them, ``<id>-<index>``)."""
+    open_amendment: int | None = None
+    """The amendment still to be signed, if any (one at a time)."""
+    amendments_proposed: int = 0
+    """Amendments so far, in any status: the next one's number is this + 1."""
     history: tuple[Change, ...] = field(default_factory=tuple)
     version: int = 1
 

@@ -54,6 +54,18 @@ class ContractDocument:
     """The template's text with its placeholders filled, when a template was used."""
     review_days: int = REVIEW_DAYS
     notice_days: int = NOTICE_DAYS
+    end_date: str | None = None
+    amendment: AmendmentNote | None = None
+    """Set on an amendment's document: the whole contract as amended, headed
+    by what changes and why."""
+
+
+@dataclass(frozen=True)
+class AmendmentNote:
+    number: int
+    terms_version: int
+    reason: str
+    changes: Sequence[str]
 
 
 def _days(count: int) -> str:
@@ -90,6 +102,12 @@ def _paragraphs(value: str, style: ParagraphStyle) -> list[Flowable]:
     return [Paragraph(_text(block), style) for block in blocks]
 
 
+def _subject(doc: ContractDocument) -> str:
+    if doc.amendment is None:
+        return f"Contract {doc.contract_id}"
+    return f"Contract {doc.contract_id}, amendment {doc.amendment.number}"
+
+
 def render_contract(doc: ContractDocument) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
@@ -108,7 +126,7 @@ def render_contract(doc: ContractDocument) -> bytes:
         invariant=True,
         title=doc.title,
         author="Mind-Links",
-        subject=f"Contract {doc.contract_id}",
+        subject=_subject(doc),
         leftMargin=20 * mm,
         rightMargin=20 * mm,
         topMargin=20 * mm,
@@ -119,7 +137,7 @@ def render_contract(doc: ContractDocument) -> bytes:
         canvas.saveState()
         canvas.setFont("Helvetica", 7.5)
         canvas.setFillColor(colors.grey)
-        canvas.drawString(20 * mm, 12 * mm, f"Contract {doc.contract_id}. {FOOTER}")
+        canvas.drawString(20 * mm, 12 * mm, f"{_subject(doc)}. {FOOTER}")
         canvas.drawRightString(A4[0] - 20 * mm, 12 * mm, f"Page {canvas.getPageNumber()}")
         canvas.restoreState()
 
@@ -130,6 +148,11 @@ def render_contract(doc: ContractDocument) -> bytes:
             [Paragraph("<b>Contractor</b>", body), Paragraph(_text(doc.contractor_name), body)],
             ["", Paragraph(_text(doc.contractor_email), small)],
             [Paragraph("<b>Start date</b>", body), Paragraph(_text(doc.start_date), body)],
+            *(
+                [[Paragraph("<b>End date</b>", body), Paragraph(_text(doc.end_date), body)]]
+                if doc.end_date
+                else []
+            ),
         ],
         colWidths=[35 * mm, 135 * mm],
     )
@@ -162,8 +185,30 @@ def render_contract(doc: ContractDocument) -> bytes:
 
     story: list[Flowable] = [
         Paragraph(_text(doc.title), styles["Title"]),
-        Paragraph(_text(f"Contract {doc.contract_id} · issued {doc.issued_at}"), small),
+        Paragraph(_text(f"{_subject(doc)} · issued {doc.issued_at}"), small),
         Spacer(1, 6 * mm),
+    ]
+    if doc.amendment is not None:
+        note = doc.amendment
+        story += [
+            Paragraph(
+                _text(f"Amendment {note.number}: terms version {note.terms_version}"), heading
+            ),
+            Paragraph(
+                _text(
+                    "Once both parties have signed this amendment, the terms below replace "
+                    "the contract's terms in force; until then those stay in force. Payments "
+                    "already funded or settled are not changed by it."
+                ),
+                body,
+            ),
+            Paragraph("<b>Why</b>", body),
+            *_paragraphs(note.reason, body),
+            Paragraph("<b>What changes</b>", body),
+            *[Paragraph(_text(f"• {change}"), body) for change in note.changes],
+            Spacer(1, 4 * mm),
+        ]
+    story += [
         Paragraph("Parties", heading),
         parties,
         Paragraph("Description", heading),

@@ -125,6 +125,8 @@ class ContractIn(ApiModel):
     description: Text
     currency: Currency
     start_date: Day
+    end_date: Day | None = None
+    """The last day of the work (optional): on or after the start and every due date."""
     template_id: Id | None = None
     terms: Terms
     review_days: ReviewDays = REVIEW_DAYS
@@ -151,6 +153,10 @@ class ContractIn(ApiModel):
         )
         if any(due < self.start_date for due in dues):
             raise ValueError("every due date must be on or after the start date")
+        if self.end_date is not None and any(due > self.end_date for due in dues):
+            raise ValueError("every due date must be on or before the end date")
+        if self.end_date is not None and self.end_date < self.start_date:
+            raise ValueError("the end date must be on or after the start date")
         amounts = (
             [terms.amount_minor]
             if isinstance(terms, FixedTerms)
@@ -224,6 +230,9 @@ def contract_out(contract: Contract) -> ContractOut:
         reminders_sent=contract.reminders_sent,
         last_reminder_at=contract.last_reminder_at,
         expired_at=contract.expired_at,
+        end_date=contract.end_date,
+        terms_version=contract.terms_version,
+        open_amendment=contract.open_amendment,
         history=[history_entry(c) for c in contract.history],
         created_at=contract.created_at,
         updated_at=contract.updated_at,

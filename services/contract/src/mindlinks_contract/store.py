@@ -1,12 +1,13 @@
 """The contract service's tables: ``contracts`` (listed per company, per
 contractor and per status through the ``by-company``, ``by-contractor`` and
-``by-status`` indexes) and ``templates`` (per company). Nothing else reads or
-writes them."""
+``by-status`` indexes), ``templates`` (per company) and ``amendments`` (per
+contract, by number). Nothing else reads or writes them."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from mindlinks_contract.amendments import Amendment
 from mindlinks_contract.domain import Contract, Template
 from mindlinks_kit import pages
 from mindlinks_kit.dynamo import Item, Table, UnitOfWork
@@ -19,12 +20,14 @@ _FILTERED_READ = 100
 CONTRACTS = Record(Contract, names={"from_status": "from", "to_status": "to"})
 """A contract, its history entries a list of maps (``from``/``to`` statuses)."""
 TEMPLATES = Record(Template)
+AMENDMENTS = Record(Amendment, names={"to_status": "to"})
 
 
 class ContractStore:
-    def __init__(self, contracts: Table, templates: Table) -> None:
+    def __init__(self, contracts: Table, templates: Table, amendments: Table) -> None:
         self.contracts = contracts
         self.templates = templates
+        self.amendments = amendments
 
     async def contract(self, contract_id: str) -> Contract | None:
         item = await self.contracts.get({"id": contract_id})
@@ -82,3 +85,27 @@ class ContractStore:
             self.templates, "by-company", {"companyId": company_id}, limit, start, forward=False
         )
         return [TEMPLATES.read(i) for i in items], last
+
+    # -- amendments ----------------------------------------------------------------
+
+    async def amendment(self, contract_id: str, number: int) -> Amendment | None:
+        item = await self.amendments.get({"contractId": contract_id, "number": number})
+        return AMENDMENTS.read(item) if item else None
+
+    def add_amendment(self, uow: UnitOfWork, amendment: Amendment) -> None:
+        """A new number: two proposals racing for it, one commits."""
+        uow.create(self.amendments, AMENDMENTS.item(amendment), key="contractId")
+
+    def replace_amendment(
+        self, uow: UnitOfWork, amendment: Amendment, *, expected_version: int
+    ) -> None:
+        uow.replace(self.amendments, AMENDMENTS.item(amendment), expected_version=expected_version)
+
+    async def amendments_page(
+        self, contract_id: str, limit: int, start: Item | None
+    ) -> tuple[list[Amendment], Item | None]:
+        """A contract's amendments, oldest first (its versions in order)."""
+        items, last = await pages.query_page(
+            self.amendments, None, {"contractId": contract_id}, limit, start, forward=True
+        )
+        return [AMENDMENTS.read(i) for i in items], last

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from mindlinks_fleet.internal import signature
@@ -105,6 +105,68 @@ async def decline(
     """Either party declines a contract awaiting signatures; it becomes ``declined``."""
     declined = await deps.signatures.decline(
         contract_id, _caller(user, request, ip), body.reason, uow
+    )
+    return DeclineOut.of(declined)
+
+
+AmendmentNumber = Annotated[int, Path(ge=1, le=10_000)]
+
+
+@public.post(
+    "/contracts/{contract_id}/amendments/{number}/sign",
+    status_code=201,
+    response_model=SignedOut,
+)
+async def sign_amendment(
+    contract_id: Id,
+    number: AmendmentNumber,
+    body: SignIn,
+    request: Request,
+    user: Signer,
+    ip: ClientIp,
+    deps: Deps,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Sign amendment ``number`` of an active contract, as the contract is
+    signed: the client first, then the contractor, each with a ``stepUpToken``
+    for ``amendment-sign:<contractId>-a<number>``. The contractor's signature
+    seals the amendment with its certificate of completion and puts it in
+    force (409 ``amendment-changes-funded-item`` if a payment it removes was
+    funded meanwhile: the client withdraws it and proposes another)."""
+    caller = _caller(user, request, ip)
+    step_up = await deps.signatures.step_up(body.step_up_token, caller, contract_id, number)
+
+    async def action(uow: UnitOfWork) -> tuple[int, Any]:
+        signed = await deps.signatures.sign(
+            contract_id, caller, body.signature_name, step_up, uow, amendment=number
+        )
+        out = SignedOut(
+            **signature_out(signed.signature).model_dump(), contract_status=signed.contract_status
+        )
+        return 201, out.model_dump(mode="json", by_alias=True)
+
+    return await deps.runtime.idempotency.run(
+        key,
+        scope=f"{user.user_id}:{user.tenant_id or '-'}",
+        request_fingerprint=fingerprint("POST", request.url.path, body.wire()),
+        action=action,
+    )
+
+
+@public.post("/contracts/{contract_id}/amendments/{number}/decline")
+async def decline_amendment(
+    contract_id: Id,
+    number: AmendmentNumber,
+    body: DeclineIn,
+    request: Request,
+    user: Signer,
+    ip: ClientIp,
+    deps: Deps,
+    uow: Transaction,
+) -> DeclineOut:
+    """Either party declines an amendment awaiting signatures; the terms in force stay."""
+    declined = await deps.signatures.decline(
+        contract_id, _caller(user, request, ip), body.reason, uow, amendment=number
     )
     return DeclineOut.of(declined)
 

@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from mindlinks_fleet.internal.signature import State
-from mindlinks_fleet.step_up import CONTRACT_SIGN, STEP_UP_TYPE, Method, purpose
+from mindlinks_fleet.step_up import (
+    AMENDMENT_SIGN,
+    CONTRACT_SIGN,
+    STEP_UP_TYPE,
+    Method,
+    amendment_subject,
+    purpose,
+)
 from mindlinks_kit.clock import iso
 from mindlinks_kit.errors import Conflict, Forbidden, NotFound
 
@@ -60,8 +67,8 @@ class SigningStepUpRequired(Forbidden):
     code = "step-up-required"
     title = "Confirm a one-time code before signing"
 
-    def __init__(self, contract_id: str, reason: str) -> None:
-        wanted = purpose(CONTRACT_SIGN, contract_id)
+    def __init__(self, wanted: str, reason: str) -> None:
+        """``wanted``: the purpose a token must name (``signing_purpose``)."""
         super().__init__(
             f"Signing needs a fresh one-time code ({reason}): ask for one with "
             f'POST /v1/auth/step-up/challenges {{"method": "email" or "totp", '
@@ -82,7 +89,8 @@ class SigningStepUpRequired(Forbidden):
 
 
 Role = Literal["client", "contractor"]
-NOT_SIGNABLE = frozenset({"draft", "voided", "declined", "active", "completed"})
+NOT_SIGNABLE = frozenset({"draft", "voided", "declined", "withdrawn", "active", "completed"})
+"""Statuses nothing is signed in (``withdrawn``: an amendment's)."""
 DECLINABLE = frozenset({"sent_for_signature", "client_signed"})
 AWAITING: dict[Role, str] = {"client": "sent_for_signature", "contractor": "client_signed"}
 """The status in which each party signs."""
@@ -106,6 +114,14 @@ class ContractView:
     contractor_name: str
     pdf_sha256: str
     final_pdf_sha256: str | None
+    amendment: int | None = None
+    """Set when what is signed is this amendment of the contract (``status``,
+    ``version`` and the documents are then the amendment's)."""
+
+    @property
+    def title_signed(self) -> str:
+        """The title the certificate of completion gives the document."""
+        return self.title if self.amendment is None else f"{self.title}, amendment {self.amendment}"
 
     def party_name(self, role: Role) -> str:
         """The signing party's legal name as the contract names it (for a
@@ -140,19 +156,26 @@ class StepUp:
     verified_at: str
 
 
-def step_up_of(claims: dict[str, Any], user_id: str, contract_id: str) -> StepUp:
+def signing_purpose(contract_id: str, amendment: int | None = None) -> str:
+    """What a step-up token names to sign a contract, or one of its amendments."""
+    if amendment is None:
+        return purpose(CONTRACT_SIGN, contract_id)
+    return purpose(AMENDMENT_SIGN, amendment_subject(contract_id, amendment))
+
+
+def step_up_of(claims: dict[str, Any], user_id: str, wanted: str) -> StepUp:
     """The evidence of a verified step-up token (signature, issuer, audience
-    and expiry already checked), if it is the caller's, for signing this
-    contract; ``SigningStepUpRequired`` otherwise."""
+    and expiry already checked), if it is the caller's, for ``wanted`` (this
+    contract's or amendment's signing); ``SigningStepUpRequired`` otherwise."""
     if claims.get("typ") != STEP_UP_TYPE:
-        raise SigningStepUpRequired(contract_id, "not a step-up token")
+        raise SigningStepUpRequired(wanted, "not a step-up token")
     if claims.get("sub") != user_id:
-        raise SigningStepUpRequired(contract_id, "the token is another user's")
-    if claims.get("purpose") != purpose(CONTRACT_SIGN, contract_id):
-        raise SigningStepUpRequired(contract_id, "the token is for another action")
+        raise SigningStepUpRequired(wanted, "the token is another user's")
+    if claims.get("purpose") != wanted:
+        raise SigningStepUpRequired(wanted, "the token is for another action")
     method, verified_at = claims.get("method"), claims.get("auth_time")
     if method not in ("email", "totp") or not isinstance(verified_at, int):
-        raise SigningStepUpRequired(contract_id, "not a step-up token")
+        raise SigningStepUpRequired(wanted, "not a step-up token")
     return StepUp(method=method, verified_at=iso(datetime.fromtimestamp(verified_at, UTC)))
 
 
@@ -179,6 +202,8 @@ class Signature:
     company_role: str | None = None
     step_up: StepUp | None = None
     """The one-time code confirmed before signing (``None``: claimed before step-up)."""
+    amendment: int | None = None
+    """The amendment of the contract signed (``None``: the contract itself)."""
 
     def ledger_data(self) -> dict[str, Any]:
         """What the ledger entry records: everything that makes this signature
@@ -203,6 +228,8 @@ class Signature:
             # Likewise absent on a claim from before company roles.
             data["companyId"] = self.company_id
             data["companyRole"] = self.company_role
+        if self.amendment is not None:
+            data["amendment"] = self.amendment
         if self.step_up is not None:
             # Likewise absent on a claim from before step-up.
             data["stepUp"] = {
@@ -224,16 +251,21 @@ class Decline:
     reason: str
     declined_at: str
     state: State = "pending"
+    amendment: int | None = None
 
 
-def signature_id(contract_id: str, role: Role) -> str:
-    """One signature per party per contract, so its id is known in advance:
-    a retry after a crash finds (and finishes) the first attempt."""
-    return f"{contract_id}-{role}"
+def _signed(contract_id: str, amendment: int | None) -> str:
+    return contract_id if amendment is None else amendment_subject(contract_id, amendment)
 
 
-def decline_id(contract_id: str, role: Role) -> str:
-    return f"{contract_id}-decline-{role}"
+def signature_id(contract_id: str, role: Role, amendment: int | None = None) -> str:
+    """One signature per party per contract (and per amendment), so its id is
+    known in advance: a retry after a crash finds (and finishes) the first attempt."""
+    return f"{_signed(contract_id, amendment)}-{role}"
+
+
+def decline_id(contract_id: str, role: Role, amendment: int | None = None) -> str:
+    return f"{_signed(contract_id, amendment)}-decline-{role}"
 
 
 def party_role(contract: ContractView, caller: Caller) -> Role:

@@ -77,6 +77,7 @@ def signature_out(signature: Signature) -> SignatureOut:
         step_up=StepUpEvidence.model_validate(signature.step_up, from_attributes=True)
         if signature.step_up
         else None,
+        amendment=signature.amendment,
     )
 
 
@@ -147,6 +148,8 @@ class VerifyOut(ApiModel):
     sha256: str
     """Of the upload."""
     contract_id: str | None = None
+    amendment: int | None = None
+    """Set when the document is that amendment of the contract, signed."""
     seal: SealOut | None = None
     signatures: list[VerifiedSignatureOut] = []
 
@@ -160,6 +163,7 @@ class VerifyOut(ApiModel):
             intact=verdict.intact,
             sha256=verdict.sha256,
             contract_id=verdict.contract_id,
+            amendment=verdict.amendment,
             seal=None
             if seal is None or not seal.present
             else SealOut(

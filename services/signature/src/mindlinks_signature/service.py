@@ -28,7 +28,13 @@ import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 
-from mindlinks_fleet.events import SignatureCompleted, SignatureDeclined, SignatureRecorded
+from mindlinks_fleet.events import (
+    AmendmentDeclined,
+    AmendmentSignatureRecorded,
+    SignatureCompleted,
+    SignatureDeclined,
+    SignatureRecorded,
+)
 from mindlinks_fleet.step_up import STEP_UP_AUDIENCE
 from mindlinks_kit.auth import TokenVerifier
 from mindlinks_kit.clock import now_iso
@@ -54,6 +60,7 @@ from mindlinks_signature.domain import (
     decline_id,
     party_role,
     signature_id,
+    signing_purpose,
     step_up_of,
 )
 from mindlinks_signature.store import SignatureStore
@@ -100,26 +107,29 @@ class Signatures:
         self.seal = seal
         """Seals a final document (``seal.Sealer.seal``)."""
 
-    async def _contract(self, contract_id: str) -> ContractView:
-        contract = await self.contracts.get(contract_id)
+    async def _contract(self, contract_id: str, amendment: int | None = None) -> ContractView:
+        contract = await self.contracts.get(contract_id, amendment)
         if contract is None:
             raise ContractNotFound()
         return contract
 
-    async def step_up(self, token: str | None, caller: Caller, contract_id: str) -> StepUp:
+    async def step_up(
+        self, token: str | None, caller: Caller, contract_id: str, amendment: int | None = None
+    ) -> StepUp:
         """The caller's proof of a fresh one-time code for signing this
-        contract: a step-up token from auth (its keys, its issuer, the
-        step-up audience, unexpired, its session not ended)."""
+        contract (or this amendment of it): a step-up token from auth (its
+        keys, its issuer, the step-up audience, unexpired, its session not ended)."""
+        wanted = signing_purpose(contract_id, amendment)
         if token is None:
-            raise SigningStepUpRequired(contract_id, "no stepUpToken was sent")
+            raise SigningStepUpRequired(wanted, "no stepUpToken was sent")
         try:
             claims = await self.verifier.claims(token, STEP_UP_AUDIENCE)
         except Unauthorized as exc:
             reason = exc.extensions.get("reason")
             raise SigningStepUpRequired(
-                contract_id, f"the token is {reason}" if reason else "the token is not valid"
+                wanted, f"the token is {reason}" if reason else "the token is not valid"
             ) from None
-        return step_up_of(claims, caller.user_id, contract_id)
+        return step_up_of(claims, caller.user_id, wanted)
 
     async def sign(
         self,
@@ -128,8 +138,11 @@ class Signatures:
         signature_name: str,
         step_up: StepUp,
         uow: UnitOfWork,
+        amendment: int | None = None,
     ) -> Signed:
-        contract = await self._contract(contract_id)
+        """Sign the contract, or its amendment ``amendment`` (the same saga over
+        the amendment's status, documents and moves)."""
+        contract = await self._contract(contract_id, amendment)
         role = party_role(contract, caller)
         mine: Signature | None = None
         try:
@@ -138,19 +151,19 @@ class Signatures:
             # Refused by the status alone, unless an attempt of ours moved it and
             # stopped: only then is our record worth a read. Otherwise the claim
             # below finds it (one write instead of a read and a write).
-            mine = await self.store.signature(signature_id(contract.id, role))
+            mine = await self.store.signature(signature_id(contract.id, role, amendment))
             if mine is None:
                 raise
             check_signable(contract.status, role, mine)
 
-        original = await self.contracts.original(contract.id)
+        original = await self.contracts.original(contract.id, amendment)
         sha256 = await asyncio.to_thread(_sha256, original)
         if sha256 != contract.pdf_sha256:
             raise DocumentChanged()
         if mine is None:
             mine = await self.store.claim(
                 Signature(
-                    id=signature_id(contract.id, role),
+                    id=signature_id(contract.id, role, amendment),
                     contract_id=contract.id,
                     role=role,
                     signer_user_id=caller.user_id,
@@ -163,6 +176,7 @@ class Signatures:
                     company_id=caller.company_id if role == "client" else None,
                     company_role=caller.company_role if role == "client" else None,
                     step_up=step_up,
+                    amendment=amendment,
                 )
             )
             check_signable(contract.status, role, mine)  # a twin may have finished first
@@ -189,26 +203,31 @@ class Signatures:
             expected_version=contract.version,
             actor_user_id=signature.signer_user_id,
             actor_company_id=signature.company_id or None,
+            amendment=contract.amendment,
         )
         self.store.record(uow, signature)
-        self.publish(
-            uow,
-            "signature.client-signed",
-            SignatureRecorded(
-                **contract.parties(),
-                signature_id=signature.id,
-                signer_user_id=signature.signer_user_id,
-                signer_role="client",
-                pdf_sha256=signature.pdf_sha256,
-                ledger_entry_id=signature.receipt.seq,
-            ),
+        recorded = SignatureRecorded(
+            **contract.parties(),
+            signature_id=signature.id,
+            signer_user_id=signature.signer_user_id,
+            signer_role="client",
+            pdf_sha256=signature.pdf_sha256,
+            ledger_entry_id=signature.receipt.seq,
         )
+        if contract.amendment is None:
+            self.publish(uow, "signature.client-signed", recorded)
+        else:
+            self.publish(
+                uow,
+                "signature.amendment-client-signed",
+                AmendmentSignatureRecorded(**recorded.model_dump(), amendment=contract.amendment),
+            )
         return Signed(signature, moved.status)
 
     async def _completed(
         self, contract: ContractView, original: bytes, signature: Signature, uow: UnitOfWork
     ) -> Signed:
-        client = await self.store.signature(signature_id(contract.id, "client"))
+        client = await self.store.signature(signature_id(contract.id, "client", contract.amendment))
         if client is None or client.state != "recorded" or client.receipt is None:
             raise ClientMustSignFirst()
         assert signature.receipt is not None
@@ -220,7 +239,7 @@ class Signatures:
                 original,
                 Certificate(
                     contract_id=contract.id,
-                    title=contract.title,
+                    title=contract.title_signed,
                     client_name=contract.client_name,
                     contractor_name=contract.contractor_name,
                     original_sha256=contract.pdf_sha256,
@@ -228,17 +247,26 @@ class Signatures:
                 ),
             )
             final = await self.seal(final)
-            final_sha256, version = await self.contracts.store_final(contract.id, final)
+            final_sha256, version = await self.contracts.store_final(
+                contract.id, final, contract.amendment
+            )
             moved = await self.contracts.transition(
                 contract.id,
                 to="fully_signed",
                 expected_version=version,
                 actor_user_id=signature.signer_user_id,
+                amendment=contract.amendment,
+                signature_ids=[client.id, signature.id],
+                ledger_entry_ids=[client.receipt.seq, signature.receipt.seq],
             )
             status = moved.status
         receipt = signature.receipt
         signature = signature.recorded(receipt, final_pdf_sha256=final_sha256)
         self.store.record(uow, signature)
+        if contract.amendment is not None:
+            # In force now: the contract service published contract.amended
+            # with the move (the activation's signature.completed is not this).
+            return Signed(signature, status)
         self.publish(
             uow,
             "signature.completed",
@@ -253,22 +281,29 @@ class Signatures:
         return Signed(signature, status)
 
     async def decline(
-        self, contract_id: str, caller: Caller, reason: str, uow: UnitOfWork
+        self,
+        contract_id: str,
+        caller: Caller,
+        reason: str,
+        uow: UnitOfWork,
+        amendment: int | None = None,
     ) -> Decline:
-        """Either party, while the contract awaits signatures: → ``declined``."""
-        contract = await self._contract(contract_id)
+        """Either party, while the contract (or its amendment ``amendment``)
+        awaits signatures: → ``declined``."""
+        contract = await self._contract(contract_id, amendment)
         role: Role = party_role(contract, caller)
-        mine = await self.store.decline(decline_id(contract.id, role))
+        mine = await self.store.decline(decline_id(contract.id, role, amendment))
         check_declinable(contract.status, mine)
         if mine is None:
             mine = await self.store.claim_decline(
                 Decline(
-                    id=decline_id(contract.id, role),
+                    id=decline_id(contract.id, role, amendment),
                     contract_id=contract.id,
                     role=role,
                     user_id=caller.user_id,
                     reason=reason,
                     declined_at=now_iso(),
+                    amendment=amendment,
                 )
             )
             check_declinable(contract.status, mine)
@@ -279,18 +314,23 @@ class Signatures:
             actor_user_id=mine.user_id,
             actor_company_id=caller.company_id if role == "client" else None,
             reason=mine.reason,
+            amendment=amendment,
         )
         self.store.record_decline(uow, mine)
-        self.publish(
-            uow,
-            "signature.declined",
-            SignatureDeclined(
-                **contract.parties(),
-                declined_by_user_id=caller.user_id,
-                declined_by_role=role,
-                reason=mine.reason,
-            ),
+        declined = SignatureDeclined(
+            **contract.parties(),
+            declined_by_user_id=caller.user_id,
+            declined_by_role=role,
+            reason=mine.reason,
         )
+        if amendment is None:
+            self.publish(uow, "signature.declined", declined)
+        else:
+            self.publish(
+                uow,
+                "signature.amendment-declined",
+                AmendmentDeclined(**declined.model_dump(), amendment=amendment),
+            )
         return mine
 
     async def page(

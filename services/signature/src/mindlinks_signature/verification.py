@@ -50,6 +50,7 @@ class Verdict:
     sha256: str
     ours: bool
     contract_id: str | None = None
+    amendment: int | None = None
     seal: SealCheck | None = None
     signers: tuple[VerifiedSigner, ...] = ()
 
@@ -100,7 +101,9 @@ class Verifications:
         recorded = [
             s
             for s in await self.store.for_contract(completing.contract_id)
-            if s.state == "recorded" and s.receipt is not None
+            if s.state == "recorded"
+            and s.receipt is not None
+            and s.amendment == completing.amendment  # this document's signers only
         ]
         seal, proofs = await asyncio.gather(
             check_seal(pdf, self.trust_roots),
@@ -110,6 +113,7 @@ class Verifications:
             sha256=sha256,
             ours=True,
             contract_id=completing.contract_id,
+            amendment=completing.amendment,
             seal=seal,
             signers=tuple(VerifiedSigner(s, p) for s, p in zip(recorded, proofs, strict=True)),
         )

@@ -307,7 +307,8 @@ class Parties:
     @staticmethod
     def activated(contract: dict[str, Any], ledger_entry_id: int = 7) -> ContractActivated:
         """``ledger.contract-activated`` for a contract as the contract service
-        answers it: one schedule item for the whole amount."""
+        answers it: one schedule item per line of its terms, as the ledger names them."""
+        terms = contract["terms"]
         return ContractActivated(
             contract_id=contract["id"],
             title=contract["title"],
@@ -318,11 +319,12 @@ class Parties:
             currency=contract["currency"],
             schedule=[
                 ScheduleItem(
-                    item_id=f"{contract['id']}-0",
-                    title=contract["title"],
-                    amount_minor=contract["totalMinor"],
-                    due_date=contract["terms"]["dueDate"],
+                    item_id=f"{contract['id']}-{index}",
+                    title=line.get("title", contract["title"]),
+                    amount_minor=line["amountMinor"],
+                    due_date=line["dueDate"],
                 )
+                for index, line in enumerate(terms.get("milestones", [terms]))
             ],
             ledger_entry_id=ledger_entry_id,
         )

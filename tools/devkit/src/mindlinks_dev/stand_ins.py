@@ -1,4 +1,4 @@
-"""Stand-ins for the client, contractor and ledger services' internal routes,
+"""Stand-ins for the client, contractor, ledger and payment services' internal routes,
 for the tests of the contract lifecycle when those services are not installed
 (or ``MINDLINKS_TEST_STAND_INS=1``): mounted from the routes' declarations, so
 they answer the same paths, models and callers as the real owners. Tests put
@@ -14,7 +14,7 @@ from typing import Any
 import jwt
 from fastapi import APIRouter, FastAPI, Header, Response
 
-from mindlinks_fleet.internal import client, contractor, ledger
+from mindlinks_fleet.internal import client, contractor, ledger, payment
 from mindlinks_fleet.internal.client import (
     CompanyMember,
     CompanyMembers,
@@ -22,6 +22,7 @@ from mindlinks_fleet.internal.client import (
     Memberships,
 )
 from mindlinks_fleet.internal.ledger import AppendIn, AppendOut
+from mindlinks_fleet.internal.payment import ContractItemsOut, ItemStateOut
 from mindlinks_fleet.teams import CompanyRole
 from mindlinks_kit.auth import ServiceCaller, service_caller
 from mindlinks_kit.errors import NotFound, install_handlers
@@ -30,7 +31,7 @@ from mindlinks_kit.internal import serve
 
 @dataclass
 class Directory:
-    """Stand-ins for the client, contractor and ledger services' internal
+    """Stand-ins for the client, contractor, ledger and payment services' internal
     routes, mounted from their declarations (``mindlinks_fleet.internal``):
     the same paths, answer models and allowed callers as the real owners, so
     they cannot drift from them."""
@@ -40,6 +41,8 @@ class Directory:
     """Records as the owners answer them (camelCase), which tests may edit."""
     entries: list[dict[str, Any]] = field(default_factory=list)
     """The ledger stand-in's journal: each appended body with its ``receipt``."""
+    item_states: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The payment stand-in's escrow: contract id → {item id: state}."""
     members: dict[str, dict[str, str]] = field(default_factory=dict)
     """user id → {company id: role}: memberships beside each company's owner
     (who is its ``owner`` member without being listed here)."""
@@ -102,6 +105,23 @@ class Directory:
             if contractor_id not in self.contractors:
                 raise NotFound()
             return self.contractors[contractor_id]
+
+        app.include_router(router)
+        return app
+
+    def payment_app(self) -> FastAPI:
+        app, router = self._app()
+
+        @serve(router, payment.CONTRACT_ITEMS)
+        async def contract_items(contract_id: str) -> ContractItemsOut:
+            states = self.item_states.get(contract_id, {})
+            return ContractItemsOut(
+                contract_id=contract_id,
+                items=[
+                    ItemStateOut(item_id=item, state=state, amount_minor=1)  # type: ignore[arg-type]
+                    for item, state in states.items()
+                ],
+            )
 
         app.include_router(router)
         return app

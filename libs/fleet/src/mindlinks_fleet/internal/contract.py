@@ -88,6 +88,12 @@ class ContractOut(ApiModel):
     reminders_sent: int = 0
     last_reminder_at: str | None = None
     expired_at: str | None = None
+    end_date: str | None = None
+    """The last day of the work, when the contract gives one."""
+    terms_version: int = 1
+    """1: the terms as first signed; each amendment in force adds one."""
+    open_amendment: int | None = None
+    """The number of the amendment still to be signed, if any."""
     history: list[HistoryEntry]
     created_at: str
     updated_at: str
@@ -175,7 +181,7 @@ AmendmentStatus = Literal[
 contract; ``fully_signed`` is in force."""
 
 
-class AmendmentOut(ApiModel):
+class AmendmentForSigning(ApiModel):
     """An amendment as the signature service signs it: its own status, version
     and documents, and the contract's parties and names."""
 
@@ -209,7 +215,7 @@ AMENDMENT = Lookup(
     "contract",
     "GET",
     "/internal/contracts/{contract_id}/amendments/{number}",
-    AmendmentOut,
+    AmendmentForSigning,
     callers=("signature",),
     summary="One amendment of a contract, for signing.",
 )
@@ -234,7 +240,7 @@ AMENDMENT_TRANSITION = Call(
     "contract",
     "POST",
     "/internal/contracts/{contract_id}/amendments/{number}/transitions",
-    AmendmentOut,
+    AmendmentForSigning,
     callers=("signature",),
     body=AmendmentTransitionIn,
     summary="Move an amendment on a signature or a decline; fully signed puts it in force.",

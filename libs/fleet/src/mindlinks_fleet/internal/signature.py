@@ -42,6 +42,8 @@ class SignatureOut(ApiModel):
     """The signer's role in that company when they signed (owner or admin)."""
     step_up: StepUpEvidence | None = None
     """The one-time code the signer confirmed (``None``: signed before step-up)."""
+    amendment: int | None = None
+    """The amendment of the contract signed (``None``: the contract itself)."""
 
 
 class SignatureRecord(SignatureOut):

@@ -77,6 +77,7 @@ class Draft:
     review_days: int = REVIEW_DAYS
     notice_days: int = NOTICE_DAYS
     cadence: Cadence = field(default_factory=Cadence)
+    end_date: str | None = None
 
 
 def parties(contract: Contract) -> dict[str, str]:
@@ -159,6 +160,7 @@ class Contracts(DraftChanges, ContractMoves):
                 agreement=agreement,
                 review_days=draft.review_days,
                 notice_days=draft.notice_days,
+                end_date=draft.end_date,
             ),
         )
         sha256 = await digest(pdf)
@@ -189,6 +191,7 @@ class Contracts(DraftChanges, ContractMoves):
             signing_days=draft.cadence.signing_days,
             reminder_after_days=draft.cadence.reminder_after_days,
             reminder_every_days=draft.cadence.reminder_every_days,
+            end_date=draft.end_date,
         )
         self.store.add(uow, contract)
         self.publish(

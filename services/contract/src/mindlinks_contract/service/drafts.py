@@ -91,7 +91,7 @@ class DraftChanges:
             # The document does not state the signing terms: it stays as it is.
             self.store.replace(uow, changed, expected_version=contract.version)
             return changed
-        pdf = await asyncio.to_thread(render_contract, await self._document(changed, at))
+        pdf = await asyncio.to_thread(render_contract, await self.document_of(changed, at))
         sha256 = await digest(pdf)
         key = redrafted_key(contract.id, changed.version)
         await self.documents.put(key, pdf, sha256)
@@ -106,7 +106,8 @@ class DraftChanges:
         if contract.pdf_key != first:
             await self.documents.delete(first)
 
-    async def _document(self, contract: Contract, at: str) -> ContractDocument:
+    async def document_of(self, contract: Contract, at: str) -> ContractDocument:
+        """What ``contract``'s PDF shows as it stands (an amendment's shows its terms)."""
         contractor = await self.contractors.get(contract.contractor_id)
         if contractor is None:
             raise ContractorNotFound()
@@ -140,4 +141,5 @@ class DraftChanges:
             agreement=agreement,
             review_days=contract.review_days,
             notice_days=contract.notice_days,
+            end_date=contract.end_date,
         )
