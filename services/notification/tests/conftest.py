@@ -59,6 +59,14 @@ class Accounts(People):
         )
         assert response.status_code == 200, response.text
 
+    async def notes(self, account: Account, template: str) -> list[dict[str, Any]]:
+        """The account's in-app notifications made from ``template``."""
+        return [n for n in await self.in_app(account) if n["template"] == template]
+
+    async def mails(self, account: Account, template: str) -> list[dict[str, Any]]:
+        """The mail sent to the account from ``template``, newest first."""
+        return [m for m in await self.mailbox(account.email) if m["template"] == template]
+
 
 @pytest.fixture
 def accounts(fleet: Running) -> Accounts:

@@ -31,18 +31,6 @@ if TYPE_CHECKING:
 DUE = "2030-02-15T10:00:00.000000Z"
 
 
-async def notes(fleet: Running, account: Account, template: str) -> list[dict[str, Any]]:
-    response = await fleet.client("notification").get(
-        "/v1/notifications/me", headers=account.headers, params={"limit": 100}
-    )
-    assert response.status_code == 200, response.text
-    return [n for n in response.json()["items"] if n["template"] == template]
-
-
-async def mails(accounts: Accounts, account: Account, template: str) -> list[dict[str, Any]]:
-    return [m for m in await accounts.mailbox(account.email) if m["template"] == template]
-
-
 class Pair:
     """A client and a contractor with an escrowed item between them."""
 
@@ -113,17 +101,17 @@ async def test_a_submission_asks_the_client_to_review_once_however_often_deliver
         review_due_at=DUE,
     )
     event_id = await fleet.emit("payment.work-submitted", submitted)
-    [mail] = await mails(accounts, pair.client, "escrow.work-submitted")
+    [mail] = await accounts.mails(pair.client, "escrow.work-submitted")
     assert mail["subject"] == "Work submitted for review: EUR 1,500.00"
     assert "submitted work again (submission 2)" in mail["text"]
     assert "by 2030-02-15 10:00 UTC" in mail["text"]
     assert f"/contracts/{pair.contract_id}" in mail["text"]
-    assert len(await notes(fleet, pair.client, "escrow.work-submitted")) == 1
-    assert await mails(accounts, pair.contractor, "escrow.work-submitted") == []
+    assert len(await accounts.notes(pair.client, "escrow.work-submitted")) == 1
+    assert await accounts.mails(pair.contractor, "escrow.work-submitted") == []
 
     await fleet.emit("payment.work-submitted", submitted, event_id=event_id)  # redelivered
-    assert len(await mails(accounts, pair.client, "escrow.work-submitted")) == 1
-    assert len(await notes(fleet, pair.client, "escrow.work-submitted")) == 1
+    assert len(await accounts.mails(pair.client, "escrow.work-submitted")) == 1
+    assert len(await accounts.notes(pair.client, "escrow.work-submitted")) == 1
 
 
 async def test_changes_requested_tell_the_contractor_why(
@@ -136,23 +124,23 @@ async def test_changes_requested_tell_the_contractor_why(
         reason="The footer is missing",
     )
     event_id = await fleet.emit("payment.changes-requested", changes)
-    [mail] = await mails(accounts, pair.contractor, "escrow.changes-requested")
+    [mail] = await accounts.mails(pair.contractor, "escrow.changes-requested")
     assert "Your client asked for changes before releasing EUR 1,500.00" in mail["text"]
     assert "The footer is missing" in mail["text"]
-    assert await mails(accounts, pair.client, "escrow.changes-requested") == []
+    assert await accounts.mails(pair.client, "escrow.changes-requested") == []
     await fleet.emit("payment.changes-requested", changes, event_id=event_id)
-    assert len(await mails(accounts, pair.contractor, "escrow.changes-requested")) == 1
+    assert len(await accounts.mails(pair.contractor, "escrow.changes-requested")) == 1
 
 
 async def test_reminders_go_to_the_client(fleet: Running, accounts: Accounts, pair: Pair) -> None:
     for days_left in (7, 1):
         reminder = ReviewReminder(**pair.step(), review_due_at=DUE, days_left=days_left)
         await fleet.emit("payment.review-reminder", reminder)
-    one_day, seven_days = await mails(accounts, pair.client, "escrow.review-reminder")
+    one_day, seven_days = await accounts.mails(pair.client, "escrow.review-reminder")
     assert seven_days["subject"] == "7 days left to review the work"
     assert one_day["subject"] == "1 day left to review the work"
     assert "the EUR 1,500.00 held in escrow is released to the contractor" in one_day["text"]
-    assert await mails(accounts, pair.contractor, "escrow.review-reminder") == []
+    assert await accounts.mails(pair.contractor, "escrow.review-reminder") == []
 
 
 @pytest.mark.parametrize("by", ["client", "contractor"])
@@ -163,11 +151,11 @@ async def test_a_dispute_tells_the_other_party(
     opener, other = (
         (pair.client, pair.contractor) if by == "client" else (pair.contractor, pair.client)
     )
-    [mail] = await mails(accounts, other, "escrow.disputed")
+    [mail] = await accounts.mails(other, "escrow.disputed")
     assert mail["subject"] == f"Your {by} opened a dispute"
     assert "Not what we agreed" in mail["text"]
     assert "frozen, until a Mind-Links admin resolves the dispute" in mail["text"]
-    assert await mails(accounts, opener, "escrow.disputed") == []
+    assert await accounts.mails(opener, "escrow.disputed") == []
 
 
 @pytest.mark.parametrize(
@@ -212,8 +200,8 @@ async def test_a_release_says_how_it_happened(
         reason=reason,
     )
     await fleet.emit("payment.released", released)
-    [client_mail] = await mails(accounts, pair.client, "payment.released")
-    [contractor_mail] = await mails(accounts, pair.contractor, "payment.released")
+    [client_mail] = await accounts.mails(pair.client, "payment.released")
+    [contractor_mail] = await accounts.mails(pair.contractor, "payment.released")
     assert to_client in client_mail["text"]
     assert to_contractor in contractor_mail["text"]
 
@@ -223,10 +211,10 @@ async def test_a_refund_tells_the_client(fleet: Running, accounts: Accounts, pai
         **pair.step(), refund_id="re_1", refunded_minor=150000, reason="terminated"
     )
     await fleet.emit("payment.refunded", refunded)
-    [mail] = await mails(accounts, pair.client, "escrow.refunded")
+    [mail] = await accounts.mails(pair.client, "escrow.refunded")
     assert mail["subject"] == "EUR 1,500.00 refunded to you"
     assert "refunded to you, as the contract was terminated." in mail["text"]
-    assert await mails(accounts, pair.contractor, "escrow.refunded") == []
+    assert await accounts.mails(pair.contractor, "escrow.refunded") == []
 
 
 async def test_a_settlement_tells_whom_no_other_mail_told(
@@ -234,28 +222,28 @@ async def test_a_settlement_tells_whom_no_other_mail_told(
 ) -> None:
     resolved = Pair(await accounts.create("client"), await accounts.create("contractor"))
     await fleet.emit("payment.item-settled", resolved.settled("split", 100000, "dispute"))
-    [mail] = await mails(accounts, resolved.contractor, "escrow.settled")
+    [mail] = await accounts.mails(resolved.contractor, "escrow.settled")
     assert mail["text"].count("A Mind-Links admin resolved the dispute") == 1
     assert "EUR 1,000.00 went to the contractor and EUR 500.00 back to the client" in mail["text"]
     assert "Every payment of this contract is now settled." in mail["text"]
     # payment.released and payment.refunded told the client both parts.
-    assert await mails(accounts, resolved.client, "escrow.settled") == []
+    assert await accounts.mails(resolved.client, "escrow.settled") == []
 
     cancelled = Pair(await accounts.create("client"), await accounts.create("contractor"))
     await fleet.emit("payment.item-settled", cancelled.settled("cancelled", 0, "terminated"))
     for account in (cancelled.client, cancelled.contractor):
-        [mail] = await mails(accounts, account, "escrow.settled")
+        [mail] = await accounts.mails(account, "escrow.settled")
         assert "it was cancelled before it was funded" in mail["text"]
 
     approved = Pair(await accounts.create("client"), await accounts.create("contractor"))
     await fleet.emit("payment.item-settled", approved.settled("released", 150000, "approved"))
     for account in (approved.client, approved.contractor):  # payment.released told them
-        assert await mails(accounts, account, "escrow.settled") == []
+        assert await accounts.mails(account, "escrow.settled") == []
 
     refunded = Pair(await accounts.create("client"), await accounts.create("contractor"))
     await fleet.emit("payment.item-settled", refunded.settled("refunded", 0, "terminated"))
-    assert await mails(accounts, refunded.client, "escrow.settled") == []  # payment.refunded did
-    [mail] = await mails(accounts, refunded.contractor, "escrow.settled")
+    assert await accounts.mails(refunded.client, "escrow.settled") == []  # payment.refunded did
+    [mail] = await accounts.mails(refunded.contractor, "escrow.settled")
     assert "all EUR 1,500.00 went back to the client" in mail["text"]
 
 
@@ -277,8 +265,8 @@ async def test_an_invoice_reaches_both_parties(
         issued_at=DUE,
     )
     await fleet.emit("payment.invoice-issued", invoice)
-    [to_client] = await mails(accounts, pair.client, "escrow.invoice-issued")
-    [to_contractor] = await mails(accounts, pair.contractor, "escrow.invoice-issued")
+    [to_client] = await accounts.mails(pair.client, "escrow.invoice-issued")
+    [to_contractor] = await accounts.mails(pair.contractor, "escrow.invoice-issued")
     assert to_client["subject"] == to_contractor["subject"] == "Invoice K1-0007 for EUR 1,500.00"
     assert "Your contractor's invoice K1-0007" in to_client["text"]
     assert "Invoice K1-0007 to your client" in to_contractor["text"]
@@ -296,8 +284,8 @@ async def test_a_termination_reaches_both_parties(
         ends_at="2030-03-01T00:00:00.000000Z",
     )
     await fleet.emit("contract.termination-scheduled", scheduled)
-    [to_client] = await mails(accounts, pair.client, "contract.termination-scheduled")
-    [to_contractor] = await mails(accounts, pair.contractor, "contract.termination-scheduled")
+    [to_client] = await accounts.mails(pair.client, "contract.termination-scheduled")
+    [to_contractor] = await accounts.mails(pair.contractor, "contract.termination-scheduled")
     assert to_client["subject"] == "“Website redesign” ends on 2030-03-01 00:00 UTC"
     assert to_client["text"].startswith(f"Hello {pair.client.name},\n\nYour contractor gave notice")
     assert "You gave notice" in to_contractor["text"]
@@ -312,13 +300,13 @@ async def test_a_termination_reaches_both_parties(
         ended_at="2030-03-01T00:00:00.000000Z",
     )
     event_id = await fleet.emit("contract.terminated", ended)
-    [to_client] = await mails(accounts, pair.client, "contract.terminated")
-    [to_contractor] = await mails(accounts, pair.contractor, "contract.terminated")
+    [to_client] = await accounts.mails(pair.client, "contract.terminated")
+    [to_contractor] = await accounts.mails(pair.contractor, "contract.terminated")
     assert "is terminated by your contractor." in to_client["text"]
     assert "is terminated at your request." in to_contractor["text"]
     await fleet.emit("contract.terminated", ended, event_id=event_id)
-    assert len(await mails(accounts, pair.client, "contract.terminated")) == 1
-    assert len(await notes(fleet, pair.contractor, "contract.terminated")) == 1
+    assert len(await accounts.mails(pair.client, "contract.terminated")) == 1
+    assert len(await accounts.notes(pair.contractor, "contract.terminated")) == 1
 
 
 async def test_opt_outs_apply_to_escrow_and_termination_mail(
@@ -336,10 +324,10 @@ async def test_opt_outs_apply_to_escrow_and_termination_mail(
         ended_at="2030-03-01T00:00:00.000000Z",
     )
     await fleet.emit("contract.terminated", ended)
-    assert await mails(accounts, pair.client, "escrow.disputed") == []
-    assert await mails(accounts, pair.client, "contract.terminated") == []
-    assert len(await notes(fleet, pair.client, "escrow.disputed")) == 1  # in-app stays
-    assert len(await mails(accounts, pair.contractor, "contract.terminated")) == 1
+    assert await accounts.mails(pair.client, "escrow.disputed") == []
+    assert await accounts.mails(pair.client, "contract.terminated") == []
+    assert len(await accounts.notes(pair.client, "escrow.disputed")) == 1  # in-app stays
+    assert len(await accounts.mails(pair.contractor, "contract.terminated")) == 1
 
 
 @pytest.mark.parametrize(

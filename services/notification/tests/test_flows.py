@@ -33,7 +33,7 @@ from mindlinks_fleet.events import (
 from mindlinks_kit.clock import now_iso
 
 if TYPE_CHECKING:
-    from conftest import Account, Accounts
+    from conftest import Accounts
 
 PRODUCERS = sorted(
     {FLEET.event(name).producer for name in FLEET.service("notification").consumes} - {"auth"}
@@ -105,18 +105,6 @@ def events(fleet: Running) -> Events:
     return Events(fleet)
 
 
-async def notes(fleet: Running, account: Account, template: str) -> list[dict[str, Any]]:
-    response = await fleet.client("notification").get(
-        "/v1/notifications/me", headers=account.headers, params={"limit": 100}
-    )
-    assert response.status_code == 200, response.text
-    return [n for n in response.json()["items"] if n["template"] == template]
-
-
-async def mails(accounts: Accounts, account: Account, template: str) -> list[dict[str, Any]]:
-    return [m for m in await accounts.mailbox(account.email) if m["template"] == template]
-
-
 def parties(client_user_id: str, contractor_user_id: str) -> dict[str, Any]:
     return {
         "contract_id": f"ct-{uuid.uuid4().hex[:8]}",
@@ -141,13 +129,13 @@ async def test_invitation_created_tells_the_inviter_in_the_app(
         expires_at="2030-01-08T00:00:00.000000Z",
     )
     event_id = await events.emit("invitation.created", payload)
-    [note] = await notes(fleet, client, "client.invitation-sent")
+    [note] = await accounts.notes(client, "client.invitation-sent")
     assert note["title"] == "Invitation sent to grace@example.com"
     assert "Acme Widgets Ltd" in note["body"]
-    assert await mails(accounts, client, "client.invitation-sent") == []  # in-app only
+    assert await accounts.mails(client, "client.invitation-sent") == []  # in-app only
 
     await events.again("invitation.created", event_id)
-    assert len(await notes(fleet, client, "client.invitation-sent")) == 1
+    assert len(await accounts.notes(client, "client.invitation-sent")) == 1
 
 
 async def test_invitation_accepted_tells_the_inviter_who_joined(
@@ -163,17 +151,17 @@ async def test_invitation_accepted_tells_the_inviter_who_joined(
         invited_by_user_id=client.user_id,
     )
     event_id = await events.emit("invitation.accepted", payload)
-    [note] = await notes(fleet, client, "client.contractor-joined")
+    [note] = await accounts.notes(client, "client.contractor-joined")
     assert note["title"] == "Grace Hopper accepted your invitation"
-    [mail] = await mails(accounts, client, "client.contractor-joined")
+    [mail] = await accounts.mails(client, "client.contractor-joined")
     assert mail["id"] == note["id"]
     assert contractor.email in mail["text"]
     assert "http://localhost:8080/contractors/k-1" in mail["text"]
-    assert await notes(fleet, contractor, "client.contractor-joined") == []
+    assert await accounts.notes(contractor, "client.contractor-joined") == []
 
     await events.again("invitation.accepted", event_id)
-    assert len(await notes(fleet, client, "client.contractor-joined")) == 1
-    assert len(await mails(accounts, client, "client.contractor-joined")) == 1
+    assert len(await accounts.notes(client, "client.contractor-joined")) == 1
+    assert len(await accounts.mails(client, "client.contractor-joined")) == 1
 
 
 async def test_an_approved_company_tells_its_owner(
@@ -187,17 +175,17 @@ async def test_an_approved_company_tells_its_owner(
         decision="approved",
     )
     event_id = await events.emit("company.reviewed", payload)
-    [note] = await notes(fleet, owner, "company.approved")
+    [note] = await accounts.notes(owner, "company.approved")
     assert note["title"] == "Acme Widgets Ltd is approved"
-    [mail] = await mails(accounts, owner, "company.approved")
+    [mail] = await accounts.mails(owner, "company.approved")
     assert (mail["id"], mail["subject"]) == (note["id"], note["title"])
     assert "You can now invite your contractors" in mail["text"]
     assert "http://localhost:8080" in mail["text"]
-    assert await mails(accounts, owner, "company.rejected") == []
+    assert await accounts.mails(owner, "company.rejected") == []
 
     await events.again("company.reviewed", event_id)
-    assert len(await notes(fleet, owner, "company.approved")) == 1
-    assert len(await mails(accounts, owner, "company.approved")) == 1
+    assert len(await accounts.notes(owner, "company.approved")) == 1
+    assert len(await accounts.mails(owner, "company.approved")) == 1
 
 
 @pytest.mark.parametrize("reason", ["The registry lists another company", None])
@@ -213,13 +201,13 @@ async def test_a_rejected_company_tells_its_owner_why(
         reason=reason,
     )
     await events.emit("company.reviewed", payload)
-    [note] = await notes(fleet, owner, "company.rejected")
+    [note] = await accounts.notes(owner, "company.rejected")
     assert note["title"] == "We could not approve Acme Widgets Ltd"
-    [mail] = await mails(accounts, owner, "company.rejected")
+    [mail] = await accounts.mails(owner, "company.rejected")
     ending = f"could not approve it: {reason}" if reason else "could not approve it."
     assert ending in mail["text"]
     assert ending in mail["html"]
-    assert await notes(fleet, owner, "company.approved") == []
+    assert await accounts.notes(owner, "company.approved") == []
 
 
 async def test_a_company_review_follows_the_owners_opt_outs(
@@ -237,8 +225,8 @@ async def test_a_company_review_follows_the_owners_opt_outs(
             reason="Not a company",
         ),
     )
-    assert len(await notes(fleet, owner, "company.rejected")) == 1  # in-app stays
-    assert await mails(accounts, owner, "company.rejected") == []
+    assert len(await accounts.notes(owner, "company.rejected")) == 1  # in-app stays
+    assert await accounts.mails(owner, "company.rejected") == []
 
 
 async def test_a_contested_registry_number_tells_the_first_owner_despite_opt_outs(
@@ -259,18 +247,18 @@ async def test_a_contested_registry_number_tells_the_first_owner_despite_opt_out
         claim_owner_user_id=claimant.user_id,
     )
     event_id = await events.emit("company.claim-contested", payload)
-    [mail] = await mails(accounts, owner, "company.claim-contested")
+    [mail] = await accounts.mails(owner, "company.claim-contested")
     assert mail["subject"] == "Someone else registered Acme Widgets Ltd on Mind-Links"
     assert "GB 12345678" in mail["text"]
     assert "GB 12345678" in mail["html"]
     assert claimant.email not in mail["text"]
-    [note] = await notes(fleet, owner, "company.claim-contested")
+    [note] = await accounts.notes(owner, "company.claim-contested")
     assert note["title"] == mail["subject"]
-    assert await mails(accounts, claimant, "company.claim-contested") == []
+    assert await accounts.mails(claimant, "company.claim-contested") == []
 
     await events.again("company.claim-contested", event_id)
-    assert len(await mails(accounts, owner, "company.claim-contested")) == 1
-    assert len(await notes(fleet, owner, "company.claim-contested")) == 1
+    assert len(await accounts.mails(owner, "company.claim-contested")) == 1
+    assert len(await accounts.notes(owner, "company.claim-contested")) == 1
 
 
 @pytest.mark.parametrize(
@@ -299,9 +287,9 @@ async def test_kyc_decisions_reach_the_contractor(
         reason=reason,
     )
     await events.emit(name, payload)
-    [note] = await notes(fleet, contractor, template)
+    [note] = await accounts.notes(contractor, template)
     assert note["title"] == title
-    [mail] = await mails(accounts, contractor, template)
+    [mail] = await accounts.mails(contractor, template)
     if name == "kyc.rejected":
         assert (f": {reason}" if reason else "identity.") in mail["text"]
 
@@ -313,11 +301,11 @@ async def test_a_contract_sent_for_signature_asks_the_contractor(
     contractor = await accounts.create("contractor")
     payload = ContractParties(**parties(client.user_id, contractor.user_id))
     await events.emit("contract.sent-for-signature", payload)
-    [note] = await notes(fleet, contractor, "contract.sign-requested")
+    [note] = await accounts.notes(contractor, "contract.sign-requested")
     assert note["title"] == "Please review and sign “Website redesign”"
-    [mail] = await mails(accounts, contractor, "contract.sign-requested")
+    [mail] = await accounts.mails(contractor, "contract.sign-requested")
     assert f"http://localhost:8080/contracts/{payload.contract_id}" in mail["text"]
-    assert await notes(fleet, client, "contract.sign-requested") == []
+    assert await accounts.notes(client, "contract.sign-requested") == []
 
 
 async def test_the_clients_signature_tells_the_contractor_it_is_their_turn(
@@ -334,10 +322,10 @@ async def test_the_clients_signature_tells_the_contractor_it_is_their_turn(
         ledger_entry_id=7,
     )
     await events.emit("signature.client-signed", payload)
-    [note] = await notes(fleet, contractor, "contract.client-signed")
+    [note] = await accounts.notes(contractor, "contract.client-signed")
     assert note["title"] == "Your client signed “Website redesign”: your turn"
-    assert len(await mails(accounts, contractor, "contract.client-signed")) == 1
-    assert await notes(fleet, client, "contract.client-signed") == []
+    assert len(await accounts.mails(contractor, "contract.client-signed")) == 1
+    assert await accounts.notes(client, "contract.client-signed") == []
 
 
 async def test_completion_and_activation_reach_both_parties(
@@ -355,13 +343,13 @@ async def test_completion_and_activation_reach_both_parties(
     )
     event_id = await events.emit("signature.completed", completed)
     for party in (client, contractor):
-        [note] = await notes(fleet, party, "contract.fully-signed")
+        [note] = await accounts.notes(party, "contract.fully-signed")
         assert note["title"] == "“Website redesign” is signed by both parties"
-        assert len(await mails(accounts, party, "contract.fully-signed")) == 1
+        assert len(await accounts.mails(party, "contract.fully-signed")) == 1
     await events.again("signature.completed", event_id)
     for party in (client, contractor):
-        assert len(await notes(fleet, party, "contract.fully-signed")) == 1
-        assert len(await mails(accounts, party, "contract.fully-signed")) == 1
+        assert len(await accounts.notes(party, "contract.fully-signed")) == 1
+        assert len(await accounts.mails(party, "contract.fully-signed")) == 1
 
     activated = ContractActivated(
         **common,
@@ -383,11 +371,11 @@ async def test_completion_and_activation_reach_both_parties(
         ledger_entry_id=9,
     )
     await events.emit("ledger.contract-activated", activated)
-    [to_client] = await mails(accounts, client, "contract.activated")
-    [to_contractor] = await mails(accounts, contractor, "contract.activated")
+    [to_client] = await accounts.mails(client, "contract.activated")
+    [to_contractor] = await accounts.mails(contractor, "contract.activated")
     assert "2 payments totalling EUR 2,000.50 are scheduled; fund them" in to_client["text"]
     assert "2 payments totalling EUR 2,000.50 are scheduled." in to_contractor["text"]
-    assert len(await notes(fleet, client, "contract.activated")) == 1
+    assert len(await accounts.notes(client, "contract.activated")) == 1
 
 
 async def test_payments_reach_both_parties(
@@ -405,16 +393,16 @@ async def test_payments_reach_both_parties(
         "currency": "EUR",
     }
     await events.emit("payment.confirmed", PaymentConfirmed(**money, transaction_id="t-1"))
-    [to_client] = await mails(accounts, client, "payment.funded")
-    [to_contractor] = await mails(accounts, contractor, "payment.funded")
+    [to_client] = await accounts.mails(client, "payment.funded")
+    [to_contractor] = await accounts.mails(contractor, "payment.funded")
     assert to_client["subject"] == to_contractor["subject"] == "EUR 1,500.00 is held in escrow"
     assert "Your payment of EUR 1,500.00 was received" in to_client["text"]
     assert "Your client funded a payment of EUR 1,500.00" in to_contractor["text"]
 
     released = PaymentReleased(**money, transfer_id="tr-1", contractor_id="k-1", all_released=True)
     await events.emit("payment.released", released)
-    [to_client] = await notes(fleet, client, "payment.released")
-    [to_contractor] = await notes(fleet, contractor, "payment.released")
+    [to_client] = await accounts.notes(client, "payment.released")
+    [to_contractor] = await accounts.notes(contractor, "payment.released")
     assert to_client["title"] == "EUR 1,500.00 released to the contractor"
     assert to_contractor["title"] == "EUR 1,500.00 released to you"
     assert "Every payment of this contract is now released." in to_contractor["body"]
@@ -430,8 +418,8 @@ async def test_opt_outs_apply_to_lifecycle_mail(
         "contract.sent-for-signature",
         ContractParties(**parties(client.user_id, contractor.user_id)),
     )
-    assert len(await notes(fleet, contractor, "contract.sign-requested")) == 1  # in-app stays
-    assert await mails(accounts, contractor, "contract.sign-requested") == []
+    assert len(await accounts.notes(contractor, "contract.sign-requested")) == 1  # in-app stays
+    assert await accounts.mails(contractor, "contract.sign-requested") == []
 
 
 async def test_an_opt_out_after_a_first_notification_applies_to_the_next(
@@ -443,7 +431,7 @@ async def test_an_opt_out_after_a_first_notification_applies_to_the_next(
     contractor = await accounts.create("contractor")
     both = parties(client.user_id, contractor.user_id)
     await events.emit("contract.sent-for-signature", ContractParties(**both))
-    assert len(await mails(accounts, contractor, "contract.sign-requested")) == 1
+    assert len(await accounts.mails(contractor, "contract.sign-requested")) == 1
     await accounts.set_preferences(contractor, contractUpdates=False)
     await fleet.deliver()  # user.updated reaches notification
     await events.emit(
@@ -457,8 +445,8 @@ async def test_an_opt_out_after_a_first_notification_applies_to_the_next(
             ledger_entry_id=1,
         ),
     )
-    assert len(await notes(fleet, contractor, "contract.client-signed")) == 1  # in-app stays
-    assert await mails(accounts, contractor, "contract.client-signed") == []
+    assert len(await accounts.notes(contractor, "contract.client-signed")) == 1  # in-app stays
+    assert await accounts.mails(contractor, "contract.client-signed") == []
 
 
 async def test_an_unknown_recipient_is_skipped_and_the_others_notified(
@@ -475,6 +463,6 @@ async def test_an_unknown_recipient_is_skipped_and_the_others_notified(
             ledger_entry_ids=[1, 2],
         ),
     )
-    assert len(await notes(fleet, contractor, "contract.fully-signed")) == 1
+    assert len(await accounts.notes(contractor, "contract.fully-signed")) == 1
     inbox = fleet.runtime("notification").table("inbox")
     assert await inbox.get({"eventId": event_id}) is not None  # handled, not retried

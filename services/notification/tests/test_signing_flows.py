@@ -19,18 +19,6 @@ if TYPE_CHECKING:
 DEADLINE = "2030-02-15T10:00:00.000000Z"
 
 
-async def notes(fleet: Running, account: Account, template: str) -> list[dict[str, Any]]:
-    response = await fleet.client("notification").get(
-        "/v1/notifications/me", headers=account.headers, params={"limit": 100}
-    )
-    assert response.status_code == 200, response.text
-    return [n for n in response.json()["items"] if n["template"] == template]
-
-
-async def mails(accounts: Accounts, account: Account, template: str) -> list[dict[str, Any]]:
-    return [m for m in await accounts.mailbox(account.email) if m["template"] == template]
-
-
 class Pair:
     def __init__(self, client: Account, contractor: Account) -> None:
         self.client = client
@@ -74,19 +62,19 @@ async def test_a_reminder_reaches_whoever_signs_next_once(
     fleet: Running, accounts: Accounts, pair: Pair, side: Side
 ) -> None:
     event_id = await fleet.emit("contract.signing-reminder", pair.reminder(side, 1))
-    [mail] = await mails(accounts, pair.account(side), "contract.signing-reminder")
+    [mail] = await accounts.mails(pair.account(side), "contract.signing-reminder")
     assert mail["subject"] == "Please sign “Website redesign” by 2030-02-15 10:00 UTC"
     assert mail["text"].startswith(
         f"Hello {pair.account(side).name},\n\nA reminder: please sign the contract "
         "“Website redesign” by 2030-02-15 10:00 UTC. Unsigned then, it expires"
     )
     assert f"/contracts/{pair.contract_id}" in mail["text"]
-    assert len(await notes(fleet, pair.account(side), "contract.signing-reminder")) == 1
-    assert await mails(accounts, pair.other(side), "contract.signing-reminder") == []
+    assert len(await accounts.notes(pair.account(side), "contract.signing-reminder")) == 1
+    assert await accounts.mails(pair.other(side), "contract.signing-reminder") == []
 
     await fleet.emit("contract.signing-reminder", pair.reminder(side, 1), event_id=event_id)
-    assert len(await mails(accounts, pair.account(side), "contract.signing-reminder")) == 1
-    assert len(await notes(fleet, pair.account(side), "contract.signing-reminder")) == 1
+    assert len(await accounts.mails(pair.account(side), "contract.signing-reminder")) == 1
+    assert len(await accounts.notes(pair.account(side), "contract.signing-reminder")) == 1
 
 
 async def test_each_reminder_is_a_mail_of_its_own_and_says_who_asks(
@@ -94,7 +82,7 @@ async def test_each_reminder_is_a_mail_of_its_own_and_says_who_asks(
 ) -> None:
     await fleet.emit("contract.signing-reminder", pair.reminder("contractor", 1))
     await fleet.emit("contract.signing-reminder", pair.reminder("contractor", 2, manual=True))
-    both = await mails(accounts, pair.contractor, "contract.signing-reminder")
+    both = await accounts.mails(pair.contractor, "contract.signing-reminder")
     openings = sorted(m["text"].split("\n\n")[1].split(" the contract")[0] for m in both)
     assert openings == ["A reminder: please sign", "Your client asks you to sign"]
 
@@ -111,12 +99,12 @@ async def test_a_moved_deadline_is_told_to_the_signer(
         to_user_id=pair.contractor.user_id,
     )
     event_id = await fleet.emit("contract.signing-deadline-extended", extended)
-    [mail] = await mails(accounts, pair.contractor, "contract.signing-deadline-extended")
+    [mail] = await accounts.mails(pair.contractor, "contract.signing-deadline-extended")
     assert mail["subject"] == "More time to sign “Website redesign”: until 2030-03-01 10:00 UTC"
     assert "moved from 2030-02-15 10:00 UTC to 2030-03-01 10:00 UTC" in mail["text"]
-    assert await mails(accounts, pair.client, "contract.signing-deadline-extended") == []
+    assert await accounts.mails(pair.client, "contract.signing-deadline-extended") == []
     await fleet.emit("contract.signing-deadline-extended", extended, event_id=event_id)
-    assert len(await notes(fleet, pair.contractor, "contract.signing-deadline-extended")) == 1
+    assert len(await accounts.notes(pair.contractor, "contract.signing-deadline-extended")) == 1
 
 
 @pytest.mark.parametrize("waiting_for", ["client", "contractor"])
@@ -130,8 +118,8 @@ async def test_an_expiry_reaches_both_parties(
         waiting_for=waiting_for,
     )
     event_id = await fleet.emit("contract.expired", expired)
-    [to_client] = await mails(accounts, pair.client, "contract.expired")
-    [to_contractor] = await mails(accounts, pair.contractor, "contract.expired")
+    [to_client] = await accounts.mails(pair.client, "contract.expired")
+    [to_contractor] = await accounts.mails(pair.contractor, "contract.expired")
     assert to_client["subject"] == to_contractor["subject"] == "“Website redesign” expired unsigned"
     missing = {"client": "your signature", "contractor": "your contractor's signature"}
     if waiting_for == "contractor":
@@ -143,8 +131,8 @@ async def test_an_expiry_reaches_both_parties(
     assert "draft it again to start over" in to_client["text"]
     assert "draft it again" not in to_contractor["text"]
     await fleet.emit("contract.expired", expired, event_id=event_id)
-    assert len(await mails(accounts, pair.client, "contract.expired")) == 1
-    assert len(await notes(fleet, pair.contractor, "contract.expired")) == 1
+    assert len(await accounts.mails(pair.client, "contract.expired")) == 1
+    assert len(await accounts.notes(pair.contractor, "contract.expired")) == 1
 
 
 async def test_opt_outs_apply_to_signing_mail(
@@ -153,5 +141,5 @@ async def test_opt_outs_apply_to_signing_mail(
     await accounts.set_preferences(pair.contractor, contractUpdates=False)
     await fleet.deliver()
     await fleet.emit("contract.signing-reminder", pair.reminder("contractor", 1))
-    assert await mails(accounts, pair.contractor, "contract.signing-reminder") == []
-    assert len(await notes(fleet, pair.contractor, "contract.signing-reminder")) == 1
+    assert await accounts.mails(pair.contractor, "contract.signing-reminder") == []
+    assert len(await accounts.notes(pair.contractor, "contract.signing-reminder")) == 1

@@ -8,6 +8,7 @@ picks the new text up on its next start (templates edited at runtime, whose
 
 from __future__ import annotations
 
+from mindlinks_notification.amendment_seeds import AMENDMENT_SEEDS
 from mindlinks_notification.escrow_seeds import ESCROW_SEEDS
 from mindlinks_notification.layout import button as _button
 from mindlinks_notification.layout import layout as _layout
@@ -495,4 +496,5 @@ SEEDS: tuple[TemplateSpec, ...] = (
     *ESCROW_SEEDS,
     *WEBHOOK_SEEDS,
     *SIGNING_SEEDS,
+    *AMENDMENT_SEEDS,
 )

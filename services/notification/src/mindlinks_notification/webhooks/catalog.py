@@ -4,9 +4,9 @@ from a fleet event: which company it is about, and its public ``data``.
 The public payload is a stable, documented shape (``docs/webhooks.md``): only
 what the company itself may read through the API about its own contracts and
 payments — never user ids, ledger internals or another party's data. Adding a
-type (``contract.amended``, say) is one ``PublicType`` line here with its
-``data`` function, and its source event among notification's ``consumes`` in
-the fleet's ``services.py``; the routes accept it from then on.
+type is one ``PublicType`` line here with its ``data`` function, and its
+source event among notification's ``consumes`` in the fleet's
+``services.py``; the routes accept it from then on.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from mindlinks_fleet.events import (
     ContractActivated,
+    ContractAmended,
     ContractExpired,
     PaymentConfirmed,
     PaymentReleased,
@@ -68,6 +69,24 @@ def _expired(p: ContractExpired) -> Data:
     }
 
 
+def _amended(p: ContractAmended) -> Data:
+    """Amendment ``number`` is in force as the terms' ``termsVersion``: what
+    changed (the payments added and removed, by id), not the whole schedule."""
+    return {
+        "contractId": p.contract_id,
+        "title": p.title,
+        "contractorId": p.contractor_id,
+        "number": p.number,
+        "termsVersion": p.terms_version,
+        "total": _money(p.total_minor, p.currency),
+        "previousTotal": _money(p.previous_total_minor, p.currency),
+        "addedItemIds": p.added_item_ids,
+        "removedItemIds": p.removed_item_ids,
+        "finalPdfSha256": p.final_pdf_sha256,
+        "amendedAt": p.amended_at,
+    }
+
+
 def _funded(p: PaymentConfirmed) -> Data:
     return {
         "contractId": p.contract_id,
@@ -106,6 +125,7 @@ PUBLIC_TYPES: tuple[PublicType, ...] = (
     PublicType("contract.signed", "signature.completed", _client_company, _signed),
     PublicType("contract.activated", "ledger.contract-activated", _client_company, _activated),
     PublicType("contract.expired", "contract.expired", _client_company, _expired),
+    PublicType("contract.amended", "contract.amended", _client_company, _amended),
     PublicType("payment.funded", "payment.confirmed", _client_company, _funded),
     PublicType("payment.released", "payment.released", _client_company, _released),
 )
