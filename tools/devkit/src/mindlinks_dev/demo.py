@@ -148,29 +148,31 @@ class Story:
         mail: dict[str, Any] = self.until(probe, f"the {template} mail to {to}")
         return mail
 
-    def step_up(self, person: Person, contract_id: str) -> str:
+    def step_up(self, person: Person, contract_id: str, amendment: int | None = None) -> str:
         """What a signer does before signing (issue 16): ask for a one-time
         code by email, read it from the local mailbox, confirm it; the
-        step-up token for signing ``contract_id``. Auth mails the code before
-        it answers, so the first read finds it.
+        step-up token for signing ``contract_id`` (or its ``amendment``).
+        Auth mails the code before it answers, so the first read finds it.
 
         As a dashboard's retries meet it (``make chaos``): a retried challenge
         may have mailed a code for a challenge whose answer was lost, so the
         unseen codes are tried newest first; a confirmation whose first answer
         was lost finds its challenge spent (404), and the signer asks again."""
-        seen = {m["id"] for m in self._step_up_mails(person, contract_id)}
+        subject = contract_id if amendment is None else f"{contract_id}-a{amendment}"
+        kind = "contract-sign" if amendment is None else "amendment-sign"
+        seen = {m["id"] for m in self._step_up_mails(person, subject)}
         for _ in range(STEP_UP_TRIES):
             challenge = expect(
                 self.api.post(
                     "/v1/auth/step-up/challenges",
                     headers=person.auth,
-                    json={"method": "email", "purpose": f"contract-sign:{contract_id}"},
+                    json={"method": "email", "purpose": f"{kind}:{subject}"},
                 ),
                 201,
             )
 
             def fresh() -> list[dict[str, Any]]:
-                return [m for m in self._step_up_mails(person, contract_id) if m["id"] not in seen]
+                return [m for m in self._step_up_mails(person, subject) if m["id"] not in seen]
 
             mails: list[dict[str, Any]] = self.until(
                 fresh, f"the step-up code mailed to {person.email}"
@@ -187,29 +189,38 @@ class Story:
                     return token
                 if _code(answer) != "step-up-code-invalid":
                     break  # spent or gone: ask for a new code
-        raise StoryFailed(f"{person.email} could not step up for {contract_id}")
+        raise StoryFailed(f"{person.email} could not step up for {subject}")
 
-    def _step_up_mails(self, person: Person, contract_id: str) -> list[dict[str, Any]]:
-        """The step-up codes mailed to ``person`` for ``contract_id``, newest first."""
+    def _step_up_mails(self, person: Person, subject: str) -> list[dict[str, Any]]:
+        """The step-up codes mailed to ``person`` for ``subject``, newest first."""
         found = self.api.get("/v1/notifications/dev/mailbox", params={"to": person.email})
         return [
             m
             for m in expect(found, 200)["items"]
-            if m["template"] == STEP_UP_CODE and m["data"].get("reference") == contract_id
+            if m["template"] == STEP_UP_CODE and m["data"].get("reference") == subject
         ]
 
-    def sign(self, person: Person, contract_id: str, key: str | None = None) -> dict[str, Any]:
-        """``person`` signs ``contract_id`` after stepping up with a mailed code
-        (again when the token expired while a retried request waited)."""
+    def sign(
+        self,
+        person: Person,
+        contract_id: str,
+        key: str | None = None,
+        amendment: int | None = None,
+    ) -> dict[str, Any]:
+        """``person`` signs ``contract_id`` (or its ``amendment``) after stepping
+        up with a mailed code (again when the token expired while a retried
+        request waited)."""
         headers = {**person.auth, **({"Idempotency-Key": key} if key else {})}
+        path = f"/v1/signatures/contracts/{contract_id}"
+        path += "/sign" if amendment is None else f"/amendments/{amendment}/sign"
         for _ in range(STEP_UP_TRIES):
             response = self.api.post(
-                f"/v1/signatures/contracts/{contract_id}/sign",
+                path,
                 headers=headers,
                 json={
                     "consent": True,
                     "signatureName": person.name,
-                    "stepUpToken": self.step_up(person, contract_id),
+                    "stepUpToken": self.step_up(person, contract_id, amendment),
                 },
             )
             if response.status_code != 403 or _code(response) != "step-up-required":
