@@ -86,6 +86,18 @@ def escrow_id(contract_id: str, item_id: str) -> str:
     return "esc_" + uuid.uuid5(_IDS, f"escrow\0{contract_id}\0{item_id}").hex
 
 
+AMENDMENT_POSITIONS = 1000
+"""Positions per amendment: more than any schedule has items (at most 90)."""
+
+
+def amended_position(number: int, index: int) -> int:
+    """Where an item added by amendment ``number`` sorts in the schedule: after
+    the first schedule's items (positions 0-89) and those of every earlier
+    amendment, in the order of the new schedule (``index``: its place there).
+    Kept items keep their positions, removed ones stay where they were."""
+    return AMENDMENT_POSITIONS * number + index
+
+
 def charge_id_for(contract_id: str, item_id: str) -> str:
     return "txn_" + uuid.uuid5(_IDS, f"charge\0{contract_id}\0{item_id}").hex
 
@@ -212,7 +224,8 @@ class Settlement:
     released_minor: int
     refunded_minor: int
     reason: str
-    """``approved``, ``auto-release``, ``agreed``, ``dispute``, ``terminated``."""
+    """``approved``, ``auto-release``, ``agreed``, ``dispute``, ``terminated``,
+    ``amended`` (a removed item funded just before the amendment: ADR 0017)."""
     claim: str
     """Who claimed it (a request's idempotency key, a timer, an event): a retry
     of the same claim completes it, any other request is refused."""
