@@ -224,6 +224,17 @@ async def test_the_contract_completes_when_the_amendment_removes_the_last_open_i
     ]
 
 
+async def test_the_contract_goes_on_when_the_amendment_adds_what_it_removes(
+    fleet: Running, payments: Payments, escrows: Escrows
+) -> None:
+    """The removal of the last open item counts the items the same amendment adds."""
+    contract = await payments.activate((1000,))
+    await deliver(fleet, escrows, amended(contract, keep=(), add=(1500,)))
+    assert list((await states(escrows, contract)).values()) == ["cancelled", "pending_funding"]
+    [settled] = await payments.published("payment.item-settled", contract.id)
+    assert (settled["outcome"], settled["allSettled"]) == ("cancelled", False)
+
+
 async def test_an_item_paid_as_it_is_cancelled_is_refunded_once_funded(
     fleet: Running, payments: Payments, escrows: Escrows
 ) -> None:

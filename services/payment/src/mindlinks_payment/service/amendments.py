@@ -19,7 +19,7 @@ import structlog
 
 from mindlinks_fleet.events import ContractAmended, ScheduleItem
 from mindlinks_kit.dynamo import UnitOfWork
-from mindlinks_payment.domain import amended_position
+from mindlinks_payment.domain import Escrow, amended_position
 from mindlinks_payment.service.escrow_effects import EscrowEffects
 from mindlinks_payment.service.payments import ITEMS_PER_COMMIT, Payments
 
@@ -45,12 +45,17 @@ class Amendments:
 
     async def on_amended(self, event_id: str, amended: ContractAmended) -> None:
         contract = amended.contract_id
-        if not await self.payments.contract_items(contract):
+        before = await self.payments.contract_items(contract)
+        if not before:
             # Nothing opened yet: the activation is still on its way here, and
             # an amendment applies to the schedule it opens. Delivered again.
             raise AmendmentDeferred(f"{contract} has no escrowed items yet")
-        await self._open_added(amended)
-        escrows = await self.payments.contract_items(contract)
+        opened = await self._open_added(amended)
+        # The items just opened are known here: the contract's index may not
+        # list them yet, and each removal's allSettled must count them.
+        escrows = sorted(
+            {e.id: e for e in (*before, *opened)}.values(), key=lambda e: (e.position, e.item_id)
+        )
         removed = set(amended.removed_item_ids)
         ending = {e.id for e in escrows if e.item_id in removed}
         paid_meanwhile = await self.effects.end_items(event_id, escrows, ending, "amended")
@@ -66,14 +71,19 @@ class Amendments:
             removed=len(ending),
         )
 
-    async def _open_added(self, amended: ContractAmended) -> None:
+    async def _open_added(self, amended: ContractAmended) -> list[Escrow]:
         """Open the items the amendment adds (not opened yet), committed now."""
         pending = await self.payments.unopened(amended.contract_id, added(amended))
+        opened: list[Escrow] = []
         for start in range(0, len(pending), ITEMS_PER_COMMIT):
             uow = self.new_uow()
-            for position, item in pending[start : start + ITEMS_PER_COMMIT]:
+            chunk = [
                 await self.payments.open_item(amended, position, item, uow)
+                for position, item in pending[start : start + ITEMS_PER_COMMIT]
+            ]
             await uow.commit()
+            opened.extend(chunk)
+        return opened
 
 
 def added(amended: ContractAmended) -> list[tuple[int, ScheduleItem]]:
