@@ -173,6 +173,10 @@ class Parties:
 
 
 Side = Literal["client", "contractor", "admin", "system"]
+Ending = Literal["terminated", "amended"]
+"""Why items end without a party's request: the contract's termination, or
+an amendment in force that no longer owes them (the reason of their
+cancellation or refund, in their history and events)."""
 
 
 @dataclass(frozen=True)

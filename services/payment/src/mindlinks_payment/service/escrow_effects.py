@@ -20,7 +20,7 @@ from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import Problem
 from mindlinks_kit.runtime import Publish
 from mindlinks_kit.timers import Fired, Timers
-from mindlinks_payment.domain import Escrow, EscrowNotFound, HistoryStep, Settlement
+from mindlinks_payment.domain import Ending, Escrow, EscrowNotFound, HistoryStep, Settlement
 from mindlinks_payment.lifecycle import (
     FINAL,
     advance,
@@ -147,7 +147,7 @@ class EscrowEffects:
             raise TerminationDeferred(f"paid while terminated: {', '.join(paid_meanwhile)}")
 
     async def end_items(
-        self, event_id: str, escrows: list[Escrow], ending: set[str], reason: str
+        self, event_id: str, escrows: list[Escrow], ending: set[str], reason: Ending
     ) -> list[str]:
         """End the items ``ending`` (escrow ids) of a contract whose items
         ``escrows`` were just read, as a termination does (``reason``:
@@ -180,7 +180,7 @@ class EscrowEffects:
                 )
         return paid_meanwhile
 
-    async def _cancel(self, escrow: Escrow, others: list[Escrow], reason: str) -> Escrow | None:
+    async def _cancel(self, escrow: Escrow, others: list[Escrow], reason: Ending) -> Escrow | None:
         """Cancel the item's intent, then the item; ``None`` when Stripe says it was paid."""
         try:
             await self.settlements.provider.cancel_intent(
@@ -195,7 +195,7 @@ class EscrowEffects:
         await uow.commit()
         return cancelled
 
-    async def _refund(self, escrow: Escrow, event_id: str, reason: str) -> Escrow | None:
+    async def _refund(self, escrow: Escrow, event_id: str, reason: Ending) -> Escrow | None:
         """Refund the whole item; the item as refunded, or ``None`` when
         another step came first or Stripe could not take it yet."""
         settlement = Settlement(
