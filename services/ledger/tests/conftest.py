@@ -163,11 +163,9 @@ class Ledger:
         return contract
 
     async def store_contract(self, contract: Contract) -> None:
-        if not REAL_CONTRACT:
-            self.fleet.apps["ledger"].state.test_contracts[contract.id] = contract.body
-            return
         # Seeded into the contract service's table (its storage fields beside the
-        # documented ones): the real GET /internal/contracts/{id} answers.
+        # documented ones): the real GET /internal/contracts/{id} answers; the
+        # stand-in answers the same document.
         terms = contract.body["terms"]
         amounts = [terms.get("amountMinor", 0)] + [
             m.get("amountMinor", 0) for m in terms.get("milestones", [])
@@ -182,6 +180,14 @@ class Ledger:
             "updatedAt": contract.body["createdAt"],
             **contract.body,
         }
+        if not REAL_CONTRACT:
+            # The document only (the storage's keys are no part of it).
+            unset = ("templateId", "activatedAt", "ledgerEntryId", "completedAt")
+            stored = ("pdfKey", "finalPdfKey")
+            stand_in = {**dict.fromkeys(unset)}
+            stand_in.update((k, v) for k, v in item.items() if k not in stored)
+            self.fleet.apps["ledger"].state.test_contracts[contract.id] = stand_in
+            return
         await self.fleet.runtime("contract").table("contracts").put(item)
 
     async def sign(self, contract: Contract) -> list[int]:

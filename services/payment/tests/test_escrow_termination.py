@@ -109,3 +109,16 @@ async def test_an_item_paid_as_it_is_cancelled_is_refunded_once_funded(
     assert (await escrows.stripe_object("re", first["escrowId"]))["amount"] == 1000
     await effects.on_terminated("evt-1", event)
     assert len(await payments.published("payment.refunded", contract.id)) == 1
+
+
+async def test_a_termination_cancels_every_unpaid_item_at_once(
+    fleet: Running, payments: Payments, escrows: Escrows
+) -> None:
+    """Each cancellation counts the ones before it as settled (it commits only
+    while the others are as it read them), so one delivery ends them all."""
+    contract = await payments.activate((1000, 2000, 3000))
+    await fleet.deps("payment").effects.on_terminated("evt-1", escrows.terminated(contract))
+    items = (await payments.schedule(contract, contract.client))["items"]
+    assert [i["escrowState"] for i in items] == ["cancelled"] * 3
+    settled = await payments.published("payment.item-settled", contract.id)
+    assert [s["allSettled"] for s in settled] == [False, False, True]

@@ -401,7 +401,7 @@ class PaymentRefunded(EscrowStep):
     refund_id: str
     refunded_minor: int
     reason: str
-    """``terminated``, ``agreed``, ``dispute``."""
+    """``terminated``, ``amended``, ``agreed``, ``dispute``."""
 
 
 SettlementOutcome = Literal["released", "refunded", "split", "cancelled"]

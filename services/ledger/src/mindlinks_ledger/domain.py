@@ -117,8 +117,12 @@ STEP_EVENTS = (
     "payment.item-settled",
     "payment.invoice-issued",
     "contract.terminated",
+    "contract.amended",
 )
 """The events the ledger records as money steps (``service.escrow``)."""
+
+CONTRACT_STEP_EVENTS = ("contract.terminated", "contract.amended")
+"""Steps recorded under the contract itself: its early end, each amendment in force."""
 
 
 def step_kind(event_name: str) -> str:
@@ -127,7 +131,7 @@ def step_kind(event_name: str) -> str:
 
 
 STEP_KINDS = frozenset(step_kind(name) for name in STEP_EVENTS)
-ITEM_KINDS = STEP_KINDS - {step_kind("contract.terminated")}
+ITEM_KINDS = STEP_KINDS - {step_kind(name) for name in CONTRACT_STEP_EVENTS}
 """Kinds whose subject is an escrowed item: the contract is the ``contractId`` they record."""
 
 

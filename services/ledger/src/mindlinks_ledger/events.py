@@ -3,7 +3,8 @@
 Consumes ``signature.completed`` → the activation and the payment schedule in
 the journal (see ``activation.py``); the money's steps (``domain.STEP_EVENTS``:
 an escrowed item's funding, submissions, reviews, dispute, release, refund,
-settlement and invoice; a contract's early end) → one entry each (see
+settlement and invoice; a contract's early end; each amendment put in
+force, ``contract.amended``) → one entry each (see
 ``service/escrow.py``). Publishes, in the consumer's unit of
 work: ``ledger.contract-activated`` (parties, currency, schedule, the
 activation's entry seq) and one ``ledger.payment-scheduled`` per item.

@@ -9,8 +9,10 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from mindlinks_fleet.internal import payment
 from mindlinks_fleet.internal.payment import (
+    ContractItemsOut,
     EscrowOut,
     FlagRequest,
+    ItemStateOut,
     OperatorEscrowOut,
     OperatorTransactionOut,
     TransactionOut,
@@ -283,3 +285,21 @@ async def flag_transaction(
     are); flagged already: ``200`` with the first flag."""
     flagged = await deps.oversight.flag(transaction_id, body.reason, body.flagged_by)
     return operator_transaction_out(flagged)
+
+
+# internal: the contract service -------------------------------------------------
+
+
+@serve(internal, payment.CONTRACT_ITEMS)
+async def contract_items(contract_id: Id, deps: Deps) -> ContractItemsOut:
+    """Where each escrowed item of a contract stands, in schedule order (an
+    unknown or not yet activated contract has none: an empty list, never 404):
+    the contract refuses an amendment that would change a funded item."""
+    escrows = await deps.payments.contract_items(contract_id)
+    return ContractItemsOut(
+        contract_id=contract_id,
+        items=[
+            ItemStateOut(item_id=e.item_id, state=e.state, amount_minor=e.amount_minor)
+            for e in escrows
+        ],
+    )

@@ -17,6 +17,7 @@ from mindlinks_payment.invoice_store import InvoiceFiles, InvoiceStore
 from mindlinks_payment.listings import Listings
 from mindlinks_payment.providers import PaymentsProvider
 from mindlinks_payment.providers.local import WEBHOOK_PATH, LocalStripe
+from mindlinks_payment.service.amendments import Amendments
 from mindlinks_payment.service.escrow import EscrowSteps, Policy
 from mindlinks_payment.service.escrow_effects import EscrowEffects
 from mindlinks_payment.service.invoicing import Invoicing
@@ -40,6 +41,7 @@ class PaymentDeps:
     oversight: Oversight
     escrow: EscrowSteps
     effects: EscrowEffects
+    amendments: Amendments
     invoicing: Invoicing
     local_stripe: LocalStripe | None
     """The local Stripe (local mode without a key), for the dev routes."""
@@ -115,6 +117,13 @@ async def setup(runtime: Runtime) -> PaymentDeps:
         new_uow=runtime.uow,
         transfer_window_days=settings.transfer_window_days,
     )
+    effects = EscrowEffects(
+        store=store,
+        settlements=settlements,
+        timers=timers,
+        publish=runtime.publish,
+        new_uow=runtime.uow,
+    )
     return PaymentDeps(
         runtime=runtime,
         settings=settings,
@@ -144,13 +153,8 @@ async def setup(runtime: Runtime) -> PaymentDeps:
             publish=runtime.publish,
             policy=Policy(transfer_window_days=settings.transfer_window_days),
         ),
-        effects=EscrowEffects(
-            store=store,
-            settlements=settlements,
-            timers=timers,
-            publish=runtime.publish,
-            new_uow=runtime.uow,
-        ),
+        effects=effects,
+        amendments=Amendments(payments=payments, effects=effects, new_uow=runtime.uow),
         local_stripe=provider if isinstance(provider, LocalStripe) else None,
     )
 

@@ -86,6 +86,18 @@ def escrow_id(contract_id: str, item_id: str) -> str:
     return "esc_" + uuid.uuid5(_IDS, f"escrow\0{contract_id}\0{item_id}").hex
 
 
+AMENDMENT_POSITIONS = 1000
+"""Positions per amendment: more than any schedule has items (at most 90)."""
+
+
+def amended_position(number: int, index: int) -> int:
+    """Where an item added by amendment ``number`` sorts in the schedule: after
+    the first schedule's items (positions 0-89) and those of every earlier
+    amendment, in the order of the new schedule (``index``: its place there).
+    Kept items keep their positions, removed ones stay where they were."""
+    return AMENDMENT_POSITIONS * number + index
+
+
 def charge_id_for(contract_id: str, item_id: str) -> str:
     return "txn_" + uuid.uuid5(_IDS, f"charge\0{contract_id}\0{item_id}").hex
 
@@ -161,6 +173,10 @@ class Parties:
 
 
 Side = Literal["client", "contractor", "admin", "system"]
+Ending = Literal["terminated", "amended"]
+"""Why items end without a party's request: the contract's termination, or
+an amendment in force that no longer owes them (the reason of their
+cancellation or refund, in their history and events)."""
 
 
 @dataclass(frozen=True)
@@ -212,7 +228,8 @@ class Settlement:
     released_minor: int
     refunded_minor: int
     reason: str
-    """``approved``, ``auto-release``, ``agreed``, ``dispute``, ``terminated``."""
+    """``approved``, ``auto-release``, ``agreed``, ``dispute``, ``terminated``,
+    ``amended`` (a removed item funded just before the amendment: ADR 0017)."""
     claim: str
     """Who claimed it (a request's idempotency key, a timer, an event): a retry
     of the same claim completes it, any other request is refused."""

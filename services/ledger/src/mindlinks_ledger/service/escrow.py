@@ -1,7 +1,9 @@
 """The money's steps in the journal: each step of an escrowed item (funded,
 work submitted, changes requested, reminded, disputed, released, refunded,
-settled, invoiced) under the item's escrow id, and a contract's early end
-(its final state and the reason) under the contract's id.
+settled, invoiced) under the item's escrow id; under the contract's id its
+early end (its final state and the reason) and each amendment put in force
+(ADR 0017: the whole schedule, what was added and removed, the PDFs' hashes,
+the signature entries).
 
 Every entry records the event's payload as published (camelCase, with the
 ``contractId`` that links it to its contract, as the contract's own entries
@@ -21,6 +23,7 @@ from pydantic import BaseModel
 
 from mindlinks_fleet.events import (
     ChangesRequested,
+    ContractAmended,
     ContractTerminated,
     EscrowDisputed,
     EscrowSettled,
@@ -81,6 +84,10 @@ def _terminated(p: ContractTerminated) -> Step:
     return p.contract_id, p.contract_id
 
 
+def _amended(p: ContractAmended) -> Step:
+    return p.contract_id, f"{p.contract_id}:{p.number}"
+
+
 STEPS: dict[str, Callable[[Any], Step]] = {
     "payment.confirmed": _confirmed,
     "payment.work-submitted": _submitted,
@@ -92,6 +99,7 @@ STEPS: dict[str, Callable[[Any], Step]] = {
     "payment.item-settled": _settled,
     "payment.invoice-issued": _invoiced,
     "contract.terminated": _terminated,
+    "contract.amended": _amended,
 }
 """The events the ledger records as steps, and where each one goes."""
 
@@ -105,7 +113,10 @@ class MoneySteps:
         (this one before, or another event of the same step) appended it."""
         kind = step_kind(event_name)
         subject, step = STEPS[event_name](payload)
-        data: dict[str, Any] = {**payload.model_dump(mode="json", by_alias=True)}
+        if isinstance(payload, ContractAmended):
+            data = amendment_data(payload)
+        else:
+            data = {**payload.model_dump(mode="json", by_alias=True)}
         if event_name == "contract.terminated":
             data["finalState"] = TERMINATED
         data["eventId"] = event_id
@@ -119,3 +130,31 @@ class MoneySteps:
                 seq=appended.entry.seq,
             )
         return appended.entry
+
+
+def amendment_data(amended: ContractAmended) -> dict[str, Any]:
+    """A ``contract-amended`` entry's data: the version's terms as payment
+    follows them and what proves them (the parties are the contract's own
+    entries'; ``signatureEntryIds`` are the amendment's ``signature`` entries,
+    as the activation names its own)."""
+    dumped = amended.model_dump(mode="json", by_alias=True)
+    fields = (
+        "contractId",
+        "number",
+        "termsVersion",
+        "currency",
+        "totalMinor",
+        "previousTotalMinor",
+        "endDate",
+        "schedule",
+        "addedItemIds",
+        "removedItemIds",
+        "pdfSha256",
+        "finalPdfSha256",
+        "signatureIds",
+    )
+    return {
+        **{name: dumped[name] for name in fields},
+        "signatureEntryIds": dumped["ledgerEntryIds"],
+        "amendedAt": dumped["amendedAt"],
+    }

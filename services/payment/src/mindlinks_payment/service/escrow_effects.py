@@ -1,6 +1,7 @@
 """What happens to escrowed items without a party's request: the review
 timers (reminders, the automatic release), the settle-retry timer, the
-contract's termination, and an admin's resolution of a dispute.
+contract's termination (and an amendment's removed items, which end the same
+way: ``service.amendments``), and an admin's resolution of a dispute.
 
 Timer handlers stage their writes in the firing's unit of work (its claim
 makes them happen once); Stripe calls de-duplicate by their keys. No FastAPI here.
@@ -19,7 +20,7 @@ from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.errors import Problem
 from mindlinks_kit.runtime import Publish
 from mindlinks_kit.timers import Fired, Timers
-from mindlinks_payment.domain import Escrow, EscrowNotFound, HistoryStep, Settlement
+from mindlinks_payment.domain import Ending, Escrow, EscrowNotFound, HistoryStep, Settlement
 from mindlinks_payment.lifecycle import (
     FINAL,
     advance,
@@ -136,24 +137,51 @@ class EscrowEffects:
         disputed ones wait for the admin. Each item commits on its own, so a
         redelivery finds the done ones done and completes the rest."""
         escrows = await self.store.escrows_of(terminated.contract_id)
-        paid_meanwhile = []
-        for escrow in escrows:
-            others = [e for e in escrows if e.id != escrow.id]
-            if escrow.state == "pending_funding":
-                if not await self._cancel(escrow, others):
-                    paid_meanwhile.append(escrow.id)
-            elif escrow.state in ("funded", "changes_requested") or (
-                escrow.state == "settling" and _claimed_by(escrow, event_id)
-            ):
-                await self._refund(escrow, event_id)
+        paid_meanwhile = await self.end_items(
+            event_id, escrows, {e.id for e in escrows}, "terminated"
+        )
         if paid_meanwhile:
             # Stripe would not cancel an intent paid at this very moment: the
             # event is delivered again (with backoff) until the payment's
             # webhook has funded the item, which is then refunded.
             raise TerminationDeferred(f"paid while terminated: {', '.join(paid_meanwhile)}")
 
-    async def _cancel(self, escrow: Escrow, others: list[Escrow]) -> bool:
-        """Cancel the item's intent, then the item; False when Stripe says it was paid."""
+    async def end_items(
+        self, event_id: str, escrows: list[Escrow], ending: set[str], reason: Ending
+    ) -> list[str]:
+        """End the items ``ending`` (escrow ids) of a contract whose items
+        ``escrows`` were just read, as a termination does (``reason``:
+        ``terminated``, ``amended``): unpaid ones cancelled, funded and
+        unsubmitted ones refunded in full; submitted items follow their review,
+        disputed ones wait for the admin, settled ones stay. Each commits on its
+        own, and each next one sees what the previous ones became (``allSettled``
+        holds). Returns the ids Stripe would not cancel: paid this very moment."""
+        current = {e.id: e for e in escrows}
+        paid_meanwhile = []
+        for escrow in escrows:
+            if escrow.id not in ending:
+                continue
+            others = [e for e in current.values() if e.id != escrow.id]
+            if escrow.state == "pending_funding":
+                cancelled = await self._cancel(escrow, others, reason)
+                if cancelled is None:
+                    paid_meanwhile.append(escrow.id)
+                else:
+                    current[escrow.id] = cancelled
+            elif escrow.state in ("funded", "changes_requested") or (
+                escrow.state == "settling" and _claimed_by(escrow, event_id)
+            ):
+                refunded = await self._refund(escrow, event_id, reason)
+                if refunded is not None:
+                    current[escrow.id] = refunded
+            elif escrow.state not in FINAL:
+                log.info(
+                    "escrow.left_to_review", escrow_id=escrow.id, state=escrow.state, reason=reason
+                )
+        return paid_meanwhile
+
+    async def _cancel(self, escrow: Escrow, others: list[Escrow], reason: Ending) -> Escrow | None:
+        """Cancel the item's intent, then the item; ``None`` when Stripe says it was paid."""
         try:
             await self.settlements.provider.cancel_intent(
                 escrow.payment_intent_id,
@@ -161,17 +189,19 @@ class EscrowEffects:
             )
         except ProviderRefused:
             log.warning("escrow.cancel_refused", escrow_id=escrow.id)
-            return False
+            return None
         uow = self.new_uow()
-        self.settlements.stage_cancel(uow, escrow, "terminated", others)
+        cancelled = self.settlements.stage_cancel(uow, escrow, reason, others)
         await uow.commit()
-        return True
+        return cancelled
 
-    async def _refund(self, escrow: Escrow, event_id: str) -> None:
+    async def _refund(self, escrow: Escrow, event_id: str, reason: Ending) -> Escrow | None:
+        """Refund the whole item; the item as refunded, or ``None`` when
+        another step came first or Stripe could not take it yet."""
         settlement = Settlement(
             released_minor=0,
             refunded_minor=escrow.amount_minor,
-            reason="terminated",
+            reason=reason,
             claim=f"event:{event_id}",
             claimed_at=clock.now_iso(),
         )
@@ -180,13 +210,15 @@ class EscrowEffects:
                 escrow, settlement, ("funded", "changes_requested")
             )
         except Problem:
-            return  # another step came first (a dispute, a release): it stands
+            return None  # another step came first (a dispute, a release): it stands
         uow = self.new_uow()
         try:
-            await self.settlements.complete(settling, uow)
+            refunded = await self.settlements.complete(settling, uow)
             await uow.commit()
         except (Problem, StaleVersion):
             log.warning("escrow.refund_deferred", escrow_id=escrow.id)  # settle-retry completes it
+            return None
+        return refunded
 
     # -- the admin --------------------------------------------------------------
 

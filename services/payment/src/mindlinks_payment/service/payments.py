@@ -14,6 +14,7 @@ import structlog
 
 from mindlinks_fleet.events import (
     ContractActivated,
+    ContractAmended,
     PaymentIntentCreated,
     ScheduleItem,
 )
@@ -37,6 +38,15 @@ from mindlinks_payment.lifecycle import history_step
 from mindlinks_payment.providers import PaymentsProvider
 
 log = structlog.get_logger("mindlinks.payments")
+
+ITEMS_PER_COMMIT = 24
+"""Four writes per item (escrow, its first history step, charge, event): a
+DynamoDB transaction holds 100."""
+
+Scheduling = ContractActivated | ContractAmended
+"""An event that schedules items: the activation (the whole schedule) or an
+amendment in force (its added items); both name the contract's parties, its
+currency and its review days."""
 
 
 class Store(Protocol):
@@ -82,16 +92,15 @@ class Payments:
         self.stripe_key = stripe_key
         """Stripe idempotency key for one of our objects (kind, id), per environment."""
 
-    # -- ledger.contract-activated ------------------------------------------
+    # -- ledger.contract-activated, contract.amended --------------------------
 
-    async def unopened(self, activated: ContractActivated) -> list[tuple[int, ScheduleItem]]:
-        """Schedule items (with their position) that have no escrow yet."""
-        contract = activated.contract_id
-        found = await self.store.escrows_by_id(
-            [escrow_id(contract, i.item_id) for i in activated.schedule]
-        )
+    async def unopened(
+        self, contract: str, items: list[tuple[int, ScheduleItem]]
+    ) -> list[tuple[int, ScheduleItem]]:
+        """Of the schedule items (with their position), those with no escrow yet."""
+        found = await self.store.escrows_by_id([escrow_id(contract, i.item_id) for _, i in items])
         pending: list[tuple[int, ScheduleItem]] = []
-        for position, (item, existing) in enumerate(zip(activated.schedule, found, strict=True)):
+        for (position, item), existing in zip(items, found, strict=True):
             if existing is not None:
                 continue
             if item.amount_minor <= 0:
@@ -101,11 +110,11 @@ class Payments:
         return pending
 
     async def open_item(
-        self, activated: ContractActivated, position: int, item: ScheduleItem, uow: UnitOfWork
+        self, scheduling: Scheduling, position: int, item: ScheduleItem, uow: UnitOfWork
     ) -> Escrow:
         """A PaymentIntent held by the platform, its escrow and its charge."""
-        parties = from_attributes(Parties, activated)
-        currency = activated.currency.upper()
+        parties = from_attributes(Parties, scheduling)
+        currency = scheduling.currency.upper()
         escrow = escrow_id(parties.contract_id, item.item_id)
         transaction = charge_id_for(parties.contract_id, item.item_id)
         intent = await self.provider.create_intent(
@@ -135,7 +144,7 @@ class Payments:
             payment_intent_id=intent.id,
             created_at=now,
             updated_at=now,
-            review_days=activated.review_days,
+            review_days=scheduling.review_days,
         )
         self.store.create_escrow(uow, opened)
         self.store.add_step(uow, history_step(None, opened, "opened", by_side="system"))
@@ -171,6 +180,12 @@ class Payments:
         return opened
 
     # -- reading ------------------------------------------------------------
+
+    async def contract_items(self, contract_id: str) -> list[Escrow]:
+        """Every escrowed item of a contract, in schedule order (none before
+        its activation reached payment): the contract service asks before an
+        amendment whether it would change a funded item."""
+        return await self.store.escrows_of(contract_id)
 
     async def schedule(self, caller: Caller, contract_id: str) -> ScheduleView:
         """The schedule as a party (or an admin) sees it; anyone else: 404.

@@ -29,6 +29,7 @@ from mindlinks_kit.dynamo import StaleVersion, UnitOfWork
 from mindlinks_kit.runtime import Publish
 from mindlinks_kit.timers import Timers
 from mindlinks_payment.domain import (
+    Ending,
     Escrow,
     EscrowState,
     HistoryStep,
@@ -200,7 +201,7 @@ class Settlements:
         return final
 
     def stage_cancel(
-        self, uow: UnitOfWork, escrow: Escrow, reason: str, others: list[Escrow]
+        self, uow: UnitOfWork, escrow: Escrow, reason: Ending, others: list[Escrow]
     ) -> Escrow:
         """An unpaid item ends (its intent cancelled at Stripe already)."""
         now = clock.now_iso()
