@@ -120,7 +120,18 @@ LAYOUTS: dict[str, tuple[Record[Any], str]] = {
         " termination.requestedAt terminationEndsAt terminatedAt"
         # Issue 16: the signing deadline and its reminders.
         " signingDays reminderAfterDays reminderEveryDays sentAt sentByUserId"
-        " signingDeadline nextReminderAt remindersSent lastReminderAt expiredAt",
+        " signingDeadline nextReminderAt remindersSent lastReminderAt expiredAt"
+        # Issue 16: amendments (ADR 0017).
+        " endDate termsVersion itemIds openAmendment amendmentsProposed",
+    ),
+    "contract amendments": (
+        contract.AMENDMENTS,
+        "contractId number status reason proposedByUserId proposedAt previous"
+        " previous.description previous.endDate previous.terms previous.totalMinor"
+        " previous.itemIds proposed proposed.description proposed.endDate proposed.terms"
+        " proposed.totalMinor proposed.itemIds addedItemIds removedItemIds pdfKey pdfSha256"
+        " finalPdfKey finalPdfSha256 inForceAt signatureIds ledgerEntryIds history history.to"
+        " history.at history.actorUserId history.reason version",
     ),
     "contract templates": (
         contract.TEMPLATES,
@@ -130,11 +141,11 @@ LAYOUTS: dict[str, tuple[Record[Any], str]] = {
         signature.SIGNATURES,
         "id contractId role signerUserId signatureName signedAt ipAddress userAgent pdfSha256"
         " state ledgerSeq ledgerEntryHash ledgerRecordedAt finalPdfSha256 partyName"
-        " companyId companyRole stepUp stepUp.method stepUp.verifiedAt",
+        " companyId companyRole stepUp stepUp.method stepUp.verifiedAt amendment",
     ),
     "signature declines": (
         signature.DECLINES,
-        "id contractId role userId reason declinedAt state",
+        "id contractId role userId reason declinedAt state amendment",
     ),
     "ledger tip": (ledger.TIPS, "tipSeq tipHash tipRecordedAt"),
     "ledger idempotency keys": (ledger.KEYS, "seq fingerprint"),

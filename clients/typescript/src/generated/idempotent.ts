@@ -3,10 +3,12 @@
 /** The routes that take an `Idempotency-Key` header (method, OpenAPI path). */
 export const IDEMPOTENT_ROUTES: ReadonlyArray<readonly [string, string]> = [
   ["POST", "/v1/contracts"],
+  ["POST", "/v1/contracts/{contract_id}/amendments"],
   ["POST", "/v1/contracts/{contract_id}/reminders"],
   ["POST", "/v1/kyc/sessions"],
   ["POST", "/v1/payments/escrow/{escrow_id}/agreement/accept"],
   ["POST", "/v1/payments/escrow/{escrow_id}/approve"],
   ["POST", "/v1/payments/escrow/{escrow_id}/release"],
+  ["POST", "/v1/signatures/contracts/{contract_id}/amendments/{number}/sign"],
   ["POST", "/v1/signatures/contracts/{contract_id}/sign"],
 ];

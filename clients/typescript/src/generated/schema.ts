@@ -1393,6 +1393,99 @@ export interface paths {
         patch: operations["change_draft_terms_v1_contracts__contract_id__patch"];
         trace?: never;
     };
+    "/v1/contracts/{contract_id}/amendments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Amendments
+         * @description The contract's amendments, oldest first: each one's terms and the terms
+         *     it replaced, so every version of the contract is here.
+         */
+        get: operations["list_amendments_v1_contracts__contract_id__amendments_get"];
+        put?: never;
+        /**
+         * Propose Amendment
+         * @description Propose amendment ``n`` of an ``active`` contract: a new scope, end date
+         *     or payment schedule, with the reason. Its PDF is the whole contract as
+         *     amended; the client signs it first, then the contractor, each with a
+         *     step-up for ``amendment-sign:<contractId>-a<n>``; until then the terms in
+         *     force stay. One open amendment at a time (409 ``amendment-open``); a
+         *     funded or settled payment must be kept exactly as it is (409
+         *     ``amendment-changes-funded-item``). Repeat safely with an ``Idempotency-Key``.
+         */
+        post: operations["propose_amendment_v1_contracts__contract_id__amendments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{contract_id}/amendments/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Amendment
+         * @description One amendment: its status and history, the terms it replaces and its own.
+         */
+        get: operations["get_amendment_v1_contracts__contract_id__amendments__number__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{contract_id}/amendments/{number}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Amendment Pdf
+         * @description A presigned download link (valid 5 minutes) and the SHA-256 of the
+         *     amendment's PDF; ``kind=final``: signed and sealed, once in force.
+         */
+        get: operations["get_amendment_pdf_v1_contracts__contract_id__amendments__number__pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{contract_id}/amendments/{number}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw Amendment
+         * @description Withdraw an amendment not yet in force (409 ``amendment-not-signable``
+         *     otherwise); the contractor is told, the terms in force stay.
+         */
+        post: operations["withdraw_amendment_v1_contracts__contract_id__amendments__number__withdraw_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/contracts/{contract_id}/pdf": {
         parameters: {
             query?: never;
@@ -2343,6 +2436,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/signatures/contracts/{contract_id}/amendments/{number}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline Amendment
+         * @description Either party declines an amendment awaiting signatures; the terms in force stay.
+         */
+        post: operations["decline_amendment_v1_signatures_contracts__contract_id__amendments__number__decline_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/signatures/contracts/{contract_id}/amendments/{number}/sign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign Amendment
+         * @description Sign amendment ``number`` of an active contract, as the contract is
+         *     signed: the client first, then the contractor, each with a ``stepUpToken``
+         *     for ``amendment-sign:<contractId>-a<number>``. The contractor's signature
+         *     seals the amendment with its certificate of completion and puts it in
+         *     force (409 ``amendment-changes-funded-item`` if a payment it removes was
+         *     funded meanwhile: the client withdraws it and proposes another).
+         */
+        post: operations["sign_amendment_v1_signatures_contracts__contract_id__amendments__number__sign_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/signatures/contracts/{contract_id}/decline": {
         parameters: {
             query?: never;
@@ -2567,6 +2705,79 @@ export interface components {
             }[] | null;
             /** Partial */
             partial: components["schemas"]["PartialOut"][];
+        };
+        /**
+         * AmendmentIn
+         * @description What changes; what is left out stays as it is.
+         */
+        AmendmentIn: {
+            /** Description */
+            description?: string | null;
+            /** Enddate */
+            endDate?: string | null;
+            /** Reason */
+            reason: string;
+            /**
+             * Removeenddate
+             * @default false
+             */
+            removeEndDate?: boolean;
+            /** Terms */
+            terms?: (components["schemas"]["FixedTerms"] | components["schemas"]["MilestoneTerms"]) | null;
+        };
+        /** AmendmentOut */
+        AmendmentOut: {
+            /** Addeditemids */
+            addedItemIds: string[];
+            /** Contractid */
+            contractId: string;
+            /** Finalpdfsha256 */
+            finalPdfSha256: string | null;
+            /** History */
+            history: components["schemas"]["AmendmentStepOut"][];
+            /** Inforceat */
+            inForceAt: string | null;
+            /** Ledgerentryids */
+            ledgerEntryIds: number[];
+            /** Number */
+            number: number;
+            /** Pdfsha256 */
+            pdfSha256: string;
+            previous: components["schemas"]["VersionOut"];
+            proposed: components["schemas"]["VersionOut"];
+            /** Proposedat */
+            proposedAt: string;
+            /** Proposedbyuserid */
+            proposedByUserId: string;
+            /** Reason */
+            reason: string;
+            /** Removeditemids */
+            removedItemIds: string[];
+            /** Signatureids */
+            signatureIds: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "sent_for_signature" | "client_signed" | "fully_signed" | "declined" | "withdrawn";
+            /** Termsversion */
+            termsVersion: number;
+            /** Version */
+            version: number;
+        };
+        /** AmendmentStepOut */
+        AmendmentStepOut: {
+            /** Actoruserid */
+            actorUserId: string | null;
+            /** At */
+            at: string;
+            /** Reason */
+            reason: string | null;
+            /**
+             * To
+             * @enum {string}
+             */
+            to: "sent_for_signature" | "client_signed" | "fully_signed" | "declined" | "withdrawn";
         };
         /**
          * AnchorOut
@@ -2833,6 +3044,8 @@ export interface components {
             currency: string;
             /** Description */
             description: string;
+            /** Enddate */
+            endDate?: string | null;
             /** Expiredat */
             expiredAt?: string | null;
             /** Finalpdfsha256 */
@@ -2852,6 +3065,8 @@ export interface components {
              * @default 0
              */
             noticeDays?: number;
+            /** Openamendment */
+            openAmendment?: number | null;
             /** Pdfsha256 */
             pdfSha256: string;
             /**
@@ -2901,6 +3116,11 @@ export interface components {
             terms: {
                 [key: string]: unknown;
             };
+            /**
+             * Termsversion
+             * @default 1
+             */
+            termsVersion?: number;
             /** Title */
             title: string;
             /** Totalminor */
@@ -2921,6 +3141,8 @@ export interface components {
             currency: "AED" | "AUD" | "BRL" | "CAD" | "CHF" | "CZK" | "DKK" | "EUR" | "GBP" | "HKD" | "HUF" | "INR" | "JPY" | "MXN" | "NOK" | "NZD" | "PLN" | "RON" | "SEK" | "SGD" | "USD" | "ZAR";
             /** Description */
             description: string;
+            /** Enddate */
+            endDate?: string | null;
             /**
              * Noticedays
              * @default 0
@@ -3043,7 +3265,7 @@ export interface components {
             /** Description */
             description?: string | null;
             /** Eventtypes */
-            eventTypes: ("contract.signed" | "contract.activated" | "contract.expired" | "payment.funded" | "payment.released")[];
+            eventTypes: ("contract.signed" | "contract.activated" | "contract.expired" | "contract.amended" | "payment.funded" | "payment.released")[];
             /** Url */
             url: string;
         };
@@ -3869,6 +4091,13 @@ export interface components {
             /** Reason */
             reason?: string | null;
         };
+        /** Page[AmendmentOut] */
+        Page_AmendmentOut_: {
+            /** Items */
+            items: components["schemas"]["AmendmentOut"][];
+            /** Nextcursor */
+            nextCursor?: string | null;
+        };
         /** Page[AuditRecordOut] */
         Page_AuditRecordOut_: {
             /** Items */
@@ -4523,6 +4752,8 @@ export interface components {
         };
         /** SignatureOut */
         SignatureOut: {
+            /** Amendment */
+            amendment?: number | null;
             /** Contractid */
             contractId: string;
             /** Finalpdfsha256 */
@@ -4555,6 +4786,8 @@ export interface components {
         };
         /** VerifyOut */
         SignatureVerifyOut: {
+            /** Amendment */
+            amendment?: number | null;
             /** Contractid */
             contractId?: string | null;
             /** Intact */
@@ -4572,6 +4805,8 @@ export interface components {
         };
         /** SignedOut */
         SignedOut: {
+            /** Amendment */
+            amendment?: number | null;
             /** Contractid */
             contractId: string;
             /** Contractstatus */
@@ -4822,7 +5057,7 @@ export interface components {
             /** Enabled */
             enabled?: boolean | null;
             /** Eventtypes */
-            eventTypes?: ("contract.signed" | "contract.activated" | "contract.expired" | "payment.funded" | "payment.released")[] | null;
+            eventTypes?: ("contract.signed" | "contract.activated" | "contract.expired" | "contract.amended" | "payment.funded" | "payment.released")[] | null;
             /** Url */
             url?: string | null;
         };
@@ -4923,6 +5158,24 @@ export interface components {
             contractId: unknown;
             pdfSha256: unknown;
         });
+        /**
+         * VersionOut
+         * @description One version of the terms.
+         */
+        VersionOut: {
+            /** Description */
+            description: string;
+            /** Enddate */
+            endDate: string | null;
+            /** Itemids */
+            itemIds: string[];
+            /** Terms */
+            terms: {
+                [key: string]: unknown;
+            };
+            /** Totalminor */
+            totalMinor: number;
+        };
         /** VoidIn */
         VoidIn: {
             /** Reason */
@@ -4951,6 +5204,11 @@ export interface components {
             sessionId?: string | null;
             /** Status */
             status?: ("created" | "in_review" | "resubmission_requested" | "approved" | "declined" | "expired") | null;
+        };
+        /** WithdrawIn */
+        WithdrawIn: {
+            /** Reason */
+            reason: string;
         };
         /** AddressOut */
         mindlinks_client__schemas__AddressOut: {
@@ -8864,6 +9122,420 @@ export interface operations {
             };
         };
     };
+    list_amendments_v1_contracts__contract_id__amendments_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, as it was sent (signed base64url) */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `contracts.read`: roles owner, admin, manager, finance, viewer (contractor, admin accounts act as themselves). */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                contract_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AmendmentOut_"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    propose_amendment_v1_contracts__contract_id__amendments_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a request safely: same key + same body = same response */
+                "Idempotency-Key"?: string;
+                /** @description The tenant this request acts for; needed only by a member of several. Action `contracts.draft`: roles owner, admin, manager. */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                contract_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AmendmentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AmendmentOut"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    get_amendment_v1_contracts__contract_id__amendments__number__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `contracts.read`: roles owner, admin, manager, finance, viewer (contractor, admin accounts act as themselves). */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                contract_id: string;
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AmendmentOut"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    get_amendment_pdf_v1_contracts__contract_id__amendments__number__pdf_get: {
+        parameters: {
+            query?: {
+                kind?: "original" | "final";
+            };
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `contracts.read`: roles owner, admin, manager, finance, viewer (contractor, admin accounts act as themselves). */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                contract_id: string;
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentLink"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    withdraw_amendment_v1_contracts__contract_id__amendments__number__withdraw_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `contracts.draft`: roles owner, admin, manager. */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                contract_id: string;
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WithdrawIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AmendmentOut"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     get_pdf_v1_contracts__contract_id__pdf_get: {
         parameters: {
             query?: {
@@ -11952,6 +12624,176 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_SignatureOut_"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    decline_amendment_v1_signatures_contracts__contract_id__amendments__number__decline_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tenant this request acts for; needed only by a member of several. Action `contracts.sign`: roles owner, admin (contractor accounts act as themselves). */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                contract_id: string;
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeclineIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeclineOut"];
+                };
+            };
+            /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-role-not-allowed`: The member's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-not-found`: X-Company-Id names a tenant the account is not a member of, or the object is not the tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `company-required`: The account is a member of no tenant */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    sign_amendment_v1_signatures_contracts__contract_id__amendments__number__sign_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a request safely: same key + same body = same response */
+                "Idempotency-Key"?: string;
+                /** @description The tenant this request acts for; needed only by a member of several. Action `contracts.sign`: roles owner, admin (contractor accounts act as themselves). */
+                "X-Company-Id"?: string;
+            };
+            path: {
+                contract_id: string;
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedOut"];
                 };
             };
             /** @description `company-header-required`: The account belongs to several tenants and X-Company-Id is missing */

@@ -82,6 +82,7 @@ async def list_amendments(
 async def get_amendment(
     contract_id: Id, number: AmendmentNumber, user: Reading, deps: Deps
 ) -> AmendmentOut:
+    """One amendment: its status and history, the terms it replaces and its own."""
     return AmendmentOut.of(await deps.amendments.visible(reader_of(user), contract_id, number))
 
 
