@@ -118,7 +118,7 @@ class Directory:
             return ContractItemsOut(
                 contract_id=contract_id,
                 items=[
-                    ItemStateOut(item_id=item, state=state, amount_minor=1)  # type: ignore[arg-type]
+                    ItemStateOut(item_id=item, state=state, amount_minor=1)
                     for item, state in states.items()
                 ],
             )
