@@ -19,7 +19,7 @@ from mindlinks_kit.idempotency import IdempotencyKey, fingerprint
 from mindlinks_kit.internal import serve
 from mindlinks_kit.schemas import Cursor, Id, Limit, Page
 from mindlinks_kit.tenancy import Acting, acting_or
-from mindlinks_signature.deps import Deps
+from mindlinks_signature.deps import Deps, SignatureDeps
 from mindlinks_signature.domain import Caller
 from mindlinks_signature.local_tsa import MAX_QUERY_BYTES
 from mindlinks_signature.schemas import (
@@ -72,13 +72,29 @@ async def sign(
     Records a ledger entry; the contractor's signature completes the contract
     with a certificate of completion. Repeat safely with an
     ``Idempotency-Key`` (or simply again: an interrupted signing is finished)."""
+    return await _sign(contract_id, None, body, request, user, ip, deps, key)
+
+
+async def _sign(
+    contract_id: str,
+    amendment: int | None,
+    body: SignIn,
+    request: Request,
+    user: Acting,
+    ip: str,
+    deps: SignatureDeps,
+    key: str | None,
+) -> JSONResponse:
+    """Sign the contract, or its ``amendment``, once per ``Idempotency-Key``."""
     caller = _caller(user, request, ip)
     # Before anything else, a retry too: whoever sends this request now must
     # have just confirmed a code (an idempotent replay is still a signing act).
-    step_up = await deps.signatures.step_up(body.step_up_token, caller, contract_id)
+    step_up = await deps.signatures.step_up(body.step_up_token, caller, contract_id, amendment)
 
     async def action(uow: UnitOfWork) -> tuple[int, Any]:
-        signed = await deps.signatures.sign(contract_id, caller, body.signature_name, step_up, uow)
+        signed = await deps.signatures.sign(
+            contract_id, caller, body.signature_name, step_up, uow, amendment=amendment
+        )
         out = SignedOut(
             **signature_out(signed.signature).model_dump(), contract_status=signed.contract_status
         )
@@ -133,24 +149,7 @@ async def sign_amendment(
     seals the amendment with its certificate of completion and puts it in
     force (409 ``amendment-changes-funded-item`` if a payment it removes was
     funded meanwhile: the client withdraws it and proposes another)."""
-    caller = _caller(user, request, ip)
-    step_up = await deps.signatures.step_up(body.step_up_token, caller, contract_id, number)
-
-    async def action(uow: UnitOfWork) -> tuple[int, Any]:
-        signed = await deps.signatures.sign(
-            contract_id, caller, body.signature_name, step_up, uow, amendment=number
-        )
-        out = SignedOut(
-            **signature_out(signed.signature).model_dump(), contract_status=signed.contract_status
-        )
-        return 201, out.model_dump(mode="json", by_alias=True)
-
-    return await deps.runtime.idempotency.run(
-        key,
-        scope=f"{user.user_id}:{user.tenant_id or '-'}",
-        request_fingerprint=fingerprint("POST", request.url.path, body.wire()),
-        action=action,
-    )
+    return await _sign(contract_id, number, body, request, user, ip, deps, key)
 
 
 @public.post("/contracts/{contract_id}/amendments/{number}/decline")

@@ -43,15 +43,19 @@ def contracts_and_schedules(fleet: Endpoints, found: Findings) -> None:
         # A pending signature is a signing saga its signer has not finished
         # (a retry completes it); only recorded ones sign.
         if signature.get("kind") != "decline" and signature.get("state") == "recorded":
-            signatures[signature["contractId"]].append(signature)
+            # An amendment's signatures sign that amendment (issue 16), not the contract.
+            signatures[signature["contractId"], signature.get("amendment")].append(signature)
     escrows = defaultdict(list)
     for escrow in scan(fleet, "payment", "escrow"):
         escrows[escrow["contractId"]].append(escrow)
     signed = 0
-    for contract_id, contract in contracts.items():
-        signers = [s["role"] for s in signatures[contract_id]]
+    for (contract_id, amendment), signed_it in signatures.items():
+        signers = [s["role"] for s in signed_it]
         if duplicates(signers):
-            found.fail(f"contract {contract_id} was signed twice by the same party: {signers}")
+            what = f"contract {contract_id}" + (f" amendment {amendment}" if amendment else "")
+            found.fail(f"{what} was signed twice by the same party: {signers}")
+    for contract_id, contract in contracts.items():
+        signers = [s["role"] for s in signatures[contract_id, None]]
         fully_signed = len(set(signers)) >= 2 or contract["status"] == "fully_signed"
         if not fully_signed:
             continue
@@ -60,10 +64,14 @@ def contracts_and_schedules(fleet: Endpoints, found: Findings) -> None:
             found.fail(f"contract {contract_id} is fully signed but {contract['status']}")
             continue
         items = escrows[contract_id]
-        expected = len(contract["terms"].get("milestones") or [None])
-        if len(items) != expected or duplicates(i["itemId"] for i in items):
+        # The items of the terms in force: as activation named them, or as
+        # the last amendment in force did (items it removed stay, ended).
+        lines = len(contract["terms"].get("milestones") or [None])
+        current = contract.get("itemIds") or [f"{contract_id}-{i}" for i in range(lines)]
+        opened = Counter(i["itemId"] for i in items)
+        if any(opened[item] != 1 for item in current) or duplicates(opened.elements()):
             found.fail(
-                f"contract {contract_id} has {len(items)} scheduled items for {expected} terms"
+                f"contract {contract_id} has items {sorted(opened)} for its terms' {current}"
             )
     found.counts["contracts fully signed"] = signed
     found.counts["contracts active"] = sum(c["status"] == "active" for c in contracts.values())

@@ -112,6 +112,17 @@ def _webhook_endpoint(edge: httpx.Client, owner: Person) -> str:
     return str(expect(made, 201)["id"])
 
 
+def _amendment(edge: httpx.Client, owner: Person, contract_id: str) -> str:
+    """Amendment 1 of the tenant's active contract (issue 16), left open: a
+    later end date, so the amendment routes' cells name a real one."""
+    made = edge.post(
+        f"/v1/contracts/{contract_id}/amendments",
+        headers=owner.auth,
+        json={"reason": "The fuzz cast's amendment.", "endDate": "2099-12-31"},
+    )
+    return str(expect(made, 201)["number"])
+
+
 def _tenant(edge: httpx.Client) -> Tenant:
     facts = Story(edge, lambda _: None).run()
     client: Person = facts["client"]
@@ -121,6 +132,7 @@ def _tenant(edge: httpx.Client) -> Tenant:
         "contract_id": contract_id,
         "contractor_id": facts["contractorId"],
         "seq": str(facts["ledgerEntries"][0]["seq"]),
+        "number": _amendment(edge, client, contract_id),
     }
     company = expect(edge.get("/v1/clients/me", headers=client.auth), 200)
     client_ids = {

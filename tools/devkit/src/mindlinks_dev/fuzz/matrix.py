@@ -38,13 +38,23 @@ C = TypeVar("C")
 
 PROBLEM = "application/problem+json"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-UNKNOWN = {"seq": "987654321"}
+UNKNOWN = {"seq": "987654321", "number": "9999"}
 """An unknown id per parameter (default: a fresh uuid4 hex, the shape ids have)."""
 REASON = {"reason": "authorization matrix probe"}
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/contracts/{contract_id}/void"): REASON,
     ("POST", "/v1/signatures/contracts/{contract_id}/decline"): REASON,
     ("POST", "/v1/signatures/contracts/{contract_id}/sign"): {
+        "consent": True,
+        "signatureName": "Matrix Probe",
+    },
+    ("POST", "/v1/contracts/{contract_id}/amendments"): {
+        **REASON,
+        "endDate": "2099-11-30",
+    },
+    ("POST", "/v1/contracts/{contract_id}/amendments/{number}/withdraw"): REASON,
+    ("POST", "/v1/signatures/contracts/{contract_id}/amendments/{number}/decline"): REASON,
+    ("POST", "/v1/signatures/contracts/{contract_id}/amendments/{number}/sign"): {
         "consent": True,
         "signatureName": "Matrix Probe",
     },
@@ -63,21 +73,27 @@ refused with 422 before the object is looked at); admin actions take
 
 
 SIGN = ("POST", "/v1/signatures/contracts/{contract_id}/sign")
+SIGN_AMENDMENT = ("POST", "/v1/signatures/contracts/{contract_id}/amendments/{number}/sign")
 
 
 def with_step_up(
     edge: httpx.Client, key: tuple[str, str], url: str, party: Party, body: dict[str, Any]
 ) -> dict[str, Any]:
-    """``body``, and for the sign route a step-up token of ``party`` for the
-    contract ``url`` names (issue 16: the person confirms a mailed code
-    first), so the cell reaches the object check instead of stopping at
-    ``403 step-up-required``."""
-    if key != SIGN:
+    """``body``, and for the sign routes a step-up token of ``party`` for the
+    contract (or amendment) ``url`` names (issue 16: the person confirms a
+    mailed code first), so the cell reaches the object check instead of
+    stopping at ``403 step-up-required``."""
+    parts = url.rstrip("/").split("/")
+    if key == SIGN:
+        contract_id, amendment = parts[-2], None
+    elif key == SIGN_AMENDMENT:
+        contract_id, amendment = parts[-4], int(parts[-2])
+    else:
         return body
-    contract_id = url.rstrip("/").split("/")[-2]
     token = party.headers["authorization"].removeprefix("Bearer ")
     person = Person(party.email, party.role, party.role, token=token)
-    return {**body, "stepUpToken": Story(edge, lambda _: None).step_up(person, contract_id)}
+    story = Story(edge, lambda _: None)
+    return {**body, "stepUpToken": story.step_up(person, contract_id, amendment)}
 
 
 @dataclass(frozen=True)

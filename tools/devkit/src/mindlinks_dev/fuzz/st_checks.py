@@ -173,6 +173,28 @@ ALLOWED_REFUSALS: dict[tuple[str, str], list[Allowed]] = {
     ("POST", "/v1/notifications/webhooks/{endpoint_id}/replay"): [
         Allowed("webhook-replay-range-invalid", "a rule across fields: until after since"),
     ],
+    ("PATCH", "/v1/contracts/{contract_id}"): [
+        Allowed(
+            "invalid-input",
+            "a rule across fields: at least one of the terms to change besides the version",
+            "value_error",
+        ),
+    ],
+    ("POST", "/v1/contracts/{contract_id}/amendments"): [
+        Allowed(
+            "invalid-input",
+            "rules across fields: something to change; endDate or removeEndDate, not both",
+            "value_error",
+        ),
+        Allowed(
+            "amendment-changes-nothing",
+            "against the terms in force: the same scope, end date and schedule (issue 16)",
+        ),
+        Allowed(
+            "amendment-dates-invalid",
+            "against the contract: due dates between its start and its end date (issue 16)",
+        ),
+    ],
     ("POST", "/v1/contracts/{contract_id}/signing-deadline"): [
         Allowed(
             "invalid-signing-deadline",
