@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from mindlinks_fleet.events import (
     ChangesRequested,
+    ContractExpired,
     ContractTerminated,
     EscrowDisputed,
     EscrowSettled,
@@ -243,6 +244,33 @@ async def test_a_termination_records_the_final_state_and_reason_under_the_contra
     assert last["data"]["bySide"] == "client"
     assert last["data"]["eventId"] == event_id
     assert last["idempotencyKey"] == f"contract-terminated:{contract.id}"
+
+
+async def test_an_expiry_records_the_final_state_under_the_contract_once(ledger: Ledger) -> None:
+    contract, _, _ = await ledger.activate()
+    body = contract.body
+    expired = ContractExpired(
+        contract_id=contract.id,
+        title=body["title"],
+        client_company_id=body["clientCompanyId"],
+        client_user_id=contract.client_user_id,
+        contractor_id=body["contractorId"],
+        contractor_user_id=contract.contractor_user_id,
+        signing_deadline="2030-03-15T00:00:00.000000Z",
+        expired_at="2030-03-15T00:00:01.000000Z",
+        waiting_for="contractor",
+    )
+    event_id = await publish(ledger, "contract.expired", expired)
+    await ledger.fleet.deliver()
+    await publish(ledger, "contract.expired", expired)  # published twice: one entry
+    await ledger.fleet.deliver()
+    found = [e for e in await ledger.history(contract.id) if e["kind"] == "contract-expired"]
+    assert len(found) == 1
+    (entry,) = found
+    assert entry["data"]["finalState"] == "expired"
+    assert entry["data"]["waitingFor"] == "contractor"
+    assert entry["data"]["eventId"] == event_id
+    assert entry["idempotencyKey"] == f"contract-expired:{contract.id}"
 
 
 async def test_a_redelivered_step_or_the_same_step_published_again_appends_nothing(

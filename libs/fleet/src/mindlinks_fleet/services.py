@@ -248,8 +248,9 @@ SERVICES: tuple[Service, ...] = (
             "payment.item-settled",
             "payment.invoice-issued",
             "contract.terminated",
-            # Issue 16: every version of the terms (ADR 0017).
+            # Issue 16: every version of the terms (ADR 0017), and an expiry unsigned.
             "contract.amended",
+            "contract.expired",
         ),
     ),
     Service(

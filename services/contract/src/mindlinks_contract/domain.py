@@ -375,6 +375,14 @@ class Contract:
         )
 
 
+def owned_by(contract: Contract | None, company_id: str) -> Contract:
+    """``contract`` if it is the company's (whichever member drafted it);
+    an unknown and another company's contract answer alike."""
+    if contract is None or contract.client_company_id != company_id:
+        raise ContractNotFound()
+    return contract
+
+
 def signature_may_move(contract: Contract, to: Status) -> None:
     if contract.status == "expired":
         raise DeadlinePassed(f"The signing deadline was {contract.signing_deadline}")

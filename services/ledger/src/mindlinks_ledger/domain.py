@@ -104,6 +104,8 @@ SIGNATURE = "signature"
 
 TERMINATED = "terminated"
 """The final state a ``contract-terminated`` entry records."""
+EXPIRED = "expired"
+"""The final state a ``contract-expired`` entry records (issue 16: the signing deadline passed)."""
 
 
 STEP_EVENTS = (
@@ -118,11 +120,13 @@ STEP_EVENTS = (
     "payment.invoice-issued",
     "contract.terminated",
     "contract.amended",
+    "contract.expired",
 )
-"""The events the ledger records as money steps (``service.escrow``)."""
+"""The events the ledger records as steps (``service.escrow``)."""
 
-CONTRACT_STEP_EVENTS = ("contract.terminated", "contract.amended")
-"""Steps recorded under the contract itself: its early end, each amendment in force."""
+CONTRACT_STEP_EVENTS = ("contract.terminated", "contract.amended", "contract.expired")
+"""Steps recorded under the contract itself: its early end, each amendment in
+force, its expiry unsigned."""
 
 
 def step_kind(event_name: str) -> str:

@@ -30,6 +30,7 @@ from mindlinks_contract.domain import (
     company_for_drafting,
     contractor_for,
     document_key,
+    owned_by,
 )
 from mindlinks_contract.pdf import ContractDocument, render_contract
 from mindlinks_contract.service.deadlines import SigningTimers, sent
@@ -212,10 +213,7 @@ class Contracts(DraftChanges, ContractMoves):
 
     async def owned(self, company_id: str, contract_id: str) -> Contract:
         """The company's own contract (whichever member drafted it)."""
-        contract = await self.store.contract(contract_id)
-        if contract is None or contract.client_company_id != company_id:
-            raise ContractNotFound()
-        return contract
+        return owned_by(await self.store.contract(contract_id), company_id)
 
     async def page(
         self, reader: Reader, status: str | None, limit: int, cursor: str | None

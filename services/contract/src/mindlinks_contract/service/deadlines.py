@@ -26,7 +26,7 @@ from typing import Any
 
 import structlog
 
-from mindlinks_contract.domain import Contract, ContractNotFound
+from mindlinks_contract.domain import Contract, owned_by
 from mindlinks_contract.signing import (
     AWAITING_SIGNATURE,
     check_extension,
@@ -107,12 +107,6 @@ class Deadlines:
         self.publish = publish
         self.signing = signing
 
-    async def _owned(self, company_id: str, contract_id: str) -> Contract:
-        contract = await self.store.contract(contract_id)
-        if contract is None or contract.client_company_id != company_id:
-            raise ContractNotFound()
-        return contract
-
     # -- the client's ----------------------------------------------------------
 
     async def remind_now(
@@ -120,7 +114,7 @@ class Deadlines:
     ) -> tuple[Contract, SigningReminder]:
         """A reminder at once to whoever must sign next; not within 24 hours of
         the last one. The cadence goes on as it was."""
-        contract = await self._owned(company_id, contract_id)
+        contract = owned_by(await self.store.contract(contract_id), company_id)
         now = clock.now()
         check_open(contract.status, _when(contract.signing_deadline), now)
         check_reminder_gap(_when(contract.last_reminder_at), now)
@@ -131,7 +125,7 @@ class Deadlines:
     ) -> Contract:
         """A later deadline before the current one passes: the timers follow
         (the cadence goes on to the new deadline), the signer is told."""
-        contract = await self._owned(company_id, contract_id)
+        contract = owned_by(await self.store.contract(contract_id), company_id)
         now = clock.now()
         current = check_open(contract.status, _when(contract.signing_deadline), now)
         check_extension(current, deadline, now)

@@ -1,7 +1,8 @@
 """The money's steps in the journal: each step of an escrowed item (funded,
 work submitted, changes requested, reminded, disputed, released, refunded,
 settled, invoiced) under the item's escrow id; under the contract's id its
-early end (its final state and the reason) and each amendment put in force
+early end (its final state and the reason), its expiry when the signing
+deadline passed unsigned (issue 16), and each amendment put in force
 (ADR 0017: the whole schedule, what was added and removed, the PDFs' hashes,
 the signature entries).
 
@@ -24,6 +25,7 @@ from pydantic import BaseModel
 from mindlinks_fleet.events import (
     ChangesRequested,
     ContractAmended,
+    ContractExpired,
     ContractTerminated,
     EscrowDisputed,
     EscrowSettled,
@@ -35,7 +37,7 @@ from mindlinks_fleet.events import (
     WorkSubmitted,
 )
 from mindlinks_ledger.chain import Entry
-from mindlinks_ledger.domain import TERMINATED, step_kind
+from mindlinks_ledger.domain import EXPIRED, TERMINATED, step_kind
 from mindlinks_ledger.journal import Journal
 
 log = structlog.get_logger("mindlinks.ledger.escrow")
@@ -84,6 +86,10 @@ def _terminated(p: ContractTerminated) -> Step:
     return p.contract_id, p.contract_id
 
 
+def _expired(p: ContractExpired) -> Step:
+    return p.contract_id, p.contract_id
+
+
 def _amended(p: ContractAmended) -> Step:
     return p.contract_id, f"{p.contract_id}:{p.number}"
 
@@ -100,6 +106,7 @@ STEPS: dict[str, Callable[[Any], Step]] = {
     "payment.invoice-issued": _invoiced,
     "contract.terminated": _terminated,
     "contract.amended": _amended,
+    "contract.expired": _expired,
 }
 """The events the ledger records as steps, and where each one goes."""
 
@@ -119,6 +126,8 @@ class MoneySteps:
             data = {**payload.model_dump(mode="json", by_alias=True)}
         if event_name == "contract.terminated":
             data["finalState"] = TERMINATED
+        if event_name == "contract.expired":
+            data["finalState"] = EXPIRED
         data["eventId"] = event_id
         appended = await self.journal.append(kind, subject, data, f"{kind}:{step}")
         if not appended.same_request:
