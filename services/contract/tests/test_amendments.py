@@ -6,6 +6,7 @@ only the parties read it."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -371,3 +372,18 @@ async def test_only_an_active_contract_is_amended(world: Contracting) -> None:
         409,
         "contract-not-amendable",
     )
+
+
+async def test_two_proposals_at_once_make_one_amendment(world: Contracting) -> None:
+    client, contractor = await world.pair()
+    contract = await world.active(client, contractor)
+    cid = contract["id"]
+    answers = await asyncio.gather(
+        propose(world, cid, client.headers, endDate="2026-06-30"),
+        propose(world, cid, client.headers, endDate="2026-07-31"),
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    (lost,) = [a for a in answers if a.status_code == 409]
+    world.problem(lost, 409, "amendment-open")
+    listed = await api(world).get(f"/v1/contracts/{cid}/amendments", headers=client.headers)
+    assert [a["number"] for a in listed.json()["items"]] == [1]

@@ -323,15 +323,24 @@ class UnitOfWork:
             on_conflict=on_conflict,
         )
 
-    def replace(self, table: Table, item: Item, *, expected_version: int) -> None:
-        """Optimistic locking: replace only if nobody changed it since we read it."""
+    def replace(
+        self,
+        table: Table,
+        item: Item,
+        *,
+        expected_version: int,
+        on_conflict: Exception | None = None,
+    ) -> None:
+        """Optimistic locking: replace only if nobody changed it since we read it
+        (else ``StaleVersion``, or ``on_conflict``: a ``Contention`` has the
+        request decided again on what is there now)."""
         self.put(
             table,
             {**item, "version": expected_version + 1},
             condition="#v = :expected",
             names={"#v": "version"},
             values=values(expected=expected_version),
-            on_conflict=StaleVersion(),
+            on_conflict=on_conflict or StaleVersion(),
         )
 
     def update(

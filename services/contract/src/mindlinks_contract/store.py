@@ -36,9 +36,21 @@ class ContractStore:
     def add(self, uow: UnitOfWork, contract: Contract) -> None:
         uow.create(self.contracts, CONTRACTS.item(contract), key="id")
 
-    def replace(self, uow: UnitOfWork, contract: Contract, *, expected_version: int) -> None:
+    def replace(
+        self,
+        uow: UnitOfWork,
+        contract: Contract,
+        *,
+        expected_version: int,
+        on_conflict: Exception | None = None,
+    ) -> None:
         """Optimistic locking: commits only if the stored version is still ``expected_version``."""
-        uow.replace(self.contracts, CONTRACTS.item(contract), expected_version=expected_version)
+        uow.replace(
+            self.contracts,
+            CONTRACTS.item(contract),
+            expected_version=expected_version,
+            on_conflict=on_conflict,
+        )
 
     async def page(
         self,
@@ -92,9 +104,13 @@ class ContractStore:
         item = await self.amendments.get({"contractId": contract_id, "number": number})
         return AMENDMENTS.read(item) if item else None
 
-    def add_amendment(self, uow: UnitOfWork, amendment: Amendment) -> None:
+    def add_amendment(
+        self, uow: UnitOfWork, amendment: Amendment, on_conflict: Exception | None = None
+    ) -> None:
         """A new number: two proposals racing for it, one commits."""
-        uow.create(self.amendments, AMENDMENTS.item(amendment), key="contractId")
+        uow.create(
+            self.amendments, AMENDMENTS.item(amendment), key="contractId", on_conflict=on_conflict
+        )
 
     def replace_amendment(
         self, uow: UnitOfWork, amendment: Amendment, *, expected_version: int

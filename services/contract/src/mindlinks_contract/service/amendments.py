@@ -55,6 +55,7 @@ from mindlinks_fleet.events import (
 from mindlinks_fleet.internal.contract import AmendmentStatus
 from mindlinks_kit.clock import now_iso
 from mindlinks_kit.dynamo import CursorCodec, StaleVersion, UnitOfWork
+from mindlinks_kit.errors import Contention
 from mindlinks_kit.runtime import Publish
 
 
@@ -132,7 +133,10 @@ class Amendments:
             pdf_sha256=sha256,
             history=(Step("sent_for_signature", at, user_id, proposal.reason),),
         )
-        self.store.add_amendment(uow, amendment)
+        # Lost to another write of the contract (another proposal, a
+        # termination): decided again on what is there now (Idempotency.run).
+        raced = Contention("The contract changed while the amendment was proposed")
+        self.store.add_amendment(uow, amendment, on_conflict=raced)
         self.store.replace(
             uow,
             replace(
@@ -143,6 +147,7 @@ class Amendments:
                 version=contract.version + 1,
             ),
             expected_version=contract.version,
+            on_conflict=raced,
         )
         self.publish(
             uow,
