@@ -4,9 +4,11 @@ public verify-by-upload route."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -293,6 +295,30 @@ async def test_a_time_stamp_authority_that_fails_leaves_the_signing_to_retry(
     again = await world.sign(contractor, contract["id"])
     assert again.status_code == 201, again.text
     assert again.json()["contractStatus"] == "fully_signed"
+
+
+async def test_many_seals_at_once_do_not_starve_the_time_stamp_authority(
+    world: Parties, sealed: tuple[dict[str, Any], bytes]
+) -> None:
+    """More seals at once than the loop's default executor has threads (six on
+    two cores): each waits on the loop for KMS and the TSA, whose local reply
+    runs on that executor. Seals on the default executor filled it and waited
+    on each other for good (``make chaos``, after issue 16); on the sealer's
+    own threads they queue and all finish."""
+    original = await world.document(sealed[0]["contractId"])
+    sealer = world.fleet.deps("signature").sealer
+    at_once = 3 * ((asyncio.get_running_loop()._default_executor or _Pool())._max_workers)
+    done = await asyncio.wait_for(
+        asyncio.gather(*(sealer.seal(original) for _ in range(at_once))), timeout=120
+    )
+    assert len(done) == at_once
+    assert all(pdf.startswith(original) for pdf in done)
+
+
+class _Pool:
+    """What the loop's default executor will be: ``ThreadPoolExecutor()``'s size."""
+
+    _max_workers = min(32, (os.cpu_count() or 1) + 4)
 
 
 async def test_the_kms_signer_signs_with_the_kms_key(world: Parties) -> None:

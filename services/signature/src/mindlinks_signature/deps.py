@@ -46,6 +46,7 @@ async def setup(runtime: Runtime) -> SignatureDeps:
             runtime.http, timestamp_url, settings.seal_timestamp_timeout_seconds
         ),
     )
+    runtime.close_at_shutdown(sealer.close)
     signatures = Signatures(
         store=store,
         contracts=ContractService(runtime.peers, settings.document_timeout_seconds),

@@ -14,8 +14,12 @@ made with the platform's KMS key and an RFC 3161 time-stamp.
 CPU-bound work (parsing and writing the PDF, hashing, ASN.1) runs in a worker
 thread with its own event loop; the two network calls (KMS and the TSA) are
 handed back to the service's loop, where its AWS and HTTP clients live
-(``LoopBridge``). Not deterministic (a time-stamp and a signing time each
-time): see ``service.Signatures._completed`` for why retries stay safe.
+(``LoopBridge``). Those threads are the sealer's own (``SEAL_THREADS``), never
+the loop's default executor: a seal waits on the loop, and the loop needs
+that executor (the local TSA's reply, name resolution), so seals filling it
+would wait on each other forever (``make chaos`` found it at six at once).
+Not deterministic (a time-stamp and a signing time each time): see
+``service.Signatures._completed`` for why retries stay safe.
 
 pyhanko is imported on first use, not with the service (its import costs a
 noticeable part of a start, for a document sealed once per contract).
@@ -27,6 +31,7 @@ import asyncio
 import io
 import json
 from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -47,6 +52,9 @@ SEAL_FIELD = "MindLinksSeal"
 KMS_ALGORITHM: Final = "RSASSA_PKCS1_V1_5_SHA_256"
 TIMESTAMP_QUERY = "application/timestamp-query"
 TIMESTAMP_REPLY = "application/timestamp-reply"
+SEAL_THREADS = 4
+"""Seals at work at once in one process; more wait their turn. A seal's own
+CPU is milliseconds: the threads mostly wait on KMS and the TSA."""
 
 
 class SealUnavailable(Problem):
@@ -203,6 +211,7 @@ class Sealer:
         timestamps: TimestampClient,
     ) -> None:
         self.bridge = LoopBridge()
+        self.pool = ThreadPoolExecutor(SEAL_THREADS, thread_name_prefix="seal")
         self.kms = kms
         self.key_id = key_id
         self.certificates = certificates
@@ -226,14 +235,19 @@ class Sealer:
     async def seal(self, pdf: bytes) -> bytes:
         """``pdf`` with the seal appended as an incremental update (its bytes
         stay a prefix of the result)."""
+        loop = asyncio.get_running_loop()
         try:
-            return await asyncio.to_thread(asyncio.run, self._seal(pdf))
+            return await loop.run_in_executor(self.pool, asyncio.run, self._seal(pdf))
         except SealUnavailable:
             raise
         except Exception as exc:  # a KMS or PDF failure: the signing is not completed
             # The details may name hosts and keys: logged, never answered.
             log.exception("seal.failed", error=type(exc).__name__)
             raise SealUnavailable() from exc
+
+    async def close(self) -> None:
+        """At shutdown: seals under way finish, none start."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
     async def _seal(self, pdf: bytes) -> bytes:
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
