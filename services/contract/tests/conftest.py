@@ -65,10 +65,11 @@ class Contracting(Parties):
             all_settled=all_settled,
         )
 
-    async def active(
+    async def fully_signed(
         self, client: ClientAccount, contractor: ContractorAccount, **overrides: Any
     ) -> dict[str, Any]:
-        """A contract between the two, moved to ``active`` the way production moves it."""
+        """A contract between the two, sent and signed by both the way the
+        signature service moves it (the final document stored first)."""
         contract = await self.draft(client, contractor, **overrides)
         cid = contract["id"]
         api = self.contract_api()
@@ -90,8 +91,17 @@ class Contracting(Parties):
                 headers=service,
             )
             assert moved.status_code == 200, moved.text
-        await self.emit("ledger", "ledger.contract-activated", self.activated(moved.json()))
-        activated = await self.contract(cid)
+        signed: dict[str, Any] = moved.json()
+        assert signed["status"] == "fully_signed"
+        return signed
+
+    async def active(
+        self, client: ClientAccount, contractor: ContractorAccount, **overrides: Any
+    ) -> dict[str, Any]:
+        """A contract between the two, moved to ``active`` the way production moves it."""
+        signed = await self.fully_signed(client, contractor, **overrides)
+        await self.emit("ledger", "ledger.contract-activated", self.activated(signed))
+        activated = await self.contract(signed["id"])
         assert activated["status"] == "active"
         return activated
 

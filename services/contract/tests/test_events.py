@@ -8,38 +8,15 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from conftest import Contracting, Parties
+    from conftest import Contracting
 
 FINAL = b"%PDF-1.4\n% signed\n%%EOF\n"
 
 
-async def _fully_signed(world: Parties) -> dict[str, Any]:
+async def _fully_signed(world: Contracting) -> dict[str, Any]:
     """A contract moved the way the signature service moves it."""
     client, contractor = await world.shared_pair()
-    contract = await world.draft(client, contractor)
-    contract_api = world.fleet.client("contract")
-    service = world.fleet.service_bearer("signature")
-    cid = contract["id"]
-    assert (await contract_api.post(f"/v1/contracts/{cid}/send", headers=client.headers)).is_success
-    steps: list[tuple[str, int, str]] = [
-        ("client_signed", 2, client.user_id),
-        ("fully_signed", 4, contractor.user_id),
-    ]
-    for to, version, actor in steps:
-        if to == "fully_signed":
-            put = await contract_api.put(
-                f"/internal/contracts/{cid}/documents/final", content=FINAL, headers=service
-            )
-            assert put.status_code == 200, put.text
-        moved = await contract_api.post(
-            f"/internal/contracts/{cid}/transitions",
-            json={"to": to, "expectedVersion": version, "actorUserId": actor},
-            headers=service,
-        )
-        assert moved.status_code == 200, moved.text
-    body: dict[str, Any] = moved.json()
-    assert body["status"] == "fully_signed"
-    return body
+    return await world.fully_signed(client, contractor)
 
 
 async def test_activation_then_completion_each_apply_once(world: Contracting) -> None:
