@@ -85,11 +85,6 @@ class AmendmentNotSignable(Conflict):
     title = "This amendment cannot move that way in its current status"
 
 
-class AmendmentDocumentLocked(Conflict):
-    code = "final-document-locked"
-    title = "The amendment's final document can no longer be replaced"
-
-
 @dataclass(frozen=True)
 class Version:
     """What one version of a contract's terms fixes (besides its parties)."""

@@ -398,11 +398,18 @@ def final_document_accepted(contract: Contract, sha256: str) -> bool:
     (a retry) are accepted, and they change nothing. Returns whether to write."""
     if contract.status == "expired":
         raise DeadlinePassed(f"The signing deadline was {contract.signing_deadline}")
-    if contract.status == "client_signed":
-        return contract.final_pdf_sha256 != sha256
-    if contract.final_pdf_sha256 == sha256:
+    return final_replaceable(contract.status, contract.final_pdf_sha256, sha256)
+
+
+def final_replaceable(status: str, stored: str | None, sha256: str) -> bool:
+    """The rule for a contract's or an amendment's final document: whether to
+    write ``sha256`` over ``stored`` (``client_signed``: the contractor's
+    signature is under way), or refuse it once that is done."""
+    if status == "client_signed":
+        return stored != sha256
+    if stored == sha256:
         return False
-    raise FinalDocumentLocked(f"A {contract.status} contract's final document is fixed")
+    raise FinalDocumentLocked(f"Once {status.replace('_', ' ')}, the final document is fixed")
 
 
 def company_for_drafting(company: Company | None) -> Company:

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from mindlinks_dev.local_companies import local_company
+from mindlinks_fleet.step_up import AMENDMENT_SIGN, CONTRACT_SIGN, amendment_subject, purpose
 
 PASSWORD = "a long and unusual passphrase 42"  # noqa: S105 - throwaway demo accounts
 Say = Callable[[str], None]
@@ -158,15 +159,17 @@ class Story:
         may have mailed a code for a challenge whose answer was lost, so the
         unseen codes are tried newest first; a confirmation whose first answer
         was lost finds its challenge spent (404), and the signer asks again."""
-        subject = contract_id if amendment is None else f"{contract_id}-a{amendment}"
-        kind = "contract-sign" if amendment is None else "amendment-sign"
+        if amendment is None:
+            subject, kind = contract_id, CONTRACT_SIGN
+        else:
+            subject, kind = amendment_subject(contract_id, amendment), AMENDMENT_SIGN
         seen = {m["id"] for m in self._step_up_mails(person, subject)}
         for _ in range(STEP_UP_TRIES):
             challenge = expect(
                 self.api.post(
                     "/v1/auth/step-up/challenges",
                     headers=person.auth,
-                    json={"method": "email", "purpose": f"{kind}:{subject}"},
+                    json={"method": "email", "purpose": purpose(kind, subject)},
                 ),
                 201,
             )

@@ -16,7 +16,6 @@ from typing import Protocol
 from mindlinks_contract.amendments import (
     PARTY_MOVES,
     Amendment,
-    AmendmentDocumentLocked,
     AmendmentNotFound,
     Proposal,
     Step,
@@ -41,6 +40,7 @@ from mindlinks_contract.domain import (
     Reader,
     ServiceNotAllowed,
     Side,
+    final_replaceable,
 )
 from mindlinks_contract.pdf import AmendmentNote, render_contract
 from mindlinks_contract.service.contracts import Contracts, parties
@@ -251,11 +251,7 @@ class Amendments:
             raise NotAPdf()
         amendment = await self._get(contract_id, number)
         sha256 = await digest(data)
-        if amendment.status != "client_signed":
-            if amendment.final_pdf_sha256 == sha256:
-                return amendment
-            raise AmendmentDocumentLocked(f"A {amendment.status} amendment's document is fixed")
-        if amendment.final_pdf_sha256 == sha256:
+        if not final_replaceable(amendment.status, amendment.final_pdf_sha256, sha256):
             return amendment
         key = document_key(contract_id, number, "final")
         await self.documents.put(key, data, sha256)
